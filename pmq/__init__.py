@@ -1,0 +1,22 @@
+"""pmq — prospective des métiers et des qualifications.
+
+Stock-flow projections of employment by métier × territory × age, with the
+« Les métiers en 2030 » (DARES – France Stratégie) baseline embedded.
+
+>>> import pmq
+>>> proj = pmq.project(pmq.load_baseline(), "reference", horizon=11)
+>>> h = proj.horizons()
+"""
+__version__ = "0.1.0"
+
+from .baseline import load_baseline, load_user_baseline  # noqa: E402
+from .errors import (CalibrationError, EngineError, InputError, PmqError,  # noqa: E402
+                     ScenarioError, UnknownNameError)
+from .indicators import aggregate_metiers, aggregate_territories, horizon_sums  # noqa: E402
+from .projection import Projection, project  # noqa: E402
+from .scenario import Scenario, read_scenario  # noqa: E402
+
+__all__ = ["__version__", "load_baseline", "load_user_baseline", "project", "Projection",
+           "read_scenario", "Scenario", "horizon_sums", "aggregate_territories", "aggregate_metiers",
+           "PmqError", "InputError", "ScenarioError", "CalibrationError", "EngineError",
+           "UnknownNameError"]

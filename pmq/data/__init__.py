@@ -1,0 +1,58 @@
+"""Packaged data: nomenclatures, raw published tables and the built baseline.
+
+* ``raw/`` — published tables as shipped (see ``raw/SOURCE.md``);
+* ``nomenclature/`` — regions (INSEE codes), the 22 FAP-2009 domains, the 83
+  métiers of « Les métiers en 2030 » with their DARES FAP-87 components;
+* ``baseline/`` — the baseline built from ``raw/`` by ``python -m pmq.data.build``
+  (published flows with Corse split, *estimated* pyramids and hazards).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["data_path", "regions", "domains", "metiers", "raw_metiers2030", "territory_choices",
+           "metier_choices"]
+
+
+def data_path(*parts: str) -> Path:
+    """Path of a packaged data file, e.g. ``data_path("raw", "metiers2030_region_fap.csv")``."""
+    return Path(str(resources.files("pmq.data").joinpath(*parts)))
+
+
+@lru_cache(maxsize=None)
+def regions() -> pd.DataFrame:
+    """The 13 regions of metropolitan France: INSEE code, official name, source spelling."""
+    return pd.read_csv(data_path("nomenclature", "regions.csv"), dtype=str)
+
+
+@lru_cache(maxsize=None)
+def domains() -> pd.DataFrame:
+    """The 22 FAP-2009 domains (code, French and English labels)."""
+    return pd.read_csv(data_path("nomenclature", "domains.csv"), dtype=str)
+
+
+@lru_cache(maxsize=None)
+def metiers() -> pd.DataFrame:
+    """The 83 métiers of the exercise: code, label, domain, DARES FAP-87 components, note."""
+    return pd.read_csv(data_path("nomenclature", "metiers.csv"), dtype=str, keep_default_na=False)
+
+
+def raw_metiers2030() -> pd.DataFrame:
+    """The published regional table of « Les métiers en 2030 », unmodified (thousands)."""
+    return pd.read_csv(data_path("raw", "metiers2030_region_fap.csv"))
+
+
+def territory_choices() -> dict[str, list[str]]:
+    """Aliases accepted for each region code (official name, source spelling, short name)."""
+    r = regions()
+    return {row.code: [row.name, row.source_name, row.short_name] for row in r.itertuples()}
+
+
+def metier_choices(table: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Aliases accepted for each métier code (its label)."""
+    m = metiers() if table is None else table
+    return {row.code: [row.label_fr] for row in m.itertuples()}

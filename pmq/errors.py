@@ -1,0 +1,105 @@
+"""Exceptions raised by pmq.
+
+Every pmq error derives from :class:`PmqError`.  Errors about user input name
+the file (or table), the column or key, and show the offending labels and
+values, in the spirit of pyam's errors that print the offending rows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "PmqError",
+    "InputError",
+    "ScenarioError",
+    "CalibrationError",
+    "EngineError",
+    "UnknownNameError",
+]
+
+_MAX_ROWS = 10
+
+
+def _format_rows(rows: Any) -> str:
+    if rows is None:
+        return ""
+    if isinstance(rows, pd.Series):
+        rows = rows.to_frame()
+    if isinstance(rows, pd.DataFrame):
+        n = len(rows)
+        shown = rows.head(_MAX_ROWS).to_string(index=False)
+        more = f"\n  … and {n - _MAX_ROWS} more row(s)" if n > _MAX_ROWS else ""
+        return "\n" + "\n".join("  " + line for line in shown.splitlines()) + more
+    values = list(rows)
+    more = f", … ({len(values) - _MAX_ROWS} more)" if len(values) > _MAX_ROWS else ""
+    return " " + ", ".join(repr(v) for v in values[:_MAX_ROWS]) + more
+
+
+class PmqError(Exception):
+    """Base class of every error raised by pmq."""
+
+
+class InputError(PmqError, ValueError):
+    """Bad input data: the message names the source, the column and the offending rows.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong, in one sentence.
+    source : str, optional
+        File name or table name the data came from.
+    column : str, optional
+        Column (or key) at fault.
+    rows : DataFrame, Series or iterable, optional
+        The offending rows or values (at most 10 are shown).
+    """
+
+    def __init__(self, problem: str, *, source: str | None = None, column: str | None = None,
+                 rows: Any = None):
+        self.problem = problem
+        self.source = source
+        self.column = column
+        self.rows = rows
+        where = []
+        if source:
+            where.append(str(source))
+        if column:
+            where.append(f"column '{column}'")
+        prefix = (", ".join(where) + ": ") if where else ""
+        super().__init__(prefix + problem + _format_rows(rows))
+
+
+class UnknownNameError(InputError, KeyError):
+    """A territory or métier name/code that pmq does not know; lists the closest matches."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return self.args[0] if self.args else ""
+
+
+class ScenarioError(PmqError, ValueError):
+    """Invalid scenario file: names the file, the key path and the value."""
+
+    def __init__(self, problem: str, *, source: str | None = None, key: str | None = None,
+                 value: Any = None):
+        self.problem = problem
+        self.source = source
+        self.key = key
+        self.value = value
+        where = []
+        if source:
+            where.append(str(source))
+        if key:
+            where.append(f"key '{key}'")
+        prefix = (", ".join(where) + ": ") if where else ""
+        suffix = f" (value: {value!r})" if value is not None else ""
+        super().__init__(prefix + problem + suffix)
+
+
+class CalibrationError(PmqError, RuntimeError):
+    """A calibration did not converge or a target cannot be reached."""
+
+
+class EngineError(PmqError, RuntimeError):
+    """The projection cannot proceed (e.g. flows would remove more workers than exist)."""

@@ -1,0 +1,104 @@
+"""Horizons, aggregation and summary tables on the accounts Dataset."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import data as _data
+
+__all__ = ["default_end_years", "horizon_sums", "summary_table", "aggregate_territories",
+           "aggregate_metiers", "to_netcdf", "FLOWS"]
+
+FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobility", "other_recruits",
+         "imbalance")
+
+
+def default_end_years(accounts: xr.Dataset, horizons=(5, 10, 20), years=(2030,)) -> list[int]:
+    """End years base+h for each horizon h plus extra years, within the projection."""
+    base = int(accounts.year.values[0])
+    last = int(accounts.year.values[-1])
+    ends = sorted({base + int(h) for h in horizons} | {int(y) for y in years})
+    return [e for e in ends if base < e <= last]
+
+
+def _age_sum(da: xr.DataArray) -> xr.DataArray:
+    return da.sum("age") if "age" in da.dims else da
+
+
+def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
+    """Flows summed from the base year to each end year (exclusive) and stocks at both ends.
+
+    Returns a Dataset with a ``period`` dimension labelled ``"2019–2030"`` etc., and
+    variables ``employment_start``, ``employment_end`` and every flow of :data:`FLOWS`
+    (age-summed), persons.
+    """
+    base = int(accounts.year.values[0])
+    out = []
+    emp = _age_sum(accounts["employment"])
+    for end in end_years:
+        flows_years = slice(base, end - 1)
+        d = xr.Dataset({"employment_start": emp.sel(year=base, drop=True),
+                        "employment_end": emp.sel(year=end, drop=True)})
+        for k in FLOWS:
+            d[k] = _age_sum(accounts[k]).sel(year=flows_years).sum("year")
+        d = d.expand_dims(period=[f"{base}–{end}"])
+        d = d.assign_coords(end_year=("period", [end]), n_years=("period", [end - base]))
+        out.append(d)
+    res = xr.concat(out, dim="period")
+    for k in res.data_vars:
+        res[k].attrs["units"] = "persons"
+    res.attrs.update({k: v for k, v in accounts.attrs.items() if k in ("scenario", "base_year", "units")})
+    return res
+
+
+def summary_table(h: xr.Dataset) -> pd.DataFrame:
+    """Long, readable table (one row per territory × métier × period) from :func:`horizon_sums`."""
+    df = h.to_dataframe().reset_index()
+    keep = [c for c in ["period", "end_year", "territory", "territory_name", "metier", "metier_label",
+                        "domain", "published_code"] if c in df.columns]
+    cols = keep + ["employment_start", "employment_end", *FLOWS]
+    df = df[cols].copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["departures_rate"] = df["departures"] / df["employment_start"]
+        df["imbalance_rate"] = df["imbalance"] / df["employment_start"]
+    return df
+
+
+def aggregate_territories(ds: xr.Dataset, code: str = "FR", name: str = "France métropolitaine") -> xr.Dataset:
+    """Sum over territories into one (regions → France)."""
+    keep = {c: ds.coords[c] for c in ("metier_label", "domain") if c in ds.coords}
+    agg = ds.drop_vars([c for c in ("territory_name", "published_code", "territory_source_name")
+                        if c in ds.coords]).sum("territory", keep_attrs=True)
+    agg = agg.expand_dims(territory=[code]).assign_coords(territory_name=("territory", [name]), **keep)
+    return agg
+
+
+def aggregate_metiers(ds: xr.Dataset, by: str = "domain") -> xr.Dataset:
+    """Sum métiers into FAP domains (``by="domain"``) or into the published groups
+    (``by="published_code"``: Corse's grouped rows; other regions keep their métiers).
+
+    With ``published_code`` the result has dims ``(territory, published_code)`` and
+    only the published combinations are non-zero.
+    """
+    drop = [c for c in ("metier_label", "published_code", "domain") if c in ds.coords and c != by]
+    if by == "domain":
+        g = ds.drop_vars(drop).groupby("domain").sum(keep_attrs=True)
+        lab = _data.domains().set_index("code")["label_fr"]
+        return g.assign_coords(domain_label=("domain", [lab.get(d, d) for d in g.domain.values]))
+    if by == "published_code":
+        pc = ds["published_code"]
+        codes = np.unique(pc.values)
+        parts = []
+        for code in codes:  # loop over published codes (≤ 100), vectorised over the rest
+            mask = pc == code
+            parts.append(ds.drop_vars(drop + ["published_code"]).where(mask).sum("metier", keep_attrs=True)
+                         .expand_dims(published_code=[code]))
+        return xr.concat(parts, dim="published_code")
+    raise ValueError(f"unknown aggregation {by!r}; use 'domain' or 'published_code'")
+
+
+def to_netcdf(ds: xr.Dataset, path) -> None:
+    """Write a Dataset to netCDF (h5netcdf), with compression."""
+    enc = {k: {"zlib": True, "complevel": 4} for k, v in ds.data_vars.items() if v.dtype.kind == "f"}
+    ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
