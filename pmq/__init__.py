@@ -12,11 +12,11 @@ __version__ = "0.1.0"
 from .baseline import load_baseline, load_user_baseline  # noqa: E402
 from .errors import (CalibrationError, EngineError, InputError, PmqError,  # noqa: E402
                      ScenarioError, UnknownNameError)
-from .indicators import aggregate_metiers, aggregate_territories, horizon_sums  # noqa: E402
+from .indicators import aggregate_metiers, aggregate_territories, horizon_sums, select  # noqa: E402
 from .projection import Projection, project  # noqa: E402
 from .scenario import Scenario, read_scenario  # noqa: E402
 
 __all__ = ["__version__", "load_baseline", "load_user_baseline", "project", "Projection",
-           "read_scenario", "Scenario", "horizon_sums", "aggregate_territories", "aggregate_metiers",
+           "read_scenario", "Scenario", "horizon_sums", "select", "aggregate_territories", "aggregate_metiers",
            "PmqError", "InputError", "ScenarioError", "CalibrationError", "EngineError",
            "UnknownNameError"]

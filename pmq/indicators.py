@@ -7,7 +7,7 @@ import xarray as xr
 
 from . import data as _data
 
-__all__ = ["default_end_years", "horizon_sums", "summary_table", "aggregate_territories",
+__all__ = ["select", "default_end_years", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS"]
 
 FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobility", "other_recruits",
@@ -102,3 +102,31 @@ def to_netcdf(ds: xr.Dataset, path) -> None:
     """Write a Dataset to netCDF (h5netcdf), with compression."""
     enc = {k: {"zlib": True, "complevel": 4} for k, v in ds.data_vars.items() if v.dtype.kind == "f"}
     ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
+
+
+def select(ds: xr.Dataset, territory=None, metier=None) -> xr.Dataset:
+    """Select territories and métiers by code or name (case, accents, apostrophes ignored).
+
+    ``territory`` / ``metier`` may be one name or a list; an unknown name raises
+    :class:`~pmq.errors.UnknownNameError` listing the closest matches.
+    """
+    from .names import resolve_many
+
+    if territory is not None:
+        names = [territory] if isinstance(territory, str) else list(territory)
+        choices = {}
+        for i, code in enumerate(ds.territory.values):
+            aliases = [str(ds.territory_name.values[i])] if "territory_name" in ds.coords else []
+            if "territory_source_name" in ds.coords:
+                aliases.append(str(ds.territory_source_name.values[i]))
+            choices[str(code)] = aliases
+        codes = resolve_many(names, choices, kind="territory")
+        ds = ds.sel(territory=codes if not isinstance(territory, str) else codes[:1])
+    if metier is not None:
+        names = [metier] if isinstance(metier, str) else list(metier)
+        choices = {str(c): ([str(lab)] if "metier_label" in ds.coords else [])
+                   for c, lab in zip(ds.metier.values,
+                                     ds.metier_label.values if "metier_label" in ds.coords else ds.metier.values)}
+        codes = resolve_many(names, choices, kind="métier")
+        ds = ds.sel(metier=codes)
+    return ds
