@@ -172,7 +172,7 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     if len(holes):
         raise InputError(f"{len(holes)} hazard combination(s) missing", source=src_h,
                          column=", ".join(hdims), rows=holes.to_frame(index=False))
-    hvals = h_idx.reindex(hfull).to_numpy().reshape([len(hcoords[d]) for d in hdims])
+    hvals = h_idx.reindex(hfull).to_numpy(dtype=float, copy=True).reshape([len(hcoords[d]) for d in hdims])
     if np.any(hvals[..., -1] != 1.0):
         warnings.warn(f"{src_h}: hazard at the top age {ages[-1]} set to 1 (exit is forced at the top age)",
                       stacklevel=2)
