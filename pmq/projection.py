@@ -187,8 +187,9 @@ class Projection:
     def horizons(self, horizons=None, years=None) -> xr.Dataset:
         """Flows summed over each horizon (see :func:`pmq.indicators.horizon_sums`)."""
         from .indicators import default_end_years, horizon_sums
-        ends = default_end_years(self.accounts, horizons or self.scenario.summary_horizons,
-                                 years or self.scenario.summary_years)
+        if years is None:  # the scenario's years plus the baseline's published horizon
+            years = (*self.scenario.summary_years, int(self.accounts.attrs["period_end"]))
+        ends = default_end_years(self.accounts, horizons or self.scenario.summary_horizons, years)
         return horizon_sums(self.accounts, ends)
 
     def summary_table(self, horizons=None, years=None) -> pd.DataFrame:

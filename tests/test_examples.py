@@ -1,0 +1,49 @@
+"""Every example in examples/ and the README's Python example run in the test suite."""
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs(path, capsys):
+    runpy.run_path(str(path), run_name="__main__")
+    assert capsys.readouterr().out.strip(), f"{path.name} printed nothing"
+
+
+def _readme_blocks(lang):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_python_example_runs(capsys):
+    blocks = _readme_blocks("python")
+    assert blocks, "README has no python example"
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})
+    assert "2019–2030" in capsys.readouterr().out
+
+
+def test_readme_quick_start_has_two_commands():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    cmds = [line for block in re.findall(r"```(?:bash|sh)\n(.*?)```", section, flags=re.S)
+            for line in block.strip().splitlines() if line.strip() and not line.startswith("#")]
+    assert len(cmds) == 2, cmds
+    assert "pmq run" in cmds[0] and "pytest" in cmds[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert cmds[1] in ci, ".ci/run must run the README's test command"
+
+
+def test_readme_main_job_command_works(tmp_path):
+    # The main job of the README (pmq run …) on the embedded data; pip install is CI's job.
+    res = subprocess.run([sys.executable, "-m", "pmq.cli", "run", "reference", "--out", str(tmp_path / "r")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "r" / "accounts.nc").exists() and (tmp_path / "r" / "summary.csv").exists()
