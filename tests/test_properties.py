@@ -1,6 +1,7 @@
 """Hypothesis property tests of the engine's accounting identities, including the file's extremes."""
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 import pmq
@@ -77,3 +78,23 @@ def test_short_horizon_is_a_prefix_of_the_long_one(baseline, reference_20):
     short = pmq.project(baseline, "reference", horizon=5).accounts
     long = reference_20.accounts.sel(year=slice(2019, 2024))
     np.testing.assert_allclose(short["employment"].values, long["employment"].values, rtol=1e-12)
+
+
+def _period_shares(b):
+    acc = pmq.project(b, "reference", horizon=11).accounts
+    e0 = acc["employment"].isel(year=0).sum("age")
+    s = acc[["openings", "other_recruits", "departures"]].sum("year")
+    return (s["openings"].values, (s["other_recruits"].sum("age") / e0).values,
+            (s["departures"].sum("age") / e0).values)
+
+
+@pytest.mark.parametrize("name,cond", [
+    ("negative openings", lambda o, r, d: (o < 0).any()),
+    ("imbalance below −60 % of employment", lambda o, r, d: (r < -0.6).any()),
+    ("departures above 68 % of employment", lambda o, r, d: (d > 0.68).any()),
+])
+def test_strategy_reaches_the_file_extremes(name, cond):
+    """The strategy above covers the published extremes (so the properties are tested there)."""
+    found = find(baselines(), lambda b: cond(*_period_shares(b)),
+                 settings=settings(max_examples=2000, deadline=None, database=None))
+    assert cond(*_period_shares(found)), name

@@ -104,3 +104,17 @@ def test_aggregations(reference_2030):
     assert dom.sizes["domain"] == 21 and "X" not in dom.domain.values and "K" in dom.domain.values
     assert dom.sel(domain="B")["domain_label"].item() == "Bâtiment, travaux publics"
     np.testing.assert_allclose(dom["departures"].sum().item(), h["departures"].sum().item(), rtol=1e-12)
+
+
+def test_aggregate_to_published_groups(reference_2030):
+    h = reference_2030.horizons(horizons=[11], years=[]).isel(period=0)
+    g = pmq.aggregate_metiers(h, by="published_code")
+    code = "C1Z;D1Z;D2Z;D4Z;E1Z;F0A;F2A;F4Z"
+    members = code.split(";")
+    np.testing.assert_allclose(float(g["departures"].sel(published_code=code, territory="94")),
+                               float(h["departures"].sel(territory="94", metier=members).sum()), rtol=1e-12)
+    raw = pd.read_csv(data_path("raw", "metiers2030_region_fap.csv"))
+    pub = raw[(raw.region == "Corse") & (raw.code_fap == code)].iloc[0]
+    np.testing.assert_allclose(float(g["net_creation"].sel(published_code=code, territory="94")) / K,
+                               pub.creations_destructions_milliers, atol=1e-9)
+    assert float(g["departures"].sel(published_code=code, territory="11")) == 0.0  # not a published row there
