@@ -36,7 +36,6 @@ import xarray as xr
 from . import data as _data
 from .errors import InputError
 from .io import read_employment, read_flows, read_hazards, read_tension
-from .names import normalise
 
 __all__ = ["assemble", "load_baseline", "load_user_baseline", "BUILTIN_SOURCES"]
 
@@ -301,6 +300,3 @@ def territory_key(ds: xr.Dataset) -> dict[str, list[str]]:
 def metier_key(ds: xr.Dataset) -> dict[str, list[str]]:
     return {str(c): [str(lab)] for c, lab in zip(ds.metier.values, ds.metier_label.values)}
 
-
-def normalised_names(ds: xr.Dataset) -> list[str]:  # pragma: no cover - convenience
-    return [normalise(n) for n in ds.territory_name.values]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._rules import check_rules
 from .errors import InputError
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "employment_path"]
@@ -46,11 +47,7 @@ def employment_path(e_base: np.ndarray, e_end: np.ndarray, n_period: int, n_year
     """
     e_base = np.asarray(e_base, dtype=float)
     e_end = np.asarray(e_end, dtype=float)
-    if spreading not in SPREADING_RULES:
-        raise InputError(f"unknown demand spreading rule {spreading!r}; expected one of {SPREADING_RULES}")
-    if continuation not in CONTINUATION_RULES:
-        raise InputError(f"unknown demand continuation rule {continuation!r}; "
-                         f"expected one of {CONTINUATION_RULES}")
+    check_rules("demand", spreading, SPREADING_RULES, continuation, CONTINUATION_RULES)
     t = np.arange(n_years + 1).reshape((-1,) + (1,) * e_base.ndim)
     needs_ratio = spreading == "constant_growth" or continuation != "constant_level"
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from ._rules import check_rules
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "annual_path"]
 
@@ -45,11 +45,7 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
     territory_axis : int
         Axis of ``total`` that holds territories (for the recentring).
     """
-    if spreading not in SPREADING_RULES:
-        raise InputError(f"unknown net_mobility spreading rule {spreading!r}; expected one of {SPREADING_RULES}")
-    if continuation not in CONTINUATION_RULES:
-        raise InputError(f"unknown net_mobility continuation rule {continuation!r}; "
-                         f"expected one of {CONTINUATION_RULES}")
+    check_rules("net_mobility", spreading, SPREADING_RULES, continuation, CONTINUATION_RULES)
     total = np.asarray(total, dtype=float)
     emp = np.asarray(employment, dtype=float)[:-1]
     n_years = emp.shape[0]

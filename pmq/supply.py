@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from ._rules import check_rules
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "annual_path"]
 
@@ -46,11 +46,7 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
     array (n_years, ...)
         The flow labelled with each projected year.
     """
-    if spreading not in SPREADING_RULES:
-        raise InputError(f"unknown {name} spreading rule {spreading!r}; expected one of {SPREADING_RULES}")
-    if continuation not in CONTINUATION_RULES:
-        raise InputError(f"unknown {name} continuation rule {continuation!r}; "
-                         f"expected one of {CONTINUATION_RULES}")
+    check_rules(name, spreading, SPREADING_RULES, continuation, CONTINUATION_RULES)
     total = np.asarray(total, dtype=float)
     emp = np.asarray(employment, dtype=float)[:-1]  # employment at the start of each flow year
     n_years = emp.shape[0]

@@ -2,7 +2,6 @@
 import filecmp
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -180,7 +180,6 @@ def build(out: Path) -> dict:
     rel = np.abs(dep - D) / D
     unfitted = [{"territory": terr[i], "metier": codes[j], "reason": "tilt at bound"}
                 for i, j in zip(*np.nonzero(rep_t.at_lower_bound | rep_t.at_upper_bound))]
-    dep_age = None
     meta = {
         "summary": {
             "hazard_params": nh["params"], "hazard_fit_rmse": nh["rmse"],
@@ -199,7 +198,6 @@ def build(out: Path) -> dict:
     }
     (out / "calibration.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
                                           encoding="utf-8")
-    del dep_age
     return meta
 
 
