@@ -285,18 +285,3 @@ def load_user_baseline(employment, hazards, flows, tension=None, **kwargs) -> xr
     """Build a baseline from the user's own long tables (see :func:`assemble`)."""
     return assemble(employment, hazards, flows, tension, **kwargs)
 
-
-def territory_key(ds: xr.Dataset) -> dict[str, list[str]]:
-    """Aliases of each territory of a baseline (code, name, source spelling)."""
-    out = {}
-    for i, code in enumerate(ds.territory.values):
-        aliases = [str(ds.territory_name.values[i])]
-        if "territory_source_name" in ds.coords:
-            aliases.append(str(ds.territory_source_name.values[i]))
-        out[str(code)] = aliases
-    return out
-
-
-def metier_key(ds: xr.Dataset) -> dict[str, list[str]]:
-    return {str(c): [str(lab)] for c, lab in zip(ds.metier.values, ds.metier_label.values)}
-

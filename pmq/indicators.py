@@ -114,15 +114,13 @@ def select(ds: xr.Dataset, territory=None, metier=None) -> xr.Dataset:
 
     if territory is not None:
         names = [territory] if isinstance(territory, str) else list(territory)
-        builtin = _data.territory_choices()  # short names (NAQ, PACA…) of the built-in regions
+        builtin = _data.territory_choices()  # official, source and short names (NAQ, PACA…)
         choices = {}
-        for i, code in enumerate(ds.territory.values):
-            aliases = [str(ds.territory_name.values[i])] if "territory_name" in ds.coords else []
-            if "territory_source_name" in ds.coords:
-                aliases.append(str(ds.territory_source_name.values[i]))
-            aliases += builtin.get(str(code), []) if str(code) in builtin and \
-                builtin[str(code)][0] == (aliases[0] if aliases else None) else []
-            choices[str(code)] = aliases
+        for i, code in enumerate(map(str, ds.territory.values)):
+            name = str(ds.territory_name.values[i]) if "territory_name" in ds.coords else code
+            # A built-in region's aliases apply only to that region (same code and name),
+            # not to a user's territory that happens to reuse the code.
+            choices[code] = builtin[code] if builtin.get(code, [None])[0] == name else [name]
         codes = resolve_many(names, choices, kind="territory")
         ds = ds.sel(territory=codes if not isinstance(territory, str) else codes[:1])
     if metier is not None:

@@ -23,7 +23,6 @@ import json
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
 
 from . import demand, mobility, supply
 from .demography import AgeProfiles
@@ -244,11 +243,3 @@ def read_scenario(name_or_path: str | Path = "reference") -> Scenario:
         source=str(path), resolved=doc,
     )
 
-
-def default_scenario() -> Scenario:
-    """The built-in reference scenario."""
-    return read_scenario("reference")
-
-
-def _as_dict(s: Scenario) -> dict[str, Any]:  # pragma: no cover - debugging helper
-    return s.resolved
