@@ -16,7 +16,7 @@ Three steps, all vectorised over cells (see ``docs/engine.md``):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -80,10 +80,10 @@ def fit_national_hazard(series: pd.DataFrame, share_15_19: float, pairs: list[tu
 def period_departures(E0, hazard, N_tot, Y_tot, M_tot, n_period: int, profiles: Profiles,
                       rules: Rules) -> np.ndarray:
     """Departures summed over the published period from a full engine run (per cell)."""
-    _, nc, y, m = input_paths(E0.sum(-1), N_tot, Y_tot, M_tot, n_period, n_period,
-                              Rules(rules.demand_spreading, "constant_level", rules.demand_half_life,
-                                    rules.young_spreading, "constant_level", rules.mobility_spreading,
-                                    "constant_level"))
+    # Only the period matters here: continuation rules are irrelevant, set to the simplest.
+    period_rules = replace(rules, demand_continuation="constant_level",
+                           young_continuation="constant_level", mobility_continuation="constant_level")
+    _, nc, y, m = input_paths(E0.sum(-1), N_tot, Y_tot, M_tot, n_period, n_period, period_rules)
     res = simulate(E0, hazard, nc, y, m, profiles, record="departures")
     return res["departures"].sum(0)
 

@@ -92,12 +92,14 @@ def step(employment, hazard, net_creation, young_entrants, net_mobility, profile
         tol = 1e-9 * max(1.0, float(np.abs(employment).max(initial=0.0)))
         bad = nxt < -tol
         if bad.any():
-            cells = np.argwhere(bad.any(-1))
-            raise EngineError(
+            cells = [tuple(int(i) for i in c) for c in np.argwhere(bad.any(-1))]
+            err = EngineError(
                 f"net outflows exceed the stock that can leave in {len(cells)} cell(s) "
-                f"(first cell index {tuple(int(i) for i in cells[0])}): "
-                "outflow (negative other recruits or net mobility) larger than the removal "
-                "profile allows; check the flows or the removal weights")
+                f"(first cell index {cells[0]}): outflow (negative other recruits or net "
+                "mobility) larger than the removal profile allows; check the flows or the "
+                "removal weights")
+            err.cells = cells
+            raise err
     return {
         "employment": nxt,
         "departures": departures,

@@ -50,9 +50,12 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
     emp = np.asarray(employment, dtype=float)[:-1]
     n_years = emp.shape[0]
     t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
+    if n_years < n_period:
+        raise ValueError("the employment path must cover the whole published period "
+                         f"({n_period} years; got {n_years}): build it with pmq.projection.input_paths")
     within = np.broadcast_to(total / n_period, emp.shape)
     if continuation in ("ratio_recentred", "constant_ratio"):
-        emp_period = emp[:n_period].sum(0) if n_years >= n_period else emp.sum(0) * n_period / n_years
+        emp_period = emp[:n_period].sum(0)
         ratio = np.where(emp_period > 0, total / np.where(emp_period > 0, emp_period, 1.0), 0.0)
         raw = ratio * emp
     if continuation == "constant_ratio":

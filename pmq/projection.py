@@ -15,7 +15,7 @@ import xarray as xr
 
 from . import demand, mobility, supply
 from .engine import Profiles, simulate
-from .errors import InputError
+from .errors import EngineError, InputError
 from .scenario import Rules, Scenario, read_scenario
 
 __all__ = ["input_paths", "project", "Projection", "VARIABLES"]
@@ -106,7 +106,19 @@ def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None 
         e_base, baseline["published_net_creation"].values, baseline["published_young_entrants"].values,
         baseline["published_net_mobility"].values, n_period, H, rules, territory_axis=0)
     profiles = Profiles.from_spec(scenario.profiles, baseline.age.values)
-    res = simulate(emp0, hazard, nc, y, m, profiles, record="full", progress=progress)
+    try:
+        res = simulate(emp0, hazard, nc, y, m, profiles, record="full", progress=progress)
+    except EngineError as exc:  # name the cells by their labels
+        cells = getattr(exc, "cells", [])
+        rows = pd.DataFrame([{"territory": baseline.territory.values[i], "metier": baseline.metier.values[j],
+                              "employment_base": e_base[i, j],
+                              "young_entrants_period": baseline["published_young_entrants"].values[i, j],
+                              "net_creation_period": baseline["published_net_creation"].values[i, j]}
+                             for i, j in cells])
+        raise InputError("the flows remove more workers than the stock can lose (negative other recruits "
+                         "or net mobility beyond what the removal profile allows) in these cells",
+                         source="flows", column="young_entrants, net_creation, net_mobility",
+                         rows=rows) from exc
     accounts = _accounts(baseline, scenario, res, nc, base_year, H)
     return Projection(accounts=accounts, baseline=baseline, scenario=scenario)
 

@@ -51,10 +51,10 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
     emp = np.asarray(employment, dtype=float)[:-1]  # employment at the start of each flow year
     n_years = emp.shape[0]
     t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
-    emp_period = emp[:n_period].sum(0) if n_years >= n_period else None
-    if emp_period is None:
-        # horizon shorter than the period: compute the period sum from the path we have
-        emp_period = emp.sum(0) * n_period / n_years
+    if n_years < n_period:
+        raise ValueError("the employment path must cover the whole published period "
+                         f"({n_period} years; got {n_years}): build it with pmq.projection.input_paths")
+    emp_period = emp[:n_period].sum(0)
     safe = np.where(emp_period > 0, emp_period, 1.0)
     ratio = np.where(emp_period > 0, total / safe, 0.0)
     if spreading == "proportional":

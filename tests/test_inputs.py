@@ -80,7 +80,7 @@ def test_nan_is_reported_with_its_row():
     assert "column 'employment'" in msg
     flo.loc[1, "net_creation"] = np.nan
     emp, _, _ = tables()
-    _raises("missing value", emp, haz, flo)
+    assert "column 'net_creation'" in _raises("missing value", emp, haz, flo)
 
 
 def test_missing_base_year_column():
@@ -115,7 +115,8 @@ def test_malformed_templates(tmp_path):
     with pytest.raises(InputError) as info:
         pmq.load_user_baseline(bad, haz, flo)
     assert "employment.csv" in str(info.value)
-    _raises("unsupported file type", tmp_path / "x.json", haz, flo) if (tmp_path / "x.json").write_text("{}") else None
+    (tmp_path / "x.json").write_text("{}")
+    _raises("unsupported file type", tmp_path / "x.json", haz, flo)
     _raises("file not found", tmp_path / "nope.csv", haz, flo)
 
 
@@ -148,8 +149,10 @@ def test_infeasible_outflow_raises_engine_error():
     emp, haz, flo = tables()
     flo["young_entrants"] = 1e7  # far more entrants than openings: removal beyond the stock
     b = pmq.load_user_baseline(emp, haz, flo)
-    with pytest.raises(EngineError, match="exceed the stock"):
+    with pytest.raises(InputError, match="remove more workers") as info:
         pmq.project(b, "reference", horizon=3)
+    assert isinstance(info.value.__cause__, EngineError)
+    assert "T4Z" in str(info.value) and "83" in str(info.value)  # cells named by label
 
 
 def test_partial_territories_need_a_non_recentred_rule():

@@ -98,3 +98,22 @@ def test_strategy_reaches_the_file_extremes(name, cond):
     found = find(baselines(), lambda b: cond(*_period_shares(b)),
                  settings=settings(max_examples=2000, deadline=None, database=None))
     assert cond(*_period_shares(found)), name
+
+
+def test_simulate_totals_record_matches_full(baseline):
+    from pmq.engine import Profiles, simulate
+    from pmq.projection import input_paths
+    from pmq.scenario import Rules
+
+    E0 = baseline["employment"].values
+    h = baseline["hazard"].values[None]
+    _, nc, y, m = input_paths(E0.sum(-1), baseline["published_net_creation"].values,
+                              baseline["published_young_entrants"].values,
+                              baseline["published_net_mobility"].values, 11, 14, Rules())
+    full = simulate(E0, h, nc, y, m, Profiles.from_spec(), record="full")
+    tot = simulate(E0, h, nc, y, m, Profiles.from_spec(), record="totals")
+    dep = simulate(E0, h, nc, y, m, Profiles.from_spec(), record="departures")
+    np.testing.assert_array_equal(tot["employment"], full["employment"])
+    for k in ("departures", "young_entrants", "net_mobility", "other_recruits"):
+        np.testing.assert_allclose(tot[k], full[k].sum(-1), rtol=1e-13)
+    np.testing.assert_allclose(dep["departures"], full["departures"].sum(-1), rtol=1e-13)
