@@ -153,7 +153,7 @@ def _standardise(data, tpl: Template, sheet=None) -> tuple[pd.DataFrame, str]:
     df, source = read_table(data, name=tpl.name, sheet=sheet)
     df = _check_columns(df, tpl, source)
     for col in ("territory", "metier", "published_code", "territory_name", "metier_label"):
-        if col in df.columns and (col in tpl.required or col in ("territory", "metier")):
+        if col in df.columns:
             df[col] = _as_str(df, col, source)
     for col in tpl.numeric:
         if col in df.columns:

@@ -171,3 +171,10 @@ def test_nothing_is_modified_on_error():
     with pytest.raises(InputError):
         pmq.load_user_baseline(emp, haz, flo)
     pd.testing.assert_frame_equal(emp, before)
+
+
+def test_optional_label_columns_are_checked_too():
+    emp, haz, flo = tables()
+    flo["published_code"] = ["T4Z", None, "T4Z", "V0Z"]
+    msg = _raises("missing labels", emp, haz, flo)
+    assert "column 'published_code'" in msg
