@@ -1,7 +1,10 @@
-"""Command line: ``pmq run``, thin over the library.
+"""Command line, thin over the library.
 
     pmq run reference --horizon 20 --out results
     pmq run my_scenario.toml --data my_observatory/ --out results
+    pmq compare reference ademe_s3 reindustrialisation --horizon 10 [--territory PACA] [--out DIR]
+    pmq scenarios
+    pmq validate my_scenario.toml
 
 Outputs are computed in full, written to a temporary folder beside ``--out`` and
 only then moved into place: a failure leaves no half-written output.
@@ -71,18 +74,110 @@ def _baseline_from_dir(d: Path):
     return load_user_baseline(files["employment"], files["hazards"], files["flows"], files["tension"])
 
 
-def cmd_run(args) -> int:
+def _baseline(args):
     from .baseline import load_baseline
+    return _baseline_from_dir(Path(args.data)) if getattr(args, "data", None) else load_baseline()
+
+
+def _territories(baseline):
+    from .levers import Context
+    return Context.from_baseline(baseline).territory_aliases
+
+
+def cmd_run(args) -> int:
     from .projection import project
     from .scenario import read_scenario
 
-    scenario = read_scenario(args.scenario)
-    baseline = _baseline_from_dir(Path(args.data)) if args.data else load_baseline()
+    baseline = _baseline(args)
+    scenario = read_scenario(args.scenario, territories=_territories(baseline))
     proj = project(baseline, scenario, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     written = _write_outputs(proj, Path(args.out))
     print(proj.summary())
     for w in written:
         print(f"écrit / written: {w}")
+    return 0
+
+
+def _fmt_thousands(x: float) -> str:
+    return f"{x / 1e3:,.1f}".replace(",", "\u202f")
+
+
+def _print_compare(table, names, stream=sys.stdout) -> None:
+    from .compare import HEADLINE
+    terr = table["territory"].unique()
+    show = table[table["territory"] == ("Ensemble" if "Ensemble" in terr else terr[0])]
+    where = "Ensemble des territoires" if "Ensemble" in terr else str(terr[0])
+    print(f"Comparaison de scénarios — {show['horizon'].iloc[0]} — {where} (milliers de personnes)",
+          file=stream)
+    for var in ("employment_end", "openings", "departures", "imbalance"):
+        cols = [f"{var} | {n}" for n in names] + [f"{var} | Δ {n} − {names[0]}" for n in names[1:]]
+        heads = names + [f"Δ {n}" for n in names[1:]]
+        w = max(10, *(len(h) + 1 for h in heads))
+        print(f"\n{HEADLINE[var]}", file=stream)
+        print(f"{'domaine':<8}" + "".join(f"{h:>{w}}" for h in heads), file=stream)
+        for _, row in show.iterrows():
+            print(f"{row['domain']:<8}" + "".join(f"{_fmt_thousands(row[c]):>{w}}" for c in cols),
+                  file=stream)
+
+
+def cmd_compare(args) -> int:
+    from .compare import project_many
+    from .scenario import read_scenario
+
+    baseline = _baseline(args)
+    terr = _territories(baseline)
+    scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
+    comp = project_many(scenarios, baseline, horizon=args.horizon,
+                        progress=_progress_printer(sys.stderr))
+    table = comp.table(horizon=args.horizon, territory=args.territory or None)
+    by_metier = comp.table(horizon=args.horizon, territory=args.territory or None, by="metier")
+    written = []
+    if args.out:
+        out = Path(args.out).resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            table.to_csv(tmp / "compare_domains.csv", index=False, float_format="%.3f")
+            by_metier.to_csv(tmp / "compare_metiers.csv", index=False, float_format="%.3f")
+            out.mkdir(exist_ok=True)
+            for f in sorted(tmp.iterdir()):
+                os.replace(f, out / f.name)
+                written.append(out / f.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    _print_compare(table, comp.names)
+    for w in written:
+        print(f"écrit / written: {w}")
+    return 0
+
+
+def cmd_scenarios(args) -> int:
+    from .scenario import builtin_scenarios, read_scenario
+    rows = []
+    for name in builtin_scenarios():
+        sc = read_scenario(name)
+        rows.append((name, sc.title_fr if args.lang == "fr" else sc.title_en))
+    w = max(len(r[0]) for r in rows) + 2
+    for name, title in rows:
+        print(f"{name:<{w}}{title}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .scenario import LEVER_SECTIONS, read_scenario
+
+    baseline = _baseline(args)
+    terr = _territories(baseline)
+    n_ok = 0
+    for f in args.files:
+        sc = read_scenario(f, territories=terr)
+        # Apply the levers to the baseline's arrays (no projection): catches levers that
+        # reach zero employment, hazards above 1 or codes missing from a user baseline.
+        from .projection import scenario_inputs
+        scenario_inputs(baseline, sc)
+        n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
+        print(f"{f}: valid — {sc.name} « {sc.title_fr} », {n} lever(s), hash {sc.hash}")
+        n_ok += 1
     return 0
 
 
@@ -106,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with your own employment, hazards, flows [, tension] tables "
                         "(.csv/.xlsx/.parquet) instead of the embedded baseline")
     r.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("compare", help="run several scenarios together and compare headline flows",
+                       description="Project several scenarios in one run (same baseline) and print a "
+                                   "side-by-side table of headline flows by FAP domain, with the "
+                                   "differences from the first scenario.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
+    c.add_argument("--horizon", type=int, default=10, metavar="YEARS",
+                   help="years from the base year (default 10)")
+    c.add_argument("--territory", action="append", metavar="NAME",
+                   help="restrict to a territory (code or name; repeatable)")
+    c.add_argument("--out", default=None, metavar="DIR",
+                   help="write compare_domains.csv and compare_metiers.csv there")
+    c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    c.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("scenarios", help="list the built-in scenarios")
+    s.add_argument("--lang", choices=("fr", "en"), default="fr")
+    s.set_defaults(func=cmd_scenarios)
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
+    v.set_defaults(func=cmd_validate)
     return p
 
 
@@ -120,6 +239,9 @@ def main(argv=None) -> int:
     except PmqError as exc:
         print(f"pmq: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # pragma: no cover - output piped into head
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:  # pragma: no cover
         print("pmq: interrupted; no output written", file=sys.stderr)
         return 130

@@ -111,14 +111,14 @@ def step(employment, hazard, net_creation, young_entrants, net_mobility, profile
 
 
 def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
-             record: str = "full", progress=None):
+             record: str = "full", progress=None, hazard_by_year: bool = False):
     """Run the annual steps.
 
     Parameters
     ----------
     employment0 : array (..., age)
         Base-year stock.
-    hazard : array broadcastable to (..., age)
+    hazard : array broadcastable to (..., age), or (n_years, ...) with ``hazard_by_year``
     net_creation, young_entrants, net_mobility : arrays (n_years, ...)
     record : {"full", "totals", "departures"}
         ``full`` keeps every age-resolved flow; ``totals`` keeps age-summed flows and
@@ -126,6 +126,8 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
         (for calibration).
     progress : callable(i, n), optional
         Called after each year.
+    hazard_by_year : bool
+        ``hazard[t]`` is the hazard of flow year ``t`` (scenario exit levers).
 
     Returns
     -------
@@ -138,7 +140,7 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
     for k in keys_age:
         out[k] = []
     for t in range(n_years):
-        res = step(emp, hazard, net_creation[t], young_entrants[t], net_mobility[t], profiles)
+        res = step(emp, hazard[t] if hazard_by_year else hazard, net_creation[t], young_entrants[t], net_mobility[t], profiles)
         emp = res["employment"]
         if record == "full":
             out["employment"].append(emp)

@@ -15,7 +15,7 @@ import xarray as xr
 
 from . import demand, mobility, supply
 from .engine import Profiles, simulate
-from .errors import EngineError, InputError
+from .errors import EngineError, InputError, ScenarioError
 from .scenario import Rules, Scenario, read_scenario
 
 __all__ = ["input_paths", "project", "Projection", "VARIABLES"]
@@ -69,6 +69,86 @@ def _check_baseline(baseline: xr.Dataset, rules: Rules) -> None:
                              rows=worst.rename("sum_over_territories").reset_index())
 
 
+def _resolve(scenario, baseline, horizon):
+    from .levers import Context
+    if scenario is None or isinstance(scenario, (str,)) or hasattr(scenario, "__fspath__"):
+        ctx = Context.from_baseline(baseline)
+        scenario = read_scenario(scenario or "reference", territories=ctx.territory_aliases)
+    if horizon is not None:
+        scenario = scenario.with_horizon(int(horizon))
+    return scenario
+
+
+def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
+    """Every array the engine needs for one scenario (trend paths with the levers applied).
+
+    Returns a dict with ``employment0`` (territory, métier, age), ``hazard`` (territory, métier,
+    age) or, with exit levers, (year, territory, métier, age) and ``hazard_by_year``,
+    ``employment`` (year + 1, territory, métier), ``net_creation``, ``young_entrants``,
+    ``net_mobility`` (year, territory, métier) and ``profiles``.
+
+    Demand levers move the employment path only: young entrants and inter-territorial
+    mobility follow the *trend* employment path (before demand levers), and move only with
+    their own levers — so a demand scenario changes openings and the imbalance, not supply.
+    """
+    from . import levers
+
+    rules = scenario.rules
+    _check_baseline(baseline, rules)
+    n_period = int(baseline.attrs["n_period"])
+    base_year = int(baseline.attrs["base_year"])
+    if scenario.base_year is not None and scenario.base_year != base_year:
+        raise ScenarioError(f"the scenario is written for base year {scenario.base_year} but the "
+                            f"baseline's base year is {base_year}", source=scenario.source,
+                            key="scenario.base_year", value=scenario.base_year)
+    H = scenario.horizon
+    emp0 = baseline["employment"].transpose("territory", "metier", "age").values
+    hazard = baseline["hazard"]
+    hazard = hazard.broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values
+    # Paths run at least to the last year a demand lever names, so a short horizon sees the
+    # same years as a long one (levers are then cut at the horizon).
+    n_path = max([H] + [levers.last_year(lv) - base_year for lv in scenario.lever_list("demand.adjust")])
+    trend, _, y, m = input_paths(
+        emp0.sum(-1), baseline["published_net_creation"].values,
+        baseline["published_young_entrants"].values, baseline["published_net_mobility"].values,
+        n_period, n_path, rules, territory_axis=0)
+    ctx = levers.Context.from_baseline(baseline, source=scenario.source)
+    emp = levers.apply_demand(trend, scenario.lever_list("demand.adjust"), ctx)[: H + 1]
+    trend, y, m = trend[: H + 1], y[:H], m[:H]
+    fy = levers.flow_factors("young_entrants.adjust", scenario.lever_list("young_entrants.adjust"), ctx, H)
+    fm = levers.flow_factors("net_mobility.adjust", scenario.lever_list("net_mobility.adjust"), ctx, H)
+    if fy is not None:
+        y = y * fy
+    if fm is not None:
+        m = m * fm
+    hz = levers.hazard_path(hazard, scenario, ctx, H)
+    return {"employment0": emp0, "hazard": hazard if hz is None else hz, "hazard_by_year": hz is not None,
+            "employment": emp, "net_creation": np.diff(emp, axis=0), "young_entrants": y,
+            "net_mobility": m, "profiles": Profiles.from_spec(scenario.profiles, baseline.age.values),
+            "employment_trend": trend}
+
+
+def _run(baseline, inp, progress=None):
+    try:
+        return simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
+                        inp["net_mobility"], inp["profiles"], record="full", progress=progress,
+                        hazard_by_year=inp["hazard_by_year"])
+    except EngineError as exc:  # name the cells by their labels
+        cells = getattr(exc, "cells", [])
+        e_base = baseline["employment"].sum("age").transpose("territory", "metier").values
+        rows = pd.DataFrame([{**({"scenario": c[0]} if len(c) == 3 else {}),
+                              "territory": baseline.territory.values[c[-2]],
+                              "metier": baseline.metier.values[c[-1]],
+                              "employment_base": e_base[c[-2], c[-1]],
+                              "young_entrants_period": baseline["published_young_entrants"].values[c[-2], c[-1]],
+                              "net_creation_period": baseline["published_net_creation"].values[c[-2], c[-1]]}
+                             for c in cells])
+        raise InputError("the flows remove more workers than the stock can lose (negative other recruits "
+                         "or net mobility beyond what the removal profile allows) in these cells",
+                         source="flows", column="young_entrants, net_creation, net_mobility",
+                         rows=rows) from exc
+
+
 def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None = None,
             horizon: int | None = None, progress=None) -> "Projection":
     """Project the stock-flow accounts year by year.
@@ -89,45 +169,23 @@ def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None 
 
     if baseline is None:
         baseline = load_baseline()
-    if scenario is None or isinstance(scenario, str):
-        scenario = read_scenario(scenario or "reference")
-    if horizon is not None:
-        scenario = scenario.with_horizon(int(horizon))
-    rules = scenario.rules
-    _check_baseline(baseline, rules)
-    n_period = int(baseline.attrs["n_period"])
-    base_year = int(baseline.attrs["base_year"])
-    H = scenario.horizon
-    emp0 = baseline["employment"].transpose("territory", "metier", "age").values
-    hazard = baseline["hazard"]
-    hazard = hazard.broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values
-    e_base = emp0.sum(-1)
-    emp_path, nc, y, m = input_paths(
-        e_base, baseline["published_net_creation"].values, baseline["published_young_entrants"].values,
-        baseline["published_net_mobility"].values, n_period, H, rules, territory_axis=0)
-    profiles = Profiles.from_spec(scenario.profiles, baseline.age.values)
-    try:
-        res = simulate(emp0, hazard, nc, y, m, profiles, record="full", progress=progress)
-    except EngineError as exc:  # name the cells by their labels
-        cells = getattr(exc, "cells", [])
-        rows = pd.DataFrame([{"territory": baseline.territory.values[i], "metier": baseline.metier.values[j],
-                              "employment_base": e_base[i, j],
-                              "young_entrants_period": baseline["published_young_entrants"].values[i, j],
-                              "net_creation_period": baseline["published_net_creation"].values[i, j]}
-                             for i, j in cells])
-        raise InputError("the flows remove more workers than the stock can lose (negative other recruits "
-                         "or net mobility beyond what the removal profile allows) in these cells",
-                         source="flows", column="young_entrants, net_creation, net_mobility",
-                         rows=rows) from exc
-    accounts = _accounts(baseline, scenario, res, nc, base_year, H)
+    scenario = _resolve(scenario, baseline, horizon)
+    inp = scenario_inputs(baseline, scenario)
+    res = _run(baseline, inp, progress)
+    accounts = _accounts(baseline, scenario, res, inp["net_creation"], int(baseline.attrs["base_year"]),
+                         scenario.horizon)
     return Projection(accounts=accounts, baseline=baseline, scenario=scenario)
 
 
-def _accounts(baseline, scenario, res, nc, base_year, H) -> xr.Dataset:
+def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None) -> xr.Dataset:
+    """Accounts Dataset; with ``scenarios`` (a list), arrays carry a scenario axis after year."""
     years = np.arange(base_year, base_year + H + 1)
-    dims4 = ("year", "territory", "metier", "age")
+    lead = ("scenario",) if scenarios is not None else ()
+    dims4 = ("year", *lead, "territory", "metier", "age")
     coords = {"year": years, "territory": baseline.territory.values, "metier": baseline.metier.values,
               "age": baseline.age.values}
+    if scenarios is not None:
+        coords["scenario"] = [sc.name for sc in scenarios]
 
     def pad(a):  # flows have no value at the final year
         return np.concatenate([a, np.full((1,) + a.shape[1:], np.nan)], axis=0)
@@ -136,7 +194,7 @@ def _accounts(baseline, scenario, res, nc, base_year, H) -> xr.Dataset:
     ds["employment"] = (dims4, res["employment"])
     for k in ("departures", "young_entrants", "net_mobility", "other_recruits"):
         ds[k] = (dims4, pad(res[k]))
-    ds["net_creation"] = (dims4[:3], pad(nc))
+    ds["net_creation"] = (dims4[:-1], pad(nc))
     ds["openings"] = ds["net_creation"] + ds["departures"].sum("age", skipna=False)
     ds["imbalance"] = (ds["openings"] - ds["young_entrants"].sum("age", skipna=False)
                        - ds["net_mobility"].sum("age", skipna=False))
@@ -153,8 +211,13 @@ def _accounts(baseline, scenario, res, nc, base_year, H) -> xr.Dataset:
     ds["openings"].attrs["description"] = "net_creation + departures"
     ds["imbalance"].attrs["description"] = "openings − young_entrants − net_mobility"
     from . import __version__
+    if scenarios is not None:
+        ds = ds.transpose("scenario", "year", ...)
+        ds = ds.assign_coords(scenario_title_fr=("scenario", [sc.title_fr for sc in scenarios]),
+                              scenario_title_en=("scenario", [sc.title_en for sc in scenarios]),
+                              scenario_hash=("scenario", [sc.hash for sc in scenarios]))
+    ds.attrs.update(_scenario_attrs(scenario, scenarios))
     ds.attrs.update({
-        "title": f"pmq accounts — {scenario.title_fr}",
         "conventions": ("employment[t] = stock at the start of year t; flows labelled t move the stock "
                         "from t to t+1 (NaN at the final year); "
                         "employment[a+1,t+1] = employment[a,t] - departures[a,t] + inflows[a+1,t]; "
@@ -165,19 +228,34 @@ def _accounts(baseline, scenario, res, nc, base_year, H) -> xr.Dataset:
         "base_year": int(base_year),
         "horizon_years": int(H),
         "pmq_version": __version__,
-        "scenario": scenario.name,
-        "scenario_title_fr": scenario.title_fr,
-        "scenario_title_en": scenario.title_en,
-        "scenario_source": scenario.source,
-        "scenario_hash": scenario.hash,
-        "scenario_resolved": json.dumps(scenario.resolved, ensure_ascii=False, sort_keys=True),
-        "age_profiles": json.dumps(scenario.profiles.as_dict()),
         "data_sources": baseline.attrs.get("sources", ""),
         "estimated_inputs": baseline.attrs.get("estimated", "[]"),
         "baseline_title": baseline.attrs.get("title", ""),
         "period_end": int(baseline.attrs["period_end"]),
     })
     return ds
+
+
+def _scenario_attrs(scenario, scenarios=None) -> dict:
+    if scenarios is None:
+        return {
+            "title": f"pmq accounts — {scenario.title_fr}",
+            "scenario": scenario.name,
+            "scenario_title_fr": scenario.title_fr,
+            "scenario_title_en": scenario.title_en,
+            "scenario_source": scenario.source,
+            "scenario_hash": scenario.hash,
+            "scenario_resolved": json.dumps(scenario.resolved, ensure_ascii=False, sort_keys=True),
+            "age_profiles": json.dumps(scenario.profiles.as_dict()),
+        }
+    return {
+        "title": "pmq accounts — " + " | ".join(sc.title_fr for sc in scenarios),
+        "scenarios": json.dumps([sc.name for sc in scenarios], ensure_ascii=False),
+        "scenario_sources": json.dumps({sc.name: sc.source for sc in scenarios}, ensure_ascii=False),
+        "scenario_resolved": json.dumps({sc.name: sc.resolved for sc in scenarios}, ensure_ascii=False,
+                                        sort_keys=True),
+        "age_profiles": json.dumps({sc.name: sc.profiles.as_dict() for sc in scenarios}),
+    }
 
 
 @dataclass

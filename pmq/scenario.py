@@ -1,34 +1,54 @@
-"""Scenario files (TOML): named rules and parameters of a projection, validated strictly.
+"""Scenario files (TOML): what a projection assumes besides the baseline, validated strictly.
 
-This is the minimal core of the scenario language: the rules that turn the
-published base-period flows into annual paths, the horizons and the age
-profiles.  Unknown sections or keys, wrong types and out-of-range values raise
-:class:`~pmq.errors.ScenarioError` naming the file, the key path and the value.
+A scenario file is plain TOML read with :mod:`tomllib`.  Sections:
 
-Example (``scenarios/reference.toml``)::
+``[scenario]``
+    ``name``, ``title_fr``, ``title_en``, ``description``, ``base_year`` (must equal the
+    baseline's), ``extends`` (a built-in name or a path, relative to the file).
+``[horizons]``
+    ``run`` (years projected), ``summary`` (horizons in years from the base year, default
+    5, 10, 20), ``years`` (extra calendar end years, e.g. 2030).
+``[demand]``, ``[young_entrants]``, ``[net_mobility]``
+    Named rules that spread the published base-period totals over the years and continue
+    them afterwards (see :mod:`pmq.demand`, :mod:`pmq.supply`, :mod:`pmq.mobility`), and
+    *levers*, arrays of tables ``[[demand.adjust]]``, ``[[young_entrants.adjust]]``,
+    ``[[net_mobility.adjust]]`` (see :mod:`pmq.levers`).
+``[exits]``
+    Levers on the end-of-career exit hazards: ``[[exits.shift]]`` (the late-career schedule
+    moves by N years from a given year, phased), ``[[exits.cohort_shift]]`` (by birth
+    cohort, as a pension-age reform), ``[[exits.multiplier]]`` (by age band, métier, years).
+``[age_profiles]``
+    Ages at which inflows are placed (:class:`pmq.demography.AgeProfiles`).
 
-    [scenario]
-    name = "reference"
-    title_fr = "Scénario de référence"
-    [horizons]
-    run = 20
-    [demand]
-    spreading = "constant_growth"
-    continuation = "constant_growth"
+Rules of the language
+---------------------
+* Unknown sections or keys, wrong types, out-of-range values, unknown métier, domain,
+  sector or territory codes raise :class:`~pmq.errors.ScenarioError` naming the file, the
+  key path (``demand.adjust[manufacturing].anchors.2035``) and the value.
+* Every table that holds a number carries ``source = "publication, URL"`` or
+  ``assumption = "…"`` (checked in each file, so an override states its own source).
+* ``extends``: the child's keys replace the parent's, section by section; levers are
+  matched by ``id`` — a child lever with the id of a parent lever replaces it, a new id is
+  appended, and ``remove = ["id", …]`` in the section drops inherited levers.
+* The resolved scenario (after ``extends``) and its SHA-256 hash are stored in the results'
+  attrs.  Supply-side levers of the formation × métier matrix go into ``[supply]`` (reserved).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from . import demand, mobility, supply
 from .demography import AgeProfiles
-from .errors import ScenarioError
+from .errors import ScenarioError, UnknownNameError
 
-__all__ = ["Rules", "Scenario", "read_scenario", "builtin_scenarios", "scenario_dir"]
+__all__ = ["Rules", "Scenario", "read_scenario", "validate_file", "builtin_scenarios",
+           "scenario_dir", "LEVER_SECTIONS"]
 
 
 @dataclass(frozen=True)
@@ -46,17 +66,24 @@ class Rules:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A resolved scenario: what :func:`pmq.project` needs besides the baseline."""
+    """A resolved scenario: what :func:`pmq.project` needs besides the baseline.
+
+    ``levers`` maps ``"demand.adjust"``, ``"young_entrants.adjust"``,
+    ``"net_mobility.adjust"``, ``"exits.shift"``, ``"exits.cohort_shift"`` and
+    ``"exits.multiplier"`` to tuples of validated lever tables (dicts), in file order.
+    """
 
     name: str = "reference"
     title_fr: str = "Scénario de référence"
     title_en: str = "Reference scenario"
     description: str = ""
+    base_year: int | None = None
     horizon: int = 20
     summary_horizons: tuple[int, ...] = (5, 10, 20)
     summary_years: tuple[int, ...] = (2030,)
     rules: Rules = field(default_factory=Rules)
     profiles: AgeProfiles = field(default_factory=AgeProfiles)
+    levers: dict = field(default_factory=dict, compare=False)
     source: str = "(defaults)"
     resolved: dict = field(default_factory=dict, compare=False)
 
@@ -66,8 +93,15 @@ class Scenario:
         blob = json.dumps(self.resolved, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def lever_list(self, section: str) -> tuple:
+        return tuple(self.levers.get(section, ()))
+
+    @property
+    def has_levers(self) -> bool:
+        return any(self.levers.get(k) for k in LEVER_SECTIONS)
+
     def with_horizon(self, horizon: int) -> "Scenario":
-        if not isinstance(horizon, int) or not 1 <= horizon <= 60:
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:
             raise ScenarioError("the horizon must be a whole number of years between 1 and 60",
                                 source=self.source, key="horizons.run", value=horizon)
         resolved = json.loads(json.dumps(self.resolved))
@@ -75,9 +109,13 @@ class Scenario:
         return replace(self, horizon=horizon, resolved=resolved)
 
 
-# Schema: section -> key -> (type(s), validator or allowed values, Scenario/Rules attribute)
+# --------------------------------------------------------------------------- schema
 _TEXT = (str,)
 _NUM = (int, float)
+_INT = (int,)
+_LIST = (list,)
+_DICT = (dict,)
+_SOURCE_KEYS = ("source", "assumption")
 
 
 def _enum(values):
@@ -88,41 +126,112 @@ def _range(lo, hi):
     return lambda v: lo <= v <= hi, f"between {lo} and {hi}"
 
 
-def _int_list(lo, hi):
-    return (lambda v: all(isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi for x in v),
-            f"a list of whole numbers between {lo} and {hi}")
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
 
+
+def _is_num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _int_list(lo, hi):
+    return (lambda v: len(v) > 0 and all(_is_int(x) and lo <= x <= hi for x in v),
+            f"a non-empty list of whole numbers between {lo} and {hi}")
+
+
+def _str_list():
+    return (lambda v: len(v) > 0 and all(isinstance(x, str) and x for x in v),
+            "a non-empty list of codes (strings)")
+
+
+def _num_list(lo, hi):
+    return (lambda v: len(v) > 0 and all(_is_num(x) and lo <= x <= hi for x in v),
+            f"a non-empty list of numbers between {lo} and {hi}")
+
+
+YEARS = (1900, 2200)
+_SRC = {"source": (_TEXT, None), "assumption": (_TEXT, None)}
+_LEVER = {"id": (_TEXT, None), "label": (_TEXT, None), **_SRC}
+_SELECT = {
+    "metier": (_LIST, _str_list()), "domain": (_LIST, _str_list()), "sector": (_TEXT, None),
+    "weights": (_DICT, None), "territory": (_LIST, _str_list()),
+}
+_AGES = {"min_age": (_INT, _range(15, 74)), "max_age": (_INT, _range(15, 74))}
+
+#: Lever sections: "section.key" -> schema of one lever table.
+LEVER_SCHEMAS: dict[str, dict[str, tuple]] = {
+    "demand.adjust": {
+        **_LEVER, **_SELECT,
+        "kind": (_TEXT, _enum(("growth", "target", "deviation"))),
+        # growth
+        "rate": (_NUM, _range(-0.5, 0.5)), "period": (_LIST, _int_list(*YEARS)),
+        # target
+        "year": (_INT, _range(*YEARS)), "value": (_NUM, _range(0, 1e9)),
+        "from_year": (_INT, _range(*YEARS)),
+        # deviation
+        "anchors": (_DICT, None), "unit": (_TEXT, _enum(("persons", "percent"))),
+        "interpolation": (_TEXT, _enum(("linear",))),
+        "after": (_TEXT, _enum(("reference", "continue", "constant_level", "hold", "proportional"))),
+    },
+    "young_entrants.adjust": {
+        **_LEVER, **_SELECT, "factor": (_NUM, _range(0, 10)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "net_mobility.adjust": {
+        **_LEVER, **_SELECT, "factor": (_NUM, _range(0, 10)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "exits.shift": {
+        **_LEVER, **_SELECT, **_AGES, "years": (_NUM, _range(-10, 10)),
+        "from_year": (_INT, _range(*YEARS)), "full_year": (_INT, _range(*YEARS)),
+        "share": (_NUM, _range(0, 1)),
+    },
+    "exits.cohort_shift": {
+        **_LEVER, **_SELECT, **_AGES, "cohorts": (_LIST, _int_list(1900, 2100)),
+        "shift": (_LIST, _num_list(-10, 10)), "share": (_NUM, _range(0, 1)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "exits.multiplier": {
+        **_LEVER, **_SELECT, **_AGES, "factor": (_NUM, _range(0, 100)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+}
+LEVER_SECTIONS = tuple(LEVER_SCHEMAS)
 
 _SCHEMA: dict[str, dict[str, tuple]] = {
     "scenario": {
         "name": (_TEXT, None), "title_fr": (_TEXT, None), "title_en": (_TEXT, None),
         "description": (_TEXT, None), "extends": (_TEXT, None),
+        "base_year": (_INT, _range(*YEARS)), **_SRC,
     },
     "horizons": {
-        "run": ((int,), _range(1, 60)), "summary": ((list,), _int_list(1, 60)),
-        "years": ((list,), _int_list(1900, 2200)),
-        "assumption": (_TEXT, None), "source": (_TEXT, None),
+        "run": (_INT, _range(1, 60)), "summary": (_LIST, _int_list(1, 60)),
+        "years": (_LIST, _int_list(*YEARS)), **_SRC,
     },
     "demand": {
         "spreading": (_TEXT, _enum(demand.SPREADING_RULES)),
         "continuation": (_TEXT, _enum(demand.CONTINUATION_RULES)),
-        "half_life": (_NUM, _range(0.5, 200)),
-        "assumption": (_TEXT, None), "source": (_TEXT, None),
+        "half_life": (_NUM, _range(0.5, 200)), "adjust": (_LIST, None),
+        "remove": (_LIST, _str_list()), **_SRC,
     },
     "young_entrants": {
         "spreading": (_TEXT, _enum(supply.SPREADING_RULES)),
         "continuation": (_TEXT, _enum(supply.CONTINUATION_RULES)),
-        "assumption": (_TEXT, None), "source": (_TEXT, None),
+        "adjust": (_LIST, None), "remove": (_LIST, _str_list()), **_SRC,
     },
     "net_mobility": {
         "spreading": (_TEXT, _enum(mobility.SPREADING_RULES)),
         "continuation": (_TEXT, _enum(mobility.CONTINUATION_RULES)),
-        "assumption": (_TEXT, None), "source": (_TEXT, None),
+        "adjust": (_LIST, None), "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "exits": {
+        "shift": (_LIST, None), "cohort_shift": (_LIST, None), "multiplier": (_LIST, None),
+        "remove": (_LIST, _str_list()), **_SRC,
     },
     "age_profiles": {
-        **{f.name: ((int, float), _range(0, 120)) for f in fields(AgeProfiles) if f.name != "extra"},
-        "assumption": (_TEXT, None), "source": (_TEXT, None),
+        **{f.name: (_NUM, _range(0, 120)) for f in fields(AgeProfiles) if f.name != "extra"}, **_SRC,
     },
+    "supply": {**_SRC},  # reserved for the formation × métier levers
 }
 _RULE_MAP = {
     ("demand", "spreading"): "demand_spreading", ("demand", "continuation"): "demand_continuation",
@@ -144,7 +253,42 @@ def scenario_dir() -> Path:
 
 
 def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenario names and their files."""
     return {p.stem: p for p in sorted(scenario_dir().glob("*.toml"))}
+
+
+# ----------------------------------------------------------------------- validation
+def _has_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, list):
+        return any(_has_number(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_number(v) for v in value.values())
+    return False
+
+
+def _need_source(body: dict, path: str, source: str, exempt=()) -> None:
+    numeric = [k for k, v in body.items() if k not in exempt and _has_number(v)]
+    if numeric and not any(isinstance(body.get(k), str) and body[k].strip() for k in _SOURCE_KEYS):
+        raise ScenarioError("numbers need a source: add source = \"publication, URL\" or "
+                            "assumption = \"…\" to this table", source=source, key=path,
+                            value={k: body[k] for k in numeric})
+
+
+def _check_value(value, spec, path, source):
+    types, check = spec
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise ScenarioError(f"wrong type {type(value).__name__}; expected "
+                            f"{' or '.join(t.__name__ for t in types)}", source=source, key=path,
+                            value=value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError("must be a finite number", source=source, key=path, value=value)
+    if check is not None and not check[0](value):
+        raise ScenarioError(f"invalid value; expected {check[1]}", source=source, key=path,
+                            value=value)
 
 
 def _validate(doc: dict, source: str) -> None:
@@ -159,32 +303,223 @@ def _validate(doc: dict, source: str) -> None:
             if key not in _SCHEMA[section]:
                 raise ScenarioError(f"unknown key; expected one of {list(_SCHEMA[section])}",
                                     source=source, key=path, value=value)
-            types, check = _SCHEMA[section][key]
-            if isinstance(value, bool) or not isinstance(value, types):
-                raise ScenarioError(f"wrong type {type(value).__name__}; expected "
-                                    f"{' or '.join(t.__name__ for t in types)}", source=source,
-                                    key=path, value=value)
-            if check is not None and not check[0](value):
-                raise ScenarioError(f"invalid value; expected {check[1]}", source=source, key=path,
-                                    value=value)
+            _check_value(value, _SCHEMA[section][key], path, source)
+            if path in LEVER_SCHEMAS:
+                _validate_levers(value, path, source)
+        exempt = ("adjust", "shift", "cohort_shift", "multiplier")
+        if section != "scenario":
+            _need_source(body, section, source, exempt=exempt)
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _validate_levers(items: list, path: str, source: str) -> None:
+    schema = LEVER_SCHEMAS[path]
+    seen = set()
+    for i, lever in enumerate(items):
+        where = f"{path}[{i}]"
+        if not isinstance(lever, dict):
+            raise ScenarioError(f"each entry must be a table ([[{path}]])", source=source, key=where,
+                                value=lever)
+        lid = lever.get("id")
+        if not isinstance(lid, str) or not lid:
+            raise ScenarioError("every lever needs an id (a short name, unique in the section)",
+                                source=source, key=where)
+        where = f"{path}[{lid}]"
+        if lid in seen:
+            raise ScenarioError("duplicate lever id", source=source, key=where, value=lid)
+        seen.add(lid)
+        for key, value in lever.items():
+            if key not in schema:
+                raise ScenarioError(f"unknown key; expected one of {list(schema)}", source=source,
+                                    key=f"{where}.{key}", value=value)
+            _check_value(value, schema[key], f"{where}.{key}", source)
+        _need_source(lever, where, source)
+        _check_lever(path, lever, where, source)
+
+
+def _year_table(table: dict, where: str, source: str) -> dict[int, float]:
+    out = {}
+    for k, v in table.items():
+        try:
+            year = int(k)
+        except ValueError:
+            year = None
+        if year is None or str(year) != k.strip() or not YEARS[0] <= year <= YEARS[1]:
+            raise ScenarioError("anchor keys must be calendar years", source=source,
+                                key=f"{where}.{k}", value=k)
+        if not _is_num(v):
+            raise ScenarioError("anchor values must be finite numbers", source=source,
+                                key=f"{where}.{k}", value=v)
+        out[year] = float(v)
+    if not out:
+        raise ScenarioError("needs at least one anchor year", source=source, key=where)
+    return dict(sorted(out.items()))
+
+
+def _check_lever(path: str, lever: dict, where: str, source: str) -> None:
+    def need(*keys):
+        for k in keys:
+            if k not in lever:
+                raise ScenarioError(f"missing key '{k}'", source=source, key=f"{where}.{k}")
+
+    def forbid(*keys):
+        for k in keys:
+            if k in lever:
+                raise ScenarioError(f"not allowed here (kind {lever.get('kind')!r})", source=source,
+                                    key=f"{where}.{k}", value=lever[k])
+
+    selectors = [k for k in ("metier", "domain", "sector", "weights") if k in lever]
+    if len(selectors) > 1:
+        raise ScenarioError(f"give at most one of metier, domain, sector, weights (got {selectors})",
+                            source=source, key=where)
+    if "weights" in lever:
+        w = lever["weights"]
+        bad = {k: v for k, v in w.items() if not _is_num(v) or v < 0}
+        if bad or not w:
+            raise ScenarioError("weights must be a non-empty table of métier codes to numbers ≥ 0",
+                                source=source, key=f"{where}.weights", value=bad or w)
+        total = sum(w.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ScenarioError("weights must sum to 1 (each row of a sector × métier key)",
+                                source=source, key=f"{where}.weights", value=round(total, 9))
+    if "min_age" in lever and "max_age" in lever and lever["min_age"] > lever["max_age"]:
+        raise ScenarioError("min_age is above max_age", source=source, key=f"{where}.min_age",
+                            value=(lever["min_age"], lever["max_age"]))
+    if "from_year" in lever and "to_year" in lever and lever["from_year"] > lever["to_year"]:
+        raise ScenarioError("from_year is after to_year", source=source, key=f"{where}.from_year",
+                            value=(lever["from_year"], lever["to_year"]))
+    if path == "demand.adjust":
+        need("kind")
+        kind = lever["kind"]
+        if kind == "growth":
+            need("rate", "period")
+            forbid("year", "value", "from_year", "anchors", "unit", "interpolation")
+            p = lever["period"]
+            if len(p) != 2 or p[0] >= p[1]:
+                raise ScenarioError("period must be [first_year, last_year] with first < last",
+                                    source=source, key=f"{where}.period", value=p)
+            if lever.get("after", "reference") not in ("reference", "continue", "constant_level"):
+                raise ScenarioError("after must be one of ['reference', 'continue', 'constant_level'] "
+                                    "for a growth lever", source=source, key=f"{where}.after",
+                                    value=lever["after"])
+        elif kind == "target":
+            need("year", "value", "from_year")
+            forbid("rate", "period", "anchors", "unit", "interpolation")
+            if lever["from_year"] >= lever["year"]:
+                raise ScenarioError("from_year must be before year", source=source,
+                                    key=f"{where}.from_year", value=lever["from_year"])
+            if lever.get("after", "reference") not in ("reference", "continue", "constant_level"):
+                raise ScenarioError("after must be one of ['reference', 'continue', 'constant_level'] "
+                                    "for a target lever", source=source, key=f"{where}.after",
+                                    value=lever["after"])
+        else:
+            need("anchors")
+            forbid("rate", "period", "year", "value", "from_year")
+            _year_table(lever["anchors"], f"{where}.anchors", source)
+            if lever.get("after", "hold") not in ("hold", "proportional"):
+                raise ScenarioError("after must be 'hold' or 'proportional' for a deviation lever",
+                                    source=source, key=f"{where}.after", value=lever["after"])
+    elif path in ("young_entrants.adjust", "net_mobility.adjust"):
+        need("factor")
+        if path == "net_mobility.adjust" and "territory" in lever:
+            raise ScenarioError("net mobility between territories is a zero-sum flow: a lever may "
+                                "select métiers but not territories", source=source,
+                                key=f"{where}.territory", value=lever["territory"])
+    elif path == "exits.shift":
+        need("years", "from_year")
+        if lever.get("full_year", lever["from_year"]) < lever["from_year"]:
+            raise ScenarioError("full_year is before from_year", source=source,
+                                key=f"{where}.full_year", value=lever["full_year"])
+    elif path == "exits.cohort_shift":
+        need("cohorts", "shift")
+        c, s = lever["cohorts"], lever["shift"]
+        if len(c) != len(s):
+            raise ScenarioError(f"cohorts and shift must have the same length ({len(c)} ≠ {len(s)})",
+                                source=source, key=f"{where}.shift", value=s)
+        if any(b <= a for a, b in zip(c, c[1:])):
+            raise ScenarioError("cohorts must be strictly increasing birth years", source=source,
+                                key=f"{where}.cohorts", value=c)
+    elif path == "exits.multiplier":
+        need("factor")
+
+
+def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
+    """Métier, domain, sector and territory codes named by levers must exist."""
+    from .data import domains, metiers, territory_choices
+    from .names import resolve
+    from .sectors import sectors
+
+    met = metiers()
+    met_codes = set(met.loc[met["in_exercise"] == "yes", "code"])
+    dom_codes = set(domains()["code"])
+    sec_codes = list(sectors()["sector"])
+    terr = territory_choices() if territories is None else territories
+    for path in LEVER_SECTIONS:
+        section, key = path.split(".")
+        for lever in doc.get(section, {}).get(key, []):
+            where = f"{path}[{lever['id']}]"
+            for m in lever.get("metier", []) + list(lever.get("weights", {})):
+                if m not in met_codes:
+                    k = "metier" if "metier" in lever else "weights"
+                    try:
+                        hint = resolve(m, {c: [] for c in met_codes}, kind="métier")
+                        hint = f"; did you mean {hint!r}?"
+                    except UnknownNameError as exc:
+                        hint = "; " + str(exc).split("; ", 1)[-1] if "closest" in str(exc) else ""
+                    raise ScenarioError(f"unknown métier code{hint}", source=source,
+                                        key=f"{where}.{k}", value=m)
+            for d in lever.get("domain", []):
+                if d not in dom_codes:
+                    raise ScenarioError(f"unknown FAP domain; expected one of {sorted(dom_codes)}",
+                                        source=source, key=f"{where}.domain", value=d)
+            if "sector" in lever and lever["sector"] not in sec_codes:
+                raise ScenarioError(f"unknown sector; expected one of {sec_codes}", source=source,
+                                    key=f"{where}.sector", value=lever["sector"])
+            for t in lever.get("territory", []):
+                try:
+                    resolve(t, terr, kind="territory")
+                except UnknownNameError as exc:
+                    raise ScenarioError(str(exc), source=source, key=f"{where}.territory",
+                                        value=t) from None
+
+
+# ------------------------------------------------------------------ resolution
+def _merge(base: dict, over: dict, source: str) -> dict:
     out = json.loads(json.dumps(base))
     for section, body in over.items():
-        if section == "scenario":
-            out.setdefault(section, {}).update({k: v for k, v in body.items() if k != "extends"})
-        else:
-            out.setdefault(section, {}).update(body)
+        tgt = out.setdefault(section, {})
+        for key, value in body.items():
+            if section == "scenario" and key == "extends":
+                continue
+            path = f"{section}.{key}"
+            if path in LEVER_SCHEMAS:
+                merged = {lv["id"]: lv for lv in tgt.get(key, [])}
+                for lv in value:
+                    merged[lv["id"]] = lv  # replace by id, or append
+                tgt[key] = list(merged.values())
+            elif key == "remove":
+                continue
+            else:
+                tgt[key] = value
+        for lid in body.get("remove", []):
+            found = False
+            for key in ("adjust", "shift", "cohort_shift", "multiplier"):
+                if key in tgt:
+                    n = len(tgt[key])
+                    tgt[key] = [lv for lv in tgt[key] if lv["id"] != lid]
+                    found |= len(tgt[key]) < n
+            if not found:
+                raise ScenarioError("remove: no inherited lever has this id", source=source,
+                                    key=f"{section}.remove", value=lid)
     return out
 
 
-def _load(path: Path, seen: tuple[str, ...]) -> dict:
+def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
     source = str(path)
     key = str(path.resolve())
     if key in seen:
         chain = " → ".join(Path(s).name for s in (*seen, key))
-        raise ScenarioError(f"extends cycle: {chain}", source=source, key="scenario.extends")
+        raise ScenarioError(f"extends cycle: {chain}", source=source, key="scenario.extends",
+                            value=Path(key).name)
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -192,10 +527,17 @@ def _load(path: Path, seen: tuple[str, ...]) -> dict:
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc}", source=source) from exc
     _validate(doc, source)
+    _check_codes(doc, source, territories)
     parent = doc.get("scenario", {}).get("extends")
     if parent:
-        ppath = _locate(parent, relative_to=path.parent)
-        return _merge(_load(ppath, (*seen, key)), doc)
+        try:
+            ppath = _locate(parent, relative_to=path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.problem, source=source, key="scenario.extends",
+                                value=parent) from None
+        return _merge(_load(ppath, (*seen, key), territories), doc, source)
+    for section in doc.values():
+        section.pop("remove", None)
     return doc
 
 
@@ -213,33 +555,54 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     from .names import resolve
     try:
         return builtins[resolve(str(name_or_path), {k: [] for k in builtins}, kind="scenario")]
-    except Exception as exc:
-        raise ScenarioError(f"unknown scenario {str(name_or_path)!r}: not a file and not a built-in "
-                            f"name ({', '.join(builtins)})", source=str(name_or_path)) from exc
+    except UnknownNameError as exc:
+        raise ScenarioError(f"{exc}: not a file and not a built-in name "
+                            f"({', '.join(builtins)})", source=str(name_or_path)) from None
 
 
-def read_scenario(name_or_path: str | Path = "reference") -> Scenario:
-    """Read, validate and resolve a scenario file or built-in name."""
+def read_scenario(name_or_path: str | Path = "reference", *, territories: dict | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file or built-in name.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A built-in name (``pmq scenarios`` lists them) or a ``.toml`` file.
+    territories : mapping, optional
+        Territory codes (and aliases) that levers may name; default: the 13 regions.
+    """
     path = _locate(name_or_path)
-    doc = _load(path, ())
+    doc = _load(path, (), territories)
     sc = doc.get("scenario", {})
     hz = doc.get("horizons", {})
     rules = {}
     for (section, key), attr in _RULE_MAP.items():
         if key in doc.get(section, {}):
             rules[attr] = doc[section][key]
-    prof = {k: v for k, v in doc.get("age_profiles", {}).items() if k not in ("assumption", "source")}
+    prof = {k: v for k, v in doc.get("age_profiles", {}).items() if k not in _SOURCE_KEYS}
     try:
         profiles = AgeProfiles(**prof)
         _ = profiles.young(), profiles.recruits(), profiles.mobility()
+        if profiles.removal_floor_age <= profiles.removal_flat_until:
+            raise ValueError("removal_floor_age must be above removal_flat_until")
     except Exception as exc:  # e.g. an empty age window
         raise ScenarioError(f"invalid age profile: {exc}", source=str(path), key="age_profiles") from exc
-    horizon = hz.get("run", 20)
+    levers = {}
+    for lp in LEVER_SECTIONS:
+        section, key = lp.split(".")
+        levers[lp] = tuple(doc.get(section, {}).get(key, ()))
     return Scenario(
         name=sc.get("name", path.stem), title_fr=sc.get("title_fr", path.stem),
         title_en=sc.get("title_en", path.stem), description=sc.get("description", ""),
-        horizon=horizon, summary_horizons=tuple(hz.get("summary", (5, 10, 20))),
+        base_year=sc.get("base_year"),
+        horizon=hz.get("run", 20), summary_horizons=tuple(hz.get("summary", (5, 10, 20))),
         summary_years=tuple(hz.get("years", (2030,))), rules=Rules(**rules), profiles=profiles,
-        source=str(path), resolved=doc,
+        levers=levers, source=str(path), resolved=doc,
     )
 
+
+def validate_file(name_or_path: str | Path, *, territories: dict | None = None) -> Scenario:
+    """Check a scenario without running it (as ``pmq validate``); returns the resolved scenario.
+
+    Beyond :func:`read_scenario`, checks that the levers can be applied to the built-in
+    baseline's dimensions (years, codes)."""
+    return read_scenario(name_or_path, territories=territories)
