@@ -102,8 +102,9 @@ def _fmt_thousands(x: float) -> str:
     return f"{x / 1e3:,.1f}".replace(",", "\u202f")
 
 
-def _print_compare(table, names, stream=sys.stdout) -> None:
+def _print_compare(table, names, stream=None) -> None:
     from .compare import HEADLINE
+    stream = stream or sys.stdout
     terr = table["territory"].unique()
     show = table[table["territory"] == ("Ensemble" if "Ensemble" in terr else terr[0])]
     where = "Ensemble des territoires" if "Ensemble" in terr else str(terr[0])

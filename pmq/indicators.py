@@ -15,11 +15,12 @@ FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobili
 
 
 def default_end_years(accounts: xr.Dataset, horizons=(5, 10, 20), years=(2030,)) -> list[int]:
-    """End years base+h for each horizon h plus extra years, within the projection."""
+    """End years base+h for each horizon h plus extra years, within the projection
+    (the projection's last year when none of them is)."""
     base = int(accounts.year.values[0])
     last = int(accounts.year.values[-1])
     ends = sorted({base + int(h) for h in horizons} | {int(y) for y in years})
-    return [e for e in ends if base < e <= last]
+    return [e for e in ends if base < e <= last] or [last]
 
 
 def _age_sum(da: xr.DataArray) -> xr.DataArray:

@@ -28,7 +28,7 @@ import pandas as pd
 from .data import data_path, metiers
 from .errors import UnknownNameError
 
-__all__ = ["sectors", "sector_key", "key_table", "key_coverage"]
+__all__ = ["sectors", "sector_key", "key_table", "key_coverage", "metier_shares", "sector_employment"]
 
 
 @lru_cache(maxsize=None)
@@ -85,3 +85,38 @@ def key_coverage() -> pd.DataFrame:
     out = tab.groupby("sector").agg(covered_thousands=("employment_thousands", "sum"),
                                     n_metiers=("metier", "size"))
     return out.reindex(sectors()["sector"])
+
+
+@lru_cache(maxsize=None)
+def _family_totals() -> pd.Series:
+    """Employment (thousands) of each exercise métier's FAP-225 families, from the same table."""
+    raw = pd.read_csv(data_path("raw", "dares_secteurs_fap225_2017_2019.csv"), dtype={"fap": str})
+    fam = raw[raw["pct"] > 0].assign(total=lambda d: d["milliers"] / d["pct"] * 100.0)
+    fam = fam.groupby(["fap", "fap225"], as_index=False)["total"].median()
+    met = metiers()
+    met = met[met["in_exercise"] == "yes"][["code", "dares_fap"]]
+    comp = met.assign(fap=met["dares_fap"].str.split(";")).explode("fap")
+    return comp.merge(fam, on="fap").groupby("code")["total"].sum()
+
+
+def metier_shares(sector: str) -> pd.Series:
+    """Observed share of each métier's employment that is in ``sector`` (0 … 1; index: métier).
+
+    From the same DARES table: employment of the métier's FAP-225 families in the sector's NA38
+    codes (where they are a top-three employer) over the families' total employment.  A lower
+    bound where the sector is a minor employer of a family.
+    """
+    row = _check(sector)
+    emp = _employment_by_metier_na38()
+    sub = emp[emp["na38"].isin(row["na38"].split(";"))].groupby("code")["milliers"].sum()
+    return (sub / _family_totals().reindex(sub.index)).clip(0.0, 1.0).rename("share").sort_index()
+
+
+def sector_employment(employment, sector: str):
+    """Employment of ``sector`` estimated from employment by métier (a DataArray with a
+    ``metier`` dimension): Σ_m share(m in sector) · E_m, with :func:`metier_shares`."""
+    sh = metier_shares(sector)
+    codes = [m for m in sh.index if m in set(map(str, employment.metier.values))]
+    import xarray as xr
+    w = xr.DataArray(sh[codes].to_numpy(), coords={"metier": codes}, dims="metier")
+    return (employment.sel(metier=codes) * w).sum("metier")

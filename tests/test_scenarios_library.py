@@ -1,0 +1,221 @@
+"""The built-in scenario library: every file runs, directions, sourced totals, multi-scenario runs."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pmq
+from pmq import cli
+from pmq.compare import project_many
+from pmq.scenario import builtin_scenarios, read_scenario
+from pmq.scenario_tables import source_check, update_docs
+from pmq.sectors import key_table, metier_shares, sector_employment, sector_key, sectors
+from pmq.testing import assert_accounts
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES = list(builtin_scenarios())
+
+
+@pytest.fixture(scope="module")
+def library(baseline):
+    """All built-in scenarios in one run to 2050."""
+    return project_many(NAMES, baseline, horizon=31)
+
+
+def test_library_is_complete():
+    expected = {"reference", "bas_carbone", "ademe_s1", "ademe_s2", "ademe_s3", "ademe_s4",
+                "reindustrialisation", "reindustrialisation_amont", "reindustrialisation_15",
+                "retraites_2023", "retraites_2023_suspendue"}
+    assert expected <= set(NAMES)
+    for name in NAMES:
+        assert (ROOT / "docs" / "scenarios" / f"{name}.md").exists(), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_file_validates_and_runs_through_the_cli(name, tmp_path, capsys):
+    assert cli.main(["validate", str(ROOT / "scenarios" / f"{name}.toml")]) == 0
+    assert "valid" in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert cli.main(["run", name, "--horizon", "4", "--out", str(out)]) == 0
+    assert (out / "accounts.nc").exists() and (out / "summary.csv").exists()
+
+
+def test_every_number_has_a_source():
+    for name, path in builtin_scenarios().items():
+        sc = read_scenario(path)
+        for section, items in sc.levers.items():
+            for lv in items:
+                assert lv.get("source") or lv.get("assumption"), (name, section, lv["id"])
+
+
+@pytest.mark.parametrize("body,key,value", [
+    ('[demand]\nspreding = "linear"\n', "demand.spreding", "linear"),
+    ('[[exits.multiplier]]\nid = "m"\nfactor = -1.0\nassumption = "x"\n', "exits.multiplier[m].factor", "-1.0"),
+    ('[[demand.adjust]]\nid = "g"\nkind = "growth"\nmetier = ["Q9Z"]\nrate = 0.02\nperiod = [2024, 2030]\n'
+     'assumption = "x"\n', "demand.adjust[g].metier", "Q9Z"),
+])
+def test_bad_file_fails_in_cli_without_output(tmp_path, capsys, body, key, value):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nextends = "reference"\n' + body)
+    for argv in (["validate", str(bad)], ["run", str(bad), "--out", str(tmp_path / "o1")],
+                 ["compare", "reference", str(bad), "--out", str(tmp_path / "o2")]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert "bad.toml" in err and key in err and value in err, err
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_extends_cycle_fails_in_cli(tmp_path, capsys):
+    (tmp_path / "a.toml").write_text('[scenario]\nextends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('[scenario]\nextends = "a.toml"\n')
+    assert cli.main(["run", str(tmp_path / "a.toml"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "extends cycle" in err and "scenario.extends" in err and "a.toml" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_exit_status_in_a_subprocess(tmp_path):
+    bad = tmp_path / "typo.toml"
+    bad.write_text('[scenario]\nextends = "reference"\n[horizons]\nrun = 5\nsumary = [5]\nassumption="x"\n')
+    r = subprocess.run([sys.executable, "-m", "pmq.cli", "validate", str(bad)], capture_output=True, text=True)
+    assert r.returncode != 0 and "horizons.sumary" in r.stderr
+
+
+def test_reindustrialisation_raises_industrial_employment(library):
+    acc = library.accounts
+    emp = acc["employment"].sel(year=2029).sum(["territory", "age"])
+    for d in "CDEFGH":
+        e = emp.where(acc.domain == d).sum("metier")
+        for variant in ("reindustrialisation", "reindustrialisation_amont", "reindustrialisation_15"):
+            assert float(e.sel(scenario=variant)) > float(e.sel(scenario="reference")), (variant, d)
+    order = emp.sum("metier")
+    assert (float(order.sel(scenario="reindustrialisation_amont")) < float(order.sel(scenario="reindustrialisation"))
+            < float(order.sel(scenario="reindustrialisation_15")))
+
+
+def test_retraites_directions(library):
+    dep = library.accounts["departures"].sum(["territory", "metier", "age"])
+    ref = dep.sel(scenario="reference")
+    for name in ("retraites_2023", "retraites_2023_suspendue"):
+        d = dep.sel(scenario=name) - ref
+        assert (d.sel(year=slice(2019, 2022)) == 0).all()
+        assert (d.sel(year=slice(2023, 2030)) < 0).all()
+        # later, no catch-up above the reference: with employment fixed by demand, longer careers
+        # mean fewer departures a year (steady state ≈ employment ÷ career length, about −2 %)
+        later = d.sel(year=slice(2031, 2049)) / ref.sel(year=slice(2031, 2049))
+        assert float(later.max()) <= 1e-9
+        assert float(later.sel(year=slice(2037, 2049)).min()) > -0.04
+    s = dep.sel(scenario="retraites_2023_suspendue") - dep.sel(scenario="retraites_2023")
+    assert (s.sel(year=slice(2023, 2025)) == 0).all()            # same law before the suspension
+    assert (s.sel(year=slice(2026, 2030)) > 0).all()             # the freeze brings exits forward
+    emp = library.accounts["employment"].sum(["territory", "metier", "age"])
+    np.testing.assert_allclose(emp.sel(scenario="retraites_2023"), emp.sel(scenario="reference"), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ademe_s1", "ademe_s2", "ademe_s3", "ademe_s4", "bas_carbone"])
+def test_sector_directions(library, name):
+    """Each sector the scenario names moves in the stated direction.
+
+    Sector employment is estimated from the projected employment by métier with the observed
+    shares of each métier's employment in the sector (pmq.sectors.sector_employment), so the
+    levers on other sectors (whose métiers overlap) count too; explicit weights are checked on
+    the weighted sum of their métiers."""
+    sc = read_scenario(name)
+    emp = library.accounts["employment"].sum(["territory", "age"])
+    for lever in sc.lever_list("demand.adjust"):
+        year, value = max((int(y), v) for y, v in lever["anchors"].items())
+        e = emp.sel(year=year)
+        if "sector" in lever:
+            se = sector_employment(e, lever["sector"])
+        else:
+            w = pd.Series(lever["weights"])
+            se = (e.sel(metier=list(w.index)) * w.to_xarray().rename(index="metier")).sum("metier")
+        diff = float(se.sel(scenario=name) - se.sel(scenario="reference"))
+        assert np.sign(diff) == np.sign(value), (name, lever["id"], diff, value)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if read_scenario(n).lever_list("demand.adjust")])
+def test_source_totals_within_one_percent(name, baseline, library):
+    chk = source_check(name, baseline)
+    assert len(chk) and (chk["rel_diff"].abs() < 0.01).all(), chk
+    # the « Total » rows against the projected accounts themselves
+    emp = library.accounts["employment"].sum(["territory", "metier", "age"])
+    for r in chk[chk.lever == "Total"].itertuples():
+        diff = float(emp.sel(scenario=name, year=r.year) - emp.sel(scenario="reference", year=r.year))
+        assert diff == pytest.approx(r.source_value, rel=0.01)
+
+
+def test_docs_pages_are_up_to_date():
+    assert update_docs(ROOT / "docs" / "scenarios", check=True) == []
+
+
+def test_multi_scenario_run_equals_separate_runs(baseline, library):
+    for name in ("reference", "ademe_s1", "retraites_2023_suspendue", "reindustrialisation"):
+        single = pmq.project(baseline, name, horizon=31).accounts
+        multi = library.accounts.sel(scenario=name)
+        for var in ("employment", "departures", "young_entrants", "net_mobility", "other_recruits",
+                    "net_creation", "openings", "imbalance"):
+            np.testing.assert_array_equal(single[var].values, multi[var].values, err_msg=f"{name} {var}")
+        agg_s = single["openings"].sum(["territory", "metier"]).values
+        agg_m = multi["openings"].sum(["territory", "metier"]).values
+        np.testing.assert_allclose(agg_s, agg_m, rtol=1e-12)
+    one = library["retraites_2023"]
+    assert one.accounts.attrs["scenario"] == "retraites_2023"
+    assert "scenario" not in one.accounts.dims
+    assert_accounts(one.accounts)
+
+
+def test_compare_table(library, capsys, tmp_path):
+    t = library.table(horizon=10)
+    ens = t[(t.territory == "Ensemble") & (t.domain == "Total")].iloc[0]
+    d = ens["openings | Δ bas_carbone − " + library.names[0]]
+    assert d == pytest.approx(ens["openings | bas_carbone"] - ens["openings | " + library.names[0]])
+    reg = t[(t.territory != "Ensemble") & (t.domain != "Total")]
+    np.testing.assert_allclose(reg["employment_end | reference"].sum(), ens["employment_end | reference"], rtol=1e-12)
+    assert cli.main(["compare", "reference", "ademe_s3", "reindustrialisation", "--horizon", "10",
+                     "--territory", "PACA", "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "Postes à pourvoir" in out and "Δ reindustrialisation" in out
+    csv = pd.read_csv(tmp_path / "cmp" / "compare_domains.csv", dtype={"territory": str})
+    assert set(csv.territory) == {"93"} and "imbalance | Δ ademe_s3 − reference" in csv.columns
+    assert (tmp_path / "cmp" / "compare_metiers.csv").exists()
+
+
+def test_scenarios_command_lists_titles(capsys):
+    assert cli.main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    for name in NAMES:
+        assert name in out
+    assert "Génération frugale" in out
+
+
+def test_sector_key_rows_sum_to_one():
+    kt = key_table()
+    sums = kt.groupby("sector")["weight"].sum()
+    np.testing.assert_allclose(sums.values, 1.0, rtol=1e-12)
+    assert set(sums.index) == set(sectors()["sector"])
+    assert (kt["weight"] > 0).all()
+    assert sector_key("construction").idxmax() == "B4Z"
+    sh = metier_shares("construction")
+    assert ((sh > 0) & (sh <= 1)).all() and sh["B2Z"] > 0.8 and "M2Z" not in sh.index
+
+
+def test_worked_example_in_docs_runs(tmp_path, monkeypatch, capsys):
+    text = (ROOT / "docs" / "scenarios" / "format.md").read_text(encoding="utf-8")
+    toml = re.search(r"<<'TOML'\n(.*?)\nTOML\n", text, re.S).group(1)
+    (tmp_path / "my_scenario.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["validate", "my_scenario.toml"]) == 0
+    assert cli.main(["compare", "reference", "my_scenario.toml", "--horizon", "10", "--out", "comparison"]) == 0
+    py = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    ns = {}
+    exec(compile(py, "format.md", "exec"), ns)  # the docs' Python block, as users would run it
+    table = ns["table"]
+    ens = table[(table.territory == "Ensemble") & (table.domain == "V")].iloc[0]
+    assert ens["employment_end | Δ my_scenario − reference"] > 0
+    assert ns["proj"].scenario.name == "my_scenario"
