@@ -45,13 +45,15 @@ def _progress_printer(stream):
     return show
 
 
-def _write_outputs(proj, out: Path) -> list[Path]:
+def _write_atomically(out: Path, writers: dict) -> list[Path]:
+    """Write every ``{file name: writer(path)}`` into a temporary folder beside ``out``, then
+    move the files into ``out``: a failure leaves no half-written output."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        proj.to_netcdf(tmp / "accounts.nc")
-        proj.summary_table().to_csv(tmp / "summary.csv", index=False, float_format="%.3f")
+        for name, write in writers.items():
+            write(tmp / name)
         out.mkdir(exist_ok=True)
         written = []
         for f in sorted(tmp.iterdir()):
@@ -60,6 +62,13 @@ def _write_outputs(proj, out: Path) -> list[Path]:
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_outputs(proj, out: Path) -> list[Path]:
+    return _write_atomically(out, {
+        "accounts.nc": proj.to_netcdf,
+        "summary.csv": lambda p: proj.summary_table().to_csv(p, index=False, float_format="%.3f"),
+    })
 
 
 def _baseline_from_dir(d: Path):
@@ -134,18 +143,10 @@ def cmd_compare(args) -> int:
     by_metier = comp.table(horizon=args.horizon, territory=args.territory or None, by="metier")
     written = []
     if args.out:
-        out = Path(args.out).resolve()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
-            table.to_csv(tmp / "compare_domains.csv", index=False, float_format="%.3f")
-            by_metier.to_csv(tmp / "compare_metiers.csv", index=False, float_format="%.3f")
-            out.mkdir(exist_ok=True)
-            for f in sorted(tmp.iterdir()):
-                os.replace(f, out / f.name)
-                written.append(out / f.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        written = _write_atomically(Path(args.out), {
+            "compare_domains.csv": lambda p: table.to_csv(p, index=False, float_format="%.3f"),
+            "compare_metiers.csv": lambda p: by_metier.to_csv(p, index=False, float_format="%.3f"),
+        })
     _print_compare(table, comp.names)
     for w in written:
         print(f"écrit / written: {w}")
@@ -165,20 +166,18 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from .projection import scenario_inputs
     from .scenario import LEVER_SECTIONS, read_scenario
 
     baseline = _baseline(args)
     terr = _territories(baseline)
-    n_ok = 0
     for f in args.files:
         sc = read_scenario(f, territories=terr)
         # Apply the levers to the baseline's arrays (no projection): catches levers that
         # reach zero employment, hazards above 1 or codes missing from a user baseline.
-        from .projection import scenario_inputs
         scenario_inputs(baseline, sc)
         n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
         print(f"{f}: valid — {sc.name} « {sc.title_fr} », {n} lever(s), hash {sc.hash}")
-        n_ok += 1
     return 0
 
 

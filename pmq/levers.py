@@ -191,10 +191,8 @@ def apply_demand(emp: np.ndarray, levers, ctx: Context) -> np.ndarray:
             kk = np.minimum(k, k1)
             within = e0 * g ** (kk - k0)
             at_end = e0 * g ** (k1 - k0)
-            if after == "reference":
+            if after == "reference":  # (only read for years after y1, so k1 < n there)
                 ref_end = emp[min(k1, n - 1)]
-                if k1 >= n:  # the period ends beyond the horizon
-                    ref_end = emp[-1] * 0 + np.nan
                 ratio = np.where(ref_end > 0, emp / np.where(ref_end > 0, ref_end, 1.0), 1.0)
                 post = at_end * ratio
             elif after == "continue":

@@ -47,7 +47,7 @@ from . import demand, mobility, supply
 from .demography import AgeProfiles
 from .errors import ScenarioError, UnknownNameError
 
-__all__ = ["Rules", "Scenario", "read_scenario", "validate_file", "builtin_scenarios",
+__all__ = ["Rules", "Scenario", "read_scenario", "builtin_scenarios",
            "scenario_dir", "LEVER_SECTIONS"]
 
 
@@ -95,10 +95,6 @@ class Scenario:
 
     def lever_list(self, section: str) -> tuple:
         return tuple(self.levers.get(section, ()))
-
-    @property
-    def has_levers(self) -> bool:
-        return any(self.levers.get(k) for k in LEVER_SECTIONS)
 
     def with_horizon(self, horizon: int) -> "Scenario":
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:
@@ -599,10 +595,3 @@ def read_scenario(name_or_path: str | Path = "reference", *, territories: dict |
         levers=levers, source=str(path), resolved=doc,
     )
 
-
-def validate_file(name_or_path: str | Path, *, territories: dict | None = None) -> Scenario:
-    """Check a scenario without running it (as ``pmq validate``); returns the resolved scenario.
-
-    Beyond :func:`read_scenario`, checks that the levers can be applied to the built-in
-    baseline's dimensions (years, codes)."""
-    return read_scenario(name_or_path, territories=territories)

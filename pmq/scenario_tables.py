@@ -42,7 +42,7 @@ def source_check(scenario: Scenario | str, baseline=None, reference: str = "refe
     if isinstance(scenario, str):
         scenario = read_scenario(scenario)
     ctx = lv.Context.from_baseline(baseline, source=scenario.source)
-    dem = [x for x in scenario.lever_list("demand.adjust")]
+    dem = scenario.lever_list("demand.adjust")
     if not dem:
         return pd.DataFrame(columns=["lever", "label", "applies_to", "year", "source_value", "pmq_value",
                                      "rel_diff"])
