@@ -119,6 +119,11 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
     fm = levers.flow_factors("net_mobility.adjust", scenario.lever_list("net_mobility.adjust"), ctx, H)
     if fy is not None:
         y = y * fy
+    sl, sm = scenario.lever_list("supply.leavers"), scenario.lever_list("supply.matrix")
+    if sl or sm:
+        from .training import calibrate_training, supply_factors
+        alloc = calibrate_training(baseline, lag=scenario.supply_lag)
+        y = y * supply_factors(y, alloc, sl, sm, ctx, H)
     if fm is not None:
         m = m * fm
     hz = levers.hazard_path(hazard, scenario, ctx, H)

@@ -31,7 +31,9 @@ Rules of the language
   matched by ``id`` — a child lever with the id of a parent lever replaces it, a new id is
   appended, and ``remove = ["id", …]`` in the section drops inherited levers.
 * The resolved scenario (after ``extends``) and its SHA-256 hash are stored in the results'
-  attrs.  Supply-side levers of the formation × métier matrix go into ``[supply]`` (reserved).
+  attrs.  ``[supply]`` holds the levers of the supply from initial training
+  (:mod:`pmq.training`): ``lag``, ``[[supply.leavers]]`` (leaver volumes by formation) and
+  ``[[supply.matrix]]`` (the formation → métier allocation).
 """
 from __future__ import annotations
 
@@ -85,6 +87,7 @@ class Scenario:
     profiles: AgeProfiles = field(default_factory=AgeProfiles)
     levers: dict = field(default_factory=dict, compare=False)
     source: str = "(defaults)"
+    supply_lag: int = 3
     resolved: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -191,6 +194,17 @@ LEVER_SCHEMAS: dict[str, dict[str, tuple]] = {
         **_LEVER, **_SELECT, **_AGES, "factor": (_NUM, _range(0, 100)),
         "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
     },
+    # Supply from initial training (pmq.training): leaver volumes by formation (years are
+    # *leaving* years; young entrants follow `lag` years later) and the formation → métier matrix.
+    "supply.leavers": {
+        **_LEVER, "level": (_LIST, _str_list()), "territory": (_LIST, _str_list()),
+        "factor": (_NUM, _range(0, 10)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "supply.matrix": {
+        **_LEVER, **_SELECT, "level": (_LIST, _str_list()), "factor": (_NUM, _range(0, 100)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
 }
 LEVER_SECTIONS = tuple(LEVER_SCHEMAS)
 
@@ -227,7 +241,10 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     "age_profiles": {
         **{f.name: (_NUM, _range(0, 120)) for f in fields(AgeProfiles) if f.name != "extra"}, **_SRC,
     },
-    "supply": {**_SRC},  # reserved for the formation × métier levers
+    "supply": {
+        "lag": (_INT, _range(0, 10)), "leavers": (_LIST, None), "matrix": (_LIST, None),
+        "remove": (_LIST, _str_list()), **_SRC,
+    },
 }
 _RULE_MAP = {
     ("demand", "spreading"): "demand_spreading", ("demand", "continuation"): "demand_continuation",
@@ -302,7 +319,7 @@ def _validate(doc: dict, source: str) -> None:
             _check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
                 _validate_levers(value, path, source)
-        exempt = ("adjust", "shift", "cohort_shift", "multiplier")
+        exempt = ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix")
         if section != "scenario":
             _need_source(body, section, source, exempt=exempt)
 
@@ -498,7 +515,7 @@ def _merge(base: dict, over: dict, source: str) -> dict:
                 tgt[key] = value
         for lid in body.get("remove", []):
             found = False
-            for key in ("adjust", "shift", "cohort_shift", "multiplier"):
+            for key in ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix"):
                 if key in tgt:
                     n = len(tgt[key])
                     tgt[key] = [lv for lv in tgt[key] if lv["id"] != lid]
@@ -593,5 +610,6 @@ def read_scenario(name_or_path: str | Path = "reference", *, territories: dict |
         horizon=hz.get("run", 20), summary_horizons=tuple(hz.get("summary", (5, 10, 20))),
         summary_years=tuple(hz.get("years", (2030,))), rules=Rules(**rules), profiles=profiles,
         levers=levers, source=str(path), resolved=doc,
+        supply_lag=doc.get("supply", {}).get("lag", 3),
     )
 
