@@ -5,6 +5,7 @@
     pmq compare reference ademe_s3 reindustrialisation --horizon 10 [--territory PACA] [--out DIR]
     pmq scenarios
     pmq validate my_scenario.toml
+    pmq reproduce metiers2030 [--out DIR]
 
 Outputs are computed in full, written to a temporary folder beside ``--out`` and
 only then moved into place: a failure leaves no half-written output.
@@ -27,6 +28,14 @@ Outputs in --out: accounts.nc (every stock and flow, netCDF) and summary.csv
 (headline flows per métier × territory at 5, 10 and 20 years and 2030, persons).
 Exit status: 0 on success, 2 on bad input (the message names the file, column or
 key and the offending values), 1 on an unexpected error.
+"""
+
+REPRODUCE_EPILOG = """\
+EXERCISE: metiers2030 — « Les métiers en 2030 », DARES – France Stratégie, regional results
+(1,049 published rows × 15 numeric columns).
+Outputs in --out: <EXERCISE>_differences.csv (published value, pmq value and difference
+pmq − published for every cell) and <EXERCISE>_differences.xlsx (sheets README, summary, cells).
+Exit status: 0 on success, 2 on an unknown exercise or bad input (nothing written).
 """
 
 
@@ -181,6 +190,19 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from .reproduce import get_exercise
+
+    exercise = get_exercise(args.exercise)  # an unknown name fails before any work
+    baseline = _baseline(args) if args.data else None
+    rep = exercise(baseline=baseline, progress=_progress_printer(sys.stderr))
+    written = _write_atomically(Path(args.out), rep.writers()) if args.out else []
+    print(rep.table())
+    for w in written:
+        print(f"écrit / written: {w}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pmq",
@@ -225,6 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
     v.set_defaults(func=cmd_validate)
+
+    rp = sub.add_parser("reproduce", help="compare a pmq run with a published exercise, cell by cell",
+                        description="Project the reference scenario over the published period and compare "
+                                    "it with every row\nand numeric column of a published exercise; print "
+                                    "the max and median |pmq − published|\nper column.",
+                        epilog=REPRODUCE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rp.add_argument("exercise", metavar="EXERCISE", help="published exercise to reproduce (metiers2030)")
+    rp.add_argument("--out", default=None, metavar="DIR",
+                    help="write <EXERCISE>_differences.csv and .xlsx there")
+    rp.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    rp.set_defaults(func=cmd_reproduce)
     return p
 
 
