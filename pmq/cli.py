@@ -203,6 +203,44 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_imbalance(args) -> int:
+    from . import imbalance as im
+    from .projection import project
+    from .scenario import read_scenario
+
+    baseline = _baseline(args)
+    terr = _territories(baseline)
+    sc = read_scenario(args.scenario, territories=terr)
+    proj = project(baseline, sc, horizon=args.horizon, progress=_progress_printer(sys.stderr))
+    table = im.imbalance_table(proj, horizon=args.horizon)
+    if args.territory:
+        from .names import resolve
+        national = {"FR", "France", "france"}
+        codes = {resolve(t, terr, kind="territory") for t in args.territory if t not in national}
+        if national & set(args.territory):
+            codes.add("FR")
+        table = table[table["territory"].isin(codes)]
+    for name in ("dares", "cops", "roa"):
+        table[f"class_{name}"] = im.classify(table, name, lang=args.lang)
+    watch = im.watch_list(table, n=args.top, lang=args.lang)
+    written = []
+    if args.out:
+        written = _write_atomically(Path(args.out), {
+            "imbalance.csv": lambda p: table.to_csv(p, index=False, float_format="%.6g"),
+            "watch_list.csv": lambda p: watch.to_csv(p, index=False, float_format="%.6g"),
+        })
+    period = table["period"].iloc[0]
+    print(f"Métiers à surveiller — {sc.title_fr} — {period} (déséquilibre en % de l'emploi initial)")
+    for (code, name), g in watch.groupby(["territory", "territory_name"], sort=False):
+        print(f"\n{name} ({code})")
+        for _, r in g.iterrows():
+            print(f"  {r['rank']:>2}. {r['metier']} {r['metier_label'][:60]:<60} "
+                  f"{100 * r['imbalance_pct']:+6.1f} %  {r['class']}")
+    for w in written:
+        print(f"écrit / written: {w}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pmq",
@@ -247,6 +285,24 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
     v.set_defaults(func=cmd_validate)
+
+    im = sub.add_parser("imbalance", help="imbalances, DARES/COPS/ROA classes and the métiers to watch",
+                        description="Project a scenario, compute the potential imbalance of every métier × "
+                                    "territory (and France)\nover the horizon, classify it with the DARES, "
+                                    "COPS and ROA typologies and print the\nranked métiers to watch "
+                                    "(DARES « s'accentuer » and « nouvelles difficultés »).",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    im.add_argument("scenario", nargs="?", default="reference", metavar="SCENARIO",
+                    help="scenario file or built-in name (default: reference)")
+    im.add_argument("--horizon", type=int, default=11, metavar="YEARS",
+                    help="years from the base year (default 11: 2019–2030, the DARES period)")
+    im.add_argument("--territory", action="append", metavar="NAME",
+                    help="restrict to a territory (code or name, or FR; repeatable)")
+    im.add_argument("--top", type=int, default=10, metavar="N", help="métiers to watch per territory")
+    im.add_argument("--lang", choices=("fr", "en"), default="fr")
+    im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
+    im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    im.set_defaults(func=cmd_imbalance)
 
     rp = sub.add_parser("reproduce", help="compare a pmq run with a published exercise, cell by cell",
                         description="Project the reference scenario over the published period and compare "

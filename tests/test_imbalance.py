@@ -187,3 +187,31 @@ def test_watch_list_ranked_per_territory(table):
         assert g["imbalance_pct"].is_monotonic_decreasing
     with pytest.raises(InputError, match="unknown class"):
         im.watch_list(table, classes=("shortage",))
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_imbalance_writes_tables_matching_the_api(tmp_path, capsys, reference_2030):
+    from pmq.cli import main
+    out = tmp_path / "out"
+    rc = main(["imbalance", "reference", "--horizon", "11", "--territory", "Bretagne", "--territory", "FR",
+               "--top", "5", "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "Bretagne (53)" in text and "France métropolitaine (FR)" in text
+    t = pd.read_csv(out / "imbalance.csv", dtype={"territory": str})
+    assert set(t["territory"]) == {"53", "FR"}
+    api = im.imbalance_table(reference_2030).set_index(["territory", "metier"])
+    got = t.set_index(["territory", "metier"])
+    np.testing.assert_allclose(got["imbalance"], api.loc[got.index, "imbalance"], rtol=1e-5)
+    assert got.loc[("FR", "B2Z"), "class_dares"] == DARES["accentuer"]
+    w = pd.read_csv(out / "watch_list.csv", dtype={"territory": str})
+    assert (w.groupby("territory").size() == 5).all()
+
+
+def test_cli_imbalance_bad_scenario_writes_nothing(tmp_path, capsys):
+    from pmq.cli import main
+    out = tmp_path / "out"
+    rc = main(["imbalance", "no_such_scenario", "--out", str(out)])
+    assert rc == 2
+    assert "no_such_scenario" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
