@@ -215,3 +215,20 @@ def test_cli_imbalance_bad_scenario_writes_nothing(tmp_path, capsys):
     assert rc == 2
     assert "no_such_scenario" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_gap_after_occupational_mobility_beside_the_dares_gap(reference_2030):
+    from pmq import transitions
+    rates = transitions.read_transitions(transitions.template_path(), reference_2030.accounts)
+    occ = transitions.occupational_mobility(reference_2030, rates)
+    t = im.imbalance_table(reference_2030, occupational=occ)
+    base = im.imbalance_table(reference_2030)
+    np.testing.assert_allclose(t["imbalance"], base["imbalance"])  # the DARES gap is unchanged
+    np.testing.assert_allclose(t["gap_after_mobility"], t["imbalance"] - t["net_occupational_mobility"],
+                               rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(t["supply"], base["supply"] + t["net_occupational_mobility"], rtol=1e-12,
+                               atol=1e-6)
+    moved = t.set_index(["territory", "metier"]).loc["FR", "net_occupational_mobility"]
+    assert moved["V1Z"] > 0  # the template moves aides-soignants to infirmiers
+    assert abs(float(t.loc[t.territory == "FR", "net_occupational_mobility"].sum())) < 1e-6 * float(
+        t.loc[t.territory == "FR", "employment_base"].sum())
