@@ -32,7 +32,7 @@ print(json.dumps({"load_s": t1 - t0, "project_s": t2 - t1, "total_s": t2 - t0,
 def main():
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True)
     run = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"reference run, 20 years, 13 regions × 83 métiers × 60 ages:")
+    print("reference run, 20 years, 13 regions × 83 métiers × 60 ages:")
     print(f"  import + load baseline  {run['load_s']:.2f} s")
     print(f"  project + horizon sums  {run['project_s']:.2f} s")
     print(f"  total wall time         {run['total_s']:.2f} s")

@@ -49,6 +49,7 @@ import xarray as xr
 
 from . import data as _data
 from .errors import InputError
+from .indicators import window_sums
 
 __all__ = ["imbalance_table", "classify", "PRESETS", "Typology", "watch_list", "roa_by_level",
            "national_tension", "DARES_TENSION_CUTOFFS"]
@@ -56,40 +57,6 @@ __all__ = ["imbalance_table", "classify", "PRESETS", "Typology", "watch_list", "
 #: Cut-offs of the DARES tension z-score between levels 1|2|3|4|5 (2014–2018 quintiles,
 #: inferred from the 2019 data; see ``docs/imbalance.md``).
 DARES_TENSION_CUTOFFS = (-0.564, -0.260, 0.130, 0.510)
-
-_FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobility",
-          "other_recruits", "imbalance")
-
-
-# ----------------------------------------------------------------------------- window sums
-def _age_sum(da):
-    return da.sum("age") if "age" in da.dims else da
-
-
-def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: int | None = None,
-                denominator_year: int | None = None) -> xr.Dataset:
-    """Flows summed over ``start_year ≤ year < end_year``, employment at both ends, age-summed."""
-    years = accounts.year.values
-    start = int(years[0]) if start_year is None else int(start_year)
-    end = int(years[-1]) if end_year is None else int(end_year)
-    den = start if denominator_year is None else int(denominator_year)
-    for name, y in (("start_year", start), ("end_year", end), ("denominator_year", den)):
-        if y not in years:
-            raise InputError(f"{name} {y} is outside the projection ({years[0]}–{years[-1]})",
-                             source="accounts", column="year", rows=[y])
-    if end <= start:
-        raise InputError(f"end_year ({end}) must be after start_year ({start})", source="accounts",
-                         column="year", rows=[start, end])
-    emp = _age_sum(accounts["employment"])
-    d = xr.Dataset({"employment_start": emp.sel(year=start, drop=True),
-                    "employment_end": emp.sel(year=end, drop=True),
-                    "employment_base": emp.sel(year=den, drop=True)})
-    for k in _FLOWS:
-        d[k] = _age_sum(accounts[k]).sel(year=slice(start, end - 1)).sum("year")
-    d.attrs.update(start_year=start, end_year=end, n_years=end - start, denominator_year=den,
-                   period=f"{start}–{end}")
-    return d
-
 
 # ----------------------------------------------------------------------------- tension
 def national_tension(baseline: xr.Dataset, method: str = "regional_mean") -> pd.DataFrame:

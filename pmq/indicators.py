@@ -7,7 +7,7 @@ import xarray as xr
 
 from . import data as _data
 
-__all__ = ["select", "default_end_years", "horizon_sums", "summary_table", "aggregate_territories",
+__all__ = ["select", "default_end_years", "window_sums", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS"]
 
 FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobility", "other_recruits",
@@ -27,6 +27,36 @@ def _age_sum(da: xr.DataArray) -> xr.DataArray:
     return da.sum("age") if "age" in da.dims else da
 
 
+def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: int | None = None,
+                denominator_year: int | None = None) -> xr.Dataset:
+    """Flows summed over ``start_year ≤ year < end_year``, age-summed, with employment at the start,
+    at the end and in ``denominator_year`` (default: the start).  Default window: the whole
+    projection.  Window bounds go into attrs (``start_year``, ``end_year``, ``n_years``, ``period``).
+    """
+    from .errors import InputError
+
+    years = accounts.year.values
+    start = int(years[0]) if start_year is None else int(start_year)
+    end = int(years[-1]) if end_year is None else int(end_year)
+    den = start if denominator_year is None else int(denominator_year)
+    for name, y in (("start_year", start), ("end_year", end), ("denominator_year", den)):
+        if y not in years:
+            raise InputError(f"{name} {y} is outside the projection ({years[0]}–{years[-1]})",
+                             source="accounts", column="year", rows=[y])
+    if end <= start:
+        raise InputError(f"end_year ({end}) must be after start_year ({start})", source="accounts",
+                         column="year", rows=[start, end])
+    emp = _age_sum(accounts["employment"])
+    d = xr.Dataset({"employment_start": emp.sel(year=start, drop=True),
+                    "employment_end": emp.sel(year=end, drop=True),
+                    "employment_base": emp.sel(year=den, drop=True)})
+    for k in FLOWS:
+        d[k] = _age_sum(accounts[k]).sel(year=slice(start, end - 1)).sum("year")
+    d.attrs.update(start_year=start, end_year=end, n_years=end - start, denominator_year=den,
+                   period=f"{start}–{end}")
+    return d
+
+
 def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
     """Flows summed from the base year to each end year (exclusive) and stocks at both ends.
 
@@ -36,13 +66,9 @@ def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
     """
     base = int(accounts.year.values[0])
     out = []
-    emp = _age_sum(accounts["employment"])
     for end in end_years:
-        flows_years = slice(base, end - 1)
-        d = xr.Dataset({"employment_start": emp.sel(year=base, drop=True),
-                        "employment_end": emp.sel(year=end, drop=True)})
-        for k in FLOWS:
-            d[k] = _age_sum(accounts[k]).sel(year=flows_years).sum("year")
+        d = window_sums(accounts, base, end).drop_vars("employment_base")
+        d.attrs = {}
         d = d.expand_dims(period=[f"{base}–{end}"])
         d = d.assign_coords(end_year=("period", [end]), n_years=("period", [end - base]))
         out.append(d)

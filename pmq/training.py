@@ -374,7 +374,8 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
     rescale : bool, optional
         Rescale the formation margin to the young-entrant total.  Default: True for the built-in
         leavers (the sources differ; the factor is reported), False for user leavers — whose
-        totals must then agree within ``margin_tolerance`` (relative), else InputError.
+        totals must then agree within ``margin_tolerance`` (relative), else InputError; a
+        difference within the tolerance is absorbed by scaling (``report["rescale_factor"]``).
     tol, max_iter : IPF stopping rule (largest relative margin error).
 
     Raises
@@ -440,7 +441,9 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
                 column="leavers", rows=pd.DataFrame({"margin": ["employed leavers (period)",
                                                                 "young entrants (period)"],
                                                      "total": [supply_total, target_total]}))
-        cols = cols * factor if rescale else cols * (target_total / supply_total)
+        # Within the tolerance the small difference is absorbed by the same scaling (the IPF
+        # margins must add up); the report keeps the factor either way.
+        cols = cols * factor
 
     seed_tm = np.broadcast_to(seed.transpose("formation", "metier").values.astype(float),
                               (len(territories), len(formations), len(metiers))).copy()
