@@ -1,0 +1,332 @@
+"""The chart catalogue: pyramid, waterfall, ranked bars, scenario comparisons, fan chart.
+
+Every function takes a :class:`~pmq.Projection`, a :class:`~pmq.compare.Comparison` or an
+accounts Dataset, draws on ``ax`` (a new figure in house style when ``ax`` is None, with the
+source line) and returns the axes.  Labels are French by default (``lang="en"``); numbers are
+in thousands of persons, written the French way.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from ..formatting import format_number, format_thousands, tick_formatter
+from ..labels import metier_label, text
+from ._common import (COLORS, PALETTE, accounts_of, new_axes, one_scenario, scenario_names, selection_title,
+                      source_note, styled, subset_sum, window)
+
+__all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
+           "scenario_lines", "scenario_bars", "fan_chart"]
+
+
+# ----------------------------------------------------------------------------------------- pyramid
+@styled
+def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, scenario=None,
+                lang: str = "fr", ax=None):
+    """Age pyramid of employment in a territory (all: France) and métier (all: every métier):
+    bars for the first year, a step outline for the second (default: base year and last year).
+
+    ``band`` groups single years of age (5 → 15–19, 20–24 …).  Thousands of persons.
+    """
+    acc = one_scenario(accounts_of(data), scenario)
+    emp = subset_sum(acc[["employment"]], territory, metier)["employment"]
+    yrs = [int(acc.year.values[0]), int(acc.year.values[-1])] if years is None else [int(y) for y in years]
+    if len(yrs) != 2:
+        raise ValueError(f"years must be two years (base, horizon), got {years!r}")
+    missing = [y for y in yrs if y not in acc.year.values]
+    if missing:
+        from ..errors import InputError
+        raise InputError(f"years {missing} are outside the projection "
+                         f"({int(acc.year.values[0])}–{int(acc.year.values[-1])})", column="year", rows=missing)
+    e = emp.sel(year=yrs)
+    if band > 1:
+        a0 = int(acc.age.values[0])
+        e = e.groupby(((e.age - a0) // band) * band + a0).sum().rename({"age": "age"})
+    ages = e.age.values.astype(float)
+    v0 = e.sel(year=yrs[0]).values / 1e3
+    v1 = e.sel(year=yrs[1]).values / 1e3
+    fig, ax, created = new_axes(ax, (5.2, 5.6))
+    y = ages + (band - 1) / 2
+    ax.barh(y, v0, height=0.9 * band, color=COLORS["base"], label=str(yrs[0]), zorder=2)
+    ax.plot(v1, y, drawstyle="steps-mid", color=COLORS["horizon"], lw=1.4, label=str(yrs[1]), zorder=3)
+    ax.set_ylabel(text("age", lang))
+    ax.set_xlabel(text("persons_k", lang))
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.grid(axis="x", zorder=0)
+    ax.set_ylim(ages[0] - 1, ages[-1] + band)
+    ax.legend(loc="upper right")
+    title = "Pyramide des âges" if lang == "fr" else "Age pyramid"
+    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{title}, {yrs[0]} et {yrs[1]}"
+                 if lang == "fr" else f"{selection_title(acc, territory, metier, lang)}\n{title}, {yrs[0]} and {yrs[1]}")
+    if created:
+        source_note(fig, acc, lang)
+    return ax
+
+
+# --------------------------------------------------------------------------------------- waterfall
+def waterfall_steps(data, territory=None, metier=None, start_year=None, end_year=None, mobility=None,
+                    scenario=None) -> list[tuple[str, float, str]]:
+    """The waterfall's steps ``(variable, persons, kind)``; kind is ``"up"``, ``"down"`` or
+    ``"total"``.  Net creation + departures = openings; openings − young entrants − net inflow
+    from other territories = potential imbalance.  ``mobility=None`` shows the inflow step when
+    it is not zero (regional reports)."""
+    acc = one_scenario(accounts_of(data), scenario)
+    w = subset_sum(window(acc, start_year, end_year), territory, metier)
+    g = {k: float(w[k]) for k in ("net_creation", "departures", "openings", "young_entrants", "net_mobility",
+                                  "imbalance")}
+    show_mob = abs(g["net_mobility"]) >= 0.5 if mobility is None else bool(mobility)
+    steps = [("net_creation", g["net_creation"], "up"), ("departures", g["departures"], "up"),
+             ("openings", g["openings"], "total"), ("young_entrants", -g["young_entrants"], "down")]
+    if show_mob:
+        steps.append(("net_mobility", -g["net_mobility"], "down"))
+    steps.append(("imbalance", g["imbalance"], "total"))
+    return steps
+
+
+_SHORT = {"net_creation": ("Créations\nnettes", "Net job\ncreation"),
+          "departures": ("Départs en fin\nde carrière", "End-of-career\ndepartures"),
+          "openings": ("Postes à\npourvoir", "Job\nopenings"),
+          "young_entrants": ("Jeunes\ndébutants", "Young\nentrants"),
+          "net_mobility": ("Solde\nmobilités", "Net inflow,\nother regions"),
+          "imbalance": ("Déséquilibre\npotentiel", "Potential\nimbalance")}
+
+
+_COMPACT = {"net_creation": ("Créations", "Creation"), "departures": ("Départs", "Departures"),
+            "openings": ("Postes", "Openings"), "young_entrants": ("Jeunes", "Young"),
+            "net_mobility": ("Mobilité", "Mobility"), "imbalance": ("Déséq.", "Imbal.")}
+
+
+@styled
+def waterfall(data, territory=None, metier=None, start_year=None, end_year=None, mobility=None,
+              values: bool = True, compact: bool = False, scenario=None, lang: str = "fr", ax=None):
+    """« Postes à pourvoir » waterfall over a window (default: the whole projection):
+    net creation + departures = openings, minus young entrants and (regions) the net inflow
+    from other regions = potential imbalance.  Thousands of persons; bars carry their values
+    unless ``values=False``; ``compact=True`` uses one-word bar labels (small multiples)."""
+    acc = one_scenario(accounts_of(data), scenario)
+    steps = waterfall_steps(acc, territory, metier, start_year, end_year, mobility)
+    fig, ax, created = new_axes(ax, (7.0, 4.2))
+    run = 0.0
+    bottoms, heights, colors = [], [], []
+    for _, v, kind in steps:
+        if kind == "total":
+            bottoms.append(0.0)
+            heights.append(v)
+            run = v
+            colors.append(COLORS["total"])
+        else:
+            bottoms.append(run)
+            heights.append(v)
+            run += v
+            colors.append(COLORS["up"] if v >= 0 else COLORS["down"])
+    b = np.array(bottoms) / 1e3
+    h = np.array(heights) / 1e3
+    x = np.arange(len(steps))
+    bars = ax.bar(x, h, bottom=b, color=colors, width=0.62, zorder=2)
+    for i in range(len(steps) - 1):  # connectors
+        level = b[i] + h[i]
+        ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [level, level], color="#888888", lw=0.7, ls=":", zorder=1)
+    if values:
+        for bar, (_, v, kind) in zip(bars, steps):
+            top = bar.get_y() + max(bar.get_height(), 0)
+            ax.annotate(format_thousands(v, 1, lang, sign=kind != "total"), (bar.get_x() + bar.get_width() / 2, top),
+                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    i = 0 if lang == "fr" else 1
+    ax.set_xticks(x, [(_COMPACT if compact else _SHORT)[k][i] for k, _, _ in steps])
+    ends = np.concatenate([b, b + h, [0.0]])
+    lo, hi = float(ends.min()), float(ends.max())
+    pad = 0.12 * (hi - lo or 1.0)
+    ax.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.set_ylabel(text("persons_k", lang))
+    ax.yaxis.set_major_formatter(tick_formatter(lang))
+    ax.grid(axis="y", zorder=0)
+    w = window(acc, start_year, end_year)
+    title = "Postes à pourvoir et déséquilibre potentiel" if lang == "fr" else "Job openings and potential imbalance"
+    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{title}, {w.attrs['period']}")
+    if created:
+        source_note(fig, acc, lang)
+    return ax
+
+
+# ------------------------------------------------------------------------------------- ranked bars
+#: Rankings: name -> (numerator, denominator or None).  Rates are shares of initial employment.
+RANKINGS = {"openings": ("openings", None), "departures": ("departures", None),
+            "net_creation": ("net_creation", None), "imbalance": ("imbalance", None),
+            "young_entrants": ("young_entrants", None),
+            "departure_rate": ("departures", "employment_start"),
+            "openings_rate": ("openings", "employment_start"),
+            "imbalance_rate": ("imbalance", "employment_start")}
+
+
+def ranked_values(data, by: str = "openings", territory=None, start_year=None, end_year=None,
+                  scenario=None) -> "xr.DataArray":
+    """Per-métier values behind :func:`ranked_bars`: persons, or shares for ``*_rate``."""
+    if by not in RANKINGS:
+        raise ValueError(f"unknown ranking {by!r}; use one of {', '.join(RANKINGS)}")
+    acc = one_scenario(accounts_of(data), scenario)
+    w = subset_sum(window(acc, start_year, end_year), territory, keep=("metier",))
+    num, den = RANKINGS[by]
+    v = w[num]
+    if den is not None:
+        v = v / w[den].where(w[den] > 0)
+    return v
+
+
+@styled
+def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_year=None, end_year=None,
+                ascending: bool = False, scenario=None, lang: str = "fr", ax=None):
+    """The ``n`` métiers with the largest (``ascending=True``: smallest) values of ``by``
+    (:data:`RANKINGS`: openings, departures, net creation, imbalance, young entrants, or their
+    rate as a share of initial employment), as horizontal bars, the first at the top."""
+    acc = one_scenario(accounts_of(data), scenario)
+    v = ranked_values(acc, by, territory, start_year, end_year).dropna("metier")
+    s = v.to_series().sort_values(ascending=ascending).head(int(n))
+    rate = RANKINGS[by][1] is not None
+    vals = s.values * (100 if rate else 1e-3)
+    labs = metier_label(s.index, lang, short=True,
+                        labels=[str(acc.metier_label.sel(metier=c).values) for c in s.index]
+                        if "metier_label" in acc.coords else None)
+    fig, ax, created = new_axes(ax, (6.4, 0.28 * len(s) + 1.4))
+    y = np.arange(len(s))[::-1]
+    colors = [COLORS["down"] if x < 0 else COLORS["up"] for x in vals]
+    ax.barh(y, vals, color=colors, height=0.7, zorder=2)
+    ax.set_yticks(y, labs)
+    for yi, x in zip(y, vals):
+        lab = format_number(x, 1, lang) + ("\u202f%" if rate and lang == "fr" else "%" if rate else "")
+        ax.annotate(lab, (x, yi), xytext=(3 if x >= 0 else -3, 0), textcoords="offset points",
+                    ha="left" if x >= 0 else "right", va="center", fontsize=7.5)
+    ax.axvline(0, color="#555555", lw=0.8)
+    w = window(acc, start_year, end_year)
+    if rate:
+        ax.set_xlabel(text(by, lang) if by in ("departure_rate", "imbalance_rate", "openings_rate") else by)
+        ax.xaxis.set_major_formatter(tick_formatter(lang, percent=True, scale=0.01))
+    else:
+        ax.set_xlabel(f"{text(by, lang)} ({text('thousands', lang)})")
+        ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.grid(axis="x", zorder=0)
+    ax.margins(x=0.12)
+    head = text(RANKINGS[by][0], lang) if not rate else text(by, lang)
+    ax.set_title(f"{selection_title(acc, territory, None, lang)}\n{head}, {w.attrs['period']}")
+    if created:
+        source_note(fig, acc, lang)
+    return ax
+
+
+# ------------------------------------------------------------------------------ scenario comparison
+def _scenario_series(acc, variable, territory, metier):
+    if variable not in acc.data_vars:
+        raise ValueError(f"unknown variable {variable!r}; use one of {', '.join(acc.data_vars)}")
+    da = subset_sum(acc[[variable]], territory, metier)[variable]
+    if "age" in da.dims:
+        da = da.sum("age", min_count=1)
+    if "scenario" not in da.dims:
+        da = da.expand_dims(scenario=[str(acc.attrs.get("scenario", "scenario"))])
+    return da
+
+
+@styled
+def scenario_lines(data, variable: str = "employment", territory=None, metier=None, index: bool = False,
+                   lang: str = "fr", ax=None):
+    """One line per scenario over the years: a stock (employment, persons on 1 January) or an
+    annual flow.  ``index=True`` rebases each line to 100 in the base year."""
+    acc = accounts_of(data)
+    da = _scenario_series(acc, variable, territory, metier)
+    names = scenario_names(acc, lang) if "scenario" in acc.dims else [
+        acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", da.scenario.values[0])]
+    fig, ax, created = new_axes(ax, (7.0, 4.0))
+    years = da.year.values
+    for i, name in enumerate(names):
+        y = da.isel(scenario=i).values.astype(float)
+        y = y / y[0] * 100 if index else y / 1e3
+        ax.plot(years, y, color=PALETTE[i % len(PALETTE)], lw=1.6, label=name, marker="o" if len(years) < 8 else None,
+                ms=3)
+    ax.set_xlabel(text("year", lang))
+    ylab = text(variable, lang)
+    ax.set_ylabel(f"{ylab} ({'base 100' if index else text('thousands', lang)})")
+    ax.yaxis.set_major_formatter(tick_formatter(lang))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, pos=None: str(int(round(v)))))
+    ax.grid(axis="y")
+    ax.legend(loc="best")
+    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{ylab}")
+    if created:
+        source_note(fig, acc, lang)
+    return ax
+
+
+@styled
+def scenario_bars(data, variable: str = "openings", territory=None, metier=None, start_year=None,
+                  end_year=None, lang: str = "fr", ax=None):
+    """One bar per scenario: a flow summed over the window (default: the whole projection), or
+    employment at its end (``variable="employment"``).  Thousands of persons."""
+    acc = accounts_of(data)
+    w = window(acc, start_year, end_year)
+    var = "employment_end" if variable == "employment" else variable
+    if var not in w.data_vars:
+        raise ValueError(f"unknown variable {variable!r}")
+    da = subset_sum(w[[var]], territory, metier)[var]
+    if "scenario" not in da.dims:
+        da = da.expand_dims(scenario=[str(acc.attrs.get("scenario", "scenario"))])
+    names = scenario_names(acc, lang) if "scenario" in acc.dims else [
+        acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", da.scenario.values[0])]
+    vals = da.values.astype(float) / 1e3
+    fig, ax, created = new_axes(ax, (6.4, 0.45 * len(vals) + 1.4))
+    y = np.arange(len(vals))[::-1]
+    ax.barh(y, vals, color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))], height=0.65, zorder=2)
+    ax.set_yticks(y, names)
+    for yi, x in zip(y, vals):
+        ax.annotate(format_number(x, 1, lang), (x, yi), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=8)
+    ax.set_xlabel(f"{text(variable, lang)} ({text('thousands', lang)})")
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.grid(axis="x", zorder=0)
+    ax.margins(x=0.12)
+    when = str(w.attrs["end_year"]) if variable == "employment" else w.attrs["period"]
+    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{text(variable, lang)}, {when}")
+    if created:
+        source_note(fig, acc, lang)
+    return ax
+
+
+# ------------------------------------------------------------------------------------------- fans
+@styled
+def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: float = 1e-3, label=None,
+              color=None, lang: str = "fr", ax=None):
+    """Fan chart of an ensemble over years: the outer band spans the first and last quantile
+    (5–95 %), the inner band the second and second-to-last (25–75 %), the line the median.
+
+    ``da`` has a ``year`` dimension and either ``draw`` (quantiles are computed) or
+    ``quantile`` (already computed, containing ``quantiles``).  Values × ``scale``
+    (thousands by default).
+    """
+    q = list(quantiles)
+    if len(q) != 5 or q != sorted(q) or q[2] != 0.5:
+        raise ValueError(f"quantiles must be five increasing values with the median in the middle, got {q}")
+    if "draw" in da.dims:
+        qd = da.quantile(q, dim="draw")
+    elif "quantile" in da.dims:
+        qd = da.sel(quantile=q)
+    else:
+        raise ValueError("fan_chart needs a 'draw' or a 'quantile' dimension")
+    extra = [d for d in qd.dims if d not in ("quantile", "year")]
+    if extra:
+        raise ValueError(f"select one series first: dimensions {extra} remain")
+    qd = qd.transpose("quantile", "year")
+    v = qd.values.astype(float) * scale
+    years = qd.year.values
+    fig, ax, created = new_axes(ax, (7.0, 4.0))
+    c = color or PALETTE[0]
+    pct = [format_number(x * 100, 0, lang) for x in q]
+    ax.fill_between(years, v[0], v[4], color=c, alpha=0.18, lw=0, label=f"{pct[0]}–{pct[4]} %")
+    ax.fill_between(years, v[1], v[3], color=c, alpha=0.38, lw=0, label=f"{pct[1]}–{pct[3]} %")
+    ax.plot(years, v[2], color=c, lw=1.8, label=label or text("median", lang))
+    ax.set_xlabel(text("year", lang))
+    ax.yaxis.set_major_formatter(tick_formatter(lang))
+    ax.grid(axis="y")
+    ax.legend(loc="best")
+    if created and da.attrs.get("long_name"):
+        ax.set_title(da.attrs["long_name"] if lang == "fr" else da.attrs.get("long_name_en", da.attrs["long_name"]))
+    return ax
+
