@@ -6,6 +6,8 @@
     pmq scenarios
     pmq validate my_scenario.toml
     pmq reproduce metiers2030 [--out DIR]
+    pmq report reference bas_carbone --territory Normandie --horizon 11 --out rapport
+    pmq export reference --out tables.xlsx   (or .csv folder, .nc, .iamc.csv, .iamc.xlsx)
 
 Outputs are computed in full, written to a temporary folder beside ``--out`` and
 only then moved into place: a failure leaves no half-written output.
@@ -13,14 +15,12 @@ only then moved into place: a failure leaves no half-written output.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
 from .errors import PmqError
+from .export import write_atomically as _write_atomically
 
 EPILOG = """\
 SCENARIO is a scenario file (.toml) or a built-in name (reference).
@@ -52,25 +52,6 @@ def _progress_printer(stream):
         stream.flush()
 
     return show
-
-
-def _write_atomically(out: Path, writers: dict) -> list[Path]:
-    """Write every ``{file name: writer(path)}`` into a temporary folder beside ``out``, then
-    move the files into ``out``: a failure leaves no half-written output."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        out.mkdir(exist_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
-            written.append(out / f.name)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_outputs(proj, out: Path) -> list[Path]:
@@ -241,6 +222,46 @@ def cmd_imbalance(args) -> int:
     return 0
 
 
+def _horizons(text: str) -> list[int]:
+    try:
+        hz = [int(h) for h in str(text).replace(";", ",").split(",") if h.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--horizon takes years, e.g. 11 or 5,10,20; got {text!r}") from None
+    if not hz or min(hz) <= 0:
+        raise argparse.ArgumentTypeError(f"--horizon takes positive numbers of years; got {text!r}")
+    return hz
+
+
+def cmd_report(args) -> int:
+    from .report import build_report
+    from .scenario import read_scenario
+
+    baseline = _baseline(args)
+    terr = _territories(baseline)
+    scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
+    rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=args.out,
+                       lang=args.lang, baseline=baseline, progress=True)
+    print(f"écrit / written: {rep.html}")
+    print(f"écrit / written: {rep.tables}")
+    print(f"écrit / written: {len(rep.figures)} figures (PNG 300 dpi + SVG) in {rep.out / 'figures'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .compare import project_many
+    from .export import export
+    from .scenario import read_scenario
+
+    baseline = _baseline(args)
+    terr = _territories(baseline)
+    scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
+    comp = project_many(scenarios, baseline, horizon=args.horizon, progress=_progress_printer(sys.stderr))
+    data = comp if len(scenarios) > 1 else comp[comp.names[0]]
+    for w in export(data, Path(args.out), fmt=args.format, lang=args.lang):
+        print(f"écrit / written: {w}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pmq",
@@ -314,6 +335,36 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write <EXERCISE>_differences.csv and .xlsx there")
     rp.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     rp.set_defaults(func=cmd_reproduce)
+
+    rep = sub.add_parser("report", help="HTML report with charts, key figures, method and sources",
+                         description="Project one or more scenarios and write a self-contained HTML report "
+                                     "(charts embedded,\nkey figures, métiers to watch, scenario parameters "
+                                     "with their sources, method and\nsources), every figure as PNG (300 dpi) "
+                                     "and SVG, and tables.xlsx.",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
+    rep.add_argument("--territory", default=None, metavar="NAME",
+                     help="region (code or name) the report is about (default: France)")
+    rep.add_argument("--horizon", type=_horizons, default=[11], metavar="YEARS",
+                     help="years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)")
+    rep.add_argument("--lang", choices=("fr", "en"), default="fr")
+    rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
+    rep.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    rep.set_defaults(func=cmd_report)
+
+    ex = sub.add_parser("export", help="tables as Excel, CSV, netCDF or IAMC (pyam) files",
+                        description="Project scenarios and export: .xlsx (regions, domains, métiers; README "
+                                    "sheet with units and\nsources), a folder of .csv, .nc (all accounts), or "
+                                    "an IAMC table (.iamc.csv / .iamc.xlsx).",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ex.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
+    ex.add_argument("--out", required=True, metavar="PATH", help="output file (or folder for csv)")
+    ex.add_argument("--format", choices=("xlsx", "csv", "nc", "iamc"), default=None,
+                    help="default: from the --out suffix")
+    ex.add_argument("--horizon", type=int, default=None, metavar="YEARS", help="projection length (default 20)")
+    ex.add_argument("--lang", choices=("fr", "en"), default="fr")
+    ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    ex.set_defaults(func=cmd_export)
     return p
 
 

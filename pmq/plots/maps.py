@@ -133,6 +133,15 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
 
 
 # ------------------------------------------------------------------------------------------- map
+#: Attribution of the shipped geometry (Licence Ouverte 2.0 asks for source and date).
+MAP_ATTRIBUTION = {
+    "fr": "Fond de carte : IGN – ADMIN EXPRESS COG (édition 2023) ; INSEE – COG. Licence Ouverte Etalab 2.0. "
+          "Contours dissous par région et simplifiés par pmq.",
+    "en": "Base map: IGN – ADMIN EXPRESS COG (2023 edition); INSEE – COG. Licence Ouverte / Open Licence 2.0 (Etalab). "
+          "Dissolved to régions and simplified by pmq.",
+}
+
+
 @lru_cache(maxsize=1)
 def region_geometry() -> dict:
     """The shipped light geometry of the 13 regions (GeoJSON dict; see ``data/geo/SOURCE.md``)."""
@@ -231,8 +240,7 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
         cb.set_label(label, fontsize=8)
         ax.set_title(label)
     if created:
-        fig.text(0.0, -0.01, ("Fond de carte : " if lang == "fr" else "Base map: ") + geo.get("attribution", ""),
-                 ha="left", va="top", fontsize=6.5, color="#555555")
+        fig.text(0.0, -0.01, MAP_ATTRIBUTION[lang], ha="left", va="top", fontsize=6.5, color="#555555")
     return ax
 
 
@@ -248,5 +256,4 @@ def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year
     return ax
 
 
-__all__ += ["imbalance_map"]
-_ = territory_name
+__all__ += ["imbalance_map", "MAP_ATTRIBUTION"]

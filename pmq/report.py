@@ -1,0 +1,373 @@
+"""``pmq report``: a self-contained HTML report (charts embedded, key figures, method and
+sources, scenario parameters with their sources), every figure as PNG (300 dpi) and SVG, and
+the report's tables as an Excel workbook.
+
+>>> from pmq.report import build_report
+>>> build_report(["reference"], territory="Normandie", out="rapport_normandie")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .export import standard_tables, to_excel, write_atomically
+from .formatting import check_lang, format_percent, format_thousands
+from .labels import text
+
+__all__ = ["build_report", "Report", "key_figures", "FIGURES"]
+
+#: Figures of the report, in order: (file stem, French caption, English caption).
+FIGURES = [
+    ("waterfall", "Postes à pourvoir et déséquilibre potentiel", "Job openings and potential imbalance"),
+    ("openings_ranked", "Métiers qui offrent le plus de postes à pourvoir", "Occupations with the most openings"),
+    ("pyramid", "Pyramide des âges de l'emploi", "Age pyramid of employment"),
+    ("departure_rate_ranked", "Métiers les plus touchés par les départs en fin de carrière",
+     "Occupations most affected by end-of-career departures"),
+    ("imbalance_ranked", "Métiers au déséquilibre potentiel le plus élevé", "Occupations with the largest potential imbalance"),
+    ("imbalance_heatmap", "Déséquilibre potentiel par domaine et région", "Potential imbalance by domain and region"),
+    ("imbalance_map", "Déséquilibre potentiel par région", "Potential imbalance by region"),
+    ("scenario_lines", "Emploi selon les scénarios", "Employment by scenario"),
+    ("scenario_bars", "Postes à pourvoir selon les scénarios", "Job openings by scenario"),
+    ("regions_small_multiples", "Postes à pourvoir et déséquilibre, par région", "Openings and imbalance, by region"),
+]
+
+_KEY_ROWS = ["employment_start", "employment_end", "net_creation", "departures", "openings", "young_entrants",
+             "net_mobility", "imbalance", "departure_rate", "imbalance_rate"]
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote."""
+
+    out: Path
+    html: Path
+    figures: list[Path] = field(default_factory=list)
+    tables: Path | None = None
+    key_figures: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"Report({self.html}, {len(self.figures)} figure files)"
+
+
+def _progress(step: str, i: int, n: int, stream=sys.stderr) -> None:
+    print(f"[{i}/{n}] {step}", file=stream, flush=True)
+
+
+def key_figures(comparison, territory=None, end_year: int | None = None) -> pd.DataFrame:
+    """Headline numbers of a territory (all: France) for each scenario over the window from the
+    base year to ``end_year``: rows ``_KEY_ROWS`` (persons, or shares for ``*_rate``), one
+    column per scenario."""
+    from .indicators import window_sums
+    from .plots._common import subset_sum
+    acc = comparison.accounts
+    w = subset_sum(window_sums(acc, None, end_year), territory)
+    cols = {}
+    for i, s in enumerate(map(str, acc.scenario.values)):
+        g = {k: float(w[k].isel(scenario=i)) for k in ("employment_start", "employment_end", "net_creation",
+                                                        "departures", "openings", "young_entrants",
+                                                        "net_mobility", "imbalance")}
+        g["departure_rate"] = g["departures"] / g["employment_start"]
+        g["imbalance_rate"] = g["imbalance"] / g["employment_start"]
+        cols[s] = [g[k] for k in _KEY_ROWS]
+    df = pd.DataFrame(cols, index=pd.Index(_KEY_ROWS, name="indicator"))
+    df.attrs.update(period=w.attrs["period"], start_year=w.attrs["start_year"], end_year=w.attrs["end_year"])
+    return df
+
+
+def _row_label(key: str, start: int, end: int, lang: str) -> str:
+    if key == "employment_start":
+        return f"{text('employment', lang)} {start}"
+    if key == "employment_end":
+        return f"{text('employment', lang)} {end}"
+    if key == "departure_rate":
+        return ("Départs en fin de carrière, en % de l'emploi " if lang == "fr"
+                else "End-of-career departures, % of employment in ") + str(start)
+    if key == "imbalance_rate":
+        return ("Déséquilibre potentiel, en % de l'emploi " if lang == "fr"
+                else "Potential imbalance, % of employment in ") + str(start)
+    return text(key, lang)
+
+
+def _fmt_cell(key: str, v: float, lang: str) -> str:
+    if key.endswith("_rate"):
+        return format_percent(v, 1, lang)
+    sign = key in ("net_creation", "net_mobility", "imbalance")
+    return format_thousands(v, 1, lang, sign=sign)
+
+
+def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" if j == 0 else
+                                    f"<td class=\"num\">{html.escape(str(c))}</td>" for j, c in enumerate(r))
+                   + "</tr>" for r in rows)
+    return f"<table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_CSS = """
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1050px;margin:2em auto;padding:0 1.2em;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}
+h3{font-size:1.05em}.sub{color:#555;margin-top:0}
+table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+th{background:#f2f5f8}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcaption{font-size:.9em;color:#444}
+.lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
+.small{font-size:.85em;color:#555}nav ol{columns:2}code{background:#f2f2f2;padding:0 .2em}
+"""
+
+
+def _fig_bytes(fig) -> tuple[bytes, bytes]:
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=300, bbox_inches="tight")
+    fig.savefig(svg, format="svg", bbox_inches="tight")
+    return png.getvalue(), svg.getvalue()
+
+
+def build_report(scenarios, territory=None, horizons=(11,), out="report", lang: str = "fr", baseline=None,
+                 progress=True) -> Report:
+    """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
+    embedded one) and write the report of ``territory`` (default: France) into ``out``:
+
+    * ``report.html`` — self-contained (images embedded), French by default;
+    * ``figures/NN_<name>.png`` (300 dpi) and ``.svg`` for every chart;
+    * ``tables.xlsx`` — regions, domains and métiers per scenario and horizon, README sheet.
+
+    ``horizons`` are numbers of years from the base year (11 → 2019–2030); the key figures are
+    given for each.  Written atomically: on error nothing in ``out`` is replaced.
+    """
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .baseline import load_baseline
+    from .compare import project_many
+    from .imbalance import imbalance_table, watch_list
+    from .indicators import select
+    from .plots._common import territory_name
+    from .scenario_tables import lever_table
+
+    check_lang(lang)
+    names = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
+    hz = sorted({int(h) for h in horizons})
+    if not hz or hz[0] <= 0:
+        raise ValueError(f"horizons must be positive numbers of years, got {list(horizons)}")
+    steps = 4 + len(FIGURES)
+    say = (lambda s, i: _progress(s, i, steps)) if progress is True else (progress or (lambda s, i: None))
+    say("projection" if lang == "en" else "projection des scénarios", 1)
+    baseline = load_baseline() if baseline is None else baseline
+    comp = project_many(names, baseline, horizon=max(hz))
+    acc = comp.accounts
+    if territory is not None:  # resolve the name once, fail early on unknown names
+        code = str(select(acc, territory=territory).territory.values[0])
+    else:
+        code = None
+    place = territory_name(acc, code, lang)
+    base = int(acc.year.values[0])
+    end = base + hz[0]
+    first = str(acc.scenario.values[0])
+    proj = comp[first]
+    multi = acc.sizes["scenario"] > 1
+
+    say("chiffres clés" if lang == "fr" else "key figures", 2)
+    keys = {h: key_figures(comp, code, base + h) for h in hz}
+    titles = dict(zip(map(str, acc.scenario.values),
+                      acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
+
+    figs: list[tuple[str, str, bytes, bytes]] = []
+
+    def add(i, stem, draw):
+        cap = next(c for s, *c in FIGURES if s == stem)[0 if lang == "fr" else 1]
+        say(f"figure {stem}", 2 + i)
+        res = draw()
+        fig = res if hasattr(res, "savefig") else res.figure
+        png, svg = _fig_bytes(fig)
+        plt.close(fig)
+        figs.append((stem, cap, png, svg))
+
+    add(1, "waterfall", lambda: plots.waterfall(proj, territory=code, end_year=end, lang=lang))
+    add(2, "openings_ranked", lambda: plots.ranked_bars(proj, "openings", territory=code, end_year=end, lang=lang))
+    add(3, "pyramid", lambda: plots.age_pyramid(proj, territory=code, years=(base, end), band=5, lang=lang))
+    add(4, "departure_rate_ranked", lambda: plots.ranked_bars(proj, "departure_rate", territory=code, end_year=end,
+                                                              lang=lang))
+    add(5, "imbalance_ranked", lambda: plots.ranked_bars(proj, "imbalance", territory=code, end_year=end, lang=lang))
+    add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang))
+    builtin = set(map(str, acc.territory.values)) <= {f["properties"]["code"] for f in
+                                                       plots.region_geometry()["features"]}
+    if builtin:
+        add(7, "imbalance_map", lambda: plots.imbalance_map(proj, end_year=end, highlight=code, lang=lang))
+    add(8, "scenario_lines", lambda: plots.scenario_lines(comp, "employment", territory=code, lang=lang))
+    if multi:
+        add(9, "scenario_bars", lambda: plots.scenario_bars(comp, "openings", territory=code, end_year=end,
+                                                            lang=lang))
+    add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end, lang=lang))
+
+    say("tableaux" if lang == "fr" else "tables", steps - 1)
+    tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
+    imb = imbalance_table(comp, end_year=end)
+    watch = watch_list(imb, n=10, lang=lang)
+    if code is not None:
+        watch = watch[watch["territory"] == code]
+    else:
+        watch = watch[watch["territory"] == "FR"]
+
+    say("page HTML" if lang == "fr" else "HTML page", steps)
+    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang)
+
+    def write_figures(folder: Path):
+        folder.mkdir()
+        for i, (stem, _, png, svg) in enumerate(figs, start=1):
+            (folder / f"{i:02d}_{stem}.png").write_bytes(png)
+            (folder / f"{i:02d}_{stem}.svg").write_bytes(svg)
+
+    out = Path(out)
+    written = write_atomically(out, {
+        "report.html": lambda p: p.write_text(page, encoding="utf-8"),
+        "figures": write_figures,
+        "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang),
+    })
+    fig_dir = out.resolve() / "figures"
+    return Report(out=out.resolve(), html=out.resolve() / "report.html",
+                  figures=sorted(fig_dir.iterdir()), tables=out.resolve() / "tables.xlsx",
+                  key_figures=keys[hz[0]]) if written else None
+
+
+def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -> str:
+    acc = comp.accounts
+    fr = lang == "fr"
+    base = int(acc.year.values[0])
+    e = html.escape
+    first = str(acc.scenario.values[0])
+    k0 = keys[hz[0]]
+    end0 = base + hz[0]
+    g = k0[first]
+    lead = (f"Entre {base} et {end0}, selon le scénario « {titles[first]} », "
+            f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir en {place} "
+            f"({format_thousands(g['departures'], 1, lang)} départs en fin de carrière et "
+            f"{format_thousands(g['net_creation'], 1, lang, sign=True)} créations nettes d'emploi), "
+            f"pour {format_thousands(g['young_entrants'], 1, lang)} jeunes débutants : le déséquilibre potentiel "
+            f"atteindrait {format_thousands(g['imbalance'], 1, lang, sign=True)}, soit "
+            f"{format_percent(g['imbalance_rate'], 1, lang)} de l'emploi de {base}." if fr else
+            f"Between {base} and {end0}, under the « {titles[first]} » scenario, "
+            f"{format_thousands(g['openings'], 1, lang)} jobs would be open in {place} "
+            f"({format_thousands(g['departures'], 1, lang)} end-of-career departures and "
+            f"{format_thousands(g['net_creation'], 1, lang, sign=True)} net job creation), "
+            f"for {format_thousands(g['young_entrants'], 1, lang)} young entrants: the potential imbalance "
+            f"would be {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
+            f"{format_percent(g['imbalance_rate'], 1, lang)} of {base} employment.")
+    parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             f"<meta name=\"generator\" content=\"pmq {__version__}\">"
+             f"<title>{e(('Prospective des métiers — ' if fr else 'Occupational outlook — ') + place)}</title>"
+             f"<style>{_CSS}</style></head><body>"]
+    parts.append(f"<h1>{e(('Prospective des métiers et des qualifications — ' if fr else 'Occupational outlook — ') + place)}</h1>")
+    parts.append(f"<p class=\"sub\">{e(('Scénarios : ' if fr else 'Scenarios: ') + ', '.join(titles.values()))} · "
+                 f"{e(('base ' if fr else 'base year ') + str(base))} · pmq {e(__version__)} · "
+                 f"{e(_dt.date.today().isoformat())}</p>")
+    toc = ["Chiffres clés", "Graphiques", "Métiers à surveiller", "Paramètres des scénarios", "Méthode et sources"] \
+        if fr else ["Key figures", "Charts", "Occupations to watch", "Scenario parameters", "Method and sources"]
+    parts.append("<nav><ol>" + "".join(f"<li><a href=\"#s{i}\">{e(t)}</a></li>" for i, t in enumerate(toc, 1))
+                 + "</ol></nav>")
+    parts.append(f"<p class=\"lead\" id=\"lead\">{e(lead)}</p>")
+    # key figures
+    parts.append(f"<h2 id=\"s1\">{e(toc[0])}</h2>")
+    for h in hz:
+        kf = keys[h]
+        start, end = kf.attrs["start_year"], kf.attrs["end_year"]
+        parts.append(f"<h3>{e(place)}, {start}–{end}</h3>")
+        header = ["" if fr else "", *[titles[s] for s in kf.columns]]
+        rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
+                for k in kf.index]
+        parts.append(_table_html(kf, [("Indicateur" if fr else "Indicator")] + header[1:], rows,
+                                 cls=f"key key-{start}-{end}"))
+    parts.append("<p class=\"small\">" + e(
+        "k = milliers de personnes. Flux cumulés de l'année de début (incluse) à l'année de fin (exclue) ; emploi au "
+        "1er janvier. Postes à pourvoir = créations nettes + départs en fin de carrière ; déséquilibre potentiel = "
+        "postes à pourvoir − jeunes débutants − solde des mobilités interrégionales." if fr else
+        "k = thousand persons. Flows summed from the start year (included) to the end year (excluded); employment on "
+        "1 January. Openings = net job creation + end-of-career departures; potential imbalance = openings − young "
+        "entrants − net inflow from other regions.") + "</p>")
+    # figures
+    parts.append(f"<h2 id=\"s2\">{e(toc[1])}</h2>")
+    for i, (stem, cap, png, _svg) in enumerate(figs, start=1):
+        b64 = base64.b64encode(png).decode("ascii")
+        name = f"{i:02d}_{stem}"
+        parts.append(f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" "
+                     f"width=\"900\"><figcaption>{('Figure ' if fr else 'Figure ')}{i}. {e(cap)}. "
+                     f"<a href=\"figures/{name}.png\">PNG</a> · <a href=\"figures/{name}.svg\">SVG</a></figcaption>"
+                     f"</figure>")
+    # watch list
+    parts.append(f"<h2 id=\"s3\">{e(toc[2])}</h2>")
+    parts.append("<p>" + e(
+        f"Métiers en tension forte en 2019 dont le déséquilibre potentiel {base}–{end0} dépasse le seuil de la "
+        f"typologie DARES (tension qui risque de s'accentuer ou nouvelles difficultés), scénario « {titles[first]} »."
+        if fr else
+        f"Occupations in strong tension in 2019 whose potential imbalance {base}–{end0} exceeds the DARES typology "
+        f"threshold (tension likely to increase, or new difficulties), scenario « {titles[first]} ».") + "</p>")
+    wl = watch[watch["scenario"] == first] if "scenario" in watch.columns else watch
+    if len(wl):
+        from .labels import metier_label
+        rows = [[str(r.rank), f"{r.metier} — {metier_label([r.metier], lang)[0]}", str(r["class"]),
+                 format_thousands(r.imbalance, 1, lang, sign=True), format_percent(r.imbalance_pct / 100, 1, lang)]
+                for _, r in wl.iterrows()]
+        parts.append(_table_html(wl, ["#", "Métier" if fr else "Occupation", "Classe" if fr else "Class",
+                                      text("imbalance", lang), "% " + ("emploi " if fr else "employment ") + str(base)],
+                                 rows, cls="watch"))
+    else:
+        parts.append("<p>" + e("Aucun métier dans ces classes." if fr else "No occupation in these classes.") + "</p>")
+    # scenario parameters
+    parts.append(f"<h2 id=\"s4\">{e(toc[3])}</h2>")
+    for sc in comp.scenarios:
+        parts.append(f"<h3>{e(sc.title_fr if fr else sc.title_en)} (<code>{e(sc.name)}</code>, hash "
+                     f"<code>{e(sc.hash)}</code>)</h3><p>{e(sc.description)}</p>")
+        lt = lever_table(sc)
+        if len(lt):
+            rows = [[r.section, r.id, r.parameters, r.source, r.assumption] for r in lt.itertuples()]
+            parts.append(_table_html(lt, ["section", "id", "paramètres" if fr else "parameters", "source",
+                                          "hypothèse" if fr else "assumption"], rows, cls="levers"))
+        else:
+            parts.append("<p>" + e("Aucun levier : tendance du scénario de base." if fr else
+                                   "No lever: the baseline trend.") + "</p>")
+    # method and sources
+    parts.append(f"<h2 id=\"s5\">{e(toc[4])}</h2>")
+    parts.append("<p>" + e(
+        "Comptes stock-flux par métier (FAP), région et âge : l'emploi d'une année est celui de l'année précédente "
+        "moins les départs en fin de carrière (pyramide des âges × taux de sortie par âge), plus les jeunes débutants, "
+        "le solde des mobilités interrégionales et les autres recrutements, qui équilibrent la création nette "
+        "d'emploi du scénario. Méthode de « Les métiers en 2030 » (DARES – France Stratégie, 2022–2023) ; la projection "
+        "de référence reproduit les tableaux régionaux publiés." if fr else
+        "Stock-flow accounts by occupation (FAP), region and age: employment in a year is the previous year's minus "
+        "end-of-career departures (age pyramid × exit rates by age), plus young entrants, net inflow from other "
+        "regions and other recruits, which balance the scenario's net job creation. Method of « Les métiers en 2030 » "
+        "(DARES – France Stratégie, 2022–2023); the reference projection reproduces the published regional tables.")
+        + "</p>")
+    src = []
+    try:
+        src = [f"{k} : {v}" if fr else f"{k}: {v}" for k, v in json.loads(acc.attrs.get("data_sources", "{}")).items()]
+    except (TypeError, ValueError):
+        pass
+    est = []
+    try:
+        est = list(json.loads(acc.attrs.get("estimated_inputs", "[]")))
+    except (TypeError, ValueError):
+        pass
+    parts.append(f"<h3>{e('Sources des données' if fr else 'Data sources')}</h3><ul>"
+                 + "".join(f"<li>{e(s)}</li>" for s in src) + "</ul>")
+    parts.append(f"<h3>{e('Données estimées par pmq' if fr else 'Quantities estimated by pmq')}</h3><ul>"
+                 + "".join(f"<li>{e(s)}</li>" for s in est) + "</ul>")
+    parts.append("<p class=\"small\">" + e(
+        "Les projections indiquent des ordres de grandeur et des tendances, non des prévisions ; les décimales ne "
+        "sont données que pour permettre les vérifications. Fond de carte : voir pmq/data/geo/SOURCE.md." if fr else
+        "Projections show orders of magnitude and directions, not forecasts; decimals are given only so that results "
+        "can be checked. Base map: see pmq/data/geo/SOURCE.md.") + "</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
