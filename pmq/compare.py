@@ -115,6 +115,22 @@ class Comparison:
         from .indicators import to_netcdf
         to_netcdf(self.accounts, path)
 
+    @property
+    def plot(self):
+        """Charts across scenarios: ``comp.plot.scenario_lines()`` etc. (see :mod:`pmq.plots`)."""
+        from .plots import PlotAccessor
+        return PlotAccessor(self)
+
+    def to_excel(self, path, end_years=None, territory=None, lang: str = "fr"):
+        """Excel workbook of the report tables, one row per scenario × territory × … (README sheet)."""
+        from .export import standard_tables, to_excel
+        return to_excel(standard_tables(self, end_years, territory, lang), path, accounts=self.accounts, lang=lang)
+
+    def to_iamc(self, **kwargs):
+        """IAMC-format table of every scenario (see :func:`pmq.export.iamc_table`)."""
+        from .export import iamc_table
+        return iamc_table(self, **kwargs)
+
 
 def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
                   by: str = "domain") -> pd.DataFrame:

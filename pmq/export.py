@@ -22,7 +22,7 @@ from . import __version__
 from .indicators import FLOWS, aggregate_territories, window_sums
 from .labels import TEXT, domain_label, metier_label
 
-__all__ = ["standard_tables", "COLUMNS", "to_excel", "to_csv", "write_atomically", "iamc_table", "IAMC_COLUMNS",
+__all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "write_atomically", "iamc_table", "IAMC_COLUMNS",
            "IAMC_VARIABLES", "check_iamc", "write_iamc", "to_pyam", "export"]
 
 #: Column → (French label, English label, unit) for every numeric column of the standard tables.
@@ -183,7 +183,9 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
 
     def write(tmp: Path):
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            pd.DataFrame(rows).to_excel(xw, sheet_name="README", index=False, header=False)
+            width = max((len(r) for r in rows), default=1)
+            pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows] or [[""]]).to_excel(
+                xw, sheet_name="README", index=False, header=False)
             for name, df in tables.items():
                 df.to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]
@@ -200,6 +202,18 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
             xw.sheets["README"].column_dimensions["B"].width = 40
             xw.sheets["README"].column_dimensions["C"].width = 60
     return _atomic_file(Path(path), write)
+
+
+#: Text columns of the standard tables (codes such as « 11 » or « 93 » must stay text).
+TEXT_COLUMNS = ("period", "scenario", "territory", "territory_name", "domain", "domain_label", "metier",
+                "metier_label")
+
+
+def read_excel_tables(path) -> dict[str, pd.DataFrame]:
+    """Read back a workbook of :func:`to_excel` (every sheet but README), codes kept as text."""
+    sheets = pd.read_excel(path, sheet_name=None, dtype={c: str for c in TEXT_COLUMNS})
+    sheets.pop("README", None)
+    return sheets
 
 
 def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
@@ -244,8 +258,9 @@ def iamc_table(data, model: str = "pmq", variables=None, by: str | None = "metie
     ds = ds.drop_vars([c for c in ds.coords if c not in ds.dims and c not in ("territory_name", "domain")])
     if "scenario" not in ds.dims:
         ds = ds.expand_dims(scenario=[str(acc.attrs.get("scenario", "scenario"))])
-    if national:
-        fr = aggregate_territories(ds)
+    if national:  # min_count: a flow undefined in every region stays undefined in France
+        fr = ds.drop_vars("territory_name").sum("territory", min_count=1).expand_dims(territory=["FR"])
+        fr = fr.assign_coords(territory_name=("territory", ["France métropolitaine"]))
         ds = xr.concat([ds, fr.transpose(*ds[variables[0]].dims)], dim="territory")
     if years is not None:
         ds = ds.sel(year=list(years))

@@ -311,3 +311,30 @@ class Projection:
     def to_netcdf(self, path) -> None:
         from .indicators import to_netcdf
         to_netcdf(self.accounts, path)
+
+    @property
+    def plot(self):
+        """Charts of this projection: ``proj.plot.waterfall(territory="Normandie")`` etc.
+        (see :mod:`pmq.plots`)."""
+        from .plots import PlotAccessor
+        return PlotAccessor(self)
+
+    def tables(self, end_years=None, territory=None, lang: str = "fr") -> dict:
+        """Report tables (regions, domains, métiers) — see :func:`pmq.export.standard_tables`."""
+        from .export import standard_tables
+        return standard_tables(self, end_years, territory, lang)
+
+    def to_excel(self, path, end_years=None, territory=None, lang: str = "fr"):
+        """Excel workbook of :meth:`tables` with a README sheet (units, sources)."""
+        from .export import standard_tables, to_excel
+        return to_excel(standard_tables(self, end_years, territory, lang), path, accounts=self.accounts, lang=lang)
+
+    def to_iamc(self, **kwargs):
+        """IAMC-format table (see :func:`pmq.export.iamc_table`)."""
+        from .export import iamc_table
+        return iamc_table(self, **kwargs)
+
+    def to_pyam(self, **kwargs):
+        """``pyam.IamDataFrame`` (optional extra ``pmq[pyam]``)."""
+        from .export import to_pyam
+        return to_pyam(self, **kwargs)

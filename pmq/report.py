@@ -58,8 +58,8 @@ class Report:
         return f"Report({self.html}, {len(self.figures)} figure files)"
 
 
-def _progress(step: str, i: int, n: int, stream=sys.stderr) -> None:
-    print(f"[{i}/{n}] {step}", file=stream, flush=True)
+def _progress(step: str, i: int, n: int, stream=None) -> None:
+    print(f"[{i}/{n}] {step}", file=stream or sys.stderr, flush=True)
 
 
 def key_figures(comparison, territory=None, end_year: int | None = None) -> pd.DataFrame:
@@ -109,14 +109,15 @@ def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" if j == 0 else
                                     f"<td class=\"num\">{html.escape(str(c))}</td>" for j, c in enumerate(r))
                    + "</tr>" for r in rows)
-    return f"<table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class=\"scroll\"><table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 _CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1050px;margin:2em auto;padding:0 1.2em;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1.05em}.sub{color:#555;margin-top:0}
-table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+.scroll{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em;max-width:100%}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f2f5f8}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcaption{font-size:.9em;color:#444}
 .lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
@@ -315,8 +316,8 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -
     wl = watch[watch["scenario"] == first] if "scenario" in watch.columns else watch
     if len(wl):
         from .labels import metier_label
-        rows = [[str(r.rank), f"{r.metier} — {metier_label([r.metier], lang)[0]}", str(r["class"]),
-                 format_thousands(r.imbalance, 1, lang, sign=True), format_percent(r.imbalance_pct / 100, 1, lang)]
+        rows = [[str(r["rank"]), f"{r['metier']} — {metier_label([r['metier']], lang)[0]}", str(r["class"]),
+                 format_thousands(r["imbalance"], 1, lang, sign=True), format_percent(r["imbalance_pct"], 1, lang)]
                 for _, r in wl.iterrows()]
         parts.append(_table_html(wl, ["#", "Métier" if fr else "Occupation", "Classe" if fr else "Class",
                                       text("imbalance", lang), "% " + ("emploi " if fr else "employment ") + str(base)],

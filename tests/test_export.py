@@ -1,0 +1,199 @@
+"""Exports: Excel round trip, CSV, netCDF, and the IAMC format rules."""
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import pmq
+from pmq.cli import main
+from pmq.compare import project_many
+from pmq.errors import InputError
+from pmq.export import (IAMC_COLUMNS, check_iamc, export, iamc_table, read_excel_tables, standard_tables,
+                        to_excel, to_pyam, write_iamc)
+from pmq.indicators import window_sums
+
+
+@pytest.fixture(scope="module")
+def comparison(baseline):
+    return project_many(["reference", "ademe_s3"], baseline, horizon=11)
+
+
+@pytest.fixture(scope="module")
+def tables(reference_2030):
+    return standard_tables(reference_2030, [2024, 2030])
+
+
+def test_standard_tables_match_the_accounts(reference_2030, tables):
+    reg = tables["regions"].set_index(["period", "territory"])
+    w = window_sums(reference_2030.accounts, 2019, 2030)
+    assert reg.loc[("2019–2030", "93"), "openings"] == pytest.approx(float(w.openings.sel(territory="93").sum()))
+    assert round(reg.loc[("2019–2030", "93"), "openings"] / 1e3, 1) == 636.1
+    assert round(reg.loc[("2019–2030", "28"), "employment_start"] / 1e3, 1) == 1271.6
+    fr = reg.loc[("2019–2030", "FR")]
+    assert fr["openings"] == pytest.approx(float(w.openings.sum()))
+    assert fr["territory_name"] == "France métropolitaine"
+    met = tables["metiers"]
+    assert len(met) == 2 * 13 * 83
+    assert met["metier_label"].str.len().gt(0).all()
+    dom = tables["domaines"].query("period == '2019–2030' and territory == '28'")
+    assert dom["openings"].sum() == pytest.approx(reg.loc[("2019–2030", "28"), "openings"])
+    np.testing.assert_allclose(met["imbalance_rate"], met["imbalance"] / met["employment_start"])
+
+
+def test_excel_round_trips_with_the_same_numbers(reference_2030, tables, tmp_path):
+    path = to_excel(tables, tmp_path / "t.xlsx", accounts=reference_2030.accounts)
+    back = read_excel_tables(path)
+    assert list(back) == ["regions", "domaines", "metiers"]
+    for name, df in tables.items():
+        pd.testing.assert_frame_equal(back[name], df, check_dtype=False, check_exact=False, rtol=1e-12)
+    # the README sheet names the source, the scenario and every column with its unit
+    readme = pd.read_excel(path, sheet_name="README", header=None).fillna("").astype(str)
+    flat = " ".join(readme.values.ravel())
+    assert "DARES" in flat and "reference" in flat and "Postes à pourvoir" in flat and "personnes" in flat
+    units = readme[readme[1] == "openings"]
+    assert len(units) == 3 and units[3].str.contains("persons").all()
+
+
+def test_excel_number_formats_and_sheet_name_checks(tables, tmp_path):
+    import openpyxl
+    path = to_excel(tables, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(path)["regions"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(2, header.index("openings") + 1).number_format == "#,##0"
+    assert ws.cell(2, header.index("imbalance_rate") + 1).number_format == "0.0%"
+    with pytest.raises(ValueError, match="sheet names"):
+        to_excel({"a/b": tables["regions"]}, tmp_path / "bad.xlsx")
+    assert not (tmp_path / "bad.xlsx").exists()
+
+
+def test_failed_excel_write_leaves_previous_file(tables, tmp_path):
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(b"previous")
+    bad = tables["regions"].copy()
+    bad["territory_name"] = "bad \x01 control character"      # openpyxl refuses it
+    with pytest.raises(Exception):
+        to_excel({"regions": bad}, path)
+    assert path.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]       # no temporary left behind
+
+
+def test_iamc_follows_the_format(reference_2030):
+    df = iamc_table(reference_2030)
+    check_iamc(df)
+    assert list(df.columns[:5]) == IAMC_COLUMNS
+    years = list(df.columns[5:])
+    assert years == list(range(2019, 2031)) and all(isinstance(y, int) for y in years)
+    assert not df[IAMC_COLUMNS].isna().any().any()
+    assert not df.duplicated(IAMC_COLUMNS[:4]).any()
+    assert set(df["model"]) == {"pmq"} and set(df["scenario"]) == {"reference"}
+    assert "France métropolitaine" in set(df["region"]) and "Provence-Alpes-Côte d'Azur" in set(df["region"])
+    assert df.groupby("variable")["unit"].nunique().max() == 1
+    emp = df[df["variable"] == "Employment"].set_index("region")
+    assert round(emp.loc["Provence-Alpes-Côte d'Azur", 2019], 1) == 1924.0
+    assert df[df["variable"].str.startswith("Employment")]["unit"].eq("thousand persons").all()
+    # flows are not defined in the final year: empty there, filled before
+    op = df[df["variable"] == "Job Openings"]
+    assert op[2030].isna().all() and op[2029].notna().all()
+    assert op.set_index("region").loc["Provence-Alpes-Côte d'Azur", list(range(2019, 2030))].sum() == \
+        pytest.approx(636.101, abs=1e-3)
+
+
+def test_iamc_hierarchy_children_sum_to_parents(reference_2030):
+    df = iamc_table(reference_2030, variables=["employment", "openings"]).set_index(IAMC_COLUMNS)
+    parts = df.index.get_level_values("variable").str.split("|")
+    depth = parts.map(len)
+    for region in ["Normandie", "France métropolitaine"]:
+        sub = df.xs(region, level="region")
+        v = sub.index.get_level_values("variable")
+        for root in ["Employment", "Job Openings"]:
+            total = sub[v == root].iloc[0]
+            domains = sub[v.str.match(rf"^{root}\|[A-Z]$")]
+            metiers = sub[v.str.match(rf"^{root}\|[A-Z]\|\w{{3}}$")]
+            assert len(domains) == 21 and len(metiers) == 83
+            np.testing.assert_allclose(domains.sum(min_count=1).values, total.values, rtol=1e-12, equal_nan=True)
+            np.testing.assert_allclose(metiers.sum(min_count=1).values, total.values, rtol=1e-12, equal_nan=True)
+    assert depth.max() == 3
+
+
+def test_iamc_several_scenarios_and_levels(comparison):
+    df = iamc_table(comparison, by="domain")
+    check_iamc(df)
+    assert set(df["scenario"]) == {"reference", "ademe_s3"}
+    assert df["variable"].str.count(r"\|").max() == 1
+    tot = iamc_table(comparison, by=None, national=False)
+    assert set(tot["variable"]) == {"Employment", "Net Job Creation", "End-of-career Departures", "Job Openings",
+                                    "Young Entrants", "Net Inflow from Other Regions", "Potential Imbalance"}
+    assert len(tot) == 2 * 13 * 7
+
+
+@pytest.mark.parametrize("mutate, column", [
+    (lambda d: d.rename(columns={"region": "Region"}), "columns"),
+    (lambda d: d[IAMC_COLUMNS + [2020, 2019]], "columns"),
+    (lambda d: d.assign(variable=d["variable"].where(d.index != 3, "Employment||A")), "variable"),
+    (lambda d: d.assign(variable=d["variable"].where(d.index != 3, "Employment |A")), "variable"),
+    (lambda d: d.assign(region=d["region"].where(d.index != 2, "")), "region"),
+    (lambda d: pd.concat([d, d.iloc[[0]]], ignore_index=True), "variable"),
+    (lambda d: d.assign(unit=d["unit"].where(d.index != 1, "persons")), "unit"),
+])
+def test_check_iamc_rejects_broken_tables(reference_2030, mutate, column):
+    df = iamc_table(reference_2030, by="domain", variables=["employment"])
+    with pytest.raises(InputError) as e:
+        check_iamc(mutate(df), source="t.csv")
+    assert e.value.column == column and "t.csv" in str(e.value)
+
+
+def test_write_iamc_csv_and_xlsx(reference_2030, tmp_path):
+    df = iamc_table(reference_2030, by="domain")
+    write_iamc(df, tmp_path / "x.iamc.csv")
+    back = pd.read_csv(tmp_path / "x.iamc.csv")
+    back.columns = [int(c) if c.isdigit() else c for c in back.columns]
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+    write_iamc(df, tmp_path / "x.xlsx")
+    back = pd.read_excel(tmp_path / "x.xlsx", sheet_name="data")
+    np.testing.assert_allclose(back[2025].values, df[2025].values)
+    with pytest.raises(ValueError, match=".csv or .xlsx"):
+        write_iamc(df, tmp_path / "x.json")
+
+
+def test_to_pyam_is_optional(reference_2030):
+    try:
+        import pyam  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"pmq\[pyam\]"):
+            to_pyam(reference_2030)
+    else:  # pragma: no cover - only where the optional extra is installed
+        idf = to_pyam(reference_2030, by=None)
+        assert "Job Openings" in idf.variable
+
+
+def test_export_formats(reference_2030, tmp_path):
+    (p,) = export(reference_2030, tmp_path / "acc.nc")
+    ds = xr.open_dataset(p, engine="h5netcdf")
+    np.testing.assert_allclose(ds["employment"].values, reference_2030.accounts["employment"].values)
+    ds.close()
+    files = export(reference_2030, tmp_path / "csv")
+    assert sorted(f.name for f in files) == ["domaines.csv", "metiers.csv", "regions.csv"]
+    reg = pd.read_csv(tmp_path / "csv" / "regions.csv", dtype={"territory": str})
+    assert round(reg.query("territory == '28' and period == '2019–2030'")["openings"].iloc[0] / 1e3, 1) == 382.5
+    with pytest.raises(ValueError, match="unknown export format"):
+        export(reference_2030, tmp_path / "x.parquet")
+
+
+def test_cli_export(tmp_path, capsys):
+    assert main(["export", "reference", "bas_carbone", "--horizon", "11", "--out", str(tmp_path / "t.xlsx")]) == 0
+    back = read_excel_tables(tmp_path / "t.xlsx")
+    assert set(back["regions"]["scenario"]) == {"reference", "bas_carbone"}
+    assert main(["export", "reference", "--out", str(tmp_path / "t.iamc.csv")]) == 0
+    check_iamc(pd.read_csv(tmp_path / "t.iamc.csv").rename(columns=lambda c: int(c) if c.isdigit() else c))
+    assert main(["export", "nonexistent_scenario", "--out", str(tmp_path / "u.xlsx")]) == 2
+    assert not (tmp_path / "u.xlsx").exists()
+    assert "nonexistent_scenario" in capsys.readouterr().err
+
+
+def test_projection_methods(reference_2030, tmp_path):
+    p = reference_2030.to_excel(tmp_path / "m.xlsx", end_years=[2030], territory="Normandie")
+    back = read_excel_tables(p)
+    assert set(back["metiers"]["territory"]) == {"28"}
+    assert reference_2030.to_iamc(by=None).shape[0] == 14 * 7
+    assert set(reference_2030.tables(lang="en")) == {"regions", "domains", "occupations"}
+    assert pmq.__version__

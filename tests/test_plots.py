@@ -1,0 +1,260 @@
+"""Every chart is rendered and its content checked against the data it shows."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+from matplotlib.collections import PatchCollection, PolyCollection  # noqa: E402
+
+import pmq  # noqa: E402
+from pmq import plots  # noqa: E402
+from pmq.compare import project_many  # noqa: E402
+from pmq.errors import InputError, UnknownNameError  # noqa: E402
+from pmq.formatting import NNBSP  # noqa: E402
+from pmq.indicators import window_sums  # noqa: E402
+from pmq.labels import metier_label  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def comparison(baseline):
+    return project_many(["reference", "bas_carbone", "reindustrialisation"], baseline, horizon=11)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _draw(ax):
+    ax.figure.canvas.draw()
+    return ax
+
+
+def _ticks(labels):
+    return [t.get_text() for t in labels]
+
+
+def _top_down(ax):
+    """Y tick labels from the top of the chart down."""
+    return [t.get_text() for t in sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])]
+
+
+# ------------------------------------------------------------------------------------- pyramid
+def test_age_pyramid_plots_the_stock_by_age(reference_2030):
+    ax = _draw(plots.age_pyramid(reference_2030, territory="Normandie"))
+    emp = pmq.select(reference_2030.accounts, territory="Normandie")["employment"].sum(["territory", "metier"])
+    bars = ax.patches
+    assert len(bars) == 60                                    # single years 15–74
+    np.testing.assert_allclose([b.get_width() for b in bars], emp.sel(year=2019).values / 1e3)
+    np.testing.assert_allclose([b.get_y() + b.get_height() / 2 for b in bars], np.arange(15, 75))
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), emp.sel(year=2030).values / 1e3)
+    assert ax.get_ylabel() == "Âge" and ax.get_xlabel() == "Effectifs (milliers)"
+    assert "Normandie" in ax.get_title(loc="left") and "2019 et 2030" in ax.get_title(loc="left")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2030", "2019"]
+
+
+def test_age_pyramid_bands_metier_and_english(reference_2030):
+    ax = _draw(plots.age_pyramid(reference_2030, territory="53", metier="T2A", band=5, lang="en"))
+    emp = reference_2030.accounts["employment"].sel(territory="53", metier="T2A", year=2019)
+    assert len(ax.patches) == 12
+    expected = emp.values.reshape(12, 5).sum(1) / 1e3
+    np.testing.assert_allclose([b.get_width() for b in ax.patches], expected)
+    assert ax.get_ylabel() == "Age" and ax.get_xlabel() == "Persons (thousands)"
+    assert "Home helps" in ax.get_title(loc="left") and "Bretagne" in ax.get_title(loc="left")
+
+
+def test_age_pyramid_errors(reference_2030):
+    with pytest.raises(InputError, match="outside the projection"):
+        plots.age_pyramid(reference_2030, years=(2019, 2045))
+    with pytest.raises(UnknownNameError):
+        plots.age_pyramid(reference_2030, territory="Atlantide")
+    with pytest.raises(ValueError, match="lang"):
+        plots.age_pyramid(reference_2030, lang="de")
+
+
+# ------------------------------------------------------------------------------------ waterfall
+def test_waterfall_regional_steps_add_up(reference_2030):
+    ax = _draw(plots.waterfall(reference_2030, territory="Provence-Alpes-Côte d'Azur"))
+    w = pmq.select(window_sums(reference_2030.accounts, 2019, 2030), territory="93").sum(["territory", "metier"])
+    bars = ax.patches
+    assert len(bars) == 6
+    assert _ticks(ax.get_xticklabels()) == ["Créations\nnettes", "Départs en fin\nde carrière", "Postes à\npourvoir",
+                                            "Jeunes\ndébutants", "Solde\nmobilités", "Déséquilibre\npotentiel"]
+    h = np.array([b.get_height() for b in bars])
+    y = np.array([b.get_y() for b in bars])
+    np.testing.assert_allclose(h, np.array([w.net_creation, w.departures, w.openings, -w.young_entrants,
+                                            -w.net_mobility, w.imbalance], dtype=float) / 1e3)
+    # each step starts where the previous ended; totals start at 0
+    assert y[2] == 0 and y[5] == 0
+    np.testing.assert_allclose(y[1], h[0])
+    np.testing.assert_allclose(h[2], h[0] + h[1])
+    np.testing.assert_allclose(y[3], h[2])
+    np.testing.assert_allclose(y[4] + h[4], h[5], atol=1e-9)
+    assert round(h[2], 1) == 636.1
+    texts = [t.get_text() for t in ax.texts]
+    assert f"636,1{NNBSP}k" in texts and f"+83,6{NNBSP}k" in texts
+    assert "Provence-Alpes-Côte d'Azur" in ax.get_title(loc="left") and "2019–2030" in ax.get_title(loc="left")
+
+
+def test_waterfall_france_has_no_mobility_step(reference_2030):
+    steps = plots.waterfall_steps(reference_2030)
+    assert [s[0] for s in steps] == ["net_creation", "departures", "openings", "young_entrants", "imbalance"]
+    ax = _draw(plots.waterfall(reference_2030, end_year=2024, lang="en", values=False))
+    assert len(ax.patches) == 5 and not ax.texts
+    w = window_sums(reference_2030.accounts, 2019, 2024)
+    np.testing.assert_allclose(ax.patches[-1].get_height(), float(w.imbalance.sum()) / 1e3)
+    assert "Metropolitan France" in ax.get_title(loc="left") and ax.get_ylabel() == "Persons (thousands)"
+
+
+# ---------------------------------------------------------------------------------- ranked bars
+@pytest.mark.parametrize("by", ["openings", "departure_rate", "imbalance"])
+def test_ranked_bars_show_the_top_n(reference_2030, by):
+    ax = _draw(plots.ranked_bars(reference_2030, by=by, territory="Normandie", n=12))
+    v = plots.ranked_values(reference_2030, by, territory="Normandie").to_series().sort_values(ascending=False)
+    top = v.head(12)
+    scale = 100 if by.endswith("_rate") else 1e-3
+    bars = sorted(ax.patches, key=lambda b: -b.get_y())          # top of the chart first
+    assert len(bars) == 12
+    np.testing.assert_allclose([b.get_width() for b in bars], top.values * scale)
+    assert _top_down(ax) == metier_label(top.index, "fr", short=True)
+    assert "Normandie" in ax.get_title(loc="left")
+
+
+def test_ranked_values_rates_are_shares(reference_2030):
+    w = window_sums(reference_2030.accounts).sum("territory")
+    v = plots.ranked_values(reference_2030, "departure_rate")
+    np.testing.assert_allclose(v.values, (w.departures / w.employment_start).values)
+    with pytest.raises(ValueError, match="unknown ranking"):
+        plots.ranked_values(reference_2030, "salaries")
+
+
+# ------------------------------------------------------------------------------------ scenarios
+def test_scenario_lines_one_line_per_scenario(comparison):
+    ax = _draw(plots.scenario_lines(comparison, "employment", territory="Hauts-de-France"))
+    emp = pmq.select(comparison.accounts, territory="32")["employment"].sum(["territory", "metier", "age"])
+    assert len(ax.lines) == 3
+    for i, line in enumerate(ax.lines):
+        np.testing.assert_allclose(line.get_ydata(), emp.isel(scenario=i).values / 1e3)
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(2019, 2031))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == list(comparison.accounts.scenario_title_fr.values)
+    ax2 = _draw(plots.scenario_lines(comparison, "openings", index=True))
+    assert all(abs(line.get_ydata()[0] - 100) < 1e-9 for line in ax2.lines)
+
+
+def test_scenario_bars_values(comparison):
+    ax = _draw(plots.scenario_bars(comparison, "openings", territory="Normandie", end_year=2030))
+    w = pmq.select(window_sums(comparison.accounts, 2019, 2030), territory="28")["openings"].sum(["territory", "metier"])
+    bars = sorted(ax.patches, key=lambda b: -b.get_y())
+    assert len(bars) == 3
+    np.testing.assert_allclose([b.get_width() for b in bars], w.values / 1e3)
+    assert _top_down(ax) == list(comparison.accounts.scenario_title_fr.values)
+
+
+# ------------------------------------------------------------------------------ across regions
+def test_heatmap_shows_rates_by_domain_and_region(reference_2030):
+    ax = _draw(plots.imbalance_heatmap(reference_2030, end_year=2030))
+    df = plots.heatmap_values(reference_2030, end_year=2030)
+    arr = ax.images[0].get_array()
+    assert arr.shape == df.shape == (21, 14)            # 21 domains present (XK_ counts in K), 13 regions + FR
+    np.testing.assert_allclose(np.asarray(arr), df.values * 100)
+    cols = _ticks(ax.get_xticklabels())
+    assert cols[0] == "IDF" and "PACA" in cols and cols[-1] == "FR"
+    assert _ticks(ax.get_yticklabels())[1] == "Bâtiment, travaux publics"
+    # the FR column is the national ratio, not a mean of ratios
+    w = window_sums(reference_2030.accounts, 2019, 2030)
+    b = w.sel(metier=w.domain == "B")
+    np.testing.assert_allclose(df.loc["B", "FR"], float(b.imbalance.sum() / b.employment_start.sum()))
+    ann = [t.get_text() for t in ax.texts]
+    assert len(ann) == 21 * 14
+
+
+def test_small_multiples_one_panel_per_region(reference_2030):
+    fig = plots.small_multiples(reference_2030, "waterfall", end_year=2030)
+    fig.canvas.draw()
+    axes = [a for a in fig.axes if a.get_visible()]
+    assert len(axes) == 13
+    assert [a.get_title(loc="left") for a in axes][:2] == ["Île-de-France", "Centre-Val de Loire"]
+    for a, code in zip(axes, reference_2030.accounts.territory.values):
+        steps = plots.waterfall_steps(reference_2030, territory=str(code), end_year=2030)
+        np.testing.assert_allclose([p.get_height() for p in a.patches], [v / 1e3 for _, v, _ in steps])
+
+
+def test_region_map_colours_each_region(reference_2030):
+    ax = _draw(plots.imbalance_map(reference_2030, end_year=2030, highlight="28"))
+    pc = next(c for c in ax.collections if isinstance(c, PatchCollection))
+    v = plots.region_values(reference_2030, end_year=2030) * 100
+    assert set(pc.codes) == set(v.index) and len(set(pc.codes)) == 13
+    np.testing.assert_allclose(pc.values, v.loc[pc.codes].values)
+    # the darkest and lightest polygons are the regions with the extreme values (sequential map)
+    lum = pc.get_facecolors()[:, :3] @ [0.299, 0.587, 0.114]
+    assert pc.codes[int(np.argmax(lum))] == v.idxmax() and pc.codes[int(np.argmin(lum))] == v.idxmin()
+    labels = {t.get_text() for t in ax.texts}
+    assert f"{v['28']:.1f}".replace(".", ",") in labels
+    assert len(ax.patches) >= 1  # the highlighted outline
+
+
+def test_region_map_rejects_unknown_codes():
+    import pandas as pd
+    with pytest.raises(InputError, match="unknown codes") as e:
+        plots.region_map(pd.Series({"93": 0.1, "971": 0.2}))
+    assert "971" in str(e.value)
+
+
+def test_geometry_is_the_13_regions():
+    geo = plots.region_geometry()
+    codes = sorted(f["properties"]["code"] for f in geo["features"])
+    assert codes == sorted(pmq.data.regions()["code"])
+    for f in geo["features"]:
+        for poly in (f["geometry"]["coordinates"] if f["geometry"]["type"] == "MultiPolygon"
+                     else [f["geometry"]["coordinates"]]):
+            ring = np.asarray(poly[0])
+            assert ring.shape[0] >= 4 and np.allclose(ring[0], ring[-1])
+            assert (-5.5 < ring[:, 0]).all() and (ring[:, 0] < 10).all() and (41 < ring[:, 1]).all()
+
+
+# ----------------------------------------------------------------------------------------- fans
+def test_fan_chart_bands_and_median():
+    rng = np.random.default_rng(1)
+    years = np.arange(2019, 2031)
+    draws = xr.DataArray(1e3 * (100 + rng.normal(0, 1, (200, years.size)).cumsum(1)),
+                         dims=("draw", "year"), coords={"year": years})
+    ax = _draw(plots.fan_chart(draws))
+    q = draws.quantile([0.05, 0.25, 0.5, 0.75, 0.95], dim="draw").values / 1e3
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), q[2])
+    polys = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(polys) == 2
+    outer = polys[0].get_paths()[0].vertices
+    assert outer[:, 1].max() == pytest.approx(q[4].max()) and outer[:, 1].min() == pytest.approx(q[0].min())
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["5–95 %", "25–75 %"]
+    with pytest.raises(ValueError, match="draw"):
+        plots.fan_chart(draws.isel(draw=0))
+    with pytest.raises(ValueError, match="quantiles"):
+        plots.fan_chart(draws, quantiles=(0.1, 0.5, 0.9))
+
+
+# ------------------------------------------------------------------------------------ accessor
+def test_plot_accessor(reference_2030, comparison):
+    ax = _draw(reference_2030.plot.waterfall(territory="Normandie"))
+    assert len(ax.patches) == 6
+    ax2 = _draw(comparison.plot.scenario_lines())
+    assert len(ax2.lines) == 3
+    with pytest.raises(AttributeError, match="available"):
+        reference_2030.plot.pie
+    assert "waterfall" in dir(reference_2030.plot)
+
+
+def test_charts_save_png_and_svg(reference_2030, tmp_path):
+    ax = plots.waterfall(reference_2030, territory="Corse")
+    ax.figure.savefig(tmp_path / "w.png", dpi=300)
+    ax.figure.savefig(tmp_path / "w.svg")
+    from PIL import Image
+    im = Image.open(tmp_path / "w.png")
+    assert im.size[0] > 1500                                    # print resolution
+    svg = (tmp_path / "w.svg").read_text(encoding="utf-8")
+    assert "Corse" in svg and "Postes à" in svg                 # text kept as text (svg.fonttype none)

@@ -1,0 +1,214 @@
+"""`pmq report`: produced by the CLI, read back, and opened in headless Chromium."""
+import contextlib
+import io
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pmq.cli import main
+from pmq.export import read_excel_tables
+
+NNBSP = "\u202f"
+CASES = {"paca": ("Provence-Alpes-Côte d'Azur", "636,1", f"1{NNBSP}924,0"),
+         "normandie": ("Normandie", "382,5", f"1{NNBSP}271,6")}
+
+
+def _run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    done = {}
+    for key, (territory, _, _) in CASES.items():
+        code, out, err = _run(["report", "reference", "--territory", territory, "--out", str(root / key)])
+        assert code == 0, err
+        done[key] = (root / key, out, err)
+    code, out, err = _run(["report", "reference", "bas_carbone", "--horizon", "5,11", "--lang", "en",
+                           "--out", str(root / "france_en")])
+    assert code == 0, err
+    done["france_en"] = (root / "france_en", out, err)
+    return done
+
+
+class _Tables(HTMLParser):
+    """Rows of every <table> (cell texts), the text of the lead paragraph, images and links."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.images, self.links, self.lead = [], [], [], ""
+        self._cell = None
+        self._in_lead = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.tables.append({"class": a.get("class", ""), "rows": []})
+        elif tag == "tr":
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+        elif tag == "img":
+            self.images.append(a.get("src", ""))
+        elif tag == "a":
+            self.links.append(a.get("href", ""))
+        elif tag == "p" and a.get("id") == "lead":
+            self._in_lead = True
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1]["rows"][-1].append(self._cell)
+            self._cell = None
+        elif tag == "p":
+            self._in_lead = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+        if self._in_lead:
+            self.lead += data
+
+
+def _parse(folder: Path) -> _Tables:
+    p = _Tables()
+    p.feed((folder / "report.html").read_text(encoding="utf-8"))
+    return p
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_report_key_figures_in_french_format(reports, key):
+    folder, out, err = reports[key]
+    territory, openings, employment = CASES[key]
+    page = _parse(folder)
+    key_tables = [t for t in page.tables if "key-2019-2030" in t["class"]]
+    assert len(key_tables) == 1
+    rows = {r[0]: r[1:] for r in key_tables[0]["rows"]}
+    assert rows["Postes à pourvoir"] == [f"{openings}{NNBSP}k"]
+    assert rows["Emploi 2019"] == [f"{employment}{NNBSP}k"]
+    assert f"{openings}{NNBSP}k postes seraient à pourvoir en {territory}" in page.lead
+    # the métiers to watch: ranked, with code, label, DARES class and imbalance as % of 2019 employment
+    watch = next(t for t in page.tables if t["class"] == "watch")["rows"][1:]
+    assert [r[0] for r in watch] == [str(i) for i in range(1, len(watch) + 1)] and 1 <= len(watch) <= 10
+    assert all(re.fullmatch(r"[A-Z]\w{2} — .+", r[1]) for r in watch)
+    assert {r[2] for r in watch} <= {"Tensions qui pourraient s'accentuer",
+                                     "Nouvelles difficultés potentielles de recrutement"}
+    pct = [float(r[4].replace(NNBSP + "%", "").replace(",", ".").replace("\u2212", "-")) for r in watch]
+    assert pct == sorted(pct, reverse=True) and pct[0] > 5
+    # progress was shown, and what was written is listed
+    assert "[1/14]" in err and "[14/14]" in err
+    assert "report.html" in out and "tables.xlsx" in out
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_report_files(reports, key):
+    folder, _, _ = reports[key]
+    page = _parse(folder)
+    pngs = sorted((folder / "figures").glob("*.png"))
+    svgs = sorted((folder / "figures").glob("*.svg"))
+    assert len(pngs) == len(svgs) == len(page.images) == 9      # one scenario: no scenario bar chart
+    assert all(src.startswith("data:image/png;base64,") for src in page.images)  # self-contained
+    for link in (lnk for lnk in page.links if lnk.startswith("figures/")):
+        assert (folder / link).exists(), link
+    from PIL import Image
+    assert min(Image.open(p).size[0] for p in pngs) > 1500       # 300 dpi
+    assert all("<svg" in s.read_text(encoding="utf-8")[:2000] for s in svgs)
+    tables = read_excel_tables(folder / "tables.xlsx")
+    reg = tables["regions"].set_index("territory")
+    code = "93" if key == "paca" else "28"
+    assert f"{reg.loc[code, 'openings'] / 1e3:.1f}".replace(".", ",") == CASES[key][1]
+
+
+def test_report_method_sources_and_parameters(reports):
+    html = (reports["france_en"][0] / "report.html").read_text(encoding="utf-8")
+    page = _parse(reports["france_en"][0])
+    assert '<html lang="en">' in html
+    for section in ("Key figures", "Charts", "Occupations to watch", "Scenario parameters", "Method and sources"):
+        assert f">{section}</h2>" in html
+    # both horizons, both scenarios, English number format
+    key5 = next(t for t in page.tables if "key-2019-2024" in t["class"])
+    key11 = next(t for t in page.tables if "key-2019-2030" in t["class"])
+    assert len(key5["rows"][0]) == 3
+    openings = {r[0]: r[1:] for r in key11["rows"]}["Job openings"]
+    assert re.fullmatch(r"\d,\d{3}\.\d k", openings[0]) and openings[0] == "8,351.0 k"
+    # the low-carbon scenario's levers are listed with their sources
+    levers = [t for t in page.tables if t["class"] == "levers"]
+    assert levers and all(row[3] for row in levers[0]["rows"][1:])   # every lever has a source
+    assert "DARES" in html and "estimated" in html.lower()
+    assert len(page.images) == 10                                   # two scenarios: scenario bars too
+
+
+def test_report_errors_leave_outputs_untouched(tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous")
+    code, _, err = _run(["report", "reference", "--territory", "Atlantide", "--out", str(out)])
+    assert code == 2 and "Atlantide" in err
+    code, _, err = _run(["report", "no_such_scenario", "--out", str(out)])
+    assert code == 2 and "no_such_scenario" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]                 # no temporary folder left
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    with pytest.raises(SystemExit):
+        _run(["report", "reference", "--horizon", "0", "--out", str(out)])
+
+
+# ----------------------------------------------------------------------------- headless Chromium
+def _chromium():
+    exe = os.environ.get("PMQ_CHROMIUM") or next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "the Python package playwright is not installed (pip install '.[test]')"
+    if exe is None:
+        reason = "no Chromium executable found (Debian: apt-get install chromium; or set PMQ_CHROMIUM)"
+    if reason:
+        if os.environ.get("PMQ_REQUIRE_BROWSER"):
+            pytest.fail(f"PMQ_REQUIRE_BROWSER is set but {reason}")
+        pytest.skip(reason)
+    return exe
+
+
+@pytest.mark.parametrize("key", ["paca", "normandie", "france_en"])
+def test_report_in_headless_chromium(reports, key, tmp_path):
+    exe = _chromium()
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    folder = reports[key][0]
+    console, errors, failed = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1600})
+            page.on("console", lambda m: console.append((m.type, m.text)))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: failed.append(r.url[:100]))
+            page.goto((folder / "report.html").as_uri(), wait_until="load")
+            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+            key_text = page.inner_text("table.key-2019-2030")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
+        finally:
+            browser.close()
+    assert [c for c in console if c[0] in ("error", "warning")] == []
+    assert errors == [] and failed == []
+    assert width <= 1200                                        # nothing overflows the page
+    assert len(images) == len(list((folder / "figures").glob("*.png")))
+    assert all(ok and w > 500 and h > 300 for ok, w, h in images), images
+    if key != "france_en":
+        assert CASES[key][1] + NNBSP + "k" in key_text
+    shot = np.asarray(Image.open(tmp_path / "shot.png").convert("L"), dtype=float)
+    assert shot.shape[0] > 3000                                 # the whole page, with its figures
+    assert shot.std() > 20 and (shot < 200).mean() > 0.02      # not blank
