@@ -9,12 +9,33 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+GALLERY = sorted((ROOT / "examples" / "gallery").glob("*.py"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(path, capsys):
     runpy.run_path(str(path), run_name="__main__")
     assert capsys.readouterr().out.strip(), f"{path.name} printed nothing"
+
+
+@pytest.mark.parametrize("path", GALLERY, ids=[p.name for p in GALLERY])
+def test_gallery_example_draws_its_chart(path, capsys, monkeypatch, tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    monkeypatch.setenv("PMQ_OUT", str(tmp_path))
+    runpy.run_path(str(path), run_name="__main__")
+    png = tmp_path / f"{path.stem}.png"
+    assert capsys.readouterr().out.strip() == str(png)
+    img = Image.open(png).convert("L")
+    import numpy as np
+    assert img.size[0] > 600 and np.unique(np.asarray(img)).size > 20   # a real chart, not a blank canvas
+    plt.close("all")
+
+
+def test_gallery_docs_are_up_to_date():
+    res = subprocess.run([sys.executable, str(ROOT / "docs" / "build_gallery.py"), "--check"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
 
 
 def _readme_blocks(lang):

@@ -1,4 +1,6 @@
 """Every chart is rendered and its content checked against the data it shows."""
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -153,7 +155,7 @@ def test_scenario_bars_values(comparison):
     bars = sorted(ax.patches, key=lambda b: -b.get_y())
     assert len(bars) == 3
     np.testing.assert_allclose([b.get_width() for b in bars], w.values / 1e3)
-    assert _top_down(ax) == list(comparison.accounts.scenario_title_fr.values)
+    assert _top_down(ax) == [textwrap.fill(t, 32) for t in comparison.accounts.scenario_title_fr.values]
 
 
 # ------------------------------------------------------------------------------ across regions

@@ -147,7 +147,10 @@ def metier_name(acc: xr.Dataset, metier=None, lang: str = "fr") -> str:
     from ..indicators import select
     sel = select(acc, metier=metier)
     labs = sel.metier_label.values if "metier_label" in sel.coords else None
-    return ", ".join(metier_label(sel.metier.values, lang, labels=labs))
+    codes = [str(c) for c in sel.metier.values]
+    if len(codes) > 2:
+        return f"{len(codes)} {'métiers' if lang == 'fr' else 'occupations'} ({', '.join(codes[:3])}…)"
+    return ", ".join(metier_label(codes, lang, labels=labs))
 
 
 def selection_title(acc, territory=None, metier=None, lang="fr") -> str:
@@ -165,7 +168,18 @@ def source_note(fig, acc: xr.Dataset, lang: str = "fr") -> None:
     if not _is_builtin_france(acc):
         base = "Source : projection pmq" if lang == "fr" else "Source: pmq projection"
     note = base + (f" ({scen})" if scen else "") + "."
-    fig.text(0.0, -0.01, note, ha="left", va="top", fontsize=7, color="#555555", transform=fig.transFigure)
+    bottom_note(fig, note)
+
+
+def bottom_note(fig, note: str) -> None:
+    """A line of small text at the bottom of ``fig``, inside it (constrained layout keeps a band
+    free for it), so it survives any ``savefig`` setting."""
+    band = 0.24 / fig.get_size_inches()[1]
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get", lambda: {})():
+        rect = engine.get()["rect"]
+        engine.set(rect=(rect[0], rect[1] + band, rect[2], rect[3] - band))
+    fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=7, color="#555555", transform=fig.transFigure)
 
 
 def as_float(a) -> np.ndarray:

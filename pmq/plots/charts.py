@@ -7,6 +7,8 @@ in thousands of persons, written the French way.
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -272,10 +274,10 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
     names = scenario_names(acc, lang) if "scenario" in acc.dims else [
         acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", da.scenario.values[0])]
     vals = da.values.astype(float) / 1e3
-    fig, ax, created = new_axes(ax, (6.4, 0.45 * len(vals) + 1.4))
+    fig, ax, created = new_axes(ax, (6.4, 0.5 * len(vals) + 1.5))
     y = np.arange(len(vals))[::-1]
     ax.barh(y, vals, color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))], height=0.65, zorder=2)
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, [textwrap.fill(n, 32) for n in names])
     for yi, x in zip(y, vals):
         ax.annotate(format_number(x, 1, lang), (x, yi), xytext=(3, 0), textcoords="offset points", va="center",
                     fontsize=8)
@@ -284,7 +286,7 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
     ax.grid(axis="x", zorder=0)
     ax.margins(x=0.12)
     when = str(w.attrs["end_year"]) if variable == "employment" else w.attrs["period"]
-    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{text(variable, lang)}, {when}")
+    ax.set_title(textwrap.fill(selection_title(acc, territory, metier, lang), 38) + f"\n{text(variable, lang)}, {when}")
     if created:
         source_note(fig, acc, lang)
     return ax

@@ -12,7 +12,7 @@ import xarray as xr
 from .. import data as _data
 from ..formatting import format_number, tick_formatter
 from ..labels import domain_label, metier_label, text
-from ._common import (DIVERGING_CMAP, SEQUENTIAL_CMAP, accounts_of, house_style, new_axes, one_scenario,
+from ._common import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, accounts_of, house_style, new_axes, one_scenario,
                       source_note, styled, subset_sum, territory_name, window)
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
@@ -240,7 +240,7 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
         cb.set_label(label, fontsize=8)
         ax.set_title(label)
     if created:
-        fig.text(0.0, -0.01, MAP_ATTRIBUTION[lang], ha="left", va="top", fontsize=6.5, color="#555555")
+        bottom_note(fig, MAP_ATTRIBUTION[lang])
     return ax
 
 
