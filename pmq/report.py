@@ -127,8 +127,8 @@ figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcapt
 
 def _fig_bytes(fig) -> tuple[bytes, bytes]:
     png, svg = io.BytesIO(), io.BytesIO()
-    fig.savefig(png, format="png", dpi=300, bbox_inches="tight")
-    fig.savefig(svg, format="svg", bbox_inches="tight")
+    fig.savefig(png, format="png", dpi=300)
+    fig.savefig(svg, format="svg")
     return png.getvalue(), svg.getvalue()
 
 

@@ -197,3 +197,16 @@ def test_projection_methods(reference_2030, tmp_path):
     assert reference_2030.to_iamc(by=None).shape[0] == 14 * 7
     assert set(reference_2030.tables(lang="en")) == {"regions", "domains", "occupations"}
     assert pmq.__version__
+
+
+def test_docs_reports_python_example_runs(tmp_path, monkeypatch, capsys):
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        exec(compile(code, "docs/reports.md", "exec"), {"__name__": "__main__"})
+    assert "Job Openings" in capsys.readouterr().out
+    assert (tmp_path / "resultats.xlsx").exists()

@@ -126,6 +126,23 @@ def window(acc: xr.Dataset, start_year=None, end_year=None) -> xr.Dataset:
     return window_sums(acc, start_year, end_year)
 
 
+def window_of(acc: xr.Dataset, territory=None, metier=None, start_year=None, end_year=None, keep=()) -> xr.Dataset:
+    """Select territories / métiers first (cheap views), then sum the window's flows, then sum
+    over ``territory`` and ``metier`` unless kept."""
+    from ..indicators import select
+    if territory is not None or metier is not None:
+        acc = select(acc, territory=territory, metier=metier)
+    return subset_sum(window(acc, start_year, end_year), keep=keep)
+
+
+def period_label(acc: xr.Dataset, start_year=None, end_year=None) -> str:
+    """« 2019–2030 »: the window's label (bounds default to the projection's)."""
+    years = acc.year.values
+    start = int(years[0]) if start_year is None else int(start_year)
+    end = int(years[-1]) if end_year is None else int(end_year)
+    return f"{start}–{end}"
+
+
 def _is_builtin_france(acc: xr.Dataset) -> bool:
     return set(map(str, acc.territory.values)) == set(_data.regions()["code"])
 

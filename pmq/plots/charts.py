@@ -15,8 +15,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..formatting import format_number, format_thousands, tick_formatter
 from ..labels import metier_label, text
-from ._common import (COLORS, PALETTE, accounts_of, new_axes, one_scenario, scenario_names, selection_title,
-                      source_note, styled, subset_sum, window)
+from ._common import (COLORS, PALETTE, accounts_of, new_axes, one_scenario, period_label, scenario_names,
+                      selection_title, source_note, styled, subset_sum, window_of)
 
 __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
            "scenario_lines", "scenario_bars", "fan_chart"]
@@ -74,7 +74,7 @@ def waterfall_steps(data, territory=None, metier=None, start_year=None, end_year
     from other territories = potential imbalance.  ``mobility=None`` shows the inflow step when
     it is not zero (regional reports)."""
     acc = one_scenario(accounts_of(data), scenario)
-    w = subset_sum(window(acc, start_year, end_year), territory, metier)
+    w = window_of(acc, territory, metier, start_year, end_year)
     g = {k: float(w[k]) for k in ("net_creation", "departures", "openings", "young_entrants", "net_mobility",
                                   "imbalance")}
     show_mob = abs(g["net_mobility"]) >= 0.5 if mobility is None else bool(mobility)
@@ -144,9 +144,9 @@ def waterfall(data, territory=None, metier=None, start_year=None, end_year=None,
     ax.set_ylabel(text("persons_k", lang))
     ax.yaxis.set_major_formatter(tick_formatter(lang))
     ax.grid(axis="y", zorder=0)
-    w = window(acc, start_year, end_year)
+    period = period_label(acc, start_year, end_year)
     title = "Postes à pourvoir et déséquilibre potentiel" if lang == "fr" else "Job openings and potential imbalance"
-    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{title}, {w.attrs['period']}")
+    ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{title}, {period}")
     if created:
         source_note(fig, acc, lang)
     return ax
@@ -168,7 +168,7 @@ def ranked_values(data, by: str = "openings", territory=None, start_year=None, e
     if by not in RANKINGS:
         raise ValueError(f"unknown ranking {by!r}; use one of {', '.join(RANKINGS)}")
     acc = one_scenario(accounts_of(data), scenario)
-    w = subset_sum(window(acc, start_year, end_year), territory, keep=("metier",))
+    w = window_of(acc, territory, None, start_year, end_year, keep=("metier",))
     num, den = RANKINGS[by]
     v = w[num]
     if den is not None:
@@ -200,7 +200,7 @@ def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_y
         ax.annotate(lab, (x, yi), xytext=(3 if x >= 0 else -3, 0), textcoords="offset points",
                     ha="left" if x >= 0 else "right", va="center", fontsize=7.5)
     ax.axvline(0, color="#555555", lw=0.8)
-    w = window(acc, start_year, end_year)
+    period = period_label(acc, start_year, end_year)
     if rate:
         ax.set_xlabel(text(by, lang) if by in ("departure_rate", "imbalance_rate", "openings_rate") else by)
         ax.xaxis.set_major_formatter(tick_formatter(lang, percent=True, scale=0.01))
@@ -210,7 +210,7 @@ def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_y
     ax.grid(axis="x", zorder=0)
     ax.margins(x=0.12)
     head = text(RANKINGS[by][0], lang) if not rate else text(by, lang)
-    ax.set_title(f"{selection_title(acc, territory, None, lang)}\n{head}, {w.attrs['period']}")
+    ax.set_title(f"{selection_title(acc, territory, None, lang)}\n{head}, {period}")
     if created:
         source_note(fig, acc, lang)
     return ax
@@ -264,11 +264,11 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
     """One bar per scenario: a flow summed over the window (default: the whole projection), or
     employment at its end (``variable="employment"``).  Thousands of persons."""
     acc = accounts_of(data)
-    w = window(acc, start_year, end_year)
     var = "employment_end" if variable == "employment" else variable
+    w = window_of(acc, territory, metier, start_year, end_year)
     if var not in w.data_vars:
         raise ValueError(f"unknown variable {variable!r}")
-    da = subset_sum(w[[var]], territory, metier)[var]
+    da = w[var]
     if "scenario" not in da.dims:
         da = da.expand_dims(scenario=[str(acc.attrs.get("scenario", "scenario"))])
     names = scenario_names(acc, lang) if "scenario" in acc.dims else [

@@ -13,7 +13,7 @@ from .. import data as _data
 from ..formatting import format_number, tick_formatter
 from ..labels import domain_label, metier_label, text
 from ._common import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, accounts_of, house_style, new_axes, one_scenario,
-                      source_note, styled, subset_sum, territory_name, window)
+                      period_label, source_note, styled, subset_sum, territory_name, window)
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
            "region_geometry"]
@@ -85,9 +85,9 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02, format=tick_formatter(lang))
     label = text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value
     cb.set_label(label.replace("(%", "(en %") if lang == "fr" else label, fontsize=8)
-    w = window(acc, start_year, end_year)
+    period = period_label(acc, start_year, end_year)
     ttl = "Déséquilibre potentiel par domaine et région" if lang == "fr" else "Potential imbalance by domain and region"
-    ax.set_title(f"{ttl}, {w.attrs['period']}")
+    ax.set_title(f"{ttl}, {period}")
     if created:
         source_note(fig, acc, lang)
     return ax
@@ -250,9 +250,9 @@ def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year
     % of initial employment)."""
     acc = one_scenario(accounts_of(data), scenario)
     v = region_values(acc, value, start_year, end_year)
-    w = window(acc, start_year, end_year)
+    period = period_label(acc, start_year, end_year)
     label = (text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value)
-    ax = region_map(v, label=f"{label}, {w.attrs['period']}", highlight=highlight, lang=lang, ax=ax)
+    ax = region_map(v, label=f"{label}, {period}", highlight=highlight, lang=lang, ax=ax)
     return ax
 
 
