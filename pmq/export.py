@@ -21,6 +21,7 @@ import xarray as xr
 from . import __version__
 from .indicators import FLOWS, aggregate_territories, window_sums
 from .labels import TEXT, domain_label, metier_label
+from .plots._common import national
 
 __all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "write_atomically", "iamc_table", "IAMC_COLUMNS",
            "IAMC_VARIABLES", "check_iamc", "write_iamc", "to_pyam", "export"]
@@ -109,7 +110,9 @@ def standard_tables(data, end_years=None, territory=None, lang: str = "fr") -> d
         w = window_sums(acc, base, end).drop_vars("employment_base")
         w = w.drop_vars([c for c in w.coords if c not in w.dims and c not in keep_coords])
         wt = w.sum("metier")
-        fr = aggregate_territories(wt.drop_vars([c for c in wt.coords if c not in wt.dims and c != "territory_name"]))
+        code, name, _ = national(acc, lang)
+        fr = aggregate_territories(wt.drop_vars([c for c in wt.coords if c not in wt.dims and c != "territory_name"]),
+                                   code=code, name=name)
         both = xr.concat([wt, fr.drop_vars([c for c in fr.coords if c not in fr.dims and c != "territory_name"])],
                          dim="territory")
         period = f"{base}–{end}"
@@ -217,8 +220,10 @@ def read_excel_tables(path) -> dict[str, pd.DataFrame]:
 
 
 def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
-    """One UTF-8 CSV per table (``<name>.csv``), full precision, written atomically."""
-    return write_atomically(Path(folder), {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False))
+    """One CSV per table (``<name>.csv``) in ``folder``, full precision, UTF-8 with a byte-order
+    mark so that Excel opens accents correctly, written atomically."""
+    return write_atomically(Path(folder), {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False,
+                                                                                   encoding="utf-8-sig"))
                                            for n, df in tables.items()})
 
 
@@ -259,8 +264,10 @@ def iamc_table(data, model: str = "pmq", variables=None, by: str | None = "metie
     if "scenario" not in ds.dims:
         ds = ds.expand_dims(scenario=[str(acc.attrs.get("scenario", "scenario"))])
     if national:  # min_count: a flow undefined in every region stays undefined in France
-        fr = ds.drop_vars("territory_name").sum("territory", min_count=1).expand_dims(territory=["FR"])
-        fr = fr.assign_coords(territory_name=("territory", ["France métropolitaine"]))
+        from .plots._common import national as national_label
+        code, name, _ = national_label(acc)
+        fr = ds.drop_vars("territory_name").sum("territory", min_count=1).expand_dims(territory=[code])
+        fr = fr.assign_coords(territory_name=("territory", [name]))
         ds = xr.concat([ds, fr.transpose(*ds[variables[0]].dims)], dim="territory")
     if years is not None:
         ds = ds.sel(year=list(years))
@@ -363,8 +370,11 @@ def export(data, path, fmt: str | None = None, end_years=None, territory=None, l
     path = Path(path)
     name = path.name.lower()
     if fmt is None:
+        if name.endswith(".csv") and ".iamc." not in name:
+            raise ValueError(f"{path}: the CSV export writes one file per table; give a folder "
+                             "(e.g. --out results/) or an IAMC file (.iamc.csv)")
         fmt = ("iamc" if ".iamc." in name else "xlsx" if name.endswith(".xlsx") else
-               "nc" if name.endswith(".nc") else "csv" if name.endswith(".csv") or not path.suffix else None)
+               "nc" if name.endswith(".nc") else "csv" if not path.suffix else None)
     acc = _accounts(data)
     if fmt == "xlsx":
         return [to_excel(standard_tables(acc, end_years, territory, lang), path, accounts=acc, lang=lang)]

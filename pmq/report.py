@@ -22,6 +22,7 @@ from . import __version__
 from .export import standard_tables, to_excel, write_atomically
 from .formatting import check_lang, format_percent, format_thousands
 from .labels import text
+from .scenario import LEVER_SECTIONS
 
 __all__ = ["build_report", "Report", "key_figures", "FIGURES"]
 
@@ -104,10 +105,13 @@ def _fmt_cell(key: str, v: float, lang: str) -> str:
     return format_thousands(v, 1, lang, sign=sign)
 
 
-def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" if j == 0 else
-                                    f"<td class=\"num\">{html.escape(str(c))}</td>" for j, c in enumerate(r))
+def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls: str = "",
+                numeric=()) -> str:
+    """An HTML table; columns whose index is in ``numeric`` are right-aligned and never wrap."""
+    th = "".join(f"<th class=\"num\">{html.escape(h)}</th>" if j in numeric else f"<th>{html.escape(h)}</th>"
+                 for j, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td class=\"num\">{html.escape(str(c))}</td>" if j in numeric else
+                                    f"<td>{html.escape(str(c))}</td>" for j, c in enumerate(r))
                    + "</tr>" for r in rows)
     return f"<div class=\"scroll\"><table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
 
@@ -117,12 +121,59 @@ body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1
 h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1.05em}.sub{color:#555;margin-top:0}
 .scroll{max-width:100%;overflow-x:auto}
-table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em;max-width:100%}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f2f5f8}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+table.levers{table-layout:fixed;width:100%}table.levers th:nth-child(1){width:13%}table.levers th:nth-child(2){width:14%}
+table.levers th:nth-child(3){width:22%}table.levers th:nth-child(4){width:30%}table.levers th:nth-child(5){width:21%}
+table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em;max-width:100%}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f2f5f8}td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcaption{font-size:.9em;color:#444}
 .lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
 .small{font-size:.85em;color:#555}nav ol{columns:2}code{background:#f2f2f2;padding:0 .2em}
 """
+
+
+_PLACE_FR = {"Hauts-de-France": "dans les Hauts-de-France", "Grand Est": "dans le Grand Est",
+             "Pays de la Loire": "dans les Pays de la Loire"}
+
+
+def _in_place(place: str, code) -> str:
+    """« en Normandie », « dans le Grand Est », « dans l'ensemble des territoires »."""
+    if place in _PLACE_FR:
+        return _PLACE_FR[place]
+    if place.startswith("Ensemble"):
+        return "dans l'ensemble des territoires"
+    from . import data as _data
+    builtin = code is None or str(code) in set(_data.regions()["code"])
+    return f"en {place}" if builtin else f"dans le territoire {place}"
+
+
+def french_typography(text_: str) -> str:
+    """No-break spaces where French typography wants them: inside guillemets (U+00A0), before
+    « : » (U+00A0) and before « ; ! ? » (U+202F)."""
+    import re
+    text_ = re.sub(r"«\s+", "«\u00a0", text_)
+    text_ = re.sub(r"\s+»", "\u00a0»", text_)
+    text_ = re.sub(r" :(?=\s|$)", "\u00a0:", text_)
+    return re.sub(r" ([;!?])", "\u202f\\1", text_)
+
+
+def _param_value(v, lang: str) -> str:
+    from .formatting import format_number
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, (int, float)):
+        return format_number(v, 0 if float(v).is_integer() else (3 if abs(v) < 10 else 1), lang)
+    if isinstance(v, dict):
+        sep = "\u00a0: " if lang == "fr" else ": "
+        return ", ".join(f"{k}{sep}{_param_value(x, lang)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_param_value(x, lang) for x in v)
+    return str(v)
+
+
+def _lever_params(lever: dict, lang: str) -> str:
+    """A lever's parameters as a reader wants them: « anchors = 2019 : 0, 2030 : 141 000 »."""
+    return " ; ".join(f"{k} = {_param_value(v, lang)}" for k, v in lever.items()
+                      if k not in ("id", "label", "source", "assumption"))
 
 
 def _fig_bytes(fig) -> tuple[bytes, bytes]:
@@ -132,7 +183,7 @@ def _fig_bytes(fig) -> tuple[bytes, bytes]:
     return png.getvalue(), svg.getvalue()
 
 
-def build_report(scenarios, territory=None, horizons=(11,), out="report", lang: str = "fr", baseline=None,
+def build_report(scenarios, territory=None, horizons=None, out="report", lang: str = "fr", baseline=None,
                  progress=True) -> Report:
     """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
     embedded one) and write the report of ``territory`` (default: France) into ``out``:
@@ -141,8 +192,9 @@ def build_report(scenarios, territory=None, horizons=(11,), out="report", lang: 
     * ``figures/NN_<name>.png`` (300 dpi) and ``.svg`` for every chart;
     * ``tables.xlsx`` — regions, domains and métiers per scenario and horizon, README sheet.
 
-    ``horizons`` are numbers of years from the base year (11 → 2019–2030); the key figures are
-    given for each.  Written atomically: on error nothing in ``out`` is replaced.
+    ``horizons`` are numbers of years from the base year (11 → 2019–2030; default: the
+    baseline's published period); the key figures are given for each, the charts for the first.
+    Written atomically: on error nothing in ``out`` is replaced.
     """
     import matplotlib
     matplotlib.use("Agg", force=False)
@@ -158,13 +210,15 @@ def build_report(scenarios, territory=None, horizons=(11,), out="report", lang: 
 
     check_lang(lang)
     names = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
-    hz = sorted({int(h) for h in horizons})
-    if not hz or hz[0] <= 0:
+    baseline = load_baseline() if baseline is None else baseline
+    if horizons is None:
+        horizons = [int(baseline.attrs.get("n_period", 11))]
+    hz = list(dict.fromkeys(int(h) for h in horizons))       # the user's order; the first drives the charts
+    if not hz or min(hz) <= 0:
         raise ValueError(f"horizons must be positive numbers of years, got {list(horizons)}")
     steps = 4 + len(FIGURES)
     say = (lambda s, i: _progress(s, i, steps)) if progress is True else (progress or (lambda s, i: None))
     say("projection" if lang == "en" else "projection des scénarios", 1)
-    baseline = load_baseline() if baseline is None else baseline
     comp = project_many(names, baseline, horizon=max(hz))
     acc = comp.accounts
     if territory is not None:  # resolve the name once, fail early on unknown names
@@ -209,16 +263,17 @@ def build_report(scenarios, territory=None, horizons=(11,), out="report", lang: 
     if multi:
         add(9, "scenario_bars", lambda: plots.scenario_bars(comp, "openings", territory=code, end_year=end,
                                                             lang=lang))
-    add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end, lang=lang))
+    if acc.sizes["territory"] > 1:
+        add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end,
+                                                                         lang=lang))
 
     say("tableaux" if lang == "fr" else "tables", steps - 1)
     tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
-    imb = imbalance_table(comp, end_year=end)
-    watch = watch_list(imb, n=10, lang=lang)
-    if code is not None:
-        watch = watch[watch["territory"] == code]
-    else:
-        watch = watch[watch["territory"] == "FR"]
+    watch = None  # the DARES typology needs the base-year tension levels (optional in user data)
+    if "tension" in comp.baseline.data_vars:
+        imb = imbalance_table(comp, end_year=end)
+        watch = watch_list(imb, n=10, lang=lang)
+        watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
     say("page HTML" if lang == "fr" else "HTML page", steps)
     page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang)
@@ -245,24 +300,34 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -
     acc = comp.accounts
     fr = lang == "fr"
     base = int(acc.year.values[0])
-    e = html.escape
+
+    def e(text_: str) -> str:
+        return html.escape(french_typography(text_) if fr else text_)
+
     first = str(acc.scenario.values[0])
     k0 = keys[hz[0]]
     end0 = base + hz[0]
     g = k0[first]
-    lead = (f"Entre {base} et {end0}, selon le scénario « {titles[first]} », "
-            f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir en {place} "
+    t1 = titles[first]
+    quoted = t1 if "«" in t1 else f"« {t1} »"
+    mob = abs(g["net_mobility"]) >= 0.5
+    lead = (f"Entre {base} et {end0}, selon le scénario {quoted}, "
+            f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir {_in_place(place, code)} "
             f"({format_thousands(g['departures'], 1, lang)} départs en fin de carrière et "
             f"{format_thousands(g['net_creation'], 1, lang, sign=True)} créations nettes d'emploi), "
-            f"pour {format_thousands(g['young_entrants'], 1, lang)} jeunes débutants : le déséquilibre potentiel "
-            f"atteindrait {format_thousands(g['imbalance'], 1, lang, sign=True)}, soit "
-            f"{format_percent(g['imbalance_rate'], 1, lang)} de l'emploi de {base}." if fr else
-            f"Between {base} and {end0}, under the « {titles[first]} » scenario, "
+            f"pour {format_thousands(g['young_entrants'], 1, lang)} jeunes débutants"
+            + (f" et un solde des mobilités interrégionales de {format_thousands(g['net_mobility'], 1, lang, sign=True)}"
+               if mob else "")
+            + f" : le déséquilibre potentiel atteindrait {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
+            f"soit {format_percent(g['imbalance_rate'], 1, lang)} de l'emploi de {base}." if fr else
+            f"Between {base} and {end0}, under the « {t1} » scenario, "
             f"{format_thousands(g['openings'], 1, lang)} jobs would be open in {place} "
             f"({format_thousands(g['departures'], 1, lang)} end-of-career departures and "
             f"{format_thousands(g['net_creation'], 1, lang, sign=True)} net job creation), "
-            f"for {format_thousands(g['young_entrants'], 1, lang)} young entrants: the potential imbalance "
-            f"would be {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
+            f"for {format_thousands(g['young_entrants'], 1, lang)} young entrants"
+            + (f" and a net inflow from other regions of {format_thousands(g['net_mobility'], 1, lang, sign=True)}"
+               if mob else "")
+            + f": the potential imbalance would be {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
             f"{format_percent(g['imbalance_rate'], 1, lang)} of {base} employment.")
     parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -288,10 +353,10 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -
         rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
                 for k in kf.index]
         parts.append(_table_html(kf, [("Indicateur" if fr else "Indicator")] + header[1:], rows,
-                                 cls=f"key key-{start}-{end}"))
+                                 cls=f"key key-{start}-{end}", numeric=range(1, len(header))))
     parts.append("<p class=\"small\">" + e(
         "k = milliers de personnes. Flux cumulés de l'année de début (incluse) à l'année de fin (exclue) ; emploi au "
-        "1er janvier. Postes à pourvoir = créations nettes + départs en fin de carrière ; déséquilibre potentiel = "
+        "1\u1d49\u02b3 janvier. Postes à pourvoir = créations nettes + départs en fin de carrière ; déséquilibre potentiel = "
         "postes à pourvoir − jeunes débutants − solde des mobilités interrégionales." if fr else
         "k = thousand persons. Flows summed from the start year (included) to the end year (excluded); employment on "
         "1 January. Openings = net job creation + end-of-career departures; potential imbalance = openings − young "
@@ -308,20 +373,24 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -
     # watch list
     parts.append(f"<h2 id=\"s3\">{e(toc[2])}</h2>")
     parts.append("<p>" + e(
-        f"Métiers en tension forte en 2019 dont le déséquilibre potentiel {base}–{end0} dépasse le seuil de la "
-        f"typologie DARES (tension qui risque de s'accentuer ou nouvelles difficultés), scénario « {titles[first]} »."
+        f"Métiers en tension forte en {base} dont le déséquilibre potentiel {base}–{end0} dépasse le seuil de la "
+        f"typologie DARES (tension qui risque de s'accentuer ou nouvelles difficultés), scénario {quoted}."
         if fr else
-        f"Occupations in strong tension in 2019 whose potential imbalance {base}–{end0} exceeds the DARES typology "
-        f"threshold (tension likely to increase, or new difficulties), scenario « {titles[first]} ».") + "</p>")
-    wl = watch[watch["scenario"] == first] if "scenario" in watch.columns else watch
-    if len(wl):
+        f"Occupations in strong tension in {base} whose potential imbalance {base}–{end0} exceeds the DARES typology "
+        f"threshold (tension likely to increase, or new difficulties), scenario {quoted}.") + "</p>")
+    wl = None if watch is None else (watch[watch["scenario"] == first] if "scenario" in watch.columns else watch)
+    if wl is None:
+        parts.append("<p>" + e("Les données ne comportent pas d'indicateur de tension : la typologie ne peut pas être "
+                               "appliquée." if fr else "The data have no tension indicator: the typology cannot be "
+                               "applied.") + "</p>")
+    elif len(wl):
         from .labels import metier_label
         rows = [[str(r["rank"]), f"{r['metier']} — {metier_label([r['metier']], lang)[0]}", str(r["class"]),
                  format_thousands(r["imbalance"], 1, lang, sign=True), format_percent(r["imbalance_pct"], 1, lang)]
                 for _, r in wl.iterrows()]
         parts.append(_table_html(wl, ["#", "Métier" if fr else "Occupation", "Classe" if fr else "Class",
                                       text("imbalance", lang), "% " + ("emploi " if fr else "employment ") + str(base)],
-                                 rows, cls="watch"))
+                                 rows, cls="watch", numeric=(0, 3, 4)))
     else:
         parts.append("<p>" + e("Aucun métier dans ces classes." if fr else "No occupation in these classes.") + "</p>")
     # scenario parameters
@@ -331,8 +400,11 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -
                      f"<code>{e(sc.hash)}</code>)</h3><p>{e(sc.description)}</p>")
         lt = lever_table(sc)
         if len(lt):
-            rows = [[r.section, r.id, r.parameters, r.source, r.assumption] for r in lt.itertuples()]
-            parts.append(_table_html(lt, ["section", "id", "paramètres" if fr else "parameters", "source",
+            rows = [[section, lever["id"], _lever_params(lever, lang), lever.get("source", ""),
+                     lever.get("assumption", "")]
+                    for section in LEVER_SECTIONS for lever in sc.lever_list(section)]
+            parts.append(_table_html(lt, ["rubrique" if fr else "section", "identifiant" if fr else "id",
+                                          "paramètres" if fr else "parameters", "source",
                                           "hypothèse" if fr else "assumption"], rows, cls="levers"))
         else:
             parts.append("<p>" + e("Aucun levier : tendance du scénario de base." if fr else

@@ -177,6 +177,10 @@ def test_export_formats(reference_2030, tmp_path):
     assert round(reg.query("territory == '28' and period == '2019–2030'")["openings"].iloc[0] / 1e3, 1) == 382.5
     with pytest.raises(ValueError, match="unknown export format"):
         export(reference_2030, tmp_path / "x.parquet")
+    with pytest.raises(ValueError, match="one file per table"):
+        export(reference_2030, tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
+    assert (tmp_path / "csv" / "regions.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # BOM for Excel
 
 
 def test_cli_export(tmp_path, capsys):
@@ -210,3 +214,21 @@ def test_docs_reports_python_example_runs(tmp_path, monkeypatch, capsys):
         exec(compile(code, "docs/reports.md", "exec"), {"__name__": "__main__"})
     assert "Job Openings" in capsys.readouterr().out
     assert (tmp_path / "resultats.xlsx").exists()
+
+
+def test_exports_of_a_user_baseline_are_not_called_france():
+    from conftest import make_baseline
+    rng = np.random.default_rng(0)
+    b = make_baseline(rng.uniform(50, 200, (2, 3, 60)), np.tile(np.linspace(0, 1, 60), (3, 1)),
+                      rng.uniform(-500, 500, (2, 3)), rng.uniform(100, 900, (2, 3)),
+                      np.array([[100.0, -50, 20], [-100, 50, -20]]))
+    b = b.assign_coords(territory_name=("territory", ["Bouches-du-Rhône", "Zone Un"]),
+                        metier_label=("metier", ["Un", "Deux", "Trois"]), domain=("metier", ["A", "A", "B"]))
+    proj = pmq.project(b, "reference", horizon=11)
+    iamc = iamc_table(proj)
+    check_iamc(iamc)
+    assert set(iamc["region"]) == {"Bouches-du-Rhône", "Zone Un", "Ensemble des territoires"}
+    reg = standard_tables(proj)["regions"]
+    assert set(reg["territory"]) == {"T0", "T1", "ALL"} and "France métropolitaine" not in set(reg["territory_name"])
+    tot = iamc[iamc["variable"] == "Employment"].set_index("region")[2019]
+    assert tot["Ensemble des territoires"] == pytest.approx(tot["Bouches-du-Rhône"] + tot["Zone Un"])

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.collections import PatchCollection, PolyCollection  # noqa: E402
+from matplotlib.patches import Rectangle, StepPatch  # noqa: E402
 
 import pmq  # noqa: E402
 from pmq import plots  # noqa: E402
@@ -49,12 +50,18 @@ def _top_down(ax):
 def test_age_pyramid_plots_the_stock_by_age(reference_2030):
     ax = _draw(plots.age_pyramid(reference_2030, territory="Normandie"))
     emp = pmq.select(reference_2030.accounts, territory="Normandie")["employment"].sum(["territory", "metier"])
-    bars = ax.patches
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == 60                                    # single years 15–74
     np.testing.assert_allclose([b.get_width() for b in bars], emp.sel(year=2019).values / 1e3)
     np.testing.assert_allclose([b.get_y() + b.get_height() / 2 for b in bars], np.arange(15, 75))
-    line = ax.lines[0]
-    np.testing.assert_allclose(line.get_xdata(), emp.sel(year=2030).values / 1e3)
+    (outline,) = [p for p in ax.patches if isinstance(p, StepPatch)]
+    values, edges, _ = outline.get_data()
+    np.testing.assert_allclose(values, emp.sel(year=2030).values / 1e3)
+    np.testing.assert_allclose(edges, np.arange(14.5, 75.5))  # each age's step spans its bar
+    # the drawn path visits every value: a vertical segment at each age's value
+    verts = outline.get_path().vertices
+    for v, lo in zip(values, edges[:-1]):
+        assert np.any(np.isclose(verts[:, 0], v) & np.isclose(verts[:, 1], lo))
     assert ax.get_ylabel() == "Âge" and ax.get_xlabel() == "Effectifs (milliers)"
     assert "Normandie" in ax.get_title(loc="left") and "2019 et 2030" in ax.get_title(loc="left")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2030", "2019"]
@@ -63,9 +70,12 @@ def test_age_pyramid_plots_the_stock_by_age(reference_2030):
 def test_age_pyramid_bands_metier_and_english(reference_2030):
     ax = _draw(plots.age_pyramid(reference_2030, territory="53", metier="T2A", band=5, lang="en"))
     emp = reference_2030.accounts["employment"].sel(territory="53", metier="T2A", year=2019)
-    assert len(ax.patches) == 12
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 12
     expected = emp.values.reshape(12, 5).sum(1) / 1e3
-    np.testing.assert_allclose([b.get_width() for b in ax.patches], expected)
+    np.testing.assert_allclose([b.get_width() for b in bars], expected)
+    (outline,) = [p for p in ax.patches if isinstance(p, StepPatch)]
+    np.testing.assert_allclose(outline.get_data()[1], np.arange(14.5, 75, 5))
     assert ax.get_ylabel() == "Age" and ax.get_xlabel() == "Persons (thousands)"
     assert "Home helps" in ax.get_title(loc="left") and "Bretagne" in ax.get_title(loc="left")
 
@@ -85,8 +95,9 @@ def test_waterfall_regional_steps_add_up(reference_2030):
     w = pmq.select(window_sums(reference_2030.accounts, 2019, 2030), territory="93").sum(["territory", "metier"])
     bars = ax.patches
     assert len(bars) == 6
-    assert _ticks(ax.get_xticklabels()) == ["Créations\nnettes", "Départs en fin\nde carrière", "Postes à\npourvoir",
-                                            "Jeunes\ndébutants", "Solde\nmobilités", "Déséquilibre\npotentiel"]
+    assert _ticks(ax.get_xticklabels()) == ["Créations\nnettes", "+ Départs en fin\nde carrière",
+                                            "= Postes à\npourvoir", "− Jeunes\ndébutants",
+                                            "− Solde des\nmobilités", "= Déséquilibre\npotentiel"]
     h = np.array([b.get_height() for b in bars])
     y = np.array([b.get_y() for b in bars])
     np.testing.assert_allclose(h, np.array([w.net_creation, w.departures, w.openings, -w.young_entrants,
@@ -98,14 +109,28 @@ def test_waterfall_regional_steps_add_up(reference_2030):
     np.testing.assert_allclose(y[3], h[2])
     np.testing.assert_allclose(y[4] + h[4], h[5], atol=1e-9)
     assert round(h[2], 1) == 636.1
+    # labels show each variable's own value, as the key-figure tables do
     texts = [t.get_text() for t in ax.texts]
-    assert f"636,1{NNBSP}k" in texts and f"+83,6{NNBSP}k" in texts
+    assert texts == [f"+83,6{NNBSP}k", f"552,5{NNBSP}k", f"636,1{NNBSP}k", f"463,1{NNBSP}k", f"+13,9{NNBSP}k",
+                     f"+159,1{NNBSP}k"]
     assert "Provence-Alpes-Côte d'Azur" in ax.get_title(loc="left") and "2019–2030" in ax.get_title(loc="left")
+
+
+def test_waterfall_outflow_region_and_hidden_mobility(reference_2030):
+    steps = plots.waterfall_steps(reference_2030, territory="Île-de-France")
+    mob = next(s for s in steps if s[0] == "net_mobility")
+    assert mob[3] < 0 and mob[1] == -mob[3] and mob[2] == "−"      # a net outflow raises the imbalance
+    assert sum(s[1] for s in steps if s[2] != "=") == pytest.approx(steps[-1][1])
+    ax = _draw(plots.waterfall(reference_2030, territory="Île-de-France", lang="en"))
+    assert f"{mob[3] / 1e3:,.1f} k".replace("-", "\u2212") in [t.get_text() for t in ax.texts]
+    with pytest.raises(ValueError, match="would not add up"):
+        plots.waterfall(reference_2030, territory="Île-de-France", mobility=False)
 
 
 def test_waterfall_france_has_no_mobility_step(reference_2030):
     steps = plots.waterfall_steps(reference_2030)
     assert [s[0] for s in steps] == ["net_creation", "departures", "openings", "young_entrants", "imbalance"]
+    assert [s[2] for s in steps] == ["+", "+", "=", "−", "="]
     ax = _draw(plots.waterfall(reference_2030, end_year=2024, lang="en", values=False))
     assert len(ax.patches) == 5 and not ax.texts
     w = window_sums(reference_2030.accounts, 2019, 2024)
@@ -147,6 +172,12 @@ def test_scenario_lines_one_line_per_scenario(comparison):
     assert legend == list(comparison.accounts.scenario_title_fr.values)
     ax2 = _draw(plots.scenario_lines(comparison, "openings", index=True))
     assert all(abs(line.get_ydata()[0] - 100) < 1e-9 for line in ax2.lines)
+    # a flow is not defined in the final year: the line stops, it does not fall to 0
+    op = comparison.accounts["openings"].sum(["territory", "metier"])
+    for i, line in enumerate(ax2.lines):
+        y = np.asarray(line.get_ydata(), dtype=float)
+        assert np.isnan(y[-1]) and np.isfinite(y[:-1]).all()
+        np.testing.assert_allclose(y[:-1], op.isel(scenario=i).values[:-1] / float(op.isel(scenario=i)[0]) * 100)
 
 
 def test_scenario_bars_values(comparison):
@@ -184,7 +215,7 @@ def test_small_multiples_one_panel_per_region(reference_2030):
     assert [a.get_title(loc="left") for a in axes][:2] == ["Île-de-France", "Centre-Val de Loire"]
     for a, code in zip(axes, reference_2030.accounts.territory.values):
         steps = plots.waterfall_steps(reference_2030, territory=str(code), end_year=2030)
-        np.testing.assert_allclose([p.get_height() for p in a.patches], [v / 1e3 for _, v, _ in steps])
+        np.testing.assert_allclose([p.get_height() for p in a.patches], [s[1] / 1e3 for s in steps])
 
 
 def test_region_map_colours_each_region(reference_2030):
@@ -241,6 +272,52 @@ def test_fan_chart_bands_and_median():
 
 
 # ------------------------------------------------------------------------------------ accessor
+def test_charts_of_one_scenario_of_a_comparison(comparison):
+    ax = _draw(plots.waterfall(comparison, territory="Bretagne", scenario="bas_carbone"))
+    steps = plots.waterfall_steps(comparison["bas_carbone"], territory="Bretagne")
+    np.testing.assert_allclose([p.get_height() for p in ax.patches], [s[1] / 1e3 for s in steps])
+    note = " ".join(t.get_text() for t in ax.figure.texts).replace("\n", " ")
+    assert "Variante bas carbone" in note
+    with pytest.raises(UnknownNameError, match="bas_carbone"):
+        plots.waterfall(comparison, scenario="nope")
+
+
+def test_english_charts(reference_2030):
+    ax = _draw(plots.ranked_bars(reference_2030, "departure_rate", n=5, lang="en"))
+    assert "Departures (% of initial employment)" in ax.get_xlabel()
+    assert all(t.get_text().endswith("%") and "," not in t.get_text() for t in ax.texts)
+    ax = _draw(plots.imbalance_heatmap(reference_2030, lang="en"))
+    assert _ticks(ax.get_yticklabels())[1] == "Construction, public works"
+    assert "by domain and region" in ax.get_title(loc="left")
+    ax = _draw(plots.imbalance_map(reference_2030, lang="en"))
+    assert any("Base map" in t.get_text() for t in ax.figure.texts)
+
+
+def test_charts_on_a_user_baseline():
+    from conftest import make_baseline
+    rng = np.random.default_rng(0)
+    E = rng.uniform(50, 200, (2, 3, 60))
+    h = np.tile(np.linspace(0, 1, 60), (3, 1))
+    N = rng.uniform(-500, 500, (2, 3))
+    Y = rng.uniform(100, 900, (2, 3))
+    M = np.array([[100.0, -50, 20], [-100, 50, -20]])
+    b = make_baseline(E, h, N, Y, M)
+    b = b.assign_coords(territory_name=("territory", ["Bouches-du-Rhône", "Zone Un"]),
+                        metier_label=("metier", ["Un", "Deux", "Trois"]), domain=("metier", ["A", "A", "B"]))
+    proj = pmq.project(b, "reference", horizon=11)
+    ax = _draw(plots.waterfall(proj, territory="Zone Un"))
+    assert "Zone Un" in ax.get_title(loc="left")
+    ax = _draw(plots.imbalance_heatmap(proj))
+    assert _ticks(ax.get_xticklabels()) == ["Bouches-du-Rhône", "Zone Un", "Ens."]
+    assert "par domaine et territoire" in ax.get_title(loc="left")
+    ax = _draw(plots.age_pyramid(proj))
+    assert "Ensemble des territoires" in ax.get_title(loc="left")
+    ax = _draw(plots.ranked_bars(proj, "openings", n=3))
+    assert sorted(_ticks(ax.get_yticklabels())) == ["Deux", "Trois", "Un"]
+    with pytest.raises(InputError):
+        plots.imbalance_map(proj)
+
+
 def test_plot_accessor(reference_2030, comparison):
     ax = _draw(reference_2030.plot.waterfall(territory="Normandie"))
     assert len(ax.patches) == 6

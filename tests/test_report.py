@@ -95,6 +95,8 @@ def test_report_key_figures_in_french_format(reports, key):
     assert rows["Postes à pourvoir"] == [f"{openings}{NNBSP}k"]
     assert rows["Emploi 2019"] == [f"{employment}{NNBSP}k"]
     assert f"{openings}{NNBSP}k postes seraient à pourvoir en {territory}" in page.lead
+    assert "solde des mobilités interrégionales de +" in page.lead          # a region: mobility counts
+    assert "\u00a0: le déséquilibre potentiel" in page.lead                  # French no-break space
     # the métiers to watch: ranked, with code, label, DARES class and imbalance as % of 2019 employment
     watch = next(t for t in page.tables if t["class"] == "watch")["rows"][1:]
     assert [r[0] for r in watch] == [str(i) for i in range(1, len(watch) + 1)] and 1 <= len(watch) <= 10
@@ -160,6 +162,34 @@ def test_report_errors_leave_outputs_untouched(tmp_path):
         _run(["report", "reference", "--horizon", "0", "--out", str(out)])
 
 
+def test_report_on_a_user_baseline_without_tension(tmp_path):
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import make_baseline
+
+    import pmq
+    from pmq.report import build_report
+    rng = np.random.default_rng(0)
+    b = make_baseline(rng.uniform(50, 200, (2, 3, 60)), np.tile(np.linspace(0, 1, 60), (3, 1)),
+                      rng.uniform(-500, 500, (2, 3)), rng.uniform(100, 900, (2, 3)),
+                      np.array([[100.0, -50, 20], [-100, 50, -20]]), base_year=2021, n_period=10)
+    b = b.assign_coords(territory_name=("territory", ["Bouches-du-Rhône", "Zone Un"]),
+                        metier_label=("metier", ["Un", "Deux", "Trois"]), domain=("metier", ["A", "A", "B"]))
+    assert "tension" not in b
+    rep = build_report(["reference"], territory="Zone Un", out=tmp_path / "r", baseline=b, progress=False)
+    page = _parse(tmp_path / "r")
+    assert [t for t in page.tables if "key-2021-2031" in t["class"]]         # the baseline's own period
+    assert "dans le territoire Zone Un" in page.lead
+    import html as _html
+    text_ = _html.unescape(rep.html.read_text(encoding="utf-8"))
+    assert "pas d'indicateur de tension" in text_ and "2019" not in page.lead
+    stems = [p.stem for p in rep.figures if p.suffix == ".png"]
+    assert not any(s.endswith("_imbalance_map") for s in stems) and any("small_multiples" in s for s in stems)
+    proj = pmq.project(b, "reference", horizon=10)
+    w = pmq.select(proj.horizons(years=[2031]), territory="T1")["openings"].sel(period="2021–2031").sum()
+    assert rep.key_figures.loc["openings", "reference"] == pytest.approx(float(w))
+
+
 # ----------------------------------------------------------------------------- headless Chromium
 def _chromium():
     exe = os.environ.get("PMQ_CHROMIUM") or next(
@@ -199,12 +229,16 @@ def test_report_in_headless_chromium(reports, key, tmp_path):
             images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
             key_text = page.inner_text("table.key-2019-2030")
             width = page.evaluate("document.documentElement.scrollWidth")
+            # every table fits its box (no hidden horizontal scrolling)
+            boxes = page.evaluate("Array.from(document.querySelectorAll('div.scroll')).map("
+                                  "d => [d.scrollWidth, d.clientWidth])")
             page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
         finally:
             browser.close()
     assert [c for c in console if c[0] in ("error", "warning")] == []
     assert errors == [] and failed == []
     assert width <= 1200                                        # nothing overflows the page
+    assert boxes and all(sw <= cw + 1 for sw, cw in boxes), boxes
     assert len(images) == len(list((folder / "figures").glob("*.png")))
     assert all(ok and w > 500 and h > 300 for ok, w, h in images), images
     if key != "france_en":

@@ -92,13 +92,19 @@ def one_scenario(acc: xr.Dataset, scenario=None) -> xr.Dataset:
     """Drop the ``scenario`` dimension, keeping ``scenario`` (name) or the first one."""
     if "scenario" not in acc.dims:
         return acc
-    if scenario is None:
-        return acc.isel(scenario=0)
     names = [str(s) for s in acc.scenario.values]
-    if scenario not in names:
+    if scenario is not None and scenario not in names:
         from ..errors import UnknownNameError
         raise UnknownNameError(f"unknown scenario {scenario!r}; this run has: {', '.join(names)}")
-    return acc.sel(scenario=scenario)
+    one = acc.isel(scenario=names.index(scenario) if scenario is not None else 0)
+    attrs = dict(acc.attrs, scenario=str(one.scenario.values))
+    for k in ("scenario_title_fr", "scenario_title_en", "scenario_hash"):
+        if k in one.coords:
+            attrs[k] = str(one[k].values)
+    one = one.drop_vars([c for c in ("scenario", "scenario_title_fr", "scenario_title_en", "scenario_hash")
+                         if c in one.coords])
+    one.attrs = attrs
+    return one
 
 
 def scenario_names(acc: xr.Dataset, lang: str = "fr") -> list[str]:
@@ -117,7 +123,8 @@ def subset_sum(ds: xr.Dataset, territory=None, metier=None, keep=()) -> xr.Datas
         ds = select(ds, territory=territory, metier=metier)
     dims = [d for d in ("territory", "metier") if d in ds.dims and d not in keep]
     drop = [c for c in ds.coords if c not in ds.dims and any(d in dims for d in ds[c].dims)]
-    return ds.drop_vars(drop).sum(dims, keep_attrs=True) if dims else ds
+    # min_count: a flow undefined everywhere (the final year) stays undefined, not 0
+    return ds.drop_vars(drop).sum(dims, keep_attrs=True, min_count=1) if dims else ds
 
 
 def window(acc: xr.Dataset, start_year=None, end_year=None) -> xr.Dataset:
@@ -147,11 +154,19 @@ def _is_builtin_france(acc: xr.Dataset) -> bool:
     return set(map(str, acc.territory.values)) == set(_data.regions()["code"])
 
 
+def national(acc: xr.Dataset, lang: str = "fr") -> tuple[str, str, str]:
+    """``(code, name, short)`` of the sum of all territories: France for the 13 built-in
+    regions, « Ensemble des territoires » for a user's own."""
+    if _is_builtin_france(acc):
+        return "FR", text("france", lang), "FR"
+    return ("ALL", "Ensemble des territoires" if lang == "fr" else "All territories",
+            "Ens." if lang == "fr" else "All")
+
+
 def territory_name(acc: xr.Dataset, territory=None, lang: str = "fr") -> str:
     """Display name of a selection of territories (all of them: « France métropolitaine »)."""
     if territory is None:
-        return text("france", lang) if _is_builtin_france(acc) else (
-            "Ensemble des territoires" if lang == "fr" else "All territories")
+        return national(acc, lang)[1]
     from ..indicators import select
     sel = select(acc, territory=territory)
     names = [str(n) for n in (sel.territory_name.values if "territory_name" in sel.coords else sel.territory.values)]
@@ -191,7 +206,11 @@ def source_note(fig, acc: xr.Dataset, lang: str = "fr") -> None:
 def bottom_note(fig, note: str) -> None:
     """A line of small text at the bottom of ``fig``, inside it (constrained layout keeps a band
     free for it), so it survives any ``savefig`` setting."""
-    band = 0.24 / fig.get_size_inches()[1]
+    import textwrap
+    width_in, height_in = fig.get_size_inches()
+    lines = textwrap.wrap(note, max(40, int(width_in * 17)))    # 7-pt text: about 17 characters per inch
+    note = "\n".join(lines)
+    band = (0.06 + 0.13 * len(lines)) / height_in
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get", lambda: {})():
         rect = engine.get()["rect"]

@@ -51,7 +51,9 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     fig, ax, created = new_axes(ax, (5.2, 5.6))
     y = ages + (band - 1) / 2
     ax.barh(y, v0, height=0.9 * band, color=COLORS["base"], label=str(yrs[0]), zorder=2)
-    ax.plot(v1, y, drawstyle="steps-mid", color=COLORS["horizon"], lw=1.4, label=str(yrs[1]), zorder=3)
+    edges = np.append(ages, ages[-1] + band) - 0.5        # each age (band) spans [a − ½, a + band − ½]
+    ax.stairs(v1, edges, orientation="horizontal", baseline=None, color=COLORS["horizon"], lw=1.4,
+              label=str(yrs[1]), zorder=3)
     ax.set_ylabel(text("age", lang))
     ax.set_xlabel(text("persons_k", lang))
     ax.xaxis.set_major_formatter(tick_formatter(lang))
@@ -68,51 +70,60 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
 
 # --------------------------------------------------------------------------------------- waterfall
 def waterfall_steps(data, territory=None, metier=None, start_year=None, end_year=None, mobility=None,
-                    scenario=None) -> list[tuple[str, float, str]]:
-    """The waterfall's steps ``(variable, persons, kind)``; kind is ``"up"``, ``"down"`` or
-    ``"total"``.  Net creation + departures = openings; openings − young entrants − net inflow
-    from other territories = potential imbalance.  ``mobility=None`` shows the inflow step when
-    it is not zero (regional reports)."""
+                    scenario=None) -> list[tuple[str, float, str, float]]:
+    """The waterfall's steps ``(variable, step, operation, value)``: ``step`` moves the running
+    total (persons), ``operation`` is ``"+"``, ``"−"`` or ``"="`` and ``value`` is the variable
+    itself, as the key-figure tables show it.  Net creation + departures = openings; openings
+    − young entrants − net inflow from other territories = potential imbalance.
+    ``mobility=None`` shows the inflow step when it is not zero (regional reports); hiding a
+    non-zero inflow raises ``ValueError`` since the steps would not add up."""
     acc = one_scenario(accounts_of(data), scenario)
     w = window_of(acc, territory, metier, start_year, end_year)
     g = {k: float(w[k]) for k in ("net_creation", "departures", "openings", "young_entrants", "net_mobility",
                                   "imbalance")}
     show_mob = abs(g["net_mobility"]) >= 0.5 if mobility is None else bool(mobility)
-    steps = [("net_creation", g["net_creation"], "up"), ("departures", g["departures"], "up"),
-             ("openings", g["openings"], "total"), ("young_entrants", -g["young_entrants"], "down")]
+    if not show_mob and abs(g["net_mobility"]) >= 0.5:
+        raise ValueError(f"mobility=False would hide a net inflow of {g['net_mobility']:,.0f} persons: "
+                         "the steps would not add up to the imbalance")
+    steps = [("net_creation", g["net_creation"], "+", g["net_creation"]),
+             ("departures", g["departures"], "+", g["departures"]),
+             ("openings", g["openings"], "=", g["openings"]),
+             ("young_entrants", -g["young_entrants"], "−", g["young_entrants"])]
     if show_mob:
-        steps.append(("net_mobility", -g["net_mobility"], "down"))
-    steps.append(("imbalance", g["imbalance"], "total"))
+        steps.append(("net_mobility", -g["net_mobility"], "−", g["net_mobility"]))
+    steps.append(("imbalance", g["imbalance"], "=", g["imbalance"]))
     return steps
 
 
 _SHORT = {"net_creation": ("Créations\nnettes", "Net job\ncreation"),
-          "departures": ("Départs en fin\nde carrière", "End-of-career\ndepartures"),
-          "openings": ("Postes à\npourvoir", "Job\nopenings"),
-          "young_entrants": ("Jeunes\ndébutants", "Young\nentrants"),
-          "net_mobility": ("Solde\nmobilités", "Net inflow,\nother regions"),
-          "imbalance": ("Déséquilibre\npotentiel", "Potential\nimbalance")}
+          "departures": ("+ Départs en fin\nde carrière", "+ End-of-career\ndepartures"),
+          "openings": ("= Postes à\npourvoir", "= Job\nopenings"),
+          "young_entrants": ("− Jeunes\ndébutants", "− Young\nentrants"),
+          "net_mobility": ("− Solde des\nmobilités", "− Net inflow,\nother regions"),
+          "imbalance": ("= Déséquilibre\npotentiel", "= Potential\nimbalance")}
 
 
-_COMPACT = {"net_creation": ("Créations", "Creation"), "departures": ("Départs", "Departures"),
-            "openings": ("Postes", "Openings"), "young_entrants": ("Jeunes", "Young"),
-            "net_mobility": ("Mobilité", "Mobility"), "imbalance": ("Déséq.", "Imbal.")}
+_COMPACT = {"net_creation": ("Créat.", "Creation"), "departures": ("+ Départs", "+ Depart."),
+            "openings": ("= Postes", "= Open."), "young_entrants": ("− Jeunes", "− Young"),
+            "net_mobility": ("− Mob.", "− Mob."), "imbalance": ("= Déséq.", "= Imbal.")}
 
 
 @styled
 def waterfall(data, territory=None, metier=None, start_year=None, end_year=None, mobility=None,
               values: bool = True, compact: bool = False, scenario=None, lang: str = "fr", ax=None):
     """« Postes à pourvoir » waterfall over a window (default: the whole projection):
-    net creation + departures = openings, minus young entrants and (regions) the net inflow
-    from other regions = potential imbalance.  Thousands of persons; bars carry their values
-    unless ``values=False``; ``compact=True`` uses one-word bar labels (small multiples)."""
+    net creation + departures = openings, minus young entrants and (regions) minus the net
+    inflow from other regions = potential imbalance.  Each bar is labelled with the variable's
+    own value (as in the key-figure tables: a net outflow is a negative inflow, and subtracting
+    it raises the imbalance).  Thousands of persons; ``values=False`` drops the labels;
+    ``compact=True`` uses one-word bar names (small multiples)."""
     acc = one_scenario(accounts_of(data), scenario)
     steps = waterfall_steps(acc, territory, metier, start_year, end_year, mobility)
     fig, ax, created = new_axes(ax, (7.0, 4.2))
     run = 0.0
     bottoms, heights, colors = [], [], []
-    for _, v, kind in steps:
-        if kind == "total":
+    for _, v, op, _ in steps:
+        if op == "=":
             bottoms.append(0.0)
             heights.append(v)
             run = v
@@ -130,12 +141,13 @@ def waterfall(data, territory=None, metier=None, start_year=None, end_year=None,
         level = b[i] + h[i]
         ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [level, level], color="#888888", lw=0.7, ls=":", zorder=1)
     if values:
-        for bar, (_, v, kind) in zip(bars, steps):
+        for bar, (k, _, _, value) in zip(bars, steps):
             top = bar.get_y() + max(bar.get_height(), 0)
-            ax.annotate(format_thousands(v, 1, lang, sign=kind != "total"), (bar.get_x() + bar.get_width() / 2, top),
+            signed = k in ("net_creation", "net_mobility", "imbalance")
+            ax.annotate(format_thousands(value, 1, lang, sign=signed), (bar.get_x() + bar.get_width() / 2, top),
                         xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
     i = 0 if lang == "fr" else 1
-    ax.set_xticks(x, [(_COMPACT if compact else _SHORT)[k][i] for k, _, _ in steps])
+    ax.set_xticks(x, [(_COMPACT if compact else _SHORT)[k][i] for k, _, _, _ in steps])
     ends = np.concatenate([b, b + h, [0.0]])
     lo, hi = float(ends.min()), float(ends.max())
     pad = 0.12 * (hi - lo or 1.0)

@@ -12,7 +12,8 @@ import xarray as xr
 from .. import data as _data
 from ..formatting import format_number, tick_formatter
 from ..labels import domain_label, metier_label, text
-from ._common import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, accounts_of, house_style, new_axes, one_scenario,
+from ._common import national as national_label
+from ._common import (DIVERGING_CMAP, _is_builtin_france, bottom_note, SEQUENTIAL_CMAP, accounts_of, house_style, new_axes, one_scenario,
                       period_label, source_note, styled, subset_sum, territory_name, window)
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
@@ -49,7 +50,7 @@ def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", star
     if national:
         num_t = np.column_stack([num_t, num_t.sum(1)])
         den_t = np.column_stack([den_t, den_t.sum(1)])
-        cols = cols + ["FR"]
+        cols = cols + [national_label(acc)[0]]
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(den_t > 0, num_t / den_t, np.nan)
     return pd.DataFrame(v, index=pd.Index(map(str, w[row].values), name=row),
@@ -67,7 +68,7 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     m = df.values * 100
     lim = np.nanmax(np.abs(m)) if np.isfinite(m).any() else 1.0
     rows = domain_label(df.index, lang) if by == "domain" else metier_label(df.index, lang, short=True)
-    short = _short_territory(acc) + (["FR"] if national else [])
+    short = _short_territory(acc) + ([national_label(acc, lang)[2]] if national else [])
     fig, ax, created = new_axes(ax, (0.55 * len(short) + 3.6, 0.3 * len(rows) + 1.6))
     im = ax.imshow(m, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
     ax.set_xticks(np.arange(len(short)), short, rotation=0)
@@ -86,7 +87,13 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     label = text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value
     cb.set_label(label.replace("(%", "(en %") if lang == "fr" else label, fontsize=8)
     period = period_label(acc, start_year, end_year)
-    ttl = "Déséquilibre potentiel par domaine et région" if lang == "fr" else "Potential imbalance by domain and region"
+    regions = _is_builtin_france(acc)
+    if lang == "fr":
+        ttl = (f"{text(value, lang).split(' (')[0]} par {'domaine' if by == 'domain' else 'métier'} et "
+               f"{'région' if regions else 'territoire'}")
+    else:
+        ttl = (f"{text(value, lang).split(' (')[0]} by {'domain' if by == 'domain' else 'occupation'} and "
+               f"{'region' if regions else 'territory'}")
     ax.set_title(f"{ttl}, {period}")
     if created:
         source_note(fig, acc, lang)
