@@ -49,8 +49,78 @@ class Profiles:
         return cls(spec.young(ages), spec.recruits(ages), spec.mobility(ages), spec.removal(ages))
 
 
-def _split_sign(x):
-    return np.maximum(x, 0.0), np.maximum(-x, 0.0)
+def _age_first(a: np.ndarray, ndim: int) -> np.ndarray:
+    """``a`` (..., age), padded to ``ndim`` dims, with age moved to the front (contiguous)."""
+    a = np.asarray(a, dtype=float)
+    a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
+    return np.ascontiguousarray(np.moveaxis(a, -1, 0))
+
+
+class _Kernel:
+    """The annual step on an **age-first** state ``X`` of shape ``(age, *cells)``.
+
+    Age-first keeps every reduction over age a sequence of whole-slab additions (age 15, then
+    16, …): each cell's result is the same bit for bit whatever the number of cells, the
+    chunking or the scheduler — which ensembles rely on.  One year costs about a dozen passes
+    over the state (``benchmarks/bench_engine.py``):
+
+        departures D = X·h;  aged survivors S[a+1] = X[a] − D[a];
+        B = S·removal;  f = (net outflows) / ΣB;  X' = S − f·B + y·P_young + m⁺·P_mob + r⁺·P_rec
+    """
+
+    def __init__(self, profiles: Profiles, ndim: int):
+        self.py = _age_first(profiles.young, ndim)
+        self.pm = _age_first(profiles.mobility, ndim)
+        self.pr = _age_first(profiles.recruits, ndim)
+        self.rm = _age_first(profiles.removal, ndim)
+        self.rmax = self.rm.max(axis=0)
+
+    def year(self, X, H, nc, ye, nm, want_ages: bool = False, check: bool = True):
+        D = X * H
+        dep = D.sum(0)
+        S = np.empty(np.broadcast_shapes(X.shape, H.shape))
+        S[0] = 0.0
+        np.subtract(X[:-1], D[:-1], out=S[1:])
+        other = nc + dep - ye - nm
+        m_pos, m_neg = np.maximum(nm, 0.0), np.maximum(-nm, 0.0)
+        r_pos, r_neg = np.maximum(other, 0.0), np.maximum(-other, 0.0)
+        neg = m_neg + r_neg
+        B = S * self.rm
+        bsum = B.sum(0)
+        pos = bsum > 0
+        safe = np.where(pos, bsum, 1.0)
+        f = np.where(pos, neg / safe, 0.0)
+        ages = None
+        if want_ages:  # the age-resolved inflows, for the full accounts
+            ages = {"departures": D, "young_entrants": ye * self.py,
+                    "net_mobility": m_pos * self.pm - B * np.where(pos, m_neg / safe, 0.0),
+                    "other_recruits": r_pos * self.pr - B * np.where(pos, r_neg / safe, 0.0)}
+        np.multiply(B, f, out=B)
+        np.subtract(S, B, out=S)
+        for coef, prof in ((ye, self.py), (m_pos, self.pm), (r_pos, self.pr)):
+            np.multiply(coef, prof, out=B)
+            np.add(S, B, out=S)
+        if check:
+            self._check(X, S, f, neg, pos)
+        return S, dep, other, ages
+
+    def _check(self, X, nxt, f, neg, pos):
+        # X' ≥ 0 unless the removal takes more than an age holds: f·removal > 1 somewhere
+        # (cell-level test), or outflows with nothing to remove from.
+        suspect = (f * self.rmax > 1.0) | ((neg > 0) & ~pos)
+        if not suspect.any():
+            return
+        tol = 1e-9 * max(1.0, float(np.abs(X).max(initial=0.0)))
+        bad = (nxt < -tol).any(0) | ((neg > tol) & ~pos)
+        if bad.any():
+            cells = [tuple(int(i) for i in c) for c in np.argwhere(bad)]
+            err = EngineError(
+                f"net outflows exceed the stock that can leave in {len(cells)} cell(s) "
+                f"(first cell index {cells[0]}): outflow (negative other recruits or net "
+                "mobility) larger than the removal profile allows; check the flows or the "
+                "removal weights")
+            err.cells = cells
+            raise err
 
 
 def step(employment, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
@@ -72,42 +142,15 @@ def step(employment, hazard, net_creation, young_entrants, net_mobility, profile
     age at the start), ``young_entrants``, ``net_mobility``, ``other_recruits``
     (..., age, age at the end of the year) and ``other_recruits_total`` (...).
     """
-    departures = employment * hazard
-    survivors = employment - departures
-    zeros = np.zeros_like(survivors[..., :1])
-    aged = np.concatenate([zeros, survivors[..., :-1]], axis=-1)
-    other = net_creation + departures.sum(-1) - young_entrants - net_mobility
-
-    base = aged * profiles.removal
-    base_sum = base.sum(-1, keepdims=True)
-    share = np.where(base_sum > 0, base / np.where(base_sum > 0, base_sum, 1.0), 0.0)
-
-    y_in = young_entrants[..., None] * profiles.young
-    m_pos, m_neg = _split_sign(net_mobility)
-    r_pos, r_neg = _split_sign(other)
-    m_in = m_pos[..., None] * profiles.mobility - m_neg[..., None] * share
-    r_in = r_pos[..., None] * profiles.recruits - r_neg[..., None] * share
-    nxt = aged + y_in + m_in + r_in
-    if check and isinstance(nxt, np.ndarray):
-        tol = 1e-9 * max(1.0, float(np.abs(employment).max(initial=0.0)))
-        bad = nxt < -tol
-        if bad.any():
-            cells = [tuple(int(i) for i in c) for c in np.argwhere(bad.any(-1))]
-            err = EngineError(
-                f"net outflows exceed the stock that can leave in {len(cells)} cell(s) "
-                f"(first cell index {cells[0]}): outflow (negative other recruits or net "
-                "mobility) larger than the removal profile allows; check the flows or the "
-                "removal weights")
-            err.cells = cells
-            raise err
-    return {
-        "employment": nxt,
-        "departures": departures,
-        "young_entrants": y_in,
-        "net_mobility": m_in,
-        "other_recruits": r_in,
-        "other_recruits_total": other,
-    }
+    employment = np.asarray(employment, dtype=float)
+    nd = max(employment.ndim, np.ndim(hazard))
+    k = _Kernel(profiles, nd)
+    X = _age_first(employment, nd)
+    nxt, _, other, ages = k.year(X, _age_first(hazard, nd), np.asarray(net_creation, float),
+                                 np.asarray(young_entrants, float), np.asarray(net_mobility, float),
+                                 want_ages=True, check=check)
+    back = {name: np.moveaxis(v, 0, -1) for name, v in ages.items()}
+    return {"employment": np.moveaxis(nxt, 0, -1), **back, "other_recruits_total": other}
 
 
 def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
@@ -122,8 +165,9 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
     net_creation, young_entrants, net_mobility : arrays (n_years, ...)
     record : {"full", "totals", "departures"}
         ``full`` keeps every age-resolved flow; ``totals`` keeps age-summed flows and
-        the age-resolved employment; ``departures`` keeps only the departures total
-        (for calibration).
+        the age-resolved employment; ``cells`` keeps age-summed flows and age-summed
+        employment only (ensembles); ``departures`` keeps only the departures total
+        (for calibration).  The stocks are the same bit for bit in every mode.
     progress : callable(i, n), optional
         Called after each year.
     hazard_by_year : bool
@@ -133,25 +177,39 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
     -------
     dict of arrays with a leading year axis.  ``employment`` has n_years + 1 entries.
     """
+    if record not in ("full", "totals", "cells", "departures"):
+        raise ValueError(f"record must be full, totals, cells or departures, got {record!r}")
+    employment0 = np.asarray(employment0, dtype=float)
     n_years = net_creation.shape[0]
-    emp = employment0
-    out: dict[str, list] = {"employment": [emp]} if record != "departures" else {}
+    hz = np.asarray(hazard, dtype=float)
+    nd = max(employment0.ndim, hz.ndim - (1 if hazard_by_year else 0))
+    kernel = _Kernel(profiles, nd)
+    H = (np.stack([_age_first(hz[t], nd) for t in range(hz.shape[0])]) if hazard_by_year
+         else _age_first(hz, nd))
+    X = _age_first(employment0, nd)
     keys_age = ("departures", "young_entrants", "net_mobility", "other_recruits")
-    for k in keys_age:
-        out[k] = []
+    out: dict[str, list] = {k: [] for k in ("employment", *keys_age)}
+    if record in ("full", "totals"):
+        out["employment"].append(employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
+                                 else np.moveaxis(X, 0, -1))
+    elif record == "cells":
+        out["employment"].append(X.sum(0))
     for t in range(n_years):
-        res = step(emp, hazard[t] if hazard_by_year else hazard, net_creation[t], young_entrants[t], net_mobility[t], profiles)
-        emp = res["employment"]
+        ye, nm = young_entrants[t], net_mobility[t]
+        X, dep, other, ages = kernel.year(X, H[t] if hazard_by_year else H, net_creation[t], ye, nm,
+                                          want_ages=record == "full")
         if record == "full":
-            out["employment"].append(emp)
+            out["employment"].append(np.moveaxis(X, 0, -1))
             for k in keys_age:
-                out[k].append(res[k])
-        elif record == "totals":
-            out["employment"].append(emp)
-            for k in keys_age:
-                out[k].append(res[k].sum(-1))
+                out[k].append(np.moveaxis(ages[k], 0, -1))
+        elif record in ("totals", "cells"):
+            out["employment"].append(np.moveaxis(X, 0, -1) if record == "totals" else X.sum(0))
+            out["departures"].append(dep)
+            out["young_entrants"].append(np.broadcast_to(ye, dep.shape))
+            out["net_mobility"].append(np.broadcast_to(nm, dep.shape))
+            out["other_recruits"].append(other)
         else:
-            out["departures"].append(res["departures"].sum(-1))
+            out["departures"].append(dep)
         if progress is not None:
             progress(t + 1, n_years)
     return {k: np.stack(v) for k, v in out.items() if v}

@@ -331,7 +331,8 @@ def hazard_path(hazard: np.ndarray, scenario, ctx: Context, n_years: int) -> np.
             s = np.where(on, s, 0.0)
         share = float(lever.get("share", 1.0))
         moved = shift_schedule(h, s, ages)
-        sel = ctx.cell_mask(lever)[None, :, :, None] & window(lever)
+        # where the shift is 0 (before the lever starts) the hazard stays exactly the same
+        sel = ctx.cell_mask(lever)[None, :, :, None] & window(lever) & (s != 0)
         h = np.where(sel, (1 - share) * h + share * moved, h)
     for lever in mults:
         y0 = lever.get("from_year", years[0])

@@ -205,6 +205,19 @@ LEVER_SCHEMAS: dict[str, dict[str, tuple]] = {
         **_LEVER, **_SELECT, "level": (_LIST, _str_list()), "factor": (_NUM, _range(0, 100)),
         "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
     },
+    # Uncertainty (pmq.ensemble): distributions of parameters drawn per ensemble member, and
+    # correlations between them (Gaussian copula).  Neutral value of every parameter: 0.
+    "uncertainty.parameter": {
+        **_LEVER,
+        "kind": (_TEXT, _enum(("exit_age_shift", "growth", "young_entrants", "mobility"))),
+        "distribution": (_TEXT, _enum(("normal", "uniform", "triangular"))),
+        "mean": (_NUM, _range(-10, 10)), "sd": (_NUM, _range(0, 10)),
+        "low": (_NUM, _range(-10, 10)), "mode": (_NUM, _range(-10, 10)), "high": (_NUM, _range(-10, 10)),
+        "domain_correlation": (_NUM, _range(0, 1)), "domain": (_LIST, _str_list()),
+    },
+    "uncertainty.correlation": {
+        **_LEVER, "between": (_LIST, _str_list()), "rho": (_NUM, _range(-1, 1)),
+    },
 }
 LEVER_SECTIONS = tuple(LEVER_SCHEMAS)
 
@@ -243,6 +256,10 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     },
     "supply": {
         "lag": (_INT, _range(0, 10)), "leavers": (_LIST, None), "matrix": (_LIST, None),
+        "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "uncertainty": {
+        "seed": (_INT, _range(0, 2**63 - 1)), "parameter": (_LIST, None), "correlation": (_LIST, None),
         "remove": (_LIST, _str_list()), **_SRC,
     },
 }
@@ -319,7 +336,8 @@ def _validate(doc: dict, source: str) -> None:
             _check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
                 _validate_levers(value, path, source)
-        exempt = ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix")
+        exempt = ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix", "parameter",
+                  "correlation", "seed")
         if section != "scenario":
             _need_source(body, section, source, exempt=exempt)
 
@@ -453,6 +471,38 @@ def _check_lever(path: str, lever: dict, where: str, source: str) -> None:
                                 key=f"{where}.cohorts", value=c)
     elif path == "exits.multiplier":
         need("factor")
+    elif path == "uncertainty.parameter":
+        need("kind", "distribution")
+        dist = lever["distribution"]
+        if dist == "normal":
+            need("sd")
+            bad = [k for k in ("low", "mode", "high") if k in lever]
+        elif dist == "uniform":
+            need("low", "high")
+            bad = [k for k in ("mean", "sd", "mode") if k in lever]
+        else:
+            need("low", "mode", "high")
+            bad = [k for k in ("mean", "sd") if k in lever]
+        if bad:
+            raise ScenarioError(f"not allowed for a {dist} distribution", source=source,
+                                key=f"{where}.{bad[0]}", value=lever[bad[0]])
+        if dist != "normal" and not (lever["low"] < lever["high"]
+                                     and lever["low"] <= lever.get("mode", lever["low"]) <= lever["high"]):
+            raise ScenarioError("needs low < high (and low ≤ mode ≤ high)", source=source, key=where,
+                                value={k: lever[k] for k in ("low", "mode", "high") if k in lever})
+        if "domain_correlation" in lever and lever["kind"] != "growth":
+            raise ScenarioError("domain_correlation applies to kind = \"growth\" only", source=source,
+                                key=f"{where}.domain_correlation", value=lever["domain_correlation"])
+        sel = [k for k in ("metier", "sector", "weights", "territory") if k in lever]
+        if sel or ("domain" in lever and lever["kind"] != "exit_age_shift"):
+            key = sel[0] if sel else "domain"
+            raise ScenarioError("uncertain parameters apply to all métiers (exit_age_shift may select "
+                                "domains)", source=source, key=f"{where}.{key}", value=lever[key])
+    elif path == "uncertainty.correlation":
+        need("between", "rho")
+        if len(lever["between"]) != 2 or lever["between"][0] == lever["between"][1]:
+            raise ScenarioError("between names two different parameter ids", source=source,
+                                key=f"{where}.between", value=lever["between"])
 
 
 def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
@@ -515,7 +565,8 @@ def _merge(base: dict, over: dict, source: str) -> dict:
                 tgt[key] = value
         for lid in body.get("remove", []):
             found = False
-            for key in ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix"):
+            for key in ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix", "parameter",
+                        "correlation"):
                 if key in tgt:
                     n = len(tgt[key])
                     tgt[key] = [lv for lv in tgt[key] if lv["id"] != lid]

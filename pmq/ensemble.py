@@ -1,0 +1,529 @@
+"""Ensembles: Monte Carlo over the uncertain parameters of a scenario file.
+
+A scenario's ``[uncertainty]`` section gives distributions for four kinds of parameter — the
+end-of-career exit age (``exit_age_shift``, years), employment growth by FAP domain
+(``growth``, a deviation of the annual growth rate, with a correlation between domains),
+the volume of young entrants (``young_entrants``, relative) and the intensity of
+inter-regional mobility (``mobility``, relative) — and correlations between them (Gaussian
+copula).  Every parameter's neutral value is 0: a zero-variance specification reproduces the
+deterministic projection.
+
+Draw ``i`` depends only on ``(seed, i)``: its standard-normal latent vector comes from
+``numpy.random.SeedSequence(seed, spawn_key=(i,))``, never from the chunking or the number of
+workers.  The engine is the same as for one projection (:func:`pmq.engine.simulate`, age-first,
+whose reductions over age are whole-slab additions), so results are identical bit for bit in
+memory, on dask's threaded scheduler, on a ``dask.distributed`` cluster and for any chunk size.
+
+Per draw, pmq keeps age-summed annual stocks and flows per cell in float32
+(``draw × year × territory × metier``): in memory, or streamed chunk by chunk to a zarr store
+(``store=``) so that memory stays bounded whatever the number of draws.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special, stats
+
+from .errors import ScenarioError
+
+__all__ = ["QUANTILES", "STORED", "Parameter", "Uncertainty", "run_ensemble", "Ensemble", "latent_draws",
+           "prepare", "run_latent"]
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Variables stored per draw (age-summed, per cell); openings and imbalance are derived.
+STORED = ("employment", "net_creation", "departures", "young_entrants", "net_mobility")
+KINDS = {"exit_age_shift": "years added to end-of-career exit ages",
+         "growth": "deviation of the annual employment growth rate, by FAP domain",
+         "young_entrants": "relative deviation of young entrants",
+         "mobility": "relative deviation of net inter-regional mobility"}
+
+
+# ------------------------------------------------------------------------------ specification
+@dataclass(frozen=True)
+class Parameter:
+    """One uncertain parameter: a distribution around its neutral value 0."""
+
+    id: str
+    kind: str
+    distribution: str = "normal"
+    mean: float = 0.0
+    sd: float = 0.0
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    domain: tuple = ()
+    domain_correlation: float = 0.0
+    source: str = ""
+
+    def value(self, z):
+        """Parameter values from standard-normal latents ``z`` (the copula's margins)."""
+        z = np.asarray(z, dtype=float)
+        if self.distribution == "normal":
+            return self.mean + self.sd * z
+        u = special.ndtr(z)
+        if self.distribution == "uniform":
+            return self.low + (self.high - self.low) * u
+        c = (self.mode - self.low) / (self.high - self.low)
+        return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
+
+    def quantile(self, q: float) -> float:
+        return float(self.value(special.ndtri(q)))
+
+    @property
+    def zero_variance(self) -> bool:
+        return (self.distribution == "normal" and self.sd == 0 and self.mean == 0)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """The ``[uncertainty]`` section of a scenario, resolved."""
+
+    parameters: tuple = ()
+    correlation: np.ndarray = field(default_factory=lambda: np.eye(0))
+    seed: int | None = None
+    source: str = ""
+
+    @classmethod
+    def from_scenario(cls, scenario) -> "Uncertainty":
+        params = []
+        for lv in scenario.lever_list("uncertainty.parameter"):
+            params.append(Parameter(
+                id=lv["id"], kind=lv["kind"], distribution=lv["distribution"], mean=float(lv.get("mean", 0.0)),
+                sd=float(lv.get("sd", 0.0)), low=lv.get("low"), mode=lv.get("mode"), high=lv.get("high"),
+                domain=tuple(lv.get("domain", ())), domain_correlation=float(lv.get("domain_correlation", 0.0)),
+                source=lv.get("source", lv.get("assumption", ""))))
+        ids = [p.id for p in params]
+        k = len(params)
+        corr = np.eye(k)
+        for lv in scenario.lever_list("uncertainty.correlation"):
+            a, b = lv["between"]
+            missing = [x for x in (a, b) if x not in ids]
+            if missing:
+                raise ScenarioError(f"correlation names unknown parameter(s); known: {ids}", source=scenario.source,
+                                    key=f"uncertainty.correlation[{lv['id']}].between", value=missing)
+            i, j = ids.index(a), ids.index(b)
+            corr[i, j] = corr[j, i] = float(lv["rho"])
+        if k and np.linalg.eigvalsh(corr).min() <= 1e-10:
+            raise ScenarioError("the correlations are not a valid correlation matrix (not positive definite)",
+                                source=scenario.source, key="uncertainty.correlation",
+                                value=np.round(corr, 3).tolist())
+        seed = scenario.resolved.get("uncertainty", {}).get("seed")
+        return cls(parameters=tuple(params), correlation=corr, seed=seed, source=scenario.source)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.parameters]
+
+    def n_latent(self, n_domains: int) -> int:
+        """Latent normals per draw: one per parameter, plus one per domain for ``growth``."""
+        return len(self.parameters) + n_domains * sum(p.kind == "growth" for p in self.parameters)
+
+    def groups(self, n_domains: int) -> dict[str, list[int]]:
+        """Latent columns of each parameter (a ``growth`` parameter owns its domain columns)."""
+        out, extra = {}, len(self.parameters)
+        for i, p in enumerate(self.parameters):
+            cols = [i]
+            if p.kind == "growth":
+                cols += list(range(extra, extra + n_domains))
+                extra += n_domains
+            out[p.id] = cols
+        return out
+
+    def values(self, Z: np.ndarray, n_domains: int) -> dict[str, np.ndarray]:
+        """Parameter values of draws with latent rows ``Z``: ``(n,)`` per parameter, ``(n, n_domains)``
+        for ``growth``.  Correlations act through the Cholesky factor of the correlation matrix."""
+        k = len(self.parameters)
+        zc = Z[:, :k] @ np.linalg.cholesky(self.correlation).T if k else Z[:, :0]
+        out, extra = {}, k
+        for i, p in enumerate(self.parameters):
+            z = zc[:, i]
+            if p.kind == "growth":
+                rho = p.domain_correlation
+                e = Z[:, extra:extra + n_domains]
+                extra += n_domains
+                z = math.sqrt(rho) * z[:, None] + math.sqrt(1.0 - rho) * e
+            out[p.id] = p.value(z)
+        return out
+
+
+def latent_draws(seed: int, indices, n_latent: int) -> np.ndarray:
+    """Standard-normal latents of draws ``indices``: row ``i`` depends on ``(seed, i)`` only."""
+    rows = [np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(i),))).standard_normal(n_latent)
+            for i in indices]
+    return np.array(rows).reshape(len(rows), n_latent)
+
+
+# ---------------------------------------------------------------------------------- computing
+@dataclass
+class Context:
+    """The deterministic inputs of a scenario on a baseline, ready to be perturbed per draw."""
+
+    employment0: np.ndarray      # (territory, metier, age)
+    hazard: np.ndarray           # (metier, age) or (year, metier, age)
+    hazard_by_year: bool
+    net_creation: np.ndarray     # (year, territory, metier)
+    young_entrants: np.ndarray
+    net_mobility: np.ndarray
+    profiles: object
+    ages: np.ndarray
+    domains: list
+    domain_index: np.ndarray     # (metier,) index into domains
+    metier_domain: np.ndarray    # (metier,) domain codes
+    spec: Uncertainty
+    coords: dict
+
+    @property
+    def n_domains(self) -> int:
+        return len(self.domains)
+
+
+def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
+    """Resolve ``scenario`` on ``baseline`` into a :class:`Context`."""
+    from .baseline import load_baseline
+    from .projection import _resolve, scenario_inputs
+    baseline = load_baseline() if baseline is None else baseline
+    sc = _resolve(scenario, baseline, horizon)
+    spec = Uncertainty.from_scenario(sc)
+    inp = scenario_inputs(baseline, sc)
+    dom = (baseline["domain"].values.astype(str) if "domain" in baseline.coords
+           else np.array(["?"] * baseline.sizes["metier"]))
+    domains = sorted(set(dom))
+    base = int(baseline.attrs["base_year"])
+    H = inp["net_creation"].shape[0]
+    coords = {"territory": baseline.territory.values, "metier": baseline.metier.values,
+              "year": np.arange(base, base + H + 1)}
+    for c in ("territory_name", "metier_label", "domain"):
+        if c in baseline.coords:
+            coords[c] = (baseline[c].dims[0], baseline[c].values)
+    for p in spec.parameters:
+        bad = [d for d in p.domain if d not in domains]
+        if bad:
+            raise ScenarioError(f"unknown FAP domain for this baseline; expected some of {domains}",
+                                source=sc.source, key=f"uncertainty.parameter[{p.id}].domain", value=bad)
+    return Context(employment0=inp["employment0"], hazard=np.asarray(inp["hazard"], float),
+                   hazard_by_year=bool(inp["hazard_by_year"]), net_creation=inp["net_creation"],
+                   young_entrants=inp["young_entrants"], net_mobility=inp["net_mobility"],
+                   profiles=inp["profiles"], ages=baseline.age.values.astype(float), domains=domains,
+                   domain_index=np.array([domains.index(d) for d in dom]), metier_domain=dom, spec=spec,
+                   coords=coords)
+
+
+def _shift_hazard(h: np.ndarray, ages: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Hazard schedules ``h`` (..., metier, age) moved ``delta`` years later (``delta`` (n, metier)),
+    linear in age, with a new leading draw axis; the top age keeps its forced exit.
+    ``delta = 0`` gives ``h`` exactly."""
+    a0, A = ages[0], ages.size
+    n, M = delta.shape
+    x = np.clip(ages[None, None, :] - delta[..., None] - a0, 0.0, A - 1.0)        # (n, M, A) fractional index
+    i0 = np.floor(x).astype(np.intp)
+    w = x - i0
+    i1 = np.minimum(i0 + 1, A - 1)
+    lead = h.shape[:-2]
+    shape = (n,) + lead + (M, A)
+    pad = (slice(None),) + (None,) * len(lead)
+    hb = np.broadcast_to(h[None], shape)
+    w = w[pad]
+    out = (np.take_along_axis(hb, np.broadcast_to(i0[pad], shape), -1) * (1.0 - w)
+           + np.take_along_axis(hb, np.broadcast_to(i1[pad], shape), -1) * w)
+    out[..., -1] = hb[..., -1]
+    return out
+
+
+def draw_inputs(ctx: Context, Z: np.ndarray) -> dict:
+    """Inputs of the engine for draws with latent rows ``Z``, along a leading draw axis."""
+    n = Z.shape[0]
+    vals = ctx.spec.values(Z, ctx.n_domains)
+    M = ctx.employment0.shape[1]
+    delta = np.zeros((n, M))
+    g = np.zeros((n, M))
+    fy = np.zeros(n)
+    fm = np.zeros(n)
+    for p in ctx.spec.parameters:
+        v = vals[p.id]
+        if p.kind == "exit_age_shift":
+            mask = np.isin(ctx.metier_domain, p.domain) if p.domain else np.ones(M, bool)
+            delta = delta + v[:, None] * mask[None, :]
+        elif p.kind == "growth":
+            g = g + v[:, ctx.domain_index]
+        elif p.kind == "young_entrants":
+            fy = fy + v
+        else:
+            fm = fm + v
+    if not any(p.kind == "exit_age_shift" for p in ctx.spec.parameters):
+        hz = ctx.hazard                                           # (territory, M, A) or (year, territory, M, A)
+    elif ctx.hazard_by_year:                                      # -> (year, n, territory, M, A)
+        hz = np.moveaxis(_shift_hazard(ctx.hazard, ctx.ages, delta), 0, 1)
+    else:                                                         # -> (n, territory, M, A)
+        hz = _shift_hazard(ctx.hazard, ctx.ages, delta)
+    e0 = ctx.employment0.sum(-1)
+    nc = ctx.net_creation[:, None] + (g[:, None, :] * e0[None])[None]           # (year, n, T, M)
+    ye = ctx.young_entrants[:, None] * np.maximum(1.0 + fy, 0.0)[None, :, None, None]
+    nm = ctx.net_mobility[:, None] * np.maximum(1.0 + fm, 0.0)[None, :, None, None]
+    emp0 = np.broadcast_to(ctx.employment0, (n,) + ctx.employment0.shape)
+    return {"employment0": emp0, "hazard": hz, "net_creation": nc, "young_entrants": ye, "net_mobility": nm,
+            "values": vals}
+
+
+def run_latent(ctx: Context, Z: np.ndarray) -> dict[str, np.ndarray]:
+    """Run the engine for draws ``Z``: age-summed stocks and flows per cell, float32, each
+    ``(n, year, territory, metier)`` (flows NaN in the final year)."""
+    from .engine import simulate
+    inp = draw_inputs(ctx, Z)
+    res = simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
+                   inp["net_mobility"], ctx.profiles, record="cells", hazard_by_year=ctx.hazard_by_year)
+    H = inp["net_creation"].shape[0]
+    out = {"employment": np.moveaxis(res["employment"], 0, 1).astype(np.float32)}
+    flows = {"net_creation": inp["net_creation"], "departures": res["departures"],
+             "young_entrants": res["young_entrants"], "net_mobility": res["net_mobility"]}
+    for k, v in flows.items():
+        a = np.full((Z.shape[0], H + 1) + v.shape[2:], np.nan, dtype=np.float32)
+        a[:, :H] = np.moveaxis(v, 0, 1)
+        out[k] = a
+    return out
+
+
+def _chunk(ctx: Context, seed: int, start: int, stop: int) -> dict:
+    Z = latent_draws(seed, range(start, stop), ctx.spec.n_latent(ctx.n_domains))
+    return run_latent(ctx, Z)
+
+
+def _dataset(ctx: Context, arrays: dict, draws) -> xr.Dataset:
+    dims = ("draw", "year", "territory", "metier")
+    ds = xr.Dataset({k: (dims, arrays[k]) for k in STORED},
+                    coords={"draw": np.asarray(draws), **ctx.coords})
+    for k in STORED:
+        ds[k].attrs["units"] = "persons"
+    return ds
+
+
+# ------------------------------------------------------------------------------------ running
+def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: int | None = None,
+                 horizon: int | None = None, chunk: int = 50, store=None, scheduler=None,
+                 progress=None) -> "Ensemble":
+    """Run ``draws`` members of ``scenario``'s ensemble.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Default: the scenario's ``uncertainty.seed``, else 0.
+    chunk : int
+        Draws computed together (memory ≈ chunk × cells × ages × 8 bytes × a few).
+    store : path, optional
+        A zarr store: draws are streamed to disk chunk by chunk (bounded memory) and the
+        result is opened lazily (dask-backed).  Needs the ``dask`` extra.
+    scheduler : None, "sync", "threads", "processes", a ``dask.distributed.Client`` or an address
+        None with no store: a plain numpy loop over chunks.  Otherwise dask computes the chunks
+        (``"threads"`` by default with a store); an address such as ``"tcp://127.0.0.1:8786"``
+        connects to a cluster.
+    progress : callable(done, total), optional
+        Called after each chunk (numpy loop) or by dask's progress callbacks.
+    """
+    if draws < 1 or chunk < 1:
+        raise ValueError(f"draws and chunk must be ≥ 1, got {draws} and {chunk}")
+    ctx = prepare(scenario, baseline, horizon)
+    seed = int(ctx.spec.seed if seed is None and ctx.spec.seed is not None else (seed or 0))
+    if ctx.hazard_by_year and any(p.kind == "exit_age_shift" for p in ctx.spec.parameters):
+        # a hazard per year and draw: keep a chunk's hazards under ~400 MB (results do not depend on it)
+        per_draw = ctx.hazard.size * 8 * 3
+        chunk = max(1, min(chunk, int(4e8 // per_draw)))
+    bounds = [(i, min(i + chunk, draws)) for i in range(0, draws, chunk)]
+    if store is None and scheduler is None:
+        arrays = {k: None for k in STORED}
+        for j, (a, b) in enumerate(bounds):
+            res = _chunk(ctx, seed, a, b)
+            for k in STORED:
+                if arrays[k] is None:
+                    arrays[k] = np.empty((draws,) + res[k].shape[1:], np.float32)
+                arrays[k][a:b] = res[k]
+            if progress is not None:
+                progress(j + 1, len(bounds))
+        flows = _dataset(ctx, arrays, range(draws))
+    else:
+        flows = _run_dask(ctx, seed, bounds, draws, store, scheduler, progress)
+    Z = latent_draws(seed, range(draws), ctx.spec.n_latent(ctx.n_domains))
+    return Ensemble(flows=flows, parameters=_parameter_table(ctx, Z), context=ctx, seed=seed)
+
+
+def _client(scheduler):
+    if isinstance(scheduler, str) and "://" in scheduler:
+        from distributed import Client
+        return Client(scheduler), True
+    return scheduler, False
+
+
+def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as exc:  # pragma: no cover - the dask extra is part of the test install
+        raise ImportError("ensembles on dask need the optional extra: pip install \"pmq[dask]\"") from exc
+    import operator
+    ctx_d = dask.delayed(ctx, pure=True)
+    shape_tail = (ctx.coords["year"].size, ctx.employment0.shape[0], ctx.employment0.shape[1])
+    blocks = [dask.delayed(_chunk, pure=True)(ctx_d, seed, a, b) for a, b in bounds]
+    arrays = {}
+    for k in STORED:
+        parts = [da.from_delayed(dask.delayed(operator.getitem, pure=True)(blk, k),
+                                 shape=(b - a,) + shape_tail, dtype=np.float32)
+                 for blk, (a, b) in zip(blocks, bounds)]
+        arrays[k] = da.concatenate(parts, axis=0)
+    ds = _dataset(ctx, arrays, range(draws))
+    client, owned = _client(scheduler)
+    sched = client if client is not None else "threads"
+    cb = _DaskProgress(progress, len(bounds)) if progress is not None else _Null()
+    try:
+        with dask.config.set(scheduler=sched), cb:
+            if store is not None:
+                ds.to_zarr(str(store), mode="w", compute=True)
+                ds_out = xr.open_zarr(str(store))
+            else:
+                ds_out = ds.compute()
+    finally:
+        if owned:
+            client.close()
+    return ds_out
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+class _DaskProgress:
+    """Calls ``progress(done, total)`` as dask finishes chunk computations (local schedulers)."""
+
+    def __init__(self, progress, total):
+        from dask.callbacks import Callback
+        outer = self
+        self.done = 0
+
+        class CB(Callback):
+            def _posttask(self, key, result, dsk, state, id):
+                name = key[0] if isinstance(key, tuple) else key
+                if str(name).startswith("_chunk"):
+                    outer.done += 1
+                    progress(outer.done, total)
+        self.cb = CB()
+
+    def __enter__(self):
+        self.cb.__enter__()
+        return self
+
+    def __exit__(self, *a):
+        return self.cb.__exit__(*a)
+
+
+def _parameter_table(ctx: Context, Z: np.ndarray) -> pd.DataFrame:
+    vals = ctx.spec.values(Z, ctx.n_domains)
+    cols = {}
+    for p in ctx.spec.parameters:
+        v = vals[p.id]
+        if v.ndim == 2:
+            for j, d in enumerate(ctx.domains):
+                cols[f"{p.id}[{d}]"] = v[:, j]
+        else:
+            cols[p.id] = v
+    return pd.DataFrame(cols, index=pd.Index(range(Z.shape[0]), name="draw"))
+
+
+# ------------------------------------------------------------------------------------ results
+@dataclass
+class Ensemble:
+    """Draws of a scenario: ``flows`` (draw × year × territory × métier, float32, persons), the
+    drawn ``parameters`` (one row per draw) and summaries."""
+
+    flows: xr.Dataset
+    parameters: pd.DataFrame
+    context: Context
+    seed: int
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.flows.sizes["draw"])
+
+    def window(self, start_year=None, end_year=None, by: str = "national") -> xr.Dataset:
+        """Per draw: flows summed over ``start_year ≤ year < end_year`` (float64) and employment
+        at both ends, summed to ``by`` = ``"national"``, ``"territory"`` or ``"cell"``."""
+        f = self.flows
+        years = f.year.values
+        start = int(years[0]) if start_year is None else int(start_year)
+        end = int(years[-1]) if end_year is None else int(end_year)
+        if start not in years or end not in years or end <= start:
+            from .errors import InputError
+            raise InputError(f"window {start}–{end} is not inside the ensemble's years ({years[0]}–{years[-1]})",
+                             column="year", rows=[start, end])
+        dims = {"national": ["territory", "metier"], "territory": ["metier"], "cell": []}[by]
+        keep = [c for c in f.coords if c in ("draw", "year", "territory", "metier")]
+        f = f.drop_vars([c for c in f.coords if c not in keep])
+        sub = f.astype(np.float64)
+        if dims:
+            sub = sub.sum(dims)
+        w = xr.Dataset({k: sub[k].sel(year=slice(start, end - 1)).sum("year")
+                        for k in ("net_creation", "departures", "young_entrants", "net_mobility")})
+        w["employment_start"] = sub["employment"].sel(year=start, drop=True)
+        w["employment_end"] = sub["employment"].sel(year=end, drop=True)
+        w["openings"] = w["net_creation"] + w["departures"]
+        w["imbalance"] = w["openings"] - w["young_entrants"] - w["net_mobility"]
+        w.attrs.update(start_year=start, end_year=end, period=f"{start}–{end}")
+        return w
+
+    def quantiles(self, end_years=None, q=QUANTILES, by: str = "national") -> xr.Dataset:
+        """Quantiles across draws of each window from the base year to each end year
+        (default: 5, 10, 20 years and 2030 where reached), with a ``period`` dimension."""
+        from .indicators import default_end_years
+        base = int(self.flows.year.values[0])
+        if end_years is None:
+            end_years = default_end_years(xr.Dataset(coords={"year": self.flows.year.values}))
+        out = []
+        for e in end_years:
+            w = self.window(base, e, by).compute()
+            qs = w.quantile(list(q), dim="draw")
+            out.append(qs.expand_dims(period=[f"{base}–{e}"]))
+        res = xr.concat(out, dim="period")
+        res.attrs.update(n_draws=self.n_draws, seed=self.seed, scenario=self.context.spec.source)
+        return res
+
+    def summary(self, end_years=None) -> str:
+        """National quantiles of the headline flows, in thousands."""
+        qs = self.quantiles(end_years)
+        lines = [f"pmq ensemble — {self.n_draws} draws, seed {self.seed} — national totals, thousands",
+                 f"{'period':<11}{'variable':<18}" + "".join(f"{f'q{int(x * 100):02d}':>10}" for x in qs["quantile"].values)]
+        for per in qs.period.values:
+            for k in ("openings", "departures", "imbalance", "employment_end"):
+                v = qs[k].sel(period=per).values / 1e3
+                lines.append(f"{per:<11}{k:<18}" + "".join(f"{x:>10,.1f}" for x in v))
+        return "\n".join(lines)
+
+    def series(self, variable: str = "employment", territory=None) -> xr.DataArray:
+        """Per draw and year: ``variable`` summed over métiers and territories (or one territory)."""
+        f = self.flows
+        if territory is not None:
+            from .indicators import select
+            f = select(f, territory=territory)
+        da = f[variable].astype(np.float64).sum(["territory", "metier"], min_count=1)
+        return da.compute() if hasattr(da.data, "compute") else da
+
+    def fan(self, variable: str = "employment", territory=None, lang: str = "fr", ax=None):
+        """Fan chart (5–95 %, 25–75 %, median) of ``variable`` over the years."""
+        from .plots import fan_chart
+        from .labels import text
+        da = self.series(variable, territory)
+        if variable != "employment":
+            da = da.isel(year=slice(0, -1))
+        ax = fan_chart(da, lang=lang, ax=ax)
+        ax.set_ylabel(f"{text(variable, lang)} ({text('thousands', lang)})")
+        where = text("france", lang) if territory is None else str(territory)
+        ax.set_title(f"{where}\n{text(variable, lang)} — {self.n_draws} "
+                     f"{'tirages' if lang == 'fr' else 'draws'}", loc="left")
+        return ax
+
+    def to_zarr(self, path) -> None:
+        self.flows.to_zarr(str(path), mode="w")
+
