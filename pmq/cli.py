@@ -15,6 +15,7 @@ only then moved into place: a failure leaves no half-written output.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -89,9 +90,54 @@ def cmd_run(args) -> int:
 
     baseline = _baseline(args)
     scenario = read_scenario(args.scenario, territories=_territories(baseline))
+    if args.draws is not None:
+        return _run_ensemble(args, baseline, scenario)
     proj = project(baseline, scenario, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     written = _write_outputs(proj, Path(args.out))
     print(proj.summary())
+    for w in written:
+        print(f"écrit / written: {w}")
+    return 0
+
+
+def _run_ensemble(args, baseline, scenario) -> int:
+    from .ensemble import run_ensemble
+
+    if args.draws < 1:
+        raise SystemExit("pmq run: error: --draws must be at least 1")
+    if not scenario.lever_list("uncertainty.parameter"):
+        print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
+              file=sys.stderr)
+    out = Path(args.out)
+    stream = sys.stderr
+
+    def progress(done, total):
+        stream.write(f"\r  ensemble  {done}/{total} chunks of ≤ {args.chunk} draws")
+        if done == total:
+            stream.write("\n")
+        stream.flush()
+
+    import tempfile
+    out.parent.mkdir(parents=True, exist_ok=True) if out.parent != Path("") else None
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ens-", dir=out.resolve().parent))
+    try:
+        ens = run_ensemble(scenario, baseline, draws=args.draws, seed=args.seed, horizon=args.horizon,
+                           chunk=args.chunk, store=tmp / "ensemble.zarr", scheduler=args.scheduler or "threads",
+                           progress=progress)
+        qn = ens.quantiles().to_dataframe().reset_index()
+        qr = ens.quantiles(by="territory").to_dataframe().reset_index()
+        summary = ens.summary()
+        ens.flows.close()
+        written = _write_atomically(out, {
+            "ensemble.zarr": lambda p: os.replace(tmp / "ensemble.zarr", p),
+            "quantiles_national.csv": lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
+            "quantiles_regions.csv": lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
+            "parameters.csv": lambda p: ens.parameters.to_csv(p, float_format="%.6g"),
+        })
+    finally:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(summary)
     for w in written:
         print(f"écrit / written: {w}")
     return 0
@@ -281,6 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", default=None, metavar="DIR",
                    help="folder with your own employment, hazards, flows [, tension] tables "
                         "(.csv/.xlsx/.parquet) instead of the embedded baseline")
+    r.add_argument("--draws", type=int, default=None, metavar="N",
+                   help="run an ensemble of N draws of the scenario's [uncertainty] parameters: writes "
+                        "ensemble.zarr, quantiles_national.csv, quantiles_regions.csv, parameters.csv")
+    r.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of the draws (default: the scenario's uncertainty.seed, else 0)")
+    r.add_argument("--chunk", type=int, default=50, metavar="C", help="draws computed together (default 50)")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="dask scheduler: threads (default), sync, or a dask.distributed address "
+                        "(tcp://host:port)")
     r.set_defaults(func=cmd_run)
 
     c = sub.add_parser("compare", help="run several scenarios together and compare headline flows",

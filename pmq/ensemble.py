@@ -378,7 +378,7 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
     try:
         with dask.config.set(scheduler=sched), cb:
             if store is not None:
-                ds.to_zarr(str(store), mode="w", compute=True)
+                ds.to_zarr(str(store), mode="w", compute=True, zarr_format=2)
                 ds_out = xr.open_zarr(str(store))
             else:
                 ds_out = ds.compute()
@@ -525,5 +525,5 @@ class Ensemble:
         return ax
 
     def to_zarr(self, path) -> None:
-        self.flows.to_zarr(str(path), mode="w")
+        self.flows.to_zarr(str(path), mode="w", zarr_format=2)
 

@@ -6,13 +6,13 @@ Dataset, draws on ``ax=`` (a new figure when omitted) and returns the axes (the 
 """
 from ._common import COLORS, DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, house_style
 from .charts import (RANKINGS, age_pyramid, fan_chart, ranked_bars, ranked_values, scenario_bars,
-                     scenario_lines, waterfall, waterfall_steps)
+                     scenario_lines, tornado, waterfall, waterfall_steps)
 from .maps import (heatmap_values, imbalance_heatmap, imbalance_map, region_geometry, region_map,
                    region_values, small_multiples)
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "age_pyramid",
            "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS", "scenario_lines",
-           "scenario_bars", "fan_chart", "heatmap_values", "imbalance_heatmap", "small_multiples",
+           "scenario_bars", "fan_chart", "tornado", "heatmap_values", "imbalance_heatmap", "small_multiples",
            "region_values", "region_map", "imbalance_map", "region_geometry", "PlotAccessor"]
 
 

@@ -344,3 +344,36 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
         ax.set_title(da.attrs["long_name"] if lang == "fr" else da.attrs.get("long_name_en", da.attrs["long_name"]))
     return ax
 
+
+
+# ---------------------------------------------------------------------------------------- tornado
+@styled
+def tornado(table, output: str = "openings", labels: dict | None = None, lang: str = "fr", ax=None):
+    """Tornado chart of :func:`pmq.sensitivity.one_at_a_time`: for each parameter, the output at
+    its low and high quantile as a bar around the central value (all parameters neutral), the
+    widest swing at the top.  Thousands of persons."""
+    t = table[table["output"] == output]
+    if t.empty:
+        raise ValueError(f"no rows for output {output!r}; outputs: {sorted(set(table['output']))}")
+    t = t.sort_values("swing", ascending=False, kind="stable")
+    central = float(t["central"].iloc[0]) / 1e3
+    lo = t["low"].to_numpy(float) / 1e3
+    hi = t["high"].to_numpy(float) / 1e3
+    names = [(labels or {}).get(p, p) for p in t["parameter"]]
+    fig, ax, created = new_axes(ax, (6.4, 0.45 * len(t) + 1.5))
+    y = np.arange(len(t))[::-1]
+    q = table.attrs.get("q", (0.05, 0.95))
+    pl, ph = (format_number(100 * q[0], 0, lang), format_number(100 * q[1], 0, lang))
+    word = "quantile" if lang == "en" else "quantile"
+    ax.barh(y, lo - central, left=central, color=COLORS["down"], height=0.6, zorder=2,
+            label=f"{word} {pl} %")
+    ax.barh(y, hi - central, left=central, color=COLORS["up"], height=0.6, zorder=2, label=f"{word} {ph} %")
+    ax.axvline(central, color="#333333", lw=1)
+    ax.set_yticks(y, names)
+    ax.set_xlabel(f"{text(output, lang)} ({text('thousands', lang)})")
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.grid(axis="x", zorder=0)
+    ax.legend(loc="lower right")
+    head = "Sensibilité" if lang == "fr" else "Sensitivity"
+    ax.set_title(f"{head} : {text(output, lang)}" if lang == "fr" else f"{head}: {text(output, lang)}")
+    return ax
