@@ -37,7 +37,7 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Variables stored per draw (age-summed, per cell); openings and imbalance are derived.
 STORED = ("employment", "net_creation", "departures", "young_entrants", "net_mobility")
 KINDS = {"exit_age_shift": "years added to end-of-career exit ages",
-         "growth": "deviation of the annual employment growth rate, by FAP domain",
+         "growth": "deviation of the annual employment growth rate, by FAP domain (compounded on the path)",
          "young_entrants": "relative deviation of young entrants",
          "mobility": "relative deviation of net inter-regional mobility"}
 
@@ -163,6 +163,7 @@ class Context:
     """The deterministic inputs of a scenario on a baseline, ready to be perturbed per draw."""
 
     employment0: np.ndarray      # (territory, metier, age)
+    employment: np.ndarray       # (year + 1, territory, metier): the scenario's employment path
     hazard: np.ndarray           # (metier, age) or (year, metier, age)
     hazard_by_year: bool
     net_creation: np.ndarray     # (year, territory, metier)
@@ -204,7 +205,7 @@ def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
         if bad:
             raise ScenarioError(f"unknown FAP domain for this baseline; expected some of {domains}",
                                 source=sc.source, key=f"uncertainty.parameter[{p.id}].domain", value=bad)
-    return Context(employment0=inp["employment0"], hazard=np.asarray(inp["hazard"], float),
+    return Context(employment0=inp["employment0"], employment=np.asarray(inp["employment"], float), hazard=np.asarray(inp["hazard"], float),
                    hazard_by_year=bool(inp["hazard_by_year"]), net_creation=inp["net_creation"],
                    young_entrants=inp["young_entrants"], net_mobility=inp["net_mobility"],
                    profiles=inp["profiles"], ages=baseline.age.values.astype(float), domains=domains,
@@ -259,8 +260,10 @@ def draw_inputs(ctx: Context, Z: np.ndarray) -> dict:
         hz = np.moveaxis(_shift_hazard(ctx.hazard, ctx.ages, delta), 0, 1)
     else:                                                         # -> (n, territory, M, A)
         hz = _shift_hazard(ctx.hazard, ctx.ages, delta)
-    e0 = ctx.employment0.sum(-1)
-    nc = ctx.net_creation[:, None] + (g[:, None, :] * e0[None])[None]           # (year, n, T, M)
+    # growth deviations compound on the trend path: E_draw(t) = E(t)·exp(g·t), never negative
+    t = np.arange(ctx.employment.shape[0], dtype=float)[:, None, None, None]
+    path = ctx.employment[:, None] * np.exp(g[None, :, None, :] * t)              # (year + 1, n, T, M)
+    nc = np.diff(path, axis=0)
     ye = ctx.young_entrants[:, None] * np.maximum(1.0 + fy, 0.0)[None, :, None, None]
     nm = ctx.net_mobility[:, None] * np.maximum(1.0 + fm, 0.0)[None, :, None, None]
     emp0 = np.broadcast_to(ctx.employment0, (n,) + ctx.employment0.shape)
