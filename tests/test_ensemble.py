@@ -303,3 +303,16 @@ def test_cli_run_draws(spec_file, tmp_path, capsys):
     assert set(q["quantile"]) == {0.05, 0.25, 0.5, 0.75, 0.95}
     assert len(pd.read_csv(out / "parameters.csv")) == 12
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ens"]          # no temporary left
+
+
+def test_docs_ensembles_python_example_runs(capsys):
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ensembles.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, "docs/ensembles.md", "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert "40 draws, seed 20260101" in out and "age_sortie" in out
+    plt.close("all")
