@@ -213,3 +213,38 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
         if progress is not None:
             progress(t + 1, n_years)
     return {k: np.stack(v) for k, v in out.items() if v}
+
+
+def simulate_dask(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles):
+    """:func:`simulate` (``record="cells"``) on dask arrays chunked along any cell axis —
+    territory, métier, scenario or draw — but not along age or year.  Each block runs the
+    unchanged engine; cells are independent, so the result equals the in-memory run bit for bit.
+
+    ``employment0`` is (..., age); ``hazard`` broadcastable to it (no per-year hazard here);
+    ``net_creation``, ``young_entrants``, ``net_mobility`` are (year, ...).  Returns dask arrays:
+    ``employment`` (year + 1, ...) and ``departures``, ``young_entrants``, ``net_mobility``,
+    ``other_recruits`` (year, ...), age-summed, float64.
+    """
+    import dask.array as da
+
+    E = da.asarray(employment0)
+    k = E.ndim - 1
+    cells = "bcdefghijk"[:k]
+    E = E.rechunk({k: -1})
+    H = da.broadcast_to(da.asarray(hazard), E.shape).rechunk(E.chunks)
+    flows = [da.asarray(f).rechunk((-1,) + E.chunks[:k]) for f in (net_creation, young_entrants, net_mobility)]
+    n_years = flows[0].shape[0]
+
+    def block(e, h, nc, ye, nm):
+        res = simulate(e, h, nc, ye, nm, profiles, record="cells")
+        out = np.full((5, n_years + 1) + e.shape[:-1], np.nan)
+        out[0] = res["employment"]
+        for i, name in enumerate(("departures", "young_entrants", "net_mobility", "other_recruits"), start=1):
+            out[i, :n_years] = res[name]
+        return out
+
+    stacked = da.blockwise(block, "vy" + cells, E, cells + "a", H, cells + "a", flows[0], "y" + cells,
+                           flows[1], "y" + cells, flows[2], "y" + cells, new_axes={"v": 5},
+                           adjust_chunks={"y": n_years + 1}, concatenate=True, dtype=float)
+    names = ("employment", "departures", "young_entrants", "net_mobility", "other_recruits")
+    return {name: (stacked[i] if name == "employment" else stacked[i, :n_years]) for i, name in enumerate(names)}

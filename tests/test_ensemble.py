@@ -316,3 +316,25 @@ def test_docs_ensembles_python_example_runs(capsys):
     out = capsys.readouterr().out
     assert "40 draws, seed 20260101" in out and "age_sortie" in out
     plt.close("all")
+
+
+@pytest.mark.parametrize("axis", ["territory", "scenario"])
+def test_engine_unchanged_on_dask_arrays(baseline, axis):
+    da = pytest.importorskip("dask.array")
+    from pmq.engine import simulate_dask
+    inps = [scenario_inputs(baseline, _resolve(s, baseline, 11)) for s in ("reference", "bas_carbone")]
+    if axis == "territory":
+        i = inps[0]
+        args = (i["employment0"], i["hazard"], i["net_creation"], i["young_entrants"], i["net_mobility"])
+        chunks = (4, -1, -1)
+    else:  # two scenarios stacked along a leading axis, one per chunk
+        args = (np.stack([i["employment0"] for i in inps]), np.stack([i["hazard"] for i in inps]),
+                *(np.stack([i[k] for i in inps], axis=1) for k in ("net_creation", "young_entrants", "net_mobility")))
+        chunks = (1, -1, -1, -1)
+    prof = inps[0]["profiles"]
+    ref = simulate(*args, prof, record="cells")
+    darr = [da.from_array(args[0], chunks=chunks), args[1]] + [da.from_array(a) for a in args[2:]]
+    out = simulate_dask(*darr, prof)
+    assert out["employment"].numblocks[1] > 1
+    for k, v in out.items():
+        np.testing.assert_array_equal(v.compute(scheduler="threads"), ref[k], err_msg=k)
