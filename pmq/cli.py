@@ -103,8 +103,6 @@ def cmd_run(args) -> int:
 def _run_ensemble(args, baseline, scenario) -> int:
     from .ensemble import run_ensemble
 
-    if args.draws < 1:
-        raise SystemExit("pmq run: error: --draws must be at least 1")
     if not scenario.lever_list("uncertainty.parameter"):
         print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
               file=sys.stderr)
@@ -112,7 +110,7 @@ def _run_ensemble(args, baseline, scenario) -> int:
     stream = sys.stderr
 
     def progress(done, total):
-        stream.write(f"\r  ensemble  {done}/{total} chunks of ≤ {args.chunk} draws")
+        stream.write(f"\r  ensemble  {done}/{total} chunks of draws")
         if done == total:
             stream.write("\n")
         stream.flush()
@@ -268,6 +266,16 @@ def cmd_imbalance(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
 def _horizons(text: str) -> list[int]:
     try:
         hz = [int(h) for h in str(text).replace(";", ",").split(",") if h.strip()]
@@ -327,12 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", default=None, metavar="DIR",
                    help="folder with your own employment, hazards, flows [, tension] tables "
                         "(.csv/.xlsx/.parquet) instead of the embedded baseline")
-    r.add_argument("--draws", type=int, default=None, metavar="N",
+    r.add_argument("--draws", type=_positive_int, default=None, metavar="N",
                    help="run an ensemble of N draws of the scenario's [uncertainty] parameters: writes "
                         "ensemble.zarr, quantiles_national.csv, quantiles_regions.csv, parameters.csv")
     r.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of the draws (default: the scenario's uncertainty.seed, else 0)")
-    r.add_argument("--chunk", type=int, default=50, metavar="C", help="draws computed together (default 50)")
+    r.add_argument("--chunk", type=_positive_int, default=50, metavar="C",
+                   help="draws computed together (default 50)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="dask scheduler: threads (default), sync, or a dask.distributed address "
                         "(tcp://host:port)")

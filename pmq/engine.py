@@ -77,7 +77,7 @@ class _Kernel:
 
     def year(self, X, H, nc, ye, nm, want_ages: bool = False, check: bool = True):
         D = X * H
-        dep = D.sum(0)
+        dep = _age_sum(D)
         S = np.empty(np.broadcast_shapes(X.shape, H.shape))
         S[0] = 0.0
         np.subtract(X[:-1], D[:-1], out=S[1:])
@@ -86,7 +86,7 @@ class _Kernel:
         r_pos, r_neg = np.maximum(other, 0.0), np.maximum(-other, 0.0)
         neg = m_neg + r_neg
         B = S * self.rm
-        bsum = B.sum(0)
+        bsum = _age_sum(B)
         pos = bsum > 0
         safe = np.where(pos, bsum, 1.0)
         f = np.where(pos, neg / safe, 0.0)
@@ -110,7 +110,7 @@ class _Kernel:
         suspect = (f * self.rmax > 1.0) | ((neg > 0) & ~pos)
         if not suspect.any():
             return
-        tol = 1e-9 * max(1.0, float(np.abs(X).max(initial=0.0)))
+        tol = 1e-9 * np.maximum(1.0, np.abs(X).max(axis=0))       # per cell: chunk-independent
         bad = (nxt < -tol).any(0) | ((neg > tol) & ~pos)
         if bad.any():
             cells = [tuple(int(i) for i in c) for c in np.argwhere(bad)]
@@ -121,6 +121,18 @@ class _Kernel:
                 "removal weights")
             err.cells = cells
             raise err
+
+
+def _age_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the (first) age axis, adding age slabs in order.  numpy does exactly that when
+    there are at least two cells; with a single cell the array is one contiguous column and numpy
+    would switch to pairwise summation, so that case is summed in an explicit loop."""
+    if a[0].size > 1:
+        return a.sum(0)
+    out = a[0].copy()
+    for i in range(1, a.shape[0]):
+        out += a[i]
+    return out
 
 
 def step(employment, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
@@ -153,6 +165,20 @@ def step(employment, hazard, net_creation, young_entrants, net_mobility, profile
     return {"employment": np.moveaxis(nxt, 0, -1), **back, "other_recruits_total": other}
 
 
+def _check_inputs(employment0, hazard, young_entrants) -> None:
+    """What the annual step assumes (the loaders check it for files; this guards direct calls)."""
+    problems = []
+    if not np.all(employment0 >= 0):
+        problems.append("negative or NaN employment")
+    h = np.asarray(hazard)
+    if not np.all((h >= 0) & (h <= 1)):
+        problems.append("exit hazards outside [0, 1] or NaN")
+    if not np.all(np.asarray(young_entrants) >= 0):
+        problems.append("negative or NaN young entrants")
+    if problems:
+        raise EngineError("invalid engine input: " + "; ".join(problems))
+
+
 def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
              record: str = "full", progress=None, hazard_by_year: bool = False):
     """Run the annual steps.
@@ -180,6 +206,7 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
     if record not in ("full", "totals", "cells", "departures"):
         raise ValueError(f"record must be full, totals, cells or departures, got {record!r}")
     employment0 = np.asarray(employment0, dtype=float)
+    _check_inputs(employment0, hazard, young_entrants)
     n_years = net_creation.shape[0]
     hz = np.asarray(hazard, dtype=float)
     nd = max(employment0.ndim, hz.ndim - (1 if hazard_by_year else 0))
@@ -193,7 +220,7 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
         out["employment"].append(employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
                                  else np.moveaxis(X, 0, -1))
     elif record == "cells":
-        out["employment"].append(X.sum(0))
+        out["employment"].append(_age_sum(X))
     for t in range(n_years):
         ye, nm = young_entrants[t], net_mobility[t]
         X, dep, other, ages = kernel.year(X, H[t] if hazard_by_year else H, net_creation[t], ye, nm,
@@ -203,7 +230,7 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
             for k in keys_age:
                 out[k].append(np.moveaxis(ages[k], 0, -1))
         elif record in ("totals", "cells"):
-            out["employment"].append(np.moveaxis(X, 0, -1) if record == "totals" else X.sum(0))
+            out["employment"].append(np.moveaxis(X, 0, -1) if record == "totals" else _age_sum(X))
             out["departures"].append(dep)
             out["young_entrants"].append(np.broadcast_to(ye, dep.shape))
             out["net_mobility"].append(np.broadcast_to(nm, dep.shape))

@@ -21,7 +21,9 @@ Per draw, pmq keeps age-summed annual stocks and flows per cell in float32
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -97,10 +99,19 @@ class Uncertainty:
                 domain=tuple(lv.get("domain", ())), domain_correlation=float(lv.get("domain_correlation", 0.0)),
                 source=lv.get("source", lv.get("assumption", ""))))
         ids = [p.id for p in params]
+        for p in params:
+            _check_range(p, scenario.source)
         k = len(params)
         corr = np.eye(k)
+        seen = {}
         for lv in scenario.lever_list("uncertainty.correlation"):
             a, b = lv["between"]
+            pair = frozenset((a, b))
+            if pair in seen:
+                raise ScenarioError(f"the correlation of {a} and {b} is already given by {seen[pair]!r}",
+                                    source=scenario.source, key=f"uncertainty.correlation[{lv['id']}].between",
+                                    value=lv["between"])
+            seen[pair] = lv["id"]
             missing = [x for x in (a, b) if x not in ids]
             if missing:
                 raise ScenarioError(f"correlation names unknown parameter(s); known: {ids}", source=scenario.source,
@@ -133,11 +144,20 @@ class Uncertainty:
             out[p.id] = cols
         return out
 
-    def values(self, Z: np.ndarray, n_domains: int) -> dict[str, np.ndarray]:
+    def values(self, Z: np.ndarray, n_domains: int, correlated: bool = True) -> dict[str, np.ndarray]:
         """Parameter values of draws with latent rows ``Z``: ``(n,)`` per parameter, ``(n, n_domains)``
-        for ``growth``.  Correlations act through the Cholesky factor of the correlation matrix."""
+        for ``growth``.  Correlations act through the Cholesky factor L of the correlation matrix,
+        applied in a fixed order (no BLAS: a draw's values never depend on the other rows);
+        ``correlated=False`` ignores them (sensitivity analysis)."""
         k = len(self.parameters)
-        zc = Z[:, :k] @ np.linalg.cholesky(self.correlation).T if k else Z[:, :0]
+        zc = np.array(Z[:, :k], dtype=float)
+        if correlated and k:
+            L = np.linalg.cholesky(self.correlation)
+            for i in range(k):
+                acc = L[i, 0] * Z[:, 0]
+                for j in range(1, i + 1):
+                    acc = acc + L[i, j] * Z[:, j]
+                zc[:, i] = acc
         out, extra = {}, k
         for i, p in enumerate(self.parameters):
             z = zc[:, i]
@@ -148,6 +168,28 @@ class Uncertainty:
                 z = math.sqrt(rho) * z[:, None] + math.sqrt(1.0 - rho) * e
             out[p.id] = p.value(z)
         return out
+
+
+#: Plausibility bounds per kind: (largest sd, lowest and highest value a draw may reach).
+_BOUNDS = {"exit_age_shift": (3.0, -5.0, 5.0), "growth": (0.05, -0.2, 0.2),
+           "young_entrants": (0.5, -1.0, 2.0), "mobility": (1.0, -1.0, 3.0)}
+
+
+def _check_range(p: Parameter, source: str) -> None:
+    """Refuse distributions that are implausible for their kind (a growth sd of 2 = 200 points a
+    year), or that reach values the model must clip (a factor 1 + v below 0)."""
+    max_sd, lo, hi = _BOUNDS[p.kind]
+    where = f"uncertainty.parameter[{p.id}]"
+    if p.distribution == "normal":
+        if p.sd > max_sd:
+            raise ScenarioError(f"sd above {max_sd} is implausible for kind {p.kind!r} ({KINDS[p.kind]})",
+                                source=source, key=f"{where}.sd", value=p.sd)
+        if p.mean - 4 * p.sd < lo or p.mean + 4 * p.sd > hi:
+            raise ScenarioError(f"mean ± 4 sd must stay within [{lo}, {hi}] for kind {p.kind!r}",
+                                source=source, key=where, value={"mean": p.mean, "sd": p.sd})
+    elif p.low < lo or p.high > hi:
+        raise ScenarioError(f"values must stay within [{lo}, {hi}] for kind {p.kind!r}", source=source,
+                            key=where, value={"low": p.low, "high": p.high})
 
 
 def latent_draws(seed: int, indices, n_latent: int) -> np.ndarray:
@@ -219,10 +261,11 @@ def _shift_hazard(h: np.ndarray, ages: np.ndarray, delta: np.ndarray) -> np.ndar
     ``delta = 0`` gives ``h`` exactly."""
     a0, A = ages[0], ages.size
     n, M = delta.shape
-    x = np.clip(ages[None, None, :] - delta[..., None] - a0, 0.0, A - 1.0)        # (n, M, A) fractional index
+    # the schedule below the top age only: an earlier exit never reads the forced exit at the top age
+    x = np.clip(ages[None, None, :] - delta[..., None] - a0, 0.0, A - 2.0)        # (n, M, A) fractional index
     i0 = np.floor(x).astype(np.intp)
     w = x - i0
-    i1 = np.minimum(i0 + 1, A - 1)
+    i1 = np.minimum(i0 + 1, A - 2)
     lead = h.shape[:-2]
     shape = (n,) + lead + (M, A)
     pad = (slice(None),) + (None,) * len(lead)
@@ -234,10 +277,10 @@ def _shift_hazard(h: np.ndarray, ages: np.ndarray, delta: np.ndarray) -> np.ndar
     return out
 
 
-def draw_inputs(ctx: Context, Z: np.ndarray) -> dict:
+def draw_inputs(ctx: Context, Z: np.ndarray, correlated: bool = True) -> dict:
     """Inputs of the engine for draws with latent rows ``Z``, along a leading draw axis."""
     n = Z.shape[0]
-    vals = ctx.spec.values(Z, ctx.n_domains)
+    vals = ctx.spec.values(Z, ctx.n_domains, correlated)
     M = ctx.employment0.shape[1]
     delta = np.zeros((n, M))
     g = np.zeros((n, M))
@@ -271,27 +314,52 @@ def draw_inputs(ctx: Context, Z: np.ndarray) -> dict:
             "values": vals}
 
 
-def run_latent(ctx: Context, Z: np.ndarray) -> dict[str, np.ndarray]:
-    """Run the engine for draws ``Z``: age-summed stocks and flows per cell, float32, each
-    ``(n, year, territory, metier)`` (flows NaN in the final year)."""
+def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.float32,
+               draw_ids=None) -> dict[str, np.ndarray]:
+    """Run the engine for draws ``Z``: age-summed stocks and flows per cell (float32 by default),
+    each ``(n, year, territory, metier)`` (flows NaN in the final year).  A draw whose flows
+    remove more workers than its cells hold raises :class:`~pmq.errors.InputError` naming the
+    draw, the cells and the draw's parameter values."""
     from .engine import simulate
-    inp = draw_inputs(ctx, Z)
-    res = simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
-                   inp["net_mobility"], ctx.profiles, record="cells", hazard_by_year=ctx.hazard_by_year)
+    from .errors import EngineError
+    inp = draw_inputs(ctx, Z, correlated)
+    try:
+        res = simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
+                       inp["net_mobility"], ctx.profiles, record="cells", hazard_by_year=ctx.hazard_by_year)
+    except EngineError as exc:
+        raise _draw_error(ctx, exc, inp["values"], draw_ids) from exc
     H = inp["net_creation"].shape[0]
-    out = {"employment": np.moveaxis(res["employment"], 0, 1).astype(np.float32)}
+    out = {"employment": np.moveaxis(res["employment"], 0, 1).astype(dtype)}
     flows = {"net_creation": inp["net_creation"], "departures": res["departures"],
              "young_entrants": res["young_entrants"], "net_mobility": res["net_mobility"]}
     for k, v in flows.items():
-        a = np.full((Z.shape[0], H + 1) + v.shape[2:], np.nan, dtype=np.float32)
+        a = np.full((Z.shape[0], H + 1) + v.shape[2:], np.nan, dtype=dtype)
         a[:, :H] = np.moveaxis(v, 0, 1)
         out[k] = a
     return out
 
 
+def _draw_error(ctx: Context, exc, values: dict, draw_ids):
+    from .errors import InputError
+    cells = getattr(exc, "cells", [])
+    terr, met = ctx.coords["territory"], ctx.coords["metier"]
+    rows = []
+    for c in cells[:20]:
+        i = int(c[0])
+        row = {"draw": int(draw_ids[i]) if draw_ids is not None else i,
+               "territory": str(terr[c[-2]]), "metier": str(met[c[-1]])}
+        for pid, v in values.items():
+            row[pid] = (float(v[i]) if np.ndim(v) == 1 else
+                        float(v[i, ctx.domain_index[c[-1]]]))
+        rows.append(row)
+    return InputError("in these draws the flows remove more workers than the stock can lose (the drawn "
+                      "parameters push a cell's outflows beyond what its ages hold); narrow the distributions",
+                      source=ctx.spec.source, column="uncertainty.parameter", rows=pd.DataFrame(rows))
+
+
 def _chunk(ctx: Context, seed: int, start: int, stop: int) -> dict:
     Z = latent_draws(seed, range(start, stop), ctx.spec.n_latent(ctx.n_domains))
-    return run_latent(ctx, Z)
+    return run_latent(ctx, Z, draw_ids=range(start, stop))
 
 
 def _dataset(ctx: Context, arrays: dict, draws) -> xr.Dataset:
@@ -352,75 +420,109 @@ def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: in
 
 
 def _client(scheduler):
-    if isinstance(scheduler, str) and "://" in scheduler:
-        from distributed import Client
-        return Client(scheduler), True
+    """``(client or scheduler name, owned)``: an address (``tcp://host:port`` or ``host:port``)
+    connects a ``distributed.Client`` (closed afterwards)."""
+    if isinstance(scheduler, str):
+        if scheduler in ("threads", "sync", "synchronous", "processes"):
+            return scheduler, False
+        import re
+        if "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler):
+            from distributed import Client
+            address = scheduler if "://" in scheduler else "tcp://" + scheduler
+            try:
+                return Client(address, timeout="10s"), True
+            except OSError as exc:
+                from .errors import PmqError
+                raise PmqError(f"cannot reach the dask scheduler at {address}: {exc}") from None
+        from .errors import PmqError
+        raise PmqError(f"unknown scheduler {scheduler!r}: use threads, sync, processes or a dask.distributed "
+                       "address (tcp://host:port)")
     return scheduler, False
 
 
+def _is_store(path: Path) -> bool:
+    return (path / ".zgroup").exists() or (path / "zarr.json").exists()
+
+
 def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
+    """Chunks computed by dask (threads, or a distributed cluster); results come back to this
+    process, which writes them — so a cluster needs no shared file system — into a fresh zarr
+    store beside ``store``, moved into place once complete and checked."""
     try:
         import dask
         import dask.array as da
     except ImportError as exc:  # pragma: no cover - the dask extra is part of the test install
         raise ImportError("ensembles on dask need the optional extra: pip install \"pmq[dask]\"") from exc
-    import operator
+    import shutil
+    import tempfile
+
     ctx_d = dask.delayed(ctx, pure=True)
-    shape_tail = (ctx.coords["year"].size, ctx.employment0.shape[0], ctx.employment0.shape[1])
+    tail = (ctx.coords["year"].size, ctx.employment0.shape[0], ctx.employment0.shape[1])
     blocks = [dask.delayed(_chunk, pure=True)(ctx_d, seed, a, b) for a, b in bounds]
-    arrays = {}
-    for k in STORED:
-        parts = [da.from_delayed(dask.delayed(operator.getitem, pure=True)(blk, k),
-                                 shape=(b - a,) + shape_tail, dtype=np.float32)
-                 for blk, (a, b) in zip(blocks, bounds)]
-        arrays[k] = da.concatenate(parts, axis=0)
-    ds = _dataset(ctx, arrays, range(draws))
     client, owned = _client(scheduler)
-    sched = client if client is not None else "threads"
-    cb = _DaskProgress(progress, len(bounds)) if progress is not None else _Null()
+    distributed = client is not None and hasattr(client, "submit")
+    sched = None if distributed else (client if client is not None else "threads")
+    dims = ("draw", "year", "territory", "metier")
+    target = tmp = None
+    if store is not None:
+        target = Path(store).resolve()
+        if target.exists() and not (target.is_dir() and (_is_store(target) or not any(target.iterdir()))):
+            from .errors import InputError
+            raise InputError("the ensemble store exists and is not a zarr store (or an empty folder): "
+                             "not overwritten", source=str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent)) / "store.zarr"
+        size = bounds[0][1] - bounds[0][0]
+        template = _dataset(ctx, {k: da.zeros((draws,) + tail, chunks=(size,) + tail, dtype=np.float32)
+                                  for k in STORED}, range(draws))
+        template.to_zarr(str(tmp), mode="w-", compute=False, zarr_format=2)
+    parts: dict[int, dict] = {}
+
+    def take(j, res):
+        a, b = bounds[j]
+        if tmp is not None:
+            region = xr.Dataset({k: (dims, res[k]) for k in STORED})
+            region.to_zarr(str(tmp), region={"draw": slice(a, b), "year": slice(None),
+                                             "territory": slice(None), "metier": slice(None)})
+        else:
+            parts[j] = res
+        take.done += 1
+        if progress is not None:
+            progress(take.done, len(bounds))
+    take.done = 0
     try:
-        with dask.config.set(scheduler=sched), cb:
-            if store is not None:
-                ds.to_zarr(str(store), mode="w", compute=True, zarr_format=2)
-                ds_out = xr.open_zarr(str(store))
-            else:
-                ds_out = ds.compute()
+        if distributed:
+            futures = client.compute(blocks)
+            for j, fut in enumerate(futures):        # gathered in order; the workers keep computing
+                take(j, fut.result())
+                fut.release()
+        else:
+            width = 2 * (dask.system.CPU_COUNT or 2)            # bounded memory: a few chunks at a time
+            for i in range(0, len(blocks), width):
+                for j, res in enumerate(dask.compute(*blocks[i:i + width], scheduler=sched), start=i):
+                    take(j, res)
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp.parent, ignore_errors=True)
+        raise
     finally:
         if owned:
             client.close()
-    return ds_out
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
-
-
-class _DaskProgress:
-    """Calls ``progress(done, total)`` as dask finishes chunk computations (local schedulers)."""
-
-    def __init__(self, progress, total):
-        from dask.callbacks import Callback
-        outer = self
-        self.done = 0
-
-        class CB(Callback):
-            def _posttask(self, key, result, dsk, state, id):
-                name = key[0] if isinstance(key, tuple) else key
-                if str(name).startswith("_chunk"):
-                    outer.done += 1
-                    progress(outer.done, total)
-        self.cb = CB()
-
-    def __enter__(self):
-        self.cb.__enter__()
-        return self
-
-    def __exit__(self, *a):
-        return self.cb.__exit__(*a)
+    if tmp is None:
+        arrays = {k: np.concatenate([parts[j][k] for j in range(len(bounds))]) for k in STORED}
+        return _dataset(ctx, arrays, range(draws))
+    written = xr.open_zarr(str(tmp))
+    missing = int(np.isnan(written["employment"].values).sum())
+    written.close()
+    if missing:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
+        from .errors import EngineError
+        raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    shutil.rmtree(tmp.parent, ignore_errors=True)
+    return xr.open_zarr(str(target))
 
 
 def _parameter_table(ctx: Context, Z: np.ndarray) -> pd.DataFrame:
@@ -528,5 +630,6 @@ class Ensemble:
         return ax
 
     def to_zarr(self, path) -> None:
-        self.flows.to_zarr(str(path), mode="w", zarr_format=2)
+        """Write the draws to a new zarr store (refuses an existing path)."""
+        self.flows.to_zarr(str(path), mode="w-", zarr_format=2)
 

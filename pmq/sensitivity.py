@@ -28,7 +28,7 @@ OUTPUTS = ("openings", "departures", "imbalance")
 
 
 def _outputs(ctx: Context, Z: np.ndarray, start_year, end_year, territory) -> pd.DataFrame:
-    res = run_latent(ctx, Z)
+    res = run_latent(ctx, Z, correlated=False, dtype=np.float64)
     years = ctx.coords["year"]
     start = int(years[0]) if start_year is None else int(start_year)
     end = start + int(ctx.net_creation.shape[0]) if end_year is None else int(end_year)
@@ -55,17 +55,19 @@ def _setup(scenario, baseline, horizon):
 
 def one_at_a_time(scenario, baseline=None, q=(0.05, 0.95), start_year=None, end_year=None, territory=None,
                   horizon: int | None = None) -> pd.DataFrame:
-    """Each parameter alone at quantiles ``q`` (its whole latent group at that quantile), the
-    others at their median.  One row per parameter × output: ``low``, ``central`` (all at the median) and
+    """Each parameter alone at quantiles ``q`` (a growth parameter: every domain at that quantile),
+    the others at their median, correlations ignored.  One row per parameter × output: ``low``, ``central`` (all at the median) and
     ``high`` output values (persons), the parameter values, and ``swing = |high − low|``,
     sorted by decreasing swing within each output."""
     ctx, groups, n_lat = _setup(scenario, baseline, horizon)
     ids = list(groups)
     Z = np.zeros((1 + 2 * len(ids), n_lat))
     zlo, zhi = special.ndtri(q[0]), special.ndtri(q[1])
-    for j, pid in enumerate(ids):
-        Z[1 + 2 * j, groups[pid]] = zlo
-        Z[2 + 2 * j, groups[pid]] = zhi
+    for j, p in enumerate(ctx.spec.parameters):
+        # a growth group: common and per-domain latents set so that every domain sits at quantile q
+        scale = 1.0 if p.kind != "growth" else np.sqrt(p.domain_correlation) + np.sqrt(1 - p.domain_correlation)
+        Z[1 + 2 * j, groups[p.id]] = zlo / scale
+        Z[2 + 2 * j, groups[p.id]] = zhi / scale
     out = _outputs(ctx, Z, start_year, end_year, territory)
     rows = []
     for j, p in enumerate(ctx.spec.parameters):

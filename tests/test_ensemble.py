@@ -95,15 +95,57 @@ def test_same_seed_same_results_threads_and_chunkings(spec_file, baseline, in_me
     pd.testing.assert_frame_equal(in_memory.parameters, stored.parameters)
 
 
-def test_same_seed_same_results_on_a_local_cluster(spec_file, baseline, in_memory):
+def test_same_seed_same_results_on_a_local_cluster(spec_file, baseline, in_memory, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         on_cluster = run_ensemble(spec_file, baseline, draws=24, chunk=6, horizon=11, scheduler=client)
         by_address = run_ensemble(spec_file, baseline, draws=24, chunk=12, horizon=11,
-                                  scheduler=cluster.scheduler_address)
+                                  scheduler=cluster.scheduler_address.replace("tcp://", ""),
+                                  store=tmp_path / "cluster.zarr")        # written by this process
     _equal(in_memory, on_cluster)
     _equal(in_memory, by_address)
+
+
+def test_float64_states_do_not_depend_on_the_chunk(baseline, tmp_path):
+    from pmq.ensemble import run_latent
+    p = _write(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8").replace('between = ["growth", "young"]',
+                                                       'between = ["growth", "exit"]'), encoding="utf-8")
+    ctx = prepare(p, baseline, horizon=6)
+    Z = latent_draws(11, range(5), ctx.spec.n_latent(ctx.n_domains))
+    whole = run_latent(ctx, Z, dtype=np.float64)
+    for i in range(5):
+        one = run_latent(ctx, Z[i:i + 1], dtype=np.float64)
+        for k in STORED:
+            np.testing.assert_array_equal(one[k][0], whole[k][i], err_msg=f"{k}, draw {i}")
+
+
+def test_store_is_never_someone_elses_folder(spec_file, baseline, tmp_path):
+    from pmq.errors import InputError
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="not a zarr store"):
+        run_ensemble(spec_file, baseline, draws=2, chunk=2, horizon=3, store=precious)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    store = tmp_path / "e.zarr"
+    first = run_ensemble(spec_file, baseline, draws=2, chunk=2, horizon=3, store=store)
+    second = run_ensemble(spec_file, baseline, draws=3, chunk=2, horizon=3, store=store, seed=99)
+    assert second.flows.sizes["draw"] == 3 and first.flows.sizes["draw"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.zarr", "precious"]   # no temporary left
+
+
+def test_a_failing_draw_is_named(baseline, tmp_path):
+    from pmq.errors import InputError
+    p = _write(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8").replace(
+        'distribution = "normal"\nsd = 0.003\ndomain_correlation = 0.5',
+        'distribution = "uniform"\nlow = -0.2\nhigh = -0.19'), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        run_ensemble(p, baseline, draws=4, chunk=2, horizon=20)
+    msg = str(e.value)
+    assert "draw" in msg and "territory" in msg and "growth" in msg and str(p) in msg
 
 
 def test_draw_depends_only_on_seed_and_index(spec_file, baseline, in_memory):
@@ -146,9 +188,20 @@ def test_parameters_follow_their_distributions(baseline, tmp_path):
     assert abs(g.std() - 0.003) < 0.0002
     c = np.corrcoef(g[:, 0], g[:, 1])[0, 1]
     assert abs(c - 0.5) < 0.05                                           # domain_correlation
-    # the correlation between growth and young entrants acts on their latents (Gaussian copula)
-    zc = Z[:, :4] @ np.linalg.cholesky(ctx.spec.correlation).T
-    assert abs(np.corrcoef(zc[:, 1], zc[:, 2])[0, 1] - 0.4) < 0.05
+    # the correlation acts on the common factor of growth: corr(growth_d, young) = √ρ_domain · rho
+    from scipy.stats import spearmanr
+    rs = spearmanr(g[:, 0], v["young"])[0]
+    assert abs(rs - 6 / np.pi * np.arcsin(np.sqrt(0.5) * 0.4 / 2)) < 0.05
+    # between two normal parameters the produced correlation is rho itself
+    p2 = _write(tmp_path, name="c2.toml", young="uniform")
+    p2.write_text(p2.read_text(encoding="utf-8").replace('between = ["growth", "young"]',
+                                                         'between = ["exit", "mob"]'), encoding="utf-8")
+    ctx2 = prepare(p2, baseline, horizon=2)
+    v2 = ctx2.spec.values(latent_draws(2, range(4000), ctx2.spec.n_latent(ctx2.n_domains)), ctx2.n_domains)
+    assert abs(np.corrcoef(v2["exit"], v2["mob"])[0, 1] - 0.4) < 0.04
+    v3 = ctx2.spec.values(latent_draws(2, range(4000), ctx2.spec.n_latent(ctx2.n_domains)), ctx2.n_domains,
+                          correlated=False)
+    assert abs(np.corrcoef(v3["exit"], v3["mob"])[0, 1]) < 0.04
 
 
 def test_zero_variance_reproduces_the_deterministic_run(baseline, tmp_path):
@@ -161,8 +214,15 @@ def test_zero_variance_reproduces_the_deterministic_run(baseline, tmp_path):
     for i in range(3):
         np.testing.assert_array_equal(ens.flows["employment"].values[i], det["employment"].astype(np.float32))
         np.testing.assert_array_equal(ens.flows["departures"].values[i, :-1], det["departures"].astype(np.float32))
-    # … and the published accounts of pmq.project, to float32 precision
+    # … and pmq.project's age-resolved accounts, exactly, when summed over age in the same order
+    from pmq.engine import _age_sum
+    from pmq.ensemble import run_latent
+    ctx = prepare(p, baseline, horizon=11)
+    z64 = run_latent(ctx, np.zeros((2, ctx.spec.n_latent(ctx.n_domains))), dtype=np.float64)
     acc = pmq.project(baseline, "reference", horizon=11).accounts
+    np.testing.assert_array_equal(z64["employment"][1], _age_sum(np.ascontiguousarray(np.moveaxis(acc["employment"].values, -1, 0))))
+    np.testing.assert_array_equal(z64["departures"][1, :-1],
+                                  _age_sum(np.ascontiguousarray(np.moveaxis(acc["departures"].values[:-1], -1, 0))))
     np.testing.assert_allclose(ens.flows["employment"].values[0], acc["employment"].sum("age").values, rtol=1e-6)
     np.testing.assert_allclose(ens.flows["departures"].values[0, :-1],
                                acc["departures"].sum("age").values[:-1], rtol=1e-6)
@@ -281,10 +341,30 @@ def test_one_at_a_time_and_tornado(baseline, tmp_path):
     plt.close("all")
 
 
+def test_one_at_a_time_puts_every_growth_domain_at_its_quantile(baseline, tmp_path):
+    from scipy import special
+    p = _write(tmp_path)
+    ctx = prepare(p, baseline, horizon=2)
+    spec = ctx.spec
+    g = next(q for q in spec.parameters if q.kind == "growth")
+    scale = np.sqrt(g.domain_correlation) + np.sqrt(1 - g.domain_correlation)
+    Z = np.zeros((1, spec.n_latent(ctx.n_domains)))
+    Z[0, spec.groups(ctx.n_domains)["growth"]] = special.ndtri(0.05) / scale
+    v = spec.values(Z, ctx.n_domains, correlated=False)
+    np.testing.assert_allclose(v["growth"][0], g.quantile(0.05))
+    assert v["young"][0] == spec.parameters[2].quantile(0.5)       # the others at their median
+    t = one_at_a_time(p, baseline, horizon=5)
+    row = t[(t["parameter"] == "growth") & (t["output"] == "openings")].iloc[0]
+    assert row["value_low"] == pytest.approx(g.quantile(0.05)) and row["low"] < row["central"] < row["high"]
+
+
 def test_sobol_on_the_engine(spec_file, baseline):
     r = sobol(spec_file, baseline, n=32, horizon=6)
     dep = r[r["output"] == "departures"].set_index("parameter")
-    assert dep["ST"].idxmax() == "exit"
+    assert dep["ST"].idxmax() == "exit" and dep.loc["exit", "ST"] > 0.5
+    # mobility scales a zero-sum flow: on national openings it acts only through the age of movers
+    op = r[r["output"] == "openings"].set_index("parameter")
+    assert abs(op.loc["mob", "ST"]) < 1e-3 and op.loc["growth", "ST"] > 0.1
     assert r.attrs["runs"] == 32 * 6
 
 
