@@ -38,10 +38,6 @@ def page() -> str:
         doc = ast.get_docstring(ast.parse(code)) or s.stem
         parts.append(f"## {s.stem.replace('_', ' ').capitalize()}\n\n{doc}\n\n```python\n{code.rstrip()}\n```\n\n"
                      f"![{doc.splitlines()[0]}](gallery/{s.stem}.png)\n")
-    parts.append("## Fan chart (ensembles)\n\n`pmq.plots.fan_chart(draws)` draws the 5–95 % and 25–75 % bands and the "
-                 "median of an ensemble with a `draw` (or `quantile`) dimension. pmq's ensembles (Monte Carlo over "
-                 "uncertain parameters) are the next step; the function is in place and tested on synthetic draws, "
-                 "and no gallery image is shown until real ensembles exist.\n")
     return "\n".join(parts)
 
 

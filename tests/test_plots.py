@@ -264,7 +264,7 @@ def test_fan_chart_bands_and_median():
     assert len(polys) == 2
     outer = polys[0].get_paths()[0].vertices
     assert outer[:, 1].max() == pytest.approx(q[4].max()) and outer[:, 1].min() == pytest.approx(q[0].min())
-    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["5–95 %", "25–75 %"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["5–95\u202f%", "25–75\u202f%"]
     with pytest.raises(ValueError, match="draw"):
         plots.fan_chart(draws.isel(draw=0))
     with pytest.raises(ValueError, match="quantiles"):

@@ -333,10 +333,13 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
     fig, ax, created = new_axes(ax, (7.0, 4.0))
     c = color or PALETTE[0]
     pct = [format_number(x * 100, 0, lang) for x in q]
-    ax.fill_between(years, v[0], v[4], color=c, alpha=0.18, lw=0, label=f"{pct[0]}–{pct[4]} %")
-    ax.fill_between(years, v[1], v[3], color=c, alpha=0.38, lw=0, label=f"{pct[1]}–{pct[3]} %")
+    sp = "\u202f" if lang == "fr" else ""
+    ax.fill_between(years, v[0], v[4], color=c, alpha=0.18, lw=0, label=f"{pct[0]}–{pct[4]}{sp}%")
+    ax.fill_between(years, v[1], v[3], color=c, alpha=0.38, lw=0, label=f"{pct[1]}–{pct[3]}{sp}%")
     ax.plot(years, v[2], color=c, lw=1.8, label=label or text("median", lang))
     ax.set_xlabel(text("year", lang))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, pos=None: str(int(round(x)))))
     ax.yaxis.set_major_formatter(tick_formatter(lang))
     ax.grid(axis="y")
     ax.legend(loc="best")
@@ -364,10 +367,11 @@ def tornado(table, output: str = "openings", labels: dict | None = None, lang: s
     y = np.arange(len(t))[::-1]
     q = table.attrs.get("q", (0.05, 0.95))
     pl, ph = (format_number(100 * q[0], 0, lang), format_number(100 * q[1], 0, lang))
-    word = "quantile" if lang == "en" else "quantile"
+    word = "quantile" if lang == "en" else "quantile à"
     ax.barh(y, lo - central, left=central, color=COLORS["down"], height=0.6, zorder=2,
-            label=f"{word} {pl} %")
-    ax.barh(y, hi - central, left=central, color=COLORS["up"], height=0.6, zorder=2, label=f"{word} {ph} %")
+            label=f"{word} {pl}\u202f%" if lang == "fr" else f"{word} {pl}%")
+    ax.barh(y, hi - central, left=central, color=COLORS["up"], height=0.6, zorder=2,
+            label=f"{word} {ph}\u202f%" if lang == "fr" else f"{word} {ph}%")
     ax.axvline(central, color="#333333", lw=1)
     ax.set_yticks(y, names)
     ax.set_xlabel(f"{text(output, lang)} ({text('thousands', lang)})")
