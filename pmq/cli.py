@@ -294,7 +294,7 @@ def cmd_report(args) -> int:
     terr = _territories(baseline)
     scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
     rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=args.out,
-                       lang=args.lang, baseline=baseline, progress=True)
+                       lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed)
     print(f"écrit / written: {rep.html}")
     print(f"écrit / written: {rep.tables}")
     print(f"écrit / written: {len(rep.figures)} figures (PNG 300 dpi + SVG) in {rep.out / 'figures'}")
@@ -412,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--horizon", type=_horizons, default=[11], metavar="YEARS",
                      help="years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)")
     rep.add_argument("--lang", choices=("fr", "en"), default="fr")
+    rep.add_argument("--draws", type=_positive_int, default=None, metavar="N",
+                     help="add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles")
+    rep.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the draws")
     rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
     rep.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     rep.set_defaults(func=cmd_report)

@@ -39,6 +39,8 @@ FIGURES = [
     ("scenario_lines", "Emploi selon les scénarios", "Employment by scenario"),
     ("scenario_bars", "Postes à pourvoir selon les scénarios", "Job openings by scenario"),
     ("regions_small_multiples", "Postes à pourvoir et déséquilibre, par région", "Openings and imbalance, by region"),
+    ("fan_employment", "Emploi : éventail des tirages (incertitudes du scénario)",
+     "Employment: fan of the draws (the scenario's uncertainties)"),
 ]
 
 _KEY_ROWS = ["employment_start", "employment_end", "net_creation", "departures", "openings", "young_entrants",
@@ -184,7 +186,7 @@ def _fig_bytes(fig) -> tuple[bytes, bytes]:
 
 
 def build_report(scenarios, territory=None, horizons=None, out="report", lang: str = "fr", baseline=None,
-                 progress=True) -> Report:
+                 progress=True, draws: int | None = None, seed: int | None = None) -> Report:
     """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
     embedded one) and write the report of ``territory`` (default: France) into ``out``:
 
@@ -194,7 +196,8 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
 
     ``horizons`` are numbers of years from the base year (11 → 2019–2030; default: the
     baseline's published period); the key figures are given for each, the charts for the first.
-    Written atomically: on error nothing in ``out`` is replaced.
+    ``draws`` adds an ensemble of the first scenario (its ``[uncertainty]`` section): a fan chart
+    and the quantiles of the key flows.  Written atomically: on error nothing in ``out`` is replaced.
     """
     import matplotlib
     matplotlib.use("Agg", force=False)
@@ -266,6 +269,19 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     if acc.sizes["territory"] > 1:
         add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end,
                                                                          lang=lang))
+    uncertainty = None
+    if draws:
+        from .ensemble import run_ensemble
+        from .errors import ScenarioError
+        if not comp.scenarios[0].lever_list("uncertainty.parameter"):
+            raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
+                                source=comp.scenarios[0].source, key="uncertainty.parameter")
+        ens = run_ensemble(comp.scenarios[0], baseline, draws=int(draws), seed=seed, horizon=max(hz))
+        qs = ens.quantiles([end], by="national" if code is None else "territory")
+        if code is not None:
+            qs = qs.sel(territory=code)
+        uncertainty = (ens, qs.isel(period=0))
+        add(11, "fan_employment", lambda: ens.fan("employment", territory=code, lang=lang))
 
     say("tableaux" if lang == "fr" else "tables", steps - 1)
     tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
@@ -276,7 +292,7 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
     say("page HTML" if lang == "fr" else "HTML page", steps)
-    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang)
+    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty)
 
     def write_figures(folder: Path):
         folder.mkdir()
@@ -296,7 +312,7 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
                   key_figures=keys[hz[0]]) if written else None
 
 
-def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -> str:
+def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None) -> str:
     acc = comp.accounts
     fr = lang == "fr"
     base = int(acc.year.values[0])
@@ -361,6 +377,21 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang) -
         "k = thousand persons. Flows summed from the start year (included) to the end year (excluded); employment on "
         "1 January. Openings = net job creation + end-of-career departures; potential imbalance = openings − young "
         "entrants − net inflow from other regions.") + "</p>")
+    if uncertainty is not None:
+        ens, q = uncertainty
+        parts.append(f"<h3>{e('Incertitude' if fr else 'Uncertainty')} ({ens.n_draws} "
+                     f"{'tirages' if fr else 'draws'}, seed {ens.seed})</h3>")
+        qcols = [format_percent(x, 0, lang) for x in q["quantile"].values]
+        rows = [[_row_label(k, base, end0, lang), *[format_thousands(float(v), 1, lang) for v in q[k].values]]
+                for k in ("employment_end", "net_creation", "departures", "openings", "young_entrants",
+                          "imbalance")]
+        parts.append(_table_html(None, [("Indicateur" if fr else "Indicator")] + qcols, rows,
+                                 cls=f"quantiles quantiles-{base}-{end0}", numeric=range(1, len(qcols) + 1)))
+        parts.append("<p class=\"small\">" + e(
+            f"Quantiles sur les tirages du scénario {quoted} ; paramètres et sources : section « Paramètres des "
+            "scénarios » (uncertainty.parameter)." if fr else
+            f"Quantiles over the draws of the « {t1} » scenario; parameters and sources: « Scenario parameters » "
+            "(uncertainty.parameter).") + "</p>")
     # figures
     parts.append(f"<h2 id=\"s2\">{e(toc[1])}</h2>")
     for i, (stem, cap, png, _svg) in enumerate(figs, start=1):

@@ -106,7 +106,7 @@ def test_report_key_figures_in_french_format(reports, key):
     pct = [float(r[4].replace(NNBSP + "%", "").replace(",", ".").replace("\u2212", "-")) for r in watch]
     assert pct == sorted(pct, reverse=True) and pct[0] > 5
     # progress was shown, and what was written is listed
-    assert "[1/14]" in err and "[14/14]" in err
+    assert "[1/15]" in err and "[15/15]" in err
     assert "report.html" in out and "tables.xlsx" in out
 
 
@@ -188,6 +188,23 @@ def test_report_on_a_user_baseline_without_tension(tmp_path):
     proj = pmq.project(b, "reference", horizon=10)
     w = pmq.select(proj.horizons(years=[2031]), territory="T1")["openings"].sel(period="2021–2031").sum()
     assert rep.key_figures.loc["openings", "reference"] == pytest.approx(float(w))
+
+
+def test_report_with_an_ensemble(tmp_path):
+    code, out, err = _run(["report", "reference_incertain", "--territory", "Normandie", "--draws", "30",
+                           "--seed", "4", "--out", str(tmp_path / "r")])
+    assert code == 0, err
+    page = _parse(tmp_path / "r")
+    (q,) = [t for t in page.tables if "quantiles-2019-2030" in t["class"]]
+    assert q["rows"][0] == ["Indicateur", f"5{NNBSP}%", f"25{NNBSP}%", f"50{NNBSP}%", f"75{NNBSP}%", f"95{NNBSP}%"]
+    rows = {r[0]: [float(x.replace(NNBSP + "k", "").replace(NNBSP, "").replace(",", ".").replace("\u2212", "-"))
+                   for x in r[1:]] for r in q["rows"][1:]}
+    assert all(v == sorted(v) for v in rows.values())
+    assert rows["Postes à pourvoir"][0] < 382.5 < rows["Postes à pourvoir"][4]     # brackets the reference
+    assert any(p.name.endswith("_fan_employment.png") for p in (tmp_path / "r" / "figures").iterdir())
+    assert "[15/15]" in err
+    code, _, err = _run(["report", "reference", "--draws", "5", "--out", str(tmp_path / "s")])
+    assert code == 2 and "uncertainty.parameter" in err and not (tmp_path / "s").exists()
 
 
 # ----------------------------------------------------------------------------- headless Chromium
