@@ -79,6 +79,15 @@ def _baseline(args):
     return _baseline_from_dir(Path(args.data)) if getattr(args, "data", None) else load_baseline()
 
 
+def _baseline_and_scenarios(args):
+    """The baseline (embedded or ``--data``) and every ``args.scenarios`` read against its
+    territory names: what compare, report and export start from."""
+    from .scenario import read_scenario
+    baseline = _baseline(args)
+    terr = _territories(baseline)
+    return baseline, [read_scenario(s, territories=terr) for s in args.scenarios]
+
+
 def _territories(baseline):
     from .levers import Context
     return Context.from_baseline(baseline).territory_aliases
@@ -166,11 +175,8 @@ def _print_compare(table, names, stream=None) -> None:
 
 def cmd_compare(args) -> int:
     from .compare import project_many
-    from .scenario import read_scenario
 
-    baseline = _baseline(args)
-    terr = _territories(baseline)
-    scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
+    baseline, scenarios = _baseline_and_scenarios(args)
     comp = project_many(scenarios, baseline, horizon=args.horizon,
                         progress=_progress_printer(sys.stderr))
     table = comp.table(horizon=args.horizon, territory=args.territory or None)
@@ -288,11 +294,8 @@ def _horizons(text: str) -> list[int]:
 
 def cmd_report(args) -> int:
     from .report import build_report
-    from .scenario import read_scenario
 
-    baseline = _baseline(args)
-    terr = _territories(baseline)
-    scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
+    baseline, scenarios = _baseline_and_scenarios(args)
     rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=args.out,
                        lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed)
     print(f"écrit / written: {rep.html}")
@@ -304,11 +307,8 @@ def cmd_report(args) -> int:
 def cmd_export(args) -> int:
     from .compare import project_many
     from .export import export
-    from .scenario import read_scenario
 
-    baseline = _baseline(args)
-    terr = _territories(baseline)
-    scenarios = [read_scenario(s, territories=terr) for s in args.scenarios]
+    baseline, scenarios = _baseline_and_scenarios(args)
     comp = project_many(scenarios, baseline, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     data = comp if len(scenarios) > 1 else comp[comp.names[0]]
     for w in export(data, Path(args.out), fmt=args.format, lang=args.lang):

@@ -1,6 +1,5 @@
 """Exit hazards estimated from successive DARES pyramids (issue 7, first part)."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from pmq.errors import InputError
