@@ -17,9 +17,10 @@ What the ratios identify, and what they do not:
 * Five-year exit shares q are modelled by a quasi-binomial GLM (logit link, weights =
   employment at the start, scale from Pearson's χ²) with one logit per FAP × transition: the
   unpooled per-métier fit, with standard errors.
-* **Partial pooling**: each logit is shrunk towards the precision-weighted mean of its FAP
-  domain for that transition, by w = τ² / (τ² + se²) (empirical Bayes, τ² per transition by the
-  method of moments), so small families borrow strength.  :func:`holdout` compares both on
+* **Partial pooling** (two-level empirical Bayes, per transition): the domain means are shrunk
+  towards the national mean, and each logit towards its shrunk domain mean by
+  w = τ² / (τ² + se²) (variances by the method of moments), so small families borrow strength
+  from their domain and, when the domain itself is small or noisy, from the national schedule.  :func:`holdout` compares both on
   later windows.
 
 Annual hazards: h = 1 − (1 − q)^(1/5), placed on the single ages in the middle of each
@@ -41,6 +42,9 @@ __all__ = ["BANDS", "pyramids", "continuation_table", "fit_exits", "ExitFit", "h
 
 BANDS = ["15-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60+"]
 TRANSITIONS = {"45-49": (48, 52), "50-54": (53, 57), "55+": (58, 73)}
+#: Rows of the DARES file that are not FAP-87 families: all employment, T2Z (= T2A + T2B from
+#: 1995) and « non renseigné ».  They are left out of every fit, so nothing is counted twice.
+NOT_FAMILIES = ("ENS", "T2Z", "ZZZ")
 SOURCE = "Dares, Portraits statistiques des métiers (2021 edition), 9-band pyramids by FAP-87, 2003–2019"
 
 
@@ -49,8 +53,10 @@ def _raw() -> pd.DataFrame:
     return pd.read_csv(_data.data_path("raw", "dares_age9_fap87_2003_2019.csv"), dtype={"fap": str})
 
 
-def pyramids(table: pd.DataFrame | None = None, source: str = SOURCE) -> pd.DataFrame:
-    """Wide table (fap, centre year) × band, thousands; checks bands, windows and counts."""
+def pyramids(table: pd.DataFrame | None = None, source: str = SOURCE, families: bool = True) -> pd.DataFrame:
+    """Wide table (fap, centre year) × band, thousands; checks bands, windows and counts.
+
+    With ``families`` (default) the rows ENS, T2Z and ZZZ (:data:`NOT_FAMILIES`) are dropped."""
     t = _raw() if table is None else table
     need = {"fap", "window", "band", "employment_k"}
     if not need <= set(t.columns):
@@ -70,6 +76,8 @@ def pyramids(table: pd.DataFrame | None = None, source: str = SOURCE) -> pd.Data
                          rows=sorted(set(t.loc[w.isna().any(axis=1) | ((w[1].astype(float) - w[0].astype(float)) != 2),
                                              "window"]))[:10])
     t = t.assign(centre=w[0].astype(int) + 1, employment_k=v)
+    if families:
+        t = t[~t["fap"].isin(NOT_FAMILIES)]
     wide = t.pivot_table(index=["fap", "centre"], columns="band", values="employment_k", aggfunc="sum")
     missing = [b for b in BANDS if b not in wide.columns]
     if missing:
@@ -118,7 +126,8 @@ class ExitFit:
 
     table: pd.DataFrame          # the data used
     glm: object                  # statsmodels GLM results: one logit per (FAP, transition)
-    cells: pd.DataFrame          # fap, transition, domain, n, theta, se, prior, weight, theta_pooled, se_pooled
+    cells: pd.DataFrame          # fap, transition, domain, n, theta, se, national, domain_mean, prior, weight,
+                                 # theta_pooled, se_pooled
     tau2: dict                   # between-FAP variance of the logits, per transition
 
     def q(self, pooled: bool = True) -> pd.DataFrame:
@@ -171,6 +180,40 @@ class ExitFit:
         return "\n".join(lines)
 
 
+def _moments(resid: pd.Series, var: pd.Series) -> float:
+    """Method-of-moments between-group variance: weighted mean square minus mean sampling variance."""
+    w = 1 / var
+    return max(float(np.average(resid ** 2, weights=w) - np.average(var, weights=w)), 1e-4)
+
+
+def _pool(cells: pd.DataFrame):
+    """Two-level empirical Bayes, per transition: domain means are shrunk towards the national
+    mean (between-domain variance τ_D²), and each FAP logit towards its shrunk domain mean
+    (within-domain variance τ²).  Vectorised over FAPs; the loop is over the 3 transitions."""
+    out = {k: pd.Series(np.nan, index=cells.index) for k in ("national", "domain_mean", "prior", "weight")}
+    tau2 = {}
+    for k, g in cells.groupby("transition"):
+        th, v = g["theta"], g["se"] ** 2
+        dom = g["domain"]
+        # within-domain variance, from the deviations to the precision-weighted domain means
+        dmean0 = (th / v).groupby(dom).transform("sum") / (1 / v).groupby(dom).transform("sum")
+        t2 = _moments(th - dmean0, v)
+        # domain means with FAP-level noise se² + τ², and their sampling variances
+        vd = 1 / (1 / (v + t2)).groupby(dom).transform("sum")
+        dmean = (th / (v + t2)).groupby(dom).transform("sum") * vd
+        first = ~dom.duplicated()
+        mu = float(np.average(dmean[first], weights=1 / vd[first]))
+        tD = _moments(dmean[first] - mu, vd[first])
+        prior = mu + tD / (tD + vd) * (dmean - mu)
+        t2 = _moments(th - prior, v)
+        out["national"][g.index] = mu
+        out["domain_mean"][g.index] = dmean
+        out["prior"][g.index] = prior
+        out["weight"][g.index] = t2 / (t2 + v)
+        tau2[k] = t2
+    return out["national"], out["domain_mean"], out["prior"], out["weight"], tau2
+
+
 def fit_exits(table: pd.DataFrame | None = None) -> ExitFit:
     """Per-FAP quasi-binomial GLM of the five-year exit shares (one logit per FAP × transition,
     scale from Pearson's χ²), then partial pooling of each logit towards the precision-weighted
@@ -191,20 +234,9 @@ def fit_exits(table: pd.DataFrame | None = None) -> ExitFit:
     cells["n"] = t.groupby(key)["n"].mean().reindex(cats).to_numpy()
     cells["theta"] = np.asarray(glm.params)
     cells["se"] = np.asarray(glm.bse)
-    prec = 1 / cells["se"] ** 2
-    grp = [cells["domain"], cells["transition"]]
-    prior = (cells["theta"] * prec).groupby(grp).transform("sum") / prec.groupby(grp).transform("sum")
-    resid = cells["theta"] - prior
-    tau2 = {}
-    for k, g in cells.assign(resid=resid, prec=prec).groupby("transition"):
-        tau2[k] = max(float(np.average(g["resid"] ** 2, weights=g["prec"])
-                            - np.average(g["se"] ** 2, weights=g["prec"])), 1e-4)
-    t2 = cells["transition"].map(tau2)
-    w = t2 / (t2 + cells["se"] ** 2)
-    cells["prior"] = prior
-    cells["weight"] = w
-    cells["theta_pooled"] = prior + w * resid
-    cells["se_pooled"] = np.sqrt(w) * cells["se"]
+    cells["national"], cells["domain_mean"], cells["prior"], cells["weight"], tau2 = _pool(cells)
+    cells["theta_pooled"] = cells["prior"] + cells["weight"] * (cells["theta"] - cells["prior"])
+    cells["se_pooled"] = np.sqrt(cells["weight"]) * cells["se"]
     return ExitFit(table=t, glm=glm, cells=cells.drop(columns="key"), tau2=tau2)
 
 

@@ -70,3 +70,21 @@ def test_window_outside_the_data():
         continuation_table(starts=[2016])
     with pytest.raises(InputError):
         holdout(2020)
+
+
+def test_only_families_enter_the_fit(fit):
+    """ENS (all employment), T2Z (= T2A + T2B) and ZZZ would be counted twice or are not métiers."""
+    assert not set(fit.cells["fap"]) & {"ENS", "T2Z", "ZZZ"}
+    assert {"T2A", "T2B"} <= set(fit.cells["fap"]) and fit.cells["fap"].nunique() == 87
+    with_all = pyramids(families=False)
+    assert {"ENS", "T2Z"} <= set(with_all.index.get_level_values("fap"))
+
+
+def test_domain_means_are_shrunk_towards_the_national_mean(fit):
+    c = fit.cells.drop_duplicates(["domain", "transition"])
+    gap_prior = (c["prior"] - c["national"]).abs()
+    gap_domain = (c["domain_mean"] - c["national"]).abs()
+    assert (gap_prior <= gap_domain + 1e-12).all() and (gap_prior < gap_domain).any()
+    # the national mean lies between the smallest and largest domain means
+    for k, g in c.groupby("transition"):
+        assert g["domain_mean"].min() < g["national"].iloc[0] < g["domain_mean"].max()
