@@ -222,6 +222,10 @@ def fit_exits(table: pd.DataFrame | None = None) -> ExitFit:
 
     t = continuation_table() if table is None else table
     key = t["fap"] + "|" + t["transition"]
+    if len(t) <= key.nunique():
+        raise InputError("the dispersion cannot be estimated from one pair of windows per FAP: give at least "
+                         "two pairs of windows (e.g. start windows five years apart plus one)", source=SOURCE,
+                         column="start", rows=sorted(set(t["start"])))
     cats = sorted(key.unique())
     design = pd.get_dummies(pd.Categorical(key, categories=cats)).astype(float)
     y = t["q"].to_numpy().clip(1e-4, 1 - 1e-4)
