@@ -447,7 +447,11 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     if not starts:
         raise InputError("no start window given", source="backtest", column="from")
     if end is not None and horizon is not None:
-        raise ValueError("give end or horizon, not both")
+        raise InputError("give an end window or a horizon, not both", source="backtest", column="to/horizon",
+                         rows=[end, horizon])
+    if int(trend_years) < 8:
+        raise InputError("the trend models need at least 8 years before the start", source="backtest",
+                         column="trend_years", rows=[trend_years])
     if horizon is not None and int(horizon) < 1:
         raise InputError("the horizon must be at least one year", source="backtest", column="horizon",
                          rows=[horizon])
@@ -514,32 +518,45 @@ def plot_backtest(res: BacktestResults, lang: str = "fr"):
                     "loglinear": "log-linear trend", "damped": "damped smoothing", "arima": "ARIMA",
                     "constant_employment": "constant employment", "constant_share": "constant share"}}[lang]
     windows = [f"{s}→{e}" for s, e in res.windows]
+    short = {"fr": {"band_mae": "Structure par âge :\nerreur moyenne sur les 9 tranches",
+                    "share50_abs_error": "Part des 50 ans ou plus :\nerreur absolue",
+                    "exits_ape": "Sorties à 5 ans des 45 ans ou plus :\nerreur absolue pondérée",
+                    "mape": "Emploi par FAP :\nerreur absolue moyenne",
+                    "dissimilarity": "Répartition de l'emploi :\nindice de dissimilarité",
+                    "direction": "Emploi par FAP :\nsens de l'évolution correct"},
+             "en": {"band_mae": "Age structure:\nmean error over the 9 bands",
+                    "share50_abs_error": "Share aged 50+:\nabsolute error",
+                    "exits_ape": "5-year exits of those aged 45+:\nweighted absolute error",
+                    "mape": "Employment by FAP:\nmean absolute % error",
+                    "dissimilarity": "Distribution of employment:\ndissimilarity index",
+                    "direction": "Employment by FAP:\ndirection of change correct"}}[lang]
+    order = {"age": list(AGE_MODELS), "demand": list(DEMAND_MODELS)}
+    color = {part: {mod: PALETTE[i] for i, mod in enumerate(mods)} for part, mods in order.items()}
     with house_style():
-        fig, axes = plt.subplots(2, 3, figsize=(11, 6.6), layout="constrained")
+        fig, axes = plt.subplots(2, 3, figsize=(11, 6.8), layout="constrained")
         for ax, metric in zip(axes.ravel(), panels):
-            part, fr, en, unit, better = METRICS[metric]
+            part, _, _, unit, better = METRICS[metric]
             d = m[(m["part"] == part)].dropna(subset=[metric])
-            models = list(dict.fromkeys(d["model"]))
-            width = 0.8 / max(len(models), 1)
+            d = d.assign(window=d["start"].astype(str) + "→" + d["end"].astype(str))
+            models = order[part]
+            width = 0.8 / len(models)
             x = np.arange(len(windows))
             for j, model in enumerate(models):
-                g = d[d["model"] == model].set_index(d[d["model"] == model]["start"].astype(str) + "→" +
-                                                     d[d["model"] == model]["end"].astype(str))[metric]
-                ax.bar(x + (j - (len(models) - 1) / 2) * width, g.reindex(windows).to_numpy(), width,
-                       label=names[model], color=PALETTE[(j if part == "demand" else j + 0) % len(PALETTE)])
+                g = d[d["model"] == model].set_index("window")[metric].reindex(windows)
+                ax.bar(x + (j - (len(models) - 1) / 2) * width, g.to_numpy(), width, label=names[model],
+                       color=color[part][model])
             ax.set_xticks(x, windows)
-            title = fr if lang == "fr" else en
             low = {"fr": "plus bas = mieux", "en": "lower is better"}[lang]
             high = {"fr": "plus haut = mieux", "en": "higher is better"}[lang]
-            unit_l = {"points": "points" if lang == "fr" else "points", "%": "%",
-                      "% of FAP": "% des FAP" if lang == "fr" else "% of FAP"}[unit]
-            ax.set_title(title, fontsize=9, wrap=True)
+            unit_l = {"points": "points", "%": "%", "% of FAP": "% des FAP" if lang == "fr" else "% of FAP"}[unit]
+            ax.set_title(short[metric], fontsize=9)
             ax.set_ylabel(f"{unit_l} ({low if better == 'lower' else high})")
             ax.yaxis.set_major_formatter(tick_formatter(lang))
             ax.grid(axis="y")
             ax.set_axisbelow(True)
-        axes[0, 0].legend(loc="upper left", fontsize=7)
-        axes[1, 0].legend(loc="upper left", fontsize=7)
+        for row in range(2):
+            handles, labels = axes[row, 0].get_legend_handles_labels()
+            axes[row, 2].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7.5)
         fig.suptitle({"fr": "Évaluation rétrospective : projections de vintages passés comparées à l'observé",
                       "en": "Backtest: past vintages projected and compared with what was observed"}[lang],
                      x=0.01, ha="left", fontweight="bold")

@@ -8,6 +8,7 @@
     pmq reproduce metiers2030 [--out DIR]
     pmq report reference bas_carbone --territory Normandie --horizon 11 --out rapport
     pmq export reference --out tables.xlsx   (or .csv folder, .nc, .iamc.csv, .iamc.xlsx)
+    pmq backtest --from 2012 --to 2018 [--out DIR]     (or --from 2010,2011,2012,2013)
 
 Outputs are computed in full, written to a temporary folder beside ``--out`` and
 only then moved into place: a failure leaves no half-written output.
@@ -304,6 +305,28 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _years(text: str, what: str) -> list[int]:
+    from .errors import InputError
+    try:
+        return [int(x) for x in str(text).replace(" ", "").split(",") if x]
+    except ValueError:
+        raise InputError(f"{what} must be years separated by commas, got {text!r}", source="command line",
+                         column=what, rows=[text]) from None
+
+
+def cmd_backtest(args) -> int:
+    from .backtest import DEFAULT_STARTS, backtest
+
+    starts = _years(args.start, "--from") if args.start else list(DEFAULT_STARTS)
+    res = backtest(starts, args.end, horizon=args.horizon, pyramids=args.pyramids, employment=args.employment,
+                   trend_years=args.trend_years)
+    written = _write_atomically(Path(args.out), res.writers(lang=args.lang)) if args.out else []
+    print(res.summary())
+    for w in written:
+        print(f"écrit / written: {w}")
+    return 0
+
+
 def cmd_export(args) -> int:
     from .compare import project_many
     from .export import export
@@ -432,6 +455,30 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--lang", choices=("fr", "en"), default="fr")
     ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     ex.set_defaults(func=cmd_export)
+
+    bt = sub.add_parser("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",
+                        description="Project past vintages of the DARES « Portraits statistiques des métiers » "
+                                    "forward and compare with\nwhat was observed: pmq's replacement model "
+                                    "(estimated exit hazards, observed employment path)\nagainst the constant "
+                                    "pyramid, and trend models against constant employment and constant share.",
+                        epilog="Years are the centres of DARES's 3-year windows (2012 = 2011–2013); the "
+                               "shipped pyramids run\n2004–2018 and the first possible start is 2010. "
+                               "Outputs in --out: backtest_metrics.csv,\nbacktest_age_by_fap.csv, "
+                               "backtest_age_bands.csv, backtest_employment_by_fap.csv, backtest.png/.svg.\n"
+                               "Exit status: 0 on success, 2 on bad input (nothing written).",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bt.add_argument("--from", dest="start", default=None, metavar="YEAR[,YEAR…]",
+                    help="start window(s) (default 2010,2011,2012,2013)")
+    bt.add_argument("--to", dest="end", type=int, default=None, metavar="YEAR", help="end window (default 2018)")
+    bt.add_argument("--horizon", type=int, default=None, metavar="YEARS", help="instead of --to: start + YEARS")
+    bt.add_argument("--pyramids", default=None, metavar="CSV",
+                    help="your own pyramids: fap, window (2003-2005), band (15-24 … 60+), employment_k")
+    bt.add_argument("--employment", default=None, metavar="CSV", help="your own series: fap, year, employment_k")
+    bt.add_argument("--trend-years", type=int, default=15, metavar="N",
+                    help="years up to the start used to fit the trend models (default 15)")
+    bt.add_argument("--lang", choices=("fr", "en"), default="fr")
+    bt.add_argument("--out", default=None, metavar="DIR", help="write tables and the chart here")
+    bt.set_defaults(func=cmd_backtest)
     return p
 
 
