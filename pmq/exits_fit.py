@@ -38,7 +38,7 @@ import pandas as pd
 from . import data as _data
 from .errors import InputError
 
-__all__ = ["BANDS", "pyramids", "continuation_table", "fit_exits", "ExitFit", "holdout"]
+__all__ = ["BANDS", "pyramids", "continuation_table", "fit_exits", "ExitFit", "holdout", "metier_hazards"]
 
 BANDS = ["15-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60+"]
 TRANSITIONS = {"45-49": (48, 52), "50-54": (53, 57), "55+": (58, 73)}
@@ -271,3 +271,38 @@ def holdout(split: int = 2008) -> pd.DataFrame:
                                                                                              weights=n[small])),
                      "mse_unweighted": float(err.mean()), "pairs": int(ok.sum())})
     return pd.DataFrame(rows).set_index("model")
+
+
+def _metier_weights(codes, weights: pd.Series) -> np.ndarray:
+    """(métier × FAP) matrix: each métier is the ``weights``-weighted mean of its FAP-87 families
+    (``metiers()['dares_fap']``, « ; »-separated).  Unknown codes raise :class:`InputError`."""
+    from .data import metiers
+    comp = metiers().set_index("code")["dares_fap"]
+    codes = [str(c) for c in codes]
+    unknown = [c for c in codes if c not in comp.index]
+    if unknown:
+        raise InputError("métier codes outside pmq's FAP nomenclature: estimated inputs need the DARES FAP-87 "
+                         "families behind each métier", source="metiers.csv", column="metier", rows=unknown[:10])
+    faps = list(weights.index)
+    W = np.zeros((len(codes), len(faps)))
+    for i, c in enumerate(codes):                # a handful of FAP per métier
+        for f in comp[c].split(";"):
+            W[i, faps.index(f)] = weights[f]
+    return W / W.sum(1, keepdims=True)
+
+
+@lru_cache(maxsize=2)
+def _full_fit() -> ExitFit:
+    return fit_exits()
+
+
+def metier_hazards(codes, pooled: bool = True, ages=range(15, 75), fit: ExitFit | None = None):
+    """Annual exit hazards estimated from the DARES pyramids for pmq métiers ``codes``:
+    ``(hazard, se)``, arrays (métier, age).  A métier made of several FAP-87 families gets the
+    mean of their hazards weighted by their employment aged 45+ in 2017–2019."""
+    fit = _full_fit() if fit is None else fit
+    h = fit.hazards(pooled=pooled, ages=ages)
+    se = h.attrs["se"]
+    w = pyramids().xs(2018, level="centre")[BANDS[5:]].sum(axis=1).reindex(h.index)
+    W = _metier_weights(codes, w)
+    return W @ h.to_numpy(), np.sqrt((W ** 2) @ se.to_numpy() ** 2)

@@ -105,6 +105,7 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
     emp0 = baseline["employment"].transpose("territory", "metier", "age").values
     hazard = baseline["hazard"]
     hazard = hazard.broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values
+    hazard = _estimated_hazard(baseline, scenario, hazard)
     # Paths run at least to the last year a demand lever names, so a short horizon sees the
     # same years as a long one (levers are then cut at the horizon).
     n_path = max([H] + [levers.last_year(lv) - base_year for lv in scenario.lever_list("demand.adjust")])
@@ -112,6 +113,7 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
         emp0.sum(-1), baseline["published_net_creation"].values,
         baseline["published_young_entrants"].values, baseline["published_net_mobility"].values,
         n_period, n_path, rules, territory_axis=0)
+    trend = _trend_path(baseline, scenario, trend, base_year, n_path)
     ctx = levers.Context.from_baseline(baseline, source=scenario.source)
     emp = levers.apply_demand(trend, scenario.lever_list("demand.adjust"), ctx)[: H + 1]
     trend, y, m = trend[: H + 1], y[:H], m[:H]
@@ -152,6 +154,52 @@ def _run(baseline, inp, progress=None):
                          "or net mobility beyond what the removal profile allows) in these cells",
                          source="flows", column="young_entrants, net_creation, net_mobility",
                          rows=rows) from exc
+
+
+def estimated_inputs(scenario) -> list[str]:
+    """The scenario's inputs estimated by pmq from data (for the accounts' provenance)."""
+    out = []
+    sched = scenario.resolved.get("exits", {}).get("schedule", "baseline")
+    if sched != "baseline":
+        out.append(f"exit hazards estimated from DARES pseudo-cohorts 2003–2019 (pmq.exits_fit, "
+                   f"{'partially pooled' if sched == 'estimated' else 'per FAP, unpooled'})")
+    model = scenario.resolved.get("demand", {}).get("trend", "published")
+    if model != "published":
+        years = scenario.resolved.get("demand", {}).get("trend_years", 15)
+        out.append(f"employment trend by métier: {model} model fitted to the DARES FAP-87 series "
+                   f"(last {years} years to 2018), pmq.trends")
+    return out
+
+
+def _estimated_hazard(baseline, scenario, hazard):
+    sched = scenario.resolved.get("exits", {}).get("schedule", "baseline")
+    if sched == "baseline":
+        return hazard
+    from .exits_fit import metier_hazards
+    ages = baseline.age.values
+    if ages[0] != 15 or ages[-1] != 74 or len(ages) != 60:
+        raise ScenarioError("estimated exit hazards are defined for ages 15–74", source=scenario.source,
+                            key="exits.schedule", value=sched)
+    try:
+        h, _ = metier_hazards(baseline.metier.values, pooled=(sched == "estimated"))
+    except InputError as exc:
+        raise ScenarioError(f"cannot use estimated hazards with this baseline: {exc}", source=scenario.source,
+                            key="exits.schedule", value=sched) from None
+    return np.broadcast_to(h, hazard.shape).copy()
+
+
+def _trend_path(baseline, scenario, trend, base_year, n_path):
+    model = scenario.resolved.get("demand", {}).get("trend", "published")
+    if model == "published":
+        return trend
+    from .trends import metier_trend_index
+    years = scenario.resolved.get("demand", {}).get("trend_years", 15)
+    try:
+        idx = metier_trend_index(baseline.metier.values, model, base_year, n_path, fit_years=years)
+    except InputError as exc:
+        raise ScenarioError(f"cannot build a {model} trend for this baseline: {exc}", source=scenario.source,
+                            key="demand.trend", value=model) from None
+    return trend[:1] * idx[:, None, :]
 
 
 def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None = None,
@@ -234,7 +282,9 @@ def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None) -> xr.D
         "horizon_years": int(H),
         "pmq_version": __version__,
         "data_sources": baseline.attrs.get("sources", ""),
-        "estimated_inputs": baseline.attrs.get("estimated", "[]"),
+        "estimated_inputs": json.dumps(json.loads(baseline.attrs.get("estimated", "[]"))
+                                       + [e for sc in (scenarios or [scenario]) for e in estimated_inputs(sc)],
+                                       ensure_ascii=False),
         "baseline_title": baseline.attrs.get("title", ""),
         "period_end": int(baseline.attrs["period_end"]),
     })

@@ -14,7 +14,9 @@ A scenario file is plain TOML read with :mod:`tomllib`.  Sections:
     *levers*, arrays of tables ``[[demand.adjust]]``, ``[[young_entrants.adjust]]``,
     ``[[net_mobility.adjust]]`` (see :mod:`pmq.levers`).
 ``[exits]``
-    Levers on the end-of-career exit hazards: ``[[exits.shift]]`` (the late-career schedule
+    ``schedule = "estimated"`` (or ``"estimated_unpooled"``) replaces the baseline's hazards by
+    those estimated from the DARES pyramids (:mod:`pmq.exits_fit`); levers on the end-of-career
+    exit hazards: ``[[exits.shift]]`` (the late-career schedule
     moves by N years from a given year, phased), ``[[exits.cohort_shift]]`` (by birth
     cohort, as a pension-age reform), ``[[exits.multiplier]]`` (by age band, métier, years).
 ``[age_profiles]``
@@ -235,6 +237,8 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
         "spreading": (_TEXT, _enum(demand.SPREADING_RULES)),
         "continuation": (_TEXT, _enum(demand.CONTINUATION_RULES)),
         "half_life": (_NUM, _range(0.5, 200)), "adjust": (_LIST, None),
+        "trend": (_TEXT, _enum(["published", "loglinear", "damped", "arima"])),
+        "trend_years": (_INT, _range(8, 36)),
         "remove": (_LIST, _str_list()), **_SRC,
     },
     "young_entrants": {
@@ -249,6 +253,7 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     },
     "exits": {
         "shift": (_LIST, None), "cohort_shift": (_LIST, None), "multiplier": (_LIST, None),
+        "schedule": (_TEXT, _enum(["baseline", "estimated", "estimated_unpooled"])),
         "remove": (_LIST, _str_list()), **_SRC,
     },
     "age_profiles": {

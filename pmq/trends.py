@@ -23,7 +23,7 @@ import pandas as pd
 from . import data as _data
 from .errors import InputError
 
-__all__ = ["MODELS", "employment_series", "fit_trend", "TrendResults", "fit_trends"]
+__all__ = ["MODELS", "employment_series", "fit_trend", "TrendResults", "fit_trends", "metier_trend_index"]
 
 #: Trend models: name -> description.
 MODELS = {
@@ -183,3 +183,30 @@ def fit_trends(model: str = "loglinear", start_year: int | None = None, end_year
     out = pd.concat(rows, ignore_index=True)
     out.attrs.update(model=model, source=SOURCE)
     return out
+
+
+def metier_trend_index(codes, model: str, base_year: int, n_years: int, fit_years: int = 15) -> np.ndarray:
+    """Employment path of pmq métiers ``codes`` relative to ``base_year`` from a trend ``model``
+    fitted to each FAP-87 family over its last ``fit_years`` observed years: an array
+    (n_years + 1, métier) equal to 1 in ``base_year``.  A métier's path is the sum of its
+    families' paths (observed values up to the last observed year, forecasts after)."""
+    from .exits_fit import _metier_weights
+    wide = employment_series(level="fap87").drop(columns=["T2Z", "ZZZ"], errors="ignore")
+    last = int(wide.index.max())
+    end = base_year + n_years
+    if base_year < int(wide.index.min()) + fit_years - 1:
+        raise InputError(f"a trend path needs {fit_years} observed years before the base year", source=SOURCE,
+                         column="year", rows=[base_year])
+    years = np.arange(base_year, end + 1)
+    paths = {}
+    for fap in wide.columns:                     # statsmodels fits one series at a time
+        s = wide[fap].dropna()
+        obs = s.loc[:min(last, end)]
+        fut = fit_trend(s.iloc[-fit_years:], model, name=fap).forecast(end - last) if end > last else None
+        full = obs if fut is None else pd.concat([obs, fut])
+        paths[fap] = full.reindex(years).to_numpy()
+    P = pd.DataFrame(paths, index=years)
+    W = _metier_weights(codes, pd.Series(1.0, index=P.columns))   # sums, not means: weights of 1
+    W = (W > 0).astype(float)
+    level = P.to_numpy() @ W.T                                     # (year, métier)
+    return level / level[0]
