@@ -401,6 +401,40 @@ class BacktestResults:
     def plot(self, lang: str = "fr"):
         return plot_backtest(self, lang=lang)
 
+    def markdown(self) -> str:
+        """The tables of ``docs/accuracy.md`` (between its generated markers)."""
+        m = self.metrics()
+        wins = [f"{s}→{e}" for s, e in self.windows]
+        m = m.assign(window=m["start"].astype(str) + "→" + m["end"].astype(str))
+        out = []
+        spec = [("age", "band_mae", "Mean absolute error of the 9 age-band shares (points)", 2),
+                ("age", "beats_constant_pyramid", "Share of FAP where the model beats the constant pyramid on "
+                 "the band MAE (%)", 0),
+                ("age", "share50_abs_error", "Absolute error on the share aged 50+ (points, mean over FAP)", 2),
+                ("age", "under30_abs_error", "Absolute error on the share under 30 (points, mean over FAP)", 2),
+                ("age", "exits_bias", "Bias of the 5-year exits of the cohorts aged 45+ (%, Σ predicted / Σ "
+                 "observed − 1)", 1),
+                ("demand", "direction", "Direction of change correct (% of FAP)", 0),
+                ("demand", "mape", "Mean absolute percentage error (%)", 1),
+                ("demand", "dissimilarity", "Dissimilarity index of the distribution over FAP (%)", 2)]
+        for part, metric, title, nd in spec:
+            d = m[m["part"] == part].pivot(index="model", columns="window", values=metric)
+            models = [k for k in (AGE_MODELS if part == "age" else DEMAND_MODELS) if d.loc[k].notna().any()]
+            out += [f"**{title}**", "", "| model | " + " | ".join(wins) + " |", "|---|" + "---:|" * len(wins)]
+            d = d.loc[models, wins]
+            higher = metric in ("direction", "beats_constant_pyramid")
+            best = d.abs().min() if metric == "exits_bias" else (d.max() if higher else d.min())
+            for k in models:
+                cells = []
+                for w in wins:
+                    v = d.loc[k, w]
+                    text = "—" if not np.isfinite(v) else f"{v:.{nd}f}"
+                    hit = np.isfinite(v) and (abs(v) if metric == "exits_bias" else v) == best[w]
+                    cells.append(f"**{text}**" if hit and len(models) > 1 else text)
+                out.append(f"| `{k}` | " + " | ".join(cells) + " |")
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
     def writers(self, lang: str = "fr") -> dict:
         """``{file name: writer(path)}`` for :func:`pmq.export.write_atomically`."""
         def fig_writer(fmt):

@@ -189,3 +189,29 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     assert main(["backtest", "--from", "2012,x"]) == 2
     assert main(["backtest", "--from", "2012", "--pyramids", str(tmp_path / "absent.csv")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_accuracy_page_is_up_to_date(res):
+    """docs/accuracy.md shows the tables of the shipped-data backtest (python docs/build_accuracy.py)."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "docs" / "build_accuracy.py"
+    spec = importlib.util.spec_from_file_location("build_accuracy", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert not mod.stale(res), "run: python docs/build_accuracy.py"
+    assert (path.parent / "accuracy" / "backtest_en.png").stat().st_size > 50_000
+
+
+def test_accuracy_page_python_example_runs(capsys):
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" / "accuracy.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 1
+    ns = {}
+    exec(compile(blocks[0], "docs/accuracy.md", "exec"), ns)
+    assert "2011→2018" in capsys.readouterr().out
+    assert set(ns["table"]["start"]) == {2011, 2013}
+    import matplotlib.pyplot as plt
+    plt.close(ns["fig"])
