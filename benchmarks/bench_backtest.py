@@ -1,0 +1,32 @@
+"""Time and memory of the backtest and of the estimations behind it (prints figures, asserts nothing).
+
+    python benchmarks/bench_backtest.py
+"""
+import resource
+import time
+
+
+def timed(label, f):
+    t = time.perf_counter()
+    out = f()
+    print(f"{label:<58} {time.perf_counter() - t:6.2f} s")
+    return out
+
+
+def main():
+    from pmq.backtest import backtest
+    from pmq.exits_fit import fit_exits, holdout
+    from pmq.trends import fit_trends
+
+    timed("exit-hazard fit (GLM + pooling, 87 FAP × 3 transitions)", fit_exits)
+    timed("held-out comparison (split 2008)", lambda: holdout(2008))
+    for model in ("loglinear", "damped", "arima"):
+        timed(f"trend fits, {model}, every FAP-87 (1995–2018)", lambda: fit_trends(model, start_year=1995))
+    timed("backtest 2012 → 2018 (one window)", lambda: backtest(2012, 2018))
+    res = timed("backtest, four windows 2010–2013 → 2018", backtest)
+    timed("chart (six panels)", res.plot)
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
