@@ -39,7 +39,6 @@ models and the handful of bands; every FAP is computed at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,7 +46,9 @@ import pandas as pd
 from . import data as _data
 from .demography import AGES, AgeProfiles, band_sums, split_bands
 from .engine import Profiles, simulate
+from .calibration import _age5_closed
 from .errors import InputError
+from .io import _as_number, _check_duplicates, read_table
 
 __all__ = ["AGE_MODELS", "DEMAND_MODELS", "METRICS", "backtest", "BacktestResults", "read_pyramids",
            "read_employment_series", "plot_backtest", "DEFAULT_STARTS", "DEFAULT_END"]
@@ -89,18 +90,6 @@ _LAG = 5            # pairs of pyramids five years apart follow the same 5-year 
 # ----------------------------------------------------------------------------------------------
 # Inputs
 # ----------------------------------------------------------------------------------------------
-def _read_csv(path, what: str) -> tuple[pd.DataFrame, str]:
-    if isinstance(path, pd.DataFrame):
-        return path, f"<{what} table>"
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{what} file not found", source=str(p))
-    try:
-        return pd.read_csv(p, dtype={"fap": str}), str(p)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read the {what} file as CSV: {exc}", source=str(p)) from exc
-
-
 def read_pyramids(path=None) -> pd.DataFrame:
     """Pyramids as the wide table of :func:`pmq.exits_fit.pyramids` (fap, centre) × 9 bands.
 
@@ -109,8 +98,8 @@ def read_pyramids(path=None) -> pd.DataFrame:
     from .exits_fit import pyramids
     if path is None:
         return pyramids()
-    t, src = _read_csv(path, "pyramid")
-    return pyramids(t, source=src)
+    t, src = read_table(path, name="pyramid")
+    return pyramids(t.astype({"fap": str}) if "fap" in t.columns else t, source=src)
 
 
 def read_employment_series(path=None) -> pd.DataFrame:
@@ -123,23 +112,17 @@ def read_employment_series(path=None) -> pd.DataFrame:
     if path is None:
         wide = employment_series(level="fap87")
         return wide.drop(columns=[c for c in NOT_FAMILIES if c in wide.columns])
-    t, src = _read_csv(path, "employment")
+    t, src = read_table(path, name="employment")
     need = {"fap", "year", "employment_k"}
     if not need <= set(t.columns):
         raise InputError(f"the employment table needs columns {sorted(need)}", source=src, column="columns",
                          rows=sorted(need - set(t.columns)))
-    v = pd.to_numeric(t["employment_k"], errors="coerce")
-    y = pd.to_numeric(t["year"], errors="coerce")
-    bad = t[~np.isfinite(v) | (v < 0)]
+    t = t.assign(fap=t["fap"].astype(str), employment_k=_as_number(t, "employment_k", src),
+                 year=_as_number(t, "year", src, integer=True))
+    bad = t[t["employment_k"] < 0]
     if len(bad):
-        raise InputError("employment must be a number ≥ 0", source=src, column="employment_k", rows=bad.head(10))
-    bad = t[~np.isfinite(y) | (y != y.round())]
-    if len(bad):
-        raise InputError("years must be whole numbers", source=src, column="year", rows=bad.head(10))
-    t = t.assign(employment_k=v, year=y.astype(int))
-    dup = t[t.duplicated(["fap", "year"], keep=False)]
-    if len(dup):
-        raise InputError("duplicate (fap, year) rows", source=src, column="fap, year", rows=dup.head(10))
+        raise InputError("employment must be ≥ 0", source=src, column="employment_k", rows=bad.head(10))
+    _check_duplicates(t, ["fap", "year"], src)
     t = t[~t["fap"].isin(NOT_FAMILIES)]
     return t.pivot(index="year", columns="fap", values="employment_k").sort_index()
 
@@ -202,9 +185,7 @@ def _entry_profiles(E_before: np.ndarray, E_start: np.ndarray, hazard: np.ndarra
     the stock five years earlier.  Returns the young-entrant rate (per year, share of employment),
     the young profile (positive gains at ages < 30) and the recruit profile (positive gains at 30+)
     as (fap, age) arrays; where a FAP has no gain, the engine's default profile is used."""
-    S = E_before
-    for _ in range(_LAG):                       # closed cohorts: exits, then ageing
-        S = np.concatenate([np.zeros(S.shape[:-1] + (1,)), (S * (1 - hazard))[..., :-1]], axis=-1)
+    S = _age5_closed(E_before, hazard, _LAG)     # closed cohorts: exits, then ageing
     gain = np.maximum(E_start - S, 0.0)
     # gains are counted at the age reached at the start; entries spread over the five years have
     # aged by two years on average since they came in (end-of-year convention): move them back.
@@ -247,11 +228,7 @@ def _age_part(wide: pd.DataFrame, start: int, end: int, faps: list[str], share: 
         dep = np.asarray(res["departures"]).sum(0)
         # predicted 5-year exits of the 45+ cohorts under the model's hazards: closed cohorts
         S = E0 * (AGES >= 45)
-        exits5 = np.zeros(len(faps))
-        for _ in range(_LAG):
-            d = S * h                             # hazard 1 at the top age: everyone there exits
-            exits5 += d.sum(-1)
-            S = np.concatenate([np.zeros(S.shape[:-1] + (1,)), (S - d)[..., :-1]], axis=-1)
+        exits5 = S.sum(-1) - _age5_closed(S, h, _LAG).sum(-1)     # closed cohorts: all that left
         rows.append(_age_metrics(model, faps, pred, obs_shares, start_shares, dep, exits5, obs_q))
         band_rows.append(_band_table(model, faps, pred, obs_shares))
     rows.append(_age_metrics("constant_pyramid", faps, start_shares, obs_shares, start_shares, None, None, obs_q))

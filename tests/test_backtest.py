@@ -155,7 +155,7 @@ def test_bad_pyramid_files(tmp_path, mutate, column):
     p = _pyramid_csv(tmp_path, mutate)
     with pytest.raises(InputError) as e:
         backtest(2012, 2018, pyramids=p)
-    assert e.value.column == column and (str(p) in str(e.value) or column == "window")
+    assert e.value.column == column and (p.name in str(e.value) or column == "window")
 
 
 def _employment_csv(tmp_path, mutate):
@@ -169,6 +169,7 @@ def _employment_csv(tmp_path, mutate):
 @pytest.mark.parametrize("mutate, column", [
     (lambda t: t.assign(employment_k=t["employment_k"].where(t.index != 3, -1.0)), "employment_k"),
     (lambda t: t.assign(year=t["year"].astype(float).where(t.index != 3, 2001.5)), "year"),
+    (lambda t: t.assign(employment_k=t["employment_k"].where(t.index != 3, np.nan)), "employment_k"),
     (lambda t: pd.concat([t, t.iloc[[5]]]), "fap, year"),
     (lambda t: t[t["fap"] != "R1Z"], "fap"),                                                   # FAP mismatch
     (lambda t: t[t["year"] != 2018], "year"),                                                  # end year missing
