@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import data as _data
 from .demography import AGES, AgeProfiles, band_sums, split_bands
 from .engine import Profiles, simulate
 from .calibration import _age5_closed
@@ -154,11 +153,6 @@ def _check_window(start: int, end: int, centres: list[int], years: list[int]) ->
 # ----------------------------------------------------------------------------------------------
 # Age structure: the replacement model
 # ----------------------------------------------------------------------------------------------
-def _share_15_19() -> float:
-    f = pd.read_csv(_data.data_path("raw", "age_facts.csv"))
-    return float(f.set_index("key").loc["share_15_19_in_15_24", "value"])
-
-
 def _vintage_fit(wide: pd.DataFrame, start: int):
     """Exit-hazard fit on the pairs of windows that end at or before ``start``."""
     from .exits_fit import continuation_table, fit_exits
@@ -482,7 +476,8 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
                          source="backtest", column="fap",
                          rows=[f"{f} (pyramids only)" for f in only_p][:10] +
                               [f"{f} (employment only)" for f in only_e][:10])
-    share = _share_15_19()
+    from .data.build import _facts
+    share = float(_facts()["share_15_19_in_15_24"])   # as the baseline build
     age, bands, demand = [], [], []
     for i, (s, e) in enumerate(windows):
         present = [f for f in faps if all((f, y) in wide.index for y in range(s - _LAG, e + 1))]

@@ -190,8 +190,8 @@ def metier_trend_index(codes, model: str, base_year: int, n_years: int, fit_year
     fitted to each FAP-87 family over its last ``fit_years`` observed years: an array
     (n_years + 1, métier) equal to 1 in ``base_year``.  A métier's path is the sum of its
     families' paths (observed values up to the last observed year, forecasts after)."""
-    from .exits_fit import _metier_weights
-    wide = employment_series(level="fap87").drop(columns=["T2Z", "ZZZ"], errors="ignore")
+    from .exits_fit import NOT_FAMILIES, _metier_weights
+    wide = employment_series(level="fap87").drop(columns=list(NOT_FAMILIES), errors="ignore")
     last = int(wide.index.max())
     end = base_year + n_years
     if base_year < int(wide.index.min()) + fit_years - 1:
