@@ -18,10 +18,15 @@ def section(res) -> str:
             f"data); do not edit by hand.*\n\n{res.markdown()}\n{END}")
 
 
-def stale(res) -> bool:
+def stale(res) -> list[str]:
+    """Where the page's generated section differs from a fresh backtest: text exactly, numbers
+    beyond their printed precision (one unit of the last digit: an ARIMA fit's last digit moves
+    with the statsmodels / scipy release).  Empty list: up to date."""
+    from pmq.testing import text_differences
+
     text = PAGE.read_text(encoding="utf-8")
     cur = text[text.index(START):text.index(END) + len(END)]
-    return cur != section(res)
+    return text_differences(cur, section(res))
 
 
 def main(argv=None) -> int:
@@ -34,7 +39,9 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     res = backtest()
     if "--check" in argv:
-        return int(stale(res))
+        diffs = stale(res)
+        print("\n".join(diffs) if diffs else "up to date")
+        return int(bool(diffs))
     text = PAGE.read_text(encoding="utf-8")
     text = text[:text.index(START)] + section(res) + text[text.index(END) + len(END):]
     PAGE.write_text(text, encoding="utf-8")

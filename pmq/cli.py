@@ -56,10 +56,19 @@ def _progress_printer(stream):
     return show
 
 
+def _write_summary(proj, path) -> None:
+    """summary.csv: persons to 3 decimals; the rates (shares of initial employment) to 6, since
+    3 decimals would round them to 0.1 point.  An undefined rate is an empty field."""
+    df = proj.summary_table()
+    for c in ("departures_rate", "imbalance_rate"):
+        df[c] = [f"{v:.6f}" if v == v else "" for v in df[c]]
+    df.to_csv(path, index=False, float_format="%.3f")
+
+
 def _write_outputs(proj, out: Path) -> list[Path]:
     return _write_atomically(out, {
         "accounts.nc": proj.to_netcdf,
-        "summary.csv": lambda p: proj.summary_table().to_csv(p, index=False, float_format="%.3f"),
+        "summary.csv": lambda p: _write_summary(proj, p),
     })
 
 

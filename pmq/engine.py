@@ -16,8 +16,17 @@ Conventions (see ``docs/engine.md``)
 * ``other_recruits = net_creation + departures − young_entrants − net_mobility``
   (signed).  Positive inflows are placed by age profiles; negative ones
   (net outflows) are removed from the aged survivors in proportion to
-  stock × removal weight, so no age can go negative unless the outflow exceeds
-  what the weights allow — that raises :class:`~pmq.errors.EngineError`.
+  stock × removal weight.  Where that would take more from an age than it holds
+  (a steep decline, a métier closing), those ages are emptied and the rest of the
+  outflow is spread over the other ages in the same proportion (:func:`_fill`);
+  cells where the proportional removal fits are computed exactly as before.  Only an
+  outflow larger than every worker left after the year's departures (inflows arrive
+  after it is taken) raises :class:`~pmq.errors.EngineError` — in particular any
+  outflow from an empty cell, which can receive inflows but cannot lose any.  The
+  error carries ``cells`` (indices), ``stock``, ``left``, ``outflow``, ``no_stock`` (per
+  cell) and ``step`` (the year index); :func:`pmq.project` turns them into an
+  :class:`~pmq.errors.InputError` naming territories and métiers.
+* A cell with no employment and no flows stays at exactly 0 (no NaN anywhere).
 
 The loop is over years only; every operation inside is on whole arrays of shape
 ``(..., age)`` and works on numpy or dask arrays.
@@ -66,6 +75,9 @@ class _Kernel:
 
         departures D = X·h;  aged survivors S[a+1] = X[a] − D[a];
         B = S·removal;  f = (net outflows) / ΣB;  X' = S − f·B + y·P_young + m⁺·P_mob + r⁺·P_rec
+
+    (plus, only in cells where S − f·B would go below zero at some age, the capped removal of
+    :func:`_fill`).
     """
 
     def __init__(self, profiles: Profiles, ndim: int):
@@ -101,10 +113,12 @@ class _Kernel:
             np.multiply(coef, prof, out=B)
             np.add(S, B, out=S)
         if check:
-            self._check(X, S, f, neg, pos)
+            self._check(X, H, S, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg), ages)
         return S, dep, other, ages
 
-    def _check(self, X, nxt, f, neg, pos):
+    def _check(self, X, H, nxt, f, neg, pos, flows, ages):
+        """Cells where the proportional removal would leave an age below zero get the capped
+        removal of :func:`_fill`; an outflow larger than every worker left after departures raises."""
         # X' ≥ 0 unless the removal takes more than an age holds: f·removal > 1 somewhere
         # (cell-level test), or outflows with nothing to remove from.
         suspect = (f * self.rmax > 1.0) | ((neg > 0) & ~pos)
@@ -112,15 +126,76 @@ class _Kernel:
             return
         tol = 1e-9 * np.maximum(1.0, np.abs(X).max(axis=0))       # per cell: chunk-independent
         bad = (nxt < -tol).any(0) | ((neg > tol) & ~pos)
-        if bad.any():
-            cells = [tuple(int(i) for i in c) for c in np.argwhere(bad)]
-            err = EngineError(
-                f"net outflows exceed the stock that can leave in {len(cells)} cell(s) "
-                f"(first cell index {cells[0]}): outflow (negative other recruits or net "
-                "mobility) larger than the removal profile allows; check the flows or the "
-                "removal weights")
-            err.cells = cells
-            raise err
+        if not bad.any():
+            return
+        shape = bad.shape
+        Xb = np.broadcast_to(X, nxt.shape)[:, bad]
+        Hb = np.broadcast_to(H, nxt.shape)[:, bad]
+        S0 = np.zeros_like(Xb)                                      # survivors, aged one year
+        S0[1:] = Xb[:-1] - Xb[:-1] * Hb[:-1]
+        rm = np.broadcast_to(self.rm, nxt.shape)[:, bad]
+        negb = np.broadcast_to(neg, shape)[bad]
+        removable = _age_sum(np.where(rm > 0, S0, 0.0))
+        tolb = np.broadcast_to(tol, shape)[bad]
+        impossible = negb > removable + tolb
+        if impossible.any():
+            self._raise(X, bad, negb, removable, impossible)
+        R = _fill(S0, rm, np.minimum(negb, removable))
+        ye, m_pos, m_neg, r_pos, r_neg = (np.broadcast_to(v, shape)[bad] for v in flows)
+        nxt[:, bad] = (S0 - R + ye * np.broadcast_to(self.py, nxt.shape)[:, bad]
+                       + m_pos * np.broadcast_to(self.pm, nxt.shape)[:, bad]
+                       + r_pos * np.broadcast_to(self.pr, nxt.shape)[:, bad])
+        if ages is not None:
+            ages["net_mobility"][:, bad] = (m_pos * np.broadcast_to(self.pm, nxt.shape)[:, bad]
+                                            - R * (m_neg / negb))
+            ages["other_recruits"][:, bad] = (r_pos * np.broadcast_to(self.pr, nxt.shape)[:, bad]
+                                              - R * (r_neg / negb))
+
+    @staticmethod
+    def _raise(X, bad, negb, removable, impossible):
+        cells = [tuple(int(i) for i in c) for c in np.argwhere(bad)[impossible]]
+        stock = np.broadcast_to(_age_sum(X), bad.shape)[bad][impossible]
+        outflow = negb[impossible]
+        left = removable[impossible]
+        no_stock = left <= 0
+        what = ("no worker is left after the year's departures to take it from" if no_stock[0] else
+                f"only {left[0]:.6g} workers are left after the year's departures")
+        err = EngineError(
+            f"net outflows exceed the stock that can leave in {len(cells)} cell(s): first cell index "
+            f"{cells[0]} (stock {stock[0]:.6g} at the start of the year, outflow {outflow[0]:.6g}: {what}); "
+            "an outflow is negative other recruits (young entrants + net inflow above net creation + "
+            "departures) or a negative net inflow, taken from the workers present at the start of the "
+            "year; check the flows or the removal weights")
+        err.cells = cells
+        err.stock = [float(v) for v in stock]
+        err.outflow = [float(v) for v in outflow]
+        err.left = [float(v) for v in left]
+        err.no_stock = [bool(v) for v in no_stock]
+        err.step = None
+        raise err
+
+
+def _fill(S0, rm, out):
+    """Removal by age ``R = S0 · min(1, λ·rm)`` with ``Σ R = out``, for each column (cell) of the
+    ``(age, k)`` arrays: in proportion to stock × removal weight, each age capped at its stock —
+    ages whose weight would take more than they hold are emptied and the rest is spread over the
+    others.  ``g(λ) = Σ S0·min(1, λ·rm)`` is piecewise linear and increasing; it is solved exactly
+    on the segment between its breakpoints ``λ = 1/rm`` that contains ``out``."""
+    with np.errstate(divide="ignore"):
+        brk = np.where(rm > 0, 1.0 / np.where(rm > 0, rm, 1.0), np.inf)
+    lam_b = np.concatenate([np.zeros_like(brk[:1]), np.sort(brk, axis=0)])      # (n_b, k), increasing
+    last = np.where(np.isfinite(lam_b), lam_b, 0.0).max(0)
+    lam_b = np.where(np.isfinite(lam_b), lam_b, last)  # ages of weight 0 are never removed
+    g_b = np.minimum(1.0, lam_b[:, None] * rm[None]) * S0[None]                  # (n_b, age, k)
+    g_b = np.moveaxis(g_b, 1, 0)
+    g_b = _age_sum(g_b.reshape(g_b.shape[0], -1)).reshape(lam_b.shape)           # (n_b, k)
+    j = np.maximum((g_b <= out).sum(0) - 1, 0)                                   # last breakpoint below
+    lam_j = np.take_along_axis(lam_b, j[None], 0)[0]
+    capped = (lam_j * rm >= 1.0) & (rm > 0)
+    cap_sum = _age_sum(np.where(capped, S0, 0.0))
+    lin = _age_sum(np.where(capped, 0.0, S0 * rm))
+    lam = np.where(lin > 0, (out - cap_sum) / np.where(lin > 0, lin, 1.0), lam_j)
+    return S0 * np.minimum(1.0, lam * rm)
 
 
 def _age_sum(a: np.ndarray) -> np.ndarray:
@@ -223,8 +298,13 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
         out["employment"].append(_age_sum(X))
     for t in range(n_years):
         ye, nm = young_entrants[t], net_mobility[t]
-        X, dep, other, ages = kernel.year(X, H[t] if hazard_by_year else H, net_creation[t], ye, nm,
-                                          want_ages=record == "full")
+        try:
+            X, dep, other, ages = kernel.year(X, H[t] if hazard_by_year else H, net_creation[t], ye, nm,
+                                              want_ages=record == "full")
+        except EngineError as exc:  # say which year (the projection names the cells)
+            exc.step = t
+            exc.args = (f"year step {t} (flows of base + {t}): {exc.args[0]}",)
+            raise
         if record == "full":
             out["employment"].append(np.moveaxis(X, 0, -1))
             for k in keys_age:

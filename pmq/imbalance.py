@@ -14,7 +14,8 @@ supply                         young_entrants + net_mobility (+ net occupational
                                when given)
 imbalance                      openings − young_entrants − net_mobility (the DARES gap)
 imbalance_pct                  imbalance ÷ employment_base (the ``_pct`` convention of the
-                               source: every ``_pct`` column is divided by 2019 employment)
+                               source: every ``_pct`` column is divided by 2019 employment);
+                               NaN when employment_base ≤ 0 (an empty cell)
 imbalance_pct_openings         imbalance ÷ openings; NaN with ``openings_nonpositive`` = True
                                when openings ≤ 0 (never ±inf)
 supply_demand_ratio            supply ÷ openings (NaN, flagged, when openings ≤ 0)
@@ -26,7 +27,9 @@ is, by default, the employment-weighted mean of the regional 2019 levels (assump
 ``docs/imbalance.md``), or the national DARES–Pôle emploi indicator
 (``national_tension="dares_national"``).
 
-Typologies are named presets with explicit parameters (:data:`PRESETS`, :func:`classify`):
+Typologies are named presets with explicit parameters (:data:`PRESETS`, :func:`classify`).
+A row whose gap or ratio is undefined (empty cells, no openings) is « Non classé » / "Not
+classified" (code ``non_classe``, :data:`NOT_CLASSIFIED`) in every preset:
 
 ``dares``
     The four categories of « Les métiers en 2030 » crossing the 2019 tension level with the
@@ -52,7 +55,11 @@ from .errors import InputError
 from .indicators import window_sums
 
 __all__ = ["imbalance_table", "classify", "PRESETS", "Typology", "watch_list", "roa_by_level",
-           "national_tension", "DARES_TENSION_CUTOFFS"]
+           "national_tension", "DARES_TENSION_CUTOFFS", "NOT_CLASSIFIED"]
+
+#: Label of the rows a typology cannot class (French, English): a gap or ratio that is not
+#: defined — no employment in the denominator year, no openings (see ``docs/imbalance.md``).
+NOT_CLASSIFIED = ("Non classé", "Not classified")
 
 #: Cut-offs of the DARES tension z-score between levels 1|2|3|4|5 (2014–2018 quintiles,
 #: inferred from the 2019 data; see ``docs/imbalance.md``).
@@ -65,7 +72,8 @@ def national_tension(baseline: xr.Dataset, method: str = "regional_mean") -> pd.
     ``regional_mean`` (default)
         Employment-weighted mean of the regional levels of the Métiers 2030 file, over the
         regions where the métier has a level (an assumption: the file carries regional levels
-        only).  « Hors champ » when no region has a level.
+        only); the plain mean of the levels when the métier has no employment in those regions.
+        « Hors champ » when no region has a level.
     ``dares_national``
         The national 2019 DARES–Pôle emploi indicator by FAP-87; a métier that groups several
         families (F0A = F0Z + F1Z…) gets the employment-weighted mean z-score of its families
@@ -76,8 +84,10 @@ def national_tension(baseline: xr.Dataset, method: str = "regional_mean") -> pd.
     if method == "regional_mean":
         t = baseline["tension"]
         w = baseline["employment"].sum("age").where(t.notnull())
-        level = (t * w).sum("territory") / w.sum("territory")
-        level = level.where(w.sum("territory") > 0)
+        wsum = w.sum("territory")
+        level = (t * w).sum("territory") / wsum.where(wsum > 0)
+        # A métier with no employment in any region that has a level: the plain mean of the levels.
+        level = level.where(wsum > 0, t.mean("territory"))
         df = level.to_series().rename("tension").reindex(metiers).reset_index()
     elif method == "dares_national":
         raw = pd.read_csv(_data.data_path("raw", "dares_tension2019_national_fap87.csv"))
@@ -142,7 +152,9 @@ def imbalance_table(projection, *, start_year: int | None = None, end_year: int 
     d = d.assign(tension=baseline["tension"], hors_champ=baseline["hors_champ"])
     if national:
         nat = d.drop_vars(["tension", "hors_champ"]).sum("territory")
-        nat = nat.expand_dims(territory=["FR"]).assign_coords(territory_name=("territory", ["France métropolitaine"]))
+        nat = nat.expand_dims(territory=["FR"])
+        if "territory_name" in d.coords:  # a baseline built from arrays may have no names
+            nat = nat.assign_coords(territory_name=("territory", ["France métropolitaine"]))
         tn = national_tension(baseline, national_tension_method).set_index("metier")
         nat["tension"] = (("territory", "metier"), tn["tension"].reindex(d.metier.values).to_numpy()[None])
         nat["hors_champ"] = (("territory", "metier"), tn["hors_champ"].reindex(d.metier.values).to_numpy()[None])
@@ -208,9 +220,9 @@ def _dares(t: pd.DataFrame, high_tension, gap_threshold, reference_years, scale_
     g = t[gap]
     high = t["tension"] >= high_tension
     out = np.select(
-        [t["hors_champ"] | t["tension"].isna(), high & (g > thr), high & (g < -thr), high,
+        [t["hors_champ"] | t["tension"].isna(), g.isna(), high & (g > thr), high & (g < -thr), high,
          g > thr],
-        ["hors_champ", "accentuer", "reduire", "maintenir", "nouvelles"], default="residuel")
+        ["hors_champ", "non_classe", "accentuer", "reduire", "maintenir", "nouvelles"], default="residuel")
     return pd.Series(out, index=t.index)
 
 
@@ -219,9 +231,12 @@ def _cops(t: pd.DataFrame, threshold, recent_shortage, recent_surplus, use_recen
     pos = t["openings"] > 0
     pressure = pd.Series(np.where(pos, (t["openings"] - seekers) / t["openings"].where(pos), np.nan),
                          index=t.index)
-    projected = pd.Series(np.select([pressure > threshold, pressure < -threshold, pressure.notna()],
-                                    ["shortage", "surplus", "balance"], default="surplus"),
-                          index=t.index)  # openings ≤ 0: no demand for new workers → surplus
+    # Openings < 0 (jobs lost), or none with job seekers: no demand for new workers → surplus.
+    # No openings and no job seekers (an empty cell): nothing to class.
+    nothing = ~pos & ~(t["openings"] < 0) & ~(seekers > 0)
+    projected = pd.Series(np.select([pressure > threshold, pressure < -threshold, pressure.notna(), nothing],
+                                    ["shortage", "surplus", "balance", "non_classe"], default="surplus"),
+                          index=t.index)
     if not use_recent:
         return projected
     recent = pd.Series(np.select([t["tension"] >= recent_shortage, t["tension"] <= recent_surplus,
@@ -232,13 +247,14 @@ def _cops(t: pd.DataFrame, threshold, recent_shortage, recent_surplus, use_recen
     out[(recent == "shortage") & (projected == "surplus")] = "balance"
     out[(recent == "surplus") & (projected != "shortage")] = "surplus"
     out[(recent == "surplus") & (projected == "shortage")] = "balance"
+    out[projected == "non_classe"] = "non_classe"  # recent conditions alone do not class a cell
     return out
 
 
 def _roa_codes(ratio: pd.Series, bands) -> pd.Series:
     b = list(bands)
     out = np.select([ratio.isna(), ratio <= b[0], ratio <= b[1], ratio <= b[2], ratio <= b[3]],
-                    ["na", "very_good", "good", "fair", "moderate"], default="poor")
+                    ["non_classe", "very_good", "good", "fair", "moderate"], default="poor")
     return pd.Series(out, index=ratio.index)
 
 
@@ -256,10 +272,11 @@ PRESETS: dict[str, Typology] = {
                    "reduire": "Tensions qui pourraient se réduire",
                    "nouvelles": "Nouvelles difficultés potentielles de recrutement",
                    "residuel": "Tension faible ou moyenne, sans déséquilibre marqué",
-                   "hors_champ": "Hors champ"},
+                   "hors_champ": "Hors champ", "non_classe": NOT_CLASSIFIED[0]},
         labels_en={"accentuer": "Tensions could increase", "maintenir": "Tensions could persist",
                    "reduire": "Tensions could ease", "nouvelles": "New potential recruitment difficulties",
-                   "residuel": "Low or medium tension, no marked imbalance", "hors_champ": "Not covered"},
+                   "residuel": "Low or medium tension, no marked imbalance", "hors_champ": "Not covered",
+                   "non_classe": NOT_CLASSIFIED[1]},
         description=("« Les métiers en 2030 »: 2019 tension level (high = level ≥ high_tension, i.e. 4–5 "
                      "after rounding) crossed with the gap (imbalance ÷ 2019 employment) beyond "
                      "± gap_threshold (for an 11-year window; scaled with the window length)"),
@@ -267,8 +284,10 @@ PRESETS: dict[str, Typology] = {
     "cops": Typology(
         "cops",
         params={"threshold": 0.05, "recent_shortage": 4, "recent_surplus": 2, "use_recent": True},
-        labels_fr={"shortage": "Pénurie", "balance": "Équilibre", "surplus": "Surplus"},
-        labels_en={"shortage": "Shortage", "balance": "Balance", "surplus": "Surplus"},
+        labels_fr={"shortage": "Pénurie", "balance": "Équilibre", "surplus": "Surplus",
+                   "non_classe": NOT_CLASSIFIED[0]},
+        labels_en={"shortage": "Shortage", "balance": "Balance", "surplus": "Surplus",
+                   "non_classe": NOT_CLASSIFIED[1]},
         description=("COPS (Canada): projected pressure (openings − job seekers) ÷ openings beyond "
                      "± threshold, adjusted by recent conditions (2019 tension level)"),
         func=_cops),
@@ -277,10 +296,10 @@ PRESETS: dict[str, Typology] = {
         params={"bands": (0.85, 1.00, 1.05, 1.15)},
         labels_fr={"very_good": "Très bonnes perspectives", "good": "Bonnes perspectives",
                    "fair": "Perspectives passables", "moderate": "Perspectives moyennes",
-                   "poor": "Perspectives faibles", "na": "Non défini (postes à pourvoir ≤ 0)"},
+                   "poor": "Perspectives faibles", "non_classe": NOT_CLASSIFIED[0]},
         labels_en={"very_good": "Very good prospects", "good": "Good prospects", "fair": "Fair prospects",
                    "moderate": "Moderate prospects", "poor": "Poor prospects",
-                   "na": "Undefined (openings ≤ 0)"},
+                   "non_classe": NOT_CLASSIFIED[1]},
         description="ROA (Netherlands): supply ÷ demand; above 1 = surplus = poor prospects for job seekers",
         func=_roa),
 }

@@ -80,15 +80,27 @@ def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
 
 
 def summary_table(h: xr.Dataset) -> pd.DataFrame:
-    """Long, readable table (one row per territory × métier × period) from :func:`horizon_sums`."""
+    """Long, readable table (one row per territory × métier × period) from :func:`horizon_sums`
+    (the table ``pmq run`` writes to ``summary.csv``).
+
+    Persons: ``employment_start`` (1 January of the base year), ``employment_end`` (1 January of
+    the period's end year) and every flow of :data:`FLOWS` summed over the years
+    ``base ≤ year < end_year``.  Rates are shares of **initial employment** (as the report and
+    the Excel tables define them), over the whole period, not per year:
+
+    * ``departures_rate = departures / employment_start``;
+    * ``imbalance_rate = imbalance / employment_start``.
+
+    Both are NaN (never ±inf, and without a warning) where ``employment_start`` ≤ 0.
+    """
     df = h.to_dataframe().reset_index()
     keep = [c for c in ["period", "end_year", "territory", "territory_name", "metier", "metier_label",
                         "domain", "published_code"] if c in df.columns]
     cols = keep + ["employment_start", "employment_end", *FLOWS]
     df = df[cols].copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df["departures_rate"] = df["departures"] / df["employment_start"]
-        df["imbalance_rate"] = df["imbalance"] / df["employment_start"]
+    initial = df["employment_start"].where(df["employment_start"] > 0)   # NaN where there is no one
+    df["departures_rate"] = df["departures"] / initial
+    df["imbalance_rate"] = df["imbalance"] / initial
     return df
 
 

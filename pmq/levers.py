@@ -19,7 +19,9 @@ start of each year)
     a deviation from the trend, in persons summed over the selected cells (``unit =
     "persons"``, default) or in percent of each selected cell (``"percent"``), given at
     ``anchors = {year = value}``; linear between anchors, 0 before the first anchor, after
-    the last ``after = "hold"`` (default) or ``"proportional"`` to the trend.  A deviation
+    the last ``after = "hold"`` (default) or ``"proportional"`` to the trend (in percent the
+    last percentage is held either way: a percentage of the trend is already proportional to
+    it).  A deviation
     in persons is split over métiers by the sector key or ``weights`` when given (each
     row sums to 1, so the split keeps the source's total), else in proportion to the
     trend employment of the selected cells; within a métier, over the selected
@@ -235,7 +237,9 @@ def apply_demand(emp: np.ndarray, levers, ctx: Context) -> np.ndarray:
                     raise ScenarioError("a deviation in percent applies to each selected cell; "
                                         "use metier or domain, not a sector key or weights",
                                         source=ctx.source, key=ctx._where(lever, "unit"), value=unit)
-                pct = _interp_anchors(anchors, years.astype(float), after, sel.sum((1, 2)))
+                # a held percentage already moves with the trend: "proportional" would count the
+                # trend's growth twice, so both `after` rules hold the last percentage
+                pct = _interp_anchors(anchors, years.astype(float), "hold", sel.sum((1, 2)))
                 new = emp + sel * (pct / 100.0)[:, None, None]
             else:
                 total = _interp_anchors(anchors, years.astype(float), after, sel.sum((1, 2)))
@@ -319,7 +323,8 @@ def hazard_path(hazard: np.ndarray, scenario, ctx: Context, n_years: int) -> np.
         if lever["_section"] == "exits.shift":
             y0 = lever["from_year"]
             y1 = lever.get("full_year", y0)
-            phase = np.clip((years - y0 + 1) / (y1 - y0 + 1), 0.0, 1.0) if y1 > y0 else \
+            # linear from 0 in from_year to 1 in full_year (the documented rule); a step in from_year
+            phase = np.clip((years - y0) / (y1 - y0), 0.0, 1.0) if y1 > y0 else \
                 (years >= y0).astype(float)
             s = (float(lever["years"]) * phase)[:, None, None, None] * np.ones(len(ages))
         else:

@@ -7,6 +7,7 @@ returns a :class:`Projection` whose ``accounts`` Dataset stores every flow.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,10 @@ def input_paths(e_base, net_creation_total, young_total, mobility_total, n_perio
     published period, so a short horizon sees the same years as a long one.
     """
     n = max(n_years, n_period)
-    emp = demand.employment_path(e_base, e_base + net_creation_total, n_period, n,
+    e_end = e_base + net_creation_total
+    # A cell emptied by its net creation misses zero by rounding (ages summed vs a published total).
+    e_end = np.where(np.abs(e_end) <= 1e-9 * np.maximum(1.0, np.abs(e_base)), 0.0, e_end)
+    emp = demand.employment_path(e_base, e_end, n_period, n,
                                  spreading=rules.demand_spreading,
                                  continuation=rules.demand_continuation,
                                  half_life=rules.demand_half_life)
@@ -67,6 +71,54 @@ def _check_baseline(baseline: xr.Dataset, rules: Rules) -> None:
                              "'constant_level' for territories that exchange workers with the outside",
                              source="flows", column="net_mobility",
                              rows=worst.rename("sum_over_territories").reset_index())
+
+
+def _cell_rows(baseline, cells, **cols) -> pd.DataFrame:
+    """Rows naming cells ``(territory index, métier index)`` by code (and name), with ``cols``."""
+    terr, met = baseline.territory.values, baseline.metier.values
+    names = baseline["territory_name"].values if "territory_name" in baseline.coords else None
+    rows = []
+    for k, (i, j) in enumerate(cells):
+        row = {"territory": str(terr[i])}
+        if names is not None and str(names[i]) != str(terr[i]):
+            row["territory_name"] = str(names[i])
+        row["metier"] = str(met[j])
+        row.update({c: v[k] for c, v in cols.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _check_cells(baseline: xr.Dataset, rules: Rules) -> None:
+    """Cells the demand rules cannot follow: an error for a period that ends below zero, a warning
+    for cells that start from (or end at) zero under a growth-rate rule (spread linearly instead)."""
+    e_base = baseline["employment"].sum("age").transpose("territory", "metier").values
+    nc = baseline["published_net_creation"].transpose("territory", "metier").values
+    e_end = e_base + nc
+    tol = 1e-9 * np.maximum(1.0, np.abs(e_base))
+    neg = e_end < -tol
+    if neg.any():
+        cells = [tuple(c) for c in np.argwhere(neg)]
+        raise InputError(
+            f"net creation removes more jobs than the cell has in {len(cells)} cell(s) (employment would "
+            "end the period below zero; a cell with no employment can only gain jobs): give net_creation "
+            "≥ −employment in every cell",
+            source="flows", column="net_creation",
+            rows=_cell_rows(baseline, cells, employment_base=[e_base[c] for c in cells],
+                            net_creation=[nc[c] for c in cells], employment_end=[e_end[c] for c in cells]))
+    if not demand.uses_growth_rate(rules.demand_spreading, rules.demand_continuation):
+        return
+    e_end = np.where(np.abs(e_end) <= tol, 0.0, e_end)  # as input_paths: zero up to rounding
+    und = demand.growth_undefined(e_base, e_end)
+    if und.any():
+        cells = [tuple(c) for c in np.argwhere(und)]
+        shown = ", ".join(f"{baseline.territory.values[i]} × {baseline.metier.values[j]} "
+                          f"({e_base[i, j]:.6g} → {e_end[i, j]:.6g})" for i, j in cells[:10])
+        more = f", … ({len(cells) - 10} more)" if len(cells) > 10 else ""
+        warnings.warn(
+            f"{len(cells)} cell(s) start from or end at zero employment, where the demand rule "
+            f"'{rules.demand_spreading}' / '{rules.demand_continuation}' has no growth rate: they are spread "
+            f"linearly over the period and held at their end-of-period level afterwards "
+            f"(territory × métier, employment base → end): {shown}{more}", UserWarning, stacklevel=4)
 
 
 def _resolve(scenario, baseline, horizon):
@@ -95,6 +147,7 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
 
     rules = scenario.rules
     _check_baseline(baseline, rules)
+    _check_cells(baseline, rules)
     n_period = int(baseline.attrs["n_period"])
     base_year = int(baseline.attrs["base_year"])
     if scenario.base_year is not None and scenario.base_year != base_year:
@@ -141,19 +194,47 @@ def _run(baseline, inp, progress=None):
                         inp["net_mobility"], inp["profiles"], record="full", progress=progress,
                         hazard_by_year=inp["hazard_by_year"])
     except EngineError as exc:  # name the cells by their labels
-        cells = getattr(exc, "cells", [])
-        e_base = baseline["employment"].sum("age").transpose("territory", "metier").values
-        rows = pd.DataFrame([{**({"scenario": c[0]} if len(c) == 3 else {}),
-                              "territory": baseline.territory.values[c[-2]],
-                              "metier": baseline.metier.values[c[-1]],
-                              "employment_base": e_base[c[-2], c[-1]],
-                              "young_entrants_period": baseline["published_young_entrants"].values[c[-2], c[-1]],
-                              "net_creation_period": baseline["published_net_creation"].values[c[-2], c[-1]]}
-                             for c in cells])
-        raise InputError("the flows remove more workers than the stock can lose (negative other recruits "
-                         "or net mobility beyond what the removal profile allows) in these cells",
-                         source="flows", column="young_entrants, net_creation, net_mobility",
-                         rows=rows) from exc
+        raise _engine_error(baseline, exc) from exc
+
+
+def _engine_error(baseline, exc) -> InputError:
+    """The engine's infeasible-outflow error, with its cells named by territory and métier, the
+    year, the stock and the outflow of that year and the published period totals."""
+    cells = getattr(exc, "cells", [])
+    step = getattr(exc, "step", None)
+    n = len(cells)
+    stock = getattr(exc, "stock", None) or [np.nan] * n
+    outflow = getattr(exc, "outflow", None) or [np.nan] * n
+    no_stock = getattr(exc, "no_stock", None) or [False] * n
+    left = getattr(exc, "left", None) or [np.nan] * n
+    base_year = int(baseline.attrs["base_year"])
+    e_base = baseline["employment"].sum("age").transpose("territory", "metier").values
+
+    rows = _cell_rows(
+        baseline, [(c[-2], c[-1]) for c in cells],
+        year=[base_year + step if step is not None else np.nan] * n,
+        employment_year_start=stock, workers_left=left, outflow=outflow,
+        employment_base=[e_base[c[-2], c[-1]] for c in cells],
+        net_creation_period=[baseline["published_net_creation"].values[c[-2], c[-1]] for c in cells],
+        young_entrants_period=[baseline["published_young_entrants"].values[c[-2], c[-1]] for c in cells],
+        net_mobility_period=[baseline["published_net_mobility"].values[c[-2], c[-1]] for c in cells])
+    if cells and len(cells[0]) == 3:  # several scenarios run together (pmq.compare): their index
+        rows.insert(0, "scenario", [c[0] for c in cells])
+    year = f" in {base_year + step}" if step is not None else ""
+    if all(no_stock):
+        why = (f"these cells have no worker left{year} (empty cells: no employment, or none left after the "
+               "year's departures), yet their flows of that year need an outflow — young entrants + net "
+               "inflow above net creation + departures (negative other recruits), or a negative net inflow; "
+               "nobody can leave a cell that holds no workers. Give such a cell zero flows, or net creation "
+               "≥ young entrants + net inflow and no negative net mobility")
+    else:
+        why = (f"their outflow{year} — young entrants + net inflow above net creation + departures (negative "
+               "other recruits), or a negative net inflow — is larger than the workers left after the year's "
+               "departures (workers_left; 0 in an empty cell): entrants arrive after the outflow is taken, so "
+               "a cell cannot send away more workers than it holds")
+    return InputError(f"the flows remove more workers than the stock can lose in {n} cell(s): {why} "
+                      "(the year's stock and outflow, and the published period totals, below)",
+                      source="flows", column="young_entrants, net_creation, net_mobility", rows=rows)
 
 
 def estimated_inputs(scenario) -> list[str]:

@@ -216,8 +216,17 @@ def read_leavers(obj, territories: list[str] | None = None, source: str | None =
         raise InputError(f"duplicate {tuple(keys)} rows", source=source, column=", ".join(keys),
                          rows=df.loc[dup].reset_index(names="row"))
     s = df.set_index(keys)["employed"]
-    da = xr.DataArray.from_series(s).fillna(0.0) if len(keys) > 1 else \
-        xr.DataArray(s.values, dims=("formation",), coords={"formation": list(s.index)})
+    if len(keys) > 1:
+        full = pd.MultiIndex.from_product([s.index.unique(0), s.index.unique(1)], names=keys)
+        missing = full.difference(s.index)
+        if len(missing):
+            raise InputError(f"{len(missing)} (territory, formation) pair(s) have no row: every territory "
+                             "needs a row for every formation (write leavers = 0 where there are none)",
+                             source=source, column="territory, formation",
+                             rows=missing.to_frame(index=False))
+        da = xr.DataArray.from_series(s)
+    else:
+        da = xr.DataArray(s.values, dims=("formation",), coords={"formation": list(s.index)})
     da.name = "employed_leavers"
     da.attrs = {"units": "persons per year", "source": source}
     return da

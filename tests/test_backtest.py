@@ -200,7 +200,8 @@ def test_accuracy_page_is_up_to_date(res):
     spec = importlib.util.spec_from_file_location("build_accuracy", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert not mod.stale(res), "run: python docs/build_accuracy.py"
+    diffs = mod.stale(res)
+    assert not diffs, "docs/accuracy.md is stale (run: python docs/build_accuracy.py):\n" + "\n".join(diffs)
     assert (path.parent / "accuracy" / "backtest_en.png").stat().st_size > 50_000
 
 

@@ -157,7 +157,8 @@ def test_exit_shift_phase_and_multiplier(tmp_path, baseline, ctx):
     ages = list(ctx.ages)
     a = ages.index(60)
     np.testing.assert_array_equal(hp[1, 0, :, a], h[:, a])                       # 2020
-    np.testing.assert_allclose(hp[2, 0, :, a], 0.5 * h[:, a] + 0.5 * h[:, a - 1])  # 2021: s = 0.5
+    np.testing.assert_array_equal(hp[2, 0, :, a], h[:, a])                       # 2021: s = 0 (from_year)
+    np.testing.assert_allclose(hp[3, 0, :, a], h[:, a] / 3 + 2 / 3 * h[:, a - 1])  # 2022: s = 2/3
     np.testing.assert_allclose(hp[5, 0, :, a], h[:, a - 2])                      # 2024: s = 2
     b = [i for i, d in enumerate(ctx.domains) if d == "B"]
     np.testing.assert_allclose(hp[6, 3, b, ages.index(52)], 1.2 * h[b, ages.index(52)])

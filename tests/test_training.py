@@ -134,6 +134,20 @@ def test_read_leavers_rejects_bad_values(col, val, match):
     assert "leavers.csv" in msg and match in msg and "bac2" in msg
 
 
+def test_read_leavers_refuses_missing_territory_formation_pairs():
+    """A missing (territory, formation) row was silently read as 0 leavers: now it is named."""
+    df = pd.DataFrame({"territory": ["11", "11", "53"], "formation": ["bac", "bac3p", "bac"],
+                       "leavers": [10.0, 20.0, 5.0]})
+    with pytest.raises(InputError, match="no row") as e:
+        tr.read_leavers(df, source="sortants.csv")
+    msg = str(e.value)
+    assert "sortants.csv" in msg and "53" in msg and "bac3p" in msg
+    df.loc[len(df)] = ["53", "bac3p", 0.0]                  # an explicit zero is accepted
+    da = tr.read_leavers(df, source="sortants.csv")
+    assert float(da.sel(territory="53", formation="bac3p")) == 0.0
+    assert float(da.sel(territory="11", formation="bac3p")) == 20.0
+
+
 def test_read_seed_user_specialties(baseline):
     metiers = list(baseline.metier.values)
     df = pd.DataFrame({"formation": ["nsf_221", "nsf_221", "nsf_330"], "metier": ["S0Z", "S1Z", "V0Z"],
