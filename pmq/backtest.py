@@ -46,7 +46,7 @@ import pandas as pd
 from .demography import AGES, AgeProfiles, band_sums, split_bands
 from .engine import Profiles, simulate
 from .calibration import _age5_closed
-from .errors import InputError
+from .errors import ArgumentError, InputError
 from .io import _as_number, _check_duplicates, read_table
 
 __all__ = ["AGE_MODELS", "DEMAND_MODELS", "METRICS", "backtest", "BacktestResults", "read_pyramids",
@@ -98,6 +98,10 @@ def read_pyramids(path=None) -> pd.DataFrame:
     if path is None:
         return pyramids()
     t, src = read_table(path, name="pyramid")
+    if {"fap", "window", "band"} <= set(t.columns):   # summed by the pivot otherwise
+        t = t.astype({"fap": str, "window": str, "band": str})
+        _check_duplicates(t.assign(**{k: t[k].str.strip() for k in ("fap", "window", "band")}),
+                          ["fap", "window", "band"], src)
     return pyramids(t.astype({"fap": str}) if "fap" in t.columns else t, source=src)
 
 
@@ -123,42 +127,80 @@ def read_employment_series(path=None) -> pd.DataFrame:
         raise InputError("employment must be ≥ 0", source=src, column="employment_k", rows=bad.head(10))
     _check_duplicates(t, ["fap", "year"], src)
     t = t[~t["fap"].isin(NOT_FAMILIES)]
+    gaps = []                      # the trend fits need consecutive years: a gap is refused here, in the file
+    for fap, years in t.groupby("fap")["year"]:
+        ys = sorted(set(int(y) for y in years))
+        missing = sorted(set(range(ys[0], ys[-1] + 1)) - set(ys))
+        if missing:
+            gaps.append({"fap": fap, "first_year": ys[0], "last_year": ys[-1],
+                         "missing_years": ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")})
+    if gaps:
+        raise InputError(f"gaps in the series of {len(gaps)} FAP: every year between a FAP's first and last year "
+                         "is needed (the trend models fit consecutive years); give the missing years",
+                         source=src, column="year", rows=pd.DataFrame(gaps))
     return t.pivot(index="year", columns="fap", values="employment_k").sort_index()
 
 
-def _check_window(start: int, end: int, centres: list[int], years: list[int]) -> None:
+def _source_label(data, name: str, default: str) -> str:
+    """The label :func:`pmq.io.read_table` gives ``data`` (file name, or « <name> table »)."""
+    from pathlib import Path
+    if data is None:
+        return default
+    return f"{name} table" if isinstance(data, pd.DataFrame) else Path(data).name
+
+
+def _check_window(start: int, end: int, centres: list[int], years: list[int],
+                  pyramids_source: str = "backtest", employment_source: str = "backtest") -> None:
+    """Refuse a window the data cannot backtest; the errors name the file at fault."""
     rng = f"{centres[0]}–{centres[-1]}"
     if end <= start:
         raise InputError(f"the end window ({end}) must come after the start window ({start})",
                          source="backtest", column="to", rows=[end])
     outside = [c for c in (start, end) if c not in centres]
     if outside:
-        raise InputError(f"window centre(s) outside the pyramids (available {rng})", source="backtest",
+        raise InputError(f"window centre(s) outside the pyramids (available {rng})", source=pyramids_source,
                          column="from/to", rows=outside)
     if start - _LAG - 1 not in centres:
         raise InputError(f"start {start}: the replacement model needs two pairs of windows five years apart "
                          f"ending by the start (for its hazards and their dispersion) and the pyramid of "
                          f"{start - _LAG} (entry ages); the first possible start is {centres[0] + _LAG + 1}",
-                         source="backtest", column="from", rows=[start])
+                         source=pyramids_source, column="from", rows=[start])
     missing = [y for y in range(start, end + 1) if y not in centres]
     if missing:
         raise InputError(f"the observed employment path needs every window from {start} to {end}",
-                         source="backtest", column="window", rows=missing)
+                         source=pyramids_source, column="window", rows=missing)
     missing = [y for y in (start, end) if y not in years]
     if missing:
         raise InputError(f"the employment series has no value for {missing} (available "
-                         f"{years[0]}–{years[-1]})", source="backtest", column="year", rows=missing)
+                         f"{years[0]}–{years[-1]})", source=employment_source, column="year", rows=missing)
 
 
 # ----------------------------------------------------------------------------------------------
 # Age structure: the replacement model
 # ----------------------------------------------------------------------------------------------
+#: Exit-hazard fits by the content of their continuation table: backtests of other windows and
+#: other end years from the same start refit the same table (the fit is deterministic).  A few
+#: entries of ~5 MB; private (the fits are read, never modified, by :func:`_age_part`).
+_VINTAGE_FITS: dict = {}
+_VINTAGE_FITS_SIZE = 8
+
+
 def _vintage_fit(wide: pd.DataFrame, start: int):
     """Exit-hazard fit on the pairs of windows that end at or before ``start``."""
     from .exits_fit import continuation_table, fit_exits
     centres = sorted(set(wide.index.get_level_values("centre")))
     starts = [c for c in centres if c + _LAG <= start and c + _LAG in centres]
-    return fit_exits(continuation_table(wide, lag=_LAG, starts=starts))
+    table = continuation_table(wide, lag=_LAG, starts=starts)
+    key = (tuple(table.columns), tuple(map(str, table.dtypes)),
+           pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+    hit = _VINTAGE_FITS.get(key)
+    if hit is not None and hit[0].equals(table):
+        return hit[1]
+    fit = fit_exits(table)
+    if len(_VINTAGE_FITS) >= _VINTAGE_FITS_SIZE:
+        _VINTAGE_FITS.pop(next(iter(_VINTAGE_FITS)))
+    _VINTAGE_FITS[key] = (table, fit)
+    return fit
 
 
 def _hazard_arrays(fit, faps: list[str]) -> dict[str, np.ndarray]:
@@ -270,8 +312,9 @@ def _band_table(model, faps, pred, obs) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # Employment by FAP: trend models against naive baselines
 # ----------------------------------------------------------------------------------------------
-def _demand_part(series: pd.DataFrame, start: int, end: int, trend_years: int) -> pd.DataFrame:
-    from .trends import fit_trend
+def _demand_part(series: pd.DataFrame, start: int, end: int, trend_years: int,
+                 source: str | None = None) -> pd.DataFrame:
+    from .trends import _fit_cached
     faps = [f for f in series.columns if np.isfinite(series.loc[start, f]) and np.isfinite(series.loc[end, f])]
     s0 = series.loc[start, faps].to_numpy(float)
     obs = series.loc[end, faps].to_numpy(float)
@@ -280,7 +323,7 @@ def _demand_part(series: pd.DataFrame, start: int, end: int, trend_years: int) -
         vals = []
         for f in faps:                           # statsmodels fits one series at a time
             s = series[f].loc[start - trend_years + 1:start].dropna()
-            vals.append(fit_trend(s, model, name=f).forecast(end - start).iloc[-1])
+            vals.append(_fit_cached(s, model, name=f, source=source).forecast(end - start).iloc[-1])
         preds[model] = np.asarray(vals)
     preds["constant_employment"] = s0
     preds["constant_share"] = s0 / s0.sum() * obs.sum()
@@ -448,7 +491,24 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     ``pyramids``, ``employment``: CSV paths or DataFrames in the formats of
     :func:`read_pyramids` and :func:`read_employment_series` (default: the shipped DARES data).
     """
-    starts = [int(start)] if np.ndim(start) == 0 else [int(s) for s in start]
+    def whole(value, name: str) -> int:
+        try:
+            if isinstance(value, bool) or float(value) != int(float(value)):
+                raise ValueError
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            raise ArgumentError("must be a whole number (a year, or a number of years)", name=name,
+                                value=value) from None
+
+    try:
+        starts = [whole(start, "start (--from)")] if np.ndim(start) == 0 else \
+            [whole(s, "start (--from)") for s in start]
+    except TypeError:
+        raise ArgumentError("must be a window centre or a list of them", name="start (--from)",
+                            value=start) from None
+    end = None if end is None else whole(end, "end (--to)")
+    horizon = None if horizon is None else whole(horizon, "horizon (--horizon)")
+    trend_years = whole(trend_years, "trend_years")
     if not starts:
         raise InputError("no start window given", source="backtest", column="from")
     if end is not None and horizon is not None:
@@ -466,8 +526,12 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     years = [int(y) for y in series.index]
     windows = [(s, int(end) if end is not None else s + int(horizon if horizon is not None else
                                                             DEFAULT_END - s)) for s in starts]
+    from .exits_fit import SOURCE as PSRC
+    from .trends import SOURCE as ESRC
+    psrc = _source_label(pyramids, "pyramid", PSRC)
+    esrc = _source_label(employment, "employment", ESRC)
     for s, e in windows:
-        _check_window(s, e, centres, years)
+        _check_window(s, e, centres, years, psrc, esrc)
     faps = sorted(set(wide.index.get_level_values("fap")))
     only_p = sorted(set(faps) - set(series.columns))
     only_e = sorted(set(series.columns) - set(faps))
@@ -486,15 +550,13 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
         a["weight"] = a["fap"].map(weight)
         age.append(a.assign(start=s, end=e))
         bands.append(b.assign(start=s, end=e))
-        demand.append(_demand_part(series, s, e, trend_years).assign(start=s, end=e))
+        demand.append(_demand_part(series, s, e, trend_years, esrc).assign(start=s, end=e))
         if progress:
             progress(i + 1, len(windows))
     first = ["start", "end", "model", "fap"]
 
     def order(d):
         return d[first + [c for c in d.columns if c not in first]]
-    from .exits_fit import SOURCE as PSRC
-    from .trends import SOURCE as ESRC
     return BacktestResults(windows=windows, age=order(pd.concat(age, ignore_index=True)),
                            bands=order(pd.concat(bands, ignore_index=True)),
                            demand=order(pd.concat(demand, ignore_index=True)),

@@ -37,7 +37,13 @@ from . import data as _data
 from .errors import InputError
 from .io import read_employment, read_flows, read_hazards, read_tension
 
-__all__ = ["assemble", "load_baseline", "load_user_baseline", "BUILTIN_SOURCES"]
+__all__ = ["assemble", "load_baseline", "load_user_baseline", "check_period_end", "BUILTIN_SOURCES",
+           "MAX_PERSONS"]
+
+#: Largest number of persons pmq accepts in one value of a user table (a cell's stock at one age,
+#: a cell's flow over the period): a billion, above any territory × métier; larger values are
+#: typing or unit mistakes (1e308, thousands read as units…) that would overflow or mislead.
+MAX_PERSONS = 1e9
 
 BUILTIN_SOURCES = {
     "flows": "DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale, "
@@ -62,6 +68,48 @@ def _unknown_metiers(df: pd.DataFrame, source: str, known: pd.DataFrame) -> None
         raise InputError(f"unknown métier code(s) {', '.join(hints)}; pass metiers= to use another "
                          "nomenclature", source=source, column="metier",
                          rows=df.loc[bad].reset_index(names="row"))
+
+
+def _check_magnitudes(df: pd.DataFrame, columns, source: str) -> None:
+    """Refuse values whose magnitude exceeds :data:`MAX_PERSONS` (or that are not finite),
+    naming the file, the column and the rows (row numbers as read, 0 = first row under the
+    header)."""
+    for col in columns:
+        if col not in df.columns:
+            continue
+        v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~(np.abs(v) <= MAX_PERSONS) & ~np.isnan(v) | np.isinf(v)
+        if bad.any():
+            raise InputError(f"{int(bad.sum())} value(s) above {MAX_PERSONS:,.0f} persons in absolute value (or "
+                             "infinite): no territory × métier holds that many persons; a typing or unit mistake?", source=source, column=col,
+                             rows=df.loc[bad].reset_index(names="row"))
+
+
+def check_period_end(baseline: xr.Dataset, source: str = "flows") -> None:
+    """Refuse a baseline whose published period ends below zero employment in some cell (the
+    net creation removes more jobs than the cell has), naming ``source`` (the flows file), the
+    column ``net_creation`` and the cells with their territory and métier.  The same rule as
+    :func:`pmq.project` applies (tolerance 1e-9 of the stock), checked here right after reading
+    so that the message names the user's file."""
+    e_base = baseline["employment"].sum("age").transpose("territory", "metier").values
+    nc = baseline["published_net_creation"].transpose("territory", "metier").values
+    e_end = e_base + nc
+    neg = e_end < -1e-9 * np.maximum(1.0, np.abs(e_base))
+    if not neg.any():
+        return
+    idx = np.argwhere(neg)
+    names = (baseline["territory_name"].values if "territory_name" in baseline.coords else baseline.territory.values)
+    rows = pd.DataFrame({
+        "territory": [str(baseline.territory.values[i]) for i, _ in idx],
+        "territory_name": [str(names[i]) for i, _ in idx],
+        "metier": [str(baseline.metier.values[j]) for _, j in idx],
+        "employment_base": [e_base[i, j] for i, j in idx],
+        "net_creation": [nc[i, j] for i, j in idx],
+        "employment_end": [e_end[i, j] for i, j in idx]})
+    raise InputError(f"net creation removes more jobs than the cell has in {len(idx)} cell(s) (employment would "
+                     "end the period below zero; a cell with no employment can only gain jobs): give net_creation "
+                     "≥ −employment (the sum over ages of the employment table) in every cell", source=source,
+                     column="net_creation", rows=rows)
 
 
 def _mismatch(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], name_a: str, name_b: str) -> None:
@@ -101,6 +149,8 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     ten = src_t = None
     if tension is not None:
         ten, src_t = read_tension(tension)
+    _check_magnitudes(emp, ["employment"], src_e)
+    _check_magnitudes(flo, ["net_creation", "young_entrants", "net_mobility", "departures"], src_f)
     known = _data.metiers() if metiers is None else metiers.astype({"code": str})
     for df, src in ((emp, src_e), (haz, src_h), (flo, src_f)) + (((ten, src_t),) if ten is not None else ()):
         _unknown_metiers(df, src, known)

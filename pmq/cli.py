@@ -12,24 +12,50 @@
 
 Outputs are computed in full, written to a temporary folder beside ``--out`` and
 only then moved into place: a failure leaves no half-written output.
+
+Errors: every user mistake — data, scenario, option, output path, environment (read-only
+folder, missing optional extra, not enough memory) — ends with exit status 2 and one message
+naming the file, key, column or option and the offending value, without a traceback; the
+output paths are checked before anything is computed, and nothing is written.  An unexpected
+error (a bug) shows its traceback and exits with 1; ``--debug`` (or ``PMQ_DEBUG=1``) shows the
+traceback of user errors too.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import PmqError
+from .errors import InactiveLeverWarning, PmqError
 from .export import write_atomically as _write_atomically
+
+ERRORS_EPILOG = """\
+Exit status: 0 on success; 2 on a user error — bad data, scenario, option or output path, a
+read-only folder, a missing optional extra, an ensemble too big for the memory — with one
+message naming the file, key, column or option and the offending value, and nothing written
+(--out is checked before computing); 1 on an internal error (a bug: the traceback is shown,
+please report it). --debug (or PMQ_DEBUG=1) shows the traceback of user errors too.
+Refused: counts (--draws, --chunk, --top) below 1, --horizon outside 1–60, a negative --seed,
+an --out that is a file (or a folder pmq did not write where pmq writes a folder), that lies
+under a file or in a folder pmq cannot write, or whose name is too long for the file system;
+scenario files that are not UTF-8 (the TOML rule) or hold control characters. The full list,
+and what is accepted instead: docs/user_data.md, « Errors and exit status ».
+"""
 
 EPILOG = """\
 SCENARIO is a scenario file (.toml) or a built-in name (reference).
 Outputs in --out: accounts.nc (every stock and flow, netCDF) and summary.csv
 (headline flows per métier × territory at 5, 10 and 20 years and 2030, persons).
-Exit status: 0 on success, 2 on bad input (the message names the file, column or
-key and the offending values), 1 on an unexpected error.
+""" + ERRORS_EPILOG
+
+RUN_EPILOG = EPILOG + """\
+Ensembles (--draws): with the dask extra installed the draws are streamed to ensemble.zarr
+chunk by chunk; without it they are computed in memory and written to ensemble.nc (netCDF).
+A run whose memory estimate exceeds the limit (half the available memory; --max-memory or
+PMQ_MAX_MEMORY) is refused before computing, with the estimate and what to do.
 """
 
 REPRODUCE_EPILOG = """\
@@ -37,8 +63,7 @@ EXERCISE: metiers2030 — « Les métiers en 2030 », DARES – France Stratégi
 (1,049 published rows × 15 numeric columns).
 Outputs in --out: <EXERCISE>_differences.csv (published value, pmq value and difference
 pmq − published for every cell) and <EXERCISE>_differences.xlsx (sheets README, summary, cells).
-Exit status: 0 on success, 2 on an unknown exercise or bad input (nothing written).
-"""
+""" + ERRORS_EPILOG
 
 
 def _progress_printer(stream):
@@ -54,6 +79,120 @@ def _progress_printer(stream):
         stream.flush()
 
     return show
+
+
+# ------------------------------------------------------------------------- checks before work
+def _probe_writable(folder: Path) -> str | None:
+    """None if pmq can create entries in ``folder`` (tried: a hidden folder made and removed at
+    once — permissions alone do not tell, e.g. for root or on a read-only mount), else why not."""
+    import tempfile
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "no write permission"
+    try:
+        st = os.stat(folder)
+        os.rmdir(tempfile.mkdtemp(prefix=".pmq-write-check-", dir=folder))
+        os.utime(folder, ns=(st.st_atime_ns, st.st_mtime_ns))      # the folder looks untouched
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _check_out(value, names=(), *, file: bool = False, option: str = "--out") -> Path:
+    """Check, before anything is computed, that the output ``value`` of ``option`` can be written:
+    a folder receiving ``names`` (or, with ``file``, one file).  Raises
+    :class:`~pmq.errors.ArgumentError` / :class:`~pmq.errors.OutputError` naming the option and
+    the path: control characters, a name too long for the file system (pmq's temporary names
+    included), a path under a file, a folder pmq cannot write, an output that exists and is not
+    pmq's to replace (:func:`pmq.export.check_outputs`).  Returns the absolute path."""
+    from .errors import ArgumentError, OutputError
+    from .export import _check_target, _temp_prefix, check_outputs
+    text = os.fspath(value)
+    if not text.strip():
+        raise ArgumentError("is empty: give an output path", name=option, value=text)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ArgumentError("contains control characters (a NUL byte, a line break, a tab…): not a usable path",
+                            name=option, value=text)
+    path = Path(os.path.abspath(text))
+    anc = path.parent
+    while not os.path.lexists(anc) and anc != anc.parent:
+        anc = anc.parent
+    try:
+        name_max = os.pathconf(anc if anc.is_dir() else anc.parent, "PC_NAME_MAX")
+        path_max = os.pathconf(anc if anc.is_dir() else anc.parent, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    for part in path.parts[1:]:
+        n = len(os.fsencode(part))
+        if n > name_max:
+            raise OutputError(f"a name in the path is {n} bytes long, above the {name_max} the file system "
+                              f"allows ({part[:30]!r}…); choose a shorter {option}", path=text)
+    extra = len(os.fsencode(_temp_prefix(path.name, "ens"))) - len(os.fsencode(path.name)) + 8 + len(path.suffix)
+    if len(os.fsencode(path.name)) + extra > name_max:
+        raise OutputError(f"the name is {len(os.fsencode(path.name))} bytes long; pmq writes through a temporary "
+                          f"name {extra} bytes longer, so it must be at most {name_max - extra} bytes here; choose a "
+                          f"shorter {option}", path=text)
+    if len(os.fsencode(str(path))) + 64 > path_max:
+        raise OutputError(f"the path is {len(os.fsencode(str(path)))} bytes long, too long for the file system "
+                          f"(at most {path_max} with pmq's file names); choose a shorter {option}", path=text)
+    if not anc.is_dir():
+        raise OutputError(f"lies under {anc}, which is a file, not a folder; choose another {option}", path=text)
+    why = _probe_writable(anc)
+    if why:
+        raise OutputError(f"cannot be written: pmq cannot create anything in {anc} ({why}; a read-only folder or "
+                          f"file system?); choose another {option}", path=text)
+    if file:
+        _check_target(path, False)
+    else:
+        check_outputs(path, list(names))
+        if path.is_dir():
+            why = _probe_writable(path)
+            if why:
+                raise OutputError(f"the folder exists but pmq cannot write in it ({why}); choose another {option}",
+                                  path=text)
+    return path
+
+
+def _data_folder(args):
+    """The ``--data`` folder, checked: it exists and is a folder."""
+    from .errors import ArgumentError
+    d = getattr(args, "data", None)
+    if d is None:
+        return None
+    path = Path(d)
+    if not path.exists():
+        raise ArgumentError("no such folder (it should hold employment, hazards, flows [, tension] tables)",
+                            name="--data", value=str(d))
+    if not path.is_dir():
+        raise ArgumentError("is a file, not a folder: give the folder that holds employment, hazards, flows "
+                            "[, tension] tables", name="--data", value=str(d))
+    return path
+
+
+def _scenario(name, baseline, horizon=None, territories=None):
+    """A scenario read against ``baseline``'s territories, with ``horizon`` (already checked by
+    the option's type) and a warning for levers whose years all fall outside the run."""
+    from .scenario import read_scenario
+    sc = read_scenario(name, territories=_territories(baseline) if territories is None else territories)
+    if horizon is not None:
+        sc = sc.with_horizon(int(horizon))
+    return sc          # levers outside the run: warned by pmq.projection.scenario_inputs
+
+
+def _check_territories(names, baseline, option: str = "--territory", national=()) -> list[str]:
+    """Territory codes of ``names`` (codes or names) in ``baseline``, resolved before any work;
+    an unknown one is refused naming the option, the value and the closest matches."""
+    from .errors import ArgumentError, UnknownNameError
+    from .indicators import select
+    codes = []
+    for t in names or []:
+        if t in national:
+            codes.append("FR")
+            continue
+        try:
+            codes.append(str(select(baseline, territory=t).territory.values[0]))
+        except UnknownNameError as exc:
+            raise ArgumentError(str(exc), name=option, value=t) from None
+    return codes
 
 
 def _write_summary(proj, path) -> None:
@@ -73,29 +212,36 @@ def _write_outputs(proj, out: Path) -> list[Path]:
 
 
 def _baseline_from_dir(d: Path):
-    from .baseline import load_user_baseline
+    from .baseline import check_period_end, load_user_baseline
+    from .errors import ArgumentError
     files = {}
     for name in ("employment", "hazards", "flows", "tension"):
         cands = [d / f"{name}{ext}" for ext in (".csv", ".xlsx", ".parquet")]
         found = [c for c in cands if c.exists()]
         if not found and name != "tension":
-            raise PmqError(f"{d}: no {name}.csv, {name}.xlsx or {name}.parquet (see docs/user_data.md)")
+            raise ArgumentError(f"no {name}.csv, {name}.xlsx or {name}.parquet in this folder (see "
+                                "docs/user_data.md)", name="--data", value=str(d))
+        if len(found) > 1:
+            raise ArgumentError(f"several {name} tables ({', '.join(c.name for c in found)}): pmq would not know "
+                                "which one to read; keep one", name="--data", value=str(d))
         files[name] = found[0] if found else None
-    return load_user_baseline(files["employment"], files["hazards"], files["flows"], files["tension"])
+    baseline = load_user_baseline(files["employment"], files["hazards"], files["flows"], files["tension"])
+    check_period_end(baseline, source=files["flows"].name)
+    return baseline
 
 
 def _baseline(args):
     from .baseline import load_baseline
-    return _baseline_from_dir(Path(args.data)) if getattr(args, "data", None) else load_baseline()
+    d = _data_folder(args)
+    return _baseline_from_dir(d) if d is not None else load_baseline()
 
 
-def _baseline_and_scenarios(args):
+def _baseline_and_scenarios(args, horizon=None):
     """The baseline (embedded or ``--data``) and every ``args.scenarios`` read against its
     territory names: what compare, report and export start from."""
-    from .scenario import read_scenario
     baseline = _baseline(args)
     terr = _territories(baseline)
-    return baseline, [read_scenario(s, territories=terr) for s in args.scenarios]
+    return baseline, [_scenario(s, baseline, horizon, terr) for s in args.scenarios]
 
 
 def _territories(baseline):
@@ -103,29 +249,80 @@ def _territories(baseline):
     return Context.from_baseline(baseline).territory_aliases
 
 
+ENSEMBLE_FILES = ("quantiles_national.csv", "quantiles_regions.csv", "parameters.csv")
+
+
+def _dask_installed() -> bool:
+    """Whether the dask extra (dask.array and zarr) can be imported."""
+    try:
+        import dask.array  # noqa: F401
+        import zarr  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _ensemble_streamed(args) -> bool:
+    """True: draws streamed to ensemble.zarr by dask; False: computed in memory (numpy) and
+    written to ensemble.nc — what happens without the dask extra when no --scheduler is asked."""
+    from .ensemble import DASK_INSTALL
+    from .errors import ArgumentError, MissingDependencyError
+    sched = args.scheduler
+    if sched is None:
+        return _dask_installed()
+    import re
+    if not (sched in ("threads", "sync", "synchronous", "processes") or "://" in sched
+            or re.fullmatch(r"[\w.-]+:\d+", sched)):
+        raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
+                            "(tcp://host:port)", name="--scheduler", value=sched)
+    if not _dask_installed():
+        raise MissingDependencyError(f"--scheduler {sched}: dask schedulers need the optional dask extra (dask, "
+                                     f"distributed, zarr), not installed: {DASK_INSTALL}; without --scheduler, "
+                                     "pmq run computes the draws in memory and writes ensemble.nc")
+    return True
+
+
 def cmd_run(args) -> int:
     from .projection import project
-    from .scenario import read_scenario
 
-    baseline = _baseline(args)
-    scenario = read_scenario(args.scenario, territories=_territories(baseline))
     if args.draws is not None:
-        return _run_ensemble(args, baseline, scenario)
+        streamed = _ensemble_streamed(args)
+        out = _check_out(args.out, ("ensemble.zarr" if streamed else "ensemble.nc",) + ENSEMBLE_FILES)
+    else:
+        out = _check_out(args.out, ("accounts.nc", "summary.csv"))
+    baseline = _baseline(args)
+    scenario = _scenario(args.scenario, baseline, args.horizon)
+    if args.draws is not None:
+        return _run_ensemble(args, baseline, scenario, out, streamed)
     proj = project(baseline, scenario, horizon=args.horizon, progress=_progress_printer(sys.stderr))
-    written = _write_outputs(proj, Path(args.out))
+    written = _write_outputs(proj, out)
     print(proj.summary())
     for w in written:
         print(f"écrit / written: {w}")
     return 0
 
 
-def _run_ensemble(args, baseline, scenario) -> int:
-    from .ensemble import run_ensemble
+def _write_ensemble_nc(ens, path) -> None:
+    """The draws as netCDF (h5netcdf, a core dependency), compressed; attrs say what they are."""
+    ds = ens.flows.copy()
+    ds.attrs.update(n_draws=ens.n_draws, seed=ens.seed, scenario=str(ens.context.spec.source),
+                    units="persons", note="age-summed stocks and flows per draw (pmq run --draws, in memory)")
+    ds.to_netcdf(path, engine="h5netcdf", encoding={k: {"zlib": True, "complevel": 1} for k in ds.data_vars})
+
+
+def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
+    from .ensemble import check_memory, run_ensemble
+    from .export import remove_temporary, temporary_folder
 
     if not scenario.lever_list("uncertainty.parameter"):
         print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
               file=sys.stderr)
-    out = Path(args.out)
+    workers = 1 if not streamed or args.scheduler in ("sync", "synchronous") else (os.cpu_count() or 2)
+    check_memory(baseline, scenario, args.draws, None, args.chunk, streamed=streamed, workers=workers,
+                 max_memory=args.max_memory, name="--draws")          # before any work (run_ensemble checks again)
+    if not streamed:
+        print("pmq: note: dask is not installed: the draws are computed in memory and written to ensemble.nc "
+              "(netCDF)", file=sys.stderr)
     stream = sys.stderr
 
     def progress(done, total):
@@ -134,26 +331,29 @@ def _run_ensemble(args, baseline, scenario) -> int:
             stream.write("\n")
         stream.flush()
 
-    import tempfile
-    out.parent.mkdir(parents=True, exist_ok=True) if out.parent != Path("") else None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ens-", dir=out.resolve().parent))
+    tmp = temporary_folder(out, "ens") if streamed else None
     try:
         ens = run_ensemble(scenario, baseline, draws=args.draws, seed=args.seed, horizon=args.horizon,
-                           chunk=args.chunk, store=tmp / "ensemble.zarr", scheduler=args.scheduler or "threads",
-                           progress=progress)
+                           chunk=args.chunk, store=tmp / "ensemble.zarr" if streamed else None,
+                           scheduler=(args.scheduler or "threads") if streamed else None, progress=progress,
+                           max_memory=args.max_memory)
         qn = ens.quantiles().to_dataframe().reset_index()
         qr = ens.quantiles(by="territory").to_dataframe().reset_index()
         summary = ens.summary()
-        ens.flows.close()
+        if streamed:
+            ens.flows.close()
+            store = {"ensemble.zarr": lambda p: os.replace(tmp / "ensemble.zarr", p)}
+        else:
+            store = {"ensemble.nc": lambda p: _write_ensemble_nc(ens, p)}
         written = _write_atomically(out, {
-            "ensemble.zarr": lambda p: os.replace(tmp / "ensemble.zarr", p),
+            **store,
             "quantiles_national.csv": lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
             "quantiles_regions.csv": lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
             "parameters.csv": lambda p: ens.parameters.to_csv(p, float_format="%.6g"),
         })
     finally:
-        import shutil
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            remove_temporary(tmp)
     print(summary)
     for w in written:
         print(f"écrit / written: {w}")
@@ -186,14 +386,16 @@ def _print_compare(table, names, stream=None) -> None:
 def cmd_compare(args) -> int:
     from .compare import project_many
 
-    baseline, scenarios = _baseline_and_scenarios(args)
+    out = _check_out(args.out, ("compare_domains.csv", "compare_metiers.csv")) if args.out else None
+    baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
+    _check_territories(args.territory, baseline)
     comp = project_many(scenarios, baseline, horizon=args.horizon,
                         progress=_progress_printer(sys.stderr))
     table = comp.table(horizon=args.horizon, territory=args.territory or None)
     by_metier = comp.table(horizon=args.horizon, territory=args.territory or None, by="metier")
     written = []
-    if args.out:
-        written = _write_atomically(Path(args.out), {
+    if out is not None:
+        written = _write_atomically(out, {
             "compare_domains.csv": lambda p: table.to_csv(p, index=False, float_format="%.3f"),
             "compare_metiers.csv": lambda p: by_metier.to_csv(p, index=False, float_format="%.3f"),
         })
@@ -216,28 +418,47 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .projection import scenario_inputs
-    from .scenario import LEVER_SECTIONS, read_scenario
+    """Every check ``pmq run`` makes, without writing anything: the file, the levers applied to
+    the baseline's arrays, the [uncertainty] section (as ``--draws``) and the projection itself
+    (a lever that empties a cell, flows larger than the stock); each file is reported."""
+    from .ensemble import check_uncertainty
+    from .projection import project
+    from .scenario import LEVER_SECTIONS
 
     baseline = _baseline(args)
     terr = _territories(baseline)
+    failed = 0
     for f in args.files:
-        sc = read_scenario(f, territories=terr)
-        # Apply the levers to the baseline's arrays (no projection): catches levers that
-        # reach zero employment, hazards above 1 or codes missing from a user baseline.
-        scenario_inputs(baseline, sc)
+        try:
+            sc = _scenario(f, baseline, args.horizon, terr)
+            check_uncertainty(sc, baseline)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")     # the run's warnings are not the file's problems,
+                warnings.simplefilter("always", InactiveLeverWarning)   # but a lever without effect is
+                project(baseline, sc)
+        except PmqError as exc:
+            if getattr(args, "debug", False):
+                import traceback
+                traceback.print_exc()
+            print(f"pmq: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
         print(f"{f}: valid — {sc.name} « {sc.title_fr} », {n} lever(s), hash {sc.hash}")
-    return 0
+    if failed and len(args.files) > 1:
+        print(f"pmq: {failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
+    return 2 if failed else 0
 
 
 def cmd_reproduce(args) -> int:
     from .reproduce import get_exercise
 
     exercise = get_exercise(args.exercise)  # an unknown name fails before any work
+    stem = f"{str(args.exercise).strip().lower()}_differences"
+    out = _check_out(args.out, (f"{stem}.csv", f"{stem}.xlsx")) if args.out else None
     baseline = _baseline(args) if args.data else None
     rep = exercise(baseline=baseline, progress=_progress_printer(sys.stderr))
-    written = _write_atomically(Path(args.out), rep.writers()) if args.out else []
+    written = _write_atomically(out, rep.writers()) if out is not None else []
     print(rep.table())
     for w in written:
         print(f"écrit / written: {w}")
@@ -247,26 +468,22 @@ def cmd_reproduce(args) -> int:
 def cmd_imbalance(args) -> int:
     from . import imbalance as im
     from .projection import project
-    from .scenario import read_scenario
 
+    out = _check_out(args.out, ("imbalance.csv", "watch_list.csv")) if args.out else None
     baseline = _baseline(args)
-    terr = _territories(baseline)
-    sc = read_scenario(args.scenario, territories=terr)
+    national = {"FR", "France", "france"}
+    codes = set(_check_territories(args.territory, baseline, national=national))
+    sc = _scenario(args.scenario, baseline, args.horizon)
     proj = project(baseline, sc, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     table = im.imbalance_table(proj, horizon=args.horizon)
     if args.territory:
-        from .names import resolve
-        national = {"FR", "France", "france"}
-        codes = {resolve(t, terr, kind="territory") for t in args.territory if t not in national}
-        if national & set(args.territory):
-            codes.add("FR")
         table = table[table["territory"].isin(codes)]
     for name in ("dares", "cops", "roa"):
         table[f"class_{name}"] = im.classify(table, name, lang=args.lang)
     watch = im.watch_list(table, n=args.top, lang=args.lang)
     written = []
-    if args.out:
-        written = _write_atomically(Path(args.out), {
+    if out is not None:
+        written = _write_atomically(out, {
             "imbalance.csv": lambda p: table.to_csv(p, index=False, float_format="%.6g"),
             "watch_list.csv": lambda p: watch.to_csv(p, index=False, float_format="%.6g"),
         })
@@ -282,31 +499,92 @@ def cmd_imbalance(args) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
+# ------------------------------------------------------------------------- option types
+def _whole(text: str) -> int:
     try:
-        v = int(text)
+        return int(str(text).strip().replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    """A count (--draws, --chunk, --top): a whole number ≥ 1."""
+    v = _whole(text)
     if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}")
     return v
 
 
+def _horizon(text: str) -> int:
+    """Years projected: 1 … MAX_HORIZON (the scenario language's range for horizons.run)."""
+    from .scenario import MAX_HORIZON
+    v = _whole(text)
+    if not 1 <= v <= MAX_HORIZON:
+        raise argparse.ArgumentTypeError(f"must be a number of years from 1 to {MAX_HORIZON}, got {text!r}")
+    return v
+
+
+def _seed(text: str) -> int:
+    v = _whole(text)
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 − 1, got {text!r}")
+    return v
+
+
+def _year(text: str) -> int:
+    from .scenario import YEARS
+    v = _whole(text)
+    if not YEARS[0] <= v <= YEARS[1]:
+        raise argparse.ArgumentTypeError(f"must be a calendar year ({YEARS[0]}–{YEARS[1]}), got {text!r}")
+    return v
+
+
+def _trend_years(text: str) -> int:
+    v = _whole(text)
+    if not 8 <= v <= 60:
+        raise argparse.ArgumentTypeError(f"must be a number of years from 8 to 60 (the trend models need at least "
+                                         f"8), got {text!r}")
+    return v
+
+
+def _size(text: str) -> str:
+    from .ensemble import parse_size
+    from .errors import ArgumentError
+    try:
+        parse_size(text)
+    except ArgumentError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 8G, 500M or 2.5GB (or off), got {text!r}") from None
+    return text
+
+
 def _horizons(text: str) -> list[int]:
+    from .scenario import MAX_HORIZON
     try:
         hz = [int(h) for h in str(text).replace(";", ",").split(",") if h.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"--horizon takes years, e.g. 11 or 5,10,20; got {text!r}") from None
-    if not hz or min(hz) <= 0:
-        raise argparse.ArgumentTypeError(f"--horizon takes positive numbers of years; got {text!r}")
+    if not hz or min(hz) <= 0 or max(hz) > MAX_HORIZON:
+        raise argparse.ArgumentTypeError(f"--horizon takes numbers of years from 1 to {MAX_HORIZON}; got {text!r}")
     return hz
 
 
 def cmd_report(args) -> int:
+    from .ensemble import check_memory
+    from .errors import ArgumentError
     from .report import build_report
 
-    baseline, scenarios = _baseline_and_scenarios(args)
-    rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=args.out,
+    out = _check_out(args.out, ("report.html", "tables.xlsx", "figures"))
+    baseline, scenarios = _baseline_and_scenarios(args, max(args.horizon))
+    if args.territory is not None:
+        _check_territories([args.territory], baseline)
+    if args.draws:
+        if not scenarios[0].lever_list("uncertainty.parameter"):
+            raise ArgumentError(f"needs a first scenario with [[uncertainty.parameter]] (e.g. reference_incertain); "
+                                f"{args.scenarios[0]} has none", name="--draws", value=args.draws)
+        from .ensemble import check_uncertainty
+        check_uncertainty(scenarios[0], baseline)
+        check_memory(baseline, scenarios[0], args.draws, max(args.horizon), name="--draws")
+    rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=out,
                        lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed)
     print(f"écrit / written: {rep.html}")
     print(f"écrit / written: {rep.tables}")
@@ -315,35 +593,72 @@ def cmd_report(args) -> int:
 
 
 def _years(text: str, what: str) -> list[int]:
-    from .errors import InputError
+    from .errors import ArgumentError
     try:
-        return [int(x) for x in str(text).replace(" ", "").split(",") if x]
+        years = [int(x) for x in str(text).replace(" ", "").split(",") if x]
     except ValueError:
-        raise InputError(f"{what} must be years separated by commas, got {text!r}", source="command line",
-                         column=what, rows=[text]) from None
+        raise ArgumentError("must be years separated by commas, e.g. 2012 or 2010,2011", name=what,
+                            value=text) from None
+    if not years:
+        raise ArgumentError("must name at least one year", name=what, value=text)
+    return years
+
+
+BACKTEST_FILES = ("backtest_metrics.csv", "backtest_age_by_fap.csv", "backtest_age_bands.csv",
+                  "backtest_employment_by_fap.csv", "backtest.png", "backtest.svg")
 
 
 def cmd_backtest(args) -> int:
     from .backtest import DEFAULT_STARTS, backtest
 
+    out = _check_out(args.out, BACKTEST_FILES) if args.out else None
     starts = _years(args.start, "--from") if args.start else list(DEFAULT_STARTS)
     res = backtest(starts, args.end, horizon=args.horizon, pyramids=args.pyramids, employment=args.employment,
                    trend_years=args.trend_years)
-    written = _write_atomically(Path(args.out), res.writers(lang=args.lang)) if args.out else []
+    written = _write_atomically(out, res.writers(lang=args.lang)) if out is not None else []
     print(res.summary())
     for w in written:
         print(f"écrit / written: {w}")
     return 0
 
 
+#: Export formats and the file names that choose them (see pmq.export.export).
+EXPORT_SUFFIXES = ".xlsx (Excel), .nc (netCDF), .iamc.csv or .iamc.xlsx (IAMC), or a folder name without extension (CSV)"
+
+
+def _export_format(args) -> tuple[str, Path]:
+    """The export format (``--format``, else from the ``--out`` name) and the checked path, before
+    anything is computed."""
+    from .errors import ArgumentError
+    out = str(args.out)
+    name = Path(out).name.lower()
+    suffix = Path(out).suffix.lower()
+    fmt = args.format
+    if fmt is None:
+        if name.endswith(".csv") and ".iamc." not in name:
+            raise ArgumentError("a .csv name, but the CSV export writes one file per table into a folder: give a "
+                                "folder name (e.g. --out tables), an IAMC file (.iamc.csv), or --format csv to "
+                                "make a folder with this name", name="--out", value=out)
+        fmt = ("iamc" if ".iamc." in name else "xlsx" if suffix == ".xlsx" else "nc" if suffix == ".nc" else
+               "csv" if not suffix else None)
+        if fmt is None:
+            raise ArgumentError(f"unknown extension {suffix!r}: use {EXPORT_SUFFIXES}, or --format",
+                                name="--out", value=out)
+    if fmt == "iamc" and suffix not in (".csv", ".xlsx"):
+        raise ArgumentError("an IAMC table is written as .csv or .xlsx (e.g. results.iamc.xlsx)", name="--out",
+                            value=out)
+    return fmt, _check_out(out, file=fmt != "csv")
+
+
 def cmd_export(args) -> int:
     from .compare import project_many
     from .export import export
 
-    baseline, scenarios = _baseline_and_scenarios(args)
+    fmt, out = _export_format(args)
+    baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
     comp = project_many(scenarios, baseline, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     data = comp if len(scenarios) > 1 else comp[comp.names[0]]
-    for w in export(data, Path(args.out), fmt=args.format, lang=args.lang):
+    for w in export(data, out, fmt=fmt, lang=args.lang):
         print(f"écrit / written: {w}")
     return 0
 
@@ -355,38 +670,49 @@ def build_parser() -> argparse.ArgumentParser:
                     "employment by métier × territory × age.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"pmq {__version__}")
+    p.add_argument("--debug", dest="debug_global", action="store_true", help=DEBUG_HELP)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    r = sub.add_parser("run", help="project a scenario and write accounts.nc and summary.csv",
+
+    def add(name, **kw):                       # every command takes --debug
+        return sub.add_parser(name, parents=[common], **kw)
+    r = add("run", help="project a scenario and write accounts.nc and summary.csv",
                        description="Project a scenario year by year on the embedded « Les métiers en "
                                    "2030 » baseline (or your own data) and write the accounts.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("scenario", metavar="SCENARIO", help="scenario file (.toml) or built-in name")
-    r.add_argument("--horizon", type=int, default=None, metavar="YEARS",
-                   help="number of annual steps (default: the scenario's, 20)")
+    r.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
+                   help="number of annual steps, 1–60 (default: the scenario's, 20)")
     r.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
     r.add_argument("--data", default=None, metavar="DIR",
                    help="folder with your own employment, hazards, flows [, tension] tables "
                         "(.csv/.xlsx/.parquet) instead of the embedded baseline")
     r.add_argument("--draws", type=_positive_int, default=None, metavar="N",
-                   help="run an ensemble of N draws of the scenario's [uncertainty] parameters: writes "
-                        "ensemble.zarr, quantiles_national.csv, quantiles_regions.csv, parameters.csv")
-    r.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="seed of the draws (default: the scenario's uncertainty.seed, else 0)")
+                   help="run an ensemble of N draws (N ≥ 1) of the scenario's [uncertainty] parameters: writes "
+                        "ensemble.zarr (ensemble.nc without dask), quantiles_national.csv, "
+                        "quantiles_regions.csv, parameters.csv")
+    r.add_argument("--seed", type=_seed, default=None, metavar="S",
+                   help="seed of the draws, a whole number ≥ 0 (default: the scenario's uncertainty.seed, "
+                        "else 0)")
     r.add_argument("--chunk", type=_positive_int, default=50, metavar="C",
-                   help="draws computed together (default 50)")
+                   help="draws computed together, ≥ 1 (default 50)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="dask scheduler: threads (default), sync, or a dask.distributed address "
-                        "(tcp://host:port)")
+                   help="dask scheduler: threads (default with dask), sync, or a dask.distributed address "
+                        "(tcp://host:port); needs the dask extra")
+    r.add_argument("--max-memory", default=None, type=_size, metavar="SIZE",
+                   help="memory the ensemble may use, e.g. 8G or off (default: PMQ_MAX_MEMORY, else half the "
+                        "available memory); a larger estimate is refused before computing")
     r.set_defaults(func=cmd_run)
 
-    c = sub.add_parser("compare", help="run several scenarios together and compare headline flows",
+    c = add("compare", help="run several scenarios together and compare headline flows",
                        description="Project several scenarios in one run (same baseline) and print a "
                                    "side-by-side table of headline flows by FAP domain, with the "
                                    "differences from the first scenario.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    c.add_argument("--horizon", type=int, default=10, metavar="YEARS",
-                   help="years from the base year (default 10)")
+    c.add_argument("--horizon", type=_horizon, default=10, metavar="YEARS",
+                   help="years from the base year, 1–60 (default 10)")
     c.add_argument("--territory", action="append", metavar="NAME",
                    help="restrict to a territory (code or name; repeatable)")
     c.add_argument("--out", default=None, metavar="DIR",
@@ -394,16 +720,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     c.set_defaults(func=cmd_compare)
 
-    s = sub.add_parser("scenarios", help="list the built-in scenarios")
+    s = add("scenarios", help="list the built-in scenarios")
     s.add_argument("--lang", choices=("fr", "en"), default="fr")
     s.set_defaults(func=cmd_scenarios)
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
+    v = add("validate", help="check scenario files: every check of pmq run, nothing written",
+                       description="Check scenario files with every check pmq run makes — the file, the levers "
+                                   "applied to the baseline,\nthe [uncertainty] section as --draws reads it, and "
+                                   "the projection itself — without writing\nanything. Every file is reported; "
+                                   "the exit status is 2 if any is invalid.",
+                       epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
+    v.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
+                   help="check with this horizon, 1–60, as pmq run --horizon (default: the scenario's)")
     v.set_defaults(func=cmd_validate)
 
-    im = sub.add_parser("imbalance", help="imbalances, DARES/COPS/ROA classes and the métiers to watch",
+    im = add("imbalance", help="imbalances, DARES/COPS/ROA classes and the métiers to watch",
                         description="Project a scenario, compute the potential imbalance of every métier × "
                                     "territory (and France)\nover the horizon, classify it with the DARES, "
                                     "COPS and ROA typologies and print the\nranked métiers to watch "
@@ -411,17 +744,18 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     im.add_argument("scenario", nargs="?", default="reference", metavar="SCENARIO",
                     help="scenario file or built-in name (default: reference)")
-    im.add_argument("--horizon", type=int, default=11, metavar="YEARS",
-                    help="years from the base year (default 11: 2019–2030, the DARES period)")
+    im.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
+                    help="years from the base year, 1–60 (default 11: 2019–2030, the DARES period)")
     im.add_argument("--territory", action="append", metavar="NAME",
                     help="restrict to a territory (code or name, or FR; repeatable)")
-    im.add_argument("--top", type=int, default=10, metavar="N", help="métiers to watch per territory")
+    im.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                    help="métiers to watch per territory, ≥ 1 (default 10)")
     im.add_argument("--lang", choices=("fr", "en"), default="fr")
     im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
     im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     im.set_defaults(func=cmd_imbalance)
 
-    rp = sub.add_parser("reproduce", help="compare a pmq run with a published exercise, cell by cell",
+    rp = add("reproduce", help="compare a pmq run with a published exercise, cell by cell",
                         description="Project the reference scenario over the published period and compare "
                                     "it with every row\nand numeric column of a published exercise; print "
                                     "the max and median |pmq − published|\nper column.",
@@ -432,7 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     rp.set_defaults(func=cmd_reproduce)
 
-    rep = sub.add_parser("report", help="HTML report with charts, key figures, method and sources",
+    rep = add("report", help="HTML report with charts, key figures, method and sources",
                          description="Project one or more scenarios and write a self-contained HTML report "
                                      "(charts embedded,\nkey figures, métiers to watch, scenario parameters "
                                      "with their sources, method and\nsources), every figure as PNG (300 dpi) "
@@ -446,26 +780,29 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--lang", choices=("fr", "en"), default="fr")
     rep.add_argument("--draws", type=_positive_int, default=None, metavar="N",
                      help="add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles")
-    rep.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the draws")
+    rep.add_argument("--seed", type=_seed, default=None, metavar="S", help="seed of the draws, ≥ 0")
     rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
     rep.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     rep.set_defaults(func=cmd_report)
 
-    ex = sub.add_parser("export", help="tables as Excel, CSV, netCDF or IAMC (pyam) files",
+    ex = add("export", help="tables as Excel, CSV, netCDF or IAMC (pyam) files",
                         description="Project scenarios and export: .xlsx (regions, domains, métiers; README "
                                     "sheet with units and\nsources), a folder of .csv, .nc (all accounts), or "
                                     "an IAMC table (.iamc.csv / .iamc.xlsx).",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    ex.add_argument("--out", required=True, metavar="PATH", help="output file (or folder for csv)")
+    ex.add_argument("--out", required=True, metavar="PATH",
+                    help="output file: .xlsx, .nc, .iamc.csv or .iamc.xlsx; or a folder name without extension "
+                         "for CSV tables (a .csv name is refused: the CSV export writes several files)")
     ex.add_argument("--format", choices=("xlsx", "csv", "nc", "iamc"), default=None,
                     help="default: from the --out suffix")
-    ex.add_argument("--horizon", type=int, default=None, metavar="YEARS", help="projection length (default 20)")
+    ex.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
+                    help="projection length, 1–60 (default: the scenario's, 20)")
     ex.add_argument("--lang", choices=("fr", "en"), default="fr")
     ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     ex.set_defaults(func=cmd_export)
 
-    bt = sub.add_parser("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",
+    bt = add("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",
                         description="Project past vintages of the DARES « Portraits statistiques des métiers » "
                                     "forward and compare with\nwhat was observed: pmq's replacement model "
                                     "(estimated exit hazards, observed employment path)\nagainst the constant "
@@ -474,40 +811,129 @@ def build_parser() -> argparse.ArgumentParser:
                                "shipped pyramids run\n2004–2018 and the first possible start is 2010. "
                                "Outputs in --out: backtest_metrics.csv,\nbacktest_age_by_fap.csv, "
                                "backtest_age_bands.csv, backtest_employment_by_fap.csv, backtest.png/.svg.\n"
-                               "Exit status: 0 on success, 2 on bad input (nothing written).",
+                               + ERRORS_EPILOG,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     bt.add_argument("--from", dest="start", default=None, metavar="YEAR[,YEAR…]",
                     help="start window(s) (default 2010,2011,2012,2013)")
-    bt.add_argument("--to", dest="end", type=int, default=None, metavar="YEAR", help="end window (default 2018)")
-    bt.add_argument("--horizon", type=int, default=None, metavar="YEARS", help="instead of --to: start + YEARS")
+    bt.add_argument("--to", dest="end", type=_year, default=None, metavar="YEAR", help="end window (default 2018)")
+    bt.add_argument("--horizon", type=_positive_int, default=None, metavar="YEARS",
+                    help="instead of --to: start + YEARS (≥ 1)")
     bt.add_argument("--pyramids", default=None, metavar="CSV",
                     help="your own pyramids: fap, window (2003-2005), band (15-24 … 60+), employment_k")
     bt.add_argument("--employment", default=None, metavar="CSV", help="your own series: fap, year, employment_k")
-    bt.add_argument("--trend-years", type=int, default=15, metavar="N",
-                    help="years up to the start used to fit the trend models (default 15)")
+    bt.add_argument("--trend-years", type=_trend_years, default=15, metavar="N",
+                    help="years up to the start used to fit the trend models, 8–60 (default 15)")
     bt.add_argument("--lang", choices=("fr", "en"), default="fr")
     bt.add_argument("--out", default=None, metavar="DIR", help="write tables and the chart here")
     bt.set_defaults(func=cmd_backtest)
     return p
 
 
+DEBUG_HELP = "show the traceback of user errors too (also PMQ_DEBUG=1)"
+
+
+def _issue_tracker() -> str:
+    """Where to report a bug: the package's « Issues » / « Bug Tracker » project URL if its
+    metadata has one, else the repository's issue tracker in words."""
+    try:
+        from importlib.metadata import metadata
+        for entry in metadata("pmq").get_all("Project-URL") or []:
+            label, _, url = entry.partition(",")
+            if any(w in label.lower() for w in ("issue", "bug", "tracker")):
+                return url.strip()
+    except Exception:  # noqa: BLE001 - metadata missing: an editable or source install
+        pass
+    return "the pmq project's issue tracker (the repository pmq was installed from)"
+
+
+#: errno of an OSError that is the environment's, not pmq's: disk full, read-only, permissions, names.
+_ENVIRONMENT_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "ENAMETOOLONG", "ENOTDIR", "EISDIR",
+                       "EEXIST", "ENOENT", "EXDEV", "EMFILE", "ENFILE", "EIO", "ETXTBSY", "ELOOP"}
+
+
+def _is_environment(exc: OSError) -> bool:
+    """An OSError about the user's files or machine (exit 2), not about pmq's own files (a bug)."""
+    import errno
+    here = str(Path(__file__).resolve().parent)
+    names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n]
+    if any(str(Path(os.fsdecode(n)).resolve()).startswith(here) for n in names):
+        return False
+    return errno.errorcode.get(exc.errno or 0, "") in _ENVIRONMENT_ERRNOS
+
+
+def _os_message(exc: OSError) -> str:
+    where = " → ".join(os.fsdecode(n) for n in (exc.filename, getattr(exc, "filename2", None)) if n)
+    return (f"{where}: " if where else "") + f"{exc.strerror or exc} (the file system refused; nothing was written)"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """pmq's warnings as one ``pmq: warning: …`` line on stderr; others as Python shows them."""
+    from .errors import OutputNotice, PmqWarning
+    stream = file if file is not None else sys.stderr
+    try:
+        if issubclass(category, (PmqWarning, OutputNotice)) or str(filename).startswith(
+                str(Path(__file__).resolve().parent)):
+            text = str(message)
+            text = text[4:].lstrip() if text.startswith("pmq:") else text
+            stream.write(f"pmq: warning: {text}\n")
+        else:
+            stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+    except (OSError, ValueError):  # pragma: no cover - stderr closed
+        pass
+
+
+def _fail(message: str, exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+        traceback.print_exception(exc)
+    print(f"pmq: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0, 2 for a user error, 1 for a bug).
+    Command-line syntax errors exit through argparse (:class:`SystemExit` with status 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False) or getattr(args, "debug_global", False)
+                 or os.environ.get("PMQ_DEBUG", "").strip() not in ("", "0"))
+    args.debug = debug
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    try:
-        return args.func(args)
-    except PmqError as exc:
-        print(f"pmq: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # pragma: no cover - output piped into head
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:  # pragma: no cover
-        print("pmq: interrupted; no output written", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning          # restored on leaving
+        try:
+            return args.func(args)
+        except PmqError as exc:
+            return _fail(str(exc), exc, debug)
+        except BrokenPipeError:  # pragma: no cover - output piped into head
+            sys.stderr.close()
+            return 0
+        except OSError as exc:
+            if not _is_environment(exc):
+                return _internal(exc)
+            return _fail(_os_message(exc), exc, debug)
+        except MemoryError as exc:
+            return _fail("not enough memory for this run (the machine refused an allocation); run a shorter "
+                         "horizon or fewer draws, or free memory; nothing was written", exc, debug)
+        except KeyboardInterrupt:  # pragma: no cover
+            # a half-opened file object of a library (h5netcdf, h5py) may complain from its destructor
+            # at exit: the interruption is the message, not their "Exception ignored" traceback
+            sys.unraisablehook = lambda unraisable: None
+            print("pmq: interrupted; outputs are complete or absent, never partial", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - a bug: show it, never hide it
+            return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    import traceback
+    traceback.print_exception(exc)
+    print(f"pmq: internal error ({type(exc).__name__}): this is a bug in pmq, not a problem with your input. "
+          f"Please report it at {_issue_tracker()}, with the command line, pmq {__version__} and the traceback "
+          "above.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

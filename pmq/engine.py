@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .demography import AGES, AgeProfiles
-from .errors import EngineError
+from .errors import ArgumentError, EngineError
 
 __all__ = ["Profiles", "step", "simulate"]
 
@@ -279,7 +279,7 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
     dict of arrays with a leading year axis.  ``employment`` has n_years + 1 entries.
     """
     if record not in ("full", "totals", "cells", "departures"):
-        raise ValueError(f"record must be full, totals, cells or departures, got {record!r}")
+        raise ArgumentError("record must be full, totals, cells or departures", name="record", value=record)
     employment0 = np.asarray(employment0, dtype=float)
     _check_inputs(employment0, hazard, young_entrants)
     n_years = net_creation.shape[0]

@@ -33,7 +33,11 @@ from scipy import special, stats
 from .errors import ScenarioError
 
 __all__ = ["QUANTILES", "STORED", "Parameter", "Uncertainty", "run_ensemble", "Ensemble", "latent_draws",
-           "prepare", "run_latent"]
+           "prepare", "run_latent", "check_uncertainty", "memory_estimate", "memory_limit", "check_memory",
+           "parse_size", "DASK_INSTALL"]
+
+#: A command that installs the dask extra from the repository (pmq is not on PyPI).
+DASK_INSTALL = 'python -m pip install ".[dask]"  (run in the pmq folder, the one holding pyproject.toml)'
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Variables stored per draw (age-summed, per cell); openings and imbalance are derived.
@@ -224,16 +228,36 @@ class Context:
         return len(self.domains)
 
 
+def _metier_domains(baseline) -> np.ndarray:
+    return (baseline["domain"].values.astype(str) if "domain" in baseline.coords
+            else np.array(["?"] * baseline.sizes["metier"]))
+
+
+def check_uncertainty(scenario, baseline=None) -> Uncertainty:
+    """Every check ``pmq run --draws`` makes on a scenario's ``[uncertainty]`` section before
+    drawing — distributions within their plausible ranges, correlations naming known parameters
+    once and forming a valid (positive-definite) matrix, domains present in ``baseline`` — so
+    that ``pmq validate`` makes the same ones.  Returns the resolved :class:`Uncertainty`."""
+    spec = Uncertainty.from_scenario(scenario)
+    if baseline is not None:
+        domains = sorted(set(_metier_domains(baseline)))
+        for p in spec.parameters:
+            bad = [d for d in p.domain if d not in domains]
+            if bad:
+                raise ScenarioError(f"unknown FAP domain for this baseline; expected some of {domains}",
+                                    source=scenario.source, key=f"uncertainty.parameter[{p.id}].domain", value=bad)
+    return spec
+
+
 def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
     """Resolve ``scenario`` on ``baseline`` into a :class:`Context`."""
     from .baseline import load_baseline
     from .projection import _resolve, scenario_inputs
     baseline = load_baseline() if baseline is None else baseline
     sc = _resolve(scenario, baseline, horizon)
-    spec = Uncertainty.from_scenario(sc)
+    spec = check_uncertainty(sc, baseline)
     inp = scenario_inputs(baseline, sc)
-    dom = (baseline["domain"].values.astype(str) if "domain" in baseline.coords
-           else np.array(["?"] * baseline.sizes["metier"]))
+    dom = _metier_domains(baseline)
     domains = sorted(set(dom))
     base = int(baseline.attrs["base_year"])
     H = inp["net_creation"].shape[0]
@@ -242,11 +266,6 @@ def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
     for c in ("territory_name", "metier_label", "domain"):
         if c in baseline.coords:
             coords[c] = (baseline[c].dims[0], baseline[c].values)
-    for p in spec.parameters:
-        bad = [d for d in p.domain if d not in domains]
-        if bad:
-            raise ScenarioError(f"unknown FAP domain for this baseline; expected some of {domains}",
-                                source=sc.source, key=f"uncertainty.parameter[{p.id}].domain", value=bad)
     return Context(employment0=inp["employment0"], employment=np.asarray(inp["employment"], float), hazard=np.asarray(inp["hazard"], float),
                    hazard_by_year=bool(inp["hazard_by_year"]), net_creation=inp["net_creation"],
                    young_entrants=inp["young_entrants"], net_mobility=inp["net_mobility"],
@@ -371,10 +390,139 @@ def _dataset(ctx: Context, arrays: dict, draws) -> xr.Dataset:
     return ds
 
 
+# ------------------------------------------------------------------------------------- memory
+#: Share of the machine's available memory an ensemble may use unless told otherwise
+#: (``max_memory=``, ``--max-memory``, or the environment variable ``PMQ_MAX_MEMORY``).
+MEMORY_SHARE = 0.5
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
+          "g": 2**30, "gb": 2**30, "gib": 2**30, "t": 2**40, "tb": 2**40, "tib": 2**40}
+
+
+def parse_size(text, name: str = "max_memory") -> float:
+    """Bytes from ``8G``, ``500 MB``, ``1.5 GiB``, ``123456`` (bytes) — units are powers of 1024 —
+    or ``off`` / ``none`` (no limit: ``inf``)."""
+    import re
+    from .errors import ArgumentError
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not text > 0:
+            raise ArgumentError("must be a positive number of bytes", name=name, value=text)
+        return float(text)
+    t = str(text).strip().lower().replace(" ", "")
+    if t in ("off", "none", "inf", "unlimited"):
+        return math.inf
+    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([a-z]*)", t)
+    if not m or m[2] not in _UNITS or not float(m[1]) > 0:
+        raise ArgumentError("expected a size such as 8G, 500M or 2.5GB (or off)", name=name, value=str(text))
+    return float(m[1]) * _UNITS[m[2]]
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n / 2**10:,.0f} KB"
+
+
+def available_memory() -> int | None:
+    """Memory available to new work, in bytes: psutil if installed, else ``MemAvailable`` of
+    ``/proc/meminfo``; None when neither tells."""
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - psutil absent or unusable
+        pass
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_limit(max_memory=None) -> tuple[float | None, str]:
+    """The memory an ensemble may use, in bytes, and where the figure comes from: ``max_memory``
+    (bytes or a size such as ``"8G"``), else ``PMQ_MAX_MEMORY``, else half the available
+    memory (:data:`MEMORY_SHARE`); ``(None, …)`` when nothing tells."""
+    if max_memory is not None:
+        return parse_size(max_memory), "the limit given (max_memory / --max-memory)"
+    env = os.environ.get("PMQ_MAX_MEMORY", "").strip()
+    if env:
+        return parse_size(env, name="PMQ_MAX_MEMORY"), "the limit set by PMQ_MAX_MEMORY"
+    avail = available_memory()
+    if avail is None:
+        return None, "unknown (the available memory cannot be read)"
+    return avail * MEMORY_SHARE, f"half the memory available now ({_fmt_bytes(avail)})"
+
+
+def memory_estimate(baseline, scenario, draws: int, horizon: int | None = None, chunk: int = 50,
+                    streamed: bool = False, workers: int | None = None) -> dict:
+    """Memory an ensemble of ``draws`` holds, in bytes, from the baseline's dimensions, the horizon
+    and the scenario's ``[uncertainty]`` (nothing is computed): ``per_draw`` (kept for every
+    draw), ``fixed`` (the chunks being computed, ``workers`` at a time, and the inputs) and
+    ``total``.
+
+    In memory (``streamed=False``) every draw keeps its stocks and flows (5 float32 arrays of
+    year × territory × métier) and the quantiles make a float64 copy of them: 60 bytes per
+    cell-year.  Streamed to a zarr store, a draw keeps 5 bytes per cell-year (the store's
+    completeness check) but dask holds ``2 × workers`` chunks of results at a time.  Measured
+    peaks are within a third of the estimate, which errs high (``benchmarks/bench_ensemble.py`` sizes)."""
+    T, M, A = (int(baseline.sizes[d]) for d in ("territory", "metier", "age"))
+    H = int(scenario.horizon if horizon is None else horizon)
+    C = T * M
+    params = scenario.lever_list("uncertainty.parameter")
+    n_dom = len(set(_metier_domains(baseline)))
+    n_growth = sum(p.get("kind") == "growth" for p in params)
+    n_latent = len(params) + n_dom * n_growth
+    n_cols = len(params) + (n_dom - 1) * n_growth
+    exit_levers = any(scenario.lever_list(k) for k in ("exits.shift", "exits.cohort_shift", "exits.multiplier"))
+    shift = any(p.get("kind") == "exit_age_shift" for p in params)
+    chunk = max(1, min(int(chunk), int(draws)))
+    if exit_levers and shift:                       # as run_ensemble: a chunk's hazards under ~400 MB
+        chunk = max(1, min(chunk, int(4e8 // (H * C * A * 8 * 3))))
+    cells = (H + 1) * C
+    per_draw = (5 if streamed else 60) * cells + 16 * n_latent + 16 * n_cols + 250
+    work = C * A * 8 * 7 + cells * 8 * 6 + (H * C * A * 8 * 3 if exit_levers and shift else 0)
+    workers = max(1, int(workers or 1))
+    inputs = C * A * 8 * (2 + (H if exit_levers else 0)) + 4 * cells * 8
+    fixed = chunk * work * (workers if streamed else 1) + inputs
+    if streamed:
+        fixed += 2 * workers * chunk * cells * 20
+    return {"per_draw": float(per_draw), "fixed": float(fixed), "total": float(per_draw * int(draws) + fixed),
+            "chunk": chunk, "draws": int(draws), "streamed": bool(streamed)}
+
+
+def check_memory(baseline, scenario, draws: int, horizon: int | None = None, chunk: int = 50,
+                 streamed: bool = False, workers: int | None = None, max_memory=None, name: str = "draws") -> dict:
+    """Refuse (:class:`~pmq.errors.ResourceError`) an ensemble whose :func:`memory_estimate`
+    exceeds :func:`memory_limit`, before anything is computed; the message gives the estimate,
+    the limit, how many draws would fit and what to do.  Returns the estimate."""
+    est = memory_estimate(baseline, scenario, draws, horizon, chunk, streamed, workers)
+    limit, why = memory_limit(max_memory)
+    if limit is None or est["total"] <= limit:
+        return est
+    from .errors import ResourceError
+    fit = int(max(0.0, (limit - est["fixed"]) // est["per_draw"]))
+    where = ("streamed to a zarr store" if streamed else "held in memory")
+    todo = [f"run at most about {fit:,} draws" if fit else "run far fewer draws"]
+    if not streamed:
+        todo.append("stream the draws to disk, which keeps 12 times less per draw: store= in Python; pmq run "
+                    "streams them to ensemble.zarr when the dask extra is installed — " + DASK_INSTALL)
+    if est["fixed"] > 0.2 * limit:
+        todo.append(f"compute smaller chunks of draws (--chunk, chunk=; now {est['chunk']})")
+    todo.append("or raise the limit (--max-memory SIZE, max_memory=, or PMQ_MAX_MEMORY=SIZE) if the machine has "
+                "the memory")
+    raise ResourceError(
+        f"{name} {int(draws):,}: the ensemble would need about {_fmt_bytes(est['total'])} of memory ({where}: "
+        f"{_fmt_bytes(est['per_draw'])} per draw × {int(draws):,} draws + {_fmt_bytes(est['fixed'])} to compute "
+        f"the chunks), above the limit of {_fmt_bytes(limit)}, {why}; nothing was computed. To do: "
+        + "; ".join(todo) + ".")
+
+
 # ------------------------------------------------------------------------------------ running
 def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: int | None = None,
                  horizon: int | None = None, chunk: int = 50, store=None, scheduler=None,
-                 progress=None) -> "Ensemble":
+                 progress=None, max_memory=None) -> "Ensemble":
     """Run ``draws`` members of ``scenario``'s ensemble.
 
     Parameters
@@ -392,10 +540,27 @@ def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: in
         connects to a cluster.
     progress : callable(done, total), optional
         Called after each chunk (numpy loop) or by dask's progress callbacks.
+    max_memory : int, float or str, optional
+        Memory the run may use (bytes, or a size such as ``"8G"``; ``"off"``: no limit).  Default:
+        ``PMQ_MAX_MEMORY`` if set, else half the memory available.  An ensemble whose
+        :func:`memory_estimate` is above it raises :class:`~pmq.errors.ResourceError` before
+        anything is computed.
     """
-    if draws < 1 or chunk < 1:
-        raise ValueError(f"draws and chunk must be ≥ 1, got {draws} and {chunk}")
-    ctx = prepare(scenario, baseline, horizon)
+    from .errors import ArgumentError
+    for name, v in (("draws", draws), ("chunk", chunk)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ArgumentError("must be a whole number ≥ 1", name=name, value=v)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= seed < 2**63):
+        raise ArgumentError("the seed must be a whole number from 0 to 2**63 − 1", name="seed", value=seed)
+    from .baseline import load_baseline
+    from .projection import _resolve
+    baseline = load_baseline() if baseline is None else baseline
+    scenario = _resolve(scenario, baseline, horizon)
+    sync = store is None and scheduler is None or (isinstance(scheduler, str) and scheduler in ("sync", "synchronous"))
+    check_memory(baseline, scenario, draws, None, chunk, streamed=store is not None,
+                 workers=1 if sync else (os.cpu_count() or 2), max_memory=max_memory)   # before any work
+    ctx = prepare(scenario, baseline)
     seed = int(ctx.spec.seed if seed is None and ctx.spec.seed is not None else (seed or 0))
     if ctx.hazard_by_year and any(p.kind == "exit_age_shift" for p in ctx.spec.parameters):
         # a hazard per year and draw: keep a chunk's hazards under ~400 MB (results do not depend on it)
@@ -427,21 +592,40 @@ def _client(scheduler):
             return scheduler, False
         import re
         if "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler):
-            from distributed import Client
+            try:
+                from distributed import Client
+            except ImportError:
+                from .errors import MissingDependencyError
+                raise MissingDependencyError("a dask.distributed scheduler address needs the optional dask extra "
+                                             "(dask, distributed, zarr), not installed: " + DASK_INSTALL) from None
             address = scheduler if "://" in scheduler else "tcp://" + scheduler
             try:
                 return Client(address, timeout="10s"), True
             except OSError as exc:
                 from .errors import PmqError
                 raise PmqError(f"cannot reach the dask scheduler at {address}: {exc}") from None
-        from .errors import PmqError
-        raise PmqError(f"unknown scheduler {scheduler!r}: use threads, sync, processes or a dask.distributed "
-                       "address (tcp://host:port)")
+        from .errors import ArgumentError
+        raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
+                            "(tcp://host:port)", name="scheduler", value=scheduler)
     return scheduler, False
 
 
 def _is_store(path: Path) -> bool:
     return (path / ".zgroup").exists() or (path / "zarr.json").exists()
+
+
+def _check_store_target(target: Path) -> None:
+    """The store may replace only a store pmq wrote (its marker, or pmq's ensemble arrays) or an
+    empty folder: a folder of the user's is never overwritten."""
+    from .errors import OutputError
+    from .export import written_by_pmq
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_dir() or not written_by_pmq(target):
+        kind = ("a symbolic link" if target.is_symlink() else "a folder" if target.is_dir() else "a file")
+        raise OutputError(f"the ensemble store exists and is not a zarr store written by pmq (it is {kind} "
+                          "without pmq's .pmq-output marker), nor an empty folder: not overwritten, so nothing "
+                          "of yours is lost; move it away or choose another path", path=target)
 
 
 def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
@@ -451,31 +635,27 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
     try:
         import dask
         import dask.array as da
-    except ImportError as exc:  # pragma: no cover - the dask extra is part of the test install
-        raise ImportError("ensembles on dask need the optional extra: pip install \"pmq[dask]\"") from exc
-    import shutil
-    import tempfile
+        if store is not None:
+            import zarr  # noqa: F401
+    except ImportError:
+        from .errors import MissingDependencyError
+        raise MissingDependencyError("ensembles on dask (store=, scheduler=; pmq run --scheduler) need the optional "
+                                     "dask extra (dask, distributed, zarr), not installed: " + DASK_INSTALL
+                                     + "; without it, run_ensemble(store=None, scheduler=None) computes the draws "
+                                     "in memory") from None
 
     ctx_d = dask.delayed(ctx, pure=True)
     tail = (ctx.coords["year"].size, ctx.employment0.shape[0], ctx.employment0.shape[1])
     blocks = [dask.delayed(_chunk, pure=True)(ctx_d, seed, a, b) for a, b in bounds]
+    target = tmp = None
+    if store is not None:
+        from .export import remove_temporary, replace_folder, temporary_folder
+        target = Path(store).resolve()
+        _check_store_target(target)                     # before any work: never someone else's folder
     client, owned = _client(scheduler)
     distributed = client is not None and hasattr(client, "submit")
     sched = None if distributed else (client if client is not None else "threads")
     dims = ("draw", "year", "territory", "metier")
-    target = tmp = None
-    if store is not None:
-        target = Path(store).resolve()
-        if target.exists() and not (target.is_dir() and (_is_store(target) or not any(target.iterdir()))):
-            from .errors import InputError
-            raise InputError("the ensemble store exists and is not a zarr store (or an empty folder): "
-                             "not overwritten", source=str(target))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent)) / "store.zarr"
-        size = bounds[0][1] - bounds[0][0]
-        template = _dataset(ctx, {k: da.zeros((draws,) + tail, chunks=(size,) + tail, dtype=np.float32)
-                                  for k in STORED}, range(draws))
-        template.to_zarr(str(tmp), mode="w-", compute=False, zarr_format=2)
     parts: dict[int, dict] = {}
 
     def take(j, res):
@@ -491,6 +671,12 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
             progress(take.done, len(bounds))
     take.done = 0
     try:
+        if store is not None:
+            tmp = temporary_folder(target) / "store.zarr"   # removes what a killed run left beside it
+            size = bounds[0][1] - bounds[0][0]
+            template = _dataset(ctx, {k: da.zeros((draws,) + tail, chunks=(size,) + tail, dtype=np.float32)
+                                      for k in STORED}, range(draws))
+            template.to_zarr(str(tmp), mode="w-", compute=False, zarr_format=2)
         if distributed:
             futures = client.compute(blocks)
             for j, fut in enumerate(futures):        # gathered in order; the workers keep computing
@@ -501,9 +687,9 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
             for i in range(0, len(blocks), width):
                 for j, res in enumerate(dask.compute(*blocks[i:i + width], scheduler=sched), start=i):
                     take(j, res)
-    except BaseException:
+    except BaseException:            # Ctrl-C included: the temporary folder goes, the interrupt goes on
         if tmp is not None:
-            shutil.rmtree(tmp.parent, ignore_errors=True)
+            remove_temporary(tmp.parent)
         raise
     finally:
         if owned:
@@ -511,17 +697,17 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
     if tmp is None:
         arrays = {k: np.concatenate([parts[j][k] for j in range(len(bounds))]) for k in STORED}
         return _dataset(ctx, arrays, range(draws))
-    written = xr.open_zarr(str(tmp))
-    missing = int(np.isnan(written["employment"].values).sum())
-    written.close()
-    if missing:
-        shutil.rmtree(tmp.parent, ignore_errors=True)
-        from .errors import EngineError
-        raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
-    shutil.rmtree(tmp.parent, ignore_errors=True)
+    try:
+        written = xr.open_zarr(str(tmp))
+        missing = int(np.isnan(written["employment"].values).sum())
+        written.close()
+        if missing:
+            from .errors import EngineError
+            raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
+        _check_store_target(target)                     # still nobody else's folder
+        replace_folder(tmp, target)                     # with pmq's marker; replaces only pmq's store
+    finally:
+        remove_temporary(tmp.parent)
     return xr.open_zarr(str(target))
 
 
@@ -630,6 +816,11 @@ class Ensemble:
         return ax
 
     def to_zarr(self, path) -> None:
-        """Write the draws to a new zarr store (refuses an existing path)."""
+        """Write the draws to a new zarr store (refuses an existing path), marked as pmq's."""
+        from .errors import OutputError
+        from .export import _write_marker
+        if os.path.lexists(path):
+            raise OutputError("exists: Ensemble.to_zarr writes a new store only; choose another path", path=path)
         self.flows.to_zarr(str(path), mode="w-", zarr_format=2)
+        _write_marker(Path(path), "output")
 

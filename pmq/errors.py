@@ -17,6 +17,13 @@ __all__ = [
     "CalibrationError",
     "EngineError",
     "UnknownNameError",
+    "OutputError",
+    "OutputNotice",
+    "ArgumentError",
+    "ResourceError",
+    "MissingDependencyError",
+    "PmqWarning",
+    "InactiveLeverWarning",
 ]
 
 _MAX_ROWS = 10
@@ -35,6 +42,14 @@ def _format_rows(rows: Any) -> str:
     values = list(rows)
     more = f", … ({len(values) - _MAX_ROWS} more)" if len(values) > _MAX_ROWS else ""
     return " " + ", ".join(repr(v) for v in values[:_MAX_ROWS]) + more
+
+
+def _escape(text: Any) -> str:
+    """``text`` with control and invisible characters shown as escapes (``\\x07``), never raw:
+    a message must not ring the terminal's bell or hide part of a key."""
+    import unicodedata
+    return "".join(c if c.isprintable() and unicodedata.category(c) != "Cf" else repr(c)[1:-1]
+                   for c in str(text))
 
 
 class PmqError(Exception):
@@ -91,7 +106,7 @@ class ScenarioError(PmqError, ValueError):
         if source:
             where.append(str(source))
         if key:
-            where.append(f"key '{key}'")
+            where.append(f"key '{_escape(key)}'")
         prefix = (", ".join(where) + ": ") if where else ""
         suffix = f" (value: {value!r})" if value is not None else ""
         super().__init__(prefix + problem + suffix)
@@ -103,3 +118,52 @@ class CalibrationError(PmqError, RuntimeError):
 
 class EngineError(PmqError, RuntimeError):
     """The projection cannot proceed (e.g. flows would remove more workers than exist)."""
+
+
+class OutputError(InputError):
+    """An output cannot be written without damaging something pmq did not write: a folder of
+    the user's where an output folder goes, a folder where a file goes (or the reverse), a
+    symbolic link.  The message names the path and says why; nothing is written.
+
+    It derives from :class:`InputError` (the ``--out`` argument is the bad input), so the CLI
+    exits with status 2."""
+
+    def __init__(self, problem: str, *, path=None):
+        self.path = path
+        super().__init__(problem, source=str(path) if path is not None else None)
+
+
+class OutputNotice(UserWarning):
+    """Something pmq did to the output folder that the user should know about (e.g. removed the
+    temporary folder of an interrupted run), or chose not to do (left a look-alike alone)."""
+
+
+class ArgumentError(PmqError, ValueError):
+    """A bad argument of a public function or a bad command-line option: the message names the
+    argument (``draws``, ``--top``) and the offending value."""
+
+    def __init__(self, problem: str, *, name: str | None = None, value: Any = None):
+        self.problem = problem
+        self.name = name
+        self.value = value
+        prefix = f"{name}: " if name else ""
+        suffix = f" (value: {value!r})" if value is not None else ""
+        super().__init__(prefix + problem + suffix)
+
+
+class ResourceError(PmqError, RuntimeError):
+    """The run needs more than the machine allows (memory above the limit): the message gives
+    the estimate, the limit and what to do.  Nothing is computed or written."""
+
+
+class MissingDependencyError(PmqError, ImportError):
+    """An optional dependency (dask, zarr, pyarrow…) is needed for what was asked and is not
+    installed: the message names it and gives a command that installs it."""
+
+
+class PmqWarning(UserWarning):
+    """Something in the input that pmq accepts but that is probably not what the user meant."""
+
+
+class InactiveLeverWarning(PmqWarning):
+    """A scenario lever whose years all fall outside the years of the run: it has no effect."""

@@ -142,13 +142,18 @@ class ExitFit:
         """Annual exit hazards by single age (columns) for every FAP (rows); SEs in ``.attrs['se']``."""
         ages = list(ages)
         qs = self.q(pooled)
-        h = pd.DataFrame(0.0, index=sorted(set(self.cells["fap"])), columns=ages)
-        se = h.copy()
-        for _, r in qs.iterrows():
-            lo, hi = TRANSITIONS[r["transition"]]
-            cols = [a for a in ages if lo <= a <= hi]
-            h.loc[r["fap"], cols] = 1 - (1 - r["q"]) ** 0.2
-            se.loc[r["fap"], cols] = 0.2 * (1 - r["q"]) ** (-0.8) * r["se"]
+        faps = sorted(set(self.cells["fap"]))
+        row = {f: i for i, f in enumerate(faps)}
+        hv, sv = np.zeros((len(faps), len(ages))), np.zeros((len(faps), len(ages)))
+        # one cell at a time in Python floats (the same arithmetic as a row-by-row .loc fill,
+        # without its pandas overhead); the transitions' ages do not overlap
+        for fap, tr, q, s in zip(qs["fap"], qs["transition"], qs["q"].tolist(), qs["se"].tolist()):
+            lo, hi = TRANSITIONS[tr]
+            cols = [j for j, a in enumerate(ages) if lo <= a <= hi]
+            hv[row[fap], cols] = 1 - (1 - q) ** 0.2
+            sv[row[fap], cols] = 0.2 * (1 - q) ** (-0.8) * s
+        h = pd.DataFrame(hv, index=faps, columns=ages)
+        se = pd.DataFrame(sv, index=faps, columns=ages)
         h[ages[-1]] = 1.0
         se[ages[-1]] = 0.0
         h.attrs["se"] = se

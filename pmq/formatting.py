@@ -22,9 +22,11 @@ MINUS = "\u2212"   # minus sign
 
 
 def check_lang(lang: str) -> str:
-    """``"fr"`` or ``"en"``; anything else raises ``ValueError`` naming the choices."""
+    """``"fr"`` or ``"en"``; anything else raises :class:`pmq.errors.ArgumentError` (a
+    ``ValueError``) naming the argument, the choices and the value."""
     if lang not in ("fr", "en"):
-        raise ValueError(f"lang must be 'fr' or 'en', got {lang!r}")
+        from .errors import ArgumentError
+        raise ArgumentError("lang must be 'fr' or 'en'", name="lang", value=lang)
     return lang
 
 

@@ -134,7 +134,8 @@ def aggregate_metiers(ds: xr.Dataset, by: str = "domain") -> xr.Dataset:
             parts.append(ds.drop_vars(drop + ["published_code"]).where(mask).sum("metier", keep_attrs=True)
                          .expand_dims(published_code=[code]))
         return xr.concat(parts, dim="published_code")
-    raise ValueError(f"unknown aggregation {by!r}; use 'domain' or 'published_code'")
+    from .errors import ArgumentError
+    raise ArgumentError("unknown aggregation; use 'domain' or 'published_code'", name="by", value=by)
 
 
 def to_netcdf(ds: xr.Dataset, path) -> None:

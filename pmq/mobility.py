@@ -33,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from ._rules import check_rules
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "annual_path", "read_interregional",
            "net_inflow_from_matrix", "period_net_mobility"]
@@ -62,8 +62,10 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
     n_years = emp.shape[0]
     t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
     if n_years < n_period:
-        raise ValueError("the employment path must cover the whole published period "
-                         f"({n_period} years; got {n_years}): build it with pmq.projection.input_paths")
+        raise ArgumentError("the employment path must cover the whole published period "
+                            f"(n_period = {n_period} flow years; got {n_years}, i.e. {n_years + 1} "
+                            "employment rows): build it with pmq.projection.input_paths",
+                            name="employment", value=tuple(np.shape(employment)))
     within = np.broadcast_to(total / n_period, emp.shape)
     if continuation in ("ratio_recentred", "constant_ratio"):
         emp_period = emp[:n_period].sum(0)
@@ -300,9 +302,12 @@ def period_net_mobility(baseline: xr.Dataset, rates: xr.DataArray, n_years: int 
     from . import demand
 
     n_period = int(baseline.attrs["n_period"])
-    n = n_period if n_years is None else int(n_years)
+    try:
+        n = n_period if n_years is None else int(n_years)
+    except (TypeError, ValueError):
+        raise ArgumentError("n_years must be a whole number of years", name="n_years", value=n_years) from None
     if n < 1:
-        raise ValueError(f"n_years must be at least 1, not {n}")
+        raise ArgumentError("n_years must be at least 1", name="n_years", value=n_years)
     e0 = baseline["employment"].sum("age").transpose("territory", "metier").reset_coords(drop=True)
     nc = baseline["published_net_creation"].transpose("territory", "metier").reset_coords(drop=True)
     if path == "constant":
@@ -313,7 +318,7 @@ def period_net_mobility(baseline: xr.Dataset, rates: xr.DataArray, n_years: int 
         emp = demand.employment_path(e0.values, (e0 + nc).values, n_period, n)
         total = e0.copy(data=emp[:n].sum(0))
     else:
-        raise ValueError(f"path must be 'linear', 'constant' or 'trend', not {path!r}")
+        raise ArgumentError("path must be 'linear', 'constant' or 'trend'", name="path", value=path)
     net = net_inflow_from_matrix(rates, total).transpose("territory", "metier")
     net.attrs.update(baseline["published_net_mobility"].attrs)
     net.attrs.update(description=f"period net inflow from an inter-territorial rate matrix over {n} years "

@@ -17,7 +17,7 @@ import xarray as xr
 from . import demand, mobility, supply
 from .engine import Profiles, simulate
 from .errors import EngineError, InputError, ScenarioError
-from .scenario import Rules, Scenario, read_scenario
+from .scenario import Rules, Scenario, read_scenario, warn_inactive_levers
 
 __all__ = ["input_paths", "project", "Projection", "VARIABLES"]
 
@@ -155,6 +155,7 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
                             f"baseline's base year is {base_year}", source=scenario.source,
                             key="scenario.base_year", value=scenario.base_year)
     H = scenario.horizon
+    warn_inactive_levers(scenario, base_year)      # a lever whose years all fall outside the run
     emp0 = baseline["employment"].transpose("territory", "metier", "age").values
     hazard = baseline["hazard"]
     hazard = hazard.broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values

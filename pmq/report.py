@@ -11,7 +11,6 @@ import base64
 import datetime as _dt
 import html
 import io
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .export import standard_tables, to_excel, write_atomically
+from .export import provenance, standard_tables, to_excel, write_atomically
 from .formatting import check_lang, format_percent, format_thousands
 from .labels import text
 from .scenario import LEVER_SECTIONS
@@ -216,9 +215,15 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     baseline = load_baseline() if baseline is None else baseline
     if horizons is None:
         horizons = [int(baseline.attrs.get("n_period", 11))]
-    hz = list(dict.fromkeys(int(h) for h in horizons))       # the user's order; the first drives the charts
+    from .errors import ArgumentError
+    try:
+        hz = list(dict.fromkeys(int(h) for h in horizons))   # the user's order; the first drives the charts
+    except (TypeError, ValueError):
+        raise ArgumentError("horizons must be positive whole numbers of years", name="horizons",
+                            value=horizons) from None
     if not hz or min(hz) <= 0:
-        raise ValueError(f"horizons must be positive numbers of years, got {list(horizons)}")
+        raise ArgumentError("horizons must be positive numbers of years", name="horizons",
+                            value=list(horizons))
     steps = 4 + len(FIGURES)
     say = (lambda s, i: _progress(s, i, steps)) if progress is True else (progress or (lambda s, i: None))
     say("projection" if lang == "en" else "projection des scénarios", 1)
@@ -308,8 +313,8 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     })
     fig_dir = out.resolve() / "figures"
     return Report(out=out.resolve(), html=out.resolve() / "report.html",
-                  figures=sorted(fig_dir.iterdir()), tables=out.resolve() / "tables.xlsx",
-                  key_figures=keys[hz[0]]) if written else None
+                  figures=sorted(p for p in fig_dir.iterdir() if not p.name.startswith(".")),  # not the marker
+                  tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]]) if written else None
 
 
 def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None) -> str:
@@ -453,16 +458,8 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         "regions and other recruits, which balance the scenario's net job creation. Method of « Les métiers en 2030 » "
         "(DARES – France Stratégie, 2022–2023); the reference projection reproduces the published regional tables.")
         + "</p>")
-    src = []
-    try:
-        src = [f"{k} : {v}" if fr else f"{k}: {v}" for k, v in json.loads(acc.attrs.get("data_sources", "{}")).items()]
-    except (TypeError, ValueError):
-        pass
-    est = []
-    try:
-        est = list(json.loads(acc.attrs.get("estimated_inputs", "[]")))
-    except (TypeError, ValueError):
-        pass
+    sources, est = provenance(acc.attrs)
+    src = [f"{k} : {v}" if fr else f"{k}: {v}" for k, v in sources.items()]
     parts.append(f"<h3>{e('Sources des données' if fr else 'Data sources')}</h3><ul>"
                  + "".join(f"<li>{e(s)}</li>" for s in src) + "</ul>")
     parts.append(f"<h3>{e('Données estimées par pmq' if fr else 'Quantities estimated by pmq')}</h3><ul>"

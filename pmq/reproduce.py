@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, PmqError, UnknownNameError
+from .errors import ArgumentError, InputError, PmqError, UnknownNameError
 
 __all__ = ["Reproduction", "reproduce", "reproduce_metiers2030", "get_exercise", "EXERCISES",
            "METIERS2030_COLUMNS"]
@@ -196,7 +196,8 @@ def _specificity(emp: pd.DataFrame, rows: pd.DataFrame, definition: str) -> pd.S
     ``emp``: territory, metier, employment_start (every cell); ``rows``: territory, code_fap,
     share (the row's share of its territory's employment)."""
     if definition not in _SPECIFICITY:
-        raise ValueError(f"unknown specificity definition {definition!r}; use one of {_SPECIFICITY}")
+        raise ArgumentError(f"unknown specificity definition; use one of {_SPECIFICITY}",
+                            name="specificity", value=definition)
     by_metier = emp.groupby("metier")["employment_start"].sum()
     total = float(emp["employment_start"].sum())
     terr_total = emp.groupby("territory")["employment_start"].sum()
@@ -237,7 +238,8 @@ def reproduce_metiers2030(baseline=None, projection=None, *, specificity: str = 
     from .data import raw_metiers2030, regions
 
     if specificity not in _SPECIFICITY:
-        raise ValueError(f"unknown specificity definition {specificity!r}; use one of {_SPECIFICITY}")
+        raise ArgumentError(f"unknown specificity definition; use one of {_SPECIFICITY}",
+                            name="specificity", value=specificity)
     if projection is None:
         from .baseline import load_baseline
         from .projection import project

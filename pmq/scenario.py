@@ -52,7 +52,7 @@ from .demography import AgeProfiles
 from .errors import ScenarioError, UnknownNameError
 
 __all__ = ["Rules", "Scenario", "read_scenario", "builtin_scenarios",
-           "scenario_dir", "LEVER_SECTIONS"]
+           "scenario_dir", "LEVER_SECTIONS", "inactive_levers", "warn_inactive_levers"]
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,11 @@ class Scenario:
         return tuple(self.levers.get(section, ()))
 
     def with_horizon(self, horizon: int) -> "Scenario":
-        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:
-            raise ScenarioError("the horizon must be a whole number of years between 1 and 60",
-                                source=self.source, key="horizons.run", value=horizon)
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+            from .errors import ArgumentError
+            raise ArgumentError(f"the horizon must be a whole number of years between 1 and {MAX_HORIZON} (it "
+                                f"replaces horizons.run = {self.horizon} of {self.source})", name="horizon",
+                                value=horizon)
         resolved = json.loads(json.dumps(self.resolved))
         resolved.setdefault("horizons", {})["run"] = horizon
         return replace(self, horizon=horizon, resolved=resolved)
@@ -151,6 +153,8 @@ def _num_list(lo, hi):
 
 
 YEARS = (1900, 2200)
+#: Longest run, in years (``horizons.run``, ``--horizon``).
+MAX_HORIZON = 60
 _SRC = {"source": (_TEXT, None), "assumption": (_TEXT, None)}
 _LEVER = {"id": (_TEXT, None), "label": (_TEXT, None), **_SRC}
 _SELECT = {
@@ -230,7 +234,7 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
         "base_year": (_INT, _range(*YEARS)), **_SRC,
     },
     "horizons": {
-        "run": (_INT, _range(1, 60)), "summary": (_LIST, _int_list(1, 60)),
+        "run": (_INT, _range(1, MAX_HORIZON)), "summary": (_LIST, _int_list(1, MAX_HORIZON)),
         "years": (_LIST, _int_list(*YEARS)), **_SRC,
     },
     "demand": {
@@ -582,6 +586,66 @@ def _merge(base: dict, over: dict, source: str) -> dict:
     return out
 
 
+def _read_text(path: Path) -> str:
+    """The text of a scenario file, which must be UTF-8 (the TOML rule).  A UTF-8 byte-order
+    mark (Windows Notepad's « UTF-8 with BOM ») is accepted and dropped; anything else that is
+    not UTF-8 text is refused naming the line, the column and the byte, rather than guessed."""
+    raw = path.read_bytes()
+    source = str(path)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError("is UTF-16 text (« Unicode » in Windows editors); a scenario file must be UTF-8 "
+                            "(the TOML rule): save it again as UTF-8", source=source)
+    if b"\x00" in raw:
+        at = raw.index(b"\x00")
+        raise ScenarioError(f"contains NUL bytes (first at byte {at}): not a text file — a binary file, or "
+                            "UTF-16 text; a scenario file is UTF-8 TOML text", source=source)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start]
+        try:
+            as_cp1252 = f", « {bytes([byte]).decode('cp1252')} » in Windows-1252 (Latin-1)"
+        except UnicodeDecodeError:
+            as_cp1252 = ""
+        raise ScenarioError(f"is not UTF-8 text: byte 0x{byte:02x}{as_cp1252} at line {line}, column {col} "
+                            f"(byte {exc.start}); a scenario file must be UTF-8 (the TOML rule): save it again "
+                            "as UTF-8 (in Notepad: Save as… › Encoding: UTF-8)", source=source) from None
+
+
+#: Keys whose text is one line (names and titles shown in tables, listings and charts).
+_ONE_LINE = frozenset({"name", "title_fr", "title_en", "id", "label", "extends"})
+
+
+def _check_text(value: Any, source: str, path: str = "") -> None:
+    """Refuse control and invisible characters in every text of the file (keys, values, lists):
+    as in user tables (:func:`pmq.io.bad_label_characters`), they corrupt outputs, break the
+    terminal or make two names that look the same differ.  Names and titles are one line."""
+    from .io import bad_label_characters
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            bad = bad_label_characters(k)
+            if bad:
+                raise ScenarioError(f"control or invisible characters ({', '.join(bad)}) in a key: remove them",
+                                    source=source, key=where, value=k)
+            _check_text(v, source, where)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_text(v, source, f"{path}[{i}]")
+    elif isinstance(value, str):
+        bad = bad_label_characters(value)
+        if not bad and "\n" in value and path.rsplit(".", 1)[-1] in _ONE_LINE:
+            bad = ["U+000A"]
+        if bad:
+            raise ScenarioError(f"control or invisible characters ({', '.join(bad)}) in the text: they would "
+                                "corrupt the outputs or disguise a name; remove them", source=source, key=path,
+                                value=value)
+
+
 def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
     source = str(path)
     key = str(path.resolve())
@@ -590,11 +654,12 @@ def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
         raise ScenarioError(f"extends cycle: {chain}", source=source, key="scenario.extends",
                             value=Path(key).name)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", source=source) from exc
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc}", source=source) from exc
+        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
+    _check_text(doc, source)
     _validate(doc, source)
     _check_codes(doc, source, territories)
     parent = doc.get("scenario", {}).get("extends")
@@ -612,9 +677,9 @@ def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
 
 def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     p = Path(name_or_path)
+    if not p.is_absolute() and relative_to is not None and (relative_to / p).exists():
+        p = relative_to / p                      # a path in `extends` is relative to its file
     if p.suffix == ".toml" or p.exists():
-        if not p.is_absolute() and relative_to is not None and (relative_to / p).exists():
-            p = relative_to / p
         if not p.exists():
             raise ScenarioError("scenario file not found", source=str(p))
         return p
@@ -669,3 +734,78 @@ def read_scenario(name_or_path: str | Path = "reference", *, territories: dict |
         supply_lag=doc.get("supply", {}).get("lag", 3),
     )
 
+
+# ------------------------------------------------------------------ levers outside the run
+def _span(a, b) -> str:
+    return str(a) if a == b else f"{a}–{b}"
+
+
+def inactive_levers(scenario: Scenario, base_year: int, horizon: int | None = None) -> list[tuple[str, str]]:
+    """The levers of ``scenario`` whose years all fall outside a run from ``base_year`` over
+    ``horizon`` years (default: the scenario's): they change nothing.  Returns ``(lever, its
+    years)`` pairs, e.g. ``("demand.adjust[green]", "period 2040–2050")``.
+
+    The run's flow years are ``base_year`` … ``base_year + horizon − 1``; its employment path
+    reaches ``base_year + horizon``.  A growth period or a deviation acts on the path from its
+    first year; a window ``from_year`` … ``to_year`` acts on the flows of its years; leaver
+    volumes (``[[supply.leavers]]``) act ``supply.lag`` years later.  Target levers beyond the
+    horizon are errors of :func:`pmq.levers.apply_demand`, not listed here."""
+    base = int(base_year)
+    H = int(scenario.horizon if horizon is None else horizon)
+    last_flow, last_path = base + H - 1, base + H
+    out = []
+
+    def window(lever, lag=0):
+        lo, hi = lever.get("from_year"), lever.get("to_year")
+        if lo is None and hi is None:
+            return None
+        a = -math.inf if lo is None else lo + lag
+        b = math.inf if hi is None else hi + lag
+        if b < base or a > last_flow:
+            names = ", ".join(f"{k} {v}" for k, v in (("from_year", lo), ("to_year", hi)) if v is not None)
+            return names + (f": leaving years, entrants {lag} years later" if lag else "")
+        return None
+
+    for section in LEVER_SECTIONS:
+        for lever in scenario.lever_list(section):
+            where = f"{section}[{lever.get('id')}]"
+            years = None
+            if section == "demand.adjust":
+                kind = lever.get("kind")
+                if kind == "growth" and lever["period"][0] >= last_path:
+                    years = f"period {_span(*lever['period'])}"
+                elif kind == "deviation" and lever.get("anchors"):
+                    anchors = sorted(int(k) for k in lever["anchors"])
+                    if anchors[0] > last_path:
+                        years = f"anchors {', '.join(map(str, anchors))}"
+            elif section == "exits.shift":
+                y0 = lever["from_year"]
+                y1 = lever.get("full_year", y0)
+                if y0 + (1 if y1 > y0 else 0) > last_flow:
+                    years = f"from_year {y0}" + (f", full_year {y1}" if y1 != y0 else "")
+            elif section == "supply.leavers":
+                years = window(lever, lag=int(scenario.supply_lag))
+            elif section.startswith("uncertainty."):
+                continue
+            else:
+                years = window(lever)
+            if years:
+                out.append((where, years))
+    return out
+
+
+def warn_inactive_levers(scenario: Scenario, base_year: int, horizon: int | None = None) -> list[tuple[str, str]]:
+    """Warn (:class:`~pmq.errors.InactiveLeverWarning`) about every lever of
+    :func:`inactive_levers`, naming the lever, its years and the run's years; returns them."""
+    import warnings
+    from .errors import InactiveLeverWarning
+    found = inactive_levers(scenario, base_year, horizon)
+    if found:
+        H = int(scenario.horizon if horizon is None else horizon)
+        base = int(base_year)
+        shown = "; ".join(f"{w} ({y})" for w, y in found)
+        warnings.warn(f"{scenario.source}: {len(found)} lever(s) with every year outside the run, so without "
+                      f"effect: {shown} — the run covers {base}–{base + H} (flows {_span(base, base + H - 1)}); "
+                      "run longer (--horizon, horizons.run) or correct their years", InactiveLeverWarning,
+                      stacklevel=2)
+    return found

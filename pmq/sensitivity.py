@@ -93,7 +93,8 @@ def sobol_indices(f, groups: dict[str, list[int]], d: int, n: int = 512, seed: i
     2010); ST = mean((f(A) − f(A_B))²) / 2V (Jansen 1999); 95 % intervals by bootstrap over rows.
     """
     if n < 8:
-        raise ValueError(f"n must be at least 8, got {n}")
+        from .errors import ArgumentError
+        raise ArgumentError("n must be at least 8", name="n", value=n)
     base = qmc.Sobol(2 * d, scramble=True, seed=seed).random(n)
     A, B = base[:, :d], base[:, d:]
     names = list(groups)

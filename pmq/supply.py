@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._rules import check_rules
+from .errors import ArgumentError
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "annual_path"]
 
@@ -52,8 +53,10 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
     n_years = emp.shape[0]
     t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
     if n_years < n_period:
-        raise ValueError("the employment path must cover the whole published period "
-                         f"({n_period} years; got {n_years}): build it with pmq.projection.input_paths")
+        raise ArgumentError("the employment path must cover the whole published period "
+                            f"(n_period = {n_period} flow years; got {n_years}, i.e. {n_years + 1} "
+                            "employment rows): build it with pmq.projection.input_paths",
+                            name="employment", value=tuple(np.shape(employment)))
     emp_period = emp[:n_period].sum(0)
     safe = np.where(emp_period > 0, emp_period, 1.0)
     ratio = np.where(emp_period > 0, total / safe, 0.0)

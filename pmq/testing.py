@@ -49,7 +49,9 @@ def _hazard_array(acc: xr.Dataset, hazard) -> xr.DataArray:
     if h.ndim == len(dims):  # a leading year axis: the flow years (the final year may be included)
         n = acc.sizes["year"] - 1
         if h.shape[0] not in (n, n + 1):
-            raise ValueError(f"a per-year hazard needs {n} flow years on its first axis, got {h.shape[0]}")
+            from .errors import ArgumentError
+            raise ArgumentError(f"a per-year hazard needs {n} (or {n + 1}) flow years on its first axis, "
+                                f"got {h.shape[0]}", name="hazard", value=h.shape)
         return xr.DataArray(h[:n], dims=dims, coords={"year": acc.year.values[:n]})
     return xr.DataArray(h, dims=dims[len(dims) - h.ndim:])
 

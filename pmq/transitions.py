@@ -46,7 +46,7 @@ import pandas as pd
 import xarray as xr
 
 from . import data as _data
-from .errors import InputError
+from .errors import ArgumentError, InputError
 from .io import _as_number, _as_str, read_table
 from .names import normalise
 
@@ -386,7 +386,7 @@ def occupational_mobility(accounts, rates: xr.DataArray, *, stock: str = "start"
     """
     acc = getattr(accounts, "accounts", accounts)
     if stock not in ("start", "survivors"):
-        raise ValueError(f"stock must be 'start' or 'survivors', not {stock!r}")
+        raise ArgumentError("stock must be 'start' or 'survivors'", name="stock", value=stock)
     move, to_exit, out_rate = _align(rates, acc)
     E = acc["employment"].reset_coords(drop=True)
     if stock == "survivors":

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 __all__ = ["MODELS", "employment_series", "fit_trend", "TrendResults", "fit_trends", "metier_trend_index"]
 
@@ -51,22 +51,28 @@ def employment_series(fap: str | None = None, level: str = "fap87") -> pd.Series
                              rows=[fap])
         return s.set_index("year")["employment_k"].rename(fap)
     if level not in ("fap87", "domain", "ensemble"):
-        raise ValueError(f"level must be fap87, domain or ensemble, got {level!r}")
+        raise ArgumentError("level must be fap87, domain or ensemble", name="level", value=level)
     return t[t["level"] == level].pivot(index="year", columns="fap", values="employment_k")
 
 
-def _check(series: pd.Series, name: str) -> pd.Series:
-    s = pd.Series(series).astype(float)
+def _check(series: pd.Series, name: str, source: str | None = SOURCE) -> pd.Series:
+    """``series`` as floats, or an :class:`InputError` naming ``source`` (the file or table the
+    series comes from: the shipped DARES file by default, the user's file for a user's series)."""
+    try:
+        s = pd.Series(series).astype(float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: employment must be numbers to fit a trend", source=source,
+                         column=str(name), rows=pd.Series(series).head(10).tolist()) from None
     bad = s[~np.isfinite(s) | (s <= 0)]
     if len(bad):
-        raise InputError(f"{name}: employment must be positive and finite to fit a trend", source=SOURCE,
+        raise InputError(f"{name}: employment must be positive and finite to fit a trend", source=source,
                          column=str(name), rows=[int(y) for y in bad.index[:10]])
     years = np.asarray(s.index, dtype=int)
     if len(years) and (np.diff(years) != 1).any():
-        raise InputError(f"{name}: the years must be consecutive", source=SOURCE, column="year",
+        raise InputError(f"{name}: the years must be consecutive", source=source, column="year",
                          rows=[int(y) for y in years[1:][np.diff(years) != 1][:10]])
     if len(s) < 8:
-        raise InputError(f"{name}: at least 8 years are needed to fit a trend, got {len(s)}", source=SOURCE,
+        raise InputError(f"{name}: at least 8 years are needed to fit a trend, got {len(s)}", source=source,
                          column="year", rows=[int(y) for y in years])
     return s
 
@@ -112,9 +118,13 @@ class TrendResults:
 
     def forecast(self, horizon: int) -> pd.Series:
         """Employment (thousands) for the ``horizon`` years after the sample (median path)."""
-        h = int(horizon)
+        try:
+            h = int(horizon)
+        except (TypeError, ValueError):
+            raise ArgumentError("horizon must be a whole number of years ≥ 1", name="horizon",
+                                value=horizon) from None
         if h < 1:
-            raise ValueError(f"horizon must be ≥ 1, got {horizon}")
+            raise ArgumentError("horizon must be ≥ 1", name="horizon", value=horizon)
         last = int(self.years[-1])
         if self.model == "loglinear":
             x = np.column_stack([np.ones(h), np.arange(last + 1, last + h + 1) - self.years[0]])
@@ -137,20 +147,21 @@ class TrendResults:
 
 
 def fit_trend(series: pd.Series, model: str = "loglinear", start_year: int | None = None,
-              end_year: int | None = None, name: str | None = None) -> TrendResults:
+              end_year: int | None = None, name: str | None = None, source: str | None = None) -> TrendResults:
     """Fit ``model`` (:data:`MODELS`) to employment ``series`` (index = years) over
-    ``start_year``–``end_year`` (default: all)."""
+    ``start_year``–``end_year`` (default: all).  ``source``: the file or table the series comes
+    from, named by the errors about its values (default: none, the series argument)."""
     import statsmodels.api as sm
     from statsmodels.tsa.arima.model import ARIMA
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     if model not in MODELS:
-        raise ValueError(f"unknown trend model {model!r}; use one of {', '.join(MODELS)}")
+        raise ArgumentError(f"unknown trend model; use one of {', '.join(MODELS)}", name="model", value=model)
     s = pd.Series(series).copy()
     s.index = s.index.astype(int)
     s = s.loc[(start_year or s.index.min()):(end_year or s.index.max())].dropna()
     name = name or str(getattr(series, "name", "series"))
-    s = _check(s, name)
+    s = _check(s, name, source)
     y = np.log(s.values)
     t = np.asarray(s.index, dtype=float) - s.index[0]
     with warnings.catch_warnings():
@@ -164,6 +175,28 @@ def fit_trend(series: pd.Series, model: str = "loglinear", start_year: int | Non
     return TrendResults(name=name, model=model, series=s.rename(name), fit=fit)
 
 
+#: Fits of the shipped series, by content: the backtest windows and the trend paths of
+#: estimated-trend scenarios refit the same (series, model) pairs; a fit is deterministic, so
+#: reusing it gives the same forecasts.  Bounded; private (the results are never handed out).
+_FIT_CACHE: dict = {}
+_FIT_CACHE_SIZE = 2048
+
+
+def _fit_cached(series: pd.Series, model: str, name: str, source: str | None = SOURCE) -> TrendResults:
+    """:func:`fit_trend` (``series`` clean: no NaN, consecutive years), memoised on the series'
+    content; callers must not mutate the result.  ``source`` is only named by errors (which are
+    not cached)."""
+    s = pd.Series(series)
+    key = (model, str(name), s.index.name, tuple(int(y) for y in s.index), s.to_numpy(dtype=float).tobytes())
+    res = _FIT_CACHE.get(key)
+    if res is None:
+        res = fit_trend(series, model, name=name, source=source)
+        if len(_FIT_CACHE) >= _FIT_CACHE_SIZE:
+            _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
+        _FIT_CACHE[key] = res
+    return res
+
+
 def fit_trends(model: str = "loglinear", start_year: int | None = None, end_year: int | None = None,
                horizon: int = 12, level: str = "fap87") -> pd.DataFrame:
     """Fit ``model`` to every series of ``level`` and forecast ``horizon`` years: a long table
@@ -175,7 +208,7 @@ def fit_trends(model: str = "loglinear", start_year: int | None = None, end_year
         s = s.loc[(start_year or s.index.min()):(end_year or s.index.max())]
         if len(s) < 8 or (s <= 0).any():
             continue
-        r = fit_trend(s, model, name=fap)
+        r = fit_trend(s, model, name=fap, source=SOURCE)
         f = r.forecast(horizon)
         rows.append(pd.DataFrame({"fap": fap, "year": s.index, "employment_k": s.values, "kind": "observed"}))
         rows.append(pd.DataFrame({"fap": fap, "year": f.index, "employment_k": f.values, "kind": "forecast",
@@ -202,7 +235,7 @@ def metier_trend_index(codes, model: str, base_year: int, n_years: int, fit_year
     for fap in wide.columns:                     # statsmodels fits one series at a time
         s = wide[fap].dropna()
         obs = s.loc[:min(last, end)]
-        fut = fit_trend(s.iloc[-fit_years:], model, name=fap).forecast(end - last) if end > last else None
+        fut = _fit_cached(s.iloc[-fit_years:], model, name=fap).forecast(end - last) if end > last else None
         full = obs if fut is None else pd.concat([obs, fut])
         paths[fap] = full.reindex(years).to_numpy()
     P = pd.DataFrame(paths, index=years)

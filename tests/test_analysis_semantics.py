@@ -526,3 +526,46 @@ def test_assert_accounts_detects_a_consistent_run_with_the_wrong_hazard(baseline
     assert_accounts(acc)                                               # blind without the hazard
     with pytest.raises(AssertionError, match="departures = employment × hazard"):
         assert_accounts(acc, hazard=projection_hazard(reference_2030))
+
+
+# ------------------------------------------------------------------ columns the mutation run found untested
+def test_imbalance_share_of_openings_and_hors_champ(ref_table):
+    t = ref_table
+    pos = t["openings"] > 0
+    np.testing.assert_allclose(t.loc[pos, "imbalance_pct_openings"], (t["imbalance"] / t["openings"])[pos],
+                               rtol=1e-12)
+    assert t.loc[~pos, "imbalance_pct_openings"].isna().all()
+    # a cell without a tension level is out of scope whatever the baseline's flag says
+    assert t.loc[t["tension"].isna(), "hors_champ"].all()
+
+
+def test_hors_champ_follows_a_missing_tension(reference_2030):
+    proj = reference_2030
+    b = proj.baseline.copy()
+    b["tension"] = b["tension"].where(~((b.territory == "53") & (b.metier == "B2Z")))
+    b["hors_champ"] = b["hors_champ"] & False
+    t = im.imbalance_table(type(proj)(accounts=proj.accounts, baseline=b, scenario=proj.scenario),
+                           national=False).set_index(["territory", "metier"])
+    assert bool(t.loc[("53", "B2Z"), "hors_champ"]) and not bool(t.loc[("53", "B3Z"), "hors_champ"])
+    assert im.classify(t.reset_index(), "dares").set_axis(t.index)[("53", "B2Z")] == \
+        im.PRESETS["dares"].labels_fr["hors_champ"]
+
+
+def test_roa_by_level_ratio_classes_and_window(reference_2030, baseline):
+    from pmq import training as tr
+    alloc = tr.calibrate_training(baseline)
+    r = im.roa_by_level(reference_2030, alloc)
+    assert set(r["period"]) == {"2019–2030"}
+    pos = r["demand"] > 0
+    np.testing.assert_allclose(r.loc[pos, "ratio"], (r["supply"] / r["demand"])[pos], rtol=1e-12)
+    labels = im.PRESETS["roa"].labels_fr
+    expected = [labels[roa_class(x)] for x in r["ratio"]]
+    assert list(r["class"]) == expected
+    short = im.roa_by_level(reference_2030, alloc, horizon=5)
+    assert set(short["period"]) == {"2019–2024"}
+
+
+def test_watch_list_keeps_ten_per_territory_by_default(ref_table):
+    w = im.watch_list(ref_table)
+    sizes = w.groupby("territory").size()
+    assert sizes.max() == 10

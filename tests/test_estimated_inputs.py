@@ -6,14 +6,14 @@ import pytest
 
 from pmq import project
 from pmq.errors import ScenarioError
-from pmq.exits_fit import fit_exits, metier_hazards, pyramids
+from pmq.exits_fit import _full_fit, metier_hazards, pyramids
 from pmq.scenario import read_scenario
 from pmq.testing import assert_accounts
 from pmq.trends import employment_series, metier_trend_index
 
 
 def test_metier_hazards_are_employment_weighted_means_of_their_families():
-    fit = fit_exits()
+    fit = _full_fit()      # fit_exits() on the shipped pyramids, computed once for the session
     h_fap = fit.hazards()
     h, se = metier_hazards(["F0A", "R1Z"], fit=fit)
     assert h.shape == se.shape == (2, 60) and (se >= 0).all()

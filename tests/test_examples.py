@@ -58,8 +58,13 @@ def test_readme_quick_start_has_two_commands():
             for line in block.strip().splitlines() if line.strip() and not line.startswith("#")]
     assert len(cmds) == 2, cmds
     assert "pmq run" in cmds[0] and "pytest" in cmds[1]
+    # .ci/run reads its test command from the README: run that extraction and compare
     ci = (ROOT / ".ci" / "run").read_text()
-    assert cmds[1] in ci, ".ci/run must run the README's test command"
+    line = next(x for x in ci.splitlines() if x.startswith("test_command="))
+    pipeline = line.split("=", 1)[1].strip().removeprefix('"$(').removesuffix(')"')
+    got = subprocess.run(["bash", "-c", pipeline], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert got.strip() == cmds[1], ".ci/run must run the README's test command"
+    assert "PIP_CONSTRAINT" in ci and (ROOT / "requirements" / "constraints.txt").exists()
 
 
 def test_readme_main_job_command_works(tmp_path):

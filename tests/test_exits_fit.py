@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 
 from pmq.errors import InputError
-from pmq.exits_fit import TRANSITIONS, _raw, continuation_table, fit_exits, holdout, pyramids
+from pmq.exits_fit import TRANSITIONS, _full_fit, _raw, continuation_table, holdout, pyramids
 
 
 @pytest.fixture(scope="module")
 def fit():
-    return fit_exits()
+    return _full_fit()      # fit_exits() on the shipped pyramids, computed once for the session
 
 
 def test_continuation_ratios_follow_the_cohorts():

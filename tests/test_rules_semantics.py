@@ -10,6 +10,7 @@ of growth factors close to 1 lose a few digits: ``rtol = 1e-9`` there); sums tha
 are compared with ``atol = 1e-12 × the largest employment``.
 """
 import numpy as np
+import pandas as pd
 import pytest
 
 import pmq
@@ -416,3 +417,21 @@ def test_ratio_recentred_refuses_mobility_that_is_not_zero_sum(tmp_path):
     b = synthetic_baseline(M_OPEN)
     with pytest.raises(InputError, match="ratio_recentred"):
         pmq.project(b, write_rules(tmp_path, "net_mobility", continuation="ratio_recentred"), horizon=HORIZON)
+
+
+# ----------------------------------------------------------- inter-territorial rates: the [0, 1] bounds
+def test_interregional_rates_bounds_are_inclusive_and_totals_checked():
+    """A rate of exactly 1 and out-rates that sum to exactly 1 are valid; 1.05 in total is not."""
+    from pmq.errors import InputError
+    from pmq.mobility import read_interregional
+    terr = ["11", "53", "93"]
+    ok = pd.DataFrame({"origin": ["11", "11", "53"], "destination": ["53", "93", "11"],
+                       "rate": [0.6, 0.4, 1.0]})
+    r = read_interregional(ok, terr)
+    np.testing.assert_allclose(r.sel(origin="11").sum("destination").values, 1.0, rtol=0, atol=1e-15)
+    assert (r.sel(origin="53", destination="11") == 1.0).all()
+    bad = ok.assign(rate=[0.6, 0.45, 0.2])
+    with pytest.raises(InputError, match="1.05"):
+        read_interregional(bad, terr)
+    with pytest.raises(InputError, match="rate"):
+        read_interregional(ok.assign(rate=[0.6, 0.4, 1.0 + 1e-9]), terr)
