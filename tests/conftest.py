@@ -16,6 +16,38 @@ import xarray as xr
 import pmq
 from pmq.demography import AGES
 
+
+
+def _one_blas_thread():
+    """Run BLAS on one thread in this process and in the processes the tests start, unless
+    OPENBLAS_NUM_THREADS is set.  On a 2-core machine the suite's own processes (dask workers, the
+    background reports, subprocesses, Chromium) and OpenBLAS's spinning threads oversubscribe the
+    cores: the statsmodels fits (GLM of pmq.exits_fit, backtest) then take 5 to 10 times longer.
+    The fits agree to the last bit but one (< 2e-16 relative) with any thread count."""
+    if "OPENBLAS_NUM_THREADS" in os.environ:
+        return
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"           # processes started from now on
+    try:                                               # the libraries already loaded (Linux)
+        import scipy.linalg  # noqa: F401  (loads SciPy's own OpenBLAS, as pmq's imports do)
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            libs = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line})
+    except (OSError, ImportError):
+        return
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("openblas_set_num_threads", "openblas_set_num_threads64_", "scipy_openblas_set_num_threads64_",
+                     "scipy_openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(1)
+                break
+
+
+_one_blas_thread()
+
 try:  # glibc: hand freed heap pages back to the system
     _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
 except (OSError, AttributeError):  # another C library: nothing to do
