@@ -38,7 +38,7 @@ def timed(fn, n=3):
 
 b = pmq.load_baseline()
 proj = pmq.project(b, "reference", horizon=11)
-comp = project_many(["reference", "bas_carbone", "reindustrialisation"], b, horizon=11)
+comp = project_many(["reference", "bas_carbone_dares2023", "reindustrialisation"], b, horizon=11)
 
 charts = {
     "age_pyramid": lambda: plots.age_pyramid(proj, territory="Bretagne", band=5),
@@ -70,7 +70,7 @@ print(f"\nstandard tables ({sum(len(t) for t in tables.values()):,} rows): {t_ta
 print(f"IAMC table ({iamc.shape[0]:,} rows × {iamc.shape[1] - 5} years): {t_iamc:.2f} s; check_iamc: {t_check:.2f} s")
 
 with tempfile.TemporaryDirectory() as d:
-    for scen in (["reference"], ["reference", "bas_carbone"]):
+    for scen in (["reference"], ["reference", "bas_carbone_dares2023"]):
         t0 = time.perf_counter()
         rep = build_report(scen, territory="Normandie", out=Path(d) / "r", progress=False)
         t = time.perf_counter() - t0

@@ -29,7 +29,7 @@ else:
 t2 = time.perf_counter()
 from pmq.projection import scenario_inputs
 from pmq.scenario import read_scenario
-sc = read_scenario("ademe_s1").with_horizon(31)
+sc = read_scenario("ademe_s1_illustratif").with_horizon(31)
 t3 = time.perf_counter()
 for _ in range(5):
     scenario_inputs(b, sc)
@@ -47,7 +47,7 @@ def main():
         print(f"{r['n']} built-in scenarios to 2050 (31 years), {label}:")
         print(f"  projection           {r['run_s']:.2f} s")
         print(f"  peak RSS             {r['peak_rss_mb']:.0f} MB")
-    print(f"inputs of one scenario with 7 demand levers (ademe_s1): {r['inputs_s'] * 1e3:.0f} ms")
+    print(f"inputs of one scenario with 7 demand levers (ademe_s1_illustratif): {r['inputs_s'] * 1e3:.0f} ms")
 
 
 if __name__ == "__main__":

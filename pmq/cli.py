@@ -6,7 +6,7 @@
     pmq scenarios
     pmq validate my_scenario.toml
     pmq reproduce metiers2030 [--out DIR]
-    pmq report reference bas_carbone --territory Normandie --horizon 11 --out rapport
+    pmq report reference bas_carbone_dares2023 --territory Normandie --horizon 11 --out rapport
     pmq export reference --out tables.xlsx   (or .csv folder, .nc, .iamc.csv, .iamc.xlsx)
     pmq backtest --from 2012 --to 2018 [--out DIR]     (or --from 2010,2011,2012,2013)
 

@@ -31,6 +31,7 @@ import xarray as xr
 from . import __version__
 from .errors import ArgumentError, MissingDependencyError
 from .indicators import FLOWS, aggregate_territories, window_sums
+from .scenario import STATUS_LABELS, is_builtin, status_label
 from .labels import TEXT, domain_label, metier_label
 from .plots._common import national
 
@@ -73,6 +74,30 @@ def provenance(attrs) -> tuple[dict, list]:
                              source="accounts attrs", column=key)
         out.append(val)
     return out[0], out[1]
+
+def scenario_status(attrs) -> list[tuple[str, str, list]]:
+    """``(scenario, status, assumed levers)`` for each scenario of the accounts, from the attrs
+    ``scenario_status`` / ``scenario_assumed_levers`` (:func:`pmq.scenario.lever_status`); accounts
+    written before these attrs existed give an empty list.  A malformed attribute raises
+    :class:`~pmq.errors.InputError` naming it."""
+    from .errors import InputError
+
+    raw, levers = attrs.get("scenario_status"), attrs.get("scenario_assumed_levers", "[]")
+    if raw is None or raw == "":
+        return []
+    try:
+        if raw in STATUS_LABELS:
+            pairs, lev = {attrs.get("scenario", ""): raw}, {attrs.get("scenario", ""): json.loads(levers)}
+        else:
+            pairs, lev = json.loads(raw), json.loads(levers)
+        out = [(str(k), v, list(lev.get(k, []))) for k, v in pairs.items()]
+    except (ValueError, TypeError, AttributeError):
+        out = None
+    if out is None or any(v not in STATUS_LABELS for _, v, _ in out):
+        raise InputError(f"is not a scenario status pmq writes: {str(raw)[:80]!r}", source="accounts attrs",
+                         column="scenario_status")
+    return out
+
 
 # ------------------------------------------------------------------------- safe text in cells
 #: A cell whose text starts with one of these is a formula for Excel / LibreOffice (OWASP
@@ -603,6 +628,15 @@ def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
     else:
         rows.append(["scénario" if fr else "scenario", attrs.get("scenario", ""), attrs.get("scenario_title_fr", "")])
         rows.append(["hash", attrs.get("scenario_hash", "")])
+    try:
+        files = json.loads(attrs["scenario_sources"]) if "scenario_sources" in attrs else \
+            {attrs.get("scenario", ""): attrs.get("scenario_source", "")}
+    except ValueError:
+        files = {}
+    for name, status, assumed in scenario_status(attrs):
+        label = status_label(status, lang, is_builtin(files.get(name, "")))
+        rows.append(["statut des chiffres" if fr else "figures", name,
+                     label + ((" : " if fr else ": ") + ", ".join(assumed) if assumed else "")])
     rows.append(["base", attrs.get("baseline_title", "")])
     sources, estimated = provenance(attrs)
     for k, v in sources.items():

@@ -382,6 +382,8 @@ def _scenario_attrs(scenario, scenarios=None) -> dict:
             "scenario_title_en": scenario.title_en,
             "scenario_source": scenario.source,
             "scenario_hash": scenario.hash,
+            "scenario_status": scenario.status,
+            "scenario_assumed_levers": json.dumps(scenario.assumed_levers(), ensure_ascii=False),
             "scenario_resolved": json.dumps(scenario.resolved, ensure_ascii=False, sort_keys=True),
             "age_profiles": json.dumps(scenario.profiles.as_dict()),
         }
@@ -389,6 +391,9 @@ def _scenario_attrs(scenario, scenarios=None) -> dict:
         "title": "pmq accounts — " + " | ".join(sc.title_fr for sc in scenarios),
         "scenarios": json.dumps([sc.name for sc in scenarios], ensure_ascii=False),
         "scenario_sources": json.dumps({sc.name: sc.source for sc in scenarios}, ensure_ascii=False),
+        "scenario_status": json.dumps({sc.name: sc.status for sc in scenarios}, ensure_ascii=False),
+        "scenario_assumed_levers": json.dumps({sc.name: sc.assumed_levers() for sc in scenarios},
+                                              ensure_ascii=False),
         "scenario_resolved": json.dumps({sc.name: sc.resolved for sc in scenarios}, ensure_ascii=False,
                                         sort_keys=True),
         "age_profiles": json.dumps({sc.name: sc.profiles.as_dict() for sc in scenarios}),

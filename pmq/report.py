@@ -21,7 +21,7 @@ from . import __version__
 from .export import provenance, standard_tables, to_excel, write_atomically
 from .formatting import check_lang, format_percent, format_thousands
 from .labels import text
-from .scenario import LEVER_SECTIONS
+from .scenario import LEVER_SECTIONS, PROVENANCE_KEYS, lever_status, status_label
 
 __all__ = ["build_report", "Report", "key_figures", "FIGURES"]
 
@@ -122,10 +122,12 @@ body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1
 h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1.05em}.sub{color:#555;margin-top:0}
 .scroll{max-width:100%;overflow-x:auto}
-table.levers{table-layout:fixed;width:100%}table.levers th:nth-child(1){width:13%}table.levers th:nth-child(2){width:14%}
-table.levers th:nth-child(3){width:22%}table.levers th:nth-child(4){width:30%}table.levers th:nth-child(5){width:21%}
+table.levers{table-layout:fixed;width:100%}table.levers th:nth-child(1){width:11%}table.levers th:nth-child(2){width:11%}
+table.levers th:nth-child(3){width:20%}table.levers th:nth-child(4){width:11%}table.levers th:nth-child(5){width:28%}
+table.levers th:nth-child(6){width:19%}
 table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em;max-width:100%}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:break-word}
-th{background:#f2f5f8}td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+th{background:#f2f5f8}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}
+th.num{min-width:7em}
 figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcaption{font-size:.9em;color:#444}
 .lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
 .small{font-size:.85em;color:#555}nav ol{columns:2}code{background:#f2f2f2;padding:0 .2em}
@@ -174,7 +176,29 @@ def _param_value(v, lang: str) -> str:
 def _lever_params(lever: dict, lang: str) -> str:
     """A lever's parameters as a reader wants them: « anchors = 2019 : 0, 2030 : 141 000 »."""
     return " ; ".join(f"{k} = {_param_value(v, lang)}" for k, v in lever.items()
-                      if k not in ("id", "label", "source", "assumption"))
+                      if k not in ("id", "label") and k not in PROVENANCE_KEYS)
+
+
+def _levers_html(sc, lt, lang: str) -> str:
+    """The parameter table of one scenario: every lever with its parameters, its status (« source »,
+    « hypothèse pmq », « total sourcé, répartition hypothèse pmq »), what its source or assumption
+    says, and how it is applied (method, basis, split)."""
+    fr = lang == "fr"
+    rows = []
+    for section in LEVER_SECTIONS:
+        for lever in sc.lever_list(section):
+            said = lever.get("source") or lever.get("assumption", "")
+            how = [lever.get("method") or lever.get("basis") or ""]
+            if lever.get("weights_source") or lever.get("weights_assumption"):
+                how.append(("Répartition : " if fr else "Split: ")
+                           + (lever.get("weights_source") or lever.get("weights_assumption")))
+            rows.append([section, lever["id"], _lever_params(lever, lang),
+                         status_label(lever_status(lever), lang, sc.builtin), said, " ".join(h for h in how if h)])
+    status = "<p>" + html.escape(("Statut des chiffres : " if fr else "Figures: ") + sc.status_label(lang)) + "</p>"
+    return status + _table_html(lt, ["rubrique" if fr else "section", "identifiant" if fr else "id",
+                                     "paramètres" if fr else "parameters", "statut" if fr else "status",
+                                     "source ou hypothèse" if fr else "source or assumption",
+                                     "méthode, fondement" if fr else "method, basis"], rows, cls="levers")
 
 
 def _fig_bytes(fig) -> tuple[bytes, bytes]:
@@ -436,12 +460,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
                      f"<code>{e(sc.hash)}</code>)</h3><p>{e(sc.description)}</p>")
         lt = lever_table(sc)
         if len(lt):
-            rows = [[section, lever["id"], _lever_params(lever, lang), lever.get("source", ""),
-                     lever.get("assumption", "")]
-                    for section in LEVER_SECTIONS for lever in sc.lever_list(section)]
-            parts.append(_table_html(lt, ["rubrique" if fr else "section", "identifiant" if fr else "id",
-                                          "paramètres" if fr else "parameters", "source",
-                                          "hypothèse" if fr else "assumption"], rows, cls="levers"))
+            parts.append(_levers_html(sc, lt, lang))
         else:
             parts.append("<p>" + e("Aucun levier : tendance du scénario de base." if fr else
                                    "No lever: the baseline trend.") + "</p>")

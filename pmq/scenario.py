@@ -29,6 +29,19 @@ Rules of the language
   key path (``demand.adjust[manufacturing].anchors.2035``) and the value.
 * Every table that holds a number carries ``source = "publication, URL"`` or
   ``assumption = "…"`` (checked in each file, so an override states its own source).
+* A *lever* says whose its numbers are, exactly one of: ``source`` (they are the figures of
+  the named publication; ``method = "…"`` may say how pmq applies them — phasing, reading a
+  change as a deviation, arithmetic) or ``assumption`` (they are the file author's own;
+  ``basis = "…"`` may name the publications the assumption leans on, so that no source is
+  shown as the source of an assumed number).  A sourced lever with ``weights`` also says whose
+  the split over métiers is: ``weights_source`` or ``weights_assumption``.  :func:`lever_status`
+  reads this as « sourced », « sourced total, assumed split » or « assumed »; the status is
+  shown in the docs pages, the report's parameter table and the accounts' attrs.
+* Plausibility: no built-in scenario moves a métier's national employment away from the
+  reference by more than 25 % of the reference's (:data:`MAX_METIER_DEVIATION`) unless
+  ``[scenario]`` raises ``max_metier_deviation`` and says why in
+  ``max_metier_deviation_reason`` (checked by the test suite,
+  :func:`pmq.scenario_tables.plausibility_check`).
 * ``extends``: the child's keys replace the parent's, section by section; levers are
   matched by ``id`` — a child lever with the id of a parent lever replaces it, a new id is
   appended, and ``remove = ["id", …]`` in the section drops inherited levers.
@@ -52,7 +65,53 @@ from .demography import AgeProfiles
 from .errors import ScenarioError, UnknownNameError
 
 __all__ = ["Rules", "Scenario", "read_scenario", "builtin_scenarios",
-           "scenario_dir", "LEVER_SECTIONS", "inactive_levers", "warn_inactive_levers"]
+           "scenario_dir", "LEVER_SECTIONS", "inactive_levers", "warn_inactive_levers",
+           "lever_status", "status_label", "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]
+
+#: Default plausibility bound: largest |scenario − reference| / reference employment of a métier
+#: (national, any year) a built-in scenario may reach without saying why.
+MAX_METIER_DEVIATION = 0.25
+
+#: Built-in scenarios renamed since an earlier release: old name -> new name (read with a warning).
+RENAMED = {"bas_carbone": "bas_carbone_dares2023"}
+
+#: Lever provenance statuses (:func:`lever_status`) and how they are shown, by language.
+STATUS_LABELS = {
+    "sourced": {"fr": "source", "en": "sourced"},
+    "split_assumed": {"fr": "total sourcé, répartition hypothèse pmq",
+                      "en": "sourced total, split: pmq assumption"},
+    "assumed": {"fr": "hypothèse pmq", "en": "pmq assumption"},
+}
+
+
+def status_label(status: str, lang: str = "fr", builtin: bool = True) -> str:
+    """How a provenance status reads: « hypothèse pmq » for a built-in file's assumption, « hypothèse
+    de l'auteur du scénario » for a user file's (pmq did not make it)."""
+    text = STATUS_LABELS[status]["fr" if lang == "fr" else "en"]
+    if not builtin and status != "sourced":
+        text = text.replace("hypothèse pmq", "hypothèse de l'auteur du scénario").replace(
+            "pmq assumption", "scenario author's assumption")
+    return text
+
+
+def is_builtin(source: str | Path) -> bool:
+    """Whether a scenario file is one of the built-in library's."""
+    try:
+        return Path(source).resolve().parent == scenario_dir().resolve()
+    except (OSError, ScenarioError):
+        return False
+
+
+def lever_status(lever: dict) -> str:
+    """Whose numbers a lever carries: ``"assumed"`` (``assumption``: the file author's own),
+    ``"split_assumed"`` (``source`` for its numbers but ``weights_assumption`` for their split
+    over métiers) or ``"sourced"``.  For a lever of a built-in file « assumed » reads
+    « hypothèse pmq »."""
+    if lever.get("assumption") and not lever.get("source"):
+        return "assumed"
+    if lever.get("weights_assumption"):
+        return "split_assumed"
+    return "sourced"
 
 
 @dataclass(frozen=True)
@@ -91,6 +150,8 @@ class Scenario:
     source: str = "(defaults)"
     supply_lag: int = 3
     resolved: dict = field(default_factory=dict, compare=False)
+    max_metier_deviation: float = MAX_METIER_DEVIATION
+    max_metier_deviation_reason: str = ""
 
     @property
     def hash(self) -> str:
@@ -100,6 +161,27 @@ class Scenario:
 
     def lever_list(self, section: str) -> tuple:
         return tuple(self.levers.get(section, ()))
+
+    @property
+    def status(self) -> str:
+        """The scenario's provenance: ``"assumed"`` if any lever is an assumption,
+        ``"split_assumed"`` if a lever's split over métiers is, else ``"sourced"``."""
+        found = {lever_status(lv) for sec in LEVER_SECTIONS for lv in self.lever_list(sec)}
+        return next((s for s in ("assumed", "split_assumed") if s in found), "sourced")
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the scenario's file is one of the built-in library's."""
+        return is_builtin(self.source)
+
+    def status_label(self, lang: str = "fr") -> str:
+        """The scenario's provenance status as a reader sees it (« hypothèse pmq »…)."""
+        return status_label(self.status, lang, self.builtin)
+
+    def assumed_levers(self) -> list[str]:
+        """``section[id]`` of every lever whose numbers or split are assumptions."""
+        return [f"{sec}[{lv['id']}]" for sec in LEVER_SECTIONS for lv in self.lever_list(sec)
+                if lever_status(lv) != "sourced"]
 
     def with_horizon(self, horizon: int) -> "Scenario":
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
@@ -156,11 +238,15 @@ YEARS = (1900, 2200)
 #: Longest run, in years (``horizons.run``, ``--horizon``).
 MAX_HORIZON = 60
 _SRC = {"source": (_TEXT, None), "assumption": (_TEXT, None)}
-_LEVER = {"id": (_TEXT, None), "label": (_TEXT, None), **_SRC}
+_LEVER = {"id": (_TEXT, None), "label": (_TEXT, None), **_SRC, "method": (_TEXT, None),
+          "basis": (_TEXT, None)}
 _SELECT = {
     "metier": (_LIST, _str_list()), "domain": (_LIST, _str_list()), "sector": (_TEXT, None),
-    "weights": (_DICT, None), "territory": (_LIST, _str_list()),
+    "weights": (_DICT, None), "weights_source": (_TEXT, None), "weights_assumption": (_TEXT, None),
+    "territory": (_LIST, _str_list()),
 }
+#: Keys of a lever that document it (provenance), not parameters.
+PROVENANCE_KEYS = ("source", "assumption", "method", "basis", "weights_source", "weights_assumption")
 _AGES = {"min_age": (_INT, _range(15, 74)), "max_age": (_INT, _range(15, 74))}
 
 #: Lever sections: "section.key" -> schema of one lever table.
@@ -232,6 +318,7 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
         "name": (_TEXT, None), "title_fr": (_TEXT, None), "title_en": (_TEXT, None),
         "description": (_TEXT, None), "extends": (_TEXT, None),
         "base_year": (_INT, _range(*YEARS)), **_SRC,
+        "max_metier_deviation": (_NUM, _range(0, 100)), "max_metier_deviation_reason": (_TEXT, None),
     },
     "horizons": {
         "run": (_INT, _range(1, MAX_HORIZON)), "summary": (_LIST, _int_list(1, MAX_HORIZON)),
@@ -349,6 +436,12 @@ def _validate(doc: dict, source: str) -> None:
                   "correlation", "seed")
         if section != "scenario":
             _need_source(body, section, source, exempt=exempt)
+        elif ("max_metier_deviation" in body) != bool(str(body.get("max_metier_deviation_reason", "")).strip()):
+            raise ScenarioError("max_metier_deviation and max_metier_deviation_reason go together: a scenario that "
+                                "moves a métier further from the reference says why", source=source,
+                                key="scenario.max_metier_deviation" if "max_metier_deviation" in body
+                                else "scenario.max_metier_deviation_reason",
+                                value=body.get("max_metier_deviation", body.get("max_metier_deviation_reason")))
 
 
 def _validate_levers(items: list, path: str, source: str) -> None:
@@ -372,8 +465,49 @@ def _validate_levers(items: list, path: str, source: str) -> None:
                 raise ScenarioError(f"unknown key; expected one of {list(schema)}", source=source,
                                     key=f"{where}.{key}", value=value)
             _check_value(value, schema[key], f"{where}.{key}", source)
-        _need_source(lever, where, source)
+        _check_provenance(lever, where, source)
         _check_lever(path, lever, where, source)
+
+
+def _check_provenance(lever: dict, where: str, source: str) -> None:
+    """A lever says whose its numbers are: exactly one of ``source`` / ``assumption``; ``method``
+    goes with a source, ``basis`` with an assumption; ``weights`` carry ``weights_source`` or
+    ``weights_assumption``."""
+    def given(k):
+        return isinstance(lever.get(k), str) and lever[k].strip() != ""
+
+    for k in PROVENANCE_KEYS:
+        if k in lever and not given(k):
+            raise ScenarioError("is empty: say whose the numbers are, or remove the key", source=source,
+                                key=f"{where}.{k}", value=lever[k])
+    if given("source") and given("assumption"):
+        raise ScenarioError("a lever carries source (its numbers are the publication's figures; say how pmq "
+                            "applies them in method = \"…\") or assumption (they are your own; name the "
+                            "publications it leans on in basis = \"…\"), not both — an assumption must not "
+                            "appear under a source's name", source=source, key=f"{where}.assumption",
+                            value=lever["assumption"])
+    if not given("source") and not given("assumption"):
+        numeric = {k: v for k, v in lever.items() if _has_number(v)}
+        if numeric:
+            raise ScenarioError("numbers need a source: add source = \"publication, URL\" (the publication's "
+                                "figures) or assumption = \"…\" (your own) to this lever", source=source,
+                                key=where, value=numeric)
+    if given("method") and not given("source"):
+        raise ScenarioError("method says how a sourced figure is applied: it goes with source; with an "
+                            "assumption, write the reasoning in assumption and the references in basis",
+                            source=source, key=f"{where}.method", value=lever["method"])
+    if given("basis") and not given("assumption"):
+        raise ScenarioError("basis names the publications an assumption leans on: it goes with assumption; "
+                            "with a source, say how pmq applies it in method", source=source,
+                            key=f"{where}.basis", value=lever["basis"])
+    wk = [k for k in ("weights_source", "weights_assumption") if given(k)]
+    if "weights" in lever and (len(wk) > 1 or (not wk and given("source"))):
+        raise ScenarioError("explicit weights split a sourced figure over métiers: say whose the split is with "
+                            "exactly one of weights_source = \"…\" or weights_assumption = \"…\"", source=source,
+                            key=f"{where}.weights", value=wk or None)
+    if wk and "weights" not in lever:
+        raise ScenarioError("documents weights, but the lever has none", source=source, key=f"{where}.{wk[0]}",
+                            value=lever[wk[0]])
 
 
 def _year_table(table: dict, where: str, source: str) -> dict[int, float]:
@@ -686,6 +820,13 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     builtins = builtin_scenarios()
     if str(name_or_path) in builtins:
         return builtins[str(name_or_path)]
+    if str(name_or_path) in RENAMED and RENAMED[str(name_or_path)] in builtins:
+        import warnings
+        from .errors import PmqWarning
+        new = RENAMED[str(name_or_path)]
+        warnings.warn(f"the built-in scenario {name_or_path!r} is now {new!r} (its levers were rebuilt from "
+                      f"their sources: docs/scenarios/{new}.md); reading {new!r}", PmqWarning, stacklevel=3)
+        return builtins[new]
     from .names import resolve
     try:
         return builtins[resolve(str(name_or_path), {k: [] for k in builtins}, kind="scenario")]
@@ -732,6 +873,8 @@ def read_scenario(name_or_path: str | Path = "reference", *, territories: dict |
         summary_years=tuple(hz.get("years", (2030,))), rules=Rules(**rules), profiles=profiles,
         levers=levers, source=str(path), resolved=doc,
         supply_lag=doc.get("supply", {}).get("lag", 3),
+        max_metier_deviation=float(sc.get("max_metier_deviation", MAX_METIER_DEVIATION)),
+        max_metier_deviation_reason=sc.get("max_metier_deviation_reason", ""),
     )
 
 

@@ -72,21 +72,40 @@ def _release_memory_after_each_module():
 
 # ----------------------------------------------------------------------- background command lines
 # pytest runs on one core.  A test module may declare slow `pmq` command lines that its fixtures
-# need, as PMQ_BACKGROUND = {job: (fixture name, argv with "{out}" for the output folder)}: when a
+# need, as PMQ_BACKGROUND = {job: (fixture name, argv with "{out}" for the output path)}: when a
 # selected test uses the fixture, the job runs from the start of the session in one background
 # process (lower priority, one BLAS thread) on the other core, with pmq.cli.main as the fixture
 # would have run it.  The fixture gets the result from the `background` fixture, or None — no
-# background run, or it failed — and then runs the command itself as before.
+# background run, or it failed — and then runs the command itself as before.  A job written
+# ["python:_background_jobs:function"] calls that function of tests/_background_jobs.py instead and the fixture gets
+# its value with `background.value(job)` (pickled between the test processes: the tests' own
+# results, never a user file).  Modules with background jobs run last (pytest_collection_modifyitems),
+# so that their jobs are done by the time their tests need them.
 _WORKER = r"""
-import contextlib, io, json, sys
+import contextlib, ctypes, io, json, os, signal, sys
 from pathlib import Path
+try:
+    os.nice(10)                                           # the tests' process comes first
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG: end if pytest is killed
+except (AttributeError, OSError):
+    pass
+if os.getppid() != int(sys.argv[2]):                      # pytest already gone
+    sys.exit(0)
+import importlib, pickle
 from pmq.cli import main
 folder = Path(sys.argv[1])
+sys.path.insert(0, sys.argv[3])                           # tests/: the module of "python:" jobs
 for name, argv in json.loads((folder / "jobs.json").read_text(encoding="utf-8")):
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = main(argv)
+            if argv[0].startswith("python:"):          # a library call of the tests' own: its result, pickled
+                _, module, function = argv[0].split(":")
+                value = getattr(importlib.import_module(module), function)()
+                (folder / name / "value.pkl").write_bytes(pickle.dumps(value))
+                code = 0
+            else:
+                code = main(argv)
         except SystemExit as exc:
             code = exc.code
     tmp = folder / (name + ".tmp")
@@ -103,14 +122,17 @@ class Background:
 
     def start(self, jobs: dict) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="pmq-tests-background-"))
-        self.jobs = {name: [a.replace("{out}", str(self.folder / name)) for a in argv] for name, argv in jobs.items()}
+        self.jobs = {name: [a.replace("{out}", str(self.folder / name / "out")) for a in argv]   # alone in its folder
+                     for name, argv in jobs.items()}
+        for name in jobs:
+            (self.folder / name).mkdir()
         (self.folder / "jobs.json").write_text(json.dumps(list(self.jobs.items())), encoding="utf-8")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
-        nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None
         with open(self.folder / "worker.log", "wb") as log:
             try:
-                self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(self.folder)], env=env,
-                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=nice)
+                self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, str(self.folder), str(os.getpid()),
+                                              str(Path(__file__).resolve().parent)],
+                                             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             except OSError:
                 self.proc = None
 
@@ -130,7 +152,15 @@ class Background:
                 return None
             time.sleep(0.05)
         r = json.loads(path.read_text(encoding="utf-8"))
-        return r["code"], r["out"], r["err"], self.folder / name
+        return r["code"], r["out"], r["err"], self.folder / name / "out"
+
+    def value(self, name: str):
+        """The value of the python job ``name``, or None (not run in the background, or it failed)."""
+        import pickle
+        done = self.result(name)
+        if done is None or done[0] != 0 or not (self.folder / name / "value.pkl").exists():
+            return None
+        return pickle.loads((self.folder / name / "value.pkl").read_bytes())
 
     def stop(self, remove: bool = True) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -147,6 +177,19 @@ class Background:
 
 
 _BACKGROUND = Background()
+
+
+def _uses_background(item) -> bool:
+    spec = getattr(getattr(item, "module", None), "PMQ_BACKGROUND", None) or {}
+    return any(fixture in getattr(item, "fixturenames", ()) for fixture, _ in spec.values())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Modules whose tests wait for background jobs run last (in their own order), so that the jobs run
+    on the other core while the rest of the suite runs on this one."""
+    late = {item.module for item in items if getattr(item, "module", None) is not None and _uses_background(item)}
+    items[:] = [i for i in items if getattr(i, "module", None) not in late] + \
+               [i for i in items if getattr(i, "module", None) in late]
 
 
 def pytest_collection_finish(session):

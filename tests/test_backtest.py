@@ -7,12 +7,22 @@ from pmq.backtest import AGE_MODELS, BANDS, DEFAULT_STARTS, DEMAND_MODELS, _vint
 from pmq.cli import main
 from pmq.errors import InputError
 from pmq.exits_fit import _raw, pyramids
+from pmq import trends
 from pmq.trends import _table
 
 
+#: the default backtest (30 s of model fits) runs in the background process (tests/conftest.py)
+PMQ_BACKGROUND = {"backtest_default": ("res", ["python:_background_jobs:backtest_default"])}
+
+
 @pytest.fixture(scope="module")
-def res():
-    return backtest()                      # 2010, 2011, 2012, 2013 → 2018
+def res(background):
+    done = background.value("backtest_default")
+    if done is None:
+        return backtest()                          # 2010, 2011, 2012, 2013 → 2018
+    result, fits = done
+    trends._FIT_CACHE.update(fits)                 # the fits an in-process run would have cached
+    return result
 
 
 @pytest.fixture(scope="module")

@@ -404,7 +404,7 @@ def test_docs_ensembles_python_example_runs(capsys):
 def test_engine_unchanged_on_dask_arrays(baseline, axis):
     da = pytest.importorskip("dask.array")
     from pmq.engine import simulate_dask
-    inps = [scenario_inputs(baseline, _resolve(s, baseline, 11)) for s in ("reference", "bas_carbone")]
+    inps = [scenario_inputs(baseline, _resolve(s, baseline, 11)) for s in ("reference", "bas_carbone_dares2023")]
     if axis == "territory":
         i = inps[0]
         args = (i["employment0"], i["hazard"], i["net_creation"], i["young_entrants"], i["net_mobility"])

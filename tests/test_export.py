@@ -195,9 +195,10 @@ def test_export_formats(reference_2030, tmp_path):
 
 def test_cli_export(tmp_path, capsys):
     # 5 years: one period per table (11 years write three, 2.5 times the rows, for the same check)
-    assert main(["export", "reference", "bas_carbone", "--horizon", "5", "--out", str(tmp_path / "t.xlsx")]) == 0
+    assert main(["export", "reference", "bas_carbone_dares2023", "--horizon", "5",
+                 "--out", str(tmp_path / "t.xlsx")]) == 0
     back = read_excel_tables(tmp_path / "t.xlsx")
-    assert set(back["regions"]["scenario"]) == {"reference", "bas_carbone"}
+    assert set(back["regions"]["scenario"]) == {"reference", "bas_carbone_dares2023"}
     assert main(["export", "reference", "--horizon", "5", "--out", str(tmp_path / "t.iamc.csv")]) == 0
     check_iamc(pd.read_csv(tmp_path / "t.iamc.csv").rename(columns=lambda c: int(c) if c.isdigit() else c))
     assert main(["export", "nonexistent_scenario", "--out", str(tmp_path / "u.xlsx")]) == 2

@@ -441,7 +441,7 @@ def test_a_lever_outside_the_run_warns_in_the_api():
     assert issubclass(InactiveLeverWarning, PmqWarning)
     assert found == [("demand.adjust[industrie_manufacturiere]", "anchors 2022, 2035")]
     assert inactive_levers(sc, 2019, horizon=5) == []
-    for name in ("reference", "bas_carbone", "retraites_2023", "ademe_s3", "reference_incertain"):
+    for name in ("reference", "bas_carbone_dares2023", "retraites_2023", "ademe_s3", "reference_incertain"):
         assert inactive_levers(read_scenario(name), 2019) == [], name     # none in the shipped scenarios
 
 

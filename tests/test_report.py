@@ -29,7 +29,8 @@ def _run(argv):
 #: fixtures below are used (tests/conftest.py), else by the fixtures themselves
 RUNS = {**{key: ["report", "reference", "--territory", territory, "--out", "{out}"]
            for key, (territory, _, _) in CASES.items()},
-        "france_en": ["report", "reference", "bas_carbone", "--horizon", "5,11", "--lang", "en", "--out", "{out}"],
+        "france_en": ["report", "reference", "bas_carbone_dares2023", "--horizon", "5,11", "--lang", "en",
+                      "--out", "{out}"],
         "ensemble": ["report", "reference_incertain", "--territory", "Normandie", "--draws", "30", "--seed", "4",
                      "--out", "{out}"]}
 PMQ_BACKGROUND = {f"report_{key}": ("ensemble_report" if key == "ensemble" else "reports", argv)

@@ -25,9 +25,17 @@ def rep(reference_2030):
     return reproduce_metiers2030(projection=reference_2030)
 
 
+#: run at the start of the session by a background process when cli_run is used (tests/conftest.py)
+PMQ_BACKGROUND = {"reproduce_metiers2030": ("cli_run", ["reproduce", "metiers2030", "--out", "{out}"])}
+
+
 @pytest.fixture(scope="module")
-def cli_run(tmp_path_factory):
+def cli_run(tmp_path_factory, background):
     """One CLI run with --out, shared by the file tests: (exit status, stdout, folder)."""
+    done = background.result("reproduce_metiers2030")
+    if done is not None:
+        status, printed, _, out = done
+        return status, printed, out
     out = tmp_path_factory.mktemp("reproduce") / "out"
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

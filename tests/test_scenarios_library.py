@@ -41,18 +41,33 @@ def library(baseline):
     return xr.concat(parts, dim=pd.Index(LIBRARY, name="scenario"), coords="minimal", compat="override")
 
 
+ADEME = ["ademe_s1", "ademe_s2", "ademe_s3", "ademe_s4"]
+#: the published (or, for S3, assumed) ADEME employment totals in 2050 vs the trend
+ADEME_TOTALS = {"ademe_s1": -1_500_000, "ademe_s2": 200_000, "ademe_s3": 450_000, "ademe_s4": 700_000}
+#: the reindustrialisation files' métier groups (pmq's split, following France Stratégie's métier findings)
+REINDUS_GROUPS = {"H0Z": ["H0Z"], "N0Z": ["N0Z"], "technicians": ["C2Z", "D6Z", "E2Z", "F5Z", "G1Z"],
+                  "skilled": ["C1Z", "D1Z", "D2Z", "D4Z", "E1Z", "F0A", "F2A", "F4Z", "G0A"],
+                  "unskilled": ["C0Z", "D0A", "E0Z"]}
+
+
 def test_library_covers_every_lever_scenario():
-    assert {"reference", "bas_carbone", "ademe_s1", "ademe_s4", "reindustrialisation", "reindustrialisation_15",
+    assert {"reference", "bas_carbone_dares2023", "bas_carbone_dares2023_haut", *ADEME,
+            *(f"{n}_illustratif" for n in ADEME), "reindustrialisation", "reindustrialisation_15",
             "retraites_2023", "retraites_2023_suspendue"} <= set(LIBRARY)
 
 
 def test_library_is_complete():
-    expected = {"reference", "bas_carbone", "ademe_s1", "ademe_s2", "ademe_s3", "ademe_s4",
+    expected = {"reference", "bas_carbone_dares2023", "bas_carbone_dares2023_haut", *ADEME,
+                *(f"{n}_illustratif" for n in ADEME),
                 "reindustrialisation", "reindustrialisation_amont", "reindustrialisation_15",
                 "retraites_2023", "retraites_2023_suspendue"}
     assert expected <= set(NAMES)
+    assert "bas_carbone" not in NAMES                       # renamed: read with a warning, not listed
     for name in NAMES:
-        assert (ROOT / "docs" / "scenarios" / f"{name}.md").exists(), name
+        page = ROOT / "docs" / "scenarios" / f"{name}.md"
+        assert page.exists(), name
+        lines = page.read_text(encoding="utf-8").splitlines()
+        assert "<!-- generated:start -->" in lines and "<!-- generated:end -->" in lines, name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -65,11 +80,94 @@ def test_every_file_validates_and_runs_through_the_cli(name, tmp_path, capsys):
 
 
 def test_every_number_has_a_source():
+    """Every lever says whose its numbers are, exactly one of source / assumption; explicit weights
+    say whose the split is; method goes with a source and basis with an assumption."""
     for name, path in builtin_scenarios().items():
         sc = read_scenario(path)
         for section, items in sc.levers.items():
             for lv in items:
-                assert lv.get("source") or lv.get("assumption"), (name, section, lv["id"])
+                where = (name, section, lv["id"])
+                assert bool(lv.get("source")) != bool(lv.get("assumption")), where
+                assert not lv.get("method") or lv.get("source"), where
+                assert not lv.get("basis") or lv.get("assumption"), where
+                if "weights" in lv:
+                    assert bool(lv.get("weights_source")) != bool(lv.get("weights_assumption")), where
+
+
+def test_ademe_default_files_apply_only_the_total():
+    """ademe_sN: one deviation lever with no selector (spread in proportion to trend employment), the
+    total in 2050, sourced except S3's, which is a pmq assumption and says so in its title."""
+    for name, total in ADEME_TOTALS.items():
+        sc = read_scenario(name)
+        (lever,) = sc.lever_list("demand.adjust")
+        assert lever["id"] == "total" and lever["kind"] == "deviation"
+        assert not any(k in lever for k in ("sector", "metier", "domain", "weights", "territory")), name
+        assert lever["anchors"] == {"2020": 0, "2050": total} and lever["after"] == "hold"
+        assert sc.horizon == 31
+        if name == "ademe_s3":
+            assert lever.get("assumption") and "vert.eco" in lever["basis"] and "hypothèse pmq" in sc.title_fr
+        else:
+            assert lever.get("source") and "vert.eco" in lever["source"] and "pmq" not in sc.title_fr
+        # ADEME's communication stresses activity growth in every scenario: the file says so
+        assert "dans tous les scénarios" in sc.resolved["scenario"]["source"]
+        assert "economic activity in every scenario" in sc.description
+
+
+def test_ademe_illustrative_files_split_the_same_total_and_say_so():
+    for name, total in ADEME_TOTALS.items():
+        sc = read_scenario(f"{name}_illustratif")
+        levers = sc.lever_list("demand.adjust")
+        assert "total" not in [lv["id"] for lv in levers] and len(levers) >= 5
+        assert sum(lv["anchors"]["2050"] for lv in levers) == total
+        for lv in levers:
+            assert "hypothèse pmq" in lv["assumption"] and lv["basis"] and not lv.get("source"), (name, lv["id"])
+        assert "hypothèse pmq" in sc.title_fr and "pmq assumption" in sc.title_en
+
+
+def test_bas_carbone_dares2023_levers():
+    """The DARES 2023 figures: construction at the low end (high end in the _haut variant), R&D and
+    engineering and maintenance as two +50 000 on named métiers, no consulting lever."""
+    low = {lv["id"]: lv for lv in read_scenario("bas_carbone_dares2023").lever_list("demand.adjust")}
+    assert set(low) == {"construction", "rd_ingenierie", "maintenance", "agriculture", "transport"}
+    assert {k: v["anchors"]["2030"] for k, v in low.items()} == {
+        "construction": 100_000, "rd_ingenierie": 50_000, "maintenance": 50_000, "agriculture": 9_000,
+        "transport": -10_000}
+    assert low["rd_ingenierie"]["metier"] == ["N0Z", "H0Z", "M2Z", "B7Z"]
+    assert low["maintenance"]["metier"] == ["G0A", "G0B", "G1Z"]
+    assert all(lv.get("source") and lv.get("method") for lv in low.values())
+    high = {lv["id"]: lv for lv in read_scenario("bas_carbone_dares2023_haut").lever_list("demand.adjust")}
+    assert high["construction"]["anchors"]["2030"] == 200_000
+    assert sum(lv["anchors"]["2030"] for lv in high.values()) == 299_000
+
+
+def test_reindustrialisation_weights_follow_the_source_metier_findings():
+    """The split over métiers is pmq's (weights_assumption) but follows France Stratégie: skilled workers
+    and technicians first in number, engineers and R&D staff fastest; nothing for bakers or sellers;
+    the variants repeat the default's weights (a child lever replaces the parent's whole table)."""
+    base = read_scenario("reindustrialisation").lever_list("demand.adjust")[0]
+    w = base["weights"]
+    assert sum(w.values()) == pytest.approx(1, abs=1e-9) and "S0Z" not in w and "R1Z" not in w
+    shares = {g: sum(w[m] for m in ms) for g, ms in REINDUS_GROUPS.items()}
+    assert shares == pytest.approx({"H0Z": 0.20, "N0Z": 0.07, "technicians": 0.27, "skilled": 0.34,
+                                    "unskilled": 0.12}, abs=1e-9)
+    assert set(w) == {m for ms in REINDUS_GROUPS.values() for m in ms}
+    totals = {"reindustrialisation": 740_000, "reindustrialisation_amont": 580_000,
+              "reindustrialisation_15": 2_000_000}
+    for name, total in totals.items():
+        sc = read_scenario(name)
+        (lever,) = sc.lever_list("demand.adjust")
+        assert lever["weights"] == w and lever["weights_assumption"] == base["weights_assumption"], name
+        assert lever["anchors"] == {"2022": 0, "2035": total} and lever.get("source"), name
+        assert "hypothèse pmq" in sc.title_fr and "pmq assumption" in sc.title_en
+
+
+def test_pension_share_is_the_insee_ratio():
+    """share = (17 + 16) / (27 + 22) ≈ 0.67 (Insee on the 2010 reform), sourced, in every pension lever."""
+    for name in ("retraites_2023", "retraites_2023_suspendue"):
+        for lv in read_scenario(name).lever_list("exits.cohort_shift"):
+            assert lv["share"] == pytest.approx((17 + 16) / (27 + 22), abs=0.005), (name, lv["id"])
+            assert "maire-info" in lv["source"] and "(17 + 16) / (27 + 22)" in lv["method"]
+            assert not lv.get("assumption")
 
 
 @pytest.mark.parametrize("body,key,value", [
@@ -137,14 +235,17 @@ def test_retraites_directions(library):
     np.testing.assert_allclose(emp.sel(scenario="retraites_2023"), emp.sel(scenario="reference"), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["ademe_s1", "ademe_s2", "ademe_s3", "ademe_s4", "bas_carbone"])
+@pytest.mark.parametrize("name", [f"{n}_illustratif" for n in ADEME])
 def test_sector_directions(library, name):
-    """Each sector the scenario names moves in the stated direction.
+    """Each sector the scenario's narrative names moves in the stated direction.
 
     Sector employment is estimated from the projected employment by métier with the observed
     shares of each métier's employment in the sector (pmq.sectors.sector_employment), so the
     levers on other sectors (whose métiers overlap) count too; explicit weights are checked on
-    the weighted sum of their métiers."""
+    the weighted sum of their métiers, a list of métiers on their sum.  The bas_carbone_dares2023
+    files are not checked here: their levers are sourced figures, each checked on its own by
+    test_source_totals_within_one_percent, and through overlapping métiers the +50 000 in
+    maintenance (workers employed by transport firms) offsets the −10 000 in transport."""
     sc = read_scenario(name)
     emp = library["employment"].sum("territory")
     for lever in sc.lever_list("demand.adjust"):
@@ -152,6 +253,8 @@ def test_sector_directions(library, name):
         e = emp.sel(year=year)
         if "sector" in lever:
             se = sector_employment(e, lever["sector"])
+        elif "metier" in lever:
+            se = e.sel(metier=lever["metier"]).sum("metier")
         else:
             w = pd.Series(lever["weights"])
             se = (e.sel(metier=list(w.index)) * w.to_xarray().rename(index="metier")).sum("metier")
@@ -181,10 +284,10 @@ MULTI_H = 12
 
 
 def test_multi_scenario_run_equals_separate_runs(baseline):
-    # the reference, demand levers (2050 and 2035 anchors), exit levers (hazards by year)
-    multi = project_many(["reference", "ademe_s1", "retraites_2023_suspendue", "reindustrialisation"], baseline,
-                         horizon=MULTI_H)
-    for name in ("reference", "ademe_s1", "retraites_2023_suspendue", "reindustrialisation"):
+    # the reference, demand levers (sector keys and weights; 2050 and 2035 anchors), exit levers (hazards by year)
+    names = ["reference", "ademe_s1_illustratif", "retraites_2023_suspendue", "reindustrialisation"]
+    multi = project_many(names, baseline, horizon=MULTI_H)
+    for name in names:
         single = pmq.project(baseline, name, horizon=MULTI_H).accounts
         multi_acc = multi.accounts.sel(scenario=name)
         for var in ("employment", "departures", "young_entrants", "net_mobility", "other_recruits",
@@ -202,11 +305,11 @@ def test_multi_scenario_run_equals_separate_runs(baseline):
 
 def test_compare_table(baseline, capsys, tmp_path):
     # the first built-in scenario (the Δ columns' base) and the two named below
-    library = project_many([NAMES[0], "bas_carbone", "reference"], baseline, horizon=10)
+    library = project_many([NAMES[0], "bas_carbone_dares2023", "reference"], baseline, horizon=10)
     t = library.table(horizon=10)
     ens = t[(t.territory == "Ensemble") & (t.domain == "Total")].iloc[0]
-    d = ens["openings | Δ bas_carbone − " + library.names[0]]
-    assert d == pytest.approx(ens["openings | bas_carbone"] - ens["openings | " + library.names[0]])
+    d = ens["openings | Δ bas_carbone_dares2023 − " + library.names[0]]
+    assert d == pytest.approx(ens["openings | bas_carbone_dares2023"] - ens["openings | " + library.names[0]])
     reg = t[(t.territory != "Ensemble") & (t.domain != "Total")]
     np.testing.assert_allclose(reg["employment_end | reference"].sum(), ens["employment_end | reference"], rtol=1e-12)
     assert cli.main(["compare", "reference", "ademe_s3", "reindustrialisation", "--horizon", "10",

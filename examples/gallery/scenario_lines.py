@@ -10,7 +10,7 @@ from pmq.compare import project_many  # noqa: E402
 
 out = Path(os.environ.get("PMQ_OUT", "gallery"))
 out.mkdir(parents=True, exist_ok=True)
-comp = project_many(["reference", "bas_carbone", "reindustrialisation", "ademe_s1"], horizon=20)
+comp = project_many(["reference", "bas_carbone_dares2023", "reindustrialisation", "ademe_s1"], horizon=20)
 ax = plots.scenario_lines(comp, "employment")
 ax.figure.savefig(out / "scenario_lines.png", dpi=int(os.environ.get("PMQ_DPI", 150)))
 print(out / "scenario_lines.png")

@@ -254,8 +254,8 @@ def scenario_lines(data, variable: str = "employment", territory=None, metier=No
     for i, name in enumerate(names):
         y = da.isel(scenario=i).values.astype(float)
         y = y / y[0] * 100 if index else y / 1e3
-        ax.plot(years, y, color=PALETTE[i % len(PALETTE)], lw=1.6, label=name, marker="o" if len(years) < 8 else None,
-                ms=3)
+        ax.plot(years, y, color=PALETTE[i % len(PALETTE)], lw=1.6, label=textwrap.fill(str(name), 46),
+                marker="o" if len(years) < 8 else None, ms=3)
     ax.set_xlabel(text("year", lang))
     ylab = text(variable, lang)
     ax.set_ylabel(f"{ylab} ({'base 100' if index else text('thousands', lang)})")
@@ -263,7 +263,7 @@ def scenario_lines(data, variable: str = "employment", territory=None, metier=No
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, pos=None: str(int(round(v)))))
     ax.grid(axis="y")
-    ax.legend(loc="best")
+    ax.legend(loc="best", fontsize="small")
     ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{ylab}")
     if created:
         source_note(fig, acc, lang)
