@@ -14,9 +14,9 @@ def timed(label, f):
 
 
 def main():
-    from pmq.backtest import backtest
-    from pmq.exits_fit import fit_exits, holdout
-    from pmq.trends import fit_trends
+    from pmq.estimation.backtest import backtest
+    from pmq.estimation.exits import fit_exits, holdout
+    from pmq.estimation.trends import fit_trends
 
     timed("exit-hazard fit (GLM + pooling, 87 FAP × 3 transitions)", fit_exits)
     timed("held-out comparison (split 2008)", lambda: holdout(2008))

@@ -39,7 +39,7 @@ def main():
     print(f"  peak RSS                {run['peak_rss_mb']:.0f} MB")
 
     import pmq
-    from pmq.engine import Profiles, _age_first, _Kernel, step
+    from pmq.model.engine import Profiles, _age_first, _Kernel, step
 
     b = pmq.load_baseline()
     E = b["employment"].values

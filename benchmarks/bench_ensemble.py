@@ -6,7 +6,7 @@ one-year step written as a pandas long-table computation (prints figures).
 1. A ``--draws``-member ensemble of ``reference_incertain`` on the full embedded baseline
    (13 regions × 83 métiers × 60 single-year ages × 20 years), streamed chunk by chunk to a
    zarr store on dask's threaded scheduler: wall time, throughput, peak RSS of the process.
-2. One projection year (pmq.engine's kernel) as a multiple of one numpy pass
+2. One projection year (pmq.model.engine's kernel) as a multiple of one numpy pass
    ``np.add(a, b, out=c)`` on arrays of the state's shape (median of 5), for one run and for a
    chunk of draws.
 3. The same year written the way a competent analyst would in pandas — one long table
@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 import pmq
-from pmq.engine import Profiles, _age_first, _Kernel
-from pmq.ensemble import run_ensemble
+from pmq.model.engine import Profiles, _age_first, _Kernel
+from pmq.projection.ensemble import run_ensemble
 
 
 def median_time(fn, reps=5, inner=3):
@@ -117,7 +117,7 @@ def main():
     long = pd.DataFrame({"territory": tt.ravel(), "metier": mm.ravel(), "age": aa.ravel(),
                          "employment": E.ravel(), "hazard": h.ravel()})
     t2, m2 = np.meshgrid(b.territory.values, b.metier.values, indexing="ij")
-    from pmq.projection import _resolve, scenario_inputs
+    from pmq.projection.run import _resolve, scenario_inputs
     inp = scenario_inputs(b, _resolve("reference", b, 1))      # the first year's flows of the reference
     ncv, yev, nmv = (inp[k][0].ravel() for k in ("net_creation", "young_entrants", "net_mobility"))
     cells = pd.DataFrame({"territory": t2.ravel(), "metier": m2.ravel(), "net_creation": ncv,

@@ -22,9 +22,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import pmq  # noqa: E402
 from pmq import plots  # noqa: E402
-from pmq.compare import project_many  # noqa: E402
-from pmq.export import check_iamc, iamc_table, standard_tables, to_excel  # noqa: E402
-from pmq.report import build_report  # noqa: E402
+from pmq.projection.compare import project_many  # noqa: E402
+from pmq.export.iamc import check_iamc, iamc_table  # noqa: E402
+from pmq.export import standard_tables, to_excel
+from pmq.export.report import build_report  # noqa: E402
 
 
 def timed(fn, n=3):

@@ -14,7 +14,7 @@ CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 import pmq
-from pmq.compare import project_many
+from pmq.projection.compare import project_many
 from pmq.scenario import builtin_scenarios
 b = pmq.load_baseline()
 names = list(builtin_scenarios())
@@ -27,7 +27,7 @@ else:
         p = pmq.project(b, n, horizon=31)
         p.horizons()
 t2 = time.perf_counter()
-from pmq.projection import scenario_inputs
+from pmq.projection.run import scenario_inputs
 from pmq.scenario import read_scenario
 sc = read_scenario("ademe_s1_illustratif").with_horizon(31)
 t3 = time.perf_counter()

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pmq
-from pmq import imbalance, separations, training
+from pmq.analysis import imbalance, separations
+from pmq.inputs import training
 
 
 def timed(fn, n=5):

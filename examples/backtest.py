@@ -2,7 +2,7 @@
 
 Run: python examples/backtest.py
 """
-from pmq.backtest import backtest
+from pmq.estimation.backtest import backtest
 
 res = backtest(2012, 2018)                       # window centres: 2012 = 2011–2013
 m = res.metrics()

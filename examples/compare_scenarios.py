@@ -5,7 +5,7 @@
 import tempfile
 from pathlib import Path
 
-from pmq.compare import project_many
+from pmq.projection.compare import project_many
 
 custom = """
 [scenario]

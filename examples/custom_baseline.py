@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 import pmq
-from pmq.demography import AGES
+from pmq.model.ages import AGES
 
 rng = np.random.default_rng(0)
 cells = [("13", "Bouches-du-Rhône"), ("84", "Vaucluse")]

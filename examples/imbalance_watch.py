@@ -3,7 +3,8 @@
     python examples/imbalance_watch.py
 """
 import pmq
-from pmq import imbalance, training
+from pmq.analysis import imbalance
+from pmq.inputs import training
 
 baseline = pmq.load_baseline()
 proj = pmq.project(baseline, "reference", horizon=11)

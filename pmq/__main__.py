@@ -1,3 +1,3 @@
-from .cli import main
+from pmq.cli import main
 
 raise SystemExit(main())

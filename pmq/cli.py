@@ -28,9 +28,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import __version__
-from .errors import InactiveLeverWarning, PmqError
-from .export import write_atomically as _write_atomically
+from pmq._version import __version__
+from pmq.errors import InactiveLeverWarning, PmqError
+from pmq.outputs import write_atomically as _write_atomically
 
 ERRORS_EPILOG = """\
 Exit status: 0 on success; 2 on a user error — bad data, scenario, option or output path, a
@@ -103,9 +103,9 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
     :class:`~pmq.errors.ArgumentError` / :class:`~pmq.errors.OutputError` naming the option and
     the path: control characters, a name too long for the file system (pmq's temporary names
     included), a path under a file, a folder pmq cannot write, an output that exists and is not
-    pmq's to replace (:func:`pmq.export.check_outputs`).  Returns the absolute path."""
-    from .errors import ArgumentError, OutputError
-    from .export import _check_target, _temp_prefix, check_outputs
+    pmq's to replace (:func:`pmq.outputs.check_outputs`).  Returns the absolute path."""
+    from pmq.errors import ArgumentError, OutputError
+    from pmq.outputs import check_target, temp_prefix, check_outputs
     text = os.fspath(value)
     if not text.strip():
         raise ArgumentError("is empty: give an output path", name=option, value=text)
@@ -126,7 +126,7 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
         if n > name_max:
             raise OutputError(f"a name in the path is {n} bytes long, above the {name_max} the file system "
                               f"allows ({part[:30]!r}…); choose a shorter {option}", path=text)
-    extra = len(os.fsencode(_temp_prefix(path.name, "ens"))) - len(os.fsencode(path.name)) + 8 + len(path.suffix)
+    extra = len(os.fsencode(temp_prefix(path.name, "ens"))) - len(os.fsencode(path.name)) + 8 + len(path.suffix)
     if len(os.fsencode(path.name)) + extra > name_max:
         raise OutputError(f"the name is {len(os.fsencode(path.name))} bytes long; pmq writes through a temporary "
                           f"name {extra} bytes longer, so it must be at most {name_max - extra} bytes here; choose a "
@@ -141,7 +141,7 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
         raise OutputError(f"cannot be written: pmq cannot create anything in {anc} ({why}; a read-only folder or "
                           f"file system?); choose another {option}", path=text)
     if file:
-        _check_target(path, False)
+        check_target(path, False)
     else:
         check_outputs(path, list(names))
         if path.is_dir():
@@ -154,7 +154,7 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
 
 def _data_folder(args):
     """The ``--data`` folder, checked: it exists and is a folder."""
-    from .errors import ArgumentError
+    from pmq.errors import ArgumentError
     d = getattr(args, "data", None)
     if d is None:
         return None
@@ -171,18 +171,18 @@ def _data_folder(args):
 def _scenario(name, baseline, horizon=None, territories=None):
     """A scenario read against ``baseline``'s territories, with ``horizon`` (already checked by
     the option's type) and a warning for levers whose years all fall outside the run."""
-    from .scenario import read_scenario
+    from pmq.scenario.read import read_scenario
     sc = read_scenario(name, territories=_territories(baseline) if territories is None else territories)
     if horizon is not None:
         sc = sc.with_horizon(int(horizon))
-    return sc          # levers outside the run: warned by pmq.projection.scenario_inputs
+    return sc          # levers outside the run: warned by pmq.projection.run.scenario_inputs
 
 
 def _check_territories(names, baseline, option: str = "--territory", national=()) -> list[str]:
     """Territory codes of ``names`` (codes or names) in ``baseline``, resolved before any work;
     an unknown one is refused naming the option, the value and the closest matches."""
-    from .errors import ArgumentError, UnknownNameError
-    from .indicators import select
+    from pmq.errors import ArgumentError, UnknownNameError
+    from pmq.projection.indicators import select
     codes = []
     for t in names or []:
         if t in national:
@@ -212,8 +212,8 @@ def _write_outputs(proj, out: Path) -> list[Path]:
 
 
 def _baseline_from_dir(d: Path):
-    from .baseline import check_period_end, load_user_baseline
-    from .errors import ArgumentError
+    from pmq.inputs.baseline import check_period_end, load_user_baseline
+    from pmq.errors import ArgumentError
     files = {}
     for name in ("employment", "hazards", "flows", "tension"):
         cands = [d / f"{name}{ext}" for ext in (".csv", ".xlsx", ".parquet")]
@@ -231,7 +231,7 @@ def _baseline_from_dir(d: Path):
 
 
 def _baseline(args):
-    from .baseline import load_baseline
+    from pmq.inputs.baseline import load_baseline
     d = _data_folder(args)
     return _baseline_from_dir(d) if d is not None else load_baseline()
 
@@ -245,7 +245,7 @@ def _baseline_and_scenarios(args, horizon=None):
 
 
 def _territories(baseline):
-    from .levers import Context
+    from pmq.scenario.levers import Context
     return Context.from_baseline(baseline).territory_aliases
 
 
@@ -265,8 +265,8 @@ def _dask_installed() -> bool:
 def _ensemble_streamed(args) -> bool:
     """True: draws streamed to ensemble.zarr by dask; False: computed in memory (numpy) and
     written to ensemble.nc — what happens without the dask extra when no --scheduler is asked."""
-    from .ensemble import DASK_INSTALL
-    from .errors import ArgumentError, MissingDependencyError
+    from pmq.projection.ensemble import DASK_INSTALL
+    from pmq.errors import ArgumentError, MissingDependencyError
     sched = args.scheduler
     if sched is None:
         return _dask_installed()
@@ -283,7 +283,7 @@ def _ensemble_streamed(args) -> bool:
 
 
 def cmd_run(args) -> int:
-    from .projection import project
+    from pmq.projection.run import project
 
     if args.draws is not None:
         streamed = _ensemble_streamed(args)
@@ -311,8 +311,8 @@ def _write_ensemble_nc(ens, path) -> None:
 
 
 def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
-    from .ensemble import check_memory, run_ensemble
-    from .export import remove_temporary, temporary_folder
+    from pmq.projection.ensemble import check_memory, run_ensemble
+    from pmq.outputs import remove_temporary, temporary_folder
 
     if not scenario.lever_list("uncertainty.parameter"):
         print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
@@ -365,7 +365,7 @@ def _fmt_thousands(x: float) -> str:
 
 
 def _print_compare(table, names, stream=None) -> None:
-    from .compare import HEADLINE
+    from pmq.projection.compare import HEADLINE
     stream = stream or sys.stdout
     terr = table["territory"].unique()
     show = table[table["territory"] == ("Ensemble" if "Ensemble" in terr else terr[0])]
@@ -384,7 +384,7 @@ def _print_compare(table, names, stream=None) -> None:
 
 
 def cmd_compare(args) -> int:
-    from .compare import project_many
+    from pmq.projection.compare import project_many
 
     out = _check_out(args.out, ("compare_domains.csv", "compare_metiers.csv")) if args.out else None
     baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
@@ -406,7 +406,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_scenarios(args) -> int:
-    from .scenario import builtin_scenarios, read_scenario
+    from pmq.scenario.read import builtin_scenarios, read_scenario
     rows = []
     for name in builtin_scenarios():
         sc = read_scenario(name)
@@ -421,9 +421,9 @@ def cmd_validate(args) -> int:
     """Every check ``pmq run`` makes, without writing anything: the file, the levers applied to
     the baseline's arrays, the [uncertainty] section (as ``--draws``) and the projection itself
     (a lever that empties a cell, flows larger than the stock); each file is reported."""
-    from .ensemble import check_uncertainty
-    from .projection import project
-    from .scenario import LEVER_SECTIONS
+    from pmq.projection.ensemble import check_uncertainty
+    from pmq.projection.run import project
+    from pmq.scenario.read import LEVER_SECTIONS
 
     baseline = _baseline(args)
     terr = _territories(baseline)
@@ -451,7 +451,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import get_exercise
+    from pmq.analysis.reproduce import get_exercise
 
     exercise = get_exercise(args.exercise)  # an unknown name fails before any work
     stem = f"{str(args.exercise).strip().lower()}_differences"
@@ -466,8 +466,8 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_imbalance(args) -> int:
-    from . import imbalance as im
-    from .projection import project
+    from pmq.analysis import imbalance as im
+    from pmq.projection.run import project
 
     out = _check_out(args.out, ("imbalance.csv", "watch_list.csv")) if args.out else None
     baseline = _baseline(args)
@@ -517,7 +517,7 @@ def _positive_int(text: str) -> int:
 
 def _horizon(text: str) -> int:
     """Years projected: 1 … MAX_HORIZON (the scenario language's range for horizons.run)."""
-    from .scenario import MAX_HORIZON
+    from pmq.scenario.read import MAX_HORIZON
     v = _whole(text)
     if not 1 <= v <= MAX_HORIZON:
         raise argparse.ArgumentTypeError(f"must be a number of years from 1 to {MAX_HORIZON}, got {text!r}")
@@ -532,7 +532,7 @@ def _seed(text: str) -> int:
 
 
 def _year(text: str) -> int:
-    from .scenario import YEARS
+    from pmq.scenario.read import YEARS
     v = _whole(text)
     if not YEARS[0] <= v <= YEARS[1]:
         raise argparse.ArgumentTypeError(f"must be a calendar year ({YEARS[0]}–{YEARS[1]}), got {text!r}")
@@ -548,8 +548,8 @@ def _trend_years(text: str) -> int:
 
 
 def _size(text: str) -> str:
-    from .ensemble import parse_size
-    from .errors import ArgumentError
+    from pmq.projection.ensemble import parse_size
+    from pmq.errors import ArgumentError
     try:
         parse_size(text)
     except ArgumentError:
@@ -558,7 +558,7 @@ def _size(text: str) -> str:
 
 
 def _horizons(text: str) -> list[int]:
-    from .scenario import MAX_HORIZON
+    from pmq.scenario.read import MAX_HORIZON
     try:
         hz = [int(h) for h in str(text).replace(";", ",").split(",") if h.strip()]
     except ValueError:
@@ -569,9 +569,9 @@ def _horizons(text: str) -> list[int]:
 
 
 def cmd_report(args) -> int:
-    from .ensemble import check_memory
-    from .errors import ArgumentError
-    from .report import build_report
+    from pmq.projection.ensemble import check_memory
+    from pmq.errors import ArgumentError
+    from pmq.export.report import build_report
 
     out = _check_out(args.out, ("report.html", "tables.xlsx", "figures"))
     baseline, scenarios = _baseline_and_scenarios(args, max(args.horizon))
@@ -581,7 +581,7 @@ def cmd_report(args) -> int:
         if not scenarios[0].lever_list("uncertainty.parameter"):
             raise ArgumentError(f"needs a first scenario with [[uncertainty.parameter]] (e.g. reference_incertain); "
                                 f"{args.scenarios[0]} has none", name="--draws", value=args.draws)
-        from .ensemble import check_uncertainty
+        from pmq.projection.ensemble import check_uncertainty
         check_uncertainty(scenarios[0], baseline)
         check_memory(baseline, scenarios[0], args.draws, max(args.horizon), name="--draws")
     rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=out,
@@ -593,7 +593,7 @@ def cmd_report(args) -> int:
 
 
 def _years(text: str, what: str) -> list[int]:
-    from .errors import ArgumentError
+    from pmq.errors import ArgumentError
     try:
         years = [int(x) for x in str(text).replace(" ", "").split(",") if x]
     except ValueError:
@@ -609,7 +609,7 @@ BACKTEST_FILES = ("backtest_metrics.csv", "backtest_age_by_fap.csv", "backtest_a
 
 
 def cmd_backtest(args) -> int:
-    from .backtest import DEFAULT_STARTS, backtest
+    from pmq.estimation.backtest import DEFAULT_STARTS, backtest
 
     out = _check_out(args.out, BACKTEST_FILES) if args.out else None
     starts = _years(args.start, "--from") if args.start else list(DEFAULT_STARTS)
@@ -629,7 +629,7 @@ EXPORT_SUFFIXES = ".xlsx (Excel), .nc (netCDF), .iamc.csv or .iamc.xlsx (IAMC), 
 def _export_format(args) -> tuple[str, Path]:
     """The export format (``--format``, else from the ``--out`` name) and the checked path, before
     anything is computed."""
-    from .errors import ArgumentError
+    from pmq.errors import ArgumentError
     out = str(args.out)
     name = Path(out).name.lower()
     suffix = Path(out).suffix.lower()
@@ -651,8 +651,8 @@ def _export_format(args) -> tuple[str, Path]:
 
 
 def cmd_export(args) -> int:
-    from .compare import project_many
-    from .export import export
+    from pmq.projection.compare import project_many
+    from pmq.export import export
 
     fmt, out = _export_format(args)
     baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
@@ -868,7 +868,7 @@ def _os_message(exc: OSError) -> str:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """pmq's warnings as one ``pmq: warning: …`` line on stderr; others as Python shows them."""
-    from .errors import OutputNotice, PmqWarning
+    from pmq.errors import OutputNotice, PmqWarning
     stream = file if file is not None else sys.stderr
     try:
         if issubclass(category, (PmqWarning, OutputNotice)) or str(filename).startswith(

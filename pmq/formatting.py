@@ -25,7 +25,7 @@ def check_lang(lang: str) -> str:
     """``"fr"`` or ``"en"``; anything else raises :class:`pmq.errors.ArgumentError` (a
     ``ValueError``) naming the argument, the choices and the value."""
     if lang not in ("fr", "en"):
-        from .errors import ArgumentError
+        from pmq.errors import ArgumentError
         raise ArgumentError("lang must be 'fr' or 'en'", name="lang", value=lang)
     return lang
 

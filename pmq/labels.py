@@ -9,8 +9,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import data as _data
-from .formatting import check_lang
+from pmq import data as _data
+from pmq.formatting import check_lang
 
 __all__ = ["TEXT", "text", "variable_label", "metier_label", "domain_label", "territory_label"]
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from .errors import UnknownNameError
+from pmq.errors import UnknownNameError
 
 __all__ = ["normalise", "resolve", "resolve_many"]
 

@@ -12,13 +12,13 @@ __all__ = ["assert_accounts", "assert_projection", "projection_hazard", "text_di
 
 
 def projection_hazard(projection) -> xr.DataArray:
-    """The exit hazard the engine applied in a :class:`~pmq.projection.Projection` (or a
-    :class:`~pmq.compare.Comparison`), rebuilt from its baseline and scenario.
+    """The exit hazard the engine applied in a :class:`~pmq.projection.run.Projection` (or a
+    :class:`~pmq.projection.compare.Comparison`), rebuilt from its baseline and scenario.
 
     Dims ``(territory, metier, age)``, with a leading ``year`` (the flow years) when the scenario
     has exit levers (the hazard then varies by year), and a ``scenario`` dim for a Comparison.
     """
-    from .projection import scenario_inputs
+    from pmq.projection.run import scenario_inputs
 
     acc = projection.accounts
     flow_years = acc.year.values[:-1]
@@ -49,7 +49,7 @@ def _hazard_array(acc: xr.Dataset, hazard) -> xr.DataArray:
     if h.ndim == len(dims):  # a leading year axis: the flow years (the final year may be included)
         n = acc.sizes["year"] - 1
         if h.shape[0] not in (n, n + 1):
-            from .errors import ArgumentError
+            from pmq.errors import ArgumentError
             raise ArgumentError(f"a per-year hazard needs {n} (or {n + 1}) flow years on its first axis, "
                                 f"got {h.shape[0]}", name="hazard", value=h.shape)
         return xr.DataArray(h[:n], dims=dims, coords={"year": acc.year.values[:n]})

@@ -8,6 +8,6 @@ def backtest_default():
     """The default backtest (2010…2013 → 2018) and the trend fits it made: the fixture puts the fits in
     the tests' process's cache (keyed by the series' content), so that the other backtest tests reuse
     them as they would after an in-process run."""
-    from pmq import trends
-    from pmq.backtest import backtest
+    from pmq.estimation import trends
+    from pmq.estimation.backtest import backtest
     return backtest(), dict(trends._FIT_CACHE)

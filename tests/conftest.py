@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 import pmq
-from pmq.demography import AGES
+from pmq.model.ages import AGES
 
 
 
@@ -22,7 +22,7 @@ def _one_blas_thread():
     """Run BLAS on one thread in this process and in the processes the tests start, unless
     OPENBLAS_NUM_THREADS is set.  On a 2-core machine the suite's own processes (dask workers, the
     background reports, subprocesses, Chromium) and OpenBLAS's spinning threads oversubscribe the
-    cores: the statsmodels fits (GLM of pmq.exits_fit, backtest) then take 5 to 10 times longer.
+    cores: the statsmodels fits (GLM of pmq.estimation.exits, backtest) then take 5 to 10 times longer.
     The fits agree to the last bit but one (< 2e-16 relative) with any thread count."""
     if "OPENBLAS_NUM_THREADS" in os.environ:
         return

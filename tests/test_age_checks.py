@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from pmq.data import data_path
-from pmq.demography import BAND_LABELS, band_sums
+from pmq.model.ages import BAND_LABELS, band_sums
 
 
 def test_national_age_structure_within_1_5_points(baseline):

@@ -17,8 +17,8 @@ import pytest
 import xarray as xr
 
 import pmq
-from pmq import imbalance as im
-from pmq.demography import AGES
+from pmq.analysis import imbalance as im
+from pmq.model.ages import AGES
 from pmq.testing import assert_accounts, assert_projection, projection_hazard
 from conftest import make_baseline
 
@@ -312,7 +312,7 @@ def test_synthetic_cells_by_hand(synthetic):
 def test_france_row_without_territory_names():
     """A baseline built from arrays, without territory names, still gets its France row (this
     raised « coordinate 'territory_name' not present in all datasets » before the fix in
-    pmq/imbalance.py)."""
+    pmq/analysis/imbalance.py)."""
     na = len(AGES)
     E = np.full((2, 1, na), 10.0)
     h = np.full((1, na), 0.02)
@@ -330,7 +330,7 @@ def test_france_row_without_territory_names():
 # ------------------------------------------------------------------ the ensemble
 @pytest.fixture(scope="module")
 def ensemble(baseline):
-    from pmq.ensemble import run_ensemble
+    from pmq.projection.ensemble import run_ensemble
     return run_ensemble("reference_incertain", baseline, draws=4, chunk=2, horizon=11)
 
 
@@ -389,7 +389,7 @@ def test_ensemble_quantiles_from_the_draws(ensemble):
 def test_central_draw_is_the_deterministic_imbalance(ensemble, reference_2030, ref_hand):
     """A draw at the latent origin (every parameter at its median, 0) is the reference run, so
     its window imbalance per cell is ``imbalance_table``'s, with mobility."""
-    from pmq.ensemble import STORED, Ensemble, run_latent
+    from pmq.projection.ensemble import STORED, Ensemble, run_latent
     ctx = ensemble.context
     arrays = run_latent(ctx, np.zeros((1, ctx.spec.n_latent(ctx.n_domains))), dtype=np.float64)
     flows = xr.Dataset({k: (("draw", "year", "territory", "metier"), arrays[k]) for k in STORED},
@@ -405,7 +405,7 @@ def test_central_draw_is_the_deterministic_imbalance(ensemble, reference_2030, r
 
 # ------------------------------------------------------------------ summary.csv rates
 def hand_rates(acc: xr.Dataset, end: int) -> pd.DataFrame:
-    """Documented definition (pmq.indicators.summary_table): flows of base ≤ year < end ÷
+    """Documented definition (pmq.projection.indicators.summary_table): flows of base ≤ year < end ÷
     employment of 1 January of the base year (initial employment), per territory × métier."""
     base = int(acc.year.values[0])
     win = acc.sel(year=slice(base, end - 1))
@@ -501,7 +501,7 @@ def test_assert_accounts_checks_the_hazard_on_real_projections(reference_2030, p
 
 
 def test_assert_accounts_on_a_comparison(baseline):
-    from pmq.compare import project_many
+    from pmq.projection.compare import project_many
     comp = project_many(["reference", "retraites_2023"], baseline, horizon=6)
     assert projection_hazard(comp).dims == ("scenario", "year", "territory", "metier", "age")
     assert_accounts(comp)
@@ -552,7 +552,7 @@ def test_hors_champ_follows_a_missing_tension(reference_2030):
 
 
 def test_roa_by_level_ratio_classes_and_window(reference_2030, baseline):
-    from pmq import training as tr
+    from pmq.inputs import training as tr
     alloc = tr.calibrate_training(baseline)
     r = im.roa_by_level(reference_2030, alloc)
     assert set(r["period"]) == {"2019–2030"}

@@ -10,19 +10,20 @@ import pytest
 import xarray as xr
 
 import pmq
-import pmq.backtest
-import pmq.engine
+import pmq.analysis.occupational
+import pmq.analysis.reproduce
+import pmq.estimation.backtest
+import pmq.estimation.trends
 import pmq.export
+import pmq.export.report
 import pmq.formatting
-import pmq.indicators
-import pmq.mobility
-import pmq.report
-import pmq.reproduce
-import pmq.sensitivity
-import pmq.supply
+import pmq.inputs.interregional
+import pmq.model.engine
+import pmq.model.entrants
+import pmq.model.mobility
+import pmq.projection.indicators
+import pmq.projection.sensitivity
 import pmq.testing
-import pmq.transitions
-import pmq.trends
 from pmq.errors import ArgumentError, InputError, MissingDependencyError, PmqError
 
 
@@ -35,7 +36,7 @@ def _baseline(request):
 
 
 def _fitted(request):
-    from pmq.trends import fit_trend
+    from pmq.estimation.trends import fit_trend
     s = pd.Series(np.linspace(100.0, 120.0, 10), index=range(2000, 2010))
     return fit_trend(s, "loglinear", name="X")
 
@@ -44,48 +45,48 @@ def _fitted(request):
 CASES = [
     ("export.to_excel-sheet", lambda r, p: pmq.export.to_excel({"x" * 40: pd.DataFrame({"a": [1]})}, p / "t.xlsx"),
      "tables", "x" * 40),
-    ("export.iamc_table-variables", lambda r, p: pmq.export.iamc_table(_projection(r), variables=["Jobs"]),
+    ("export.iamc_table-variables", lambda r, p: pmq.export.iamc.iamc_table(_projection(r), variables=["Jobs"]),
      "variables", "Jobs"),
-    ("export.iamc_table-by", lambda r, p: pmq.export.iamc_table(_projection(r), by="region"), "by", "region"),
-    ("export.write_iamc-suffix", lambda r, p: pmq.export.write_iamc(pmq.export.iamc_table(_projection(r), by=None),
+    ("export.iamc_table-by", lambda r, p: pmq.export.iamc.iamc_table(_projection(r), by="region"), "by", "region"),
+    ("export.write_iamc-suffix", lambda r, p: pmq.export.iamc.write_iamc(pmq.export.iamc.iamc_table(_projection(r), by=None),
                                                                     p / "x.json"), "path", "x.json"),
     ("export.export-csv-file", lambda r, p: pmq.export.export(None, p / "x.csv"), "path", "x.csv"),
     ("export.export-fmt", lambda r, p: pmq.export.export(_projection(r), p / "x.nc", fmt="parquet"), "fmt", "parquet"),
-    ("engine.simulate-record", lambda r, p: pmq.engine.simulate(None, None, None, None, None, None, record="all"),
+    ("engine.simulate-record", lambda r, p: pmq.model.engine.simulate(None, None, None, None, None, None, record="all"),
      "record", "all"),
-    ("supply.annual_path-short", lambda r, p: pmq.supply.annual_path(np.ones(2), np.ones((4, 2)), 11),
+    ("supply.annual_path-short", lambda r, p: pmq.model.entrants.annual_path(np.ones(2), np.ones((4, 2)), 11),
      "employment", "(4, 2)"),
-    ("mobility.annual_path-short", lambda r, p: pmq.mobility.annual_path(np.ones(2), np.ones((4, 2)), 11),
+    ("mobility.annual_path-short", lambda r, p: pmq.model.mobility.annual_path(np.ones(2), np.ones((4, 2)), 11),
      "employment", "(4, 2)"),
-    ("mobility.period_net_mobility-n_years", lambda r, p: pmq.mobility.period_net_mobility(_baseline(r), None, 0),
+    ("mobility.period_net_mobility-n_years", lambda r, p: pmq.inputs.interregional.period_net_mobility(_baseline(r), None, 0),
      "n_years", "0"),
     ("mobility.period_net_mobility-n_years-text",
-     lambda r, p: pmq.mobility.period_net_mobility(_baseline(r), None, "ten"), "n_years", "ten"),
+     lambda r, p: pmq.inputs.interregional.period_net_mobility(_baseline(r), None, "ten"), "n_years", "ten"),
     ("mobility.period_net_mobility-path",
-     lambda r, p: pmq.mobility.period_net_mobility(_baseline(r), None, 3, path="cubic"), "path", "cubic"),
-    ("report.build_report-horizons", lambda r, p: pmq.report.build_report(
+     lambda r, p: pmq.inputs.interregional.period_net_mobility(_baseline(r), None, 3, path="cubic"), "path", "cubic"),
+    ("report.build_report-horizons", lambda r, p: pmq.export.report.build_report(
         "reference", horizons=[11, -2], out=p / "rep", baseline=_baseline(r), progress=False), "horizons", "-2"),
-    ("report.build_report-horizons-text", lambda r, p: pmq.report.build_report(
+    ("report.build_report-horizons-text", lambda r, p: pmq.export.report.build_report(
         "reference", horizons=["x"], out=p / "rep", baseline=_baseline(r), progress=False), "horizons", "x"),
     ("formatting.check_lang", lambda r, p: pmq.formatting.check_lang("de"), "lang", "de"),
-    ("indicators.aggregate_metiers", lambda r, p: pmq.indicators.aggregate_metiers(xr.Dataset(), by="region"),
+    ("indicators.aggregate_metiers", lambda r, p: pmq.projection.indicators.aggregate_metiers(xr.Dataset(), by="region"),
      "by", "region"),
-    ("reproduce.reproduce_metiers2030", lambda r, p: pmq.reproduce.reproduce_metiers2030(specificity="local"),
+    ("reproduce.reproduce_metiers2030", lambda r, p: pmq.analysis.reproduce.reproduce_metiers2030(specificity="local"),
      "specificity", "local"),
-    ("sensitivity.sobol_indices", lambda r, p: pmq.sensitivity.sobol_indices(None, {"a": [0]}, 1, n=4), "n", "4"),
-    ("transitions.occupational_mobility", lambda r, p: pmq.transitions.occupational_mobility(
+    ("sensitivity.sobol_indices", lambda r, p: pmq.projection.sensitivity.sobol_indices(None, {"a": [0]}, 1, n=4), "n", "4"),
+    ("transitions.occupational_mobility", lambda r, p: pmq.analysis.occupational.occupational_mobility(
         xr.Dataset(), None, stock="end"), "stock", "end"),
-    ("trends.employment_series-level", lambda r, p: pmq.trends.employment_series(level="region"),
+    ("trends.employment_series-level", lambda r, p: pmq.estimation.trends.employment_series(level="region"),
      "level", "region"),
-    ("trends.fit_trend-model", lambda r, p: pmq.trends.fit_trend(pd.Series(np.ones(10), index=range(2000, 2010)),
+    ("trends.fit_trend-model", lambda r, p: pmq.estimation.trends.fit_trend(pd.Series(np.ones(10), index=range(2000, 2010)),
                                                                 "prophet"), "model", "prophet"),
     ("trends.forecast-horizon", lambda r, p: _fitted(r).forecast(0), "horizon", "0"),
     ("testing.assert_accounts-hazard", lambda r, p: pmq.testing.assert_accounts(
         _projection(r).accounts, hazard=np.zeros((3,) + _projection(r).accounts["employment"].isel(year=0).shape)),
      "hazard", "3"),
-    ("backtest-start", lambda r, p: pmq.backtest.backtest("x"), "start", "x"),
-    ("backtest-start-list", lambda r, p: pmq.backtest.backtest([2012, "2013b"]), "start", "2013b"),
-    ("backtest-end", lambda r, p: pmq.backtest.backtest(2012, 2018.5), "end", "2018.5"),
+    ("backtest-start", lambda r, p: pmq.estimation.backtest.backtest("x"), "start", "x"),
+    ("backtest-start-list", lambda r, p: pmq.estimation.backtest.backtest([2012, "2013b"]), "start", "2013b"),
+    ("backtest-end", lambda r, p: pmq.estimation.backtest.backtest(2012, 2018.5), "end", "2018.5"),
 ]
 
 
@@ -102,12 +103,12 @@ def test_bad_argument_names_argument_and_value(request, tmp_path, call, name, va
 def test_to_pyam_without_pyam_says_how_to_install(reference_2030, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyam", None)          # import pyam → ImportError
     with pytest.raises(MissingDependencyError, match=r"python -m pip install pyam-iamc") as e:
-        pmq.export.to_pyam(reference_2030)
+        pmq.export.iamc.to_pyam(reference_2030)
     assert isinstance(e.value, PmqError) and isinstance(e.value, ImportError)
 
 
 def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
-    from pmq.io import read_table
+    from pmq.inputs.tables import read_table
     p = tmp_path / "emploi.parquet"
     p.write_bytes(b"PAR1")
     monkeypatch.setitem(sys.modules, "pyarrow", None)
@@ -120,7 +121,7 @@ def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------------------------- sources named
 def _employment_csv(tmp_path, mutate):
-    from pmq.trends import _table
+    from pmq.estimation.trends import _table
     t = _table()
     t = t[t["level"] == "fap87"][["fap", "year", "employment_k"]].reset_index(drop=True)
     p = tmp_path / "emploi_utilisateur.csv"
@@ -129,7 +130,7 @@ def _employment_csv(tmp_path, mutate):
 
 
 def test_trend_errors_name_the_given_source():
-    from pmq.trends import SOURCE, fit_trend
+    from pmq.estimation.trends import SOURCE, fit_trend
     bad = pd.Series([10.0, 0, 12, 13, 14, 15, 16, 17], index=range(2000, 2008))
     with pytest.raises(InputError) as e:
         fit_trend(bad, name="X", source="mine.csv")
@@ -142,14 +143,14 @@ def test_trend_errors_name_the_given_source():
 def test_backtest_window_error_names_the_users_employment_file(tmp_path):
     p = _employment_csv(tmp_path, lambda t: t[t["year"] != 2018])
     with pytest.raises(InputError) as e:
-        pmq.backtest.backtest(2012, 2018, employment=p)
+        pmq.estimation.backtest.backtest(2012, 2018, employment=p)
     assert e.value.source == p.name and e.value.column == "year" and "2018" in str(e.value)
 
 
 def test_backtest_trend_error_names_the_users_employment_file(tmp_path, monkeypatch):
     # a zero in the trend window (zeros pass the file checks, not the log-trend fit); the
     # replacement-model part is stubbed out: only the demand part reads the series
-    import pmq.backtest as bt
+    import pmq.estimation.backtest as bt
     monkeypatch.setattr(bt, "_age_part", lambda *a, **k: (pd.DataFrame({"fap": []}), pd.DataFrame()))
 
     def zero(t):

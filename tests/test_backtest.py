@@ -3,12 +3,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmq.backtest import AGE_MODELS, BANDS, DEFAULT_STARTS, DEMAND_MODELS, _vintage_fit, backtest
+from pmq.estimation.backtest import AGE_MODELS, BANDS, DEFAULT_STARTS, DEMAND_MODELS, _vintage_fit, backtest
 from pmq.cli import main
 from pmq.errors import InputError
-from pmq.exits_fit import _raw, pyramids
-from pmq import trends
-from pmq.trends import _table
+from pmq.estimation.exits import _raw, pyramids
+from pmq.estimation import trends
+from pmq.estimation.trends import _table
 
 
 #: the default backtest (30 s of model fits) runs in the background process (tests/conftest.py)

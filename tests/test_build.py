@@ -4,7 +4,8 @@ import json
 import pandas as pd
 import pytest
 
-from pmq.data import build, data_path
+from pmq.estimation import build
+from pmq.data import data_path
 from pmq.testing import nested_differences, table_differences
 
 #: Rebuilt tables are compared with the shipped ones to this relative tolerance, never byte for byte:
@@ -26,7 +27,7 @@ def test_build_reproduces_the_shipped_tables(rebuilt, name):
     shipped, new = pd.read_csv(data_path("baseline", name), **read), pd.read_csv(rebuilt / name, **read)
     diffs = table_differences(shipped, new, rtol=RTOL, atol=1e-9)
     assert not diffs, f"{name}: rebuilt differs from the shipped file beyond rtol {RTOL} " \
-                      "(run python -m pmq.data.build if the change is intended):\n" + "\n".join(diffs)
+                      "(run python -m pmq.estimation.build if the change is intended):\n" + "\n".join(diffs)
 
 
 def test_build_reproduces_the_calibration_report(rebuilt):

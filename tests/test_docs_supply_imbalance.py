@@ -32,7 +32,7 @@ def test_supply_doc_scenario_runs(tmp_path, baseline, reference_2030):
 
 
 def test_supply_doc_figures(baseline):
-    from pmq import training
+    from pmq.inputs import training
     a = training.calibrate_training(baseline)
     text = (ROOT / "docs" / "supply.md").read_text(encoding="utf-8")
     by = (a.entrants.sum(["territory", "metier"]) / 1e3).to_series()

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import pmq
-from pmq import imbalance as im
+from pmq.analysis import imbalance as im
 from pmq.cli import main
-from pmq.demography import AGES, logistic_hazard
+from pmq.model.ages import AGES, logistic_hazard
 from pmq.errors import EngineError, InputError, PmqError
 from pmq.testing import assert_accounts
 
@@ -92,7 +92,7 @@ def no_nan_before_the_final_year(acc):
 
 # ------------------------------------------------------------------ the demand path
 def test_growth_rate_rules_fall_back_to_linear_from_or_to_zero():
-    from pmq.demand import employment_path, growth_undefined
+    from pmq.model.demand import employment_path, growth_undefined
     e0 = np.array([0.0, 0.0, 100.0, 100.0])
     e1 = np.array([0.0, 110.0, 0.0, 121.0])
     np.testing.assert_array_equal(growth_undefined(e0, e1), [False, True, True, False])

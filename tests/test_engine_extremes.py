@@ -28,7 +28,8 @@ def test_ageing_changes_departures_after_2030(reference_20):
 
 def test_continuation_rules(baseline):
     from dataclasses import replace
-    from pmq.scenario import Rules, read_scenario
+    from pmq.model.rules import Rules
+    from pmq.scenario import read_scenario
 
     sc = read_scenario("reference")
     flat = replace(sc, rules=Rules(demand_continuation="constant_level"))
@@ -42,8 +43,8 @@ def test_continuation_rules(baseline):
 
 # ------------------------------------------------------------------ empty cells in the engine
 def _engine_inputs(n_years=3):
-    from pmq.demography import AGES, logistic_hazard
-    from pmq.engine import Profiles
+    from pmq.model.ages import AGES, logistic_hazard
+    from pmq.model.engine import Profiles
     h = logistic_hazard(AGES, 65.0, 2.9, 1.0, 0.0025)
     E0 = np.zeros((2, len(AGES)))
     E0[0, 10:40] = 50.0                       # cell 0: 1,500 workers; cell 1: empty
@@ -52,7 +53,7 @@ def _engine_inputs(n_years=3):
 
 
 def test_engine_keeps_an_empty_cell_at_exactly_zero_in_every_record_mode():
-    from pmq.engine import simulate
+    from pmq.model.engine import simulate
     E0, h, z, prof = _engine_inputs()
     nc = z.copy()
     nc[:, 0] = 20.0
@@ -71,7 +72,7 @@ def test_engine_keeps_an_empty_cell_at_exactly_zero_in_every_record_mode():
 
 def test_engine_error_on_outflows_from_an_empty_cell_says_which_cell_year_and_values():
     import pytest
-    from pmq.engine import simulate
+    from pmq.model.engine import simulate
     from pmq.errors import EngineError, PmqError
     E0, h, z, prof = _engine_inputs()
     ye = z.copy()
@@ -95,7 +96,7 @@ def test_engine_error_on_outflows_from_an_empty_cell_says_which_cell_year_and_va
 def test_steep_outflows_empty_the_ages_the_weights_favour_and_keep_the_totals():
     """An outflow the proportional removal cannot take (it would leave young ages below zero) is
     taken with each age capped at its survivors, the rest spread over the others (docs/engine.md)."""
-    from pmq.engine import _Kernel, _age_first, simulate
+    from pmq.model.engine import _Kernel, _age_first, simulate
     E0, h, z, prof = _engine_inputs()
     for out in (1400.0, 1480.0):             # 1,500 workers at 25–54; default removal weights 1 → 0.3
         ye = z.copy()
@@ -123,8 +124,8 @@ def test_steep_outflows_empty_the_ages_the_weights_favour_and_keep_the_totals():
 def test_compare_names_the_failing_cell_and_scenario_index():
     import pandas as pd
     import pytest
-    from pmq.compare import project_many
-    from pmq.demography import AGES
+    from pmq.projection.compare import project_many
+    from pmq.model.ages import AGES
     from pmq.errors import InputError
 
     emp = pd.DataFrame([{"territory": t, "metier": "T4Z", "age": int(a), "employment": e, "territory_name": n}

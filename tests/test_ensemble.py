@@ -13,11 +13,11 @@ import pytest  # noqa: E402
 
 import pmq  # noqa: E402
 from pmq.cli import main  # noqa: E402
-from pmq.engine import simulate  # noqa: E402
-from pmq.ensemble import STORED, latent_draws, prepare, run_ensemble  # noqa: E402
+from pmq.model.engine import simulate  # noqa: E402
+from pmq.projection.ensemble import STORED, latent_draws, prepare, run_ensemble  # noqa: E402
 from pmq.errors import ScenarioError  # noqa: E402
-from pmq.projection import _resolve, scenario_inputs  # noqa: E402
-from pmq.sensitivity import one_at_a_time, sobol, sobol_indices  # noqa: E402
+from pmq.projection.run import _resolve, scenario_inputs  # noqa: E402
+from pmq.projection.sensitivity import one_at_a_time, sobol, sobol_indices  # noqa: E402
 
 UNCERTAIN = """
 [scenario]
@@ -110,7 +110,7 @@ def test_same_seed_same_results_on_a_local_cluster(spec_file, baseline, in_memor
 
 
 def test_float64_states_do_not_depend_on_the_chunk(baseline, tmp_path):
-    from pmq.ensemble import run_latent
+    from pmq.projection.ensemble import run_latent
     p = _write(tmp_path)
     p.write_text(p.read_text(encoding="utf-8").replace('between = ["growth", "young"]',
                                                        'between = ["growth", "exit"]'), encoding="utf-8")
@@ -217,8 +217,8 @@ def test_zero_variance_reproduces_the_deterministic_run(baseline, tmp_path):
         np.testing.assert_array_equal(ens.flows["employment"].values[i], det["employment"].astype(np.float32))
         np.testing.assert_array_equal(ens.flows["departures"].values[i, :-1], det["departures"].astype(np.float32))
     # … and pmq.project's age-resolved accounts, exactly, when summed over age in the same order
-    from pmq.engine import _age_sum
-    from pmq.ensemble import run_latent
+    from pmq.model.engine import _age_sum
+    from pmq.projection.ensemble import run_latent
     ctx = prepare(p, baseline, horizon=11)
     z64 = run_latent(ctx, np.zeros((2, ctx.spec.n_latent(ctx.n_domains))), dtype=np.float64)
     acc = pmq.project(baseline, "reference", horizon=11).accounts
@@ -403,7 +403,7 @@ def test_docs_ensembles_python_example_runs(capsys):
 @pytest.mark.parametrize("axis", ["territory", "scenario"])
 def test_engine_unchanged_on_dask_arrays(baseline, axis):
     da = pytest.importorskip("dask.array")
-    from pmq.engine import simulate_dask
+    from pmq.model.engine import simulate_dask
     inps = [scenario_inputs(baseline, _resolve(s, baseline, 11)) for s in ("reference", "bas_carbone_dares2023")]
     if axis == "territory":
         i = inps[0]

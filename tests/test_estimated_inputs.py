@@ -6,10 +6,10 @@ import pytest
 
 from pmq import project
 from pmq.errors import ScenarioError
-from pmq.exits_fit import _full_fit, metier_hazards, pyramids
+from pmq.estimation.exits import _full_fit, metier_hazards, pyramids
 from pmq.scenario import read_scenario
 from pmq.testing import assert_accounts
-from pmq.trends import employment_series, metier_trend_index
+from pmq.estimation.trends import employment_series, metier_trend_index
 
 
 def test_metier_hazards_are_employment_weighted_means_of_their_families():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from pmq.errors import InputError
-from pmq.exits_fit import TRANSITIONS, _full_fit, _raw, continuation_table, holdout, pyramids
+from pmq.estimation.exits import TRANSITIONS, _full_fit, _raw, continuation_table, holdout, pyramids
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import xarray as xr
 
 import pmq
 from pmq.cli import main
-from pmq.compare import project_many
+from pmq.projection.compare import project_many
 from pmq.errors import InputError
-from pmq.export import (IAMC_COLUMNS, check_iamc, export, iamc_table, read_excel_tables, standard_tables,
-                        to_excel, to_pyam, write_iamc)
-from pmq.indicators import window_sums
+from pmq.export.iamc import IAMC_COLUMNS, check_iamc, iamc_table, to_pyam, write_iamc
+from pmq.export import export, read_excel_tables, standard_tables, to_excel
+from pmq.projection.indicators import window_sums
 
 
 @pytest.fixture(scope="module")

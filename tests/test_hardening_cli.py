@@ -85,8 +85,8 @@ def _file(tmp: Path, name: str = "afile", text: str = "mine") -> Path:
 @pytest.fixture(scope="module")
 def backtest_files(tmp_path_factory):
     """The shipped DARES pyramids and employment series as user files (long CSV tables)."""
-    from pmq.backtest import read_employment_series
-    from pmq.exits_fit import _raw
+    from pmq.estimation.backtest import read_employment_series
+    from pmq.estimation.exits import _raw
     d = tmp_path_factory.mktemp("bt")
     _raw().to_csv(d / "pyramids.csv", index=False)
     wide = read_employment_series()
@@ -463,11 +463,11 @@ def test_debug_shows_the_traceback_of_a_user_error(tmp_path):
 
 
 def test_an_internal_error_shows_its_traceback_and_asks_for_a_report(tmp_path, monkeypatch):
-    import pmq.projection
+    import pmq.projection.run
 
     def bug(*a, **k):
         raise ZeroDivisionError("a bug")
-    monkeypatch.setattr(pmq.projection, "project", bug)
+    monkeypatch.setattr(pmq.projection.run, "project", bug)
     code, _, err = _cli(["run", "reference", "--horizon", "2", "--out", tmp_path / "o"])
     assert code == 1 and "Traceback" in err and "ZeroDivisionError" in err
     assert "bug in pmq" in err and "report it" in err
@@ -476,7 +476,7 @@ def test_an_internal_error_shows_its_traceback_and_asks_for_a_report(tmp_path, m
 
 # ------------------------------------------------------------------------------- the API
 def test_api_errors_are_pmq_errors(baseline):
-    from pmq.ensemble import check_memory, parse_size, run_ensemble
+    from pmq.projection.ensemble import check_memory, parse_size, run_ensemble
     from pmq.scenario import read_scenario
     for kw, name in (({"draws": 0}, "draws"), ({"draws": 2, "chunk": 0}, "chunk"), ({"draws": 2, "seed": -1}, "seed"),
                      ({"draws": 2.5}, "draws")):
@@ -498,7 +498,7 @@ def test_api_errors_are_pmq_errors(baseline):
 def test_memory_estimate_is_close_to_what_a_run_holds(baseline):
     """The estimate grows with the draws as the arrays kept per draw (60 bytes per cell-year in
     memory, 5 streamed) and is within a factor 2 of a measured peak (benchmarks)."""
-    from pmq.ensemble import memory_estimate
+    from pmq.projection.ensemble import memory_estimate
     from pmq.scenario import read_scenario
     sc = read_scenario("reference_incertain")
     cells = 21 * 13 * 83
@@ -539,7 +539,7 @@ def test_ensemble_without_dask_runs_in_memory_and_writes_netcdf(tmp_path, monkey
 
 
 def test_api_store_without_dask_names_a_working_command(tmp_path, monkeypatch, baseline):
-    from pmq.ensemble import run_ensemble
+    from pmq.projection.ensemble import run_ensemble
     for m in ("dask", "dask.array", "zarr"):
         monkeypatch.setitem(sys.modules, m, None)
     with pytest.raises(MissingDependencyError, match=r'python -m pip install "\.\[dask\]"') as info:
@@ -587,10 +587,10 @@ def test_subprocess_without_the_optional_extras(tmp_path):
 
 
 def test_subprocess_internal_error_exits_1_with_traceback(tmp_path):
-    code = ("import sys, pmq.projection\n"
+    code = ("import sys, pmq.projection.run\n"
             "def bug(*a, **k):\n"
             "    raise KeyError('internal')\n"
-            "pmq.projection.project = bug\n"
+            "pmq.projection.run.project = bug\n"
             "from pmq.cli import main\n"
             "sys.exit(main(['run', 'reference', '--horizon', '2', '--out', 'o']))\n")
     res = _python(code, tmp_path)

@@ -25,8 +25,9 @@ import pytest
 
 from pmq.cli import main
 from pmq.errors import InputError, OutputError, OutputNotice
-from pmq.export import (MARKER, clean_stale, neutralise, neutralise_csv, safe_text, to_csv, to_excel,
-                        write_atomically, written_by_pmq)
+from pmq.outputs import (MARKER, clean_stale, neutralise, neutralise_csv, safe_text, write_atomically,
+                         written_by_pmq)
+from pmq.export import to_csv, to_excel
 
 
 @pytest.fixture(autouse=True)
@@ -535,7 +536,7 @@ def test_pmq_replaces_its_own_folders_and_marks_them(tmp_path):
 
 def test_ensemble_stores_are_marked_and_only_pmq_stores_are_replaced(tmp_path):
     import xarray as xr
-    from pmq.ensemble import STORED, _check_store_target
+    from pmq.projection.ensemble import STORED, _check_store_target
     ds = xr.Dataset({k: (("draw", "year"), np.zeros((2, 3), np.float32)) for k in STORED},
                     coords={"draw": [0, 1], "year": [2019, 2020, 2021]})
     legacy = tmp_path / "legacy.zarr"
@@ -549,7 +550,7 @@ def test_ensemble_stores_are_marked_and_only_pmq_stores_are_replaced(tmp_path):
     xr.Dataset({"x": ("i", [1.0])}).to_zarr(other, zarr_format=2)
     with pytest.raises(OutputError, match="not a zarr store written by pmq"):
         _check_store_target(other)
-    from pmq.export import replace_folder
+    from pmq.outputs import replace_folder
     new = tmp_path / "new.zarr"
     ds.to_zarr(new, zarr_format=2)
     replace_folder(new, tmp_path / "e.zarr")
@@ -606,7 +607,7 @@ def _dead_pid() -> int:
 
 
 def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
-    from pmq import export
+    from pmq import outputs as export
     host = export._HOST
     dead = _dead_pid()
     old = time.time() - 3600
@@ -617,7 +618,7 @@ def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
         p.mkdir()
         (p / "accounts.nc").write_bytes(b"partial")
         if marker:
-            export._write_marker(p, "temporary", "out")
+            export.write_marker(p, "temporary", "out")
         if mtime:
             os.utime(p, (mtime, mtime))
         items[name] = p

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmq import imbalance as im
-from pmq import training as tr
+from pmq.analysis import imbalance as im
+from pmq.inputs import training as tr
 from pmq.errors import InputError
 
 DARES = im.PRESETS["dares"].labels_fr
@@ -218,7 +218,7 @@ def test_cli_imbalance_bad_scenario_writes_nothing(tmp_path, capsys):
 
 
 def test_gap_after_occupational_mobility_beside_the_dares_gap(reference_2030):
-    from pmq import transitions
+    from pmq.analysis import occupational as transitions
     rates = transitions.read_transitions(transitions.template_path(), reference_2030.accounts)
     occ = transitions.occupational_mobility(reference_2030, rates)
     t = im.imbalance_table(reference_2030, occupational=occ)

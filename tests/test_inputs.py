@@ -5,7 +5,7 @@ import pytest
 
 import pmq
 from pmq.errors import EngineError, InputError, UnknownNameError
-from pmq.demography import AGES
+from pmq.model.ages import AGES
 
 
 def tables(ages=AGES):

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pmq
-from pmq import levers
+from pmq.scenario import levers
 from pmq.errors import ScenarioError
 from pmq.scenario import read_scenario
 from pmq.testing import assert_accounts
@@ -26,7 +26,7 @@ def ctx(baseline):
 def trend(baseline):
     sc = read_scenario("reference")
     e0 = baseline["employment"].sum("age").transpose("territory", "metier").values
-    emp, *_ = pmq.projection.input_paths(
+    emp, *_ = pmq.model.paths.input_paths(
         e0, baseline["published_net_creation"].values, baseline["published_young_entrants"].values,
         baseline["published_net_mobility"].values, 11, 31, sc.rules)
     return emp

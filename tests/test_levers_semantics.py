@@ -1,4 +1,4 @@
-"""Semantic tests of every scenario lever (pmq.levers): timing and direction.
+"""Semantic tests of every scenario lever (pmq.scenario.levers): timing and direction.
 
 For each lever kind: no effect before its first year (arrays exactly unchanged), the stated
 effect from that year on, the stated behaviour after its last year (``after`` / ``to_year``),
@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 import pmq
-from pmq import levers
-from pmq.demography import AGES, logistic_hazard
-from pmq.projection import input_paths
-from pmq.scenario import Rules, read_scenario
+from pmq.scenario import levers
+from pmq.model.ages import AGES, logistic_hazard
+from pmq.model.paths import input_paths
+from pmq.model.rules import Rules
+from pmq.scenario import read_scenario
 
 from conftest import make_baseline
 

@@ -14,10 +14,10 @@ from matplotlib.patches import Rectangle, StepPatch  # noqa: E402
 
 import pmq  # noqa: E402
 from pmq import plots  # noqa: E402
-from pmq.compare import project_many  # noqa: E402
+from pmq.projection.compare import project_many  # noqa: E402
 from pmq.errors import InputError, UnknownNameError  # noqa: E402
 from pmq.formatting import NNBSP  # noqa: E402
-from pmq.indicators import window_sums  # noqa: E402
+from pmq.projection.indicators import window_sums  # noqa: E402
 from pmq.labels import metier_label  # noqa: E402
 
 

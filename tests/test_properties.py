@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 import pmq
-from pmq.demography import AGES, logistic_hazard, shift_exit_age, tilt
+from pmq.model.ages import AGES, logistic_hazard, shift_exit_age, tilt
 from pmq.testing import assert_accounts
 from conftest import make_baseline
 
@@ -188,9 +188,9 @@ def test_strategy_generates_empty_and_small_baselines(name, cond):
 
 
 def test_simulate_totals_record_matches_full(baseline):
-    from pmq.engine import Profiles, simulate
-    from pmq.projection import input_paths
-    from pmq.scenario import Rules
+    from pmq.model.engine import Profiles, simulate
+    from pmq.model.paths import input_paths
+    from pmq.model.rules import Rules
 
     E0 = baseline["employment"].values
     h = baseline["hazard"].values[None]

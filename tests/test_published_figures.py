@@ -2,14 +2,13 @@
 registry apart from the levers (pmq/data/published/figures.toml) and computed from projections; and no
 built-in scenario moves a métier further from the reference than a stated bound unless it says why."""
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pmq.errors import ScenarioError
 from pmq.scenario import builtin_scenarios, read_scenario
-from pmq.scenario_tables import plausibility_check, published_check, published_figures
+from pmq.analysis.sources import plausibility_check, published_check, published_figures
 
 NAMES = list(builtin_scenarios())
 

@@ -190,7 +190,7 @@ def test_report_on_a_user_baseline_without_tension(tmp_path):
     from conftest import make_baseline
 
     import pmq
-    from pmq.report import build_report
+    from pmq.export.report import build_report
     rng = np.random.default_rng(0)
     b = make_baseline(rng.uniform(50, 200, (2, 3, 60)), np.tile(np.linspace(0, 1, 60), (3, 1)),
                       rng.uniform(-500, 500, (2, 3)), rng.uniform(100, 900, (2, 3)),

@@ -11,7 +11,8 @@ import pmq
 from pmq.cli import main
 from pmq.data import raw_metiers2030
 from pmq.errors import PmqError, UnknownNameError
-from pmq.reproduce import METIERS2030_COLUMNS, Reproduction, get_exercise, reproduce, reproduce_metiers2030
+from pmq.analysis.reproduce import (METIERS2030_COLUMNS, Reproduction, get_exercise, reproduce,
+                                    reproduce_metiers2030)
 
 ID = ["code_fap", "fap_libelle", "region", "territory"]
 EXOGENOUS = ["effectifs_2019_milliers", "creations_destructions_milliers", "jeunes_debutants_milliers",

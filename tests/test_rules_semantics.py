@@ -1,4 +1,4 @@
-"""Semantic tests of the spreading and continuation rules (pmq.demand, pmq.supply, pmq.mobility).
+"""Semantic tests of the spreading and continuation rules (pmq.model.demand, pmq.model.entrants, pmq.model.mobility).
 
 Each rule is checked by its defining property, year by year, on small synthetic inputs whose
 published period (``n_period = 4``) ends well before the horizon (10 years), so the years after
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import pmq
-from pmq import demand, mobility, supply
-from pmq.demography import AGES, logistic_hazard
+from pmq.model import demand, mobility, entrants as supply
+from pmq.model.ages import AGES, logistic_hazard
 from pmq.errors import InputError
 
 from conftest import make_baseline
@@ -423,7 +423,7 @@ def test_ratio_recentred_refuses_mobility_that_is_not_zero_sum(tmp_path):
 def test_interregional_rates_bounds_are_inclusive_and_totals_checked():
     """A rate of exactly 1 and out-rates that sum to exactly 1 are valid; 1.05 in total is not."""
     from pmq.errors import InputError
-    from pmq.mobility import read_interregional
+    from pmq.inputs.interregional import read_interregional
     terr = ["11", "53", "93"]
     ok = pd.DataFrame({"origin": ["11", "11", "53"], "destination": ["53", "93", "11"],
                        "rate": [0.6, 0.4, 1.0]})

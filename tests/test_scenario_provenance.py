@@ -7,9 +7,9 @@ import pytest
 
 import pmq
 from pmq.errors import InputError, PmqWarning, ScenarioError
-from pmq.scenario import (LEVER_SECTIONS, MAX_METIER_DEVIATION, builtin_scenarios, lever_status, read_scenario,
-                          status_label)
-from pmq.scenario_tables import lever_table
+from pmq.scenario import (LEVER_SECTIONS, MAX_METIER_DEVIATION, builtin_scenarios, lever_status,
+                          read_scenario, status_label)
+from pmq.analysis.sources import lever_table
 
 HEAD = '[scenario]\nname = "t"\nextends = "reference"\n'
 LEVER = ('[[demand.adjust]]\nid = "x"\nkind = "deviation"\nmetier = ["B4Z"]\n'
@@ -122,7 +122,7 @@ def test_accounts_carry_the_status(baseline):
     acc = pmq.project(baseline, "ademe_s3", horizon=2).accounts
     assert acc.attrs["scenario_status"] == "assumed"
     assert json.loads(acc.attrs["scenario_assumed_levers"]) == read_scenario("ademe_s3").assumed_levers()
-    from pmq.compare import project_many
+    from pmq.projection.compare import project_many
     comp = project_many(["reference", "reindustrialisation"], baseline, horizon=2)
     assert json.loads(comp.accounts.attrs["scenario_status"]) == {"reference": "sourced",
                                                                   "reindustrialisation": "split_assumed"}
@@ -131,7 +131,7 @@ def test_accounts_carry_the_status(baseline):
 
 
 def test_excel_readme_says_hypothese_pmq_and_refuses_malformed_attrs(baseline):
-    from pmq.export import _readme_rows, provenance, scenario_status
+    from pmq.export.tables import _readme_rows, provenance, scenario_status
     acc = pmq.project(baseline, "ademe_s3", horizon=2).accounts
     rows = _readme_rows(acc, {}, "fr")
     status = [r for r in rows if r and r[0] == "statut des chiffres"]
@@ -150,7 +150,7 @@ def test_excel_readme_says_hypothese_pmq_and_refuses_malformed_attrs(baseline):
 
 
 def test_report_parameter_table_says_hypothese_pmq():
-    from pmq.report import _levers_html
+    from pmq.export.report import _levers_html
     sc = read_scenario("ademe_s3")
     page = _levers_html(sc, lever_table(sc), "fr")
     assert "Statut des chiffres : hypothèse pmq" in page and "<th>statut</th>" in page

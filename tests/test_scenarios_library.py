@@ -11,10 +11,10 @@ import xarray as xr
 
 import pmq
 from pmq import cli
-from pmq.compare import project_many
+from pmq.projection.compare import project_many
 from pmq.scenario import builtin_scenarios, read_scenario
-from pmq.scenario_tables import source_check, update_docs
-from pmq.sectors import key_table, metier_shares, sector_employment, sector_key, sectors
+from pmq.analysis.sources import source_check, update_docs
+from pmq.scenario.sectors import key_table, metier_shares, sector_employment, sector_key, sectors
 from pmq.testing import assert_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,7 +240,7 @@ def test_sector_directions(library, name):
     """Each sector the scenario's narrative names moves in the stated direction.
 
     Sector employment is estimated from the projected employment by métier with the observed
-    shares of each métier's employment in the sector (pmq.sectors.sector_employment), so the
+    shares of each métier's employment in the sector (pmq.scenario.sectors.sector_employment), so the
     levers on other sectors (whose métiers overlap) count too; explicit weights are checked on
     the weighted sum of their métiers, a list of métiers on their sum.  The bas_carbone_dares2023
     files are not checked here: their levers are sourced figures, each checked on its own by

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmq.errors import InputError
-from pmq.separations import (BLS_2024_34, CANDIDATES, DECLINE_RULES, RATE_BASES, convention_fit,
-                             load_bls_table, reproduce_bls, separation_openings,
-                             separation_openings_path, summarise_reproduction)
+from pmq.analysis.separations import (BLS_2024_34, CANDIDATES, DECLINE_RULES, RATE_BASES, convention_fit,
+                                      load_bls_table, reproduce_bls, separation_openings,
+                                      separation_openings_path, summarise_reproduction)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pmq
-from pmq import training as tr
+from pmq.inputs import training as tr
 from pmq.errors import CalibrationError, InputError, ScenarioError
 
 
@@ -270,7 +270,7 @@ def test_supply_section_needs_a_source(tmp_path, baseline):
 
 
 def test_no_levers_means_factor_one(baseline, alloc):
-    from pmq.levers import Context
+    from pmq.scenario.levers import Context
     ctx = Context.from_baseline(baseline)
     y = np.ones((5, baseline.sizes["territory"], baseline.sizes["metier"]))
     f = tr.supply_factors(y, alloc, (), (), ctx, 5)

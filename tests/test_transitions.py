@@ -1,4 +1,4 @@
-"""Mobility between métiers (pmq.transitions) and inter-regional rate matrices (pmq.mobility)."""
+"""Mobility between métiers (pmq.analysis.occupational) and inter-regional rate matrices (pmq.model.mobility)."""
 import re
 from pathlib import Path
 
@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 import pmq
 from pmq.errors import InputError
-from pmq.mobility import net_inflow_from_matrix, period_net_mobility, read_interregional
-from pmq.transitions import (EXIT, MOBILITY_FLOWS, mobility_horizons, occupational_mobility,
-                             read_transitions, template_path)
+from pmq.inputs.interregional import net_inflow_from_matrix, period_net_mobility, read_interregional
+from pmq.analysis.occupational import (EXIT, MOBILITY_FLOWS, mobility_horizons, occupational_mobility,
+                                       read_transitions, template_path)
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = list(pmq.load_baseline().metier.values)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pmq.errors import InputError
-from pmq.trends import MODELS, employment_series, fit_trend, fit_trends
+from pmq.estimation.trends import MODELS, employment_series, fit_trend, fit_trends
 
 
 def test_shipped_series_match_the_source_totals():

@@ -60,10 +60,10 @@ How to run
 ::
 
     source /tmp/venv/bin/activate          # any env where `pip install .[test]` works
-    python tools/mutate.py --list --module pmq/demand.py           # just list the mutants
-    python tools/mutate.py --module pmq/demand.py --max 5          # smoke test
+    python tools/mutate.py --list --module pmq/model/demand.py           # just list the mutants
+    python tools/mutate.py --module pmq/model/demand.py --max 5          # smoke test
     python tools/mutate.py --sample 30 --seed 1 --out /tmp/mut     # every CONFIG module
-    python tools/mutate.py --module pmq/engine.py \\
+    python tools/mutate.py --module pmq/model/engine.py \\
         --tests tests/test_engine_extremes.py tests/test_properties.py --jobs 2
     git clone /path/to/repo /tmp/mut_head && \\
         python tools/mutate.py --src /tmp/mut_head ...              # measure a commit exactly
@@ -112,24 +112,24 @@ from pathlib import Path
 _PROPS_SLOW = "tests/test_properties.py::test_strategy_reaches_the_file_extremes"
 _REPORT_SLOW = "tests/test_empty_cells.py::test_cli_report_on_user_files_with_empty_cells"
 CONFIG: dict[str, dict] = {
-    "pmq/engine.py": {
+    "pmq/model/engine.py": {
         "tests": ["tests/test_empty_cells.py", "tests/test_engine_extremes.py", "tests/test_reproduction.py",
                   "tests/test_properties.py",
                   "tests/test_inputs.py::test_infeasible_outflow_raises_engine_error"],
         "deselect": [_PROPS_SLOW, _REPORT_SLOW],
     },
-    "pmq/demand.py": {
+    "pmq/model/demand.py": {
         "tests": ["tests/test_rules_semantics.py", "tests/test_levers_semantics.py", "tests/test_engine_extremes.py", "tests/test_reproduction.py",
                   "tests/test_levers.py",
                   "tests/test_transitions.py::test_period_net_mobility_replaces_the_published_balance"],
         "deselect": [],
     },
-    "pmq/supply.py": {
+    "pmq/model/entrants.py": {
         "tests": ["tests/test_rules_semantics.py", "tests/test_engine_extremes.py", "tests/test_reproduction.py",
                   "tests/test_training.py", "tests/test_docs_supply_imbalance.py"],
         "deselect": [],
     },
-    "pmq/mobility.py": {
+    "pmq/model/mobility.py": {
         "tests": ["tests/test_rules_semantics.py", "tests/test_engine_extremes.py", "tests/test_reproduction.py",
                   "tests/test_inputs.py::test_partial_territories_need_a_non_recentred_rule",
                   "tests/test_properties.py::test_mobility_zero_sum_after_the_period",
@@ -139,11 +139,19 @@ CONFIG: dict[str, dict] = {
                   "tests/test_transitions.py::test_period_net_mobility_replaces_the_published_balance"],
         "deselect": [],
     },
-    "pmq/levers.py": {
+    "pmq/inputs/interregional.py": {
+        "tests": ["tests/test_transitions.py::test_interregional_net_inflow_sums_to_zero",
+                  "tests/test_transitions.py::test_interregional_errors_name_column_and_value",
+                  "tests/test_transitions.py::test_read_interregional_names_and_overrides",
+                  "tests/test_transitions.py::test_period_net_mobility_replaces_the_published_balance",
+                  "tests/test_rules_semantics.py"],
+        "deselect": [],
+    },
+    "pmq/scenario/levers.py": {
         "tests": ["tests/test_levers_semantics.py", "tests/test_levers.py", "tests/test_scenario.py", "tests/test_training.py"],
         "deselect": [],
     },
-    "pmq/imbalance.py": {
+    "pmq/analysis/imbalance.py": {
         "tests": ["tests/test_analysis_semantics.py", "tests/test_empty_cells.py", "tests/test_imbalance.py", "tests/test_docs_supply_imbalance.py",
                   "tests/test_reproduction.py"],
         "deselect": [_REPORT_SLOW],
@@ -548,7 +556,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--src", type=Path, default=here, help="project to test (default: this repository)")
-    p.add_argument("--module", action="append", help="target module, e.g. pmq/engine.py (repeatable; "
+    p.add_argument("--module", action="append", help="target module, e.g. pmq/model/engine.py (repeatable; "
                                                      "default: every module of CONFIG)")
     p.add_argument("--tests", nargs="+", help="pytest files / node ids for the selected module(s)")
     p.add_argument("--deselect", action="append", default=None, help="node id to deselect (repeatable)")

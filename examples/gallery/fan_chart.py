@@ -6,7 +6,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-from pmq.ensemble import run_ensemble  # noqa: E402
+from pmq.projection.ensemble import run_ensemble  # noqa: E402
 
 out = Path(os.environ.get("PMQ_OUT", "gallery"))
 out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 from pmq import plots  # noqa: E402
-from pmq.compare import project_many  # noqa: E402
+from pmq.projection.compare import project_many  # noqa: E402
 
 out = Path(os.environ.get("PMQ_OUT", "gallery"))
 out.mkdir(parents=True, exist_ok=True)

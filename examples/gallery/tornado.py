@@ -7,7 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 from pmq import plots  # noqa: E402
-from pmq.sensitivity import one_at_a_time  # noqa: E402
+from pmq.projection.sensitivity import one_at_a_time  # noqa: E402
 
 out = Path(os.environ.get("PMQ_OUT", "gallery"))
 out.mkdir(parents=True, exist_ok=True)

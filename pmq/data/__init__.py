@@ -3,7 +3,7 @@
 * ``raw/`` — published tables as shipped (see ``raw/SOURCE.md``);
 * ``nomenclature/`` — regions (INSEE codes), the 22 FAP-2009 domains, the 83
   métiers of « Les métiers en 2030 » with their DARES FAP-87 components;
-* ``baseline/`` — the baseline built from ``raw/`` by ``python -m pmq.data.build``
+* ``baseline/`` — the baseline built from ``raw/`` by ``python -m pmq.estimation.build``
   (published flows with Corse split, *estimated* pyramids and hazards).
 """
 from __future__ import annotations

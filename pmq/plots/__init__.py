@@ -1,14 +1,14 @@
 """Publication charts (matplotlib, house style, French labels by default).
 
-Each function takes a :class:`~pmq.Projection`, a :class:`~pmq.compare.Comparison` or an accounts
+Each function takes a :class:`~pmq.Projection`, a :class:`~pmq.projection.compare.Comparison` or an accounts
 Dataset, draws on ``ax=`` (a new figure when omitted) and returns the axes (the figure for
 :func:`small_multiples`).  Same functions through the accessor: ``proj.plot.waterfall(...)``.
 """
-from ._common import COLORS, DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, house_style
-from .charts import (RANKINGS, age_pyramid, fan_chart, ranked_bars, ranked_values, scenario_bars,
-                     scenario_lines, tornado, waterfall, waterfall_steps)
-from .maps import (heatmap_values, imbalance_heatmap, imbalance_map, region_geometry, region_map,
-                   region_values, small_multiples)
+from pmq.plots.style import COLORS, DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, house_style
+from pmq.plots.charts import (RANKINGS, age_pyramid, fan_chart, ranked_bars, ranked_values, scenario_bars,
+                              scenario_lines, tornado, waterfall, waterfall_steps)
+from pmq.plots.maps import (heatmap_values, imbalance_heatmap, imbalance_map, region_geometry, region_map,
+                            region_values, small_multiples)
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "age_pyramid",
            "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS", "scenario_lines",

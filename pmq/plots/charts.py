@@ -1,6 +1,6 @@
 """The chart catalogue: pyramid, waterfall, ranked bars, scenario comparisons, fan chart.
 
-Every function takes a :class:`~pmq.Projection`, a :class:`~pmq.compare.Comparison` or an
+Every function takes a :class:`~pmq.Projection`, a :class:`~pmq.projection.compare.Comparison` or an
 accounts Dataset, draws on ``ax`` (a new figure in house style when ``ax`` is None, with the
 source line) and returns the axes.  Labels are French by default (``lang="en"``); numbers are
 in thousands of persons, written the French way.
@@ -13,10 +13,11 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..formatting import format_number, format_thousands, tick_formatter
-from ..labels import metier_label, text
-from ._common import (COLORS, PALETTE, accounts_of, new_axes, one_scenario, period_label, scenario_names,
-                      selection_title, source_note, styled, subset_sum, window_of)
+from pmq.formatting import format_number, format_thousands, tick_formatter
+from pmq.labels import metier_label, text
+from pmq.plots.style import COLORS, PALETTE, new_axes, source_note, styled
+from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names,
+                                       selection_title, subset_sum, window_of)
 
 __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
            "scenario_lines", "scenario_bars", "fan_chart"]
@@ -38,7 +39,7 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
         raise ValueError(f"years must be two years (base, horizon), got {years!r}")
     missing = [y for y in yrs if y not in acc.year.values]
     if missing:
-        from ..errors import InputError
+        from pmq.errors import InputError
         raise InputError(f"years {missing} are outside the projection "
                          f"({int(acc.year.values[0])}–{int(acc.year.values[-1])})", column="year", rows=missing)
     e = emp.sel(year=yrs)
@@ -352,7 +353,7 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
 # ---------------------------------------------------------------------------------------- tornado
 @styled
 def tornado(table, output: str = "openings", labels: dict | None = None, lang: str = "fr", ax=None):
-    """Tornado chart of :func:`pmq.sensitivity.one_at_a_time`: for each parameter, the output at
+    """Tornado chart of :func:`pmq.projection.sensitivity.one_at_a_time`: for each parameter, the output at
     its low and high quantile as a bar around the central value (all parameters neutral), the
     widest swing at the top.  Thousands of persons."""
     t = table[table["output"] == output]

@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .. import data as _data
-from ..formatting import format_number, tick_formatter
-from ..labels import domain_label, metier_label, text
-from ._common import national as national_label
-from ._common import (DIVERGING_CMAP, _is_builtin_france, bottom_note, SEQUENTIAL_CMAP, accounts_of, house_style, new_axes, one_scenario,
-                      period_label, source_note, styled, subset_sum, territory_name, window)
+from pmq import data as _data
+from pmq.formatting import format_number, tick_formatter
+from pmq.labels import domain_label, metier_label, text
+from pmq.projection.indicators import national as national_label
+from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, house_style, new_axes,
+                             source_note, styled)
+from pmq.projection.indicators import (is_builtin_france, accounts_of, one_scenario, period_label,
+                                       subset_sum, territory_name, window)
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
            "region_geometry"]
@@ -87,7 +89,7 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     label = text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value
     cb.set_label(label.replace("(%", "(en %") if lang == "fr" else label, fontsize=8)
     period = period_label(acc, start_year, end_year)
-    regions = _is_builtin_france(acc)
+    regions = is_builtin_france(acc)
     if lang == "fr":
         ttl = (f"{text(value, lang).split(' (')[0]} par {'domaine' if by == 'domain' else 'métier'} et "
                f"{'région' if regions else 'territoire'}")
@@ -107,7 +109,7 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
     ``f(data, territory=..., lang=..., ax=..., **kwargs)``.  Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from . import charts
+    from pmq.plots import charts
     funcs = {"waterfall": charts.waterfall, "pyramid": charts.age_pyramid, "lines": charts.scenario_lines,
              "ranked": charts.ranked_bars}
     f = funcs.get(chart, chart) if isinstance(chart, str) else chart
@@ -191,7 +193,7 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
     known = {f["properties"]["code"] for f in geo["features"]}
     unknown = sorted(set(s.index) - known)
     if unknown:
-        from ..errors import InputError
+        from pmq.errors import InputError
         raise InputError("region_map draws the 13 regions of metropolitan France; unknown codes",
                          column="territory", rows=unknown)
     v = s.astype(float) * (100 if percent else 1)

@@ -1,0 +1,89 @@
+"""The module paths of pmq 0.1 keep working: ``import pmq.compare``, ``from pmq.levers import …``.
+
+pmq 0.2 moved its modules into sub-packages that follow the data flow (``docs/layout`` in the README).
+A user's script written for 0.1 still imports the old paths: this finder answers them with the new
+module (the same object, so monkeypatching and ``is`` checks behave) and a :class:`DeprecationWarning`
+naming the new path.  A 0.1 module split in two (``pmq.mobility``) answers with a module that looks names
+up in both halves.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+import warnings
+
+#: old module -> new module(s), first match wins for a name.
+OLD_PATHS: dict[str, tuple[str, ...]] = {
+    "pmq.demography": ("pmq.model.ages",),
+    "pmq.demand": ("pmq.model.demand",),
+    "pmq.supply": ("pmq.model.entrants",),
+    "pmq.mobility": ("pmq.model.mobility", "pmq.inputs.interregional"),
+    "pmq.engine": ("pmq.model.engine",),
+    "pmq.io": ("pmq.inputs.tables",),
+    "pmq.baseline": ("pmq.inputs.baseline",),
+    "pmq.training": ("pmq.inputs.training",),
+    "pmq.levers": ("pmq.scenario.levers",),
+    "pmq.sectors": ("pmq.scenario.sectors",),
+    "pmq.calibration": ("pmq.estimation.calibration",),
+    "pmq.exits_fit": ("pmq.estimation.exits",),
+    "pmq.trends": ("pmq.estimation.trends",),
+    "pmq.backtest": ("pmq.estimation.backtest",),
+    "pmq.data.build": ("pmq.estimation.build",),
+    "pmq.compare": ("pmq.projection.compare",),
+    "pmq.indicators": ("pmq.projection.indicators",),
+    "pmq.ensemble": ("pmq.projection.ensemble",),
+    "pmq.sensitivity": ("pmq.projection.sensitivity",),
+    "pmq.imbalance": ("pmq.analysis.imbalance",),
+    "pmq.transitions": ("pmq.analysis.occupational",),
+    "pmq.separations": ("pmq.analysis.separations",),
+    "pmq.reproduce": ("pmq.analysis.reproduce",),
+    "pmq.scenario_tables": ("pmq.analysis.sources",),
+    "pmq.report": ("pmq.export.report",),
+}
+
+
+class _Split(types.ModuleType):
+    """A 0.1 module whose names now live in several modules."""
+
+    def __init__(self, name: str, targets: tuple[str, ...]):
+        super().__init__(name)
+        self.__targets = targets
+
+    def __getattr__(self, attr: str):
+        for t in self.__targets:
+            mod = importlib.import_module(t)
+            if hasattr(mod, attr):
+                return getattr(mod, attr)
+        raise AttributeError(f"module {self.__name__!r} (now {' and '.join(self.__targets)}) has no attribute {attr!r}")
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, targets: tuple[str, ...]):
+        self.targets = targets
+
+    def create_module(self, spec):
+        if len(self.targets) == 1:
+            return importlib.import_module(self.targets[0])
+        return _Split(spec.name, self.targets)
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        targets = OLD_PATHS.get(fullname)
+        if targets is None:
+            return None
+        warnings.warn(f"{fullname} is now {' and '.join(targets)} (pmq 0.2 layout); the old path will be removed "
+                      "in a later release", DeprecationWarning, stacklevel=3)
+        return importlib.util.spec_from_loader(fullname, _Loader(targets))
+
+
+def install() -> None:
+    """Put the finder on ``sys.meta_path`` (once)."""
+    if not any(isinstance(f, _Finder) for f in sys.meta_path):
+        sys.meta_path.append(_Finder())

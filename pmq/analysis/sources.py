@@ -1,0 +1,451 @@
+"""Checks and tables that document a scenario: sourced figures against what pmq applies.
+
+:func:`source_check` answers « does the deviation from the reference, summed over métiers,
+equal the source's figure at the source's horizon? » for every demand lever given in
+persons: the levers are applied one after the other to the trend employment path and each
+lever's contribution (employment after it minus before it, summed over every territory and
+métier) is read at each anchor year.  The « Total » rows compare the sum of the sourced
+figures with the difference between the scenario's and the reference's projected employment.
+
+:func:`published_check` is the check that is not circular: the registry
+``pmq/data/published/figures.toml`` holds, apart from the levers, the figures each built-in
+scenario claims to reproduce (value, unit, year, quote, URL, confidence) and the comparisons it
+does not claim to reproduce (with the reason); the function computes each from a projection.
+:func:`plausibility_check` bounds how far a scenario moves any métier from the reference.
+
+``python -m pmq.analysis.sources`` rewrites the generated sections of ``docs/scenarios/*.md``
+(between ``<!-- generated:start -->`` and ``<!-- generated:end -->``); the test suite checks
+that they are up to date.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from pmq.errors import ScenarioError
+from pmq.scenario.read import (LEVER_SECTIONS, PROVENANCE_KEYS, Scenario, builtin_scenarios, lever_status,
+                               read_scenario, status_label)
+
+__all__ = ["source_check", "lever_table", "markdown_section", "published_figures", "published_check",
+           "plausibility_check"]
+
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+
+def source_check(scenario: Scenario | str, baseline=None, reference: str = "reference") -> pd.DataFrame:
+    """Sourced demand figures against pmq's deviation from the reference, summed over métiers.
+
+    Returns one row per (lever, anchor year) with ``source_value`` and ``pmq_value``
+    (persons) and ``rel_diff``, plus « Total » rows per anchor year computed from the
+    projected employment of the scenario and of ``reference``.
+    """
+    from pmq.scenario import levers as lv
+    from pmq.inputs.baseline import load_baseline
+    from pmq.model.paths import input_paths
+
+    if baseline is None:
+        baseline = load_baseline()
+    if isinstance(scenario, str):
+        scenario = read_scenario(scenario)
+    ctx = lv.Context.from_baseline(baseline, source=scenario.source)
+    dem = scenario.lever_list("demand.adjust")
+    if not dem:
+        return pd.DataFrame(columns=["lever", "label", "applies_to", "year", "source_value", "pmq_value",
+                                     "rel_diff"])
+    base = ctx.base_year
+    n = max([scenario.horizon] + [lv.last_year(x) - base for x in dem])
+    e0 = baseline["employment"].sum("age").transpose("territory", "metier").values
+    emp, *_ = input_paths(e0, baseline["published_net_creation"].values,
+                          baseline["published_young_entrants"].values,
+                          baseline["published_net_mobility"].values, int(baseline.attrs["n_period"]), n,
+                          scenario.rules, territory_axis=0)
+    rows = []
+    totals: dict[int, float] = {}
+    ref = read_scenario(reference)
+    ref_emp, *_ = input_paths(e0, baseline["published_net_creation"].values,
+                              baseline["published_young_entrants"].values,
+                              baseline["published_net_mobility"].values, int(baseline.attrs["n_period"]),
+                              n, ref.rules, territory_axis=0)
+    for lever in dem:
+        after = lv.apply_demand(emp, [lever], ctx)
+        contrib = (after - emp).sum((1, 2))
+        emp = after
+        if lever["kind"] != "deviation" or lever.get("unit", "persons") != "persons":
+            continue
+        applies = lever.get("sector") or ("weights" if "weights" in lever else None) or \
+            ",".join(lever.get("metier", lever.get("domain", []))) or "all"
+        for y, v in lever["anchors"].items():
+            y = int(y)
+            if v == 0 or not 0 <= y - base <= n:
+                continue
+            rows.append({"lever": lever["id"], "label": lever.get("label", ""), "applies_to": applies,
+                         "year": y, "source_value": float(v), "pmq_value": float(contrib[y - base])})
+            totals[y] = totals.get(y, 0.0) + float(v)
+    for y, v in sorted(totals.items()):
+        diff = float((emp[y - base] - ref_emp[y - base]).sum())
+        rows.append({"lever": "Total", "label": "écart à la référence, tous métiers", "applies_to": "all",
+                     "year": y, "source_value": v, "pmq_value": diff})
+    df = pd.DataFrame(rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["rel_diff"] = (df["pmq_value"] - df["source_value"]) / df["source_value"].abs()
+    return df
+
+
+def lever_table(scenario: Scenario) -> pd.DataFrame:
+    """Every lever of a scenario with its parameters and provenance: ``status`` (« sourced »,
+    « split_assumed », « assumed », :func:`pmq.scenario.read.lever_status`), ``source``,
+    ``assumption``, ``method``, ``basis``, ``weights_source``, ``weights_assumption``."""
+    rows = []
+    for section in LEVER_SECTIONS:
+        for lever in scenario.lever_list(section):
+            params = {k: v for k, v in lever.items() if k not in ("id", "label") and k not in PROVENANCE_KEYS}
+            rows.append({"section": section, "id": lever["id"], "label": lever.get("label", ""),
+                         "parameters": "; ".join(f"{k} = {v}" for k, v in params.items()),
+                         "status": lever_status(lever),
+                         **{k: lever.get(k, "") for k in PROVENANCE_KEYS}})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------- published figures
+#: Quantities a published figure can be compared with (see ``pmq/data/published/figures.toml``).
+QUANTITIES = ("employment_deviation", "employment_deviation_share", "employment_change",
+              "deviation_share_of_total", "departures_deviation", "lever_contribution")
+_FIGURE_KEYS = {"scenario": str, "id": str, "quantity": str, "against": str, "year": int, "from_year": int,
+                "metiers": list, "lever": str, "value": (int, float), "low": (int, float),
+                "high": (int, float), "unit": str, "comparison": str, "tolerance": (int, float),
+                "quote": str, "publisher": str, "url": str, "confidence": str, "reproduced": bool,
+                "why": str, "note": str}
+_REQUIRED = ("scenario", "id", "quantity", "year", "unit", "comparison", "quote", "publisher", "url",
+             "confidence", "reproduced")
+
+
+def published_figures(path=None) -> pd.DataFrame:
+    """The registry of published figures (one row per figure), validated: unknown keys, missing
+    keys, an unknown quantity, comparison or confidence, a figure without its numbers or a
+    comparison not reproduced without ``why`` raise :class:`~pmq.errors.ScenarioError`."""
+    import tomllib
+
+    from pmq.data import data_path
+    path = data_path("published", "figures.toml") if path is None else path
+    src = str(path)
+    with open(path, "rb") as fh:
+        doc = tomllib.load(fh)
+    rows, seen = [], set()
+    for i, fig in enumerate(doc.get("figure", [])):
+        where = f"figure[{fig.get('id', i)}]"
+        for k, v in fig.items():
+            if k not in _FIGURE_KEYS:
+                raise ScenarioError(f"unknown key; expected one of {list(_FIGURE_KEYS)}", source=src,
+                                    key=f"{where}.{k}", value=v)
+            if not isinstance(v, _FIGURE_KEYS[k]) or (isinstance(v, bool) and _FIGURE_KEYS[k] is not bool):
+                raise ScenarioError("wrong type", source=src, key=f"{where}.{k}", value=v)
+        for k in _REQUIRED:
+            if k not in fig:
+                raise ScenarioError(f"missing key '{k}'", source=src, key=where)
+        checks = [("quantity", fig["quantity"] in QUANTITIES, list(QUANTITIES)),
+                  ("comparison", fig["comparison"] in ("approx", "at_least", "at_most", "between"),
+                   ["approx", "at_least", "at_most", "between"]),
+                  ("confidence", fig["confidence"] in ("V", "S", "C"), ["V", "S", "C"]),
+                  ("url", fig["url"].startswith(("https://", "http://")), "an http(s) address"),
+                  ("scenario", fig["scenario"] in builtin_scenarios(), "a built-in scenario")]
+        for key, ok, expected in checks:
+            if not ok:
+                raise ScenarioError(f"invalid value; expected {expected}", source=src, key=f"{where}.{key}",
+                                    value=fig[key])
+        need = {"between": ("low", "high"), "approx": ("value", "tolerance")}.get(fig["comparison"], ("value",))
+        if fig["quantity"] == "lever_contribution":
+            need += ("lever",)
+        for k in need:
+            if k not in fig:
+                raise ScenarioError(f"missing key '{k}' (comparison {fig['comparison']!r})", source=src,
+                                    key=where)
+        if not fig["reproduced"] and not fig.get("why", "").strip():
+            raise ScenarioError("a figure pmq does not reproduce says why", source=src, key=f"{where}.why")
+        if (fig["scenario"], fig["id"]) in seen:
+            raise ScenarioError("duplicate id for this scenario", source=src, key=where, value=fig["id"])
+        seen.add((fig["scenario"], fig["id"]))
+        rows.append({"against": "reference", "metiers": None, "from_year": None, "lever": None, "value": np.nan,
+                     "low": np.nan, "high": np.nan, "tolerance": np.nan, "why": "", "note": "", **fig})
+    return pd.DataFrame(rows)
+
+
+def _measure(fig, red, names, base, lever_rows) -> float:
+    """The pmq value of one registry figure from the reduced accounts of [against, scenario]
+    (employment by scenario × year × métier, departures by scenario × year)."""
+    s, a = names.index(fig["scenario"]), names.index(fig["against"])
+    y = int(fig["year"])
+    q = fig["quantity"]
+    if q == "lever_contribution":
+        row = lever_rows[(lever_rows["lever"] == fig["lever"]) & (lever_rows["year"] == y)]
+        if row.empty:
+            raise ScenarioError("no such lever anchor in the scenario", source=fig["scenario"],
+                                key=f"figure[{fig['id']}].lever", value=(fig["lever"], y))
+        return float(row["pmq_value"].iloc[0])
+    mets = fig["metiers"] if isinstance(fig["metiers"], list) else None
+    y0 = int(fig["from_year"]) if isinstance(fig["from_year"], (int, float)) and fig["from_year"] == fig["from_year"] \
+        else None
+    if q == "departures_deviation":
+        d = red["departures"].isel(scenario=s) - red["departures"].isel(scenario=a)
+        return float(d.sel(year=slice(y if y0 is None else y0, y)).sum())
+    emp = red["employment"]
+    sel = emp.sel(metier=mets) if mets else emp
+    dev = float((sel.isel(scenario=s) - sel.isel(scenario=a)).sel(year=y).sum())
+    if q == "employment_deviation":
+        return dev
+    if q == "employment_deviation_share":
+        return dev / float(sel.isel(scenario=a).sel(year=y).sum())
+    if q == "deviation_share_of_total":
+        return dev / float((emp.isel(scenario=s) - emp.isel(scenario=a)).sel(year=y).sum())
+    y0 = base if y0 is None else y0
+    return float(sel.isel(scenario=s).sel(year=y).sum() - sel.isel(scenario=s).sel(year=y0).sum())
+
+
+#: Reduced accounts of (against, scenario) runs already made, by scenario hashes, horizon and baseline
+#: fingerprint (the docs build and the test suite ask for the same runs).
+_RUNS: dict = {}
+
+
+def _fingerprint(baseline) -> str:
+    import hashlib
+    h = hashlib.sha1()
+    for k in ("employment", "hazard", "published_net_creation", "published_young_entrants", "published_net_mobility"):
+        if k in baseline:
+            h.update(np.ascontiguousarray(baseline[k].values, dtype=float).tobytes())
+    return h.hexdigest()
+
+
+def _reduced_run(scenarios: list, baseline, horizon: int):
+    from pmq.projection.compare import project_many
+    import json
+    # what the run depends on: the levers, rules and profiles as they are (an edited Scenario object
+    # keeps the hash of its file)
+    key = (json.dumps([[sc.name, sc.hash, sc.levers, repr(sc.rules), repr(sc.profiles)] for sc in scenarios],
+                      sort_keys=True, default=str), horizon, _fingerprint(baseline))
+    if key not in _RUNS:
+        acc = project_many(scenarios, baseline, horizon=horizon).accounts
+        _RUNS[key] = xr.Dataset({"employment": acc["employment"].sum(["territory", "age"]),
+                                 "departures": acc["departures"].sum(["territory", "metier", "age"])})
+    return _RUNS[key]
+
+
+def published_check(scenario: str | Scenario | None = None, baseline=None, registry=None) -> pd.DataFrame:
+    """Each registry figure of ``scenario`` (default: every built-in) computed from a projection
+    of the scenario and of the figure's ``against`` scenario: columns of the registry plus
+    ``pmq_value`` and ``within`` (the comparison holds; for an ``approx`` figure
+    |pmq − value| ≤ tolerance × |value|).  ``scenario`` may be a :class:`Scenario` object named as a
+    built-in: its figures are then checked on it — so an edited lever that drifts from its source
+    shows ``within = False``."""
+    from pmq.inputs.baseline import load_baseline
+
+    baseline = load_baseline() if baseline is None else baseline
+    reg = published_figures() if registry is None else registry
+    override = scenario if isinstance(scenario, Scenario) else None
+    name = override.name if override is not None else scenario
+    if name is not None:
+        reg = reg[reg["scenario"] == name]
+    base = int(baseline.attrs["base_year"])
+    out = []
+    for (scen, against), figs in reg.groupby(["scenario", "against"], sort=False):
+        sc = override if override is not None else read_scenario(scen)
+        H = max(int(figs["year"].max()) - base + 1, 1)
+        if against == scen:          # a quantity of the scenario itself (employment_change)
+            red, names = _reduced_run([sc], baseline, H), [scen]
+        else:
+            red, names = _reduced_run([read_scenario(against), sc], baseline, H), [against, scen]
+        lever_rows = source_check(sc, baseline) if (figs["quantity"] == "lever_contribution").any() else None
+        for _, fig in figs.iterrows():
+            v = _measure(fig, red, names, base, lever_rows)
+            c = fig["comparison"]
+            if c == "approx":
+                ok = abs(v - fig["value"]) <= fig["tolerance"] * abs(fig["value"])
+            elif c == "at_least":
+                ok = v >= fig["value"]
+            elif c == "at_most":
+                ok = v <= fig["value"]
+            else:
+                ok = fig["low"] <= v <= fig["high"]
+            out.append({**fig.to_dict(), "pmq_value": v, "within": bool(ok)})
+    return pd.DataFrame(out, columns=list(reg.columns) + ["pmq_value", "within"])
+
+
+# ------------------------------------------------------------------------ plausibility
+def plausibility_check(scenario: str | Scenario, baseline=None, reference: str = "reference") -> pd.DataFrame:
+    """How far ``scenario`` moves each métier's national employment from ``reference``'s: one row per
+    métier with ``max_relative_deviation`` (the largest |scenario − reference| / reference over the
+    run's years), its ``year``, the scenario's ``bound`` (``max_metier_deviation``, default 0.25) and
+    ``above`` (the deviation exceeds the bound).  Employment is the engine's input path (the
+    accounts' employment equals it), so the check costs milliseconds."""
+    from pmq.inputs.baseline import load_baseline
+    from pmq.projection.run import scenario_inputs
+
+    baseline = load_baseline() if baseline is None else baseline
+    sc = read_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
+    ref = read_scenario(reference).with_horizon(sc.horizon)
+    e_s = scenario_inputs(baseline, sc)["employment"].sum(1)
+    e_r = scenario_inputs(baseline, ref)["employment"].sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(e_r > 0, np.abs(e_s - e_r) / e_r, np.where(np.abs(e_s - e_r) > 0.5, np.inf, 0.0))
+    i = rel.argmax(0)
+    m = np.asarray(baseline.metier.values).astype(str)
+    top = rel[i, np.arange(rel.shape[1])]
+    df = pd.DataFrame({"metier": m, "max_relative_deviation": top,
+                       "year": int(baseline.attrs["base_year"]) + i,
+                       "deviation": (e_s - e_r)[i, np.arange(rel.shape[1])],
+                       "bound": sc.max_metier_deviation})
+    df["above"] = df["max_relative_deviation"] > df["bound"]
+    return df.sort_values("max_relative_deviation", ascending=False, ignore_index=True)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}".replace(",", "\u202f")
+
+
+
+def _fmt_rel(x: float) -> str:
+    """A relative difference; below 1e-12 it is floating-point rounding, shown as such (printing
+    it would make the page depend on the numpy release)."""
+    return "< 1e-12" if abs(x) < 1e-12 else f"{x:.2e}"
+
+def markdown_section(name: str, baseline=None) -> str:
+    """The generated part of ``docs/scenarios/<name>.md``."""
+    sc = read_scenario(name)
+    out = [START, "", f"*Generated by `python -m pmq.analysis.sources` from `scenarios/{name}.toml` "
+           f"(hash `{sc.hash}`); do not edit by hand.*", "",
+           f"**{sc.title_fr}** — {sc.title_en}", "", sc.description, ""]
+    levers = lever_table(sc)
+    if len(levers):
+        out += [f"Figures: **{status_label(sc.status, 'en')}**" + (
+                    f" ({', '.join(f'`{x}`' for x in sc.assumed_levers())})" if sc.assumed_levers() else "")
+                + " — « " + status_label(sc.status, "fr") + " ».", ""]
+        out += ["### Levers", "", "| section | id | parameters | status | source or assumption | method, basis, split |",
+                "|---|---|---|---|---|---|"]
+        for r in levers.itertuples():
+            said = r.source or r.assumption
+            how = " ".join(x for x in (r.method, r.basis, ("Split: " + (r.weights_source or r.weights_assumption))
+                                       if (r.weights_source or r.weights_assumption) else "") if x)
+            cell = [r.section, f"`{r.id}`", r.parameters, f"**{status_label(r.status, 'en')}**", said, how]
+            out.append("| " + " | ".join(c.replace("|", "/") for c in cell) + " |")
+        out.append("")
+    chk = source_check(sc, baseline)
+    if len(chk):
+        out += ["### Sourced figures against the deviation from `reference`, summed over métiers", "",
+                "| lever | applies to | year | source (persons) | pmq (persons) | relative difference |",
+                "|---|---|---|---:|---:|---:|"]
+        for r in chk.itertuples():
+            out.append(f"| {r.lever} | {r.applies_to} | {r.year} | {_fmt(r.source_value)} | "
+                       f"{_fmt(r.pmq_value)} | {_fmt_rel(r.rel_diff)} |")
+        out.append("")
+    if any(sc.lever_list(k) for k in ("exits.shift", "exits.cohort_shift", "exits.multiplier")):
+        out += exit_effects_markdown(sc, baseline)
+    out += published_markdown(name, baseline)
+    if name != "reference":
+        pc = plausibility_check(sc, baseline)
+        top = pc.iloc[0]
+        if top.max_relative_deviation == 0:
+            out += ["### Plausibility", "", "No métier's employment moves from the reference's: the scenario changes "
+                    "flows, not the employment path.", ""]
+        else:
+            out += ["### Plausibility", "",
+                    f"Largest move of a métier's national employment from the reference: **{top.metier}** "
+                    f"{top.deviation:+,.0f} in {top.year} ({top.max_relative_deviation:.1%} of the reference's); "
+                    f"bound {sc.max_metier_deviation:.0%}".replace(",", "\u202f")
+                    + (f" — raised by the file: {sc.max_metier_deviation_reason}" if sc.max_metier_deviation_reason
+                       else " (the default)") + ".", ""]
+    out.append(END)
+    return "\n".join(out)
+
+
+def published_markdown(name: str, baseline=None) -> list[str]:
+    """The docs table of a scenario's registry figures: published value, pmq's, whether it holds."""
+    reg = published_figures()
+    if not (reg["scenario"] == name).any():
+        return []
+    chk = published_check(name, baseline, registry=reg)
+    out = ["### Published figures (registry `pmq/data/published/figures.toml`)", "",
+           "| figure | published | pmq | check | source |", "|---|---|---|---|---|"]
+    for r in chk.itertuples():
+        share = r.quantity.endswith("share") or r.quantity == "deviation_share_of_total"
+        fmt = (lambda x: f"{x:.1%}") if share else _fmt
+        pub = {"approx": lambda: f"{fmt(r.value)} (± {r.tolerance:.1%})", "at_least": lambda: f"≥ {fmt(r.value)}",
+               "at_most": lambda: f"≤ {fmt(r.value)}",
+               "between": lambda: f"{fmt(r.low)} … {fmt(r.high)}"}[r.comparison]()
+        what = f"`{r.id}`: {r.quantity.replace('_', ' ')}" + (f" vs `{r.against}`" if r.against != "reference" else "") \
+            + f", {r.year}"
+        check = ("holds" if r.within else "**fails**") if r.reproduced else f"not reproduced: {r.why}"
+        out.append("| " + " | ".join(c.replace("|", "/") for c in (
+            what, pub, fmt(r.pmq_value), check, f"{r.publisher} ({r.confidence}): {r.quote} {r.url}")) + " |")
+    out.append("")
+    return out
+
+
+def exit_effects(scenario: Scenario, baseline=None, reference: str = "reference",
+                 years=range(2023, 2039)) -> pd.DataFrame:
+    """Departures of each year and employed aged 60–66 on 1 January of the next year:
+    scenario minus reference (persons)."""
+    from pmq.projection.compare import project_many
+    H = max(years) - (int(baseline.attrs["base_year"]) if baseline is not None else 2019) + 1
+    comp = project_many([reference, scenario], baseline, horizon=H)
+    acc = comp.accounts
+    dep = acc["departures"].sum(["territory", "metier", "age"])
+    emp = acc["employment"].sel(age=slice(60, 66)).sum(["territory", "metier", "age"])
+    d = (dep.isel(scenario=1) - dep.isel(scenario=0)).to_series()
+    e = (emp.isel(scenario=1) - emp.isel(scenario=0)).to_series()
+    ref = dep.isel(scenario=0).to_series()
+    yrs = [y for y in years if y in d.index]
+    return pd.DataFrame({"departures_reference": ref[yrs], "departures_difference": d[yrs],
+                         "employed_60_66_difference_next_year": e.reindex([y + 1 for y in yrs]).values})
+
+
+def exit_effects_markdown(sc: Scenario, baseline=None) -> list[str]:
+    from pmq.inputs.baseline import load_baseline
+    baseline = load_baseline() if baseline is None else baseline
+    t = exit_effects(sc, baseline)
+    cum = t.loc[2023:2030, "departures_difference"].sum()
+    ref = t.loc[2023:2030, "departures_reference"].sum()
+    out = ["### Effect on end-of-career departures (scenario − reference)", "",
+           f"Cumulated over 2023–2030: **{_fmt(cum)}** departures "
+           f"({cum / ref:+.1%} of the reference's {_fmt(ref)}).", "",
+           "| year | departures, reference | difference | employed aged 60–66, difference (1 January of next year) |",
+           "|---|---:|---:|---:|"]
+    for y, r in t.iterrows():
+        out.append(f"| {y} | {_fmt(r.departures_reference)} | {_fmt(r.departures_difference)} | "
+                   f"{_fmt(r.employed_60_66_difference_next_year)} |")
+    out.append("")
+    return out
+
+
+def update_docs(docs_dir: Path, check: bool = False) -> list[str]:
+    """Rewrite the generated sections; returns the names of the pages rewritten.  With ``check``,
+    only compare — text exactly, numbers within their printed precision — and return
+    ``"name: where it differs"`` for each stale page."""
+    from pmq.inputs.baseline import load_baseline
+    from pmq.testing import text_differences
+    baseline = load_baseline()
+    stale = []
+    for name in builtin_scenarios():
+        page = docs_dir / f"{name}.md"
+        text = page.read_text(encoding="utf-8") if page.exists() else f"# {name}\n\n{START}\n{END}\n"
+        if START not in text or END not in text:
+            raise ValueError(f"{page}: no generated section markers")
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        new = head + markdown_section(name, baseline) + tail
+        if check:
+            # numbers within their printed precision (a last digit may move with numpy / scipy)
+            diffs = text_differences(text, new)
+            if diffs:
+                stale.append(f"{name}: " + "; ".join(diffs[:3]))
+        elif new != text:
+            stale.append(name)
+            page.write_text(new, encoding="utf-8")
+    return stale
+
+
+if __name__ == "__main__":  # pragma: no cover
+    root = Path(__file__).resolve().parent.parent.parent / "docs" / "scenarios"
+    stale = update_docs(root, check="--check" in sys.argv)
+    print("stale: " + ", ".join(stale) if stale else "up to date")

@@ -1,0 +1,494 @@
+"""``pmq report``: a self-contained HTML report (charts embedded, key figures, method and
+sources, scenario parameters with their sources), every figure as PNG (300 dpi) and SVG, and
+the report's tables as an Excel workbook.
+
+>>> from pmq.export.report import build_report
+>>> build_report(["reference"], territory="Normandie", out="rapport_normandie")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pmq._version import __version__
+from pmq.export.tables import provenance, standard_tables, to_excel
+from pmq.outputs import write_atomically
+from pmq.formatting import check_lang, format_percent, format_thousands
+from pmq.labels import text
+from pmq.scenario.read import LEVER_SECTIONS, PROVENANCE_KEYS, lever_status, status_label
+
+__all__ = ["build_report", "Report", "key_figures", "FIGURES"]
+
+#: Figures of the report, in order: (file stem, French caption, English caption).
+FIGURES = [
+    ("waterfall", "Postes à pourvoir et déséquilibre potentiel", "Job openings and potential imbalance"),
+    ("openings_ranked", "Métiers qui offrent le plus de postes à pourvoir", "Occupations with the most openings"),
+    ("pyramid", "Pyramide des âges de l'emploi", "Age pyramid of employment"),
+    ("departure_rate_ranked", "Métiers les plus touchés par les départs en fin de carrière",
+     "Occupations most affected by end-of-career departures"),
+    ("imbalance_ranked", "Métiers au déséquilibre potentiel le plus élevé", "Occupations with the largest potential imbalance"),
+    ("imbalance_heatmap", "Déséquilibre potentiel par domaine et région", "Potential imbalance by domain and region"),
+    ("imbalance_map", "Déséquilibre potentiel par région", "Potential imbalance by region"),
+    ("scenario_lines", "Emploi selon les scénarios", "Employment by scenario"),
+    ("scenario_bars", "Postes à pourvoir selon les scénarios", "Job openings by scenario"),
+    ("regions_small_multiples", "Postes à pourvoir et déséquilibre, par région", "Openings and imbalance, by region"),
+    ("fan_employment", "Emploi : éventail des tirages (incertitudes du scénario)",
+     "Employment: fan of the draws (the scenario's uncertainties)"),
+]
+
+_KEY_ROWS = ["employment_start", "employment_end", "net_creation", "departures", "openings", "young_entrants",
+             "net_mobility", "imbalance", "departure_rate", "imbalance_rate"]
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote."""
+
+    out: Path
+    html: Path
+    figures: list[Path] = field(default_factory=list)
+    tables: Path | None = None
+    key_figures: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"Report({self.html}, {len(self.figures)} figure files)"
+
+
+def _progress(step: str, i: int, n: int, stream=None) -> None:
+    print(f"[{i}/{n}] {step}", file=stream or sys.stderr, flush=True)
+
+
+def key_figures(comparison, territory=None, end_year: int | None = None) -> pd.DataFrame:
+    """Headline numbers of a territory (all: France) for each scenario over the window from the
+    base year to ``end_year``: rows ``_KEY_ROWS`` (persons, or shares for ``*_rate``), one
+    column per scenario."""
+    from pmq.projection.indicators import window_sums
+    from pmq.projection.indicators import subset_sum
+    acc = comparison.accounts
+    w = subset_sum(window_sums(acc, None, end_year), territory)
+    cols = {}
+    for i, s in enumerate(map(str, acc.scenario.values)):
+        g = {k: float(w[k].isel(scenario=i)) for k in ("employment_start", "employment_end", "net_creation",
+                                                        "departures", "openings", "young_entrants",
+                                                        "net_mobility", "imbalance")}
+        g["departure_rate"] = g["departures"] / g["employment_start"]
+        g["imbalance_rate"] = g["imbalance"] / g["employment_start"]
+        cols[s] = [g[k] for k in _KEY_ROWS]
+    df = pd.DataFrame(cols, index=pd.Index(_KEY_ROWS, name="indicator"))
+    df.attrs.update(period=w.attrs["period"], start_year=w.attrs["start_year"], end_year=w.attrs["end_year"])
+    return df
+
+
+def _row_label(key: str, start: int, end: int, lang: str) -> str:
+    if key == "employment_start":
+        return f"{text('employment', lang)} {start}"
+    if key == "employment_end":
+        return f"{text('employment', lang)} {end}"
+    if key == "departure_rate":
+        return ("Départs en fin de carrière, en % de l'emploi " if lang == "fr"
+                else "End-of-career departures, % of employment in ") + str(start)
+    if key == "imbalance_rate":
+        return ("Déséquilibre potentiel, en % de l'emploi " if lang == "fr"
+                else "Potential imbalance, % of employment in ") + str(start)
+    return text(key, lang)
+
+
+def _fmt_cell(key: str, v: float, lang: str) -> str:
+    if key.endswith("_rate"):
+        return format_percent(v, 1, lang)
+    sign = key in ("net_creation", "net_mobility", "imbalance")
+    return format_thousands(v, 1, lang, sign=sign)
+
+
+def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls: str = "",
+                numeric=()) -> str:
+    """An HTML table; columns whose index is in ``numeric`` are right-aligned and never wrap."""
+    th = "".join(f"<th class=\"num\">{html.escape(h)}</th>" if j in numeric else f"<th>{html.escape(h)}</th>"
+                 for j, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td class=\"num\">{html.escape(str(c))}</td>" if j in numeric else
+                                    f"<td>{html.escape(str(c))}</td>" for j, c in enumerate(r))
+                   + "</tr>" for r in rows)
+    return f"<div class=\"scroll\"><table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
+
+
+_CSS = """
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1050px;margin:2em auto;padding:0 1.2em;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}
+h3{font-size:1.05em}.sub{color:#555;margin-top:0}
+.scroll{max-width:100%;overflow-x:auto}
+table.levers{table-layout:fixed;width:100%}table.levers th:nth-child(1){width:11%}table.levers th:nth-child(2){width:11%}
+table.levers th:nth-child(3){width:20%}table.levers th:nth-child(4){width:11%}table.levers th:nth-child(5){width:28%}
+table.levers th:nth-child(6){width:19%}
+table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em;max-width:100%}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f2f5f8}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}
+th.num{min-width:7em}
+figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcaption{font-size:.9em;color:#444}
+.lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
+.small{font-size:.85em;color:#555}nav ol{columns:2}code{background:#f2f2f2;padding:0 .2em}
+"""
+
+
+_PLACE_FR = {"Hauts-de-France": "dans les Hauts-de-France", "Grand Est": "dans le Grand Est",
+             "Pays de la Loire": "dans les Pays de la Loire"}
+
+
+def _in_place(place: str, code) -> str:
+    """« en Normandie », « dans le Grand Est », « dans l'ensemble des territoires »."""
+    if place in _PLACE_FR:
+        return _PLACE_FR[place]
+    if place.startswith("Ensemble"):
+        return "dans l'ensemble des territoires"
+    from pmq import data as _data
+    builtin = code is None or str(code) in set(_data.regions()["code"])
+    return f"en {place}" if builtin else f"dans le territoire {place}"
+
+
+def french_typography(text_: str) -> str:
+    """No-break spaces where French typography wants them: inside guillemets (U+00A0), before
+    « : » (U+00A0) and before « ; ! ? » (U+202F)."""
+    import re
+    text_ = re.sub(r"«\s+", "«\u00a0", text_)
+    text_ = re.sub(r"\s+»", "\u00a0»", text_)
+    text_ = re.sub(r" :(?=\s|$)", "\u00a0:", text_)
+    return re.sub(r" ([;!?])", "\u202f\\1", text_)
+
+
+def _param_value(v, lang: str) -> str:
+    from pmq.formatting import format_number
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, (int, float)):
+        return format_number(v, 0 if float(v).is_integer() else (3 if abs(v) < 10 else 1), lang)
+    if isinstance(v, dict):
+        sep = "\u00a0: " if lang == "fr" else ": "
+        return ", ".join(f"{k}{sep}{_param_value(x, lang)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_param_value(x, lang) for x in v)
+    return str(v)
+
+
+def _lever_params(lever: dict, lang: str) -> str:
+    """A lever's parameters as a reader wants them: « anchors = 2019 : 0, 2030 : 141 000 »."""
+    return " ; ".join(f"{k} = {_param_value(v, lang)}" for k, v in lever.items()
+                      if k not in ("id", "label") and k not in PROVENANCE_KEYS)
+
+
+def _levers_html(sc, lt, lang: str) -> str:
+    """The parameter table of one scenario: every lever with its parameters, its status (« source »,
+    « hypothèse pmq », « total sourcé, répartition hypothèse pmq »), what its source or assumption
+    says, and how it is applied (method, basis, split)."""
+    fr = lang == "fr"
+    rows = []
+    for section in LEVER_SECTIONS:
+        for lever in sc.lever_list(section):
+            said = lever.get("source") or lever.get("assumption", "")
+            how = [lever.get("method") or lever.get("basis") or ""]
+            if lever.get("weights_source") or lever.get("weights_assumption"):
+                how.append(("Répartition : " if fr else "Split: ")
+                           + (lever.get("weights_source") or lever.get("weights_assumption")))
+            rows.append([section, lever["id"], _lever_params(lever, lang),
+                         status_label(lever_status(lever), lang, sc.builtin), said, " ".join(h for h in how if h)])
+    status = "<p>" + html.escape(("Statut des chiffres : " if fr else "Figures: ") + sc.status_label(lang)) + "</p>"
+    return status + _table_html(lt, ["rubrique" if fr else "section", "identifiant" if fr else "id",
+                                     "paramètres" if fr else "parameters", "statut" if fr else "status",
+                                     "source ou hypothèse" if fr else "source or assumption",
+                                     "méthode, fondement" if fr else "method, basis"], rows, cls="levers")
+
+
+def _fig_bytes(fig) -> tuple[bytes, bytes]:
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=300)
+    fig.savefig(svg, format="svg")
+    return png.getvalue(), svg.getvalue()
+
+
+def build_report(scenarios, territory=None, horizons=None, out="report", lang: str = "fr", baseline=None,
+                 progress=True, draws: int | None = None, seed: int | None = None) -> Report:
+    """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
+    embedded one) and write the report of ``territory`` (default: France) into ``out``:
+
+    * ``report.html`` — self-contained (images embedded), French by default;
+    * ``figures/NN_<name>.png`` (300 dpi) and ``.svg`` for every chart;
+    * ``tables.xlsx`` — regions, domains and métiers per scenario and horizon, README sheet.
+
+    ``horizons`` are numbers of years from the base year (11 → 2019–2030; default: the
+    baseline's published period); the key figures are given for each, the charts for the first.
+    ``draws`` adds an ensemble of the first scenario (its ``[uncertainty]`` section): a fan chart
+    and the quantiles of the key flows.  Written atomically: on error nothing in ``out`` is replaced.
+    """
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from pmq import plots
+    from pmq.inputs.baseline import load_baseline
+    from pmq.projection.compare import project_many
+    from pmq.analysis.imbalance import imbalance_table, watch_list
+    from pmq.projection.indicators import select
+    from pmq.projection.indicators import territory_name
+    from pmq.analysis.sources import lever_table
+
+    check_lang(lang)
+    names = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
+    baseline = load_baseline() if baseline is None else baseline
+    if horizons is None:
+        horizons = [int(baseline.attrs.get("n_period", 11))]
+    from pmq.errors import ArgumentError
+    try:
+        hz = list(dict.fromkeys(int(h) for h in horizons))   # the user's order; the first drives the charts
+    except (TypeError, ValueError):
+        raise ArgumentError("horizons must be positive whole numbers of years", name="horizons",
+                            value=horizons) from None
+    if not hz or min(hz) <= 0:
+        raise ArgumentError("horizons must be positive numbers of years", name="horizons",
+                            value=list(horizons))
+    steps = 4 + len(FIGURES)
+    say = (lambda s, i: _progress(s, i, steps)) if progress is True else (progress or (lambda s, i: None))
+    say("projection" if lang == "en" else "projection des scénarios", 1)
+    comp = project_many(names, baseline, horizon=max(hz))
+    acc = comp.accounts
+    if territory is not None:  # resolve the name once, fail early on unknown names
+        code = str(select(acc, territory=territory).territory.values[0])
+    else:
+        code = None
+    place = territory_name(acc, code, lang)
+    base = int(acc.year.values[0])
+    end = base + hz[0]
+    first = str(acc.scenario.values[0])
+    proj = comp[first]
+    multi = acc.sizes["scenario"] > 1
+
+    say("chiffres clés" if lang == "fr" else "key figures", 2)
+    keys = {h: key_figures(comp, code, base + h) for h in hz}
+    titles = dict(zip(map(str, acc.scenario.values),
+                      acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
+
+    figs: list[tuple[str, str, bytes, bytes]] = []
+
+    def add(i, stem, draw):
+        cap = next(c for s, *c in FIGURES if s == stem)[0 if lang == "fr" else 1]
+        say(f"figure {stem}", 2 + i)
+        res = draw()
+        fig = res if hasattr(res, "savefig") else res.figure
+        png, svg = _fig_bytes(fig)
+        plt.close(fig)
+        figs.append((stem, cap, png, svg))
+
+    add(1, "waterfall", lambda: plots.waterfall(proj, territory=code, end_year=end, lang=lang))
+    add(2, "openings_ranked", lambda: plots.ranked_bars(proj, "openings", territory=code, end_year=end, lang=lang))
+    add(3, "pyramid", lambda: plots.age_pyramid(proj, territory=code, years=(base, end), band=5, lang=lang))
+    add(4, "departure_rate_ranked", lambda: plots.ranked_bars(proj, "departure_rate", territory=code, end_year=end,
+                                                              lang=lang))
+    add(5, "imbalance_ranked", lambda: plots.ranked_bars(proj, "imbalance", territory=code, end_year=end, lang=lang))
+    add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang))
+    builtin = set(map(str, acc.territory.values)) <= {f["properties"]["code"] for f in
+                                                       plots.region_geometry()["features"]}
+    if builtin:
+        add(7, "imbalance_map", lambda: plots.imbalance_map(proj, end_year=end, highlight=code, lang=lang))
+    add(8, "scenario_lines", lambda: plots.scenario_lines(comp, "employment", territory=code, lang=lang))
+    if multi:
+        add(9, "scenario_bars", lambda: plots.scenario_bars(comp, "openings", territory=code, end_year=end,
+                                                            lang=lang))
+    if acc.sizes["territory"] > 1:
+        add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end,
+                                                                         lang=lang))
+    uncertainty = None
+    if draws:
+        from pmq.projection.ensemble import run_ensemble
+        from pmq.errors import ScenarioError
+        if not comp.scenarios[0].lever_list("uncertainty.parameter"):
+            raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
+                                source=comp.scenarios[0].source, key="uncertainty.parameter")
+        ens = run_ensemble(comp.scenarios[0], baseline, draws=int(draws), seed=seed, horizon=max(hz))
+        qs = ens.quantiles([end], by="national" if code is None else "territory")
+        if code is not None:
+            qs = qs.sel(territory=code)
+        uncertainty = (ens, qs.isel(period=0))
+        add(11, "fan_employment", lambda: ens.fan("employment", territory=code, lang=lang))
+
+    say("tableaux" if lang == "fr" else "tables", steps - 1)
+    tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
+    watch = None  # the DARES typology needs the base-year tension levels (optional in user data)
+    if "tension" in comp.baseline.data_vars:
+        imb = imbalance_table(comp, end_year=end)
+        watch = watch_list(imb, n=10, lang=lang)
+        watch = watch[watch["territory"] == (code if code is not None else "FR")]
+
+    say("page HTML" if lang == "fr" else "HTML page", steps)
+    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty)
+
+    def write_figures(folder: Path):
+        folder.mkdir()
+        for i, (stem, _, png, svg) in enumerate(figs, start=1):
+            (folder / f"{i:02d}_{stem}.png").write_bytes(png)
+            (folder / f"{i:02d}_{stem}.svg").write_bytes(svg)
+
+    out = Path(out)
+    written = write_atomically(out, {
+        "report.html": lambda p: p.write_text(page, encoding="utf-8"),
+        "figures": write_figures,
+        "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang),
+    })
+    fig_dir = out.resolve() / "figures"
+    return Report(out=out.resolve(), html=out.resolve() / "report.html",
+                  figures=sorted(p for p in fig_dir.iterdir() if not p.name.startswith(".")),  # not the marker
+                  tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]]) if written else None
+
+
+def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None) -> str:
+    acc = comp.accounts
+    fr = lang == "fr"
+    base = int(acc.year.values[0])
+
+    def e(text_: str) -> str:
+        return html.escape(french_typography(text_) if fr else text_)
+
+    first = str(acc.scenario.values[0])
+    k0 = keys[hz[0]]
+    end0 = base + hz[0]
+    g = k0[first]
+    t1 = titles[first]
+    quoted = t1 if "«" in t1 else f"« {t1} »"
+    mob = abs(g["net_mobility"]) >= 0.5
+    lead = (f"Entre {base} et {end0}, selon le scénario {quoted}, "
+            f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir {_in_place(place, code)} "
+            f"({format_thousands(g['departures'], 1, lang)} départs en fin de carrière et "
+            f"{format_thousands(g['net_creation'], 1, lang, sign=True)} créations nettes d'emploi), "
+            f"pour {format_thousands(g['young_entrants'], 1, lang)} jeunes débutants"
+            + (f" et un solde des mobilités interrégionales de {format_thousands(g['net_mobility'], 1, lang, sign=True)}"
+               if mob else "")
+            + f" : le déséquilibre potentiel atteindrait {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
+            f"soit {format_percent(g['imbalance_rate'], 1, lang)} de l'emploi de {base}." if fr else
+            f"Between {base} and {end0}, under the « {t1} » scenario, "
+            f"{format_thousands(g['openings'], 1, lang)} jobs would be open in {place} "
+            f"({format_thousands(g['departures'], 1, lang)} end-of-career departures and "
+            f"{format_thousands(g['net_creation'], 1, lang, sign=True)} net job creation), "
+            f"for {format_thousands(g['young_entrants'], 1, lang)} young entrants"
+            + (f" and a net inflow from other regions of {format_thousands(g['net_mobility'], 1, lang, sign=True)}"
+               if mob else "")
+            + f": the potential imbalance would be {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
+            f"{format_percent(g['imbalance_rate'], 1, lang)} of {base} employment.")
+    parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             f"<meta name=\"generator\" content=\"pmq {__version__}\">"
+             f"<title>{e(('Prospective des métiers — ' if fr else 'Occupational outlook — ') + place)}</title>"
+             f"<style>{_CSS}</style></head><body>"]
+    parts.append(f"<h1>{e(('Prospective des métiers et des qualifications — ' if fr else 'Occupational outlook — ') + place)}</h1>")
+    parts.append(f"<p class=\"sub\">{e(('Scénarios : ' if fr else 'Scenarios: ') + ', '.join(titles.values()))} · "
+                 f"{e(('base ' if fr else 'base year ') + str(base))} · pmq {e(__version__)} · "
+                 f"{e(_dt.date.today().isoformat())}</p>")
+    toc = ["Chiffres clés", "Graphiques", "Métiers à surveiller", "Paramètres des scénarios", "Méthode et sources"] \
+        if fr else ["Key figures", "Charts", "Occupations to watch", "Scenario parameters", "Method and sources"]
+    parts.append("<nav><ol>" + "".join(f"<li><a href=\"#s{i}\">{e(t)}</a></li>" for i, t in enumerate(toc, 1))
+                 + "</ol></nav>")
+    parts.append(f"<p class=\"lead\" id=\"lead\">{e(lead)}</p>")
+    # key figures
+    parts.append(f"<h2 id=\"s1\">{e(toc[0])}</h2>")
+    for h in hz:
+        kf = keys[h]
+        start, end = kf.attrs["start_year"], kf.attrs["end_year"]
+        parts.append(f"<h3>{e(place)}, {start}–{end}</h3>")
+        header = ["" if fr else "", *[titles[s] for s in kf.columns]]
+        rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
+                for k in kf.index]
+        parts.append(_table_html(kf, [("Indicateur" if fr else "Indicator")] + header[1:], rows,
+                                 cls=f"key key-{start}-{end}", numeric=range(1, len(header))))
+    parts.append("<p class=\"small\">" + e(
+        "k = milliers de personnes. Flux cumulés de l'année de début (incluse) à l'année de fin (exclue) ; emploi au "
+        "1\u1d49\u02b3 janvier. Postes à pourvoir = créations nettes + départs en fin de carrière ; déséquilibre potentiel = "
+        "postes à pourvoir − jeunes débutants − solde des mobilités interrégionales." if fr else
+        "k = thousand persons. Flows summed from the start year (included) to the end year (excluded); employment on "
+        "1 January. Openings = net job creation + end-of-career departures; potential imbalance = openings − young "
+        "entrants − net inflow from other regions.") + "</p>")
+    if uncertainty is not None:
+        ens, q = uncertainty
+        parts.append(f"<h3>{e('Incertitude' if fr else 'Uncertainty')} ({ens.n_draws} "
+                     f"{'tirages' if fr else 'draws'}, seed {ens.seed})</h3>")
+        qcols = [format_percent(x, 0, lang) for x in q["quantile"].values]
+        rows = [[_row_label(k, base, end0, lang), *[format_thousands(float(v), 1, lang) for v in q[k].values]]
+                for k in ("employment_end", "net_creation", "departures", "openings", "young_entrants",
+                          "imbalance")]
+        parts.append(_table_html(None, [("Indicateur" if fr else "Indicator")] + qcols, rows,
+                                 cls=f"quantiles quantiles-{base}-{end0}", numeric=range(1, len(qcols) + 1)))
+        parts.append("<p class=\"small\">" + e(
+            f"Quantiles sur les tirages du scénario {quoted} ; paramètres et sources : section « Paramètres des "
+            "scénarios » (uncertainty.parameter)." if fr else
+            f"Quantiles over the draws of the « {t1} » scenario; parameters and sources: « Scenario parameters » "
+            "(uncertainty.parameter).") + "</p>")
+    # figures
+    parts.append(f"<h2 id=\"s2\">{e(toc[1])}</h2>")
+    for i, (stem, cap, png, _svg) in enumerate(figs, start=1):
+        b64 = base64.b64encode(png).decode("ascii")
+        name = f"{i:02d}_{stem}"
+        parts.append(f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" "
+                     f"width=\"900\"><figcaption>{('Figure ' if fr else 'Figure ')}{i}. {e(cap)}. "
+                     f"<a href=\"figures/{name}.png\">PNG</a> · <a href=\"figures/{name}.svg\">SVG</a></figcaption>"
+                     f"</figure>")
+    # watch list
+    parts.append(f"<h2 id=\"s3\">{e(toc[2])}</h2>")
+    parts.append("<p>" + e(
+        f"Métiers en tension forte en {base} dont le déséquilibre potentiel {base}–{end0} dépasse le seuil de la "
+        f"typologie DARES (tension qui risque de s'accentuer ou nouvelles difficultés), scénario {quoted}."
+        if fr else
+        f"Occupations in strong tension in {base} whose potential imbalance {base}–{end0} exceeds the DARES typology "
+        f"threshold (tension likely to increase, or new difficulties), scenario {quoted}.") + "</p>")
+    wl = None if watch is None else (watch[watch["scenario"] == first] if "scenario" in watch.columns else watch)
+    if wl is None:
+        parts.append("<p>" + e("Les données ne comportent pas d'indicateur de tension : la typologie ne peut pas être "
+                               "appliquée." if fr else "The data have no tension indicator: the typology cannot be "
+                               "applied.") + "</p>")
+    elif len(wl):
+        from pmq.labels import metier_label
+        rows = [[str(r["rank"]), f"{r['metier']} — {metier_label([r['metier']], lang)[0]}", str(r["class"]),
+                 format_thousands(r["imbalance"], 1, lang, sign=True), format_percent(r["imbalance_pct"], 1, lang)]
+                for _, r in wl.iterrows()]
+        parts.append(_table_html(wl, ["#", "Métier" if fr else "Occupation", "Classe" if fr else "Class",
+                                      text("imbalance", lang), "% " + ("emploi " if fr else "employment ") + str(base)],
+                                 rows, cls="watch", numeric=(0, 3, 4)))
+    else:
+        parts.append("<p>" + e("Aucun métier dans ces classes." if fr else "No occupation in these classes.") + "</p>")
+    # scenario parameters
+    parts.append(f"<h2 id=\"s4\">{e(toc[3])}</h2>")
+    for sc in comp.scenarios:
+        parts.append(f"<h3>{e(sc.title_fr if fr else sc.title_en)} (<code>{e(sc.name)}</code>, hash "
+                     f"<code>{e(sc.hash)}</code>)</h3><p>{e(sc.description)}</p>")
+        lt = lever_table(sc)
+        if len(lt):
+            parts.append(_levers_html(sc, lt, lang))
+        else:
+            parts.append("<p>" + e("Aucun levier : tendance du scénario de base." if fr else
+                                   "No lever: the baseline trend.") + "</p>")
+    # method and sources
+    parts.append(f"<h2 id=\"s5\">{e(toc[4])}</h2>")
+    parts.append("<p>" + e(
+        "Comptes stock-flux par métier (FAP), région et âge : l'emploi d'une année est celui de l'année précédente "
+        "moins les départs en fin de carrière (pyramide des âges × taux de sortie par âge), plus les jeunes débutants, "
+        "le solde des mobilités interrégionales et les autres recrutements, qui équilibrent la création nette "
+        "d'emploi du scénario. Méthode de « Les métiers en 2030 » (DARES – France Stratégie, 2022–2023) ; la projection "
+        "de référence reproduit les tableaux régionaux publiés." if fr else
+        "Stock-flow accounts by occupation (FAP), region and age: employment in a year is the previous year's minus "
+        "end-of-career departures (age pyramid × exit rates by age), plus young entrants, net inflow from other "
+        "regions and other recruits, which balance the scenario's net job creation. Method of « Les métiers en 2030 » "
+        "(DARES – France Stratégie, 2022–2023); the reference projection reproduces the published regional tables.")
+        + "</p>")
+    sources, est = provenance(acc.attrs)
+    src = [f"{k} : {v}" if fr else f"{k}: {v}" for k, v in sources.items()]
+    parts.append(f"<h3>{e('Sources des données' if fr else 'Data sources')}</h3><ul>"
+                 + "".join(f"<li>{e(s)}</li>" for s in src) + "</ul>")
+    parts.append(f"<h3>{e('Données estimées par pmq' if fr else 'Quantities estimated by pmq')}</h3><ul>"
+                 + "".join(f"<li>{e(s)}</li>" for s in est) + "</ul>")
+    parts.append("<p class=\"small\">" + e(
+        "Les projections indiquent des ordres de grandeur et des tendances, non des prévisions ; les décimales ne "
+        "sont données que pour permettre les vérifications. Fond de carte : voir pmq/data/geo/SOURCE.md." if fr else
+        "Projections show orders of magnitude and directions, not forecasts; decimals are given only so that results "
+        "can be checked. Base map: see pmq/data/geo/SOURCE.md.") + "</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+

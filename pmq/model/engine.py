@@ -1,0 +1,357 @@
+"""The annual stock-flow step, vectorised over every cell.
+
+Conventions (see ``docs/engine.md``)
+------------------------------------
+* ``employment[a, t]`` is the stock aged ``a`` at the start of year ``t``; flows
+  labelled ``t`` move the stock from ``t`` to ``t + 1``.  A horizon of H years =
+  flows labelled base … base+H−1 and the stock at base+H.
+* ``departures[a, t] = employment[a, t] × hazard[a]``; the hazard is 1 at the top
+  age, so nobody survives beyond it (and that exit counts as a departure).
+* Inflows labelled ``t`` (young entrants, net inflow from other territories,
+  other recruits) are indexed by the age they have at the end of the year, when
+  they are counted in the stock:
+
+      employment[a+1, t+1] = employment[a, t] − departures[a, t] + inflows[a+1, t]
+
+* ``other_recruits = net_creation + departures − young_entrants − net_mobility``
+  (signed).  Positive inflows are placed by age profiles; negative ones
+  (net outflows) are removed from the aged survivors in proportion to
+  stock × removal weight.  Where that would take more from an age than it holds
+  (a steep decline, a métier closing), those ages are emptied and the rest of the
+  outflow is spread over the other ages in the same proportion (:func:`_fill`);
+  cells where the proportional removal fits are computed exactly as before.  Only an
+  outflow larger than every worker left after the year's departures (inflows arrive
+  after it is taken) raises :class:`~pmq.errors.EngineError` — in particular any
+  outflow from an empty cell, which can receive inflows but cannot lose any.  The
+  error carries ``cells`` (indices), ``stock``, ``left``, ``outflow``, ``no_stock`` (per
+  cell) and ``step`` (the year index); :func:`pmq.project` turns them into an
+  :class:`~pmq.errors.InputError` naming territories and métiers.
+* A cell with no employment and no flows stays at exactly 0 (no NaN anywhere).
+
+The loop is over years only; every operation inside is on whole arrays of shape
+``(..., age)`` and works on numpy or dask arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pmq.model.ages import AGES, AgeProfiles
+from pmq.errors import ArgumentError, EngineError
+
+__all__ = ["Profiles", "step", "simulate"]
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Age profiles as arrays over the age axis (each placement profile sums to 1)."""
+
+    young: np.ndarray
+    recruits: np.ndarray
+    mobility: np.ndarray
+    removal: np.ndarray
+
+    @classmethod
+    def from_spec(cls, spec: AgeProfiles | None = None, ages: np.ndarray = AGES) -> "Profiles":
+        spec = spec or AgeProfiles()
+        return cls(spec.young(ages), spec.recruits(ages), spec.mobility(ages), spec.removal(ages))
+
+
+def _age_first(a: np.ndarray, ndim: int) -> np.ndarray:
+    """``a`` (..., age), padded to ``ndim`` dims, with age moved to the front (contiguous)."""
+    a = np.asarray(a, dtype=float)
+    a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
+    return np.ascontiguousarray(np.moveaxis(a, -1, 0))
+
+
+class _Kernel:
+    """The annual step on an **age-first** state ``X`` of shape ``(age, *cells)``.
+
+    Age-first keeps every reduction over age a sequence of whole-slab additions (age 15, then
+    16, …): each cell's result is the same bit for bit whatever the number of cells, the
+    chunking or the scheduler — which ensembles rely on.  One year costs about a dozen passes
+    over the state (``benchmarks/bench_engine.py``):
+
+        departures D = X·h;  aged survivors S[a+1] = X[a] − D[a];
+        B = S·removal;  f = (net outflows) / ΣB;  X' = S − f·B + y·P_young + m⁺·P_mob + r⁺·P_rec
+
+    (plus, only in cells where S − f·B would go below zero at some age, the capped removal of
+    :func:`_fill`).
+    """
+
+    def __init__(self, profiles: Profiles, ndim: int):
+        self.py = _age_first(profiles.young, ndim)
+        self.pm = _age_first(profiles.mobility, ndim)
+        self.pr = _age_first(profiles.recruits, ndim)
+        self.rm = _age_first(profiles.removal, ndim)
+        self.rmax = self.rm.max(axis=0)
+
+    def year(self, X, H, nc, ye, nm, want_ages: bool = False, check: bool = True):
+        D = X * H
+        dep = _age_sum(D)
+        S = np.empty(np.broadcast_shapes(X.shape, H.shape))
+        S[0] = 0.0
+        np.subtract(X[:-1], D[:-1], out=S[1:])
+        other = nc + dep - ye - nm
+        m_pos, m_neg = np.maximum(nm, 0.0), np.maximum(-nm, 0.0)
+        r_pos, r_neg = np.maximum(other, 0.0), np.maximum(-other, 0.0)
+        neg = m_neg + r_neg
+        B = S * self.rm
+        bsum = _age_sum(B)
+        pos = bsum > 0
+        safe = np.where(pos, bsum, 1.0)
+        f = np.where(pos, neg / safe, 0.0)
+        ages = None
+        if want_ages:  # the age-resolved inflows, for the full accounts
+            ages = {"departures": D, "young_entrants": ye * self.py,
+                    "net_mobility": m_pos * self.pm - B * np.where(pos, m_neg / safe, 0.0),
+                    "other_recruits": r_pos * self.pr - B * np.where(pos, r_neg / safe, 0.0)}
+        np.multiply(B, f, out=B)
+        np.subtract(S, B, out=S)
+        for coef, prof in ((ye, self.py), (m_pos, self.pm), (r_pos, self.pr)):
+            np.multiply(coef, prof, out=B)
+            np.add(S, B, out=S)
+        if check:
+            self._check(X, H, S, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg), ages)
+        return S, dep, other, ages
+
+    def _check(self, X, H, nxt, f, neg, pos, flows, ages):
+        """Cells where the proportional removal would leave an age below zero get the capped
+        removal of :func:`_fill`; an outflow larger than every worker left after departures raises."""
+        # X' ≥ 0 unless the removal takes more than an age holds: f·removal > 1 somewhere
+        # (cell-level test), or outflows with nothing to remove from.
+        suspect = (f * self.rmax > 1.0) | ((neg > 0) & ~pos)
+        if not suspect.any():
+            return
+        tol = 1e-9 * np.maximum(1.0, np.abs(X).max(axis=0))       # per cell: chunk-independent
+        bad = (nxt < -tol).any(0) | ((neg > tol) & ~pos)
+        if not bad.any():
+            return
+        shape = bad.shape
+        Xb = np.broadcast_to(X, nxt.shape)[:, bad]
+        Hb = np.broadcast_to(H, nxt.shape)[:, bad]
+        S0 = np.zeros_like(Xb)                                      # survivors, aged one year
+        S0[1:] = Xb[:-1] - Xb[:-1] * Hb[:-1]
+        rm = np.broadcast_to(self.rm, nxt.shape)[:, bad]
+        negb = np.broadcast_to(neg, shape)[bad]
+        removable = _age_sum(np.where(rm > 0, S0, 0.0))
+        tolb = np.broadcast_to(tol, shape)[bad]
+        impossible = negb > removable + tolb
+        if impossible.any():
+            self._raise(X, bad, negb, removable, impossible)
+        R = _fill(S0, rm, np.minimum(negb, removable))
+        ye, m_pos, m_neg, r_pos, r_neg = (np.broadcast_to(v, shape)[bad] for v in flows)
+        nxt[:, bad] = (S0 - R + ye * np.broadcast_to(self.py, nxt.shape)[:, bad]
+                       + m_pos * np.broadcast_to(self.pm, nxt.shape)[:, bad]
+                       + r_pos * np.broadcast_to(self.pr, nxt.shape)[:, bad])
+        if ages is not None:
+            ages["net_mobility"][:, bad] = (m_pos * np.broadcast_to(self.pm, nxt.shape)[:, bad]
+                                            - R * (m_neg / negb))
+            ages["other_recruits"][:, bad] = (r_pos * np.broadcast_to(self.pr, nxt.shape)[:, bad]
+                                              - R * (r_neg / negb))
+
+    @staticmethod
+    def _raise(X, bad, negb, removable, impossible):
+        cells = [tuple(int(i) for i in c) for c in np.argwhere(bad)[impossible]]
+        stock = np.broadcast_to(_age_sum(X), bad.shape)[bad][impossible]
+        outflow = negb[impossible]
+        left = removable[impossible]
+        no_stock = left <= 0
+        what = ("no worker is left after the year's departures to take it from" if no_stock[0] else
+                f"only {left[0]:.6g} workers are left after the year's departures")
+        err = EngineError(
+            f"net outflows exceed the stock that can leave in {len(cells)} cell(s): first cell index "
+            f"{cells[0]} (stock {stock[0]:.6g} at the start of the year, outflow {outflow[0]:.6g}: {what}); "
+            "an outflow is negative other recruits (young entrants + net inflow above net creation + "
+            "departures) or a negative net inflow, taken from the workers present at the start of the "
+            "year; check the flows or the removal weights")
+        err.cells = cells
+        err.stock = [float(v) for v in stock]
+        err.outflow = [float(v) for v in outflow]
+        err.left = [float(v) for v in left]
+        err.no_stock = [bool(v) for v in no_stock]
+        err.step = None
+        raise err
+
+
+def _fill(S0, rm, out):
+    """Removal by age ``R = S0 · min(1, λ·rm)`` with ``Σ R = out``, for each column (cell) of the
+    ``(age, k)`` arrays: in proportion to stock × removal weight, each age capped at its stock —
+    ages whose weight would take more than they hold are emptied and the rest is spread over the
+    others.  ``g(λ) = Σ S0·min(1, λ·rm)`` is piecewise linear and increasing; it is solved exactly
+    on the segment between its breakpoints ``λ = 1/rm`` that contains ``out``."""
+    with np.errstate(divide="ignore"):
+        brk = np.where(rm > 0, 1.0 / np.where(rm > 0, rm, 1.0), np.inf)
+    lam_b = np.concatenate([np.zeros_like(brk[:1]), np.sort(brk, axis=0)])      # (n_b, k), increasing
+    last = np.where(np.isfinite(lam_b), lam_b, 0.0).max(0)
+    lam_b = np.where(np.isfinite(lam_b), lam_b, last)  # ages of weight 0 are never removed
+    g_b = np.minimum(1.0, lam_b[:, None] * rm[None]) * S0[None]                  # (n_b, age, k)
+    g_b = np.moveaxis(g_b, 1, 0)
+    g_b = _age_sum(g_b.reshape(g_b.shape[0], -1)).reshape(lam_b.shape)           # (n_b, k)
+    j = np.maximum((g_b <= out).sum(0) - 1, 0)                                   # last breakpoint below
+    lam_j = np.take_along_axis(lam_b, j[None], 0)[0]
+    capped = (lam_j * rm >= 1.0) & (rm > 0)
+    cap_sum = _age_sum(np.where(capped, S0, 0.0))
+    lin = _age_sum(np.where(capped, 0.0, S0 * rm))
+    lam = np.where(lin > 0, (out - cap_sum) / np.where(lin > 0, lin, 1.0), lam_j)
+    return S0 * np.minimum(1.0, lam * rm)
+
+
+def _age_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the (first) age axis, adding age slabs in order.  numpy does exactly that when
+    there are at least two cells; with a single cell the array is one contiguous column and numpy
+    would switch to pairwise summation, so that case is summed in an explicit loop."""
+    if a[0].size > 1:
+        return a.sum(0)
+    out = a[0].copy()
+    for i in range(1, a.shape[0]):
+        out += a[i]
+    return out
+
+
+def step(employment, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
+         check: bool = True):
+    """One annual step for every cell.
+
+    Parameters
+    ----------
+    employment : array (..., age)
+        Stock at the start of the year.
+    hazard : array broadcastable to (..., age)
+        Annual exit hazard by age (1 at the top age).
+    net_creation, young_entrants, net_mobility : arrays (...)
+        Cell totals of the year's flows (persons).
+
+    Returns
+    -------
+    dict of arrays: ``employment`` (next year, ..., age), ``departures`` (..., age,
+    age at the start), ``young_entrants``, ``net_mobility``, ``other_recruits``
+    (..., age, age at the end of the year) and ``other_recruits_total`` (...).
+    """
+    employment = np.asarray(employment, dtype=float)
+    nd = max(employment.ndim, np.ndim(hazard))
+    k = _Kernel(profiles, nd)
+    X = _age_first(employment, nd)
+    nxt, _, other, ages = k.year(X, _age_first(hazard, nd), np.asarray(net_creation, float),
+                                 np.asarray(young_entrants, float), np.asarray(net_mobility, float),
+                                 want_ages=True, check=check)
+    back = {name: np.moveaxis(v, 0, -1) for name, v in ages.items()}
+    return {"employment": np.moveaxis(nxt, 0, -1), **back, "other_recruits_total": other}
+
+
+def _check_inputs(employment0, hazard, young_entrants) -> None:
+    """What the annual step assumes (the loaders check it for files; this guards direct calls)."""
+    problems = []
+    if not np.all(employment0 >= 0):
+        problems.append("negative or NaN employment")
+    h = np.asarray(hazard)
+    if not np.all((h >= 0) & (h <= 1)):
+        problems.append("exit hazards outside [0, 1] or NaN")
+    if not np.all(np.asarray(young_entrants) >= 0):
+        problems.append("negative or NaN young entrants")
+    if problems:
+        raise EngineError("invalid engine input: " + "; ".join(problems))
+
+
+def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
+             record: str = "full", progress=None, hazard_by_year: bool = False):
+    """Run the annual steps.
+
+    Parameters
+    ----------
+    employment0 : array (..., age)
+        Base-year stock.
+    hazard : array broadcastable to (..., age), or (n_years, ...) with ``hazard_by_year``
+    net_creation, young_entrants, net_mobility : arrays (n_years, ...)
+    record : {"full", "totals", "departures"}
+        ``full`` keeps every age-resolved flow; ``totals`` keeps age-summed flows and
+        the age-resolved employment; ``cells`` keeps age-summed flows and age-summed
+        employment only (ensembles); ``departures`` keeps only the departures total
+        (for calibration).  The stocks are the same bit for bit in every mode.
+    progress : callable(i, n), optional
+        Called after each year.
+    hazard_by_year : bool
+        ``hazard[t]`` is the hazard of flow year ``t`` (scenario exit levers).
+
+    Returns
+    -------
+    dict of arrays with a leading year axis.  ``employment`` has n_years + 1 entries.
+    """
+    if record not in ("full", "totals", "cells", "departures"):
+        raise ArgumentError("record must be full, totals, cells or departures", name="record", value=record)
+    employment0 = np.asarray(employment0, dtype=float)
+    _check_inputs(employment0, hazard, young_entrants)
+    n_years = net_creation.shape[0]
+    hz = np.asarray(hazard, dtype=float)
+    nd = max(employment0.ndim, hz.ndim - (1 if hazard_by_year else 0))
+    kernel = _Kernel(profiles, nd)
+    H = (np.stack([_age_first(hz[t], nd) for t in range(hz.shape[0])]) if hazard_by_year
+         else _age_first(hz, nd))
+    X = _age_first(employment0, nd)
+    keys_age = ("departures", "young_entrants", "net_mobility", "other_recruits")
+    out: dict[str, list] = {k: [] for k in ("employment", *keys_age)}
+    if record in ("full", "totals"):
+        out["employment"].append(employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
+                                 else np.moveaxis(X, 0, -1))
+    elif record == "cells":
+        out["employment"].append(_age_sum(X))
+    for t in range(n_years):
+        ye, nm = young_entrants[t], net_mobility[t]
+        try:
+            X, dep, other, ages = kernel.year(X, H[t] if hazard_by_year else H, net_creation[t], ye, nm,
+                                              want_ages=record == "full")
+        except EngineError as exc:  # say which year (the projection names the cells)
+            exc.step = t
+            exc.args = (f"year step {t} (flows of base + {t}): {exc.args[0]}",)
+            raise
+        if record == "full":
+            out["employment"].append(np.moveaxis(X, 0, -1))
+            for k in keys_age:
+                out[k].append(np.moveaxis(ages[k], 0, -1))
+        elif record in ("totals", "cells"):
+            out["employment"].append(np.moveaxis(X, 0, -1) if record == "totals" else _age_sum(X))
+            out["departures"].append(dep)
+            out["young_entrants"].append(np.broadcast_to(ye, dep.shape))
+            out["net_mobility"].append(np.broadcast_to(nm, dep.shape))
+            out["other_recruits"].append(other)
+        else:
+            out["departures"].append(dep)
+        if progress is not None:
+            progress(t + 1, n_years)
+    return {k: np.stack(v) for k, v in out.items() if v}
+
+
+def simulate_dask(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles):
+    """:func:`simulate` (``record="cells"``) on dask arrays chunked along any cell axis —
+    territory, métier, scenario or draw — but not along age or year.  Each block runs the
+    unchanged engine; cells are independent, so the result equals the in-memory run bit for bit.
+
+    ``employment0`` is (..., age); ``hazard`` broadcastable to it (no per-year hazard here);
+    ``net_creation``, ``young_entrants``, ``net_mobility`` are (year, ...).  Returns dask arrays:
+    ``employment`` (year + 1, ...) and ``departures``, ``young_entrants``, ``net_mobility``,
+    ``other_recruits`` (year, ...), age-summed, float64.
+    """
+    import dask.array as da
+
+    E = da.asarray(employment0)
+    k = E.ndim - 1
+    cells = "bcdefghijk"[:k]
+    E = E.rechunk({k: -1})
+    H = da.broadcast_to(da.asarray(hazard), E.shape).rechunk(E.chunks)
+    flows = [da.asarray(f).rechunk((-1,) + E.chunks[:k]) for f in (net_creation, young_entrants, net_mobility)]
+    n_years = flows[0].shape[0]
+
+    def block(e, h, nc, ye, nm):
+        res = simulate(e, h, nc, ye, nm, profiles, record="cells")
+        out = np.full((5, n_years + 1) + e.shape[:-1], np.nan)
+        out[0] = res["employment"]
+        for i, name in enumerate(("departures", "young_entrants", "net_mobility", "other_recruits"), start=1):
+            out[i, :n_years] = res[name]
+        return out
+
+    stacked = da.blockwise(block, "vy" + cells, E, cells + "a", H, cells + "a", flows[0], "y" + cells,
+                           flows[1], "y" + cells, flows[2], "y" + cells, new_axes={"v": 5},
+                           adjust_chunks={"y": n_years + 1}, concatenate=True, dtype=float)
+    names = ("employment", "departures", "young_entrants", "net_mobility", "other_recruits")
+    return {name: (stacked[i] if name == "employment" else stacked[i, :n_years]) for i, name in enumerate(names)}

@@ -1,0 +1,493 @@
+"""Outputs on the file system: what pmq may replace, and atomic writes.
+
+Every folder pmq writes carries a marker file (:data:`MARKER`); an output replaces only a file or a
+folder pmq wrote, never a user's.  Files are written to a temporary name beside the target and moved
+into place only once complete (:func:`write_atomically`, :func:`atomic_file`,
+:func:`replace_folder`), so a failure or a Ctrl-C leaves no half-written output; temporaries of
+dead runs are cleaned (:func:`clean_stale`).  Used by the CLI, the exports, the report and the
+ensembles' stores.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from pmq._version import __version__
+from pmq.errors import OutputError, OutputNotice
+
+
+__all__ = ["ENSEMBLE_VARIABLES", "FORMULA_STARTS", "safe_text", "neutralise", "neutralise_csv", "MARKER", "written_by_pmq", "check_outputs", "check_target", "clean_stale", "temporary_folder",
+           "remove_temporary", "replace_folder", "write_atomically", "atomic_file", "temp_prefix", "write_marker"]
+
+
+# ------------------------------------------------------------------------- safe text in cells
+#: A cell whose text starts with one of these is a formula for Excel / LibreOffice (OWASP
+#: « CSV injection »): ``=``, ``+``, ``-``, ``@``, tab, carriage return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?\s?%?|inf|infinity|nan)\Z",
+                          re.IGNORECASE)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n])([=+\-@])")
+
+
+def safe_text(value, csv: bool = False):
+    """``value`` made safe for a spreadsheet cell; anything but a ``str`` is returned unchanged
+    (numbers stay numbers).
+
+    * a text that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+      single quote ``'`` (the OWASP rule), so that Excel and LibreOffice show it as text instead
+      of evaluating it — unless the whole text is a number (``-0.25``, ``+12,5``), which no
+      spreadsheet evaluates as a formula; Excel's error literals (``#N/A``…) are quoted too;
+    * characters that an ``.xlsx`` file cannot hold (control characters other than tab, line
+      feed and carriage return) are replaced by U+FFFD, so a label never makes the writer fail;
+    * with ``csv=True``, a formula start right after ``,``, ``;``, tab or a line break is quoted
+      as well (French Excel splits a comma-separated file on semicolons, which would make it a
+      cell's start), and carriage returns become line feeds (which the CSV writer quotes).
+    """
+    if not isinstance(value, str):
+        return value
+    s = _XML_ILLEGAL.sub("\ufffd", value)
+    if not s or _NUMBER_TEXT.match(s):
+        return s
+    if csv:
+        s = _AFTER_SEPARATOR.sub(r"\1'\2", s)
+    if s[0] in FORMULA_STARTS or s in _EXCEL_ERRORS:
+        s = "'" + s
+    if csv:   # a bare carriage return is not quoted by Python's csv writer: it would cut the row
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    return s
+
+
+def neutralise(df: pd.DataFrame, csv: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names went through :func:`safe_text`: what
+    every table pmq writes to ``.xlsx`` or ``.csv`` goes through.  Numeric columns are left as
+    they are (a negative number stays a number)."""
+    out = df.copy()
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col) \
+                or pd.api.types.is_datetime64_any_dtype(col):
+            continue
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        new = col.map(lambda v: safe_text(v, csv), na_action="ignore")
+        if not new.equals(col):
+            out.isetitem(j, new)
+    if not isinstance(out.columns, pd.MultiIndex):
+        cols = [safe_text(c, csv) for c in out.columns]
+        if cols != list(out.columns):
+            out.columns = cols
+    return out
+
+
+def neutralise_csv(path) -> bool:
+    """Rewrite the CSV file ``path`` in place with every field through :func:`safe_text`
+    (``csv=True``) if any needs it; returns whether it did.  Encoding (UTF-8 with or without
+    byte-order mark), line ends and quoting are kept.  :func:`write_atomically` applies it to
+    every ``.csv`` it moves into place, whatever wrote it."""
+    import csv as _csv
+    import io as _io
+    path = Path(path)
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    try:
+        text = raw[3 if bom else 0:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # not a CSV pmq wrote; left as it is
+    eol = "\r\n" if "\r\n" in text[:4096] else "\n"
+    rows = list(_csv.reader(_io.StringIO(text, newline="")))
+    changed = False
+    for row in rows:
+        for i, field in enumerate(row):
+            new = safe_text(field, csv=True)
+            if new != field:
+                row[i] = new
+                changed = True
+    if changed:
+        buf = _io.StringIO(newline="")
+        _csv.writer(buf, lineterminator=eol).writerows(rows)
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8"))
+    return changed
+
+
+
+
+# ----------------------------------------------------------------- outputs on the file system
+#: The variables of an ensemble's zarr store (:mod:`pmq.projection.ensemble` writes them).
+ENSEMBLE_VARIABLES = ("employment", "net_creation", "departures", "young_entrants", "net_mobility")
+#: The marker file pmq puts in every folder it writes (folder outputs such as ``figures`` or
+#: ``ensemble.zarr``, and its temporary folders).  A folder without it is never replaced.
+MARKER = ".pmq-output"
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+_TEMP_NAME = r"\.(?P<kind>tmp|ens)-(?P<pid>\d+)-(?P<host>[0-9a-f]{6})-[a-z0-9_]{8}(?:\.[A-Za-z0-9]+)?\Z"
+_OLD_TEMP_NAME = r"\.(?:tmp|ens)-[a-z0-9_]{8}(?:\.[A-Za-z0-9]+)?\Z"   # pmq ≤ 0.1.0: no pid, no marker
+_FIGURE_FILE = re.compile(r"\d{2}_[a-z0-9_]+\.(?:png|svg)\Z")
+
+
+def _process_start(pid="self") -> float | None:
+    """Start time (seconds since the epoch) of a process, read from /proc; None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat[stat.rindex(")") + 2:].split()[19])
+        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                     if line.startswith("btime"))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return None
+
+
+_STARTED = _process_start() or time.time()
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def temp_prefix(name: str, kind: str = "tmp") -> str:
+    return f".{name}.{kind}-{os.getpid()}-{_HOST}-"
+
+
+def write_marker(folder: Path, kind: str, name: str | None = None) -> None:
+    info = {"pmq": __version__, "kind": kind, "name": name or folder.name, "pid": os.getpid(), "host": _HOST,
+            "created": time.time(),
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    (folder / MARKER).write_text(json.dumps(info) + "\n", encoding="utf-8")
+
+
+def _read_marker(folder: Path) -> dict | None:
+    try:
+        info = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return info if isinstance(info, dict) and "pmq" in info else None
+
+
+def _is_pmq_store(folder: Path) -> bool:
+    """A zarr store holding exactly pmq's ensemble variables (written before pmq marked its
+    folders): zarr metadata files and array folders only."""
+    meta = {".zgroup", ".zattrs", ".zmetadata", "zarr.json"}
+    if not ((folder / ".zgroup").is_file() or (folder / "zarr.json").is_file()):
+        return False
+    arrays = set()
+    for p in folder.iterdir():
+        if p.name in meta and p.is_file() and not p.is_symlink():
+            continue
+        if p.is_dir() and not p.is_symlink() and ((p / ".zarray").is_file() or (p / "zarr.json").is_file()):
+            arrays.add(p.name)
+            continue
+        return False
+    return set(ENSEMBLE_VARIABLES) | {"draw"} <= arrays
+
+
+def written_by_pmq(folder) -> bool:
+    """Whether pmq may replace the folder ``folder``: it holds pmq's marker (:data:`MARKER`), or
+    it is empty, or it is recognisably an output of an earlier pmq without the marker — a
+    ``figures`` folder holding only ``NN_name.png/.svg`` files, or a zarr store holding only
+    pmq's ensemble arrays."""
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    if _read_marker(folder) is not None:
+        return True
+    entries = list(folder.iterdir())
+    if not entries:
+        return True
+    if all(p.is_file() and not p.is_symlink() and _FIGURE_FILE.match(p.name) for p in entries):
+        return True
+    return _is_pmq_store(folder)
+
+
+def check_target(target: Path, new_is_dir: bool | None) -> None:
+    """Raise :class:`~pmq.errors.OutputError` unless ``target`` may be replaced by a new file
+    (``new_is_dir=False``), a new folder (True) or either (None: before it is written)."""
+    if not os.path.lexists(target):
+        return
+    hint = "move it away or choose another --out"
+    if target.is_symlink():
+        raise OutputError(f"is a symbolic link where pmq writes its output: pmq does not replace links; {hint}",
+                          path=target)
+    if target.is_dir():
+        if new_is_dir is False:
+            raise OutputError(f"is a folder where pmq writes a file: not replaced (pmq never replaces a folder "
+                              f"by a file); {hint}", path=target)
+        if not written_by_pmq(target):
+            raise OutputError(f"is a folder that pmq did not write (no {MARKER} marker inside): not replaced, so "
+                              f"nothing of yours is lost; {hint}", path=target)
+        return
+    if not target.is_file():
+        raise OutputError(f"is not a regular file (device, pipe or socket): not replaced; {hint}", path=target)
+    if new_is_dir:
+        raise OutputError(f"is a file where pmq writes a folder: not replaced (pmq never replaces a file by a "
+                          f"folder); {hint}", path=target)
+
+
+def check_outputs(out, names) -> None:
+    """Check before any work that the outputs ``names`` can be written in the folder ``out``
+    (see :func:`write_atomically`); raise :class:`~pmq.errors.OutputError` naming the path
+    otherwise.  Cheap: the CLI can call it before projecting."""
+    out = Path(out)
+    if os.path.lexists(out) and not out.is_dir():
+        raise OutputError("exists and is not a folder: pmq writes its outputs into a folder there; choose "
+                          "another --out", path=out)
+    for name in names:
+        check_target(out / name, None)
+
+
+def _alive(pid: int, since: float) -> bool:
+    """Whether the process ``pid`` may still be using something it created at ``since``."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    start = _process_start(pid)
+    return start is None or start <= since + 2.0   # started after the folder was made: the pid was reused
+
+
+def _remove_temporary(path: Path) -> None:
+    """Remove one of pmq's temporary files or folders; the marker goes last, so that a removal
+    cut short is still recognised as pmq's by the next run."""
+    if path.is_symlink() or not path.is_dir():
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        return
+    for p in list(path.iterdir()) if path.exists() else []:
+        if p.name == MARKER:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+    try:
+        (path / MARKER).unlink()
+    except FileNotFoundError:
+        pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def clean_stale(folder, name: str, notify: bool = True) -> list[Path]:
+    """Remove, in ``folder``, the temporary files and folders that an interrupted (killed) pmq run
+    left while writing ``name`` — and only those: names of pmq's own pattern
+    (``.NAME.tmp-PID-HOST-XXXXXXXX``, ``.NAME.ens-…``) made on this machine by a process that no
+    longer runs, and holding pmq's marker or older than the current process.  Look-alikes of an
+    older pmq (no pid, no marker) and temporaries of another machine are left alone.  Both are
+    named in an :class:`~pmq.errors.OutputNotice`; returns the removed paths."""
+    folder = Path(folder)
+    prefix = f".{name}."
+    removed, left = [], []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except OSError:
+        return []
+    pattern = re.compile(re.escape(prefix[:-1]) + _TEMP_NAME)
+    old = re.compile(re.escape(prefix[:-1]) + _OLD_TEMP_NAME)
+    for e in entries:
+        m = pattern.match(e.name)
+        path = Path(e.path)
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if m is None or m["host"] != _HOST:    # an older pmq's, or another machine's: not ours to judge
+            if (m is not None or old.match(e.name)) and st.st_mtime < _STARTED:
+                left.append(path)
+            continue
+        marker = _read_marker(path) if e.is_dir(follow_symlinks=False) else None
+        created = float(marker.get("created", st.st_mtime)) if marker else st.st_mtime
+        if _alive(int(m["pid"]), created):
+            continue
+        if marker is None and st.st_mtime >= _STARTED:
+            continue
+        _remove_temporary(path)
+        removed.append(path)
+    if notify and removed:
+        warnings.warn(f"pmq: removed what interrupted runs left in {folder}: "
+                      + ", ".join(p.name for p in removed), OutputNotice, stacklevel=3)
+    if notify and left:
+        warnings.warn(f"pmq: left alone in {folder}: " + ", ".join(p.name for p in left)
+                      + " — they look like temporary files of an interrupted pmq run (an older version, or "
+                        "another machine) but pmq cannot tell they are its own; delete them if you do not "
+                        "need them", OutputNotice, stacklevel=3)
+    return removed
+
+
+def temporary_folder(target, kind: str = "tmp") -> Path:
+    """A new hidden folder beside ``target`` to build it in: ``.NAME.KIND-PID-HOST-XXXXXXXX``
+    holding pmq's marker, after removing what killed runs left there (:func:`clean_stale`).
+    Remove it with :func:`remove_temporary`."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target.parent, target.name)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(target.name, kind), dir=target.parent))
+    try:
+        write_marker(tmp, "temporary", target.name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def remove_temporary(path) -> None:
+    """Remove a folder made by :func:`temporary_folder` (and whatever is in it)."""
+    _remove_temporary(Path(path))
+
+
+class _Interrupts:
+    """While writing: Ctrl-C (SIGINT) and SIGTERM raise :class:`KeyboardInterrupt` — also when a
+    library swallowed the first one (:meth:`check`) — except while outputs are being moved into
+    place (``defer``), where the interrupt waits until the move is over.  Installed only in the
+    main thread and only over Python's default handlers."""
+
+    def __init__(self):
+        self.hit = None
+        self.defer = False
+        self._prev = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
+                try:
+                    if signal.getsignal(sig) is default:
+                        self._prev[sig] = signal.signal(sig, self._handler)
+                except (ValueError, OSError):  # pragma: no cover - e.g. embedded interpreters
+                    pass
+        return self
+
+    def _handler(self, signum, frame):
+        self.hit = signum
+        if not self.defer:
+            raise KeyboardInterrupt
+
+    def check(self):
+        if self.hit is not None:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        for sig, prev in self._prev.items():
+            signal.signal(sig, prev)
+        return False
+
+
+def write_atomically(out: Path, writers: dict) -> list[Path]:
+    """Write every ``{name: writer(path)}`` into a temporary folder beside ``out`` (a folder),
+    then move the results — files or folders — into ``out``: a failure or an interrupt (Ctrl-C)
+    leaves nothing half-written and the previous outputs untouched.
+
+    Nothing pmq did not write is ever removed: a folder output (``figures``, ``ensemble.zarr``)
+    replaces only a folder that holds pmq's marker (:data:`MARKER`, written in every folder
+    output) or that :func:`written_by_pmq` recognises; a file output replaces only a file of the
+    same name; links are never replaced.  Otherwise :class:`~pmq.errors.OutputError` names the
+    path and nothing is written.  CSV files are passed through :func:`neutralise_csv`.  What a
+    killed run left beside ``out`` is removed first (:func:`clean_stale`).  When ``out`` does not
+    exist yet, it appears in one rename, complete."""
+    out = Path(out).resolve()
+    check_outputs(out, writers)
+    with _Interrupts() as sig:
+        tmp = temporary_folder(out)
+        try:
+            for name, write in writers.items():
+                write(tmp / name)
+                sig.check()
+            produced = sorted(p for p in tmp.iterdir() if p.name != MARKER)
+            for p in produced:
+                if p.is_dir() and not p.is_symlink():
+                    write_marker(p, "output")
+                elif p.suffix.lower() == ".csv" and p.is_file():
+                    neutralise_csv(p)
+            check_outputs(out, [])
+            for p in produced:
+                check_target(out / p.name, p.is_dir())
+            sig.check()
+            sig.defer = True
+            written = _commit(tmp, out, produced)
+        finally:
+            if tmp.exists():
+                _remove_temporary(tmp)
+        sig.check()
+    return written
+
+
+def _commit(tmp: Path, out: Path, produced: list[Path]) -> list[Path]:
+    if not out.exists():       # a new folder: one rename, complete or absent
+        (tmp / MARKER).unlink()
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        try:
+            os.rename(tmp, out)
+            return [out / p.name for p in produced]
+        except OSError:        # made meanwhile by someone else: move entry by entry
+            write_marker(tmp, "temporary", out.name)
+    out.mkdir(exist_ok=True)
+    written = []
+    for p in produced:
+        target = out / p.name
+        if p.is_dir() and not p.is_symlink() and target.is_dir():
+            old = tmp / f".old-{p.name}"
+            os.rename(target, old)
+            os.rename(p, target)
+        else:
+            os.replace(p, target)
+        written.append(target)
+    return written
+
+
+def replace_folder(new, target) -> Path:
+    """Move the finished folder ``new`` to ``target``, replacing only a folder pmq wrote
+    (:func:`written_by_pmq`); pmq's marker is put in it.  Raises
+    :class:`~pmq.errors.OutputError` otherwise (``new`` is then left where it is)."""
+    new, target = Path(new), Path(target)
+    write_marker(new, "output", target.name)
+    check_target(target, True)
+    if target.is_dir():
+        old = new.parent / f".old-{target.name}"
+        os.rename(target, old)
+        os.rename(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+    return target
+
+
+def atomic_file(path: Path, write) -> Path:
+    """Write the file ``path`` through a temporary file beside it; an existing file is replaced,
+    a folder, a link or a special file never (:class:`~pmq.errors.OutputError`)."""
+    path = Path(path)
+    check_target(path, False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(path.parent, path.name)
+    with _Interrupts() as sig:
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        try:
+            write(Path(tmp))
+            sig.check()
+            if path.suffix.lower() == ".csv":
+                neutralise_csv(tmp)
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            check_target(path, False)
+            sig.defer = True
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        sig.check()
+    return path

@@ -1,0 +1,108 @@
+"""House style of every chart: palette, colour maps, figure layout, source lines."""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import xarray as xr
+
+from pmq.projection.indicators import is_builtin_france
+from pmq.formatting import check_lang
+
+__all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "new_axes", "styled",
+           "source_note", "bottom_note", "as_float"]
+
+#: Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+COLORS = {"up": "#0072B2", "down": "#D55E00", "total": "#3C3C3C", "base": "#56B4E9", "horizon": "#000000",
+          "highlight": "#E69F00", "muted": "#BBBBBB"}
+#: Diverging and sequential colour maps safe for colour-vision deficiencies (ColorBrewer PuOr, cividis).
+DIVERGING_CMAP = "PuOr_r"
+SEQUENTIAL_CMAP = "cividis"
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#555555",
+    "axes.prop_cycle": __import__("cycler").cycler(color=PALETTE),
+    "axes.grid": False,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "axes.unicode_minus": True,
+    "figure.dpi": 100,
+    "savefig.dpi": 300,
+    "savefig.bbox": "tight",
+    "svg.fonttype": "none",
+}
+
+
+@contextlib.contextmanager
+def house_style():
+    """Context manager applying pmq's house style to the figures created inside it."""
+    import matplotlib as mpl
+    with mpl.rc_context(_RC):
+        yield
+
+
+def new_axes(ax=None, figsize=(7.0, 4.2)):
+    """``(figure, axes, created)``: the given axes, or a new figure in house style."""
+    import matplotlib.pyplot as plt
+    if ax is not None:
+        return ax.figure, ax, False
+    with house_style():
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax, True
+
+
+def styled(func):
+    """Run a chart function under the house style (so fonts and spines apply to its artists)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        check_lang(kwargs.get("lang", "fr"))
+        with house_style():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def source_note(fig, acc: xr.Dataset, lang: str = "fr") -> None:
+    """Source line at the bottom of a figure, as reports print it."""
+    scen = acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", acc.attrs.get("scenario", ""))
+    if "scenario" in acc.dims:
+        scen = ""
+    base = ("Source : DARES – France Stratégie, « Les métiers en 2030 » ; projection pmq"
+            if lang == "fr" else "Source: DARES – France Stratégie, « Les métiers en 2030 »; pmq projection")
+    if not is_builtin_france(acc):
+        base = "Source : projection pmq" if lang == "fr" else "Source: pmq projection"
+    note = base + (f" ({scen})" if scen else "") + "."
+    bottom_note(fig, note)
+
+
+def bottom_note(fig, note: str) -> None:
+    """A line of small text at the bottom of ``fig``, inside it (constrained layout keeps a band
+    free for it), so it survives any ``savefig`` setting."""
+    import textwrap
+    width_in, height_in = fig.get_size_inches()
+    lines = textwrap.wrap(note, max(40, int(width_in * 17)))    # 7-pt text: about 17 characters per inch
+    note = "\n".join(lines)
+    band = (0.06 + 0.13 * len(lines)) / height_in
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get", lambda: {})():
+        rect = engine.get()["rect"]
+        engine.set(rect=(rect[0], rect[1] + band, rect[2], rect[3] - band))
+    fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=7, color="#555555", transform=fig.transFigure)
+
+
+def as_float(a) -> np.ndarray:
+    return np.asarray(a, dtype=float)

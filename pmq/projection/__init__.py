@@ -1,0 +1,14 @@
+"""Projection: a baseline and scenarios → the accounts Dataset.
+
+* :mod:`pmq.projection.run` — one scenario (:func:`project`, :class:`Projection`) and the engine inputs
+  of a scenario (:func:`scenario_inputs`);
+* :mod:`pmq.projection.compare` — several scenarios in one run (:func:`project_many`, :class:`Comparison`);
+* :mod:`pmq.projection.indicators` — reading the accounts: selection, windows, aggregation, names;
+* :mod:`pmq.projection.ensemble` — ensembles of draws (on dask); :mod:`pmq.projection.sensitivity` —
+  one parameter at a time.
+"""
+from pmq.model.paths import input_paths
+from pmq.projection.compare import Comparison, project_many
+from pmq.projection.run import VARIABLES, Projection, project, scenario_inputs
+
+__all__ = ["project", "Projection", "project_many", "Comparison", "scenario_inputs", "input_paths", "VARIABLES"]

@@ -1,0 +1,827 @@
+"""Ensembles: Monte Carlo over the uncertain parameters of a scenario file.
+
+A scenario's ``[uncertainty]`` section gives distributions for four kinds of parameter — the
+end-of-career exit age (``exit_age_shift``, years), employment growth by FAP domain
+(``growth``, a deviation of the annual growth rate, with a correlation between domains),
+the volume of young entrants (``young_entrants``, relative) and the intensity of
+inter-regional mobility (``mobility``, relative) — and correlations between them (Gaussian
+copula).  Every parameter's neutral value is 0: a zero-variance specification reproduces the
+deterministic projection.
+
+Draw ``i`` depends only on ``(seed, i)``: its standard-normal latent vector comes from
+``numpy.random.SeedSequence(seed, spawn_key=(i,))``, never from the chunking or the number of
+workers.  The engine is the same as for one projection (:func:`pmq.model.engine.simulate`, age-first,
+whose reductions over age are whole-slab additions), so results are identical bit for bit in
+memory, on dask's threaded scheduler, on a ``dask.distributed`` cluster and for any chunk size.
+
+Per draw, pmq keeps age-summed annual stocks and flows per cell in float32
+(``draw × year × territory × metier``): in memory, or streamed chunk by chunk to a zarr store
+(``store=``) so that memory stays bounded whatever the number of draws.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import special, stats
+
+from pmq.outputs import ENSEMBLE_VARIABLES
+from pmq.errors import ScenarioError
+
+__all__ = ["QUANTILES", "STORED", "Parameter", "Uncertainty", "run_ensemble", "Ensemble", "latent_draws",
+           "prepare", "run_latent", "check_uncertainty", "memory_estimate", "memory_limit", "check_memory",
+           "parse_size", "DASK_INSTALL"]
+
+#: A command that installs the dask extra from the repository (pmq is not on PyPI).
+DASK_INSTALL = 'python -m pip install ".[dask]"  (run in the pmq folder, the one holding pyproject.toml)'
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Variables stored per draw (age-summed, per cell); openings and imbalance are derived.
+STORED = ENSEMBLE_VARIABLES
+KINDS = {"exit_age_shift": "years added to end-of-career exit ages",
+         "growth": "deviation of the annual employment growth rate, by FAP domain (compounded on the path)",
+         "young_entrants": "relative deviation of young entrants",
+         "mobility": "relative deviation of net inter-regional mobility"}
+
+
+# ------------------------------------------------------------------------------ specification
+@dataclass(frozen=True)
+class Parameter:
+    """One uncertain parameter: a distribution around its neutral value 0."""
+
+    id: str
+    kind: str
+    distribution: str = "normal"
+    mean: float = 0.0
+    sd: float = 0.0
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    domain: tuple = ()
+    domain_correlation: float = 0.0
+    source: str = ""
+
+    def value(self, z):
+        """Parameter values from standard-normal latents ``z`` (the copula's margins)."""
+        z = np.asarray(z, dtype=float)
+        if self.distribution == "normal":
+            return self.mean + self.sd * z
+        u = special.ndtr(z)
+        if self.distribution == "uniform":
+            return self.low + (self.high - self.low) * u
+        c = (self.mode - self.low) / (self.high - self.low)
+        return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
+
+    def quantile(self, q: float) -> float:
+        return float(self.value(special.ndtri(q)))
+
+    @property
+    def zero_variance(self) -> bool:
+        return (self.distribution == "normal" and self.sd == 0 and self.mean == 0)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """The ``[uncertainty]`` section of a scenario, resolved."""
+
+    parameters: tuple = ()
+    correlation: np.ndarray = field(default_factory=lambda: np.eye(0))
+    seed: int | None = None
+    source: str = ""
+
+    @classmethod
+    def from_scenario(cls, scenario) -> "Uncertainty":
+        params = []
+        for lv in scenario.lever_list("uncertainty.parameter"):
+            params.append(Parameter(
+                id=lv["id"], kind=lv["kind"], distribution=lv["distribution"], mean=float(lv.get("mean", 0.0)),
+                sd=float(lv.get("sd", 0.0)), low=lv.get("low"), mode=lv.get("mode"), high=lv.get("high"),
+                domain=tuple(lv.get("domain", ())), domain_correlation=float(lv.get("domain_correlation", 0.0)),
+                source=lv.get("source", lv.get("assumption", ""))))
+        ids = [p.id for p in params]
+        for p in params:
+            _check_range(p, scenario.source)
+        k = len(params)
+        corr = np.eye(k)
+        seen = {}
+        for lv in scenario.lever_list("uncertainty.correlation"):
+            a, b = lv["between"]
+            pair = frozenset((a, b))
+            if pair in seen:
+                raise ScenarioError(f"the correlation of {a} and {b} is already given by {seen[pair]!r}",
+                                    source=scenario.source, key=f"uncertainty.correlation[{lv['id']}].between",
+                                    value=lv["between"])
+            seen[pair] = lv["id"]
+            missing = [x for x in (a, b) if x not in ids]
+            if missing:
+                raise ScenarioError(f"correlation names unknown parameter(s); known: {ids}", source=scenario.source,
+                                    key=f"uncertainty.correlation[{lv['id']}].between", value=missing)
+            i, j = ids.index(a), ids.index(b)
+            corr[i, j] = corr[j, i] = float(lv["rho"])
+        if k and np.linalg.eigvalsh(corr).min() <= 1e-10:
+            raise ScenarioError("the correlations are not a valid correlation matrix (not positive definite)",
+                                source=scenario.source, key="uncertainty.correlation",
+                                value=np.round(corr, 3).tolist())
+        seed = scenario.resolved.get("uncertainty", {}).get("seed")
+        return cls(parameters=tuple(params), correlation=corr, seed=seed, source=scenario.source)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.parameters]
+
+    def n_latent(self, n_domains: int) -> int:
+        """Latent normals per draw: one per parameter, plus one per domain for ``growth``."""
+        return len(self.parameters) + n_domains * sum(p.kind == "growth" for p in self.parameters)
+
+    def groups(self, n_domains: int) -> dict[str, list[int]]:
+        """Latent columns of each parameter (a ``growth`` parameter owns its domain columns)."""
+        out, extra = {}, len(self.parameters)
+        for i, p in enumerate(self.parameters):
+            cols = [i]
+            if p.kind == "growth":
+                cols += list(range(extra, extra + n_domains))
+                extra += n_domains
+            out[p.id] = cols
+        return out
+
+    def values(self, Z: np.ndarray, n_domains: int, correlated: bool = True) -> dict[str, np.ndarray]:
+        """Parameter values of draws with latent rows ``Z``: ``(n,)`` per parameter, ``(n, n_domains)``
+        for ``growth``.  Correlations act through the Cholesky factor L of the correlation matrix,
+        applied in a fixed order (no BLAS: a draw's values never depend on the other rows);
+        ``correlated=False`` ignores them (sensitivity analysis)."""
+        k = len(self.parameters)
+        zc = np.array(Z[:, :k], dtype=float)
+        if correlated and k:
+            L = np.linalg.cholesky(self.correlation)
+            for i in range(k):
+                acc = L[i, 0] * Z[:, 0]
+                for j in range(1, i + 1):
+                    acc = acc + L[i, j] * Z[:, j]
+                zc[:, i] = acc
+        out, extra = {}, k
+        for i, p in enumerate(self.parameters):
+            z = zc[:, i]
+            if p.kind == "growth":
+                rho = p.domain_correlation
+                e = Z[:, extra:extra + n_domains]
+                extra += n_domains
+                z = math.sqrt(rho) * z[:, None] + math.sqrt(1.0 - rho) * e
+            out[p.id] = p.value(z)
+        return out
+
+
+#: Plausibility bounds per kind: (largest sd, lowest and highest value a draw may reach).
+_BOUNDS = {"exit_age_shift": (3.0, -5.0, 5.0), "growth": (0.05, -0.2, 0.2),
+           "young_entrants": (0.5, -1.0, 2.0), "mobility": (1.0, -1.0, 3.0)}
+
+
+def _check_range(p: Parameter, source: str) -> None:
+    """Refuse distributions that are implausible for their kind (a growth sd of 2 = 200 points a
+    year), or that reach values the model must clip (a factor 1 + v below 0)."""
+    max_sd, lo, hi = _BOUNDS[p.kind]
+    where = f"uncertainty.parameter[{p.id}]"
+    if p.distribution == "normal":
+        if p.sd > max_sd:
+            raise ScenarioError(f"sd above {max_sd} is implausible for kind {p.kind!r} ({KINDS[p.kind]})",
+                                source=source, key=f"{where}.sd", value=p.sd)
+        if p.mean - 4 * p.sd < lo or p.mean + 4 * p.sd > hi:
+            raise ScenarioError(f"mean ± 4 sd must stay within [{lo}, {hi}] for kind {p.kind!r}",
+                                source=source, key=where, value={"mean": p.mean, "sd": p.sd})
+    elif p.low < lo or p.high > hi:
+        raise ScenarioError(f"values must stay within [{lo}, {hi}] for kind {p.kind!r}", source=source,
+                            key=where, value={"low": p.low, "high": p.high})
+
+
+def latent_draws(seed: int, indices, n_latent: int) -> np.ndarray:
+    """Standard-normal latents of draws ``indices``: row ``i`` depends on ``(seed, i)`` only."""
+    rows = [np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(i),))).standard_normal(n_latent)
+            for i in indices]
+    return np.array(rows).reshape(len(rows), n_latent)
+
+
+# ---------------------------------------------------------------------------------- computing
+@dataclass
+class Context:
+    """The deterministic inputs of a scenario on a baseline, ready to be perturbed per draw."""
+
+    employment0: np.ndarray      # (territory, metier, age)
+    employment: np.ndarray       # (year + 1, territory, metier): the scenario's employment path
+    hazard: np.ndarray           # (metier, age) or (year, metier, age)
+    hazard_by_year: bool
+    net_creation: np.ndarray     # (year, territory, metier)
+    young_entrants: np.ndarray
+    net_mobility: np.ndarray
+    profiles: object
+    ages: np.ndarray
+    domains: list
+    domain_index: np.ndarray     # (metier,) index into domains
+    metier_domain: np.ndarray    # (metier,) domain codes
+    spec: Uncertainty
+    coords: dict
+
+    @property
+    def n_domains(self) -> int:
+        return len(self.domains)
+
+
+def _metier_domains(baseline) -> np.ndarray:
+    return (baseline["domain"].values.astype(str) if "domain" in baseline.coords
+            else np.array(["?"] * baseline.sizes["metier"]))
+
+
+def check_uncertainty(scenario, baseline=None) -> Uncertainty:
+    """Every check ``pmq run --draws`` makes on a scenario's ``[uncertainty]`` section before
+    drawing — distributions within their plausible ranges, correlations naming known parameters
+    once and forming a valid (positive-definite) matrix, domains present in ``baseline`` — so
+    that ``pmq validate`` makes the same ones.  Returns the resolved :class:`Uncertainty`."""
+    spec = Uncertainty.from_scenario(scenario)
+    if baseline is not None:
+        domains = sorted(set(_metier_domains(baseline)))
+        for p in spec.parameters:
+            bad = [d for d in p.domain if d not in domains]
+            if bad:
+                raise ScenarioError(f"unknown FAP domain for this baseline; expected some of {domains}",
+                                    source=scenario.source, key=f"uncertainty.parameter[{p.id}].domain", value=bad)
+    return spec
+
+
+def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
+    """Resolve ``scenario`` on ``baseline`` into a :class:`Context`."""
+    from pmq.inputs.baseline import load_baseline
+    from pmq.projection.run import _resolve, scenario_inputs
+    baseline = load_baseline() if baseline is None else baseline
+    sc = _resolve(scenario, baseline, horizon)
+    spec = check_uncertainty(sc, baseline)
+    inp = scenario_inputs(baseline, sc)
+    dom = _metier_domains(baseline)
+    domains = sorted(set(dom))
+    base = int(baseline.attrs["base_year"])
+    H = inp["net_creation"].shape[0]
+    coords = {"territory": baseline.territory.values, "metier": baseline.metier.values,
+              "year": np.arange(base, base + H + 1)}
+    for c in ("territory_name", "metier_label", "domain"):
+        if c in baseline.coords:
+            coords[c] = (baseline[c].dims[0], baseline[c].values)
+    return Context(employment0=inp["employment0"], employment=np.asarray(inp["employment"], float), hazard=np.asarray(inp["hazard"], float),
+                   hazard_by_year=bool(inp["hazard_by_year"]), net_creation=inp["net_creation"],
+                   young_entrants=inp["young_entrants"], net_mobility=inp["net_mobility"],
+                   profiles=inp["profiles"], ages=baseline.age.values.astype(float), domains=domains,
+                   domain_index=np.array([domains.index(d) for d in dom]), metier_domain=dom, spec=spec,
+                   coords=coords)
+
+
+def _shift_hazard(h: np.ndarray, ages: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Hazard schedules ``h`` (..., metier, age) moved ``delta`` years later (``delta`` (n, metier)),
+    linear in age, with a new leading draw axis; the top age keeps its forced exit.
+    ``delta = 0`` gives ``h`` exactly."""
+    a0, A = ages[0], ages.size
+    n, M = delta.shape
+    # the schedule below the top age only: an earlier exit never reads the forced exit at the top age
+    x = np.clip(ages[None, None, :] - delta[..., None] - a0, 0.0, A - 2.0)        # (n, M, A) fractional index
+    i0 = np.floor(x).astype(np.intp)
+    w = x - i0
+    i1 = np.minimum(i0 + 1, A - 2)
+    lead = h.shape[:-2]
+    shape = (n,) + lead + (M, A)
+    pad = (slice(None),) + (None,) * len(lead)
+    hb = np.broadcast_to(h[None], shape)
+    w = w[pad]
+    out = (np.take_along_axis(hb, np.broadcast_to(i0[pad], shape), -1) * (1.0 - w)
+           + np.take_along_axis(hb, np.broadcast_to(i1[pad], shape), -1) * w)
+    out[..., -1] = hb[..., -1]
+    return out
+
+
+def draw_inputs(ctx: Context, Z: np.ndarray, correlated: bool = True) -> dict:
+    """Inputs of the engine for draws with latent rows ``Z``, along a leading draw axis."""
+    n = Z.shape[0]
+    vals = ctx.spec.values(Z, ctx.n_domains, correlated)
+    M = ctx.employment0.shape[1]
+    delta = np.zeros((n, M))
+    g = np.zeros((n, M))
+    fy = np.zeros(n)
+    fm = np.zeros(n)
+    for p in ctx.spec.parameters:
+        v = vals[p.id]
+        if p.kind == "exit_age_shift":
+            mask = np.isin(ctx.metier_domain, p.domain) if p.domain else np.ones(M, bool)
+            delta = delta + v[:, None] * mask[None, :]
+        elif p.kind == "growth":
+            g = g + v[:, ctx.domain_index]
+        elif p.kind == "young_entrants":
+            fy = fy + v
+        else:
+            fm = fm + v
+    if not any(p.kind == "exit_age_shift" for p in ctx.spec.parameters):
+        hz = ctx.hazard                                           # (territory, M, A) or (year, territory, M, A)
+    elif ctx.hazard_by_year:                                      # -> (year, n, territory, M, A)
+        hz = np.moveaxis(_shift_hazard(ctx.hazard, ctx.ages, delta), 0, 1)
+    else:                                                         # -> (n, territory, M, A)
+        hz = _shift_hazard(ctx.hazard, ctx.ages, delta)
+    # growth deviations compound on the trend path: E_draw(t) = E(t)·exp(g·t), never negative
+    t = np.arange(ctx.employment.shape[0], dtype=float)[:, None, None, None]
+    path = ctx.employment[:, None] * np.exp(g[None, :, None, :] * t)              # (year + 1, n, T, M)
+    nc = np.diff(path, axis=0)
+    ye = ctx.young_entrants[:, None] * np.maximum(1.0 + fy, 0.0)[None, :, None, None]
+    nm = ctx.net_mobility[:, None] * np.maximum(1.0 + fm, 0.0)[None, :, None, None]
+    emp0 = np.broadcast_to(ctx.employment0, (n,) + ctx.employment0.shape)
+    return {"employment0": emp0, "hazard": hz, "net_creation": nc, "young_entrants": ye, "net_mobility": nm,
+            "values": vals}
+
+
+def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.float32,
+               draw_ids=None) -> dict[str, np.ndarray]:
+    """Run the engine for draws ``Z``: age-summed stocks and flows per cell (float32 by default),
+    each ``(n, year, territory, metier)`` (flows NaN in the final year).  A draw whose flows
+    remove more workers than its cells hold raises :class:`~pmq.errors.InputError` naming the
+    draw, the cells and the draw's parameter values."""
+    from pmq.model.engine import simulate
+    from pmq.errors import EngineError
+    inp = draw_inputs(ctx, Z, correlated)
+    try:
+        res = simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
+                       inp["net_mobility"], ctx.profiles, record="cells", hazard_by_year=ctx.hazard_by_year)
+    except EngineError as exc:
+        raise _draw_error(ctx, exc, inp["values"], draw_ids) from exc
+    H = inp["net_creation"].shape[0]
+    out = {"employment": np.moveaxis(res["employment"], 0, 1).astype(dtype)}
+    flows = {"net_creation": inp["net_creation"], "departures": res["departures"],
+             "young_entrants": res["young_entrants"], "net_mobility": res["net_mobility"]}
+    for k, v in flows.items():
+        a = np.full((Z.shape[0], H + 1) + v.shape[2:], np.nan, dtype=dtype)
+        a[:, :H] = np.moveaxis(v, 0, 1)
+        out[k] = a
+    return out
+
+
+def _draw_error(ctx: Context, exc, values: dict, draw_ids):
+    from pmq.errors import InputError
+    cells = getattr(exc, "cells", [])
+    terr, met = ctx.coords["territory"], ctx.coords["metier"]
+    rows = []
+    for c in cells[:20]:
+        i = int(c[0])
+        row = {"draw": int(draw_ids[i]) if draw_ids is not None else i,
+               "territory": str(terr[c[-2]]), "metier": str(met[c[-1]])}
+        for pid, v in values.items():
+            row[pid] = (float(v[i]) if np.ndim(v) == 1 else
+                        float(v[i, ctx.domain_index[c[-1]]]))
+        rows.append(row)
+    return InputError("in these draws the flows remove more workers than the stock can lose (the drawn "
+                      "parameters push a cell's outflows beyond what its ages hold); narrow the distributions",
+                      source=ctx.spec.source, column="uncertainty.parameter", rows=pd.DataFrame(rows))
+
+
+def _chunk(ctx: Context, seed: int, start: int, stop: int) -> dict:
+    Z = latent_draws(seed, range(start, stop), ctx.spec.n_latent(ctx.n_domains))
+    return run_latent(ctx, Z, draw_ids=range(start, stop))
+
+
+def _dataset(ctx: Context, arrays: dict, draws) -> xr.Dataset:
+    dims = ("draw", "year", "territory", "metier")
+    ds = xr.Dataset({k: (dims, arrays[k]) for k in STORED},
+                    coords={"draw": np.asarray(draws), **ctx.coords})
+    for k in STORED:
+        ds[k].attrs["units"] = "persons"
+    return ds
+
+
+# ------------------------------------------------------------------------------------- memory
+#: Share of the machine's available memory an ensemble may use unless told otherwise
+#: (``max_memory=``, ``--max-memory``, or the environment variable ``PMQ_MAX_MEMORY``).
+MEMORY_SHARE = 0.5
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
+          "g": 2**30, "gb": 2**30, "gib": 2**30, "t": 2**40, "tb": 2**40, "tib": 2**40}
+
+
+def parse_size(text, name: str = "max_memory") -> float:
+    """Bytes from ``8G``, ``500 MB``, ``1.5 GiB``, ``123456`` (bytes) — units are powers of 1024 —
+    or ``off`` / ``none`` (no limit: ``inf``)."""
+    import re
+    from pmq.errors import ArgumentError
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not text > 0:
+            raise ArgumentError("must be a positive number of bytes", name=name, value=text)
+        return float(text)
+    t = str(text).strip().lower().replace(" ", "")
+    if t in ("off", "none", "inf", "unlimited"):
+        return math.inf
+    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([a-z]*)", t)
+    if not m or m[2] not in _UNITS or not float(m[1]) > 0:
+        raise ArgumentError("expected a size such as 8G, 500M or 2.5GB (or off)", name=name, value=str(text))
+    return float(m[1]) * _UNITS[m[2]]
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n / 2**10:,.0f} KB"
+
+
+def available_memory() -> int | None:
+    """Memory available to new work, in bytes: psutil if installed, else ``MemAvailable`` of
+    ``/proc/meminfo``; None when neither tells."""
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - psutil absent or unusable
+        pass
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_limit(max_memory=None) -> tuple[float | None, str]:
+    """The memory an ensemble may use, in bytes, and where the figure comes from: ``max_memory``
+    (bytes or a size such as ``"8G"``), else ``PMQ_MAX_MEMORY``, else half the available
+    memory (:data:`MEMORY_SHARE`); ``(None, …)`` when nothing tells."""
+    if max_memory is not None:
+        return parse_size(max_memory), "the limit given (max_memory / --max-memory)"
+    env = os.environ.get("PMQ_MAX_MEMORY", "").strip()
+    if env:
+        return parse_size(env, name="PMQ_MAX_MEMORY"), "the limit set by PMQ_MAX_MEMORY"
+    avail = available_memory()
+    if avail is None:
+        return None, "unknown (the available memory cannot be read)"
+    return avail * MEMORY_SHARE, f"half the memory available now ({_fmt_bytes(avail)})"
+
+
+def memory_estimate(baseline, scenario, draws: int, horizon: int | None = None, chunk: int = 50,
+                    streamed: bool = False, workers: int | None = None) -> dict:
+    """Memory an ensemble of ``draws`` holds, in bytes, from the baseline's dimensions, the horizon
+    and the scenario's ``[uncertainty]`` (nothing is computed): ``per_draw`` (kept for every
+    draw), ``fixed`` (the chunks being computed, ``workers`` at a time, and the inputs) and
+    ``total``.
+
+    In memory (``streamed=False``) every draw keeps its stocks and flows (5 float32 arrays of
+    year × territory × métier) and the quantiles make a float64 copy of them: 60 bytes per
+    cell-year.  Streamed to a zarr store, a draw keeps 5 bytes per cell-year (the store's
+    completeness check) but dask holds ``2 × workers`` chunks of results at a time.  Measured
+    peaks are within a third of the estimate, which errs high (``benchmarks/bench_ensemble.py`` sizes)."""
+    T, M, A = (int(baseline.sizes[d]) for d in ("territory", "metier", "age"))
+    H = int(scenario.horizon if horizon is None else horizon)
+    C = T * M
+    params = scenario.lever_list("uncertainty.parameter")
+    n_dom = len(set(_metier_domains(baseline)))
+    n_growth = sum(p.get("kind") == "growth" for p in params)
+    n_latent = len(params) + n_dom * n_growth
+    n_cols = len(params) + (n_dom - 1) * n_growth
+    exit_levers = any(scenario.lever_list(k) for k in ("exits.shift", "exits.cohort_shift", "exits.multiplier"))
+    shift = any(p.get("kind") == "exit_age_shift" for p in params)
+    chunk = max(1, min(int(chunk), int(draws)))
+    if exit_levers and shift:                       # as run_ensemble: a chunk's hazards under ~400 MB
+        chunk = max(1, min(chunk, int(4e8 // (H * C * A * 8 * 3))))
+    cells = (H + 1) * C
+    per_draw = (5 if streamed else 60) * cells + 16 * n_latent + 16 * n_cols + 250
+    work = C * A * 8 * 7 + cells * 8 * 6 + (H * C * A * 8 * 3 if exit_levers and shift else 0)
+    workers = max(1, int(workers or 1))
+    inputs = C * A * 8 * (2 + (H if exit_levers else 0)) + 4 * cells * 8
+    fixed = chunk * work * (workers if streamed else 1) + inputs
+    if streamed:
+        fixed += 2 * workers * chunk * cells * 20
+    return {"per_draw": float(per_draw), "fixed": float(fixed), "total": float(per_draw * int(draws) + fixed),
+            "chunk": chunk, "draws": int(draws), "streamed": bool(streamed)}
+
+
+def check_memory(baseline, scenario, draws: int, horizon: int | None = None, chunk: int = 50,
+                 streamed: bool = False, workers: int | None = None, max_memory=None, name: str = "draws") -> dict:
+    """Refuse (:class:`~pmq.errors.ResourceError`) an ensemble whose :func:`memory_estimate`
+    exceeds :func:`memory_limit`, before anything is computed; the message gives the estimate,
+    the limit, how many draws would fit and what to do.  Returns the estimate."""
+    est = memory_estimate(baseline, scenario, draws, horizon, chunk, streamed, workers)
+    limit, why = memory_limit(max_memory)
+    if limit is None or est["total"] <= limit:
+        return est
+    from pmq.errors import ResourceError
+    fit = int(max(0.0, (limit - est["fixed"]) // est["per_draw"]))
+    where = ("streamed to a zarr store" if streamed else "held in memory")
+    todo = [f"run at most about {fit:,} draws" if fit else "run far fewer draws"]
+    if not streamed:
+        todo.append("stream the draws to disk, which keeps 12 times less per draw: store= in Python; pmq run "
+                    "streams them to ensemble.zarr when the dask extra is installed — " + DASK_INSTALL)
+    if est["fixed"] > 0.2 * limit:
+        todo.append(f"compute smaller chunks of draws (--chunk, chunk=; now {est['chunk']})")
+    todo.append("or raise the limit (--max-memory SIZE, max_memory=, or PMQ_MAX_MEMORY=SIZE) if the machine has "
+                "the memory")
+    raise ResourceError(
+        f"{name} {int(draws):,}: the ensemble would need about {_fmt_bytes(est['total'])} of memory ({where}: "
+        f"{_fmt_bytes(est['per_draw'])} per draw × {int(draws):,} draws + {_fmt_bytes(est['fixed'])} to compute "
+        f"the chunks), above the limit of {_fmt_bytes(limit)}, {why}; nothing was computed. To do: "
+        + "; ".join(todo) + ".")
+
+
+# ------------------------------------------------------------------------------------ running
+def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: int | None = None,
+                 horizon: int | None = None, chunk: int = 50, store=None, scheduler=None,
+                 progress=None, max_memory=None) -> "Ensemble":
+    """Run ``draws`` members of ``scenario``'s ensemble.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Default: the scenario's ``uncertainty.seed``, else 0.
+    chunk : int
+        Draws computed together (memory ≈ chunk × cells × ages × 8 bytes × a few).
+    store : path, optional
+        A zarr store: draws are streamed to disk chunk by chunk (bounded memory) and the
+        result is opened lazily (dask-backed).  Needs the ``dask`` extra.
+    scheduler : None, "sync", "threads", "processes", a ``dask.distributed.Client`` or an address
+        None with no store: a plain numpy loop over chunks.  Otherwise dask computes the chunks
+        (``"threads"`` by default with a store); an address such as ``"tcp://127.0.0.1:8786"``
+        connects to a cluster.
+    progress : callable(done, total), optional
+        Called after each chunk (numpy loop) or by dask's progress callbacks.
+    max_memory : int, float or str, optional
+        Memory the run may use (bytes, or a size such as ``"8G"``; ``"off"``: no limit).  Default:
+        ``PMQ_MAX_MEMORY`` if set, else half the memory available.  An ensemble whose
+        :func:`memory_estimate` is above it raises :class:`~pmq.errors.ResourceError` before
+        anything is computed.
+    """
+    from pmq.errors import ArgumentError
+    for name, v in (("draws", draws), ("chunk", chunk)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ArgumentError("must be a whole number ≥ 1", name=name, value=v)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= seed < 2**63):
+        raise ArgumentError("the seed must be a whole number from 0 to 2**63 − 1", name="seed", value=seed)
+    from pmq.inputs.baseline import load_baseline
+    from pmq.projection.run import _resolve
+    baseline = load_baseline() if baseline is None else baseline
+    scenario = _resolve(scenario, baseline, horizon)
+    sync = store is None and scheduler is None or (isinstance(scheduler, str) and scheduler in ("sync", "synchronous"))
+    check_memory(baseline, scenario, draws, None, chunk, streamed=store is not None,
+                 workers=1 if sync else (os.cpu_count() or 2), max_memory=max_memory)   # before any work
+    ctx = prepare(scenario, baseline)
+    seed = int(ctx.spec.seed if seed is None and ctx.spec.seed is not None else (seed or 0))
+    if ctx.hazard_by_year and any(p.kind == "exit_age_shift" for p in ctx.spec.parameters):
+        # a hazard per year and draw: keep a chunk's hazards under ~400 MB (results do not depend on it)
+        per_draw = ctx.hazard.size * 8 * 3
+        chunk = max(1, min(chunk, int(4e8 // per_draw)))
+    bounds = [(i, min(i + chunk, draws)) for i in range(0, draws, chunk)]
+    if store is None and scheduler is None:
+        arrays = {k: None for k in STORED}
+        for j, (a, b) in enumerate(bounds):
+            res = _chunk(ctx, seed, a, b)
+            for k in STORED:
+                if arrays[k] is None:
+                    arrays[k] = np.empty((draws,) + res[k].shape[1:], np.float32)
+                arrays[k][a:b] = res[k]
+            if progress is not None:
+                progress(j + 1, len(bounds))
+        flows = _dataset(ctx, arrays, range(draws))
+    else:
+        flows = _run_dask(ctx, seed, bounds, draws, store, scheduler, progress)
+    Z = latent_draws(seed, range(draws), ctx.spec.n_latent(ctx.n_domains))
+    return Ensemble(flows=flows, parameters=_parameter_table(ctx, Z), context=ctx, seed=seed)
+
+
+def _client(scheduler):
+    """``(client or scheduler name, owned)``: an address (``tcp://host:port`` or ``host:port``)
+    connects a ``distributed.Client`` (closed afterwards)."""
+    if isinstance(scheduler, str):
+        if scheduler in ("threads", "sync", "synchronous", "processes"):
+            return scheduler, False
+        import re
+        if "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler):
+            try:
+                from distributed import Client
+            except ImportError:
+                from pmq.errors import MissingDependencyError
+                raise MissingDependencyError("a dask.distributed scheduler address needs the optional dask extra "
+                                             "(dask, distributed, zarr), not installed: " + DASK_INSTALL) from None
+            address = scheduler if "://" in scheduler else "tcp://" + scheduler
+            try:
+                return Client(address, timeout="10s"), True
+            except OSError as exc:
+                from pmq.errors import PmqError
+                raise PmqError(f"cannot reach the dask scheduler at {address}: {exc}") from None
+        from pmq.errors import ArgumentError
+        raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
+                            "(tcp://host:port)", name="scheduler", value=scheduler)
+    return scheduler, False
+
+
+def _is_store(path: Path) -> bool:
+    return (path / ".zgroup").exists() or (path / "zarr.json").exists()
+
+
+def _check_store_target(target: Path) -> None:
+    """The store may replace only a store pmq wrote (its marker, or pmq's ensemble arrays) or an
+    empty folder: a folder of the user's is never overwritten."""
+    from pmq.errors import OutputError
+    from pmq.outputs import written_by_pmq
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_dir() or not written_by_pmq(target):
+        kind = ("a symbolic link" if target.is_symlink() else "a folder" if target.is_dir() else "a file")
+        raise OutputError(f"the ensemble store exists and is not a zarr store written by pmq (it is {kind} "
+                          "without pmq's .pmq-output marker), nor an empty folder: not overwritten, so nothing "
+                          "of yours is lost; move it away or choose another path", path=target)
+
+
+def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
+    """Chunks computed by dask (threads, or a distributed cluster); results come back to this
+    process, which writes them — so a cluster needs no shared file system — into a fresh zarr
+    store beside ``store``, moved into place once complete and checked."""
+    try:
+        import dask
+        import dask.array as da
+        if store is not None:
+            import zarr  # noqa: F401
+    except ImportError:
+        from pmq.errors import MissingDependencyError
+        raise MissingDependencyError("ensembles on dask (store=, scheduler=; pmq run --scheduler) need the optional "
+                                     "dask extra (dask, distributed, zarr), not installed: " + DASK_INSTALL
+                                     + "; without it, run_ensemble(store=None, scheduler=None) computes the draws "
+                                     "in memory") from None
+
+    ctx_d = dask.delayed(ctx, pure=True)
+    tail = (ctx.coords["year"].size, ctx.employment0.shape[0], ctx.employment0.shape[1])
+    blocks = [dask.delayed(_chunk, pure=True)(ctx_d, seed, a, b) for a, b in bounds]
+    target = tmp = None
+    if store is not None:
+        from pmq.outputs import remove_temporary, replace_folder, temporary_folder
+        target = Path(store).resolve()
+        _check_store_target(target)                     # before any work: never someone else's folder
+    client, owned = _client(scheduler)
+    distributed = client is not None and hasattr(client, "submit")
+    sched = None if distributed else (client if client is not None else "threads")
+    dims = ("draw", "year", "territory", "metier")
+    parts: dict[int, dict] = {}
+
+    def take(j, res):
+        a, b = bounds[j]
+        if tmp is not None:
+            region = xr.Dataset({k: (dims, res[k]) for k in STORED})
+            region.to_zarr(str(tmp), region={"draw": slice(a, b), "year": slice(None),
+                                             "territory": slice(None), "metier": slice(None)})
+        else:
+            parts[j] = res
+        take.done += 1
+        if progress is not None:
+            progress(take.done, len(bounds))
+    take.done = 0
+    try:
+        if store is not None:
+            tmp = temporary_folder(target) / "store.zarr"   # removes what a killed run left beside it
+            size = bounds[0][1] - bounds[0][0]
+            template = _dataset(ctx, {k: da.zeros((draws,) + tail, chunks=(size,) + tail, dtype=np.float32)
+                                      for k in STORED}, range(draws))
+            template.to_zarr(str(tmp), mode="w-", compute=False, zarr_format=2)
+        if distributed:
+            futures = client.compute(blocks)
+            for j, fut in enumerate(futures):        # gathered in order; the workers keep computing
+                take(j, fut.result())
+                fut.release()
+        else:
+            width = 2 * (dask.system.CPU_COUNT or 2)            # bounded memory: a few chunks at a time
+            for i in range(0, len(blocks), width):
+                for j, res in enumerate(dask.compute(*blocks[i:i + width], scheduler=sched), start=i):
+                    take(j, res)
+    except BaseException:            # Ctrl-C included: the temporary folder goes, the interrupt goes on
+        if tmp is not None:
+            remove_temporary(tmp.parent)
+        raise
+    finally:
+        if owned:
+            client.close()
+    if tmp is None:
+        arrays = {k: np.concatenate([parts[j][k] for j in range(len(bounds))]) for k in STORED}
+        return _dataset(ctx, arrays, range(draws))
+    try:
+        written = xr.open_zarr(str(tmp))
+        missing = int(np.isnan(written["employment"].values).sum())
+        written.close()
+        if missing:
+            from pmq.errors import EngineError
+            raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
+        _check_store_target(target)                     # still nobody else's folder
+        replace_folder(tmp, target)                     # with pmq's marker; replaces only pmq's store
+    finally:
+        remove_temporary(tmp.parent)
+    return xr.open_zarr(str(target))
+
+
+def _parameter_table(ctx: Context, Z: np.ndarray) -> pd.DataFrame:
+    vals = ctx.spec.values(Z, ctx.n_domains)
+    cols = {}
+    for p in ctx.spec.parameters:
+        v = vals[p.id]
+        if v.ndim == 2:
+            for j, d in enumerate(ctx.domains):
+                cols[f"{p.id}[{d}]"] = v[:, j]
+        else:
+            cols[p.id] = v
+    return pd.DataFrame(cols, index=pd.Index(range(Z.shape[0]), name="draw"))
+
+
+# ------------------------------------------------------------------------------------ results
+@dataclass
+class Ensemble:
+    """Draws of a scenario: ``flows`` (draw × year × territory × métier, float32, persons), the
+    drawn ``parameters`` (one row per draw) and summaries."""
+
+    flows: xr.Dataset
+    parameters: pd.DataFrame
+    context: Context
+    seed: int
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.flows.sizes["draw"])
+
+    def window(self, start_year=None, end_year=None, by: str = "national") -> xr.Dataset:
+        """Per draw: flows summed over ``start_year ≤ year < end_year`` (float64) and employment
+        at both ends, summed to ``by`` = ``"national"``, ``"territory"`` or ``"cell"``."""
+        f = self.flows
+        years = f.year.values
+        start = int(years[0]) if start_year is None else int(start_year)
+        end = int(years[-1]) if end_year is None else int(end_year)
+        if start not in years or end not in years or end <= start:
+            from pmq.errors import InputError
+            raise InputError(f"window {start}–{end} is not inside the ensemble's years ({years[0]}–{years[-1]})",
+                             column="year", rows=[start, end])
+        dims = {"national": ["territory", "metier"], "territory": ["metier"], "cell": []}[by]
+        keep = [c for c in f.coords if c in ("draw", "year", "territory", "metier")]
+        f = f.drop_vars([c for c in f.coords if c not in keep])
+        sub = f.astype(np.float64)
+        if dims:
+            sub = sub.sum(dims)
+        w = xr.Dataset({k: sub[k].sel(year=slice(start, end - 1)).sum("year")
+                        for k in ("net_creation", "departures", "young_entrants", "net_mobility")})
+        w["employment_start"] = sub["employment"].sel(year=start, drop=True)
+        w["employment_end"] = sub["employment"].sel(year=end, drop=True)
+        w["openings"] = w["net_creation"] + w["departures"]
+        w["imbalance"] = w["openings"] - w["young_entrants"] - w["net_mobility"]
+        w.attrs.update(start_year=start, end_year=end, period=f"{start}–{end}")
+        return w
+
+    def quantiles(self, end_years=None, q=QUANTILES, by: str = "national") -> xr.Dataset:
+        """Quantiles across draws of each window from the base year to each end year
+        (default: 5, 10, 20 years and 2030 where reached), with a ``period`` dimension."""
+        from pmq.projection.indicators import default_end_years
+        base = int(self.flows.year.values[0])
+        if end_years is None:
+            end_years = default_end_years(xr.Dataset(coords={"year": self.flows.year.values}))
+        out = []
+        for e in end_years:
+            w = self.window(base, e, by).compute()
+            qs = w.quantile(list(q), dim="draw")
+            out.append(qs.expand_dims(period=[f"{base}–{e}"]))
+        res = xr.concat(out, dim="period")
+        res.attrs.update(n_draws=self.n_draws, seed=self.seed, scenario=self.context.spec.source)
+        return res
+
+    def summary(self, end_years=None) -> str:
+        """National quantiles of the headline flows, in thousands."""
+        qs = self.quantiles(end_years)
+        lines = [f"pmq ensemble — {self.n_draws} draws, seed {self.seed} — national totals, thousands",
+                 f"{'period':<11}{'variable':<18}" + "".join(f"{f'q{int(x * 100):02d}':>10}" for x in qs["quantile"].values)]
+        for per in qs.period.values:
+            for k in ("openings", "departures", "imbalance", "employment_end"):
+                v = qs[k].sel(period=per).values / 1e3
+                lines.append(f"{per:<11}{k:<18}" + "".join(f"{x:>10,.1f}" for x in v))
+        return "\n".join(lines)
+
+    def series(self, variable: str = "employment", territory=None) -> xr.DataArray:
+        """Per draw and year: ``variable`` summed over métiers and territories (or one territory)."""
+        f = self.flows
+        if territory is not None:
+            from pmq.projection.indicators import select
+            f = select(f, territory=territory)
+        da = f[variable].astype(np.float64).sum(["territory", "metier"], min_count=1)
+        return da.compute() if hasattr(da.data, "compute") else da
+
+    def fan(self, variable: str = "employment", territory=None, lang: str = "fr", ax=None):
+        """Fan chart (5–95 %, 25–75 %, median) of ``variable`` over the years."""
+        from pmq.plots import fan_chart
+        from pmq.labels import text
+        da = self.series(variable, territory)
+        if variable != "employment":
+            da = da.isel(year=slice(0, -1))
+        ax = fan_chart(da, lang=lang, ax=ax)
+        ax.set_ylabel(f"{text(variable, lang)} ({text('thousands', lang)})")
+        where = text("france", lang) if territory is None else str(territory)
+        ax.set_title(f"{where}\n{text(variable, lang)} — {self.n_draws} "
+                     f"{'tirages' if lang == 'fr' else 'draws'}", loc="left")
+        return ax
+
+    def to_zarr(self, path) -> None:
+        """Write the draws to a new zarr store (refuses an existing path), marked as pmq's."""
+        from pmq.errors import OutputError
+        from pmq.outputs import write_marker
+        if os.path.lexists(path):
+            raise OutputError("exists: Ensemble.to_zarr writes a new store only; choose another path", path=path)
+        self.flows.to_zarr(str(path), mode="w-", zarr_format=2)
+        write_marker(Path(path), "output")
+

@@ -1,0 +1,942 @@
+"""Scenario files (TOML): what a projection assumes besides the baseline, validated strictly.
+
+A scenario file is plain TOML read with :mod:`tomllib`.  Sections:
+
+``[scenario]``
+    ``name``, ``title_fr``, ``title_en``, ``description``, ``base_year`` (must equal the
+    baseline's), ``extends`` (a built-in name or a path, relative to the file).
+``[horizons]``
+    ``run`` (years projected), ``summary`` (horizons in years from the base year, default
+    5, 10, 20), ``years`` (extra calendar end years, e.g. 2030).
+``[demand]``, ``[young_entrants]``, ``[net_mobility]``
+    Named rules that spread the published base-period totals over the years and continue
+    them afterwards (see :mod:`pmq.model.demand`, :mod:`pmq.model.entrants`, :mod:`pmq.model.mobility`), and
+    *levers*, arrays of tables ``[[demand.adjust]]``, ``[[young_entrants.adjust]]``,
+    ``[[net_mobility.adjust]]`` (see :mod:`pmq.scenario.levers`).
+``[exits]``
+    ``schedule = "estimated"`` (or ``"estimated_unpooled"``) replaces the baseline's hazards by
+    those estimated from the DARES pyramids (:mod:`pmq.estimation.exits`); levers on the end-of-career
+    exit hazards: ``[[exits.shift]]`` (the late-career schedule
+    moves by N years from a given year, phased), ``[[exits.cohort_shift]]`` (by birth
+    cohort, as a pension-age reform), ``[[exits.multiplier]]`` (by age band, métier, years).
+``[age_profiles]``
+    Ages at which inflows are placed (:class:`pmq.model.ages.AgeProfiles`).
+
+Rules of the language
+---------------------
+* Unknown sections or keys, wrong types, out-of-range values, unknown métier, domain,
+  sector or territory codes raise :class:`~pmq.errors.ScenarioError` naming the file, the
+  key path (``demand.adjust[manufacturing].anchors.2035``) and the value.
+* Every table that holds a number carries ``source = "publication, URL"`` or
+  ``assumption = "…"`` (checked in each file, so an override states its own source).
+* A *lever* says whose its numbers are, exactly one of: ``source`` (they are the figures of
+  the named publication; ``method = "…"`` may say how pmq applies them — phasing, reading a
+  change as a deviation, arithmetic) or ``assumption`` (they are the file author's own;
+  ``basis = "…"`` may name the publications the assumption leans on, so that no source is
+  shown as the source of an assumed number).  A sourced lever with ``weights`` also says whose
+  the split over métiers is: ``weights_source`` or ``weights_assumption``.  :func:`lever_status`
+  reads this as « sourced », « sourced total, assumed split » or « assumed »; the status is
+  shown in the docs pages, the report's parameter table and the accounts' attrs.
+* Plausibility: no built-in scenario moves a métier's national employment away from the
+  reference by more than 25 % of the reference's (:data:`MAX_METIER_DEVIATION`) unless
+  ``[scenario]`` raises ``max_metier_deviation`` and says why in
+  ``max_metier_deviation_reason`` (checked by the test suite,
+  :func:`pmq.analysis.sources.plausibility_check`).
+* ``extends``: the child's keys replace the parent's, section by section; levers are
+  matched by ``id`` — a child lever with the id of a parent lever replaces it, a new id is
+  appended, and ``remove = ["id", …]`` in the section drops inherited levers.
+* The resolved scenario (after ``extends``) and its SHA-256 hash are stored in the results'
+  attrs.  ``[supply]`` holds the levers of the supply from initial training
+  (:mod:`pmq.inputs.training`): ``lag``, ``[[supply.leavers]]`` (leaver volumes by formation) and
+  ``[[supply.matrix]]`` (the formation → métier allocation).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from pmq.model import demand, mobility, entrants as supply
+from pmq.model.ages import AgeProfiles
+from pmq.errors import ScenarioError, UnknownNameError
+from pmq.model.rules import Rules
+
+__all__ = ["Scenario", "read_scenario", "builtin_scenarios",
+           "scenario_dir", "LEVER_SECTIONS", "inactive_levers", "warn_inactive_levers",
+           "lever_status", "status_label", "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]
+
+#: Default plausibility bound: largest |scenario − reference| / reference employment of a métier
+#: (national, any year) a built-in scenario may reach without saying why.
+MAX_METIER_DEVIATION = 0.25
+
+#: Built-in scenarios renamed since an earlier release: old name -> new name (read with a warning).
+RENAMED = {"bas_carbone": "bas_carbone_dares2023"}
+
+#: Lever provenance statuses (:func:`lever_status`) and how they are shown, by language.
+STATUS_LABELS = {
+    "sourced": {"fr": "source", "en": "sourced"},
+    "split_assumed": {"fr": "total sourcé, répartition hypothèse pmq",
+                      "en": "sourced total, split: pmq assumption"},
+    "assumed": {"fr": "hypothèse pmq", "en": "pmq assumption"},
+}
+
+
+def status_label(status: str, lang: str = "fr", builtin: bool = True) -> str:
+    """How a provenance status reads: « hypothèse pmq » for a built-in file's assumption, « hypothèse
+    de l'auteur du scénario » for a user file's (pmq did not make it)."""
+    text = STATUS_LABELS[status]["fr" if lang == "fr" else "en"]
+    if not builtin and status != "sourced":
+        text = text.replace("hypothèse pmq", "hypothèse de l'auteur du scénario").replace(
+            "pmq assumption", "scenario author's assumption")
+    return text
+
+
+def is_builtin(source: str | Path) -> bool:
+    """Whether a scenario file is one of the built-in library's."""
+    try:
+        return Path(source).resolve().parent == scenario_dir().resolve()
+    except (OSError, ScenarioError):
+        return False
+
+
+def lever_status(lever: dict) -> str:
+    """Whose numbers a lever carries: ``"assumed"`` (``assumption``: the file author's own),
+    ``"split_assumed"`` (``source`` for its numbers but ``weights_assumption`` for their split
+    over métiers) or ``"sourced"``.  For a lever of a built-in file « assumed » reads
+    « hypothèse pmq »."""
+    if lever.get("assumption") and not lever.get("source"):
+        return "assumed"
+    if lever.get("weights_assumption"):
+        return "split_assumed"
+    return "sourced"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: what :func:`pmq.project` needs besides the baseline.
+
+    ``levers`` maps ``"demand.adjust"``, ``"young_entrants.adjust"``,
+    ``"net_mobility.adjust"``, ``"exits.shift"``, ``"exits.cohort_shift"`` and
+    ``"exits.multiplier"`` to tuples of validated lever tables (dicts), in file order.
+    """
+
+    name: str = "reference"
+    title_fr: str = "Scénario de référence"
+    title_en: str = "Reference scenario"
+    description: str = ""
+    base_year: int | None = None
+    horizon: int = 20
+    summary_horizons: tuple[int, ...] = (5, 10, 20)
+    summary_years: tuple[int, ...] = (2030,)
+    rules: Rules = field(default_factory=Rules)
+    profiles: AgeProfiles = field(default_factory=AgeProfiles)
+    levers: dict = field(default_factory=dict, compare=False)
+    source: str = "(defaults)"
+    supply_lag: int = 3
+    resolved: dict = field(default_factory=dict, compare=False)
+    max_metier_deviation: float = MAX_METIER_DEVIATION
+    max_metier_deviation_reason: str = ""
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the resolved scenario (canonical JSON), first 16 hex digits."""
+        blob = json.dumps(self.resolved, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def lever_list(self, section: str) -> tuple:
+        return tuple(self.levers.get(section, ()))
+
+    @property
+    def status(self) -> str:
+        """The scenario's provenance: ``"assumed"`` if any lever is an assumption,
+        ``"split_assumed"`` if a lever's split over métiers is, else ``"sourced"``."""
+        found = {lever_status(lv) for sec in LEVER_SECTIONS for lv in self.lever_list(sec)}
+        return next((s for s in ("assumed", "split_assumed") if s in found), "sourced")
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the scenario's file is one of the built-in library's."""
+        return is_builtin(self.source)
+
+    def status_label(self, lang: str = "fr") -> str:
+        """The scenario's provenance status as a reader sees it (« hypothèse pmq »…)."""
+        return status_label(self.status, lang, self.builtin)
+
+    def assumed_levers(self) -> list[str]:
+        """``section[id]`` of every lever whose numbers or split are assumptions."""
+        return [f"{sec}[{lv['id']}]" for sec in LEVER_SECTIONS for lv in self.lever_list(sec)
+                if lever_status(lv) != "sourced"]
+
+    def with_horizon(self, horizon: int) -> "Scenario":
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+            from pmq.errors import ArgumentError
+            raise ArgumentError(f"the horizon must be a whole number of years between 1 and {MAX_HORIZON} (it "
+                                f"replaces horizons.run = {self.horizon} of {self.source})", name="horizon",
+                                value=horizon)
+        resolved = json.loads(json.dumps(self.resolved))
+        resolved.setdefault("horizons", {})["run"] = horizon
+        return replace(self, horizon=horizon, resolved=resolved)
+
+
+# --------------------------------------------------------------------------- schema
+_TEXT = (str,)
+_NUM = (int, float)
+_INT = (int,)
+_LIST = (list,)
+_DICT = (dict,)
+_SOURCE_KEYS = ("source", "assumption")
+
+
+def _enum(values):
+    return lambda v: v in values, f"one of {list(values)}"
+
+
+def _range(lo, hi):
+    return lambda v: lo <= v <= hi, f"between {lo} and {hi}"
+
+
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _int_list(lo, hi):
+    return (lambda v: len(v) > 0 and all(_is_int(x) and lo <= x <= hi for x in v),
+            f"a non-empty list of whole numbers between {lo} and {hi}")
+
+
+def _str_list():
+    return (lambda v: len(v) > 0 and all(isinstance(x, str) and x for x in v),
+            "a non-empty list of codes (strings)")
+
+
+def _num_list(lo, hi):
+    return (lambda v: len(v) > 0 and all(_is_num(x) and lo <= x <= hi for x in v),
+            f"a non-empty list of numbers between {lo} and {hi}")
+
+
+YEARS = (1900, 2200)
+#: Longest run, in years (``horizons.run``, ``--horizon``).
+MAX_HORIZON = 60
+_SRC = {"source": (_TEXT, None), "assumption": (_TEXT, None)}
+_LEVER = {"id": (_TEXT, None), "label": (_TEXT, None), **_SRC, "method": (_TEXT, None),
+          "basis": (_TEXT, None)}
+_SELECT = {
+    "metier": (_LIST, _str_list()), "domain": (_LIST, _str_list()), "sector": (_TEXT, None),
+    "weights": (_DICT, None), "weights_source": (_TEXT, None), "weights_assumption": (_TEXT, None),
+    "territory": (_LIST, _str_list()),
+}
+#: Keys of a lever that document it (provenance), not parameters.
+PROVENANCE_KEYS = ("source", "assumption", "method", "basis", "weights_source", "weights_assumption")
+_AGES = {"min_age": (_INT, _range(15, 74)), "max_age": (_INT, _range(15, 74))}
+
+#: Lever sections: "section.key" -> schema of one lever table.
+LEVER_SCHEMAS: dict[str, dict[str, tuple]] = {
+    "demand.adjust": {
+        **_LEVER, **_SELECT,
+        "kind": (_TEXT, _enum(("growth", "target", "deviation"))),
+        # growth
+        "rate": (_NUM, _range(-0.5, 0.5)), "period": (_LIST, _int_list(*YEARS)),
+        # target
+        "year": (_INT, _range(*YEARS)), "value": (_NUM, _range(0, 1e9)),
+        "from_year": (_INT, _range(*YEARS)),
+        # deviation
+        "anchors": (_DICT, None), "unit": (_TEXT, _enum(("persons", "percent"))),
+        "interpolation": (_TEXT, _enum(("linear",))),
+        "after": (_TEXT, _enum(("reference", "continue", "constant_level", "hold", "proportional"))),
+    },
+    "young_entrants.adjust": {
+        **_LEVER, **_SELECT, "factor": (_NUM, _range(0, 10)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "net_mobility.adjust": {
+        **_LEVER, **_SELECT, "factor": (_NUM, _range(0, 10)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "exits.shift": {
+        **_LEVER, **_SELECT, **_AGES, "years": (_NUM, _range(-10, 10)),
+        "from_year": (_INT, _range(*YEARS)), "full_year": (_INT, _range(*YEARS)),
+        "share": (_NUM, _range(0, 1)),
+    },
+    "exits.cohort_shift": {
+        **_LEVER, **_SELECT, **_AGES, "cohorts": (_LIST, _int_list(1900, 2100)),
+        "shift": (_LIST, _num_list(-10, 10)), "share": (_NUM, _range(0, 1)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "exits.multiplier": {
+        **_LEVER, **_SELECT, **_AGES, "factor": (_NUM, _range(0, 100)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    # Supply from initial training (pmq.inputs.training): leaver volumes by formation (years are
+    # *leaving* years; young entrants follow `lag` years later) and the formation → métier matrix.
+    "supply.leavers": {
+        **_LEVER, "level": (_LIST, _str_list()), "territory": (_LIST, _str_list()),
+        "factor": (_NUM, _range(0, 10)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    "supply.matrix": {
+        **_LEVER, **_SELECT, "level": (_LIST, _str_list()), "factor": (_NUM, _range(0, 100)),
+        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
+    },
+    # Uncertainty (pmq.projection.ensemble): distributions of parameters drawn per ensemble member, and
+    # correlations between them (Gaussian copula).  Neutral value of every parameter: 0.
+    "uncertainty.parameter": {
+        **_LEVER,
+        "kind": (_TEXT, _enum(("exit_age_shift", "growth", "young_entrants", "mobility"))),
+        "distribution": (_TEXT, _enum(("normal", "uniform", "triangular"))),
+        "mean": (_NUM, _range(-10, 10)), "sd": (_NUM, _range(0, 10)),
+        "low": (_NUM, _range(-10, 10)), "mode": (_NUM, _range(-10, 10)), "high": (_NUM, _range(-10, 10)),
+        "domain_correlation": (_NUM, _range(0, 1)), "domain": (_LIST, _str_list()),
+    },
+    "uncertainty.correlation": {
+        **_LEVER, "between": (_LIST, _str_list()), "rho": (_NUM, _range(-1, 1)),
+    },
+}
+LEVER_SECTIONS = tuple(LEVER_SCHEMAS)
+
+_SCHEMA: dict[str, dict[str, tuple]] = {
+    "scenario": {
+        "name": (_TEXT, None), "title_fr": (_TEXT, None), "title_en": (_TEXT, None),
+        "description": (_TEXT, None), "extends": (_TEXT, None),
+        "base_year": (_INT, _range(*YEARS)), **_SRC,
+        "max_metier_deviation": (_NUM, _range(0, 100)), "max_metier_deviation_reason": (_TEXT, None),
+    },
+    "horizons": {
+        "run": (_INT, _range(1, MAX_HORIZON)), "summary": (_LIST, _int_list(1, MAX_HORIZON)),
+        "years": (_LIST, _int_list(*YEARS)), **_SRC,
+    },
+    "demand": {
+        "spreading": (_TEXT, _enum(demand.SPREADING_RULES)),
+        "continuation": (_TEXT, _enum(demand.CONTINUATION_RULES)),
+        "half_life": (_NUM, _range(0.5, 200)), "adjust": (_LIST, None),
+        "trend": (_TEXT, _enum(["published", "loglinear", "damped", "arima"])),
+        "trend_years": (_INT, _range(8, 36)),
+        "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "young_entrants": {
+        "spreading": (_TEXT, _enum(supply.SPREADING_RULES)),
+        "continuation": (_TEXT, _enum(supply.CONTINUATION_RULES)),
+        "adjust": (_LIST, None), "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "net_mobility": {
+        "spreading": (_TEXT, _enum(mobility.SPREADING_RULES)),
+        "continuation": (_TEXT, _enum(mobility.CONTINUATION_RULES)),
+        "adjust": (_LIST, None), "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "exits": {
+        "shift": (_LIST, None), "cohort_shift": (_LIST, None), "multiplier": (_LIST, None),
+        "schedule": (_TEXT, _enum(["baseline", "estimated", "estimated_unpooled"])),
+        "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "age_profiles": {
+        **{f.name: (_NUM, _range(0, 120)) for f in fields(AgeProfiles) if f.name != "extra"}, **_SRC,
+    },
+    "supply": {
+        "lag": (_INT, _range(0, 10)), "leavers": (_LIST, None), "matrix": (_LIST, None),
+        "remove": (_LIST, _str_list()), **_SRC,
+    },
+    "uncertainty": {
+        "seed": (_INT, _range(0, 2**63 - 1)), "parameter": (_LIST, None), "correlation": (_LIST, None),
+        "remove": (_LIST, _str_list()), **_SRC,
+    },
+}
+_RULE_MAP = {
+    ("demand", "spreading"): "demand_spreading", ("demand", "continuation"): "demand_continuation",
+    ("demand", "half_life"): "demand_half_life",
+    ("young_entrants", "spreading"): "young_spreading",
+    ("young_entrants", "continuation"): "young_continuation",
+    ("net_mobility", "spreading"): "mobility_spreading",
+    ("net_mobility", "continuation"): "mobility_continuation",
+}
+
+
+def scenario_dir() -> Path:
+    """The built-in scenario folder (``scenarios/`` of the source tree, or the packaged copy)."""
+    here = Path(__file__).resolve().parent.parent          # the pmq package
+    for cand in (here.parent / "scenarios", here / "data" / "scenarios"):
+        if (cand / "reference.toml").exists():
+            return cand
+    raise ScenarioError("built-in scenarios not found", source=str(here))
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenario names and their files."""
+    return {p.stem: p for p in sorted(scenario_dir().glob("*.toml"))}
+
+
+# ----------------------------------------------------------------------- validation
+def _has_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, list):
+        return any(_has_number(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_number(v) for v in value.values())
+    return False
+
+
+def _need_source(body: dict, path: str, source: str, exempt=()) -> None:
+    numeric = [k for k, v in body.items() if k not in exempt and _has_number(v)]
+    if numeric and not any(isinstance(body.get(k), str) and body[k].strip() for k in _SOURCE_KEYS):
+        raise ScenarioError("numbers need a source: add source = \"publication, URL\" or "
+                            "assumption = \"…\" to this table", source=source, key=path,
+                            value={k: body[k] for k in numeric})
+
+
+def _check_value(value, spec, path, source):
+    types, check = spec
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise ScenarioError(f"wrong type {type(value).__name__}; expected "
+                            f"{' or '.join(t.__name__ for t in types)}", source=source, key=path,
+                            value=value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError("must be a finite number", source=source, key=path, value=value)
+    if check is not None and not check[0](value):
+        raise ScenarioError(f"invalid value; expected {check[1]}", source=source, key=path,
+                            value=value)
+
+
+def _validate(doc: dict, source: str) -> None:
+    for section, body in doc.items():
+        if section not in _SCHEMA:
+            raise ScenarioError(f"unknown section; expected one of {list(_SCHEMA)}", source=source,
+                                key=section)
+        if not isinstance(body, dict):
+            raise ScenarioError("must be a table", source=source, key=section, value=body)
+        for key, value in body.items():
+            path = f"{section}.{key}"
+            if key not in _SCHEMA[section]:
+                raise ScenarioError(f"unknown key; expected one of {list(_SCHEMA[section])}",
+                                    source=source, key=path, value=value)
+            _check_value(value, _SCHEMA[section][key], path, source)
+            if path in LEVER_SCHEMAS:
+                _validate_levers(value, path, source)
+        exempt = ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix", "parameter",
+                  "correlation", "seed")
+        if section != "scenario":
+            _need_source(body, section, source, exempt=exempt)
+        elif ("max_metier_deviation" in body) != bool(str(body.get("max_metier_deviation_reason", "")).strip()):
+            raise ScenarioError("max_metier_deviation and max_metier_deviation_reason go together: a scenario that "
+                                "moves a métier further from the reference says why", source=source,
+                                key="scenario.max_metier_deviation" if "max_metier_deviation" in body
+                                else "scenario.max_metier_deviation_reason",
+                                value=body.get("max_metier_deviation", body.get("max_metier_deviation_reason")))
+
+
+def _validate_levers(items: list, path: str, source: str) -> None:
+    schema = LEVER_SCHEMAS[path]
+    seen = set()
+    for i, lever in enumerate(items):
+        where = f"{path}[{i}]"
+        if not isinstance(lever, dict):
+            raise ScenarioError(f"each entry must be a table ([[{path}]])", source=source, key=where,
+                                value=lever)
+        lid = lever.get("id")
+        if not isinstance(lid, str) or not lid:
+            raise ScenarioError("every lever needs an id (a short name, unique in the section)",
+                                source=source, key=where)
+        where = f"{path}[{lid}]"
+        if lid in seen:
+            raise ScenarioError("duplicate lever id", source=source, key=where, value=lid)
+        seen.add(lid)
+        for key, value in lever.items():
+            if key not in schema:
+                raise ScenarioError(f"unknown key; expected one of {list(schema)}", source=source,
+                                    key=f"{where}.{key}", value=value)
+            _check_value(value, schema[key], f"{where}.{key}", source)
+        _check_provenance(lever, where, source)
+        _check_lever(path, lever, where, source)
+
+
+def _check_provenance(lever: dict, where: str, source: str) -> None:
+    """A lever says whose its numbers are: exactly one of ``source`` / ``assumption``; ``method``
+    goes with a source, ``basis`` with an assumption; ``weights`` carry ``weights_source`` or
+    ``weights_assumption``."""
+    def given(k):
+        return isinstance(lever.get(k), str) and lever[k].strip() != ""
+
+    for k in PROVENANCE_KEYS:
+        if k in lever and not given(k):
+            raise ScenarioError("is empty: say whose the numbers are, or remove the key", source=source,
+                                key=f"{where}.{k}", value=lever[k])
+    if given("source") and given("assumption"):
+        raise ScenarioError("a lever carries source (its numbers are the publication's figures; say how pmq "
+                            "applies them in method = \"…\") or assumption (they are your own; name the "
+                            "publications it leans on in basis = \"…\"), not both — an assumption must not "
+                            "appear under a source's name", source=source, key=f"{where}.assumption",
+                            value=lever["assumption"])
+    if not given("source") and not given("assumption"):
+        numeric = {k: v for k, v in lever.items() if _has_number(v)}
+        if numeric:
+            raise ScenarioError("numbers need a source: add source = \"publication, URL\" (the publication's "
+                                "figures) or assumption = \"…\" (your own) to this lever", source=source,
+                                key=where, value=numeric)
+    if given("method") and not given("source"):
+        raise ScenarioError("method says how a sourced figure is applied: it goes with source; with an "
+                            "assumption, write the reasoning in assumption and the references in basis",
+                            source=source, key=f"{where}.method", value=lever["method"])
+    if given("basis") and not given("assumption"):
+        raise ScenarioError("basis names the publications an assumption leans on: it goes with assumption; "
+                            "with a source, say how pmq applies it in method", source=source,
+                            key=f"{where}.basis", value=lever["basis"])
+    wk = [k for k in ("weights_source", "weights_assumption") if given(k)]
+    if "weights" in lever and (len(wk) > 1 or (not wk and given("source"))):
+        raise ScenarioError("explicit weights split a sourced figure over métiers: say whose the split is with "
+                            "exactly one of weights_source = \"…\" or weights_assumption = \"…\"", source=source,
+                            key=f"{where}.weights", value=wk or None)
+    if wk and "weights" not in lever:
+        raise ScenarioError("documents weights, but the lever has none", source=source, key=f"{where}.{wk[0]}",
+                            value=lever[wk[0]])
+
+
+def _year_table(table: dict, where: str, source: str) -> dict[int, float]:
+    out = {}
+    for k, v in table.items():
+        try:
+            year = int(k)
+        except ValueError:
+            year = None
+        if year is None or str(year) != k.strip() or not YEARS[0] <= year <= YEARS[1]:
+            raise ScenarioError("anchor keys must be calendar years", source=source,
+                                key=f"{where}.{k}", value=k)
+        if not _is_num(v):
+            raise ScenarioError("anchor values must be finite numbers", source=source,
+                                key=f"{where}.{k}", value=v)
+        out[year] = float(v)
+    if not out:
+        raise ScenarioError("needs at least one anchor year", source=source, key=where)
+    return dict(sorted(out.items()))
+
+
+def _check_lever(path: str, lever: dict, where: str, source: str) -> None:
+    def need(*keys):
+        for k in keys:
+            if k not in lever:
+                raise ScenarioError(f"missing key '{k}'", source=source, key=f"{where}.{k}")
+
+    def forbid(*keys):
+        for k in keys:
+            if k in lever:
+                raise ScenarioError(f"not allowed here (kind {lever.get('kind')!r})", source=source,
+                                    key=f"{where}.{k}", value=lever[k])
+
+    selectors = [k for k in ("metier", "domain", "sector", "weights") if k in lever]
+    if len(selectors) > 1:
+        raise ScenarioError(f"give at most one of metier, domain, sector, weights (got {selectors})",
+                            source=source, key=where)
+    if "weights" in lever:
+        w = lever["weights"]
+        bad = {k: v for k, v in w.items() if not _is_num(v) or v < 0}
+        if bad or not w:
+            raise ScenarioError("weights must be a non-empty table of métier codes to numbers ≥ 0",
+                                source=source, key=f"{where}.weights", value=bad or w)
+        total = sum(w.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ScenarioError("weights must sum to 1 (each row of a sector × métier key)",
+                                source=source, key=f"{where}.weights", value=round(total, 9))
+    if "min_age" in lever and "max_age" in lever and lever["min_age"] > lever["max_age"]:
+        raise ScenarioError("min_age is above max_age", source=source, key=f"{where}.min_age",
+                            value=(lever["min_age"], lever["max_age"]))
+    if "from_year" in lever and "to_year" in lever and lever["from_year"] > lever["to_year"]:
+        raise ScenarioError("from_year is after to_year", source=source, key=f"{where}.from_year",
+                            value=(lever["from_year"], lever["to_year"]))
+    if path == "demand.adjust":
+        need("kind")
+        kind = lever["kind"]
+        if kind == "growth":
+            need("rate", "period")
+            forbid("year", "value", "from_year", "anchors", "unit", "interpolation")
+            p = lever["period"]
+            if len(p) != 2 or p[0] >= p[1]:
+                raise ScenarioError("period must be [first_year, last_year] with first < last",
+                                    source=source, key=f"{where}.period", value=p)
+            if lever.get("after", "reference") not in ("reference", "continue", "constant_level"):
+                raise ScenarioError("after must be one of ['reference', 'continue', 'constant_level'] "
+                                    "for a growth lever", source=source, key=f"{where}.after",
+                                    value=lever["after"])
+        elif kind == "target":
+            need("year", "value", "from_year")
+            forbid("rate", "period", "anchors", "unit", "interpolation")
+            if lever["from_year"] >= lever["year"]:
+                raise ScenarioError("from_year must be before year", source=source,
+                                    key=f"{where}.from_year", value=lever["from_year"])
+            if lever.get("after", "reference") not in ("reference", "continue", "constant_level"):
+                raise ScenarioError("after must be one of ['reference', 'continue', 'constant_level'] "
+                                    "for a target lever", source=source, key=f"{where}.after",
+                                    value=lever["after"])
+        else:
+            need("anchors")
+            forbid("rate", "period", "year", "value", "from_year")
+            _year_table(lever["anchors"], f"{where}.anchors", source)
+            if lever.get("after", "hold") not in ("hold", "proportional"):
+                raise ScenarioError("after must be 'hold' or 'proportional' for a deviation lever",
+                                    source=source, key=f"{where}.after", value=lever["after"])
+    elif path in ("young_entrants.adjust", "net_mobility.adjust"):
+        need("factor")
+        if path == "net_mobility.adjust" and "territory" in lever:
+            raise ScenarioError("net mobility between territories is a zero-sum flow: a lever may "
+                                "select métiers but not territories", source=source,
+                                key=f"{where}.territory", value=lever["territory"])
+    elif path == "exits.shift":
+        need("years", "from_year")
+        if lever.get("full_year", lever["from_year"]) < lever["from_year"]:
+            raise ScenarioError("full_year is before from_year", source=source,
+                                key=f"{where}.full_year", value=lever["full_year"])
+    elif path == "exits.cohort_shift":
+        need("cohorts", "shift")
+        c, s = lever["cohorts"], lever["shift"]
+        if len(c) != len(s):
+            raise ScenarioError(f"cohorts and shift must have the same length ({len(c)} ≠ {len(s)})",
+                                source=source, key=f"{where}.shift", value=s)
+        if any(b <= a for a, b in zip(c, c[1:])):
+            raise ScenarioError("cohorts must be strictly increasing birth years", source=source,
+                                key=f"{where}.cohorts", value=c)
+    elif path == "exits.multiplier":
+        need("factor")
+    elif path == "uncertainty.parameter":
+        need("kind", "distribution")
+        dist = lever["distribution"]
+        if dist == "normal":
+            need("sd")
+            bad = [k for k in ("low", "mode", "high") if k in lever]
+        elif dist == "uniform":
+            need("low", "high")
+            bad = [k for k in ("mean", "sd", "mode") if k in lever]
+        else:
+            need("low", "mode", "high")
+            bad = [k for k in ("mean", "sd") if k in lever]
+        if bad:
+            raise ScenarioError(f"not allowed for a {dist} distribution", source=source,
+                                key=f"{where}.{bad[0]}", value=lever[bad[0]])
+        if dist != "normal" and not (lever["low"] < lever["high"]
+                                     and lever["low"] <= lever.get("mode", lever["low"]) <= lever["high"]):
+            raise ScenarioError("needs low < high (and low ≤ mode ≤ high)", source=source, key=where,
+                                value={k: lever[k] for k in ("low", "mode", "high") if k in lever})
+        if "domain_correlation" in lever and lever["kind"] != "growth":
+            raise ScenarioError("domain_correlation applies to kind = \"growth\" only", source=source,
+                                key=f"{where}.domain_correlation", value=lever["domain_correlation"])
+        sel = [k for k in ("metier", "sector", "weights", "territory") if k in lever]
+        if sel or ("domain" in lever and lever["kind"] != "exit_age_shift"):
+            key = sel[0] if sel else "domain"
+            raise ScenarioError("uncertain parameters apply to all métiers (exit_age_shift may select "
+                                "domains)", source=source, key=f"{where}.{key}", value=lever[key])
+    elif path == "uncertainty.correlation":
+        need("between", "rho")
+        if len(lever["between"]) != 2 or lever["between"][0] == lever["between"][1]:
+            raise ScenarioError("between names two different parameter ids", source=source,
+                                key=f"{where}.between", value=lever["between"])
+
+
+def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
+    """Métier, domain, sector and territory codes named by levers must exist."""
+    from pmq.data import domains, metiers, territory_choices
+    from pmq.names import resolve
+    from pmq.scenario.sectors import sectors
+
+    met = metiers()
+    met_codes = set(met.loc[met["in_exercise"] == "yes", "code"])
+    dom_codes = set(domains()["code"])
+    sec_codes = list(sectors()["sector"])
+    terr = territory_choices() if territories is None else territories
+    for path in LEVER_SECTIONS:
+        section, key = path.split(".")
+        for lever in doc.get(section, {}).get(key, []):
+            where = f"{path}[{lever['id']}]"
+            for m in lever.get("metier", []) + list(lever.get("weights", {})):
+                if m not in met_codes:
+                    k = "metier" if "metier" in lever else "weights"
+                    try:
+                        hint = resolve(m, {c: [] for c in met_codes}, kind="métier")
+                        hint = f"; did you mean {hint!r}?"
+                    except UnknownNameError as exc:
+                        hint = "; " + str(exc).split("; ", 1)[-1] if "closest" in str(exc) else ""
+                    raise ScenarioError(f"unknown métier code{hint}", source=source,
+                                        key=f"{where}.{k}", value=m)
+            for d in lever.get("domain", []):
+                if d not in dom_codes:
+                    raise ScenarioError(f"unknown FAP domain; expected one of {sorted(dom_codes)}",
+                                        source=source, key=f"{where}.domain", value=d)
+            if "sector" in lever and lever["sector"] not in sec_codes:
+                raise ScenarioError(f"unknown sector; expected one of {sec_codes}", source=source,
+                                    key=f"{where}.sector", value=lever["sector"])
+            for t in lever.get("territory", []):
+                try:
+                    resolve(t, terr, kind="territory")
+                except UnknownNameError as exc:
+                    raise ScenarioError(str(exc), source=source, key=f"{where}.territory",
+                                        value=t) from None
+
+
+# ------------------------------------------------------------------ resolution
+def _merge(base: dict, over: dict, source: str) -> dict:
+    out = json.loads(json.dumps(base))
+    for section, body in over.items():
+        tgt = out.setdefault(section, {})
+        for key, value in body.items():
+            if section == "scenario" and key == "extends":
+                continue
+            path = f"{section}.{key}"
+            if path in LEVER_SCHEMAS:
+                merged = {lv["id"]: lv for lv in tgt.get(key, [])}
+                for lv in value:
+                    merged[lv["id"]] = lv  # replace by id, or append
+                tgt[key] = list(merged.values())
+            elif key == "remove":
+                continue
+            else:
+                tgt[key] = value
+        for lid in body.get("remove", []):
+            found = False
+            for key in ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix", "parameter",
+                        "correlation"):
+                if key in tgt:
+                    n = len(tgt[key])
+                    tgt[key] = [lv for lv in tgt[key] if lv["id"] != lid]
+                    found |= len(tgt[key]) < n
+            if not found:
+                raise ScenarioError("remove: no inherited lever has this id", source=source,
+                                    key=f"{section}.remove", value=lid)
+    return out
+
+
+def _read_text(path: Path) -> str:
+    """The text of a scenario file, which must be UTF-8 (the TOML rule).  A UTF-8 byte-order
+    mark (Windows Notepad's « UTF-8 with BOM ») is accepted and dropped; anything else that is
+    not UTF-8 text is refused naming the line, the column and the byte, rather than guessed."""
+    raw = path.read_bytes()
+    source = str(path)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError("is UTF-16 text (« Unicode » in Windows editors); a scenario file must be UTF-8 "
+                            "(the TOML rule): save it again as UTF-8", source=source)
+    if b"\x00" in raw:
+        at = raw.index(b"\x00")
+        raise ScenarioError(f"contains NUL bytes (first at byte {at}): not a text file — a binary file, or "
+                            "UTF-16 text; a scenario file is UTF-8 TOML text", source=source)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start]
+        try:
+            as_cp1252 = f", « {bytes([byte]).decode('cp1252')} » in Windows-1252 (Latin-1)"
+        except UnicodeDecodeError:
+            as_cp1252 = ""
+        raise ScenarioError(f"is not UTF-8 text: byte 0x{byte:02x}{as_cp1252} at line {line}, column {col} "
+                            f"(byte {exc.start}); a scenario file must be UTF-8 (the TOML rule): save it again "
+                            "as UTF-8 (in Notepad: Save as… › Encoding: UTF-8)", source=source) from None
+
+
+#: Keys whose text is one line (names and titles shown in tables, listings and charts).
+_ONE_LINE = frozenset({"name", "title_fr", "title_en", "id", "label", "extends"})
+
+
+def _check_text(value: Any, source: str, path: str = "") -> None:
+    """Refuse control and invisible characters in every text of the file (keys, values, lists):
+    as in user tables (:func:`pmq.inputs.tables.bad_label_characters`), they corrupt outputs, break the
+    terminal or make two names that look the same differ.  Names and titles are one line."""
+    from pmq.inputs.tables import bad_label_characters
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            bad = bad_label_characters(k)
+            if bad:
+                raise ScenarioError(f"control or invisible characters ({', '.join(bad)}) in a key: remove them",
+                                    source=source, key=where, value=k)
+            _check_text(v, source, where)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_text(v, source, f"{path}[{i}]")
+    elif isinstance(value, str):
+        bad = bad_label_characters(value)
+        if not bad and "\n" in value and path.rsplit(".", 1)[-1] in _ONE_LINE:
+            bad = ["U+000A"]
+        if bad:
+            raise ScenarioError(f"control or invisible characters ({', '.join(bad)}) in the text: they would "
+                                "corrupt the outputs or disguise a name; remove them", source=source, key=path,
+                                value=value)
+
+
+def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
+    source = str(path)
+    key = str(path.resolve())
+    if key in seen:
+        chain = " → ".join(Path(s).name for s in (*seen, key))
+        raise ScenarioError(f"extends cycle: {chain}", source=source, key="scenario.extends",
+                            value=Path(key).name)
+    try:
+        doc = tomllib.loads(_read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", source=source) from exc
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
+    _check_text(doc, source)
+    _validate(doc, source)
+    _check_codes(doc, source, territories)
+    parent = doc.get("scenario", {}).get("extends")
+    if parent:
+        try:
+            ppath = _locate(parent, relative_to=path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.problem, source=source, key="scenario.extends",
+                                value=parent) from None
+        return _merge(_load(ppath, (*seen, key), territories), doc, source)
+    for section in doc.values():
+        section.pop("remove", None)
+    return doc
+
+
+def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    p = Path(name_or_path)
+    if not p.is_absolute() and relative_to is not None and (relative_to / p).exists():
+        p = relative_to / p                      # a path in `extends` is relative to its file
+    if p.suffix == ".toml" or p.exists():
+        if not p.exists():
+            raise ScenarioError("scenario file not found", source=str(p))
+        return p
+    builtins = builtin_scenarios()
+    if str(name_or_path) in builtins:
+        return builtins[str(name_or_path)]
+    if str(name_or_path) in RENAMED and RENAMED[str(name_or_path)] in builtins:
+        import warnings
+        from pmq.errors import PmqWarning
+        new = RENAMED[str(name_or_path)]
+        warnings.warn(f"the built-in scenario {name_or_path!r} is now {new!r} (its levers were rebuilt from "
+                      f"their sources: docs/scenarios/{new}.md); reading {new!r}", PmqWarning, stacklevel=3)
+        return builtins[new]
+    from pmq.names import resolve
+    try:
+        return builtins[resolve(str(name_or_path), {k: [] for k in builtins}, kind="scenario")]
+    except UnknownNameError as exc:
+        raise ScenarioError(f"{exc}: not a file and not a built-in name "
+                            f"({', '.join(builtins)})", source=str(name_or_path)) from None
+
+
+def read_scenario(name_or_path: str | Path = "reference", *, territories: dict | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file or built-in name.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A built-in name (``pmq scenarios`` lists them) or a ``.toml`` file.
+    territories : mapping, optional
+        Territory codes (and aliases) that levers may name; default: the 13 regions.
+    """
+    path = _locate(name_or_path)
+    doc = _load(path, (), territories)
+    sc = doc.get("scenario", {})
+    hz = doc.get("horizons", {})
+    rules = {}
+    for (section, key), attr in _RULE_MAP.items():
+        if key in doc.get(section, {}):
+            rules[attr] = doc[section][key]
+    prof = {k: v for k, v in doc.get("age_profiles", {}).items() if k not in _SOURCE_KEYS}
+    try:
+        profiles = AgeProfiles(**prof)
+        _ = profiles.young(), profiles.recruits(), profiles.mobility()
+        if profiles.removal_floor_age <= profiles.removal_flat_until:
+            raise ValueError("removal_floor_age must be above removal_flat_until")
+    except Exception as exc:  # e.g. an empty age window
+        raise ScenarioError(f"invalid age profile: {exc}", source=str(path), key="age_profiles") from exc
+    levers = {}
+    for lp in LEVER_SECTIONS:
+        section, key = lp.split(".")
+        levers[lp] = tuple(doc.get(section, {}).get(key, ()))
+    return Scenario(
+        name=sc.get("name", path.stem), title_fr=sc.get("title_fr", path.stem),
+        title_en=sc.get("title_en", path.stem), description=sc.get("description", ""),
+        base_year=sc.get("base_year"),
+        horizon=hz.get("run", 20), summary_horizons=tuple(hz.get("summary", (5, 10, 20))),
+        summary_years=tuple(hz.get("years", (2030,))), rules=Rules(**rules), profiles=profiles,
+        levers=levers, source=str(path), resolved=doc,
+        supply_lag=doc.get("supply", {}).get("lag", 3),
+        max_metier_deviation=float(sc.get("max_metier_deviation", MAX_METIER_DEVIATION)),
+        max_metier_deviation_reason=sc.get("max_metier_deviation_reason", ""),
+    )
+
+
+# ------------------------------------------------------------------ levers outside the run
+def _span(a, b) -> str:
+    return str(a) if a == b else f"{a}–{b}"
+
+
+def inactive_levers(scenario: Scenario, base_year: int, horizon: int | None = None) -> list[tuple[str, str]]:
+    """The levers of ``scenario`` whose years all fall outside a run from ``base_year`` over
+    ``horizon`` years (default: the scenario's): they change nothing.  Returns ``(lever, its
+    years)`` pairs, e.g. ``("demand.adjust[green]", "period 2040–2050")``.
+
+    The run's flow years are ``base_year`` … ``base_year + horizon − 1``; its employment path
+    reaches ``base_year + horizon``.  A growth period or a deviation acts on the path from its
+    first year; a window ``from_year`` … ``to_year`` acts on the flows of its years; leaver
+    volumes (``[[supply.leavers]]``) act ``supply.lag`` years later.  Target levers beyond the
+    horizon are errors of :func:`pmq.scenario.levers.apply_demand`, not listed here."""
+    base = int(base_year)
+    H = int(scenario.horizon if horizon is None else horizon)
+    last_flow, last_path = base + H - 1, base + H
+    out = []
+
+    def window(lever, lag=0):
+        lo, hi = lever.get("from_year"), lever.get("to_year")
+        if lo is None and hi is None:
+            return None
+        a = -math.inf if lo is None else lo + lag
+        b = math.inf if hi is None else hi + lag
+        if b < base or a > last_flow:
+            names = ", ".join(f"{k} {v}" for k, v in (("from_year", lo), ("to_year", hi)) if v is not None)
+            return names + (f": leaving years, entrants {lag} years later" if lag else "")
+        return None
+
+    for section in LEVER_SECTIONS:
+        for lever in scenario.lever_list(section):
+            where = f"{section}[{lever.get('id')}]"
+            years = None
+            if section == "demand.adjust":
+                kind = lever.get("kind")
+                if kind == "growth" and lever["period"][0] >= last_path:
+                    years = f"period {_span(*lever['period'])}"
+                elif kind == "deviation" and lever.get("anchors"):
+                    anchors = sorted(int(k) for k in lever["anchors"])
+                    if anchors[0] > last_path:
+                        years = f"anchors {', '.join(map(str, anchors))}"
+            elif section == "exits.shift":
+                y0 = lever["from_year"]
+                y1 = lever.get("full_year", y0)
+                if y0 + (1 if y1 > y0 else 0) > last_flow:
+                    years = f"from_year {y0}" + (f", full_year {y1}" if y1 != y0 else "")
+            elif section == "supply.leavers":
+                years = window(lever, lag=int(scenario.supply_lag))
+            elif section.startswith("uncertainty."):
+                continue
+            else:
+                years = window(lever)
+            if years:
+                out.append((where, years))
+    return out
+
+
+def warn_inactive_levers(scenario: Scenario, base_year: int, horizon: int | None = None) -> list[tuple[str, str]]:
+    """Warn (:class:`~pmq.errors.InactiveLeverWarning`) about every lever of
+    :func:`inactive_levers`, naming the lever, its years and the run's years; returns them."""
+    import warnings
+    from pmq.errors import InactiveLeverWarning
+    found = inactive_levers(scenario, base_year, horizon)
+    if found:
+        H = int(scenario.horizon if horizon is None else horizon)
+        base = int(base_year)
+        shown = "; ".join(f"{w} ({y})" for w, y in found)
+        warnings.warn(f"{scenario.source}: {len(found)} lever(s) with every year outside the run, so without "
+                      f"effect: {shown} — the run covers {base}–{base + H} (flows {_span(base, base + H - 1)}); "
+                      "run longer (--horizon, horizons.run) or correct their years", InactiveLeverWarning,
+                      stacklevel=2)
+    return found
