@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 from pmq._version import __version__
 from pmq.errors import InactiveLeverWarning, PmqError
-from pmq.outputs import write_atomically as _write_atomically
 
 ERRORS_EPILOG = """\
 Exit status: 0 on success; 2 on a user error — bad data, scenario, option or output path, a
@@ -85,7 +86,6 @@ def _progress_printer(stream):
 def _probe_writable(folder: Path) -> str | None:
     """None if pmq can create entries in ``folder`` (tried: a hidden folder made and removed at
     once — permissions alone do not tell, e.g. for root or on a read-only mount), else why not."""
-    import tempfile
     if not os.access(folder, os.W_OK | os.X_OK):
         return "no write permission"
     try:
@@ -205,7 +205,9 @@ def _write_summary(proj, path) -> None:
 
 
 def _write_outputs(proj, out: Path) -> list[Path]:
-    return _write_atomically(out, {
+    from pmq.outputs import write_atomically
+
+    return write_atomically(out, {
         "accounts.nc": proj.to_netcdf,
         "summary.csv": lambda p: _write_summary(proj, p),
     })
@@ -270,7 +272,6 @@ def _ensemble_streamed(args) -> bool:
     sched = args.scheduler
     if sched is None:
         return _dask_installed()
-    import re
     if not (sched in ("threads", "sync", "synchronous", "processes") or "://" in sched
             or re.fullmatch(r"[\w.-]+:\d+", sched)):
         raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
@@ -312,7 +313,7 @@ def _write_ensemble_nc(ens, path) -> None:
 
 def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
     from pmq.projection.ensemble import check_memory, run_ensemble
-    from pmq.outputs import remove_temporary, temporary_folder
+    from pmq.outputs import remove_temporary, temporary_folder, write_atomically
 
     if not scenario.lever_list("uncertainty.parameter"):
         print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
@@ -345,7 +346,7 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
             store = {"ensemble.zarr": lambda p: os.replace(tmp / "ensemble.zarr", p)}
         else:
             store = {"ensemble.nc": lambda p: _write_ensemble_nc(ens, p)}
-        written = _write_atomically(out, {
+        written = write_atomically(out, {
             **store,
             "quantiles_national.csv": lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
             "quantiles_regions.csv": lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
@@ -384,6 +385,7 @@ def _print_compare(table, names, stream=None) -> None:
 
 
 def cmd_compare(args) -> int:
+    from pmq.outputs import write_atomically
     from pmq.projection.compare import project_many
 
     out = _check_out(args.out, ("compare_domains.csv", "compare_metiers.csv")) if args.out else None
@@ -395,7 +397,7 @@ def cmd_compare(args) -> int:
     by_metier = comp.table(horizon=args.horizon, territory=args.territory or None, by="metier")
     written = []
     if out is not None:
-        written = _write_atomically(out, {
+        written = write_atomically(out, {
             "compare_domains.csv": lambda p: table.to_csv(p, index=False, float_format="%.3f"),
             "compare_metiers.csv": lambda p: by_metier.to_csv(p, index=False, float_format="%.3f"),
         })
@@ -452,13 +454,14 @@ def cmd_validate(args) -> int:
 
 def cmd_reproduce(args) -> int:
     from pmq.analysis.reproduce import get_exercise
+    from pmq.outputs import write_atomically
 
     exercise = get_exercise(args.exercise)  # an unknown name fails before any work
     stem = f"{str(args.exercise).strip().lower()}_differences"
     out = _check_out(args.out, (f"{stem}.csv", f"{stem}.xlsx")) if args.out else None
     baseline = _baseline(args) if args.data else None
     rep = exercise(baseline=baseline, progress=_progress_printer(sys.stderr))
-    written = _write_atomically(out, rep.writers()) if out is not None else []
+    written = write_atomically(out, rep.writers()) if out is not None else []
     print(rep.table())
     for w in written:
         print(f"écrit / written: {w}")
@@ -467,6 +470,7 @@ def cmd_reproduce(args) -> int:
 
 def cmd_imbalance(args) -> int:
     from pmq.analysis import imbalance as im
+    from pmq.outputs import write_atomically
     from pmq.projection.run import project
 
     out = _check_out(args.out, ("imbalance.csv", "watch_list.csv")) if args.out else None
@@ -483,7 +487,7 @@ def cmd_imbalance(args) -> int:
     watch = im.watch_list(table, n=args.top, lang=args.lang)
     written = []
     if out is not None:
-        written = _write_atomically(out, {
+        written = write_atomically(out, {
             "imbalance.csv": lambda p: table.to_csv(p, index=False, float_format="%.6g"),
             "watch_list.csv": lambda p: watch.to_csv(p, index=False, float_format="%.6g"),
         })
@@ -610,12 +614,13 @@ BACKTEST_FILES = ("backtest_metrics.csv", "backtest_age_by_fap.csv", "backtest_a
 
 def cmd_backtest(args) -> int:
     from pmq.estimation.backtest import DEFAULT_STARTS, backtest
+    from pmq.outputs import write_atomically
 
     out = _check_out(args.out, BACKTEST_FILES) if args.out else None
     starts = _years(args.start, "--from") if args.start else list(DEFAULT_STARTS)
     res = backtest(starts, args.end, horizon=args.horizon, pyramids=args.pyramids, employment=args.employment,
                    trend_years=args.trend_years)
-    written = _write_atomically(out, res.writers(lang=args.lang)) if out is not None else []
+    written = write_atomically(out, res.writers(lang=args.lang)) if out is not None else []
     print(res.summary())
     for w in written:
         print(f"écrit / written: {w}")

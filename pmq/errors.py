@@ -6,9 +6,9 @@ values, in the spirit of pyam's errors that print the offending rows.
 """
 from __future__ import annotations
 
+import sys
+import unicodedata
 from typing import Any
-
-import pandas as pd
 
 __all__ = [
     "PmqError",
@@ -32,9 +32,11 @@ _MAX_ROWS = 10
 def _format_rows(rows: Any) -> str:
     if rows is None:
         return ""
-    if isinstance(rows, pd.Series):
+    # pandas objects only exist once pandas is imported: looked up, not imported (`pmq --help` stays light)
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(rows, pd.Series):
         rows = rows.to_frame()
-    if isinstance(rows, pd.DataFrame):
+    if pd is not None and isinstance(rows, pd.DataFrame):
         n = len(rows)
         shown = rows.head(_MAX_ROWS).to_string(index=False)
         more = f"\n  … and {n - _MAX_ROWS} more row(s)" if n > _MAX_ROWS else ""
@@ -47,7 +49,6 @@ def _format_rows(rows: Any) -> str:
 def _escape(text: Any) -> str:
     """``text`` with control and invisible characters shown as escapes (``\\x07``), never raw:
     a message must not ring the terminal's bell or hide part of a key."""
-    import unicodedata
     return "".join(c if c.isprintable() and unicodedata.category(c) != "Cf" else repr(c)[1:-1]
                    for c in str(text))
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+from pmq.errors import ArgumentError
+
 __all__ = ["NNBSP", "MINUS", "format_number", "format_thousands", "format_percent", "tick_formatter",
            "check_lang"]
 
@@ -25,7 +27,6 @@ def check_lang(lang: str) -> str:
     """``"fr"`` or ``"en"``; anything else raises :class:`pmq.errors.ArgumentError` (a
     ``ValueError``) naming the argument, the choices and the value."""
     if lang not in ("fr", "en"):
-        from pmq.errors import ArgumentError
         raise ArgumentError("lang must be 'fr' or 'en'", name="lang", value=lang)
     return lang
 

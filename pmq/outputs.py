@@ -9,8 +9,10 @@ ensembles' stores.
 """
 from __future__ import annotations
 
+import csv as _csv
 import datetime as _dt
 import hashlib
+import io as _io
 import json
 import os
 import re
@@ -99,8 +101,6 @@ def neutralise_csv(path) -> bool:
     (``csv=True``) if any needs it; returns whether it did.  Encoding (UTF-8 with or without
     byte-order mark), line ends and quoting are kept.  :func:`write_atomically` applies it to
     every ``.csv`` it moves into place, whatever wrote it."""
-    import csv as _csv
-    import io as _io
     path = Path(path)
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")

@@ -7,6 +7,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmq.projection.run import scenario_inputs
+from pmq.errors import ArgumentError
+
 __all__ = ["assert_accounts", "assert_projection", "projection_hazard", "text_differences", "assert_text_close",
            "table_differences", "nested_differences"]
 
@@ -18,8 +21,6 @@ def projection_hazard(projection) -> xr.DataArray:
     Dims ``(territory, metier, age)``, with a leading ``year`` (the flow years) when the scenario
     has exit levers (the hazard then varies by year), and a ``scenario`` dim for a Comparison.
     """
-    from pmq.projection.run import scenario_inputs
-
     acc = projection.accounts
     flow_years = acc.year.values[:-1]
     cells = {"territory": acc.territory.values, "metier": acc.metier.values, "age": acc.age.values}
@@ -49,7 +50,6 @@ def _hazard_array(acc: xr.Dataset, hazard) -> xr.DataArray:
     if h.ndim == len(dims):  # a leading year axis: the flow years (the final year may be included)
         n = acc.sizes["year"] - 1
         if h.shape[0] not in (n, n + 1):
-            from pmq.errors import ArgumentError
             raise ArgumentError(f"a per-year hazard needs {n} (or {n + 1}) flow years on its first axis, "
                                 f"got {h.shape[0]}", name="hazard", value=h.shape)
         return xr.DataArray(h[:n], dims=dims, coords={"year": acc.year.values[:n]})

@@ -1,9 +1,12 @@
 """The house: sub-packages in data-flow order, checked — the import-linter layers contract, no private name
 across sub-packages, imports at the top of files except the declared lazy ones, the README's map complete,
-and the module paths of pmq 0.1 still answering."""
+the module paths of pmq 0.1 still answering, and the causes of a slow cold start kept out (what ``import pmq``
+and ``pmq --help`` import; their times are measured by ``benchmarks/bench_cold_start.py``, never asserted)."""
 import ast
 import importlib
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,9 +18,10 @@ PKG = Path(pmq.__file__).resolve().parent
 ROOT = Path(__file__).resolve().parent.parent
 SUBPACKAGES = sorted(p.name for p in PKG.iterdir() if (p / "__init__.py").exists())
 
-#: Libraries imported inside functions on purpose: heavy or optional (cold start, extras).
+#: Libraries imported inside functions on purpose: heavy or optional (cold start, extras).  psutil is not a
+#: dependency of pmq (it comes with distributed): ``available_memory`` tries it and falls back on /proc.
 LAZY_LIBRARIES = ("matplotlib", "scipy", "statsmodels", "dask", "distributed", "zarr", "openpyxl", "pyarrow",
-                  "pyam", "PIL", "playwright", "h5netcdf", "h5py", "numcodecs")
+                  "pyam", "PIL", "playwright", "h5netcdf", "h5py", "numcodecs", "psutil")
 #: pmq imports allowed inside functions: the declared upward hooks (results objects offer their charts and
 #: exports), and the command line, which imports the library only for the command it runs (`pmq --help`
 #: starts in a fraction of a second).
@@ -70,6 +74,93 @@ def test_no_private_name_crosses_a_subpackage():
                         bad.append(f"{name}: from {node.module} import {alias.name}")
             assert not (isinstance(node, ast.ImportFrom) and node.level), f"{name}: relative import"
     assert bad == []
+
+
+def test_imports_at_the_top_except_the_declared_lazy_ones():
+    bad = []
+    for name, f in modules():
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import):
+                    mods = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    mods = [node.module or ""]
+                else:
+                    continue
+                for m in mods:
+                    if m.split(".")[0] in LAZY_LIBRARIES:
+                        continue
+                    if m == "pmq" or m.startswith("pmq."):
+                        allowed = LAZY_PMQ.get(name, ())
+                        if any(m == a or m.startswith(a + ".") for a in allowed):
+                            continue
+                        bad.append(f"{name}:{node.lineno} imports {m} inside {fn.name}()")
+                    elif m.split(".")[0] not in ("importlib", "errno", "textwrap", "signal", "ctypes", "gc",
+                                                 "resource", "faulthandler", "traceback", "warnings", "contextlib"):
+                        bad.append(f"{name}:{node.lineno} imports {m} inside {fn.name}()")
+    assert bad == [], "\n".join(bad)
+
+
+#: What ``import pmq`` and the library's face (every name of ``pmq.__all__``) must not import: each is
+#: imported by the function that needs it (scipy alone costs ~0.3 s, matplotlib ~0.5 s).
+HEAVY = {"scipy", "matplotlib", "statsmodels", "dask", "distributed", "zarr", "openpyxl"}
+#: What ``import pmq`` alone and ``pmq --help`` must not import either: ``python -m pmq`` and the ``pmq``
+#: script import the package first, and the command line imports the library only for the command it runs.
+ARRAYS = {"numpy", "pandas", "xarray"}
+
+
+def _imported(args: list[str]) -> tuple[int, set[str]]:
+    """Exit status of ``python -X importtime <args>`` and the top-level packages it imported."""
+    res = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True, timeout=300)
+    mods = {m.group(1).split(".")[0] for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$",
+                                                        res.stderr, re.MULTILINE)}
+    assert "pmq" in mods, res.stderr[-2000:]
+    return res.returncode, mods
+
+
+def test_import_pmq_imports_neither_the_arrays_nor_the_heavy_libraries():
+    code, mods = _imported(["-c", "import pmq"])
+    assert code == 0
+    assert not mods & (ARRAYS | HEAVY), sorted(mods & (ARRAYS | HEAVY))
+
+
+#: Names of the face whose modules need scipy or matplotlib as soon as they load (draws, fits, charts).
+HEAVY_FACE = {"backtest", "build_report", "run_ensemble", "Ensemble", "one_at_a_time", "sobol"}
+
+
+def test_the_library_face_imports_no_heavy_library():
+    light = sorted(set(__import__("pmq").__all__) - HEAVY_FACE)
+    code, mods = _imported(["-c", f"import pmq\nfor name in {light!r}: getattr(pmq, name)"])
+    assert code == 0 and ARRAYS <= mods
+    assert not mods & HEAVY, sorted(mods & HEAVY)
+
+
+def test_the_face_is_listed_and_answers_lazily():
+    code = ("import sys, pmq\n"
+            "assert set(pmq.__all__) <= set(dir(pmq)), set(pmq.__all__) - set(dir(pmq))\n"
+            "assert 'pandas' not in sys.modules\n"
+            "from pmq import project, load_baseline\n"
+            "assert pmq.project is project and pmq.load_baseline is load_baseline\n"
+            "assert pmq.projection.run.Projection is pmq.Projection\n"
+            "try:\n    pmq.no_such_name\nexcept AttributeError as e:\n    print(e)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "no attribute 'no_such_name'" in res.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["-m", "pmq", "--help"],                                                   # python -m pmq --help
+    ["-c", "import sys; from pmq.cli import main; sys.exit(main(['--help']))"],  # the pmq script's entry point
+    ["-m", "pmq", "run", "--help"],
+    ["-m", "pmq", "--version"],
+], ids=["python -m pmq --help", "pmq --help", "pmq run --help", "pmq --version"])
+def test_help_imports_argparse_not_the_library(args):
+    code, mods = _imported(args)
+    assert code == 0
+    assert not mods & (ARRAYS | HEAVY), sorted(mods & (ARRAYS | HEAVY))
 
 
 def _readme_map() -> str:

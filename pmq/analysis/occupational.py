@@ -48,6 +48,8 @@ from pmq import data as _data
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import as_number
 from pmq.inputs.rates import check_columns, match_codes, metier_codes, rate_column, read_rate_table
+from pmq.model.ages import AGES
+from pmq.projection.indicators import default_end_years, horizon_sums
 
 __all__ = ["EXIT", "MOBILITY_FLOWS", "read_transitions", "occupational_mobility",
            "mobility_horizons", "template_path"]
@@ -85,7 +87,6 @@ def _ages(metiers, ages) -> np.ndarray:
         return np.asarray(ages, dtype=int)
     if isinstance(metiers, (xr.Dataset, xr.DataArray)) and "age" in metiers.coords:
         return np.asarray(metiers["age"].values, dtype=int)
-    from pmq.model.ages import AGES
     return np.asarray(AGES, dtype=int)
 
 
@@ -352,8 +353,6 @@ def mobility_horizons(accounts, rates, end_years=None, *, stock: str = "start") 
     end_years : list of int, optional
         Default: a Projection's own horizons, else :func:`pmq.projection.indicators.default_end_years`.
     """
-    from pmq.projection.indicators import default_end_years, horizon_sums
-
     acc = getattr(accounts, "accounts", accounts)
     flows = rates if isinstance(rates, xr.Dataset) else occupational_mobility(acc, rates, stock=stock)
     if end_years is None:

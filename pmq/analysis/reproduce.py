@@ -34,6 +34,10 @@ import numpy as np
 import pandas as pd
 
 from pmq.errors import ArgumentError, InputError, PmqError, UnknownNameError
+from pmq._version import __version__
+from pmq.data import raw_metiers2030, regions
+from pmq.inputs.baseline import load_baseline
+from pmq.projection.run import project
 
 __all__ = ["Reproduction", "reproduce", "reproduce_metiers2030", "get_exercise", "EXERCISES",
            "METIERS2030_COLUMNS"]
@@ -234,15 +238,10 @@ def reproduce_metiers2030(baseline=None, projection=None, *, specificity: str = 
     Reproduction
         ``cells`` (1,049 rows) and ``summary`` (one row per numeric column).
     """
-    from pmq._version import __version__
-    from pmq.data import raw_metiers2030, regions
-
     if specificity not in _SPECIFICITY:
         raise ArgumentError(f"unknown specificity definition; use one of {_SPECIFICITY}",
                             name="specificity", value=specificity)
     if projection is None:
-        from pmq.inputs.baseline import load_baseline
-        from pmq.projection.run import project
         if baseline is None:
             baseline = load_baseline()
         projection = project(baseline, "reference", horizon=int(baseline.attrs["n_period"]),

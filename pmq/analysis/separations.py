@@ -39,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq.errors import InputError
+from pmq.data import data_path
 
 __all__ = [
     "RATE_BASES",
@@ -415,7 +416,6 @@ def load_bls_table(path: str | Path | None = None) -> pd.DataFrame:
     averages over 2024–34, rates annual averages in percent, everything rounded to 0.1.
     """
     if path is None:
-        from pmq.data import data_path
         path = data_path("raw", BLS_TABLE_FILE)
     path = Path(path)
     if not path.exists():

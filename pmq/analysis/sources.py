@@ -19,7 +19,10 @@ that they are up to date.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,13 @@ import xarray as xr
 from pmq.errors import ScenarioError
 from pmq.scenario.read import (LEVER_SECTIONS, PROVENANCE_KEYS, Scenario, builtin_scenarios, lever_status,
                                read_scenario, status_label)
+from pmq.scenario import levers as lv
+from pmq.inputs.baseline import load_baseline
+from pmq.model.paths import input_paths
+from pmq.data import data_path
+from pmq.projection.compare import project_many
+from pmq.projection.run import scenario_inputs
+from pmq.testing import text_differences
 
 __all__ = ["source_check", "lever_table", "markdown_section", "published_figures", "published_check",
            "plausibility_check"]
@@ -43,10 +53,6 @@ def source_check(scenario: Scenario | str, baseline=None, reference: str = "refe
     (persons) and ``rel_diff``, plus « Total » rows per anchor year computed from the
     projected employment of the scenario and of ``reference``.
     """
-    from pmq.scenario import levers as lv
-    from pmq.inputs.baseline import load_baseline
-    from pmq.model.paths import input_paths
-
     if baseline is None:
         baseline = load_baseline()
     if isinstance(scenario, str):
@@ -127,9 +133,6 @@ def published_figures(path=None) -> pd.DataFrame:
     """The registry of published figures (one row per figure), validated: unknown keys, missing
     keys, an unknown quantity, comparison or confidence, a figure without its numbers or a
     comparison not reproduced without ``why`` raise :class:`~pmq.errors.ScenarioError`."""
-    import tomllib
-
-    from pmq.data import data_path
     path = data_path("published", "figures.toml") if path is None else path
     src = str(path)
     with open(path, "rb") as fh:
@@ -210,7 +213,6 @@ _RUNS: dict = {}
 
 
 def _fingerprint(baseline) -> str:
-    import hashlib
     h = hashlib.sha1()
     for k in ("employment", "hazard", "published_net_creation", "published_young_entrants", "published_net_mobility"):
         if k in baseline:
@@ -219,8 +221,6 @@ def _fingerprint(baseline) -> str:
 
 
 def _reduced_run(scenarios: list, baseline, horizon: int):
-    from pmq.projection.compare import project_many
-    import json
     # what the run depends on: the levers, rules and profiles as they are (an edited Scenario object
     # keeps the hash of its file)
     key = (json.dumps([[sc.name, sc.hash, sc.levers, repr(sc.rules), repr(sc.profiles)] for sc in scenarios],
@@ -239,8 +239,6 @@ def published_check(scenario: str | Scenario | None = None, baseline=None, regis
     |pmq − value| ≤ tolerance × |value|).  ``scenario`` may be a :class:`Scenario` object named as a
     built-in: its figures are then checked on it — so an edited lever that drifts from its source
     shows ``within = False``."""
-    from pmq.inputs.baseline import load_baseline
-
     baseline = load_baseline() if baseline is None else baseline
     reg = published_figures() if registry is None else registry
     override = scenario if isinstance(scenario, Scenario) else None
@@ -279,9 +277,6 @@ def plausibility_check(scenario: str | Scenario, baseline=None, reference: str =
     run's years), its ``year``, the scenario's ``bound`` (``max_metier_deviation``, default 0.25) and
     ``above`` (the deviation exceeds the bound).  Employment is the engine's input path (the
     accounts' employment equals it), so the check costs milliseconds."""
-    from pmq.inputs.baseline import load_baseline
-    from pmq.projection.run import scenario_inputs
-
     baseline = load_baseline() if baseline is None else baseline
     sc = read_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
     ref = read_scenario(reference).with_horizon(sc.horizon)
@@ -386,7 +381,6 @@ def exit_effects(scenario: Scenario, baseline=None, reference: str = "reference"
                  years=range(2023, 2039)) -> pd.DataFrame:
     """Departures of each year and employed aged 60–66 on 1 January of the next year:
     scenario minus reference (persons)."""
-    from pmq.projection.compare import project_many
     H = max(years) - (int(baseline.attrs["base_year"]) if baseline is not None else 2019) + 1
     comp = project_many([reference, scenario], baseline, horizon=H)
     acc = comp.accounts
@@ -401,7 +395,6 @@ def exit_effects(scenario: Scenario, baseline=None, reference: str = "reference"
 
 
 def exit_effects_markdown(sc: Scenario, baseline=None) -> list[str]:
-    from pmq.inputs.baseline import load_baseline
     baseline = load_baseline() if baseline is None else baseline
     t = exit_effects(sc, baseline)
     cum = t.loc[2023:2030, "departures_difference"].sum()
@@ -422,8 +415,6 @@ def update_docs(docs_dir: Path, check: bool = False) -> list[str]:
     """Rewrite the generated sections; returns the names of the pages rewritten.  With ``check``,
     only compare — text exactly, numbers within their printed precision — and return
     ``"name: where it differs"`` for each stale page."""
-    from pmq.inputs.baseline import load_baseline
-    from pmq.testing import text_differences
     baseline = load_baseline()
     stale = []
     for name in builtin_scenarios():

@@ -39,6 +39,7 @@ models and the handful of bands; every FAP is computed at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,10 @@ from pmq.model.engine import Profiles, simulate
 from pmq.estimation.calibration import _age5_closed
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import as_number, check_duplicates, read_table
+from pmq.estimation.exits import NOT_FAMILIES, SOURCE as PSRC, continuation_table, fit_exits, pyramids
+from pmq.estimation.trends import SOURCE as ESRC, _fit_cached, employment_series
+from pmq.estimation.build import _facts
+from pmq.formatting import check_lang, tick_formatter
 
 __all__ = ["AGE_MODELS", "DEMAND_MODELS", "METRICS", "backtest", "BacktestResults", "read_pyramids",
            "read_employment_series", "plot_backtest", "DEFAULT_STARTS", "DEFAULT_END"]
@@ -94,7 +99,6 @@ def read_pyramids(path=None) -> pd.DataFrame:
 
     ``path``: a CSV (or a DataFrame) with columns ``fap, window, band, employment_k``
     (window « 2003-2005 », the 9 DARES bands); default: the shipped DARES series."""
-    from pmq.estimation.exits import pyramids
     if path is None:
         return pyramids()
     t, src = read_table(path, name="pyramid")
@@ -110,8 +114,6 @@ def read_employment_series(path=None) -> pd.DataFrame:
 
     ``path``: a CSV (or a DataFrame) with columns ``fap, year, employment_k``; default: the
     shipped DARES series (FAP-87 families; T2Z and ZZZ left out)."""
-    from pmq.estimation.exits import NOT_FAMILIES
-    from pmq.estimation.trends import employment_series
     if path is None:
         wide = employment_series(level="fap87")
         return wide.drop(columns=[c for c in NOT_FAMILIES if c in wide.columns])
@@ -143,7 +145,6 @@ def read_employment_series(path=None) -> pd.DataFrame:
 
 def _source_label(data, name: str, default: str) -> str:
     """The label :func:`pmq.inputs.tables.read_table` gives ``data`` (file name, or « <name> table »)."""
-    from pathlib import Path
     if data is None:
         return default
     return f"{name} table" if isinstance(data, pd.DataFrame) else Path(data).name
@@ -187,7 +188,6 @@ _VINTAGE_FITS_SIZE = 8
 
 def _vintage_fit(wide: pd.DataFrame, start: int):
     """Exit-hazard fit on the pairs of windows that end at or before ``start``."""
-    from pmq.estimation.exits import continuation_table, fit_exits
     centres = sorted(set(wide.index.get_level_values("centre")))
     starts = [c for c in centres if c + _LAG <= start and c + _LAG in centres]
     table = continuation_table(wide, lag=_LAG, starts=starts)
@@ -275,7 +275,6 @@ def _age_part(wide: pd.DataFrame, start: int, end: int, faps: list[str], share: 
 def _pair_exits(wide: pd.DataFrame, start: int, faps: list[str]) -> np.ndarray:
     """Observed 5-year exits (thousands) of the cohorts aged 45+ in the start window, from the pair
     (start, start + 5) when the data have it (NaN otherwise): Σ n·q over the three transitions."""
-    from pmq.estimation.exits import continuation_table
     centres = set(wide.index.get_level_values("centre"))
     if start + _LAG not in centres:
         return np.full(len(faps), np.nan)
@@ -314,7 +313,6 @@ def _band_table(model, faps, pred, obs) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 def _demand_part(series: pd.DataFrame, start: int, end: int, trend_years: int,
                  source: str | None = None) -> pd.DataFrame:
-    from pmq.estimation.trends import _fit_cached
     faps = [f for f in series.columns if np.isfinite(series.loc[start, f]) and np.isfinite(series.loc[end, f])]
     s0 = series.loc[start, faps].to_numpy(float)
     obs = series.loc[end, faps].to_numpy(float)
@@ -526,8 +524,6 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     years = [int(y) for y in series.index]
     windows = [(s, int(end) if end is not None else s + int(horizon if horizon is not None else
                                                             DEFAULT_END - s)) for s in starts]
-    from pmq.estimation.exits import SOURCE as PSRC
-    from pmq.estimation.trends import SOURCE as ESRC
     psrc = _source_label(pyramids, "pyramid", PSRC)
     esrc = _source_label(employment, "employment", ESRC)
     for s, e in windows:
@@ -540,7 +536,6 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
                          source="backtest", column="fap",
                          rows=[f"{f} (pyramids only)" for f in only_p][:10] +
                               [f"{f} (employment only)" for f in only_e][:10])
-    from pmq.estimation.build import _facts
     share = float(_facts()["share_15_19_in_15_24"])   # as the baseline build
     age, bands, demand = [], [], []
     for i, (s, e) in enumerate(windows):
@@ -571,7 +566,6 @@ def plot_backtest(res: BacktestResults, lang: str = "fr"):
     """Six panels, one per metric; grouped bars = models, groups = start windows."""
     import matplotlib.pyplot as plt
 
-    from pmq.formatting import check_lang, tick_formatter
     from pmq.plots.style import PALETTE, bottom_note, house_style
 
     check_lang(lang)

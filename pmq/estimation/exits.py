@@ -37,6 +37,7 @@ import pandas as pd
 
 from pmq import data as _data
 from pmq.errors import InputError
+from pmq.data import metiers
 
 __all__ = ["BANDS", "pyramids", "continuation_table", "fit_exits", "ExitFit", "holdout", "metier_hazards"]
 
@@ -281,7 +282,6 @@ def holdout(split: int = 2008) -> pd.DataFrame:
 def _metier_weights(codes, weights: pd.Series) -> np.ndarray:
     """(métier × FAP) matrix: each métier is the ``weights``-weighted mean of its FAP-87 families
     (``metiers()['dares_fap']``, « ; »-separated).  Unknown codes raise :class:`InputError`."""
-    from pmq.data import metiers
     comp = metiers().set_index("code")["dares_fap"]
     codes = [str(c) for c in codes]
     unknown = [c for c in codes if c not in comp.index]

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pmq import data as _data
 from pmq.errors import ArgumentError, InputError
+from pmq.estimation.exits import NOT_FAMILIES, _metier_weights
 
 __all__ = ["MODELS", "employment_series", "fit_trend", "TrendResults", "fit_trends", "metier_trend_index"]
 
@@ -223,7 +224,6 @@ def metier_trend_index(codes, model: str, base_year: int, n_years: int, fit_year
     fitted to each FAP-87 family over its last ``fit_years`` observed years: an array
     (n_years + 1, métier) equal to 1 in ``base_year``.  A métier's path is the sum of its
     families' paths (observed values up to the last observed year, forecasts after)."""
-    from pmq.estimation.exits import NOT_FAMILIES, _metier_weights
     wide = employment_series(level="fap87").drop(columns=list(NOT_FAMILIES), errors="ignore")
     last = int(wide.index.max())
     end = base_year + n_years

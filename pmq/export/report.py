@@ -11,6 +11,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,18 @@ import pandas as pd
 from pmq._version import __version__
 from pmq.export.tables import provenance, standard_tables, to_excel
 from pmq.outputs import write_atomically
-from pmq.formatting import check_lang, format_percent, format_thousands
-from pmq.labels import text
+from pmq.formatting import check_lang, format_number, format_percent, format_thousands
+from pmq.labels import metier_label, text
 from pmq.scenario.read import LEVER_SECTIONS, PROVENANCE_KEYS, lever_status, status_label
+from pmq.projection.indicators import select, subset_sum, territory_name, window_sums
+from pmq import data as _data
+from pmq import plots
+from pmq.inputs.baseline import load_baseline
+from pmq.projection.compare import project_many
+from pmq.analysis.imbalance import imbalance_table, watch_list
+from pmq.analysis.sources import lever_table
+from pmq.errors import ArgumentError, ScenarioError
+from pmq.projection.ensemble import run_ensemble
 
 __all__ = ["build_report", "Report", "key_figures", "FIGURES"]
 
@@ -69,8 +79,6 @@ def key_figures(comparison, territory=None, end_year: int | None = None) -> pd.D
     """Headline numbers of a territory (all: France) for each scenario over the window from the
     base year to ``end_year``: rows ``_KEY_ROWS`` (persons, or shares for ``*_rate``), one
     column per scenario."""
-    from pmq.projection.indicators import window_sums
-    from pmq.projection.indicators import subset_sum
     acc = comparison.accounts
     w = subset_sum(window_sums(acc, None, end_year), territory)
     cols = {}
@@ -145,7 +153,6 @@ def _in_place(place: str, code) -> str:
         return _PLACE_FR[place]
     if place.startswith("Ensemble"):
         return "dans l'ensemble des territoires"
-    from pmq import data as _data
     builtin = code is None or str(code) in set(_data.regions()["code"])
     return f"en {place}" if builtin else f"dans le territoire {place}"
 
@@ -153,7 +160,6 @@ def _in_place(place: str, code) -> str:
 def french_typography(text_: str) -> str:
     """No-break spaces where French typography wants them: inside guillemets (U+00A0), before
     « : » (U+00A0) and before « ; ! ? » (U+202F)."""
-    import re
     text_ = re.sub(r"«\s+", "«\u00a0", text_)
     text_ = re.sub(r"\s+»", "\u00a0»", text_)
     text_ = re.sub(r" :(?=\s|$)", "\u00a0:", text_)
@@ -161,7 +167,6 @@ def french_typography(text_: str) -> str:
 
 
 def _param_value(v, lang: str) -> str:
-    from pmq.formatting import format_number
     if isinstance(v, bool) or v is None:
         return str(v)
     if isinstance(v, (int, float)):
@@ -227,20 +232,12 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from pmq import plots
-    from pmq.inputs.baseline import load_baseline
-    from pmq.projection.compare import project_many
-    from pmq.analysis.imbalance import imbalance_table, watch_list
-    from pmq.projection.indicators import select
-    from pmq.projection.indicators import territory_name
-    from pmq.analysis.sources import lever_table
 
     check_lang(lang)
     names = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
     baseline = load_baseline() if baseline is None else baseline
     if horizons is None:
         horizons = [int(baseline.attrs.get("n_period", 11))]
-    from pmq.errors import ArgumentError
     try:
         hz = list(dict.fromkeys(int(h) for h in horizons))   # the user's order; the first drives the charts
     except (TypeError, ValueError):
@@ -301,8 +298,6 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
                                                                          lang=lang))
     uncertainty = None
     if draws:
-        from pmq.projection.ensemble import run_ensemble
-        from pmq.errors import ScenarioError
         if not comp.scenarios[0].lever_list("uncertainty.parameter"):
             raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
                                 source=comp.scenarios[0].source, key="uncertainty.parameter")
@@ -445,7 +440,6 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
                                "appliquée." if fr else "The data have no tension indicator: the typology cannot be "
                                "applied.") + "</p>")
     elif len(wl):
-        from pmq.labels import metier_label
         rows = [[str(r["rank"]), f"{r['metier']} — {metier_label([r['metier']], lang)[0]}", str(r["class"]),
                  format_thousands(r["imbalance"], 1, lang, sign=True), format_percent(r["imbalance_pct"], 1, lang)]
                 for _, r in wl.iterrows()]

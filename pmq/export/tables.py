@@ -18,8 +18,9 @@ import pandas as pd
 import xarray as xr
 
 from pmq._version import __version__
-from pmq.errors import ArgumentError
-from pmq.projection.indicators import FLOWS, aggregate_territories, window_sums
+from pmq.errors import ArgumentError, InputError
+from pmq.projection.indicators import (FLOWS, accounts_of, aggregate_metiers, aggregate_territories, default_end_years,
+                                       select, window_sums)
 from pmq.scenario.read import STATUS_LABELS, is_builtin, status_label
 from pmq.labels import TEXT, domain_label, metier_label
 from pmq.projection.indicators import national
@@ -46,8 +47,6 @@ def provenance(attrs) -> tuple[dict, list]:
     their attrs (``data_sources``, ``estimated_inputs``, JSON).  Missing or empty attributes give
     empty ones; a malformed attribute raises :class:`~pmq.errors.InputError` naming it — a
     deliverable must never drop its « estimated » rows without a word."""
-    from pmq.errors import InputError
-
     out = []
     for key, kind, default in (("data_sources", dict, "{}"), ("estimated_inputs", list, "[]")):
         raw = attrs.get(key, default)
@@ -68,8 +67,6 @@ def scenario_status(attrs) -> list[tuple[str, str, list]]:
     ``scenario_status`` / ``scenario_assumed_levers`` (:func:`pmq.scenario.read.lever_status`); accounts
     written before these attrs existed give an empty list.  A malformed attribute raises
     :class:`~pmq.errors.InputError` naming it."""
-    from pmq.errors import InputError
-
     raw, levers = attrs.get("scenario_status"), attrs.get("scenario_assumed_levers", "[]")
     if raw is None or raw == "":
         return []
@@ -89,7 +86,6 @@ def scenario_status(attrs) -> list[tuple[str, str, list]]:
 
 # ---------------------------------------------------------------------------------------- tables
 def _accounts(data) -> xr.Dataset:
-    from pmq.projection.indicators import accounts_of
     return accounts_of(data)
 
 
@@ -111,7 +107,6 @@ def standard_tables(data, end_years=None, territory=None, lang: str = "fr") -> d
     (per territory), each per scenario and window from the base year to each end year (default:
     5, 10, 20 years and 2030 where the projection reaches them).  Persons; ``*_rate`` are
     shares of initial employment.  ``territory`` restricts the domain and métier tables."""
-    from pmq.projection.indicators import aggregate_metiers, default_end_years, select
     acc = _accounts(data)
     base = int(acc.year.values[0])
     ends = default_end_years(acc) if end_years is None else [int(e) for e in end_years]

@@ -25,6 +25,7 @@ tension, hors_champ            territory, metier            2019 tension level
 """
 from __future__ import annotations
 
+import difflib
 import json
 import warnings
 from functools import lru_cache
@@ -56,7 +57,6 @@ BUILTIN_SOURCES = {
 
 
 def _unknown_metiers(df: pd.DataFrame, source: str, known: pd.DataFrame) -> None:
-    import difflib
     codes = set(known["code"])
     bad = ~df["metier"].isin(codes)
     if bad.any():

@@ -15,6 +15,9 @@ import xarray as xr
 
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.rates import check_columns, match_codes, metier_codes, rate_column, read_rate_table
+from pmq import data as _data
+from pmq.names import normalise
+from pmq.model import demand
 
 __all__ = ["read_interregional", "net_inflow_from_matrix", "period_net_mobility"]
 
@@ -25,9 +28,6 @@ _ALL_METIERS = {"", "*", "all", "tous", "nan"}
 
 def _territory_table(territories) -> tuple[list[str], dict[str, str]]:
     """Codes and {normalised alias: code}: codes, the Dataset's names, built-in region names."""
-    from pmq import data as _data
-    from pmq.names import normalise
-
     names: dict[str, list[str]] = {}
     if isinstance(territories, (xr.Dataset, xr.DataArray)):
         codes = [str(t) for t in territories["territory"].values]
@@ -232,8 +232,6 @@ def period_net_mobility(baseline: xr.Dataset, rates: xr.DataArray, n_years: int 
         that when replacing ``published_net_mobility``, which the engine reads as a total
         over ``n_period`` years.
     """
-    from pmq.model import demand
-
     n_period = int(baseline.attrs["n_period"])
     try:
         n = n_period if n_years is None else int(n_years)

@@ -23,6 +23,8 @@ holding control or invisible characters are refused (see ``docs/user_data.md``,
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 import warnings
 from dataclasses import dataclass
@@ -126,7 +128,6 @@ def _decode(raw: bytes, label: str) -> tuple[str, str]:
 def _separator(header: str, label: str, expected) -> str:
     """The field separator, from the header line: the only candidate present, or the one whose
     fields are the most known column names."""
-    import csv
     found = [s for s in _SEPARATORS if s in header]
     if len(found) <= 1:
         return found[0] if found else ","
@@ -141,8 +142,6 @@ def _separator(header: str, label: str, expected) -> str:
 
 
 def _read_csv(path: Path, label: str, name: str) -> pd.DataFrame:
-    import csv
-    import io
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(f"the file is empty: the {name} table needs a header line and rows", source=label)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 __all__ = [
     "AGES",
@@ -91,6 +90,8 @@ def split_bands(counts: np.ndarray, hazard: np.ndarray, share_15_19: float,
     * the open band 60+ is spread in proportion to survival under ``hazard`` from
       age 60 (stationary-cohort assumption): ``E(60+k) ∝ Π_{j<k} (1 - h(60+j))``.
     """
+    from scipy.interpolate import PchipInterpolator  # scipy is slow to import: only when bands are split
+
     counts = np.asarray(counts, dtype=float)
     lead = counts.shape[:-1]
     c1519 = counts[..., 0] * share_15_19

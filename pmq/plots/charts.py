@@ -18,6 +18,7 @@ from pmq.labels import metier_label, text
 from pmq.plots.style import COLORS, PALETTE, new_axes, source_note, styled
 from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names,
                                        selection_title, subset_sum, window_of)
+from pmq.errors import InputError
 
 __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
            "scenario_lines", "scenario_bars", "fan_chart"]
@@ -39,7 +40,6 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
         raise ValueError(f"years must be two years (base, horizon), got {years!r}")
     missing = [y for y in yrs if y not in acc.year.values]
     if missing:
-        from pmq.errors import InputError
         raise InputError(f"years {missing} are outside the projection "
                          f"({int(acc.year.values[0])}–{int(acc.year.values[-1])})", column="year", rows=missing)
     e = emp.sel(year=yrs)

@@ -17,6 +17,8 @@ from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, house
                              source_note, styled)
 from pmq.projection.indicators import (is_builtin_france, accounts_of, one_scenario, period_label,
                                        subset_sum, territory_name, window)
+from pmq.plots import charts
+from pmq.errors import InputError
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
            "region_geometry"]
@@ -109,7 +111,6 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
     ``f(data, territory=..., lang=..., ax=..., **kwargs)``.  Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from pmq.plots import charts
     funcs = {"waterfall": charts.waterfall, "pyramid": charts.age_pyramid, "lines": charts.scenario_lines,
              "ranked": charts.ranked_bars}
     f = funcs.get(chart, chart) if isinstance(chart, str) else chart
@@ -193,7 +194,6 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
     known = {f["properties"]["code"] for f in geo["features"]}
     unknown = sorted(set(s.index) - known)
     if unknown:
-        from pmq.errors import InputError
         raise InputError("region_map draws the 13 regions of metropolitan France; unknown codes",
                          column="territory", rows=unknown)
     v = s.astype(float) * (100 if percent else 1)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 import xarray as xr
@@ -66,8 +67,6 @@ def new_axes(ax=None, figsize=(7.0, 4.2)):
 
 def styled(func):
     """Run a chart function under the house style (so fonts and spines apply to its artists)."""
-    import functools
-
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         check_lang(kwargs.get("lang", "fr"))

@@ -14,7 +14,11 @@ import pandas as pd
 import xarray as xr
 
 from pmq.model.engine import Profiles
-from pmq.projection.run import Projection, _accounts, _resolve, _run, scenario_inputs
+from pmq.projection.run import Projection, _accounts, _resolve, _run, _scenario_attrs, scenario_inputs
+from pmq.inputs.baseline import load_baseline
+from pmq.errors import InputError, ScenarioError
+from pmq.projection.indicators import aggregate_metiers, horizon_sums, select, to_netcdf
+from pmq.data import domains
 
 __all__ = ["project_many", "Comparison", "compare_table", "HEADLINE"]
 
@@ -60,9 +64,6 @@ def project_many(scenarios, baseline: xr.Dataset | None = None, horizon: int | N
     horizon : int, optional
         Common horizon (default: the longest of the scenarios' ``horizons.run``).
     """
-    from pmq.inputs.baseline import load_baseline
-    from pmq.errors import ScenarioError
-
     if baseline is None:
         baseline = load_baseline()
     resolved = [_resolve(s, baseline, None) for s in scenarios]
@@ -96,7 +97,6 @@ class Comparison:
 
     def __getitem__(self, name: str) -> Projection:
         """One scenario's results, as :func:`pmq.project` returns them."""
-        from pmq.projection.run import _scenario_attrs
         i = self.names.index(name)
         sc = self.scenarios[i]
         acc = self.accounts.isel(scenario=i, drop=True).drop_vars(
@@ -112,7 +112,6 @@ class Comparison:
         return compare_table(self.accounts, horizon, territory=territory, by=by)
 
     def to_netcdf(self, path) -> None:
-        from pmq.projection.indicators import to_netcdf
         to_netcdf(self.accounts, path)
 
     @property
@@ -141,9 +140,6 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
     stock at base + horizon.  Rows include a « Total » group per territory and, when several
     territories are shown, an « Ensemble » territory.  Persons.
     """
-    from pmq.errors import InputError
-    from pmq.projection.indicators import aggregate_metiers, horizon_sums, select
-
     base = int(accounts.year.values[0])
     end = base + int(horizon)
     if end > int(accounts.year.values[-1]):
@@ -188,7 +184,6 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
     wide = wide.reset_index()
     wide.insert(0, "horizon", f"{base}–{end}")
     if by == "domain":
-        from pmq.data import domains
         lab = domains().set_index("code")["label_fr"].to_dict()
         wide.insert(3, "domain_label", wide["domain"].map(lab).fillna(""))
     return wide

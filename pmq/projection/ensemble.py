@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +31,15 @@ import pandas as pd
 import xarray as xr
 from scipy import special, stats
 
-from pmq.outputs import ENSEMBLE_VARIABLES
-from pmq.errors import ScenarioError
+from pmq.outputs import (ENSEMBLE_VARIABLES, remove_temporary, replace_folder, temporary_folder, write_marker,
+                         written_by_pmq)
+from pmq.errors import (ArgumentError, EngineError, InputError, MissingDependencyError, OutputError, PmqError,
+                        ResourceError, ScenarioError)
+from pmq.inputs.baseline import load_baseline
+from pmq.projection.run import _resolve, scenario_inputs
+from pmq.model.engine import simulate
+from pmq.projection.indicators import default_end_years, select
+from pmq.labels import text
 
 __all__ = ["QUANTILES", "STORED", "Parameter", "Uncertainty", "run_ensemble", "Ensemble", "latent_draws",
            "prepare", "run_latent", "check_uncertainty", "memory_estimate", "memory_limit", "check_memory",
@@ -252,8 +260,6 @@ def check_uncertainty(scenario, baseline=None) -> Uncertainty:
 
 def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
     """Resolve ``scenario`` on ``baseline`` into a :class:`Context`."""
-    from pmq.inputs.baseline import load_baseline
-    from pmq.projection.run import _resolve, scenario_inputs
     baseline = load_baseline() if baseline is None else baseline
     sc = _resolve(scenario, baseline, horizon)
     spec = check_uncertainty(sc, baseline)
@@ -340,8 +346,6 @@ def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.fl
     each ``(n, year, territory, metier)`` (flows NaN in the final year).  A draw whose flows
     remove more workers than its cells hold raises :class:`~pmq.errors.InputError` naming the
     draw, the cells and the draw's parameter values."""
-    from pmq.model.engine import simulate
-    from pmq.errors import EngineError
     inp = draw_inputs(ctx, Z, correlated)
     try:
         res = simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
@@ -360,7 +364,6 @@ def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.fl
 
 
 def _draw_error(ctx: Context, exc, values: dict, draw_ids):
-    from pmq.errors import InputError
     cells = getattr(exc, "cells", [])
     terr, met = ctx.coords["territory"], ctx.coords["metier"]
     rows = []
@@ -402,8 +405,6 @@ _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb"
 def parse_size(text, name: str = "max_memory") -> float:
     """Bytes from ``8G``, ``500 MB``, ``1.5 GiB``, ``123456`` (bytes) — units are powers of 1024 —
     or ``off`` / ``none`` (no limit: ``inf``)."""
-    import re
-    from pmq.errors import ArgumentError
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if not text > 0:
             raise ArgumentError("must be a positive number of bytes", name=name, value=text)
@@ -502,7 +503,6 @@ def check_memory(baseline, scenario, draws: int, horizon: int | None = None, chu
     limit, why = memory_limit(max_memory)
     if limit is None or est["total"] <= limit:
         return est
-    from pmq.errors import ResourceError
     fit = int(max(0.0, (limit - est["fixed"]) // est["per_draw"]))
     where = ("streamed to a zarr store" if streamed else "held in memory")
     todo = [f"run at most about {fit:,} draws" if fit else "run far fewer draws"]
@@ -547,15 +547,12 @@ def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: in
         :func:`memory_estimate` is above it raises :class:`~pmq.errors.ResourceError` before
         anything is computed.
     """
-    from pmq.errors import ArgumentError
     for name, v in (("draws", draws), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ArgumentError("must be a whole number ≥ 1", name=name, value=v)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or not 0 <= seed < 2**63):
         raise ArgumentError("the seed must be a whole number from 0 to 2**63 − 1", name="seed", value=seed)
-    from pmq.inputs.baseline import load_baseline
-    from pmq.projection.run import _resolve
     baseline = load_baseline() if baseline is None else baseline
     scenario = _resolve(scenario, baseline, horizon)
     sync = store is None and scheduler is None or (isinstance(scheduler, str) and scheduler in ("sync", "synchronous"))
@@ -591,21 +588,17 @@ def _client(scheduler):
     if isinstance(scheduler, str):
         if scheduler in ("threads", "sync", "synchronous", "processes"):
             return scheduler, False
-        import re
         if "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler):
             try:
                 from distributed import Client
             except ImportError:
-                from pmq.errors import MissingDependencyError
                 raise MissingDependencyError("a dask.distributed scheduler address needs the optional dask extra "
                                              "(dask, distributed, zarr), not installed: " + DASK_INSTALL) from None
             address = scheduler if "://" in scheduler else "tcp://" + scheduler
             try:
                 return Client(address, timeout="10s"), True
             except OSError as exc:
-                from pmq.errors import PmqError
                 raise PmqError(f"cannot reach the dask scheduler at {address}: {exc}") from None
-        from pmq.errors import ArgumentError
         raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
                             "(tcp://host:port)", name="scheduler", value=scheduler)
     return scheduler, False
@@ -618,8 +611,6 @@ def _is_store(path: Path) -> bool:
 def _check_store_target(target: Path) -> None:
     """The store may replace only a store pmq wrote (its marker, or pmq's ensemble arrays) or an
     empty folder: a folder of the user's is never overwritten."""
-    from pmq.errors import OutputError
-    from pmq.outputs import written_by_pmq
     if not os.path.lexists(target):
         return
     if target.is_symlink() or not target.is_dir() or not written_by_pmq(target):
@@ -639,7 +630,6 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
         if store is not None:
             import zarr  # noqa: F401
     except ImportError:
-        from pmq.errors import MissingDependencyError
         raise MissingDependencyError("ensembles on dask (store=, scheduler=; pmq run --scheduler) need the optional "
                                      "dask extra (dask, distributed, zarr), not installed: " + DASK_INSTALL
                                      + "; without it, run_ensemble(store=None, scheduler=None) computes the draws "
@@ -650,7 +640,6 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
     blocks = [dask.delayed(_chunk, pure=True)(ctx_d, seed, a, b) for a, b in bounds]
     target = tmp = None
     if store is not None:
-        from pmq.outputs import remove_temporary, replace_folder, temporary_folder
         target = Path(store).resolve()
         _check_store_target(target)                     # before any work: never someone else's folder
     client, owned = _client(scheduler)
@@ -703,7 +692,6 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
         missing = int(np.isnan(written["employment"].values).sum())
         written.close()
         if missing:
-            from pmq.errors import EngineError
             raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
         _check_store_target(target)                     # still nobody else's folder
         replace_folder(tmp, target)                     # with pmq's marker; replaces only pmq's store
@@ -748,7 +736,6 @@ class Ensemble:
         start = int(years[0]) if start_year is None else int(start_year)
         end = int(years[-1]) if end_year is None else int(end_year)
         if start not in years or end not in years or end <= start:
-            from pmq.errors import InputError
             raise InputError(f"window {start}–{end} is not inside the ensemble's years ({years[0]}–{years[-1]})",
                              column="year", rows=[start, end])
         dims = {"national": ["territory", "metier"], "territory": ["metier"], "cell": []}[by]
@@ -769,7 +756,6 @@ class Ensemble:
     def quantiles(self, end_years=None, q=QUANTILES, by: str = "national") -> xr.Dataset:
         """Quantiles across draws of each window from the base year to each end year
         (default: 5, 10, 20 years and 2030 where reached), with a ``period`` dimension."""
-        from pmq.projection.indicators import default_end_years
         base = int(self.flows.year.values[0])
         if end_years is None:
             end_years = default_end_years(xr.Dataset(coords={"year": self.flows.year.values}))
@@ -797,7 +783,6 @@ class Ensemble:
         """Per draw and year: ``variable`` summed over métiers and territories (or one territory)."""
         f = self.flows
         if territory is not None:
-            from pmq.projection.indicators import select
             f = select(f, territory=territory)
         da = f[variable].astype(np.float64).sum(["territory", "metier"], min_count=1)
         return da.compute() if hasattr(da.data, "compute") else da
@@ -805,7 +790,6 @@ class Ensemble:
     def fan(self, variable: str = "employment", territory=None, lang: str = "fr", ax=None):
         """Fan chart (5–95 %, 25–75 %, median) of ``variable`` over the years."""
         from pmq.plots import fan_chart
-        from pmq.labels import text
         da = self.series(variable, territory)
         if variable != "employment":
             da = da.isel(year=slice(0, -1))
@@ -818,8 +802,6 @@ class Ensemble:
 
     def to_zarr(self, path) -> None:
         """Write the draws to a new zarr store (refuses an existing path), marked as pmq's."""
-        from pmq.errors import OutputError
-        from pmq.outputs import write_marker
         if os.path.lexists(path):
             raise OutputError("exists: Ensemble.to_zarr writes a new store only; choose another path", path=path)
         self.flows.to_zarr(str(path), mode="w-", zarr_format=2)

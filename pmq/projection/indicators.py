@@ -8,6 +8,8 @@ import xarray as xr
 
 from pmq import data as _data
 from pmq.labels import metier_label, text
+from pmq.errors import ArgumentError, InputError, UnknownNameError
+from pmq.names import resolve_many
 
 __all__ = ["select", "default_end_years", "window_sums", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS", "accounts_of", "one_scenario", "scenario_names", "subset_sum",
@@ -37,8 +39,6 @@ def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: i
     at the end and in ``denominator_year`` (default: the start).  Default window: the whole
     projection.  Window bounds go into attrs (``start_year``, ``end_year``, ``n_years``, ``period``).
     """
-    from pmq.errors import InputError
-
     years = accounts.year.values
     start = int(years[0]) if start_year is None else int(start_year)
     end = int(years[-1]) if end_year is None else int(end_year)
@@ -138,7 +138,6 @@ def aggregate_metiers(ds: xr.Dataset, by: str = "domain") -> xr.Dataset:
             parts.append(ds.drop_vars(drop + ["published_code"]).where(mask).sum("metier", keep_attrs=True)
                          .expand_dims(published_code=[code]))
         return xr.concat(parts, dim="published_code")
-    from pmq.errors import ArgumentError
     raise ArgumentError("unknown aggregation; use 'domain' or 'published_code'", name="by", value=by)
 
 
@@ -154,8 +153,6 @@ def select(ds: xr.Dataset, territory=None, metier=None) -> xr.Dataset:
     ``territory`` / ``metier`` may be one name or a list; an unknown name raises
     :class:`~pmq.errors.UnknownNameError` listing the closest matches.
     """
-    from pmq.names import resolve_many
-
     if territory is not None:
         names = [territory] if isinstance(territory, str) else list(territory)
         builtin = _data.territory_choices()  # official, source and short names (NAQ, PACA…)
@@ -194,7 +191,6 @@ def one_scenario(acc: xr.Dataset, scenario=None) -> xr.Dataset:
         return acc
     names = [str(s) for s in acc.scenario.values]
     if scenario is not None and scenario not in names:
-        from pmq.errors import UnknownNameError
         raise UnknownNameError(f"unknown scenario {scenario!r}; this run has: {', '.join(names)}")
     one = acc.isel(scenario=names.index(scenario) if scenario is not None else 0)
     attrs = dict(acc.attrs, scenario=str(one.scenario.values))

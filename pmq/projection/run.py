@@ -20,6 +20,14 @@ from pmq.errors import EngineError, InputError, ScenarioError
 from pmq.model.rules import Rules
 from pmq.scenario.read import Scenario, read_scenario, warn_inactive_levers
 from pmq.model.paths import input_paths
+from pmq.scenario.levers import Context
+from pmq.scenario import levers
+from pmq.inputs.training import calibrate_training, supply_factors
+from pmq.estimation.exits import metier_hazards
+from pmq.estimation.trends import metier_trend_index
+from pmq.inputs.baseline import load_baseline
+from pmq._version import __version__
+from pmq.projection.indicators import default_end_years, horizon_sums, summary_table, to_netcdf
 
 __all__ = ["project", "Projection", "VARIABLES", "scenario_inputs"]
 
@@ -100,7 +108,6 @@ def _check_cells(baseline: xr.Dataset, rules: Rules) -> None:
 
 
 def _resolve(scenario, baseline, horizon):
-    from pmq.scenario.levers import Context
     if scenario is None or isinstance(scenario, (str,)) or hasattr(scenario, "__fspath__"):
         ctx = Context.from_baseline(baseline)
         scenario = read_scenario(scenario or "reference", territories=ctx.territory_aliases)
@@ -121,8 +128,6 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
     mobility follow the *trend* employment path (before demand levers), and move only with
     their own levers — so a demand scenario changes openings and the imbalance, not supply.
     """
-    from pmq.scenario import levers
-
     rules = scenario.rules
     _check_baseline(baseline, rules)
     _check_cells(baseline, rules)
@@ -155,7 +160,6 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
         y = y * fy
     sl, sm = scenario.lever_list("supply.leavers"), scenario.lever_list("supply.matrix")
     if sl or sm:
-        from pmq.inputs.training import calibrate_training, supply_factors
         alloc = calibrate_training(baseline, lag=scenario.supply_lag)
         y = y * supply_factors(y, alloc, sl, sm, ctx, H)
     if fm is not None:
@@ -235,7 +239,6 @@ def _estimated_hazard(baseline, scenario, hazard):
     sched = scenario.resolved.get("exits", {}).get("schedule", "baseline")
     if sched == "baseline":
         return hazard
-    from pmq.estimation.exits import metier_hazards
     ages = baseline.age.values
     if ages[0] != 15 or ages[-1] != 74 or len(ages) != 60:
         raise ScenarioError("estimated exit hazards are defined for ages 15–74", source=scenario.source,
@@ -252,7 +255,6 @@ def _trend_path(baseline, scenario, trend, base_year, n_path):
     model = scenario.resolved.get("demand", {}).get("trend", "published")
     if model == "published":
         return trend
-    from pmq.estimation.trends import metier_trend_index
     years = scenario.resolved.get("demand", {}).get("trend_years", 15)
     try:
         idx = metier_trend_index(baseline.metier.values, model, base_year, n_path, fit_years=years)
@@ -278,8 +280,6 @@ def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None 
     progress : callable(i, n), optional
         Called after each projected year.
     """
-    from pmq.inputs.baseline import load_baseline
-
     if baseline is None:
         baseline = load_baseline()
     scenario = _resolve(scenario, baseline, horizon)
@@ -323,7 +323,6 @@ def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None) -> xr.D
         ds[k].attrs["description"] = "flow of the year; age at the end of the year (when counted in the stock)"
     ds["openings"].attrs["description"] = "net_creation + departures"
     ds["imbalance"].attrs["description"] = "openings − young_entrants − net_mobility"
-    from pmq._version import __version__
     if scenarios is not None:
         ds = ds.transpose("scenario", "year", ...)
         ds = ds.assign_coords(scenario_title_fr=("scenario", [sc.title_fr for sc in scenarios]),
@@ -396,7 +395,6 @@ class Projection:
 
     def horizons(self, horizons=None, years=None) -> xr.Dataset:
         """Flows summed over each horizon (see :func:`pmq.projection.indicators.horizon_sums`)."""
-        from pmq.projection.indicators import default_end_years, horizon_sums
         if years is None:  # the scenario's years plus the baseline's published horizon
             years = (*self.scenario.summary_years, int(self.accounts.attrs["period_end"]))
         ends = default_end_years(self.accounts, horizons or self.scenario.summary_horizons, years)
@@ -404,7 +402,6 @@ class Projection:
 
     def summary_table(self, horizons=None, years=None) -> pd.DataFrame:
         """Long table of headline flows per métier × territory × horizon."""
-        from pmq.projection.indicators import summary_table
         return summary_table(self.horizons(horizons, years))
 
     def summary(self) -> str:
@@ -424,7 +421,6 @@ class Projection:
         return "\n".join(lines)
 
     def to_netcdf(self, path) -> None:
-        from pmq.projection.indicators import to_netcdf
         to_netcdf(self.accounts, path)
 
     @property

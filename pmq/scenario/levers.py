@@ -54,6 +54,8 @@ import numpy as np
 import pandas as pd
 
 from pmq.errors import ScenarioError, UnknownNameError
+from pmq.names import resolve
+from pmq.scenario.sectors import sector_key
 
 __all__ = ["Context", "apply_demand", "flow_factors", "hazard_path", "last_year"]
 
@@ -97,7 +99,6 @@ class Context:
         return f"{lever['_section']}[{lever['id']}].{key}" if "_section" in lever else key
 
     def territory_mask(self, lever) -> np.ndarray:
-        from pmq.names import resolve
         if "territory" not in lever:
             return np.ones(len(self.territories), bool)
         mask = np.zeros(len(self.territories), bool)
@@ -113,7 +114,6 @@ class Context:
     def metier_weights(self, lever) -> np.ndarray | None:
         """Explicit métier weights (sector key or ``weights``), or None."""
         if "sector" in lever:
-            from pmq.scenario.sectors import sector_key
             w = sector_key(lever["sector"])
             key = "sector"
         elif "weights" in lever:

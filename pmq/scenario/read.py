@@ -62,8 +62,12 @@ from typing import Any
 
 from pmq.model import demand, mobility, entrants as supply
 from pmq.model.ages import AgeProfiles
-from pmq.errors import ScenarioError, UnknownNameError
+from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, ScenarioError, UnknownNameError
 from pmq.model.rules import Rules
+from pmq.data import domains, metiers, territory_choices
+from pmq.names import resolve
+from pmq.scenario.sectors import sectors
+from pmq.inputs.tables import bad_label_characters
 
 __all__ = ["Scenario", "read_scenario", "builtin_scenarios",
            "scenario_dir", "LEVER_SECTIONS", "inactive_levers", "warn_inactive_levers",
@@ -173,7 +177,6 @@ class Scenario:
 
     def with_horizon(self, horizon: int) -> "Scenario":
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
-            from pmq.errors import ArgumentError
             raise ArgumentError(f"the horizon must be a whole number of years between 1 and {MAX_HORIZON} (it "
                                 f"replaces horizons.run = {self.horizon} of {self.source})", name="horizon",
                                 value=horizon)
@@ -638,10 +641,6 @@ def _check_lever(path: str, lever: dict, where: str, source: str) -> None:
 
 def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
     """Métier, domain, sector and territory codes named by levers must exist."""
-    from pmq.data import domains, metiers, territory_choices
-    from pmq.names import resolve
-    from pmq.scenario.sectors import sectors
-
     met = metiers()
     met_codes = set(met.loc[met["in_exercise"] == "yes", "code"])
     dom_codes = set(domains()["code"])
@@ -746,7 +745,6 @@ def _check_text(value: Any, source: str, path: str = "") -> None:
     """Refuse control and invisible characters in every text of the file (keys, values, lists):
     as in user tables (:func:`pmq.inputs.tables.bad_label_characters`), they corrupt outputs, break the
     terminal or make two names that look the same differ.  Names and titles are one line."""
-    from pmq.inputs.tables import bad_label_characters
     if isinstance(value, dict):
         for k, v in value.items():
             where = f"{path}.{k}" if path else str(k)
@@ -810,12 +808,10 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
         return builtins[str(name_or_path)]
     if str(name_or_path) in RENAMED and RENAMED[str(name_or_path)] in builtins:
         import warnings
-        from pmq.errors import PmqWarning
         new = RENAMED[str(name_or_path)]
         warnings.warn(f"the built-in scenario {name_or_path!r} is now {new!r} (its levers were rebuilt from "
                       f"their sources: docs/scenarios/{new}.md); reading {new!r}", PmqWarning, stacklevel=3)
         return builtins[new]
-    from pmq.names import resolve
     try:
         return builtins[resolve(str(name_or_path), {k: [] for k in builtins}, kind="scenario")]
     except UnknownNameError as exc:
@@ -929,7 +925,6 @@ def warn_inactive_levers(scenario: Scenario, base_year: int, horizon: int | None
     """Warn (:class:`~pmq.errors.InactiveLeverWarning`) about every lever of
     :func:`inactive_levers`, naming the lever, its years and the run's years; returns them."""
     import warnings
-    from pmq.errors import InactiveLeverWarning
     found = inactive_levers(scenario, base_year, horizon)
     if found:
         H = int(scenario.horizon if horizon is None else horizon)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pandas as pd
+import xarray as xr
 
 from pmq.data import data_path, metiers
 from pmq.errors import UnknownNameError
@@ -117,6 +118,5 @@ def sector_employment(employment, sector: str):
     ``metier`` dimension): Σ_m share(m in sector) · E_m, with :func:`metier_shares`."""
     sh = metier_shares(sector)
     codes = [m for m in sh.index if m in set(map(str, employment.metier.values))]
-    import xarray as xr
     w = xr.DataArray(sh[codes].to_numpy(), coords={"metier": codes}, dims="metier")
     return (employment.sel(metier=codes) * w).sum("metier")
