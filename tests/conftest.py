@@ -118,7 +118,7 @@ class Background:
     """The background process of the session's PMQ_BACKGROUND jobs."""
 
     def __init__(self):
-        self.proc, self.folder, self.jobs = None, None, {}
+        self.proc, self.folder, self.jobs, self.values = None, None, {}, {}
 
     def start(self, jobs: dict) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="pmq-tests-background-"))
@@ -155,12 +155,16 @@ class Background:
         return r["code"], r["out"], r["err"], self.folder / name / "out"
 
     def value(self, name: str):
-        """The value of the python job ``name``, or None (not run in the background, or it failed)."""
+        """The value of the python job ``name``, or None (not run in the background, or it failed); read
+        once, then shared by the modules that ask."""
         import pickle
+        if name in self.values:
+            return self.values[name]
         done = self.result(name)
         if done is None or done[0] != 0 or not (self.folder / name / "value.pkl").exists():
             return None
-        return pickle.loads((self.folder / name / "value.pkl").read_bytes())
+        self.values[name] = pickle.loads((self.folder / name / "value.pkl").read_bytes())
+        return self.values[name]
 
     def stop(self, remove: bool = True) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -12,8 +12,21 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 GALLERY = sorted((ROOT / "examples" / "gallery").glob("*.py"))
 
 
+#: the default backtest runs in the background process (tests/conftest.py); its trend fits warm this
+#: process's cache, as an in-process backtest would, for examples/backtest.py
+PMQ_BACKGROUND = {"backtest_default": ("warm_trend_fits", ["python:_background_jobs:backtest_default"])}
+
+
+@pytest.fixture(scope="module")
+def warm_trend_fits(background):
+    done = background.value("backtest_default")
+    if done is not None:
+        from pmq.estimation import trends
+        trends._FIT_CACHE.update(done[1])
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(path, capsys):
+def test_example_runs(path, capsys, warm_trend_fits):
     runpy.run_path(str(path), run_name="__main__")
     assert capsys.readouterr().out.strip(), f"{path.name} printed nothing"
 

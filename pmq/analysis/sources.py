@@ -58,7 +58,7 @@ def source_check(scenario: Scenario | str, baseline=None, reference: str = "refe
     if isinstance(scenario, str):
         scenario = read_scenario(scenario)
     ctx = lv.Context.from_baseline(baseline, source=scenario.source)
-    dem = scenario.lever_list("demand.adjust")
+    dem = scenario.demand_levers()
     if not dem:
         return pd.DataFrame(columns=["lever", "label", "applies_to", "year", "source_value", "pmq_value",
                                      "rel_diff"])
@@ -221,15 +221,21 @@ def _fingerprint(baseline) -> str:
 
 
 def _reduced_run(scenarios: list, baseline, horizon: int):
-    # what the run depends on: the levers, rules and profiles as they are (an edited Scenario object
-    # keeps the hash of its file)
-    key = (json.dumps([[sc.name, sc.hash, sc.levers, repr(sc.rules), repr(sc.profiles)] for sc in scenarios],
-                      sort_keys=True, default=str), horizon, _fingerprint(baseline))
-    if key not in _RUNS:
-        acc = project_many(scenarios, baseline, horizon=horizon).accounts
-        _RUNS[key] = xr.Dataset({"employment": acc["employment"].sum(["territory", "age"]),
-                                 "departures": acc["departures"].sum(["territory", "metier", "age"])})
-    return _RUNS[key]
+    """Employment by scenario × year × métier and departures by scenario × year: each scenario projected on
+    its own and cached (a run alone equals the same run among others, bit for bit), so the reference is
+    projected once per horizon however many figures compare with it."""
+    parts = []
+    for sc in scenarios:
+        # what the run depends on: the levers, rules and profiles as they are (an edited Scenario object
+        # keeps the hash of its file)
+        key = (json.dumps([sc.name, sc.hash, sc.levers, repr(sc.rules), repr(sc.profiles)], sort_keys=True,
+                          default=str), horizon, _fingerprint(baseline))
+        if key not in _RUNS:
+            acc = project_many([sc], baseline, horizon=horizon).accounts
+            _RUNS[key] = xr.Dataset({"employment": acc["employment"].sum(["territory", "age"]),
+                                     "departures": acc["departures"].sum(["territory", "metier", "age"])})
+        parts.append(_RUNS[key])
+    return xr.concat(parts, dim="scenario", coords="minimal", compat="override")
 
 
 def published_check(scenario: str | Scenario | None = None, baseline=None, registry=None) -> pd.DataFrame:
@@ -280,8 +286,8 @@ def plausibility_check(scenario: str | Scenario, baseline=None, reference: str =
     baseline = load_baseline() if baseline is None else baseline
     sc = read_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
     ref = read_scenario(reference).with_horizon(sc.horizon)
-    e_s = scenario_inputs(baseline, sc)["employment"].sum(1)
-    e_r = scenario_inputs(baseline, ref)["employment"].sum(1)
+    e_s = scenario_inputs(baseline, sc).employment.sum(1)
+    e_r = scenario_inputs(baseline, ref).employment.sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(e_r > 0, np.abs(e_s - e_r) / e_r, np.where(np.abs(e_s - e_r) > 0.5, np.inf, 0.0))
     i = rel.argmax(0)
@@ -334,7 +340,7 @@ def markdown_section(name: str, baseline=None) -> str:
             out.append(f"| {r.lever} | {r.applies_to} | {r.year} | {_fmt(r.source_value)} | "
                        f"{_fmt(r.pmq_value)} | {_fmt_rel(r.rel_diff)} |")
         out.append("")
-    if any(sc.lever_list(k) for k in ("exits.shift", "exits.cohort_shift", "exits.multiplier")):
+    if sc.has_exit_levers:
         out += exit_effects_markdown(sc, baseline)
     out += published_markdown(name, baseline)
     if name != "reference":

@@ -23,7 +23,7 @@ from pmq.export.tables import provenance, standard_tables, to_excel
 from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_number, format_percent, format_thousands
 from pmq.labels import metier_label, text
-from pmq.scenario.read import LEVER_SECTIONS, PROVENANCE_KEYS, lever_status, status_label
+from pmq.scenario.read import LEVER_SECTIONS, PROVENANCE_KEYS, Provenance, status_label
 from pmq.projection.indicators import select, subset_sum, territory_name, window_sums
 from pmq import data as _data
 from pmq import plots
@@ -193,13 +193,12 @@ def _levers_html(sc, lt, lang: str) -> str:
     rows = []
     for section in LEVER_SECTIONS:
         for lever in sc.lever_list(section):
-            said = lever.get("source") or lever.get("assumption", "")
-            how = [lever.get("method") or lever.get("basis") or ""]
-            if lever.get("weights_source") or lever.get("weights_assumption"):
-                how.append(("Répartition : " if fr else "Split: ")
-                           + (lever.get("weights_source") or lever.get("weights_assumption")))
+            prov = Provenance.of(lever)
+            how = [prov.method or prov.basis]
+            if prov.split:
+                how.append(("Répartition : " if fr else "Split: ") + prov.split)
             rows.append([section, lever["id"], _lever_params(lever, lang),
-                         status_label(lever_status(lever), lang, sc.builtin), said, " ".join(h for h in how if h)])
+                         status_label(prov.status, lang, sc.builtin), prov.said, " ".join(h for h in how if h)])
     status = "<p>" + html.escape(("Statut des chiffres : " if fr else "Figures: ") + sc.status_label(lang)) + "</p>"
     return status + _table_html(lt, ["rubrique" if fr else "section", "identifiant" if fr else "id",
                                      "paramètres" if fr else "parameters", "statut" if fr else "status",
@@ -298,7 +297,7 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
                                                                          lang=lang))
     uncertainty = None
     if draws:
-        if not comp.scenarios[0].lever_list("uncertainty.parameter"):
+        if not comp.scenarios[0].uncertain_parameters():
             raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
                                 source=comp.scenarios[0].source, key="uncertainty.parameter")
         ens = run_ensemble(comp.scenarios[0], baseline, draws=int(draws), seed=seed, horizon=max(hz))

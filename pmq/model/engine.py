@@ -33,14 +33,14 @@ The loop is over years only; every operation inside is on whole arrays of shape
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from pmq.model.ages import AGES, AgeProfiles
 from pmq.errors import ArgumentError, EngineError
 
-__all__ = ["Profiles", "step", "simulate"]
+__all__ = ["Profiles", "EngineInputs", "step", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,67 @@ class Profiles:
     def from_spec(cls, spec: AgeProfiles | None = None, ages: np.ndarray = AGES) -> "Profiles":
         spec = spec or AgeProfiles()
         return cls(spec.young(ages), spec.recruits(ages), spec.mobility(ages), spec.removal(ages))
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """Every array the engine needs for one run (:func:`pmq.projection.run.scenario_inputs` builds it
+    from a baseline and a scenario; :func:`simulate` accepts it).  Persons, floats.
+
+    ``...`` stands for the cell axes: ``(territory, métier)`` for one scenario, ``(scenario, territory,
+    métier)`` for several run together (:func:`pmq.project_many`).  ``n`` is the number of annual steps
+    (the run's horizon).
+
+    Attributes
+    ----------
+    employment0 : array (..., age)
+        Stock at the start of the base year, by age.
+    hazard : array (..., age), or (n, ..., age) with ``hazard_by_year``
+        Annual end-of-career exit hazard by age, in [0, 1] (1 at the top age).
+    net_creation : array (n, ...)
+        Net job creation of each flow year (``employment[t + 1] − employment[t]``).
+    young_entrants : array (n, ...)
+        Young entrants of each flow year (≥ 0).
+    net_mobility : array (n, ...)
+        Net inflow from other territories of each flow year (signed).
+    profiles : Profiles
+        Age profiles placing the inflows and weighting the removals.
+    hazard_by_year : bool
+        ``hazard[t]`` is the hazard of flow year ``t`` (a scenario with exit levers).
+    employment : array (n + 1, ...), optional
+        The employment path the net creation is the difference of (after demand levers).
+    employment_trend : array (n + 1, ...), optional
+        The trend path before demand levers (young entrants and mobility follow it).
+
+    Mapping-style reading (``inputs["hazard"]``, ``inputs.keys()``) is kept for code written when
+    this was a dict.
+    """
+
+    employment0: np.ndarray
+    hazard: np.ndarray
+    net_creation: np.ndarray
+    young_entrants: np.ndarray
+    net_mobility: np.ndarray
+    profiles: Profiles
+    hazard_by_year: bool = False
+    employment: np.ndarray | None = None
+    employment_trend: np.ndarray | None = None
+
+    @property
+    def n_years(self) -> int:
+        """Number of annual steps."""
+        return int(self.net_creation.shape[0])
+
+    def keys(self) -> list[str]:
+        return [f.name for f in fields(self)]
+
+    def __getitem__(self, key: str):
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self.keys()
 
 
 def _age_first(a: np.ndarray, ndim: int) -> np.ndarray:
@@ -254,14 +315,15 @@ def _check_inputs(employment0, hazard, young_entrants) -> None:
         raise EngineError("invalid engine input: " + "; ".join(problems))
 
 
-def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
-             record: str = "full", progress=None, hazard_by_year: bool = False):
+def simulate(employment0, hazard=None, net_creation=None, young_entrants=None, net_mobility=None,
+             profiles: Profiles | None = None, record: str = "full", progress=None, hazard_by_year: bool = False):
     """Run the annual steps.
 
     Parameters
     ----------
-    employment0 : array (..., age)
-        Base-year stock.
+    employment0 : array (..., age), or EngineInputs
+        Base-year stock; or an :class:`EngineInputs` holding every input (then give no other
+        array, nor ``profiles`` or ``hazard_by_year``: ``simulate(inputs, record="cells")``).
     hazard : array broadcastable to (..., age), or (n_years, ...) with ``hazard_by_year``
     net_creation, young_entrants, net_mobility : arrays (n_years, ...)
     record : {"full", "totals", "departures"}
@@ -280,6 +342,20 @@ def simulate(employment0, hazard, net_creation, young_entrants, net_mobility, pr
     """
     if record not in ("full", "totals", "cells", "departures"):
         raise ArgumentError("record must be full, totals, cells or departures", name="record", value=record)
+    given = [hazard, net_creation, young_entrants, net_mobility, profiles]
+    if isinstance(employment0, EngineInputs):
+        if any(a is not None for a in given) or hazard_by_year:
+            raise ArgumentError("give either an EngineInputs or the arrays, not both", name="employment0",
+                                value=type(employment0).__name__)
+        inp = employment0
+        employment0, hazard, net_creation, young_entrants, net_mobility, profiles, hazard_by_year = (
+            inp.employment0, inp.hazard, inp.net_creation, inp.young_entrants, inp.net_mobility, inp.profiles,
+            inp.hazard_by_year)
+    elif any(a is None for a in given):
+        missing = [n for n, a in zip(("hazard", "net_creation", "young_entrants", "net_mobility", "profiles"),
+                                     given) if a is None]
+        raise ArgumentError("simulate needs the hazard, the three flows and the profiles (or an EngineInputs)",
+                            name=missing[0], value=None)
     employment0 = np.asarray(employment0, dtype=float)
     _check_inputs(employment0, hazard, young_entrants)
     n_years = net_creation.shape[0]

@@ -16,8 +16,9 @@ import xarray as xr
 from pmq.model.engine import Profiles
 from pmq.projection.run import Projection, _accounts, _resolve, _run, _scenario_attrs, scenario_inputs
 from pmq.inputs.baseline import load_baseline
-from pmq.errors import InputError, ScenarioError
-from pmq.projection.indicators import aggregate_metiers, horizon_sums, select, to_netcdf
+from pmq.errors import InputError, ScenarioError, UnknownNameError
+from pmq.projection.indicators import aggregate_metiers, default_end_years, horizon_sums, select, to_netcdf
+from pmq.projection.summary import Summary, scenario_summary_table, summarize
 from pmq.data import domains
 
 __all__ = ["project_many", "Comparison", "compare_table", "HEADLINE"]
@@ -93,10 +94,13 @@ class Comparison:
 
     @property
     def names(self) -> list[str]:
+        """The scenario names, in the order of the ``scenario`` dimension."""
         return [s.name for s in self.scenarios]
 
     def __getitem__(self, name: str) -> Projection:
         """One scenario's results, as :func:`pmq.project` returns them."""
+        if name not in self.names:
+            raise UnknownNameError(f"unknown scenario {name!r}; this comparison has: {', '.join(self.names)}")
         i = self.names.index(name)
         sc = self.scenarios[i]
         acc = self.accounts.isel(scenario=i, drop=True).drop_vars(
@@ -106,6 +110,32 @@ class Comparison:
             acc.attrs.pop(k, None)
         acc.attrs.update(_scenario_attrs(sc))
         return Projection(accounts=acc, baseline=self.baseline, scenario=sc)
+
+    def horizons(self, horizons=None, years=None) -> xr.Dataset:
+        """Flows summed over each horizon, per scenario (see :meth:`Projection.horizons`; default: the first
+        scenario's horizons plus the baseline's published horizon)."""
+        first = self.scenarios[0]
+        if years is None:
+            years = (*first.summary_years, int(self.accounts.attrs["period_end"]))
+        return horizon_sums(self.accounts, default_end_years(self.accounts, horizons or first.summary_horizons, years))
+
+    def summary_table(self, horizons=None, years=None) -> pd.DataFrame:
+        """Long table of headline flows per scenario × métier × territory × horizon (as
+        :meth:`Projection.summary_table`, with a first ``scenario`` column)."""
+        return scenario_summary_table(self.horizons(horizons, years))
+
+    def summary(self, horizons=None, years=None, lang: str = "fr") -> Summary:
+        """National totals at each horizon, one block per scenario (see :meth:`Projection.summary`)."""
+        return summarize(self.accounts, self.horizons(horizons, years), lang=lang)
+
+    def __repr__(self) -> str:
+        acc = self.accounts
+        years = acc.year.values
+        return (f"<pmq.Comparison {', '.join(map(repr, self.names))} {int(years[0])}–{int(years[-1])}: "
+                f"{acc.sizes['territory']} territories × {acc.sizes['metier']} métiers × {acc.sizes['age']} ages>")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def table(self, horizon: int = 10, territory=None, by: str = "domain") -> pd.DataFrame:
         """Side-by-side headline flows at ``horizon`` years (see :func:`compare_table`)."""
@@ -119,6 +149,11 @@ class Comparison:
         """Charts across scenarios: ``comp.plot.scenario_lines()`` etc. (see :mod:`pmq.plots`)."""
         from pmq.plots import PlotAccessor
         return PlotAccessor(self)
+
+    def tables(self, end_years=None, territory=None, lang: str = "fr") -> dict:
+        """Report tables, one row per scenario × … — see :func:`pmq.export.tables.standard_tables`."""
+        from pmq.export.tables import standard_tables
+        return standard_tables(self, end_years, territory, lang)
 
     def to_excel(self, path, end_years=None, territory=None, lang: str = "fr"):
         """Excel workbook of the report tables, one row per scenario × territory × … (README sheet)."""

@@ -37,7 +37,7 @@ from pmq.errors import (ArgumentError, EngineError, InputError, MissingDependenc
                         ResourceError, ScenarioError)
 from pmq.inputs.baseline import load_baseline
 from pmq.projection.run import _resolve, scenario_inputs
-from pmq.model.engine import simulate
+from pmq.model.engine import EngineInputs, simulate
 from pmq.projection.indicators import default_end_years, select
 from pmq.labels import text
 
@@ -105,7 +105,7 @@ class Uncertainty:
     @classmethod
     def from_scenario(cls, scenario) -> "Uncertainty":
         params = []
-        for lv in scenario.lever_list("uncertainty.parameter"):
+        for lv in scenario.uncertain_parameters():
             params.append(Parameter(
                 id=lv["id"], kind=lv["kind"], distribution=lv["distribution"], mean=float(lv.get("mean", 0.0)),
                 sd=float(lv.get("sd", 0.0)), low=lv.get("low"), mode=lv.get("mode"), high=lv.get("high"),
@@ -135,7 +135,7 @@ class Uncertainty:
             raise ScenarioError("the correlations are not a valid correlation matrix (not positive definite)",
                                 source=scenario.source, key="uncertainty.correlation",
                                 value=np.round(corr, 3).tolist())
-        seed = scenario.resolved.get("uncertainty", {}).get("seed")
+        seed = scenario.uncertainty_seed
         return cls(parameters=tuple(params), correlation=corr, seed=seed, source=scenario.source)
 
     @property
@@ -267,16 +267,16 @@ def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
     dom = _metier_domains(baseline)
     domains = sorted(set(dom))
     base = int(baseline.attrs["base_year"])
-    H = inp["net_creation"].shape[0]
+    H = inp.n_years
     coords = {"territory": baseline.territory.values, "metier": baseline.metier.values,
               "year": np.arange(base, base + H + 1)}
     for c in ("territory_name", "metier_label", "domain"):
         if c in baseline.coords:
             coords[c] = (baseline[c].dims[0], baseline[c].values)
-    return Context(employment0=inp["employment0"], employment=np.asarray(inp["employment"], float), hazard=np.asarray(inp["hazard"], float),
-                   hazard_by_year=bool(inp["hazard_by_year"]), net_creation=inp["net_creation"],
-                   young_entrants=inp["young_entrants"], net_mobility=inp["net_mobility"],
-                   profiles=inp["profiles"], ages=baseline.age.values.astype(float), domains=domains,
+    return Context(employment0=inp.employment0, employment=np.asarray(inp.employment, float),
+                   hazard=np.asarray(inp.hazard, float), hazard_by_year=bool(inp.hazard_by_year),
+                   net_creation=inp.net_creation, young_entrants=inp.young_entrants, net_mobility=inp.net_mobility,
+                   profiles=inp.profiles, ages=baseline.age.values.astype(float), domains=domains,
                    domain_index=np.array([domains.index(d) for d in dom]), metier_domain=dom, spec=spec,
                    coords=coords)
 
@@ -303,8 +303,9 @@ def _shift_hazard(h: np.ndarray, ages: np.ndarray, delta: np.ndarray) -> np.ndar
     return out
 
 
-def draw_inputs(ctx: Context, Z: np.ndarray, correlated: bool = True) -> dict:
-    """Inputs of the engine for draws with latent rows ``Z``, along a leading draw axis."""
+def draw_inputs(ctx: Context, Z: np.ndarray, correlated: bool = True) -> tuple[EngineInputs, dict]:
+    """Inputs of the engine for draws with latent rows ``Z``, along a leading draw axis, and the
+    drawn parameter values (:meth:`Uncertainty.values`)."""
     n = Z.shape[0]
     vals = ctx.spec.values(Z, ctx.n_domains, correlated)
     M = ctx.employment0.shape[1]
@@ -336,8 +337,8 @@ def draw_inputs(ctx: Context, Z: np.ndarray, correlated: bool = True) -> dict:
     ye = ctx.young_entrants[:, None] * np.maximum(1.0 + fy, 0.0)[None, :, None, None]
     nm = ctx.net_mobility[:, None] * np.maximum(1.0 + fm, 0.0)[None, :, None, None]
     emp0 = np.broadcast_to(ctx.employment0, (n,) + ctx.employment0.shape)
-    return {"employment0": emp0, "hazard": hz, "net_creation": nc, "young_entrants": ye, "net_mobility": nm,
-            "values": vals}
+    return EngineInputs(employment0=emp0, hazard=hz, net_creation=nc, young_entrants=ye, net_mobility=nm,
+                        profiles=ctx.profiles, hazard_by_year=ctx.hazard_by_year), vals
 
 
 def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.float32,
@@ -346,15 +347,14 @@ def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.fl
     each ``(n, year, territory, metier)`` (flows NaN in the final year).  A draw whose flows
     remove more workers than its cells hold raises :class:`~pmq.errors.InputError` naming the
     draw, the cells and the draw's parameter values."""
-    inp = draw_inputs(ctx, Z, correlated)
+    inp, values = draw_inputs(ctx, Z, correlated)
     try:
-        res = simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
-                       inp["net_mobility"], ctx.profiles, record="cells", hazard_by_year=ctx.hazard_by_year)
+        res = simulate(inp, record="cells")
     except EngineError as exc:
-        raise _draw_error(ctx, exc, inp["values"], draw_ids) from exc
-    H = inp["net_creation"].shape[0]
+        raise _draw_error(ctx, exc, values, draw_ids) from exc
+    H = inp.n_years
     out = {"employment": np.moveaxis(res["employment"], 0, 1).astype(dtype)}
-    flows = {"net_creation": inp["net_creation"], "departures": res["departures"],
+    flows = {"net_creation": inp.net_creation, "departures": res["departures"],
              "young_entrants": res["young_entrants"], "net_mobility": res["net_mobility"]}
     for k, v in flows.items():
         a = np.full((Z.shape[0], H + 1) + v.shape[2:], np.nan, dtype=dtype)
@@ -472,12 +472,12 @@ def memory_estimate(baseline, scenario, draws: int, horizon: int | None = None, 
     T, M, A = (int(baseline.sizes[d]) for d in ("territory", "metier", "age"))
     H = int(scenario.horizon if horizon is None else horizon)
     C = T * M
-    params = scenario.lever_list("uncertainty.parameter")
+    params = scenario.uncertain_parameters()
     n_dom = len(set(_metier_domains(baseline)))
     n_growth = sum(p.get("kind") == "growth" for p in params)
     n_latent = len(params) + n_dom * n_growth
     n_cols = len(params) + (n_dom - 1) * n_growth
-    exit_levers = any(scenario.lever_list(k) for k in ("exits.shift", "exits.cohort_shift", "exits.multiplier"))
+    exit_levers = scenario.has_exit_levers
     shift = any(p.get("kind") == "exit_age_shift" for p in params)
     chunk = max(1, min(int(chunk), int(draws)))
     if exit_levers and shift:                       # as run_ensemble: a chunk's hazards under ~400 MB

@@ -15,8 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from pmq.model import demand
-from pmq.model.engine import Profiles, simulate
-from pmq.errors import EngineError, InputError, ScenarioError
+from pmq.model.engine import EngineInputs, Profiles, simulate
+from pmq.errors import EngineError, InputError, ScenarioError, UnknownNameError
 from pmq.model.rules import Rules
 from pmq.scenario.read import Scenario, read_scenario, warn_inactive_levers
 from pmq.model.paths import input_paths
@@ -28,6 +28,7 @@ from pmq.estimation.trends import metier_trend_index
 from pmq.inputs.baseline import load_baseline
 from pmq._version import __version__
 from pmq.projection.indicators import default_end_years, horizon_sums, summary_table, to_netcdf
+from pmq.projection.summary import Summary, summarize
 
 __all__ = ["project", "Projection", "VARIABLES", "scenario_inputs"]
 
@@ -116,13 +117,13 @@ def _resolve(scenario, baseline, horizon):
     return scenario
 
 
-def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
+def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
     """Every array the engine needs for one scenario (trend paths with the levers applied).
 
-    Returns a dict with ``employment0`` (territory, métier, age), ``hazard`` (territory, métier,
-    age) or, with exit levers, (year, territory, métier, age) and ``hazard_by_year``,
-    ``employment`` (year + 1, territory, métier), ``net_creation``, ``young_entrants``,
-    ``net_mobility`` (year, territory, métier) and ``profiles``.
+    Returns an :class:`~pmq.model.engine.EngineInputs`: ``employment0`` (territory, métier, age),
+    ``hazard`` (territory, métier, age) or, with exit levers, (year, territory, métier, age) and
+    ``hazard_by_year``, ``employment`` and ``employment_trend`` (year + 1, territory, métier),
+    ``net_creation``, ``young_entrants``, ``net_mobility`` (year, territory, métier) and ``profiles``.
 
     Demand levers move the employment path only: young entrants and inter-territorial
     mobility follow the *trend* employment path (before demand levers), and move only with
@@ -145,14 +146,14 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
     hazard = _estimated_hazard(baseline, scenario, hazard)
     # Paths run at least to the last year a demand lever names, so a short horizon sees the
     # same years as a long one (levers are then cut at the horizon).
-    n_path = max([H] + [levers.last_year(lv) - base_year for lv in scenario.lever_list("demand.adjust")])
+    n_path = max([H] + [levers.last_year(lv) - base_year for lv in scenario.demand_levers()])
     trend, _, y, m = input_paths(
         emp0.sum(-1), baseline["published_net_creation"].values,
         baseline["published_young_entrants"].values, baseline["published_net_mobility"].values,
         n_period, n_path, rules, territory_axis=0)
     trend = _trend_path(baseline, scenario, trend, base_year, n_path)
     ctx = levers.Context.from_baseline(baseline, source=scenario.source)
-    emp = levers.apply_demand(trend, scenario.lever_list("demand.adjust"), ctx)[: H + 1]
+    emp = levers.apply_demand(trend, scenario.demand_levers(), ctx)[: H + 1]
     trend, y, m = trend[: H + 1], y[:H], m[:H]
     fy = levers.flow_factors("young_entrants.adjust", scenario.lever_list("young_entrants.adjust"), ctx, H)
     fm = levers.flow_factors("net_mobility.adjust", scenario.lever_list("net_mobility.adjust"), ctx, H)
@@ -165,17 +166,17 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> dict:
     if fm is not None:
         m = m * fm
     hz = levers.hazard_path(hazard, scenario, ctx, H)
-    return {"employment0": emp0, "hazard": hazard if hz is None else hz, "hazard_by_year": hz is not None,
-            "employment": emp, "net_creation": np.diff(emp, axis=0), "young_entrants": y,
-            "net_mobility": m, "profiles": Profiles.from_spec(scenario.profiles, baseline.age.values),
-            "employment_trend": trend}
+    return EngineInputs(employment0=emp0, hazard=hazard if hz is None else hz, hazard_by_year=hz is not None,
+                        employment=emp, net_creation=np.diff(emp, axis=0), young_entrants=y, net_mobility=m,
+                        profiles=Profiles.from_spec(scenario.profiles, baseline.age.values),
+                        employment_trend=trend)
 
 
-def _run(baseline, inp, progress=None):
+def _run(baseline, inp: EngineInputs, progress=None):
+    if not isinstance(inp, EngineInputs):   # a mapping of the same fields
+        inp = EngineInputs(**inp)
     try:
-        return simulate(inp["employment0"], inp["hazard"], inp["net_creation"], inp["young_entrants"],
-                        inp["net_mobility"], inp["profiles"], record="full", progress=progress,
-                        hazard_by_year=inp["hazard_by_year"])
+        return simulate(inp, record="full", progress=progress)
     except EngineError as exc:  # name the cells by their labels
         raise _engine_error(baseline, exc) from exc
 
@@ -223,20 +224,20 @@ def _engine_error(baseline, exc) -> InputError:
 def estimated_inputs(scenario) -> list[str]:
     """The scenario's inputs estimated by pmq from data (for the accounts' provenance)."""
     out = []
-    sched = scenario.resolved.get("exits", {}).get("schedule", "baseline")
+    sched = scenario.exit_schedule
     if sched != "baseline":
         out.append(f"exit hazards estimated from DARES pseudo-cohorts 2003–2019 (pmq.estimation.exits, "
                    f"{'partially pooled' if sched == 'estimated' else 'per FAP, unpooled'})")
-    model = scenario.resolved.get("demand", {}).get("trend", "published")
+    model = scenario.trend_model
     if model != "published":
-        years = scenario.resolved.get("demand", {}).get("trend_years", 15)
+        years = scenario.trend_years
         out.append(f"employment trend by métier: {model} model fitted to the DARES FAP-87 series "
                    f"(last {years} years to 2018), pmq.estimation.trends")
     return out
 
 
 def _estimated_hazard(baseline, scenario, hazard):
-    sched = scenario.resolved.get("exits", {}).get("schedule", "baseline")
+    sched = scenario.exit_schedule
     if sched == "baseline":
         return hazard
     ages = baseline.age.values
@@ -252,10 +253,10 @@ def _estimated_hazard(baseline, scenario, hazard):
 
 
 def _trend_path(baseline, scenario, trend, base_year, n_path):
-    model = scenario.resolved.get("demand", {}).get("trend", "published")
+    model = scenario.trend_model
     if model == "published":
         return trend
-    years = scenario.resolved.get("demand", {}).get("trend_years", 15)
+    years = scenario.trend_years
     try:
         idx = metier_trend_index(baseline.metier.values, model, base_year, n_path, fit_years=years)
     except InputError as exc:
@@ -285,7 +286,7 @@ def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None 
     scenario = _resolve(scenario, baseline, horizon)
     inp = scenario_inputs(baseline, scenario)
     res = _run(baseline, inp, progress)
-    accounts = _accounts(baseline, scenario, res, inp["net_creation"], int(baseline.attrs["base_year"]),
+    accounts = _accounts(baseline, scenario, res, inp.net_creation, int(baseline.attrs["base_year"]),
                          scenario.horizon)
     return Projection(accounts=accounts, baseline=baseline, scenario=scenario)
 
@@ -404,21 +405,31 @@ class Projection:
         """Long table of headline flows per métier × territory × horizon."""
         return summary_table(self.horizons(horizons, years))
 
-    def summary(self) -> str:
-        """A short text summary of national totals at each default horizon."""
-        h = self.horizons().sum(["territory", "metier"])
-        lines = [f"pmq projection — {self.scenario.title_fr}",
-                 f"base year {self.accounts.attrs['base_year']}, horizon "
-                 f"{self.accounts.attrs['horizon_years']} years, "
-                 f"{self.accounts.sizes['territory']} territories × {self.accounts.sizes['metier']} métiers",
-                 f"{'period':<12}{'emploi début':>14}{'créations':>12}{'départs':>12}{'postes':>12}"
-                 f"{'jeunes':>12}{'mobilité':>12}{'déséquilibre':>14}  (milliers)"]
-        for i, per in enumerate(h.period.values):
-            g = {k: float(h[k].values[i]) / 1e3 for k in h.data_vars}
-            lines.append(f"{per:<12}{g['employment_start']:>14,.1f}{g['net_creation']:>12,.1f}"
-                         f"{g['departures']:>12,.1f}{g['openings']:>12,.1f}{g['young_entrants']:>12,.1f}"
-                         f"{g['net_mobility']:>12,.1f}{g['imbalance']:>14,.1f}")
-        return "\n".join(lines)
+    def summary(self, horizons=None, years=None, lang: str = "fr") -> Summary:
+        """National totals at each horizon (default: the scenario's): a :class:`~pmq.projection.summary.Summary`,
+        text to ``print`` (in thousands), an HTML table in Jupyter, ``.table`` a DataFrame (persons)."""
+        return summarize(self.accounts, self.horizons(horizons, years), lang=lang)
+
+    # ------------------------------------------------- the results protocol shared with Comparison
+    @property
+    def names(self) -> list[str]:
+        """The scenario names of these results: one (as :attr:`Comparison.names` lists several)."""
+        return [self.scenario.name]
+
+    def __getitem__(self, name: str) -> "Projection":
+        """This projection, for its one scenario (as ``comparison[name]``): code can treat both alike."""
+        if name != self.scenario.name:
+            raise UnknownNameError(f"unknown scenario {name!r}; this projection has: {self.scenario.name}")
+        return self
+
+    def __repr__(self) -> str:
+        acc = self.accounts
+        years = acc.year.values
+        return (f"<pmq.Projection {self.scenario.name!r} {int(years[0])}–{int(years[-1])}: "
+                f"{acc.sizes['territory']} territories × {acc.sizes['metier']} métiers × {acc.sizes['age']} ages>")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def to_netcdf(self, path) -> None:
         to_netcdf(self.accounts, path)

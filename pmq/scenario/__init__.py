@@ -8,10 +8,10 @@
 The names below are the public face of the language (``from pmq.scenario import read_scenario``).
 """
 from pmq.model.rules import Rules
-from pmq.scenario.read import (LEVER_SCHEMAS, LEVER_SECTIONS, MAX_HORIZON, MAX_METIER_DEVIATION, PROVENANCE_KEYS,
+from pmq.scenario.read import (EXIT_SECTIONS, LEVER_SCHEMAS, LEVER_SECTIONS, MAX_HORIZON, MAX_METIER_DEVIATION, PROVENANCE_KEYS,
                                RENAMED, STATUS_LABELS, Scenario, builtin_scenarios, inactive_levers, is_builtin,
-                               lever_status, read_scenario, scenario_dir, status_label, warn_inactive_levers)
+                               Provenance, lever_status, read_scenario, scenario_dir, status_label, warn_inactive_levers)
 
 __all__ = ["Rules", "Scenario", "read_scenario", "builtin_scenarios", "scenario_dir", "LEVER_SECTIONS",
-           "LEVER_SCHEMAS", "MAX_HORIZON", "inactive_levers", "warn_inactive_levers", "lever_status", "status_label",
+           "EXIT_SECTIONS", "LEVER_SCHEMAS", "MAX_HORIZON", "inactive_levers", "warn_inactive_levers", "lever_status", "Provenance", "status_label",
            "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]

@@ -70,8 +70,8 @@ from pmq.scenario.sectors import sectors
 from pmq.inputs.tables import bad_label_characters
 
 __all__ = ["Scenario", "read_scenario", "builtin_scenarios",
-           "scenario_dir", "LEVER_SECTIONS", "inactive_levers", "warn_inactive_levers",
-           "lever_status", "status_label", "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]
+           "scenario_dir", "LEVER_SECTIONS", "EXIT_SECTIONS", "inactive_levers", "warn_inactive_levers",
+           "lever_status", "Provenance", "status_label", "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]
 
 #: Default plausibility bound: largest |scenario − reference| / reference employment of a métier
 #: (national, any year) a built-in scenario may reach without saying why.
@@ -107,16 +107,48 @@ def is_builtin(source: str | Path) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Whose numbers a lever (or a section) carries and how pmq applies them: the
+    :data:`PROVENANCE_KEYS` of its table, ``""`` when absent.  ``Provenance.of(lever)``."""
+
+    source: str = ""
+    assumption: str = ""
+    method: str = ""
+    basis: str = ""
+    weights_source: str = ""
+    weights_assumption: str = ""
+
+    @classmethod
+    def of(cls, lever: dict) -> "Provenance":
+        return cls(**{k: lever.get(k) or "" for k in PROVENANCE_KEYS})
+
+    @property
+    def status(self) -> str:
+        """``"assumed"``, ``"split_assumed"`` or ``"sourced"`` (see :func:`lever_status`)."""
+        if self.assumption and not self.source:
+            return "assumed"
+        if self.weights_assumption:
+            return "split_assumed"
+        return "sourced"
+
+    @property
+    def said(self) -> str:
+        """What its source says or, for an assumption, the assumption."""
+        return self.source or self.assumption
+
+    @property
+    def split(self) -> str:
+        """Whose split over métiers it uses (``weights_source`` or ``weights_assumption``), or ``""``."""
+        return self.weights_source or self.weights_assumption
+
+
 def lever_status(lever: dict) -> str:
     """Whose numbers a lever carries: ``"assumed"`` (``assumption``: the file author's own),
     ``"split_assumed"`` (``source`` for its numbers but ``weights_assumption`` for their split
     over métiers) or ``"sourced"``.  For a lever of a built-in file « assumed » reads
     « hypothèse pmq »."""
-    if lever.get("assumption") and not lever.get("source"):
-        return "assumed"
-    if lever.get("weights_assumption"):
-        return "split_assumed"
-    return "sourced"
+    return Provenance.of(lever).status
 
 
 @dataclass(frozen=True)
@@ -126,6 +158,12 @@ class Scenario:
     ``levers`` maps ``"demand.adjust"``, ``"young_entrants.adjust"``,
     ``"net_mobility.adjust"``, ``"exits.shift"``, ``"exits.cohort_shift"`` and
     ``"exits.multiplier"`` to tuples of validated lever tables (dicts), in file order.
+
+    ``resolved`` is the file's content after ``extends`` and :attr:`hash` its fingerprint; ``horizon``
+    is the run's length, which :meth:`with_horizon` changes without touching either (the horizon
+    a file declares, ``horizons.run``, is part of the file; a run's ``--horizon`` is not).  Read the
+    settings through the properties below (:attr:`exit_schedule`, :attr:`trend_model`, …) rather
+    than ``resolved``.
     """
 
     name: str = "reference"
@@ -175,14 +213,61 @@ class Scenario:
         return [f"{sec}[{lv['id']}]" for sec in LEVER_SECTIONS for lv in self.lever_list(sec)
                 if lever_status(lv) != "sourced"]
 
+    @property
+    def declared_horizon(self) -> int:
+        """The run length the file declares (``horizons.run``, default 20), whatever :attr:`horizon`
+        a run overrides it with."""
+        return int(self.resolved.get("horizons", {}).get("run", 20))
+
+    @property
+    def exit_schedule(self) -> str:
+        """``exits.schedule``: ``"baseline"`` (the baseline's hazards, default), ``"estimated"`` or
+        ``"estimated_unpooled"`` (:mod:`pmq.estimation.exits`)."""
+        return self.resolved.get("exits", {}).get("schedule", "baseline")
+
+    @property
+    def trend_model(self) -> str:
+        """``demand.trend``: ``"published"`` (the published totals, default) or a model fitted to the
+        DARES series (``"loglinear"``, ``"damped"``, ``"arima"``, :mod:`pmq.estimation.trends`)."""
+        return self.resolved.get("demand", {}).get("trend", "published")
+
+    @property
+    def trend_years(self) -> int:
+        """``demand.trend_years``: the years of the series the trend model is fitted to (default 15)."""
+        return int(self.resolved.get("demand", {}).get("trend_years", 15))
+
+    @property
+    def uncertainty_seed(self) -> int | None:
+        """``uncertainty.seed``: the seed of the ensemble's draws (``None``: none given)."""
+        return self.resolved.get("uncertainty", {}).get("seed")
+
+    def demand_levers(self) -> tuple:
+        """The ``[[demand.adjust]]`` levers, in file order."""
+        return self.lever_list("demand.adjust")
+
+    def exit_levers(self) -> tuple:
+        """The levers on the exit hazards (``[[exits.shift]]``, ``[[exits.cohort_shift]]``,
+        ``[[exits.multiplier]]``), in that order."""
+        return tuple(lv for sec in EXIT_SECTIONS for lv in self.lever_list(sec))
+
+    @property
+    def has_exit_levers(self) -> bool:
+        """Whether a lever moves the exit hazards (the run then has a hazard per year)."""
+        return bool(self.exit_levers())
+
+    def uncertain_parameters(self) -> tuple:
+        """The ``[[uncertainty.parameter]]`` tables (empty: the scenario has no ensemble)."""
+        return self.lever_list("uncertainty.parameter")
+
     def with_horizon(self, horizon: int) -> "Scenario":
+        """The same scenario run over ``horizon`` years.  The file's content (:attr:`resolved`) and
+        :attr:`hash` do not change: the horizon is a parameter of the run, recorded in the accounts'
+        ``horizon_years``."""
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
             raise ArgumentError(f"the horizon must be a whole number of years between 1 and {MAX_HORIZON} (it "
                                 f"replaces horizons.run = {self.horizon} of {self.source})", name="horizon",
                                 value=horizon)
-        resolved = json.loads(json.dumps(self.resolved))
-        resolved.setdefault("horizons", {})["run"] = horizon
-        return replace(self, horizon=horizon, resolved=resolved)
+        return replace(self, horizon=horizon)
 
 
 # --------------------------------------------------------------------------- schema
@@ -303,6 +388,8 @@ LEVER_SCHEMAS: dict[str, dict[str, tuple]] = {
     },
 }
 LEVER_SECTIONS = tuple(LEVER_SCHEMAS)
+#: The lever sections that move the exit hazards.
+EXIT_SECTIONS = ("exits.shift", "exits.cohort_shift", "exits.multiplier")
 
 _SCHEMA: dict[str, dict[str, tuple]] = {
     "scenario": {

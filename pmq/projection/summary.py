@@ -1,0 +1,167 @@
+"""The summary of a run: national totals of the headline flows at each horizon, as text (a terminal),
+HTML (Jupyter) and a DataFrame.
+
+:class:`Summary` is what ``Projection.summary()``, ``Comparison.summary()`` and ``ds.pmq.summary()`` return.
+It is a ``str`` (the text ``print`` shows, unchanged since pmq 0.1, so code that reads it as text keeps
+working) that also carries its table (``.table``, persons) and renders as an HTML table in Jupyter.
+"""
+from __future__ import annotations
+
+import html
+import json
+
+import pandas as pd
+import xarray as xr
+
+from pmq.formatting import check_lang, format_number
+from pmq.projection.indicators import default_end_years, horizon_sums, summary_table
+
+__all__ = ["Summary", "summarize", "summary_end_years", "scenario_summary_table", "COLUMNS"]
+
+#: Columns of the summary: variable → (French header, English header, width of the text column)
+COLUMNS = {
+    "employment_start": ("emploi début", "employment start", 14),
+    "net_creation": ("créations", "net creation", 12),
+    "departures": ("départs", "departures", 12),
+    "openings": ("postes", "openings", 12),
+    "young_entrants": ("jeunes", "young entrants", 12),
+    "net_mobility": ("mobilité", "mobility", 12),
+    "imbalance": ("déséquilibre", "imbalance", 14),
+}
+_WORDS = {
+    "fr": {"period": "period", "unit": "(milliers)", "projection": "pmq projection",
+           "comparison": "pmq comparaison", "scenarios": "scénarios", "metiers": "métiers",
+           "territories": "territories"},
+    "en": {"period": "period", "unit": "(thousands)", "projection": "pmq projection",
+           "comparison": "pmq comparison", "scenarios": "scenarios", "metiers": "occupations",
+           "territories": "territories"},
+}
+
+
+def summary_end_years(accounts: xr.Dataset, horizons=None, years=None) -> list[int]:
+    """End years of the summary windows: the scenario's ``horizons.summary`` and ``horizons.years`` (read back
+    from the accounts' ``scenario_resolved``; 5, 10, 20 years and 2030 by default) plus the baseline's
+    published horizon (``period_end``), those the projection reaches."""
+    spec = {}
+    try:
+        resolved = json.loads(accounts.attrs.get("scenario_resolved", "{}"))
+    except (TypeError, ValueError):
+        resolved = {}
+    if "scenario" in accounts.dims and resolved:          # several scenarios: the first one's horizons
+        resolved = resolved.get(str(accounts.scenario.values[0]), {})
+    if isinstance(resolved, dict):
+        spec = resolved.get("horizons", {}) or {}
+    if years is None:
+        years = (*spec.get("years", (2030,)),
+                 *((int(accounts.attrs["period_end"]),) if "period_end" in accounts.attrs else ()))
+    return default_end_years(accounts, horizons or tuple(spec.get("summary", (5, 10, 20))), years)
+
+
+class Summary(str):
+    """National totals at each horizon: ``print(s)`` gives the text, ``s.table`` the DataFrame (persons; one
+    row per period, or per scenario × period), Jupyter an HTML table (``_repr_html_``)."""
+
+    table: pd.DataFrame
+    title: str
+    lang: str
+
+    def __new__(cls, text: str, table: pd.DataFrame | None = None, title: str = "", lang: str = "fr"):
+        self = super().__new__(cls, text)
+        self.table, self.title, self.lang = table, title, lang
+        return self
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The summary's tables by name (``{"national": table}``)."""
+        return {"national": self.table}
+
+    def as_text(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:      # the REPL shows the table, not a quoted string
+        return str.__str__(self)
+
+    def as_html(self) -> str:
+        lang = self.lang
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in
+                       ([] if "scenario" not in self.table.columns else ["scenario"])
+                       + ["période" if lang == "fr" else "period"]
+                       + [COLUMNS[k][0 if lang == "fr" else 1] for k in COLUMNS])
+        rows = []
+        for _, r in self.table.iterrows():
+            cells = ([f"<td>{html.escape(str(r['scenario']))}</td>"] if "scenario" in self.table.columns else [])
+            cells.append(f"<td>{html.escape(str(r['period']))}</td>")
+            cells += [f"<td style='text-align:right'>{html.escape(format_number(r[k], 1, lang, scale=1e-3))}</td>"
+                      for k in COLUMNS]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        lines = str.__str__(self).splitlines()
+        caption = "<br>".join(html.escape(x) for x in lines[:2])
+        unit = _WORDS[lang]["unit"]
+        return (f"<table class='pmq-summary'><caption style='text-align:left'>{caption} {html.escape(unit)}"
+                f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+
+def _header(lang: str) -> str:
+    w = _WORDS[lang]
+    cols = "".join(f"{h:>{max(width, len(h) + 2)}}" for h, width in
+                   ((c[0 if lang == "fr" else 1], c[2]) for c in COLUMNS.values()))
+    return f"{w['period']:<12}{cols}  {w['unit']}"
+
+
+def _rows(h: xr.Dataset, lang: str) -> list[str]:
+    widths = [max(c[2], len(c[0 if lang == "fr" else 1]) + 2) for c in COLUMNS.values()]
+    out = []
+    for i, per in enumerate(h.period.values):
+        cells = "".join(f"{float(h[k].values[i]) / 1e3:>{wd},.1f}" for k, wd in zip(COLUMNS, widths))
+        out.append(f"{per:<12}{cells}")
+    return out
+
+
+def _long(h: xr.Dataset) -> pd.DataFrame:
+    df = h[list(COLUMNS)].drop_vars([c for c in h.coords if c not in h.dims]).to_dataframe().reset_index()
+    return df[[c for c in ("scenario", "period") if c in df.columns] + list(COLUMNS)]
+
+
+def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str = "fr") -> Summary:
+    """The :class:`Summary` of an accounts Dataset (one scenario, or several along ``scenario``) from its
+    :func:`~pmq.projection.indicators.horizon_sums` ``h`` (default: the windows of :func:`summary_end_years`)."""
+    check_lang(lang)
+    w = _WORDS[lang]
+    if h is None:
+        h = horizon_sums(accounts, summary_end_years(accounts))
+    h = h.sum(["territory", "metier"])
+    size = (f"base year {accounts.attrs['base_year']}, horizon {accounts.attrs['horizon_years']} years, "
+            f"{accounts.sizes['territory']} {w['territories']} × {accounts.sizes['metier']} {w['metiers']}")
+    key = "scenario_title_fr" if lang == "fr" else "scenario_title_en"
+    if "scenario" not in h.dims:
+        title = accounts.attrs.get(key) or accounts.attrs.get("scenario_title_fr") or accounts.attrs.get("scenario", "")
+        lines = [f"{w['projection']} — {title}", size, _header(lang), *_rows(h, lang)]
+        return Summary("\n".join(lines), _long(h), title, lang)
+    names = [str(s) for s in accounts.scenario.values]
+    titles = ([str(t) for t in accounts[key].values] if key in accounts.coords else names)
+    title = f"{w['comparison']} — {len(names)} {w['scenarios']}"
+    lines = [title, size]
+    for i, name in enumerate(names):
+        lines += ["", f"{titles[i]} ({name})" if titles[i] != name else name, _header(lang),
+                  *_rows(h.isel(scenario=i), lang)]
+    return Summary("\n".join(lines), _long(h), title, lang)
+
+
+def scenario_summary_table(h: xr.Dataset) -> pd.DataFrame:
+    """:func:`~pmq.projection.indicators.summary_table` of horizon sums with or without a ``scenario``
+    dimension: with one, a first ``scenario`` column and each scenario's rows in turn."""
+    if "scenario" not in h.dims:
+        return summary_table(h)
+    parts = []
+    for name in h.scenario.values:
+        t = summary_table(h.sel(scenario=name, drop=True).drop_vars(
+            ["scenario_title_fr", "scenario_title_en", "scenario_hash"], errors="ignore"))
+        t.insert(0, "scenario", str(name))
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,230 @@
+"""One results protocol: Projection, Comparison and ``ds.pmq`` (an accounts Dataset read back) offer the same
+reading methods; ``summary()`` is text, HTML and a table; the plot accessor has one method per chart."""
+import inspect
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+
+import pmq  # noqa: E402
+from pmq import plots  # noqa: E402
+from pmq.errors import ArgumentError, UnknownNameError  # noqa: E402
+from pmq.plots import PlotAccessor, charts, maps  # noqa: E402
+from pmq.projection.compare import Comparison, project_many  # noqa: E402
+from pmq.projection.summary import COLUMNS, Summary  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def comparison(baseline):
+    return project_many(["reference", "bas_carbone_dares2023"], baseline, horizon=11)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _legacy_summary(proj) -> str:
+    """The text ``Projection.summary()`` returned before it returned a :class:`Summary` (pmq ≤ 0.4)."""
+    h = proj.horizons().sum(["territory", "metier"])
+    lines = [f"pmq projection — {proj.scenario.title_fr}",
+             f"base year {proj.accounts.attrs['base_year']}, horizon "
+             f"{proj.accounts.attrs['horizon_years']} years, "
+             f"{proj.accounts.sizes['territory']} territories × {proj.accounts.sizes['metier']} métiers",
+             f"{'period':<12}{'emploi début':>14}{'créations':>12}{'départs':>12}{'postes':>12}"
+             f"{'jeunes':>12}{'mobilité':>12}{'déséquilibre':>14}  (milliers)"]
+    for i, per in enumerate(h.period.values):
+        g = {k: float(h[k].values[i]) / 1e3 for k in h.data_vars}
+        lines.append(f"{per:<12}{g['employment_start']:>14,.1f}{g['net_creation']:>12,.1f}"
+                     f"{g['departures']:>12,.1f}{g['openings']:>12,.1f}{g['young_entrants']:>12,.1f}"
+                     f"{g['net_mobility']:>12,.1f}{g['imbalance']:>14,.1f}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------- summary
+def test_summary_text_is_unchanged_and_a_str(reference_2030):
+    s = reference_2030.summary()
+    assert isinstance(s, Summary) and isinstance(s, str)
+    assert str(s) == _legacy_summary(reference_2030) == s.as_text() == repr(s)
+    assert "nan" not in s.lower()          # callers that read it as text keep working
+
+
+def test_summary_table_is_the_national_totals_in_persons(reference_2030):
+    s = reference_2030.summary()
+    h = reference_2030.horizons().sum(["territory", "metier"])
+    assert list(s.table.columns) == ["period", *COLUMNS]
+    assert list(s.table["period"]) == [str(p) for p in h.period.values]
+    for k in COLUMNS:
+        np.testing.assert_allclose(s.table[k].to_numpy(), h[k].values)
+    assert s.tables["national"] is s.table
+
+
+def test_summary_html_and_english(reference_2030):
+    fr = reference_2030.summary()._repr_html_()
+    assert fr.startswith("<table") and "déséquilibre" in fr and "milliers" in fr
+    assert fr.count("<tr>") == 1 + len(reference_2030.horizons().period)
+    en = reference_2030.summary(lang="en")
+    assert reference_2030.scenario.title_en in en and "imbalance" in en and "(thousands)" in en
+    assert "occupations" in en and "déséquilibre" not in en
+    assert "imbalance" in en._repr_html_() and "période" not in en._repr_html_()
+    # each English header fits its column: the rows line up under the header
+    head, row = en.splitlines()[2], en.splitlines()[3]
+    assert len(head.rsplit("  (", 1)[0]) == len(row)
+    with pytest.raises(ArgumentError):
+        reference_2030.summary(lang="de")
+
+
+def test_summary_horizons_as_horizons(reference_2030):
+    s = reference_2030.summary(horizons=(3,), years=())
+    assert list(s.table["period"]) == ["2019–2022"]
+
+
+def test_projection_repr_is_short(reference_2030):
+    r = repr(reference_2030)
+    assert r.startswith("<pmq.Projection 'reference' 2019–2030") and len(r) < 200
+    assert reference_2030._repr_html_().startswith("<table")
+
+
+# ------------------------------------------------------------------ Projection and Comparison alike
+PROTOCOL = ("summary", "horizons", "summary_table", "tables", "to_excel", "to_netcdf", "to_iamc")
+
+
+def test_projection_and_comparison_share_the_protocol(reference_2030, comparison):
+    for name in PROTOCOL:
+        assert (inspect.signature(getattr(pmq.Projection, name))
+                == inspect.signature(getattr(Comparison, name))), name
+    for obj in (reference_2030, comparison):
+        assert isinstance(obj.plot, PlotAccessor)
+        for name in obj.names:
+            assert isinstance(obj[name], pmq.Projection) and obj[name].scenario.name == name
+        with pytest.raises(UnknownNameError, match="nope"):
+            obj["nope"]
+    assert reference_2030.names == ["reference"] and reference_2030["reference"] is reference_2030
+    assert comparison.names == ["reference", "bas_carbone_dares2023"]
+
+
+def test_comparison_summary_has_each_scenario_block(comparison):
+    s = comparison.summary()
+    assert isinstance(s, Summary) and s.startswith("pmq comparaison — 2 scénarios")
+    lines = s.splitlines()
+    for name in comparison.names:
+        one = comparison[name].summary().splitlines()
+        start = lines.index(f"{comparison[name].scenario.title_fr} ({name})")
+        assert lines[start + 1:start + len(one) - 1] == one[2:]       # the header and the rows of its own summary
+    assert list(s.table.columns) == ["scenario", "period", *COLUMNS]
+    assert set(s.table["scenario"]) == set(comparison.names)
+    assert "<table" in comparison._repr_html_() and repr(comparison).startswith("<pmq.Comparison")
+
+
+def test_comparison_summary_table_matches_each_projection(comparison):
+    t = comparison.summary_table()
+    for name in comparison.names:
+        one = comparison[name].summary_table()
+        mine = t[t["scenario"] == name].drop(columns="scenario").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, one, check_dtype=False)
+
+
+# ------------------------------------------------------------------------------ the ds.pmq accessor
+def test_accessor_is_registered_by_the_projection_package():
+    import pmq.projection  # noqa: F401
+    assert hasattr(xr.Dataset, "pmq")
+
+
+def test_accessor_round_trip(reference_2030, tmp_path):
+    # in memory, the accessor reads the accounts as the Projection does
+    full = reference_2030.accounts.pmq
+    assert str(full.summary()) == str(reference_2030.summary())
+    assert str(full.summary(lang="en")) == str(reference_2030.summary(lang="en"))
+    xr.testing.assert_allclose(full.horizons(), reference_2030.horizons())
+    pd.testing.assert_frame_equal(full.summary_table(), reference_2030.summary_table(), check_dtype=False)
+    # and an accounts.nc read back (two regions, to keep the file small) reads as the same accounts in memory
+    small = pmq.select(reference_2030.accounts, territory=["Normandie", "Bretagne"])
+    path = tmp_path / "accounts.nc"
+    small.pmq.to_netcdf(path)
+    with xr.open_dataset(path) as ds:
+        acc = ds.pmq
+        assert str(acc.summary()) == str(small.pmq.summary())
+        xr.testing.assert_allclose(acc.horizons(), small.pmq.horizons())
+        assert acc.names == ["reference"] and acc["reference"] is not None
+        sel = acc.select(territory="Normandie", metier="A0Z")
+        assert sel.sizes["territory"] == 1 and sel.sizes["metier"] == 1
+        assert isinstance(acc.plot, PlotAccessor)
+        ax = acc.plot.waterfall(territory="Normandie")
+        assert "Normandie" in ax.get_title(loc="left")
+        assert acc.accounts is ds
+
+
+def test_accessor_round_trip_of_a_comparison(comparison, tmp_path):
+    assert str(comparison.accounts.pmq.summary()) == str(comparison.summary())
+    small = pmq.select(comparison.accounts, territory="Normandie")
+    path = tmp_path / "accounts.nc"
+    small.to_netcdf(path)
+    with xr.open_dataset(path) as ds:
+        assert str(ds.pmq.summary()) == str(small.pmq.summary())
+        assert ds.pmq.names == comparison.names
+        one = ds.pmq["bas_carbone_dares2023"]
+        assert "scenario" not in one.dims
+
+
+def test_accessor_excel(reference_2030, tmp_path):
+    pytest.importorskip("openpyxl")
+    ds = pmq.select(reference_2030.accounts, territory="Normandie", metier=["A0Z", "A1Z"])
+    out = ds.pmq.to_excel(tmp_path / "t.xlsx")
+    sheets = pd.ExcelFile(out).sheet_names
+    assert sheets[0] == "README" and set(ds.pmq.tables()) <= set(sheets)
+
+
+# ----------------------------------------------------------------------------- the plot accessor
+def _chart_functions() -> set[str]:
+    """Every chart of pmq.plots.charts and pmq.plots.maps: their public functions except the helpers that
+    compute a chart's values (``*_values``, ``waterfall_steps``, ``region_geometry``, which declare what they
+    return)."""
+    out = set()
+    for mod in (charts, maps):
+        for name, f in vars(mod).items():
+            if inspect.isfunction(f) and not name.startswith("_") and f.__module__ == mod.__name__:
+                if inspect.signature(f).return_annotation is inspect.Signature.empty:
+                    out.add(name)
+    return out
+
+
+def test_every_chart_has_one_method_and_nothing_else():
+    found = _chart_functions()
+    assert len(found) == 11 and {"fan_chart", "tornado", "region_map"} <= found
+    methods = {n for n, v in vars(PlotAccessor).items() if callable(v) and not n.startswith("_")}
+    assert methods == found == set(PlotAccessor.CHARTS)
+    for name in found:
+        func = getattr(plots, name)
+        params = list(inspect.signature(func).parameters.values())[1:]       # minus the data argument
+        mine = list(inspect.signature(getattr(PlotAccessor, name)).parameters.values())[1:]  # minus self
+        assert [(p.name, p.default, p.kind) for p in mine] == [(p.name, p.default, p.kind) for p in params], name
+        doc = getattr(PlotAccessor, name).__doc__
+        assert doc and f"pmq.plots.{func.__module__.split('.')[-1]}.{name}" in doc and "\n" not in doc.strip()
+
+
+def test_a_typo_names_the_charts(reference_2030):
+    with pytest.raises(AttributeError, match="available: .*waterfall.*region_map"):
+        reference_2030.plot.pie
+    assert "tornado" in dir(reference_2030.plot)
+
+
+def test_the_charts_of_other_data_through_the_accessor(reference_2030):
+    ax = PlotAccessor(plots.region_values(reference_2030)).region_map(label="x")
+    assert ax.collections
+    rng = np.random.default_rng(0)
+    da = xr.DataArray(rng.normal(size=(20, 5)).cumsum(1), dims=("draw", "year"),
+                      coords={"year": np.arange(2019, 2024)})
+    assert PlotAccessor(da).fan_chart().lines
+    table = pd.DataFrame({"output": ["openings"] * 2, "parameter": ["a", "b"], "central": [1e3, 1e3],
+                          "low": [900.0, 950.0], "high": [1200.0, 1010.0], "swing": [300.0, 60.0]})
+    assert PlotAccessor(table).tornado().patches
+    with pytest.raises(TypeError, match="fan_chart draws"):
+        reference_2030.plot.fan_chart()
+    assert reference_2030.plot.imbalance_map().collections
