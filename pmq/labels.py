@@ -5,7 +5,7 @@ official English version of the FAP exists), shipped in ``data/nomenclature/meti
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 
@@ -58,7 +58,7 @@ def text(key: str, lang: str = "fr") -> str:
 variable_label = text
 
 
-@lru_cache(maxsize=None)
+@cache
 def _metier_table() -> pd.DataFrame:
     m = _data.metiers().set_index("code")
     en = pd.read_csv(_data.data_path("nomenclature", "metiers_en.csv"), dtype=str,

@@ -162,7 +162,7 @@ def temp_prefix(name: str, kind: str = "tmp") -> str:
 def write_marker(folder: Path, kind: str, name: str | None = None) -> None:
     info = {"pmq": __version__, "kind": kind, "name": name or folder.name, "pid": os.getpid(), "host": _HOST,
             "created": time.time(),
-            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+            "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     (folder / MARKER).write_text(json.dumps(info) + "\n", encoding="utf-8")
 
 

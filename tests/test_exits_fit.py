@@ -86,5 +86,5 @@ def test_domain_means_are_shrunk_towards_the_national_mean(fit):
     gap_domain = (c["domain_mean"] - c["national"]).abs()
     assert (gap_prior <= gap_domain + 1e-12).all() and (gap_prior < gap_domain).any()
     # the national mean lies between the smallest and largest domain means
-    for k, g in c.groupby("transition"):
+    for _, g in c.groupby("transition"):
         assert g["domain_mean"].min() < g["national"].iloc[0] < g["domain_mean"].max()

@@ -77,7 +77,7 @@ def test_failed_excel_write_leaves_previous_file(tables, tmp_path, monkeypatch):
 
     with monkeypatch.context() as m:
         m.setattr(pd.DataFrame, "to_excel", fails)
-        with pytest.raises(Exception):    # the OSError, or what pandas raises closing the half-made workbook
+        with pytest.raises(Exception):  # noqa: B017 — the OSError, or what pandas raises closing the half-made workbook
             to_excel({"regions": tables["regions"]}, path)
     assert path.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]       # no temporary left behind

@@ -13,7 +13,7 @@ from pmq.testing import assert_accounts
 
 def write(tmp_path, body, name="s.toml"):
     p = tmp_path / name
-    p.write_text('[scenario]\nextends = "reference"\nname = "%s"\n' % p.stem + body, encoding="utf-8")
+    p.write_text(f'[scenario]\nextends = "reference"\nname = "{p.stem}"\n' + body, encoding="utf-8")
     return p
 
 

@@ -325,7 +325,7 @@ def test_plot_accessor(reference_2030, comparison):
     ax2 = _draw(comparison.plot.scenario_lines())
     assert len(ax2.lines) == 3
     with pytest.raises(AttributeError, match="available"):
-        reference_2030.plot.pie
+        _ = reference_2030.plot.pie
     assert "waterfall" in dir(reference_2030.plot)
 
 

@@ -211,7 +211,7 @@ def test_every_chart_has_one_method_and_nothing_else():
 
 def test_a_typo_names_the_charts(reference_2030):
     with pytest.raises(AttributeError, match="available: .*waterfall.*region_map"):
-        reference_2030.plot.pie
+        _ = reference_2030.plot.pie
     assert "tornado" in dir(reference_2030.plot)
 
 

@@ -123,7 +123,8 @@ def test_preset_matches_function_defaults():
     assert sig_path["rate_base"].default == BLS_2024_34.rate_base
     assert sig_path["decline"].default == BLS_2024_34.decline
     assert BLS_2024_34.to_dict()["years"] == 10
-    with pytest.raises(Exception):
+    from dataclasses import FrozenInstanceError
+    with pytest.raises(FrozenInstanceError):
         BLS_2024_34.decline = "floor"  # frozen
 
 

@@ -306,6 +306,10 @@ def _fmt(x: float) -> str:
 
 
 
+def _fmt_share(x: float) -> str:
+    return f"{x:.1%}"
+
+
 def _fmt_rel(x: float) -> str:
     """A relative difference; below 1e-12 it is floating-point rounding, shown as such (printing
     it would make the page depend on the numpy release)."""
@@ -370,10 +374,15 @@ def published_markdown(name: str, baseline=None) -> list[str]:
            "| figure | published | pmq | check | source |", "|---|---|---|---|---|"]
     for r in chk.itertuples():
         share = r.quantity.endswith("share") or r.quantity == "deviation_share_of_total"
-        fmt = (lambda x: f"{x:.1%}") if share else _fmt
-        pub = {"approx": lambda: f"{fmt(r.value)} (± {r.tolerance:.1%})", "at_least": lambda: f"≥ {fmt(r.value)}",
-               "at_most": lambda: f"≤ {fmt(r.value)}",
-               "between": lambda: f"{fmt(r.low)} … {fmt(r.high)}"}[r.comparison]()
+        fmt = _fmt_share if share else _fmt
+        if r.comparison == "approx":
+            pub = f"{fmt(r.value)} (± {r.tolerance:.1%})"
+        elif r.comparison == "at_least":
+            pub = f"≥ {fmt(r.value)}"
+        elif r.comparison == "at_most":
+            pub = f"≤ {fmt(r.value)}"
+        else:
+            pub = f"{fmt(r.low)} … {fmt(r.high)}"
         what = f"`{r.id}`: {r.quantity.replace('_', ' ')}" + (f" vs `{r.against}`" if r.against != "reference" else "") \
             + f", {r.year}"
         check = ("holds" if r.within else "**fails**") if r.reproduced else f"not reproduced: {r.why}"

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -23,19 +23,19 @@ def data_path(*parts: str) -> Path:
     return Path(str(resources.files("pmq.data").joinpath(*parts)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def regions() -> pd.DataFrame:
     """The 13 regions of metropolitan France: INSEE code, official name, source spelling."""
     return pd.read_csv(data_path("nomenclature", "regions.csv"), dtype=str)
 
 
-@lru_cache(maxsize=None)
+@cache
 def domains() -> pd.DataFrame:
     """The 22 FAP-2009 domains (code, French and English labels)."""
     return pd.read_csv(data_path("nomenclature", "domains.csv"), dtype=str)
 
 
-@lru_cache(maxsize=None)
+@cache
 def metiers() -> pd.DataFrame:
     """The 83 métiers of the exercise: code, label, domain, DARES FAP-87 components, note."""
     return pd.read_csv(data_path("nomenclature", "metiers.csv"), dtype=str, keep_default_na=False)

@@ -111,7 +111,7 @@ def bisect(f, target: np.ndarray, lo: float, hi: float, increasing: bool, n_iter
     below = sign * (fa - target) > 0  # even the lower bound overshoots
     above = sign * (fb - target) < 0  # even the upper bound undershoots
     it = 0
-    for it in range(1, n_iter + 1):
+    for it in range(1, n_iter + 1):  # noqa: B007 (the count is reported after the loop)
         mid = 0.5 * (a + b)
         fm = f(mid)
         go_right = sign * (fm - target) < 0

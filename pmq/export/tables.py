@@ -240,6 +240,6 @@ def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
     """One CSV per table (``<name>.csv``) in ``folder``, full precision, UTF-8 with a byte-order
     mark so that Excel opens accents correctly, written atomically; text cells through
     :func:`safe_text` (no formula from a label)."""
-    return write_atomically(Path(folder), {f"{n}.csv": (lambda p, df=neutralise(df, csv=True): df.to_csv(
-                                               p, index=False, encoding="utf-8-sig"))
-                                           for n, df in tables.items()})
+    safe = {n: neutralise(df, csv=True) for n, df in tables.items()}
+    return write_atomically(Path(folder), {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False, encoding="utf-8-sig"))
+                                           for n, df in safe.items()})

@@ -35,7 +35,7 @@ IPF iterates over margins only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ def level_table() -> pd.DataFrame:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def training_facts() -> pd.DataFrame:
     """Published figures behind the default supply margins, one row per figure with its URL."""
     return pd.read_csv(_data.data_path("raw", "training_facts.csv"), dtype={"level": str})

@@ -53,7 +53,7 @@ class Profiles:
     removal: np.ndarray
 
     @classmethod
-    def from_spec(cls, spec: AgeProfiles | None = None, ages: np.ndarray = AGES) -> "Profiles":
+    def from_spec(cls, spec: AgeProfiles | None = None, ages: np.ndarray = AGES) -> Profiles:
         spec = spec or AgeProfiles()
         return cls(spec.young(ages), spec.recruits(ages), spec.mobility(ages), spec.removal(ages))
 

@@ -176,7 +176,7 @@ RANKINGS = {"openings": ("openings", None), "departures": ("departures", None),
 
 
 def ranked_values(data, by: str = "openings", territory=None, start_year=None, end_year=None,
-                  scenario=None) -> "xr.DataArray":
+                  scenario=None) -> xr.DataArray:
     """Per-métier values behind :func:`ranked_bars`: persons, or shares for ``*_rate``."""
     if by not in RANKINGS:
         raise ValueError(f"unknown ranking {by!r}; use one of {', '.join(RANKINGS)}")

@@ -55,7 +55,7 @@ def _stack(inputs: list[dict]) -> dict:
 
 
 def project_many(scenarios, baseline: xr.Dataset | None = None, horizon: int | None = None,
-                 progress=None) -> "Comparison":
+                 progress=None) -> Comparison:
     """Project several scenarios on one baseline in one vectorised run.
 
     Parameters

@@ -103,7 +103,7 @@ class Uncertainty:
     source: str = ""
 
     @classmethod
-    def from_scenario(cls, scenario) -> "Uncertainty":
+    def from_scenario(cls, scenario) -> Uncertainty:
         params = []
         for lv in scenario.uncertain_parameters():
             params.append(Parameter(
@@ -523,7 +523,7 @@ def check_memory(baseline, scenario, draws: int, horizon: int | None = None, chu
 # ------------------------------------------------------------------------------------ running
 def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: int | None = None,
                  horizon: int | None = None, chunk: int = 50, store=None, scheduler=None,
-                 progress=None, max_memory=None) -> "Ensemble":
+                 progress=None, max_memory=None) -> Ensemble:
     """Run ``draws`` members of ``scenario``'s ensemble.
 
     Parameters

@@ -266,7 +266,7 @@ def _trend_path(baseline, scenario, trend, base_year, n_path):
 
 
 def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None = None,
-            horizon: int | None = None, progress=None) -> "Projection":
+            horizon: int | None = None, progress=None) -> Projection:
     """Project the stock-flow accounts year by year.
 
     Parameters
@@ -416,7 +416,7 @@ class Projection:
         """The scenario names of these results: one (as :attr:`Comparison.names` lists several)."""
         return [self.scenario.name]
 
-    def __getitem__(self, name: str) -> "Projection":
+    def __getitem__(self, name: str) -> Projection:
         """This projection, for its one scenario (as ``comparison[name]``): code can treat both alike."""
         if name != self.scenario.name:
             raise UnknownNameError(f"unknown scenario {name!r}; this projection has: {self.scenario.name}")

@@ -80,7 +80,7 @@ class Context:
     source: str = "scenario"
 
     @classmethod
-    def from_baseline(cls, baseline, source: str = "scenario") -> "Context":
+    def from_baseline(cls, baseline, source: str = "scenario") -> Context:
         terr = tuple(str(t) for t in baseline.territory.values)
         names = (baseline["territory_name"].values if "territory_name" in baseline.coords
                  else terr)

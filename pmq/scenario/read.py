@@ -120,7 +120,7 @@ class Provenance:
     weights_assumption: str = ""
 
     @classmethod
-    def of(cls, lever: dict) -> "Provenance":
+    def of(cls, lever: dict) -> Provenance:
         return cls(**{k: lever.get(k) or "" for k in PROVENANCE_KEYS})
 
     @property
@@ -259,7 +259,7 @@ class Scenario:
         """The ``[[uncertainty.parameter]]`` tables (empty: the scenario has no ensemble)."""
         return self.lever_list("uncertainty.parameter")
 
-    def with_horizon(self, horizon: int) -> "Scenario":
+    def with_horizon(self, horizon: int) -> Scenario:
         """The same scenario run over ``horizon`` years.  The file's content (:attr:`resolved`) and
         :attr:`hash` do not change: the horizon is a parameter of the run, recorded in the accounts'
         ``horizon_years``."""

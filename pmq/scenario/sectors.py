@@ -21,7 +21,7 @@ share.  :func:`key_coverage` reports the covered employment of each sector.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 import xarray as xr
@@ -32,13 +32,13 @@ from pmq.errors import UnknownNameError
 __all__ = ["sectors", "sector_key", "key_table", "key_coverage", "metier_shares", "sector_employment"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def sectors() -> pd.DataFrame:
     """The sectors a scenario can name: id, French and English labels, NA38 codes (``;``-joined)."""
     return pd.read_csv(data_path("nomenclature", "sectors.csv"), dtype=str)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _employment_by_metier_na38() -> pd.DataFrame:
     """Published employment (thousands) of each exercise métier in its top NA38 sectors."""
     raw = pd.read_csv(data_path("raw", "dares_secteurs_fap225_2017_2019.csv"), dtype={"fap": str})
@@ -88,7 +88,7 @@ def key_coverage() -> pd.DataFrame:
     return out.reindex(sectors()["sector"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _family_totals() -> pd.Series:
     """Employment (thousands) of each exercise métier's FAP-225 families, from the same table."""
     raw = pd.read_csv(data_path("raw", "dares_secteurs_fap225_2017_2019.csv"), dtype={"fap": str})
