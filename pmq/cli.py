@@ -227,8 +227,10 @@ def _baseline_from_dir(d: Path):
             raise ArgumentError(f"several {name} tables ({', '.join(c.name for c in found)}): pmq would not know "
                                 "which one to read; keep one", name="--data", value=str(d))
         files[name] = found[0] if found else None
-    baseline = load_user_baseline(files["employment"], files["hazards"], files["flows"], files["tension"])
-    check_period_end(baseline, source=files["flows"].name)
+    flows = files["flows"]
+    assert flows is not None, "a missing flows table raised above"
+    baseline = load_user_baseline(files["employment"], files["hazards"], flows, files["tension"])
+    check_period_end(baseline, source=flows.name)
     return baseline
 
 
@@ -335,15 +337,16 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
     tmp = temporary_folder(out, "ens") if streamed else None
     try:
         ens = run_ensemble(scenario, baseline, draws=args.draws, seed=args.seed, horizon=args.horizon,
-                           chunk=args.chunk, store=tmp / "ensemble.zarr" if streamed else None,
+                           chunk=args.chunk, store=tmp / "ensemble.zarr" if tmp is not None else None,
                            scheduler=(args.scheduler or "threads") if streamed else None, progress=progress,
                            max_memory=args.max_memory)
         qn = ens.quantiles().to_dataframe().reset_index()
         qr = ens.quantiles(by="territory").to_dataframe().reset_index()
         summary = ens.summary()
-        if streamed:
+        if tmp is not None:     # streamed
             ens.flows.close()
-            store = {"ensemble.zarr": lambda p: os.replace(tmp / "ensemble.zarr", p)}
+            zarr_store = tmp / "ensemble.zarr"
+            store = {"ensemble.zarr": lambda p: os.replace(zarr_store, p)}
         else:
             store = {"ensemble.nc": lambda p: _write_ensemble_nc(ens, p)}
         written = write_atomically(out, {

@@ -118,7 +118,18 @@ class CalibrationError(PmqError, RuntimeError):
 
 
 class EngineError(PmqError, RuntimeError):
-    """The projection cannot proceed (e.g. flows would remove more workers than exist)."""
+    """The projection cannot proceed (e.g. flows would remove more workers than exist).
+
+    When raised by the annual step for impossible outflows it carries ``cells``, ``stock``,
+    ``outflow``, ``left``, ``no_stock`` (per cell) and ``step`` (the year index, or None); these
+    are declared here for type checkers only (unset on other EngineErrors: read with getattr)."""
+
+    cells: list[tuple[int, ...]]
+    stock: list[float]
+    outflow: list[float]
+    left: list[float]
+    no_stock: list[bool]
+    step: int | None
 
 
 class OutputError(InputError):

@@ -44,6 +44,7 @@ classified" (code ``non_classe``, :data:`NOT_CLASSIFIED`) in every preset:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +52,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
-from pmq.errors import InputError
+from pmq.errors import ArgumentError, InputError
 from pmq.projection.indicators import window_sums
 
 __all__ = ["imbalance_table", "classify", "PRESETS", "Typology", "watch_list", "roa_by_level",
@@ -202,7 +203,7 @@ class Typology:
     labels_fr: dict
     labels_en: dict
     description: str
-    func: object = field(repr=False, default=None)
+    func: Callable[..., pd.Series] | None = field(repr=False, default=None)
 
     def classify(self, table: pd.DataFrame, lang: str = "fr", **overrides) -> pd.Series:
         unknown = sorted(set(overrides) - set(self.params))
@@ -210,6 +211,9 @@ class Typology:
             raise InputError(f"unknown parameter(s) of the {self.name!r} typology; expected some of "
                              f"{sorted(self.params)}", column="params", rows=unknown)
         p = {**self.params, **overrides}
+        if self.func is None:
+            raise ArgumentError(f"the {self.name!r} typology has no classification function (func=)", name="func",
+                                value=None)
         codes = self.func(table, **p)
         labels = self.labels_fr if lang == "fr" else self.labels_en
         return codes.map(labels).rename(f"class_{self.name}")

@@ -31,6 +31,7 @@ Public functions
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -479,7 +480,10 @@ def _geometric_path_mean(b, p, years=10):
 
 #: Candidate conventions tested by :func:`convention_fit`: name → (rate employment, decline,
 #: use_total_rate); the rate employment is a :data:`RATE_BASES` name or a function (b, p) → E.
-CANDIDATES = {
+#: (rate employment: a RATE_BASES name or (base, proj) → employment, decline rule, use_total_rate)
+Candidate = tuple[str | Callable[[np.ndarray, np.ndarray], np.ndarray], str, bool]
+
+CANDIDATES: dict[str, Candidate] = {
     "average, net, total rate (BLS_2024_34)": ("average", "net", True),
     "average, net, exits + transfers": ("average", "net", False),
     "average, floor at 0, total rate": ("average", "floor", True),
@@ -493,7 +497,8 @@ CANDIDATES = {
 }
 
 
-def convention_fit(table: pd.DataFrame | None = None, candidates: dict | None = None) -> pd.DataFrame:
+def convention_fit(table: pd.DataFrame | None = None,
+                   candidates: dict[str, Candidate] | None = None) -> pd.DataFrame:
     """How well each candidate convention reproduces the BLS table.
 
     For every candidate (default :data:`CANDIDATES`) and flow: the max and median absolute

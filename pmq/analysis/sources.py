@@ -120,7 +120,7 @@ def lever_table(scenario: Scenario) -> pd.DataFrame:
 #: Quantities a published figure can be compared with (see ``pmq/data/published/figures.toml``).
 QUANTITIES = ("employment_deviation", "employment_deviation_share", "employment_change",
               "deviation_share_of_total", "departures_deviation", "lever_contribution")
-_FIGURE_KEYS = {"scenario": str, "id": str, "quantity": str, "against": str, "year": int, "from_year": int,
+_FIGURE_KEYS: dict[str, type | tuple[type, ...]] = {"scenario": str, "id": str, "quantity": str, "against": str, "year": int, "from_year": int,
                 "metiers": list, "lever": str, "value": (int, float), "low": (int, float),
                 "high": (int, float), "unit": str, "comparison": str, "tolerance": (int, float),
                 "quote": str, "publisher": str, "url": str, "confidence": str, "reproduced": bool,
@@ -159,7 +159,8 @@ def published_figures(path=None) -> pd.DataFrame:
             if not ok:
                 raise ScenarioError(f"invalid value; expected {expected}", source=src, key=f"{where}.{key}",
                                     value=fig[key])
-        need = {"between": ("low", "high"), "approx": ("value", "tolerance")}.get(fig["comparison"], ("value",))
+        need: tuple[str, ...] = {"between": ("low", "high"), "approx": ("value", "tolerance")}.get(
+            fig["comparison"], ("value",))
         if fig["quantity"] == "lever_contribution":
             need += ("lever",)
         for k in need:
@@ -286,8 +287,11 @@ def plausibility_check(scenario: str | Scenario, baseline=None, reference: str =
     baseline = load_baseline() if baseline is None else baseline
     sc = read_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
     ref = read_scenario(reference).with_horizon(sc.horizon)
-    e_s = scenario_inputs(baseline, sc).employment.sum(1)
-    e_r = scenario_inputs(baseline, ref).employment.sum(1)
+    emp_s = scenario_inputs(baseline, sc).employment
+    emp_r = scenario_inputs(baseline, ref).employment
+    assert emp_s is not None and emp_r is not None, "scenario_inputs always sets the employment path"
+    e_s = emp_s.sum(1)
+    e_r = emp_r.sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(e_r > 0, np.abs(e_s - e_r) / e_r, np.where(np.abs(e_s - e_r) > 0.5, np.inf, 0.0))
     i = rel.argmax(0)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,7 +127,7 @@ class ExitFit:
     estimates and their partially pooled version, with standard errors (logit scale)."""
 
     table: pd.DataFrame          # the data used
-    glm: object                  # statsmodels GLM results: one logit per (FAP, transition)
+    glm: Any                     # statsmodels GLM results (untyped): one logit per (FAP, transition)
     cells: pd.DataFrame          # fap, transition, domain, n, theta, se, national, domain_mean, prior, weight,
                                  # theta_pooled, se_pooled
     tau2: dict                   # between-FAP variance of the logits, per transition

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ class TrendResults:
     name: str
     model: str
     series: pd.Series
-    fit: object
+    fit: Any  # statsmodels OLS or ARIMA results (untyped)
 
     @property
     def years(self) -> np.ndarray:

@@ -67,7 +67,7 @@ def iamc_table(data, model: str = "pmq", variables=None, by: str | None = "metie
     for v in variables:
         root, unit = IAMC_VARIABLES[v]
         da = ds[v] / 1e3
-        levels = [(root, da.sum("metier", min_count=1))]
+        levels: list[tuple[str | None, xr.DataArray]] = [(root, da.sum("metier", min_count=1))]
         if by in ("domain", "metier"):
             g = da.drop_vars([c for c in da.coords if c not in da.dims and c != "domain"]).groupby("domain").sum(
                 min_count=1)
@@ -76,9 +76,9 @@ def iamc_table(data, model: str = "pmq", variables=None, by: str | None = "metie
             keys = [f"{root}|{d}|{m}" for d, m in zip(da.domain.values, da.metier.values)]
             levels.append((None, da.drop_vars([c for c in da.coords if c not in da.dims])
                            .rename({"metier": "key"}).assign_coords(key=keys)))
-        for name, lv in levels:
-            if name is not None:
-                lv = lv.drop_vars([c for c in lv.coords if c not in lv.dims]).expand_dims(key=[name])
+        for level_name, lv in levels:
+            if level_name is not None:
+                lv = lv.drop_vars([c for c in lv.coords if c not in lv.dims]).expand_dims(key=[level_name])
             lv = lv.drop_vars([c for c in lv.coords if c not in lv.dims])
             df = lv.transpose("scenario", "territory", "key", "year").to_series().unstack("year").reset_index()
             df.insert(3, "unit", unit)

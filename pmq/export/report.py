@@ -31,7 +31,7 @@ from pmq.inputs.baseline import load_baseline
 from pmq.projection.compare import project_many
 from pmq.analysis.imbalance import imbalance_table, watch_list
 from pmq.analysis.sources import lever_table
-from pmq.errors import ArgumentError, ScenarioError
+from pmq.errors import ArgumentError, OutputError, ScenarioError
 from pmq.projection.ensemble import run_ensemble
 
 __all__ = ["build_report", "Report", "key_figures", "FIGURES"]
@@ -330,10 +330,12 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         "figures": write_figures,
         "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang),
     })
+    if not written:     # every writer above makes its file or folder
+        raise OutputError("the report's files were not written", path=out)
     fig_dir = out.resolve() / "figures"
     return Report(out=out.resolve(), html=out.resolve() / "report.html",
                   figures=sorted(p for p in fig_dir.iterdir() if not p.name.startswith(".")),  # not the marker
-                  tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]]) if written else None
+                  tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]])
 
 
 def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None) -> str:

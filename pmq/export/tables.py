@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ def provenance(attrs) -> tuple[dict, list]:
     their attrs (``data_sources``, ``estimated_inputs``, JSON).  Missing or empty attributes give
     empty ones; a malformed attribute raises :class:`~pmq.errors.InputError` naming it — a
     deliverable must never drop its « estimated » rows without a word."""
-    out = []
+    out: list[Any] = []   # [the dict, the list]
     for key, kind, default in (("data_sources", dict, "{}"), ("estimated_inputs", list, "[]")):
         raw = attrs.get(key, default)
         if raw is None or (isinstance(raw, str) and not raw.strip()):

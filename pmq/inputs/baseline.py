@@ -29,6 +29,7 @@ import difflib
 import json
 import warnings
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ BUILTIN_SOURCES = {
 }
 
 
-def _unknown_metiers(df: pd.DataFrame, source: str, known: pd.DataFrame) -> None:
+def _unknown_metiers(df: pd.DataFrame, source: str | None, known: pd.DataFrame) -> None:
     codes = set(known["code"])
     bad = ~df["metier"].isin(codes)
     if bad.any():
@@ -212,7 +213,7 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
                          f"employment ages {ages.min()}–{ages.max()} ({len(ages)} values)",
                          source=f"{src_h} vs {src_e}", column="age")
     hdims = tuple(hkeys) + ("age",)
-    hcoords = {"metier": order, "age": ages}
+    hcoords: dict[str, Any] = {"metier": order, "age": ages}
     if by_territory:
         hcoords["territory"] = territories
     hfull = pd.MultiIndex.from_product([hcoords[d] for d in hdims], names=list(hdims))

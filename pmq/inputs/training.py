@@ -457,7 +457,7 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
     seed_tm = np.broadcast_to(seed.transpose("formation", "metier").values.astype(float),
                               (len(territories), len(formations), len(metiers))).copy()
     _support_errors(seed_tm, rows, cols, territories, formations, metiers, by_territory)
-    margins = [((0, 2), rows), ((0, 1), cols) if by_territory else ((1,), cols)]
+    margins: list[tuple[tuple[int, ...], np.ndarray]] = [((0, 2), rows), ((0, 1), cols) if by_territory else ((1,), cols)]
     fitted, rep = ipf(seed_tm, margins, tol=tol, max_iter=max_iter)
     if not rep["converged"]:
         raise CalibrationError(

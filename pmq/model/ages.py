@@ -15,6 +15,7 @@ What is estimated (see ``docs/engine.md``, section « Pyramids and hazards »):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +128,8 @@ def tilt(shape: np.ndarray, theta: np.ndarray | float, total: np.ndarray | float
     w = shape * np.exp(logw)
     s = w.sum(-1, keepdims=True)
     s = np.where(s > 0, s, 1.0)
-    return w / s * np.asarray(total, dtype=float)[..., None]
+    out: np.ndarray = w / s * np.asarray(total, dtype=float)[..., None]
+    return out
 
 
 def band_sums(values: np.ndarray, ages: np.ndarray = AGES,
@@ -144,7 +146,8 @@ def band_sums(values: np.ndarray, ages: np.ndarray = AGES,
 def _truncated_normal(ages: np.ndarray, mean: float, sd: float, lo: int, hi: int) -> np.ndarray:
     w = np.exp(-0.5 * ((ages - mean) / sd) ** 2)
     w = np.where((ages >= lo) & (ages <= hi), w, 0.0)
-    return w / w.sum()
+    out: np.ndarray = w / w.sum()
+    return out
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ class AgeProfiles:
     removal_flat_until: int = 30
     removal_floor_age: int = 60
     removal_floor: float = 0.3
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def young(self, ages: np.ndarray = AGES) -> np.ndarray:
         return _truncated_normal(ages, self.young_mean, self.young_sd, self.young_min, self.young_max)
@@ -204,7 +207,7 @@ class AgeProfiles:
         w = 1.0 - (1.0 - f) * np.clip((ages - a0) / (a1 - a0), 0.0, 1.0)
         return w
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("extra")
         return d

@@ -26,6 +26,7 @@ Empty cells
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from pmq.model.rules import check_rules
 from pmq.errors import InputError
@@ -37,12 +38,13 @@ SPREADING_RULES = ("constant_growth", "linear")
 CONTINUATION_RULES = ("constant_growth", "constant_level", "damped_growth")
 
 
-def growth_undefined(e_base, e_end) -> np.ndarray:
+def growth_undefined(e_base: npt.ArrayLike, e_end: npt.ArrayLike) -> np.ndarray:
     """Cells whose period growth rate is not defined: one end of the period is zero, the other
     positive.  :func:`employment_path` spreads them linearly and holds them level afterwards."""
-    e_base = np.asarray(e_base, dtype=float)
-    e_end = np.asarray(e_end, dtype=float)
-    return ((e_base == 0) & (e_end > 0)) | ((e_base > 0) & (e_end == 0))
+    base = np.asarray(e_base, dtype=float)
+    end = np.asarray(e_end, dtype=float)
+    undefined: np.ndarray = ((base == 0) & (end > 0)) | ((base > 0) & (end == 0))
+    return undefined
 
 
 def uses_growth_rate(spreading: str, continuation: str) -> bool:

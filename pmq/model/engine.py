@@ -33,9 +33,12 @@ The loop is over years only; every operation inside is on whole arrays of shape
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Any, NoReturn
 
 import numpy as np
+import numpy.typing as npt
 
 from pmq.model.ages import AGES, AgeProfiles
 from pmq.errors import ArgumentError, EngineError
@@ -110,20 +113,20 @@ class EngineInputs:
     def keys(self) -> list[str]:
         return [f.name for f in fields(self)]
 
-    def __getitem__(self, key: str):
+    def __getitem__(self, key: str) -> Any:
         if key not in self.keys():
             raise KeyError(key)
         return getattr(self, key)
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self.keys()
 
 
-def _age_first(a: np.ndarray, ndim: int) -> np.ndarray:
+def _age_first(a: npt.ArrayLike, ndim: int) -> np.ndarray:
     """``a`` (..., age), padded to ``ndim`` dims, with age moved to the front (contiguous)."""
-    a = np.asarray(a, dtype=float)
-    a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
-    return np.ascontiguousarray(np.moveaxis(a, -1, 0))
+    arr = np.asarray(a, dtype=float)
+    arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
+    return np.ascontiguousarray(np.moveaxis(arr, -1, 0))
 
 
 class _Kernel:
@@ -141,14 +144,16 @@ class _Kernel:
     :func:`_fill`).
     """
 
-    def __init__(self, profiles: Profiles, ndim: int):
+    def __init__(self, profiles: Profiles, ndim: int) -> None:
         self.py = _age_first(profiles.young, ndim)
         self.pm = _age_first(profiles.mobility, ndim)
         self.pr = _age_first(profiles.recruits, ndim)
         self.rm = _age_first(profiles.removal, ndim)
         self.rmax = self.rm.max(axis=0)
 
-    def year(self, X, H, nc, ye, nm, want_ages: bool = False, check: bool = True):
+    def year(self, X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray, nm: np.ndarray,
+             want_ages: bool = False, check: bool = True
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
         D = X * H
         dep = _age_sum(D)
         S = np.empty(np.broadcast_shapes(X.shape, H.shape))
@@ -163,7 +168,7 @@ class _Kernel:
         pos = bsum > 0
         safe = np.where(pos, bsum, 1.0)
         f = np.where(pos, neg / safe, 0.0)
-        ages = None
+        ages: dict[str, np.ndarray] | None = None
         if want_ages:  # the age-resolved inflows, for the full accounts
             ages = {"departures": D, "young_entrants": ye * self.py,
                     "net_mobility": m_pos * self.pm - B * np.where(pos, m_neg / safe, 0.0),
@@ -177,7 +182,8 @@ class _Kernel:
             self._check(X, H, S, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg), ages)
         return S, dep, other, ages
 
-    def _check(self, X, H, nxt, f, neg, pos, flows, ages):
+    def _check(self, X: np.ndarray, H: np.ndarray, nxt: np.ndarray, f: np.ndarray, neg: np.ndarray,
+               pos: np.ndarray, flows: tuple[np.ndarray, ...], ages: dict[str, np.ndarray] | None) -> None:
         """Cells where the proportional removal would leave an age below zero get the capped
         removal of :func:`_fill`; an outflow larger than every worker left after departures raises."""
         # X' ≥ 0 unless the removal takes more than an age holds: f·removal > 1 somewhere
@@ -213,7 +219,8 @@ class _Kernel:
                                               - R * (r_neg / negb))
 
     @staticmethod
-    def _raise(X, bad, negb, removable, impossible):
+    def _raise(X: np.ndarray, bad: np.ndarray, negb: np.ndarray, removable: np.ndarray,
+               impossible: np.ndarray) -> NoReturn:
         cells = [tuple(int(i) for i in c) for c in np.argwhere(bad)[impossible]]
         stock = np.broadcast_to(_age_sum(X), bad.shape)[bad][impossible]
         outflow = negb[impossible]
@@ -236,7 +243,7 @@ class _Kernel:
         raise err
 
 
-def _fill(S0, rm, out):
+def _fill(S0: np.ndarray, rm: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Removal by age ``R = S0 · min(1, λ·rm)`` with ``Σ R = out``, for each column (cell) of the
     ``(age, k)`` arrays: in proportion to stock × removal weight, each age capped at its stock —
     ages whose weight would take more than they hold are emptied and the rest is spread over the
@@ -256,7 +263,8 @@ def _fill(S0, rm, out):
     cap_sum = _age_sum(np.where(capped, S0, 0.0))
     lin = _age_sum(np.where(capped, 0.0, S0 * rm))
     lam = np.where(lin > 0, (out - cap_sum) / np.where(lin > 0, lin, 1.0), lam_j)
-    return S0 * np.minimum(1.0, lam * rm)
+    removal: np.ndarray = S0 * np.minimum(1.0, lam * rm)
+    return removal
 
 
 def _age_sum(a: np.ndarray) -> np.ndarray:
@@ -264,15 +272,17 @@ def _age_sum(a: np.ndarray) -> np.ndarray:
     there are at least two cells; with a single cell the array is one contiguous column and numpy
     would switch to pairwise summation, so that case is summed in an explicit loop."""
     if a[0].size > 1:
-        return a.sum(0)
-    out = a[0].copy()
+        total: np.ndarray = a.sum(0)
+        return total
+    out: np.ndarray = a[0].copy()
     for i in range(1, a.shape[0]):
         out += a[i]
     return out
 
 
-def step(employment, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles,
-         check: bool = True):
+def step(employment: npt.ArrayLike, hazard: npt.ArrayLike, net_creation: npt.ArrayLike,
+         young_entrants: npt.ArrayLike, net_mobility: npt.ArrayLike, profiles: Profiles,
+         check: bool = True) -> dict[str, np.ndarray]:
     """One annual step for every cell.
 
     Parameters
@@ -297,11 +307,12 @@ def step(employment, hazard, net_creation, young_entrants, net_mobility, profile
     nxt, _, other, ages = k.year(X, _age_first(hazard, nd), np.asarray(net_creation, float),
                                  np.asarray(young_entrants, float), np.asarray(net_mobility, float),
                                  want_ages=True, check=check)
+    assert ages is not None, "the kernel returns the age-resolved flows when asked (want_ages=True)"
     back = {name: np.moveaxis(v, 0, -1) for name, v in ages.items()}
     return {"employment": np.moveaxis(nxt, 0, -1), **back, "other_recruits_total": other}
 
 
-def _check_inputs(employment0, hazard, young_entrants) -> None:
+def _check_inputs(employment0: np.ndarray, hazard: npt.ArrayLike, young_entrants: npt.ArrayLike) -> None:
     """What the annual step assumes (the loaders check it for files; this guards direct calls)."""
     problems = []
     if not np.all(employment0 >= 0):
@@ -315,8 +326,11 @@ def _check_inputs(employment0, hazard, young_entrants) -> None:
         raise EngineError("invalid engine input: " + "; ".join(problems))
 
 
-def simulate(employment0, hazard=None, net_creation=None, young_entrants=None, net_mobility=None,
-             profiles: Profiles | None = None, record: str = "full", progress=None, hazard_by_year: bool = False):
+def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | None = None,
+             net_creation: np.ndarray | None = None, young_entrants: np.ndarray | None = None,
+             net_mobility: np.ndarray | None = None, profiles: Profiles | None = None, record: str = "full",
+             progress: Callable[[int, int], object] | None = None,
+             hazard_by_year: bool = False) -> dict[str, np.ndarray]:
     """Run the annual steps.
 
     Parameters
@@ -356,6 +370,9 @@ def simulate(employment0, hazard=None, net_creation=None, young_entrants=None, n
                                      given) if a is None]
         raise ArgumentError("simulate needs the hazard, the three flows and the profiles (or an EngineInputs)",
                             name=missing[0], value=None)
+    # both branches above leave every input given (narrowing for the type checker)
+    assert (hazard is not None and net_creation is not None and young_entrants is not None
+            and net_mobility is not None and profiles is not None), "simulate: an input is missing"
     employment0 = np.asarray(employment0, dtype=float)
     _check_inputs(employment0, hazard, young_entrants)
     n_years = net_creation.shape[0]
@@ -366,7 +383,7 @@ def simulate(employment0, hazard=None, net_creation=None, young_entrants=None, n
          else _age_first(hz, nd))
     X = _age_first(employment0, nd)
     keys_age = ("departures", "young_entrants", "net_mobility", "other_recruits")
-    out: dict[str, list] = {k: [] for k in ("employment", *keys_age)}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("employment", *keys_age)}
     if record in ("full", "totals"):
         out["employment"].append(employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
                                  else np.moveaxis(X, 0, -1))
@@ -382,6 +399,7 @@ def simulate(employment0, hazard=None, net_creation=None, young_entrants=None, n
             exc.args = (f"year step {t} (flows of base + {t}): {exc.args[0]}",)
             raise
         if record == "full":
+            assert ages is not None, "the kernel returns the age-resolved flows when asked (want_ages)"
             out["employment"].append(np.moveaxis(X, 0, -1))
             for k in keys_age:
                 out[k].append(np.moveaxis(ages[k], 0, -1))
@@ -398,7 +416,9 @@ def simulate(employment0, hazard=None, net_creation=None, young_entrants=None, n
     return {k: np.stack(v) for k, v in out.items() if v}
 
 
-def simulate_dask(employment0, hazard, net_creation, young_entrants, net_mobility, profiles: Profiles):
+def simulate_dask(employment0: npt.ArrayLike, hazard: npt.ArrayLike, net_creation: npt.ArrayLike,
+                  young_entrants: npt.ArrayLike, net_mobility: npt.ArrayLike,
+                  profiles: Profiles) -> dict[str, Any]:
     """:func:`simulate` (``record="cells"``) on dask arrays chunked along any cell axis —
     territory, métier, scenario or draw — but not along age or year.  Each block runs the
     unchanged engine; cells are independent, so the result equals the in-memory run bit for bit.
@@ -418,7 +438,7 @@ def simulate_dask(employment0, hazard, net_creation, young_entrants, net_mobilit
     flows = [da.asarray(f).rechunk((-1,) + E.chunks[:k]) for f in (net_creation, young_entrants, net_mobility)]
     n_years = flows[0].shape[0]
 
-    def block(e, h, nc, ye, nm):
+    def block(e: np.ndarray, h: np.ndarray, nc: np.ndarray, ye: np.ndarray, nm: np.ndarray) -> np.ndarray:
         res = simulate(e, h, nc, ye, nm, profiles, record="cells")
         out = np.full((5, n_years + 1) + e.shape[:-1], np.nan)
         out[0] = res["employment"]

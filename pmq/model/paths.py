@@ -11,8 +11,9 @@ from pmq.model.rules import Rules
 __all__ = ["input_paths"]
 
 
-def input_paths(e_base, net_creation_total, young_total, mobility_total, n_period: int, n_years: int,
-                rules: Rules, territory_axis: int = 0):
+def input_paths(e_base: np.ndarray, net_creation_total: np.ndarray, young_total: np.ndarray,
+                mobility_total: np.ndarray, n_period: int, n_years: int, rules: Rules, territory_axis: int = 0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Annual paths of employment and of the exogenous flows for every cell.
 
     Returns ``employment`` (n_years + 1, ...) and ``net_creation``, ``young_entrants``,

@@ -22,8 +22,8 @@ class Rules:
     mobility_continuation: str = "ratio_recentred"
 
 
-def check_rules(name: str, spreading: str, spreading_rules: tuple, continuation: str,
-                continuation_rules: tuple) -> None:
+def check_rules(name: str, spreading: str, spreading_rules: tuple[str, ...], continuation: str,
+                continuation_rules: tuple[str, ...]) -> None:
     """Raise InputError if a spreading or continuation rule is not one of the known names."""
     if spreading not in spreading_rules:
         raise InputError(f"unknown {name} spreading rule {spreading!r}; expected one of {spreading_rules}")

@@ -222,8 +222,9 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
     pc = PatchCollection(patches, facecolors=colors, edgecolors="white", linewidths=0.8)
     pc.set_gid("regions")
     ax.add_collection(pc)
-    pc.codes = codes  # region code of each polygon, for tests and callers
-    pc.values = [float(v.get(c, np.nan)) for c in codes]
+    # extra attributes set on the artist for tests and callers (not in matplotlib's stubs)
+    pc.codes = codes  # type: ignore[attr-defined]  # region code of each polygon
+    pc.values = [float(v.get(c, np.nan)) for c in codes]  # type: ignore[attr-defined]
     if highlight is not None:
         for p, c in zip(patches, codes):
             if c == str(highlight):

@@ -8,12 +8,13 @@ scenario's accounts are identical, cell by cell, to a separate :func:`pmq.projec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pmq.model.engine import Profiles
+from pmq.model.engine import EngineInputs, Profiles
 from pmq.projection.run import Projection, _accounts, _resolve, _run, _scenario_attrs, scenario_inputs
 from pmq.inputs.baseline import load_baseline
 from pmq.errors import InputError, ScenarioError, UnknownNameError
@@ -34,7 +35,7 @@ HEADLINE = {
 }
 
 
-def _stack(inputs: list[dict]) -> dict:
+def _stack(inputs: list[EngineInputs]) -> dict[str, Any]:
     by_year = any(i["hazard_by_year"] for i in inputs)
     if by_year:
         n = inputs[0]["net_creation"].shape[0]

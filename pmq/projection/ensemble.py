@@ -37,7 +37,7 @@ from pmq.errors import (ArgumentError, EngineError, InputError, MissingDependenc
                         ResourceError, ScenarioError)
 from pmq.inputs.baseline import load_baseline
 from pmq.projection.run import _resolve, scenario_inputs
-from pmq.model.engine import EngineInputs, simulate
+from pmq.model.engine import EngineInputs, Profiles, simulate
 from pmq.projection.indicators import default_end_years, select
 from pmq.labels import text
 
@@ -116,7 +116,7 @@ class Uncertainty:
             _check_range(p, scenario.source)
         k = len(params)
         corr = np.eye(k)
-        seen = {}
+        seen: dict[frozenset[str], str] = {}     # pair of parameter ids → id of the correlation lever
         for lv in scenario.lever_list("uncertainty.correlation"):
             a, b = lv["between"]
             pair = frozenset((a, b))
@@ -200,6 +200,9 @@ def _check_range(p: Parameter, source: str) -> None:
         if p.mean - 4 * p.sd < lo or p.mean + 4 * p.sd > hi:
             raise ScenarioError(f"mean ± 4 sd must stay within [{lo}, {hi}] for kind {p.kind!r}",
                                 source=source, key=where, value={"mean": p.mean, "sd": p.sd})
+    elif p.low is None or p.high is None:   # read_scenario requires them; guards a Parameter built by hand
+        raise ScenarioError(f"a {p.distribution} distribution needs low and high", source=source, key=where,
+                            value={"low": p.low, "high": p.high})
     elif p.low < lo or p.high > hi:
         raise ScenarioError(f"values must stay within [{lo}, {hi}] for kind {p.kind!r}", source=source,
                             key=where, value={"low": p.low, "high": p.high})
@@ -224,7 +227,7 @@ class Context:
     net_creation: np.ndarray     # (year, territory, metier)
     young_entrants: np.ndarray
     net_mobility: np.ndarray
-    profiles: object
+    profiles: Profiles
     ages: np.ndarray
     domains: list
     domain_index: np.ndarray     # (metier,) index into domains
@@ -566,13 +569,14 @@ def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: in
         chunk = max(1, min(chunk, int(4e8 // per_draw)))
     bounds = [(i, min(i + chunk, draws)) for i in range(0, draws, chunk)]
     if store is None and scheduler is None:
-        arrays = {k: None for k in STORED}
+        arrays: dict[str, np.ndarray | None] = {k: None for k in STORED}
         for j, (a, b) in enumerate(bounds):
             res = _chunk(ctx, seed, a, b)
             for k in STORED:
-                if arrays[k] is None:
-                    arrays[k] = np.empty((draws,) + res[k].shape[1:], np.float32)
-                arrays[k][a:b] = res[k]
+                store_k = arrays[k]
+                if store_k is None:
+                    store_k = arrays[k] = np.empty((draws,) + res[k].shape[1:], np.float32)
+                store_k[a:b] = res[k]
             if progress is not None:
                 progress(j + 1, len(bounds))
         flows = _dataset(ctx, arrays, range(draws))
@@ -646,7 +650,7 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
     distributed = client is not None and hasattr(client, "submit")
     sched = None if distributed else (client if client is not None else "threads")
     dims = ("draw", "year", "territory", "metier")
-    parts: dict[int, dict] = {}
+    parts = {}                      # chunk index → its results {variable: array} (in memory)
 
     def take(j, res):
         a, b = bounds[j]

@@ -113,7 +113,7 @@ def aggregate_territories(ds: xr.Dataset, code: str = "FR", name: str = "France 
     keep = {c: ds.coords[c] for c in ("metier_label", "domain") if c in ds.coords}
     agg = ds.drop_vars([c for c in ("territory_name", "published_code", "territory_source_name")
                         if c in ds.coords]).sum("territory", keep_attrs=True)
-    agg = agg.expand_dims(territory=[code]).assign_coords(territory_name=("territory", [name]), **keep)
+    agg = agg.expand_dims(territory=[code]).assign_coords({"territory_name": ("territory", [name]), **keep})
     return agg
 
 

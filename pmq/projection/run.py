@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,7 +110,9 @@ def _check_cells(baseline: xr.Dataset, rules: Rules) -> None:
             f"(territory × métier, employment base → end): {shown}{more}", UserWarning, stacklevel=4)
 
 
-def _resolve(scenario, baseline, horizon):
+def _resolve(scenario, baseline, horizon) -> Scenario:
+    """``scenario`` (a Scenario, a file, a built-in name or None for « reference ») as a Scenario, at
+    ``horizon`` if given."""
     if scenario is None or isinstance(scenario, (str,)) or hasattr(scenario, "__fspath__"):
         ctx = Context.from_baseline(baseline)
         scenario = read_scenario(scenario or "reference", territories=ctx.territory_aliases)
@@ -141,8 +145,7 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
     H = scenario.horizon
     warn_inactive_levers(scenario, base_year)      # a lever whose years all fall outside the run
     emp0 = baseline["employment"].transpose("territory", "metier", "age").values
-    hazard = baseline["hazard"]
-    hazard = hazard.broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values
+    hazard = baseline["hazard"].broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values
     hazard = _estimated_hazard(baseline, scenario, hazard)
     # Paths run at least to the last year a demand lever names, so a short horizon sees the
     # same years as a long one (levers are then cut at the horizon).
@@ -172,7 +175,7 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
                         employment_trend=trend)
 
 
-def _run(baseline, inp: EngineInputs, progress=None):
+def _run(baseline, inp: EngineInputs | Mapping[str, Any], progress=None):
     if not isinstance(inp, EngineInputs):   # a mapping of the same fields
         inp = EngineInputs(**inp)
     try:

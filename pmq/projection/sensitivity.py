@@ -34,7 +34,7 @@ def _outputs(ctx: Context, Z: np.ndarray, start_year, end_year, territory) -> pd
     start = int(years[0]) if start_year is None else int(start_year)
     end = start + int(ctx.net_creation.shape[0]) if end_year is None else int(end_year)
     i0, i1 = int(np.searchsorted(years, start)), int(np.searchsorted(years, end))
-    sel = slice(None)
+    sel: slice | int = slice(None)     # every territory, or one
     if territory is not None:
         codes = list(map(str, ctx.coords["territory"]))
         sel = codes.index(str(territory))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 
 import pandas as pd
 import xarray as xr
@@ -19,7 +20,8 @@ from pmq.projection.indicators import default_end_years, horizon_sums, summary_t
 __all__ = ["Summary", "summarize", "summary_end_years", "scenario_summary_table", "COLUMNS"]
 
 #: Columns of the summary: variable → (French header, English header, width of the text column)
-COLUMNS = {
+#: column → (French header, English header, text width)
+COLUMNS: dict[str, tuple[str, str, int]] = {
     "employment_start": ("emploi début", "employment start", 14),
     "net_creation": ("créations", "net creation", 12),
     "departures": ("départs", "departures", 12),
@@ -42,7 +44,7 @@ def summary_end_years(accounts: xr.Dataset, horizons=None, years=None) -> list[i
     """End years of the summary windows: the scenario's ``horizons.summary`` and ``horizons.years`` (read back
     from the accounts' ``scenario_resolved``; 5, 10, 20 years and 2030 by default) plus the baseline's
     published horizon (``period_end``), those the projection reaches."""
-    spec = {}
+    spec: dict[str, Any] = {}
     try:
         resolved = json.loads(accounts.attrs.get("scenario_resolved", "{}"))
     except (TypeError, ValueError):
@@ -62,7 +64,7 @@ class Summary(str):
     row per period, or per scenario × period), Jupyter an HTML table (``_repr_html_``)."""
 
     table: pd.DataFrame
-    title: str
+    title: str  # type: ignore[assignment]  # deliberately shadows str.title() (public attribute since 0.1)
     lang: str
 
     def __new__(cls, text: str, table: pd.DataFrame | None = None, title: str = "", lang: str = "fr"):
@@ -89,7 +91,7 @@ class Summary(str):
         head = "".join(f"<th>{html.escape(h)}</th>" for h in
                        ([] if "scenario" not in self.table.columns else ["scenario"])
                        + ["période" if lang == "fr" else "period"]
-                       + [COLUMNS[k][0 if lang == "fr" else 1] for k in COLUMNS])
+                       + [COLUMNS[k][0] if lang == "fr" else COLUMNS[k][1] for k in COLUMNS])
         rows = []
         for _, r in self.table.iterrows():
             cells = ([f"<td>{html.escape(str(r['scenario']))}</td>"] if "scenario" in self.table.columns else [])
@@ -110,12 +112,12 @@ class Summary(str):
 def _header(lang: str) -> str:
     w = _WORDS[lang]
     cols = "".join(f"{h:>{max(width, len(h) + 2)}}" for h, width in
-                   ((c[0 if lang == "fr" else 1], c[2]) for c in COLUMNS.values()))
+                   ((c[0] if lang == "fr" else c[1], c[2]) for c in COLUMNS.values()))
     return f"{w['period']:<12}{cols}  {w['unit']}"
 
 
 def _rows(h: xr.Dataset, lang: str) -> list[str]:
-    widths = [max(c[2], len(c[0 if lang == "fr" else 1]) + 2) for c in COLUMNS.values()]
+    widths = [max(c[2], len(c[0] if lang == "fr" else c[1]) + 2) for c in COLUMNS.values()]
     out = []
     for i, per in enumerate(h.period.values):
         cells = "".join(f"{float(h[k].values[i]) / 1e3:>{wd},.1f}" for k, wd in zip(COLUMNS, widths))

@@ -697,16 +697,16 @@ def _check_lever(path: str, lever: dict, where: str, source: str) -> None:
         dist = lever["distribution"]
         if dist == "normal":
             need("sd")
-            bad = [k for k in ("low", "mode", "high") if k in lever]
+            not_allowed = [k for k in ("low", "mode", "high") if k in lever]
         elif dist == "uniform":
             need("low", "high")
-            bad = [k for k in ("mean", "sd", "mode") if k in lever]
+            not_allowed = [k for k in ("mean", "sd", "mode") if k in lever]
         else:
             need("low", "mode", "high")
-            bad = [k for k in ("mean", "sd") if k in lever]
-        if bad:
+            not_allowed = [k for k in ("mean", "sd") if k in lever]
+        if not_allowed:
             raise ScenarioError(f"not allowed for a {dist} distribution", source=source,
-                                key=f"{where}.{bad[0]}", value=lever[bad[0]])
+                                key=f"{where}.{not_allowed[0]}", value=lever[not_allowed[0]])
         if dist != "normal" and not (lever["low"] < lever["high"]
                                      and lever["low"] <= lever.get("mode", lever["low"]) <= lever["high"]):
             raise ScenarioError("needs low < high (and low ≤ mode ≤ high)", source=source, key=where,
