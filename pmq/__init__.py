@@ -45,17 +45,19 @@ _LAZY = {
     "separation_openings": "pmq.analysis.separations",
     "read_interregional": "pmq.inputs.interregional",
     "period_net_mobility": "pmq.inputs.interregional",
+    "set_options": "pmq.options",
+    "get_options": "pmq.options",
 }
 #: Sub-packages and modules answered as attributes too (``pmq.projection.run`` after ``import pmq``).
 _SUBMODULES = ("data", "model", "inputs", "scenario", "estimation", "projection", "analysis", "plots", "export",
-               "cli", "errors", "names", "formatting", "labels", "outputs", "testing")
+               "cli", "errors", "names", "formatting", "labels", "outputs", "testing", "options")
 
 __all__ = ["__version__", "load_baseline", "load_user_baseline", "project", "Projection",
            "read_scenario", "Scenario", "horizon_sums", "select", "aggregate_territories", "aggregate_metiers",
            "project_many", "Comparison", "run_ensemble", "Ensemble", "one_at_a_time", "sobol", "backtest",
            "build_report", "imbalance_table", "watch_list", "reproduce_metiers2030", "read_transitions",
            "occupational_mobility", "separation_openings", "read_interregional", "period_net_mobility",
-           "PmqError", "InputError", "ScenarioError", "CalibrationError", "EngineError",
+           "set_options", "get_options", "PmqError", "InputError", "ScenarioError", "CalibrationError", "EngineError",
            "UnknownNameError"]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from pmq.errors import ArgumentError
+from pmq.options import OPTIONS
 
 __all__ = ["NNBSP", "MINUS", "format_number", "format_thousands", "format_percent", "tick_formatter",
            "check_lang"]
@@ -23,20 +24,23 @@ NNBSP = "\u202f"   # narrow no-break space: French thousands separator and unit 
 MINUS = "\u2212"   # minus sign
 
 
-def check_lang(lang: str) -> str:
-    """``"fr"`` or ``"en"``; anything else raises :class:`pmq.errors.ArgumentError` (a
-    ``ValueError``) naming the argument, the choices and the value."""
+def check_lang(lang: str | None = None) -> str:
+    """The language to write in: ``lang`` if given, else ``pmq.get_options()["lang"]`` (French
+    unless set).  Anything but ``"fr"``, ``"en"`` or ``None`` raises :class:`pmq.errors.ArgumentError`
+    (a ``ValueError``) naming the argument, the choices and the value."""
+    if lang is None:
+        return OPTIONS["lang"]
     if lang not in ("fr", "en"):
         raise ArgumentError("lang must be 'fr' or 'en'", name="lang", value=lang)
     return lang
 
 
-def format_number(x, decimals: int = 1, lang: str = "fr", unit: str | None = None, scale: float = 1.0,
+def format_number(x, decimals: int = 1, lang: str | None = None, unit: str | None = None, scale: float = 1.0,
                   sign: bool = False) -> str:
     """Format one number: ``scale`` multiplies it first (``1e-3`` for thousands), ``unit`` is
     appended after a (narrow no-break, in French) space, ``sign=True`` writes ``+`` on positives.
     NaN gives an en dash (« – »)."""
-    check_lang(lang)
+    lang = check_lang(lang)
     if x is None or math.isnan(float(x)):
         return "–"
     v = float(x) * scale
@@ -53,27 +57,29 @@ def format_number(x, decimals: int = 1, lang: str = "fr", unit: str | None = Non
     return out
 
 
-def format_thousands(persons, decimals: int = 1, lang: str = "fr", sign: bool = False) -> str:
+def format_thousands(persons, decimals: int = 1, lang: str | None = None, sign: bool = False) -> str:
     """Persons written in thousands with the ``k`` unit: ``636101`` → ``636,1 k``."""
+    lang = check_lang(lang)
     return format_number(persons, decimals, lang, unit="k", scale=1e-3, sign=sign)
 
 
-def format_percent(share, decimals: int = 1, lang: str = "fr", sign: bool = False) -> str:
+def format_percent(share, decimals: int = 1, lang: str | None = None, sign: bool = False) -> str:
     """A share (0.115) written as a percentage: ``11,5 %`` (fr) or ``11.5%`` (en)."""
+    lang = check_lang(lang)
     s = format_number(share, decimals, lang, scale=100.0, sign=sign)
     if s == "–":
         return s
     return s + (NNBSP + "%" if lang == "fr" else "%")
 
 
-def tick_formatter(lang: str = "fr", scale: float = 1.0, decimals: int | None = None, percent: bool = False):
+def tick_formatter(lang: str | None = None, scale: float = 1.0, decimals: int | None = None, percent: bool = False):
     """A matplotlib ``FuncFormatter`` writing ticks the French (or English) way.
 
     ``decimals=None`` shows decimals only where the ticks need them.
     """
+    lang = check_lang(lang)
     from matplotlib.ticker import FuncFormatter
 
-    check_lang(lang)
 
     def fmt(v, pos=None):
         d = decimals

@@ -5,32 +5,99 @@ official English version of the FAP exists), shipped in ``data/nomenclature/meti
 """
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
 from functools import cache
 
 import pandas as pd
 
 from pmq import data as _data
+from pmq.errors import UnknownNameError
 from pmq.formatting import check_lang
 
-__all__ = ["TEXT", "text", "variable_label", "metier_label", "domain_label", "territory_label"]
+__all__ = ["Variable", "VARIABLE_REGISTRY", "variable", "TEXT", "text", "variable_label", "metier_label",
+           "domain_label", "territory_label"]
 
-# Variables and words that charts, tables and the report use: key -> (fr, en).
-TEXT: dict[str, tuple[str, str]] = {
-    "employment": ("Emploi", "Employment"),
-    "employment_start": ("Emploi en début de période", "Employment at the start"),
-    "employment_end": ("Emploi en fin de période", "Employment at the end"),
-    "net_creation": ("Créations nettes d'emploi", "Net job creation"),
-    "departures": ("Départs en fin de carrière", "End-of-career departures"),
-    "openings": ("Postes à pourvoir", "Job openings"),
-    "young_entrants": ("Jeunes débutants", "Young entrants"),
-    "net_mobility": ("Solde des mobilités interrégionales", "Net inflow from other regions"),
-    "other_recruits": ("Autres recrutements (solde)", "Other recruits (balance)"),
-    "imbalance": ("Déséquilibre potentiel", "Potential imbalance"),
-    "departure_rate": ("Départs (% de l'emploi initial)", "Departures (% of initial employment)"),
-    "imbalance_rate": ("Déséquilibre potentiel (% de l'emploi initial)",
-                       "Potential imbalance (% of initial employment)"),
-    "openings_rate": ("Postes à pourvoir (% de l'emploi initial)", "Job openings (% of initial employment)"),
-    "employment_change": ("Évolution de l'emploi (%)", "Employment change (%)"),
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of pmq: its labels, the unit of its standard-table column and its IAMC name.
+
+    ``unit_fr`` / ``unit_en`` are the unit of the variable as the standard tables show it (flows
+    summed over a period, rates as ratios); ``iamc`` / ``iamc_unit`` its IAMC variable root and
+    unit (thousands, flows per year), ``None`` when pmq does not export it to IAMC.  ``accounts``:
+    a variable of the accounts Dataset (:func:`pmq.project`); ``column``: a numeric column of the
+    standard tables (:data:`pmq.export.tables.COLUMNS`)."""
+
+    name: str
+    fr: str
+    en: str
+    unit_fr: str = ""
+    unit_en: str = ""
+    iamc: str | None = None
+    iamc_unit: str | None = None
+    accounts: bool = False
+    column: bool = False
+
+    def label(self, lang: str | None = None) -> str:
+        """The French or English label."""
+        lang = check_lang(lang)
+        return self.fr if lang == "fr" else self.en
+
+    @property
+    def unit(self) -> str:
+        """The bilingual unit of the standard tables (« personnes / persons », « ratio »)."""
+        return self.unit_fr if self.unit_fr == self.unit_en else f"{self.unit_fr} / {self.unit_en}"
+
+
+def _flow(name: str, fr: str, en: str, iamc: str | None) -> Variable:
+    """An accounts flow: persons over the period in the standard tables, thousands a year in IAMC."""
+    return Variable(name, fr, en, "personnes sur la période", "persons over the period", iamc,
+                    "thousand persons/yr" if iamc is not None else None, accounts=True, column=True)
+
+
+def _rate(name: str, fr: str, en: str) -> Variable:
+    """A flow over the period divided by the employment at its start (a ratio in the tables)."""
+    return Variable(name, fr, en, "ratio", "ratio", column=True)
+
+
+#: Every variable pmq labels: accounts variables and flows, and the derived table columns.
+VARIABLE_REGISTRY: dict[str, Variable] = {v.name: v for v in (
+    Variable("employment", "Emploi", "Employment", "personnes", "persons", "Employment", "thousand persons",
+             accounts=True),
+    Variable("employment_start", "Emploi en début de période", "Employment at the start", "personnes", "persons",
+             column=True),
+    Variable("employment_end", "Emploi en fin de période", "Employment at the end", "personnes", "persons",
+             column=True),
+    _flow("net_creation", "Créations nettes d'emploi", "Net job creation", "Net Job Creation"),
+    _flow("departures", "Départs en fin de carrière", "End-of-career departures", "End-of-career Departures"),
+    _flow("openings", "Postes à pourvoir", "Job openings", "Job Openings"),
+    _flow("young_entrants", "Jeunes débutants", "Young entrants", "Young Entrants"),
+    _flow("net_mobility", "Solde des mobilités interrégionales", "Net inflow from other regions",
+          "Net Inflow from Other Regions"),
+    _flow("other_recruits", "Autres recrutements (solde)", "Other recruits (balancing flow)", None),
+    _flow("imbalance", "Déséquilibre potentiel", "Potential imbalance", "Potential Imbalance"),
+    _rate("departure_rate", "Départs (% de l'emploi initial)", "Departures (% of initial employment)"),
+    _rate("openings_rate", "Postes à pourvoir (% de l'emploi initial)", "Job openings (% of initial employment)"),
+    _rate("imbalance_rate", "Déséquilibre potentiel (% de l'emploi initial)",
+          "Potential imbalance (% of initial employment)"),
+    Variable("employment_change", "Évolution de l'emploi (%)", "Employment change (%)", "%", "%"),
+)}
+
+
+def variable(name: str) -> Variable:
+    """The :class:`Variable` called ``name``; an unknown name raises
+    :class:`~pmq.errors.UnknownNameError` naming the closest ones."""
+    try:
+        return VARIABLE_REGISTRY[name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(VARIABLE_REGISTRY), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown variable {name!r}{hint} Known: {', '.join(VARIABLE_REGISTRY)}") from None
+
+
+# Words that charts, tables and the report use besides the variables: key -> (fr, en).
+_WORDS: dict[str, tuple[str, str]] = {
     "age": ("Âge", "Age"),
     "year": ("Année", "Year"),
     "thousands": ("milliers", "thousands"),
@@ -46,10 +113,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "source": ("Source", "Source"),
 }
 
+# Variables (from the registry) and words that charts, tables and the report use: key -> (fr, en).
+TEXT: dict[str, tuple[str, str]] = {**{k: (v.fr, v.en) for k, v in VARIABLE_REGISTRY.items()}, **_WORDS}
 
-def text(key: str, lang: str = "fr") -> str:
+
+def text(key: str, lang: str | None = None) -> str:
     """The French or English text of ``key`` (a variable name or a word of :data:`TEXT`)."""
-    check_lang(lang)
+    lang = check_lang(lang)
     if key not in TEXT:
         raise KeyError(f"no label for {key!r}; known: {', '.join(sorted(TEXT))}")
     return TEXT[key][0 if lang == "fr" else 1]
@@ -66,10 +136,10 @@ def _metier_table() -> pd.DataFrame:
     return m.join(en, how="left")
 
 
-def metier_label(codes, lang: str = "fr", short: bool = False, labels=None) -> list[str]:
+def metier_label(codes, lang: str | None = None, short: bool = False, labels=None) -> list[str]:
     """Labels of métier codes.  ``labels`` (the ``metier_label`` coordinate of a user's data)
     is used for codes the built-in nomenclature does not know."""
-    check_lang(lang)
+    lang = check_lang(lang)
     t = _metier_table()
     col = ("short_fr" if lang == "fr" else "short_en") if short else ("label_fr" if lang == "fr" else "label_en")
     out = []
@@ -83,14 +153,14 @@ def metier_label(codes, lang: str = "fr", short: bool = False, labels=None) -> l
     return out
 
 
-def domain_label(codes, lang: str = "fr") -> list[str]:
+def domain_label(codes, lang: str | None = None) -> list[str]:
     """Labels of FAP domain codes (A … X)."""
-    check_lang(lang)
+    lang = check_lang(lang)
     d = _data.domains().set_index("code")["label_fr" if lang == "fr" else "label_en"]
     return [str(d.get(str(c), c)) for c in codes]
 
 
-def territory_label(code: str, names=None, lang: str = "fr") -> str:
+def territory_label(code: str, names=None, lang: str | None = None) -> str:
     """Name of a territory code (``"FR"`` → « France métropolitaine »)."""
     if str(code) == "FR":
         return text("france", lang)

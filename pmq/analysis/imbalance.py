@@ -52,6 +52,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
+from pmq.formatting import check_lang
 from pmq.errors import ArgumentError, InputError
 from pmq.projection.indicators import window_sums
 
@@ -205,7 +206,8 @@ class Typology:
     description: str
     func: Callable[..., pd.Series] | None = field(repr=False, default=None)
 
-    def classify(self, table: pd.DataFrame, lang: str = "fr", **overrides) -> pd.Series:
+    def classify(self, table: pd.DataFrame, lang: str | None = None, **overrides) -> pd.Series:
+        lang = check_lang(lang)
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
             raise InputError(f"unknown parameter(s) of the {self.name!r} typology; expected some of "
@@ -309,24 +311,26 @@ PRESETS: dict[str, Typology] = {
 }
 
 
-def classify(table: pd.DataFrame, preset: str = "dares", lang: str = "fr", **params) -> pd.Series:
+def classify(table: pd.DataFrame, preset: str = "dares", lang: str | None = None, **params) -> pd.Series:
     """Class of every row of :func:`imbalance_table` under a named typology preset.
 
     ``params`` override the preset's parameters (``PRESETS[preset].params`` lists them).
     """
+    lang = check_lang(lang)
     if preset not in PRESETS:
         raise InputError(f"unknown typology {preset!r}; expected one of {sorted(PRESETS)}",
                          column="preset", rows=[preset])
     return PRESETS[preset].classify(table, lang=lang, **params)
 
 
-def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: str = "fr",
+def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: str | None = None,
                classes=("accentuer", "nouvelles"), by: str = "imbalance_pct", **params) -> pd.DataFrame:
     """Ranked « métiers à surveiller » per (scenario,) territory.
 
     Keeps the rows whose DARES class is in ``classes`` (codes of the preset), ranks them by
     ``by`` (descending) within each territory and returns the top ``n``.
     """
+    lang = check_lang(lang)
     pre = PRESETS[preset]
     labels = pre.labels_fr if lang == "fr" else pre.labels_en
     unknown = sorted(set(classes) - set(labels))

@@ -380,8 +380,9 @@ class BacktestResults:
                 rows.append({"start": s, "end": e, "part": "demand", **r})
         return pd.DataFrame(rows)
 
-    def table(self, lang: str = "fr") -> pd.DataFrame:
+    def table(self, lang: str | None = None) -> pd.DataFrame:
         """The headline table: one row per model, one column per metric × start window."""
+        lang = check_lang(lang)
         m = self.metrics()
         cols = ["band_mae", "share50_abs_error", "beats_constant_pyramid", "exits_ape", "direction", "mape",
                 "dissimilarity"]
@@ -410,7 +411,8 @@ class BacktestResults:
                          f"{r.dissimilarity:>9.2f}")
         return "\n".join(lines)
 
-    def plot(self, lang: str = "fr"):
+    def plot(self, lang: str | None = None):
+        lang = check_lang(lang)
         return plot_backtest(self, lang=lang)
 
     def markdown(self) -> str:
@@ -447,8 +449,9 @@ class BacktestResults:
             out.append("")
         return "\n".join(out).rstrip() + "\n"
 
-    def writers(self, lang: str = "fr") -> dict:
+    def writers(self, lang: str | None = None) -> dict:
         """``{file name: writer(path)}`` for :func:`pmq.outputs.write_atomically`."""
+        lang = check_lang(lang)
         def fig_writer(fmt):
             def write(p):
                 import matplotlib.pyplot as plt
@@ -562,13 +565,13 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
 # ----------------------------------------------------------------------------------------------
 # Chart
 # ----------------------------------------------------------------------------------------------
-def plot_backtest(res: BacktestResults, lang: str = "fr"):
+def plot_backtest(res: BacktestResults, lang: str | None = None):
     """Six panels, one per metric; grouped bars = models, groups = start windows."""
+    lang = check_lang(lang)
     import matplotlib.pyplot as plt
 
     from pmq.plots.style import PALETTE, bottom_note, house_style
 
-    check_lang(lang)
     m = res.metrics()
     panels = ["band_mae", "share50_abs_error", "exits_ape", "mape", "dissimilarity", "direction"]
     names = {"fr": {"pmq": "pmq (risques estimés, mutualisés)", "pmq_unpooled": "pmq (non mutualisés)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pmq.formatting import check_lang
 from pmq.errors import ArgumentError
 from pmq.export.iamc import IAMC_COLUMNS, IAMC_VARIABLES, check_iamc, iamc_table, to_pyam, write_iamc
 from pmq.export.tables import (COLUMNS, TEXT_COLUMNS, provenance, read_excel_tables, scenario_status,
@@ -30,10 +31,11 @@ __all__ = ["export", "standard_tables", "COLUMNS", "to_excel", "read_excel_table
 
 
 
-def export(data, path, fmt: str | None = None, end_years=None, territory=None, lang: str = "fr") -> list[Path]:
+def export(data, path, fmt: str | None = None, end_years=None, territory=None, lang: str | None = None) -> list[Path]:
     """Write a projection or comparison: ``xlsx`` (standard tables), ``csv`` (a folder of
     tables), ``nc`` (the accounts), ``iamc`` (``.csv`` or ``.xlsx``).  ``fmt`` defaults to the
     path's suffix (``.iamc.csv`` → IAMC)."""
+    lang = check_lang(lang)
     path = Path(path)
     name = path.name.lower()
     if fmt is None:

@@ -10,6 +10,7 @@ import xarray as xr
 
 from pmq.errors import ArgumentError, InputError, MissingDependencyError
 from pmq.export.tables import _accounts
+from pmq.labels import VARIABLE_REGISTRY
 from pmq.outputs import atomic_file, neutralise
 from pmq.projection.indicators import national as national_label
 
@@ -20,16 +21,9 @@ __all__ = ["IAMC_COLUMNS", "IAMC_VARIABLES", "iamc_table", "check_iamc", "write_
 
 # ----------------------------------------------------------------------------------------- IAMC
 IAMC_COLUMNS = ["model", "scenario", "region", "variable", "unit"]
-#: pmq variable → (IAMC variable root, unit).  Stocks on 1 January; flows over the year.
-IAMC_VARIABLES = {
-    "employment": ("Employment", "thousand persons"),
-    "net_creation": ("Net Job Creation", "thousand persons/yr"),
-    "departures": ("End-of-career Departures", "thousand persons/yr"),
-    "openings": ("Job Openings", "thousand persons/yr"),
-    "young_entrants": ("Young Entrants", "thousand persons/yr"),
-    "net_mobility": ("Net Inflow from Other Regions", "thousand persons/yr"),
-    "imbalance": ("Potential Imbalance", "thousand persons/yr"),
-}
+#: pmq variable → (IAMC variable root, unit), from :data:`pmq.labels.VARIABLE_REGISTRY`.
+#: Stocks on 1 January; flows over the year.
+IAMC_VARIABLES = {k: (v.iamc, v.iamc_unit) for k, v in VARIABLE_REGISTRY.items() if v.iamc is not None}
 
 
 def iamc_table(data, model: str = "pmq", variables=None, by: str | None = "metier", national: bool = True,

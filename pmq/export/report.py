@@ -213,12 +213,12 @@ def _fig_bytes(fig) -> tuple[bytes, bytes]:
     return png.getvalue(), svg.getvalue()
 
 
-def build_report(scenarios, territory=None, horizons=None, out="report", lang: str = "fr", baseline=None,
+def build_report(scenarios, territory=None, horizons=None, out="report", lang: str | None = None, baseline=None,
                  progress=True, draws: int | None = None, seed: int | None = None) -> Report:
     """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
     embedded one) and write the report of ``territory`` (default: France) into ``out``:
 
-    * ``report.html`` — self-contained (images embedded), French by default;
+    * ``report.html`` — self-contained (images embedded), in ``lang`` (default: ``pmq.get_options()["lang"]``, French unless set);
     * ``figures/NN_<name>.png`` (300 dpi) and ``.svg`` for every chart;
     * ``tables.xlsx`` — regions, domains and métiers per scenario and horizon, README sheet.
 
@@ -227,12 +227,12 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     ``draws`` adds an ensemble of the first scenario (its ``[uncertainty]`` section): a fan chart
     and the quantiles of the key flows.  Written atomically: on error nothing in ``out`` is replaced.
     """
+    lang = check_lang(lang)
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
 
-    check_lang(lang)
     names = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
     baseline = load_baseline() if baseline is None else baseline
     if horizons is None:

@@ -18,27 +18,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmq.formatting import check_lang
 from pmq._version import __version__
 from pmq.errors import ArgumentError, InputError
 from pmq.projection.indicators import (FLOWS, accounts_of, aggregate_metiers, aggregate_territories, default_end_years,
                                        select, window_sums)
 from pmq.scenario.read import STATUS_LABELS, is_builtin, status_label
-from pmq.labels import TEXT, domain_label, metier_label
+from pmq.labels import VARIABLE_REGISTRY, domain_label, metier_label
 from pmq.projection.indicators import national
 from pmq.outputs import atomic_file, neutralise, safe_text, write_atomically
 
 __all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "provenance",
            "scenario_status"]
 
-#: Column → (French label, English label, unit) for every numeric column of the standard tables.
-COLUMNS = {
-    "employment_start": (*TEXT["employment_start"], "personnes / persons"),
-    "employment_end": (*TEXT["employment_end"], "personnes / persons"),
-    **{k: (*TEXT[k], "personnes sur la période / persons over the period") for k in FLOWS if k in TEXT},
-    "departure_rate": ("Départs / emploi initial", "Departures / initial employment", "ratio"),
-    "openings_rate": ("Postes à pourvoir / emploi initial", "Openings / initial employment", "ratio"),
-    "imbalance_rate": ("Déséquilibre / emploi initial", "Imbalance / initial employment", "ratio"),
-}
+#: Column → (French label, English label, unit) for every numeric column of the standard tables,
+#: from :data:`pmq.labels.VARIABLE_REGISTRY`.
+COLUMNS = {k: (v.fr, v.en, v.unit) for k, v in VARIABLE_REGISTRY.items() if v.column}
 _RATIO = {"departure_rate": "departures", "openings_rate": "openings", "imbalance_rate": "imbalance"}
 
 
@@ -103,11 +98,12 @@ def _window_frame(w: xr.Dataset, keys: list[str]) -> pd.DataFrame:
     return df[[c for c in keys if c in df.columns] + cols]
 
 
-def standard_tables(data, end_years=None, territory=None, lang: str = "fr") -> dict[str, pd.DataFrame]:
+def standard_tables(data, end_years=None, territory=None, lang: str | None = None) -> dict[str, pd.DataFrame]:
     """The tables of a report: ``regions`` (territories + France), ``domaines`` and ``metiers``
     (per territory), each per scenario and window from the base year to each end year (default:
     5, 10, 20 years and 2030 where the projection reaches them).  Persons; ``*_rate`` are
     shares of initial employment.  ``territory`` restricts the domain and métier tables."""
+    lang = check_lang(lang)
     acc = _accounts(data)
     base = int(acc.year.values[0])
     ends = default_end_years(acc) if end_years is None else [int(e) for e in end_years]
@@ -183,7 +179,7 @@ def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
     return rows
 
 
-def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None = None, lang: str = "fr",
+def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None = None, lang: str | None = None,
              readme: list[list] | None = None) -> Path:
     """One sheet per table plus a first ``README`` sheet (version, scenario, sources, estimated
     inputs, conventions, and the label and unit of every column).  Header on the first row of
@@ -191,6 +187,7 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
     are shown with a thousands separator and ratios as percentages.  Every text cell, README
     included, goes through :func:`safe_text`: a label that would be a formula (``=…``, ``+…``,
     ``-…``, ``@…``) is written as text with a leading ``'``; numbers stay numbers."""
+    lang = check_lang(lang)
     from openpyxl.utils import get_column_letter
     bad = [n for n in tables if len(n) > 31 or any(ch in n for ch in "[]:*?/\\") or n == "README"]
     if bad:

@@ -9,6 +9,7 @@ Dataset, draws on ``ax=`` (a new figure when omitted) and returns the axes (the 
 import pandas as pd
 import xarray as xr
 
+from pmq.formatting import check_lang
 from pmq.plots.style import COLORS, DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, house_style
 from pmq.plots.charts import (RANKINGS, age_pyramid, fan_chart, ranked_bars, ranked_values, scenario_bars,
                               scenario_lines, tornado, waterfall, waterfall_steps)
@@ -61,70 +62,81 @@ class PlotAccessor:
 
     # --------------------------------------------------------------------- pmq.plots.charts
     def age_pyramid(self, territory=None, metier=None, years=None, band: int = 1, scenario=None,
-                    lang: str = "fr", ax=None):
+                    lang: str | None = None, ax=None):
         """Age pyramid: :func:`pmq.plots.charts.age_pyramid`."""
+        lang = check_lang(lang)
         return age_pyramid(self._obj, territory=territory, metier=metier, years=years, band=band,
                            scenario=scenario, lang=lang, ax=ax)
 
     def waterfall(self, territory=None, metier=None, start_year=None, end_year=None, mobility=None,
-                  values: bool = True, compact: bool = False, scenario=None, lang: str = "fr", ax=None):
+                  values: bool = True, compact: bool = False, scenario=None, lang: str | None = None, ax=None):
         """Employment from start to end through its flows: :func:`pmq.plots.charts.waterfall`."""
+        lang = check_lang(lang)
         return waterfall(self._obj, territory=territory, metier=metier, start_year=start_year, end_year=end_year,
                          mobility=mobility, values=values, compact=compact, scenario=scenario, lang=lang, ax=ax)
 
     def ranked_bars(self, by: str = "openings", territory=None, n: int = 15, start_year=None, end_year=None,
-                    ascending: bool = False, scenario=None, lang: str = "fr", ax=None):
+                    ascending: bool = False, scenario=None, lang: str | None = None, ax=None):
         """The métiers ranked by a flow or a rate: :func:`pmq.plots.charts.ranked_bars`."""
+        lang = check_lang(lang)
         return ranked_bars(self._obj, by=by, territory=territory, n=n, start_year=start_year, end_year=end_year,
                            ascending=ascending, scenario=scenario, lang=lang, ax=ax)
 
     def scenario_lines(self, variable: str = "employment", territory=None, metier=None, index: bool = False,
-                       lang: str = "fr", ax=None):
+                       lang: str | None = None, ax=None):
         """One line per scenario over the years: :func:`pmq.plots.charts.scenario_lines`."""
+        lang = check_lang(lang)
         return scenario_lines(self._obj, variable=variable, territory=territory, metier=metier, index=index,
                               lang=lang, ax=ax)
 
     def scenario_bars(self, variable: str = "openings", territory=None, metier=None, start_year=None,
-                      end_year=None, lang: str = "fr", ax=None):
+                      end_year=None, lang: str | None = None, ax=None):
         """One bar per scenario over a window: :func:`pmq.plots.charts.scenario_bars`."""
+        lang = check_lang(lang)
         return scenario_bars(self._obj, variable=variable, territory=territory, metier=metier,
                              start_year=start_year, end_year=end_year, lang=lang, ax=ax)
 
     def fan_chart(self, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: float = 1e-3, label=None, color=None,
-                  lang: str = "fr", ax=None):
+                  lang: str | None = None, ax=None):
         """Fan chart of an ensemble's draws (the accessor holds a DataArray): :func:`pmq.plots.charts.fan_chart`."""
+        lang = check_lang(lang)
         da = self._data("fan_chart", (xr.DataArray,), "a DataArray with a draw or quantile dimension")
         return fan_chart(da, quantiles=quantiles, scale=scale, label=label, color=color, lang=lang, ax=ax)
 
-    def tornado(self, output: str = "openings", labels: dict | None = None, lang: str = "fr", ax=None):
+    def tornado(self, output: str = "openings", labels: dict | None = None, lang: str | None = None, ax=None):
         """Tornado of a sensitivity table (the accessor holds it): :func:`pmq.plots.charts.tornado`."""
+        lang = check_lang(lang)
         table = self._data("tornado", (pd.DataFrame,), "the table of pmq.one_at_a_time")
         return tornado(table, output=output, labels=labels, lang=lang, ax=ax)
 
     # ----------------------------------------------------------------------- pmq.plots.maps
     def imbalance_heatmap(self, value: str = "imbalance_rate", by: str = "domain", start_year=None,
                           end_year=None, national: bool = True, annotate: bool = True, scenario=None,
-                          lang: str = "fr", ax=None):
+                          lang: str | None = None, ax=None):
         """Territory × domain (or métier) heatmap of a rate: :func:`pmq.plots.maps.imbalance_heatmap`."""
+        lang = check_lang(lang)
         return imbalance_heatmap(self._obj, value=value, by=by, start_year=start_year, end_year=end_year,
                                  national=national, annotate=annotate, scenario=scenario, lang=lang, ax=ax)
 
-    def small_multiples(self, chart="waterfall", territories=None, ncols: int = 4, lang: str = "fr",
+    def small_multiples(self, chart="waterfall", territories=None, ncols: int = 4, lang: str | None = None,
                         panel_size=(3.2, 2.5), sharey: bool = False, **kwargs):
         """One panel per territory: :func:`pmq.plots.maps.small_multiples`."""
+        lang = check_lang(lang)
         return small_multiples(self._obj, chart=chart, territories=territories, ncols=ncols, lang=lang,
                                panel_size=panel_size, sharey=sharey, **kwargs)
 
     def region_map(self, label: str | None = None, percent: bool = True, diverging: bool | None = None,
-                   annotate: bool = True, highlight=None, lang: str = "fr", ax=None):
+                   annotate: bool = True, highlight=None, lang: str | None = None, ax=None):
         """Choropleth of one value per region (the accessor holds them): :func:`pmq.plots.maps.region_map`."""
+        lang = check_lang(lang)
         values = self._data("region_map", (pd.Series, xr.DataArray, dict),
                             "one value per region (pmq.plots.region_values)")
         return region_map(values, label=label, percent=percent, diverging=diverging, annotate=annotate,
                           highlight=highlight, lang=lang, ax=ax)
 
     def imbalance_map(self, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
-                      highlight=None, lang: str = "fr", ax=None):
+                      highlight=None, lang: str | None = None, ax=None):
         """Map of a rate per region over a window: :func:`pmq.plots.maps.imbalance_map`."""
+        lang = check_lang(lang)
         return imbalance_map(self._obj, value=value, start_year=start_year, end_year=end_year, scenario=scenario,
                              highlight=highlight, lang=lang, ax=ax)

@@ -2,8 +2,8 @@
 
 Every function takes a :class:`~pmq.Projection`, a :class:`~pmq.projection.compare.Comparison` or an
 accounts Dataset, draws on ``ax`` (a new figure in house style when ``ax`` is None, with the
-source line) and returns the axes.  Labels are French by default (``lang="en"``); numbers are
-in thousands of persons, written the French way.
+source line) and returns the axes.  Labels follow ``lang`` (default: ``pmq.get_options()["lang"]``, French unless set); numbers are
+in thousands of persons, written the way of that language.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from pmq.formatting import format_number, format_thousands, tick_formatter
+from pmq.formatting import check_lang, format_number, format_thousands, tick_formatter
 from pmq.labels import metier_label, text
 from pmq.plots.style import COLORS, PALETTE, new_axes, source_note, styled
 from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names,
@@ -27,12 +27,13 @@ __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked
 # ----------------------------------------------------------------------------------------- pyramid
 @styled
 def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, scenario=None,
-                lang: str = "fr", ax=None):
+                lang: str | None = None, ax=None):
     """Age pyramid of employment in a territory (all: France) and métier (all: every métier):
     bars for the first year, a step outline for the second (default: base year and last year).
 
     ``band`` groups single years of age (5 → 15–19, 20–24 …).  Thousands of persons.
     """
+    lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     emp = subset_sum(acc[["employment"]], territory, metier)["employment"]
     yrs = [int(acc.year.values[0]), int(acc.year.values[-1])] if years is None else [int(y) for y in years]
@@ -111,13 +112,14 @@ _COMPACT = {"net_creation": ("Créat.", "Creation"), "departures": ("+ Départs"
 
 @styled
 def waterfall(data, territory=None, metier=None, start_year=None, end_year=None, mobility=None,
-              values: bool = True, compact: bool = False, scenario=None, lang: str = "fr", ax=None):
+              values: bool = True, compact: bool = False, scenario=None, lang: str | None = None, ax=None):
     """« Postes à pourvoir » waterfall over a window (default: the whole projection):
     net creation + departures = openings, minus young entrants and (regions) minus the net
     inflow from other regions = potential imbalance.  Each bar is labelled with the variable's
     own value (as in the key-figure tables: a net outflow is a negative inflow, and subtracting
     it raises the imbalance).  Thousands of persons; ``values=False`` drops the labels;
     ``compact=True`` uses one-word bar names (small multiples)."""
+    lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     steps = waterfall_steps(acc, territory, metier, start_year, end_year, mobility)
     fig, ax, created = new_axes(ax, (7.0, 4.2))
@@ -191,10 +193,11 @@ def ranked_values(data, by: str = "openings", territory=None, start_year=None, e
 
 @styled
 def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_year=None, end_year=None,
-                ascending: bool = False, scenario=None, lang: str = "fr", ax=None):
+                ascending: bool = False, scenario=None, lang: str | None = None, ax=None):
     """The ``n`` métiers with the largest (``ascending=True``: smallest) values of ``by``
     (:data:`RANKINGS`: openings, departures, net creation, imbalance, young entrants, or their
     rate as a share of initial employment), as horizontal bars, the first at the top."""
+    lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     v = ranked_values(acc, by, territory, start_year, end_year).dropna("metier")
     s = v.to_series().sort_values(ascending=ascending).head(int(n))
@@ -243,9 +246,10 @@ def _scenario_series(acc, variable, territory, metier):
 
 @styled
 def scenario_lines(data, variable: str = "employment", territory=None, metier=None, index: bool = False,
-                   lang: str = "fr", ax=None):
+                   lang: str | None = None, ax=None):
     """One line per scenario over the years: a stock (employment, persons on 1 January) or an
     annual flow.  ``index=True`` rebases each line to 100 in the base year."""
+    lang = check_lang(lang)
     acc = accounts_of(data)
     da = _scenario_series(acc, variable, territory, metier)
     names = scenario_names(acc, lang) if "scenario" in acc.dims else [
@@ -273,9 +277,10 @@ def scenario_lines(data, variable: str = "employment", territory=None, metier=No
 
 @styled
 def scenario_bars(data, variable: str = "openings", territory=None, metier=None, start_year=None,
-                  end_year=None, lang: str = "fr", ax=None):
+                  end_year=None, lang: str | None = None, ax=None):
     """One bar per scenario: a flow summed over the window (default: the whole projection), or
     employment at its end (``variable="employment"``).  Thousands of persons."""
+    lang = check_lang(lang)
     acc = accounts_of(data)
     var = "employment_end" if variable == "employment" else variable
     w = window_of(acc, territory, metier, start_year, end_year)
@@ -308,7 +313,7 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
 # ------------------------------------------------------------------------------------------- fans
 @styled
 def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: float = 1e-3, label=None,
-              color=None, lang: str = "fr", ax=None):
+              color=None, lang: str | None = None, ax=None):
     """Fan chart of an ensemble over years: the outer band spans the first and last quantile
     (5–95 %), the inner band the second and second-to-last (25–75 %), the line the median.
 
@@ -316,6 +321,7 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
     ``quantile`` (already computed, containing ``quantiles``).  Values × ``scale``
     (thousands by default).
     """
+    lang = check_lang(lang)
     q = list(quantiles)
     if len(q) != 5 or q != sorted(q) or q[2] != 0.5:
         raise ValueError(f"quantiles must be five increasing values with the median in the middle, got {q}")
@@ -352,10 +358,11 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
 
 # ---------------------------------------------------------------------------------------- tornado
 @styled
-def tornado(table, output: str = "openings", labels: dict | None = None, lang: str = "fr", ax=None):
+def tornado(table, output: str = "openings", labels: dict | None = None, lang: str | None = None, ax=None):
     """Tornado chart of :func:`pmq.projection.sensitivity.one_at_a_time`: for each parameter, the output at
     its low and high quantile as a bar around the central value (all parameters neutral), the
     widest swing at the top.  Thousands of persons."""
+    lang = check_lang(lang)
     t = table[table["output"] == output]
     if t.empty:
         raise ValueError(f"no rows for output {output!r}; outputs: {sorted(set(table['output']))}")

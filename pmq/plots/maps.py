@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
-from pmq.formatting import format_number, tick_formatter
+from pmq.formatting import check_lang, format_number, tick_formatter
 from pmq.labels import domain_label, metier_label, text
 from pmq.projection.indicators import national as national_label
 from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, house_style, new_axes,
@@ -63,10 +63,11 @@ def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", star
 
 @styled
 def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", start_year=None, end_year=None,
-                      national: bool = True, annotate: bool = True, scenario=None, lang: str = "fr", ax=None):
+                      national: bool = True, annotate: bool = True, scenario=None, lang: str | None = None, ax=None):
     """Heatmap of ``value`` (default: potential imbalance as % of initial employment) by FAP
     domain (or métier) × territory, on a diverging colour-blind-safe scale centred on 0.
     Positive (purple-brown side) = openings not covered by young entrants and mobility."""
+    lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     df = heatmap_values(acc, value, by, start_year, end_year, national)
     m = df.values * 100
@@ -104,11 +105,12 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     return ax
 
 
-def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, lang: str = "fr",
+def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, lang: str | None = None,
                     panel_size=(3.2, 2.5), sharey: bool = False, **kwargs):
     """One panel per territory (default: all), drawn by ``chart``: ``"waterfall"``,
     ``"pyramid"``, ``"lines"`` (scenario lines), ``"ranked"`` or any function
     ``f(data, territory=..., lang=..., ax=..., **kwargs)``.  Returns the figure."""
+    lang = check_lang(lang)
     import matplotlib.pyplot as plt
 
     funcs = {"waterfall": charts.waterfall, "pyramid": charts.age_pyramid, "lines": charts.scenario_lines,
@@ -181,10 +183,11 @@ def _rings(geom):
 
 @styled
 def region_map(values, label: str | None = None, percent: bool = True, diverging: bool | None = None,
-               annotate: bool = True, highlight=None, lang: str = "fr", ax=None):
+               annotate: bool = True, highlight=None, lang: str | None = None, ax=None):
     """Choropleth of one value per region (a Series or a DataArray indexed by INSEE region
     code).  ``percent`` shows shares as %; ``diverging`` (default: values of both signs)
     centres the colour scale on 0.  ``highlight`` outlines one region code."""
+    lang = check_lang(lang)
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Polygon
 
@@ -255,9 +258,10 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
 
 
 def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
-                  highlight=None, lang: str = "fr", ax=None):
+                  highlight=None, lang: str | None = None, ax=None):
     """:func:`region_map` of a rate per region over a window (default: potential imbalance as
     % of initial employment)."""
+    lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     v = region_values(acc, value, start_year, end_year)
     period = period_label(acc, start_year, end_year)

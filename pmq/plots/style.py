@@ -69,14 +69,15 @@ def styled(func):
     """Run a chart function under the house style (so fonts and spines apply to its artists)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        check_lang(kwargs.get("lang", "fr"))
+        check_lang(kwargs.get("lang"))
         with house_style():
             return func(*args, **kwargs)
     return wrapper
 
 
-def source_note(fig, acc: xr.Dataset, lang: str = "fr") -> None:
+def source_note(fig, acc: xr.Dataset, lang: str | None = None) -> None:
     """Source line at the bottom of a figure, as reports print it."""
+    lang = check_lang(lang)
     scen = acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", acc.attrs.get("scenario", ""))
     if "scenario" in acc.dims:
         scen = ""

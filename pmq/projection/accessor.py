@@ -21,6 +21,7 @@ from __future__ import annotations
 import pandas as pd
 import xarray as xr
 
+from pmq.formatting import check_lang
 from pmq.errors import UnknownNameError
 from pmq.projection.indicators import horizon_sums, one_scenario, select, to_netcdf
 from pmq.projection.summary import Summary, scenario_summary_table, summarize, summary_end_years
@@ -63,8 +64,9 @@ class PmqAccessor:
         """Long table of headline flows per (scenario ×) métier × territory × horizon."""
         return scenario_summary_table(self.horizons(horizons, years))
 
-    def summary(self, horizons=None, years=None, lang: str = "fr") -> Summary:
+    def summary(self, horizons=None, years=None, lang: str | None = None) -> Summary:
         """National totals at each horizon (see :meth:`pmq.Projection.summary`)."""
+        lang = check_lang(lang)
         return summarize(self._ds, self.horizons(horizons, years), lang=lang)
 
     def select(self, territory=None, metier=None) -> xr.Dataset:
@@ -77,13 +79,15 @@ class PmqAccessor:
         from pmq.plots import PlotAccessor
         return PlotAccessor(self._ds)
 
-    def tables(self, end_years=None, territory=None, lang: str = "fr") -> dict:
+    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
         """Report tables (regions, domains, métiers) — see :func:`pmq.export.tables.standard_tables`."""
+        lang = check_lang(lang)
         from pmq.export.tables import standard_tables
         return standard_tables(self._ds, end_years, territory, lang)
 
-    def to_excel(self, path, end_years=None, territory=None, lang: str = "fr"):
+    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
         """Excel workbook of :meth:`tables` with a README sheet (units, sources)."""
+        lang = check_lang(lang)
         from pmq.export.tables import standard_tables, to_excel
         return to_excel(standard_tables(self._ds, end_years, territory, lang), path, accounts=self._ds, lang=lang)
 

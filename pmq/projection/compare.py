@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmq.formatting import check_lang
 from pmq.model.engine import EngineInputs, Profiles
 from pmq.projection.run import Projection, _accounts, _resolve, _run, _scenario_attrs, scenario_inputs
 from pmq.inputs.baseline import load_baseline
@@ -125,8 +126,9 @@ class Comparison:
         :meth:`Projection.summary_table`, with a first ``scenario`` column)."""
         return scenario_summary_table(self.horizons(horizons, years))
 
-    def summary(self, horizons=None, years=None, lang: str = "fr") -> Summary:
+    def summary(self, horizons=None, years=None, lang: str | None = None) -> Summary:
         """National totals at each horizon, one block per scenario (see :meth:`Projection.summary`)."""
+        lang = check_lang(lang)
         return summarize(self.accounts, self.horizons(horizons, years), lang=lang)
 
     def __repr__(self) -> str:
@@ -151,13 +153,15 @@ class Comparison:
         from pmq.plots import PlotAccessor
         return PlotAccessor(self)
 
-    def tables(self, end_years=None, territory=None, lang: str = "fr") -> dict:
+    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
         """Report tables, one row per scenario × … — see :func:`pmq.export.tables.standard_tables`."""
+        lang = check_lang(lang)
         from pmq.export.tables import standard_tables
         return standard_tables(self, end_years, territory, lang)
 
-    def to_excel(self, path, end_years=None, territory=None, lang: str = "fr"):
+    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
         """Excel workbook of the report tables, one row per scenario × territory × … (README sheet)."""
+        lang = check_lang(lang)
         from pmq.export.tables import standard_tables, to_excel
         return to_excel(standard_tables(self, end_years, territory, lang), path, accounts=self.accounts, lang=lang)
 

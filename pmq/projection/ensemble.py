@@ -31,6 +31,7 @@ import pandas as pd
 import xarray as xr
 from scipy import special, stats
 
+from pmq.formatting import check_lang
 from pmq.outputs import (ENSEMBLE_VARIABLES, remove_temporary, replace_folder, temporary_folder, write_marker,
                          written_by_pmq)
 from pmq.errors import (ArgumentError, EngineError, InputError, MissingDependencyError, OutputError, PmqError,
@@ -791,8 +792,9 @@ class Ensemble:
         da = f[variable].astype(np.float64).sum(["territory", "metier"], min_count=1)
         return da.compute() if hasattr(da.data, "compute") else da
 
-    def fan(self, variable: str = "employment", territory=None, lang: str = "fr", ax=None):
+    def fan(self, variable: str = "employment", territory=None, lang: str | None = None, ax=None):
         """Fan chart (5–95 %, 25–75 %, median) of ``variable`` over the years."""
+        lang = check_lang(lang)
         from pmq.plots import fan_chart
         da = self.series(variable, territory)
         if variable != "employment":

@@ -7,6 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
+from pmq.formatting import check_lang
 from pmq.labels import metier_label, text
 from pmq.errors import ArgumentError, InputError, UnknownNameError
 from pmq.names import resolve_many
@@ -203,8 +204,9 @@ def one_scenario(acc: xr.Dataset, scenario=None) -> xr.Dataset:
     return one
 
 
-def scenario_names(acc: xr.Dataset, lang: str = "fr") -> list[str]:
+def scenario_names(acc: xr.Dataset, lang: str | None = None) -> list[str]:
     """Display names of the scenarios along ``scenario`` (titles when present)."""
+    lang = check_lang(lang)
     key = "scenario_title_fr" if lang == "fr" else "scenario_title_en"
     if key in acc.coords:
         return [str(t) for t in acc[key].values]
@@ -247,17 +249,19 @@ def is_builtin_france(acc: xr.Dataset) -> bool:
     return set(map(str, acc.territory.values)) == set(_data.regions()["code"])
 
 
-def national(acc: xr.Dataset, lang: str = "fr") -> tuple[str, str, str]:
+def national(acc: xr.Dataset, lang: str | None = None) -> tuple[str, str, str]:
     """``(code, name, short)`` of the sum of all territories: France for the 13 built-in
     regions, « Ensemble des territoires » for a user's own."""
+    lang = check_lang(lang)
     if is_builtin_france(acc):
         return "FR", text("france", lang), "FR"
     return ("ALL", "Ensemble des territoires" if lang == "fr" else "All territories",
             "Ens." if lang == "fr" else "All")
 
 
-def territory_name(acc: xr.Dataset, territory=None, lang: str = "fr") -> str:
+def territory_name(acc: xr.Dataset, territory=None, lang: str | None = None) -> str:
     """Display name of a selection of territories (all of them: « France métropolitaine »)."""
+    lang = check_lang(lang)
     if territory is None:
         return national(acc, lang)[1]
     sel = select(acc, territory=territory)
@@ -265,7 +269,8 @@ def territory_name(acc: xr.Dataset, territory=None, lang: str = "fr") -> str:
     return ", ".join(names)
 
 
-def metier_name(acc: xr.Dataset, metier=None, lang: str = "fr") -> str:
+def metier_name(acc: xr.Dataset, metier=None, lang: str | None = None) -> str:
+    lang = check_lang(lang)
     if metier is None:
         return text("all_metiers", lang)
     sel = select(acc, metier=metier)
@@ -276,6 +281,7 @@ def metier_name(acc: xr.Dataset, metier=None, lang: str = "fr") -> str:
     return ", ".join(metier_label(codes, lang, labels=labs))
 
 
-def selection_title(acc, territory=None, metier=None, lang="fr") -> str:
+def selection_title(acc, territory=None, metier=None, lang: str | None = None) -> str:
+    lang = check_lang(lang)
     t = territory_name(acc, territory, lang)
     return t if metier is None else f"{t} — {metier_name(acc, metier, lang)}"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmq.formatting import check_lang
 from pmq.model import demand
 from pmq.model.engine import EngineInputs, Profiles, simulate
 from pmq.errors import EngineError, InputError, ScenarioError, UnknownNameError
@@ -29,23 +30,15 @@ from pmq.estimation.exits import metier_hazards
 from pmq.estimation.trends import metier_trend_index
 from pmq.inputs.baseline import load_baseline
 from pmq._version import __version__
+from pmq.labels import VARIABLE_REGISTRY
 from pmq.projection.indicators import default_end_years, horizon_sums, summary_table, to_netcdf
 from pmq.projection.summary import Summary, summarize
 
 __all__ = ["project", "Projection", "VARIABLES", "scenario_inputs"]
 
-#: Variables of the accounts Dataset: (French label, English label, dims note)
-VARIABLES = {
-    "employment": ("Emploi (début d'année)", "Employment (start of year)"),
-    "net_creation": ("Créations nettes d'emploi", "Net job creation"),
-    "departures": ("Départs en fin de carrière", "End-of-career departures"),
-    "openings": ("Postes à pourvoir", "Job openings"),
-    "young_entrants": ("Jeunes débutants", "Young entrants"),
-    "net_mobility": ("Solde des mobilités interterritoriales (entrées nettes)",
-                     "Net inflow from other territories"),
-    "other_recruits": ("Autres recrutements (solde)", "Other recruits (balancing flow)"),
-    "imbalance": ("Déséquilibre potentiel", "Potential imbalance"),
-}
+#: Variables of the accounts Dataset: name → (French label, English label), from
+#: :data:`pmq.labels.VARIABLE_REGISTRY`.
+VARIABLES = {k: (v.fr, v.en) for k, v in VARIABLE_REGISTRY.items() if v.accounts}
 
 
 def _check_baseline(baseline: xr.Dataset, rules: Rules) -> None:
@@ -408,9 +401,10 @@ class Projection:
         """Long table of headline flows per métier × territory × horizon."""
         return summary_table(self.horizons(horizons, years))
 
-    def summary(self, horizons=None, years=None, lang: str = "fr") -> Summary:
+    def summary(self, horizons=None, years=None, lang: str | None = None) -> Summary:
         """National totals at each horizon (default: the scenario's): a :class:`~pmq.projection.summary.Summary`,
         text to ``print`` (in thousands), an HTML table in Jupyter, ``.table`` a DataFrame (persons)."""
+        lang = check_lang(lang)
         return summarize(self.accounts, self.horizons(horizons, years), lang=lang)
 
     # ------------------------------------------------- the results protocol shared with Comparison
@@ -444,13 +438,15 @@ class Projection:
         from pmq.plots import PlotAccessor
         return PlotAccessor(self)
 
-    def tables(self, end_years=None, territory=None, lang: str = "fr") -> dict:
+    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
         """Report tables (regions, domains, métiers) — see :func:`pmq.export.tables.standard_tables`."""
+        lang = check_lang(lang)
         from pmq.export.tables import standard_tables
         return standard_tables(self, end_years, territory, lang)
 
-    def to_excel(self, path, end_years=None, territory=None, lang: str = "fr"):
+    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
         """Excel workbook of :meth:`tables` with a README sheet (units, sources)."""
+        lang = check_lang(lang)
         from pmq.export.tables import standard_tables, to_excel
         return to_excel(standard_tables(self, end_years, territory, lang), path, accounts=self.accounts, lang=lang)
 

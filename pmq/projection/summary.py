@@ -67,7 +67,8 @@ class Summary(str):
     title: str  # type: ignore[assignment]  # deliberately shadows str.title() (public attribute since 0.1)
     lang: str
 
-    def __new__(cls, text: str, table: pd.DataFrame | None = None, title: str = "", lang: str = "fr"):
+    def __new__(cls, text: str, table: pd.DataFrame | None = None, title: str = "", lang: str | None = None):
+        lang = check_lang(lang)
         self = super().__new__(cls, text)
         self.table, self.title, self.lang = table, title, lang
         return self
@@ -130,10 +131,10 @@ def _long(h: xr.Dataset) -> pd.DataFrame:
     return df[[c for c in ("scenario", "period") if c in df.columns] + list(COLUMNS)]
 
 
-def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str = "fr") -> Summary:
+def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str | None = None) -> Summary:
     """The :class:`Summary` of an accounts Dataset (one scenario, or several along ``scenario``) from its
     :func:`~pmq.projection.indicators.horizon_sums` ``h`` (default: the windows of :func:`summary_end_years`)."""
-    check_lang(lang)
+    lang = check_lang(lang)
     w = _WORDS[lang]
     if h is None:
         h = horizon_sums(accounts, summary_end_years(accounts))

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pmq.formatting import check_lang
 from pmq.model import demand, mobility, entrants as supply
 from pmq.model.ages import AgeProfiles
 from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, ScenarioError, UnknownNameError
@@ -89,9 +90,10 @@ STATUS_LABELS = {
 }
 
 
-def status_label(status: str, lang: str = "fr", builtin: bool = True) -> str:
+def status_label(status: str, lang: str | None = None, builtin: bool = True) -> str:
     """How a provenance status reads: « hypothèse pmq » for a built-in file's assumption, « hypothèse
     de l'auteur du scénario » for a user file's (pmq did not make it)."""
+    lang = check_lang(lang)
     text = STATUS_LABELS[status]["fr" if lang == "fr" else "en"]
     if not builtin and status != "sourced":
         text = text.replace("hypothèse pmq", "hypothèse de l'auteur du scénario").replace(
@@ -204,8 +206,9 @@ class Scenario:
         """Whether the scenario's file is one of the built-in library's."""
         return is_builtin(self.source)
 
-    def status_label(self, lang: str = "fr") -> str:
+    def status_label(self, lang: str | None = None) -> str:
         """The scenario's provenance status as a reader sees it (« hypothèse pmq »…)."""
+        lang = check_lang(lang)
         return status_label(self.status, lang, self.builtin)
 
     def assumed_levers(self) -> list[str]:
