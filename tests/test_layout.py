@@ -27,8 +27,6 @@ LAZY_LIBRARIES = ("matplotlib", "scipy", "statsmodels", "dask", "distributed", "
 #: starts in a fraction of a second).
 LAZY_PMQ = {
     "pmq.projection.run": ("pmq.plots", "pmq.export"),
-    "pmq.projection.compare": ("pmq.plots", "pmq.export"),
-    "pmq.projection.accessor": ("pmq.plots", "pmq.export"),
     "pmq.projection.ensemble": ("pmq.plots",),
     "pmq.estimation.backtest": ("pmq.plots",),
     "pmq.cli": ("pmq",),

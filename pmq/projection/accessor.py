@@ -23,14 +23,15 @@ import xarray as xr
 
 from pmq.formatting import check_lang
 from pmq.errors import UnknownNameError
-from pmq.projection.indicators import horizon_sums, one_scenario, select, to_netcdf
+from pmq.projection.indicators import horizon_sums, one_scenario, select
+from pmq.projection.run import Deliverables
 from pmq.projection.summary import Summary, scenario_summary_table, summarize, summary_end_years
 
 __all__ = ["PmqAccessor"]
 
 
 @xr.register_dataset_accessor("pmq")
-class PmqAccessor:
+class PmqAccessor(Deliverables):
     """``ds.pmq``: reading an accounts Dataset as pmq's results objects do."""
 
     def __init__(self, ds: xr.Dataset):
@@ -73,24 +74,3 @@ class PmqAccessor:
         """Territories and métiers by code or name (see :func:`pmq.select`)."""
         return select(self._ds, territory=territory, metier=metier)
 
-    @property
-    def plot(self):
-        """Charts of these accounts: ``ds.pmq.plot.waterfall(...)`` (see :class:`pmq.plots.PlotAccessor`)."""
-        from pmq.plots import PlotAccessor
-        return PlotAccessor(self._ds)
-
-    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
-        """Report tables (regions, domains, métiers) — see :func:`pmq.export.tables.standard_tables`."""
-        lang = check_lang(lang)
-        from pmq.export.tables import standard_tables
-        return standard_tables(self._ds, end_years, territory, lang)
-
-    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
-        """Excel workbook of :meth:`tables` with a README sheet (units, sources)."""
-        lang = check_lang(lang)
-        from pmq.export.tables import standard_tables, to_excel
-        return to_excel(standard_tables(self._ds, end_years, territory, lang), path, accounts=self._ds, lang=lang)
-
-    def to_netcdf(self, path) -> None:
-        """Write the accounts to netCDF as pmq does (compressed)."""
-        to_netcdf(self._ds, path)

@@ -16,10 +16,10 @@ import xarray as xr
 
 from pmq.formatting import check_lang
 from pmq.model.engine import EngineInputs, Profiles
-from pmq.projection.run import Projection, _accounts, _resolve, _run, _scenario_attrs, scenario_inputs
+from pmq.projection.run import Deliverables, Projection, _accounts, _resolve, _run, _scenario_attrs, scenario_inputs
 from pmq.inputs.baseline import load_baseline
 from pmq.errors import InputError, ScenarioError, UnknownNameError
-from pmq.projection.indicators import aggregate_metiers, default_end_years, horizon_sums, select, to_netcdf
+from pmq.projection.indicators import aggregate_metiers, default_end_years, horizon_sums, select
 from pmq.projection.summary import Summary, scenario_summary_table, summarize
 from pmq.data import domains
 
@@ -87,7 +87,7 @@ def project_many(scenarios, baseline: xr.Dataset | None = None, horizon: int | N
 
 
 @dataclass
-class Comparison:
+class Comparison(Deliverables):
     """Accounts of several scenarios along a ``scenario`` dimension."""
 
     accounts: xr.Dataset
@@ -144,31 +144,6 @@ class Comparison:
         """Side-by-side headline flows at ``horizon`` years (see :func:`compare_table`)."""
         return compare_table(self.accounts, horizon, territory=territory, by=by)
 
-    def to_netcdf(self, path) -> None:
-        to_netcdf(self.accounts, path)
-
-    @property
-    def plot(self):
-        """Charts across scenarios: ``comp.plot.scenario_lines()`` etc. (see :mod:`pmq.plots`)."""
-        from pmq.plots import PlotAccessor
-        return PlotAccessor(self)
-
-    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
-        """Report tables, one row per scenario × … — see :func:`pmq.export.tables.standard_tables`."""
-        lang = check_lang(lang)
-        from pmq.export.tables import standard_tables
-        return standard_tables(self, end_years, territory, lang)
-
-    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
-        """Excel workbook of the report tables, one row per scenario × territory × … (README sheet)."""
-        lang = check_lang(lang)
-        from pmq.export.tables import standard_tables, to_excel
-        return to_excel(standard_tables(self, end_years, territory, lang), path, accounts=self.accounts, lang=lang)
-
-    def to_iamc(self, **kwargs):
-        """IAMC-format table of every scenario (see :func:`pmq.export.iamc.iamc_table`)."""
-        from pmq.export.iamc import iamc_table
-        return iamc_table(self, **kwargs)
 
 
 def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,

@@ -31,10 +31,10 @@ from pmq.estimation.trends import metier_trend_index
 from pmq.inputs.baseline import load_baseline
 from pmq._version import __version__
 from pmq.labels import VARIABLE_REGISTRY
-from pmq.projection.indicators import default_end_years, horizon_sums, summary_table, to_netcdf
+from pmq.projection.indicators import accounts_of, default_end_years, horizon_sums, summary_table, to_netcdf
 from pmq.projection.summary import Summary, summarize
 
-__all__ = ["project", "Projection", "VARIABLES", "scenario_inputs"]
+__all__ = ["project", "Projection", "Deliverables", "VARIABLES", "scenario_inputs"]
 
 #: Variables of the accounts Dataset: name → (French label, English label), from
 #: :data:`pmq.labels.VARIABLE_REGISTRY`.
@@ -374,8 +374,44 @@ def _scenario_attrs(scenario, scenarios=None) -> dict:
     }
 
 
+class Deliverables:
+    """Charts and exports of a set of accounts, the same on a :class:`Projection`, a
+    :class:`~pmq.projection.compare.Comparison` and ``ds.pmq``: the one place of the declared upward hooks
+    (``plot`` → :mod:`pmq.plots`; ``tables``, ``to_excel``, ``to_iamc`` → :mod:`pmq.export`), imported lazily."""
+
+    def to_netcdf(self, path) -> None:
+        """Write the accounts to netCDF as pmq does (compressed)."""
+        to_netcdf(accounts_of(self), path)
+
+    @property
+    def plot(self):
+        """Charts of these accounts: ``proj.plot.waterfall(territory="Normandie")`` etc. (see
+        :class:`pmq.plots.PlotAccessor`)."""
+        from pmq.plots import PlotAccessor
+        return PlotAccessor(accounts_of(self))
+
+    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
+        """Report tables (regions, domains, métiers; one row per scenario × … for several) — see
+        :func:`pmq.export.tables.standard_tables`."""
+        lang = check_lang(lang)
+        from pmq.export.tables import standard_tables
+        return standard_tables(accounts_of(self), end_years, territory, lang)
+
+    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
+        """Excel workbook of :meth:`tables` with a README sheet (units, sources)."""
+        lang = check_lang(lang)
+        from pmq.export.tables import standard_tables, to_excel
+        acc = accounts_of(self)
+        return to_excel(standard_tables(acc, end_years, territory, lang), path, accounts=acc, lang=lang)
+
+    def to_iamc(self, **kwargs):
+        """IAMC-format table (see :func:`pmq.export.iamc.iamc_table`)."""
+        from pmq.export.iamc import iamc_table
+        return iamc_table(accounts_of(self), **kwargs)
+
+
 @dataclass
-class Projection:
+class Projection(Deliverables):
     """Results of :func:`project` (statsmodels-style results object).
 
     Attributes
@@ -427,33 +463,6 @@ class Projection:
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
-
-    def to_netcdf(self, path) -> None:
-        to_netcdf(self.accounts, path)
-
-    @property
-    def plot(self):
-        """Charts of this projection: ``proj.plot.waterfall(territory="Normandie")`` etc.
-        (see :mod:`pmq.plots`)."""
-        from pmq.plots import PlotAccessor
-        return PlotAccessor(self)
-
-    def tables(self, end_years=None, territory=None, lang: str | None = None) -> dict:
-        """Report tables (regions, domains, métiers) — see :func:`pmq.export.tables.standard_tables`."""
-        lang = check_lang(lang)
-        from pmq.export.tables import standard_tables
-        return standard_tables(self, end_years, territory, lang)
-
-    def to_excel(self, path, end_years=None, territory=None, lang: str | None = None):
-        """Excel workbook of :meth:`tables` with a README sheet (units, sources)."""
-        lang = check_lang(lang)
-        from pmq.export.tables import standard_tables, to_excel
-        return to_excel(standard_tables(self, end_years, territory, lang), path, accounts=self.accounts, lang=lang)
-
-    def to_iamc(self, **kwargs):
-        """IAMC-format table (see :func:`pmq.export.iamc.iamc_table`)."""
-        from pmq.export.iamc import iamc_table
-        return iamc_table(self, **kwargs)
 
     def to_pyam(self, **kwargs):
         """``pyam.IamDataFrame`` (optional extra ``pmq[pyam]``)."""
