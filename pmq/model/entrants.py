@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pmq.model.rules import check_rules
-from pmq.errors import ArgumentError
+from pmq.model.rules import check_rules, flow_years
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "annual_path"]
 
@@ -48,15 +47,7 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
         The flow labelled with each projected year.
     """
     check_rules(name, spreading, SPREADING_RULES, continuation, CONTINUATION_RULES)
-    total = np.asarray(total, dtype=float)
-    emp = np.asarray(employment, dtype=float)[:-1]  # employment at the start of each flow year
-    n_years = emp.shape[0]
-    t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
-    if n_years < n_period:
-        raise ArgumentError("the employment path must cover the whole published period "
-                            f"(n_period = {n_period} flow years; got {n_years}, i.e. {n_years + 1} "
-                            "employment rows): build it with pmq.model.paths.input_paths",
-                            name="employment", value=tuple(np.shape(employment)))
+    total, emp, n_years, t = flow_years(total, employment, n_period)
     emp_period = emp[:n_period].sum(0)
     safe = np.where(emp_period > 0, emp_period, 1.0)
     ratio = np.where(emp_period > 0, total / safe, 0.0)

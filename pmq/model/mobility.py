@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pmq.model.rules import check_rules
-from pmq.errors import ArgumentError
+from pmq.model.rules import check_rules, flow_years
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "annual_path"]
 
@@ -49,15 +48,7 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
         Axis of ``total`` that holds territories (for the recentring).
     """
     check_rules("net_mobility", spreading, SPREADING_RULES, continuation, CONTINUATION_RULES)
-    total = np.asarray(total, dtype=float)
-    emp = np.asarray(employment, dtype=float)[:-1]
-    n_years = emp.shape[0]
-    t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
-    if n_years < n_period:
-        raise ArgumentError("the employment path must cover the whole published period "
-                            f"(n_period = {n_period} flow years; got {n_years}, i.e. {n_years + 1} "
-                            "employment rows): build it with pmq.model.paths.input_paths",
-                            name="employment", value=tuple(np.shape(employment)))
+    total, emp, n_years, t = flow_years(total, employment, n_period)
     within = np.broadcast_to(total / n_period, emp.shape)
     if continuation in ("ratio_recentred", "constant_ratio"):
         emp_period = emp[:n_period].sum(0)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pmq.errors import InputError
+import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["Rules", "check_rules"]
+from pmq.errors import ArgumentError, InputError
+
+__all__ = ["Rules", "check_rules", "flow_years"]
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,19 @@ def check_rules(name: str, spreading: str, spreading_rules: tuple[str, ...], con
     if continuation not in continuation_rules:
         raise InputError(f"unknown {name} continuation rule {continuation!r}; "
                          f"expected one of {continuation_rules}")
+
+
+def flow_years(total: ArrayLike, employment: ArrayLike, n_period: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """What a flow path rule starts from: the period ``total`` as floats, employment at the start of each flow
+    year (the path without its last row), the number of flow years and their index ``t`` shaped to broadcast
+    against ``total``.  The path must cover the whole published period."""
+    total = np.asarray(total, dtype=float)
+    emp = np.asarray(employment, dtype=float)[:-1]
+    n_years = emp.shape[0]
+    t = np.arange(n_years).reshape((-1,) + (1,) * total.ndim)
+    if n_years < n_period:
+        raise ArgumentError("the employment path must cover the whole published period "
+                            f"(n_period = {n_period} flow years; got {n_years}, i.e. {n_years + 1} "
+                            "employment rows): build it with pmq.model.paths.input_paths",
+                            name="employment", value=tuple(np.shape(employment)))
+    return total, emp, n_years, t
