@@ -1,5 +1,8 @@
 """Time and memory of the backtest and of the estimations behind it (prints figures, asserts nothing).
 
+The fits run with BLAS on one thread (``pmq.estimation.trends.one_blas_thread``); ``pmq backtest`` end to
+end against the floor is in ``benchmarks/bench_all.py``.
+
     python benchmarks/bench_backtest.py
 """
 import resource
@@ -23,6 +26,7 @@ def main():
     for model in ("loglinear", "damped", "arima"):
         timed(f"trend fits, {model}, every FAP-87 (1995–2018)", lambda: fit_trends(model, start_year=1995))
     timed("backtest 2012 → 2018 (one window)", lambda: backtest(2012, 2018))
+    timed("the same again (trend and exit fits cached on their inputs)", lambda: backtest(2012, 2018))
     res = timed("backtest, four windows 2010–2013 → 2018", backtest)
     timed("chart (six panels)", res.plot)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -235,9 +235,27 @@ def _baseline_from_dir(d: Path):
 
 
 def _baseline(args):
+    """The baseline: embedded or ``--data``, split to ``--level`` by the shipped keys, or by ``--key``."""
     from pmq.inputs.baseline import load_baseline
+    from pmq.inputs.downscale import downscale, read_key
+    from pmq.data.territories import LEVELS
     d = _data_folder(args)
-    return _baseline_from_dir(d) if d is not None else load_baseline()
+    level = getattr(args, "level", None) or "region"
+    key = getattr(args, "key", None)
+    if d is None and key is None:
+        return load_baseline(level)
+    baseline = _baseline_from_dir(d) if d is not None else load_baseline()
+    if key is not None:
+        if not Path(key).is_file():
+            from pmq.errors import ArgumentError
+            raise ArgumentError("no such key file (a table parent, child, metier, weight; see docs/territories.md)",
+                                name="--key", value=str(key))
+        table = read_key(key, metiers=[str(m) for m in baseline.metier.values])
+        return downscale(baseline, table, level=level if level != "region" else "custom",
+                         key_source=Path(key).name)
+    for lvl in LEVELS[1:LEVELS.index(level) + 1]:
+        baseline = downscale(baseline, lvl)
+    return baseline
 
 
 def _baseline_and_scenarios(args, horizon=None):
@@ -298,8 +316,17 @@ def cmd_run(args) -> int:
     if args.draws is not None:
         return _run_ensemble(args, baseline, scenario, out, streamed)
     proj = project(baseline, scenario, horizon=args.horizon, progress=_progress_printer(sys.stderr))
-    written = _write_outputs(proj, out)
-    print(proj.summary())
+    # the horizon sums, once, for summary.csv and the summary printed (each would compute them again)
+    from pmq.projection.summary import scenario_summary_table, summarize
+    h = proj.horizons()
+    table = scenario_summary_table(h)
+
+    class Computed:  # what _write_outputs reads of the projection, the table made from those horizons
+        to_netcdf = staticmethod(proj.to_netcdf)
+        summary_table = staticmethod(lambda: table)
+
+    written = _write_outputs(Computed, out)
+    print(summarize(proj.accounts, h))
     for w in written:
         print(f"écrit / written: {w}")
     return 0
@@ -419,6 +446,40 @@ def cmd_scenarios(args) -> int:
     w = max(len(r[0]) for r in rows) + 2
     for name, title in rows:
         print(f"{name:<{w}}{title}")
+    return 0
+
+
+def cmd_territories(args) -> int:
+    """The territories of a level (codes, names, parents), optionally within one région."""
+    from pmq.data import territory_choices
+    from pmq.data.territories import territories
+    from pmq.errors import ArgumentError, UnknownNameError
+    from pmq.names import resolve
+    t = territories(args.level)
+    regions = territories("region").set_index("code")["name"].to_dict()
+    deps = territories("departement").set_index("code")["name"].to_dict()
+    if args.region is not None:
+        choices = {c: [n, *territory_choices().get(c, [])] for c, n in regions.items()}
+        try:
+            code = resolve(args.region, choices, kind="région")
+        except UnknownNameError as exc:
+            raise ArgumentError(str(exc), name="--region", value=args.region) from None
+        t = t[t["region"] == code]
+    en = args.lang == "en"
+    head = (("code", "name", "region", "departement", "estimated") if en
+            else ("code", "nom", "région", "département", "estimé"))
+    rows = [(r.code, r.name, regions.get(r.region, r.region),
+             deps.get(r.departement, "") if args.level == "zone_emploi" else "",
+             ("yes" if en else "oui") if r.estimated_territory else "") for r in t.itertuples()]
+    widths = [max(len(h), *(len(str(x[i])) for x in rows)) + 2 if rows else len(h) + 2 for i, h in enumerate(head)]
+    keep = [i for i, h in enumerate(head) if any(x[i] for x in rows) or i < 2]
+    print("".join(f"{head[i]:<{widths[i]}}" for i in keep).rstrip())
+    for x in rows:
+        print("".join(f"{str(x[i]):<{widths[i]}}" for i in keep).rstrip())
+    n = len(rows)
+    word = {"region": ("région", "régions"), "departement": ("département", "départements"),
+            "zone_emploi": ("zone d'emploi (partie par département)", "zones d'emploi (parties par département)")}
+    print(f"{n} {word[args.level][n != 1]}" if not en else f"{n} {args.level} territories")
     return 0
 
 
@@ -711,6 +772,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-memory", default=None, type=_size, metavar="SIZE",
                    help="memory the ensemble may use, e.g. 8G or off (default: PMQ_MAX_MEMORY, else half the "
                         "available memory); a larger estimate is refused before computing")
+    r.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
+                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
+                         "see pmq territories and docs/territories.md)")
+    r.add_argument("--key", default=None, metavar="FILE",
+                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
+                         "territories")
     r.set_defaults(func=cmd_run)
 
     c = add("compare", help="run several scenarios together and compare headline flows",
@@ -726,11 +793,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=None, metavar="DIR",
                    help="write compare_domains.csv and compare_metiers.csv there")
     c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    c.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
+                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
+                         "see pmq territories and docs/territories.md)")
+    c.add_argument("--key", default=None, metavar="FILE",
+                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
+                         "territories")
     c.set_defaults(func=cmd_compare)
 
     s = add("scenarios", help="list the built-in scenarios")
     s.add_argument("--lang", choices=("fr", "en"), default="fr")
     s.set_defaults(func=cmd_scenarios)
+
+    te = add("territories", help="list the territories of a level: codes, names, parents",
+             description="List the régions, départements or zones d'emploi pmq knows (codes are unambiguous "
+                         "within a level;\nnames match accent- and case-insensitively). Zones d'emploi are split "
+                         "by département:\na zone lying in several départements is coded <zone>-d<département>.")
+    te.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="departement")
+    te.add_argument("--region", default=None, metavar="NAME", help="only the territories of this région")
+    te.add_argument("--lang", choices=("fr", "en"), default="fr")
+    te.set_defaults(func=cmd_territories)
 
     v = add("validate", help="check scenario files: every check of pmq run, nothing written",
                        description="Check scenario files with every check pmq run makes — the file, the levers "
@@ -761,6 +843,12 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--lang", choices=("fr", "en"), default="fr")
     im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
     im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    im.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
+                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
+                         "see pmq territories and docs/territories.md)")
+    im.add_argument("--key", default=None, metavar="FILE",
+                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
+                         "territories")
     im.set_defaults(func=cmd_imbalance)
 
     rp = add("reproduce", help="compare a pmq run with a published exercise, cell by cell",
@@ -808,6 +896,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="projection length, 1–60 (default: the scenario's, 20)")
     ex.add_argument("--lang", choices=("fr", "en"), default="fr")
     ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    ex.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
+                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
+                         "see pmq territories and docs/territories.md)")
+    ex.add_argument("--key", default=None, metavar="FILE",
+                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
+                         "territories")
     ex.set_defaults(func=cmd_export)
 
     bt = add("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pmq.projection.run import scenario_inputs
 from pmq.errors import ArgumentError
 
 __all__ = ["assert_accounts", "assert_projection", "projection_hazard", "text_differences", "assert_text_close",
@@ -15,30 +14,10 @@ __all__ = ["assert_accounts", "assert_projection", "projection_hazard", "text_di
 
 
 def projection_hazard(projection) -> xr.DataArray:
-    """The exit hazard the engine applied in a :class:`~pmq.projection.run.Projection` (or a
-    :class:`~pmq.projection.compare.Comparison`), rebuilt from its baseline and scenario.
-
-    Dims ``(territory, metier, age)``, with a leading ``year`` (the flow years) when the scenario
-    has exit levers (the hazard then varies by year), and a ``scenario`` dim for a Comparison.
-    """
-    acc = projection.accounts
-    flow_years = acc.year.values[:-1]
-    cells = {"territory": acc.territory.values, "metier": acc.metier.values, "age": acc.age.values}
-
-    def one(scenario) -> xr.DataArray:
-        inp = scenario_inputs(projection.baseline, scenario)
-        if inp["hazard_by_year"]:
-            return xr.DataArray(inp["hazard"], dims=("year", "territory", "metier", "age"),
-                                coords={"year": flow_years, **cells})
-        return xr.DataArray(inp["hazard"], dims=("territory", "metier", "age"), coords=cells)
-
-    if "scenario" in acc.dims:
-        parts = [one(sc) for sc in projection.scenarios]
-        if any("year" in p.dims for p in parts):
-            yr = xr.DataArray(flow_years, dims="year", coords={"year": flow_years})
-            parts = [p if "year" in p.dims else p.broadcast_like(yr) for p in parts]
-        return xr.concat(parts, dim="scenario").assign_coords(scenario=acc.scenario.values)
-    return one(projection.scenario)
+    """The exit hazard the engine applied in a :class:`~pmq.Projection` (one scenario or several): its
+    :meth:`~pmq.Projection.hazard`, rebuilt from its baseline and scenario(s) — dims ``(territory, metier,
+    age)``, a leading ``year`` when a scenario has exit levers, a ``scenario`` dim with several scenarios."""
+    return projection.hazard()
 
 
 def _hazard_array(acc: xr.Dataset, hazard) -> xr.DataArray:
@@ -85,7 +64,7 @@ def assert_accounts(acc, rtol: float = 1e-9, zero_sum_mobility: bool = True, haz
     * departures = stock × hazard: ``departures[a, t] = employment[a, t] · hazard[a(, t)]``
       when the hazard is known — ``hazard`` (a DataArray with named dims, e.g. from
       :func:`projection_hazard`, or an array broadcastable to the accounts' (…, age) cells, with a
-      leading year axis when it varies by year) — or when ``acc`` is a Projection / Comparison,
+      leading year axis when it varies by year) — or when ``acc`` is a Projection (one scenario or several),
       whose hazard is rebuilt from its baseline and scenario;
     * age by age: ``employment[a+1, t+1] = employment[a, t] − departures[a, t] + inflows[a+1, t]``
       (and the youngest age holds only the year's inflows);
@@ -97,7 +76,7 @@ def assert_accounts(acc, rtol: float = 1e-9, zero_sum_mobility: bool = True, haz
     Without a hazard the departures are only bounded by the stock: accounts built with a wrong
     hazard satisfy every other identity.
     """
-    if not isinstance(acc, xr.Dataset) and hasattr(acc, "accounts"):  # a Projection or a Comparison
+    if not isinstance(acc, xr.Dataset) and hasattr(acc, "accounts"):  # a Projection (one scenario or several)
         if hazard is None:
             hazard = projection_hazard(acc)
         acc = acc.accounts
@@ -128,7 +107,7 @@ def assert_accounts(acc, rtol: float = 1e-9, zero_sum_mobility: bool = True, haz
 
 
 def assert_projection(projection, rtol: float = 1e-9, zero_sum_mobility: bool = True) -> None:
-    """:func:`assert_accounts` on a Projection or a Comparison, departures = stock × hazard
+    """:func:`assert_accounts` on a Projection (one scenario or several), departures = stock × hazard
     included (the hazard is rebuilt from the projection's baseline and scenario)."""
     assert_accounts(projection.accounts, rtol=rtol, zero_sum_mobility=zero_sum_mobility,
                     hazard=projection_hazard(projection))

@@ -26,7 +26,7 @@ LAZY_LIBRARIES = ("matplotlib", "scipy", "statsmodels", "dask", "distributed", "
 #: exports), and the command line, which imports the library only for the command it runs (`pmq --help`
 #: starts in a fraction of a second).
 LAZY_PMQ = {
-    "pmq.projection.run": ("pmq.plots", "pmq.export"),
+    "pmq.projection.results": ("pmq.plots", "pmq.export"),
     "pmq.projection.ensemble": ("pmq.plots",),
     "pmq.estimation.backtest": ("pmq.plots",),
     "pmq.cli": ("pmq",),

@@ -1,4 +1,4 @@
-"""One results protocol: Projection, Comparison and ``ds.pmq`` (an accounts Dataset read back) offer the same
+"""One results protocol: Projection (one scenario or several) and ``ds.pmq`` (an accounts Dataset read back) offer the same
 reading methods; ``summary()`` is text, HTML and a table; the plot accessor has one method per chart."""
 import inspect
 
@@ -92,22 +92,68 @@ def test_projection_repr_is_short(reference_2030):
     assert reference_2030._repr_html_().startswith("<table")
 
 
-# ------------------------------------------------------------------ Projection and Comparison alike
-PROTOCOL = ("summary", "horizons", "summary_table", "tables", "to_excel", "to_netcdf", "to_iamc")
+# ------------------------------------------------------- one results object for one scenario or several
+PROTOCOL = ("summary", "horizons", "summary_table", "table", "hazard", "tables", "to_excel", "to_netcdf", "to_iamc",
+            "to_pyam")
 
 
-def test_projection_and_comparison_share_the_protocol(reference_2030, comparison):
+def test_a_comparison_is_a_projection_with_a_scenario_dimension(reference_2030, comparison):
+    assert Comparison is pmq.Projection and pmq.Comparison is pmq.Projection
+    assert type(comparison) is pmq.Projection and type(reference_2030) is pmq.Projection
+    assert comparison.several and not reference_2030.several
+    assert comparison.accounts.sizes["scenario"] == 2 and "scenario" not in reference_2030.accounts.dims
+    assert [s.name for s in comparison.scenarios] == comparison.names == ["reference", "bas_carbone_dares2023"]
     for name in PROTOCOL:
-        assert (inspect.signature(getattr(pmq.Projection, name))
-                == inspect.signature(getattr(Comparison, name))), name
+        assert callable(getattr(comparison, name)) and callable(getattr(reference_2030, name)), name
     for obj in (reference_2030, comparison):
         assert isinstance(obj.plot, PlotAccessor)
+        assert [p.scenario.name for p in obj] == obj.names and len(obj) == len(obj.names)
         for name in obj.names:
             assert isinstance(obj[name], pmq.Projection) and obj[name].scenario.name == name
+            assert not obj[name].several
         with pytest.raises(UnknownNameError, match="nope"):
             obj["nope"]
     assert reference_2030.names == ["reference"] and reference_2030["reference"] is reference_2030
-    assert comparison.names == ["reference", "bas_carbone_dares2023"]
+    assert reference_2030.scenarios == [reference_2030.scenario]
+    with pytest.raises(AttributeError, match=r"2 scenarios \(reference, bas_carbone_dares2023\).*results\[name\]"):
+        _ = comparison.scenario
+    # a scenario taken out of the comparison is that scenario's projection, cell for cell
+    one = comparison["reference"]
+    assert one.accounts.attrs["scenario"] == "reference" and "scenarios" not in one.accounts.attrs
+    for k in ("employment", "departures", "imbalance"):
+        np.testing.assert_array_equal(one.accounts[k].values, reference_2030.accounts[k].values)
+
+
+def test_the_projection_refuses_accounts_that_do_not_match_its_scenarios(reference_2030, comparison):
+    with pytest.raises(ArgumentError, match="scenario= \\(one\\) or scenarios="):
+        pmq.Projection(reference_2030.accounts, reference_2030.baseline)
+    with pytest.raises(ArgumentError, match="does not list these scenarios"):
+        pmq.Projection(comparison.accounts, comparison.baseline, scenarios=comparison.scenarios[::-1])
+    with pytest.raises(ArgumentError, match="hold one scenario"):
+        pmq.Projection(reference_2030.accounts, reference_2030.baseline, scenarios=comparison.scenarios)
+
+
+def test_the_side_by_side_table_of_one_scenario_and_of_several(reference_2030, comparison):
+    one = reference_2030.table(horizon=5, by="domain")
+    assert [c for c in one.columns if c.startswith("openings")] == ["openings | reference"]
+    both = comparison.table(horizon=5, by="domain")
+    delta = "openings | Δ bas_carbone_dares2023 − reference"
+    assert delta in both.columns
+    np.testing.assert_allclose(both["openings | reference"], one["openings | reference"], rtol=1e-12)
+    np.testing.assert_allclose(both[delta], both["openings | bas_carbone_dares2023"] - both["openings | reference"])
+
+
+def test_the_hazard_of_one_scenario_and_of_several(reference_2030, comparison):
+    h1 = reference_2030.hazard()
+    assert h1.dims == ("territory", "metier", "age")
+    hc = comparison.hazard()
+    assert "scenario" in hc.dims and list(hc.scenario.values) == comparison.names
+    np.testing.assert_array_equal(hc.sel(scenario="reference").transpose(*h1.dims).values, h1.values)
+    # departures = employment × hazard, the definition the hazard is for
+    acc = reference_2030.accounts
+    np.testing.assert_allclose(acc["departures"].isel(year=0).values,
+                               (acc["employment"].isel(year=0) * h1).transpose(*acc["departures"].isel(year=0).dims)
+                               .values, rtol=1e-12)
 
 
 def test_comparison_summary_has_each_scenario_block(comparison):
@@ -120,7 +166,8 @@ def test_comparison_summary_has_each_scenario_block(comparison):
         assert lines[start + 1:start + len(one) - 1] == one[2:]       # the header and the rows of its own summary
     assert list(s.table.columns) == ["scenario", "period", *COLUMNS]
     assert set(s.table["scenario"]) == set(comparison.names)
-    assert "<table" in comparison._repr_html_() and repr(comparison).startswith("<pmq.Comparison")
+    assert "<table" in comparison._repr_html_()
+    assert repr(comparison).startswith("<pmq.Projection 2 scenarios 'reference', 'bas_carbone_dares2023' 2019–2030")
 
 
 def test_comparison_summary_table_matches_each_projection(comparison):

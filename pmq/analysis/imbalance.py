@@ -126,7 +126,7 @@ def imbalance_table(projection, *, start_year: int | None = None, end_year: int 
 
     Parameters
     ----------
-    projection : Projection or Comparison
+    projection : Projection (one scenario or several)
         Result of :func:`pmq.project` or :func:`pmq.projection.compare.project_many`.
     start_year, end_year : int, optional
         Window: flows of ``start_year ≤ year < end_year`` (default: base year to the end of the

@@ -50,7 +50,7 @@ from pmq.estimation.calibration import _age5_closed
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import as_number, check_duplicates, read_table
 from pmq.estimation.exits import NOT_FAMILIES, SOURCE as PSRC, continuation_table, fit_exits, pyramids
-from pmq.estimation.trends import SOURCE as ESRC, _fit_cached, employment_series
+from pmq.estimation.trends import SOURCE as ESRC, _fit_cached, employment_series, one_blas_thread
 from pmq.estimation.build import _facts
 from pmq.formatting import check_lang, tick_formatter
 
@@ -541,16 +541,17 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
                               [f"{f} (employment only)" for f in only_e][:10])
     share = float(_facts()["share_15_19_in_15_24"])   # as the baseline build
     age, bands, demand = [], [], []
-    for i, (s, e) in enumerate(windows):
-        present = [f for f in faps if all((f, y) in wide.index for y in range(s - _LAG, e + 1))]
-        a, b = _age_part(wide, s, e, present, share)
-        weight = wide.xs(s, level="centre").loc[present].sum(axis=1)
-        a["weight"] = a["fap"].map(weight)
-        age.append(a.assign(start=s, end=e))
-        bands.append(b.assign(start=s, end=e))
-        demand.append(_demand_part(series, s, e, trend_years, esrc).assign(start=s, end=e))
-        if progress:
-            progress(i + 1, len(windows))
+    with one_blas_thread():              # the GLM and trend fits: small problems, BLAS threads only spin
+        for i, (s, e) in enumerate(windows):
+            present = [f for f in faps if all((f, y) in wide.index for y in range(s - _LAG, e + 1))]
+            a, b = _age_part(wide, s, e, present, share)
+            weight = wide.xs(s, level="centre").loc[present].sum(axis=1)
+            a["weight"] = a["fap"].map(weight)
+            age.append(a.assign(start=s, end=e))
+            bands.append(b.assign(start=s, end=e))
+            demand.append(_demand_part(series, s, e, trend_years, esrc).assign(start=s, end=e))
+            if progress:
+                progress(i + 1, len(windows))
     first = ["start", "end", "model", "fap"]
 
     def order(d):

@@ -52,7 +52,7 @@ def fit_national_hazard(series: pd.DataFrame, share_15_19: float, pairs: list[tu
     pyr = series.pivot(index="annee", columns="age", values="effectif")[BAND_LABELS]
 
     def model(p, t0):
-        h = logistic_hazard(AGES, *p, start_age=start_age)
+        h = logistic_hazard(AGES, p[0], p[1], p[2], p[3], start_age=start_age)
         E0 = split_bands(pyr.loc[t0].to_numpy(), h, share_15_19)
         b0 = band_sums(E0)
         b5 = band_sums(_age5_closed(E0, h))

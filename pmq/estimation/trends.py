@@ -13,19 +13,24 @@ reported beside them).
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pmq import data as _data
 from pmq.errors import ArgumentError, InputError
 from pmq.estimation.exits import NOT_FAMILIES, _metier_weights
 
-__all__ = ["MODELS", "employment_series", "fit_trend", "TrendResults", "fit_trends", "metier_trend_index"]
+__all__ = ["MODELS", "employment_series", "fit_trend", "TrendResults", "fit_trends", "metier_trend_index",
+           "one_blas_thread"]
 
 #: Trend models: name -> description.
 MODELS = {
@@ -35,6 +40,32 @@ MODELS = {
 }
 SOURCE = ("Dares, Portraits statistiques des métiers (2021 edition), employment by FAP-87, 3-year moving "
           "averages; Insee enquête Emploi")
+
+
+_LIMITED = threading.local()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS (numpy's and scipy's OpenBLAS, MKL…) limited to one thread inside the block
+    (``threadpoolctl``).  The statsmodels fits are many small problems: BLAS threads only spin
+    against each other and against the other processes of the machine (on 2 cores, 33 s of CPU
+    for 17 s of work).  Re-entrant: an inner block costs nothing (entering the limit scans the
+    loaded libraries, ≈ 1–3 ms).  Results do not depend on it."""
+    if getattr(_LIMITED, "depth", 0):
+        _LIMITED.depth += 1
+        try:
+            yield
+        finally:
+            _LIMITED.depth -= 1
+        return
+    import scipy.linalg  # noqa: F401  - load scipy's BLAS before the limit is set: it limits loaded libraries only
+    with threadpool_limits(limits=1, user_api="blas"):
+        _LIMITED.depth = 1
+        try:
+            yield
+        finally:
+            _LIMITED.depth = 0
 
 
 @lru_cache(maxsize=1)
@@ -166,7 +197,7 @@ def fit_trend(series: pd.Series, model: str = "loglinear", start_year: int | Non
     s = _check(s, name, source)
     y = np.log(s.values)
     t = np.asarray(s.index, dtype=float) - s.index[0]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_blas_thread():
         warnings.simplefilter("ignore")
         if model == "loglinear":
             fit = sm.OLS(y, sm.add_constant(t)).fit()
@@ -205,16 +236,17 @@ def fit_trends(model: str = "loglinear", start_year: int | None = None, end_year
     (fap, year, employment_k, kind = observed | forecast) with the end growth and MAPE per FAP."""
     wide = employment_series(level=level)
     rows = []
-    for fap in wide.columns:
-        s = wide[fap].dropna()
-        s = s.loc[(start_year or s.index.min()):(end_year or s.index.max())]
-        if len(s) < 8 or (s <= 0).any():
-            continue
-        r = fit_trend(s, model, name=fap, source=SOURCE)
-        f = r.forecast(horizon)
-        rows.append(pd.DataFrame({"fap": fap, "year": s.index, "employment_k": s.values, "kind": "observed"}))
-        rows.append(pd.DataFrame({"fap": fap, "year": f.index, "employment_k": f.values, "kind": "forecast",
-                                  "growth": r.growth, "mape_in_sample": r.mape()}))
+    with one_blas_thread():
+        for fap in wide.columns:
+            s = wide[fap].dropna()
+            s = s.loc[(start_year or s.index.min()):(end_year or s.index.max())]
+            if len(s) < 8 or (s <= 0).any():
+                continue
+            r = fit_trend(s, model, name=fap, source=SOURCE)
+            f = r.forecast(horizon)
+            rows.append(pd.DataFrame({"fap": fap, "year": s.index, "employment_k": s.values, "kind": "observed"}))
+            rows.append(pd.DataFrame({"fap": fap, "year": f.index, "employment_k": f.values, "kind": "forecast",
+                                      "growth": r.growth, "mape_in_sample": r.mape()}))
     out = pd.concat(rows, ignore_index=True)
     out.attrs.update(model=model, source=SOURCE)
     return out
@@ -233,12 +265,13 @@ def metier_trend_index(codes, model: str, base_year: int, n_years: int, fit_year
                          column="year", rows=[base_year])
     years = np.arange(base_year, end + 1)
     paths = {}
-    for fap in wide.columns:                     # statsmodels fits one series at a time
-        s = wide[fap].dropna()
-        obs = s.loc[:min(last, end)]
-        fut = _fit_cached(s.iloc[-fit_years:], model, name=fap).forecast(end - last) if end > last else None
-        full = obs if fut is None else pd.concat([obs, fut])
-        paths[fap] = full.reindex(years).to_numpy()
+    with one_blas_thread():
+        for fap in wide.columns:                 # statsmodels fits one series at a time (cached on its values)
+            s = wide[fap].dropna()
+            obs = s.loc[:min(last, end)]
+            fut = _fit_cached(s.iloc[-fit_years:], model, name=fap).forecast(end - last) if end > last else None
+            full = obs if fut is None else pd.concat([obs, fut])
+            paths[fap] = full.reindex(years).to_numpy()
     P = pd.DataFrame(paths, index=years)
     W = _metier_weights(codes, pd.Series(1.0, index=P.columns))   # sums, not means: weights of 1
     W = (W > 0).astype(float)

@@ -207,8 +207,13 @@ def _levers_html(sc, lt, lang: str) -> str:
 
 
 def _fig_bytes(fig) -> tuple[bytes, bytes]:
+    """PNG (300 dpi) and SVG of a drawn figure, laid out once: the PNG's save runs the figure's
+    layout engine (constrained layout); the SVG is then saved from the same positions with the
+    engine off, so matplotlib neither lays the figure out again nor makes its dry-run draw.
+    Leaves the figure's layout engine off (the report closes the figure next)."""
     png, svg = io.BytesIO(), io.BytesIO()
     fig.savefig(png, format="png", dpi=300)
+    fig.set_layout_engine("none")           # keep the positions the PNG's layout gave
     fig.savefig(svg, format="svg")
     return png.getvalue(), svg.getvalue()
 

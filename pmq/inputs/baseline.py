@@ -36,7 +36,9 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
-from pmq.errors import InputError
+from pmq.data.territories import LEVELS
+from pmq.errors import ArgumentError, InputError
+from pmq.inputs.downscale import downscale
 from pmq.inputs.tables import read_employment, read_flows, read_hazards, read_tension
 
 __all__ = ["assemble", "load_baseline", "load_user_baseline", "check_period_end", "BUILTIN_SOURCES",
@@ -323,13 +325,23 @@ def _builtin() -> xr.Dataset:
     return ds
 
 
-def load_baseline() -> xr.Dataset:
+def load_baseline(level: str = "region") -> xr.Dataset:
     """The packaged baseline: 13 regions × 83 métiers × ages 15–74, base year 2019.
 
     Employment totals and flows are published (DARES – France Stratégie); the age
     split and the hazards are **estimated** (see ``docs/engine.md``).
+
+    ``level="departement"`` (96 metropolitan départements) or ``"zone_emploi"`` (the zones d'emploi 2020 split
+    by département: 508 parts) splits it by the shipped downscaling keys (:mod:`pmq.inputs.downscale`): the
+    children add up to their région exactly; the split is **estimated** (see ``docs/territories.md``).
     """
-    return _builtin().copy(deep=True)
+    if level not in LEVELS:
+        raise ArgumentError(f"unknown territorial level; expected one of {', '.join(LEVELS)}", name="level",
+                            value=level)
+    ds = _builtin().copy(deep=True)
+    for lvl in LEVELS[1:LEVELS.index(level) + 1]:
+        ds = downscale(ds, lvl)
+    return ds
 
 
 def load_user_baseline(employment, hazards, flows, tension=None, **kwargs) -> xr.Dataset:

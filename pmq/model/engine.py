@@ -43,7 +43,7 @@ import numpy.typing as npt
 from pmq.model.ages import AGES, AgeProfiles
 from pmq.errors import ArgumentError, EngineError
 
-__all__ = ["Profiles", "EngineInputs", "step", "simulate"]
+__all__ = ["Profiles", "EngineInputs", "ScenarioHazards", "step", "simulate", "with_final_year"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,37 @@ class Profiles:
 
 
 @dataclass(frozen=True)
+class ScenarioHazards:
+    """Exit hazards of several scenarios run together (:func:`pmq.project_many`) when some vary by year:
+    ``parts[i]`` is scenario ``i``'s hazard, ``(..., age)`` or, where ``by_year[i]``, ``(n, ..., age)``.
+
+    :func:`simulate` reads it one flow year at a time into a buffer it reuses, rewriting only the scenarios
+    whose hazard varies by year, instead of a ``(year, scenario, ..., age)`` copy of every scenario's hazard.
+    ``np.asarray`` of it is that copy (``(n, scenario, ..., age)``), for code that wants the array."""
+
+    parts: tuple[np.ndarray, ...]
+    by_year: tuple[bool, ...]
+    n_years: int
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        one = self.parts[0].shape[1:] if self.by_year[0] else self.parts[0].shape
+        return (self.n_years, len(self.parts), *one)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def at(self, t: int) -> np.ndarray:
+        """The ``(scenario, ..., age)`` hazard of flow year ``t`` (a new array)."""
+        return np.stack([p[t] if b else p for p, b in zip(self.parts, self.by_year)])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        full = np.stack([self.at(t) for t in range(self.n_years)])
+        return full if dtype is None else full.astype(dtype, copy=False)
+
+
+@dataclass(frozen=True)
 class EngineInputs:
     """Every array the engine needs for one run (:func:`pmq.projection.run.scenario_inputs` builds it
     from a baseline and a scenario; :func:`simulate` accepts it).  Persons, floats.
@@ -74,8 +105,9 @@ class EngineInputs:
     ----------
     employment0 : array (..., age)
         Stock at the start of the base year, by age.
-    hazard : array (..., age), or (n, ..., age) with ``hazard_by_year``
-        Annual end-of-career exit hazard by age, in [0, 1] (1 at the top age).
+    hazard : array (..., age), or (n, ..., age) with ``hazard_by_year``, or ScenarioHazards
+        Annual end-of-career exit hazard by age, in [0, 1] (1 at the top age); several scenarios' hazards,
+        some by year, as a :class:`ScenarioHazards` (with ``hazard_by_year``).
     net_creation : array (n, ...)
         Net job creation of each flow year (``employment[t + 1] − employment[t]``).
     young_entrants : array (n, ...)
@@ -96,7 +128,7 @@ class EngineInputs:
     """
 
     employment0: np.ndarray
-    hazard: np.ndarray
+    hazard: np.ndarray | ScenarioHazards
     net_creation: np.ndarray
     young_entrants: np.ndarray
     net_mobility: np.ndarray
@@ -152,32 +184,44 @@ class _Kernel:
         self.rmax = self.rm.max(axis=0)
 
     def year(self, X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray, nm: np.ndarray,
-             want_ages: bool = False, check: bool = True
+             want_ages: bool = False, check: bool = True, work: _Work | None = None,
+             into: dict[str, np.ndarray] | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
-        D = X * H
+        """One year.  ``work`` holds buffers reused from year to year (default: fresh ones).  With
+        ``want_ages`` and ``into`` (age-last arrays of the record, ``(*cells, age)``, keyed by flow), the
+        age-resolved young entrants, net mobility and other recruits are computed straight into them
+        (departures are left to the caller: they are the age-first ``D`` returned in ``ages``)."""
+        w = work if work is not None else _Work(np.broadcast_shapes(X.shape, H.shape), fresh=True)
+        D = np.multiply(X, H, out=w.D)
         dep = _age_sum(D)
-        S = np.empty(np.broadcast_shapes(X.shape, H.shape))
+        S = w.state(X)
         S[0] = 0.0
         np.subtract(X[:-1], D[:-1], out=S[1:])
         other = nc + dep - ye - nm
         m_pos, m_neg = np.maximum(nm, 0.0), np.maximum(-nm, 0.0)
         r_pos, r_neg = np.maximum(other, 0.0), np.maximum(-other, 0.0)
         neg = m_neg + r_neg
-        B = S * self.rm
+        B = np.multiply(S, self.rm, out=w.B)
         bsum = _age_sum(B)
         pos = bsum > 0
         safe = np.where(pos, bsum, 1.0)
         f = np.where(pos, neg / safe, 0.0)
         ages: dict[str, np.ndarray] | None = None
-        if want_ages:  # the age-resolved inflows, for the full accounts
-            ages = {"departures": D, "young_entrants": ye * self.py,
-                    "net_mobility": m_pos * self.pm - B * np.where(pos, m_neg / safe, 0.0),
-                    "other_recruits": r_pos * self.pr - B * np.where(pos, r_neg / safe, 0.0)}
-        np.multiply(B, f, out=B)
-        np.subtract(S, B, out=S)
+        if want_ages:  # the age-resolved inflows, for the full accounts: placed, less removed
+            if into is None:
+                into = {k: np.empty(S.shape[1:] + S.shape[:1]) for k in _INFLOWS}
+            ages = {"departures": D}
+            for k, coef, prof in zip(_INFLOWS, (ye, m_pos, r_pos), (self.py, self.pm, self.pr)):
+                ages[k] = np.moveaxis(into[k], -1, 0)      # age-first view of the age-last record
+                np.multiply(coef, prof, out=ages[k])
+            for k, out_neg in (("net_mobility", m_neg), ("other_recruits", r_neg)):
+                removed = np.multiply(B, np.where(pos, out_neg / safe, 0.0), out=w.T)
+                np.subtract(ages[k], removed, out=ages[k])
+        T = np.multiply(B, f, out=w.T)
+        np.subtract(S, T, out=S)
         for coef, prof in ((ye, self.py), (m_pos, self.pm), (r_pos, self.pr)):
-            np.multiply(coef, prof, out=B)
-            np.add(S, B, out=S)
+            np.multiply(coef, prof, out=T)
+            np.add(S, T, out=S)
         if check:
             self._check(X, H, S, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg), ages)
         return S, dep, other, ages
@@ -241,6 +285,31 @@ class _Kernel:
         err.no_stock = [bool(v) for v in no_stock]
         err.step = None
         raise err
+
+
+_INFLOWS = ("young_entrants", "net_mobility", "other_recruits")
+
+
+class _Work:
+    """Age-first buffers of the state's shape, allocated once per run and reused every year (a fresh
+    buffer a year costs a page fault per page at large sizes).  ``state(X)`` is the buffer of next year's
+    state: one that is not ``X`` (two alternate), or a fresh array with ``fresh`` (when the caller keeps
+    every year's state, as ``record="totals"`` does)."""
+
+    def __init__(self, shape: tuple[int, ...], fresh: bool = False) -> None:
+        self.shape, self.fresh = shape, fresh
+        self.D, self.B, self.T = np.empty(shape), np.empty(shape), np.empty(shape)
+        self._states: list[np.ndarray] = []
+
+    def state(self, X: np.ndarray) -> np.ndarray:
+        if self.fresh:
+            return np.empty(self.shape)
+        for s in self._states:
+            if not np.may_share_memory(s, X):
+                return s
+        s = np.empty(self.shape)
+        self._states.append(s)
+        return s
 
 
 def _fill(S0: np.ndarray, rm: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -312,13 +381,14 @@ def step(employment: npt.ArrayLike, hazard: npt.ArrayLike, net_creation: npt.Arr
     return {"employment": np.moveaxis(nxt, 0, -1), **back, "other_recruits_total": other}
 
 
-def _check_inputs(employment0: np.ndarray, hazard: npt.ArrayLike, young_entrants: npt.ArrayLike) -> None:
+def _check_inputs(employment0: np.ndarray, hazard: npt.ArrayLike | ScenarioHazards,
+                  young_entrants: npt.ArrayLike) -> None:
     """What the annual step assumes (the loaders check it for files; this guards direct calls)."""
     problems = []
     if not np.all(employment0 >= 0):
         problems.append("negative or NaN employment")
-    h = np.asarray(hazard)
-    if not np.all((h >= 0) & (h <= 1)):
+    parts = hazard.parts if isinstance(hazard, ScenarioHazards) else (np.asarray(hazard),)
+    if not all(np.all((h >= 0) & (h <= 1)) for h in parts):
         problems.append("exit hazards outside [0, 1] or NaN")
     if not np.all(np.asarray(young_entrants) >= 0):
         problems.append("negative or NaN young entrants")
@@ -376,34 +446,30 @@ def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | 
     employment0 = np.asarray(employment0, dtype=float)
     _check_inputs(employment0, hazard, young_entrants)
     n_years = net_creation.shape[0]
-    hz = np.asarray(hazard, dtype=float)
+    hz = hazard if isinstance(hazard, ScenarioHazards) else np.asarray(hazard, dtype=float)
+    if isinstance(hz, ScenarioHazards) and not hazard_by_year:
+        raise ArgumentError("ScenarioHazards vary by year: give hazard_by_year=True", name="hazard_by_year",
+                            value=hazard_by_year)
     nd = max(employment0.ndim, hz.ndim - (1 if hazard_by_year else 0))
     kernel = _Kernel(profiles, nd)
-    H = (np.stack([_age_first(hz[t], nd) for t in range(hz.shape[0])]) if hazard_by_year
-         else _age_first(hz, nd))
+    hazard_of = _hazard_reader(hz, hazard_by_year, nd)
     X = _age_first(employment0, nd)
-    keys_age = ("departures", "young_entrants", "net_mobility", "other_recruits")
+    shape = np.broadcast_shapes(X.shape, hazard_of(0).shape) if n_years else X.shape
+    work = _Work(shape, fresh=record == "totals")   # totals keeps every year's state
+    if record == "full":
+        return _simulate_full(kernel, work, X, employment0, hazard_of, net_creation, young_entrants, net_mobility,
+                              progress)
+    keys_age = ("departures", *_INFLOWS)
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("employment", *keys_age)}
-    if record in ("full", "totals"):
+    if record == "totals":
         out["employment"].append(employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
                                  else np.moveaxis(X, 0, -1))
     elif record == "cells":
         out["employment"].append(_age_sum(X))
     for t in range(n_years):
         ye, nm = young_entrants[t], net_mobility[t]
-        try:
-            X, dep, other, ages = kernel.year(X, H[t] if hazard_by_year else H, net_creation[t], ye, nm,
-                                              want_ages=record == "full")
-        except EngineError as exc:  # say which year (the projection names the cells)
-            exc.step = t
-            exc.args = (f"year step {t} (flows of base + {t}): {exc.args[0]}",)
-            raise
-        if record == "full":
-            assert ages is not None, "the kernel returns the age-resolved flows when asked (want_ages)"
-            out["employment"].append(np.moveaxis(X, 0, -1))
-            for k in keys_age:
-                out[k].append(np.moveaxis(ages[k], 0, -1))
-        elif record in ("totals", "cells"):
+        X, dep, other, _ = _year(kernel, t, X, hazard_of(t), net_creation[t], ye, nm, work)
+        if record in ("totals", "cells"):
             out["employment"].append(np.moveaxis(X, 0, -1) if record == "totals" else _age_sum(X))
             out["departures"].append(dep)
             out["young_entrants"].append(np.broadcast_to(ye, dep.shape))
@@ -414,6 +480,89 @@ def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | 
         if progress is not None:
             progress(t + 1, n_years)
     return {k: np.stack(v) for k, v in out.items() if v}
+
+
+def _year(kernel: _Kernel, t: int, X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray, nm: np.ndarray,
+          work: _Work, into: dict[str, np.ndarray] | None = None
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+    """``kernel.year``, with an engine error saying which year."""
+    try:
+        return kernel.year(X, H, nc, ye, nm, want_ages=into is not None, work=work, into=into)
+    except EngineError as exc:  # say which year (the projection names the cells)
+        exc.step = t
+        exc.args = (f"year step {t} (flows of base + {t}): {exc.args[0]}",)
+        raise
+
+
+def _simulate_full(kernel: _Kernel, work: _Work, X: np.ndarray, employment0: np.ndarray,
+                   hazard_of: Callable[[int], np.ndarray], net_creation: np.ndarray, young_entrants: np.ndarray,
+                   net_mobility: np.ndarray, progress: Callable[[int, int], object] | None
+                   ) -> dict[str, np.ndarray]:
+    """``record="full"``: every year written straight into arrays allocated once, ``(n + 1, *cells, age)``
+    (C order, age last), the flows' final year NaN in place.  The flows are returned as their first ``n`` years
+    (views: :func:`with_final_year` gives back the whole array, without a copy)."""
+    n_years = net_creation.shape[0]
+    cells, n_age = work.shape[1:], work.shape[0]
+    rec = {k: np.empty((n_years + 1, *cells, n_age)) for k in ("employment", "departures", *_INFLOWS)}
+    rec["employment"][0] = employment0
+    for k in ("departures", *_INFLOWS):
+        rec[k][n_years] = np.nan
+    for t in range(n_years):
+        X, _, _, ages = _year(kernel, t, X, hazard_of(t), net_creation[t], young_entrants[t], net_mobility[t], work,
+                              into={k: rec[k][t] for k in _INFLOWS})
+        assert ages is not None, "the kernel returns the age-resolved flows when asked (into)"
+        np.copyto(rec["departures"][t], np.moveaxis(ages["departures"], 0, -1))
+        np.copyto(rec["employment"][t + 1], np.moveaxis(X, 0, -1))
+        if progress is not None:
+            progress(t + 1, n_years)
+    return {k: (v if k == "employment" else v[:n_years]) for k, v in rec.items()}
+
+
+def _hazard_reader(hz: np.ndarray | ScenarioHazards, by_year: bool, nd: int) -> Callable[[int], np.ndarray]:
+    """``t`` → the age-first hazard of flow year ``t``.  A hazard that varies by year is copied one year at a
+    time into one buffer (no age-first copy of every year); with :class:`ScenarioHazards`, only the scenarios
+    whose hazard varies by year are rewritten."""
+    if not by_year:
+        H = _age_first(hz, nd)
+        return lambda t: H
+    if isinstance(hz, ScenarioHazards):
+        first = hz.at(0)                                    # (scenario, ..., age)
+        buf = _age_first(first, nd)
+        n_lead = 1 + nd - first.ndim                         # age, padding: then the scenario index
+
+        def at(t: int) -> np.ndarray:
+            if t > 0:
+                for i, (part, b) in enumerate(zip(hz.parts, hz.by_year)):
+                    if b:
+                        idx: tuple[slice | int, ...] = (*(slice(None),) * n_lead, i)
+                        buf[idx] = np.moveaxis(part[t], -1, 0)
+            return buf
+        return at
+    arr = hz
+    buf1 = np.empty(_age_first_view(arr[0], nd).shape)
+
+    def year_t(t: int) -> np.ndarray:
+        np.copyto(buf1, _age_first_view(arr[t], nd))
+        return buf1
+    return year_t
+
+
+def _age_first_view(a: np.ndarray, ndim: int) -> np.ndarray:
+    """``a`` (..., age) padded to ``ndim`` dims with age moved to the front, as a view."""
+    return np.moveaxis(a.reshape((1,) * (ndim - a.ndim) + a.shape), -1, 0)
+
+
+def with_final_year(flow: np.ndarray) -> np.ndarray:
+    """The flow ``flow`` (n, ...) with a NaN final year appended, ``(n + 1, ...)``: the array of
+    :func:`simulate`'s full record it is the first ``n`` years of, without a copy, when it is one (its base is
+    C-ordered, one year longer and NaN in that year); else a padded copy."""
+    base = flow.base
+    if (isinstance(base, np.ndarray) and base.dtype == flow.dtype and base.flags.c_contiguous
+            and flow.flags.c_contiguous and base.shape == (flow.shape[0] + 1, *flow.shape[1:])
+            and base.__array_interface__["data"][0] == flow.__array_interface__["data"][0]
+            and bool(np.isnan(base[-1]).all())):
+        return base
+    return np.concatenate([flow, np.full((1,) + flow.shape[1:], np.nan, dtype=flow.dtype)], axis=0)
 
 
 def simulate_dask(employment0: npt.ArrayLike, hazard: npt.ArrayLike, net_creation: npt.ArrayLike,

@@ -1,6 +1,6 @@
 """Publication charts (matplotlib, house style, French labels by default).
 
-Each function takes a :class:`~pmq.Projection`, a :class:`~pmq.projection.compare.Comparison` or an accounts
+Each function takes a :class:`~pmq.Projection` (one scenario or several) or an accounts
 Dataset, draws on ``ax=`` (a new figure when omitted) and returns the axes (the figure for
 :func:`small_multiples`).  Same functions through the accessor, one method per chart:
 ``proj.plot.waterfall(...)``, ``comparison.plot.scenario_lines()``, ``ds.pmq.plot.imbalance_map()``

@@ -1,6 +1,6 @@
 """The chart catalogue: pyramid, waterfall, ranked bars, scenario comparisons, fan chart.
 
-Every function takes a :class:`~pmq.Projection`, a :class:`~pmq.projection.compare.Comparison` or an
+Every function takes a :class:`~pmq.Projection` (one scenario or several) or an
 accounts Dataset, draws on ``ax`` (a new figure in house style when ``ax`` is None, with the
 source line) and returns the axes.  Labels follow ``lang`` (default: ``pmq.get_options()["lang"]``, French unless set); numbers are
 in thousands of persons, written the way of that language.

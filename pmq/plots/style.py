@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -51,7 +52,7 @@ _RC = {
 def house_style():
     """Context manager applying pmq's house style to the figures created inside it."""
     import matplotlib as mpl
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(cast(Any, _RC)):     # matplotlib types its keys as a Literal of every rc name
         yield
 
 

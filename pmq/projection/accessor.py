@@ -11,10 +11,10 @@ or the first use of a name from it (``pmq.project``, ``pmq.project_many``, ``pmq
 ``pmq.horizon_sums``…).  A bare ``import pmq`` stays light (it imports neither numpy nor xarray), so it does
 not register it.
 
-The same protocol as :class:`~pmq.Projection` and :class:`~pmq.projection.compare.Comparison`: ``names``,
+The same protocol as :class:`~pmq.Projection` (one scenario or several): ``names``,
 ``[name]``, ``horizons``, ``summary_table``, ``summary``, ``select``, ``plot``, ``tables``, ``to_excel``,
 ``to_netcdf``; accounts with a ``scenario`` dimension (from :func:`pmq.project_many`) are read like a
-``Comparison``.
+``Projection`` of several scenarios.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import xarray as xr
 from pmq.formatting import check_lang
 from pmq.errors import UnknownNameError
 from pmq.projection.indicators import horizon_sums, one_scenario, select
-from pmq.projection.run import Deliverables
+from pmq.projection.results import Deliverables
 from pmq.projection.summary import Summary, scenario_summary_table, summarize, summary_end_years
 
 __all__ = ["PmqAccessor"]

@@ -81,10 +81,13 @@ class Parameter:
         if self.distribution == "normal":
             return self.mean + self.sd * z
         u = special.ndtr(z)
+        low, high = self.low, self.high
+        assert low is not None and high is not None, "uniform and triangular parameters have low and high"
         if self.distribution == "uniform":
-            return self.low + (self.high - self.low) * u
-        c = (self.mode - self.low) / (self.high - self.low)
-        return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
+            return low + (high - low) * u
+        assert self.mode is not None, "a triangular parameter has a mode"
+        c = (self.mode - low) / (high - low)
+        return stats.triang.ppf(u, c, loc=low, scale=high - low)
 
     def quantile(self, q: float) -> float:
         return float(self.value(special.ndtri(q)))
@@ -661,10 +664,10 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
                                              "territory": slice(None), "metier": slice(None)})
         else:
             parts[j] = res
-        take.done += 1
+        done[0] += 1
         if progress is not None:
-            progress(take.done, len(bounds))
-    take.done = 0
+            progress(done[0], len(bounds))
+    done = [0]                      # chunks taken so far
     try:
         if store is not None:
             tmp = temporary_folder(target) / "store.zarr"   # removes what a killed run left beside it
@@ -698,6 +701,7 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
         written.close()
         if missing:
             raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
+        assert target is not None, "a store is written to a target folder"
         _check_store_target(target)                     # still nobody else's folder
         replace_folder(tmp, target)                     # with pmq's marker; replaces only pmq's store
     finally:
@@ -719,6 +723,13 @@ def _parameter_table(ctx: Context, Z: np.ndarray) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------ results
+#: Dimensions summed for each ``by`` of :meth:`Ensemble.window` ("cell": none, never cached).
+_BY = {"national": ["territory", "metier"], "territory": ["metier"], "cell": []}
+_AGGREGATES = {k: v for k, v in _BY.items() if v}
+#: Bytes of float64 per slab of draws when in-memory draws are summed (bounds the temporaries).
+_SLAB_BYTES = 2**27
+
+
 @dataclass
 class Ensemble:
     """Draws of a scenario: ``flows`` (draw × year × territory × métier, float32, persons), the
@@ -728,6 +739,8 @@ class Ensemble:
     parameters: pd.DataFrame
     context: Context
     seed: int
+    #: the float64 sums of :meth:`_summed`, read once from ``flows``
+    _sums: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_draws(self) -> int:
@@ -735,20 +748,20 @@ class Ensemble:
 
     def window(self, start_year=None, end_year=None, by: str = "national") -> xr.Dataset:
         """Per draw: flows summed over ``start_year ≤ year < end_year`` (float64) and employment
-        at both ends, summed to ``by`` = ``"national"``, ``"territory"`` or ``"cell"``."""
-        f = self.flows
-        years = f.year.values
+        at both ends, summed to ``by`` = ``"national"``, ``"territory"`` or ``"cell"``.
+
+        The national and territory sums are read from :attr:`flows` once (one pass over the draws,
+        chunk by chunk, for both) and kept on the ensemble: further windows and quantiles slice
+        them instead of re-reading a zarr store."""
+        years = self.flows.year.values
         start = int(years[0]) if start_year is None else int(start_year)
         end = int(years[-1]) if end_year is None else int(end_year)
         if start not in years or end not in years or end <= start:
             raise InputError(f"window {start}–{end} is not inside the ensemble's years ({years[0]}–{years[-1]})",
                              column="year", rows=[start, end])
-        dims = {"national": ["territory", "metier"], "territory": ["metier"], "cell": []}[by]
-        keep = [c for c in f.coords if c in ("draw", "year", "territory", "metier")]
-        f = f.drop_vars([c for c in f.coords if c not in keep])
-        sub = f.astype(np.float64)
-        if dims:
-            sub = sub.sum(dims)
+        if by not in _BY:
+            raise KeyError(by)
+        sub = self._summed(by) if _BY[by] else self._plain_flows().astype(np.float64)
         w = xr.Dataset({k: sub[k].sel(year=slice(start, end - 1)).sum("year")
                         for k in ("net_creation", "departures", "young_entrants", "net_mobility")})
         w["employment_start"] = sub["employment"].sel(year=start, drop=True)
@@ -758,6 +771,40 @@ class Ensemble:
         w.attrs.update(start_year=start, end_year=end, period=f"{start}–{end}")
         return w
 
+    def _plain_flows(self) -> xr.Dataset:
+        """:attr:`flows` with only the dimension coordinates (labels dropped)."""
+        f = self.flows
+        return f.drop_vars([c for c in f.coords if c not in ("draw", "year", "territory", "metier")])
+
+    def _summed(self, by: str) -> xr.Dataset:
+        """Per draw and year, the stored variables in float64 summed over ``by``'s dimensions, in
+        memory.  Both aggregates (national, territory) come from one read of :attr:`flows`: one
+        dask computation sharing the reads when the draws are dask-backed (a zarr store), else
+        slabs of draws (bounded float64 temporaries).  Cached until :attr:`flows` is replaced."""
+        cache = self._sums
+        if cache.get("flows") is not self.flows:
+            cache.clear()
+            cache["flows"] = self.flows
+        if by not in cache:
+            f = self._plain_flows()
+            lazy = any(hasattr(f[k].data, "dask") for k in f.data_vars)
+            if lazy:
+                import dask
+                sub = f.astype(np.float64)
+                done = dask.compute(*(sub.sum(dims) for dims in _AGGREGATES.values()))
+            else:
+                n = f.sizes["draw"]
+                per_draw = 8 * sum(f[k].size for k in f.data_vars) // max(n, 1)
+                step = max(1, _SLAB_BYTES // max(per_draw, 1))
+                parts: list[list[xr.Dataset]] = [[] for _ in _AGGREGATES]
+                for a in range(0, n, step):
+                    sub = f.isel(draw=slice(a, a + step)).astype(np.float64)
+                    for p, dims in zip(parts, _AGGREGATES.values(), strict=True):
+                        p.append(sub.sum(dims))
+                done = tuple(p[0] if len(p) == 1 else xr.concat(p, dim="draw") for p in parts)
+            cache.update(zip(_AGGREGATES, done, strict=True))
+        return cache[by]
+
     def quantiles(self, end_years=None, q=QUANTILES, by: str = "national") -> xr.Dataset:
         """Quantiles across draws of each window from the base year to each end year
         (default: 5, 10, 20 years and 2030 where reached), with a ``period`` dimension."""
@@ -766,7 +813,7 @@ class Ensemble:
             end_years = default_end_years(xr.Dataset(coords={"year": self.flows.year.values}))
         out = []
         for e in end_years:
-            w = self.window(base, e, by).compute()
+            w = self.window(base, e, by).compute()          # a no-op but for by="cell"
             qs = w.quantile(list(q), dim="draw")
             out.append(qs.expand_dims(period=[f"{base}–{e}"]))
         res = xr.concat(out, dim="period")

@@ -2,9 +2,17 @@
 display names of a selection (« France métropolitaine », a métier's label)."""
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pandas as pd
 import xarray as xr
+try:   # xarray's store and locks: the fast path of to_netcdf below; any other xarray falls back on to_netcdf
+    from xarray.backends import H5NetCDFStore
+    from xarray.backends.locks import HDF5_LOCK, combine_locks
+except ImportError:  # pragma: no cover - depends on the xarray version
+    H5NetCDFStore = None  # type: ignore[assignment, misc]
 
 from pmq import data as _data
 from pmq.formatting import check_lang
@@ -40,7 +48,17 @@ def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: i
     at the end and in ``denominator_year`` (default: the start).  Default window: the whole
     projection.  Window bounds go into attrs (``start_year``, ``end_year``, ``n_years``, ``period``).
     """
-    years = accounts.year.values
+    return _window(accounts.year.values, _age_summed(accounts), start_year, end_year, denominator_year)
+
+
+def _age_summed(accounts: xr.Dataset) -> dict[str, xr.DataArray]:
+    """Employment and every flow of :data:`FLOWS`, summed over age (every year): the one pass over the
+    age-resolved accounts that any number of windows share."""
+    return {k: _age_sum(accounts[k]) for k in ("employment", *FLOWS)}
+
+
+def _window(years, summed: dict[str, xr.DataArray], start_year: int | None, end_year: int | None,
+            denominator_year: int | None) -> xr.Dataset:
     start = int(years[0]) if start_year is None else int(start_year)
     end = int(years[-1]) if end_year is None else int(end_year)
     den = start if denominator_year is None else int(denominator_year)
@@ -51,12 +69,12 @@ def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: i
     if end <= start:
         raise InputError(f"end_year ({end}) must be after start_year ({start})", source="accounts",
                          column="year", rows=[start, end])
-    emp = _age_sum(accounts["employment"])
+    emp = summed["employment"]
     d = xr.Dataset({"employment_start": emp.sel(year=start, drop=True),
                     "employment_end": emp.sel(year=end, drop=True),
                     "employment_base": emp.sel(year=den, drop=True)})
     for k in FLOWS:
-        d[k] = _age_sum(accounts[k]).sel(year=slice(start, end - 1)).sum("year")
+        d[k] = summed[k].sel(year=slice(start, end - 1)).sum("year")
     d.attrs.update(start_year=start, end_year=end, n_years=end - start, denominator_year=den,
                    period=f"{start}–{end}")
     return d
@@ -67,12 +85,14 @@ def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
 
     Returns a Dataset with a ``period`` dimension labelled ``"2019–2030"`` etc., and
     variables ``employment_start``, ``employment_end`` and every flow of :data:`FLOWS`
-    (age-summed), persons.
+    (age-summed), persons.  The accounts are summed over age once, whatever the number of periods.
     """
-    base = int(accounts.year.values[0])
+    years = accounts.year.values
+    base = int(years[0])
+    summed = _age_summed(accounts)
     out = []
     for end in end_years:
-        d = window_sums(accounts, base, end).drop_vars("employment_base")
+        d = _window(years, summed, base, end, None).drop_vars("employment_base")
         d.attrs = {}
         d = d.expand_dims(period=[f"{base}–{end}"])
         d = d.assign_coords(end_year=("period", [end]), n_years=("period", [end - base]))
@@ -143,9 +163,23 @@ def aggregate_metiers(ds: xr.Dataset, by: str = "domain") -> xr.Dataset:
 
 
 def to_netcdf(ds: xr.Dataset, path) -> None:
-    """Write a Dataset to netCDF (h5netcdf), with compression."""
-    enc = {k: {"zlib": True, "complevel": 4} for k, v in ds.data_vars.items() if v.dtype.kind == "f"}
-    ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
+    """Write a Dataset to netCDF (h5netcdf), compressed: zlib level 1 on the floats (the accounts are float64
+    persons that compress little: level 4 gave the same size, 30.6 against 30.8 MB for the reference run, and
+    took longer; shuffle made it slower, not smaller).
+
+    Written through xarray's h5netcdf store with a plain thread lock: ``Dataset.to_netcdf`` asks dask which
+    scheduler is active to choose its lock, which imports dask and ``dask.distributed`` (≈ 0.3 s) whenever
+    they are installed, for a Dataset of numpy arrays.  The file is the one ``to_netcdf`` writes."""
+    enc = {k: {"zlib": True, "complevel": 1} for k, v in ds.data_vars.items() if v.dtype.kind == "f"}
+    if (H5NetCDFStore is None or not isinstance(path, (str, os.PathLike))          # a file object
+            or any(getattr(v.data, "chunks", None) is not None for v in ds.variables.values())):  # dask arrays
+        ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
+        return
+    store = H5NetCDFStore.open(str(path), mode="w", lock=combine_locks([HDF5_LOCK, threading.Lock()]))
+    try:
+        ds.dump_to_store(store, encoding=enc)
+    finally:
+        store.close()
 
 
 def select(ds: xr.Dataset, territory=None, metier=None) -> xr.Dataset:
@@ -177,13 +211,13 @@ def select(ds: xr.Dataset, territory=None, metier=None) -> xr.Dataset:
 
 # --------------------------------------------------- reading the accounts of a run, and their names
 def accounts_of(data) -> xr.Dataset:
-    """The accounts Dataset of a :class:`~pmq.Projection`, a :class:`~pmq.projection.compare.Comparison` or a Dataset."""
+    """The accounts Dataset of a :class:`~pmq.Projection` (one scenario or several) or a Dataset."""
     if isinstance(data, xr.Dataset):
         return data
     acc = getattr(data, "accounts", None)
     if isinstance(acc, xr.Dataset):
         return acc
-    raise TypeError(f"expected a Projection, a Comparison or an accounts Dataset, got {type(data).__name__}")
+    raise TypeError(f"expected a Projection or an accounts Dataset, got {type(data).__name__}")
 
 
 def one_scenario(acc: xr.Dataset, scenario=None) -> xr.Dataset:

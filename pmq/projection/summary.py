@@ -1,7 +1,7 @@
 """The summary of a run: national totals of the headline flows at each horizon, as text (a terminal),
 HTML (Jupyter) and a DataFrame.
 
-:class:`Summary` is what ``Projection.summary()``, ``Comparison.summary()`` and ``ds.pmq.summary()`` return.
+:class:`Summary` is what ``Projection.summary()`` (one scenario or several) and ``ds.pmq.summary()`` return.
 It is a ``str`` (the text ``print`` shows, unchanged since pmq 0.1, so code that reads it as text keeps
 working) that also carries its table (``.table``, persons) and renders as an HTML table in Jupyter.
 """

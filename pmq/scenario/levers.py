@@ -1,21 +1,38 @@
-"""Scenario levers applied to whole arrays: demand paths, inflows and exit hazards.
+"""Scenario levers: one frozen dataclass per lever kind — its schema, its check and its apply.
 
-Every function here takes the trend arrays built from the baseline's rules and the lever
-tables of a :class:`~pmq.scenario.read.Scenario`, and returns new arrays; nothing loops over
-cells.  Levers are applied in file order (after ``extends`` is resolved).
+A lever is a table of a scenario file (``[[demand.adjust]]``, ``[[exits.shift]]``…).  Each kind
+of lever is one class below, holding in one place
+
+* its schema, ``SCHEMA``: the keys its table accepts, with their types and ranges (the section's
+  schema, :data:`LEVER_SCHEMAS`, is the kind's, or for ``[[demand.adjust]]`` the union of its three
+  kinds');
+* its check, ``check(table, where, source)``: the rules a table must follow beyond its schema
+  (keys needed or refused, consistent years), raising :class:`~pmq.errors.ScenarioError` with the
+  key path (``demand.adjust[manufacturing].period``);
+* its fields, built from a checked table by ``from_table(table, section)``;
+* its apply, on whole arrays (nothing loops over cells).
+
+:data:`LEVER_KINDS` registers the class of each section.  :mod:`pmq.scenario.read` checks every lever
+table of every file with :func:`check_table` and, after ``extends`` is resolved, builds the typed
+levers (:meth:`Scenario.typed_levers <pmq.scenario.read.Scenario.typed_levers>`; ``lever_list`` keeps
+the tables).  The functions :func:`apply_demand`, :func:`flow_factors`, :func:`hazard_path` and
+:func:`last_year` take typed levers or their tables.  Levers are applied in file order (after
+``extends`` is resolved).  The supply levers act in :func:`pmq.inputs.training.supply_factors` and
+the uncertainty ones in :mod:`pmq.projection.ensemble`; their classes here hold their schema and
+check.
 
 Demand (``[[demand.adjust]]``, arrays ``(year, territory, métier)`` of employment at the
 start of each year)
 
-``kind = "growth"``
+``kind = "growth"`` (:class:`Growth`)
     selected cells grow at ``rate`` a year over ``period = [y0, y1]``:
     ``E'(t) = E(y0)·(1 + rate)^(t − y0)``; after ``y1``: ``after = "reference"`` (default,
     the trend's growth resumes from the new level), ``"continue"`` or ``"constant_level"``.
-``kind = "target"``
+``kind = "target"`` (:class:`Target`)
     the selected cells together reach ``value`` persons in ``year``, each keeping its share
     of the trend; the ratio to the trend is phased in log-linearly from ``from_year``;
     after ``year``: ``"reference"`` (keep the ratio), ``"continue"``, ``"constant_level"``.
-``kind = "deviation"``
+``kind = "deviation"`` (:class:`Deviation`)
     a deviation from the trend, in persons summed over the selected cells (``unit =
     "persons"``, default) or in percent of each selected cell (``"percent"``), given at
     ``anchors = {year = value}``; linear between anchors, 0 before the first anchor, after
@@ -28,43 +45,245 @@ start of each year)
     territories in proportion to their trend employment in that year.
 
 For growth and target levers, ``sector`` and ``weights`` select the métiers with a
-positive weight.  Inflows (``[[young_entrants.adjust]]``, ``[[net_mobility.adjust]]``):
+positive weight.  Inflows (``[[young_entrants.adjust]]``, ``[[net_mobility.adjust]]``,
+:class:`InflowFactor`, :class:`MobilityFactor`):
 the selected flows are multiplied by ``factor`` for flow years ``from_year`` … ``to_year``.
 
 Exits (``[exits]``, hazards ``(year, territory, métier, age)``)
 
-``[[exits.shift]]``
+``[[exits.shift]]`` (:class:`ExitShift`)
     in the age window ``min_age`` … ``max_age`` (default 55 … 73), a share ``share``
     (default 1) of the hazard follows the schedule moved by ``years``:
     ``h'(a) = (1 − share)·h(a) + share·h(a − s(t))`` with ``s(t)`` phased in linearly from
     0 in ``from_year`` to ``years`` in ``full_year``.
-``[[exits.cohort_shift]]``
+``[[exits.cohort_shift]]`` (:class:`CohortShift`)
     the same, with the shift set by birth cohort ``c = year − age``: ``s = shift[i]`` for
     ``cohorts[i] ≤ c < cohorts[i+1]``, the last value for later cohorts, 0 before, and 0 in
     flow years outside ``from_year`` … ``to_year`` (the law's years in force).
-``[[exits.multiplier]]``
+``[[exits.multiplier]]`` (:class:`ExitMultiplier`)
     the hazard is multiplied by ``factor`` in the age window and years; a hazard above 1
     is an error.  Shifts are applied before multipliers; the top age keeps hazard 1.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Protocol, Self, cast
 
 import numpy as np
 import pandas as pd
 
+from pmq.data import territory_choices
+from pmq.data.territories import territories
 from pmq.errors import ScenarioError, UnknownNameError
 from pmq.names import resolve
 from pmq.scenario.sectors import sector_key
 
-__all__ = ["Context", "apply_demand", "flow_factors", "hazard_path", "last_year"]
+__all__ = ["Context", "apply_demand", "flow_factors", "hazard_path", "last_year", "shift_schedule",
+           "Lever", "DemandLever", "Growth", "Target", "Deviation", "InflowFactor", "MobilityFactor", "ExitLever",
+           "ExitShift", "CohortShift", "ExitMultiplier", "SupplyLeavers", "SupplyMatrix", "UncertainParameter",
+           "ParameterCorrelation", "LEVER_KINDS", "LEVER_SCHEMAS", "DEMAND_KINDS", "PROVENANCE_KEYS", "Provenance",
+           "Selection", "check_table", "lever_from_table"]
 
 
-def last_year(lever: dict) -> int:
-    """The last calendar year a demand lever names (its path must reach it)."""
-    years = [lever.get("year", 0), *lever.get("period", [0])]
-    years += [int(k) for k in lever.get("anchors", {})]
-    return int(max(years))
+# ------------------------------------------------------------------ the schema's vocabulary
+#: A value's rule: a test and what it expects, in words (``"between 0 and 10"``).
+Rule = tuple[Callable[[Any], bool], str]
+#: A key's schema: the types it accepts and its rule (None: any value of those types).
+Spec = tuple[tuple[type, ...], Rule | None]
+
+TEXT: tuple[type, ...] = (str,)
+NUM: tuple[type, ...] = (int, float)
+INT: tuple[type, ...] = (int,)
+LIST: tuple[type, ...] = (list,)
+DICT: tuple[type, ...] = (dict,)
+#: Calendar years a scenario may name.
+YEARS = (1900, 2200)
+
+
+def one_of(values: Iterable[Any]) -> Rule:
+    values = tuple(values)
+    return lambda v: v in values, f"one of {list(values)}"
+
+
+def between(lo: float, hi: float) -> Rule:
+    return lambda v: lo <= v <= hi, f"between {lo} and {hi}"
+
+
+def is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def is_num(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def int_list(lo: int, hi: int) -> Rule:
+    return (lambda v: len(v) > 0 and all(is_int(x) and lo <= x <= hi for x in v),
+            f"a non-empty list of whole numbers between {lo} and {hi}")
+
+
+def str_list() -> Rule:
+    return (lambda v: len(v) > 0 and all(isinstance(x, str) and x for x in v),
+            "a non-empty list of codes (strings)")
+
+
+def num_list(lo: float, hi: float) -> Rule:
+    return (lambda v: len(v) > 0 and all(is_num(x) and lo <= x <= hi for x in v),
+            f"a non-empty list of numbers between {lo} and {hi}")
+
+
+def has_number(value: Any) -> bool:
+    """Whether a value is or holds a number (booleans are not numbers)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, list):
+        return any(has_number(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_number(v) for v in value.values())
+    return False
+
+
+def check_value(value: Any, spec: Spec, path: str, source: str) -> None:
+    """Refuse a value of the wrong type, not finite or against its rule, naming its key path."""
+    types, rule = spec
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise ScenarioError(f"wrong type {type(value).__name__}; expected "
+                            f"{' or '.join(t.__name__ for t in types)}", source=source, key=path,
+                            value=value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError("must be a finite number", source=source, key=path, value=value)
+    if rule is not None and not rule[0](value):
+        raise ScenarioError(f"invalid value; expected {rule[1]}", source=source, key=path,
+                            value=value)
+
+
+def year_table(table: Mapping[str, Any], where: str, source: str) -> dict[int, float]:
+    """``{"2030": value, …}`` as ``{2030: value, …}`` in year order; keys must be calendar years."""
+    out = {}
+    for k, v in table.items():
+        try:
+            year = int(k)
+        except ValueError:
+            year = None
+        if year is None or str(year) != k.strip() or not YEARS[0] <= year <= YEARS[1]:
+            raise ScenarioError("anchor keys must be calendar years", source=source,
+                                key=f"{where}.{k}", value=k)
+        if not is_num(v):
+            raise ScenarioError("anchor values must be finite numbers", source=source,
+                                key=f"{where}.{k}", value=v)
+        out[year] = float(v)
+    if not out:
+        raise ScenarioError("needs at least one anchor year", source=source, key=where)
+    return dict(sorted(out.items()))
+
+
+_WINDOW: dict[str, Spec] = {"from_year": (INT, between(*YEARS)), "to_year": (INT, between(*YEARS))}
+_AGES: dict[str, Spec] = {"min_age": (INT, between(15, 74)), "max_age": (INT, between(15, 74))}
+#: Keys every lever table accepts: its name and whose its numbers are.
+LEVER_KEYS: dict[str, Spec] = {"id": (TEXT, None), "label": (TEXT, None), "source": (TEXT, None),
+                               "assumption": (TEXT, None), "method": (TEXT, None), "basis": (TEXT, None)}
+#: Keys that select the cells a lever acts on (and whose a split over métiers is).
+SELECT_KEYS: dict[str, Spec] = {
+    "metier": (LIST, str_list()), "domain": (LIST, str_list()), "sector": (TEXT, None),
+    "weights": (DICT, None), "weights_source": (TEXT, None), "weights_assumption": (TEXT, None),
+    "territory": (LIST, str_list()),
+}
+#: Keys of a lever that document it (provenance), not parameters.
+PROVENANCE_KEYS = ("source", "assumption", "method", "basis", "weights_source", "weights_assumption")
+_SELECTION = ("territory", "metier", "domain", "sector", "weights")
+
+
+def _frozen(value: Any) -> Any:
+    """A TOML value made immutable: lists as tuples, tables as tuples of (key, value) pairs."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    return value
+
+
+def _need(table: Mapping[str, Any], keys: Iterable[str], where: str, source: str) -> None:
+    for k in keys:
+        if k not in table:
+            raise ScenarioError(f"missing key '{k}'", source=source, key=f"{where}.{k}")
+
+
+def _forbid(table: Mapping[str, Any], keys: Iterable[str], where: str, source: str) -> None:
+    for k in keys:
+        if k in table:
+            raise ScenarioError(f"not allowed here (kind {table.get('kind')!r})", source=source,
+                                key=f"{where}.{k}", value=table[k])
+
+
+# ------------------------------------------------------------------ provenance and selection
+@dataclass(frozen=True)
+class Provenance:
+    """Whose numbers a lever (or a section) carries and how pmq applies them: the
+    :data:`PROVENANCE_KEYS` of its table, ``""`` when absent.  ``Provenance.of(lever)``."""
+
+    source: str = ""
+    assumption: str = ""
+    method: str = ""
+    basis: str = ""
+    weights_source: str = ""
+    weights_assumption: str = ""
+
+    @classmethod
+    def of(cls, lever: Mapping[str, Any] | Lever) -> Provenance:
+        """The provenance of a lever table (or of a typed lever)."""
+        if isinstance(lever, Lever):
+            return lever.provenance
+        return cls(**{k: lever.get(k) or "" for k in PROVENANCE_KEYS})
+
+    @property
+    def status(self) -> str:
+        """``"assumed"``, ``"split_assumed"`` or ``"sourced"`` (see :func:`pmq.scenario.read.lever_status`)."""
+        if self.assumption and not self.source:
+            return "assumed"
+        if self.weights_assumption:
+            return "split_assumed"
+        return "sourced"
+
+    @property
+    def said(self) -> str:
+        """What its source says or, for an assumption, the assumption."""
+        return self.source or self.assumption
+
+    @property
+    def split(self) -> str:
+        """Whose split over métiers it uses (``weights_source`` or ``weights_assumption``), or ``""``."""
+        return self.weights_source or self.weights_assumption
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """The cells a lever acts on: territories (codes or names) × métiers, chosen by code
+    (``metier``), FAP domain (``domain``), a sector key (``sector``) or explicit ``weights``;
+    None: not restricted.  :class:`Context` turns it into masks."""
+
+    territory: tuple[str, ...] | None = None
+    metier: tuple[str, ...] | None = None
+    domain: tuple[str, ...] | None = None
+    sector: str | None = None
+    weights: tuple[tuple[str, float], ...] | None = None
+
+    @classmethod
+    def of(cls, table: Mapping[str, Any]) -> Selection:
+        """The selection of a lever table (a table of another room, e.g. a supply lever)."""
+        return cls(**{k: _frozen(table[k]) for k in _SELECTION if k in table})
+
+    def where(self, key: str) -> str:
+        """The key path of ``key`` in error messages."""
+        return key
+
+
+def _selection(lever: Selection | Mapping[str, Any]) -> Selection:
+    return lever if isinstance(lever, Selection) else Selection.of(lever)
 
 
 @dataclass(frozen=True)
@@ -78,6 +297,9 @@ class Context:
     ages: np.ndarray
     territory_aliases: dict
     source: str = "scenario"
+    #: Parent territories of a downscaled baseline (``"region:11"``, ``"departement:13"``) → the indices of their
+    #: children: a lever that names a région selects its départements (see :mod:`pmq.inputs.downscale`).
+    territory_groups: dict = field(default_factory=dict)
 
     @classmethod
     def from_baseline(cls, baseline, source: str = "scenario") -> Context:
@@ -88,76 +310,388 @@ class Context:
         if "territory_source_name" in baseline.coords:
             for t, n in zip(terr, baseline["territory_source_name"].values):
                 aliases[t].append(str(n))
+        groups: dict[str, tuple[int, ...]] = {}
+        for level in ("region", "departement"):
+            if level not in baseline.coords or "territory" not in baseline[level].dims:
+                continue
+            parent = [str(p) for p in baseline[level].values]
+            known = territories(level).set_index("code")
+            for code in dict.fromkeys(parent):
+                members = tuple(i for i, p in enumerate(parent) if p == code)
+                name = str(known["name"].get(code, code))
+                alias = [name] + ([f"{name} ({level})"] if level == "departement" else [])
+                if level == "region" and code in territory_choices():
+                    alias += [a for a in territory_choices()[code] if a not in alias]
+                aliases[f"{level}:{code}"] = alias
+                groups[f"{level}:{code}"] = members
         met = tuple(str(m) for m in baseline.metier.values)
         dom = (tuple(str(d) for d in baseline["domain"].values) if "domain" in baseline.coords
                else tuple(m[0] for m in met))
         return cls(int(baseline.attrs["base_year"]), terr, met, dom, np.asarray(baseline.age.values),
-                   aliases, source)
+                   aliases, source, groups)
 
-    # -- selection ---------------------------------------------------------------
-    def _where(self, lever, key):
-        return f"{lever['_section']}[{lever['id']}].{key}" if "_section" in lever else key
-
-    def territory_mask(self, lever) -> np.ndarray:
-        if "territory" not in lever:
+    # -- selection (a typed lever, or a lever table) -----------------------------
+    def territory_mask(self, lever: Selection | Mapping[str, Any]) -> np.ndarray:
+        sel = _selection(lever)
+        if sel.territory is None:
             return np.ones(len(self.territories), bool)
         mask = np.zeros(len(self.territories), bool)
-        for t in lever["territory"]:
+        for t in sel.territory:
             try:
                 code = resolve(t, self.territory_aliases, kind="territory")
             except UnknownNameError as exc:
-                raise ScenarioError(str(exc), source=self.source, key=self._where(lever, "territory"),
+                raise ScenarioError(str(exc), source=self.source, key=sel.where("territory"),
                                     value=t) from None
-            mask[self.territories.index(code)] = True
+            if code in self.territory_groups:
+                mask[list(self.territory_groups[code])] = True
+            else:
+                mask[self.territories.index(code)] = True
         return mask
 
-    def metier_weights(self, lever) -> np.ndarray | None:
+    def metier_weights(self, lever: Selection | Mapping[str, Any]) -> np.ndarray | None:
         """Explicit métier weights (sector key or ``weights``), or None."""
-        if "sector" in lever:
-            w = sector_key(lever["sector"])
+        sel = _selection(lever)
+        if sel.sector is not None:
+            w = sector_key(sel.sector)
             key = "sector"
-        elif "weights" in lever:
-            w = pd.Series(lever["weights"], dtype=float)
+        elif sel.weights is not None:
+            w = pd.Series(dict(sel.weights), dtype=float)
             key = "weights"
         else:
             return None
         missing = [m for m in w.index if m not in self.metiers and w[m] > 0]
         if missing:
             raise ScenarioError(f"the baseline has no métier {missing}; the weights would not sum to 1",
-                                source=self.source, key=self._where(lever, key), value=missing)
+                                source=self.source, key=sel.where(key), value=missing)
         return w.reindex(list(self.metiers)).fillna(0.0).to_numpy()
 
-    def metier_mask(self, lever) -> np.ndarray:
-        if "metier" in lever:
-            missing = [m for m in lever["metier"] if m not in self.metiers]
+    def metier_mask(self, lever: Selection | Mapping[str, Any]) -> np.ndarray:
+        sel = _selection(lever)
+        if sel.metier is not None:
+            missing = [m for m in sel.metier if m not in self.metiers]
             if missing:
                 raise ScenarioError("the baseline has no such métier", source=self.source,
-                                    key=self._where(lever, "metier"), value=missing)
-            return np.isin(np.array(self.metiers), lever["metier"])
-        if "domain" in lever:
-            return np.isin(np.array(self.domains), lever["domain"])
-        w = self.metier_weights(lever)
+                                    key=sel.where("metier"), value=missing)
+            return np.isin(np.array(self.metiers), list(sel.metier))
+        if sel.domain is not None:
+            return np.isin(np.array(self.domains), list(sel.domain))
+        w = self.metier_weights(sel)
         if w is not None:
             return w > 0
         return np.ones(len(self.metiers), bool)
 
-    def cell_mask(self, lever) -> np.ndarray:
+    def cell_mask(self, lever: Selection | Mapping[str, Any]) -> np.ndarray:
         """Boolean (territory, métier) selection."""
-        return self.territory_mask(lever)[:, None] & self.metier_mask(lever)[None, :]
+        sel = _selection(lever)
+        return self.territory_mask(sel)[:, None] & self.metier_mask(sel)[None, :]
 
     def year_index(self, year: int) -> int:
         return int(year) - self.base_year
 
 
-def _tag(section: str, levers) -> list[dict]:
-    return [{**lv, "_section": section} for lv in levers]
+# ------------------------------------------------------------------ the base of every kind
+@dataclass(frozen=True, kw_only=True)
+class Lever(Selection):
+    """A lever of a scenario, typed: its ``id`` (unique in its section), ``label``, the
+    :class:`Selection` of cells it acts on, its :class:`Provenance` and its ``section`` (for the
+    key paths of error messages: ``demand.adjust[manufacturing].period``).
+
+    A kind (a subclass) declares ``SCHEMA`` (the keys its table accepts: type and rule),
+    ``REQUIRED`` (the keys it needs), ``check_own`` (its rules beyond the schema) and its
+    fields; build one from a checked table with :meth:`from_table`.
+    """
+
+    SCHEMA: ClassVar[dict[str, Spec]] = {**LEVER_KEYS, **SELECT_KEYS}
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    id: str
+    section: str
+    label: str = ""
+    provenance: Provenance = Provenance()
+
+    @property
+    def name(self) -> str:
+        """``section[id]``, as error messages and listings name the lever."""
+        return f"{self.section}[{self.id}]"
+
+    def where(self, key: str) -> str:
+        return f"{self.name}.{key}"
+
+    @property
+    def status(self) -> str:
+        """Whose its numbers are: ``"assumed"``, ``"split_assumed"`` or ``"sourced"``."""
+        return self.provenance.status
+
+    # -- from a table ------------------------------------------------------------
+    @classmethod
+    def kind_of(cls, table: Mapping[str, Any]) -> type[Lever]:
+        """The class of a table of this section (one per section, except demand's three kinds)."""
+        return cls
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], section: str) -> Self:
+        """The lever of a checked table (:meth:`check`): its keys become the fields, lists tuples."""
+        names = {f.name for f in fields(cls)} - {"section", "provenance"}
+        return cls(section=section, provenance=Provenance.of(table),
+                   **{k: _frozen(v) for k, v in table.items() if k in names})
+
+    # -- its check ---------------------------------------------------------------
+    @classmethod
+    def check(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        """Refuse a table (whose keys and types :data:`SCHEMA` accepts) that breaks a rule of
+        every lever (one selector, weights summing to 1, ordered ages and years) or of its kind
+        (:meth:`check_own`); ``where`` is its key path (``demand.adjust[green]``)."""
+        selectors = [k for k in ("metier", "domain", "sector", "weights") if k in table]
+        if len(selectors) > 1:
+            raise ScenarioError(f"give at most one of metier, domain, sector, weights (got {selectors})",
+                                source=source, key=where)
+        if "weights" in table:
+            w = table["weights"]
+            bad = {k: v for k, v in w.items() if not is_num(v) or v < 0}
+            if bad or not w:
+                raise ScenarioError("weights must be a non-empty table of métier codes to numbers ≥ 0",
+                                    source=source, key=f"{where}.weights", value=bad or w)
+            total = sum(w.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ScenarioError("weights must sum to 1 (each row of a sector × métier key)",
+                                    source=source, key=f"{where}.weights", value=round(total, 9))
+        if "min_age" in table and "max_age" in table and table["min_age"] > table["max_age"]:
+            raise ScenarioError("min_age is above max_age", source=source, key=f"{where}.min_age",
+                                value=(table["min_age"], table["max_age"]))
+        if "from_year" in table and "to_year" in table and table["from_year"] > table["to_year"]:
+            raise ScenarioError("from_year is after to_year", source=source, key=f"{where}.from_year",
+                                value=(table["from_year"], table["to_year"]))
+        cls.check_own(table, where, source)
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        """The kind's own rules (by default: its ``REQUIRED`` keys are there)."""
+        _need(table, cls.REQUIRED, where, source)
+
+    @staticmethod
+    def check_provenance(table: Mapping[str, Any], where: str, source: str) -> None:
+        """A lever says whose its numbers are: exactly one of ``source`` / ``assumption``; ``method``
+        goes with a source, ``basis`` with an assumption; ``weights`` carry ``weights_source`` or
+        ``weights_assumption``."""
+        def given(k: str) -> bool:
+            return isinstance(table.get(k), str) and table[k].strip() != ""
+
+        for k in PROVENANCE_KEYS:
+            if k in table and not given(k):
+                raise ScenarioError("is empty: say whose the numbers are, or remove the key", source=source,
+                                    key=f"{where}.{k}", value=table[k])
+        if given("source") and given("assumption"):
+            raise ScenarioError("a lever carries source (its numbers are the publication's figures; say how pmq "
+                                "applies them in method = \"…\") or assumption (they are your own; name the "
+                                "publications it leans on in basis = \"…\"), not both — an assumption must not "
+                                "appear under a source's name", source=source, key=f"{where}.assumption",
+                                value=table["assumption"])
+        if not given("source") and not given("assumption"):
+            numeric = {k: v for k, v in table.items() if has_number(v)}
+            if numeric:
+                raise ScenarioError("numbers need a source: add source = \"publication, URL\" (the publication's "
+                                    "figures) or assumption = \"…\" (your own) to this lever", source=source,
+                                    key=where, value=numeric)
+        if given("method") and not given("source"):
+            raise ScenarioError("method says how a sourced figure is applied: it goes with source; with an "
+                                "assumption, write the reasoning in assumption and the references in basis",
+                                source=source, key=f"{where}.method", value=table["method"])
+        if given("basis") and not given("assumption"):
+            raise ScenarioError("basis names the publications an assumption leans on: it goes with assumption; "
+                                "with a source, say how pmq applies it in method", source=source,
+                                key=f"{where}.basis", value=table["basis"])
+        wk = [k for k in ("weights_source", "weights_assumption") if given(k)]
+        if "weights" in table and (len(wk) > 1 or (not wk and given("source"))):
+            raise ScenarioError("explicit weights split a sourced figure over métiers: say whose the split is with "
+                                "exactly one of weights_source = \"…\" or weights_assumption = \"…\"", source=source,
+                                key=f"{where}.weights", value=wk or None)
+        if wk and "weights" not in table:
+            raise ScenarioError("documents weights, but the lever has none", source=source, key=f"{where}.{wk[0]}",
+                                value=table[wk[0]])
 
 
-# ---------------------------------------------------------------------- demand
-def _interp_anchors(anchors: dict, years: np.ndarray, after: str, ref_total: np.ndarray):
-    """Deviation path at ``years`` from anchor years/values (linear; 0 before the first)."""
-    ay = np.array(sorted(int(k) for k in anchors), dtype=float)
-    av = np.array([float(anchors[str(int(k))]) for k in ay])
+# ------------------------------------------------------------------ demand
+_DEMAND_KEYS: dict[str, Spec] = {**LEVER_KEYS, **SELECT_KEYS}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandLever(Lever):
+    """A ``[[demand.adjust]]`` lever: one of :class:`Growth`, :class:`Target`, :class:`Deviation`
+    (the table's ``kind``).  A kind accepts the keys of its ``PARAMS`` and refuses the other
+    kinds'; ``after`` (what follows its last year) is one of its ``AFTER`` (the first by default)."""
+
+    KIND: ClassVar[str] = ""
+    PARAMS: ClassVar[dict[str, Spec]] = {}
+    AFTER: ClassVar[tuple[str, ...]] = ()
+    AFTER_RULE: ClassVar[str] = ""
+    SCHEMA: ClassVar[dict[str, Spec]] = {}   # the union of the kinds' (the section's schema), set below
+
+    @property
+    def kind(self) -> str:
+        return self.KIND
+
+    @property
+    @abstractmethod
+    def last_year(self) -> int:
+        """The last calendar year the lever names (the employment path must reach it)."""
+
+    @classmethod
+    def kind_of(cls, table: Mapping[str, Any]) -> type[Lever]:
+        return cls if cls.KIND else DEMAND_KINDS.get(table.get("kind", ""), cls)
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        _need(table, ("kind",), where, source)
+        kind = cls if cls.KIND else DEMAND_KINDS[table["kind"]]      # DemandLever.check: by the table's kind
+        _need(table, kind.REQUIRED, where, source)
+        _forbid(table, [k for k in DemandLever.SCHEMA if k not in kind.SCHEMA], where, source)
+        kind.check_params(table, where, source)
+        if table.get("after", kind.AFTER[0]) not in kind.AFTER:
+            raise ScenarioError(f"after must be {kind.AFTER_RULE} for a {kind.KIND} lever", source=source,
+                                key=f"{where}.after", value=table["after"])
+
+    @classmethod
+    def check_params(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        """The rules of the kind's own keys (present: :meth:`check_own` checked ``REQUIRED``)."""
+
+    # -- its apply ---------------------------------------------------------------
+    def apply(self, emp: np.ndarray, ctx: Context) -> np.ndarray:
+        """The employment path ``(year, territory, métier)`` under this lever: :meth:`path` on the
+        selected cells, refused where it reaches zero or below (an empty cell left empty is kept)."""
+        mask = ctx.cell_mask(self)[None]
+        new = self.path(emp, mask, ctx)
+        if new is None:
+            return emp
+        # a cell with no employment that the lever leaves at zero is no error (a small territory's empty cell)
+        neg = (new <= 0) & ~((emp <= 0) & (new == emp))
+        if np.any(neg & mask):
+            years = ctx.base_year + np.arange(emp.shape[0])
+            idx = np.argwhere(neg & mask)[:5]
+            cells = [(int(years[i]), ctx.territories[j], ctx.metiers[m]) for i, j, m in idx]
+            raise ScenarioError(f"the lever drives employment to zero or below in "
+                                f"{int((neg & mask).sum())} cell-years (year, territory, métier): "
+                                f"{cells}", source=ctx.source, key=self.name)
+        return np.where(mask, new, emp)
+
+    @abstractmethod
+    def path(self, emp: np.ndarray, mask: np.ndarray, ctx: Context) -> np.ndarray | None:
+        """The new path of every cell (only the selected ``mask`` is kept), or None: no change."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Growth(DemandLever):
+    """``kind = "growth"``: the selected cells grow at ``rate`` a year over ``period``."""
+
+    KIND = "growth"
+    PARAMS = {"rate": (NUM, between(-0.5, 0.5)), "period": (LIST, int_list(*YEARS))}
+    REQUIRED = ("rate", "period")
+    AFTER = ("reference", "continue", "constant_level")
+    AFTER_RULE = f"one of {list(AFTER)}"
+    SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
+
+    rate: float
+    period: tuple[int, ...]
+    after: str = "reference"
+
+    @property
+    def last_year(self) -> int:
+        return int(max(self.period))
+
+    @classmethod
+    def check_params(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        p = table["period"]
+        if len(p) != 2 or p[0] >= p[1]:
+            raise ScenarioError("period must be [first_year, last_year] with first < last",
+                                source=source, key=f"{where}.period", value=p)
+
+    def path(self, emp: np.ndarray, mask: np.ndarray, ctx: Context) -> np.ndarray | None:
+        n = emp.shape[0]
+        k = np.arange(n).reshape(-1, 1, 1)
+        y0, y1 = self.period
+        k0, k1 = ctx.year_index(y0), ctx.year_index(y1)
+        if k0 < 0:
+            raise ScenarioError(f"a growth period cannot start before the base year {ctx.base_year}",
+                                source=ctx.source, key=self.where("period"), value=[y0, y1])
+        if k0 >= n - 1:
+            return None
+        g = 1.0 + float(self.rate)
+        e0 = emp[k0]
+        kk = np.minimum(k, k1)
+        within = e0 * g ** (kk - k0)
+        at_end = e0 * g ** (k1 - k0)
+        if self.after == "reference":  # (only read for years after y1, so k1 < n there)
+            ref_end = emp[min(k1, n - 1)]
+            ratio = np.where(ref_end > 0, emp / np.where(ref_end > 0, ref_end, 1.0), 1.0)
+            post = at_end * ratio
+        elif self.after == "continue":
+            post = e0 * g ** (k - k0)
+        else:
+            post = np.broadcast_to(at_end, emp.shape)
+        return np.where(k <= k0, emp, np.where(k <= k1, within, post))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target(DemandLever):
+    """``kind = "target"``: the selected cells together reach ``value`` persons in ``year``,
+    phased in log-linearly from ``from_year``."""
+
+    KIND = "target"
+    PARAMS = {"year": (INT, between(*YEARS)), "value": (NUM, between(0, 1e9)),
+              "from_year": (INT, between(*YEARS))}
+    REQUIRED = ("year", "value", "from_year")
+    AFTER = ("reference", "continue", "constant_level")
+    AFTER_RULE = f"one of {list(AFTER)}"
+    SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
+
+    year: int
+    value: float
+    from_year: int
+    after: str = "reference"
+
+    @property
+    def last_year(self) -> int:
+        return int(self.year)
+
+    @classmethod
+    def check_params(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        if table["from_year"] >= table["year"]:
+            raise ScenarioError("from_year must be before year", source=source,
+                                key=f"{where}.from_year", value=table["from_year"])
+
+    def path(self, emp: np.ndarray, mask: np.ndarray, ctx: Context) -> np.ndarray | None:
+        n = emp.shape[0]
+        years = ctx.base_year + np.arange(n)
+        k = np.arange(n).reshape(-1, 1, 1)
+        kf, ky = ctx.year_index(self.from_year), ctx.year_index(self.year)
+        if kf < 0:
+            raise ScenarioError(f"from_year is before the base year {ctx.base_year}",
+                                source=ctx.source, key=self.where("from_year"), value=self.from_year)
+        if ky >= n:
+            raise ScenarioError(f"the target year is beyond the horizon ({int(years[-1])}); "
+                                "run longer or move the target", source=ctx.source,
+                                key=self.where("year"), value=self.year)
+        sel_total = float((emp[ky] * mask[0]).sum())
+        if sel_total <= 0:
+            raise ScenarioError("the selected cells have no employment in the target year",
+                                source=ctx.source, key=self.where("year"), value=self.year)
+        log_rho = np.log(float(self.value) / sel_total) if self.value > 0 else -np.inf
+        if not np.isfinite(log_rho):
+            raise ScenarioError("a target of 0 cannot be reached by a growth path",
+                                source=ctx.source, key=self.where("value"), value=0)
+        frac = np.clip((k - kf) / (ky - kf), 0.0, None)
+        if self.after in ("reference", "constant_level"):
+            frac = np.minimum(frac, 1.0)
+        new = emp * np.exp(log_rho * frac)
+        if self.after == "constant_level":
+            new = np.where(k > ky, new[ky], new)
+        return new
+
+
+def _interp_anchors(anchors: tuple[tuple[int, float], ...], years: np.ndarray, after: str,
+                    ref_total: np.ndarray) -> np.ndarray:
+    """Deviation path at ``years`` from (year, value) anchors in year order (linear; 0 before the first)."""
+    ay = np.array([y for y, _ in anchors], dtype=float)
+    av = np.array([v for _, v in anchors])
     val = np.interp(years, ay, av, left=0.0, right=av[-1])
     before = years < ay[0]
     val = np.where(before, 0.0, val)
@@ -170,123 +704,132 @@ def _interp_anchors(anchors: dict, years: np.ndarray, after: str, ref_total: np.
     return val
 
 
-def apply_demand(emp: np.ndarray, levers, ctx: Context) -> np.ndarray:
-    """Apply ``[[demand.adjust]]`` levers to an employment path ``(year, territory, métier)``."""
-    emp = np.array(emp, dtype=float)
-    n = emp.shape[0]
-    years = ctx.base_year + np.arange(n)
-    k = np.arange(n).reshape(-1, 1, 1)
-    for lever in _tag("demand.adjust", levers):
-        mask = ctx.cell_mask(lever)[None]
-        kind = lever["kind"]
-        after = lever.get("after", "hold" if kind == "deviation" else "reference")
-        if kind == "growth":
-            y0, y1 = lever["period"]
-            k0, k1 = ctx.year_index(y0), ctx.year_index(y1)
-            if k0 < 0:
-                raise ScenarioError(f"a growth period cannot start before the base year {ctx.base_year}",
-                                    source=ctx.source, key=ctx._where(lever, "period"), value=[y0, y1])
-            if k0 >= n - 1:
-                continue
-            g = 1.0 + float(lever["rate"])
-            e0 = emp[k0]
-            kk = np.minimum(k, k1)
-            within = e0 * g ** (kk - k0)
-            at_end = e0 * g ** (k1 - k0)
-            if after == "reference":  # (only read for years after y1, so k1 < n there)
-                ref_end = emp[min(k1, n - 1)]
-                ratio = np.where(ref_end > 0, emp / np.where(ref_end > 0, ref_end, 1.0), 1.0)
-                post = at_end * ratio
-            elif after == "continue":
-                post = e0 * g ** (k - k0)
-            else:
-                post = np.broadcast_to(at_end, emp.shape)
-            new = np.where(k <= k0, emp, np.where(k <= k1, within, post))
-        elif kind == "target":
-            kf, ky = ctx.year_index(lever["from_year"]), ctx.year_index(lever["year"])
-            if kf < 0:
-                raise ScenarioError(f"from_year is before the base year {ctx.base_year}",
-                                    source=ctx.source, key=ctx._where(lever, "from_year"),
-                                    value=lever["from_year"])
-            if ky >= n:
-                raise ScenarioError(f"the target year is beyond the horizon ({int(years[-1])}); "
-                                    "run longer or move the target", source=ctx.source,
-                                    key=ctx._where(lever, "year"), value=lever["year"])
-            sel_total = float((emp[ky] * mask[0]).sum())
-            if sel_total <= 0:
-                raise ScenarioError("the selected cells have no employment in the target year",
-                                    source=ctx.source, key=ctx._where(lever, "year"),
-                                    value=lever["year"])
-            log_rho = np.log(float(lever["value"]) / sel_total) if lever["value"] > 0 else -np.inf
-            if not np.isfinite(log_rho):
-                raise ScenarioError("a target of 0 cannot be reached by a growth path",
-                                    source=ctx.source, key=ctx._where(lever, "value"), value=0)
-            frac = np.clip((k - kf) / (ky - kf), 0.0, None)
-            if after in ("reference", "constant_level"):
-                frac = np.minimum(frac, 1.0)
-            new = emp * np.exp(log_rho * frac)
-            if after == "constant_level":
-                new = np.where(k > ky, new[ky], new)
-        else:  # deviation
-            anchors = {str(int(a)): v for a, v in lever["anchors"].items()}
-            unit = lever.get("unit", "persons")
-            w = ctx.metier_weights(lever)
-            sel = emp * mask
-            if unit == "percent":
-                if w is not None:
-                    raise ScenarioError("a deviation in percent applies to each selected cell; "
-                                        "use metier or domain, not a sector key or weights",
-                                        source=ctx.source, key=ctx._where(lever, "unit"), value=unit)
-                # a held percentage already moves with the trend: "proportional" would count the
-                # trend's growth twice, so both `after` rules hold the last percentage
-                pct = _interp_anchors(anchors, years.astype(float), "hold", sel.sum((1, 2)))
-                new = emp + sel * (pct / 100.0)[:, None, None]
-            else:
-                total = _interp_anchors(anchors, years.astype(float), after, sel.sum((1, 2)))
-                if w is not None:
-                    by_m = sel.sum(1, keepdims=True)  # (year, 1, métier)
-                    terr_share = np.where(by_m > 0, sel / np.where(by_m > 0, by_m, 1.0), 0.0)
-                    share = terr_share * w[None, None, :]
-                    no_emp = (w > 0) & (by_m[0, 0] <= 0)
-                    if no_emp.any():
-                        bad = [m for m, b in zip(ctx.metiers, no_emp) if b]
-                        raise ScenarioError("these métiers of the key have no employment in the "
-                                            "selected territories", source=ctx.source,
-                                            key=ctx._where(lever, "territory"), value=bad)
-                else:
-                    tot = sel.sum((1, 2), keepdims=True)
-                    share = np.where(tot > 0, sel / np.where(tot > 0, tot, 1.0), 0.0)
-                new = emp + total[:, None, None] * share
-        neg = new <= 0
-        if np.any(neg & mask):
-            idx = np.argwhere(neg & mask)[:5]
-            cells = [(int(years[i]), ctx.territories[j], ctx.metiers[m]) for i, j, m in idx]
-            raise ScenarioError(f"the lever drives employment to zero or below in "
-                                f"{int((neg & mask).sum())} cell-years (year, territory, métier): "
-                                f"{cells}", source=ctx.source,
-                                key=f"demand.adjust[{lever['id']}]")
-        emp = np.where(mask, new, emp)
-    return emp
+@dataclass(frozen=True, kw_only=True)
+class Deviation(DemandLever):
+    """``kind = "deviation"``: a deviation from the trend given at ``anchors`` (year, value), in
+    persons summed over the selected cells or in percent of each."""
+
+    KIND = "deviation"
+    PARAMS = {"anchors": (DICT, None), "unit": (TEXT, one_of(("persons", "percent"))),
+              "interpolation": (TEXT, one_of(("linear",)))}
+    REQUIRED = ("anchors",)
+    AFTER = ("hold", "proportional")
+    AFTER_RULE = "'hold' or 'proportional'"
+    SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
+
+    anchors: tuple[tuple[int, float], ...]
+    unit: str = "persons"
+    interpolation: str = "linear"
+    after: str = "hold"
+
+    @property
+    def last_year(self) -> int:
+        return int(max(y for y, _ in self.anchors))
+
+    @classmethod
+    def check_params(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        year_table(table["anchors"], f"{where}.anchors", source)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], section: str) -> Self:
+        anchors = {int(k): float(v) for k, v in table["anchors"].items()}
+        return super().from_table({**table, "anchors": sorted(anchors.items())}, section)
+
+    def path(self, emp: np.ndarray, mask: np.ndarray, ctx: Context) -> np.ndarray | None:
+        years = ctx.base_year + np.arange(emp.shape[0])
+        w = ctx.metier_weights(self)
+        sel = emp * mask
+        if self.unit == "percent":
+            if w is not None:
+                raise ScenarioError("a deviation in percent applies to each selected cell; "
+                                    "use metier or domain, not a sector key or weights",
+                                    source=ctx.source, key=self.where("unit"), value=self.unit)
+            # a held percentage already moves with the trend: "proportional" would count the
+            # trend's growth twice, so both `after` rules hold the last percentage
+            pct = _interp_anchors(self.anchors, years.astype(float), "hold", sel.sum((1, 2)))
+            return emp + sel * (pct / 100.0)[:, None, None]
+        total = _interp_anchors(self.anchors, years.astype(float), self.after, sel.sum((1, 2)))
+        if w is not None:
+            by_m = sel.sum(1, keepdims=True)  # (year, 1, métier)
+            terr_share = np.where(by_m > 0, sel / np.where(by_m > 0, by_m, 1.0), 0.0)
+            share = terr_share * w[None, None, :]
+            no_emp = (w > 0) & (by_m[0, 0] <= 0)
+            if no_emp.any():
+                bad = [m for m, b in zip(ctx.metiers, no_emp) if b]
+                raise ScenarioError("these métiers of the key have no employment in the "
+                                    "selected territories", source=ctx.source,
+                                    key=self.where("territory"), value=bad)
+        else:
+            tot = sel.sum((1, 2), keepdims=True)
+            share = np.where(tot > 0, sel / np.where(tot > 0, tot, 1.0), 0.0)
+        return emp + total[:, None, None] * share
 
 
-# ---------------------------------------------------------------------- inflows
-def flow_factors(section: str, levers, ctx: Context, n_years: int) -> np.ndarray | None:
-    """Multipliers ``(year, territory, métier)`` of an inflow, or None without levers."""
-    levers = _tag(section, levers)
-    if not levers:
-        return None
-    years = ctx.base_year + np.arange(n_years)
-    out = np.ones((n_years, len(ctx.territories), len(ctx.metiers)))
-    for lever in levers:
-        y0 = lever.get("from_year", years[0])
-        y1 = lever.get("to_year", years[-1] + 10_000)
+#: The kinds of ``[[demand.adjust]]``, by the table's ``kind``.
+DEMAND_KINDS: dict[str, type[DemandLever]] = {k.KIND: k for k in (Growth, Target, Deviation)}
+DemandLever.SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of(DEMAND_KINDS)),
+                      **{k: spec for kind in DEMAND_KINDS.values() for k, spec in kind.PARAMS.items()},
+                      "after": (TEXT, one_of(dict.fromkeys(a for kind in DEMAND_KINDS.values() for a in kind.AFTER)))}
+
+
+# ------------------------------------------------------------------ inflows
+@dataclass(frozen=True, kw_only=True)
+class InflowFactor(Lever):
+    """``[[young_entrants.adjust]]`` (and, as :class:`MobilityFactor`, ``[[net_mobility.adjust]]``):
+    the selected flows are multiplied by ``factor`` for flow years ``from_year`` … ``to_year``."""
+
+    SCHEMA = {**LEVER_KEYS, **SELECT_KEYS, "factor": (NUM, between(0, 10)), **_WINDOW}
+    REQUIRED = ("factor",)
+
+    factor: float
+    from_year: int | None = None
+    to_year: int | None = None
+
+    def apply(self, out: np.ndarray, ctx: Context) -> np.ndarray:
+        """Multipliers ``out`` (flow year, territory, métier) times this lever's factor where it acts."""
+        years = ctx.base_year + np.arange(out.shape[0])
+        y0 = years[0] if self.from_year is None else self.from_year
+        y1 = years[-1] + 10_000 if self.to_year is None else self.to_year
         on = ((years >= y0) & (years <= y1))[:, None, None]
-        out = np.where(on & ctx.cell_mask(lever)[None], out * float(lever["factor"]), out)
-    return out
+        return np.where(on & ctx.cell_mask(self)[None], out * float(self.factor), out)
 
 
-# ---------------------------------------------------------------------- exits
-def shift_schedule(hazard: np.ndarray, offset: np.ndarray, ages: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True, kw_only=True)
+class MobilityFactor(InflowFactor):
+    """``[[net_mobility.adjust]]``: an :class:`InflowFactor` that may not select territories."""
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        super().check_own(table, where, source)
+        if "territory" in table:
+            raise ScenarioError("net mobility between territories is a zero-sum flow: a lever may "
+                                "select métiers but not territories", source=source,
+                                key=f"{where}.territory", value=table["territory"])
+
+
+# ------------------------------------------------------------------ exits
+@dataclass(frozen=True, kw_only=True)
+class ExitLever(Lever):
+    """A lever on the exit hazards ``(year, territory, métier, age)`` in the age window
+    ``min_age`` … ``max_age`` (default ``DEFAULT_MIN_AGE`` or the youngest age … the age below the top)."""
+
+    DEFAULT_MIN_AGE: ClassVar[int | None] = 55
+
+    min_age: int | None = None
+    max_age: int | None = None
+
+    def window(self, ages: np.ndarray) -> np.ndarray:
+        lo = self.min_age if self.min_age is not None else \
+            (int(ages[0]) if self.DEFAULT_MIN_AGE is None else self.DEFAULT_MIN_AGE)
+        hi = int(ages[-2]) if self.max_age is None else self.max_age
+        return (ages >= lo) & (ages <= hi)
+
+    @abstractmethod
+    def apply(self, h: np.ndarray, ctx: Context, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        """Hazards ``h`` (year, territory, métier, age) under this lever; ``years``, ``ages`` as floats."""
+
+
+def shift_schedule(hazard: np.ndarray, offset: np.ndarray | float, ages: np.ndarray) -> np.ndarray:
     """``h(a − offset)`` along the last (age) axis; ``offset`` broadcasts to the result.
 
     Linear interpolation between single years; ages below the youngest take its value.
@@ -301,53 +844,302 @@ def shift_schedule(hazard: np.ndarray, offset: np.ndarray, ages: np.ndarray) -> 
     return np.take_along_axis(h, lo, -1) * (1 - frac) + np.take_along_axis(h, hi, -1) * frac
 
 
-def hazard_path(hazard: np.ndarray, scenario, ctx: Context, n_years: int) -> np.ndarray | None:
-    """Hazards ``(year, territory, métier, age)`` under the exit levers, or None without levers."""
-    shifts = _tag("exits.shift", scenario.lever_list("exits.shift"))
-    cohorts = _tag("exits.cohort_shift", scenario.lever_list("exits.cohort_shift"))
-    mults = _tag("exits.multiplier", scenario.lever_list("exits.multiplier"))
-    if not (shifts or cohorts or mults):
+@dataclass(frozen=True, kw_only=True)
+class ScheduleShift(ExitLever):
+    """A share ``share`` of the hazard follows the schedule moved by an :meth:`offset` (years):
+    ``h'(a) = (1 − share)·h(a) + share·h(a − s)``, where ``s ≠ 0``."""
+
+    share: float = 1.0
+
+    @abstractmethod
+    def offset(self, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        """The shift ``s`` (year, 1, 1, age), in years."""
+
+    def apply(self, h: np.ndarray, ctx: Context, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        s = self.offset(years, ages)
+        share = float(self.share)
+        moved = shift_schedule(h, s, ages)
+        # where the shift is 0 (before the lever starts) the hazard stays exactly the same
+        sel = ctx.cell_mask(self)[None, :, :, None] & self.window(ages) & (s != 0)
+        return np.where(sel, (1 - share) * h + share * moved, h)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitShift(ScheduleShift):
+    """``[[exits.shift]]``: the late-career schedule moves by ``years``, phased in linearly from 0
+    in ``from_year`` to ``years`` in ``full_year`` (a step in ``from_year`` without it)."""
+
+    SCHEMA = {**LEVER_KEYS, **SELECT_KEYS, **_AGES, "years": (NUM, between(-10, 10)),
+              "from_year": (INT, between(*YEARS)), "full_year": (INT, between(*YEARS)),
+              "share": (NUM, between(0, 1))}
+    REQUIRED = ("years", "from_year")
+
+    years: float
+    from_year: int
+    full_year: int | None = None
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        super().check_own(table, where, source)
+        if table.get("full_year", table["from_year"]) < table["from_year"]:
+            raise ScenarioError("full_year is before from_year", source=source,
+                                key=f"{where}.full_year", value=table["full_year"])
+
+    def offset(self, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        y0 = self.from_year
+        y1 = y0 if self.full_year is None else self.full_year
+        # linear from 0 in from_year to 1 in full_year (the documented rule); a step in from_year
+        phase = np.clip((years - y0) / (y1 - y0), 0.0, 1.0) if y1 > y0 else (years >= y0).astype(float)
+        return (float(self.years) * phase)[:, None, None, None] * np.ones(len(ages))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CohortShift(ScheduleShift):
+    """``[[exits.cohort_shift]]``: the shift set by birth cohort ``c = year − age``: ``shift[i]`` for
+    ``cohorts[i] ≤ c < cohorts[i+1]``, the last for later cohorts, 0 before, and 0 in flow years
+    outside ``from_year`` … ``to_year``."""
+
+    SCHEMA = {**LEVER_KEYS, **SELECT_KEYS, **_AGES, "cohorts": (LIST, int_list(1900, 2100)),
+              "shift": (LIST, num_list(-10, 10)), "share": (NUM, between(0, 1)), **_WINDOW}
+    REQUIRED = ("cohorts", "shift")
+
+    cohorts: tuple[int, ...]
+    shift: tuple[float, ...]
+    from_year: int | None = None
+    to_year: int | None = None
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        super().check_own(table, where, source)
+        c, s = table["cohorts"], table["shift"]
+        if len(c) != len(s):
+            raise ScenarioError(f"cohorts and shift must have the same length ({len(c)} ≠ {len(s)})",
+                                source=source, key=f"{where}.shift", value=s)
+        if any(b <= a for a, b in zip(c, c[1:])):
+            raise ScenarioError("cohorts must be strictly increasing birth years", source=source,
+                                key=f"{where}.cohorts", value=c)
+
+    def offset(self, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        yy = years[:, None, None, None]
+        cohort = yy - ages  # (year, 1, 1, age)
+        c = np.asarray(self.cohorts, float)
+        vals = np.concatenate([[0.0], np.asarray(self.shift, float)])
+        s = vals[np.searchsorted(c, cohort, side="right")]
+        y0 = years[0] if self.from_year is None else self.from_year
+        y1 = years[-1] + 1e4 if self.to_year is None else self.to_year
+        on = (yy >= y0) & (yy <= y1)
+        return np.where(on, s, 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitMultiplier(ExitLever):
+    """``[[exits.multiplier]]``: the hazard times ``factor`` in the age window (default: every age
+    below the top) and years; a hazard above 1 is an error."""
+
+    SCHEMA = {**LEVER_KEYS, **SELECT_KEYS, **_AGES, "factor": (NUM, between(0, 100)), **_WINDOW}
+    REQUIRED = ("factor",)
+    DEFAULT_MIN_AGE = None
+
+    factor: float
+    from_year: int | None = None
+    to_year: int | None = None
+
+    def apply(self, h: np.ndarray, ctx: Context, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        y0 = years[0] if self.from_year is None else self.from_year
+        y1 = years[-1] + 10_000 if self.to_year is None else self.to_year
+        on = ((years >= y0) & (years <= y1))[:, None, None, None]
+        sel = on & ctx.cell_mask(self)[None, :, :, None] & self.window(ages)
+        h = np.where(sel, h * float(self.factor), h)
+        if np.any(h[..., :-1] > 1.0 + 1e-12):
+            raise ScenarioError("the multiplier raises an exit hazard above 1", source=ctx.source,
+                                key=self.where("factor"), value=self.factor)
+        return h
+
+
+# ------------------------------------------------------------------ supply and uncertainty
+@dataclass(frozen=True, kw_only=True)
+class SupplyLeavers(Lever):
+    """``[[supply.leavers]]``: leaver volumes of the formations ``level`` times ``factor`` in the
+    *leaving* years ``from_year`` … ``to_year`` (young entrants follow ``supply.lag`` years later).
+    Applied by :func:`pmq.inputs.training.supply_factors`."""
+
+    SCHEMA = {**LEVER_KEYS, "level": (LIST, str_list()), "territory": (LIST, str_list()),
+              "factor": (NUM, between(0, 10)), **_WINDOW}
+
+    factor: float
+    level: tuple[str, ...] | None = None
+    from_year: int | None = None
+    to_year: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupplyMatrix(Lever):
+    """``[[supply.matrix]]``: the formation → métier allocation of ``level`` towards the selected
+    métiers times ``factor`` (renormalised).  Applied by :func:`pmq.inputs.training.supply_factors`."""
+
+    SCHEMA = {**LEVER_KEYS, **SELECT_KEYS, "level": (LIST, str_list()), "factor": (NUM, between(0, 100)),
+              **_WINDOW}
+
+    factor: float
+    level: tuple[str, ...] | None = None
+    from_year: int | None = None
+    to_year: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UncertainParameter(Lever):
+    """``[[uncertainty.parameter]]``: the distribution of a parameter drawn per ensemble member
+    (neutral value 0), :mod:`pmq.projection.ensemble`."""
+
+    SCHEMA = {**LEVER_KEYS,
+              "kind": (TEXT, one_of(("exit_age_shift", "growth", "young_entrants", "mobility"))),
+              "distribution": (TEXT, one_of(("normal", "uniform", "triangular"))),
+              "mean": (NUM, between(-10, 10)), "sd": (NUM, between(0, 10)),
+              "low": (NUM, between(-10, 10)), "mode": (NUM, between(-10, 10)), "high": (NUM, between(-10, 10)),
+              "domain_correlation": (NUM, between(0, 1)), "domain": (LIST, str_list())}
+    REQUIRED = ("kind", "distribution")
+
+    kind: str
+    distribution: str
+    mean: float | None = None
+    sd: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    domain_correlation: float | None = None
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        super().check_own(table, where, source)
+        dist = table["distribution"]
+        if dist == "normal":
+            _need(table, ("sd",), where, source)
+            not_allowed = [k for k in ("low", "mode", "high") if k in table]
+        elif dist == "uniform":
+            _need(table, ("low", "high"), where, source)
+            not_allowed = [k for k in ("mean", "sd", "mode") if k in table]
+        else:
+            _need(table, ("low", "mode", "high"), where, source)
+            not_allowed = [k for k in ("mean", "sd") if k in table]
+        if not_allowed:
+            raise ScenarioError(f"not allowed for a {dist} distribution", source=source,
+                                key=f"{where}.{not_allowed[0]}", value=table[not_allowed[0]])
+        if dist != "normal" and not (table["low"] < table["high"]
+                                     and table["low"] <= table.get("mode", table["low"]) <= table["high"]):
+            raise ScenarioError("needs low < high (and low ≤ mode ≤ high)", source=source, key=where,
+                                value={k: table[k] for k in ("low", "mode", "high") if k in table})
+        if "domain_correlation" in table and table["kind"] != "growth":
+            raise ScenarioError("domain_correlation applies to kind = \"growth\" only", source=source,
+                                key=f"{where}.domain_correlation", value=table["domain_correlation"])
+        sel = [k for k in ("metier", "sector", "weights", "territory") if k in table]
+        if sel or ("domain" in table and table["kind"] != "exit_age_shift"):
+            key = sel[0] if sel else "domain"
+            raise ScenarioError("uncertain parameters apply to all métiers (exit_age_shift may select "
+                                "domains)", source=source, key=f"{where}.{key}", value=table[key])
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParameterCorrelation(Lever):
+    """``[[uncertainty.correlation]]``: the correlation ``rho`` of two uncertain parameters
+    (``between`` their ids; Gaussian copula)."""
+
+    SCHEMA = {**LEVER_KEYS, "between": (LIST, str_list()), "rho": (NUM, between(-1, 1))}
+    REQUIRED = ("between", "rho")
+
+    between: tuple[str, ...]
+    rho: float
+
+    @classmethod
+    def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
+        super().check_own(table, where, source)
+        if len(table["between"]) != 2 or table["between"][0] == table["between"][1]:
+            raise ScenarioError("between names two different parameter ids", source=source,
+                                key=f"{where}.between", value=table["between"])
+
+
+# ------------------------------------------------------------------ the registry
+#: The lever sections ("section.key") and the class of their tables, in the order of the files' sections.
+LEVER_KINDS: dict[str, type[Lever]] = {
+    "demand.adjust": DemandLever,            # Growth, Target or Deviation by the table's kind
+    "young_entrants.adjust": InflowFactor,
+    "net_mobility.adjust": MobilityFactor,
+    "exits.shift": ExitShift,
+    "exits.cohort_shift": CohortShift,
+    "exits.multiplier": ExitMultiplier,
+    "supply.leavers": SupplyLeavers,
+    "supply.matrix": SupplyMatrix,
+    "uncertainty.parameter": UncertainParameter,
+    "uncertainty.correlation": ParameterCorrelation,
+}
+#: Lever sections: "section.key" -> schema of one lever table.
+LEVER_SCHEMAS: dict[str, dict[str, Spec]] = {section: kind.SCHEMA for section, kind in LEVER_KINDS.items()}
+
+
+def check_table(section: str, table: Mapping[str, Any], where: str, source: str) -> None:
+    """Refuse a lever table of ``section`` that its kind does not accept: unknown keys, wrong
+    types or values (its schema), missing provenance, then the kind's :meth:`~Lever.check`."""
+    schema = LEVER_SCHEMAS[section]
+    for key, value in table.items():
+        if key not in schema:
+            raise ScenarioError(f"unknown key; expected one of {list(schema)}", source=source,
+                                key=f"{where}.{key}", value=value)
+        check_value(value, schema[key], f"{where}.{key}", source)
+    Lever.check_provenance(table, where, source)
+    LEVER_KINDS[section].kind_of(table).check(table, where, source)
+
+
+def lever_from_table(section: str, table: Mapping[str, Any] | Lever) -> Lever:
+    """The typed lever of a (checked) table of ``section``; a typed lever is returned as it is."""
+    if isinstance(table, Lever):
+        return table
+    return LEVER_KINDS[section].kind_of(table).from_table(table, section)
+
+
+# ------------------------------------------------------------------ the arrays
+class _HasLevers(Protocol):
+    def typed_levers(self, section: str) -> tuple[Lever, ...]: ...
+
+
+def last_year(lever: DemandLever | Mapping[str, Any]) -> int:
+    """The last calendar year a demand lever names (its path must reach it)."""
+    return cast(DemandLever, lever_from_table("demand.adjust", lever)).last_year
+
+
+def apply_demand(emp: np.ndarray, levers: Iterable[DemandLever | Mapping[str, Any]], ctx: Context) -> np.ndarray:
+    """Apply ``[[demand.adjust]]`` levers (typed, or their tables) to an employment path
+    ``(year, territory, métier)``, in order."""
+    out = np.array(emp, dtype=float)
+    for lever in levers:
+        out = cast(DemandLever, lever_from_table("demand.adjust", lever)).apply(out, ctx)
+    return out
+
+
+def flow_factors(section: str, levers: Iterable[InflowFactor | Mapping[str, Any]], ctx: Context,
+                 n_years: int) -> np.ndarray | None:
+    """Multipliers ``(year, territory, métier)`` of an inflow, or None without levers."""
+    typed = [cast(InflowFactor, lever_from_table(section, lv)) for lv in levers]
+    if not typed:
+        return None
+    out = np.ones((n_years, len(ctx.territories), len(ctx.metiers)))
+    for lever in typed:
+        out = lever.apply(out, ctx)
+    return out
+
+
+def hazard_path(hazard: np.ndarray, scenario: _HasLevers, ctx: Context, n_years: int) -> np.ndarray | None:
+    """Hazards ``(year, territory, métier, age)`` under the exit levers of ``scenario`` (shifts, then
+    cohort shifts, then multipliers), or None without levers."""
+    exit_levers = [cast(ExitLever, lv) for sec in ("exits.shift", "exits.cohort_shift", "exits.multiplier")
+                   for lv in scenario.typed_levers(sec)]
+    if not exit_levers:
         return None
     ages = ctx.ages.astype(float)
     T, M = len(ctx.territories), len(ctx.metiers)
     base = np.broadcast_to(np.asarray(hazard, float), (T, M, len(ages)))
     years = (ctx.base_year + np.arange(n_years)).astype(float)
-    yy = years[:, None, None, None]
     h = np.broadcast_to(base, (n_years, T, M, len(ages))).copy()
-
-    def window(lever, default_min=55):
-        lo, hi = lever.get("min_age", default_min), lever.get("max_age", int(ages[-2]))
-        return (ages >= lo) & (ages <= hi)
-
-    for lever in shifts + cohorts:
-        if lever["_section"] == "exits.shift":
-            y0 = lever["from_year"]
-            y1 = lever.get("full_year", y0)
-            # linear from 0 in from_year to 1 in full_year (the documented rule); a step in from_year
-            phase = np.clip((years - y0) / (y1 - y0), 0.0, 1.0) if y1 > y0 else \
-                (years >= y0).astype(float)
-            s = (float(lever["years"]) * phase)[:, None, None, None] * np.ones(len(ages))
-        else:
-            cohort = yy - ages  # (year, 1, 1, age)
-            c = np.asarray(lever["cohorts"], float)
-            vals = np.concatenate([[0.0], np.asarray(lever["shift"], float)])
-            s = vals[np.searchsorted(c, cohort, side="right")]
-            on = (yy >= lever.get("from_year", years[0])) & (yy <= lever.get("to_year", years[-1] + 1e4))
-            s = np.where(on, s, 0.0)
-        share = float(lever.get("share", 1.0))
-        moved = shift_schedule(h, s, ages)
-        # where the shift is 0 (before the lever starts) the hazard stays exactly the same
-        sel = ctx.cell_mask(lever)[None, :, :, None] & window(lever) & (s != 0)
-        h = np.where(sel, (1 - share) * h + share * moved, h)
-    for lever in mults:
-        y0 = lever.get("from_year", years[0])
-        y1 = lever.get("to_year", years[-1] + 10_000)
-        on = ((years >= y0) & (years <= y1))[:, None, None, None]
-        sel = on & ctx.cell_mask(lever)[None, :, :, None] & window(lever, default_min=int(ages[0]))
-        h = np.where(sel, h * float(lever["factor"]), h)
-        if np.any(h[..., :-1] > 1.0 + 1e-12):
-            raise ScenarioError("the multiplier raises an exit hazard above 1", source=ctx.source,
-                                key=f"exits.multiplier[{lever['id']}].factor", value=lever["factor"])
+    for lever in exit_levers:
+        h = lever.apply(h, ctx, years, ages)
     h = np.clip(h, 0.0, 1.0)
     h[..., -1] = 1.0
     return h

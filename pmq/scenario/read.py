@@ -26,7 +26,11 @@ Rules of the language
 ---------------------
 * Unknown sections or keys, wrong types, out-of-range values, unknown métier, domain,
   sector or territory codes raise :class:`~pmq.errors.ScenarioError` naming the file, the
-  key path (``demand.adjust[manufacturing].anchors.2035``) and the value.
+  key path (``demand.adjust[manufacturing].anchors.2035``) and the value.  This module holds
+  the schema of the sections; a lever table is checked by its kind (:mod:`pmq.scenario.levers`:
+  one frozen dataclass per kind with its schema, its check and its apply, registered in
+  :data:`~pmq.scenario.levers.LEVER_KINDS`), and the resolved tables become typed levers
+  (:meth:`Scenario.typed_levers`).
 * Every table that holds a number carries ``source = "publication, URL"`` or
   ``assumption = "…"`` (checked in each file, so an override states its own source).
 * A *lever* says whose its numbers are, exactly one of: ``source`` (they are the figures of
@@ -67,11 +71,14 @@ from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, Scenario
 from pmq.model.rules import Rules
 from pmq.data import domains, metiers, territory_choices
 from pmq.names import resolve
+from pmq.scenario.levers import (INT, LEVER_KINDS, LEVER_SCHEMAS, LIST, NUM, PROVENANCE_KEYS, TEXT, YEARS, Lever,
+                                 Provenance, Spec, between, check_table, check_value, has_number, int_list,
+                                 lever_from_table, one_of, str_list)
 from pmq.scenario.sectors import sectors
 from pmq.inputs.tables import bad_label_characters
 
 __all__ = ["Scenario", "read_scenario", "builtin_scenarios",
-           "scenario_dir", "LEVER_SECTIONS", "EXIT_SECTIONS", "inactive_levers", "warn_inactive_levers",
+           "scenario_dir", "LEVER_SECTIONS", "LEVER_SCHEMAS", "EXIT_SECTIONS", "MAX_HORIZON", "YEARS", "inactive_levers", "warn_inactive_levers",
            "lever_status", "Provenance", "status_label", "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]
 
 #: Default plausibility bound: largest |scenario − reference| / reference employment of a métier
@@ -109,43 +116,7 @@ def is_builtin(source: str | Path) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """Whose numbers a lever (or a section) carries and how pmq applies them: the
-    :data:`PROVENANCE_KEYS` of its table, ``""`` when absent.  ``Provenance.of(lever)``."""
-
-    source: str = ""
-    assumption: str = ""
-    method: str = ""
-    basis: str = ""
-    weights_source: str = ""
-    weights_assumption: str = ""
-
-    @classmethod
-    def of(cls, lever: dict) -> Provenance:
-        return cls(**{k: lever.get(k) or "" for k in PROVENANCE_KEYS})
-
-    @property
-    def status(self) -> str:
-        """``"assumed"``, ``"split_assumed"`` or ``"sourced"`` (see :func:`lever_status`)."""
-        if self.assumption and not self.source:
-            return "assumed"
-        if self.weights_assumption:
-            return "split_assumed"
-        return "sourced"
-
-    @property
-    def said(self) -> str:
-        """What its source says or, for an assumption, the assumption."""
-        return self.source or self.assumption
-
-    @property
-    def split(self) -> str:
-        """Whose split over métiers it uses (``weights_source`` or ``weights_assumption``), or ``""``."""
-        return self.weights_source or self.weights_assumption
-
-
-def lever_status(lever: dict) -> str:
+def lever_status(lever: dict | Lever) -> str:
     """Whose numbers a lever carries: ``"assumed"`` (``assumption``: the file author's own),
     ``"split_assumed"`` (``source`` for its numbers but ``weights_assumption`` for their split
     over métiers) or ``"sourced"``.  For a lever of a built-in file « assumed » reads
@@ -157,9 +128,11 @@ def lever_status(lever: dict) -> str:
 class Scenario:
     """A resolved scenario: what :func:`pmq.project` needs besides the baseline.
 
-    ``levers`` maps ``"demand.adjust"``, ``"young_entrants.adjust"``,
-    ``"net_mobility.adjust"``, ``"exits.shift"``, ``"exits.cohort_shift"`` and
-    ``"exits.multiplier"`` to tuples of validated lever tables (dicts), in file order.
+    ``levers`` maps each lever section (:data:`LEVER_SECTIONS`: ``"demand.adjust"``,
+    ``"young_entrants.adjust"``, ``"net_mobility.adjust"``, ``"exits.shift"``…) to a tuple of
+    validated lever tables (dicts), in file order (:meth:`lever_list`); :meth:`typed_levers` gives
+    the same levers as their kinds' frozen dataclasses (:mod:`pmq.scenario.levers`), built once from
+    the tables when the scenario is made.
 
     ``resolved`` is the file's content after ``extends`` and :attr:`hash` its fingerprint; ``horizon``
     is the run's length, which :meth:`with_horizon` changes without touching either (the horizon
@@ -184,6 +157,7 @@ class Scenario:
     resolved: dict = field(default_factory=dict, compare=False)
     max_metier_deviation: float = MAX_METIER_DEVIATION
     max_metier_deviation_reason: str = ""
+    _typed: dict[str, tuple[Lever, ...]] = field(init=False, repr=False, compare=False)
 
     @property
     def hash(self) -> str:
@@ -191,8 +165,22 @@ class Scenario:
         blob = json.dumps(self.resolved, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def __post_init__(self) -> None:
+        # the typed levers, built once from the tables (a ``replace(levers=…)`` builds them again)
+        typed = {section: tuple(lever_from_table(section, t) for t in tables)
+                 for section, tables in self.levers.items() if section in LEVER_KINDS}
+        object.__setattr__(self, "_typed", typed)
+
     def lever_list(self, section: str) -> tuple:
+        """The lever tables (dicts) of ``section``, in file order (after ``extends``)."""
         return tuple(self.levers.get(section, ()))
+
+    def typed_levers(self, section: str) -> tuple[Lever, ...]:
+        """The levers of ``section`` as their kinds' frozen dataclasses (:mod:`pmq.scenario.levers`:
+        :class:`~pmq.scenario.levers.Growth`, :class:`~pmq.scenario.levers.ExitShift`…), in file order."""
+        if section not in LEVER_KINDS:
+            raise KeyError(f"no lever section {section!r}; expected one of {list(LEVER_KINDS)}")
+        return self._typed.get(section, ())
 
     @property
     def status(self) -> str:
@@ -274,170 +262,60 @@ class Scenario:
 
 
 # --------------------------------------------------------------------------- schema
-_TEXT = (str,)
-_NUM = (int, float)
-_INT = (int,)
-_LIST = (list,)
-_DICT = (dict,)
 _SOURCE_KEYS = ("source", "assumption")
-
-
-def _enum(values):
-    return lambda v: v in values, f"one of {list(values)}"
-
-
-def _range(lo, hi):
-    return lambda v: lo <= v <= hi, f"between {lo} and {hi}"
-
-
-def _is_int(x):
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_num(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _int_list(lo, hi):
-    return (lambda v: len(v) > 0 and all(_is_int(x) and lo <= x <= hi for x in v),
-            f"a non-empty list of whole numbers between {lo} and {hi}")
-
-
-def _str_list():
-    return (lambda v: len(v) > 0 and all(isinstance(x, str) and x for x in v),
-            "a non-empty list of codes (strings)")
-
-
-def _num_list(lo, hi):
-    return (lambda v: len(v) > 0 and all(_is_num(x) and lo <= x <= hi for x in v),
-            f"a non-empty list of numbers between {lo} and {hi}")
-
-
-YEARS = (1900, 2200)
 #: Longest run, in years (``horizons.run``, ``--horizon``).
 MAX_HORIZON = 60
-_SRC = {"source": (_TEXT, None), "assumption": (_TEXT, None)}
-_LEVER = {"id": (_TEXT, None), "label": (_TEXT, None), **_SRC, "method": (_TEXT, None),
-          "basis": (_TEXT, None)}
-_SELECT = {
-    "metier": (_LIST, _str_list()), "domain": (_LIST, _str_list()), "sector": (_TEXT, None),
-    "weights": (_DICT, None), "weights_source": (_TEXT, None), "weights_assumption": (_TEXT, None),
-    "territory": (_LIST, _str_list()),
-}
-#: Keys of a lever that document it (provenance), not parameters.
-PROVENANCE_KEYS = ("source", "assumption", "method", "basis", "weights_source", "weights_assumption")
-_AGES = {"min_age": (_INT, _range(15, 74)), "max_age": (_INT, _range(15, 74))}
-
-#: Lever sections: "section.key" -> schema of one lever table.
-LEVER_SCHEMAS: dict[str, dict[str, tuple]] = {
-    "demand.adjust": {
-        **_LEVER, **_SELECT,
-        "kind": (_TEXT, _enum(("growth", "target", "deviation"))),
-        # growth
-        "rate": (_NUM, _range(-0.5, 0.5)), "period": (_LIST, _int_list(*YEARS)),
-        # target
-        "year": (_INT, _range(*YEARS)), "value": (_NUM, _range(0, 1e9)),
-        "from_year": (_INT, _range(*YEARS)),
-        # deviation
-        "anchors": (_DICT, None), "unit": (_TEXT, _enum(("persons", "percent"))),
-        "interpolation": (_TEXT, _enum(("linear",))),
-        "after": (_TEXT, _enum(("reference", "continue", "constant_level", "hold", "proportional"))),
-    },
-    "young_entrants.adjust": {
-        **_LEVER, **_SELECT, "factor": (_NUM, _range(0, 10)),
-        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
-    },
-    "net_mobility.adjust": {
-        **_LEVER, **_SELECT, "factor": (_NUM, _range(0, 10)),
-        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
-    },
-    "exits.shift": {
-        **_LEVER, **_SELECT, **_AGES, "years": (_NUM, _range(-10, 10)),
-        "from_year": (_INT, _range(*YEARS)), "full_year": (_INT, _range(*YEARS)),
-        "share": (_NUM, _range(0, 1)),
-    },
-    "exits.cohort_shift": {
-        **_LEVER, **_SELECT, **_AGES, "cohorts": (_LIST, _int_list(1900, 2100)),
-        "shift": (_LIST, _num_list(-10, 10)), "share": (_NUM, _range(0, 1)),
-        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
-    },
-    "exits.multiplier": {
-        **_LEVER, **_SELECT, **_AGES, "factor": (_NUM, _range(0, 100)),
-        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
-    },
-    # Supply from initial training (pmq.inputs.training): leaver volumes by formation (years are
-    # *leaving* years; young entrants follow `lag` years later) and the formation → métier matrix.
-    "supply.leavers": {
-        **_LEVER, "level": (_LIST, _str_list()), "territory": (_LIST, _str_list()),
-        "factor": (_NUM, _range(0, 10)),
-        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
-    },
-    "supply.matrix": {
-        **_LEVER, **_SELECT, "level": (_LIST, _str_list()), "factor": (_NUM, _range(0, 100)),
-        "from_year": (_INT, _range(*YEARS)), "to_year": (_INT, _range(*YEARS)),
-    },
-    # Uncertainty (pmq.projection.ensemble): distributions of parameters drawn per ensemble member, and
-    # correlations between them (Gaussian copula).  Neutral value of every parameter: 0.
-    "uncertainty.parameter": {
-        **_LEVER,
-        "kind": (_TEXT, _enum(("exit_age_shift", "growth", "young_entrants", "mobility"))),
-        "distribution": (_TEXT, _enum(("normal", "uniform", "triangular"))),
-        "mean": (_NUM, _range(-10, 10)), "sd": (_NUM, _range(0, 10)),
-        "low": (_NUM, _range(-10, 10)), "mode": (_NUM, _range(-10, 10)), "high": (_NUM, _range(-10, 10)),
-        "domain_correlation": (_NUM, _range(0, 1)), "domain": (_LIST, _str_list()),
-    },
-    "uncertainty.correlation": {
-        **_LEVER, "between": (_LIST, _str_list()), "rho": (_NUM, _range(-1, 1)),
-    },
-}
+_SRC: dict[str, Spec] = {"source": (TEXT, None), "assumption": (TEXT, None)}
 LEVER_SECTIONS = tuple(LEVER_SCHEMAS)
+#: The keys of the lever arrays in their sections ("adjust", "shift", …).
+_LEVER_KEYS = tuple(dict.fromkeys(path.split(".")[1] for path in LEVER_SECTIONS))
 #: The lever sections that move the exit hazards.
 EXIT_SECTIONS = ("exits.shift", "exits.cohort_shift", "exits.multiplier")
 
-_SCHEMA: dict[str, dict[str, tuple]] = {
+_SCHEMA: dict[str, dict[str, Spec]] = {
     "scenario": {
-        "name": (_TEXT, None), "title_fr": (_TEXT, None), "title_en": (_TEXT, None),
-        "description": (_TEXT, None), "extends": (_TEXT, None),
-        "base_year": (_INT, _range(*YEARS)), **_SRC,
-        "max_metier_deviation": (_NUM, _range(0, 100)), "max_metier_deviation_reason": (_TEXT, None),
+        "name": (TEXT, None), "title_fr": (TEXT, None), "title_en": (TEXT, None),
+        "description": (TEXT, None), "extends": (TEXT, None),
+        "base_year": (INT, between(*YEARS)), **_SRC,
+        "max_metier_deviation": (NUM, between(0, 100)), "max_metier_deviation_reason": (TEXT, None),
     },
     "horizons": {
-        "run": (_INT, _range(1, MAX_HORIZON)), "summary": (_LIST, _int_list(1, MAX_HORIZON)),
-        "years": (_LIST, _int_list(*YEARS)), **_SRC,
+        "run": (INT, between(1, MAX_HORIZON)), "summary": (LIST, int_list(1, MAX_HORIZON)),
+        "years": (LIST, int_list(*YEARS)), **_SRC,
     },
     "demand": {
-        "spreading": (_TEXT, _enum(demand.SPREADING_RULES)),
-        "continuation": (_TEXT, _enum(demand.CONTINUATION_RULES)),
-        "half_life": (_NUM, _range(0.5, 200)), "adjust": (_LIST, None),
-        "trend": (_TEXT, _enum(["published", "loglinear", "damped", "arima"])),
-        "trend_years": (_INT, _range(8, 36)),
-        "remove": (_LIST, _str_list()), **_SRC,
+        "spreading": (TEXT, one_of(demand.SPREADING_RULES)),
+        "continuation": (TEXT, one_of(demand.CONTINUATION_RULES)),
+        "half_life": (NUM, between(0.5, 200)), "adjust": (LIST, None),
+        "trend": (TEXT, one_of(["published", "loglinear", "damped", "arima"])),
+        "trend_years": (INT, between(8, 36)),
+        "remove": (LIST, str_list()), **_SRC,
     },
     "young_entrants": {
-        "spreading": (_TEXT, _enum(supply.SPREADING_RULES)),
-        "continuation": (_TEXT, _enum(supply.CONTINUATION_RULES)),
-        "adjust": (_LIST, None), "remove": (_LIST, _str_list()), **_SRC,
+        "spreading": (TEXT, one_of(supply.SPREADING_RULES)),
+        "continuation": (TEXT, one_of(supply.CONTINUATION_RULES)),
+        "adjust": (LIST, None), "remove": (LIST, str_list()), **_SRC,
     },
     "net_mobility": {
-        "spreading": (_TEXT, _enum(mobility.SPREADING_RULES)),
-        "continuation": (_TEXT, _enum(mobility.CONTINUATION_RULES)),
-        "adjust": (_LIST, None), "remove": (_LIST, _str_list()), **_SRC,
+        "spreading": (TEXT, one_of(mobility.SPREADING_RULES)),
+        "continuation": (TEXT, one_of(mobility.CONTINUATION_RULES)),
+        "adjust": (LIST, None), "remove": (LIST, str_list()), **_SRC,
     },
     "exits": {
-        "shift": (_LIST, None), "cohort_shift": (_LIST, None), "multiplier": (_LIST, None),
-        "schedule": (_TEXT, _enum(["baseline", "estimated", "estimated_unpooled"])),
-        "remove": (_LIST, _str_list()), **_SRC,
+        "shift": (LIST, None), "cohort_shift": (LIST, None), "multiplier": (LIST, None),
+        "schedule": (TEXT, one_of(["baseline", "estimated", "estimated_unpooled"])),
+        "remove": (LIST, str_list()), **_SRC,
     },
     "age_profiles": {
-        **{f.name: (_NUM, _range(0, 120)) for f in fields(AgeProfiles) if f.name != "extra"}, **_SRC,
+        **{f.name: (NUM, between(0, 120)) for f in fields(AgeProfiles) if f.name != "extra"}, **_SRC,
     },
     "supply": {
-        "lag": (_INT, _range(0, 10)), "leavers": (_LIST, None), "matrix": (_LIST, None),
-        "remove": (_LIST, _str_list()), **_SRC,
+        "lag": (INT, between(0, 10)), "leavers": (LIST, None), "matrix": (LIST, None),
+        "remove": (LIST, str_list()), **_SRC,
     },
     "uncertainty": {
-        "seed": (_INT, _range(0, 2**63 - 1)), "parameter": (_LIST, None), "correlation": (_LIST, None),
-        "remove": (_LIST, _str_list()), **_SRC,
+        "seed": (INT, between(0, 2**63 - 1)), "parameter": (LIST, None), "correlation": (LIST, None),
+        "remove": (LIST, str_list()), **_SRC,
     },
 }
 _RULE_MAP = {
@@ -465,37 +343,12 @@ def builtin_scenarios() -> dict[str, Path]:
 
 
 # ----------------------------------------------------------------------- validation
-def _has_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    if isinstance(value, list):
-        return any(_has_number(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_number(v) for v in value.values())
-    return False
-
-
 def _need_source(body: dict, path: str, source: str, exempt=()) -> None:
-    numeric = [k for k, v in body.items() if k not in exempt and _has_number(v)]
+    numeric = [k for k, v in body.items() if k not in exempt and has_number(v)]
     if numeric and not any(isinstance(body.get(k), str) and body[k].strip() for k in _SOURCE_KEYS):
         raise ScenarioError("numbers need a source: add source = \"publication, URL\" or "
                             "assumption = \"…\" to this table", source=source, key=path,
                             value={k: body[k] for k in numeric})
-
-
-def _check_value(value, spec, path, source):
-    types, check = spec
-    if isinstance(value, bool) or not isinstance(value, types):
-        raise ScenarioError(f"wrong type {type(value).__name__}; expected "
-                            f"{' or '.join(t.__name__ for t in types)}", source=source, key=path,
-                            value=value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ScenarioError("must be a finite number", source=source, key=path, value=value)
-    if check is not None and not check[0](value):
-        raise ScenarioError(f"invalid value; expected {check[1]}", source=source, key=path,
-                            value=value)
 
 
 def _validate(doc: dict, source: str) -> None:
@@ -510,11 +363,10 @@ def _validate(doc: dict, source: str) -> None:
             if key not in _SCHEMA[section]:
                 raise ScenarioError(f"unknown key; expected one of {list(_SCHEMA[section])}",
                                     source=source, key=path, value=value)
-            _check_value(value, _SCHEMA[section][key], path, source)
+            check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
                 _validate_levers(value, path, source)
-        exempt = ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix", "parameter",
-                  "correlation", "seed")
+        exempt = (*_LEVER_KEYS, "seed")
         if section != "scenario":
             _need_source(body, section, source, exempt=exempt)
         elif ("max_metier_deviation" in body) != bool(str(body.get("max_metier_deviation_reason", "")).strip()):
@@ -526,7 +378,6 @@ def _validate(doc: dict, source: str) -> None:
 
 
 def _validate_levers(items: list, path: str, source: str) -> None:
-    schema = LEVER_SCHEMAS[path]
     seen = set()
     for i, lever in enumerate(items):
         where = f"{path}[{i}]"
@@ -541,192 +392,7 @@ def _validate_levers(items: list, path: str, source: str) -> None:
         if lid in seen:
             raise ScenarioError("duplicate lever id", source=source, key=where, value=lid)
         seen.add(lid)
-        for key, value in lever.items():
-            if key not in schema:
-                raise ScenarioError(f"unknown key; expected one of {list(schema)}", source=source,
-                                    key=f"{where}.{key}", value=value)
-            _check_value(value, schema[key], f"{where}.{key}", source)
-        _check_provenance(lever, where, source)
-        _check_lever(path, lever, where, source)
-
-
-def _check_provenance(lever: dict, where: str, source: str) -> None:
-    """A lever says whose its numbers are: exactly one of ``source`` / ``assumption``; ``method``
-    goes with a source, ``basis`` with an assumption; ``weights`` carry ``weights_source`` or
-    ``weights_assumption``."""
-    def given(k):
-        return isinstance(lever.get(k), str) and lever[k].strip() != ""
-
-    for k in PROVENANCE_KEYS:
-        if k in lever and not given(k):
-            raise ScenarioError("is empty: say whose the numbers are, or remove the key", source=source,
-                                key=f"{where}.{k}", value=lever[k])
-    if given("source") and given("assumption"):
-        raise ScenarioError("a lever carries source (its numbers are the publication's figures; say how pmq "
-                            "applies them in method = \"…\") or assumption (they are your own; name the "
-                            "publications it leans on in basis = \"…\"), not both — an assumption must not "
-                            "appear under a source's name", source=source, key=f"{where}.assumption",
-                            value=lever["assumption"])
-    if not given("source") and not given("assumption"):
-        numeric = {k: v for k, v in lever.items() if _has_number(v)}
-        if numeric:
-            raise ScenarioError("numbers need a source: add source = \"publication, URL\" (the publication's "
-                                "figures) or assumption = \"…\" (your own) to this lever", source=source,
-                                key=where, value=numeric)
-    if given("method") and not given("source"):
-        raise ScenarioError("method says how a sourced figure is applied: it goes with source; with an "
-                            "assumption, write the reasoning in assumption and the references in basis",
-                            source=source, key=f"{where}.method", value=lever["method"])
-    if given("basis") and not given("assumption"):
-        raise ScenarioError("basis names the publications an assumption leans on: it goes with assumption; "
-                            "with a source, say how pmq applies it in method", source=source,
-                            key=f"{where}.basis", value=lever["basis"])
-    wk = [k for k in ("weights_source", "weights_assumption") if given(k)]
-    if "weights" in lever and (len(wk) > 1 or (not wk and given("source"))):
-        raise ScenarioError("explicit weights split a sourced figure over métiers: say whose the split is with "
-                            "exactly one of weights_source = \"…\" or weights_assumption = \"…\"", source=source,
-                            key=f"{where}.weights", value=wk or None)
-    if wk and "weights" not in lever:
-        raise ScenarioError("documents weights, but the lever has none", source=source, key=f"{where}.{wk[0]}",
-                            value=lever[wk[0]])
-
-
-def _year_table(table: dict, where: str, source: str) -> dict[int, float]:
-    out = {}
-    for k, v in table.items():
-        try:
-            year = int(k)
-        except ValueError:
-            year = None
-        if year is None or str(year) != k.strip() or not YEARS[0] <= year <= YEARS[1]:
-            raise ScenarioError("anchor keys must be calendar years", source=source,
-                                key=f"{where}.{k}", value=k)
-        if not _is_num(v):
-            raise ScenarioError("anchor values must be finite numbers", source=source,
-                                key=f"{where}.{k}", value=v)
-        out[year] = float(v)
-    if not out:
-        raise ScenarioError("needs at least one anchor year", source=source, key=where)
-    return dict(sorted(out.items()))
-
-
-def _check_lever(path: str, lever: dict, where: str, source: str) -> None:
-    def need(*keys):
-        for k in keys:
-            if k not in lever:
-                raise ScenarioError(f"missing key '{k}'", source=source, key=f"{where}.{k}")
-
-    def forbid(*keys):
-        for k in keys:
-            if k in lever:
-                raise ScenarioError(f"not allowed here (kind {lever.get('kind')!r})", source=source,
-                                    key=f"{where}.{k}", value=lever[k])
-
-    selectors = [k for k in ("metier", "domain", "sector", "weights") if k in lever]
-    if len(selectors) > 1:
-        raise ScenarioError(f"give at most one of metier, domain, sector, weights (got {selectors})",
-                            source=source, key=where)
-    if "weights" in lever:
-        w = lever["weights"]
-        bad = {k: v for k, v in w.items() if not _is_num(v) or v < 0}
-        if bad or not w:
-            raise ScenarioError("weights must be a non-empty table of métier codes to numbers ≥ 0",
-                                source=source, key=f"{where}.weights", value=bad or w)
-        total = sum(w.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ScenarioError("weights must sum to 1 (each row of a sector × métier key)",
-                                source=source, key=f"{where}.weights", value=round(total, 9))
-    if "min_age" in lever and "max_age" in lever and lever["min_age"] > lever["max_age"]:
-        raise ScenarioError("min_age is above max_age", source=source, key=f"{where}.min_age",
-                            value=(lever["min_age"], lever["max_age"]))
-    if "from_year" in lever and "to_year" in lever and lever["from_year"] > lever["to_year"]:
-        raise ScenarioError("from_year is after to_year", source=source, key=f"{where}.from_year",
-                            value=(lever["from_year"], lever["to_year"]))
-    if path == "demand.adjust":
-        need("kind")
-        kind = lever["kind"]
-        if kind == "growth":
-            need("rate", "period")
-            forbid("year", "value", "from_year", "anchors", "unit", "interpolation")
-            p = lever["period"]
-            if len(p) != 2 or p[0] >= p[1]:
-                raise ScenarioError("period must be [first_year, last_year] with first < last",
-                                    source=source, key=f"{where}.period", value=p)
-            if lever.get("after", "reference") not in ("reference", "continue", "constant_level"):
-                raise ScenarioError("after must be one of ['reference', 'continue', 'constant_level'] "
-                                    "for a growth lever", source=source, key=f"{where}.after",
-                                    value=lever["after"])
-        elif kind == "target":
-            need("year", "value", "from_year")
-            forbid("rate", "period", "anchors", "unit", "interpolation")
-            if lever["from_year"] >= lever["year"]:
-                raise ScenarioError("from_year must be before year", source=source,
-                                    key=f"{where}.from_year", value=lever["from_year"])
-            if lever.get("after", "reference") not in ("reference", "continue", "constant_level"):
-                raise ScenarioError("after must be one of ['reference', 'continue', 'constant_level'] "
-                                    "for a target lever", source=source, key=f"{where}.after",
-                                    value=lever["after"])
-        else:
-            need("anchors")
-            forbid("rate", "period", "year", "value", "from_year")
-            _year_table(lever["anchors"], f"{where}.anchors", source)
-            if lever.get("after", "hold") not in ("hold", "proportional"):
-                raise ScenarioError("after must be 'hold' or 'proportional' for a deviation lever",
-                                    source=source, key=f"{where}.after", value=lever["after"])
-    elif path in ("young_entrants.adjust", "net_mobility.adjust"):
-        need("factor")
-        if path == "net_mobility.adjust" and "territory" in lever:
-            raise ScenarioError("net mobility between territories is a zero-sum flow: a lever may "
-                                "select métiers but not territories", source=source,
-                                key=f"{where}.territory", value=lever["territory"])
-    elif path == "exits.shift":
-        need("years", "from_year")
-        if lever.get("full_year", lever["from_year"]) < lever["from_year"]:
-            raise ScenarioError("full_year is before from_year", source=source,
-                                key=f"{where}.full_year", value=lever["full_year"])
-    elif path == "exits.cohort_shift":
-        need("cohorts", "shift")
-        c, s = lever["cohorts"], lever["shift"]
-        if len(c) != len(s):
-            raise ScenarioError(f"cohorts and shift must have the same length ({len(c)} ≠ {len(s)})",
-                                source=source, key=f"{where}.shift", value=s)
-        if any(b <= a for a, b in zip(c, c[1:])):
-            raise ScenarioError("cohorts must be strictly increasing birth years", source=source,
-                                key=f"{where}.cohorts", value=c)
-    elif path == "exits.multiplier":
-        need("factor")
-    elif path == "uncertainty.parameter":
-        need("kind", "distribution")
-        dist = lever["distribution"]
-        if dist == "normal":
-            need("sd")
-            not_allowed = [k for k in ("low", "mode", "high") if k in lever]
-        elif dist == "uniform":
-            need("low", "high")
-            not_allowed = [k for k in ("mean", "sd", "mode") if k in lever]
-        else:
-            need("low", "mode", "high")
-            not_allowed = [k for k in ("mean", "sd") if k in lever]
-        if not_allowed:
-            raise ScenarioError(f"not allowed for a {dist} distribution", source=source,
-                                key=f"{where}.{not_allowed[0]}", value=lever[not_allowed[0]])
-        if dist != "normal" and not (lever["low"] < lever["high"]
-                                     and lever["low"] <= lever.get("mode", lever["low"]) <= lever["high"]):
-            raise ScenarioError("needs low < high (and low ≤ mode ≤ high)", source=source, key=where,
-                                value={k: lever[k] for k in ("low", "mode", "high") if k in lever})
-        if "domain_correlation" in lever and lever["kind"] != "growth":
-            raise ScenarioError("domain_correlation applies to kind = \"growth\" only", source=source,
-                                key=f"{where}.domain_correlation", value=lever["domain_correlation"])
-        sel = [k for k in ("metier", "sector", "weights", "territory") if k in lever]
-        if sel or ("domain" in lever and lever["kind"] != "exit_age_shift"):
-            key = sel[0] if sel else "domain"
-            raise ScenarioError("uncertain parameters apply to all métiers (exit_age_shift may select "
-                                "domains)", source=source, key=f"{where}.{key}", value=lever[key])
-    elif path == "uncertainty.correlation":
-        need("between", "rho")
-        if len(lever["between"]) != 2 or lever["between"][0] == lever["between"][1]:
-            raise ScenarioError("between names two different parameter ids", source=source,
-                                key=f"{where}.between", value=lever["between"])
+        check_table(path, lever, where, source)   # its kind's schema and check (pmq.scenario.levers)
 
 
 def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
@@ -785,8 +451,7 @@ def _merge(base: dict, over: dict, source: str) -> dict:
                 tgt[key] = value
         for lid in body.get("remove", []):
             found = False
-            for key in ("adjust", "shift", "cohort_shift", "multiplier", "leavers", "matrix", "parameter",
-                        "correlation"):
+            for key in _LEVER_KEYS:
                 if key in tgt:
                     n = len(tgt[key])
                     tgt[key] = [lv for lv in tgt[key] if lv["id"] != lid]

@@ -1,0 +1,97 @@
+"""Territories below and beyond the régions (issue 18): the shipped nomenclature, downscaling keys and DOM
+employment of ``pmq/data/territories/`` (built by ``python -m pmq.estimation.territories``; method, sources
+and what is estimated in ``territories/SOURCE.md``).
+
+* :func:`territories` — région, département and zone d'emploi (∩ département) codes, names, parents, flags;
+* :func:`key` — a downscaling key as a long table ``parent, child, metier, weight, basis`` (+ its basis
+  values); the weights of each parent × métier sum to 1;
+* :func:`dom_employment` — the **estimated** base-year employment by métier of the five DOM régions.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+
+from pmq.data import data_path, metiers
+
+__all__ = ["LEVELS", "territories", "key", "dom_employment"]
+
+#: The territorial levels, top down.
+LEVELS = ("region", "departement", "zone_emploi")
+#: The level of the children of each key.
+KEYS = {"departement": "key_departement.csv", "zone_emploi": "key_zone_emploi.csv"}
+_TEXT = ["code", "region", "departement", "zone_emploi", "zone_part_reg", "parent", "child", "metier", "basis",
+         "level", "name", "method"]
+
+
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(data_path("territories", name), dtype={c: str for c in _TEXT}, keep_default_na=False,
+                       na_values={c: [""] for c in ("coverage", "emploi_moyen", "population", "factor")})
+
+
+@cache
+def _territories() -> pd.DataFrame:
+    t = _read("territories.csv")
+    t["estimated_territory"] = t["estimated_territory"].astype(int)
+    return t
+
+
+def territories(level: str | None = None) -> pd.DataFrame:
+    """The territory nomenclature: ``level, code, name, region, departement, estimated_territory, zone_emploi,
+    zone_part_reg`` — every level, or one of :data:`LEVELS`.
+
+    ``region`` is the parent région (a région's own code on its row), ``departement`` the parent département
+    (a département's own code on its row; every zone d'emploi row is a zone ∩ département part, so it always has
+    one). Codes are INSEE's; a zone d'emploi lying in several départements is split into parts coded
+    ``<zone>-d<département>`` (e.g. ``0057-d28``, Dreux in Eure-et-Loir) and named ``<zone> (<département>)``;
+    ``zone_emploi`` is the INSEE zone code, ``zone_part_reg`` INSEE's code of its regional part
+    (``<zone>-<région>``) when the zone crosses a regional border. ``estimated_territory`` is 1 for the DOM."""
+    t = _territories()
+    if level is None:
+        return t.copy()
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}: expected one of {', '.join(LEVELS)}")
+    return t[t["level"] == level].reset_index(drop=True)
+
+
+@cache
+def _key(level: str) -> pd.DataFrame:
+    k = _read(KEYS[level])
+    if level == "zone_emploi":
+        population = k.pop("population")
+        k.insert(len(k.columns), "population", population.astype("Int64"))
+    # the file holds 12 significant digits: renormalise so that each parent × métier sums to 1 in floating point
+    k["weight"] = k["weight"] / k.groupby(["parent", "metier"])["weight"].transform("sum")
+    return k
+
+
+def key(level: str, *, expand: bool = True) -> pd.DataFrame:
+    """The downscaling key whose children are at ``level`` (``"departement"``: région → département;
+    ``"zone_emploi"``: département → zone d'emploi part): ``parent, child, metier, weight, basis`` and the basis
+    values (``coverage`` and ``emploi_moyen`` for départements, ``population`` for zones).
+
+    The zone d'emploi key is the same for every métier and is stored once (``metier`` = ``"all"``); with
+    ``expand`` (the default) it is returned with one row per pmq métier, like the département key."""
+    if level not in KEYS:
+        raise ValueError(f"no key for level {level!r}: expected one of {', '.join(KEYS)}")
+    k = _key(level)
+    if not expand or not (k["metier"] == "all").any():
+        return k.copy()
+    m = metiers()
+    codes = list(m.loc[m["in_exercise"] == "yes", "code"])
+    every = k[k["metier"] == "all"]
+    out = every.loc[every.index.repeat(len(codes))].reset_index(drop=True)
+    out["metier"] = codes * len(every)
+    return pd.concat([k[k["metier"] != "all"], out], ignore_index=True)
+
+
+@cache
+def _dom_employment() -> pd.DataFrame:
+    return _read("dom_employment.csv")
+
+
+def dom_employment() -> pd.DataFrame:
+    """**Estimated** base-year employment (persons) by pmq métier of the five DOM régions: ``region, metier,
+    year, employment, employment_rp2017, factor, estimated, method`` (see ``territories/SOURCE.md``)."""
+    return _dom_employment().copy()

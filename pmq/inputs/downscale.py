@@ -1,0 +1,263 @@
+"""A baseline split into smaller territories by a **downscaling key**, so that every child set adds up to its
+parent exactly.
+
+A key is a long table ``parent, child, metier, weight`` (``metier`` may be ``"all"``): the share of the
+parent territory's employment in a métier that lies in the child.  For each parent × métier the weights are
+≥ 0 and sum to 1.  :func:`downscale` multiplies every stock and flow of the baseline by its cell's weight:
+
+* ``employment`` (territory, métier, age) and the published period flows (``published_net_creation``,
+  ``published_young_entrants``, ``published_net_mobility``, ``published_departures``) of a child are
+  ``weight × parent``; the exit hazard (by métier × age) and the age shape are the parent's;
+* ``tension``, ``hors_champ`` and ``published_code`` are the parent's (``tension_level`` in attrs says so);
+* the child territories carry their parent codes as coordinates (``region``, ``departement`` for zones
+  d'emploi, ``parent``), and each cell its key weight (``key_weight``), the key's basis (``key_basis``) and a
+  ``reliability`` class (coordinates on territory × métier, carried into the accounts).
+
+Because every rule of the projection is linear in the size of a cell with the same ratios (growth rates,
+flow-to-employment ratios, hazards; net mobility recentred on employment-weighted means), the projection of a
+downscaled baseline is the downscaled projection: children add up to their parent in every stock, flow, age,
+year and scenario (to rounding, tested at 1e-9).  What the split cannot know is said plainly in the attrs and
+the docs: a child has its parent's age structure, hazards and flow ratios; its net mobility is its share of the
+parent's net inflow from the other parents (moves between children of one parent are not modelled: no data).
+
+:func:`read_key` reads a user's key (CSV or Excel) and checks it; :func:`load_key` answers the shipped keys
+(``"departement"``, ``"zone_emploi"``; see :mod:`pmq.data.territories`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from pmq.data.territories import KEYS, LEVELS, key as shipped_key, territories
+from pmq.errors import ArgumentError, InputError
+from pmq.inputs.tables import parse_numbers, read_table
+
+__all__ = ["downscale", "read_key", "load_key", "reliability_classes", "RELIABILITY", "KEY_COLUMNS"]
+
+KEY_COLUMNS = ("parent", "child", "metier", "weight")
+
+#: Reliability classes of a cell (territory × métier), from its base-year employment (the thresholds Cedefop
+#: uses for its national-by-occupation figures: caution under 10,000 jobs, scepticism under 1,000) and from
+#: the key (a cell split by a proxy rather than by its own métier's data is at least « à prendre avec
+#: précaution »).  Value → (French label, English label).
+RELIABILITY = {
+    0: ("fiable", "reliable"),
+    1: ("à prendre avec précaution", "use with caution"),
+    2: ("ordre de grandeur seulement", "order of magnitude only"),
+}
+CAUTION_BELOW, SCEPTICISM_BELOW = 10_000.0, 1_000.0
+#: Key bases that split a cell by its own métier's data (anything else is a proxy)
+OWN_DATA_BASES = ("emploi_moyen_fap87", "single_child", "user")
+
+#: Variables multiplied by the key; variables copied from the parent.
+SCALED = ("employment", "published_net_creation", "published_young_entrants", "published_net_mobility",
+          "published_departures")
+COPIED = ("tension", "hors_champ", "published_code")
+
+
+def reliability_classes(employment: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
+    """Class (0, 1, 2 of :data:`RELIABILITY`) of each cell from its base-year employment and its key basis."""
+    e = np.asarray(employment, float)
+    cls = np.where(e < SCEPTICISM_BELOW, 2, np.where(e < CAUTION_BELOW, 1, 0)).astype(np.int8)
+    if basis is not None:
+        proxy = ~np.isin(np.asarray(basis, dtype=str), OWN_DATA_BASES)
+        cls = np.where(proxy, np.maximum(cls, 1), cls).astype(np.int8)
+    return cls
+
+
+def load_key(level: str) -> pd.DataFrame:
+    """The shipped key whose children are at ``level`` (``"departement"`` or ``"zone_emploi"``)."""
+    if level not in KEYS:
+        raise ArgumentError(f"no shipped key for this level; expected one of {', '.join(KEYS)}",
+                            name="level", value=level)
+    return shipped_key(level)
+
+
+def read_key(path, *, metiers=None) -> pd.DataFrame:
+    """A user's key (CSV, ``;`` or ``,``, or Excel) with columns ``parent, child, metier, weight`` (and an
+    optional ``basis``, ``child_name``); ``metier = "all"`` applies a row to every métier.
+
+    Checked: the columns, numbers ≥ 0, one row per parent × child × métier, each parent × métier summing to 1
+    within 1e-6 (then renormalised exactly), a child under one parent only.  Errors name the file, the column
+    and the rows."""
+    df, src = read_table(path if isinstance(path, pd.DataFrame) else Path(path), name="key")
+    weights = df["weight"] if "weight" in df.columns else None
+    if weights is not None and weights.dtype == object:      # « 0,25 » from a French spreadsheet
+        parsed = parse_numbers(weights, df.attrs.get("pmq_read", {}).get("sep"))
+        if parsed.problem:
+            raise InputError(parsed.problem, source=src, column="weight",
+                             rows=df[parsed.rows.fillna(False).astype(bool)].head(10)
+                             if parsed.rows is not None else None)
+        df["weight"] = parsed.values
+    return check_key(df, source=src, metiers=metiers)
+
+
+def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None) -> pd.DataFrame:
+    """The checks of :func:`read_key` on a table in memory; returns the key with ``"all"`` expanded."""
+    missing = [c for c in KEY_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"the key needs the columns {', '.join(KEY_COLUMNS)}", source=source,
+                         column=", ".join(missing))
+    df = df.copy()
+    for c in ("parent", "child", "metier"):
+        df[c] = df[c].astype(str).str.strip()
+    w = pd.to_numeric(df["weight"], errors="coerce")
+    bad = w.isna() | (w < 0) | ~np.isfinite(w.fillna(0.0))
+    if bad.any():
+        raise InputError("weights must be numbers ≥ 0", source=source, column="weight", rows=df[bad].head(10))
+    df["weight"] = w.astype(float)
+    if metiers is not None and (df["metier"] == "all").any():
+        every = df[df["metier"] == "all"]
+        rep = every.loc[every.index.repeat(len(metiers))].reset_index(drop=True)
+        rep["metier"] = list(metiers) * len(every)
+        df = pd.concat([df[df["metier"] != "all"], rep], ignore_index=True)
+    dup = df.duplicated(["parent", "child", "metier"], keep=False)
+    if dup.any():
+        raise InputError("a parent × child × métier appears twice", source=source, column="parent, child, metier",
+                         rows=df[dup].head(10))
+    two = df.groupby("child")["parent"].nunique()
+    if (two > 1).any():
+        rows = df[df["child"].isin(two[two > 1].index)].head(10)
+        raise InputError("a child territory lies under one parent only", source=source, column="child", rows=rows)
+    total = df.groupby(["parent", "metier"])["weight"].transform("sum")
+    off = (total - 1.0).abs() > 1e-6
+    if off.any():
+        sums = df[off].groupby(["parent", "metier"], as_index=False)["weight"].sum().head(10)
+        raise InputError("the weights of each parent × métier must sum to 1", source=source, column="weight",
+                         rows=sums.rename(columns={"weight": "sum_of_weights"}))
+    df["weight"] = df["weight"] / total
+    if "basis" not in df.columns:
+        df["basis"] = "user"
+    return df
+
+
+def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | None = None,
+              names: dict[str, str] | None = None, key_source: str | None = None) -> xr.Dataset:
+    """The baseline split into the key's children (see the module docstring).
+
+    Parameters
+    ----------
+    baseline : Dataset
+        A baseline (:func:`pmq.load_baseline` or a user's); its territories are the key's parents.
+    key : DataFrame or str
+        A key table (:func:`read_key`) or the name of a shipped level (``"departement"``, ``"zone_emploi"``).
+    level : str, optional
+        The children's level (default: the shipped level's name, else ``"custom"``).
+    names : dict, optional
+        Child code → name (default: the shipped nomenclature, or the key's ``child_name`` column).
+    """
+    if isinstance(key, str):
+        level = level or key
+        key_source = key_source or f"pmq shipped key ({key}), see pmq/data/territories/SOURCE.md"
+        key = load_key(key)
+    level = level or "custom"
+    met = [str(m) for m in baseline.metier.values]
+    key = check_key(key, source=key_source or "key", metiers=met)
+    parents = [str(t) for t in baseline.territory.values]
+    unknown = sorted(set(key["parent"]) - set(parents))
+    key = key[key["parent"].isin(parents)]
+    if key.empty:
+        raise InputError("no parent of the key is a territory of the baseline", source=key_source or "key",
+                         column="parent", rows=pd.DataFrame({"parent": unknown[:10]}))
+    missing = sorted(set(parents) - set(key["parent"]))
+    if missing:
+        raise InputError("the key does not split these territories of the baseline", source=key_source or "key",
+                         column="parent", rows=pd.DataFrame({"parent": missing}))
+    no_metier = key.groupby("parent")["metier"].apply(lambda s: sorted(set(met) - set(s)))
+    no_metier = no_metier[no_metier.map(len) > 0]
+    if len(no_metier):
+        rows = pd.DataFrame({"parent": no_metier.index, "metiers_missing": [", ".join(v[:8]) for v in no_metier]})
+        raise InputError("the key does not split every métier of these territories", source=key_source or "key",
+                         column="metier", rows=rows)
+    key = key[key["metier"].isin(met)]
+    # children in the order of their parents, then of the key's first appearance
+    order = {p: i for i, p in enumerate(parents)}
+    first = key.drop_duplicates("child")[["parent", "child"]]
+    first = first.assign(_o=first["parent"].map(order)).sort_values("_o", kind="stable")
+    children = list(first["child"])
+    parent_of = dict(zip(first["child"], first["parent"]))
+    W = (key.pivot_table(index="child", columns="metier", values="weight", aggfunc="sum", fill_value=0.0)
+         .reindex(index=children, columns=met, fill_value=0.0).to_numpy())
+    basis = (key.pivot_table(index="child", columns="metier", values="basis", aggfunc="first")
+             .reindex(index=children, columns=met).fillna("none").to_numpy().astype(str))
+    p_idx = np.array([parents.index(parent_of[c]) for c in children])
+
+    out = xr.Dataset(coords={"territory": children, "metier": baseline.metier.values, "age": baseline.age.values})
+    for c in baseline.coords:
+        if "territory" in baseline[c].dims:
+            continue
+        out = out.assign_coords({c: baseline[c]})
+    for v in baseline.data_vars:
+        da = baseline[v]
+        if "territory" not in da.dims:
+            out[v] = da
+            continue
+        arr = da.transpose("territory", ...).values[p_idx]
+        if v in SCALED:
+            w = W.reshape(W.shape + (1,) * (arr.ndim - 2))
+            arr = arr * w
+        out[v] = (da.transpose("territory", ...).dims, arr, dict(da.attrs))
+    if "published_code" in baseline.coords:
+        out = out.assign_coords(published_code=(("territory", "metier"),
+                                                baseline["published_code"].transpose("territory", "metier")
+                                                .values[p_idx]))
+    # names and parents
+    nomen = territories()
+    by_code = {lvl: nomen[nomen["level"] == lvl].set_index("code") for lvl in LEVELS}
+    if names is None:
+        if "child_name" in key.columns:
+            names = dict(zip(key["child"], key["child_name"].astype(str)))
+        elif level in by_code:
+            names = by_code[level]["name"].to_dict()
+        else:
+            names = {}
+    out = out.assign_coords(territory_name=("territory", [names.get(c, c) for c in children]),
+                            territory_source_name=("territory", [names.get(c, c) for c in children]))
+    parent_level = str(baseline.attrs.get("level", "region"))
+    chain: dict[str, list[str]] = {}
+    if "region" in baseline.coords:
+        chain["region"] = [str(baseline["region"].values[i]) for i in p_idx]
+    elif parent_level == "region":
+        chain["region"] = [parents[i] for i in p_idx]
+    if parent_level == "departement":
+        chain["departement"] = [parents[i] for i in p_idx]
+    elif "departement" in baseline.coords:
+        chain["departement"] = [str(baseline["departement"].values[i]) for i in p_idx]
+    for name, vals in chain.items():
+        out = out.assign_coords({name: ("territory", vals)})
+    out = out.assign_coords(parent=("territory", [parent_of[c] for c in children]))
+    out.coords["key_weight"] = (("territory", "metier"), W, {"long_name": "part du parent (clé de répartition)",
+                                                       "long_name_en": "share of the parent (downscaling key)",
+                                                       "units": "1"})
+    out.coords["key_basis"] = (("territory", "metier"), basis, {"long_name": "base de la clé", "long_name_en": "key basis"})
+    emp = out["employment"].sum("age").transpose("territory", "metier").values
+    prev = (baseline["reliability"].transpose("territory", "metier").values[p_idx] if "reliability" in baseline.coords
+            else 0)
+    rel = np.maximum(reliability_classes(emp, basis), prev).astype(np.int8)
+    out.coords["reliability"] = (("territory", "metier"), rel, {
+        "long_name": "fiabilité de la cellule", "long_name_en": "reliability of the cell",
+        "flag_values": np.array(list(RELIABILITY), dtype=np.int8),
+        "flag_meanings": " ".join(v[1].replace(" ", "_") for v in RELIABILITY.values()),
+        "flag_meanings_fr": " | ".join(v[0] for v in RELIABILITY.values()),
+        "description": (f"0 reliable; 1 caution: under {CAUTION_BELOW:,.0f} jobs in the base year or split by a "
+                        f"proxy (key basis not the cell's own data); 2 order of magnitude only: under "
+                        f"{SCEPTICISM_BELOW:,.0f} jobs")})
+    out.attrs = dict(baseline.attrs)
+    estimated = json.loads(baseline.attrs.get("estimated", "[]"))
+    bases = sorted(set(key["basis"]))
+    estimated.append(f"{level} split of the {parent_level} baseline by a downscaling key (bases: {', '.join(bases)}):"
+                     f" children have their parent's age structure, hazards and flow ratios; net mobility is their "
+                     f"share of the parent's net inflow (moves between children of one parent not modelled)")
+    out.attrs.update({
+        "level": level, "parent_level": parent_level,
+        "estimated": json.dumps(estimated, ensure_ascii=False),
+        "key_source": key_source or "user key",
+        "key_bases": json.dumps(bases),
+        "tension_level": str(baseline.attrs.get("tension_level", parent_level)),
+        "title": f"{baseline.attrs.get('title', 'pmq baseline')} — {level}",
+    })
+    return out

@@ -1,0 +1,198 @@
+"""The fast paths of issue 17 keep their meaning (cheap: synthetic data, no projection).
+
+* an ensemble's draws are read once for all its windows and quantiles, which equal the
+  computation that re-read them for every window, and a direct numpy computation;
+* a report figure is laid out once for its PNG and SVG, the PNG unchanged;
+* trend fits are cached on their inputs, and the fits run with BLAS on one thread.
+"""
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from pmq.projection.ensemble import QUANTILES, Ensemble
+
+YEARS = np.arange(2019, 2031)
+FLOWS = ("net_creation", "departures", "young_entrants", "net_mobility")
+
+
+def _flows(n_draws=12, seed=3) -> xr.Dataset:
+    """Draws shaped as run_ensemble's: float32, flows NaN in the final year, labels on the coords."""
+    rng = np.random.default_rng(seed)
+    shape = (n_draws, YEARS.size, 3, 4)
+    data = {"employment": (1e4 * rng.random(shape)).astype(np.float32)}
+    for k in FLOWS:
+        a = (100 * rng.standard_normal(shape)).astype(np.float32)
+        a[:, -1] = np.nan
+        data[k] = a
+    dims = ("draw", "year", "territory", "metier")
+    return xr.Dataset({k: (dims, v) for k, v in data.items()},
+                      coords={"draw": np.arange(n_draws), "year": YEARS, "territory": ["11", "24", "53"],
+                              "metier": ["A0Z", "B1Z", "C2Z", "D3Z"], "territory_name": ("territory", ["a", "b", "c"])})
+
+
+def _ensemble(flows: xr.Dataset) -> Ensemble:
+    ctx = SimpleNamespace(spec=SimpleNamespace(source="synthetic"))
+    return Ensemble(flows=flows, parameters=pd.DataFrame(), context=ctx, seed=0)   # type: ignore[arg-type]
+
+
+def _window_rereading(flows: xr.Dataset, start: int, end: int, by: str) -> xr.Dataset:
+    """Ensemble.window as it was before the cache: the whole of ``flows`` read for each window."""
+    dims = {"national": ["territory", "metier"], "territory": ["metier"], "cell": []}[by]
+    f = flows.drop_vars([c for c in flows.coords if c not in ("draw", "year", "territory", "metier")])
+    sub = f.astype(np.float64)
+    if dims:
+        sub = sub.sum(dims)
+    w = xr.Dataset({k: sub[k].sel(year=slice(start, end - 1)).sum("year") for k in FLOWS})
+    w["employment_start"] = sub["employment"].sel(year=start, drop=True)
+    w["employment_end"] = sub["employment"].sel(year=end, drop=True)
+    w["openings"] = w["net_creation"] + w["departures"]
+    w["imbalance"] = w["openings"] - w["young_entrants"] - w["net_mobility"]
+    w.attrs.update(start_year=start, end_year=end, period=f"{start}–{end}")
+    return w.compute()
+
+
+class _CountingArray:
+    """A numpy array behind dask that counts the reads of its blocks (a zarr store's role)."""
+
+    def __init__(self, a, reads):
+        self.a, self.reads = a, reads
+        self.shape, self.dtype, self.ndim = a.shape, a.dtype, a.ndim
+
+    def __getitem__(self, key):
+        self.reads.append(key)
+        return self.a[key]
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["in-memory", "dask-backed"])
+def test_ensemble_windows_and_quantiles_equal_the_rereading_computation(lazy, monkeypatch):
+    flows = _flows()
+    if lazy:
+        pytest.importorskip("dask")
+        flows = flows.chunk({"draw": 5})
+    # in memory, several slabs of draws (bounded temporaries) give the same sums bit for bit
+    monkeypatch.setattr("pmq.projection.ensemble._SLAB_BYTES", 8 * 5 * YEARS.size * 12 * 3)
+    ens = _ensemble(flows)
+    for by in ("national", "territory") + (() if lazy else ("cell",)):
+        xr.testing.assert_identical(ens.window(2021, 2030, by).compute(), _window_rereading(flows, 2021, 2030, by))
+        q = ens.quantiles([2024, 2030], by=by)
+        for e in (2024, 2030):
+            old = _window_rereading(flows, 2019, e, by).quantile(list(QUANTILES), dim="draw")
+            xr.testing.assert_identical(q.sel(period=f"2019–{e}", drop=True).drop_attrs(), old.drop_attrs())
+
+
+def test_ensemble_quantiles_equal_a_direct_numpy_computation():
+    flows = _flows(n_draws=20)
+    q = _ensemble(flows).quantiles([2025], by="national").sel(period="2019–2025")
+    x = {k: flows[k].values.astype(np.float64) for k in ("employment", *FLOWS)}
+    summed = {k: np.nansum(v[:, :6], axis=(1, 2, 3)) for k, v in x.items() if k != "employment"}
+    openings = summed["net_creation"] + summed["departures"]
+    expected = {"openings": openings, "departures": summed["departures"],
+                "imbalance": openings - summed["young_entrants"] - summed["net_mobility"],
+                "employment_end": x["employment"][:, 6].sum(axis=(1, 2))}
+    for k, v in expected.items():
+        np.testing.assert_allclose(q[k].values, np.quantile(v, QUANTILES), rtol=1e-12)
+
+
+def test_ensemble_store_is_read_once_for_every_window_and_quantile():
+    da = pytest.importorskip("dask.array")
+    base = _flows()
+    reads: list = []
+    flows = base.copy()
+    for k in base.data_vars:
+        flows[k] = (base[k].dims, da.from_array(_CountingArray(base[k].values, reads), chunks=(4, -1, -1, -1)))
+    ens = _ensemble(flows)
+    reads.clear()                              # dask's look at the arrays' type when they were wrapped
+    ens.quantiles()
+    first = len(reads)
+    assert first == 5 * 3                      # 5 variables × 3 chunks of draws: each read once
+    ens.quantiles(by="territory")
+    ens.summary()
+    ens.window(2020, 2025)
+    ens.window(2021, 2030, by="territory")
+    assert len(reads) == first                 # sliced from what was read
+    ens.flows = flows.isel(draw=slice(0, 8))   # new draws: read again
+    ens.quantiles()
+    assert len(reads) > first
+
+
+# ------------------------------------------------------------------------------------ report
+def test_report_figure_is_laid_out_once_and_its_png_unchanged(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from pmq.export.report import _fig_bytes
+    from pmq.plots.style import bottom_note, new_axes
+
+    drawn = []
+
+    def chart():
+        drawn.append(1)
+        fig, ax, _ = new_axes(figsize=(3.0, 2.0))
+        ax.bar(["Bretagne", "Normandie", "Corse"], [1.5, -2.0, 0.7])
+        ax.set_title("Postes à pourvoir")
+        ax.set_ylabel("milliers")
+        bottom_note(fig, "Source : pmq.")
+        return ax
+
+    fig = chart().figure
+    before = io.BytesIO()
+    fig.savefig(before, format="png", dpi=300)           # what the report wrote before
+    plt.close(fig)
+
+    layouts = []
+    execute = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute", lambda self, f: (layouts.append(1), execute(self, f))[1])
+    fig = chart().figure
+    png, svg = _fig_bytes(fig)
+    plt.close(fig)
+    assert len(drawn) == 2 and len(layouts) == 1          # one drawing, one layout for both files
+    assert png == before.getvalue()                       # the PNG is the same, byte for byte
+    assert b"<svg" in svg[:2000] and b"Postes \xc3\xa0 pourvoir" in svg
+
+
+# ------------------------------------------------------------------------------------ trends
+def test_trend_fits_are_cached_on_their_inputs(monkeypatch):
+    from pmq.estimation import trends
+
+    monkeypatch.setattr(trends, "_FIT_CACHE", {})
+    calls = []
+    fit = trends.fit_trend
+    monkeypatch.setattr(trends, "fit_trend", lambda *a, **k: (calls.append(a[1]), fit(*a, **k))[1])
+    codes = ["A0Z", "T2A", "W0Z"]
+    first = trends.metier_trend_index(codes, "loglinear", 2019, 5)
+    n = len(calls)
+    assert n > 0 and set(calls) == {"loglinear"}
+    again = trends.metier_trend_index(codes, "loglinear", 2019, 5)
+    assert len(calls) == n                                    # no refit
+    np.testing.assert_array_equal(first, again)
+    s = trends.employment_series("T2A").iloc[-15:]
+    trends._fit_cached(s, "loglinear", name="T2A")            # the same inputs: cached
+    assert len(calls) == n
+    trends._fit_cached(s * 1.01, "loglinear", name="T2A")     # other values: fitted
+    trends._fit_cached(s, "damped", name="T2A")               # another model: fitted
+    assert calls[n:] == ["loglinear", "damped"]
+
+
+def test_fits_run_with_one_blas_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from pmq.estimation.trends import one_blas_thread
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):    # conftest runs the suite on one thread
+        outside = blas_threads()
+        with one_blas_thread():
+            assert blas_threads() == {1}
+            with one_blas_thread():             # re-entrant
+                assert blas_threads() == {1}
+            assert blas_threads() == {1}
+        assert blas_threads() == outside
