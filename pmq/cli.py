@@ -421,7 +421,7 @@ def cmd_compare(args) -> int:
     out = _check_out(args.out, ("compare_domains.csv", "compare_metiers.csv")) if args.out else None
     baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
     _check_territories(args.territory, baseline)
-    comp = project_many(scenarios, baseline, horizon=args.horizon,
+    comp = project_many(scenarios, baseline, horizon=args.horizon, ages=False,   # the tables need no ages
                         progress=_progress_printer(sys.stderr))
     table = comp.table(horizon=args.horizon, territory=args.territory or None)
     by_metier = comp.table(horizon=args.horizon, territory=args.territory or None, by="metier")

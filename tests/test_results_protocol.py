@@ -275,3 +275,19 @@ def test_the_charts_of_other_data_through_the_accessor(reference_2030):
     with pytest.raises(TypeError, match="fan_chart draws"):
         reference_2030.plot.fan_chart()
     assert reference_2030.plot.imbalance_map().collections
+
+
+def test_a_comparison_without_ages_has_the_same_totals_in_a_fraction_of_the_memory(baseline, comparison):
+    lite = project_many(["reference", "bas_carbone_dares2023"], baseline, horizon=11, ages=False)
+    assert "age" not in lite.accounts.dims and lite.names == comparison.names
+    for v in ("employment", "departures", "young_entrants", "net_mobility", "other_recruits", "net_creation",
+              "openings", "imbalance"):
+        full = comparison.accounts[v]
+        full = full.sum("age", skipna=False) if "age" in full.dims else full
+        mine = lite.accounts[v].transpose(*full.dims).values
+        np.testing.assert_allclose(mine, full.values, rtol=0, atol=1e-9 * float(np.nanmax(np.abs(full.values))),
+                                   err_msg=v)
+        assert (np.isnan(mine) == np.isnan(full.values)).all(), v       # the final year's flows, nothing else
+    pd.testing.assert_frame_equal(lite.table(horizon=5), comparison.table(horizon=5), rtol=1e-9)
+    pd.testing.assert_frame_equal(lite.summary().table, comparison.summary().table, rtol=1e-9, atol=1e-3)
+    assert lite.accounts.nbytes * 30 < comparison.accounts.nbytes

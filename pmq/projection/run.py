@@ -42,11 +42,11 @@ def _resolve(scenario, baseline, horizon) -> Scenario:
     return scenario
 
 
-def _run(baseline, inp: EngineInputs | Mapping[str, Any], progress=None):
+def _run(baseline, inp: EngineInputs | Mapping[str, Any], progress=None, record: str = "full"):
     if not isinstance(inp, EngineInputs):   # a mapping of the same fields
         inp = EngineInputs(**inp)
     try:
-        return simulate(inp, record="full", progress=progress)
+        return simulate(inp, record=record, progress=progress)
     except EngineError as exc:  # name the cells by their labels
         raise _engine_error(baseline, exc) from exc
 
@@ -117,13 +117,15 @@ def project(baseline: xr.Dataset | None = None, scenario: Scenario | str | None 
     return Projection(accounts=accounts, baseline=baseline, scenario=scenario)
 
 
-def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None) -> xr.Dataset:
-    """Accounts Dataset; with ``scenarios`` (a list), arrays carry a scenario axis after year."""
+def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None, ages: bool = True) -> xr.Dataset:
+    """Accounts Dataset; with ``scenarios`` (a list), arrays carry a scenario axis after year; without ``ages``
+    (the engine's ``record="cells"``: age-summed stocks and flows) there is no age dimension."""
     years = np.arange(base_year, base_year + H + 1)
     lead = ("scenario",) if scenarios is not None else ()
-    dims4 = ("year", *lead, "territory", "metier", "age")
-    coords = {"year": years, "territory": baseline.territory.values, "metier": baseline.metier.values,
-              "age": baseline.age.values}
+    dims4 = ("year", *lead, "territory", "metier", *(("age",) if ages else ()))
+    coords = {"year": years, "territory": baseline.territory.values, "metier": baseline.metier.values}
+    if ages:
+        coords["age"] = baseline.age.values
     if scenarios is not None:
         coords["scenario"] = [sc.name for sc in scenarios]
 
@@ -133,17 +135,23 @@ def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None) -> xr.D
     ds["employment"] = (dims4, res["employment"])
     for k in ("departures", "young_entrants", "net_mobility", "other_recruits"):
         ds[k] = (dims4, with_final_year(res[k]))
-    ds["net_creation"] = (dims4[:-1], with_final_year(np.asarray(nc, dtype=float)))
-    ds["openings"] = ds["net_creation"] + ds["departures"].sum("age", skipna=False)
-    ds["imbalance"] = (ds["openings"] - ds["young_entrants"].sum("age", skipna=False)
-                       - ds["net_mobility"].sum("age", skipna=False))
+    ds["net_creation"] = (dims4[:-1] if ages else dims4, with_final_year(np.asarray(nc, dtype=float)))
+
+    def total(k):
+        return ds[k].sum("age", skipna=False) if ages else ds[k]
+
+    ds["openings"] = ds["net_creation"] + total("departures")
+    ds["imbalance"] = ds["openings"] - total("young_entrants") - total("net_mobility")
     for c in ("territory_name", "metier_label", "domain", "published_code",
               "territory_source_name", "region", "departement", "parent", "reliability", "key_basis", "key_weight"):
         if c in baseline.coords:     # (the last six: a downscaled baseline's, pmq.inputs.downscale)
             ds = ds.assign_coords({c: baseline[c]})
     for k, (fr, en) in VARIABLES.items():
         ds[k].attrs.update(long_name=fr, long_name_en=en, units="persons")
-    ds["employment"].attrs["description"] = "stock at the start of the year (1 January), by age"
+    ds["employment"].attrs["description"] = ("stock at the start of the year (1 January), by age" if ages else
+                                             "stock at the start of the year (1 January), all ages")
+    if not ages:
+        ds.attrs["ages"] = "summed: the run kept age-summed stocks and flows only (project_many(ages=False))"
     ds["departures"].attrs["description"] = "flow of the year; age at the start of the year"
     for k in ("young_entrants", "net_mobility", "other_recruits"):
         ds[k].attrs["description"] = "flow of the year; age at the end of the year (when counted in the stock)"
