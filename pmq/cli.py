@@ -395,12 +395,14 @@ def _fmt_thousands(x: float) -> str:
     return f"{x / 1e3:,.1f}".replace(",", "\u202f")
 
 
-def _print_compare(table, names, stream=None) -> None:
+def _print_compare(table, names, stream=None, territory_names=None) -> None:
     from pmq.projection.compare import HEADLINE
     stream = stream or sys.stdout
     terr = table["territory"].unique()
     show = table[table["territory"] == ("Ensemble" if "Ensemble" in terr else terr[0])]
     where = "Ensemble des territoires" if "Ensemble" in terr else str(terr[0])
+    if where in (territory_names or {}):                         # the name, then the code
+        where = f"{territory_names[where]} ({where})"
     print(f"Comparaison de scénarios — {show['horizon'].iloc[0]} — {where} (milliers de personnes)",
           file=stream)
     for var in ("employment_end", "openings", "departures", "imbalance"):
@@ -431,7 +433,10 @@ def cmd_compare(args) -> int:
             "compare_domains.csv": lambda p: table.to_csv(p, index=False, float_format="%.3f"),
             "compare_metiers.csv": lambda p: by_metier.to_csv(p, index=False, float_format="%.3f"),
         })
-    _print_compare(table, comp.names)
+    _print_compare(table, comp.names, territory_names=dict(zip(
+        [str(t) for t in baseline.territory.values],
+        [str(n) for n in (baseline["territory_name"].values if "territory_name" in baseline.coords
+                          else baseline.territory.values)])))
     for w in written:
         print(f"écrit / written: {w}")
     return 0

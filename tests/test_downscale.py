@@ -240,3 +240,21 @@ def test_the_territories_doc_example_runs_and_says_what_it_prints(capsys):
     gap = float(re.search(r"écart relatif à la région : ([0-9.e+-]+)", out).group(1))
     assert gap < 1e-9
     assert "departement — pmq shipped key" in out
+
+
+def test_charts_name_the_departement_and_say_its_split_is_estimated(departements):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    proj = pmq.project(departements, horizon=5)
+    ax = proj.plot.waterfall(territory="Bouches-du-Rhône")
+    texts = " ".join(t.get_text() for t in ax.figure.texts) + ax.get_title(loc="left")
+    assert "Bouches-du-Rhône" in texts and "France" not in ax.get_title(loc="left")
+    assert "réparti par département par pmq (estimation" in texts.replace("\n", " ")
+    plt.close("all")
+
+
+def test_cli_compare_at_departement_level_names_the_departement(capsys):
+    assert main(["compare", "reference", "--level", "departement", "--territory", "13", "--horizon", "2"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "Bouches-du-Rhône (13)" in head

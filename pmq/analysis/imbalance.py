@@ -20,7 +20,14 @@ imbalance_pct_openings         imbalance ÷ openings; NaN with ``openings_nonpos
                                when openings ≤ 0 (never ±inf)
 supply_demand_ratio            supply ÷ openings (NaN, flagged, when openings ≤ 0)
 tension, hors_champ            2019 recruitment-tension level (1–5) and « hors champ » flag
+tension_basis                  (downscaled baselines) whose class ``tension`` is: the
+                               ``departement``'s own (DARES publishes it) or its ``region``'s
+bmo_projects,                  (départements; zones d'emploi: their département's) France
+bmo_share_difficult            Travail BMO 2023 recruitment projects and share judged difficult
 =============================  ==============================================================
+
+The last three come from the baseline's coordinates (:mod:`pmq.inputs.downscale`) and are absent
+for a regional baseline; they are signals of the base period, not summed over the window.
 
 With ``national=True`` a France row (territory ``FR``) is added per métier; its tension level
 is, by default, the employment-weighted mean of the regional 2019 levels (assumption stated in
@@ -188,10 +195,52 @@ def imbalance_table(projection, *, start_year: int | None = None, end_year: int 
              "supply_demand_ratio", "openings_nonpositive", "tension", "hors_champ"]
     if "gap_after_mobility" in df.columns:
         cols.append("gap_after_mobility")
+    df, local = _local_signals(df, baseline, national_tension_method)
+    cols += local
     df = df[[c for c in cols if c in df.columns]]
     df.attrs.update(period=f"{d.attrs['start_year']}–{d.attrs['end_year']}", units="persons",
                     national_tension=national_tension_method)
+    for k in ("tension_level", "tension_source", "bmo_level", "bmo_source"):
+        if k in baseline.attrs:
+            df.attrs[k] = baseline.attrs[k]
     return df
+
+
+#: Baseline coordinates (territory × métier) of the local tension and recruitment-difficulty signals that the
+#: imbalance table carries (see :mod:`pmq.inputs.downscale`).
+LOCAL_COLUMNS = ("tension_basis", "bmo_projects", "bmo_share_difficult")
+
+
+def _local_signals(df: pd.DataFrame, baseline: xr.Dataset, national_method: str) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with the baseline's local signals by territory × métier; the France row gets ``tension_basis`` =
+    ``national`` and, when the BMO figures are the territories' own (not a parent's), their sum and pooled share."""
+    local = [c for c in LOCAL_COLUMNS if c in baseline.coords and set(baseline[c].dims) == {"territory", "metier"}]
+    if not local:
+        return df, []
+    frame = pd.DataFrame({c: baseline[c].transpose("territory", "metier").values.ravel() for c in local})
+    frame["territory"] = np.repeat([str(t) for t in baseline.territory.values], baseline.sizes["metier"])
+    frame["metier"] = np.tile([str(m) for m in baseline.metier.values], baseline.sizes["territory"])
+    fr = df["territory"] == "FR"
+    if fr.any():
+        nat = pd.DataFrame({"territory": "FR", "metier": [str(m) for m in baseline.metier.values]})
+        if "tension_basis" in local:
+            nat["tension_basis"] = f"national ({national_method})"
+        own = baseline.attrs.get("bmo_level") == baseline.attrs.get("level")
+        if "bmo_projects" in local and "bmo_share_difficult" in local and own:
+            p = baseline["bmo_projects"].transpose("territory", "metier").values
+            sh = baseline["bmo_share_difficult"].transpose("territory", "metier").values
+            tot = np.nansum(p, axis=0)
+            diff = np.nansum(np.where(np.isnan(sh), 0.0, sh * np.nan_to_num(p)), axis=0)
+            defined = ~np.isnan(p).all(axis=0)
+            nat["bmo_projects"] = np.where(defined, tot, np.nan)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                nat["bmo_share_difficult"] = np.where(tot > 0, diff / np.where(tot > 0, tot, 1.0), np.nan)
+        frame = pd.concat([frame, nat], ignore_index=True)
+    df["territory"] = df["territory"].astype(str)
+    df["metier"] = df["metier"].astype(str)
+    out = df.merge(frame, on=["territory", "metier"], how="left", validate="many_to_one")
+    out.index = df.index
+    return out, local
 
 
 # ----------------------------------------------------------------------------- typologies
@@ -325,7 +374,8 @@ def classify(table: pd.DataFrame, preset: str = "dares", lang: str | None = None
 
 def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: str | None = None,
                classes=("accentuer", "nouvelles"), by: str = "imbalance_pct", **params) -> pd.DataFrame:
-    """Ranked « métiers à surveiller » per (scenario,) territory.
+    """Ranked « métiers à surveiller » per (scenario,) territory — région, département or zone d'emploi, as the
+    table's (with ``tension_basis`` and the BMO columns when the table has them).
 
     Keeps the rows whose DARES class is in ``classes`` (codes of the preset), ranks them by
     ``by`` (descending) within each territory and returns the top ``n``.
@@ -344,8 +394,9 @@ def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: st
     keep = keep.sort_values(groups + [by], ascending=[True] * len(groups) + [False])
     keep = keep.groupby(groups, sort=False).head(n).copy()
     keep["rank"] = keep.groupby(groups, sort=False).cumcount() + 1
-    cols = groups + ["territory_name", "rank", "metier", "metier_label", "class", "tension", "openings",
-                     "young_entrants", "net_mobility", "imbalance", "imbalance_pct"]
+    cols = groups + ["territory_name", "rank", "metier", "metier_label", "class", "tension", "tension_basis",
+                     "bmo_share_difficult", "bmo_projects", "openings", "young_entrants", "net_mobility", "imbalance",
+                     "imbalance_pct"]
     return keep[[c for c in cols if c in keep.columns]].reset_index(drop=True)
 
 

@@ -5,7 +5,11 @@ and what is estimated in ``territories/SOURCE.md``).
 * :func:`territories` — région, département and zone d'emploi (∩ département) codes, names, parents, flags;
 * :func:`key` — a downscaling key as a long table ``parent, child, metier, weight, basis`` (+ its basis
   values); the weights of each parent × métier sum to 1;
-* :func:`dom_employment` — the **estimated** base-year employment by métier of the five DOM régions.
+* :func:`dom_employment` — the **estimated** base-year employment by métier of the five DOM régions;
+* :func:`tension_departement` — the 2019 DARES–Pôle emploi tension class by département × métier where DARES
+  publishes it;
+* :func:`bmo_departement` — France Travail's BMO 2023 recruitment projects and share judged difficult by
+  département × métier.
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import pandas as pd
 
 from pmq.data import data_path, metiers
 
-__all__ = ["LEVELS", "territories", "key", "dom_employment"]
+__all__ = ["LEVELS", "territories", "key", "dom_employment", "tension_departement", "bmo_departement",
+           "TENSION_SOURCE", "BMO_SOURCE"]
 
 #: The territorial levels, top down.
 LEVELS = ("region", "departement", "zone_emploi")
@@ -25,9 +30,18 @@ _TEXT = ["code", "region", "departement", "zone_emploi", "zone_part_reg", "paren
          "level", "name", "method"]
 
 
+_NA = ("coverage", "emploi_moyen", "population", "factor", "tension", "tension_z", "published_share",
+       "share_difficult")
+#: Citations of the local tension and recruitment-difficulty tables (see ``territories/SOURCE.md``).
+TENSION_SOURCE = ("Dares – Pôle emploi, indicateur de tension 2019 par département (Dares, Portraits statistiques "
+                  "des métiers), classes 1–5")
+BMO_SOURCE = ("France Travail, enquête Besoins en main-d'œuvre (BMO) 2023 (Licence Ouverte / Etalab 2.0): projets "
+              "de recrutement et part jugée difficile, bassins sommés par département")
+
+
 def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(data_path("territories", name), dtype={c: str for c in _TEXT}, keep_default_na=False,
-                       na_values={c: [""] for c in ("coverage", "emploi_moyen", "population", "factor")})
+                       na_values={c: [""] for c in _NA})
 
 
 @cache
@@ -95,3 +109,31 @@ def dom_employment() -> pd.DataFrame:
     """**Estimated** base-year employment (persons) by pmq métier of the five DOM régions: ``region, metier,
     year, employment, employment_rp2017, factor, estimated, method`` (see ``territories/SOURCE.md``)."""
     return _dom_employment().copy()
+
+
+@cache
+def _tension_departement() -> pd.DataFrame:
+    return _read("tension_departement.csv")
+
+
+def tension_departement() -> pd.DataFrame:
+    """The 2019 DARES–Pôle emploi tension class by département × pmq métier: ``departement, metier, tension``
+    (1–5, NaN where not published), ``tension_z`` (the indicator), ``basis`` (``departement`` where DARES publishes
+    the département's class, ``missing`` otherwise), ``n_fap``, ``n_fap_published``, ``published_share`` (merged
+    métiers: share of their ``Emploi moyen`` whose class is published). Rule for métiers merging several FAP-87
+    and coverage in ``territories/SOURCE.md``."""
+    return _tension_departement().copy()
+
+
+@cache
+def _bmo_departement() -> pd.DataFrame:
+    return _read("bmo_departement.csv")
+
+
+def bmo_departement() -> pd.DataFrame:
+    """France Travail's BMO 2023 by département × pmq métier: ``departement, metier, projects`` (recruitment
+    projects, published cells summed over bassins and BMO métiers), ``difficult`` (of which judged difficult; a
+    masked count, fewer than 5, counted as 2), ``share_difficult`` (= difficult ÷ projects, NaN without
+    projects), ``n_rows``, ``projects_masked``, ``difficult_masked`` (masked bassin rows), ``basis`` (``bmo``,
+    ``masked``: every row masked, ``no_row``: no project reported, ``not_in_bmo``: métier outside the survey)."""
+    return _bmo_departement().copy()

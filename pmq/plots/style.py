@@ -76,6 +76,11 @@ def styled(func):
     return wrapper
 
 
+#: How a downscaled baseline's split is named in source lines: level → (French, English)
+SPLIT_WORDS = {"departement": ("par département", "by département"),
+               "zone_emploi": ("par zone d'emploi", "by zone d'emploi")}
+
+
 def source_note(fig, acc: xr.Dataset, lang: str | None = None) -> None:
     """Source line at the bottom of a figure, as reports print it."""
     lang = check_lang(lang)
@@ -84,7 +89,14 @@ def source_note(fig, acc: xr.Dataset, lang: str | None = None) -> None:
         scen = ""
     base = ("Source : DARES – France Stratégie, « Les métiers en 2030 » ; projection pmq"
             if lang == "fr" else "Source: DARES – France Stratégie, « Les métiers en 2030 »; pmq projection")
-    if not is_builtin_france(acc):
+    level = acc.attrs.get("level", "region")
+    if (level in SPLIT_WORDS and "pmq shipped key" in str(acc.attrs.get("key_source", ""))
+            and str(acc.attrs.get("baseline_title", "")).startswith("Les métiers en 2030")):
+        base = (f"Source : DARES – France Stratégie, « Les métiers en 2030 », réparti {SPLIT_WORDS[level][0]} par "
+                f"pmq (estimation, voir docs/territories.md) ; projection pmq" if lang == "fr" else
+                f"Source: DARES – France Stratégie, « Les métiers en 2030 », split {SPLIT_WORDS[level][1]} by pmq "
+                f"(estimated, see docs/territories.md); pmq projection")
+    elif not is_builtin_france(acc):
         base = "Source : projection pmq" if lang == "fr" else "Source: pmq projection"
     note = base + (f" ({scen})" if scen else "") + "."
     bottom_note(fig, note)

@@ -143,8 +143,9 @@ def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None, ages: b
     ds["openings"] = ds["net_creation"] + total("departures")
     ds["imbalance"] = ds["openings"] - total("young_entrants") - total("net_mobility")
     for c in ("territory_name", "metier_label", "domain", "published_code",
-              "territory_source_name", "region", "departement", "parent", "reliability", "key_basis", "key_weight"):
-        if c in baseline.coords:     # (the last six: a downscaled baseline's, pmq.inputs.downscale)
+              "territory_source_name", "region", "departement", "parent", "reliability", "key_basis", "key_weight",
+              "tension_basis", "bmo_projects", "bmo_share_difficult", "bmo_basis"):
+        if c in baseline.coords:     # (from "region" on: a downscaled baseline's, pmq.inputs.downscale)
             ds = ds.assign_coords({c: baseline[c]})
     for k, (fr, en) in VARIABLES.items():
         ds[k].attrs.update(long_name=fr, long_name_en=en, units="persons")
