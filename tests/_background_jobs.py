@@ -11,3 +11,71 @@ def backtest_default():
     from pmq.estimation import trends
     from pmq.estimation.backtest import backtest
     return backtest(), dict(trends._FIT_CACHE)
+
+
+def run_script(path, out):
+    """Run the example script ``path`` as ``python path`` would, with ``PMQ_OUT=out`` (what it prints is
+    the job's stdout)."""
+    import os
+    import runpy
+    os.environ["PMQ_OUT"] = out
+    try:
+        runpy.run_path(path, run_name="__main__")
+    finally:
+        del os.environ["PMQ_OUT"]
+        import matplotlib.pyplot as plt
+        plt.close("all")
+
+
+def run_doc_blocks(doc, out):
+    """Run the python blocks of the page ``doc`` in the folder ``out``, as
+    tests/test_export.py::test_docs_reports_python_example_runs does (what they print is the job's stdout)."""
+    import os
+    import re
+    from pathlib import Path
+    blocks = re.findall(r"```python\n(.*?)```", Path(doc).read_text(encoding="utf-8"), flags=re.S)
+    Path(out).mkdir(parents=True)
+    here = os.getcwd()
+    os.chdir(out)
+    try:
+        for code in blocks:
+            exec(compile(code, "docs/reports.md", "exec"), {"__name__": "__main__"})
+    finally:
+        os.chdir(here)
+
+
+def published_check_default():
+    """``published_check`` on the packaged baseline (tests/test_published_figures.py's ``checked``)."""
+    from pmq.analysis.sources import published_check
+    from pmq.inputs.baseline import load_baseline
+    return published_check(baseline=load_baseline())
+
+
+def scenario_library(names, baseline=None):
+    """The scenarios ``names`` (comma-separated) to 2050, summed over age: employment and departures by
+    scenario × year × territory × métier (tests/test_scenarios_library.py's ``library``).
+
+    Each scenario is projected on its own and summed over age at once: a multi-scenario run gives
+    the same accounts bit for bit (test_multi_scenario_run_equals_separate_runs), and the
+    age-resolved accounts of every scenario to 2050 held together would take more than 1 GB."""
+    import pandas as pd
+    import xarray as xr
+
+    import pmq
+    names = names.split(",")
+    baseline = pmq.load_baseline() if baseline is None else baseline
+    parts = []
+    for name in names:
+        acc = pmq.project(baseline, name, horizon=31).accounts
+        parts.append(xr.Dataset({k: acc[k].sum("age") for k in ("employment", "departures")}))
+        del acc
+    return xr.concat(parts, dim=pd.Index(names, name="scenario"), coords="minimal", compat="override")
+
+
+def docs_pages_check(folder):
+    """The scenario docs pages that are out of date (``update_docs(folder, check=True)``; [] when all are),
+    tests/test_scenarios_library.py's ``test_docs_pages_are_up_to_date``."""
+    from pathlib import Path
+
+    from pmq.analysis.sources import update_docs
+    return update_docs(Path(folder), check=True)

@@ -79,7 +79,9 @@ def _release_memory_after_each_module():
 # background run, or it failed — and then runs the command itself as before.  A job written
 # ["python:_background_jobs:function"] calls that function of tests/_background_jobs.py instead and the fixture gets
 # its value with `background.value(job)` (pickled between the test processes: the tests' own
-# results, never a user file).  Modules with background jobs run last (pytest_collection_modifyitems),
+# results, never a user file); the words after it are its arguments ("{out}" replaced).  A job written
+# ["subprocess:", *args] runs `python *args` in a process of its own (for the tests that need a real
+# process: its exit status, stdout and stderr are the job's).  Modules with background jobs run last (pytest_collection_modifyitems),
 # so that their jobs are done by the time their tests need them.
 _WORKER = r"""
 import contextlib, ctypes, io, json, os, signal, sys
@@ -101,13 +103,24 @@ for name, argv in json.loads((folder / "jobs.json").read_text(encoding="utf-8"))
         try:
             if argv[0].startswith("python:"):          # a library call of the tests' own: its result, pickled
                 _, module, function = argv[0].split(":")
-                value = getattr(importlib.import_module(module), function)()
+                value = getattr(importlib.import_module(module), function)(*argv[1:])
                 (folder / name / "value.pkl").write_bytes(pickle.dumps(value))
                 code = 0
+            elif argv[0] == "subprocess:":             # a real process: python <argv[1:]>, its own status
+                import subprocess
+                done = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True,
+                                      stdin=subprocess.DEVNULL)
+                code = done.returncode
+                print(done.stdout, end="")
+                print(done.stderr, end="", file=sys.stderr)
             else:
                 code = main(argv)
         except SystemExit as exc:
             code = exc.code
+        except Exception:                                 # the job failed: its traceback, the next job runs
+            import traceback
+            traceback.print_exc()
+            code = 1
     tmp = folder / (name + ".tmp")
     tmp.write_text(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}), encoding="utf-8")
     tmp.replace(folder / (name + ".json"))

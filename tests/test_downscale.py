@@ -110,7 +110,7 @@ def test_zones_d_emploi_add_up_to_their_departement(departements):
     np.testing.assert_allclose(r.values, rd.sel(_r=r["_r"].values).values, rtol=1e-9)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), zero_share=st.floats(0.0, 0.4))
 def test_any_key_adds_up(small, levers_file, seed, zero_share):
     """Random keys: 1–4 children per parent, random weights, some cells of weight 0 (a child without the métier)."""

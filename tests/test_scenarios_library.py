@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 
 import pmq
 from pmq import cli
@@ -25,20 +24,20 @@ LIBRARY = [n for n in NAMES if n == "reference" or any(
     read_scenario(n).lever_list(k) for k in ("demand.adjust", "exits.shift", "exits.cohort_shift", "exits.multiplier"))]
 
 
-@pytest.fixture(scope="module")
-def library(baseline):
-    """The built-in scenarios of LIBRARY to 2050, summed over age: employment and departures by
-    scenario × year × territory × métier.
+#: the projections of ``library`` run in the background process from the start of the session
+#: (tests/conftest.py)
+PMQ_BACKGROUND = {"scenario_library": ("library", ["python:_background_jobs:scenario_library", ",".join(LIBRARY)]),
+                  "docs_pages_check": ("stale_docs_pages", ["python:_background_jobs:docs_pages_check",
+                                                           str(ROOT / "docs" / "scenarios")])}
 
-    Each scenario is projected on its own and summed over age at once: a multi-scenario run gives
-    the same accounts bit for bit (test_multi_scenario_run_equals_separate_runs), and the
-    age-resolved accounts of every scenario to 2050 held together would take more than 1 GB."""
-    parts = []
-    for name in LIBRARY:
-        acc = pmq.project(baseline, name, horizon=31).accounts
-        parts.append(xr.Dataset({k: acc[k].sum("age") for k in ("employment", "departures")}))
-        del acc
-    return xr.concat(parts, dim=pd.Index(LIBRARY, name="scenario"), coords="minimal", compat="override")
+
+@pytest.fixture(scope="module")
+def library(baseline, background):
+    """The built-in scenarios of LIBRARY to 2050, summed over age: employment and departures by
+    scenario × year × territory × métier (tests/_background_jobs.py: scenario_library)."""
+    from _background_jobs import scenario_library
+    done = background.value("scenario_library")
+    return done if done is not None else scenario_library(",".join(LIBRARY), baseline)
 
 
 ADEME = ["ademe_s1", "ademe_s2", "ademe_s3", "ademe_s4"]
@@ -273,8 +272,15 @@ def test_source_totals_within_one_percent(name, baseline, library):
         assert diff == pytest.approx(r.source_value, rel=0.01)
 
 
-def test_docs_pages_are_up_to_date():
-    assert update_docs(ROOT / "docs" / "scenarios", check=True) == []
+@pytest.fixture(scope="module")
+def stale_docs_pages(background):
+    """The scenario docs pages that are out of date (tests/_background_jobs.py: docs_pages_check)."""
+    done = background.value("docs_pages_check")
+    return done if done is not None else update_docs(ROOT / "docs" / "scenarios", check=True)
+
+
+def test_docs_pages_are_up_to_date(stale_docs_pages):
+    assert stale_docs_pages == []
 
 
 #: the multi-scenario run's horizon: to 2031, past the 2023 pension reform's last step (2030) and the
