@@ -242,9 +242,14 @@ def _baseline(args):
     d = _data_folder(args)
     level = getattr(args, "level", None) or "region"
     key = getattr(args, "key", None)
+    dom = bool(getattr(args, "dom", False))
+    if dom and d is not None:
+        from pmq.errors import ArgumentError
+        raise ArgumentError("--dom adds pmq's estimated overseas régions to the embedded baseline; with --data, "
+                            "put your own DOM tables in the folder", name="--dom", value=str(d))
     if d is None and key is None:
-        return load_baseline(level)
-    baseline = _baseline_from_dir(d) if d is not None else load_baseline()
+        return load_baseline(level, dom=dom)
+    baseline = _baseline_from_dir(d) if d is not None else load_baseline(dom=dom)
     if key is not None:
         if not Path(key).is_file():
             from pmq.errors import ArgumentError
@@ -780,6 +785,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
                     help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
                          "see pmq territories and docs/territories.md)")
+    r.add_argument("--dom", action="store_true",
+                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
+                         "as territories estimated by pmq (see docs/territories.md)")
     r.add_argument("--key", default=None, metavar="FILE",
                     help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
                          "territories")
@@ -801,6 +809,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
                     help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
                          "see pmq territories and docs/territories.md)")
+    c.add_argument("--dom", action="store_true",
+                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
+                         "as territories estimated by pmq (see docs/territories.md)")
     c.add_argument("--key", default=None, metavar="FILE",
                     help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
                          "territories")
@@ -851,6 +862,9 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
                     help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
                          "see pmq territories and docs/territories.md)")
+    im.add_argument("--dom", action="store_true",
+                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
+                         "as territories estimated by pmq (see docs/territories.md)")
     im.add_argument("--key", default=None, metavar="FILE",
                     help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
                          "territories")
@@ -904,6 +918,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
                     help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
                          "see pmq territories and docs/territories.md)")
+    ex.add_argument("--dom", action="store_true",
+                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
+                         "as territories estimated by pmq (see docs/territories.md)")
     ex.add_argument("--key", default=None, metavar="FILE",
                     help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
                          "territories")

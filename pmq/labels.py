@@ -108,6 +108,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "territory": ("Territoire", "Territory"),
     "region": ("Région", "Region"),
     "france": ("France métropolitaine", "Metropolitan France"),
+    "france_dom": ("France (DOM estimés compris)", "France (overseas régions estimated)"),
     "all_metiers": ("Ensemble des métiers", "All occupations"),
     "median": ("Médiane", "Median"),
     "source": ("Source", "Source"),

@@ -258,3 +258,13 @@ def test_cli_compare_at_departement_level_names_the_departement(capsys):
     assert main(["compare", "reference", "--level", "departement", "--territory", "13", "--horizon", "2"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
     assert "Bouches-du-Rhône (13)" in head
+
+
+def test_the_departements_of_every_region_are_france(departements, small):
+    from pmq.projection.indicators import national
+    acc = pmq.project(departements, horizon=2).accounts
+    assert national(acc)[1] == "France métropolitaine"
+    one_region = pmq.select(acc, territory=["14", "27", "50", "61", "76"])          # Normandie's départements only
+    assert national(one_region)[0] == "ALL"
+    custom = downscale(small, _key([(str(p), f"{p}x", "all", 1.0) for p in small.territory.values]))
+    assert national(pmq.project(custom, horizon=2).accounts)[0] == "ALL"   # a user's key: pmq does not vouch for it

@@ -39,6 +39,7 @@ from pmq import data as _data
 from pmq.data.territories import LEVELS
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.downscale import downscale
+from pmq.inputs.overseas import with_overseas
 from pmq.inputs.tables import read_employment, read_flows, read_hazards, read_tension
 
 __all__ = ["assemble", "load_baseline", "load_user_baseline", "check_period_end", "BUILTIN_SOURCES",
@@ -325,7 +326,7 @@ def _builtin() -> xr.Dataset:
     return ds
 
 
-def load_baseline(level: str = "region") -> xr.Dataset:
+def load_baseline(level: str = "region", *, dom: bool = False) -> xr.Dataset:
     """The packaged baseline: 13 regions × 83 métiers × ages 15–74, base year 2019.
 
     Employment totals and flows are published (DARES – France Stratégie); the age
@@ -334,11 +335,17 @@ def load_baseline(level: str = "region") -> xr.Dataset:
     ``level="departement"`` (96 metropolitan départements) or ``"zone_emploi"`` (the zones d'emploi 2020 split
     by département: 508 parts) splits it by the shipped downscaling keys (:mod:`pmq.inputs.downscale`): the
     children add up to their région exactly; the split is **estimated** (see ``docs/territories.md``).
+
+    ``dom=True`` adds the five overseas régions (and their départements, zones d'emploi) as **estimated**
+    territories (:mod:`pmq.inputs.overseas`); every metropolitan figure stays exactly what it is without them
+    (but a lever adding persons to the whole run, without naming territories, gives the DOM their share).
     """
     if level not in LEVELS:
         raise ArgumentError(f"unknown territorial level; expected one of {', '.join(LEVELS)}", name="level",
                             value=level)
     ds = _builtin().copy(deep=True)
+    if dom:
+        ds = with_overseas(ds)
     for lvl in LEVELS[1:LEVELS.index(level) + 1]:
         ds = downscale(ds, lvl)
     return ds

@@ -298,6 +298,9 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     for name, vals in chain.items():
         out = out.assign_coords({name: ("territory", vals)})
     out = out.assign_coords(parent=("territory", [parent_of[c] for c in children]))
+    for c in ("mobility_closed", "estimated_territory"):      # flags of a territory pass to its children
+        if c in baseline.coords and baseline[c].dims == ("territory",):
+            out = out.assign_coords({c: ("territory", baseline[c].values[p_idx])})
     out.coords["key_weight"] = (("territory", "metier"), W, {"long_name": "part du parent (clé de répartition)",
                                                        "long_name_en": "share of the parent (downscaling key)",
                                                        "units": "1"})

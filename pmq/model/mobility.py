@@ -35,7 +35,7 @@ CONTINUATION_RULES = ("ratio_recentred", "constant_ratio", "constant_level", "ze
 
 def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
                 spreading: str = "uniform", continuation: str = "ratio_recentred",
-                territory_axis: int = 0) -> np.ndarray:
+                territory_axis: int = 0, recentred: np.ndarray | None = None) -> np.ndarray:
     """Net inflow by year.
 
     Parameters
@@ -46,6 +46,11 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
         Employment path.
     territory_axis : int
         Axis of ``total`` that holds territories (for the recentring).
+    recentred : bool array (territory,), optional
+        The territories that exchange workers with one another (default: all).  The others keep their
+        ratio path, not recentred, and take no share of the others' recentring: territories outside the
+        published exchange (the overseas régions, estimated with zero net mobility) leave the recentred
+        territories' paths exactly as they are without them.
     """
     check_rules("net_mobility", spreading, SPREADING_RULES, continuation, CONTINUATION_RULES)
     total, emp, n_years, t = flow_years(total, employment, n_period)
@@ -56,11 +61,20 @@ def annual_path(total: np.ndarray, employment: np.ndarray, n_period: int, *,
         raw = ratio * emp
     if continuation == "constant_ratio":
         after = raw
-    elif continuation == "ratio_recentred":
+    elif continuation == "ratio_recentred" and recentred is None:
         ax = territory_axis + 1
         emp_sum = emp.sum(ax, keepdims=True)
         share = np.where(emp_sum > 0, emp / np.where(emp_sum > 0, emp_sum, 1.0), 0.0)
         after = raw - share * raw.sum(ax, keepdims=True)
+    elif continuation == "ratio_recentred":
+        ax = territory_axis + 1
+        shape = [1] * emp.ndim
+        shape[ax] = emp.shape[ax]
+        inside = np.asarray(recentred, dtype=bool).reshape(shape)
+        emp_in, raw_in = np.where(inside, emp, 0.0), np.where(inside, raw, 0.0)
+        emp_sum = emp_in.sum(ax, keepdims=True)
+        share = np.where(emp_sum > 0, emp_in / np.where(emp_sum > 0, emp_sum, 1.0), 0.0)
+        after = np.where(inside, raw - share * raw_in.sum(ax, keepdims=True), raw)
     elif continuation == "constant_level":
         after = within
     else:

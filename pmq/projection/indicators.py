@@ -22,7 +22,7 @@ from pmq.names import resolve_many
 
 __all__ = ["select", "default_end_years", "window_sums", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS", "accounts_of", "one_scenario", "scenario_names", "subset_sum",
-           "window", "window_of", "period_label", "is_builtin_france", "national", "territory_name", "metier_name",
+           "window", "window_of", "period_label", "is_builtin_france", "covers_france", "national", "territory_name", "metier_name",
            "selection_title"]
 
 FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobility", "other_recruits",
@@ -283,12 +283,27 @@ def is_builtin_france(acc: xr.Dataset) -> bool:
     return set(map(str, acc.territory.values)) == set(_data.regions()["code"])
 
 
+def covers_france(acc: xr.Dataset) -> bool:
+    """The accounts cover metropolitan France: the 13 built-in régions, or their départements or zones d'emploi
+    split by pmq's shipped keys (every région present as a parent)."""
+    if is_builtin_france(acc):
+        return True
+    metro = set(_data.regions()["code"])
+    if "estimated_territory" in acc.coords and "overseas" in acc.attrs:      # with pmq's estimated DOM
+        parents = acc["region"].values if "region" in acc.coords else acc.territory.values
+        return set(map(str, np.unique(np.asarray(parents)[~acc["estimated_territory"].values.astype(bool)]))) \
+            == metro and ("region" not in acc.coords or "pmq shipped key" in str(acc.attrs.get("key_source", "")))
+    return ("region" in acc.coords and "pmq shipped key" in str(acc.attrs.get("key_source", ""))
+            and set(map(str, np.unique(acc["region"].values))) == metro)
+
+
 def national(acc: xr.Dataset, lang: str | None = None) -> tuple[str, str, str]:
     """``(code, name, short)`` of the sum of all territories: France for the 13 built-in
-    regions, « Ensemble des territoires » for a user's own."""
+    regions (or their départements / zones d'emploi), « Ensemble des territoires » for a user's own."""
     lang = check_lang(lang)
-    if is_builtin_france(acc):
-        return "FR", text("france", lang), "FR"
+    if covers_france(acc):
+        with_dom = "estimated_territory" in acc.coords and bool(acc["estimated_territory"].values.any())
+        return "FR", text("france_dom" if with_dom else "france", lang), "FR"
     return ("ALL", "Ensemble des territoires" if lang == "fr" else "All territories",
             "Ens." if lang == "fr" else "All")
 

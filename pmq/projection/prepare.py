@@ -122,7 +122,9 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
     trend, _, y, m = input_paths(
         emp0.sum(-1), baseline["published_net_creation"].values,
         baseline["published_young_entrants"].values, baseline["published_net_mobility"].values,
-        n_period, n_path, rules, territory_axis=0)
+        n_period, n_path, rules, territory_axis=0,
+        recentred=(~baseline["mobility_closed"].values.astype(bool) if "mobility_closed" in baseline.coords
+                   else None))
     trend = _trend_path(baseline, scenario, trend, base_year, n_path)
     ctx = levers.Context.from_baseline(baseline, source=scenario.source)
     emp = levers.apply_demand(trend, scenario.demand_levers(), ctx)[: H + 1]

@@ -144,7 +144,8 @@ def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None, ages: b
     ds["imbalance"] = ds["openings"] - total("young_entrants") - total("net_mobility")
     for c in ("territory_name", "metier_label", "domain", "published_code",
               "territory_source_name", "region", "departement", "parent", "reliability", "key_basis", "key_weight",
-              "tension_basis", "bmo_projects", "bmo_share_difficult", "bmo_basis"):
+              "tension_basis", "bmo_projects", "bmo_share_difficult", "bmo_basis", "mobility_closed",
+              "estimated_territory"):
         if c in baseline.coords:     # (from "region" on: a downscaled baseline's, pmq.inputs.downscale)
             ds = ds.assign_coords({c: baseline[c]})
     for k, (fr, en) in VARIABLES.items():
@@ -180,8 +181,8 @@ def _accounts(baseline, scenario, res, nc, base_year, H, scenarios=None, ages: b
                                        + [e for sc in (scenarios or [scenario]) for e in estimated_inputs(sc)],
                                        ensure_ascii=False),
         "baseline_title": baseline.attrs.get("title", ""),
-        **{k: baseline.attrs[k] for k in ("level", "parent_level", "key_source", "key_bases", "tension_level")
-           if k in baseline.attrs},
+        **{k: baseline.attrs[k] for k in ("level", "parent_level", "key_source", "key_bases", "tension_level",
+                                          "overseas") if k in baseline.attrs},
         "period_end": int(baseline.attrs["period_end"]),
     })
     return ds
