@@ -243,23 +243,31 @@ def _baseline(args):
     level = getattr(args, "level", None) or "region"
     key = getattr(args, "key", None)
     dom = bool(getattr(args, "dom", False))
+    if key is not None and not Path(key).is_file():
+        from pmq.errors import ArgumentError
+        raise ArgumentError("no such key file (a table parent, child, metier, weight; see docs/territories.md)",
+                            name="--key", value=str(key))
     if dom and d is not None:
         from pmq.errors import ArgumentError
         raise ArgumentError("--dom adds pmq's estimated overseas régions to the embedded baseline; with --data, "
                             "put your own DOM tables in the folder", name="--dom", value=str(d))
-    if d is None and key is None:
-        return load_baseline(level, dom=dom)
-    baseline = _baseline_from_dir(d) if d is not None else load_baseline(dom=dom)
-    if key is not None:
-        if not Path(key).is_file():
+    if d is None:
+        baseline = load_baseline(level, dom=dom)      # --key then splits the territories of --level
+    else:
+        baseline = _baseline_from_dir(d)
+        if level != "region":
+            from pmq.data import regions
             from pmq.errors import ArgumentError
-            raise ArgumentError("no such key file (a table parent, child, metier, weight; see docs/territories.md)",
-                                name="--key", value=str(key))
+            own = sorted(set(map(str, baseline.territory.values)) - set(regions()["code"]))
+            if own:
+                raise ArgumentError(f"--level splits the 13 régions by pmq's keys, but the --data tables hold other "
+                                    f"territories ({', '.join(own[:5])}{'…' if len(own) > 5 else ''}); split "
+                                    f"yours with --key FILE", name="--level", value=level)
+            for lvl in LEVELS[1:LEVELS.index(level) + 1]:
+                baseline = downscale(baseline, lvl)
+    if key is not None:
         table = read_key(key, metiers=[str(m) for m in baseline.metier.values])
-        return downscale(baseline, table, level=level if level != "region" else "custom",
-                         key_source=Path(key).name)
-    for lvl in LEVELS[1:LEVELS.index(level) + 1]:
-        baseline = downscale(baseline, lvl)
+        baseline = downscale(baseline, table, level="custom", key_source=Path(key).name)
     return baseline
 
 

@@ -1,5 +1,7 @@
 """Territories below the région: a baseline split by a downscaling key projects into accounts whose children add
 up to their parent exactly — every stock, flow, age and year, in every scenario (issue 18)."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -178,9 +180,19 @@ def test_a_bad_key_is_refused_naming_the_column(rows, column, words):
     assert exc.value.column == column and "ma_cle.csv" in str(exc.value)
 
 
-def test_a_key_must_split_every_territory_and_metier(small):
-    with pytest.raises(InputError, match="does not split these territories"):
-        downscale(small, _key([("11", "a", "all", 1.0)]))
+def test_a_key_splits_some_territories_and_the_others_stay_as_they_are(small):
+    down = downscale(small, _key([("93", "93-ouest", "all", 0.4), ("93", "93-est", "all", 0.6)]))
+    assert down.sizes["territory"] == 14 and "13" not in down.territory.values
+    names = dict(zip(down.territory.values, down["territory_name"].values))
+    assert names["28"] == "Normandie" and names["93-est"] == "93-est"
+    np.testing.assert_array_equal(down["employment"].sel(territory="28").values,
+                                  small["employment"].sel(territory="28").values)
+    assert (down["key_basis"].sel(territory="28").values == "not_split").all()
+    with pytest.raises(InputError, match="code of a territory the key does not split"):
+        downscale(small, _key([("93", "28", "all", 1.0)]))
+
+
+def test_a_key_must_split_every_metier_of_its_territories(small):
     rows = [(str(p), f"{p}x", "A0Z", 1.0) for p in small.territory.values]
     with pytest.raises(InputError, match="every métier"):
         downscale(small, _key(rows))
@@ -268,3 +280,25 @@ def test_the_departements_of_every_region_are_france(departements, small):
     assert national(one_region)[0] == "ALL"
     custom = downscale(small, _key([(str(p), f"{p}x", "all", 1.0) for p in small.territory.values]))
     assert national(pmq.project(custom, horizon=2).accounts)[0] == "ALL"   # a user's key: pmq does not vouch for it
+
+
+def test_cli_key_splits_the_territories_of_the_level_and_level_refuses_other_data(tmp_path, capsys):
+    key = tmp_path / "cle_13.csv"
+    key.write_text("parent;child;metier;weight;child_name\n13;13-ouest;all;0,4;Ouest\n13;13-est;all;0,6;Est\n",
+                   encoding="utf-8")
+    out = tmp_path / "k"
+    assert main(["run", "reference", "--level", "departement", "--key", str(key), "--horizon", "2",
+                 "--out", str(out)]) == 0
+    import xarray as xr
+    with xr.open_dataset(out / "accounts.nc") as ds:
+        assert ds.sizes["territory"] == 97 and {"13-ouest", "13-est"} <= set(ds.territory.values)
+        assert "13" not in ds.territory.values and str(ds["region"].sel(territory="13-est").values) == "93"
+    data = tmp_path / "data"
+    data.mkdir()
+    templates = Path(pmq.__file__).parent / "data" / "templates"
+    for f in templates.glob("*.csv"):
+        (data / f.name).write_bytes(f.read_bytes())
+    capsys.readouterr()
+    assert main(["run", "reference", "--level", "departement", "--data", str(data), "--out", str(tmp_path / "z")]) == 2
+    err = capsys.readouterr().err
+    assert "--level" in err and "--key" in err and "Traceback" not in err and not (tmp_path / "z").exists()

@@ -101,3 +101,12 @@ def test_cli_dom(tmp_path, capsys):
     assert main(["run", "reference", "--dom", "--data", str(data), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "--dom" in err and "Traceback" not in err and not (tmp_path / "x").exists()
+
+
+def test_estimated_territories_are_never_reliable_and_the_total_says_so(small_dom):
+    deps = downscale(small_dom, "departement")
+    rel = deps["reliability"].sel(territory=list(DOM_DEPARTEMENT.values()))
+    assert (rel.values >= 1).all()
+    from pmq.analysis.imbalance import imbalance_table
+    t = imbalance_table(pmq.project(small_dom, horizon=11))
+    assert set(t.loc[t["territory"] == "FR", "territory_name"]) == {"France (DOM estimés compris)"}

@@ -61,7 +61,7 @@ import xarray as xr
 from pmq import data as _data
 from pmq.formatting import check_lang
 from pmq.errors import ArgumentError, InputError
-from pmq.projection.indicators import window_sums
+from pmq.projection.indicators import national as national_total, window_sums
 
 __all__ = ["imbalance_table", "classify", "PRESETS", "Typology", "watch_list", "roa_by_level",
            "national_tension", "DARES_TENSION_CUTOFFS", "NOT_CLASSIFIED"]
@@ -163,7 +163,9 @@ def imbalance_table(projection, *, start_year: int | None = None, end_year: int 
         nat = d.drop_vars(["tension", "hors_champ"]).sum("territory")
         nat = nat.expand_dims(territory=["FR"])
         if "territory_name" in d.coords:  # a baseline built from arrays may have no names
-            nat = nat.assign_coords(territory_name=("territory", ["France métropolitaine"]))
+            with_dom = "estimated_territory" in accounts.coords and bool(accounts["estimated_territory"].values.any())
+            nat = nat.assign_coords(territory_name=("territory", [
+                national_total(accounts)[1] if with_dom else "France métropolitaine"]))
         tn = national_tension(baseline, national_tension_method).set_index("metier")
         nat["tension"] = (("territory", "metier"), tn["tension"].reindex(d.metier.values).to_numpy()[None])
         nat["hors_champ"] = (("territory", "metier"), tn["hors_champ"].reindex(d.metier.values).to_numpy()[None])

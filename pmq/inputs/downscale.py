@@ -59,7 +59,7 @@ RELIABILITY = {
 }
 CAUTION_BELOW, SCEPTICISM_BELOW = 10_000.0, 1_000.0
 #: Key bases that split a cell by its own métier's data (anything else is a proxy)
-OWN_DATA_BASES = ("emploi_moyen_fap87", "single_child", "user")
+OWN_DATA_BASES = ("emploi_moyen_fap87", "single_child", "user", "not_split")
 
 #: Variables multiplied by the key; variables copied from the parent.
 SCALED = ("employment", "published_net_creation", "published_young_entrants", "published_net_mobility",
@@ -230,10 +230,15 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     if key.empty:
         raise InputError("no parent of the key is a territory of the baseline", source=key_source or "key",
                          column="parent", rows=pd.DataFrame({"parent": unknown[:10]}))
-    missing = sorted(set(parents) - set(key["parent"]))
-    if missing:
-        raise InputError("the key does not split these territories of the baseline", source=key_source or "key",
-                         column="parent", rows=pd.DataFrame({"parent": missing}))
+    missing = [p for p in parents if p not in set(key["parent"])]
+    if missing:       # territories the key does not split stay as they are (a child of their own)
+        taken = sorted(set(missing) & set(key["child"]))
+        if taken:
+            raise InputError("a child of the key has the code of a territory the key does not split",
+                             source=key_source or "key", column="child", rows=pd.DataFrame({"child": taken}))
+        same = pd.DataFrame([(p, p, m, 1.0, "not_split") for p in missing for m in met],
+                            columns=["parent", "child", "metier", "weight", "basis"])
+        key = pd.concat([key, same], ignore_index=True)
     no_metier = key.groupby("parent")["metier"].apply(lambda s: sorted(set(met) - set(s)))
     no_metier = no_metier[no_metier.map(len) > 0]
     if len(no_metier):
@@ -278,11 +283,15 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     by_code = {lvl: nomen[nomen["level"] == lvl].set_index("code") for lvl in LEVELS}
     if names is None:
         if "child_name" in key.columns:
-            names = dict(zip(key["child"], key["child_name"].astype(str)))
+            named = key[key["child_name"].notna() & (key["child_name"].astype(str).str.strip() != "")]
+            names = dict(zip(named["child"], named["child_name"].astype(str)))
         elif level in by_code:
             names = by_code[level]["name"].to_dict()
         else:
             names = {}
+    if "territory_name" in baseline.coords:      # a territory the key does not split keeps its name
+        own = dict(zip(map(str, baseline.territory.values), map(str, baseline["territory_name"].values)))
+        names = {**{c: own[c] for c in children if c in own and parent_of[c] == c}, **names}
     out = out.assign_coords(territory_name=("territory", [names.get(c, c) for c in children]),
                             territory_source_name=("territory", [names.get(c, c) for c in children]))
     parent_level = str(baseline.attrs.get("level", "region"))
@@ -309,13 +318,16 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     prev = (baseline["reliability"].transpose("territory", "metier").values[p_idx] if "reliability" in baseline.coords
             else 0)
     rel = np.maximum(reliability_classes(emp, basis), prev).astype(np.int8)
+    if "estimated_territory" in baseline.coords and baseline["estimated_territory"].dims == ("territory",):
+        estimated_parent = baseline["estimated_territory"].values.astype(bool)[p_idx]    # the DOM: all estimated
+        rel = np.where(estimated_parent[:, None], np.maximum(rel, 1), rel).astype(np.int8)
     out.coords["reliability"] = (("territory", "metier"), rel, {
         "long_name": "fiabilité de la cellule", "long_name_en": "reliability of the cell",
         "flag_values": np.array(list(RELIABILITY), dtype=np.int8),
         "flag_meanings": " ".join(v[1].replace(" ", "_") for v in RELIABILITY.values()),
         "flag_meanings_fr": " | ".join(v[0] for v in RELIABILITY.values()),
-        "description": (f"0 reliable; 1 caution: under {CAUTION_BELOW:,.0f} jobs in the base year or split by a "
-                        f"proxy (key basis not the cell's own data); 2 order of magnitude only: under "
+        "description": (f"0 reliable; 1 caution: under {CAUTION_BELOW:,.0f} jobs in the base year, split by a "
+                        f"proxy (key basis not the cell's own data) or in a territory estimated by pmq; 2 order of magnitude only: under "
                         f"{SCEPTICISM_BELOW:,.0f} jobs")})
     out.attrs = dict(baseline.attrs)
     estimated = json.loads(baseline.attrs.get("estimated", "[]"))
