@@ -230,7 +230,8 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     if key.empty:
         raise InputError("no parent of the key is a territory of the baseline", source=key_source or "key",
                          column="parent", rows=pd.DataFrame({"parent": unknown[:10]}))
-    missing = [p for p in parents if p not in set(key["parent"])]
+    named = set(key["parent"])
+    missing = [p for p in parents if p not in named]
     if missing:       # territories the key does not split stay as they are (a child of their own)
         taken = sorted(set(missing) & set(key["child"]))
         if taken:
