@@ -271,6 +271,20 @@ def _baseline(args):
     return baseline
 
 
+def _territory_options(parser) -> None:
+    """``--level``, ``--dom`` and ``--key``: the territories of every command that projects (read by
+    :func:`_baseline`)."""
+    parser.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
+                        help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
+                             "see pmq territories and docs/territories.md)")
+    parser.add_argument("--dom", action="store_true",
+                        help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
+                             "as territories estimated by pmq (see docs/territories.md)")
+    parser.add_argument("--key", default=None, metavar="FILE",
+                        help="your own downscaling key (parent, child, metier, weight) splitting the territories "
+                             "of --level (those it does not name stay as they are)")
+
+
 def _baseline_and_scenarios(args, horizon=None):
     """The baseline (embedded or ``--data``) and every ``args.scenarios`` read against its
     territory names: what compare, report and export start from."""
@@ -790,15 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-memory", default=None, type=_size, metavar="SIZE",
                    help="memory the ensemble may use, e.g. 8G or off (default: PMQ_MAX_MEMORY, else half the "
                         "available memory); a larger estimate is refused before computing")
-    r.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
-                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
-                         "see pmq territories and docs/territories.md)")
-    r.add_argument("--dom", action="store_true",
-                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
-                         "as territories estimated by pmq (see docs/territories.md)")
-    r.add_argument("--key", default=None, metavar="FILE",
-                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
-                         "territories")
+    _territory_options(r)
     r.set_defaults(func=cmd_run)
 
     c = add("compare", help="run several scenarios together and compare headline flows",
@@ -814,15 +820,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=None, metavar="DIR",
                    help="write compare_domains.csv and compare_metiers.csv there")
     c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
-    c.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
-                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
-                         "see pmq territories and docs/territories.md)")
-    c.add_argument("--dom", action="store_true",
-                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
-                         "as territories estimated by pmq (see docs/territories.md)")
-    c.add_argument("--key", default=None, metavar="FILE",
-                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
-                         "territories")
+    _territory_options(c)
     c.set_defaults(func=cmd_compare)
 
     s = add("scenarios", help="list the built-in scenarios")
@@ -867,15 +865,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--lang", choices=("fr", "en"), default="fr")
     im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
     im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
-    im.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
-                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
-                         "see pmq territories and docs/territories.md)")
-    im.add_argument("--dom", action="store_true",
-                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
-                         "as territories estimated by pmq (see docs/territories.md)")
-    im.add_argument("--key", default=None, metavar="FILE",
-                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
-                         "territories")
+    _territory_options(im)
     im.set_defaults(func=cmd_imbalance)
 
     rp = add("reproduce", help="compare a pmq run with a published exercise, cell by cell",
@@ -923,15 +913,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="projection length, 1–60 (default: the scenario's, 20)")
     ex.add_argument("--lang", choices=("fr", "en"), default="fr")
     ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
-    ex.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
-                    help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
-                         "see pmq territories and docs/territories.md)")
-    ex.add_argument("--dom", action="store_true",
-                    help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
-                         "as territories estimated by pmq (see docs/territories.md)")
-    ex.add_argument("--key", default=None, metavar="FILE",
-                    help="your own downscaling key (parent, child, metier, weight) splitting the baseline's "
-                         "territories")
+    _territory_options(ex)
     ex.set_defaults(func=cmd_export)
 
     bt = add("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",
