@@ -511,7 +511,9 @@ def cmd_territories(args) -> int:
     n = len(rows)
     word = {"region": ("région", "régions"), "departement": ("département", "départements"),
             "zone_emploi": ("zone d'emploi (partie par département)", "zones d'emploi (parties par département)")}
-    print(f"{n} {word[args.level][n != 1]}" if not en else f"{n} {args.level} territories")
+    word_en = {"region": ("région", "régions"), "departement": ("département", "départements"),
+               "zone_emploi": ("zone d'emploi (part by département)", "zones d'emploi (parts by département)")}
+    print(f"{n} {(word_en if en else word)[args.level][n != 1]}")
     return 0
 
 

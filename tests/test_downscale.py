@@ -311,3 +311,11 @@ def test_cli_key_splits_the_territories_of_the_level_and_level_refuses_other_dat
     assert main(["run", "reference", "--level", "departement", "--data", str(data), "--out", str(tmp_path / "z")]) == 2
     err = capsys.readouterr().err
     assert "--level" in err and "--key" in err and "Traceback" not in err and not (tmp_path / "z").exists()
+
+
+def test_territories_lists_in_french_and_in_english(capsys):
+    assert main(["territories", "--region", "Corse", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["code", "name", "region"] and out.rstrip().endswith("2 départements")
+    assert main(["territories", "--region", "Corse"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["code", "nom", "région"]
