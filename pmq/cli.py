@@ -29,6 +29,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 from pmq._version import __version__
 from pmq.errors import InactiveLeverWarning, PmqError
@@ -46,11 +47,21 @@ scenario files that are not UTF-8 (the TOML rule) or hold control characters. Th
 and what is accepted instead: docs/user_data.md, « Errors and exit status ».
 """
 
+TERRITORY_EPILOG = """\
+--territory (compare, imbalance, report) takes a code or a name of a territory of the run; case,
+accents, hyphens and apostrophes do not matter, and the short names observatories use work
+(PACA, AURA, IDF, BFC, Région Sud…). At --level departement or zone_emploi a région name selects
+its départements (zones) and a département name its zones. FR or France is the national total:
+the sum of every territory of the run (France métropolitaine; with --dom the estimated DOM
+included; your own territories with --data or --key). run and export take no --territory: they
+write every territory, and the national total too (export's tables, the summary run prints).
+"""
+
 EPILOG = """\
 SCENARIO is a scenario file (.toml) or a built-in name (reference).
 Outputs in --out: accounts.nc (every stock and flow, netCDF) and summary.csv
 (headline flows per métier × territory at 5, 10 and 20 years and 2030, persons).
-""" + ERRORS_EPILOG
+""" + TERRITORY_EPILOG + ERRORS_EPILOG
 
 RUN_EPILOG = EPILOG + """\
 Ensembles (--draws): with the dask extra installed the draws are streamed to ensemble.zarr
@@ -178,21 +189,106 @@ def _scenario(name, baseline, horizon=None, territories=None):
     return sc          # levers outside the run: warned by pmq.projection.run.scenario_inputs
 
 
-def _check_territories(names, baseline, option: str = "--territory", national=()) -> list[str]:
-    """Territory codes of ``names`` (codes or names) in ``baseline``, resolved before any work;
-    an unknown one is refused naming the option, the value and the closest matches."""
+#: What --territory accepts for the national total — the sum of every territory of the run — matched as names are
+#: (case, accents, hyphens do not matter); a territory of the run with one of these codes or names comes first.
+NATIONAL_NAMES = ("FR", "France", "France métropolitaine", "France entière", "national", "Ensemble",
+                  "Ensemble des territoires", "All territories")
+_NATIONAL = "\x00national"
+TERRITORY_HELP = ("code or name of a territory (case, accents, hyphens, apostrophes do not matter; short names such as "
+                  "PACA, AURA, IDF); at --level departement or zone_emploi a région name selects its départements "
+                  "(zones); FR or France: the national total, the sum of every territory of the run")
+
+
+class _Picked(NamedTuple):
+    """A territory asked for with ``--territory``: what was typed, the territories of the run it selects, its name,
+    ``group`` (``"region"``, ``"departement"``) when a parent selects its children, ``national`` for FR."""
+    typed: str
+    codes: tuple[str, ...]
+    label: str
+    group: str | None = None
+    national: bool = False
+
+
+def _territory_choices(baseline, groups: bool = True, national: bool = True):
+    """Names ``--territory`` accepts in ``baseline``: ``(choices, display, members)`` for :func:`pmq.names.resolve`
+    — each territory's code, names and, for a built-in région, its short names; with ``groups``, each parent
+    région (département) of split territories as ``"region:93"`` with its name and short names, ``members``
+    its children; with ``national``, FR and its names."""
+    from pmq.data.territories import region_aliases, territories
+    terr = [str(t) for t in baseline.territory.values]
+    names = [str(n) for n in baseline["territory_name"].values] if "territory_name" in baseline.coords else terr
+    source = ([str(n) for n in baseline["territory_source_name"].values]
+              if "territory_source_name" in baseline.coords else names)
+    level = str(baseline.attrs.get("level") or "region")
+    aliases = region_aliases()
+    choices: dict[str, list[str]] = {}
+    display: dict[str, str] = {}
+    members: dict[str, tuple[str, ...]] = {}
+    for code, name, src in zip(terr, names, source):
+        choices[code] = [name, src]
+        if code in aliases and aliases[code][0] == name:      # a built-in région (not a user's code 93)
+            choices[code] += aliases[code]
+        display[code] = f"{name} ({code})" if name != code else code
+    if groups:
+        nomen = territories()
+        levels = [lvl for lvl in ("region", "departement")
+                  if lvl != level and lvl in baseline.coords and baseline[lvl].dims == ("territory",)]
+        # a parent's code selects its children when no territory of the run, nor a parent of the other level,
+        # has it (13 split by a key into bassins; never 93 at the zones' level: région or département?)
+        seen = [set(map(str, baseline[lvl].values)) for lvl in levels]
+        ambiguous = set(terr) | (set.intersection(*seen) if len(seen) > 1 else set())
+        for lvl in levels:
+            parent = [str(p) for p in baseline[lvl].values]
+            known = nomen[nomen["level"] == lvl].set_index("code")["name"].to_dict()
+            word = "région" if lvl == "region" else "département"
+            for code in dict.fromkeys(parent):
+                kids = tuple(t for t, p in zip(terr, parent) if p == code)
+                if kids == (code,):                     # a territory a key does not split: itself
+                    continue
+                name = str(known.get(code, code))
+                key = f"{lvl}:{code}"
+                choices[key] = [name, f"{name} ({lvl})", f"{word} {code}",
+                                *(aliases.get(code, []) if lvl == "region" else []),
+                                *([code] if code not in ambiguous else [])]
+                display[key] = f"{name} ({word} {code})"
+                members[key] = kids
+    if national:
+        choices[_NATIONAL] = list(NATIONAL_NAMES)
+        display[_NATIONAL] = "FR (France: the national total)"
+    return choices, display, members
+
+
+def _pick_territories(values, baseline, option: str = "--territory", *, groups: bool = True,
+                      national: bool = True) -> list[_Picked]:
+    """The territories ``values`` (codes or names, see :data:`TERRITORY_HELP`) select in ``baseline``, resolved
+    before any work; an unknown one is refused naming the option, the value and the closest names."""
     from pmq.errors import ArgumentError, UnknownNameError
-    from pmq.projection.indicators import select
-    codes = []
-    for t in names or []:
-        if t in national:
-            codes.append("FR")
-            continue
+    from pmq.names import resolve
+    if not values:
+        return []
+    choices, display, members = _territory_choices(baseline, groups, national)
+    picked = []
+    for v in values:
         try:
-            codes.append(str(select(baseline, territory=t).territory.values[0]))
+            key = resolve(v, choices, kind="territory", display=display)
         except UnknownNameError as exc:
-            raise ArgumentError(str(exc), name=option, value=t) from None
-    return codes
+            raise ArgumentError(str(exc), name=option, value=v) from None
+        if key == _NATIONAL:
+            picked.append(_Picked(v, (), "FR", national=True))
+        elif key in members:
+            picked.append(_Picked(v, members[key], display[key], group=key.split(":")[0]))
+        else:
+            picked.append(_Picked(v, (key,), display[key]))
+    return picked
+
+
+def _children_word(baseline, n: int, lang: str = "fr") -> str:
+    """« 6 départements », « 37 zones d'emploi »: ``n`` territories of ``baseline``'s level."""
+    level = str(baseline.attrs.get("level") or "region")
+    words = {"departement": ("département", "départements"), "zone_emploi": ("zone d'emploi", "zones d'emploi"),
+             "region": ("région", "régions")}.get(level, ("territoire", "territoires") if lang == "fr"
+                                                   else ("territory", "territories"))
+    return f"{n} {words[n != 1]}"
 
 
 def _write_summary(proj, path) -> None:
@@ -266,17 +362,35 @@ def _baseline(args):
             for lvl in LEVELS[1:LEVELS.index(level) + 1]:
                 baseline = downscale(baseline, lvl)
     if key is not None:
-        table = read_key(key, metiers=[str(m) for m in baseline.metier.values])
+        table = read_key(key, metiers=[str(m) for m in baseline.metier.values],
+                         parents=[str(t) for t in baseline.territory.values])
         baseline = downscale(baseline, table, level="custom", key_source=Path(key).name)
     return baseline
+
+
+#: The territorial levels (as pmq.data.territories.LEVELS, which imports pandas: not needed to parse options).
+LEVEL_NAMES = ("region", "departement", "zone_emploi")
+
+
+def _level(text: str) -> str:
+    """``--level``: one of :data:`LEVEL_NAMES` as users write it — accents, case, plurals, hyphens and
+    « zone d'emploi » do not matter (« Département », « zones-emploi »)."""
+    if text in LEVEL_NAMES:
+        return text
+    from pmq.data.territories import canonical_level
+    try:
+        return canonical_level(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _territory_options(parser) -> None:
     """``--level``, ``--dom`` and ``--key``: the territories of every command that projects (read by
     :func:`_baseline`)."""
-    parser.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="region",
+    parser.add_argument("--level", type=_level, choices=LEVEL_NAMES, default="region",
                         help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
-                             "see pmq territories and docs/territories.md)")
+                             "see pmq territories and docs/territories.md); accents, case and plurals do not "
+                             "matter (département, zones d'emploi)")
     parser.add_argument("--dom", action="store_true",
                         help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
                              "as territories estimated by pmq (see docs/territories.md)")
@@ -334,11 +448,15 @@ def cmd_run(args) -> int:
     from pmq.projection.run import project
 
     if args.draws is not None:
+        from pmq.projection.ensemble import ensemble_files
         streamed = _ensemble_streamed(args)
-        out = _check_out(args.out, ("ensemble.zarr" if streamed else "ensemble.nc",) + ENSEMBLE_FILES)
+        _check_out(args.out, ("ensemble.zarr" if streamed else "ensemble.nc",) + ENSEMBLE_FILES)
     else:
         out = _check_out(args.out, ("accounts.nc", "summary.csv"))
     baseline = _baseline(args)
+    if args.draws is not None:           # the territories' file is named by the baseline's level
+        out = _check_out(args.out, ("ensemble.zarr" if streamed else "ensemble.nc",)
+                         + ensemble_files(baseline.attrs.get("level")))
     scenario = _scenario(args.scenario, baseline, args.horizon)
     if args.draws is not None:
         return _run_ensemble(args, baseline, scenario, out, streamed)
@@ -394,8 +512,10 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
                            chunk=args.chunk, store=tmp / "ensemble.zarr" if tmp is not None else None,
                            scheduler=(args.scheduler or "threads") if streamed else None, progress=progress,
                            max_memory=args.max_memory)
-        qn = ens.quantiles().to_dataframe().reset_index()
-        qr = ens.quantiles(by="territory").to_dataframe().reset_index()
+        lang = getattr(args, "lang", None)
+        qn = ens.quantiles(lang=lang).to_dataframe().reset_index()
+        qr = ens.quantiles(by="territory", lang=lang).to_dataframe().reset_index()
+        nat_csv, terr_csv, par_csv = ens.files
         summary = ens.summary()
         if tmp is not None:     # streamed
             ens.flows.close()
@@ -405,9 +525,9 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
             store = {"ensemble.nc": lambda p: _write_ensemble_nc(ens, p)}
         written = write_atomically(out, {
             **store,
-            "quantiles_national.csv": lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
-            "quantiles_regions.csv": lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
-            "parameters.csv": lambda p: ens.parameters.to_csv(p, float_format="%.6g"),
+            nat_csv: lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
+            terr_csv: lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
+            par_csv: lambda p: ens.parameters.to_csv(p, float_format="%.6g"),
         })
     finally:
         if tmp is not None:
@@ -422,14 +542,18 @@ def _fmt_thousands(x: float) -> str:
     return f"{x / 1e3:,.1f}".replace(",", "\u202f")
 
 
-def _print_compare(table, names, stream=None, territory_names=None) -> None:
+def _print_compare(table, names, stream=None, territory_names=None, where=None) -> None:
+    """The headline table of ``compare`` on ``stream``: the « Ensemble » rows when the table has several
+    territories, else its one territory; ``where`` names what is shown (default: the territory's name, or
+    « Ensemble des territoires »)."""
     from pmq.projection.compare import HEADLINE
     stream = stream or sys.stdout
     terr = table["territory"].unique()
     show = table[table["territory"] == ("Ensemble" if "Ensemble" in terr else terr[0])]
-    where = "Ensemble des territoires" if "Ensemble" in terr else str(terr[0])
-    if where in (territory_names or {}):                         # the name, then the code
-        where = f"{territory_names[where]} ({where})"
+    if where is None:
+        where = "Ensemble des territoires" if "Ensemble" in terr else str(terr[0])
+        if where in (territory_names or {}):                         # the name, then the code
+            where = f"{territory_names[where]} ({where})"
     print(f"Comparaison de scénarios — {show['horizon'].iloc[0]} — {where} (milliers de personnes)",
           file=stream)
     for var in ("employment_end", "openings", "departures", "imbalance"):
@@ -449,11 +573,29 @@ def cmd_compare(args) -> int:
 
     out = _check_out(args.out, ("compare_domains.csv", "compare_metiers.csv")) if args.out else None
     baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
-    _check_territories(args.territory, baseline)
+    picked = _pick_territories(args.territory, baseline)
+    codes = list(dict.fromkeys(c for p in picked for c in p.codes))
+    national = any(p.national for p in picked)
     comp = project_many(scenarios, baseline, horizon=args.horizon, ages=False,   # the tables need no ages
                         progress=_progress_printer(sys.stderr))
-    table = comp.table(horizon=args.horizon, territory=args.territory or None)
-    by_metier = comp.table(horizon=args.horizon, territory=args.territory or None, by="metier")
+    # FR: the national total, the « Ensemble » rows of every territory (beside the territories also asked for)
+    only = None if national or not codes else codes
+    table = comp.table(horizon=args.horizon, territory=only)
+    by_metier = comp.table(horizon=args.horizon, territory=only, by="metier")
+    if national and "Ensemble" in set(table["territory"]):
+        table = table[table["territory"].isin({"Ensemble", *codes})].reset_index(drop=True)
+        by_metier = by_metier[by_metier["territory"].isin({"Ensemble", *codes})].reset_index(drop=True)
+    where = None
+    if national:
+        from pmq.projection.indicators import national as national_total
+        code, name, _ = national_total(comp.accounts, "fr")
+        where = f"{name} ({code})" if code == "FR" else name
+    elif len(picked) == 1 and picked[0].group:      # a région at --level departement: the sum of its départements
+        where = f"{picked[0].label} : somme de ses {_children_word(baseline, len(codes))}"
+    elif len(codes) > 1:
+        labels = [p.label for p in picked]
+        where = (f"ensemble des {len(codes)} territoires choisis ({', '.join(labels[:4])}"
+                 f"{' …' if len(labels) > 4 else ''})")
     written = []
     if out is not None:
         written = write_atomically(out, {
@@ -463,7 +605,7 @@ def cmd_compare(args) -> int:
     _print_compare(table, comp.names, territory_names=dict(zip(
         [str(t) for t in baseline.territory.values],
         [str(n) for n in (baseline["territory_name"].values if "territory_name" in baseline.coords
-                          else baseline.territory.values)])))
+                          else baseline.territory.values)])), where=where)
     for w in written:
         print(f"écrit / written: {w}")
     return 0
@@ -483,17 +625,16 @@ def cmd_scenarios(args) -> int:
 
 def cmd_territories(args) -> int:
     """The territories of a level (codes, names, parents), optionally within one région."""
-    from pmq.data import territory_choices
-    from pmq.data.territories import territories
+    from pmq.data.territories import region_aliases, territories
     from pmq.errors import ArgumentError, UnknownNameError
     from pmq.names import resolve
     t = territories(args.level)
     regions = territories("region").set_index("code")["name"].to_dict()
     deps = territories("departement").set_index("code")["name"].to_dict()
     if args.region is not None:
-        choices = {c: [n, *territory_choices().get(c, [])] for c, n in regions.items()}
+        choices = region_aliases()
         try:
-            code = resolve(args.region, choices, kind="région")
+            code = resolve(args.region, choices, kind="région", display={c: f"{n[0]} ({c})" for c, n in choices.items()})
         except UnknownNameError as exc:
             raise ArgumentError(str(exc), name="--region", value=args.region) from None
         t = t[t["region"] == code]
@@ -573,11 +714,11 @@ def cmd_imbalance(args) -> int:
 
     out = _check_out(args.out, ("imbalance.csv", "watch_list.csv")) if args.out else None
     baseline = _baseline(args)
-    national = {"FR", "France", "france"}
-    codes = set(_check_territories(args.territory, baseline, national=national))
+    picked = _pick_territories(args.territory, baseline)
+    codes = {c for p in picked for c in p.codes} | ({"FR"} if any(p.national for p in picked) else set())
     sc = _scenario(args.scenario, baseline, args.horizon)
     proj = project(baseline, sc, horizon=args.horizon, progress=_progress_printer(sys.stderr))
-    table = im.imbalance_table(proj, horizon=args.horizon)
+    table = im.imbalance_table(proj, horizon=args.horizon, lang=args.lang)
     if args.territory:
         table = table[table["territory"].isin(codes)]
     for name in ("dares", "cops", "roa"):
@@ -590,12 +731,42 @@ def cmd_imbalance(args) -> int:
             "watch_list.csv": lambda p: watch.to_csv(p, index=False, float_format="%.6g"),
         })
     period = table["period"].iloc[0]
-    print(f"Métiers à surveiller — {sc.title_fr} — {period} (déséquilibre en % de l'emploi initial)")
-    for (code, name), g in watch.groupby(["territory", "territory_name"], sort=False):
-        print(f"\n{name} ({code})")
+    en = args.lang == "en"
+    print(f"Métiers to watch — {sc.title_en} — {period} (imbalance as a % of initial employment)" if en else
+          f"Métiers à surveiller — {sc.title_fr} — {period} (déséquilibre en % de l'emploi initial)")
+    for p in picked:
+        if p.group:                 # a région (département) name at a lower level: its children
+            n = _children_word(baseline, len(p.codes), args.lang)
+            print(f"{p.typed}: the {n} of {p.label}" if en else f"{p.typed} : les {n} de {p.label}")
+    labels = im.PRESETS["dares"].labels_en if en else im.PRESETS["dares"].labels_fr
+    by_code = dict(tuple(watch.groupby("territory", sort=False)))
+    for code, t in table.groupby("territory", sort=True):   # the watch list's order (by code)
+        estimated = "estimated" in t and bool(t["estimated"].all())
+        print(f"\n{t['territory_name'].iloc[0]} ({code})"
+              + ((" — figures estimated by pmq" if en else " — chiffres estimés par pmq") if estimated else ""))
+        g = by_code.get(code)
+        if g is None:               # say why the list is empty rather than print nothing
+            if t["tension"].isna().all():
+                print("  no métier to watch: this territory has no 2019 tension class (DARES publishes none for "
+                      "it), without which the DARES typology classes no métier" if en else
+                      "  aucun métier à surveiller : ce territoire n'a pas de classe de tension 2019 (la DARES n'en "
+                      "publie pas pour lui), sans laquelle la typologie DARES ne classe aucun métier")
+            else:
+                print(f"  no métier in the classes « {labels['accentuer']} » or « {labels['nouvelles']} » over "
+                      f"{period}" if en else f"  aucun métier dans les classes « {labels['accentuer']} » ou "
+                      f"« {labels['nouvelles']} » sur {period}")
+            continue
         for _, r in g.iterrows():
+            mark = f" ({r['reliability_label']})" if int(r.get("reliability", 0)) >= 1 else ""
             print(f"  {r['rank']:>2}. {r['metier']} {r['metier_label'][:60]:<60} "
-                  f"{100 * r['imbalance_pct']:+6.1f} %  {r['class']}")
+                  f"{100 * r['imbalance_pct']:+6.1f} %  {r['class']}{mark}")
+    if "estimated" in watch and watch["estimated"].any():
+        print("\nEstimated figures: a share of the région by pmq's key, or an overseas région; the reliability "
+              "classes (in brackets, and in the CSV files' reliability columns) are explained in docs/territories.md"
+              if en else
+              "\nChiffres estimés : part de la région selon la clé de pmq, ou région d'outre-mer ; les classes de "
+              "fiabilité (entre parenthèses, et dans les colonnes reliability des CSV) sont expliquées dans "
+              "docs/territories.md")
     for w in written:
         print(f"écrit / written: {w}")
     return 0
@@ -677,8 +848,10 @@ def cmd_report(args) -> int:
 
     out = _check_out(args.out, ("report.html", "tables.xlsx", "figures"))
     baseline, scenarios = _baseline_and_scenarios(args, max(args.horizon))
+    territory = None                # FR: the national total, the report's default
     if args.territory is not None:
-        _check_territories([args.territory], baseline)
+        picked = _pick_territories([args.territory], baseline, groups=False)[0]
+        territory = None if picked.national else picked.codes[0]
     if args.draws:
         if not scenarios[0].lever_list("uncertainty.parameter"):
             raise ArgumentError(f"needs a first scenario with [[uncertainty.parameter]] (e.g. reference_incertain); "
@@ -686,7 +859,7 @@ def cmd_report(args) -> int:
         from pmq.projection.ensemble import check_uncertainty
         check_uncertainty(scenarios[0], baseline)
         check_memory(baseline, scenarios[0], args.draws, max(args.horizon), name="--draws")
-    rep = build_report(scenarios, territory=args.territory, horizons=args.horizon, out=out,
+    rep = build_report(scenarios, territory=territory, horizons=args.horizon, out=out,
                        lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed)
     print(f"écrit / written: {rep.html}")
     print(f"écrit / written: {rep.tables}")
@@ -818,7 +991,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--horizon", type=_horizon, default=10, metavar="YEARS",
                    help="years from the base year, 1–60 (default 10)")
     c.add_argument("--territory", action="append", metavar="NAME",
-                   help="restrict to a territory (code or name; repeatable)")
+                   help=f"restrict to a territory: {TERRITORY_HELP} (the « Ensemble » rows); repeatable")
     c.add_argument("--out", default=None, metavar="DIR",
                    help="write compare_domains.csv and compare_metiers.csv there")
     c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
@@ -833,8 +1006,10 @@ def build_parser() -> argparse.ArgumentParser:
              description="List the régions, départements or zones d'emploi pmq knows (codes are unambiguous "
                          "within a level;\nnames match accent- and case-insensitively). Zones d'emploi are split "
                          "by département:\na zone lying in several départements is coded <zone>-d<département>.")
-    te.add_argument("--level", choices=("region", "departement", "zone_emploi"), default="departement")
-    te.add_argument("--region", default=None, metavar="NAME", help="only the territories of this région")
+    te.add_argument("--level", type=_level, choices=LEVEL_NAMES, default="departement",
+                    help="the level listed (default: departement); accents, case and plurals do not matter")
+    te.add_argument("--region", default=None, metavar="NAME",
+                    help="only the territories of this région (code, name or short name: PACA, AURA, IDF…)")
     te.add_argument("--lang", choices=("fr", "en"), default="fr")
     te.set_defaults(func=cmd_territories)
 
@@ -861,7 +1036,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
                     help="years from the base year, 1–60 (default 11: 2019–2030, the DARES period)")
     im.add_argument("--territory", action="append", metavar="NAME",
-                    help="restrict to a territory (code or name, or FR; repeatable)")
+                    help=f"restrict to a territory: {TERRITORY_HELP} (the rows FR); repeatable")
     im.add_argument("--top", type=_positive_int, default=10, metavar="N",
                     help="métiers to watch per territory, ≥ 1 (default 10)")
     im.add_argument("--lang", choices=("fr", "en"), default="fr")
@@ -889,7 +1064,8 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     rep.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
     rep.add_argument("--territory", default=None, metavar="NAME",
-                     help="region (code or name) the report is about (default: France)")
+                     help="the territory the report is about, a code or name (case, accents, hyphens do not "
+                          "matter; short names such as PACA, AURA); default, or FR / France: the national total")
     rep.add_argument("--horizon", type=_horizons, default=[11], metavar="YEARS",
                      help="years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)")
     rep.add_argument("--lang", choices=("fr", "en"), default="fr")
@@ -898,6 +1074,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=_seed, default=None, metavar="S", help="seed of the draws, ≥ 0")
     rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
     rep.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    _territory_options(rep)
     rep.set_defaults(func=cmd_report)
 
     ex = add("export", help="tables as Excel, CSV, netCDF or IAMC (pyam) files",

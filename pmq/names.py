@@ -1,9 +1,10 @@
 """Matching of territory and métier names as users type them.
 
-Matching ignores case, accents, apostrophe style (’ ' ʼ), hyphens and repeated
-spaces: « nouvelle aquitaine », « Nouvelle-Aquitaine » and « NOUVELLE AQUITAINE »
-are the same region.  An unknown name raises :class:`~pmq.errors.UnknownNameError`
-listing the closest matches.
+Matching ignores case, accents, hyphens, underscores, apostrophes (any style: ’ ' ʼ) and
+repeated spaces, which all count as one space: « nouvelle aquitaine », « Nouvelle-Aquitaine » and
+« NOUVELLE AQUITAINE » are the same region, and « provence alpes cote d azur » is
+Provence-Alpes-Côte d'Azur.  An unknown name raises :class:`~pmq.errors.UnknownNameError`
+listing the closest matches, as they are spelt.
 """
 from __future__ import annotations
 
@@ -20,18 +21,28 @@ _APOSTROPHES = "’‘ʼ`´′"
 
 
 def normalise(text: str) -> str:
-    """Lower-case, strip accents, unify apostrophes, turn hyphens/underscores into spaces."""
+    """Lower-case, strip accents, turn apostrophes (any style), hyphens and underscores into spaces, collapse
+    spaces: ``normalise("Provence-Alpes-Côte d’Azur") == normalise("provence alpes cote d azur")``."""
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae")
-    for ch in _APOSTROPHES:
-        text = text.replace(ch, "'")
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    for ch in _APOSTROPHES + "'":
+        text = text.replace(ch, " ")
     text = text.lower().replace("-", " ").replace("_", " ")
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _word_ratio(typed: str, alias: str) -> float:
+    """How close ``typed`` is to the closest run of as many words of ``alias`` (difflib's ratio)."""
+    n, words = len(typed.split()), alias.split()
+    if not n or len(words) <= n:
+        return 0.0
+    return max(difflib.SequenceMatcher(None, typed, " ".join(words[i:i + n])).ratio()
+               for i in range(len(words) - n + 1))
+
+
 def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "name",
-            source: str | None = None) -> str:
+            source: str | None = None, display: Mapping[str, str] | None = None) -> str:
     """Return the key of ``choices`` whose aliases match ``name``.
 
     Parameters
@@ -39,24 +50,43 @@ def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "nam
     name : str
         What the user typed (a code or a label).
     choices : mapping
-        ``{key: [alias, alias, ...]}``; the key itself is always an alias.
+        ``{key: [alias, alias, ...]}``; the key itself is always an alias.  When two keys share an alias,
+        the first one listed wins.
     kind : str
         Word used in the error message (« territory », « métier »).
+    display : mapping, optional
+        How a key is shown in the suggestions of the error message (default: the key itself).
     """
     table: dict[str, str] = {}
+    spelt: dict[str, str] = {}          # normalised alias → the alias as written, for the suggestions
     for key, aliases in choices.items():
         for alias in [key, *aliases]:
-            table.setdefault(normalise(alias), key)
+            norm_alias = normalise(alias)
+            if norm_alias not in table:
+                table[norm_alias], spelt[norm_alias] = key, str(alias)
     norm = normalise(name)
     if norm in table:
         return table[norm]
-    close = difflib.get_close_matches(norm, list(table), n=5, cutoff=0.5)
-    # Also propose names that contain what was typed (e.g. « aquitaine »).
+    # names that contain what was typed as words (« aquitaine », « provence ») first, then names with words spelt
+    # nearly so (« provense »), then the closest whole names, then names that contain it
+    words = re.compile(rf"\b{re.escape(norm)}\b") if norm else None
+    close = [alias for alias in table if words is not None and words.search(alias)]
+    near = sorted(((r, a) for a in table if a not in close and (r := _word_ratio(norm, a)) >= 0.8),
+                  key=lambda x: -x[0])
+    close += [a for _, a in near]
+    close += [a for a in difflib.get_close_matches(norm, list(table), n=5, cutoff=0.5) if a not in close]
     close += [alias for alias in table if norm and norm in alias and alias not in close]
-    suggestions = []
+    suggestions, keys = [], set()
     for alias in close:
         key = table[alias]
-        label = f"{key}" if normalise(key) == alias else f"{key} ({alias})"
+        if display is not None and key in keys:           # one suggestion per territory
+            continue
+        keys.add(key)
+        if display is None:
+            label = key if normalise(key) == alias else f"{key} ({spelt[alias]})"
+        else:                      # « Provence-Alpes-Côte d'Azur (93) », « PACA: Provence-Alpes-Côte d'Azur (93) »
+            shown = display.get(key, key)
+            label = shown if alias in normalise(shown) or alias == normalise(key) else f"{spelt[alias]}: {shown}"
         if label not in suggestions:
             suggestions.append(label)
     hint = ("; closest matches: " + ", ".join(suggestions[:5])) if suggestions else ""

@@ -44,6 +44,8 @@ _NUMBER_TEXT = re.compile(r"[+-]?(?:(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 _AFTER_SEPARATOR = re.compile(r"([,;\t\r\n])([=+\-@])")
+#: A CSV field that :func:`safe_text` may change (``csv=True``) matches this; the others are left unread.
+_MAY_CHANGE = re.compile("\\A[=+\\-@\t\r#]|[,;\t\r\n][=+\\-@]|[\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def safe_text(value, csv: bool = False):
@@ -111,8 +113,11 @@ def neutralise_csv(path) -> bool:
     eol = "\r\n" if "\r\n" in text[:4096] else "\n"
     rows = list(_csv.reader(_io.StringIO(text, newline="")))
     changed = False
+    look = _MAY_CHANGE.search
     for row in rows:
         for i, field in enumerate(row):
+            if look(field) is None:                       # most fields: nothing safe_text would change
+                continue
             new = safe_text(field, csv=True)
             if new != field:
                 row[i] = new

@@ -79,3 +79,23 @@ def docs_pages_check(folder):
 
     from pmq.analysis.sources import update_docs
     return update_docs(Path(folder), check=True)
+
+
+def pytest_nodes(folder, rootdir, *nodes):
+    """Run the test ``nodes`` (the @pytest.mark.background tests) in a pytest process of their own, from
+    ``rootdir``; {node id: (outcome, text)} as tests/conftest.py's stand-ins report them."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = folder / "outcomes.json"
+    env = dict(os.environ, PMQ_TESTS_CHILD_REPORT=str(report))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+                           str(folder / "tmp"), *nodes], cwd=rootdir, env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+    outcomes = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    lost = f"not run (pytest exit status {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return {node: tuple(outcomes.get(node, ("failed", lost))) for node in nodes}

@@ -132,6 +132,7 @@ class Background:
 
     def __init__(self):
         self.proc, self.folder, self.jobs, self.values = None, None, {}, {}
+        self.started, self.waited = None, {}               # for the timing summary (PMQ_TESTS_TIMING=1)
 
     def start(self, jobs: dict) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="pmq-tests-background-"))
@@ -140,6 +141,7 @@ class Background:
         for name in jobs:
             (self.folder / name).mkdir()
         (self.folder / "jobs.json").write_text(json.dumps(list(self.jobs.items())), encoding="utf-8")
+        self.started = time.time()
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
         with open(self.folder / "worker.log", "wb") as log:
             try:
@@ -155,6 +157,7 @@ class Background:
         if self.folder is None or name not in self.jobs:
             return None
         path, end = self.folder / f"{name}.json", time.monotonic() + timeout
+        t0 = time.monotonic()
         while not path.exists():
             if self.proc is None or self.proc.poll() is not None:
                 if path.exists():
@@ -164,6 +167,7 @@ class Background:
                 self.stop(remove=False)
                 return None
             time.sleep(0.05)
+        self.waited[name] = self.waited.get(name, 0.0) + time.monotonic() - t0
         r = json.loads(path.read_text(encoding="utf-8"))
         return r["code"], r["out"], r["err"], self.folder / name / "out"
 
@@ -178,6 +182,17 @@ class Background:
             return None
         self.values[name] = pickle.loads((self.folder / name / "value.pkl").read_bytes())
         return self.values[name]
+
+    def timing(self) -> list[str]:
+        """When each job ended (seconds from the session's start) and how long the tests waited for it."""
+        if self.folder is None:
+            return []
+        lines = []
+        for name in self.jobs:
+            path = self.folder / f"{name}.json"
+            end = f"{path.stat().st_mtime - self.started:7.1f} s" if path.exists() else "    not run"
+            lines.append(f"{name:40s} ended at {end}, waited {self.waited.get(name, 0.0):5.1f} s")
+        return lines
 
     def stop(self, remove: bool = True) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -201,16 +216,63 @@ def _uses_background(item) -> bool:
     return any(fixture in getattr(item, "fixturenames", ()) for fixture, _ in spec.values())
 
 
+# ----------------------------------------------------------------------- tests run on the other core
+# A test marked @pytest.mark.background runs in a pytest process of its own (one for all of them, started
+# as the background process's last job, so that session fixtures load once there): here a stand-in item of
+# the same node id waits for its outcome and reports it — its failure text, its skip reason.  Without the
+# background process the stand-ins run the same pytest process themselves.  Mark tests whose cost is their
+# own (a CLI run, a subprocess, a property test), not the ones that share this process's fixtures.
+_CHILD_REPORT = os.environ.get("PMQ_TESTS_CHILD_REPORT")       # set in that pytest process: its report file
+_NODES_JOB = "marked_background_tests"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "background: run this test in a pytest process on the other core "
+                                       "(tests/conftest.py)")
+
+
+class InBackground(pytest.Item):
+    """Stands for a @pytest.mark.background test: its outcome in the background pytest process."""
+
+    def __init__(self, *, nodes, **kwargs):
+        super().__init__(**kwargs)
+        self.nodes = nodes                                    # every marked node id, in the order they run
+
+    def runtest(self):
+        outcomes = _BACKGROUND.value(_NODES_JOB)
+        if outcomes is None:                                  # no background process: run them here, once
+            if _NODES_JOB not in _BACKGROUND.values:
+                from _background_jobs import pytest_nodes
+                _BACKGROUND.values[_NODES_JOB] = pytest_nodes(
+                    tempfile.mkdtemp(prefix="pmq-tests-nodes-"), str(self.config.rootpath), *self.nodes)
+            outcomes = _BACKGROUND.values[_NODES_JOB]
+        outcome, text = outcomes.get(self.nodeid, ("failed", "no outcome from the background pytest process"))
+        if outcome == "skipped":
+            pytest.skip(text)
+        if outcome != "passed":
+            pytest.fail(f"in the background pytest process:\n{text}", pytrace=False)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Modules whose tests wait for background jobs run last (in their own order), so that the jobs run
-    on the other core while the rest of the suite runs on this one."""
+    on the other core while the rest of the suite runs on this one; @pytest.mark.background tests are
+    replaced by stand-ins that come after them."""
+    if _CHILD_REPORT:                                         # the background pytest process: run them all
+        return
+    marked = [i for i in items if i.get_closest_marker("background") is not None]
+    nodes = [i.nodeid for i in marked]
+    stand_ins = [InBackground.from_parent(i.parent, name=i.name, nodes=nodes) for i in marked]
+    items[:] = [i for i in items if i.get_closest_marker("background") is None]
     late = {item.module for item in items if getattr(item, "module", None) is not None and _uses_background(item)}
     items[:] = [i for i in items if getattr(i, "module", None) not in late] + \
-               [i for i in items if getattr(i, "module", None) in late]
+               [i for i in items if getattr(i, "module", None) in late] + stand_ins
 
 
 def pytest_collection_finish(session):
-    if session.config.option.collectonly:
+    if session.config.option.collectonly or _CHILD_REPORT:   # no background process inside the child
         return
     jobs = {}
     for item in session.items:
@@ -218,11 +280,44 @@ def pytest_collection_finish(session):
         for name, (fixture, argv) in spec.items():
             if name not in jobs and fixture in getattr(item, "fixturenames", ()):
                 jobs[name] = list(argv)
+    nodes = [i.nodeid for i in session.items if isinstance(i, InBackground)]
+    if nodes:
+        jobs[_NODES_JOB] = ["python:_background_jobs:pytest_nodes", "{out}", str(session.config.rootpath), *nodes]
     if jobs:
         _BACKGROUND.start(jobs)
 
 
+_OUTCOMES: dict[str, list] = {}
+
+
+def pytest_runtest_logreport(report):
+    """In the background pytest process: each test's outcome (the worst of its phases) and its text."""
+    if not _CHILD_REPORT:
+        return
+    outcome, text = _OUTCOMES.get(report.nodeid, ("passed", ""))
+    if report.failed:
+        outcome, text = "failed", text + f"[{report.when}]\n{report.longreprtext}\n"
+    elif report.skipped and outcome == "passed":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longreprtext
+        outcome, text = "skipped", str(reason)
+    _OUTCOMES[report.nodeid] = [outcome, text]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """PMQ_TESTS_TIMING=1: when each background job ended and how long the tests waited for it."""
+    if os.environ.get("PMQ_TESTS_TIMING"):
+        terminalreporter.write_sep("-", "background jobs")
+        for line in _TIMING:
+            terminalreporter.write_line(line)
+
+
+_TIMING: list[str] = []
+
+
 def pytest_sessionfinish(session, exitstatus):
+    if _CHILD_REPORT:
+        Path(_CHILD_REPORT).write_text(json.dumps(_OUTCOMES), encoding="utf-8")
+    _TIMING[:] = _BACKGROUND.timing()          # read before the folder goes (the summary comes after)
     _BACKGROUND.stop()
 
 

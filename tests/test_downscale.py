@@ -227,6 +227,7 @@ def test_load_baseline_by_level():
         pmq.load_baseline("commune")
 
 
+@pytest.mark.background
 def test_cli_level_and_key(tmp_path, capsys):
     out = tmp_path / "dep"
     assert main(["run", "reference", "--level", "departement", "--horizon", "2", "--out", str(out)]) == 0
@@ -250,6 +251,7 @@ def test_cli_level_and_key(tmp_path, capsys):
     assert "bad.csv" in err and "weight" in err and "Traceback" not in err and not (tmp_path / "z").exists()
 
 
+@pytest.mark.background
 def test_the_territories_doc_example_runs_and_says_what_it_prints(capsys):
     import re
     from pathlib import Path
@@ -291,6 +293,7 @@ def test_the_departements_of_every_region_are_france(departements, small):
     assert national(pmq.project(custom, horizon=2).accounts)[0] == "ALL"   # a user's key: pmq does not vouch for it
 
 
+@pytest.mark.background
 def test_cli_key_splits_the_territories_of_the_level_and_level_refuses_other_data(tmp_path, capsys):
     key = tmp_path / "cle_13.csv"
     key.write_text("parent;child;metier;weight;child_name\n13;13-ouest;all;0,4;Ouest\n13;13-est;all;0,6;Est\n",

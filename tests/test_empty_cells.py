@@ -340,6 +340,7 @@ def test_cli_refuses_impossible_flows_with_exit_2(tmp_path, capsys, values, show
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.background
 def test_cli_report_on_user_files_with_empty_cells(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     data = write_data(tmp_path / "zones")

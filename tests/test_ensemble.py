@@ -95,6 +95,7 @@ def test_same_seed_same_results_threads_and_chunkings(spec_file, baseline, in_me
     pd.testing.assert_frame_equal(in_memory.parameters, stored.parameters)
 
 
+@pytest.mark.background
 def test_same_seed_same_results_on_a_local_cluster(spec_file, baseline, in_memory, tmp_path):
     distributed = pytest.importorskip("distributed")
     # one worker process: the chunks are computed in another process, as on any cluster; a second
@@ -360,6 +361,7 @@ def test_one_at_a_time_puts_every_growth_domain_at_its_quantile(baseline, tmp_pa
     assert row["value_low"] == pytest.approx(g.quantile(0.05)) and row["low"] < row["central"] < row["high"]
 
 
+@pytest.mark.background
 def test_sobol_on_the_engine(spec_file, baseline):
     r = sobol(spec_file, baseline, n=32, horizon=6)
     dep = r[r["output"] == "departures"].set_index("parameter")

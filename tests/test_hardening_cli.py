@@ -553,6 +553,7 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.background
 def test_subprocess_exit_status_and_no_traceback(tmp_path):
     res = subprocess.run([sys.executable, "-m", "pmq.cli", "run", "reference", "--horizon", "100", "--out",
                           str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
@@ -566,6 +567,7 @@ def test_subprocess_exit_status_and_no_traceback(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
+@pytest.mark.background
 def test_subprocess_without_the_optional_extras(tmp_path):
     """As after ``pip install .`` (no dask, zarr, distributed, pyarrow — blocked before pandas is
     imported, as pandas itself uses pyarrow when present): --draws runs in memory; a Parquet
@@ -586,6 +588,7 @@ def test_subprocess_without_the_optional_extras(tmp_path):
     assert "hazards.parquet" in res.stderr and "pyarrow" in res.stderr and not (tmp_path / "pq").exists()
 
 
+@pytest.mark.background
 def test_subprocess_internal_error_exits_1_with_traceback(tmp_path):
     code = ("import sys, pmq.projection.run\n"
             "def bug(*a, **k):\n"

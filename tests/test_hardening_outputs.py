@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pmq.cli import main
 from pmq.errors import InputError, OutputError, OutputNotice
@@ -132,6 +134,17 @@ def test_safe_text_keeps_numbers_and_catches_separator_tricks():
     assert safe_text("a\x00b\x1bc") == "a\ufffdb\ufffdc"                  # what an .xlsx cannot hold
     df = neutralise(pd.DataFrame({"=x": ["+1+1", "ok"], "v": [-1.0, 2.0]}))
     assert list(df.columns) == ["'=x", "v"] and df["v"].dtype == float and df.iloc[0, 0] == "'+1+1"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("=+-@#\t\r\n,;\"'/!?NAVLUERFDIe0159.% a\x00\x1b\ufffe\ud800é")),
+               max_size=12))
+def test_csv_fields_left_unread_are_those_safe_text_keeps(field):
+    """neutralise_csv only passes through safe_text the fields that _MAY_CHANGE finds (speed): any
+    other field is one safe_text would return unchanged."""
+    from pmq.outputs import _MAY_CHANGE
+    if _MAY_CHANGE.search(field) is None:
+        assert safe_text(field, csv=True) == field
 
 
 def test_control_characters_at_write_time_never_crash_the_workbook(tmp_path):
@@ -687,6 +700,7 @@ def _absent_or_complete(out: Path):
     return "complete"
 
 
+@pytest.mark.background
 def test_ctrl_c_and_sigkill_during_the_netcdf_write(tmp_path):
     """Two real runs at once (to save time): one gets Ctrl-C, one SIGKILL, while accounts.nc is
     being written.  Then: absent or complete, never partial; Ctrl-C exits non-zero and leaves no

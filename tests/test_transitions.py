@@ -54,6 +54,7 @@ cases = st.tuples(st.integers(0, 2**32 - 1), st.integers(2, 4), st.integers(1, 3
 
 
 # ----------------------------------------------------------------------------- properties
+@pytest.mark.background
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases)
 def test_workers_are_conserved_between_metiers(case):
@@ -74,6 +75,7 @@ def test_workers_are_conserved_between_metiers(case):
         assert float(abs(f["occ_exit"]).max()) == 0.0
 
 
+@pytest.mark.background
 @settings(max_examples=30, deadline=None)
 @given(case=cases)
 def test_flows_match_a_cell_by_cell_reference(case):
@@ -100,6 +102,7 @@ def test_flows_match_a_cell_by_cell_reference(case):
         assert np.isnan(f[k].values[-1]).all(), k  # NaN at the final year, like the accounts
 
 
+@pytest.mark.background
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), nt=st.integers(2, 6), nm=st.integers(1, 4), extra=st.integers(1, 3))
 def test_interregional_net_inflow_sums_to_zero(seed, nt, nm, extra):
@@ -123,6 +126,7 @@ def test_interregional_net_inflow_sums_to_zero(seed, nt, nm, extra):
     np.testing.assert_allclose(net.values, ref, rtol=1e-12, atol=tol)
 
 
+@pytest.mark.background
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 25))
 def test_read_transitions_builds_the_table(seed, n):

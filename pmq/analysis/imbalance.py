@@ -24,6 +24,10 @@ tension_basis                  (downscaled baselines) whose class ``tension`` is
                                ``departement``'s own (DARES publishes it) or its ``region``'s
 bmo_projects,                  (départements; zones d'emploi: their département's) France
 bmo_share_difficult            Travail BMO 2023 recruitment projects and share judged difficult
+reliability,                   (split or estimated runs: départements, zones d'emploi, estimated
+reliability_label,             DOM) the cell's reliability class 0–2 and its label, whether it is
+estimated, key_basis           estimated (estimated territory or class ≥ 1), the key's basis; the
+                               France row: estimated if any of its cells is
 =============================  ==============================================================
 
 The last three come from the baseline's coordinates (:mod:`pmq.inputs.downscale`) and are absent
@@ -61,7 +65,8 @@ import xarray as xr
 from pmq import data as _data
 from pmq.formatting import check_lang
 from pmq.errors import ArgumentError, InputError
-from pmq.projection.indicators import national as national_total, window_sums
+from pmq.projection.indicators import (FLAG_COLUMNS, aggregate_flags, cell_flags, national as national_total,
+                                       reliability_label, window_sums, with_flags)
 
 __all__ = ["imbalance_table", "classify", "PRESETS", "Typology", "watch_list", "roa_by_level",
            "national_tension", "DARES_TENSION_CUTOFFS", "NOT_CLASSIFIED"]
@@ -128,7 +133,7 @@ def _frame(d: xr.Dataset) -> pd.DataFrame:
 def imbalance_table(projection, *, start_year: int | None = None, end_year: int | None = None,
                     horizon: int | None = None, denominator_year: int | None = None,
                     national: bool = True, national_tension_method: str = "regional_mean",
-                    occupational: xr.Dataset | None = None) -> pd.DataFrame:
+                    occupational: xr.Dataset | None = None, lang: str | None = None) -> pd.DataFrame:
     """Imbalance indicators per (scenario,) territory × métier over one window.
 
     Parameters
@@ -146,6 +151,8 @@ def imbalance_table(projection, *, start_year: int | None = None, end_year: int 
     occupational : Dataset, optional
         From :func:`pmq.analysis.occupational.occupational_mobility`: adds ``net_occupational_mobility``
         to the supply and a ``gap_after_mobility`` column beside the DARES gap.
+    lang : str, optional
+        Language of ``reliability_label`` (split or estimated runs only).
     """
     accounts = projection.accounts
     baseline = projection.baseline
@@ -200,6 +207,10 @@ def imbalance_table(projection, *, start_year: int | None = None, end_year: int 
     df, local = _local_signals(df, baseline, national_tension_method)
     cols += local
     df = df[[c for c in cols if c in df.columns]]
+    cells = cell_flags(accounts)
+    if cells is not None:       # split or estimated run: the cell's flags; France: estimated if any cell is
+        flags = pd.concat([cells, aggregate_flags(cells, ["metier"], territory="FR")], ignore_index=True)
+        df = with_flags(df, flags, ["territory", "metier"], lang)
     df.attrs.update(period=f"{d.attrs['start_year']}–{d.attrs['end_year']}", units="persons",
                     national_tension=national_tension_method)
     for k in ("tension_level", "tension_source", "bmo_level", "bmo_source"):
@@ -377,7 +388,8 @@ def classify(table: pd.DataFrame, preset: str = "dares", lang: str | None = None
 def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: str | None = None,
                classes=("accentuer", "nouvelles"), by: str = "imbalance_pct", **params) -> pd.DataFrame:
     """Ranked « métiers à surveiller » per (scenario,) territory — région, département or zone d'emploi, as the
-    table's (with ``tension_basis`` and the BMO columns when the table has them).
+    table's (with ``tension_basis`` and the BMO columns when the table has them, and ``reliability``,
+    ``reliability_label`` in ``lang``, ``estimated`` and ``key_basis`` for a split or estimated run).
 
     Keeps the rows whose DARES class is in ``classes`` (codes of the preset), ranks them by
     ``by`` (descending) within each territory and returns the top ``n``.
@@ -398,7 +410,9 @@ def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: st
     keep["rank"] = keep.groupby(groups, sort=False).cumcount() + 1
     cols = groups + ["territory_name", "rank", "metier", "metier_label", "class", "tension", "tension_basis",
                      "bmo_share_difficult", "bmo_projects", "openings", "young_entrants", "net_mobility", "imbalance",
-                     "imbalance_pct"]
+                     "imbalance_pct", *FLAG_COLUMNS]
+    if "reliability" in keep.columns:       # the label in the watch list's language
+        keep["reliability_label"] = reliability_label(keep["reliability"], lang)
     return keep[[c for c in cols if c in keep.columns]].reset_index(drop=True)
 
 

@@ -9,7 +9,10 @@ and what is estimated in ``territories/SOURCE.md``).
 * :func:`tension_departement` — the 2019 DARES–Pôle emploi tension class by département × métier where DARES
   publishes it;
 * :func:`bmo_departement` — France Travail's BMO 2023 recruitment projects and share judged difficult by
-  département × métier.
+  département × métier;
+* :func:`region_aliases` — every name a région answers to (official name, source spelling, the short names
+  observatories use: « PACA », « AURA », « IDF »…); :func:`canonical_level` — a level as users write it
+  (« département », « zones d'emploi ») → one of :data:`LEVELS`.
 """
 from __future__ import annotations
 
@@ -17,13 +20,60 @@ from functools import cache
 
 import pandas as pd
 
-from pmq.data import data_path, metiers
+from pmq.data import data_path, metiers, territory_choices
+from pmq.names import normalise
 
 __all__ = ["LEVELS", "territories", "key", "dom_employment", "tension_departement", "bmo_departement",
-           "TENSION_SOURCE", "BMO_SOURCE"]
+           "TENSION_SOURCE", "BMO_SOURCE", "REGION_ALIASES", "region_aliases", "canonical_level"]
 
 #: The territorial levels, top down.
 LEVELS = ("region", "departement", "zone_emploi")
+#: What users write for each level, once normalised by :func:`canonical_level` (accents, case, hyphens,
+#: apostrophes, plurals and the little words « d' », « de » dropped): « Département », « départements »,
+#: « zone-emploi », « zone d'emploi », « zones_emploi »…
+_LEVEL_WORDS = {"region": "region", "departement": "departement", "department": "departement", "dep": "departement",
+                "zone emploi": "zone_emploi", "zone": "zone_emploi", "ze": "zone_emploi",
+                "regional": "region", "departemental": "departement", "employment zone": "zone_emploi",
+                "employment area": "zone_emploi"}
+#: Short names French observatories (Carif-Oref, OPCO, Insee and DARES publications) use for the régions,
+#: beyond the official name, the source's spelling and pmq's three-letter code of ``regions.csv`` (IDF, ARA,
+#: PACA…), which :func:`region_aliases` adds.  Matched as every name is (:func:`pmq.names.normalise`).
+REGION_ALIASES = {
+    "11": ("IDF",),
+    "24": ("Centre", "CVL"),
+    "27": ("BFC",),
+    "32": ("HDF",),
+    "52": ("PDL",),
+    "53": ("BZH",),
+    "75": ("NAQ",),
+    "84": ("AURA", "ARA"),
+    "93": ("PACA", "Région Sud"),
+    "04": ("Réunion",),
+    "03": ("Guyane française",),
+}
+
+
+def canonical_level(text: str) -> str:
+    """The level ``text`` names, as one of :data:`LEVELS`: accents, case, hyphens, underscores, apostrophes,
+    plurals and « d' »/« de » are ignored (« Départements », « zone-emploi », « zones d'emploi » are read);
+    anything else raises :class:`ValueError` listing the levels."""
+    words = [w[:-1] if w.endswith("s") and len(w) > 3 else w for w in normalise(text).split()]
+    found = _LEVEL_WORDS.get(" ".join(w for w in words if w not in ("d", "de", "du", "des", "l", "la", "le", "les")))
+    if found is None:
+        raise ValueError(f"unknown level {text!r}: expected one of {', '.join(LEVELS)} (accents, case, plurals, "
+                         "hyphens and « zone d'emploi » are accepted)")
+    return found
+
+
+def region_aliases() -> dict[str, list[str]]:
+    """Every name a région answers to, by code — the 13 metropolitan régions and the 5 DOM: the official name,
+    the source's spelling and pmq's short code (``regions.csv``), then :data:`REGION_ALIASES`."""
+    builtin = territory_choices()
+    out: dict[str, list[str]] = {}
+    for code, name in territories("region")[["code", "name"]].itertuples(index=False):
+        names = [name, *builtin.get(code, []), *REGION_ALIASES.get(code, ())]
+        out[code] = list(dict.fromkeys(n for n in names if n))
+    return out
 #: The level of the children of each key.
 KEYS = {"departement": "key_departement.csv", "zone_emploi": "key_zone_emploi.csv"}
 _TEXT = ["code", "region", "departement", "zone_emploi", "zone_part_reg", "parent", "child", "metier", "basis",

@@ -25,7 +25,8 @@ from pmq.projection.indicators import (FLOWS, accounts_of, aggregate_metiers, ag
                                        select, window_sums)
 from pmq.scenario.read import STATUS_LABELS, is_builtin, status_label
 from pmq.labels import VARIABLE_REGISTRY, domain_label, metier_label
-from pmq.projection.indicators import national
+from pmq.projection.indicators import (FLAG_LABELS, aggregate_flags, cell_flags, national, territory_provenance,
+                                       territory_table_name, with_flags)
 from pmq.outputs import atomic_file, neutralise, safe_text, write_atomically
 
 __all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "provenance",
@@ -102,9 +103,18 @@ def standard_tables(data, end_years=None, territory=None, lang: str | None = Non
     """The tables of a report: ``regions`` (territories + France), ``domaines`` and ``metiers``
     (per territory), each per scenario and window from the base year to each end year (default:
     5, 10, 20 years and 2030 where the projection reaches them).  Persons; ``*_rate`` are
-    shares of initial employment.  ``territory`` restricts the domain and métier tables."""
+    shares of initial employment.  ``territory`` restricts the domain and métier tables.
+
+    The table of territories is named by the accounts' level (``level`` attr): ``regions`` at région level,
+    ``departements`` / ``departments``, ``zones_emploi`` / ``employment_zones``, ``territoires`` /
+    ``territories`` for a user's key.  Accounts of a split or estimated run (départements, zones d'emploi,
+    estimated DOM) add, last, ``reliability``, ``reliability_label``, ``estimated`` and ``key_basis`` to every
+    row (a sum of cells — a territory, a domain, France — is estimated if any of its cells is:
+    :func:`pmq.projection.indicators.aggregate_flags`), and each table carries the run's provenance in
+    ``attrs["pmq_provenance"]`` (rows that :func:`to_csv` writes to ``README.csv``)."""
     lang = check_lang(lang)
     acc = _accounts(data)
+    cells = cell_flags(acc)
     base = int(acc.year.values[0])
     ends = default_end_years(acc) if end_years is None else [int(e) for e in end_years]
     keep_coords = ("territory_name", "metier_label", "domain")
@@ -132,8 +142,20 @@ def standard_tables(data, end_years=None, territory=None, lang: str | None = Non
         m.insert(m.columns.get_loc("metier") + 1, "metier_label", metier_label(m["metier"], lang))
         m.insert(0, "period", period)
         met.append(m)
-    names = ("regions", "domaines", "metiers") if lang == "fr" else ("regions", "domains", "occupations")
-    return {n: _rates(pd.concat(t, ignore_index=True)) for n, t in zip(names, (reg, dom, met))}
+    names = ((territory_table_name(acc.attrs.get("level"), lang), "domaines", "metiers") if lang == "fr" else
+             (territory_table_name(acc.attrs.get("level"), lang), "domains", "occupations"))
+    out = {n: _rates(pd.concat(t, ignore_index=True)) for n, t in zip(names, (reg, dom, met))}
+    if cells is None:
+        return out
+    code = national(acc, lang)[0]
+    flags = (pd.concat([aggregate_flags(cells, ["territory"]), aggregate_flags(cells, [], territory=code)]),
+             aggregate_flags(cells, ["territory", "domain"]), cells)
+    keys = (["territory"], ["territory", "domain"], ["territory", "metier"])
+    prov = territory_provenance(acc.attrs, lang)
+    for (n, t), f, k in zip(out.items(), flags, keys):
+        out[n] = with_flags(t, f, k, lang)
+        out[n].attrs["pmq_provenance"] = prov
+    return out
 
 
 def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
@@ -163,6 +185,9 @@ def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
         rows.append(["source", k, v])
     for v in estimated:
         rows.append(["estimé" if fr else "estimated", v])
+    territorial = territory_provenance(attrs, lang)      # split or estimated run: level, key, DOM, reliability
+    if territorial:
+        rows += [[], ["territoires" if fr else "territories"]] + territorial
     rows += [[], ["Conventions", "Flux d'une période = somme des flux annuels de l'année de début (incluse) à l'année "
                   "de fin (exclue) ; emploi au 1er janvier." if fr else
                   "Flows of a period = sum of annual flows from the start year (included) to the end year "
@@ -174,6 +199,8 @@ def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
             if col in COLUMNS:
                 lab = COLUMNS[col][0 if fr else 1]
                 rows.append([name, col, lab, COLUMNS[col][2]])
+            elif col in FLAG_LABELS:
+                rows.append([name, col, FLAG_LABELS[col][0 if fr else 1], ""])
             else:
                 rows.append([name, col, "", ""])
     return rows
@@ -237,7 +264,16 @@ def read_excel_tables(path) -> dict[str, pd.DataFrame]:
 def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
     """One CSV per table (``<name>.csv``) in ``folder``, full precision, UTF-8 with a byte-order
     mark so that Excel opens accents correctly, written atomically; text cells through
-    :func:`safe_text` (no formula from a label)."""
+    :func:`safe_text` (no formula from a label).
+
+    Tables of a split or estimated run (:func:`standard_tables` of départements, zones d'emploi, estimated DOM)
+    carry their provenance (level, key source, estimated DOM, the reliability classes) in
+    ``attrs["pmq_provenance"]``: it is written to ``README.csv`` beside them (two columns, ``name, value``)."""
     safe = {n: neutralise(df, csv=True) for n, df in tables.items()}
-    return write_atomically(Path(folder), {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False, encoding="utf-8-sig"))
-                                           for n, df in safe.items()})
+    files = {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False, encoding="utf-8-sig")) for n, df in safe.items()}
+    prov = next((df.attrs["pmq_provenance"] for df in tables.values() if df.attrs.get("pmq_provenance")), None)
+    if prov and "README.csv" not in files:
+        readme = neutralise(pd.DataFrame([list(r) + [""] * (2 - len(r)) for r in prov], columns=["name", "value"]),
+                            csv=True)
+        files["README.csv"] = lambda p: readme.to_csv(p, index=False, encoding="utf-8-sig")
+    return write_atomically(Path(folder), files)

@@ -32,6 +32,8 @@ parent's net inflow from the other parents (moves between children of one parent
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -39,10 +41,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pmq.data import metiers as pmq_metiers
 from pmq.data.territories import (BMO_SOURCE, KEYS, LEVELS, TENSION_SOURCE, bmo_departement, key as shipped_key,
                                   tension_departement, territories)
 from pmq.errors import ArgumentError, InputError
-from pmq.inputs.tables import parse_numbers, read_table
+from pmq.inputs.tables import _drop_empty, _read_csv, parse_numbers, read_table
 
 __all__ = ["downscale", "read_key", "load_key", "reliability_classes", "RELIABILITY", "KEY_COLUMNS"]
 
@@ -144,39 +147,198 @@ def load_key(level: str) -> pd.DataFrame:
     return shipped_key(level)
 
 
-def read_key(path, *, metiers=None) -> pd.DataFrame:
+def _code_text(v) -> str:
+    """A territory or métier code as text: a whole number a spreadsheet stored as 93.0 reads « 93»."""
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _listed(items, n: int = 5) -> str:
+    """« a, b, c, d, e … and 3 others »."""
+    items = list(items)
+    return ", ".join(items[:n]) + (f" … and {len(items) - n} others" if len(items) > n else "")
+
+
+def _where_text(where, word: str) -> str:
+    """« line 4 », « lines 4, 5, 9 … »."""
+    ws = list(dict.fromkeys(where))
+    try:
+        ws = sorted(ws)
+    except TypeError:        # the index labels of a table in memory, of mixed types
+        pass
+    return f"{word}{'s' if len(ws) > 1 else ''} " + ", ".join(map(str, ws[:4])) + (" …" if len(ws) > 4 else "")
+
+
+def _values_where(df: pd.DataFrame, mask: pd.Series, col: str, word: str) -> list[str]:
+    """Each distinct value of ``col`` on the rows of ``mask``, with where it is: « 'ZZZ' (line 4) »."""
+    return [f"{v!r} ({_where_text(g['_where'], word)})" for v, g in df.loc[mask].groupby(col, sort=False)]
+
+
+def _shown_rows(df: pd.DataFrame, mask: pd.Series, word: str, weight=None, **extra) -> pd.DataFrame:
+    """The rows of ``mask`` as the user wrote them: where (line or row), parent, child, métier, weight."""
+    rows = df.loc[mask]
+    try:
+        rows = rows.sort_values("_where", kind="stable")
+    except TypeError:
+        pass
+    out = pd.DataFrame({word: rows["_where"].to_numpy()})
+    for c in ("parent", "child"):
+        out[c] = rows[c].to_numpy()
+    out["metier"] = rows["_typed"].to_numpy()
+    w = rows["weight"] if weight is None else weight.loc[rows.index]
+    out["weight"] = [repr(v) if isinstance(v, str) else v for v in w]
+    for k, v in extra.items():
+        out[k] = v.loc[rows.index].to_numpy() if isinstance(v, pd.Series) else v
+    return out
+
+
+def _csv_lines(path: Path, df: pd.DataFrame) -> pd.Series | None:
+    """The line of the file (1-based, the header's included) of each row of a CSV table as read, or None when
+    it cannot be told for sure (the rows are then numbered as read)."""
+    info = df.attrs.get("pmq_read", {})
+    try:
+        text = path.read_bytes().decode(info["encoding"]).replace("\r\n", "\n")
+        reader = csv.reader(io.StringIO(text), delimiter=info["sep"])
+        records, prev = [], 0
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if rec and not (len(rec) == 1 and not rec[0].strip()):       # pandas skips blank lines
+                records.append((start, rec))
+    except (csv.Error, UnicodeError, LookupError, KeyError, TypeError, OSError):
+        return None
+    records = records[1:]                                                 # the header
+    first = df.columns[0]
+    if len(df) and (int(df.index.max()) >= len(records) or any(
+            str(df.at[i, first]) != (records[i][1][0] if records[i][1] else "") for i in df.index)):
+        return None
+    return pd.Series([records[i][0] for i in df.index], index=df.index)
+
+
+def read_key(path, *, metiers=None, parents=None) -> pd.DataFrame:
     """A user's key (CSV, ``;`` or ``,``, or Excel) with columns ``parent, child, metier, weight`` (and an
     optional ``basis``, ``child_name``); ``metier = "all"`` applies a row to every métier.
 
-    Checked: the columns, numbers ≥ 0, one row per parent × child × métier, each parent × métier summing to 1
-    within 1e-6 (then renormalised exactly), a child under one parent only.  Errors name the file, the column
-    and the rows."""
-    df, src = read_table(path if isinstance(path, pd.DataFrame) else Path(path), name="key")
-    weights = df["weight"] if "weight" in df.columns else None
-    if weights is not None and weights.dtype == object:      # « 0,25 » from a French spreadsheet
-        parsed = parse_numbers(weights, df.attrs.get("pmq_read", {}).get("sep"))
-        if parsed.problem:
-            raise InputError(parsed.problem, source=src, column="weight",
-                             rows=df[parsed.rows.fillna(False).astype(bool)].head(10)
-                             if parsed.rows is not None else None)
-        df["weight"] = parsed.values
-    return check_key(df, source=src, metiers=metiers)
+    Codes are read as text (``01``, Ain, stays ``01``).  Checked (see :func:`check_key`): the columns, the codes
+    (métiers among ``metiers`` or pmq's, parents among ``parents`` when given), numbers ≥ 0, one row per
+    parent × child × métier, each parent × métier summing to 1 within 1e-6 (then renormalised exactly), a child
+    under one parent only.  Errors name the file, the column, the bad values and the lines of the file (the
+    header is line 1)."""
+    lines = None
+    sep = None
+    if isinstance(path, pd.DataFrame):
+        df, src = read_table(path, name="key")
+    else:
+        path = Path(path)
+        if path.suffix.lower() in (".csv", ".txt", ".tsv") and path.is_file():
+            src = path.name
+            try:                  # every column as text: read_table would read the codes « 01 » as the number 1
+                df = _drop_empty(_read_csv(path, src, "key"))
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a malformed file: say which one
+                raise InputError(f"cannot read the key table: {exc}", source=src) from exc
+            lines = _csv_lines(path, df)
+            sep = df.attrs.get("pmq_read", {}).get("sep")
+        else:
+            df, src = read_table(path, name="key")
+            if "pmq_read" in df.attrs:            # Excel: the header on row 1
+                lines = pd.Series(df.index.to_numpy() + 2, index=df.index)
+    return check_key(df, source=src, metiers=metiers, parents=parents, lines=lines, sep=sep)
 
 
-def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None) -> pd.DataFrame:
-    """The checks of :func:`read_key` on a table in memory; returns the key with ``"all"`` expanded."""
+def _parent_hint(values: list[str], parents) -> str:
+    """Why some parent codes may be unknown: a leading zero lost by a spreadsheet, a code of another level or
+    an overseas territory."""
+    known = set(parents)
+    nomen = territories()
+    hints = []
+    for v in values[:3]:
+        if f"0{v}" in known:
+            hints.append(f"{v!r} may be {'0' + v!r} with its leading zero lost (store the codes as text)")
+            continue
+        there = nomen[nomen["code"] == v]
+        if len(there):
+            r = there.iloc[0]
+            hints.append(f"{v!r} is {r['name']}, a {r['level']} code" + (" estimated by pmq (--dom)"
+                                                                        if int(r["estimated_territory"]) else ""))
+    return ("; " + "; ".join(hints)) if hints else ""
+
+
+def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=None, lines=None,
+              sep: str | None = None) -> pd.DataFrame:
+    """The checks of :func:`read_key` on a table in memory; returns the key with ``"all"`` expanded (when
+    ``metiers`` is given) and ``weight`` as numbers.
+
+    ``metiers``: the baseline's métier codes (a code that is neither one of them nor one of pmq's is refused; the
+    case of a code is not significant; ``all`` expands to them); ``parents``: the territory codes the key may
+    split (any, if None); ``lines``: the line of the file of each row (by index; messages then say « line »,
+    else « row » and the index); ``sep``: the file's separator (how a decimal comma reads).  Every error names
+    the column and the offending values, with their lines."""
+    df = df.copy()
+    optional = ("basis", "child_name")
+    df.columns = [c if str(c).replace("\ufeff", "").strip().lower() not in KEY_COLUMNS + optional
+                  else str(c).replace("\ufeff", "").strip().lower() for c in df.columns]
     missing = [c for c in KEY_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(f"the key needs the columns {', '.join(KEY_COLUMNS)}", source=source,
+        raise InputError(f"the key needs the columns {', '.join(KEY_COLUMNS)} (it has "
+                         f"{', '.join(map(repr, map(str, df.columns))) or 'none'})", source=source,
                          column=", ".join(missing))
-    df = df.copy()
+    word = "line" if lines is not None else "row"
+    df["_where"] = (pd.Series(lines).reindex(df.index).to_numpy() if lines is not None else df.index.to_numpy())
     for c in ("parent", "child", "metier"):
-        df[c] = df[c].astype(str).str.strip()
-    w = pd.to_numeric(df["weight"], errors="coerce")
-    bad = w.isna() | (w < 0) | ~np.isfinite(w.fillna(0.0))
+        empty = df[c].isna() | (df[c].astype(str).str.strip() == "")
+        df[c] = df[c].map(_code_text).astype(object)
+        if c == "metier":
+            df["_typed"] = df["metier"]
+        if empty.any():
+            raise InputError(f"{int(empty.sum())} row(s) without a {c} code ({_where_text(df.loc[empty, '_where'], word)})",
+                             source=source, column=c)
+    df.loc[df["metier"].str.lower() == "all", "metier"] = "all"
+    if metiers is not None:
+        met = [str(m) for m in metiers]
+        upper = df["metier"].str.upper()
+        df["metier"] = df["metier"].where(df["metier"].isin(met) | ~upper.isin(met), upper)    # « a0z » is A0Z
+        known = set(met) | set(pmq_metiers()["code"])      # pmq's métiers absent from the baseline: ignored
+        unknown = (df["metier"] != "all") & ~df["metier"].isin(known)
+        if unknown.any():
+            vals = _values_where(df, unknown, "metier", word)
+            raise InputError(f"{len(vals)} unknown métier code(s): {_listed(vals)} — expected one of the "
+                             f"{len(met)} métier codes of the baseline ({_listed(met, 3)}) or « all »",
+                             source=source, column="metier")
+    if parents is not None:
+        ps = [str(p) for p in parents]
+        unknown = ~df["parent"].isin(ps)
+        if unknown.any():
+            vals = _values_where(df, unknown, "parent", word)
+            raise InputError(f"{len(vals)} parent code(s) that are not territories of the baseline being split: "
+                             f"{_listed(vals)} — expected its territory codes ({_listed(ps, 5)})"
+                             f"{_parent_hint(list(dict.fromkeys(df.loc[unknown, 'parent'])), ps)}",
+                             source=source, column="parent")
+    raw = df["weight"]
+    parsed = parse_numbers(raw, sep)
+    if parsed.problem:
+        flagged = (parsed.rows if parsed.rows is not None else pd.Series(False, index=df.index))
+        flagged = flagged.fillna(False).astype(bool)
+        dots = raw.map(lambda v: isinstance(v, str) and "." in v) & ~parsed.bad & ~flagged
+        if dots.any():
+            problem = (f"mixes decimal points ({_where_text(df.loc[dots, '_where'], word)}) and decimal commas "
+                       f"({_where_text(df.loc[flagged, '_where'], word)}): use one decimal mark in the whole column")
+        else:
+            problem = f"{parsed.problem} ({_where_text(df.loc[flagged, '_where'], word)})"
+        raise InputError(problem, source=source, column="weight")
+    w = parsed.values.astype(float)
+    why = pd.Series("", index=df.index, dtype=object)
+    why[parsed.missing.astype(bool)] = "missing"
+    why[parsed.bad.astype(bool)] = "not a number"
+    why[(w < 0).to_numpy()] = "negative"
+    why[np.isinf(w).to_numpy()] = "not finite"
+    bad = why != ""
     if bad.any():
-        raise InputError("weights must be numbers ≥ 0", source=source, column="weight", rows=df[bad].head(10))
-    df["weight"] = w.astype(float)
+        raise InputError(f"weights must be numbers ≥ 0 (shares of the parent's employment): {int(bad.sum())} "
+                         f"row(s) are not", source=source, column="weight",
+                         rows=_shown_rows(df, bad, word, raw, problem=why))
+    df["weight"] = w
     if metiers is not None and (df["metier"] == "all").any():
         every = df[df["metier"] == "all"]
         rep = every.loc[every.index.repeat(len(metiers))].reset_index(drop=True)
@@ -184,22 +346,29 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None) -> pd.Data
         df = pd.concat([df[df["metier"] != "all"], rep], ignore_index=True)
     dup = df.duplicated(["parent", "child", "metier"], keep=False)
     if dup.any():
-        raise InputError("a parent × child × métier appears twice", source=source, column="parent, child, metier",
-                         rows=df[dup].head(10))
+        once = dup & ~df.duplicated(["_where"])
+        raise InputError(f"a parent × child × métier appears twice (« all » counts for every métier), on "
+                         f"{_where_text(df.loc[dup, '_where'], word)}", source=source,
+                         column="parent, child, metier", rows=_shown_rows(df, once, word))
     two = df.groupby("child")["parent"].nunique()
     if (two > 1).any():
-        rows = df[df["child"].isin(two[two > 1].index)].head(10)
-        raise InputError("a child territory lies under one parent only", source=source, column="child", rows=rows)
+        rows = df["child"].isin(two[two > 1].index) & ~df.duplicated(["_where"])
+        raise InputError(f"a child territory lies under one parent only: {_listed(repr(c) for c in two[two > 1].index)} "
+                         "under several", source=source, column="child", rows=_shown_rows(df, rows, word))
     total = df.groupby(["parent", "metier"])["weight"].transform("sum")
     off = (total - 1.0).abs() > 1e-6
     if off.any():
-        sums = df[off].groupby(["parent", "metier"], as_index=False)["weight"].sum().head(10)
-        raise InputError("the weights of each parent × métier must sum to 1", source=source, column="weight",
-                         rows=sums.rename(columns={"weight": "sum_of_weights"}))
+        groups = []
+        for (p, s), g in df[off].assign(_sum=total[off]).groupby(["parent", "_sum"], sort=False):
+            typed = list(dict.fromkeys(g["_typed"]))
+            groups.append({"parent": p, "metier": "all" if typed == ["all"] else _listed(dict.fromkeys(g["metier"]), 4),
+                           "sum_of_weights": s, f"{word}s": _where_text(g["_where"], word).split(" ", 1)[1]})
+        raise InputError("the weights of each parent × métier must sum to 1 (within 1e-6)", source=source,
+                         column="weight", rows=pd.DataFrame(groups))
     df["weight"] = df["weight"] / total
     if "basis" not in df.columns:
         df["basis"] = "user"
-    return df
+    return df.drop(columns=["_where", "_typed"]).reset_index(drop=True)
 
 
 def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | None = None,
@@ -217,19 +386,20 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     names : dict, optional
         Child code → name (default: the shipped nomenclature, or the key's ``child_name`` column).
     """
+    met = [str(m) for m in baseline.metier.values]
+    parents = [str(t) for t in baseline.territory.values]
     if isinstance(key, str):
         level = level or key
         key_source = key_source or f"pmq shipped key ({key}), see pmq/data/territories/SOURCE.md"
         key = load_key(key)
+        # the shipped keys cover every métier and région (DOM included): the baseline's are split
+        key = key[key["parent"].isin(parents) & key["metier"].isin(met + ["all"])]
     level = level or "custom"
-    met = [str(m) for m in baseline.metier.values]
-    key = check_key(key, source=key_source or "key", metiers=met)
-    parents = [str(t) for t in baseline.territory.values]
-    unknown = sorted(set(key["parent"]) - set(parents))
-    key = key[key["parent"].isin(parents)]
+    # a user's key: a parent that is not a territory of the baseline is refused, naming it
+    key = check_key(key, source=key_source or "key", metiers=met, parents=parents)
     if key.empty:
         raise InputError("no parent of the key is a territory of the baseline", source=key_source or "key",
-                         column="parent", rows=pd.DataFrame({"parent": unknown[:10]}))
+                         column="parent")
     named = set(key["parent"])
     missing = [p for p in parents if p not in named]
     if missing:       # territories the key does not split stay as they are (a child of their own)

@@ -17,12 +17,19 @@ memory, on dask's threaded scheduler, on a ``dask.distributed`` cluster and for 
 Per draw, pmq keeps age-summed annual stocks and flows per cell in float32
 (``draw × year × territory × metier``): in memory, or streamed chunk by chunk to a zarr store
 (``store=``) so that memory stays bounded whatever the number of draws.
+
+An ensemble of a split or estimated baseline (départements, zones d'emploi, estimated DOM) says so: its draws
+carry the baseline's ``level``, ``key_source`` (…) in attrs and the cells' ``reliability``, ``key_basis`` and
+``estimated_territory`` as coordinates; its quantiles carry each row's flags (``reliability``,
+``reliability_label``, ``estimated``, ``key_basis``), and the CSV of its territories is named by the level
+(:func:`ensemble_files`: ``quantiles_regions.csv`` at région level, ``quantiles_departements.csv``…).
 """
 from __future__ import annotations
 
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,17 +41,18 @@ from scipy import special, stats
 from pmq.formatting import check_lang
 from pmq.outputs import (ENSEMBLE_VARIABLES, remove_temporary, replace_folder, temporary_folder, write_marker,
                          written_by_pmq)
-from pmq.errors import (ArgumentError, EngineError, InputError, MissingDependencyError, OutputError, PmqError,
-                        ResourceError, ScenarioError)
+from pmq.errors import (ArgumentError, EngineError, InactiveLeverWarning, InputError, MissingDependencyError,
+                        OutputError, PmqError, ResourceError, ScenarioError)
 from pmq.inputs.baseline import load_baseline
 from pmq.projection.run import _resolve, scenario_inputs
 from pmq.model.engine import EngineInputs, Profiles, simulate
-from pmq.projection.indicators import default_end_years, select
+from pmq.projection.indicators import (PROVENANCE_ATTRS, aggregate_flags, cell_flags, default_end_years,
+                                       reliability_label, reliability_note, select, territory_table_name)
 from pmq.labels import text
 
 __all__ = ["QUANTILES", "STORED", "Parameter", "Uncertainty", "run_ensemble", "Ensemble", "latent_draws",
            "prepare", "run_latent", "check_uncertainty", "memory_estimate", "memory_limit", "check_memory",
-           "parse_size", "DASK_INSTALL"]
+           "parse_size", "DASK_INSTALL", "ensemble_files", "key_share_spread", "share_factors"]
 
 #: A command that installs the dask extra from the repository (pmq is not on PyPI).
 DASK_INSTALL = 'python -m pip install ".[dask]"  (run in the pmq folder, the one holding pyproject.toml)'
@@ -55,7 +63,11 @@ STORED = ENSEMBLE_VARIABLES
 KINDS = {"exit_age_shift": "years added to end-of-career exit ages",
          "growth": "deviation of the annual employment growth rate, by FAP domain (compounded on the path)",
          "young_entrants": "relative deviation of young entrants",
-         "mobility": "relative deviation of net inter-regional mobility"}
+         "mobility": "relative deviation of net inter-regional mobility",
+         "key_shares": "spread of the log shares of the downscaling key at reference_employment jobs (larger "
+                       "for smaller cells; the shares within each parent are renormalised to 1)"}
+#: key_shares defaults: the spread is ``sd`` at 10,000 jobs (Cedefop's threshold of caution), at most 1.
+KEY_SHARES_REFERENCE, KEY_SHARES_MAX_SD = 10_000.0, 1.0
 
 
 # ------------------------------------------------------------------------------ specification
@@ -74,6 +86,8 @@ class Parameter:
     domain: tuple = ()
     domain_correlation: float = 0.0
     source: str = ""
+    reference_employment: float = KEY_SHARES_REFERENCE
+    max_sd: float = KEY_SHARES_MAX_SD
 
     def value(self, z):
         """Parameter values from standard-normal latents ``z`` (the copula's margins)."""
@@ -105,16 +119,27 @@ class Uncertainty:
     correlation: np.ndarray = field(default_factory=lambda: np.eye(0))
     seed: int | None = None
     source: str = ""
+    #: the ``key_shares`` parameter (its draws have a random stream of their own, not latent columns)
+    shares: Parameter | None = None
 
     @classmethod
     def from_scenario(cls, scenario) -> Uncertainty:
-        params = []
+        params, shares = [], []
         for lv in scenario.uncertain_parameters():
-            params.append(Parameter(
+            p = Parameter(
                 id=lv["id"], kind=lv["kind"], distribution=lv["distribution"], mean=float(lv.get("mean", 0.0)),
                 sd=float(lv.get("sd", 0.0)), low=lv.get("low"), mode=lv.get("mode"), high=lv.get("high"),
                 domain=tuple(lv.get("domain", ())), domain_correlation=float(lv.get("domain_correlation", 0.0)),
-                source=lv.get("source", lv.get("assumption", ""))))
+                source=lv.get("source", lv.get("assumption", "")),
+                reference_employment=float(lv.get("reference_employment", KEY_SHARES_REFERENCE)),
+                max_sd=float(lv.get("max_sd", KEY_SHARES_MAX_SD)))
+            (shares if p.kind == "key_shares" else params).append(p)
+        if len(shares) > 1:
+            raise ScenarioError("give one key_shares parameter (the spread of the key's shares)",
+                                source=scenario.source, key=f"uncertainty.parameter[{shares[1].id}].kind",
+                                value="key_shares")
+        for p in shares:
+            _check_range(p, scenario.source)
         ids = [p.id for p in params]
         for p in params:
             _check_range(p, scenario.source)
@@ -129,6 +154,11 @@ class Uncertainty:
                                     source=scenario.source, key=f"uncertainty.correlation[{lv['id']}].between",
                                     value=lv["between"])
             seen[pair] = lv["id"]
+            independent = [x for x in (a, b) if shares and x == shares[0].id]
+            if independent:
+                raise ScenarioError("the key_shares draws are independent of the other parameters: no correlation",
+                                    source=scenario.source, key=f"uncertainty.correlation[{lv['id']}].between",
+                                    value=independent)
             missing = [x for x in (a, b) if x not in ids]
             if missing:
                 raise ScenarioError(f"correlation names unknown parameter(s); known: {ids}", source=scenario.source,
@@ -140,7 +170,8 @@ class Uncertainty:
                                 source=scenario.source, key="uncertainty.correlation",
                                 value=np.round(corr, 3).tolist())
         seed = scenario.uncertainty_seed
-        return cls(parameters=tuple(params), correlation=corr, seed=seed, source=scenario.source)
+        return cls(parameters=tuple(params), correlation=corr, seed=seed, source=scenario.source,
+                   shares=shares[0] if shares else None)
 
     @property
     def ids(self) -> list[str]:
@@ -189,7 +220,7 @@ class Uncertainty:
 
 #: Plausibility bounds per kind: (largest sd, lowest and highest value a draw may reach).
 _BOUNDS = {"exit_age_shift": (3.0, -5.0, 5.0), "growth": (0.05, -0.2, 0.2),
-           "young_entrants": (0.5, -1.0, 2.0), "mobility": (1.0, -1.0, 3.0)}
+           "young_entrants": (0.5, -1.0, 2.0), "mobility": (1.0, -1.0, 3.0), "key_shares": (1.0, -4.0, 4.0)}
 
 
 def _check_range(p: Parameter, source: str) -> None:
@@ -238,6 +269,13 @@ class Context:
     metier_domain: np.ndarray    # (metier,) domain codes
     spec: Uncertainty
     coords: dict
+    #: the baseline's provenance attrs of a split or estimated run (level, key source…), written with the draws
+    attrs: dict = field(default_factory=dict)
+    #: the cells' flags (:func:`pmq.projection.indicators.cell_flags`) of a split or estimated run, else None
+    flags: pd.DataFrame | None = field(default=None, compare=False)
+    #: key_shares: the key's shares (territory, metier), their log-scale spread and each territory's
+    #: parent group (index), or None (no key_shares parameter, or a baseline not split by a key)
+    shares: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, compare=False)
 
     @property
     def n_domains(self) -> int:
@@ -280,12 +318,70 @@ def prepare(scenario, baseline=None, horizon: int | None = None) -> Context:
     for c in ("territory_name", "metier_label", "domain"):
         if c in baseline.coords:
             coords[c] = (baseline[c].dims[0], baseline[c].values)
+    for c in ("estimated_territory", "reliability", "key_basis"):      # a split or estimated run's labels
+        if c in baseline.coords:
+            coords[c] = (baseline[c].dims, baseline[c].values)
+    attrs = {k: str(baseline.attrs[k]) for k in PROVENANCE_ATTRS if k in baseline.attrs}
+    if attrs or "estimated_territory" in baseline.coords:
+        attrs["reliability_note"] = reliability_note("en")
+    shares = key_share_spread(spec.shares, baseline, spec.source) if spec.shares is not None else None
+    if spec.shares is not None:
+        attrs["key_shares"] = (f"shares of the key drawn per draw: log-normal, sd {spec.shares.sd:g} at "
+                               f"{spec.shares.reference_employment:g} jobs, × √(that / the cell's jobs), at most "
+                               f"{spec.shares.max_sd:g}; renormalised within each parent"
+                               if shares is not None else "no effect: the baseline is not split by a key")
     return Context(employment0=inp.employment0, employment=np.asarray(inp.employment, float),
                    hazard=np.asarray(inp.hazard, float), hazard_by_year=bool(inp.hazard_by_year),
                    net_creation=inp.net_creation, young_entrants=inp.young_entrants, net_mobility=inp.net_mobility,
                    profiles=inp.profiles, ages=baseline.age.values.astype(float), domains=domains,
                    domain_index=np.array([domains.index(d) for d in dom]), metier_domain=dom, spec=spec,
-                   coords=coords)
+                   coords=coords, attrs=attrs, flags=cell_flags(baseline), shares=shares)
+
+
+def key_share_spread(p: Parameter, baseline, source: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(weights, sigma, group)`` of a ``key_shares`` parameter on a baseline split by a key: the key's
+    share of each territory × métier within its parent (``key_weight``), the spread of its log share —
+    ``sd × √(reference_employment / jobs)``, at most ``max_sd``, where jobs are the cell's base-year
+    employment (a cell with none does not move) — and the index of each territory's parent.  None (with a
+    warning) on a baseline that no key split: the shares have nothing to vary."""
+    if "key_weight" not in baseline.coords or "parent" not in baseline.coords:
+        warnings.warn(f"{source or 'scenario'}: uncertainty.parameter[{p.id}] (kind key_shares) has no effect: the baseline "
+                      "is not split by a key (use --level departement or zone_emploi, or --key)",
+                      InactiveLeverWarning, stacklevel=3)
+        return None
+    w = np.asarray(baseline["key_weight"].values, dtype=float)
+    if w.ndim == 1:
+        w = np.broadcast_to(w[:, None], (baseline.sizes["territory"], baseline.sizes["metier"])).copy()
+    jobs = np.asarray(baseline["employment"].sum("age").values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.where(jobs > 0, p.sd * np.sqrt(p.reference_employment / np.maximum(jobs, 1e-300)), 0.0)
+    sigma = np.minimum(sigma, p.max_sd)
+    sigma[~(w > 0)] = 0.0
+    _, group = np.unique(baseline["parent"].values.astype(str), return_inverse=True)
+    return w, sigma, group.ravel()
+
+
+def share_factors(ctx: Context, seed: int, draw_ids) -> np.ndarray | None:
+    """Per draw, territory and métier, the factor that moves each cell from the key's share to the
+    draw's: ``w̃ / w``, with ``log w̃ = log w + σ·z − σ²/2`` (z standard normal from a stream that depends
+    on ``(seed, draw)`` only) and ``w̃`` renormalised to sum to 1 over the children of each parent, for
+    every métier.  The engine is linear in the split (a child is its share of its parent in every
+    age, flow and year, with the parent's rates), so scaling a draw's results by the factor is running
+    it on the baseline split with the draw's shares; children still add up to their parent."""
+    if ctx.shares is None:
+        return None
+    w, sigma, group = ctx.shares
+    n_groups = int(group.max()) + 1 if group.size else 0
+    out = np.empty((len(draw_ids),) + w.shape)
+    for i, d in enumerate(draw_ids):
+        z = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(d), 1))).standard_normal(w.shape)
+        with np.errstate(divide="ignore"):
+            drawn = np.where(w > 0, np.exp(np.log(np.where(w > 0, w, 1.0)) + sigma * z - 0.5 * sigma ** 2), 0.0)
+        total = np.zeros((n_groups, w.shape[1]))
+        np.add.at(total, group, drawn)
+        drawn = drawn / np.where(total > 0, total, 1.0)[group]
+        out[i] = np.where(w > 0, drawn / np.where(w > 0, w, 1.0), 1.0)
+    return out
 
 
 def _shift_hazard(h: np.ndarray, ages: np.ndarray, delta: np.ndarray) -> np.ndarray:
@@ -349,9 +445,10 @@ def draw_inputs(ctx: Context, Z: np.ndarray, correlated: bool = True) -> tuple[E
 
 
 def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.float32,
-               draw_ids=None) -> dict[str, np.ndarray]:
+               draw_ids=None, factors: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Run the engine for draws ``Z``: age-summed stocks and flows per cell (float32 by default),
-    each ``(n, year, territory, metier)`` (flows NaN in the final year).  A draw whose flows
+    each ``(n, year, territory, metier)`` (flows NaN in the final year), scaled by ``factors``
+    (:func:`share_factors`, ``(n, territory, metier)``) when given.  A draw whose flows
     remove more workers than its cells hold raises :class:`~pmq.errors.InputError` naming the
     draw, the cells and the draw's parameter values."""
     inp, values = draw_inputs(ctx, Z, correlated)
@@ -360,12 +457,15 @@ def run_latent(ctx: Context, Z: np.ndarray, correlated: bool = True, dtype=np.fl
     except EngineError as exc:
         raise _draw_error(ctx, exc, values, draw_ids) from exc
     H = inp.n_years
-    out = {"employment": np.moveaxis(res["employment"], 0, 1).astype(dtype)}
+    f = None if factors is None else factors[:, None]                 # (n, 1, territory, metier)
+    emp = np.moveaxis(res["employment"], 0, 1)
+    out = {"employment": (emp if f is None else emp * f).astype(dtype)}
     flows = {"net_creation": inp.net_creation, "departures": res["departures"],
              "young_entrants": res["young_entrants"], "net_mobility": res["net_mobility"]}
     for k, v in flows.items():
         a = np.full((Z.shape[0], H + 1) + v.shape[2:], np.nan, dtype=dtype)
-        a[:, :H] = np.moveaxis(v, 0, 1)
+        v = np.moveaxis(v, 0, 1)
+        a[:, :H] = v if f is None else v * f
         out[k] = a
     return out
 
@@ -389,7 +489,7 @@ def _draw_error(ctx: Context, exc, values: dict, draw_ids):
 
 def _chunk(ctx: Context, seed: int, start: int, stop: int) -> dict:
     Z = latent_draws(seed, range(start, stop), ctx.spec.n_latent(ctx.n_domains))
-    return run_latent(ctx, Z, draw_ids=range(start, stop))
+    return run_latent(ctx, Z, draw_ids=range(start, stop), factors=share_factors(ctx, seed, range(start, stop)))
 
 
 def _dataset(ctx: Context, arrays: dict, draws) -> xr.Dataset:
@@ -398,7 +498,15 @@ def _dataset(ctx: Context, arrays: dict, draws) -> xr.Dataset:
                     coords={"draw": np.asarray(draws), **ctx.coords})
     for k in STORED:
         ds[k].attrs["units"] = "persons"
+    ds.attrs.update(ctx.attrs)
     return ds
+
+
+def ensemble_files(level: str | None = None) -> tuple[str, str, str]:
+    """The CSV files of an ensemble (``pmq run --draws``) at ``level``: ``quantiles_national.csv``, the
+    quantiles of the territories — ``quantiles_regions.csv`` at région level, ``quantiles_departements.csv``,
+    ``quantiles_zones_emploi.csv``, ``quantiles_territoires.csv`` for a user's key — and ``parameters.csv``."""
+    return ("quantiles_national.csv", f"quantiles_{territory_table_name(level, 'fr')}.csv", "parameters.csv")
 
 
 # ------------------------------------------------------------------------------------- memory
@@ -479,7 +587,7 @@ def memory_estimate(baseline, scenario, draws: int, horizon: int | None = None, 
     T, M, A = (int(baseline.sizes[d]) for d in ("territory", "metier", "age"))
     H = int(scenario.horizon if horizon is None else horizon)
     C = T * M
-    params = scenario.uncertain_parameters()
+    params = [p for p in scenario.uncertain_parameters() if p.get("kind") != "key_shares"]
     n_dom = len(set(_metier_domains(baseline)))
     n_growth = sum(p.get("kind") == "growth" for p in params)
     n_latent = len(params) + n_dom * n_growth
@@ -746,6 +854,16 @@ class Ensemble:
     def n_draws(self) -> int:
         return int(self.flows.sizes["draw"])
 
+    @property
+    def level(self) -> str:
+        """The territorial level of the draws (``"region"`` unless the baseline was split)."""
+        return str(self.context.attrs.get("level", "region"))
+
+    @property
+    def files(self) -> tuple[str, str, str]:
+        """The CSV files ``pmq run --draws`` writes for this ensemble (:func:`ensemble_files`)."""
+        return ensemble_files(self.level)
+
     def window(self, start_year=None, end_year=None, by: str = "national") -> xr.Dataset:
         """Per draw: flows summed over ``start_year ≤ year < end_year`` (float64) and employment
         at both ends, summed to ``by`` = ``"national"``, ``"territory"`` or ``"cell"``.
@@ -805,9 +923,14 @@ class Ensemble:
             cache.update(zip(_AGGREGATES, done, strict=True))
         return cache[by]
 
-    def quantiles(self, end_years=None, q=QUANTILES, by: str = "national") -> xr.Dataset:
+    def quantiles(self, end_years=None, q=QUANTILES, by: str = "national", lang: str | None = None) -> xr.Dataset:
         """Quantiles across draws of each window from the base year to each end year
-        (default: 5, 10, 20 years and 2030 where reached), with a ``period`` dimension."""
+        (default: 5, 10, 20 years and 2030 where reached), with a ``period`` dimension.
+
+        For a split or estimated baseline, the result carries the flags of each row as coordinates
+        (``reliability``, ``reliability_label`` in ``lang``, ``estimated``, ``key_basis``; a territory's and the
+        national row's are those of the sum of their cells, :func:`pmq.projection.indicators.aggregate_flags`),
+        the territories' names (``by="territory"``) and the provenance attrs (``level``, ``key_source``…)."""
         base = int(self.flows.year.values[0])
         if end_years is None:
             end_years = default_end_years(xr.Dataset(coords={"year": self.flows.year.values}))
@@ -818,7 +941,44 @@ class Ensemble:
             out.append(qs.expand_dims(period=[f"{base}–{e}"]))
         res = xr.concat(out, dim="period")
         res.attrs.update(n_draws=self.n_draws, seed=self.seed, scenario=self.context.spec.source)
-        return res
+        return self._flagged(res, by, lang)
+
+    def _flagged(self, res: xr.Dataset, by: str, lang: str | None) -> xr.Dataset:
+        """``res`` with the flags of its rows (split or estimated runs; else as it is)."""
+        cells = self.context.flags
+        if cells is None:
+            return res
+        lang = check_lang(lang)
+        res.attrs.update(self.context.attrs)
+        if by == "national":
+            f = aggregate_flags(cells, []).iloc[0]
+            coords = {"reliability": np.int8(f["reliability"]),
+                      "reliability_label": reliability_label([f["reliability"]], lang)[0],
+                      "estimated": bool(f["estimated"])}
+            if "key_basis" in f.index:
+                coords["key_basis"] = str(f["key_basis"])
+            return res.assign_coords(coords)
+        keys = ["territory"] if by == "territory" else ["territory", "metier"]
+        f = (aggregate_flags(cells, keys) if by == "territory" else cells).set_index(keys)
+        terr = [str(t) for t in res.territory.values]
+        if by == "territory":
+            f = f.reindex(terr)
+            dims: tuple = ("territory",)
+            if "territory_name" in self.flows.coords:
+                names = dict(zip(map(str, self.flows.territory.values), map(str, self.flows["territory_name"].values)))
+                res = res.assign_coords(territory_name=("territory", [names.get(t, t) for t in terr]))
+        else:
+            met = [str(m) for m in res.metier.values]
+            f = f.reindex(pd.MultiIndex.from_product([terr, met]))
+            dims = ("territory", "metier")
+        shape = tuple(res.sizes[d] for d in dims)
+        rel = f["reliability"].to_numpy().astype(np.int8)
+        coords = {"reliability": (dims, rel.reshape(shape)),
+                  "reliability_label": (dims, np.array(reliability_label(rel, lang)).reshape(shape)),
+                  "estimated": (dims, f["estimated"].to_numpy().astype(bool).reshape(shape))}
+        if "key_basis" in f.columns:
+            coords["key_basis"] = (dims, f["key_basis"].to_numpy().astype(str).reshape(shape))
+        return res.assign_coords(coords)
 
     def summary(self, end_years=None) -> str:
         """National quantiles of the headline flows, in thousands."""

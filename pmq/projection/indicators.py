@@ -18,12 +18,15 @@ from pmq import data as _data
 from pmq.formatting import check_lang
 from pmq.labels import metier_label, text
 from pmq.errors import ArgumentError, InputError, UnknownNameError
+from pmq.inputs.downscale import CAUTION_BELOW, RELIABILITY, SCEPTICISM_BELOW, reliability_classes
 from pmq.names import resolve_many
 
 __all__ = ["select", "default_end_years", "window_sums", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS", "accounts_of", "one_scenario", "scenario_names", "subset_sum",
            "window", "window_of", "period_label", "is_builtin_france", "covers_france", "national", "territory_name", "metier_name",
-           "selection_title"]
+           "selection_title", "FLAG_COLUMNS", "FLAG_LABELS", "has_territory_flags", "reliability_label",
+           "reliability_note", "territory_table_name", "territory_provenance", "cell_flags", "aggregate_flags",
+           "with_flags"]
 
 FLOWS = ("net_creation", "departures", "openings", "young_entrants", "net_mobility", "other_recruits",
          "imbalance")
@@ -104,7 +107,7 @@ def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
     return res
 
 
-def summary_table(h: xr.Dataset) -> pd.DataFrame:
+def summary_table(h: xr.Dataset, lang: str | None = None) -> pd.DataFrame:
     """Long, readable table (one row per territory × métier × period) from :func:`horizon_sums`
     (the table ``pmq run`` writes to ``summary.csv``).
 
@@ -117,6 +120,10 @@ def summary_table(h: xr.Dataset) -> pd.DataFrame:
     * ``imbalance_rate = imbalance / employment_start``.
 
     Both are NaN (never ±inf, and without a warning) where ``employment_start`` ≤ 0.
+
+    Accounts of a split or estimated run (:func:`has_territory_flags`: départements, zones d'emploi, estimated
+    DOM) add :data:`FLAG_COLUMNS` — ``reliability``, ``reliability_label`` (in ``lang``), ``estimated``,
+    ``key_basis`` (when split by a key) — to each row; a metropolitan run at région level keeps its columns.
     """
     df = h.to_dataframe().reset_index()
     keep = [c for c in ["period", "end_year", "territory", "territory_name", "metier", "metier_label",
@@ -126,7 +133,7 @@ def summary_table(h: xr.Dataset) -> pd.DataFrame:
     initial = df["employment_start"].where(df["employment_start"] > 0)   # NaN where there is no one
     df["departures_rate"] = df["departures"] / initial
     df["imbalance_rate"] = df["imbalance"] / initial
-    return df
+    return with_flags(df, cell_flags(h), ["territory", "metier"], lang)
 
 
 def aggregate_territories(ds: xr.Dataset, code: str = "FR", name: str = "France métropolitaine") -> xr.Dataset:
@@ -334,3 +341,178 @@ def selection_title(acc, territory=None, metier=None, lang: str | None = None) -
     lang = check_lang(lang)
     t = territory_name(acc, territory, lang)
     return t if metier is None else f"{t} — {metier_name(acc, metier, lang)}"
+
+
+# ------------------------------------------ estimated territories and cells, in the tables users read
+#: Columns that every territory × métier table gets when the accounts carry the labels of a split or estimated
+#: run (département / zone d'emploi level, estimated DOM): the cell's reliability class (0, 1, 2 of
+#: :data:`pmq.inputs.downscale.RELIABILITY`), its label, whether it is estimated, and the key's basis.
+FLAG_COLUMNS = ("reliability", "reliability_label", "estimated", "key_basis")
+#: Column → (French label, English label) of :data:`FLAG_COLUMNS`.
+FLAG_LABELS = {
+    "reliability": ("classe de fiabilité (0, 1, 2)", "reliability class (0, 1, 2)"),
+    "reliability_label": ("fiabilité", "reliability"),
+    "estimated": ("chiffre estimé (territoire estimé ou classe ≥ 1)",
+                  "estimated figure (estimated territory or class ≥ 1)"),
+    "key_basis": ("base de la clé de répartition", "basis of the downscaling key"),
+}
+#: Accounts attrs that say where a split or estimated run comes from (file-level provenance).
+PROVENANCE_ATTRS = ("level", "parent_level", "key_source", "key_bases", "overseas", "tension_level")
+#: Name of the territory table (xlsx sheet, ensemble CSV) by level: (French, English).
+LEVEL_TABLE_NAMES = {"region": ("regions", "regions"), "departement": ("departements", "departments"),
+                     "zone_emploi": ("zones_emploi", "employment_zones")}
+
+
+def has_territory_flags(ds: xr.Dataset) -> bool:
+    """The accounts (or any Dataset of them) carry the labels of estimated figures: a ``reliability`` class per
+    cell (a split baseline) or ``estimated_territory`` (the estimated DOM).  A metropolitan run at région level
+    carries neither: its tables keep their columns."""
+    return "reliability" in ds.coords or "estimated_territory" in ds.coords
+
+
+def reliability_label(classes, lang: str | None = None) -> list[str]:
+    """French or English label of each reliability class (:data:`pmq.inputs.downscale.RELIABILITY`)."""
+    i = 0 if check_lang(lang) == "fr" else 1
+    return [RELIABILITY[int(c)][i] for c in classes]
+
+
+def reliability_note(lang: str | None = None) -> str:
+    """One sentence on the reliability classes and the ``estimated`` column (README sheets, CSV provenance)."""
+    fr = check_lang(lang) == "fr"
+    lab = [v[0 if fr else 1] for v in RELIABILITY.values()]
+    c, s = (f"{x:,.0f}".replace(",", "\u202f" if fr else ",") for x in (CAUTION_BELOW, SCEPTICISM_BELOW))
+    if fr:
+        return (f"Fiabilité (reliability) : 0 {lab[0]} (au moins {c} emplois l'année de base, clé fondée sur les "
+                f"données du métier) ; 1 {lab[1]} (moins de {c} emplois, clé approchée ou territoire estimé par "
+                f"pmq) ; 2 {lab[2]} (moins de {s} emplois). estimated = territoire estimé ou classe ≥ 1 ; une ligne "
+                f"qui somme des cellules est estimée si l'une d'elles l'est (sa classe est alors au moins 1, et 0 "
+                f"sinon).")
+    return (f"Reliability: 0 {lab[0]} (at least {c} jobs in the base year, key based on the occupation's own "
+            f"data); 1 {lab[1]} (under {c} jobs, proxy key or territory estimated by pmq); 2 {lab[2]} (under "
+            f"{s} jobs). estimated = estimated territory or class ≥ 1; a row summing cells is estimated if any of "
+            f"them is (its class is then at least 1, else 0).")
+
+
+def territory_table_name(level: str | None, lang: str | None = None) -> str:
+    """Name of the table of territories at ``level``: « regions », « departements » / "departments",
+    « zones_emploi » / "employment_zones", « territoires » / "territories" for a user's level."""
+    i = 0 if check_lang(lang) == "fr" else 1
+    return LEVEL_TABLE_NAMES.get(str(level or "region"), ("territoires", "territories"))[i]
+
+
+def territory_provenance(attrs, lang: str | None = None) -> list[list[str]]:
+    """Rows ``[name, value]`` of the file-level provenance of a split or estimated run (level, parent level,
+    key source and bases, estimated DOM, tension level) and the sentence on the reliability classes; empty for
+    accounts without these attrs (a metropolitan run at région level)."""
+    fr = check_lang(lang) == "fr"
+    rows = [[k, str(attrs[k])] for k in PROVENANCE_ATTRS if k in attrs and str(attrs[k]) != ""]
+    if not rows:
+        return []
+    if "overseas" in attrs:
+        rows.append(["DOM", "DOM estimés (territoires estimés par pmq)" if fr
+                     else "overseas régions (DOM) estimated by pmq"])
+    rows.append(["fiabilité" if fr else "reliability", reliability_note(lang)])
+    return rows
+
+
+def _base_employment(ds: xr.Dataset) -> xr.DataArray:
+    """Base-year employment by territory × métier (all ages; the first scenario: the same in every one)."""
+    if "employment" in ds:
+        e = ds["employment"]
+        e = e.isel(year=0) if "year" in e.dims else e
+    else:                                   # horizon or window sums
+        e = ds["employment_start"]
+        e = e.isel(period=0) if "period" in e.dims else e
+    e = e.isel(scenario=0) if "scenario" in e.dims else e
+    e = e.sum("age") if "age" in e.dims else e
+    return e.transpose("territory", "metier")
+
+
+def cell_flags(ds: xr.Dataset) -> pd.DataFrame | None:
+    """One row per territory × métier of the accounts (or of their horizon / window sums): ``territory``,
+    ``metier``, ``domain`` (when known), ``reliability`` (int8), ``estimated`` (bool), ``key_basis`` (when the
+    accounts carry it) and ``employment_base`` (base-year employment, for the flags of sums of cells); None for
+    accounts without the labels (:func:`has_territory_flags`).
+
+    ``reliability`` is the accounts' coordinate; for an estimated DOM at région level (no coordinate) the rule
+    of :func:`pmq.inputs.downscale.reliability_classes` on the cell's base-year employment, at least 1 — the
+    class a DOM département gets at département level — and 0 for a published région."""
+    if not has_territory_flags(ds):
+        return None
+    emp = _base_employment(ds).values.astype(float)
+    nt, nm = emp.shape
+    est_t = (ds["estimated_territory"].values.astype(bool) if "estimated_territory" in ds.coords
+             else np.zeros(nt, bool))
+    if "reliability" in ds.coords:
+        rel = ds["reliability"].transpose("territory", "metier").values.astype(np.int8)
+    else:
+        rel = np.where(est_t[:, None], np.maximum(reliability_classes(emp), 1), 0).astype(np.int8)
+    out = pd.DataFrame({"territory": np.repeat([str(t) for t in ds.territory.values], nm),
+                        "metier": np.tile([str(m) for m in ds.metier.values], nt)})
+    if "domain" in ds.coords:
+        out["domain"] = np.tile([str(d) for d in ds["domain"].values], nt)
+    out["reliability"] = rel.ravel()
+    # estimated: not a published figure — an estimated territory, a cell split from its parent by a key (even a
+    # large, reliable one), or a cell of class ≥ 1
+    split = (~np.isin(ds["key_basis"].transpose("territory", "metier").values.astype(str), ("not_split", "single_child"))
+             if "key_basis" in ds.coords else np.zeros((nt, nm), bool))
+    out["estimated"] = (est_t[:, None] | split | (rel >= 1)).ravel()
+    out["estimated_territory"] = np.repeat(est_t, nm)
+    if "key_basis" in ds.coords:
+        out["key_basis"] = [str(b) for b in ds["key_basis"].transpose("territory", "metier").values.ravel()]
+    out["employment_base"] = emp.ravel()
+    return out
+
+
+def aggregate_flags(cells: pd.DataFrame, by, **labels) -> pd.DataFrame:
+    """The flags of sums of cells (:func:`cell_flags`), one row per group of ``by`` (columns of ``cells``; none:
+    one row for all).  A sum is estimated if any of its cells is; its class is the cell's for a single cell,
+    else 0 when no cell is estimated and, when one is, the class of the sum's base-year employment (the
+    thresholds of :func:`pmq.inputs.downscale.reliability_classes`) — at least 1 when a cell belongs to an
+    estimated territory (the DOM).  ``key_basis``: the bases of its cells, sorted, joined by « + ».  ``labels``
+    set columns to constants (``territory="FR"``)."""
+    by = list(by)
+    if not by:
+        cells, by = cells.assign(_all=""), ["_all"]
+    grouped = cells.groupby(by, sort=False)
+    if "estimated_territory" not in cells.columns:
+        cells = cells.assign(estimated_territory=False)
+    out = grouped.agg(n=("reliability", "size"), worst=("reliability", "max"), estimated=("estimated", "any"),
+                      employment_base=("employment_base", "sum"))
+    dom = cells.groupby(by, sort=False)["estimated_territory"].any()
+    size = reliability_classes(out["employment_base"].to_numpy())
+    size = np.where(dom.reindex(out.index).to_numpy(bool), np.maximum(size, 1), size)
+    out["reliability"] = np.where(out["n"] == 1, out["worst"], np.where(out["estimated"], size, 0)).astype(np.int8)
+    if "key_basis" in cells.columns:
+        out["key_basis"] = grouped["key_basis"].agg(lambda s: " + ".join(sorted(set(s))))
+    out = out.reset_index()
+    out = out.drop(columns=[c for c in ("_all", "n", "worst") if c in out.columns])
+    for k, v in labels.items():
+        out[k] = v
+    return out
+
+
+def with_flags(df: pd.DataFrame, flags: pd.DataFrame | None, on, lang: str | None = None) -> pd.DataFrame:
+    """``df`` with the :data:`FLAG_COLUMNS` of ``flags`` (rows of :func:`cell_flags` / :func:`aggregate_flags`)
+    matched on the columns ``on``, appended at the end, the label in ``lang``; ``df`` as it is when ``flags`` is
+    None (accounts without the labels)."""
+    if flags is None:
+        return df
+    on = list(on)
+    cols = [c for c in ("reliability", "estimated", "key_basis") if c in flags.columns]
+    right = flags[on + cols].copy()
+    left = df.copy()
+    for c in on:
+        left[c] = left[c].astype(str)
+        right[c] = right[c].astype(str)
+    out = left.merge(right, on=on, how="left", validate="many_to_one")
+    out.index = df.index
+    for c in on:                                # the key columns as they were (codes are text either way)
+        out[c] = df[c]
+    if out["reliability"].isna().any():         # a row no flag matched: a bug, never a silent "reliable"
+        missing = out.loc[out["reliability"].isna(), on].drop_duplicates().head(5).to_dict("records")
+        raise InputError(f"no reliability for rows {missing}", source="accounts", column="reliability")
+    out["reliability"] = out["reliability"].astype(np.int8)
+    out["estimated"] = out["estimated"].astype(bool)
+    out.insert(out.columns.get_loc("reliability") + 1, "reliability_label", reliability_label(out["reliability"], lang))
+    return out

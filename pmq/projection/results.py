@@ -28,8 +28,8 @@ import xarray as xr
 from pmq.data import domains
 from pmq.errors import ArgumentError, InputError, UnknownNameError
 from pmq.formatting import check_lang
-from pmq.projection.indicators import (accounts_of, aggregate_metiers, default_end_years, horizon_sums, select,
-                                       to_netcdf)
+from pmq.projection.indicators import (accounts_of, aggregate_flags, aggregate_metiers, cell_flags, default_end_years,
+                                       horizon_sums, select, to_netcdf, with_flags)
 from pmq.projection.prepare import scenario_inputs
 from pmq.projection.summary import Summary, scenario_summary_table, summarize
 from pmq.scenario.read import Scenario
@@ -234,10 +234,11 @@ class Projection(Deliverables):
         ends = default_end_years(self.accounts, horizons or first.summary_horizons, years)
         return horizon_sums(self.accounts, ends)
 
-    def summary_table(self, horizons=None, years=None) -> pd.DataFrame:
+    def summary_table(self, horizons=None, years=None, lang: str | None = None) -> pd.DataFrame:
         """Long table of headline flows per métier × territory × horizon (with several scenarios, a first
-        ``scenario`` column and each scenario's rows in turn)."""
-        return scenario_summary_table(self.horizons(horizons, years))
+        ``scenario`` column and each scenario's rows in turn; a split or estimated run adds ``reliability``,
+        ``reliability_label`` in ``lang``, ``estimated``, ``key_basis``)."""
+        return scenario_summary_table(self.horizons(horizons, years), lang)
 
     def summary(self, horizons=None, years=None, lang: str | None = None) -> Summary:
         """National totals at each horizon (default: the scenario's): a :class:`~pmq.projection.summary.Summary`,
@@ -246,10 +247,10 @@ class Projection(Deliverables):
         lang = check_lang(lang)
         return summarize(self.accounts, self.horizons(horizons, years), lang=lang)
 
-    def table(self, horizon: int = 10, territory=None, by: str = "domain") -> pd.DataFrame:
+    def table(self, horizon: int = 10, territory=None, by: str = "domain", lang: str | None = None) -> pd.DataFrame:
         """Side-by-side headline flows at ``horizon`` years, one column per scenario and one of difference
         from the first per other scenario (see :func:`compare_table`)."""
-        return compare_table(self.accounts, horizon, territory=territory, by=by)
+        return compare_table(self.accounts, horizon, territory=territory, by=by, lang=lang)
 
     def __repr__(self) -> str:
         acc = self.accounts
@@ -277,7 +278,7 @@ def _with_scenario_dim(accounts: xr.Dataset) -> xr.Dataset:
 
 
 def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
-                  by: str = "domain") -> pd.DataFrame:
+                  by: str = "domain", lang: str | None = None) -> pd.DataFrame:
     """Headline flows per ``by`` group (FAP domain or métier) and territory, one column per
     scenario and one column of difference from the first scenario per other scenario.
 
@@ -285,6 +286,11 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
     stock at base + horizon.  Rows include a « Total » group per territory and, when several
     territories are shown, an « Ensemble » territory.  Persons.  Accounts of one scenario give one column per
     variable.
+
+    Accounts of a split or estimated run (départements, zones d'emploi, estimated DOM) add, last, the columns
+    ``reliability``, ``reliability_label`` (in ``lang``), ``estimated`` and ``key_basis`` of each row: a cell's,
+    or for a domain, a « Total » or the « Ensemble » the flags of the sum of its cells
+    (:func:`pmq.projection.indicators.aggregate_flags`: estimated if any of its cells is).
     """
     accounts = _with_scenario_dim(accounts)
     base = int(accounts.year.values[0])
@@ -333,4 +339,17 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
     if by == "domain":
         lab = domains().set_index("code")["label_fr"].to_dict()
         wide.insert(3, "domain_label", wide["domain"].map(lab).fillna(""))
-    return wide
+    return with_flags(wide, _compare_flags(ds, group, long["territory"].nunique() > 1), ["territory", group], lang)
+
+
+def _compare_flags(ds: xr.Dataset, group: str, ensemble: bool) -> pd.DataFrame | None:
+    """Flags of the rows of :func:`compare_table` (territory × group, « Total », « Ensemble »)."""
+    cells = cell_flags(ds)
+    if cells is None:
+        return None
+    parts = [cells if group == "metier" else aggregate_flags(cells, ["territory", group]),
+             aggregate_flags(cells, ["territory"], **{group: "Total"})]
+    if ensemble:
+        parts += [aggregate_flags(cells, [group], territory="Ensemble"),
+                  aggregate_flags(cells, [], territory="Ensemble", **{group: "Total"})]
+    return pd.concat(parts, ignore_index=True)

@@ -15,7 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from pmq.formatting import check_lang, format_number
-from pmq.projection.indicators import default_end_years, horizon_sums, summary_table
+from pmq.projection.indicators import (aggregate_flags, cell_flags, default_end_years, horizon_sums, summary_table,
+                                       with_flags)
 
 __all__ = ["Summary", "summarize", "summary_end_years", "scenario_summary_table", "COLUMNS"]
 
@@ -126,9 +127,13 @@ def _rows(h: xr.Dataset, lang: str) -> list[str]:
     return out
 
 
-def _long(h: xr.Dataset) -> pd.DataFrame:
+def _long(h: xr.Dataset, flags: pd.DataFrame | None = None, lang: str | None = None) -> pd.DataFrame:
     df = h[list(COLUMNS)].drop_vars([c for c in h.coords if c not in h.dims]).to_dataframe().reset_index()
-    return df[[c for c in ("scenario", "period") if c in df.columns] + list(COLUMNS)]
+    df = df[[c for c in ("scenario", "period") if c in df.columns] + list(COLUMNS)]
+    if flags is None:
+        return df
+    # national totals of a split or estimated run: estimated if any cell is (pmq.projection.indicators)
+    return with_flags(df.assign(_all=""), aggregate_flags(flags, [], _all=""), ["_all"], lang).drop(columns="_all")
 
 
 def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str | None = None) -> Summary:
@@ -138,6 +143,7 @@ def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str | Non
     w = _WORDS[lang]
     if h is None:
         h = horizon_sums(accounts, summary_end_years(accounts))
+    flags = cell_flags(accounts)
     h = h.sum(["territory", "metier"])
     size = (f"base year {accounts.attrs['base_year']}, horizon {accounts.attrs['horizon_years']} years, "
             f"{accounts.sizes['territory']} {w['territories']} × {accounts.sizes['metier']} {w['metiers']}")
@@ -145,7 +151,7 @@ def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str | Non
     if "scenario" not in h.dims:
         title = accounts.attrs.get(key) or accounts.attrs.get("scenario_title_fr") or accounts.attrs.get("scenario", "")
         lines = [f"{w['projection']} — {title}", size, _header(lang), *_rows(h, lang)]
-        return Summary("\n".join(lines), _long(h), title, lang)
+        return Summary("\n".join(lines), _long(h, flags, lang), title, lang)
     names = [str(s) for s in accounts.scenario.values]
     titles = ([str(t) for t in accounts[key].values] if key in accounts.coords else names)
     title = f"{w['comparison']} — {len(names)} {w['scenarios']}"
@@ -153,18 +159,20 @@ def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str | Non
     for i, name in enumerate(names):
         lines += ["", f"{titles[i]} ({name})" if titles[i] != name else name, _header(lang),
                   *_rows(h.isel(scenario=i), lang)]
-    return Summary("\n".join(lines), _long(h), title, lang)
+    return Summary("\n".join(lines), _long(h, flags, lang), title, lang)
 
 
-def scenario_summary_table(h: xr.Dataset) -> pd.DataFrame:
+def scenario_summary_table(h: xr.Dataset, lang: str | None = None) -> pd.DataFrame:
     """:func:`~pmq.projection.indicators.summary_table` of horizon sums with or without a ``scenario``
-    dimension: with one, a first ``scenario`` column and each scenario's rows in turn."""
+    dimension: with one, a first ``scenario`` column and each scenario's rows in turn.  A split or estimated run
+    adds the columns that flag estimated cells (``reliability``, ``reliability_label`` in ``lang``,
+    ``estimated``, ``key_basis``)."""
     if "scenario" not in h.dims:
-        return summary_table(h)
+        return summary_table(h, lang)
     parts = []
     for name in h.scenario.values:
         t = summary_table(h.sel(scenario=name, drop=True).drop_vars(
-            ["scenario_title_fr", "scenario_title_en", "scenario_hash"], errors="ignore"))
+            ["scenario_title_fr", "scenario_title_en", "scenario_hash"], errors="ignore"), lang)
         t.insert(0, "scenario", str(name))
         parts.append(t)
     return pd.concat(parts, ignore_index=True)

@@ -992,11 +992,12 @@ class UncertainParameter(Lever):
     (neutral value 0), :mod:`pmq.projection.ensemble`."""
 
     SCHEMA = {**LEVER_KEYS,
-              "kind": (TEXT, one_of(("exit_age_shift", "growth", "young_entrants", "mobility"))),
+              "kind": (TEXT, one_of(("exit_age_shift", "growth", "young_entrants", "mobility", "key_shares"))),
               "distribution": (TEXT, one_of(("normal", "uniform", "triangular"))),
               "mean": (NUM, between(-10, 10)), "sd": (NUM, between(0, 10)),
               "low": (NUM, between(-10, 10)), "mode": (NUM, between(-10, 10)), "high": (NUM, between(-10, 10)),
-              "domain_correlation": (NUM, between(0, 1)), "domain": (LIST, str_list())}
+              "domain_correlation": (NUM, between(0, 1)), "domain": (LIST, str_list()),
+              "reference_employment": (NUM, between(1, 1e7)), "max_sd": (NUM, between(0, 3))}
     REQUIRED = ("kind", "distribution")
 
     kind: str
@@ -1007,11 +1008,25 @@ class UncertainParameter(Lever):
     mode: float | None = None
     high: float | None = None
     domain_correlation: float | None = None
+    reference_employment: float | None = None
+    max_sd: float | None = None
 
     @classmethod
     def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
         super().check_own(table, where, source)
         dist = table["distribution"]
+        own = [k for k in ("reference_employment", "max_sd") if k in table]
+        if table["kind"] != "key_shares" and own:
+            raise ScenarioError("applies to kind = \"key_shares\" only", source=source, key=f"{where}.{own[0]}",
+                                value=table[own[0]])
+        if table["kind"] == "key_shares":
+            if dist != "normal":
+                raise ScenarioError("key_shares draws the log shares from a normal distribution (distribution = "
+                                    "\"normal\", sd = the spread at reference_employment jobs)", source=source,
+                                    key=f"{where}.distribution", value=dist)
+            if table.get("mean", 0.0) != 0.0:
+                raise ScenarioError("key_shares has no mean: the shares are drawn around the key's own values",
+                                    source=source, key=f"{where}.mean", value=table["mean"])
         if dist == "normal":
             _need(table, ("sd",), where, source)
             not_allowed = [k for k in ("low", "mode", "high") if k in table]
