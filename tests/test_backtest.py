@@ -110,7 +110,6 @@ def test_no_look_ahead(wide):
     assert not np.allclose(pa["share_obs"], pb["share_obs"])
 
 
-@pytest.mark.background
 def test_cli_writes_tables_and_chart(tmp_path, capsys):
     from PIL import Image
     out = tmp_path / "bt"

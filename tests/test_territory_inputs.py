@@ -12,7 +12,7 @@ import pytest
 import pmq
 from pmq.cli import _level, _pick_territories, build_parser, main
 from pmq.data.territories import canonical_level, territories
-from pmq.errors import InputError
+from pmq.errors import ArgumentError, InputError
 from pmq.inputs.downscale import check_key, read_key
 from pmq.names import normalise
 
@@ -135,7 +135,7 @@ def test_a_region_at_departement_level_selects_its_departements_and_says_so(caps
     code, out, _ = _cli(capsys, ["imbalance", "--level", "département", "--territory", "provence alpes cote d azur",
                                  "--horizon", "1", "--top", "1"])
     assert code == 0 and "provence alpes cote d azur : les 6 départements de Provence-Alpes-Côte d'Azur" in out
-    shown = set(re.findall(r"^.+ \((\w+)\)$", out, flags=re.M))
+    shown = set(re.findall(r"^.+ \((\w+)\)(?: — chiffres estimés par pmq)?$", out, flags=re.M))
     assert shown == PACA_DEPARTEMENTS
     # a département code stays a département: 13 is Bouches-du-Rhône, never the région 93's code
     assert _pick_territories(["13"], pmq.load_baseline("departement"))[0].codes == ("13",)
@@ -213,3 +213,18 @@ def test_the_code_of_a_departement_split_by_a_key_selects_its_parts(departements
         picked = _pick_territories([typed], split)[0]
         assert picked.group == "departement" and set(picked.codes) == {"13-ouest", "13-est"}
     assert _pick_territories(["PACA"], split)[0].codes == ("04", "05", "06", "13-ouest", "13-est", "83", "84")
+
+
+def test_python_reads_levels_and_short_names_as_the_cli_does():
+    from pmq.projection.indicators import select
+    assert pmq.load_baseline("Départements").attrs["level"] == "departement"
+    with pytest.raises(ArgumentError, match="level"):
+        pmq.load_baseline("commune")
+    acc = pmq.project(pmq.load_baseline(), "reference", horizon=1).accounts
+    assert list(select(acc, territory="Région Sud").territory.values) == ["93"]
+    assert list(select(acc, territory="aura").territory.values) == ["84"]
+    from pmq.scenario.levers import Context
+    ctx = Context.from_baseline(pmq.load_baseline())
+    for name, code in (("AURA", "84"), ("Région Sud", "93"), ("PACA", "93"), ("Bretagne", "53")):
+        mask = ctx.territory_mask({"territory": [name]})
+        assert [t for t, m in zip(ctx.territories, mask) if m] == [code], name

@@ -46,10 +46,30 @@ def raw_metiers2030() -> pd.DataFrame:
     return pd.read_csv(data_path("raw", "metiers2030_region_fap.csv"))
 
 
+#: Short names French observatories (Carif-Oref, OPCO, Insee and DARES publications) use for the régions,
+#: beyond the official name, the source's spelling and pmq's three-letter code of ``regions.csv`` (IDF, ARA,
+#: PACA…), which :func:`region_aliases` adds.  Matched as every name is (:func:`pmq.names.normalise`).
+REGION_ALIASES = {
+    "11": ("IDF",),
+    "24": ("Centre", "CVL"),
+    "27": ("BFC",),
+    "32": ("HDF",),
+    "52": ("PDL",),
+    "53": ("BZH",),
+    "75": ("NAQ",),
+    "84": ("AURA", "ARA"),
+    "93": ("PACA", "Région Sud"),
+    "04": ("Réunion",),
+    "03": ("Guyane française",),
+}
+
+
 def territory_choices() -> dict[str, list[str]]:
-    """Aliases accepted for each region code (official name, source spelling, short name)."""
+    """Aliases accepted for each metropolitan region code (official name, source spelling, short name, then
+    the short names of :data:`REGION_ALIASES`: AURA, PACA, Région Sud…)."""
     r = regions()
-    return {row.code: [row.name, row.source_name, row.short_name] for row in r.itertuples()}
+    return {row.code: [row.name, row.source_name, row.short_name, *REGION_ALIASES.get(row.code, ())]
+            for row in r.itertuples()}
 
 
 def metier_choices(table: pd.DataFrame | None = None) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ from functools import cache
 
 import pandas as pd
 
-from pmq.data import data_path, metiers, territory_choices
+from pmq.data import REGION_ALIASES, data_path, metiers, territory_choices
 from pmq.names import normalise
 
 __all__ = ["LEVELS", "territories", "key", "dom_employment", "tension_departement", "bmo_departement",
@@ -35,22 +35,6 @@ _LEVEL_WORDS = {"region": "region", "departement": "departement", "department": 
                 "zone emploi": "zone_emploi", "zone": "zone_emploi", "ze": "zone_emploi",
                 "regional": "region", "departemental": "departement", "employment zone": "zone_emploi",
                 "employment area": "zone_emploi"}
-#: Short names French observatories (Carif-Oref, OPCO, Insee and DARES publications) use for the régions,
-#: beyond the official name, the source's spelling and pmq's three-letter code of ``regions.csv`` (IDF, ARA,
-#: PACA…), which :func:`region_aliases` adds.  Matched as every name is (:func:`pmq.names.normalise`).
-REGION_ALIASES = {
-    "11": ("IDF",),
-    "24": ("Centre", "CVL"),
-    "27": ("BFC",),
-    "32": ("HDF",),
-    "52": ("PDL",),
-    "53": ("BZH",),
-    "75": ("NAQ",),
-    "84": ("AURA", "ARA"),
-    "93": ("PACA", "Région Sud"),
-    "04": ("Réunion",),
-    "03": ("Guyane française",),
-}
 
 
 def canonical_level(text: str) -> str:

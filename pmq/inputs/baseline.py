@@ -36,7 +36,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
-from pmq.data.territories import LEVELS
+from pmq.data.territories import LEVELS, canonical_level
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.downscale import downscale
 from pmq.inputs.overseas import with_overseas
@@ -341,8 +341,11 @@ def load_baseline(level: str = "region", *, dom: bool = False) -> xr.Dataset:
     (but a lever adding persons to the whole run, without naming territories, gives the DOM their share).
     """
     if level not in LEVELS:
-        raise ArgumentError(f"unknown territorial level; expected one of {', '.join(LEVELS)}", name="level",
-                            value=level)
+        try:                                   # « département », « zones d'emploi »… as the CLI reads them
+            level = canonical_level(str(level))
+        except ValueError:
+            raise ArgumentError(f"unknown territorial level; expected one of {', '.join(LEVELS)}", name="level",
+                                value=level) from None
     ds = _builtin().copy(deep=True)
     if dom:
         ds = with_overseas(ds)

@@ -310,6 +310,10 @@ class Context:
         if "territory_source_name" in baseline.coords:
             for t, n in zip(terr, baseline["territory_source_name"].values):
                 aliases[t].append(str(n))
+        builtin = territory_choices()
+        for t in terr:     # a built-in région (same code and name) also answers to its short names (PACA, AURA)
+            if builtin.get(t, [None])[0] == aliases[t][0]:
+                aliases[t] += [a for a in builtin[t] if a not in aliases[t]]
         groups: dict[str, tuple[int, ...]] = {}
         for level in ("region", "departement"):
             if level not in baseline.coords or "territory" not in baseline[level].dims:
