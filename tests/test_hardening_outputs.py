@@ -663,8 +663,9 @@ def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
 # ---------------------------------------------------- the real CLI, interrupted and killed
 def _start(out: Path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # to 2050: 84 MB of accounts (written as they are, uncompressed) take long enough to be interrupted
     return subprocess.Popen([sys.executable, "-m", "pmq.cli", "run", "reference", "--out", str(out),
-                             "--horizon", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             "--horizon", "31"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             cwd=out.parent)
 
 

@@ -196,3 +196,21 @@ def test_fits_run_with_one_blas_thread():
                 assert blas_threads() == {1}
             assert blas_threads() == {1}
         assert blas_threads() == outside
+
+
+def test_accounts_are_compressed_only_when_large(tmp_path, monkeypatch):
+    """to_netcdf: a régional run as it is (fast), large accounts (départements, zones) with zlib; the same
+    numbers either way."""
+    import pmq
+    from pmq.projection import indicators
+    acc = pmq.project(pmq.load_baseline(), "reference", horizon=3).accounts
+    indicators.to_netcdf(acc, tmp_path / "plain.nc")
+    monkeypatch.setattr(indicators, "COMPRESS_ABOVE", acc.nbytes - 1)
+    indicators.to_netcdf(acc, tmp_path / "zlib.nc")
+    with xr.open_dataset(tmp_path / "plain.nc", engine="h5netcdf") as plain, \
+            xr.open_dataset(tmp_path / "zlib.nc", engine="h5netcdf") as packed:
+        assert not plain["employment"].encoding.get("zlib") and packed["employment"].encoding.get("zlib")
+        for k in acc.data_vars:
+            np.testing.assert_array_equal(plain[k].values, acc[k].values, err_msg=k)
+            np.testing.assert_array_equal(packed[k].values, acc[k].values, err_msg=k)
+    assert (tmp_path / "zlib.nc").stat().st_size < 0.8 * (tmp_path / "plain.nc").stat().st_size

@@ -60,8 +60,9 @@ def _age_summed(accounts: xr.Dataset) -> dict[str, xr.DataArray]:
     return {k: _age_sum(accounts[k]) for k in ("employment", *FLOWS)}
 
 
-def _window(years, summed: dict[str, xr.DataArray], start_year: int | None, end_year: int | None,
-            denominator_year: int | None) -> xr.Dataset:
+def _check_window(years, start_year: int | None, end_year: int | None,
+                  denominator_year: int | None) -> tuple[int, int, int]:
+    """The window's start, end and denominator years, checked: in the projection, end after start."""
     start = int(years[0]) if start_year is None else int(start_year)
     end = int(years[-1]) if end_year is None else int(end_year)
     den = start if denominator_year is None else int(denominator_year)
@@ -72,6 +73,12 @@ def _window(years, summed: dict[str, xr.DataArray], start_year: int | None, end_
     if end <= start:
         raise InputError(f"end_year ({end}) must be after start_year ({start})", source="accounts",
                          column="year", rows=[start, end])
+    return start, end, den
+
+
+def _window(years, summed: dict[str, xr.DataArray], start_year: int | None, end_year: int | None,
+            denominator_year: int | None) -> xr.Dataset:
+    start, end, den = _check_window(years, start_year, end_year, denominator_year)
     emp = summed["employment"]
     d = xr.Dataset({"employment_start": emp.sel(year=start, drop=True),
                     "employment_end": emp.sel(year=end, drop=True),
@@ -93,16 +100,32 @@ def horizon_sums(accounts: xr.Dataset, end_years) -> xr.Dataset:
     years = accounts.year.values
     base = int(years[0])
     summed = _age_summed(accounts)
-    out = []
-    for end in end_years:
-        d = _window(years, summed, base, end, None).drop_vars("employment_base")
-        d.attrs = {}
-        d = d.expand_dims(period=[f"{base}–{end}"])
-        d = d.assign_coords(end_year=("period", [end]), n_years=("period", [end - base]))
-        out.append(d)
-    res = xr.concat(out, dim="period")
-    for k in res.data_vars:
-        res[k].attrs["units"] = "persons"
+    ends = list(end_years)
+    for end in ends:                      # the checks of a window (end year in the run, after the base year)
+        _check_window(years, base, end, None)
+    pos = {int(y): i for i, y in enumerate(years)}
+    # whole arrays, one numpy reduction per flow and period (the sum over the same years, in the same order and
+    # skipping NaN, as DataArray.sum: the same numbers bit for bit), one Dataset at the end
+    emp = summed["employment"]
+    axis = emp.get_axis_num("year")
+    dims = ("period",) + tuple(d for d in emp.dims if d != "year")
+    at = [pos[int(e)] for e in ends]
+    data = {"employment_start": np.stack([np.take(emp.values, 0, axis=axis)] * len(ends)),
+            "employment_end": np.stack([np.take(emp.values, i, axis=axis) for i in at])}
+    for k in FLOWS:
+        a = summed[k].transpose(*emp.dims).values
+        cut = [slice(None)] * a.ndim
+        parts = []
+        for i in at:
+            cut[axis] = slice(0, i)
+            parts.append(np.nansum(a[tuple(cut)], axis=axis))
+        data[k] = np.stack(parts)
+    coords = {c: v for c, v in emp.coords.items() if "year" not in v.dims}
+    coords.update(period=[f"{base}–{int(e)}" for e in ends], end_year=("period", [int(e) for e in ends]),
+                  n_years=("period", [int(e) - base for e in ends]))
+    attrs = {k: dict(summed["employment" if k.startswith("employment") else k].attrs, units="persons")
+             for k in data}
+    res = xr.Dataset({k: (dims, v, attrs[k]) for k, v in data.items()}, coords=coords)
     res.attrs.update({k: v for k, v in accounts.attrs.items() if k in ("scenario", "base_year", "units")})
     return res
 
@@ -169,15 +192,26 @@ def aggregate_metiers(ds: xr.Dataset, by: str = "domain") -> xr.Dataset:
     raise ArgumentError("unknown aggregation; use 'domain' or 'published_code'", name="by", value=by)
 
 
-def to_netcdf(ds: xr.Dataset, path) -> None:
-    """Write a Dataset to netCDF (h5netcdf), compressed: zlib level 1 on the floats (the accounts are float64
-    persons that compress little: level 4 gave the same size, 30.6 against 30.8 MB for the reference run, and
-    took longer; shuffle made it slower, not smaller).
+#: Accounts up to this many bytes are written uncompressed (see :func:`to_netcdf`).
+COMPRESS_ABOVE = 256 * 2**20
+
+
+def to_netcdf(ds: xr.Dataset, path, compress: bool | None = None) -> None:
+    """Write a Dataset to netCDF (h5netcdf).  ``compress`` (zlib level 1 on the floats): by default only
+    when the data exceed :data:`COMPRESS_ABOVE` (256 MiB).  The accounts are float64 persons that compress
+    little and slowly — for the reference run to 2039, 55 MB written in 0.2 s as they are, 32 MB in 1.2 s with
+    zlib 1 (level 4: same size, slower; shuffle: slower, not smaller) — so a régional run is written as it is,
+    while département and zone d'emploi runs (8 to 25 times the cells, many of them small) are compressed
+    (about 3 to 1 there).  Either way the file is the same netCDF, read the same way, and holds the same
+    numbers bit for bit.
 
     Written through xarray's h5netcdf store with a plain thread lock: ``Dataset.to_netcdf`` asks dask which
     scheduler is active to choose its lock, which imports dask and ``dask.distributed`` (≈ 0.3 s) whenever
     they are installed, for a Dataset of numpy arrays.  The file is the one ``to_netcdf`` writes."""
-    enc = {k: {"zlib": True, "complevel": 1} for k, v in ds.data_vars.items() if v.dtype.kind == "f"}
+    if compress is None:
+        compress = ds.nbytes > COMPRESS_ABOVE
+    enc = ({k: {"zlib": True, "complevel": 1} for k, v in ds.data_vars.items() if v.dtype.kind == "f"}
+           if compress else {})
     if (H5NetCDFStore is None or not isinstance(path, (str, os.PathLike))          # a file object
             or any(getattr(v.data, "chunks", None) is not None for v in ds.variables.values())):  # dask arrays
         ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
