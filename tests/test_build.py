@@ -92,3 +92,26 @@ def test_text_comparison_allows_the_printed_precision_only():
     # scientific notation: one unit of the mantissa's last digit, scaled by the exponent
     assert text_differences("rel. 0.00e+00", "rel. 1.94e-16") == []
     assert text_differences("rel. 1.50e-03", "rel. 1.70e-03")
+
+
+def test_the_stored_baseline_is_the_assembled_one_and_current():
+    """pmq/data/baseline/baseline.nc (loaded instead of parsing the tables) is, variable for variable, attrs and
+    types included, what the tables assemble to, and was built from the tables as they are now."""
+    import xarray as xr
+
+    from pmq.inputs import baseline as B
+    path = data_path("baseline", B.CACHE_FILE)
+    with xr.open_dataset(path, engine="h5netcdf") as f:
+        assert f.attrs["pmq_tables_sha256"] == B.tables_digest(), \
+            "baseline.nc is stale: run python -m pmq.estimation.build"
+    cached, assembled = B._read_cache(), B._assemble_builtin()
+    assert cached is not None and cached.identical(assembled)
+    for k in assembled.variables:
+        assert cached[k].dtype == assembled[k].dtype and cached[k].encoding == {}, k
+    assert {k: type(v) for k, v in cached.attrs.items()} == {k: type(v) for k, v in assembled.attrs.items()}
+
+
+def test_a_stale_stored_baseline_is_not_used(monkeypatch):
+    from pmq.inputs import baseline as B
+    monkeypatch.setattr(B, "tables_digest", lambda: "other tables")
+    assert B._read_cache() is None                # so _builtin assembles from the tables

@@ -34,6 +34,7 @@ from pmq.model.ages import (AGES, BAND_LABELS, AgeProfiles, band_sums, logistic_
                             split_bands, tilt)
 from pmq.model.engine import Profiles
 from pmq.errors import InputError
+from pmq.inputs import baseline as _baseline
 from pmq.model.rules import Rules
 from pmq.data import data_path, metiers, regions
 
@@ -212,6 +213,9 @@ def main(argv=None) -> int:
     print(f"offsets at bound: {s['offsets_at_bound']}; unfitted cells: {len(s['unfitted_cells'])}; "
           f"departures max rel error {s['departures_max_rel_error']:.2e}")
     print(f"national band gaps (points): {s['national_band_gap_points']}")
+    if args.out.resolve() == data_path("baseline").resolve():     # the package's tables: its assembled copy too
+        _baseline._builtin.cache_clear()
+        print(f"written: {_baseline.write_builtin_cache()}")
     return 0
 
 

@@ -26,9 +26,11 @@ tension, hors_champ            territory, metier            2019 tension level
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import warnings
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -186,7 +188,7 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
         raise InputError(f"ages must be consecutive single years; missing ages {missing}",
                          source=src_e, column="age")
     territories = sorted(emp["territory"].unique(), key=lambda c: (len(c), c))
-    mets_in = set(emp["metier"])
+    mets_in = set(emp["metier"].unique())          # not the 65,000 rows one by one
     order = [c for c in known["code"] if c in mets_in]
     full = pd.MultiIndex.from_product([territories, order, ages], names=["territory", "metier", "age"])
     e_idx = emp.set_index(["territory", "metier", "age"])["employment"]
@@ -301,8 +303,66 @@ def _annotate(ds: xr.Dataset) -> None:
                                ("1/year" if k == "hazard" else "1"))
 
 
+#: The packaged baseline as :func:`_assemble_builtin` builds it from its tables, stored so that loading it does
+#: not parse 65,000 CSV rows each time: ``pmq/data/baseline/baseline.nc``, used only while the tables it was
+#: built from are unchanged (their SHA-256 in its attrs); ``python -m pmq.estimation.build`` rewrites it.
+CACHE_FILE = "baseline.nc"
+_CACHE_SOURCES = (("baseline", "employment_by_age.csv"), ("baseline", "hazards.csv"), ("baseline", "flows.csv"),
+                  ("baseline", "tension.csv"), ("baseline", "calibration.json"), ("nomenclature", "regions.csv"),
+                  ("nomenclature", "metiers.csv"), ("nomenclature", "domains.csv"))
+_HASH_ATTR = "pmq_tables_sha256"
+
+
+def tables_digest() -> str:
+    """SHA-256 of the packaged tables the built-in baseline is assembled from (what its cache must match)."""
+    h = hashlib.sha256()
+    for parts in _CACHE_SOURCES:
+        h.update("/".join(parts).encode())
+        h.update(_data.data_path(*parts).read_bytes())
+    return h.hexdigest()
+
+
+def write_builtin_cache(path=None):
+    """Write the built-in baseline assembled from its tables (never from a cache) to ``path`` (default: the
+    package's ``baseline/baseline.nc``), with the tables' digest; returns the path."""
+    path = Path(path) if path is not None else _data.data_path("baseline", CACHE_FILE)
+    ds = _assemble_builtin()
+    ds.attrs[_HASH_ATTR] = tables_digest()
+    ds.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def _read_cache() -> xr.Dataset | None:
+    """The cached built-in baseline, exactly as :func:`_assemble_builtin` builds it (text as ``<U`` arrays, the
+    attrs' numbers as ``int``, no encoding), or None: no cache, or one built from other tables."""
+    path = _data.data_path("baseline", CACHE_FILE)
+    if not path.is_file():
+        return None
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as f:
+            if f.attrs.get(_HASH_ATTR) != tables_digest():
+                return None
+            ds = f.load()
+    except (OSError, ValueError):
+        return None
+    ds = ds.assign_coords({d: ds[d].values.astype(str) for d in ("territory", "metier")})
+    for k in list(ds.variables):
+        if ds[k].dtype == object:
+            ds[k] = ds[k].astype(str)
+        ds[k].encoding = {}
+    ds.encoding = {}
+    attrs = {k: (int(v) if isinstance(v, np.integer) else v) for k, v in ds.attrs.items() if k != _HASH_ATTR}
+    ds.attrs = attrs
+    return ds
+
+
 @lru_cache(maxsize=1)
 def _builtin() -> xr.Dataset:
+    cached = _read_cache()
+    return cached if cached is not None else _assemble_builtin()
+
+
+def _assemble_builtin() -> xr.Dataset:
     base = _data.data_path("baseline")
     reg = _data.regions().set_index("code")["name"].to_dict()
     with warnings.catch_warnings():
