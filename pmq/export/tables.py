@@ -275,5 +275,5 @@ def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
     if prov and "README.csv" not in files:
         readme = neutralise(pd.DataFrame([list(r) + [""] * (2 - len(r)) for r in prov], columns=["name", "value"]),
                             csv=True)
-        files["README.csv"] = lambda p: readme.to_csv(p, index=False, encoding="utf-8-sig")
+        files["README.csv"] = lambda p, df=readme: df.to_csv(p, index=False, encoding="utf-8-sig")
     return write_atomically(Path(folder), files)

@@ -106,8 +106,8 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     rows = domain_label(df.index, lang) if by == "domain" else metier_label(df.index, lang, short=True)
     level = map_level(acc)
     shown = list(df.columns[:-1] if national else df.columns)
-    short = dict(zip(map(str, acc.territory.values), _short_territory(acc)))
-    short = [short[c] for c in shown] + ([national_label(acc, lang)[2]] if national else [])
+    short_of = dict(zip(map(str, acc.territory.values), _short_territory(acc)))
+    short = [short_of[c] for c in shown] + ([national_label(acc, lang)[2]] if national else [])
     width = 0.55 * len(short) + 3.6
     if level:   # a few columns after long domain names: room for the title (left-aligned on the cells)
         width = max(width, 10.5 if by == "domain" else 9.0)
@@ -523,7 +523,7 @@ def territory_map(values, level: str = "departement", region=None, highlight=Non
                                          gid="departements" if region else "regions"))
     ax.add_collection(LineCollection(outline, colors="#444444", linewidths=0.8, zorder=3, gid="outline"))
 
-    handles = []
+    handles: list = []                  # legend entries: patches and the focus outline's line
     weak = [c for c in codes if c in rel.index and pd.notna(rel[c]) and int(rel[c]) >= unreliable_from]
     if weak:
         hp = PatchCollection([PathPatch(patches[codes.index(c)].get_path()) for c in weak], facecolors="none",

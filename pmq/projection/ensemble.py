@@ -124,7 +124,8 @@ class Uncertainty:
 
     @classmethod
     def from_scenario(cls, scenario) -> Uncertainty:
-        params, shares = [], []
+        params: list[Parameter] = []
+        shares: list[Parameter] = []
         for lv in scenario.uncertain_parameters():
             p = Parameter(
                 id=lv["id"], kind=lv["kind"], distribution=lv["distribution"], mean=float(lv.get("mean", 0.0)),
