@@ -48,7 +48,7 @@ and what is accepted instead: docs/user_data.md, « Errors and exit status ».
 """
 
 TERRITORY_EPILOG = """\
---territory (compare, imbalance, report) takes a code or a name of a territory of the run; case,
+--territory (compare, imbalance, report, skills, passerelles) takes a code or a name of a territory of the run; case,
 accents, hyphens and apostrophes do not matter, and the short names observatories use work
 (PACA, AURA, IDF, BFC, Région Sud…). At --level departement or zone_emploi a région name selects
 its départements (zones) and a département name its zones. FR or France is the national total:
@@ -772,6 +772,226 @@ def cmd_imbalance(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------- compétences (ROME 4.0)
+#: ``pmq skills --by``: the command's names → :data:`pmq.analysis.skills.BY` (green, digital: the fiches' classes).
+SKILLS_BY = {"macro_competence": "macro_competence", "savoir_categorie": "savoir_categorie",
+             "savoir_etre": "savoir_etre", "fiche": "fiche", "green": "transition_eco", "digital": "transition_num"}
+SKILLS_EPILOG = """\
+--by: macro_competence (the 491 savoir-faire macro-compétences of ROME 4.0), savoir_categorie (the 5
+categories of savoirs), savoir_etre (the 16 savoir-être professionnels), fiche (ROME 4.0 fiches), green (the
+fiches' ecological-transition class: vert, stratégique, brun, blanc), digital (the fiches' digital-transition
+flag). --view additive spreads each métier's openings over its items (the rows add up to the openings, a
+« non rattaché » row included); --view reach gives the openings in the jobs whose fiche requires the item (not
+additive). Outputs in --out: skills.csv (every row, UTF-8 with BOM) and skills.xlsx (README sheet with the
+sources, the rule and the limits). Method: docs/skills.md.
+""" + TERRITORY_EPILOG + ERRORS_EPILOG
+
+PASSERELLES_EPILOG = """\
+The passerelles are ROME 4.0's « mobilités » between fiches (rank 1 = the closest, weighted 1/rank), aggregated
+to métiers through pmq's bridge métier → ROME fiches: strength = the share of the métier's mobilités that lead
+into the destination. The destinations (strength ≥ 1 %) are ranked by their projected imbalance rate in the
+territory (imbalance ÷ employment of the base year), with their DARES class. Output in --out: passerelles.csv
+(UTF-8 with BOM). Method: docs/skills.md.
+""" + TERRITORY_EPILOG + ERRORS_EPILOG
+
+
+def _written(paths, lang: str) -> None:
+    for w in paths:
+        print(f"écrit : {w}" if lang == "fr" else f"written: {w}")
+
+
+def _where(picked, baseline, lang: str):
+    """``(territory argument of pmq.analysis.skills, title)`` of the ``--territory`` picked (None: France)."""
+    from pmq.projection.indicators import national
+    codes = list(dict.fromkeys(c for p in picked for c in p.codes))
+    if not codes or any(p.national for p in picked):
+        code, name, _ = national(baseline, lang)
+        return None, (f"{name} ({code})" if code == "FR" else name)
+    if len(picked) == 1 and picked[0].group:
+        n = _children_word(baseline, len(codes), lang)
+        return codes, (f"{picked[0].label}: the sum of its {n}" if lang == "en" else
+                       f"{picked[0].label} : somme de ses {n}")
+    return (codes[0] if len(codes) == 1 else codes), ", ".join(p.label for p in picked)
+
+
+def _metier_code(value: str, baseline, name: str = "MÉTIER") -> str:
+    """The métier ``value`` names among the baseline's (code or label), checked before any work; an unknown one
+    is refused naming the argument and the closest codes."""
+    from pmq.errors import ArgumentError, UnknownNameError
+    from pmq.labels import metier_label
+    from pmq.names import resolve
+    codes = [str(m) for m in baseline.metier.values]
+    own = [str(x) for x in baseline["metier_label"].values] if "metier_label" in baseline.coords else None
+    choices = {c: [fr, en] for c, fr, en in zip(codes, metier_label(codes, "fr", labels=own),
+                                                metier_label(codes, "en", labels=own))}
+    try:
+        return resolve(value, choices, kind="métier")
+    except UnknownNameError as exc:
+        raise ArgumentError(f"{exc} (pmq's métier codes: pmq.data.metiers())", name=name, value=value) from None
+
+
+def cmd_passerelles(args) -> int:
+    from pmq.analysis.skills import passerelles
+    from pmq.formatting import format_number, format_percent
+    from pmq.outputs import write_atomically
+    from pmq.projection.run import project
+
+    lang = args.lang
+    en = lang == "en"
+    out = _check_out(args.out, ("passerelles.csv",)) if args.out else None
+    baseline = _baseline(args)
+    code = _metier_code(args.metier, baseline)
+    picked = _pick_territories([args.territory] if args.territory else [], baseline)
+    territory, where = _where(picked, baseline, lang)
+    sc = _scenario(args.scenario, baseline, args.horizon)
+    proj = project(baseline, sc, horizon=args.horizon, progress=_progress_printer(sys.stderr))
+    table = passerelles(proj, code, territory=territory, horizon=args.horizon, top=args.top, lang=lang)
+    written = []
+    if out is not None:
+        written = write_atomically(out, {
+            "passerelles.csv": lambda p: table.to_csv(p, index=False, encoding="utf-8-sig")})
+    label = table.attrs["column_labels"]
+    period = table.attrs["period"]
+    mlabel = table["metier_label"].iloc[0] if len(table) else code
+    print(f"Passerelles from {code} « {mlabel} » — {where} — {period} — scenario « {sc.title_en} »" if en else
+          f"Passerelles depuis {code} « {mlabel} » — {where} — {period} — scénario « {sc.title_fr} »")
+    print("Occupations close in content (ROME 4.0 mobilities), ranked by their projected imbalance (share of "
+          "initial employment)" if en else
+          "Métiers proches par leur contenu (mobilités du ROME 4.0), classés par leur déséquilibre potentiel "
+          "(en % de l'emploi initial)")
+    if table.empty:
+        print("  no destination above 1 % of the métier's mobilities" if en else
+              "  aucune destination au-dessus de 1 % des mobilités du métier")
+    else:
+        print(f"  {'':>3} {label['target']:<60} {'link' if en else 'lien':>7} {'imbalance' if en else 'déséquilibre':>13}"
+              f" {'persons' if en else 'personnes':>10}  {label['class_dares']}")
+    for _, r in table.iterrows():
+        name = f"{r['target']} {r['target_label']}"
+        name = name if len(name) <= 60 else name[:59] + "…"
+        print(f"  {r['rank']:>2}. {name:<60} {format_percent(r['strength'], 1, lang):>7} "
+              f"{format_percent(r['imbalance_pct'], 1, lang, sign=True):>13} "
+              f"{format_number(r['imbalance'], 0, lang, sign=True):>10}  {r['class_dares'] or '–'}")
+    n = table.attrs["n_destinations"]
+    self_link = format_percent(table.attrs["self_strength"], 1, lang)
+    if len(table) and (table["class_dares"] == "").all():
+        print("– : no DARES class for a sum of territories" if en else
+              "– : pas de classe DARES pour une somme de territoires")
+    print(f"{n} destination(s) with a link of 1% or more; links within {code} itself (between its own fiches): "
+          f"{self_link}" if en else
+          f"{n} destination(s) liée(s) à 1 % au moins ; liens internes à {code} (entre ses propres fiches) : "
+          f"{self_link}")
+    _written(written, lang)
+    return 0
+
+
+def _skills_readme(table, args, scenarios, where: str) -> list[list]:
+    """The README sheet of skills.xlsx: what the table is, its sources, rule and limits, and its columns."""
+    from pmq._version import __version__
+    en = args.lang == "en"
+    a = table.attrs
+    share = a["share_linked"]
+    cover = "; ".join(f"{k}: {v:.4f}" for k, v in share.items()) if isinstance(share, dict) else f"{share:.4f}"
+    rows = [
+        ["pmq", __version__],
+        ["table" if en else "tableau", ("Job openings by ROME 4.0 item" if en else
+                                        "Postes à pourvoir par élément du ROME 4.0")],
+        ["scenarios" if en else "scénarios", ", ".join(f"{s.name} « {s.title_en if en else s.title_fr} »"
+                                                      for s in scenarios)],
+        ["territory" if en else "territoire", where],
+        ["period" if en else "période", a["period"]],
+        ["breakdown" if en else "lecture", f"{args.by} — {a['by_label']}"],
+        ["view" if en else "vue", a["view"]],
+        ["rule" if en else "règle", a["rule"]],
+        ["ROME coverage (share of openings linked to a fiche)" if en else
+         "couverture ROME (part des postes à pourvoir rattachée à une fiche)", cover],
+        ["units" if en else "unités", "persons" if en else "personnes"],
+        ["ROME", a["rome_version"]],
+    ]
+    rows += [["source", s] for s in a["sources"]]
+    rows += [["note", s] for s in a["notes"]]
+    rows += [[]] + [["column" if en else "colonne", c, lab] for c, lab in a["column_labels"].items()]
+    return rows
+
+
+def _write_skills_xlsx(table, rows, path) -> None:
+    """skills.xlsx: a README sheet, then the table (header on the first row, shares as percentages, persons with
+    one decimal); every text cell through :func:`pmq.outputs.neutralise` / ``safe_text`` (no formula from a
+    label). Written in one pass with openpyxl's write-only mode (3 to 4 times faster than
+    :func:`pmq.export.to_excel` on this table, whose formats would show the shares as whole numbers)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from pmq.outputs import neutralise, safe_text
+    df = neutralise(table)
+    wb = Workbook(write_only=True)
+    readme = wb.create_sheet("README")
+    readme.column_dimensions["A"].width = 30
+    readme.column_dimensions["B"].width = 60
+    readme.column_dimensions["C"].width = 60
+    for r in rows:
+        readme.append([safe_text(v) for v in r])
+    ws = wb.create_sheet("skills")
+    ws.freeze_panes = "A2"
+    formats = ["0.0%" if str(c).startswith("share") else "#,##0.0" if df[c].dtype.kind == "f" else None
+               for c in df.columns]
+    ws.append([str(c) for c in df.columns])
+    for values in df.itertuples(index=False):
+        cells = []
+        for v, fmt in zip(values, formats):
+            cell = WriteOnlyCell(ws, value=None if v != v else v)     # NaN: an empty cell
+            if fmt:
+                cell.number_format = fmt
+            cells.append(cell)
+        ws.append(cells)
+    wb.save(path)
+
+
+def cmd_skills(args) -> int:
+    from pmq.analysis.skills import skills_demand
+    from pmq.formatting import format_number, format_percent
+    from pmq.outputs import write_atomically
+    from pmq.projection.compare import project_many
+
+    lang = args.lang
+    en = lang == "en"
+    out = _check_out(args.out, ("skills.csv", "skills.xlsx"))
+    baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
+    picked = _pick_territories(args.territory, baseline)
+    territory, where = _where(picked, baseline, lang)
+    proj = project_many(scenarios, baseline, horizon=args.horizon, ages=False, progress=_progress_printer(sys.stderr))
+    table = skills_demand(proj, by=SKILLS_BY[args.by], view=args.view, territory=territory, lang=lang)
+    rows = _skills_readme(table, args, scenarios, where)
+    written = write_atomically(out, {
+        "skills.csv": lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"),
+        "skills.xlsx": lambda p: _write_skills_xlsx(table, rows, p),
+    })
+    a = table.attrs
+    view = ({"additive": "additive view", "reach": "reach view: openings in the jobs that require it"} if en else
+            {"additive": "vue additive", "reach": "vue « portée » : postes des emplois qui le requièrent"})[args.view]
+    print(f"{'Skills of the job openings' if en else 'Compétences des postes à pourvoir'} — {where} — {a['period']}"
+          f" — {a['by_label']} — {view}")
+    share = a["share_linked"]
+    for sc, (name, g) in zip(scenarios, table.groupby("scenario", sort=False)):
+        print(f"\n{'Scenario' if en else 'Scénario'} « {sc.title_en if en else sc.title_fr} » ({name})")
+        cover = format_percent(share[name] if isinstance(share, dict) else share, 1, lang)
+        print(f"ROME coverage: {cover} of job openings" if en else
+              f"couverture ROME : {cover} des postes à pourvoir")
+        diff = "difference" in g.columns and name != table["scenario"].iloc[0]
+        top = g[g["code"] != "non_rattache"].head(args.top)
+        for i, (_, r) in enumerate(top.iterrows(), start=1):
+            text = str(r["label"]) if len(str(r["label"])) <= 70 else str(r["label"])[:69] + "…"
+            line = (f"  {i:>2}. {text:<70} {format_number(r['openings'], 1, lang):>12} "
+                    f"{format_percent(r['share'], 1, lang):>8}")
+            if diff:
+                line += f"  {format_number(r['difference'], 1, lang, sign=True):>10}"
+            print(line)
+    print(("\nPersons over the period; share of all job openings"
+           + ("; last column: difference from the first scenario" if len(scenarios) > 1 else "")) if en else
+          ("\nPersonnes sur la période ; part de l'ensemble des postes à pourvoir"
+           + (" ; dernière colonne : écart au premier scénario" if len(scenarios) > 1 else "")))
+    _written(written, lang)
+    return 0
+
+
 # ------------------------------------------------------------------------- option types
 def _whole(text: str) -> int:
     try:
@@ -1044,6 +1264,47 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(im)
     im.set_defaults(func=cmd_imbalance)
+
+    pa = add("passerelles", help="the métiers a métier's ROME mobilities lead to, ranked by imbalance",
+             description="Project a scenario and list the métiers close in content to MÉTIER (ROME 4.0 "
+                         "« mobilités », aggregated\nto métiers), ranked by their projected imbalance rate in the "
+                         "territory, with their DARES class.",
+             epilog=PASSERELLES_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pa.add_argument("metier", metavar="MÉTIER", help="code (T2A) or label of the métier of departure")
+    pa.add_argument("scenario", nargs="?", default="reference", metavar="SCENARIO",
+                    help="scenario file or built-in name (default: reference)")
+    pa.add_argument("--territory", default=None, metavar="NAME",
+                    help=f"the territory where the imbalances are read: {TERRITORY_HELP} (default)")
+    pa.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
+                    help="years from the base year, 1–60 (default 11: 2019–2030)")
+    pa.add_argument("--top", type=_positive_int, default=10, metavar="N", help="destinations listed, ≥ 1 (default 10)")
+    pa.add_argument("--lang", choices=("fr", "en"), default="fr")
+    pa.add_argument("--out", default=None, metavar="DIR", help="write passerelles.csv there")
+    pa.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    _territory_options(pa)
+    pa.set_defaults(func=cmd_passerelles)
+
+    sk = add("skills", help="the job openings in ROME 4.0 compétences, savoirs, green and digital classes",
+             description="Project scenarios and read their job openings in ROME 4.0 terms: macro-compétences, "
+                         "savoirs,\nsavoir-être, fiches, green and digital classes; print the largest needs and "
+                         "the ROME coverage,\nwrite skills.csv and skills.xlsx.",
+             epilog=SKILLS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sk.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
+    sk.add_argument("--territory", action="append", metavar="NAME",
+                    help=f"{TERRITORY_HELP} (default); repeatable: the territories are summed")
+    sk.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
+                    help="years from the base year, 1–60 (default 11: 2019–2030)")
+    sk.add_argument("--by", choices=tuple(SKILLS_BY), default="macro_competence",
+                    help="what the openings are read by (default: macro_competence)")
+    sk.add_argument("--view", choices=("additive", "reach"), default="additive",
+                    help="additive (default: the rows add up to the openings) or reach")
+    sk.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                    help="rows printed per scenario, ≥ 1 (default 10; the files hold every row)")
+    sk.add_argument("--lang", choices=("fr", "en"), default="fr")
+    sk.add_argument("--out", required=True, metavar="DIR", help="write skills.csv and skills.xlsx there")
+    sk.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    _territory_options(sk)
+    sk.set_defaults(func=cmd_skills)
 
     rp = add("reproduce", help="compare a pmq run with a published exercise, cell by cell",
                         description="Project the reference scenario over the published period and compare "

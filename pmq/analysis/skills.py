@@ -24,7 +24,9 @@ any territorial level: the weights are by métier):
 * :func:`green_skills` — the green (or digital) macro-compétences, compétences and savoirs most demanded;
 * :func:`skills_coverage` — by métier, the share of employment and of openings the bridge reaches;
 * :func:`skill_weights` — the métier × item weights behind all of them (for the passerelles, a CLI, a report);
-* :func:`read_bridge` — a user's own bridge métier → fiche, checked.
+* :func:`read_bridge` — a user's own bridge métier → fiche, checked;
+* :func:`passerelles` — the métiers a métier's ROME « mobilités » lead to, ranked by their projected imbalance
+  rate in a territory (where the shortages are), with their DARES class.
 
 Every table carries in ``attrs`` the sources, the notes on what the links mean (:data:`pmq.data.skills.NOTES`),
 the view, the rule and the period; ``attrs["column_labels"]`` holds each column's French (or English) label and
@@ -42,13 +44,17 @@ import xarray as xr
 from pmq import data as _data
 from pmq.data import skills as _skills
 from pmq.errors import ArgumentError, InputError
+from pmq.analysis.imbalance import classify, imbalance_table
+from pmq.errors import UnknownNameError
 from pmq.formatting import check_lang
 from pmq.inputs.tables import as_number, as_str, check_duplicates, read_table
 from pmq.labels import metier_label, text
+from pmq.names import normalise, resolve
 from pmq.projection.indicators import accounts_of, national, select, territory_name, window_sums
 
 __all__ = ["skills_demand", "green_jobs", "green_skills", "skills_coverage", "skill_weights", "read_bridge",
-           "labelled", "BY", "VIEWS", "VARIABLES", "LENSES", "CORE_WEIGHT", "COLUMN_LABELS"]
+           "passerelles", "labelled", "BY", "VIEWS", "VARIABLES", "LENSES", "CORE_WEIGHT", "COLUMN_LABELS",
+           "MIN_STRENGTH", "PASSERELLE_NOTES"]
 
 #: Weight of an item the fiche marks « Principale » (core of the métier) in the additive view; any other item 1.
 CORE_WEIGHT = 2.0
@@ -100,6 +106,28 @@ COLUMN_LABELS = {
     "openings_reached": ("Postes à pourvoir rattachés à une fiche ROME", "Job openings linked to a ROME fiche"),
     "share_openings": ("Part des postes à pourvoir", "Share of job openings"),
     "share_employment_end": ("Part de l'emploi en fin de période", "Share of employment at the end"),
+    "rank": ("Rang", "Rank"),
+    "target": ("Métier d'arrivée", "Destination occupation"),
+    "target_label": ("Libellé du métier d'arrivée", "Destination occupation label"),
+    "strength": ("Force du lien (part des mobilités ROME du métier)",
+                 "Link strength (share of the occupation's ROME mobilities)"),
+    "links": ("Mobilités fiche → fiche", "Fiche → fiche mobilities"),
+    "imbalance_pct": ("Déséquilibre (part de l'emploi initial)", "Imbalance (share of initial employment)"),
+    "class_dares": ("Classe DARES", "DARES class"),
+    "tension": ("Tension 2019 (DARES)", "Tension 2019 (DARES)"),
+}
+#: Passerelles below this strength (the share of the métier's weighted ROME mobilités) are left out of
+#: :func:`passerelles` by default: 1 % keeps 5 to 22 destinations per métier (12 in the median).
+MIN_STRENGTH = 0.01
+#: What a passerelle is and is not (French, English): in ``attrs["notes"]`` of :func:`passerelles`, first.
+PASSERELLE_NOTES = {
+    "fr": ("Une passerelle est une proximité de contenu décrite par le ROME (rubrique « mobilités » des fiches, "
+           "rang 1 = la plus proche, pondérée 1/rang), agrégée aux métiers par le rattachement métier → fiches : "
+           "pas un flux observé de personnes. Le classement par déséquilibre dit où sont les besoins, pas si la "
+           "reconversion est facile.",),
+    "en": ("A passerelle is a closeness of content described by ROME (the fiches' « mobilités », rank 1 = the "
+           "closest, weighted 1/rank), aggregated to occupations through the bridge occupation → fiches: not an "
+           "observed flow of people. Ranking by imbalance says where the needs are, not whether the move is easy.",),
 }
 _KINDS = {"macro_competence": ("Macro-compétence", "Macro-skill"), "competence": ("Compétence", "Skill"),
           "savoir": ("Savoir", "Knowledge")}
@@ -500,12 +528,13 @@ def skills_demand(data, *, by: str = "macro_competence", view: str = "additive",
     _check_metiers(ds[variable], mf, f"{source} bridge")
     df = _table(ds, terr, period, lead, by, view, variable, user, core_weight, lang)
     df = _sort_top(df, [*lead, "territory"], variable, top)
+    linked = _share_reached(ds[variable], user, "fiche", lead)
     rule = ("additive: openings × bridge weight × item score / Σ scores of the fiche (« Principale » = "
             f"{core_weight:g}, other = 1)" if view == "additive" else
             "reach: Σ métiers openings × share of the métier's fiche weight that lists the item (not additive)")
     return _attrs(df, lang, view=view, by=by, by_label=BY[by][0 if lang == "fr" else 1], variable=variable,
                   period=period, core_weight=float(core_weight), rule=rule, bridge=source,
-                  share_reached=_share_reached(ds[variable], user, by, lead))
+                  share_reached=_share_reached(ds[variable], user, by, lead), share_linked=linked)
 
 
 def _table(ds: xr.Dataset, terr, period: str, lead: list[str], by: str, view: str, variable: str, user,
@@ -710,3 +739,108 @@ def skills_coverage(data=None, *, bridge=None, start_year: int | None = None, en
     below = sorted(set(df.loc[df["share_reached"] < 0.95, "metier"]))
     return _attrs(df.reset_index(drop=True), lang, period=period, share_openings_reached=so,
                   share_employment_reached=se, metiers_below_95=below)
+
+
+# ------------------------------------------------------------------------------------------- passerelles
+#: What ``territory`` may say for the national row (``FR``) of :func:`passerelles`.
+_NATIONAL_WORDS = {normalise(w) for w in ("FR", "France", "France métropolitaine", "national")}
+
+
+def passerelles(data, metier, *, territory=None, start_year: int | None = None, end_year: int | None = None,
+                horizon: int | None = None, top: int | None = 10, min_strength: float = MIN_STRENGTH,
+                lang: str | None = None) -> pd.DataFrame:
+    """The métiers a métier's ROME 4.0 « mobilités » (passerelles) lead to, ranked by their projected imbalance
+    rate in ``territory``: where the shortages are, among the métiers close to ``metier`` in content.
+
+    Parameters
+    ----------
+    data : Projection
+        One scenario or several (from :func:`pmq.project` or :func:`pmq.projection.compare.project_many`): the
+        imbalance and the DARES class come from :func:`pmq.analysis.imbalance.imbalance_table`.
+    metier : str
+        The métier of departure: a code (``T2A``) or label; an unknown one raises
+        :class:`~pmq.errors.UnknownNameError` with the closest codes.
+    territory : str or list, optional
+        A territory of the run (code or name); several are summed (their imbalance rate is then the sum's, with
+        no DARES class); default (or ``FR``, ``France``): the national row.
+    start_year, end_year, horizon : int, optional
+        The window (default: the whole projection).
+    top : int, optional
+        The ``top`` first destinations per scenario (None: all).
+    min_strength : float
+        Leave out the passerelles weaker than this (default :data:`MIN_STRENGTH`, 1 % of the métier's mobilités).
+
+    Returns
+    -------
+    DataFrame
+        ``[scenario,] rank, territory, territory_name, period, metier, metier_label, target, target_label,
+        strength`` (the share of ``metier``'s ROME mobilités, weighted 1/rank, that lead into ``target``;
+        :func:`pmq.data.skills.passerelles`), ``links``, ``openings``, ``imbalance``, ``imbalance_pct`` (imbalance
+        ÷ employment of the first year), ``tension``, ``class_dares`` (label in ``lang``; empty for a sum of
+        territories). Sorted by decreasing ``imbalance_pct`` (ties, then by strength). Self-links (mobilités
+        between fiches of ``metier`` itself) are not rows: ``attrs["self_strength"]`` gives their strength;
+        ``attrs["n_destinations"]`` the number of destinations before ``top``."""
+    lang = check_lang(lang)
+    if top is not None and int(top) < 1:
+        raise ArgumentError("top must be a positive number of rows", name="top", value=top)
+    if not 0.0 <= float(min_strength) < 1.0:
+        raise ArgumentError("min_strength is a share of the métier's mobilités, from 0 to 1 (excluded)",
+                            name="min_strength", value=min_strength)
+    acc = accounts_of(data)
+    if getattr(data, "baseline", None) is None:
+        raise ArgumentError("expected a Projection (the imbalance classes need its baseline's tension), not an "
+                            "accounts Dataset", name="data", value=type(data).__name__)
+    codes = [str(m) for m in acc.metier.values]
+    labels = metier_label(codes, lang, labels=acc["metier_label"].values if "metier_label" in acc.coords else None)
+    choices = {c: [lab, *metier_label([c], "fr" if lang == "en" else "en")] for c, lab in zip(codes, labels)}
+    code = resolve(str(metier), choices, kind="métier")
+    links = _skills.passerelles()
+    own = links[links["metier"] == code]
+    if own.empty:
+        raise UnknownNameError(f"no ROME passerelles for the métier {code!r}: the table covers the 83 métiers of "
+                               "« Les métiers en 2030 » (pmq.data.skills.passerelles())", source="passerelles.csv")
+    self_strength = float(own.loc[own["target"] == code, "strength"].sum())
+    own = own[(own["target"] != code) & (own["strength"] >= float(min_strength))]
+
+    table = imbalance_table(data, start_year=start_year, end_year=end_year, horizon=horizon, lang=lang)
+    table["class_dares"] = classify(table, "dares", lang=lang)
+    lead = ["scenario"] if "scenario" in table.columns else []
+    if territory is None or (isinstance(territory, str) and normalise(territory) in _NATIONAL_WORDS):
+        picked = ["FR"]
+    else:
+        picked = [str(t) for t in select(acc, territory=territory).territory.values]
+    rows = table[table["territory"].isin(picked)]
+    if len(picked) > 1:
+        sums = rows.groupby([*lead, "metier"], sort=False)[["openings", "imbalance", "employment_base"]].sum()
+        rows = sums.reset_index()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows["imbalance_pct"] = np.where(rows["employment_base"] > 0, rows["imbalance"] / rows[
+                "employment_base"], np.nan)
+        rows["tension"] = np.nan
+        rows["class_dares"] = ""
+        rows["territory"] = "+".join(picked)
+        rows["territory_name"] = territory_name(acc, picked, lang)
+        rows["period"] = table["period"].iloc[0]
+    cols = [*lead, "territory", "territory_name", "period", "metier", "openings", "imbalance", "imbalance_pct",
+            "tension", "class_dares"]
+    rows = rows[cols].rename(columns={"metier": "target"})
+    df = own.drop(columns="metier").merge(rows, on="target", how="inner")
+    df.insert(0, "metier", code)
+    df.insert(1, "metier_label", dict(zip(codes, labels))[code])
+    df.insert(3, "target_label", df["target"].map(dict(zip(codes, labels))))
+    df["class_dares"] = df["class_dares"].fillna("")
+    df = df.sort_values([*lead, "imbalance_pct", "strength"], ascending=[True] * len(lead) + [False, False],
+                        na_position="last", kind="stable")
+    n_dest = int(df.groupby(lead, sort=False).size().max()) if lead and len(df) else len(df)
+    if top is not None:
+        df = df.groupby(lead, sort=False).head(int(top)) if lead else df.head(int(top))
+    df.insert(0, "rank", df.groupby(lead, sort=False).cumcount() + 1 if lead else np.arange(1, len(df) + 1))
+    front = [*lead, "rank", "territory", "territory_name", "period", "metier", "metier_label", "target",
+             "target_label", "strength", "links"]
+    df = df[front + [c for c in df.columns if c not in front]].reset_index(drop=True)
+    out = _attrs(df, lang, metier=code, self_strength=self_strength, min_strength=float(min_strength),
+                 n_destinations=n_dest, period=str(table["period"].iloc[0]),
+                 rule="strength(M → N) = Σ fiches f of M, mobilités f → c: bridge weight of f in M × (1/rank) / Σ "
+                      "1/rank of f's mobilités × share of c's jobs in N; ranked by N's imbalance rate")
+    out.attrs["notes"] = [*PASSERELLE_NOTES[lang], *out.attrs["notes"]]
+    return out

@@ -15,7 +15,9 @@ sources, licence and coverage in ``skills/SOURCE.md``).
   (and of core ones) each fiche lists in each;
 * :func:`green_digital`, :func:`fiche_green_digital` — the compétences and savoirs ROME flags for the ecological
   (``transition_eco`` = ``O``) or digital (``transition_num`` = ``O``) transition that some fiche uses, and the
-  links.
+  links;
+* :func:`passerelles` — the ROME « mobilités » fiche → fiche aggregated to métier → métier (``strength``: the
+  share of a métier's mobilités, weighted 1/rank, that lead into the target).
 
 The labels are ROME's, in French (ROME has no English version). :data:`NOTES` says what the links mean and do not
 mean; :data:`SOURCES` cites the sources.
@@ -29,7 +31,7 @@ import pandas as pd
 from pmq.data import data_path
 
 __all__ = ["bridge", "metier_fiche", "coverage", "fap225", "fiches", "macro_competences", "fiche_macro",
-           "savoir_categories", "fiche_savoir", "green_digital", "fiche_green_digital", "BASES", "NOTES",
+           "savoir_categories", "fiche_savoir", "green_digital", "fiche_green_digital", "passerelles", "BASES", "NOTES",
            "SOURCES", "ROME_VERSION", "TRANSITION_ECO", "TRANSITION_NUM", "UNREACHED"]
 
 #: The ROME release of the shipped tables.
@@ -96,7 +98,7 @@ SOURCES = (
     "Dares, Portraits statistiques des métiers : emploi par FAP-225, moyenne 2017–2019 (Insee, enquête Emploi)",
 )
 _TEXT = ("metier", "fap225", "fap87", "label", "basis", "rome", "fiche", "macro", "code", "categorie",
-         "sous_categorie", "transition_eco", "transition_num", "coeur", "item", "kind", "savoir_categorie")
+         "sous_categorie", "transition_eco", "transition_num", "coeur", "item", "kind", "savoir_categorie", "target")
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -233,3 +235,20 @@ def _fiche_green_digital() -> pd.DataFrame:
 def fiche_green_digital() -> pd.DataFrame:
     """``fiche, item, coeur``: the links of the fiches to the items of :func:`green_digital`."""
     return _fiche_green_digital().copy()
+
+
+@cache
+def _passerelles() -> pd.DataFrame:
+    return _read("passerelles.csv")
+
+
+def passerelles() -> pd.DataFrame:
+    """``metier, target, strength, links``: the ROME 4.0 « mobilités » (passerelles) fiche → fiche aggregated to
+    the 83 métiers of the exercise. A fiche's mobilités weigh 1/rank (ROME's ``numero_ordre``), normalised to 1
+    per fiche; the source fiches weigh by their bridge weight in ``metier``; a target fiche is shared between
+    the métiers that reach it in proportion to their jobs in it. ``strength`` is the share of ``metier``'s
+    mobilités so weighted that lead into ``target`` (over the targets, ``metier`` itself included, it sums to
+    about 1); ``links`` is the number of fiche → fiche mobilités behind the row. Rows with ``target`` =
+    ``metier`` are the self-links (mobilités between fiches of the same métier). Rule and figures:
+    ``skills/SOURCE.md``, « The passerelles »."""
+    return _passerelles().copy()

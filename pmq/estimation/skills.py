@@ -11,12 +11,14 @@ Reads ``../shared/data`` (beside the repository; ``--shared`` or ``PMQ_SHARED_DA
   the weights of the FAP-225 within a pmq métier; ``age9_2017_2019_3niv.csv`` for the FAP-225 labels;
 * ``rome4/`` — France Travail's ROME 4.0 (v460): the fiches and their ``transition_eco`` / ``transition_num``
   flags, the fiche × item links (``coherence_item``, with ``coeur_metier``), the compétences with their
-  macro-compétence, the savoirs with their categories;
+  macro-compétence, the savoirs with their categories, the ranked « mobilités » fiche → fiche
+  (``rubrique_mobilite``);
 * the shipped nomenclature of pmq's métiers (``pmq.data.metiers()``: their DARES FAP-87 components).
 
 Writes ``pmq/data/skills/`` (or ``--out``): ``fap225.csv``, ``bridge.csv``, ``fiches.csv``,
 ``macro_competences.csv``, ``fiche_macro.csv``, ``savoir_categories.csv``, ``fiche_savoir.csv``,
-``green_digital.csv``, ``fiche_green_digital.csv`` — contents and rules in ``pmq/data/skills/SOURCE.md``.
+``green_digital.csv``, ``fiche_green_digital.csv``, ``passerelles.csv`` (the ROME « mobilités » aggregated to
+métier × métier, :func:`build_passerelles`) — contents and rules in ``pmq/data/skills/SOURCE.md``.
 
 ``--check`` rebuilds in memory and compares with the shipped files: codes, flags and labels exactly, numbers to
 a relative tolerance of 1e-9 (the files hold 12 significant digits), weights to 1e-12 absolute (they are written
@@ -47,10 +49,11 @@ FLOAT_FORMAT = "%.12g"
 UNITS = 1e12
 RTOL = 1e-9
 FILES = ("fap225.csv", "bridge.csv", "fiches.csv", "macro_competences.csv", "fiche_macro.csv",
-         "savoir_categories.csv", "fiche_savoir.csv", "green_digital.csv", "fiche_green_digital.csv")
+         "savoir_categories.csv", "fiche_savoir.csv", "green_digital.csv", "fiche_green_digital.csv",
+         "passerelles.csv")
 #: Text columns of the shipped tables (read as strings; empty = empty text, never NaN).
 TEXT = ("metier", "fap225", "fap87", "label", "basis", "rome", "fiche", "macro", "code", "categorie",
-        "sous_categorie", "transition_eco", "transition_num", "coeur", "item", "kind", "savoir_categorie")
+        "sous_categorie", "transition_eco", "transition_num", "coeur", "item", "kind", "savoir_categorie", "target")
 #: ``coeur_metier`` of the ROME links, as written in the tables: P « Principale » (core of the métier),
 #: E « Émergente » (emerging), empty otherwise.
 COEUR = {"Principale": "P", "Émergente": "E", "": ""}
@@ -142,17 +145,20 @@ def read_rome(shared: Path) -> dict[str, pd.DataFrame]:
                                                     "code_ogr_macro_comp", "code_macro_comp", "cat_comp",
                                                     "sous_cat_comp", "transition_eco", "transition_num"])
     app = _rome(shared, "referentiel_appellation", ["code_rome", "libelle_appellation_long"])
+    mob = _rome(shared, "rubrique_mobilite", ["code_rome", "code_rome_cible", "numero_ordre"])
     sav = _rome(shared, "referentiel_savoir", ["code_ogr_savoir", "libelle_savoir", "categorie_savoir",
                                                "sous_categorie_savoir", "transition_eco", "transition_num"])
     for name, df, key in (("referentiel_code_rome", fiches, ["code_rome"]), ("coherence_item", links,
                           ["code_rome", "code_ogr"]), ("referentiel_competence", comp, ["code_ogr"]),
-                          ("referentiel_savoir", sav, ["code_ogr_savoir"])):
+                          ("referentiel_savoir", sav, ["code_ogr_savoir"]),
+                          ("rubrique_mobilite", mob, ["code_rome", "code_rome_cible"])):
         if df.duplicated(key).any():
             raise ValueError(f"{name}: duplicated {key}")
     unknown = sorted(set(links["coeur_metier"]) - set(COEUR))
     if unknown:
         raise ValueError(f"coherence_item: unknown coeur_metier values {unknown}")
-    return {"fiches": fiches, "links": links, "competences": comp, "savoirs": sav, "appellations": app}
+    return {"fiches": fiches, "links": links, "competences": comp, "savoirs": sav, "appellations": app,
+            "mobilites": mob}
 
 
 def pmq_metiers() -> tuple[list[str], dict[str, list[str]]]:
@@ -355,6 +361,56 @@ def build_rome_tables(rome: dict[str, pd.DataFrame], romes: set[str]) -> tuple[d
     return tables, diag
 
 
+def build_passerelles(mob: pd.DataFrame, fiches: pd.DataFrame, bridge: pd.DataFrame,
+                      fap: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The ROME « mobilités » (passerelles) fiche → fiche aggregated to métier → métier, for the 83 métiers of the
+    exercise: ``metier, target, strength, links``.
+
+    * a fiche's mobilités, ranked 1, 2, … n by ROME (``numero_ordre``: 1 = the closest), weigh 1/rank,
+      normalised so that each fiche's weights sum to 1 (a fiche with many mobilités does not weigh more);
+    * the source side: each fiche of the métier by its bridge weight (:func:`build_bridge`);
+    * the target side: a target fiche is shared between the métiers whose bridge reaches it in proportion to
+      their jobs in it (the métier's employment 2017–2019 × the fiche's bridge weight in the métier);
+    * ``strength`` = Σ bridge weight × mobilité weight × target share: the share of the métier's mobilités (so
+      weighted) that lead into ``target``; over the targets (the métier itself included) it sums to the share of
+      the métier reached by a fiche with mobilités towards fiches of the exercise (≈ 1). ``links``: the number of
+      fiche → fiche mobilités behind it. Self-links (``target`` = ``metier``: mobilités between fiches of the
+      same métier) are kept as rows of their own; :func:`pmq.analysis.skills.passerelles` shows them apart."""
+    mob = mob.assign(rank=pd.to_numeric(mob["numero_ordre"], errors="raise").astype(int))
+    known = set(fiches["code_rome"])
+    unknown = sorted((set(mob["code_rome"]) | set(mob["code_rome_cible"])) - known)
+    if unknown:
+        raise ValueError(f"rubrique_mobilite: fiches not in referentiel_code_rome: {unknown[:10]}")
+    if (mob["code_rome"] == mob["code_rome_cible"]).any():
+        raise ValueError("rubrique_mobilite: a fiche is its own mobilité")
+    if mob.duplicated(["code_rome", "rank"]).any() or (mob["rank"] < 1).any():
+        raise ValueError("rubrique_mobilite: numero_ordre is not a ranking 1, 2, … within each fiche")
+    mob["score"] = 1.0 / mob["rank"]
+    mob["score"] = mob["score"] / mob.groupby("code_rome")["score"].transform("sum")
+    exercise = set(metiers().loc[lambda m: m["in_exercise"] == "yes", "code"])
+    b = bridge[bridge["metier"].isin(exercise) & (bridge["fiche"] != "")]
+    b = b.groupby(["metier", "fiche"], as_index=False, sort=True)["weight"].sum()
+    emp = fap.groupby("metier")["employment"].sum()
+    jobs = b.assign(jobs=b["weight"] * b["metier"].map(emp))
+    jobs["share"] = jobs["jobs"] / jobs.groupby("fiche")["jobs"].transform("sum")
+    src = b.rename(columns={"fiche": "code_rome"}).merge(mob[["code_rome", "code_rome_cible", "score"]],
+                                                        on="code_rome")
+    tgt = jobs.rename(columns={"metier": "target", "fiche": "code_rome_cible"})[["code_rome_cible", "target",
+                                                                                 "share"]]
+    j = src.merge(tgt, on="code_rome_cible")
+    j["strength"] = j["weight"] * j["score"] * j["share"]
+    out = j.groupby(["metier", "target"], as_index=False, sort=True).agg(strength=("strength", "sum"),
+                                                                      links=("score", "size"))
+    out = out[out["strength"] > 0].reset_index(drop=True)
+    total = out.groupby("metier")["strength"].sum()
+    own = out[out["metier"] == out["target"]].set_index("metier")["strength"]
+    diag = {"mobilites": len(mob), "passerelles_rows": len(out),
+            "passerelles_self_share_median": round(float((own / total).median()), 4),
+            "passerelles_total_min": round(float(total.min()), 6),
+            "passerelles_targets_per_metier_median": float(out.groupby("metier").size().median())}
+    return out[["metier", "target", "strength", "links"]], diag
+
+
 def coverage(bridge: pd.DataFrame) -> pd.DataFrame:
     """By métier: the share of its employment reached through the DARES table (``direct``), through the family
     rule (``famille``), and not reached (``aucun``)."""
@@ -373,6 +429,8 @@ def build(shared: Path) -> tuple[dict[str, pd.DataFrame], dict]:
     check_appellations(rome["appellations"], rome["fiches"])
     bridge = build_bridge(fap, pairs, rome["fiches"])
     tables, diag = build_rome_tables(rome, set(pairs["rome"]))
+    tables["passerelles.csv"], pdiag = build_passerelles(rome["mobilites"], rome["fiches"], bridge, fap)
+    diag.update(pdiag)
     cov = coverage(bridge)
     fe = fap.set_index("fap225")["employment"]
     diag.update({
