@@ -138,7 +138,7 @@ def test_report_files(reports, key):
     page = _parse(folder)
     pngs = sorted((folder / "figures").glob("*.png"))
     svgs = sorted((folder / "figures").glob("*.svg"))
-    assert len(pngs) == len(svgs) == len(page.images) == 9      # one scenario: no scenario bar chart
+    assert len(pngs) == len(svgs) == len(page.images) == 10     # one scenario: no scenario bars, no green share
     assert all(src.startswith("data:image/png;base64,") for src in page.images)  # self-contained
     for link in (lnk for lnk in page.links if lnk.startswith("figures/")):
         assert (folder / link).exists(), link
@@ -167,7 +167,7 @@ def test_report_method_sources_and_parameters(reports):
     levers = [t for t in page.tables if t["class"] == "levers"]
     assert levers and all(row[3] for row in levers[0]["rows"][1:])   # every lever has a source
     assert "DARES" in html and "estimated" in html.lower()
-    assert len(page.images) == 10                                   # two scenarios: scenario bars too
+    assert len(page.images) == 12                       # two scenarios: scenario bars and green share too
 
 
 def test_report_errors_leave_outputs_untouched(tmp_path):
@@ -298,3 +298,32 @@ def test_report_in_headless_chromium(chromium, reports, key, tmp_path):
     shot = np.asarray(Image.open(tmp_path / "shot.png").convert("L"), dtype=float)
     assert shot.shape[0] > 3000                                 # the whole page, with its figures
     assert shot.std() > 20 and (shot < 200).mean() > 0.02      # not blank
+
+
+def test_report_has_the_skills_section_in_french(reports):
+    """The « Compétences » section (issue 19): between the métiers to watch and the parameters, in the table of
+    contents, the ROME coverage, the top compétences chart (one scenario: the green classes as a table), the
+    notes that say what ROME links mean, and a « competences » sheet."""
+    import html as _html
+    folder = reports["paca"][0]
+    page = _html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    assert '<h2 id="competences">Compétences</h2>' in page and 'href="#competences">Compétences<' in page
+    assert re.search("couverture ROME\u00a0: 99,\\d\u202f% des postes à pourvoir", page)
+    assert "Le ROME dit qu'un métier mobilise une compétence" in page
+    assert page.index('id="s3"') < page.index('id="competences"') < page.index('id="s4"')
+    bars = sorted((folder / "figures").glob("*_skills_bars.png"))
+    assert len(bars) == 1 and (folder / "figures" / bars[0].name.replace(".png", ".svg")).is_file()
+    assert not list((folder / "figures").glob("*_green_share.png"))           # one scenario: a table instead
+    assert "competences" in read_excel_tables(folder / "tables.xlsx")
+
+
+def test_report_has_the_skills_section_in_english_only(reports):
+    import html as _html
+    folder = reports["france_en"][0]
+    page = _html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    assert '<h2 id="competences">Skills</h2>' in page and "ROME coverage: 99.9% of job openings" in page
+    assert "(ROME labels in French)" in page
+    assert len(list((folder / "figures").glob("*_green_share.png"))) == 1    # two scenarios: green share bars
+    section = page[page.index('id="competences"'):page.index('id="s4"')]
+    for french in ("Compétences", "couverture ROME", "Postes à pourvoir", "Emplois verts"):
+        assert french not in section

@@ -29,10 +29,13 @@ from pmq.projection.indicators import (reliability_label, reliability_note, sele
 from pmq import data as _data
 from pmq import plots
 from pmq.plots import maps
+from pmq.plots import skills as skill_plots
 from pmq.inputs.baseline import load_baseline
 from pmq.projection.compare import project_many
 from pmq.analysis.imbalance import imbalance_table, watch_list
 from pmq.analysis.sources import lever_table
+from pmq.analysis import skills as _skills
+from pmq.data import skills as _skills_data
 from pmq.errors import ArgumentError, OutputError, ScenarioError
 from pmq.inputs.downscale import RELIABILITY
 from pmq.projection.ensemble import run_ensemble
@@ -408,12 +411,18 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         watch = watch_list(imb, n=10, lang=lang)
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
+    skills_part = _skills_section(comp, code, end, lang, titles)
+    if skills_part is not None:
+        tables["competences"] = skills_part.pop("sheet")
+
     say("page HTML" if lang == "fr" else "HTML page", steps)
-    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level)
+    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level,
+                 skills_part=skills_part)
+    skill_figs = skills_part["figs"] if skills_part is not None else []
 
     def write_figures(folder: Path):
         folder.mkdir()
-        for i, (stem, _, png, svg) in enumerate(figs, start=1):
+        for i, (stem, _, png, svg) in enumerate([*figs, *skill_figs], start=1):
             (folder / f"{i:02d}_{stem}.png").write_bytes(png)
             (folder / f"{i:02d}_{stem}.svg").write_bytes(svg)
 
@@ -429,6 +438,80 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     return Report(out=out.resolve(), html=out.resolve() / "report.html",
                   figures=sorted(p for p in fig_dir.iterdir() if not p.name.startswith(".")),  # not the marker
                   tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]])
+
+
+#: Figures of the « Compétences » section (numbered after :data:`FIGURES`): (file stem, French, English caption).
+SKILL_FIGURES = [
+    ("skills_bars", "Compétences (macro-compétences ROME) des postes à pourvoir",
+     "Skills (ROME macro-skills) of the job openings"),
+    ("green_share", "Postes à pourvoir dans des emplois verts et stratégiques pour la transition écologique",
+     "Job openings in green jobs and in jobs strategic for the ecological transition"),
+]
+
+
+def _skills_section(comp, code, end: int, lang: str, titles: dict) -> dict | None:
+    """What the « Compétences » section shows for the report's territory (``code``; None: all of it) over the
+    base year → ``end``: the skills_bars figure of the first scenario, the green_share figure (several scenarios)
+    or the green table (one), the ROME coverage and the notes; ``sheet``: the skills table for tables.xlsx. None
+    when the projection's métiers are not all in pmq's bridge métier → ROME fiches (a user's own métiers)."""
+    import matplotlib.pyplot as plt
+    acc = comp.accounts
+    if not {str(m) for m in acc.metier.values} <= set(_skills_data.metier_fiche()["metier"]):
+        return None
+    demand = _skills.skills_demand(comp, by="macro_competence", end_year=end, territory=code, lang=lang)
+    green = _skills.green_jobs(comp, end_year=end, territory=code, lang=lang)
+    first = str(acc.scenario.values[0])
+    multi = acc.sizes["scenario"] > 1
+    figs = []
+    draws = [("skills_bars", lambda: skill_plots.skills_bars(demand, scenario=first, lang=lang))]
+    if multi:
+        draws.append(("green_share", lambda: skill_plots.green_share(green, lang=lang, titles=titles)))
+    for stem, draw in draws:
+        fig = draw().figure
+        png, svg = _fig_bytes(fig)
+        plt.close(fig)
+        cap = next(c for s, *c in SKILL_FIGURES if s == stem)[0 if lang == "fr" else 1]
+        figs.append((stem, cap, png, svg))
+    share = demand.attrs["share_linked"]
+    cover = float(share[first] if isinstance(share, dict) else share)
+    keep = [c for c in demand.columns if c not in ("share", "share_core", "categorie", "sous_categorie",
+                                                   "transition_num")]
+    return {"demand": demand, "green": green, "cover": cover, "notes": list(demand.attrs["notes"]),
+            "period": demand.attrs["period"], "figs": figs, "first": first, "sheet": demand[keep].copy()}
+
+
+def _skills_html(part: dict, n_before: int, titles: dict, lang: str, e) -> list[str]:
+    """The body of the « Compétences » section: figures (numbered from ``n_before`` + 1), green table, coverage
+    line and notes."""
+    fr = lang == "fr"
+    out = ["<p>" + e(
+        f"Ce que représentent, en compétences, les postes à pourvoir {part['period']} : chaque métier est relié aux "
+        "fiches du ROME 4.0 de France Travail, dont les macro-compétences se partagent ses postes (vue additive, "
+        "voir docs/skills.md)." if fr else
+        f"What the job openings {part['period']} mean in skills: each occupation is linked to the ROME 4.0 fiches "
+        "of France Travail, whose macro-skills share its openings (additive view, see docs/skills.md). "
+        "(ROME labels in French).") + "</p>"]
+    cover = format_percent(part["cover"], 1, lang)
+    line = f"couverture ROME : {cover} des postes à pourvoir" if fr else f"ROME coverage: {cover} of job openings"
+    out.append(f"<p id=\"rome-coverage\">{e(line)}</p>")
+    for i, (stem, cap, png, _svg) in enumerate(part["figs"], start=n_before + 1):
+        b64 = base64.b64encode(png).decode("ascii")
+        name = f"{i:02d}_{stem}"
+        out.append(f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" "
+                   f"width=\"900\"><figcaption>Figure {i}. {e(cap)}. "
+                   f"<a href=\"figures/{name}.png\">PNG</a> · <a href=\"figures/{name}.svg\">SVG</a></figcaption>"
+                   f"</figure>")
+    if len(part["figs"]) < 2:            # one scenario: the green classes as a table
+        g = part["green"]
+        g = g[g["scenario"] == part["first"]] if "scenario" in g.columns else g
+        rows = [[str(r["label"]), format_thousands(r["openings"], 1, lang), format_percent(r["share_openings"], 1, lang)]
+                for _, r in g.iterrows()]
+        header = ["Classe de transition écologique (fiche ROME)" if fr else "Ecological-transition class (ROME fiche)",
+                  text("openings", lang), "Part des postes" if fr else "Share of openings"]
+        out.append(_table_html(g, header, rows, cls="green", numeric=(1, 2)))
+    out.append("<ul class=\"small\" id=\"skills-notes\">" + "".join(f"<li>{e(n)}</li>" for n in part["notes"])
+               + "</ul>")
+    return out
 
 
 def _split_sentence(acc, level: str | None, lang: str) -> str:
@@ -457,7 +540,7 @@ def _split_sentence(acc, level: str | None, lang: str) -> str:
 
 
 def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None,
-          level: str | None = None) -> str:
+          level: str | None = None, skills_part: dict | None = None) -> str:
     acc = comp.accounts
     fr = lang == "fr"
     base = int(acc.year.values[0])
@@ -503,7 +586,10 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
                  f"{e(_dt.date.today().isoformat())}</p>")
     toc = ["Chiffres clés", "Graphiques", "Métiers à surveiller", "Paramètres des scénarios", "Méthode et sources"] \
         if fr else ["Key figures", "Charts", "Occupations to watch", "Scenario parameters", "Method and sources"]
-    parts.append("<nav><ol>" + "".join(f"<li><a href=\"#s{i}\">{e(t)}</a></li>" for i, t in enumerate(toc, 1))
+    if skills_part is not None:     # after the métiers to watch; its anchor is #competences (s1…s5 unchanged)
+        toc.insert(3, "Compétences" if fr else "Skills")
+    anchors = [f"s{i}" for i in range(1, 4)] + (["competences"] if skills_part is not None else []) + ["s4", "s5"]
+    parts.append("<nav><ol>" + "".join(f"<li><a href=\"#{a}\">{e(t)}</a></li>" for a, t in zip(anchors, toc))
                  + "</ol></nav>")
     parts.append(f"<p class=\"lead\" id=\"lead\">{e(lead)}</p>")
     split = _split_sentence(acc, level, lang)
@@ -581,8 +667,12 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         parts.append(_table_html(wl, header, rows, cls="watch", numeric=(0, 3, 4), row_classes=weak))
     else:
         parts.append("<p>" + e("Aucun métier dans ces classes." if fr else "No occupation in these classes.") + "</p>")
+    # skills
+    if skills_part is not None:
+        parts.append(f"<h2 id=\"competences\">{e(toc[3])}</h2>")
+        parts.extend(_skills_html(skills_part, len(figs), titles, lang, e))
     # scenario parameters
-    parts.append(f"<h2 id=\"s4\">{e(toc[3])}</h2>")
+    parts.append(f"<h2 id=\"s4\">{e(toc[-2])}</h2>")
     for sc in comp.scenarios:
         parts.append(f"<h3>{e(sc.title_fr if fr else sc.title_en)} (<code>{e(sc.name)}</code>, hash "
                      f"<code>{e(sc.hash)}</code>)</h3><p>{e(sc.description)}</p>")
@@ -593,7 +683,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
             parts.append("<p>" + e("Aucun levier : tendance du scénario de base." if fr else
                                    "No lever: the baseline trend.") + "</p>")
     # method and sources
-    parts.append(f"<h2 id=\"s5\">{e(toc[4])}</h2>")
+    parts.append(f"<h2 id=\"s5\">{e(toc[-1])}</h2>")
     parts.append("<p>" + e(
         "Comptes stock-flux par métier (FAP), région et âge : l'emploi d'une année est celui de l'année précédente "
         "moins les départs en fin de carrière (pyramide des âges × taux de sortie par âge), plus les jeunes débutants, "
