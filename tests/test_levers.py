@@ -228,7 +228,6 @@ def reference_8(baseline):
     return pmq.project(baseline, "reference", horizon=8).accounts
 
 
-@pytest.mark.background
 @settings(max_examples=15, deadline=None)
 @given(rate=st.floats(-0.05, 0.08), dev=st.floats(-20000, 60000), shift=st.floats(-1.5, 3.0),
        share=st.floats(0, 1), factor=st.floats(0.5, 1.5), yfac=st.floats(0.5, 2.0))

@@ -40,7 +40,6 @@ def test_default_is_french():
     assert format_percent(0.115) == "11,5\u202f%"
 
 
-@pytest.mark.background
 def test_with_block_switches_to_english_and_back(reference_2030):
     fr_title, en_title = _title(reference_2030), _title(reference_2030, lang="en")
     assert fr_title != en_title

@@ -208,7 +208,6 @@ def test_heatmap_shows_rates_by_domain_and_region(reference_2030):
     assert len(ann) == 21 * 14
 
 
-@pytest.mark.background
 def test_small_multiples_one_panel_per_region(reference_2030):
     fig = plots.small_multiples(reference_2030, "waterfall", end_year=2030)
     fig.canvas.draw()
