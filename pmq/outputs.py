@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import socket
 import tempfile
 import threading
@@ -367,9 +368,19 @@ class _Interrupts:
         self.hit = None
         self.defer = False
         self._prev = {}
+        self._hook = None
+
+    def _unraisable(self, unraisable):
+        """A KeyboardInterrupt raised while Python ran a destructor or a weakref callback cannot propagate:
+        Python would print it as « Exception ignored in … » with a traceback.  It is not lost — :meth:`check`
+        raises it again at the next step — so it is not printed; anything else goes to the previous hook."""
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and self.hit is not None:
+            return
+        (self._hook or sys.__unraisablehook__)(unraisable)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
+            self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
             for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
                 try:
                     if signal.getsignal(sig) is default:
@@ -390,6 +401,8 @@ class _Interrupts:
     def __exit__(self, *exc):
         for sig, prev in self._prev.items():
             signal.signal(sig, prev)
+        if self._hook is not None:
+            sys.unraisablehook = self._hook
         return False
 
 

@@ -733,3 +733,25 @@ def test_ctrl_c_and_sigkill_during_the_netcdf_write(tmp_path):
         with pytest.warns(OutputNotice, match="removed what interrupted runs left"):
             write_atomically(b / "res", {"summary.csv": _file})
         assert _temporaries(b) == []
+
+
+def test_ctrl_c_inside_a_destructor_is_not_printed_and_still_stops_the_write(tmp_path, capsys, monkeypatch):
+    """Ctrl-C can land while Python runs a destructor or a weakref callback (garbage collected during the
+    netCDF write): the KeyboardInterrupt cannot propagate there and Python would print « Exception ignored
+    in … » with a traceback.  pmq keeps it quiet and raises it at the next step: nothing is written."""
+    class Collected:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)          # the handler runs inside the destructor
+
+    def writer(p):
+        Collected()                                     # made and collected at once
+        p.write_text("x", encoding="utf-8")
+
+    printed = []                                        # what Python would print as « Exception ignored »
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(tmp_path / "out", {"a.txt": writer, "b.txt": _file})
+    assert printed == [] and sys.unraisablehook == printed.append      # none, and the hook is restored
+    err = capsys.readouterr().err
+    assert "Exception ignored" not in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() and _temporaries(tmp_path) == []
