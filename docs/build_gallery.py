@@ -36,8 +36,9 @@ def page() -> str:
     for s in SCRIPTS:
         code = s.read_text(encoding="utf-8")
         doc = ast.get_docstring(ast.parse(code)) or s.stem
+        alt = " ".join(doc.split("\n\n")[0].split())          # the first paragraph, whole, on one line
         parts.append(f"## {s.stem.replace('_', ' ').capitalize()}\n\n{doc}\n\n```python\n{code.rstrip()}\n```\n\n"
-                     f"![{doc.splitlines()[0]}](gallery/{s.stem}.png)\n")
+                     f"![{alt}](gallery/{s.stem}.png)\n")
     return "\n".join(parts)
 
 

@@ -361,7 +361,7 @@ def test_period_net_mobility_replaces_the_published_balance(baseline):
 def test_docs_python_blocks_run(capsys):
     text = (ROOT / "docs" / "mobility.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     ns = {"__name__": "__main__"}
     for code in blocks:
         exec(compile(code, "docs/mobility.md", "exec"), ns)
@@ -369,4 +369,13 @@ def test_docs_python_blocks_run(capsys):
     assert "gap_after_mobility" in out and "V1Z" in out
     f, acc = ns["flows"], ns["proj"].accounts
     np.testing.assert_allclose(f["gap_after_mobility"], acc["imbalance"] - f["net_occupational_mobility"])
+    # the passerelles prior: labelled an estimate, 5 % of each stock leaves, nobody is lost; by age: 8 % then 4 %
+    assert "prior, not data" in out and "prior, not data" in ns["flows_p"].attrs["rates_source"]
+    fp = ns["flows_p"].isel(year=slice(0, -1))
+    np.testing.assert_allclose(fp["occ_outflow"], 0.05 * acc["employment"].isel(year=slice(0, -1)).sum("age"),
+                               rtol=1e-12)
+    out_rate = ns["prior_age"].sum("destination")
+    assert float(out_rate.sel(age=29).min()) == pytest.approx(0.08) and float(out_rate.sel(age=30).max()) == \
+        pytest.approx(0.04)
+    assert "0.0\n" in out                                            # the printed conservation check
     np.testing.assert_allclose(ns["national"].values[:-1], 0.0, atol=1e-6)

@@ -7,7 +7,9 @@ inter-regional mobility leave unfilled).  The order of magnitude is known: 22 % 
 the people in employment in both 2010 and 2015 had changed métier (FQP survey; Lhommeau
 & Michel, Dares Analyses n° 049, 2018,
 https://dares.travail-emploi.gouv.fr/IMG/pdf/2018-049.pdf), about 5 % a year.  pmq
-therefore ships no matrix; you supply one and call :func:`occupational_mobility`.
+therefore ships no matrix; you supply one and call :func:`occupational_mobility`, or build a
+*prior* with :func:`transitions_from_passerelles`: your total rate of changing métier spread over
+the métiers that ROME 4.0 describes as close (its « mobilités », :func:`pmq.data.skills.passerelles`).
 
 The matrix
     A long table (CSV/Excel/Parquet or DataFrame) with columns ``origin``,
@@ -45,14 +47,15 @@ import pandas as pd
 import xarray as xr
 
 from pmq import data as _data
+from pmq.data import skills as _skills
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import as_number
 from pmq.inputs.rates import check_columns, match_codes, metier_codes, rate_column, read_rate_table
 from pmq.model.ages import AGES
 from pmq.projection.indicators import default_end_years, horizon_sums
 
-__all__ = ["EXIT", "MOBILITY_FLOWS", "read_transitions", "occupational_mobility",
-           "mobility_horizons", "template_path"]
+__all__ = ["EXIT", "MOBILITY_FLOWS", "read_transitions", "transitions_from_passerelles",
+           "occupational_mobility", "mobility_horizons", "template_path", "MOBILITY_FQP"]
 
 #: Destination label of flows that leave employment (other than end-of-career departures).
 EXIT = "exit"
@@ -75,6 +78,14 @@ MOBILITY_FLOWS = {
 
 _ALLOWED = {"origin", "destination", "rate", "age_min", "age_max", "note", "origin_label",
             "destination_label"}
+
+#: The published order of magnitude of occupational mobility in France (no FAP × FAP rate is published):
+#: (five-year share of the people employed at both dates who changed métier, its annual equivalent, source).
+MOBILITY_FQP = (0.22, 1.0 - 0.78 ** (1 / 5),
+                "22 % of the people in employment in both 2010 and 2015 had changed métier (a third of those "
+                "aged 20–29), about 5 % a year: FQP survey (Insee), B. Lhommeau and C. Michel, « Changer de "
+                "métier : quelles personnes et quels emplois sont concernés ? », Dares Analyses n° 049, 2018, "
+                "https://dares.travail-emploi.gouv.fr/IMG/pdf/2018-049.pdf")
 
 
 def template_path() -> Path:
@@ -206,6 +217,181 @@ def read_transitions(data, metiers=None, *, ages=None) -> xr.DataArray:
                     description="probability that a worker of `origin` (age at the start of the year) "
                                 "works in `destination` one year later; 'exit' = other exits from "
                                 "employment (end-of-career departures excluded)")
+    return da
+
+
+# ----------------------------------------------------------------------------- a prior from ROME
+_EVERY = "*"
+_EVERY_ALIASES = {"*": _EVERY, "all": _EVERY, "tous": _EVERY, "toutes": _EVERY}
+
+
+def _total_table(total_rate) -> tuple[pd.DataFrame, str]:
+    """``total_rate`` as a table ``metier, rate[, age_min, age_max]`` (``metier`` "*" = every métier)."""
+    if isinstance(total_rate, (bool, np.bool_)):
+        raise ArgumentError("total_rate is an annual rate (a number such as 0.05), not True/False",
+                            name="total_rate", value=total_rate)
+    if isinstance(total_rate, (int, float, np.integer, np.floating)):
+        r = float(total_rate)
+        if not np.isfinite(r) or not 0.0 <= r < 1.0:
+            raise ArgumentError("total_rate is the annual probability of changing métier, from 0 to 1 (excluded; "
+                                "0.05 for 5 %)", name="total_rate", value=total_rate)
+        return pd.DataFrame({"metier": [_EVERY], "rate": [r]}), "total_rate"
+    if isinstance(total_rate, pd.Series):
+        total_rate = total_rate.to_dict()
+    if isinstance(total_rate, dict):
+        if not total_rate:
+            raise ArgumentError("total_rate is an empty mapping", name="total_rate", value=total_rate)
+        return pd.DataFrame({"metier": list(total_rate), "rate": list(total_rate.values())}), "total_rate"
+    if isinstance(total_rate, (pd.DataFrame, str, Path)):
+        df, source = read_rate_table(total_rate, "total rates")
+        return check_columns(df, ("rate",), {"metier", "rate", "age_min", "age_max", "note"}, source,
+                             "total rates"), source
+    raise ArgumentError("total_rate must be a number, a mapping métier → rate, or a table (DataFrame or file) "
+                        "with columns rate and optional metier, age_min, age_max", name="total_rate",
+                        value=type(total_rate).__name__)
+
+
+def _total_rates(total_rate, codes: list[str], table: dict[str, str], axis: np.ndarray) -> tuple[np.ndarray, str]:
+    """The total out-rate (métier, age) of :func:`transitions_from_passerelles`, checked."""
+    df, source = _total_table(total_rate)
+    if "metier" not in df.columns:
+        df["metier"] = _EVERY
+    blank = df["metier"].isna() | (df["metier"].astype(str).str.strip() == "")
+    df.loc[blank, "metier"] = _EVERY
+    df["metier"] = match_codes(df, "metier", table, "métier", source, special=_EVERY_ALIASES)
+    rate = as_number(df, "rate", source)
+    bad = (rate < 0) | (rate >= 1)
+    if bad.any():
+        raise InputError(f"total rate outside [0, 1) in {int(bad.sum())} row(s): the annual probability of "
+                         "changing métier (0.05 for 5 %; 1 would move every worker every year)", source=source,
+                         column="rate", rows=df.loc[bad].reset_index(names="row"))
+    lo, hi = _age_bounds(df, axis, source)
+    cover = (axis[None, :] >= lo[:, None]) & (axis[None, :] <= hi[:, None])   # rows × ages
+    out = np.zeros((len(codes), len(axis)))
+    index = pd.Index(codes)
+    for key in [_EVERY] + [c for c in pd.unique(df["metier"]) if c != _EVERY]:   # a métier's rows override "*"
+        rows = np.flatnonzero((df["metier"] == key).to_numpy())
+        if not len(rows):
+            continue
+        twice = cover[rows].sum(0) > 1
+        if twice.any():
+            clash = rows[cover[rows][:, twice].any(1)]
+            raise InputError(f"several rows give the total rate of {'every métier' if key == _EVERY else key} "
+                             f"at ages {_ranges(axis[twice])}", source=source, column="metier, age_min, age_max",
+                             rows=df.iloc[clash].reset_index(names="row"))
+        targets = slice(None) if key == _EVERY else [index.get_loc(key)]
+        for r in rows:
+            out[targets, cover[r]] = float(rate.iloc[r])
+    return out, source
+
+
+def transitions_from_passerelles(total_rate, metiers=None, *, ages=None,
+                                 min_strength: float = _skills.MIN_STRENGTH) -> xr.DataArray:
+    """A **prior** for the transition matrix: your annual rate of changing métier, spread over the métiers that
+    ROME 4.0 links to each métier (its « mobilités », :func:`pmq.data.skills.passerelles`) in proportion to the
+    strength of the link.  An estimate, not data: label it so wherever you show its flows.
+
+    ``rate[o, d, a] = total_rate[o, a] × strength[o, d] / Σ_d' strength[o, d']``, the sum over the
+    destinations kept: the métiers of the nomenclature other than ``o`` whose passerelle from ``o`` has a
+    strength ≥ ``min_strength``.  The result has exactly the form of :func:`read_transitions`
+    (``exit`` column at 0) and goes to :func:`occupational_mobility` and :func:`mobility_horizons`.
+
+    Parameters
+    ----------
+    total_rate : float, mapping or table
+        The annual probability that a worker leaves their métier for another one, **your assumption**: no
+        FAP × FAP rate is published.  The published order of magnitude (:data:`MOBILITY_FQP`): 22 % of the
+        people in employment in both 2010 and 2015 had changed métier, a third of those aged 20–29 (FQP survey,
+        Dares Analyses n° 049, 2018), about 5 % a year over all destinations.  Given as
+
+        * a number in [0, 1): every métier, every age (``0.05``);
+        * a mapping (dict or Series) métier code or label → rate; the key ``"*"`` gives the rate of the métiers
+          not listed (otherwise 0);
+        * a table (DataFrame, CSV, Excel or Parquet file) with a column ``rate`` and optional ``metier`` (blank,
+          ``*`` or ``all``: every métier), ``age_min``, ``age_max`` (inclusive age band, a blank bound open;
+          default every age) and ``note``.  A métier's own rows override the every-métier rows at the ages they
+          cover; métier × age cells no row covers get 0.
+    metiers : optional
+        The métier nomenclature, as for :func:`read_transitions` (default: the 83 métiers of « Les métiers en
+        2030 », all of which have passerelles).  Passerelles to métiers outside it are left out (the kept
+        strengths are renormalised).
+    ages : array, optional
+        Age axis (default: the Dataset's ages, else pmq's 15–74).
+    min_strength : float
+        Passerelles weaker than this share of the métier's weighted ROME mobilités are left out, as in
+        ``pmq passerelles`` (default :data:`pmq.data.skills.MIN_STRENGTH`, 1 %; 0 keeps them all).
+
+    Returns
+    -------
+    DataArray ``rate`` (origin, destination, age)
+        Rows sum to ``total_rate`` over the destinations; the diagonal and ``exit`` are 0.  ``attrs``:
+        ``estimated`` (« prior, not data »), ``source``, ``method``, ``min_strength``, ``total_rate``,
+        ``order_of_magnitude``.
+
+    Raises
+    ------
+    ArgumentError
+        ``total_rate`` not a number in [0, 1) (the value is named), or ``min_strength`` outside [0, 1).
+    InputError
+        A table's unknown métier code (with the closest codes), a rate outside [0, 1) or not a number, two rows
+        giving the same métier and age, or a métier with a positive rate and no passerelle to another métier of
+        the nomenclature (codes outside the 83 métiers of the exercise have none).
+
+    Notes
+    -----
+    A passerelle is a closeness of content that ROME's advisers describe, not an observed flow of people: the
+    destinations of this prior are where a move is plausible, not where people go.  Since workers are conserved
+    (each flow out of a métier enters another), :func:`occupational_mobility` gives net flows that sum to 0 over
+    the métiers of each territory and year.
+    """
+    if isinstance(min_strength, (bool, np.bool_)) or not isinstance(min_strength, (int, float, np.integer,
+                                                                                    np.floating)):
+        raise ArgumentError("min_strength must be a number from 0 to 1 (excluded)", name="min_strength",
+                            value=min_strength)
+    if not 0.0 <= float(min_strength) < 1.0:
+        raise ArgumentError("min_strength is a share of the métier's ROME mobilités, from 0 to 1 (excluded)",
+                            name="min_strength", value=min_strength)
+    codes, table = metier_codes(metiers)
+    axis = _ages(metiers, ages)
+    total, source = _total_rates(total_rate, codes, table, axis)
+
+    links = _skills.passerelles()
+    links = links[(links["metier"] != links["target"]) & (links["strength"] >= float(min_strength))
+                  & links["metier"].isin(codes) & links["target"].isin(codes)]
+    index = pd.Index(codes)
+    share = np.zeros((len(codes), len(codes)))
+    np.add.at(share, (index.get_indexer(links["metier"]), index.get_indexer(links["target"])),
+              links["strength"].to_numpy(dtype=float))
+    kept = share.sum(1)
+    stuck = (kept <= 0) & (total.max(1) > 0)
+    if stuck.any():
+        raise InputError(f"no ROME passerelle of strength ≥ {float(min_strength):g} from these métiers to another "
+                         "métier of the nomenclature, so their workers have nowhere to go: give them a rate of 0, "
+                         "lower min_strength, or use the 83 métiers of « Les métiers en 2030 »", source=source,
+                         column="metier", rows=pd.DataFrame({"metier": np.asarray(codes)[stuck],
+                                                              "max_total_rate": total.max(1)[stuck]}))
+    share = np.divide(share, kept[:, None], out=np.zeros_like(share), where=kept[:, None] > 0)
+    arr = np.zeros((len(codes), len(codes) + 1, len(axis)))
+    arr[:, :-1, :] = share[:, :, None] * total[:, None, :]
+    da = xr.DataArray(arr, dims=("origin", "destination", "age"),
+                      coords={"origin": codes, "destination": codes + [EXIT], "age": axis}, name="rate")
+    if isinstance(total_rate, (int, float, np.integer, np.floating)):
+        given = f"{float(total_rate):g}"
+    elif isinstance(total_rate, (dict, pd.Series)):
+        given = f"by métier ({len(total_rate)} entries)"
+    else:
+        given = f"from the {source}" if source.endswith("table") else f"from {source}"
+    da.attrs.update(
+        long_name="Annual transition rate between métiers (prior from the ROME passerelles)", units="1/year",
+        estimated="yes: a prior, not data (destinations from ROME 4.0 content links, total rate assumed by the "
+                  "user)",
+        source=f"prior, not data: {_skills.ROME_VERSION} passerelles (pmq.data.skills.passerelles) × total rate "
+               f"{given} (user assumption)",
+        method="rate[o, d, a] = total_rate[o, a] × strength[o, d] / Σ strength[o, ·] over the destinations d ≠ o "
+               f"of the nomenclature with strength ≥ {float(min_strength):g}",
+        min_strength=float(min_strength), total_rate=given, order_of_magnitude=MOBILITY_FQP[2],
+        description="probability that a worker of `origin` (age at the start of the year) works in "
+                    "`destination` one year later, spread over ROME's passerelles; 'exit' = 0")
     return da
 
 

@@ -26,7 +26,9 @@ any territorial level: the weights are by métier):
 * :func:`skill_weights` — the métier × item weights behind all of them (for the passerelles, a CLI, a report);
 * :func:`read_bridge` — a user's own bridge métier → fiche, checked;
 * :func:`passerelles` — the métiers a métier's ROME « mobilités » lead to, ranked by their projected imbalance
-  rate in a territory (where the shortages are), with their DARES class.
+  rate in a territory (where the shortages are), with their DARES class
+  (:func:`pmq.analysis.occupational.transitions_from_passerelles` turns the same links into a prior for the
+  métier mobility matrix).
 
 Every table carries in ``attrs`` the sources, the notes on what the links mean (:data:`pmq.data.skills.NOTES`),
 the view, the rule and the period; ``attrs["column_labels"]`` holds each column's French (or English) label and
@@ -117,8 +119,9 @@ COLUMN_LABELS = {
     "tension": ("Tension 2019 (DARES)", "Tension 2019 (DARES)"),
 }
 #: Passerelles below this strength (the share of the métier's weighted ROME mobilités) are left out of
-#: :func:`passerelles` by default: 1 % keeps 5 to 22 destinations per métier (12 in the median).
-MIN_STRENGTH = 0.01
+#: :func:`passerelles` by default: 1 % keeps 5 to 22 destinations per métier (12 in the median)
+#: (:data:`pmq.data.skills.MIN_STRENGTH`).
+MIN_STRENGTH = _skills.MIN_STRENGTH
 #: What a passerelle is and is not (French, English): in ``attrs["notes"]`` of :func:`passerelles`, first.
 PASSERELLE_NOTES = {
     "fr": ("Une passerelle est une proximité de contenu décrite par le ROME (rubrique « mobilités » des fiches, "
@@ -434,6 +437,16 @@ def _attrs(df: pd.DataFrame, lang: str, **extra) -> pd.DataFrame:
     return df
 
 
+def _scenario_titles(acc: xr.Dataset, lang: str) -> dict[str, str]:
+    """Scenario code → title in ``lang`` (for the legends of :mod:`pmq.plots.skills`); empty when unknown."""
+    key = "scenario_title_fr" if lang == "fr" else "scenario_title_en"
+    if "scenario" in acc.dims and key in acc.variables:
+        return dict(zip(map(str, acc.scenario.values), map(str, np.atleast_1d(acc[key].values))))
+    if "scenario" in acc.attrs and key in acc.attrs:
+        return {str(acc.attrs["scenario"]): str(acc.attrs[key])}
+    return {}
+
+
 def labelled(df: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """A copy of a table of this module with its columns renamed to their labels: ``attrs["column_labels"]`` (the
     table's language), or those of ``lang``."""
@@ -534,7 +547,8 @@ def skills_demand(data, *, by: str = "macro_competence", view: str = "additive",
             "reach: Σ métiers openings × share of the métier's fiche weight that lists the item (not additive)")
     return _attrs(df, lang, view=view, by=by, by_label=BY[by][0 if lang == "fr" else 1], variable=variable,
                   period=period, core_weight=float(core_weight), rule=rule, bridge=source,
-                  share_reached=_share_reached(ds[variable], user, by, lead), share_linked=linked)
+                  share_reached=_share_reached(ds[variable], user, by, lead), share_linked=linked,
+                  scenario_titles=_scenario_titles(acc, lang))
 
 
 def _table(ds: xr.Dataset, terr, period: str, lead: list[str], by: str, view: str, variable: str, user,
@@ -590,7 +604,9 @@ def green_jobs(data, *, lens: str = "transition_eco", start_year: int | None = N
     Columns ``[scenario,] territory, territory_name, period, code, label, openings, share_openings,
     employment_start, employment_end, share_employment_end`` and, with several scenarios,
     ``openings_difference``, ``employment_end_difference`` from the first one (put the reference first:
-    ``pmq.project_many(["reference", "ademe_s3"], …)``). Other arguments as :func:`skills_demand`."""
+    ``pmq.project_many(["reference", "ademe_s3"], …)``). Other arguments as :func:`skills_demand`.
+    ``attrs["scenario_titles"]``: scenario code → title in ``lang`` (the legend of
+    :func:`pmq.plots.skills.green_share`)."""
     lang = check_lang(lang)
     if lens not in LENSES:
         raise ArgumentError(f"unknown lens; expected one of {', '.join(LENSES)}", name="lens", value=lens)
@@ -614,7 +630,8 @@ def green_jobs(data, *, lens: str = "transition_eco", start_year: int | None = N
     return _attrs(df, lang, view="additive", by=lens, by_label=BY[lens][0 if lang == "fr" else 1],
                   period=period, rule="additive: openings (employment) of each métier × bridge weight of the fiches "
                                       "of each class", bridge=source,
-                  share_reached=_share_reached(ds["openings"], user, lens, lead))
+                  share_reached=_share_reached(ds["openings"], user, lens, lead),
+                  scenario_titles=_scenario_titles(acc, lang))
 
 
 def green_skills(data, *, lens: str = "transition_eco", kind: str = "all", top: int | None = 20,

@@ -32,7 +32,7 @@ from pmq.data import data_path
 
 __all__ = ["bridge", "metier_fiche", "coverage", "fap225", "fiches", "macro_competences", "fiche_macro",
            "savoir_categories", "fiche_savoir", "green_digital", "fiche_green_digital", "passerelles", "BASES", "NOTES",
-           "SOURCES", "ROME_VERSION", "TRANSITION_ECO", "TRANSITION_NUM", "UNREACHED"]
+           "SOURCES", "MIN_STRENGTH", "ROME_VERSION", "TRANSITION_ECO", "TRANSITION_NUM", "UNREACHED"]
 
 #: The ROME release of the shipped tables.
 ROME_VERSION = "ROME 4.0 (v460)"
@@ -90,6 +90,11 @@ NOTES = {
         "have no employment weight (no source by fiche): they count equally.",
     ),
 }
+#: The weakest passerelle kept by default (a share of the métier's weighted ROME mobilités) by
+#: :func:`pmq.analysis.skills.passerelles` and :func:`pmq.analysis.occupational.transitions_from_passerelles`:
+#: 1 % keeps 5 to 22 destinations per métier (12 in the median) and 70–100 % of the strength of the links to
+#: other métiers (92 % in the median).
+MIN_STRENGTH = 0.01
 #: The sources of the shipped tables (licences and attribution in ``skills/SOURCE.md``).
 SOURCES = (
     "France Travail, Répertoire opérationnel des métiers et des emplois (ROME) 4.0, version v460, Licence "
@@ -250,5 +255,6 @@ def passerelles() -> pd.DataFrame:
     mobilités so weighted that lead into ``target`` (over the targets, ``metier`` itself included, it sums to
     about 1); ``links`` is the number of fiche → fiche mobilités behind the row. Rows with ``target`` =
     ``metier`` are the self-links (mobilités between fiches of the same métier). Rule and figures:
-    ``skills/SOURCE.md``, « The passerelles »."""
+    ``skills/SOURCE.md``, « The passerelles ». :func:`pmq.analysis.occupational.transitions_from_passerelles`
+    spreads a total rate of changing métier over these links (a prior for the mobility matrix)."""
     return _passerelles().copy()

@@ -51,6 +51,19 @@ def _short(label: str, width: int = 34, lines: int = 2) -> str:
     return "\n".join(wrapped)
 
 
+def _fit_title(ax, title: str) -> None:
+    """``title`` on one line if it fits in the figure, else broken at its « — » (the place on a second line):
+    the title starts at the axes' left edge, which long category labels push to the right."""
+    text = ax.set_title(title)                      # the Text drawn (the left title in house style)
+    if " — " not in title:
+        return
+    fig = ax.figure
+    fig.draw_without_rendering()
+    if text.get_window_extent().x1 > fig.bbox.x1 - 2:
+        head, _, place = title.rpartition(" — ")
+        ax.set_title(f"{head}\n{place}")
+
+
 def _one_scenario(table: pd.DataFrame, scenario) -> tuple[pd.DataFrame, str | None]:
     if "scenario" not in table.columns:
         return table, None
@@ -72,7 +85,8 @@ def _where(table: pd.DataFrame) -> str:
 def skills_bars(table: pd.DataFrame, top: int = 12, scenario=None, lang: str | None = None, ax=None):
     """The ``top`` items of a :func:`~pmq.analysis.skills.skills_demand` table (one scenario: ``scenario``, default
     the first) with the most job openings, as horizontal bars in thousands, the largest at the top; the
-    « non rattaché » row is left out. Labels are ROME's (French), wrapped on two lines and shortened."""
+    « non rattaché » row is left out. Labels are ROME's (French), wrapped on two lines and shortened. The source
+    line names the scenario (``attrs["scenario_titles"]``); a title too long for the figure is broken at its « — »."""
     lang = check_lang(lang)
     if int(top) < 1:
         raise ArgumentError("top must be a positive number of bars", name="top", value=top)
@@ -80,7 +94,7 @@ def skills_bars(table: pd.DataFrame, top: int = 12, scenario=None, lang: str | N
     if variable not in table.columns:
         raise ArgumentError("expected a table of pmq.analysis.skills.skills_demand", name="table",
                             value=list(table.columns))
-    df, _ = _one_scenario(table, scenario)
+    df, shown = _one_scenario(table, scenario)
     df = df[df["code"] != _UNREACHED].sort_values(variable, ascending=False, kind="stable").head(int(top))
     vals = df[variable].to_numpy(dtype=float) / 1e3
     labels = [_short(s) for s in df["label"]]
@@ -100,13 +114,17 @@ def skills_bars(table: pd.DataFrame, top: int = 12, scenario=None, lang: str | N
     view = table.attrs.get("view", "additive")
     if lang == "fr":
         ax.set_xlabel("Postes à pourvoir (milliers)" + (" — vue « portée »" if view == "reach" else ""))
-        ax.set_title(f"Compétences des postes à pourvoir, {period} — {_where(df)}")
+        _fit_title(ax, f"Compétences des postes à pourvoir, {period} — {_where(df)}")
     else:
         ax.set_xlabel("Job openings (thousands)" + (" — reach view" if view == "reach" else "")
                       + " — ROME labels in French")
-        ax.set_title(f"Skills of the job openings, {period} — {_where(df)}")
+        _fit_title(ax, f"Skills of the job openings, {period} — {_where(df)}")
     if created:
-        bottom_note(fig, skills_source(lang))
+        name = table.attrs.get("scenario_titles", {}).get(shown) if shown is not None else None
+        if name is None and len(table.attrs.get("scenario_titles", {})) == 1:
+            (name,) = table.attrs["scenario_titles"].values()
+        said = (f" Scénario : {name}." if lang == "fr" else f" Scenario: {name}.") if name else ""
+        bottom_note(fig, skills_source(lang) + said)
     return ax
 
 
@@ -115,15 +133,18 @@ def green_share(table: pd.DataFrame, lang: str | None = None, ax=None, titles: d
     """From a :func:`~pmq.analysis.skills.green_jobs` table (``lens="transition_eco"``): the job openings in
     « emplois verts » and in « emplois stratégiques pour la transition écologique », one bar per scenario in each
     class, labelled with the openings (thousands) and their share of all openings. ``titles``: scenario → name
-    shown (default: the scenario codes)."""
+    shown in the legend (default: the scenario titles the table carries, ``attrs["scenario_titles"]``, else the
+    codes), wrapped. A title too long for the figure is broken at its « — »."""
     lang = check_lang(lang)
     if table.attrs.get("by") not in (None, "transition_eco") or "share_openings" not in table.columns:
         raise ArgumentError("expected a table of pmq.analysis.skills.green_jobs (lens='transition_eco')",
                             name="table", value=table.attrs.get("by"))
     df = table if "scenario" in table.columns else table.assign(scenario="")
     scen = list(pd.unique(df["scenario"]))
-    titles = titles or {}
-    fig, ax, created = new_axes(ax, (7.0, 4.0))
+    titles = {**table.attrs.get("scenario_titles", {}), **(titles or {})}
+    names = {s: textwrap.fill(str(titles.get(s, s)), 46) for s in scen}
+    lines = sum(n.count("\n") + 1 for n in names.values())
+    fig, ax, created = new_axes(ax, (7.0, 4.0 + 0.12 * max(lines - len(scen), 0)))
     width = 0.8 / max(len(scen), 1)
     x = np.arange(len(GREEN_CLASSES))
     top = 0.0
@@ -133,23 +154,23 @@ def green_share(table: pd.DataFrame, lang: str | None = None, ax=None, titles: d
         shares = [float(g.at[c, "share_openings"]) if c in g.index else np.nan for c in GREEN_CLASSES]
         xs = x - 0.4 + width * (j + 0.5)
         ax.bar(xs, vals, width=width * 0.92, color=PALETTE[j % len(PALETTE)], zorder=2,
-               label=str(titles.get(s, s)) if s != "" else None)
+               label=names[s] if s != "" else None)
         for xi, v, sh in zip(xs, vals, shares):
             ax.annotate(f"{format_thousands(v * 1e3, 1, lang)}\n({format_percent(sh, 1, lang)})", (xi, v),
                         xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7)
         top = max(top, float(np.nanmax(vals)) if len(vals) else 0.0)
     ax.set_xticks(x, [_GREEN_LABELS[c][0 if lang == "fr" else 1] for c in GREEN_CLASSES])
     ax.yaxis.set_major_formatter(tick_formatter(lang))
-    # room above the bars for their two-line labels and the legend (one line per scenario), so neither hides them
-    ax.set_ylim(0, top * (1.3 + 0.12 * len(scen)) if top > 0 else 1)
+    # room above the bars for their two-line labels and the legend (its lines), so neither hides them
+    ax.set_ylim(0, top * (1.3 + 0.1 * lines) if top > 0 else 1)
     ax.grid(axis="y", zorder=0)
     period = str(table.attrs.get("period", df["period"].iloc[0] if len(df) else ""))
     if lang == "fr":
         ax.set_ylabel("Postes à pourvoir (milliers)")
-        ax.set_title(f"Postes à pourvoir dans des emplois verts, {period} — {_where(df)}")
+        _fit_title(ax, f"Postes à pourvoir dans des emplois verts, {period} — {_where(df)}")
     else:
         ax.set_ylabel("Job openings (thousands)")
-        ax.set_title(f"Job openings in green jobs, {period} — {_where(df)}")
+        _fit_title(ax, f"Job openings in green jobs, {period} — {_where(df)}")
     if len(scen) > 1 or scen != [""]:
         ax.legend(loc="upper left", fontsize=8)
     if created:
