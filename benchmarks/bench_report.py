@@ -4,7 +4,7 @@
 
 * each chart function on the reference projection to 2030: build, PNG at 300 dpi, SVG each saved on
   its own (each save lays the figure out again), and both as the report saves them
-  (``pmq.export.report._fig_bytes``: laid out once, the SVG from the PNG's layout);
+  (``pmq.export.figures.figure_bytes``: laid out once, the SVG from the PNG's layout);
 * standard tables, Excel workbook, IAMC table (métier level) and its check;
 * `pmq report` for one region, one and two scenarios (projection included), with the share
   of time spent writing figures;
@@ -27,7 +27,8 @@ from pmq import plots  # noqa: E402
 from pmq.projection.compare import project_many  # noqa: E402
 from pmq.export.iamc import check_iamc, iamc_table  # noqa: E402
 from pmq.export import standard_tables, to_excel
-from pmq.export.report import _fig_bytes, build_report  # noqa: E402
+from pmq.export.figures import figure_bytes  # noqa: E402
+from pmq.export.report import build_report  # noqa: E402
 
 
 def timed(fn, n=3):
@@ -65,7 +66,7 @@ for name, make in charts.items():
         res = make()
         fig = res if hasattr(res, "savefig") else res.figure
         t0 = time.perf_counter()
-        _fig_bytes(fig)
+        figure_bytes(fig)
         t_both.append(time.perf_counter() - t0)
         plt.close("all")
     print(f"{name:<22}{t_build:>8.3f}{t_png:>14.3f}{t_svg:>8.3f}{statistics.median(t_both):>12.3f}")

@@ -14,6 +14,7 @@ import importlib.util
 import sys
 import types
 import warnings
+from typing import Any
 
 #: old module -> new module(s), first match wins for a name.
 OLD_PATHS: dict[str, tuple[str, ...]] = {
@@ -87,3 +88,89 @@ def install() -> None:
     """Put the finder on ``sys.meta_path`` (once)."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.append(_Finder())
+    install_lazy_dask()
+
+
+# ------------------------------------------------------------------ xarray without importing dask.array
+#: xarray, when dask is installed, imports ``dask.array`` (and through it SciPy's FFT: ≈ 0.5 s, as long as
+#: numpy + pandas + xarray themselves) the first time it builds a variable, only to ask whether the data is a
+#: dask array.  No object can be a ``dask.array.Array`` before ``dask.array`` is imported: the entry below
+#: answers xarray's question from ``sys.modules`` instead, so a run without ensembles never pays for dask,
+#: and an ensemble (which imports dask.array itself) sees the real type.  If xarray's internals change, the
+#: entry is simply not installed and xarray behaves as before.
+_PYCOMPAT = "xarray.namedarray.pycompat"
+
+
+def _lazy_dask_entry(pycompat) -> None:
+    cache = getattr(pycompat, "_cached_duck_array_modules", None)
+    base: Any = getattr(pycompat, "DuckArrayModule", None)
+    if not isinstance(cache, dict) or base is None or "dask" in cache:
+        return
+
+    class _LazyDask(base):
+        """xarray's cache entry for dask: the array type once ``dask.array`` is imported, none before."""
+
+        def __init__(self):  # noqa: D401 - nothing is imported here
+            self._full = None
+
+        def _resolved(self):
+            if self._full is None:
+                self._full = base("dask")
+            return self._full
+
+        @property
+        def type(self):
+            mod = sys.modules.get("dask.array")
+            array = getattr(mod, "Array", None) if mod is not None else None
+            return (array,) if isinstance(array, type) else ()
+
+        @property
+        def version(self):
+            return self._resolved().version
+
+        @property
+        def module(self):
+            return self._resolved().module
+
+        @property
+        def available(self):
+            return self._resolved().available
+
+    cache["dask"] = _LazyDask()
+
+
+class _AfterXarray(importlib.abc.MetaPathFinder):
+    """Installs :func:`_lazy_dask_entry` as soon as xarray's ``namedarray.pycompat`` is executed."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != _PYCOMPAT:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            try:
+                _lazy_dask_entry(module)
+            except Exception:  # noqa: BLE001 - an optimisation only: xarray works without it
+                pass
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def install_lazy_dask() -> None:
+    """Spare runs without ensembles the import of ``dask.array`` by xarray (see :func:`_lazy_dask_entry`)."""
+    module = sys.modules.get(_PYCOMPAT)
+    if module is not None:
+        try:
+            _lazy_dask_entry(module)
+        except Exception:  # noqa: BLE001 - an optimisation only
+            pass
+    elif not any(isinstance(f, _AfterXarray) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterXarray())

@@ -47,6 +47,9 @@ def _one_blas_thread():
 
 
 _one_blas_thread()
+# The suite keeps both cores busy already (its background process): reports save their figures in their own
+# process, not in forked children (tests/test_figure_files.py drives the children explicitly).
+os.environ.setdefault("PMQ_FIGURE_WORKERS", "0")
 
 try:  # glibc: hand freed heap pages back to the system
     _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim

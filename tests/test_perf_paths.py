@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -128,7 +130,7 @@ def test_report_figure_is_laid_out_once_and_its_png_unchanged(monkeypatch):
     import matplotlib.pyplot as plt
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    from pmq.export.report import _fig_bytes
+    from pmq.export.figures import figure_bytes
     from pmq.plots.style import bottom_note, new_axes
 
     drawn = []
@@ -151,11 +153,11 @@ def test_report_figure_is_laid_out_once_and_its_png_unchanged(monkeypatch):
     execute = ConstrainedLayoutEngine.execute
     monkeypatch.setattr(ConstrainedLayoutEngine, "execute", lambda self, f: (layouts.append(1), execute(self, f))[1])
     fig = chart().figure
-    png, svg = _fig_bytes(fig)
+    png, svg = figure_bytes(fig)
     plt.close(fig)
     assert len(drawn) == 2 and len(layouts) == 1          # one drawing, one layout for both files
     assert png == before.getvalue()                       # the PNG is the same, byte for byte
-    assert b"<svg" in svg[:2000] and b"Postes \xc3\xa0 pourvoir" in svg
+    assert b"<svg" in svg[:2000] and b"Postes \xc3\xa0 pourvoir" in svg   # text stays text (svg.fonttype none)
 
 
 # ------------------------------------------------------------------------------------ trends
@@ -214,3 +216,39 @@ def test_accounts_are_compressed_only_when_large(tmp_path, monkeypatch):
             np.testing.assert_array_equal(plain[k].values, acc[k].values, err_msg=k)
             np.testing.assert_array_equal(packed[k].values, acc[k].values, err_msg=k)
     assert (tmp_path / "zlib.nc").stat().st_size < 0.8 * (tmp_path / "plain.nc").stat().st_size
+
+
+# ------------------------------------------------------------------------------------ imports
+_LAZY_IMPORTS = r"""
+import sys
+import pmq
+from pmq.projection import ensemble  # noqa: F401  (the report imports it; it must not cost scipy.stats)
+b = pmq.load_baseline()
+pmq.project(b, "reference", horizon=2)
+print(sorted(m for m in ("dask.array", "scipy.stats") if m in sys.modules))
+import dask.array as da
+import xarray as xr
+from xarray.namedarray.pycompat import array_type
+x = xr.DataArray(da.ones((4, 3), chunks=2), dims=("a", "b"))
+print(x.chunks is not None, da.Array in array_type("dask"), type(x.data).__name__, float(x.sum().compute()))
+"""
+
+
+def test_a_run_imports_neither_dask_array_nor_scipy_stats_and_dask_still_works_after():
+    pytest.importorskip("dask.array")
+    import xarray.namedarray.pycompat as pycompat
+    if not hasattr(pycompat, "_cached_duck_array_modules"):
+        pytest.skip("this xarray keeps no cache of duck-array modules: pmq leaves it as it is")
+    out = subprocess.run([sys.executable, "-c", _LAZY_IMPORTS], capture_output=True, text=True, check=True)
+    first, second = out.stdout.strip().splitlines()
+    assert first == "[]"                                   # neither imported by a run
+    assert second == "True True Array 12.0"                # dask arrays are dask arrays once dask.array is imported
+
+
+def test_triangular_quantiles_are_scipys():
+    from scipy import stats
+
+    from pmq.projection.ensemble import triangular_ppf
+    u = np.r_[0.0, 1.0, np.random.default_rng(3).random(2000)]
+    for c in (0.0, 0.25, 1.0):
+        np.testing.assert_array_equal(triangular_ppf(u, c, -1.5, 3.0), stats.triang.ppf(u, c, loc=-1.5, scale=4.5))

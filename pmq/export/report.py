@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
-import io
 import re
 import sys
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmq._version import __version__
+from pmq.export.figures import FigureFiles
 from pmq.export.tables import provenance, standard_tables, to_excel
 from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_number, format_percent, format_thousands
@@ -275,18 +275,6 @@ def _levers_html(sc, lt, lang: str) -> str:
                                      "méthode, fondement" if fr else "method, basis"], rows, cls="levers")
 
 
-def _fig_bytes(fig) -> tuple[bytes, bytes]:
-    """PNG (300 dpi) and SVG of a drawn figure, laid out once: the PNG's save runs the figure's
-    layout engine (constrained layout); the SVG is then saved from the same positions with the
-    engine off, so matplotlib neither lays the figure out again nor makes its dry-run draw.
-    Leaves the figure's layout engine off (the report closes the figure next)."""
-    png, svg = io.BytesIO(), io.BytesIO()
-    fig.savefig(png, format="png", dpi=300)
-    fig.set_layout_engine("none")           # keep the positions the PNG's layout gave
-    fig.savefig(svg, format="svg")
-    return png.getvalue(), svg.getvalue()
-
-
 def build_report(scenarios, territory=None, horizons=None, out="report", lang: str | None = None, baseline=None,
                  progress=True, draws: int | None = None, seed: int | None = None) -> Report:
     """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
@@ -301,6 +289,13 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     ``draws`` adds an ensemble of the first scenario (its ``[uncertainty]`` section): a fan chart
     and the quantiles of the key flows.  Written atomically: on error nothing in ``out`` is replaced.
     """
+    with FigureFiles() as saver:
+        return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed)
+
+
+def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang, baseline, progress, draws,
+                  seed) -> Report:
+    """:func:`build_report`, its figures saved by ``saver``."""
     lang = check_lang(lang)
     import matplotlib
     matplotlib.use("Agg", force=False)
@@ -346,7 +341,7 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     titles = dict(zip(map(str, acc.scenario.values),
                       acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
 
-    figs: list[tuple[str, str, bytes, bytes]] = []
+    figs: list = []                             # (stem, caption), then with the PNG and SVG bytes
 
     def add(i, stem, draw):
         cap = next(c for s, *c in FIGURES if s == stem)[0 if lang == "fr" else 1]
@@ -356,9 +351,9 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         say(f"figure {stem}", 2 + i)
         res = draw()
         fig = res if hasattr(res, "savefig") else res.figure
-        png, svg = _fig_bytes(fig)
+        saver.submit(("figure", stem), fig)   # saved in a child process while the next one is drawn
         plt.close(fig)
-        figs.append((stem, cap, png, svg))
+        figs.append((stem, cap))
 
     add(1, "waterfall", lambda: plots.waterfall(proj, territory=code, end_year=end, lang=lang))
     add(2, "openings_ranked", lambda: plots.ranked_bars(proj, "openings", territory=code, end_year=end, lang=lang))
@@ -411,11 +406,12 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         watch = watch_list(imb, n=10, lang=lang)
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
-    skills_part = _skills_section(comp, code, end, lang, titles)
+    skills_part = _skills_section(comp, code, end, lang, titles, saver)
     if skills_part is not None:
         tables["competences"] = skills_part.pop("sheet")
 
     say("page HTML" if lang == "fr" else "HTML page", steps)
+    figs = [(stem, cap, *saver.result(("figure", stem))) for stem, cap in figs]
     page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level,
                  skills_part=skills_part)
     skill_figs = skills_part["figs"] if skills_part is not None else []
@@ -449,7 +445,7 @@ SKILL_FIGURES = [
 ]
 
 
-def _skills_section(comp, code, end: int, lang: str, titles: dict) -> dict | None:
+def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: FigureFiles | None = None) -> dict | None:
     """What the « Compétences » section shows for the report's territory (``code``; None: all of it) over the
     base year → ``end``: the skills_bars figure of the first scenario, the green_share figure (several scenarios)
     or the green table (one), the ROME coverage and the notes; ``sheet``: the skills table for tables.xlsx. None
@@ -466,12 +462,14 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict) -> dict | Non
     draws = [("skills_bars", lambda: skill_plots.skills_bars(demand, scenario=first, lang=lang))]
     if multi:
         draws.append(("green_share", lambda: skill_plots.green_share(green, lang=lang, titles=titles)))
+    saver = FigureFiles(workers=0) if saver is None else saver
     for stem, draw in draws:
         fig = draw().figure
-        png, svg = _fig_bytes(fig)
+        saver.submit(("skills", stem), fig)
         plt.close(fig)
+    for stem, _ in draws:
         cap = next(c for s, *c in SKILL_FIGURES if s == stem)[0 if lang == "fr" else 1]
-        figs.append((stem, cap, png, svg))
+        figs.append((stem, cap, *saver.result(("skills", stem))))
     share = demand.attrs["share_linked"]
     cover = float(share[first] if isinstance(share, dict) else share)
     keep = [c for c in demand.columns if c not in ("share", "share_core", "categorie", "sous_categorie",

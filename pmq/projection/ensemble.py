@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special, stats
 
 from pmq.formatting import check_lang
 from pmq.outputs import (ENSEMBLE_VARIABLES, remove_temporary, replace_folder, temporary_folder, write_marker,
@@ -71,6 +70,15 @@ KEY_SHARES_REFERENCE, KEY_SHARES_MAX_SD = 10_000.0, 1.0
 
 
 # ------------------------------------------------------------------------------ specification
+
+def triangular_ppf(u, c, low, high):
+    """Quantiles ``u`` of the triangular distribution on [low, high] with mode at ``low + c·(high − low)``:
+    SciPy's ``stats.triang.ppf(u, c, loc=low, scale=high - low)`` to the bit (the same expression), without
+    importing ``scipy.stats`` (1 s, more than a run) for it."""
+    u = np.asarray(u, dtype=float)
+    return np.where(u < c, np.sqrt(c * u), 1.0 - np.sqrt((1.0 - c) * (1.0 - u))) * (high - low) + low
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One uncertain parameter: a distribution around its neutral value 0."""
@@ -94,6 +102,7 @@ class Parameter:
         z = np.asarray(z, dtype=float)
         if self.distribution == "normal":
             return self.mean + self.sd * z
+        from scipy import special  # imported when a draw needs it (SciPy's import is as long as pmq's)
         u = special.ndtr(z)
         low, high = self.low, self.high
         assert low is not None and high is not None, "uniform and triangular parameters have low and high"
@@ -101,9 +110,10 @@ class Parameter:
             return low + (high - low) * u
         assert self.mode is not None, "a triangular parameter has a mode"
         c = (self.mode - low) / (high - low)
-        return stats.triang.ppf(u, c, loc=low, scale=high - low)
+        return triangular_ppf(u, c, low, high)
 
     def quantile(self, q: float) -> float:
+        from scipy import special
         return float(self.value(special.ndtri(q)))
 
     @property
