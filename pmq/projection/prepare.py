@@ -154,7 +154,12 @@ def estimated_inputs(scenario) -> list[str]:
         out.append(f"exit hazards estimated from DARES pseudo-cohorts 2003–2019 (pmq.estimation.exits, "
                    f"{'partially pooled' if sched == 'estimated' else 'per FAP, unpooled'})")
     model = scenario.trend_model
-    if model != "published":
+    if model in ("shares", "shares_damped"):
+        years = scenario.trend_years
+        out.append(f"employment by métier: the scenario's total employment of each territory distributed by the "
+                   f"{model} model of occupational shares fitted to the DARES FAP-87 series (last {years} years to "
+                   f"2018), pmq.estimation.trends")
+    elif model != "published":
         years = scenario.trend_years
         out.append(f"employment trend by métier: {model} model fitted to the DARES FAP-87 series "
                    f"(last {years} years to 2018), pmq.estimation.trends")
@@ -178,13 +183,22 @@ def _estimated_hazard(baseline, scenario, hazard):
 
 
 def _trend_path(baseline, scenario, trend, base_year, n_path):
+    """The employment path of ``[demand] trend``: the published path, a trend model's national growth
+    index by métier applied to every territory's base employment, or — for the share models
+    (``shares``, ``shares_damped``) — the scenario's own total path of each territory (the published
+    path's sum over métiers) distributed over métiers as their national shares move: base employment
+    × the métier's share index, rescaled to the territory's total each year."""
     model = scenario.trend_model
     if model == "published":
         return trend
     years = scenario.trend_years
-    try:
+    try:                       # for the share models: the index of the métier's share (metier_share_index)
         idx = metier_trend_index(baseline.metier.values, model, base_year, n_path, fit_years=years)
     except InputError as exc:
         raise ScenarioError(f"cannot build a {model} trend for this baseline: {exc}", source=scenario.source,
                             key="demand.trend", value=model) from None
-    return trend[:1] * idx[:, None, :]
+    if model not in ("shares", "shares_damped"):
+        return trend[:1] * idx[:, None, :]
+    weights = trend[:1] * idx[:, None, :]                              # (year, territory, métier)
+    total, norm = trend.sum(-1, keepdims=True), weights.sum(-1, keepdims=True)
+    return total * np.divide(weights, norm, out=np.zeros_like(weights), where=norm > 0)

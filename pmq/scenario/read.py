@@ -219,7 +219,11 @@ class Scenario:
     @property
     def trend_model(self) -> str:
         """``demand.trend``: ``"published"`` (the published totals, default) or a model fitted to the
-        DARES series (``"loglinear"``, ``"damped"``, ``"arima"``, :mod:`pmq.estimation.trends`)."""
+        DARES series (:mod:`pmq.estimation.trends`): ``"shares"`` (half-trend shares: the scenario's
+        total of each territory distributed as the occupational shares move; the model that beats the
+        naive forecast ex post, docs/accuracy.md), ``"shares_damped"`` (its bounded variant, for paths
+        beyond 9 years), ``"combination"`` (mean of constant employment, damped and ARIMA),
+        ``"loglinear"``, ``"damped"``, ``"arima"``."""
         return self.resolved.get("demand", {}).get("trend", "published")
 
     @property
@@ -287,7 +291,8 @@ _SCHEMA: dict[str, dict[str, Spec]] = {
         "spreading": (TEXT, one_of(demand.SPREADING_RULES)),
         "continuation": (TEXT, one_of(demand.CONTINUATION_RULES)),
         "half_life": (NUM, between(0.5, 200)), "adjust": (LIST, None),
-        "trend": (TEXT, one_of(["published", "loglinear", "damped", "arima"])),
+        "trend": (TEXT, one_of(["published", "shares", "shares_damped", "combination", "loglinear", "damped",
+                                "arima"])),
         "trend_years": (INT, between(8, 36)),
         "remove": (LIST, str_list()), **_SRC,
     },
