@@ -6,6 +6,11 @@ into place only once complete (:func:`write_atomically`, :func:`atomic_file`,
 :func:`replace_folder`), so a failure or a Ctrl-C leaves no half-written output; temporaries of
 dead runs are cleaned (:func:`clean_stale`).  Used by the CLI, the exports, the report and the
 ensembles' stores.
+
+Every CSV file moved into place is UTF-8 with a byte-order mark (French Excel shows « Île-de-France »),
+its text fields cannot be formulas (:func:`safe_text`), and it uses the separator and decimal mark of the
+current :func:`csv_dialect` (``,`` and ``.`` unless set; ``--csv-sep ';'`` on the command line):
+:func:`finish_csv`, applied by :func:`write_atomically` and :func:`atomic_file` whatever wrote the file.
 """
 from __future__ import annotations
 
@@ -24,15 +29,20 @@ import tempfile
 import threading
 import time
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
 from pmq._version import __version__
-from pmq.errors import OutputError, OutputNotice
+from pmq.errors import ArgumentError, OutputError, OutputNotice
 
 
-__all__ = ["ENSEMBLE_VARIABLES", "FORMULA_STARTS", "safe_text", "neutralise", "neutralise_csv", "MARKER", "written_by_pmq", "check_outputs", "check_target", "clean_stale", "temporary_folder",
+__all__ = ["ENSEMBLE_VARIABLES", "FORMULA_STARTS", "safe_text", "neutralise", "neutralise_csv", "BOM", "CSV_SEPARATORS",
+           "CsvDialect", "csv_dialect", "csv_dialect_of", "current_csv_dialect", "finish_csv", "write_csv", "MARKER",
+           "written_by_pmq", "check_outputs", "check_target", "clean_stale", "temporary_folder",
            "remove_temporary", "replace_folder", "write_atomically", "atomic_file", "temp_prefix", "write_marker"]
 
 
@@ -99,37 +109,156 @@ def neutralise(df: pd.DataFrame, csv: bool = False) -> pd.DataFrame:
     return out
 
 
-def neutralise_csv(path) -> bool:
+def neutralise_csv(path, sep: str | None = None) -> bool:
     """Rewrite the CSV file ``path`` in place with every field through :func:`safe_text`
     (``csv=True``) if any needs it; returns whether it did.  Encoding (UTF-8 with or without
-    byte-order mark), line ends and quoting are kept.  :func:`write_atomically` applies it to
-    every ``.csv`` it moves into place, whatever wrote it."""
-    path = Path(path)
+    byte-order mark), separator (``sep``, else found from the header line: ``,`` or ``;``), line
+    ends and quoting are kept.  :func:`write_atomically` and :func:`atomic_file` apply it to every
+    ``.csv`` they move into place, whatever wrote it (through :func:`finish_csv`)."""
+    return _rewrite_csv(Path(path), sep=sep, target=None)
+
+
+# ------------------------------------------------------------- CSV files: BOM, separator, decimal
+#: The UTF-8 byte-order mark: French Excel reads a CSV file as UTF-8 only when it starts with it
+#: (otherwise « Île-de-France » shows as « ÃŽle-de-France »).  pandas, Python's ``csv`` with
+#: ``encoding="utf-8-sig"``, LibreOffice and pmq's own readers skip it.
+BOM = b"\xef\xbb\xbf"
+#: The separators pmq writes CSV files with: separator → default decimal mark.  ``,`` with a decimal
+#: point is the default (every tool reads it); ``;`` with a decimal comma is what French Excel opens
+#: by a double-click.
+CSV_SEPARATORS = {",": ".", ";": ","}
+_SEPARATOR_NAMES = {"comma": ",", "virgule": ",", "semicolon": ";", "point-virgule": ";", "pointvirgule": ";",
+                    "point_virgule": ";"}
+_DECIMAL_NAMES = {"point": ".", "dot": ".", "virgule": ",", "comma": ","}
+
+
+class CsvDialect(NamedTuple):
+    """How pmq writes its CSV files: the field separator and the decimal mark (always UTF-8 with a BOM)."""
+
+    sep: str = ","
+    decimal: str = "."
+
+
+_DIALECT: ContextVar[CsvDialect] = ContextVar("pmq_csv_dialect", default=CsvDialect())  # noqa: B039 - a tuple
+
+
+def csv_dialect_of(sep: str | None = ",", decimal: str | None = None, *, name: str = "sep") -> CsvDialect:
+    """The :class:`CsvDialect` of a separator (``","``, ``";"``, or ``"comma"``, ``"semicolon"``,
+    ``"virgule"``, ``"point-virgule"``) and a decimal mark (default: ``.`` after ``,``, ``,`` after
+    ``;``).  Anything else raises :class:`~pmq.errors.ArgumentError` naming ``name`` and the value; a
+    decimal comma with the comma separator too."""
+    raw = "," if sep is None else sep
+    key = raw.strip().lower() if isinstance(raw, str) else raw
+    s = _SEPARATOR_NAMES.get(key, key) if isinstance(key, str) else None
+    if s not in CSV_SEPARATORS:
+        raise ArgumentError("the CSV separator must be ',' (comma, with a decimal point: the default) or ';' "
+                            "(semicolon, with a decimal comma, as French Excel reads)", name=name, value=raw)
+    if decimal is None:
+        return CsvDialect(s, CSV_SEPARATORS[s])
+    d = _DECIMAL_NAMES.get(decimal.strip().lower(), decimal.strip()) if isinstance(decimal, str) else None
+    if d not in (".", ",") or d == s:
+        raise ArgumentError(f"the decimal mark must be '.' or ',' and differ from the separator {s!r}",
+                            name="decimal", value=decimal)
+    return CsvDialect(s, d)
+
+
+@contextmanager
+def csv_dialect(sep: str | None = ",", decimal: str | None = None):
+    """Within the block, every CSV file pmq writes (:func:`write_atomically`, :func:`atomic_file`:
+    the command line's outputs, :func:`pmq.export.to_csv`, :func:`write_csv`) uses this separator and
+    decimal mark (see :func:`csv_dialect_of`); the command line's ``--csv-sep ';'`` sets it.  IAMC
+    tables keep the comma and the decimal point that pyam reads.
+
+    >>> from pmq.outputs import csv_dialect
+    >>> with csv_dialect(";"):          # doctest: +SKIP
+    ...     pmq.export.export(proj, "tables", fmt="csv")
+    """
+    token = _DIALECT.set(csv_dialect_of(sep, decimal))
+    try:
+        yield _DIALECT.get()
+    finally:
+        _DIALECT.reset(token)
+
+
+def current_csv_dialect() -> CsvDialect:
+    """The :class:`CsvDialect` CSV files are written with here (default: comma and decimal point)."""
+    return _DIALECT.get()
+
+
+#: A field that is a number with a decimal point (as pandas and ``%``-formats write floats).
+_DECIMAL_NUMBER = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+
+
+def _sniff_sep(text: str) -> str:
+    """The separator of a CSV text pmq's writers made: ``;`` if its header line splits into more fields
+    on ``;`` than on ``,``, else ``,``."""
+    first = text[:text.find("\n") if "\n" in text else len(text)]
+    counts = {s: len(next(_csv.reader([first], delimiter=s), [])) for s in (",", ";")}
+    return ";" if counts[";"] > counts[","] else ","
+
+
+def _rewrite_csv(path: Path, sep: str | None, target: CsvDialect | None) -> bool:
+    """Neutralise the fields of the CSV file ``path`` (:func:`safe_text`), and with ``target`` write it
+    with the BOM and ``target``'s separator and decimal mark (numbers written with a decimal point by
+    a comma-separated writer get ``target.decimal``).  Returns whether a field changed."""
     raw = path.read_bytes()
-    bom = raw.startswith(b"\xef\xbb\xbf")
+    bom = raw.startswith(BOM)
     try:
         text = raw[3 if bom else 0:].decode("utf-8")
     except UnicodeDecodeError:
         return False  # not a CSV pmq wrote; left as it is
+    src = sep or _sniff_sep(text)
+    out_sep = src if target is None else target.sep
+    # a comma-separated writer wrote decimal points; a ';' writer wrote what it was asked (left as it is)
+    mark = target.decimal if target is not None and src == "," else "."
+    convert = mark != "."
     eol = "\r\n" if "\r\n" in text[:4096] else "\n"
-    rows = list(_csv.reader(_io.StringIO(text, newline="")))
+    rows = list(_csv.reader(_io.StringIO(text, newline=""), delimiter=src))
     changed = False
     look = _MAY_CHANGE.search
+    number = _DECIMAL_NUMBER.match
     for row in rows:
         for i, field in enumerate(row):
+            if convert and number(field) is not None:
+                row[i] = field.replace(".", mark)
+                continue
             if look(field) is None:                       # most fields: nothing safe_text would change
                 continue
             new = safe_text(field, csv=True)
             if new != field:
                 row[i] = new
                 changed = True
-    if changed:
+    add_bom = target is not None and not bom
+    if changed or convert or out_sep != src:
         buf = _io.StringIO(newline="")
-        _csv.writer(buf, lineterminator=eol).writerows(rows)
-        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8"))
+        _csv.writer(buf, delimiter=out_sep, lineterminator=eol).writerows(rows)
+        path.write_bytes((BOM if bom or target is not None else b"") + buf.getvalue().encode("utf-8"))
+    elif add_bom:
+        path.write_bytes(BOM + raw)
     return changed
 
 
+def finish_csv(path, dialect: CsvDialect | None = None) -> None:
+    """Make the CSV file ``path`` (as any writer made it: pandas' ``to_csv`` with its defaults, or with
+    ``encoding="utf-8-sig"``) what pmq delivers: UTF-8 with a byte-order mark, every field through
+    :func:`safe_text`, and the separator and decimal mark of ``dialect`` (default: the current one,
+    :func:`csv_dialect`).  :func:`write_atomically` and :func:`atomic_file` apply it to every ``.csv``
+    they move into place; a file that is not UTF-8 is left as it is."""
+    _rewrite_csv(Path(path), sep=None, target=dialect or _DIALECT.get())
+
+
+def write_csv(df: pd.DataFrame, path, *, float_format: str | None = None, sep: str | None = None,
+              decimal: str | None = None, index: bool = False) -> Path:
+    """Write ``df`` to the CSV file ``path`` as pmq writes every CSV: atomically, UTF-8 with a byte-order
+    mark (French Excel shows the accents), text cells through :func:`safe_text` (no formula from a label),
+    separated by ``sep`` with the decimal mark ``decimal`` (default: the current :func:`csv_dialect`,
+    comma and decimal point unless set; ``sep=";"`` gives a decimal comma).  Read it back with
+    ``pandas.read_csv(path, encoding="utf-8-sig", sep=sep, decimal=decimal)`` or
+    :func:`pmq.inputs.tables.read_table`."""
+    dialect = _DIALECT.get() if sep is None and decimal is None else csv_dialect_of(sep, decimal)
+    safe = neutralise(df, csv=True)
+    return atomic_file(Path(path), lambda p: safe.to_csv(p, index=index, float_format=float_format,
+                                                         encoding="utf-8-sig"), dialect=dialect)
 
 
 # ----------------------------------------------------------------- outputs on the file system
@@ -406,7 +535,7 @@ class _Interrupts:
         return False
 
 
-def write_atomically(out: Path, writers: dict) -> list[Path]:
+def write_atomically(out: Path, writers: dict, *, dialect: CsvDialect | None = None) -> list[Path]:
     """Write every ``{name: writer(path)}`` into a temporary folder beside ``out`` (a folder),
     then move the results — files or folders — into ``out``: a failure or an interrupt (Ctrl-C)
     leaves nothing half-written and the previous outputs untouched.
@@ -415,10 +544,12 @@ def write_atomically(out: Path, writers: dict) -> list[Path]:
     replaces only a folder that holds pmq's marker (:data:`MARKER`, written in every folder
     output) or that :func:`written_by_pmq` recognises; a file output replaces only a file of the
     same name; links are never replaced.  Otherwise :class:`~pmq.errors.OutputError` names the
-    path and nothing is written.  CSV files are passed through :func:`neutralise_csv`.  What a
-    killed run left beside ``out`` is removed first (:func:`clean_stale`).  When ``out`` does not
-    exist yet, it appears in one rename, complete."""
+    path and nothing is written.  CSV files are passed through :func:`finish_csv` (UTF-8 with a
+    byte-order mark, no formula from a text field, the separator and decimal mark of ``dialect``,
+    default: the current :func:`csv_dialect`).  What a killed run left beside ``out`` is removed
+    first (:func:`clean_stale`).  When ``out`` does not exist yet, it appears in one rename, complete."""
     out = Path(out).resolve()
+    dialect = dialect or _DIALECT.get()
     check_outputs(out, writers)
     with _Interrupts() as sig:
         tmp = temporary_folder(out)
@@ -431,7 +562,7 @@ def write_atomically(out: Path, writers: dict) -> list[Path]:
                 if p.is_dir() and not p.is_symlink():
                     write_marker(p, "output")
                 elif p.suffix.lower() == ".csv" and p.is_file():
-                    neutralise_csv(p)
+                    finish_csv(p, dialect)
             check_outputs(out, [])
             for p in produced:
                 check_target(out / p.name, p.is_dir())
@@ -485,10 +616,12 @@ def replace_folder(new, target) -> Path:
     return target
 
 
-def atomic_file(path: Path, write) -> Path:
+def atomic_file(path: Path, write, *, dialect: CsvDialect | None = None) -> Path:
     """Write the file ``path`` through a temporary file beside it; an existing file is replaced,
-    a folder, a link or a special file never (:class:`~pmq.errors.OutputError`)."""
+    a folder, a link or a special file never (:class:`~pmq.errors.OutputError`).  A ``.csv`` goes
+    through :func:`finish_csv` with ``dialect`` (default: the current :func:`csv_dialect`)."""
     path = Path(path)
+    dialect = dialect or _DIALECT.get()
     check_target(path, False)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path.parent, path.name)
@@ -499,7 +632,7 @@ def atomic_file(path: Path, write) -> Path:
             write(Path(tmp))
             sig.check()
             if path.suffix.lower() == ".csv":
-                neutralise_csv(tmp)
+                finish_csv(tmp, dialect)
             os.chmod(tmp, 0o666 & ~_UMASK)
             check_target(path, False)
             sig.defer = True

@@ -87,8 +87,8 @@ def test_excel_round_trips_with_the_same_numbers(reference_2030, tmp_path):
     readme = pd.read_excel(path, sheet_name="README", header=None).fillna("").astype(str)
     flat = " ".join(readme.values.ravel())
     assert "DARES" in flat and "reference" in flat and "Postes à pourvoir" in flat and "personnes" in flat
-    units = readme[readme[1] == "openings"]
-    assert len(units) == 3 and units[3].str.contains("persons").all()
+    units = readme[readme[1] == "openings"]         # the table of columns: sheet, column, header, unit
+    assert len(units) == 3 and units[2].eq("Postes à pourvoir").all() and units[3].str.contains("personnes").all()
 
 
 def test_excel_number_formats_and_sheet_name_checks(tables, tmp_path):
@@ -96,8 +96,8 @@ def test_excel_number_formats_and_sheet_name_checks(tables, tmp_path):
     path = to_excel({"regions": tables["regions"]}, tmp_path / "t.xlsx")   # the sheet read below: quicker
     ws = openpyxl.load_workbook(path)["regions"]
     header = [c.value for c in ws[1]]
-    assert ws.cell(2, header.index("openings") + 1).number_format == "#,##0"
-    assert ws.cell(2, header.index("imbalance_rate") + 1).number_format == "0.0%"
+    assert ws.cell(2, header.index("Postes à pourvoir") + 1).number_format == "#,##0.0"
+    assert ws.cell(2, header.index("Déséquilibre potentiel (% de l'emploi initial)") + 1).number_format == "0.0%"
     with pytest.raises(ValueError, match="sheet names"):
         to_excel({"a/b": tables["regions"]}, tmp_path / "bad.xlsx")
     assert not (tmp_path / "bad.xlsx").exists()
@@ -110,8 +110,9 @@ def test_failed_excel_write_leaves_previous_file(tables, tmp_path, monkeypatch):
     def fails(self, *args, **kwargs):
         raise OSError("disk full")
 
+    import openpyxl
     with monkeypatch.context() as m:
-        m.setattr(pd.DataFrame, "to_excel", fails)
+        m.setattr(openpyxl.Workbook, "save", fails)
         with pytest.raises(Exception):  # noqa: B017 — the OSError, or what pandas raises closing the half-made workbook
             to_excel({"regions": tables["regions"]}, path)
     assert path.read_bytes() == b"previous"

@@ -29,7 +29,7 @@ from pmq.cli import main
 from pmq.errors import InputError, OutputError, OutputNotice
 from pmq.outputs import (MARKER, clean_stale, neutralise, neutralise_csv, safe_text, write_atomically,
                          written_by_pmq)
-from pmq.export import to_csv, to_excel
+from pmq.export import read_excel_tables, to_csv, to_excel
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +109,7 @@ def test_xlsx_text_cells_are_never_formulas(label, tmp_path):
     assert ws["A3"].value == "13" and ws["A3"].data_type == "s"            # codes stay text
     readme_values = [c.value for row in wb["README"].iter_rows() for c in row]
     assert readme_values.count(shown) == 2
-    back = pd.read_excel(path, sheet_name="regions", dtype={"territory": str})
+    back = read_excel_tables(path)["regions"]           # French headers, read back under pmq's names
     assert back["territory"].tolist() == [shown, "13"] and back["net_creation"].tolist() == [-2.5, 3.0]
 
 
@@ -153,7 +153,7 @@ def test_control_characters_at_write_time_never_crash_the_workbook(tmp_path):
     table = pd.DataFrame({"territory_name": ["a\x0bb"], "v": [1.0]})
     path = to_excel({"t": table}, tmp_path / "t.xlsx", readme=readme)
     assert _no_formula(path) == []
-    back = pd.read_excel(path, sheet_name="t")
+    back = read_excel_tables(path)["t"]
     assert back["territory_name"].iloc[0] == "a\ufffdb"
 
 
@@ -162,8 +162,9 @@ def test_any_csv_moved_into_place_is_neutralised(tmp_path):
     neutralise_csv whatever wrote it."""
     df = pd.DataFrame({"territory_name": [HYPERLINK, "Nord"], "rate": ["-0.012345", "0.5"], "x": [-1, 2]})
     write_atomically(tmp_path / "out", {"summary.csv": lambda p: df.to_csv(p, index=False)})
-    rows = list(csv.reader(open(tmp_path / "out" / "summary.csv", newline="", encoding="utf-8")))
+    rows = list(csv.reader(open(tmp_path / "out" / "summary.csv", newline="", encoding="utf-8-sig")))
     assert rows[1] == ["'" + HYPERLINK, "-0.012345", "-1"]
+    assert (tmp_path / "out" / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbf")      # a BOM, added
     assert neutralise_csv(tmp_path / "out" / "summary.csv") is False        # idempotent: nothing left to do
 
 
@@ -182,7 +183,7 @@ def test_cli_outputs_of_malicious_user_labels(fmt, tmp_path, capsys):
     assert code == 0, err
     if fmt == "t.xlsx":
         assert _no_formula(out) == []
-        regions = pd.read_excel(out, sheet_name="regions")
+        regions = read_excel_tables(out)["regions"]
         assert ("'" + HYPERLINK) in set(regions["territory_name"])
         assert (regions["net_creation"] < 0).any() and regions["net_creation"].dtype == float
         return

@@ -133,7 +133,7 @@ def test_accounts_carry_the_status(baseline):
 def test_excel_readme_says_hypothese_pmq_and_refuses_malformed_attrs(baseline):
     from pmq.export.tables import _readme_rows, provenance, scenario_status
     acc = pmq.project(baseline, "ademe_s3", horizon=2).accounts
-    rows = _readme_rows(acc, {}, "fr")
+    rows = _readme_rows(acc, "fr")
     status = [r for r in rows if r and r[0] == "statut des chiffres"]
     assert status and status[0][1] == "ademe_s3" and status[0][2].startswith("hypothèse pmq : demand.adjust[")
     assert scenario_status({"scenario": "x", "scenario_status": "sourced"}) == [("x", "sourced", [])]

@@ -37,6 +37,7 @@ from pmq.errors import ArgumentError, InputError, PmqError, UnknownNameError
 from pmq._version import __version__
 from pmq.data import raw_metiers2030, regions
 from pmq.inputs.baseline import load_baseline
+from pmq.outputs import atomic_file
 from pmq.projection.run import project
 
 __all__ = ["Reproduction", "reproduce", "reproduce_metiers2030", "get_exercise", "EXERCISES",
@@ -119,8 +120,11 @@ class Reproduction:
         return f"{self.exercise}_differences"
 
     def write_csv(self, path) -> None:
-        """Write :attr:`cells` to one CSV file (full precision, UTF-8)."""
-        self.cells.to_csv(path, index=False)
+        """Write :attr:`cells` to one CSV file (full precision, UTF-8 with a byte-order mark so that Excel shows
+        the accents).  Through :meth:`writers` or :meth:`to_csv` the file is moved into place by
+        :mod:`pmq.outputs`, which also neutralises text fields and applies the current
+        :func:`pmq.outputs.csv_dialect` (``--csv-sep``)."""
+        self.cells.to_csv(path, index=False, encoding="utf-8-sig")
 
     def write_excel(self, path) -> None:
         """Write an .xlsx workbook with the sheets README, summary and cells."""
@@ -138,12 +142,11 @@ class Reproduction:
         return {f"{self.file_stem}.csv": self.write_csv, f"{self.file_stem}.xlsx": self.write_excel}
 
     def to_csv(self, directory) -> Path:
-        """Write ``<exercise>_differences.csv`` into ``directory``; returns its path."""
+        """Write ``<exercise>_differences.csv`` into ``directory`` (atomically, UTF-8 with a byte-order mark, the
+        separator of the current :func:`pmq.outputs.csv_dialect`); returns its path."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        path = d / f"{self.file_stem}.csv"
-        self.write_csv(path)
-        return path
+        return atomic_file(d / f"{self.file_stem}.csv", self.write_csv)
 
     def to_excel(self, path) -> Path:
         """Write the workbook to ``path`` (a file, or a folder to hold ``<exercise>_differences.xlsx``)."""

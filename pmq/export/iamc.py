@@ -11,7 +11,7 @@ import xarray as xr
 from pmq.errors import ArgumentError, InputError, MissingDependencyError
 from pmq.export.tables import _accounts
 from pmq.labels import VARIABLE_REGISTRY
-from pmq.outputs import atomic_file, neutralise
+from pmq.outputs import CsvDialect, atomic_file, neutralise
 from pmq.projection.indicators import national as national_label
 
 __all__ = ["IAMC_COLUMNS", "IAMC_VARIABLES", "iamc_table", "check_iamc", "write_iamc", "to_pyam"]
@@ -125,12 +125,16 @@ def check_iamc(df: pd.DataFrame, source: str = "IAMC table") -> None:
 
 
 def write_iamc(df: pd.DataFrame, path) -> Path:
-    """Write an IAMC table to ``.csv`` or ``.xlsx`` (sheet ``data``, as pyam reads it), atomically."""
+    """Write an IAMC table to ``.csv`` or ``.xlsx`` (sheet ``data``, as pyam reads it), atomically.
+
+    The CSV is UTF-8 with a byte-order mark (French Excel shows the accents of the regions; pandas, and so
+    pyam, skip it) and keeps the IAMC convention — comma, decimal point — whatever the current
+    :func:`pmq.outputs.csv_dialect`."""
     check_iamc(df)
     path = Path(path)
     df = neutralise(df, csv=path.suffix == ".csv")
     if path.suffix == ".csv":
-        return atomic_file(path, lambda p: df.to_csv(p, index=False))
+        return atomic_file(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"), dialect=CsvDialect())
     if path.suffix == ".xlsx":
         return atomic_file(path, lambda p: df.to_excel(p, sheet_name="data", index=False))
     raise ArgumentError(f"IAMC tables are written as .csv or .xlsx, not {path.suffix!r}",

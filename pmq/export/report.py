@@ -282,7 +282,9 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
 
     * ``report.html`` — self-contained (images embedded), in ``lang`` (default: ``pmq.get_options()["lang"]``, French unless set);
     * ``figures/NN_<name>.png`` (300 dpi) and ``.svg`` for every chart;
-    * ``tables.xlsx`` — regions, domains and métiers per scenario and horizon, README sheet.
+    * ``tables.xlsx`` — README sheet, the key figures, the métiers to watch, regions, domains and métiers per
+      scenario and horizon, the differences between scenarios and a sheet per indicator (headers in ``lang``:
+      :func:`pmq.export.tables.to_excel`).
 
     ``horizons`` are numbers of years from the base year (11 → 2019–2030; default: the
     baseline's published period); the key figures are given for each, the charts for the first.
@@ -426,7 +428,8 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     written = write_atomically(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "figures": write_figures,
-        "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang),
+        "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang, key_figures=[keys[h] for h in hz],
+                                          watch=watch),
     })
     if not written:     # every writer above makes its file or folder
         raise OutputError("the report's files were not written", path=out)

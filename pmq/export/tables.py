@@ -24,13 +24,14 @@ from pmq.errors import ArgumentError, InputError
 from pmq.projection.indicators import (FLOWS, accounts_of, aggregate_metiers, aggregate_territories, default_end_years,
                                        select, window_sums)
 from pmq.scenario.read import STATUS_LABELS, is_builtin, status_label
-from pmq.labels import VARIABLE_REGISTRY, domain_label, metier_label
-from pmq.projection.indicators import (FLAG_LABELS, aggregate_flags, cell_flags, national, territory_provenance,
-                                       territory_table_name, with_flags)
-from pmq.outputs import atomic_file, neutralise, safe_text, write_atomically
+from pmq.labels import TEXT, VARIABLE_REGISTRY, domain_label, metier_label, text
+from pmq.projection.indicators import (FLAG_COLUMNS, FLAG_LABELS, aggregate_flags, cell_flags, national,
+                                       territory_provenance, territory_table_name, with_flags)
+from pmq.outputs import atomic_file, csv_dialect_of, neutralise, safe_text, write_atomically
+from pmq.analysis.skills import COLUMN_LABELS as SKILLS_LABELS
 
 __all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "provenance",
-           "scenario_status"]
+           "scenario_status", "column_header", "HEADERS", "SHEET_NAMES", "WIDE_INDICATORS"]
 
 #: Column → (French label, English label, unit) for every numeric column of the standard tables,
 #: from :data:`pmq.labels.VARIABLE_REGISTRY`.
@@ -158,17 +159,31 @@ def standard_tables(data, end_years=None, territory=None, lang: str | None = Non
     return out
 
 
-def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
+def _scenario_titles(acc: xr.Dataset | None, lang: str) -> dict[str, str]:
+    """``{scenario code: title}`` of the accounts in ``lang`` (the French title, else the code, when the
+    accounts have none in that language); empty without accounts."""
+    if acc is None:
+        return {}
+    var = "scenario_title_fr" if lang == "fr" else "scenario_title_en"
+    if "scenario" in acc.dims:
+        codes = [str(s) for s in acc.scenario.values]
+        for v in (var, "scenario_title_fr"):
+            if v in acc.coords:
+                return {c: str(t) or c for c, t in zip(codes, acc[v].values)}
+        return {c: c for c in codes}
+    code = str(acc.attrs.get("scenario", ""))
+    return {code: str(acc.attrs.get(var) or acc.attrs.get("scenario_title_fr") or code)}
+
+
+def _readme_rows(acc: xr.Dataset, lang: str) -> list[list]:
     attrs = acc.attrs
     fr = lang == "fr"
     rows = [["pmq — " + ("tableaux de résultats" if fr else "result tables")], [],
             ["pmq version", __version__],
             ["date", _dt.date.today().isoformat()]]
-    if "scenario" in acc.dims:
-        for s, t in zip(acc.scenario.values, acc.get("scenario_title_fr", acc.scenario).values):
-            rows.append(["scénario" if fr else "scenario", str(s), str(t)])
-    else:
-        rows.append(["scénario" if fr else "scenario", attrs.get("scenario", ""), attrs.get("scenario_title_fr", "")])
+    for s, t in _scenario_titles(acc, lang).items():
+        rows.append(["scénario" if fr else "scenario", s, t])
+    if "scenario" not in acc.dims:
         rows.append(["hash", attrs.get("scenario_hash", "")])
     try:
         files = json.loads(attrs["scenario_sources"]) if "scenario_sources" in attrs else \
@@ -191,62 +206,413 @@ def _readme_rows(acc: xr.Dataset, tables: dict, lang: str) -> list[list]:
     rows += [[], ["Conventions", "Flux d'une période = somme des flux annuels de l'année de début (incluse) à l'année "
                   "de fin (exclue) ; emploi au 1er janvier." if fr else
                   "Flows of a period = sum of annual flows from the start year (included) to the end year "
-                  "(excluded); employment on 1 January."],
-             [], ["feuille" if fr else "sheet", "colonne" if fr else "column", "libellé" if fr else "label",
-                  "unité" if fr else "unit"]]
-    for name, df in tables.items():
-        for col in df.columns:
-            if col in COLUMNS:
-                lab = COLUMNS[col][0 if fr else 1]
-                rows.append([name, col, lab, COLUMNS[col][2]])
-            elif col in FLAG_LABELS:
-                rows.append([name, col, FLAG_LABELS[col][0 if fr else 1], ""])
-            else:
-                rows.append([name, col, "", ""])
+                  "(excluded); employment on 1 January."]]
     return rows
 
 
-def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None = None, lang: str | None = None,
-             readme: list[list] | None = None) -> Path:
-    """One sheet per table plus a first ``README`` sheet (version, scenario, sources, estimated
-    inputs, conventions, and the label and unit of every column).  Header on the first row of
-    each sheet, so ``pandas.read_excel(path, sheet_name=name)`` gives the table back; persons
-    are shown with a thousands separator and ratios as percentages.  Every text cell, README
-    included, goes through :func:`safe_text`: a label that would be a formula (``=…``, ``+…``,
-    ``-…``, ``@…``) is written as text with a leading ``'``; numbers stay numbers."""
+# ----------------------------------------------------------------------------------- Excel sheets
+#: Headers of the key and text columns of pmq's workbooks: column → (French, English).  Codes keep a column
+#: of their own, their labels (:mod:`pmq.labels`) the next one; the indicators' headers are their labels
+#: in :data:`pmq.labels.VARIABLE_REGISTRY`, the flags' those of :data:`pmq.projection.indicators.FLAG_LABELS`,
+#: scenario, territory, domain and métier the words of :data:`pmq.labels.TEXT`.
+HEADERS = {
+    "period": ("Période", "Period"),
+    "territory": ("Code territoire", "Territory code"),
+    "domain": ("Code domaine", "Domain code"),
+    "metier": ("Code métier (FAP)", "Occupation code (FAP)"),
+    "indicator": ("Code indicateur", "Indicator code"),
+    "indicator_label": ("Indicateur", "Indicator"),
+    "compared_to": ("Comparé à", "Compared with"),
+    "tension_basis": ("Niveau de la classe de tension", "Level of the tension class"),
+    "bmo_projects": ("Projets de recrutement (BMO)", "Recruitment projects (BMO)"),
+    "bmo_share_difficult": ("Part des projets jugés difficiles (BMO)", "Share of the projects deemed difficult (BMO)"),
+}
+#: Columns headed by a word of :data:`pmq.labels.TEXT`, or by another variable's label.
+_TEXT_KEYS = {"scenario": "scenario", "territory_name": "territory", "domain_label": "domain",
+              "metier_label": "metier", "imbalance_pct": "imbalance_rate"}
+#: Columns headed by the labels of :data:`pmq.analysis.skills.COLUMN_LABELS` (the watch list's).
+_SKILLS_KEYS = {"rank": "rank", "tension": "tension", "class": "class_dares"}
+#: Excel number formats: persons (thousands separator, one decimal), shares (percent, one decimal), and the
+#: same with an explicit sign for differences.  Excel shows them with the reader's separators (« 26 147,0 »).
+PERSONS_FORMAT, SHARE_FORMAT = "#,##0.0", "0.0%"
+PERSONS_DIFF_FORMAT, SHARE_DIFF_FORMAT = "+#,##0.0;-#,##0.0;0.0", "+0.0%;-0.0%;0.0%"
+#: Numeric columns shown as they are (classes, ranks, codes).
+_PLAIN = {"rank", "tension", "reliability", "class", "year"}
+#: Sheets pmq adds to the tables: key → (French, English) name.
+SHEET_NAMES = {"key_figures": ("Chiffres clés", "Key figures"),
+               "watch_list": ("Métiers à surveiller", "Occupations to watch"),
+               "differences": ("Écarts entre scénarios", "Scenario differences")}
+#: The indicators that get a sheet of their own with the periods as columns (``employment``: the years).
+#: ``other_recruits`` (the balancing flow) is the potential imbalance itself: its sheet would repeat that one.
+WIDE_INDICATORS = ("employment", "net_creation", "departures", "openings", "young_entrants", "net_mobility",
+                   "imbalance", "departure_rate", "openings_rate", "imbalance_rate")
+_LONG_SHEET_NAMES = {"net_mobility": ("Solde mobilités interrégionales", "Net inflow from other regions")}
+
+
+def column_header(col, lang: str | None = None, labels: dict | None = None) -> str:
+    """The header of the column ``col`` in pmq's workbooks, in ``lang``: ``labels[col]`` if given (a table's
+    ``attrs["column_labels"]``), else :data:`HEADERS`, the words and variables of :mod:`pmq.labels`, the flags'
+    labels; the column name itself for a column pmq does not know."""
     lang = check_lang(lang)
+    i = 0 if lang == "fr" else 1
+    if labels and col in labels:
+        return str(labels[col])
+    if col in HEADERS:
+        return HEADERS[col][i]
+    key = _TEXT_KEYS.get(col, col)
+    if key in TEXT:
+        return text(key, lang)
+    if col in FLAG_LABELS:
+        lab = FLAG_LABELS[col][i]
+        return lab[:1].upper() + lab[1:]
+    if col in _SKILLS_KEYS:
+        return SKILLS_LABELS[_SKILLS_KEYS[col]][i]
+    return str(col)
+
+
+def _headers(df: pd.DataFrame, lang: str) -> list[str]:
+    """Headers of ``df``'s columns, each once (a repeated one gets its column name in brackets)."""
+    labels = df.attrs.get("column_labels") if isinstance(df.attrs.get("column_labels"), dict) else None
+    heads = [str(safe_text(column_header(c, lang, labels))) for c in df.columns]
+    seen = {h for h in heads if heads.count(h) == 1}
+    return [h if h in seen else f"{h} ({c})" for h, c in zip(heads, df.columns)]
+
+
+def _is_share(col) -> bool:
+    c = str(col)
+    return c.endswith(("_rate", "_pct")) or c.startswith("share") or "_share" in c
+
+
+def _number_format(col, s: pd.Series, diff: bool = False) -> str | None:
+    """The Excel number format of a column: shares as percentages, persons with a thousands separator and one
+    decimal, ranks, classes and whole counts as they are; None for text and booleans."""
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s) or str(col) in _PLAIN:
+        return None
+    if _is_share(col):
+        return SHARE_DIFF_FORMAT if diff else SHARE_FORMAT
+    if pd.api.types.is_float_dtype(s) or col in COLUMNS:
+        return PERSONS_DIFF_FORMAT if diff else PERSONS_FORMAT
+    return None
+
+
+class _Sheet:
+    """One sheet of a workbook: its table (columns: pmq's names), headers, number formats (per column, or per
+    row with ``row_formats``), kind and the line the README gives it."""
+
+    def __init__(self, name: str, df: pd.DataFrame, kind: str, description: str, lang: str, headers=None,
+                 formats=None, row_formats=None, diff: bool = False):
+        self.name, self.df, self.kind, self.description = name, df, kind, description
+        self.headers = list(headers) if headers is not None else _headers(df, lang)
+        self.formats = list(formats) if formats is not None else \
+            [_number_format(c, df.iloc[:, j], diff) for j, c in enumerate(df.columns)]
+        self.row_formats = row_formats
+
+
+def _grain(keys, lang: str) -> str:
+    """What a row is, from its key columns: « scénario × territoire × métier »."""
+    fr = lang == "fr"
+    keys = [c for c in keys if c != "domain"] if "metier" in keys else keys
+    parts = [w for c, w in (("scenario", "scénario" if fr else "scenario"),
+                            ("territory", "territoire" if fr else "territory"),
+                            ("domain", "domaine" if fr else "domain"),
+                            ("metier", "métier" if fr else "occupation")) if c in keys]
+    return (" × ".join(parts)) or ("ligne" if fr else "row")
+
+
+def _source_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """The finest of the standard tables given (most key columns, then most rows): the one the sheets per
+    indicator and of differences are made from; None if none has periods and indicators."""
+    best, rank = None, None
+    for df in tables.values():
+        if "period" not in df.columns or not any(c in COLUMNS for c in df.columns):
+            continue
+        r = (sum(c in TEXT_COLUMNS for c in df.columns), len(df))
+        if rank is None or r > rank:
+            best, rank = df, r
+    return best
+
+
+def _key_columns(src: pd.DataFrame) -> list[str]:
+    """The key and label columns of the sheets derived from ``src`` (no period; the domain's label is left to
+    the long table when the rows are métiers)."""
+    keys = [c for c in TEXT_COLUMNS if c in src.columns and c != "period"]     # codes, each before its label
+    if "metier_label" in keys:
+        keys = [c for c in keys if c != "domain_label"]
+    return keys
+
+
+def _sheet_name(var: str, lang: str) -> str:
+    i = 0 if lang == "fr" else 1
+    if var in _LONG_SHEET_NAMES:
+        return _LONG_SHEET_NAMES[var][i]
+    label = text(var, lang)
+    if _is_share(var):
+        label = label.split(" (")[0] + " (%)"
+    return label[:31]
+
+
+def _wide_sheets(src: pd.DataFrame, lang: str) -> list[_Sheet]:
+    """One sheet per indicator of ``src`` (:data:`WIDE_INDICATORS`): a row per key (scenario, territory, métier…),
+    the periods as columns — the years for the employment (1 January of the start year, then of each end year)."""
+    fr = lang == "fr"
+    keys = _key_columns(src)
+    flags = [c for c in FLAG_COLUMNS if c in src.columns]
+    if not keys or src.duplicated(keys + ["period"]).any():
+        return []
+    periods = list(dict.fromkeys(src["period"].astype(str)))
+    rows = src.drop_duplicates(keys)[keys + flags].reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(rows[keys])
+    table = src.assign(period=src["period"].astype(str)).set_index(keys + ["period"])
+    grain = _grain(keys, lang)
+    out = []
+    for var in WIDE_INDICATORS:
+        if var == "employment":
+            if not {"employment_start", "employment_end"} <= set(src.columns):
+                continue
+            start = table["employment_start"].unstack("period").reindex(index)[periods[0]]
+            ends = table["employment_end"].unstack("period").reindex(index)[periods]
+            years = [periods[0].partition("–")[0] or periods[0]] + [p.partition("–")[2] or p for p in periods]
+            if len(set(years)) < len(years):
+                years = [f"{periods[0]} (début)" if fr else f"{periods[0]} (start)"] + periods
+            values = pd.concat([start, ends], axis=1)
+            values.columns = years
+            what = ("une colonne par année (emploi au 1er janvier)" if fr else
+                    "one column per year (employment on 1 January)")
+        elif var in src.columns:
+            values = table[var].unstack("period").reindex(index)[periods]
+            what = "une colonne par période" if fr else "one column per period"
+        else:
+            continue
+        df = pd.concat([rows[keys], values.reset_index(drop=True), rows[flags]], axis=1)
+        fmt = SHARE_FORMAT if _is_share(var) else PERSONS_FORMAT
+        formats = [None] * len(keys) + [fmt] * values.shape[1] + [None] * len(flags)
+        heads = ([column_header(c, lang) for c in keys] + [str(c) for c in values.columns]
+                 + [column_header(c, lang) for c in flags])
+        unit = VARIABLE_REGISTRY[var].unit_fr if fr else VARIABLE_REGISTRY[var].unit_en
+        out.append(_Sheet(_sheet_name(var, lang), df, "wide",
+                          f"{text(var, lang)} par {grain}, {what} ; {unit}" if fr else
+                          f"{text(var, lang)} by {grain}, {what}; {unit}", lang, headers=heads, formats=formats))
+    return out
+
+
+def _differences_sheet(src: pd.DataFrame, lang: str, titles: dict) -> _Sheet | None:
+    """Each scenario minus the first, for every indicator of ``src`` (persons; shares in points), by period and
+    key; None with one scenario."""
+    fr = lang == "fr"
+    if "scenario" not in src.columns:
+        return None
+    scen = list(dict.fromkeys(src["scenario"].astype(str)))
+    if len(scen) < 2:
+        return None
+    keys = _key_columns(src)
+    on = ["period"] + [c for c in keys if c != "scenario"]
+    if src.duplicated(["scenario"] + on).any():
+        return None
+    values = [c for c in src.columns if c in COLUMNS]
+    flags = [c for c in FLAG_COLUMNS if c in src.columns]
+    code = src["scenario"].astype(str)
+    ref = src[code == scen[0]].set_index(on)[values]
+    parts = []
+    for s in scen[1:]:
+        cur = src[code == s]
+        diff = cur.set_index(on)[values] - ref.reindex(cur.set_index(on).index)
+        part = cur[["period"] + keys].reset_index(drop=True)
+        part.insert(2, "compared_to", scen[0])
+        parts.append(pd.concat([part, diff.reset_index(drop=True), cur[flags].reset_index(drop=True)], axis=1))
+    df = pd.concat(parts, ignore_index=True)
+    first = titles.get(scen[0], scen[0])
+    first = first if "«" in first else f"« {first} »"
+    grain = _grain([c for c in keys if c != "scenario"], lang)
+    name = SHEET_NAMES["differences"][0 if fr else 1]
+    return _Sheet(name, df, "differences",
+                  f"Écart de chaque scénario au premier, {scen[0]} {first} : valeur du scénario − valeur de "
+                  f"{scen[0]}, par période × {grain} (personnes ; taux : écart en points de %)" if fr else
+                  f"Each scenario minus the first, {scen[0]} {first}, by period × {grain} (persons; rates: "
+                  f"difference in percentage points)", lang, diff=True)
+
+
+def _key_figures_sheet(frames, titles: dict, lang: str) -> _Sheet:
+    """The report's key figures (:func:`pmq.export.report.key_figures`: rows indicators, a column per scenario)
+    as one sheet: period, indicator code and label, a column per scenario (headed by its title), then each
+    scenario's difference from the first."""
+    fr = lang == "fr"
+    frames = list(frames.values()) if isinstance(frames, dict) else \
+        [frames] if isinstance(frames, pd.DataFrame) else list(frames)
+    scen = [str(s) for s in frames[0].columns]
+    rows, row_formats = [], []
+    for kf in frames:
+        a = kf.attrs
+        period = a.get("period") or (f"{a['start_year']}–{a['end_year']}" if "start_year" in a else "")
+        for k in kf.index:
+            v = [float(kf.at[k, s]) for s in kf.columns]
+            label = text(str(k), lang) if str(k) in TEXT else str(k)
+            rows.append([period, str(k), label, *v, *[x - v[0] for x in v[1:]]])
+            share = _is_share(k)
+            row_formats.append([None, None, None] + [SHARE_FORMAT if share else PERSONS_FORMAT] * len(v)
+                               + [SHARE_DIFF_FORMAT if share else PERSONS_DIFF_FORMAT] * (len(v) - 1))
+    cols = ["period", "indicator", "indicator_label"] + [f"value:{s}" for s in scen] + [f"diff:{s}" for s in scen[1:]]
+    df = pd.DataFrame(rows, columns=cols)
+    t = [titles.get(s, s) for s in scen]
+    heads = [column_header(c, lang) for c in cols[:3]] + t + [
+        (f"Écart : {x} − {t[0]}" if fr else f"Difference: {x} − {t[0]}") for x in t[1:]]
+    return _Sheet(SHEET_NAMES["key_figures"][0 if fr else 1], df, "key_figures",
+                  "Chiffres clés du territoire du rapport, par période et scénario (personnes ; taux en % de l'emploi "
+                  "initial)" if fr else "Key figures of the report's territory, by period and scenario (persons; rates "
+                  "as % of initial employment)", lang, headers=[str(safe_text(h)) for h in heads],
+                  formats=[None] * len(cols), row_formats=row_formats)
+
+
+def _readme_sheets(sheets: list[_Sheet], lang: str) -> list[list]:
+    """The README's list of sheets, then its table of the long tables' columns (sheet, column, header, unit):
+    the table :func:`read_excel_tables` reads to give the columns their names back."""
+    fr = lang == "fr"
+    rows = [[], ["feuille" if fr else "sheet", "contenu" if fr else "contents"]]
+    rows += [[s.name, s.description] for s in sheets]
+    rows += [[], ["feuille" if fr else "sheet", "colonne" if fr else "column", "en-tête" if fr else "header",
+                  "unité" if fr else "unit"]]
+    for s in sheets:
+        if s.kind != "table":
+            continue
+        for col, head in zip(s.df.columns, s.headers):
+            v = VARIABLE_REGISTRY.get(col) if col in COLUMNS else None
+            rows.append([s.name, str(col), head, "" if v is None else v.unit_fr if fr else v.unit_en])
+    return rows
+
+
+def _table_description(name: str, df: pd.DataFrame, lang: str) -> str:
+    fr = lang == "fr"
+    if "period" in df.columns and any(c in COLUMNS for c in df.columns):
+        grain = _grain([c for c in df.columns if c in TEXT_COLUMNS], lang)
+        return (f"Table complète : une ligne par période × {grain} ; codes et libellés dans des colonnes distinctes"
+                if fr else f"Full table: one row per period × {grain}; codes and labels in columns of their own")
+    return "Table" if fr else "Table"
+
+
+def _write_sheet(wb, sheet: _Sheet) -> None:
+    """Write ``sheet`` into the write-only workbook ``wb``: bold wrapped headers, widths from the contents (at
+    most 45 characters), frozen header row — and the key columns before the first number when they take at most
+    120 characters (some 900 pixels at 100 %), autofilter over the table, number formats."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-    bad = [n for n in tables if len(n) > 31 or any(ch in n for ch in "[]:*?/\\") or n == "README"]
+    ws = wb.create_sheet(sheet.name)
+    df = sheet.df
+    n, m = df.shape
+    widths = []
+    for j, head in enumerate(sheet.headers):
+        s = df.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            size = 11
+        else:
+            size = int(s.dropna().astype(str).str.len().max()) if s.notna().any() else 0
+        word = max((len(w) for w in head.split()), default=0)
+        widths.append(min(max(size, word, min(len(head), 10)) + 2, 45))
+        ws.column_dimensions[get_column_letter(j + 1)].width = widths[-1]
+    numeric = [j for j, f in enumerate(sheet.formats) if f] or ([3] if sheet.row_formats else [])
+    k = numeric[0] if numeric else 0
+    ws.freeze_panes = f"{get_column_letter(k + 1)}2" if 0 < k and sum(widths[:k]) <= 120 else "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(m, 1))}{n + 1}"
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    head_cells = []
+    for h in sheet.headers:
+        c = WriteOnlyCell(ws, value=h)
+        c.font, c.alignment = bold, wrap
+        head_cells.append(c)
+    ws.append(head_cells)
+    values = df.astype(object).where(df.notna(), None)
+    fixed = [(j, f) for j, f in enumerate(sheet.formats) if f]
+    for i, row in enumerate(values.itertuples(index=False, name=None)):
+        cells = list(row)
+        formats = fixed if sheet.row_formats is None else [(j, f) for j, f in enumerate(sheet.row_formats[i]) if f]
+        for j, f in formats:
+            if isinstance(cells[j], (int, float)) and not isinstance(cells[j], bool):
+                c = WriteOnlyCell(ws, value=cells[j])
+                c.number_format = f
+                cells[j] = c
+        ws.append(cells)
+
+
+def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None = None, lang: str | None = None,
+             readme: list[list] | None = None, *, key_figures=None, watch: pd.DataFrame | None = None,
+             wide: bool = True) -> Path:
+    """A workbook for analysts: a first ``README`` sheet (version, scenarios, sources, estimated inputs,
+    conventions, what each sheet holds, the header and unit of every column), then:
+
+    * ``key_figures`` (the report's :func:`~pmq.export.report.key_figures`, one frame per horizon): « Chiffres
+      clés », a column per scenario and each one's difference from the first; ``watch`` (a
+      :func:`pmq.analysis.imbalance.watch_list`): « Métiers à surveiller »;
+    * every table of ``tables`` (long format) under its name;
+    * with two scenarios or more, « Écarts entre scénarios »: each scenario minus the first;
+    * with ``wide``, one sheet per indicator (« Postes à pourvoir »…) with the periods as columns — the years
+      for « Emploi » — a row per scenario × territory × métier (the finest of the tables).
+
+    Headers are in ``lang`` (:func:`column_header`: « Code territoire », « Territoire », « Postes à
+    pourvoir »…), codes and labels in columns of their own; every table sheet has its header row frozen
+    (with the key columns when they fit), an autofilter, persons with a thousands separator and one decimal,
+    shares as percentages.  :func:`read_excel_tables` gives the long tables back with pmq's column names.
+    Every text cell, README included, goes through :func:`safe_text`: a label that would be a formula
+    (``=…``, ``+…``, ``-…``, ``@…``) is written as text with a leading ``'``; numbers stay numbers.  Written
+    atomically (openpyxl's write-only mode)."""
+    lang = check_lang(lang)
+    fr = lang == "fr"
+    i = 0 if fr else 1
+    reserved = {"README", *(v[i] for v in SHEET_NAMES.values())}
+    if wide:
+        reserved |= {_sheet_name(v, lang) for v in WIDE_INDICATORS}
+    bad = [n for n in tables if len(n) > 31 or any(ch in n for ch in "[]:*?/\\") or n in reserved]
     if bad:
-        raise ArgumentError("invalid Excel sheet names (at most 31 characters, none of []:*?/\\, "
-                            "not README)", name="tables", value=bad)
-    rows = readme if readme is not None else (_readme_rows(accounts, tables, lang) if accounts is not None else [])
+        raise ArgumentError("invalid Excel sheet names (at most 31 characters, none of []:*?/\\, not README nor "
+                            "the name of a sheet pmq adds)", name="tables", value=bad)
+    rows = readme if readme is not None else (_readme_rows(accounts, lang) if accounts is not None else [])
+    titles = _scenario_titles(accounts, lang)
+    safe = {name: neutralise(df) for name, df in tables.items()}
+    sheets: list[_Sheet] = []
+    if key_figures is not None and len(key_figures):
+        sheets.append(_key_figures_sheet(key_figures, titles, lang))
+    if watch is not None:
+        sheets.append(_Sheet(SHEET_NAMES["watch_list"][i], neutralise(watch.reset_index(drop=True)), "watch_list",
+                             "Métiers à surveiller (typologie DARES : tensions qui pourraient s'accentuer, nouvelles "
+                             "difficultés potentielles de recrutement), classés par déséquilibre potentiel" if fr else
+                             "Occupations to watch (DARES typology: tensions that could worsen, new potential hiring "
+                             "difficulties), ranked by potential imbalance", lang))
+    sheets += [_Sheet(name, df, "table", _table_description(name, df, lang), lang) for name, df in safe.items()]
+    src = _source_table(safe)
+    if src is not None:
+        diff = _differences_sheet(src, lang, titles)
+        if diff is not None:
+            sheets.append(diff)
+        if wide:
+            sheets += _wide_sheets(src, lang)
     # Labels come from user data and scenario files: no text cell may become a formula.
-    rows = [[safe_text(v) for v in r] for r in rows]
-    tables = {name: neutralise(df) for name, df in tables.items()}
+    rows = [[safe_text(v) for v in r] for r in [*rows, *_readme_sheets(sheets, lang)]]
 
     def write(tmp: Path):
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            width = max((len(r) for r in rows), default=1)
-            pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows] or [[""]]).to_excel(
-                xw, sheet_name="README", index=False, header=False)
-            for name, df in tables.items():
-                df.to_excel(xw, sheet_name=name, index=False)
-                ws = xw.sheets[name]
-                ws.freeze_panes = "A2"
-                for j, col in enumerate(df.columns, start=1):
-                    letter = get_column_letter(j)
-                    width = min(max(len(str(col)), *(len(str(v)) for v in df.iloc[:50, j - 1])) + 2, 60)
-                    ws.column_dimensions[letter].width = width
-                    fmt = ("0.0%" if str(col).endswith("_rate") else
-                           "#,##0" if pd.api.types.is_float_dtype(df.iloc[:, j - 1]) else None)
-                    if fmt:
-                        for cell in ws[letter][1:]:
-                            cell.number_format = fmt
-            xw.sheets["README"].column_dimensions["A"].width = 18
-            xw.sheets["README"].column_dimensions["B"].width = 40
-            xw.sheets["README"].column_dimensions["C"].width = 60
+        from openpyxl import Workbook
+        wb = Workbook(write_only=True)
+        try:
+            ws = wb.create_sheet("README")
+            for letter, width in zip("ABCD", (22, 40, 60, 30)):
+                ws.column_dimensions[letter].width = width
+            for r in rows:
+                ws.append(list(r))
+            for sheet in sheets:
+                _write_sheet(wb, sheet)
+            wb.save(tmp)
+        except BaseException:
+            _close_sheets(wb)
+            raise
     return atomic_file(Path(path), write)
+
+
+def _close_sheets(wb) -> None:
+    """Close the sheets of a write-only workbook whose writing failed: left open, each would print an
+    « Exception ignored » traceback when Python collects it (the file is removed by :func:`atomic_file`)."""
+    for ws in wb.worksheets:
+        try:
+            if not ws.closed:
+                ws.close()
+        except Exception:  # noqa: BLE001 - already failing: the first error is the one to show
+            pass
 
 
 #: Text columns of the standard tables (codes such as « 11 » or « 93 » must stay text).
@@ -254,21 +620,51 @@ TEXT_COLUMNS = ("period", "scenario", "territory", "territory_name", "domain", "
                 "metier_label")
 
 
+def _column_table(readme: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """``{sheet: {header: column}}`` from the README's table of columns (:func:`_readme_sheets`); empty for a
+    workbook without it."""
+    out: dict[str, dict[str, str]] = {}
+    start = None
+    for k, row in enumerate(readme.itertuples(index=False, name=None)):
+        cells = ["" if v is None or v != v else str(v) for v in row[:3]] + [""] * 3
+        if start is None:
+            if (cells[0], cells[1]) in (("feuille", "colonne"), ("sheet", "column")):
+                start = k
+            continue
+        if cells[0] and cells[1]:
+            out.setdefault(cells[0], {})[cells[2] or cells[1]] = cells[1]
+    return out
+
+
 def read_excel_tables(path) -> dict[str, pd.DataFrame]:
-    """Read back a workbook of :func:`to_excel` (every sheet but README), codes kept as text."""
-    sheets = pd.read_excel(path, sheet_name=None, dtype={c: str for c in TEXT_COLUMNS})
-    sheets.pop("README", None)
-    return sheets
+    """Read back the tables of a workbook of :func:`to_excel` — the long tables, under pmq's column names
+    (``territory``, ``openings``…) whatever the language of the headers, codes kept as text.  The sheets pmq
+    derives from them (key figures, watch list, differences, one per indicator) are left out; a workbook of an
+    earlier pmq (headers that are pmq's names) gives every sheet but README."""
+    with pd.ExcelFile(path) as xl:
+        names = xl.sheet_names
+        columns = _column_table(pd.read_excel(xl, sheet_name="README", header=None)) if "README" in names else {}
+        wanted = [n for n in columns if n in names] or [n for n in names if n != "README"]
+        out = {}
+        for n in wanted:
+            mapping = columns.get(n, {})
+            dtype = {c: str for c in TEXT_COLUMNS} | {h: str for h, c in mapping.items() if c in TEXT_COLUMNS}
+            df = pd.read_excel(xl, sheet_name=n, dtype=dtype)
+            out[n] = df.rename(columns={h: c for h, c in mapping.items() if h in df.columns})
+    return out
 
 
-def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
-    """One CSV per table (``<name>.csv``) in ``folder``, full precision, UTF-8 with a byte-order
-    mark so that Excel opens accents correctly, written atomically; text cells through
-    :func:`safe_text` (no formula from a label).
+def to_csv(tables: dict[str, pd.DataFrame], folder, *, sep: str | None = None, decimal: str | None = None) -> list[Path]:
+    """One CSV per table (``<name>.csv``) in ``folder``, full precision, written atomically: UTF-8 with a
+    byte-order mark so that Excel opens accents correctly, text cells through :func:`safe_text` (no formula
+    from a label), pmq's column names as headers.  ``sep`` (``","`` or ``";"``) and ``decimal`` default to the
+    current :func:`pmq.outputs.csv_dialect` (comma and decimal point unless set; ``sep=";"`` gives a decimal
+    comma, as French Excel reads).
 
     Tables of a split or estimated run (:func:`standard_tables` of départements, zones d'emploi, estimated DOM)
     carry their provenance (level, key source, estimated DOM, the reliability classes) in
     ``attrs["pmq_provenance"]``: it is written to ``README.csv`` beside them (two columns, ``name, value``)."""
+    dialect = None if sep is None and decimal is None else csv_dialect_of(sep, decimal)
     safe = {n: neutralise(df, csv=True) for n, df in tables.items()}
     files = {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False, encoding="utf-8-sig")) for n, df in safe.items()}
     prov = next((df.attrs["pmq_provenance"] for df in tables.values() if df.attrs.get("pmq_provenance")), None)
@@ -276,4 +672,4 @@ def to_csv(tables: dict[str, pd.DataFrame], folder) -> list[Path]:
         readme = neutralise(pd.DataFrame([list(r) + [""] * (2 - len(r)) for r in prov], columns=["name", "value"]),
                             csv=True)
         files["README.csv"] = lambda p, df=readme: df.to_csv(p, index=False, encoding="utf-8-sig")
-    return write_atomically(Path(folder), files)
+    return write_atomically(Path(folder), files, dialect=dialect)
