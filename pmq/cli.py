@@ -399,6 +399,41 @@ def _territory_options(parser) -> None:
                              "of --level (those it does not name stay as they are)")
 
 
+def _csv_sep(text: str):
+    """``--csv-sep``: ``,`` (the default, decimal point) or ``;`` (decimal comma), or their names."""
+    from pmq.errors import ArgumentError
+    from pmq.outputs import csv_dialect_of
+    try:
+        return csv_dialect_of(text, name="--csv-sep")
+    except ArgumentError:
+        raise argparse.ArgumentTypeError(f"must be ',' (comma, decimal point: the default) or ';' (semicolon, "
+                                         f"decimal comma, as French Excel opens CSV files), got {text!r}") from None
+
+
+def _csv_option(parser) -> None:
+    """``--csv-sep``: the separator (and decimal mark) of the CSV files the command writes (read by :func:`main`,
+    which sets :func:`pmq.outputs.csv_dialect` for the command)."""
+    parser.add_argument("--csv-sep", type=_csv_sep, default=None, metavar="SEP",
+                        help="separator of the CSV files written: ',' (default, with a decimal point) or ';' (with a "
+                             "decimal comma, as French Excel opens them; quote it in the shell: --csv-sep ';'). "
+                             "Every CSV is UTF-8 with a byte-order mark")
+
+
+def _csv_context(args):
+    """The :func:`pmq.outputs.csv_dialect` of ``--csv-sep`` for the command (nothing to set without it); a
+    ``--csv-sep`` given to a command that writes no CSV file (no ``--out``) is refused, naming it."""
+    import contextlib
+    dialect = getattr(args, "csv_sep", None)
+    if dialect is None:
+        return contextlib.nullcontext()
+    if getattr(args, "out", "") is None:
+        from pmq.errors import ArgumentError
+        raise ArgumentError("sets the separator of the CSV files written with --out; without --out this command "
+                            "writes none: add --out DIR", name="--csv-sep", value=dialect.sep)
+    from pmq.outputs import csv_dialect
+    return csv_dialect(*dialect)
+
+
 def _baseline_and_scenarios(args, horizon=None):
     """The baseline (embedded or ``--data``) and every ``args.scenarios`` read against its
     territory names: what compare, report and export start from."""
@@ -471,9 +506,8 @@ def cmd_run(args) -> int:
         summary_table = staticmethod(lambda: table)
 
     written = _write_outputs(Computed, out)
-    print(summarize(proj.accounts, h))
-    for w in written:
-        print(f"écrit / written: {w}")
+    print(summarize(proj.accounts, h, lang=args.lang))
+    _written(written, args.lang)
     return 0
 
 
@@ -533,38 +567,42 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
         if tmp is not None:
             remove_temporary(tmp)
     print(summary)
-    for w in written:
-        print(f"écrit / written: {w}")
+    _written(written, args.lang)
     return 0
 
 
-def _fmt_thousands(x: float) -> str:
-    return f"{x / 1e3:,.1f}".replace(",", "\u202f")
-
-
-def _print_compare(table, names, stream=None, territory_names=None, where=None) -> None:
+def _print_compare(table, names, stream=None, territory_names=None, where=None, lang: str = "fr") -> None:
     """The headline table of ``compare`` on ``stream``: the « Ensemble » rows when the table has several
     territories, else its one territory; ``where`` names what is shown (default: the territory's name, or
-    « Ensemble des territoires »)."""
-    from pmq.projection.compare import HEADLINE
+    « Ensemble des territoires »).  Domains by their code and label, numbers in thousands as ``lang`` writes
+    them (« 1 939,6 » in French)."""
+    from pmq.formatting import format_number
+    from pmq.labels import domain_label, text
+    en = lang == "en"
     stream = stream or sys.stdout
     terr = table["territory"].unique()
     show = table[table["territory"] == ("Ensemble" if "Ensemble" in terr else terr[0])]
     if where is None:
-        where = "Ensemble des territoires" if "Ensemble" in terr else str(terr[0])
+        where = ("All territories" if en else "Ensemble des territoires") if "Ensemble" in terr else str(terr[0])
         if where in (territory_names or {}):                         # the name, then the code
             where = f"{territory_names[where]} ({where})"
-    print(f"Comparaison de scénarios — {show['horizon'].iloc[0]} — {where} (milliers de personnes)",
-          file=stream)
+    horizon = show["horizon"].iloc[0]
+    print(f"Scenario comparison — {horizon} — {where} (thousand persons)" if en else
+          f"Comparaison de scénarios — {horizon} — {where} (milliers de personnes)", file=stream)
+    codes = [str(d) for d in show["domain"]]
+    labels = domain_label(codes, lang)
+    rows = [f"{c} {lab}" if lab != c else ("All" if en and c == "Ensemble" else c) for c, lab in zip(codes, labels)]
+    rows = [r if len(r) <= 34 else r[:33] + "…" for r in rows]
+    lw = max(len("domain"), *(len(r) for r in rows)) + 2
     for var in ("employment_end", "openings", "departures", "imbalance"):
         cols = [f"{var} | {n}" for n in names] + [f"{var} | Δ {n} − {names[0]}" for n in names[1:]]
         heads = names + [f"Δ {n}" for n in names[1:]]
         w = max(10, *(len(h) + 1 for h in heads))
-        print(f"\n{HEADLINE[var]}", file=stream)
-        print(f"{'domaine':<8}" + "".join(f"{h:>{w}}" for h in heads), file=stream)
-        for _, row in show.iterrows():
-            print(f"{row['domain']:<8}" + "".join(f"{_fmt_thousands(row[c]):>{w}}" for c in cols),
-                  file=stream)
+        print(f"\n{text(var, lang)}", file=stream)
+        print(f"{'domain' if en else 'domaine':<{lw}}" + "".join(f"{h:>{w}}" for h in heads), file=stream)
+        for label, (_, row) in zip(rows, show.iterrows()):
+            print(f"{label:<{lw}}" + "".join(f"{format_number(row[c], 1, lang, scale=1e-3, sign='Δ' in c):>{w}}"
+                                             for c in cols), file=stream)
 
 
 def cmd_compare(args) -> int:
@@ -605,9 +643,8 @@ def cmd_compare(args) -> int:
     _print_compare(table, comp.names, territory_names=dict(zip(
         [str(t) for t in baseline.territory.values],
         [str(n) for n in (baseline["territory_name"].values if "territory_name" in baseline.coords
-                          else baseline.territory.values)])), where=where)
-    for w in written:
-        print(f"écrit / written: {w}")
+                          else baseline.territory.values)])), where=where, lang=args.lang)
+    _written(written, args.lang)
     return 0
 
 
@@ -702,8 +739,7 @@ def cmd_reproduce(args) -> int:
     rep = exercise(baseline=baseline, progress=_progress_printer(sys.stderr))
     written = write_atomically(out, rep.writers()) if out is not None else []
     print(rep.table())
-    for w in written:
-        print(f"écrit / written: {w}")
+    _written(written, args.lang)
     return 0
 
 
@@ -767,8 +803,7 @@ def cmd_imbalance(args) -> int:
               "\nChiffres estimés : part de la région selon la clé de pmq, ou région d'outre-mer ; les classes de "
               "fiabilité (entre parenthèses, et dans les colonnes reliability des CSV) sont expliquées dans "
               "docs/territories.md")
-    for w in written:
-        print(f"écrit / written: {w}")
+    _written(written, args.lang)
     return 0
 
 
@@ -1081,9 +1116,10 @@ def cmd_report(args) -> int:
         check_memory(baseline, scenarios[0], args.draws, max(args.horizon), name="--draws")
     rep = build_report(scenarios, territory=territory, horizons=args.horizon, out=out,
                        lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed)
-    print(f"écrit / written: {rep.html}")
-    print(f"écrit / written: {rep.tables}")
-    print(f"écrit / written: {len(rep.figures)} figures (PNG 300 dpi + SVG) in {rep.out / 'figures'}")
+    n_fig = len(rep.figures) // 2
+    _written([rep.html, rep.tables,
+              f"{n_fig} figure{'s' if n_fig > 1 else ''} (PNG 300 dpi + SVG) dans {rep.out / 'figures'}" if args.lang == "fr"
+              else f"{n_fig} figure{'s' if n_fig > 1 else ''} (PNG 300 dpi + SVG) in {rep.out / 'figures'}"], args.lang)
     return 0
 
 
@@ -1100,7 +1136,8 @@ def _years(text: str, what: str) -> list[int]:
 
 
 BACKTEST_FILES = ("backtest_metrics.csv", "backtest_age_by_fap.csv", "backtest_age_bands.csv",
-                  "backtest_employment_by_fap.csv", "backtest.png", "backtest.svg")
+                  "backtest_employment_by_fap.csv", "demand_metrics.csv", "demand_intervals.csv",
+                  "demand_rolling.csv", "backtest.png", "backtest.svg")     # pmq.estimation.backtest.OUTPUT_FILES
 
 
 def cmd_backtest(args) -> int:
@@ -1113,8 +1150,7 @@ def cmd_backtest(args) -> int:
                    trend_years=args.trend_years)
     written = write_atomically(out, res.writers(lang=args.lang)) if out is not None else []
     print(res.summary())
-    for w in written:
-        print(f"écrit / written: {w}")
+    _written(written, args.lang)
     return 0
 
 
@@ -1143,6 +1179,11 @@ def _export_format(args) -> tuple[str, Path]:
     if fmt == "iamc" and suffix not in (".csv", ".xlsx"):
         raise ArgumentError("an IAMC table is written as .csv or .xlsx (e.g. results.iamc.xlsx)", name="--out",
                             value=out)
+    sep = getattr(args, "csv_sep", None)
+    if sep is not None and fmt != "csv":
+        raise ArgumentError("applies to the CSV tables (--format csv, a folder); " + (
+            "an IAMC table keeps the IAMC convention (comma, decimal point) that pyam and the scenario databases "
+            "read" if fmt == "iamc" else f"--format {fmt} writes no CSV file"), name="--csv-sep", value=sep.sep)
     return fmt, _check_out(out, file=fmt != "csv")
 
 
@@ -1154,8 +1195,7 @@ def cmd_export(args) -> int:
     baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
     comp = project_many(scenarios, baseline, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     data = comp if len(scenarios) > 1 else comp[comp.names[0]]
-    for w in export(data, out, fmt=fmt, lang=args.lang):
-        print(f"écrit / written: {w}")
+    _written(export(data, out, fmt=fmt, lang=args.lang), args.lang)
     return 0
 
 
@@ -1200,6 +1240,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory the ensemble may use, e.g. 8G or off (default: PMQ_MAX_MEMORY, else half the "
                         "available memory); a larger estimate is refused before computing")
     _territory_options(r)
+    _csv_option(r)
+    r.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
     r.set_defaults(func=cmd_run)
 
     c = add("compare", help="run several scenarios together and compare headline flows",
@@ -1216,6 +1258,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write compare_domains.csv and compare_metiers.csv there")
     c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(c)
+    _csv_option(c)
+    c.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
     c.set_defaults(func=cmd_compare)
 
     s = add("scenarios", help="list the built-in scenarios")
@@ -1263,6 +1307,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
     im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(im)
+    _csv_option(im)
     im.set_defaults(func=cmd_imbalance)
 
     pa = add("passerelles", help="the métiers a métier's ROME mobilities lead to, ranked by imbalance",
@@ -1282,6 +1327,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--out", default=None, metavar="DIR", help="write passerelles.csv there")
     pa.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(pa)
+    _csv_option(pa)
     pa.set_defaults(func=cmd_passerelles)
 
     sk = add("skills", help="the job openings in ROME 4.0 compétences, savoirs, green and digital classes",
@@ -1304,6 +1350,7 @@ def build_parser() -> argparse.ArgumentParser:
     sk.add_argument("--out", required=True, metavar="DIR", help="write skills.csv and skills.xlsx there")
     sk.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(sk)
+    _csv_option(sk)
     sk.set_defaults(func=cmd_skills)
 
     rp = add("reproduce", help="compare a pmq run with a published exercise, cell by cell",
@@ -1315,6 +1362,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", default=None, metavar="DIR",
                     help="write <EXERCISE>_differences.csv and .xlsx there")
     rp.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    _csv_option(rp)
+    rp.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
     rp.set_defaults(func=cmd_reproduce)
 
     rep = add("report", help="HTML report with charts, key figures, method and sources",
@@ -1354,30 +1403,39 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--lang", choices=("fr", "en"), default="fr")
     ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(ex)
+    _csv_option(ex)
     ex.set_defaults(func=cmd_export)
 
     bt = add("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",
                         description="Project past vintages of the DARES « Portraits statistiques des métiers » "
                                     "forward and compare with\nwhat was observed: pmq's replacement model "
                                     "(estimated exit hazards, observed employment path)\nagainst the constant "
-                                    "pyramid, and trend models against constant employment and constant share.",
-                        epilog="Years are the centres of DARES's 3-year windows (2012 = 2011–2013); the "
-                               "shipped pyramids run\n2004–2018 and the first possible start is 2010. "
-                               "Outputs in --out: backtest_metrics.csv,\nbacktest_age_by_fap.csv, "
-                               "backtest_age_bands.csv, backtest_employment_by_fap.csv, backtest.png/.svg.\n"
+                                    "pyramid, and the demand models (half-trend shares, combination,\ntrends) "
+                                    "against naive (constant employment) and naive_share (constant share).",
+                        epilog="--from names origins: the year up to which the survey is known. DARES values "
+                               "are 3-year\nwindows labelled by their centre (2012 = 2011–2013): from origin t "
+                               "the forecasts start from\nthe window labelled t−1, the last known; --to names "
+                               "the end window's label, --horizon counts\nlabel steps from t−1. The age part "
+                               "needs two pairs of pyramids before t−1 (first origin 2011\nwith the shipped "
+                               "pyramids); earlier origins evaluate employment only. Outputs in --out:\n"
+                               "demand_metrics.csv (window, model, mape, wmape, dissimilarity, direction_share), "
+                               "demand_intervals.csv\n(bootstrap over families), demand_rolling.csv (rolling "
+                               "origin), backtest_metrics.csv,\nbacktest_age_by_fap.csv, backtest_age_bands.csv, "
+                               "backtest_employment_by_fap.csv, backtest.png/.svg.\n"
                                + ERRORS_EPILOG,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     bt.add_argument("--from", dest="start", default=None, metavar="YEAR[,YEAR…]",
-                    help="start window(s) (default 2010,2011,2012,2013)")
+                    help="origin(s): forecasts start from the window labelled YEAR−1 (default 2010,2011,2012,2013)")
     bt.add_argument("--to", dest="end", type=_year, default=None, metavar="YEAR", help="end window (default 2018)")
     bt.add_argument("--horizon", type=_positive_int, default=None, metavar="YEARS",
-                    help="instead of --to: start + YEARS (≥ 1)")
+                    help="instead of --to: YEARS label steps after the last known window (end = origin − 1 + YEARS, ≥ 1)")
     bt.add_argument("--pyramids", default=None, metavar="CSV",
                     help="your own pyramids: fap, window (2003-2005), band (15-24 … 60+), employment_k")
     bt.add_argument("--employment", default=None, metavar="CSV", help="your own series: fap, year, employment_k")
     bt.add_argument("--trend-years", type=_trend_years, default=15, metavar="N",
-                    help="years up to the start used to fit the trend models, 8–60 (default 15)")
+                    help="labels up to the last known window used to fit the demand models, 8–60 (default 15)")
     bt.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _csv_option(bt)
     bt.add_argument("--out", default=None, metavar="DIR", help="write tables and the chart here")
     bt.set_defaults(func=cmd_backtest)
     return p
@@ -1452,13 +1510,16 @@ def main(argv=None) -> int:
     debug = bool(getattr(args, "debug", False) or getattr(args, "debug_global", False)
                  or os.environ.get("PMQ_DEBUG", "").strip() not in ("", "0"))
     args.debug = debug
+    if not hasattr(args, "lang"):                    # a command that prints little: its words in French
+        args.lang = "fr"
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning          # restored on leaving
         try:
-            return args.func(args)
+            with _csv_context(args):
+                return args.func(args)
         except PmqError as exc:
             return _fail(str(exc), exc, debug)
         except BrokenPipeError:  # pragma: no cover - output piped into head

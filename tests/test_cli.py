@@ -13,7 +13,7 @@ def test_run_reference_writes_outputs(tmp_path, capsys):
     out = tmp_path / "res"
     assert main(["run", "reference", "--horizon", "12", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "2019–2030" in printed and "8,351.0" in printed
+    assert "2019–2030" in printed and "8\u202f351,0" in printed          # French numbers by default
     ds = xr.open_dataset(out / "accounts.nc", engine="h5netcdf")
     assert ds.sizes["year"] == 13 and ds.attrs["scenario"] == "reference"
     assert set(ds.data_vars) >= {"employment", "net_creation", "departures", "openings", "young_entrants",

@@ -136,7 +136,7 @@ def test_horizons_and_summary(proj):
         assert bool(np.isfinite(h[k]).all()), k
     np.testing.assert_array_equal(_cell(h, EMPTY)["openings"].values, 0.0)
     text = proj.summary()
-    assert "nan" not in text.lower() and "2 territories × 3 métiers" in text
+    assert "nan" not in text.lower() and "2 territoires × 3 métiers" in text
     st = proj.summary_table()
     levels = st[["employment_start", "employment_end", "net_creation", "departures", "openings",
                  "young_entrants", "net_mobility", "other_recruits", "imbalance"]]

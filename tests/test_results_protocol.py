@@ -15,6 +15,7 @@ import xarray as xr  # noqa: E402
 import pmq  # noqa: E402
 from pmq import plots  # noqa: E402
 from pmq.errors import ArgumentError, UnknownNameError  # noqa: E402
+from pmq.formatting import format_number  # noqa: E402
 from pmq.plots import PlotAccessor, charts, maps  # noqa: E402
 from pmq.projection.compare import Comparison, project_many  # noqa: E402
 from pmq.projection.summary import COLUMNS, Summary  # noqa: E402
@@ -31,29 +32,32 @@ def _close():
     plt.close("all")
 
 
-def _legacy_summary(proj) -> str:
-    """The text ``Projection.summary()`` returned before it returned a :class:`Summary` (pmq ≤ 0.4)."""
-    h = proj.horizons().sum(["territory", "metier"])
-    lines = [f"pmq projection — {proj.scenario.title_fr}",
-             f"base year {proj.accounts.attrs['base_year']}, horizon "
-             f"{proj.accounts.attrs['horizon_years']} years, "
-             f"{proj.accounts.sizes['territory']} territories × {proj.accounts.sizes['metier']} métiers",
-             f"{'period':<12}{'emploi début':>14}{'créations':>12}{'départs':>12}{'postes':>12}"
-             f"{'jeunes':>12}{'mobilité':>12}{'déséquilibre':>14}  (milliers)"]
-    for i, per in enumerate(h.period.values):
-        g = {k: float(h[k].values[i]) / 1e3 for k in h.data_vars}
-        lines.append(f"{per:<12}{g['employment_start']:>14,.1f}{g['net_creation']:>12,.1f}"
-                     f"{g['departures']:>12,.1f}{g['openings']:>12,.1f}{g['young_entrants']:>12,.1f}"
-                     f"{g['net_mobility']:>12,.1f}{g['imbalance']:>14,.1f}")
-    return "\n".join(lines)
-
-
 # ------------------------------------------------------------------------------------- summary
-def test_summary_text_is_unchanged_and_a_str(reference_2030):
-    s = reference_2030.summary()
-    assert isinstance(s, Summary) and isinstance(s, str)
-    assert str(s) == _legacy_summary(reference_2030) == s.as_text() == repr(s)
-    assert "nan" not in s.lower()          # callers that read it as text keep working
+def test_summary_text_is_in_one_language_and_a_str(reference_2030):
+    h = reference_2030.horizons().sum(["territory", "metier"])
+    start = float(h["employment_start"].values[0])
+    fr, en = reference_2030.summary(), reference_2030.summary(lang="en")
+    for s in (fr, en):
+        assert isinstance(s, Summary) and isinstance(s, str)
+        assert str(s) == s.as_text() == repr(s)
+        assert "nan" not in s.lower()
+    lines = str(fr).splitlines()
+    assert lines[0] == f"projection pmq — {reference_2030.scenario.title_fr}"
+    assert lines[1] == "année de base 2019, horizon 11 ans, 13 régions × 83 métiers"
+    assert lines[2].split()[:3] == ["période", "emploi", "début"] and lines[2].endswith("(milliers)")
+    # French numbers: a narrow no-break space between thousands, a decimal comma (26 147,0), never « 26,147.0 »
+    assert format_number(start, 1, "fr", scale=1e-3) in lines[3] and "," + f"{start / 1e3:.1f}"[-1] in lines[3]
+    assert f"{start / 1e3:,.1f}" not in str(fr)
+    lines = str(en).splitlines()
+    assert lines[0] == f"pmq projection — {reference_2030.scenario.title_en}"
+    assert lines[1] == "base year 2019, horizon 11 years, 13 regions × 83 occupations"
+    assert f"{start / 1e3:,.1f}" in lines[3] and lines[2].endswith("(thousands)")
+    assert not any(w in "\n".join(lines[1:]) for w in ("métiers", "milliers", "période", "année"))
+    # every period's row, values in the columns' order
+    for i, per in enumerate(h.period.values):
+        row = str(en).splitlines()[3 + i].split()
+        assert row[0] == per and float(row[4].replace(",", "")) == pytest.approx(
+            float(h["openings"].values[i]) / 1e3, abs=0.05)
 
 
 def test_summary_table_is_the_national_totals_in_persons(reference_2030):
@@ -158,7 +162,7 @@ def test_the_hazard_of_one_scenario_and_of_several(reference_2030, comparison):
 
 def test_comparison_summary_has_each_scenario_block(comparison):
     s = comparison.summary()
-    assert isinstance(s, Summary) and s.startswith("pmq comparaison — 2 scénarios")
+    assert isinstance(s, Summary) and s.startswith("comparaison pmq — 2 scénarios")
     lines = s.splitlines()
     for name in comparison.names:
         one = comparison[name].summary().splitlines()

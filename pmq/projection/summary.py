@@ -2,8 +2,9 @@
 HTML (Jupyter) and a DataFrame.
 
 :class:`Summary` is what ``Projection.summary()`` (one scenario or several) and ``ds.pmq.summary()`` return.
-It is a ``str`` (the text ``print`` shows, unchanged since pmq 0.1, so code that reads it as text keeps
-working) that also carries its table (``.table``, persons) and renders as an HTML table in Jupyter.
+It is a ``str`` (the text ``print`` shows, in one language: French numbers « 26 147,0 » and words by default,
+English « 26,147.0 » with ``lang="en"``) that also carries its table (``.table``, persons) and renders as an HTML
+table in Jupyter.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pmq.formatting import check_lang, format_number
 from pmq.projection.indicators import (aggregate_flags, cell_flags, default_end_years, horizon_sums, summary_table,
                                        with_flags)
 
-__all__ = ["Summary", "summarize", "summary_end_years", "scenario_summary_table", "COLUMNS"]
+__all__ = ["Summary", "summarize", "summary_end_years", "scenario_summary_table", "size_line", "COLUMNS"]
 
 #: Columns of the summary: variable → (French header, English header, width of the text column)
 #: column → (French header, English header, text width)
@@ -31,14 +32,42 @@ COLUMNS: dict[str, tuple[str, str, int]] = {
     "net_mobility": ("mobilité", "mobility", 12),
     "imbalance": ("déséquilibre", "imbalance", 14),
 }
-_WORDS = {
-    "fr": {"period": "period", "unit": "(milliers)", "projection": "pmq projection",
-           "comparison": "pmq comparaison", "scenarios": "scénarios", "metiers": "métiers",
-           "territories": "territories"},
+_WORDS: dict[str, dict[str, Any]] = {
+    "fr": {"period": "période", "unit": "(milliers)", "projection": "projection pmq",
+           "comparison": "comparaison pmq", "scenarios": "scénarios", "metiers": ("métier", "métiers")},
     "en": {"period": "period", "unit": "(thousands)", "projection": "pmq projection",
-           "comparison": "pmq comparison", "scenarios": "scenarios", "metiers": "occupations",
-           "territories": "territories"},
+           "comparison": "pmq comparison", "scenarios": "scenarios", "metiers": ("occupation", "occupations")},
 }
+#: The territories of a level, singular and plural, by language
+_TERRITORY_WORDS = {
+    "fr": {"region": ("région", "régions"), "departement": ("département", "départements"),
+           "zone_emploi": ("zone d'emploi", "zones d'emploi"), None: ("territoire", "territoires")},
+    "en": {"region": ("region", "regions"), "departement": ("département", "départements"),
+           "zone_emploi": ("zone d'emploi", "zones d'emploi"), None: ("territory", "territories")},
+}
+
+
+#: INSEE codes of the 13 metropolitan régions and the 5 DOM
+_REGION_CODES = frozenset("11 24 27 28 32 44 52 53 75 76 84 93 94 01 02 03 04 06".split())
+
+
+def _count(n: int, words: tuple[str, str]) -> str:
+    return f"{n} {words[0] if n == 1 else words[1]}"
+
+
+def size_line(accounts: xr.Dataset, lang: str | None = None) -> str:
+    """« année de base 2019, horizon 20 ans, 13 régions × 83 métiers » (English with ``lang="en"``)."""
+    lang = check_lang(lang)
+    level = accounts.attrs.get("level")
+    if level is None and set(map(str, accounts.territory.values)) <= _REGION_CODES:
+        level = "region"                   # the built-in régions (with or without the DOM); else a user's territories
+    level = level if level in _TERRITORY_WORDS[lang] else None
+    n_years = int(accounts.attrs["horizon_years"])
+    cells = (f"{_count(accounts.sizes['territory'], _TERRITORY_WORDS[lang][level])} × "
+             f"{_count(accounts.sizes['metier'], _WORDS[lang]['metiers'])}")
+    if lang == "fr":
+        return f"année de base {accounts.attrs['base_year']}, horizon {_count(n_years, ('an', 'ans'))}, {cells}"
+    return f"base year {accounts.attrs['base_year']}, horizon {_count(n_years, ('year', 'years'))}, {cells}"
 
 
 def summary_end_years(accounts: xr.Dataset, horizons=None, years=None) -> list[int]:
@@ -122,7 +151,8 @@ def _rows(h: xr.Dataset, lang: str) -> list[str]:
     widths = [max(c[2], len(c[0] if lang == "fr" else c[1]) + 2) for c in COLUMNS.values()]
     out = []
     for i, per in enumerate(h.period.values):
-        cells = "".join(f"{float(h[k].values[i]) / 1e3:>{wd},.1f}" for k, wd in zip(COLUMNS, widths))
+        cells = "".join(f"{format_number(float(h[k].values[i]), 1, lang, scale=1e-3):>{wd}}"
+                        for k, wd in zip(COLUMNS, widths))
         out.append(f"{per:<12}{cells}")
     return out
 
@@ -145,8 +175,7 @@ def summarize(accounts: xr.Dataset, h: xr.Dataset | None = None, lang: str | Non
         h = horizon_sums(accounts, summary_end_years(accounts))
     flags = cell_flags(accounts)
     h = h.sum(["territory", "metier"])
-    size = (f"base year {accounts.attrs['base_year']}, horizon {accounts.attrs['horizon_years']} years, "
-            f"{accounts.sizes['territory']} {w['territories']} × {accounts.sizes['metier']} {w['metiers']}")
+    size = size_line(accounts, lang)
     key = "scenario_title_fr" if lang == "fr" else "scenario_title_en"
     if "scenario" not in h.dims:
         title = accounts.attrs.get(key) or accounts.attrs.get("scenario_title_fr") or accounts.attrs.get("scenario", "")
