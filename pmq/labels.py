@@ -138,8 +138,10 @@ def _metier_table() -> pd.DataFrame:
 
 
 def metier_label(codes, lang: str | None = None, short: bool = False, labels=None) -> list[str]:
-    """Labels of métier codes.  ``labels`` (the ``metier_label`` coordinate of a user's data)
-    is used for codes the built-in nomenclature does not know."""
+    """Labels of métier codes: the full DARES labels (« Ouvriers qualifiés de la manutention »), what charts
+    and tables show by default.  ``short=True`` gives pmq's abbreviations (« OQ manutention »), only for where
+    space demands them (with the full label beside, in a legend or a tooltip).  ``labels`` (the
+    ``metier_label`` coordinate of a user's data) is used for codes the built-in nomenclature does not know."""
     lang = check_lang(lang)
     t = _metier_table()
     col = ("short_fr" if lang == "fr" else "short_en") if short else ("label_fr" if lang == "fr" else "label_en")

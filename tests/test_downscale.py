@@ -273,7 +273,7 @@ def test_charts_name_the_departement_and_say_its_split_is_estimated(departements
     ax = proj.plot.waterfall(territory="Bouches-du-Rhône")
     texts = " ".join(t.get_text() for t in ax.figure.texts) + ax.get_title(loc="left")
     assert "Bouches-du-Rhône" in texts and "France" not in ax.get_title(loc="left")
-    assert "réparti par département par pmq (estimation" in texts.replace("\n", " ")
+    assert "réparti par département par pmq (valeurs estimées" in texts.replace("\n", " ")
     plt.close("all")
 
 

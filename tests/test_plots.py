@@ -19,6 +19,8 @@ from pmq.errors import InputError, UnknownNameError  # noqa: E402
 from pmq.formatting import NNBSP  # noqa: E402
 from pmq.projection.indicators import window_sums  # noqa: E402
 from pmq.labels import metier_label  # noqa: E402
+from test_chart_fixes import (COLUMN_IN, LEGIBLE_PT, _below_every_axes, _clash, _corners, _shown,  # noqa: E402
+                              _source)
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +53,18 @@ def test_age_pyramid_plots_the_stock_by_age(reference_2030):
     ax = _draw(plots.age_pyramid(reference_2030, territory="Normandie"))
     emp = pmq.select(reference_2030.accounts, territory="Normandie")["employment"].sum(["territory", "metier"])
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert len(bars) == 60                                    # single years 15–74
-    np.testing.assert_allclose([b.get_width() for b in bars], emp.sel(year=2019).values / 1e3)
-    np.testing.assert_allclose([b.get_y() + b.get_height() / 2 for b in bars], np.arange(15, 75))
+    # single years from 15 to the last age of which one year reaches 0.5 % of the largest (the older ones are
+    # a few dozen persons: a bar or step that thin is a line along the axis)
+    both = emp.sel(year=[2019, 2030]).max("year").values
+    last = int(np.flatnonzero(both >= plots.charts.PYRAMID_VISIBLE * both.max())[-1])
+    assert 50 <= last < 59 and both[last + 1:].sum() < 0.001 * both.sum()
+    assert len(bars) == last + 1
+    np.testing.assert_allclose([b.get_width() for b in bars], emp.sel(year=2019).values[: last + 1] / 1e3)
+    np.testing.assert_allclose([b.get_y() + b.get_height() / 2 for b in bars], np.arange(15, 16 + last))
     (outline,) = [p for p in ax.patches if isinstance(p, StepPatch)]
     values, edges, _ = outline.get_data()
-    np.testing.assert_allclose(values, emp.sel(year=2030).values / 1e3)
-    np.testing.assert_allclose(edges, np.arange(14.5, 75.5))  # each age's step spans its bar
+    np.testing.assert_allclose(values, emp.sel(year=2030).values[: last + 1] / 1e3)
+    np.testing.assert_allclose(edges, np.arange(14.5, 16.5 + last))  # each age's step spans its bar
     # the drawn path visits every value: a vertical segment at each age's value
     verts = outline.get_path().vertices
     for v, lo in zip(values, edges[:-1]):
@@ -71,11 +78,11 @@ def test_age_pyramid_bands_metier_and_english(reference_2030):
     ax = _draw(plots.age_pyramid(reference_2030, territory="53", metier="T2A", band=5, lang="en"))
     emp = reference_2030.accounts["employment"].sel(territory="53", metier="T2A", year=2019)
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert len(bars) == 12
     expected = emp.values.reshape(12, 5).sum(1) / 1e3
-    np.testing.assert_allclose([b.get_width() for b in bars], expected)
+    assert expected[-1] < 0.005 * expected.max() and len(bars) == 11      # 70–74: 16 persons, left out
+    np.testing.assert_allclose([b.get_width() for b in bars], expected[:11])
     (outline,) = [p for p in ax.patches if isinstance(p, StepPatch)]
-    np.testing.assert_allclose(outline.get_data()[1], np.arange(14.5, 75, 5))
+    np.testing.assert_allclose(outline.get_data()[1], np.arange(14.5, 70, 5))
     assert ax.get_ylabel() == "Age" and ax.get_xlabel() == "Persons (thousands)"
     assert "Home helps" in ax.get_title(loc="left") and "Bretagne" in ax.get_title(loc="left")
 
@@ -148,7 +155,9 @@ def test_ranked_bars_show_the_top_n(reference_2030, by):
     bars = sorted(ax.patches, key=lambda b: -b.get_y())          # top of the chart first
     assert len(bars) == 12
     np.testing.assert_allclose([b.get_width() for b in bars], top.values * scale)
-    assert _top_down(ax) == metier_label(top.index, "fr", short=True)
+    # the full DARES labels, wrapped, never the abbreviations
+    assert _top_down(ax) == [textwrap.fill(t, plots.charts.RANKED_WRAP, break_long_words=False,
+                                           break_on_hyphens=False) for t in metier_label(top.index, "fr")]
     assert "Normandie" in ax.get_title(loc="left")
 
 
@@ -206,17 +215,43 @@ def test_heatmap_shows_rates_by_domain_and_region(reference_2030):
     np.testing.assert_allclose(df.loc["B", "FR"], float(b.imbalance.sum() / b.employment_start.sum()))
     ann = [t.get_text() for t in ax.texts]
     assert len(ann) == 21 * 14
+    # legible once in a page: scaled to a 16-cm column, the numbers are 5.5 points or more (they were 3.7)
+    renderer = ax.figure.canvas.get_renderer()
+    width = ax.figure.get_size_inches()[0]
+    assert min(t.get_fontsize() for t in ax.texts) * min(1.0, COLUMN_IN / width) >= LEGIBLE_PT
+    # each number inside its cell, the row labels clear of each other, the title inside the figure
+    cell = ax.transData.transform([[1, 0]])[0][0] - ax.transData.transform([[0, 0]])[0][0]
+    assert max(t.get_window_extent(renderer).width for t in ax.texts) < 0.9 * cell
+    rows = [_corners(t, renderer) for t in ax.get_yticklabels()]
+    assert not any(_clash(a, b) for i, a in enumerate(rows) for b in rows[i + 1:])
+    title = ax._left_title                                          # house style: titles on the left
+    assert title.get_text().startswith("Déséquilibre potentiel par domaine et région")
+    assert title.get_window_extent(renderer).x1 <= ax.figure.bbox.x1 and min(r[:, 0].min() for r in rows) >= 0
+    assert _below_every_axes(ax.figure, _source(ax.figure), renderer)
 
 
 def test_small_multiples_one_panel_per_region(reference_2030):
     fig = plots.small_multiples(reference_2030, "waterfall", end_year=2030)
     fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
     axes = [a for a in fig.axes if a.get_visible()]
     assert len(axes) == 13
     assert [a.get_title(loc="left") for a in axes][:2] == ["Île-de-France", "Centre-Val de Loire"]
     for a, code in zip(axes, reference_2030.accounts.territory.values):
         steps = plots.waterfall_steps(reference_2030, territory=str(code), end_year=2030)
         np.testing.assert_allclose([p.get_height() for p in a.patches], [s[1] / 1e3 for s in steps])
+    # a title for the figure; no label on another (bar names, ticks, titles, source line)
+    assert fig.get_suptitle() == "Postes à pourvoir et déséquilibre potentiel par région, 2019–2030"
+    texts = [fig._suptitle, _source(fig)]
+    for a in axes:
+        texts += _shown(a, a.get_xticklabels(), "x") + _shown(a, a.get_yticklabels(), "y")
+        texts += [t for t in (a.title, a._left_title, a.xaxis.label, a.yaxis.label) if t.get_text()]
+    boxes = [(t.get_text(), _corners(t, renderer)) for t in texts]
+    clashes = [(s, u) for i, (s, a) in enumerate(boxes) for u, b in boxes[i + 1:] if _clash(a, b)]
+    assert len(boxes) > 13 * 8 and not clashes, clashes[:5]
+    # the bars' names once per column, under its bottom panel: 13 panels in 4 columns, the last four
+    assert [bool(_shown(a, a.get_xticklabels(), "x")) for a in axes] == [False] * 9 + [True] * 4
+    assert _below_every_axes(fig, _source(fig), renderer)
 
 
 def test_region_map_colours_each_region(reference_2030):
@@ -231,6 +266,12 @@ def test_region_map_colours_each_region(reference_2030):
     labels = {t.get_text() for t in ax.texts}
     assert f"{v['28']:.1f}".replace(".", ",") in labels
     assert len(ax.patches) >= 1  # the highlighted outline
+    # the source of the data, then the base map's attribution, under the map
+    note = _source(ax.figure)
+    said = note.get_text().replace("\n", " ")
+    assert said.startswith("Source : DARES – France Stratégie, « Les métiers en 2030 » ; projection pmq "
+                           "(Scénario de référence") and "Fond de carte : IGN" in said
+    assert _below_every_axes(ax.figure, note, ax.figure.canvas.get_renderer())
 
 
 def test_region_map_rejects_unknown_codes():
@@ -291,7 +332,9 @@ def test_english_charts(reference_2030):
     assert _ticks(ax.get_yticklabels())[1] == "Construction, public works"
     assert "by domain and region" in ax.get_title(loc="left")
     ax = _draw(plots.imbalance_map(reference_2030, lang="en"))
-    assert any("Base map" in t.get_text() for t in ax.figure.texts)
+    said = _source(ax.figure).get_text().replace("\n", " ")
+    assert said.startswith("Source: DARES – France Stratégie, « Les métiers en 2030 »; pmq projection (Reference")
+    assert "Base map: IGN" in said
 
 
 def test_charts_on_a_user_baseline():

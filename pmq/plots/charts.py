@@ -13,15 +13,16 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from pmq.formatting import check_lang, format_number, format_thousands, tick_formatter
+from pmq.formatting import check_lang, format_number, format_thousands
 from pmq.labels import metier_label, text
-from pmq.plots.style import COLORS, PALETTE, new_axes, source_note, styled
+from pmq.plots.style import (COLORS, PALETTE, axis_formatter, new_axes, persons_axis, source_note, styled,
+                              wrap_labels)
 from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names,
                                        selection_title, subset_sum, window_of)
 from pmq.errors import InputError
 
 __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
-           "scenario_lines", "scenario_bars", "fan_chart"]
+           "scenario_lines", "scenario_bars", "fan_chart", "PYRAMID_VISIBLE", "RANKED_WRAP"]
 
 
 # ----------------------------------------------------------------------------------------- pyramid
@@ -31,7 +32,9 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     """Age pyramid of employment in a territory (all: France) and métier (all: every métier):
     bars for the first year, a step outline for the second (default: base year and last year).
 
-    ``band`` groups single years of age (5 → 15–19, 20–24 …).  Thousands of persons.
+    ``band`` groups single years of age (5 → 15–19, 20–24 …).  Thousands of persons.  The youngest and
+    oldest ages (bands) of which neither year reaches :data:`PYRAMID_VISIBLE` of the largest are left out:
+    a bar or step that thin would draw a line along the age axis, not a value.
     """
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
@@ -50,6 +53,10 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     ages = e.age.values.astype(float)
     v0 = e.sel(year=yrs[0]).values / 1e3
     v1 = e.sel(year=yrs[1]).values / 1e3
+    shown = np.flatnonzero(np.fmax(np.abs(v0), np.abs(v1)) >= PYRAMID_VISIBLE * np.nanmax(np.abs([v0, v1]), initial=0))
+    if shown.size:              # the ages from the first to the last band that shows
+        keep = slice(int(shown[0]), int(shown[-1]) + 1)
+        ages, v0, v1 = ages[keep], v0[keep], v1[keep]
     fig, ax, created = new_axes(ax, (5.2, 5.6))
     y = ages + (band - 1) / 2
     ax.barh(y, v0, height=0.9 * band, color=COLORS["base"], label=str(yrs[0]), zorder=2)
@@ -58,7 +65,7 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
               label=str(yrs[1]), zorder=3)
     ax.set_ylabel(text("age", lang))
     ax.set_xlabel(text("persons_k", lang))
-    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
     ax.grid(axis="x", zorder=0)
     ax.set_ylim(ages[0] - 1, ages[-1] + band)
     ax.legend(loc="upper right")
@@ -68,6 +75,10 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     if created:
         source_note(fig, acc, lang)
     return ax
+
+
+#: The share of the largest age (band) below which the youngest and oldest ages are left out of a pyramid.
+PYRAMID_VISIBLE = 0.005
 
 
 # --------------------------------------------------------------------------------------- waterfall
@@ -105,9 +116,10 @@ _SHORT = {"net_creation": ("Créations\nnettes", "Net job\ncreation"),
           "imbalance": ("= Déséquilibre\npotentiel", "= Potential\nimbalance")}
 
 
-_COMPACT = {"net_creation": ("Créat.", "Creation"), "departures": ("+ Départs", "+ Depart."),
-            "openings": ("= Postes", "= Open."), "young_entrants": ("− Jeunes", "− Young"),
-            "net_mobility": ("− Mob.", "− Mob."), "imbalance": ("= Déséq.", "= Imbal.")}
+#: One word per bar (small multiples), written slanted so that neighbours do not collide.
+_COMPACT = {"net_creation": ("Créations", "Creation"), "departures": ("+ Départs", "+ Departures"),
+            "openings": ("= Postes", "= Openings"), "young_entrants": ("− Jeunes", "− Young"),
+            "net_mobility": ("− Mobilités", "− Mobility"), "imbalance": ("= Déséquilibre", "= Imbalance")}
 
 
 @styled
@@ -118,7 +130,7 @@ def waterfall(data, territory=None, metier=None, start_year=None, end_year=None,
     inflow from other regions = potential imbalance.  Each bar is labelled with the variable's
     own value (as in the key-figure tables: a net outflow is a negative inflow, and subtracting
     it raises the imbalance).  Thousands of persons; ``values=False`` drops the labels;
-    ``compact=True`` uses one-word bar names (small multiples)."""
+    ``compact=True`` uses one-word bar names, slanted (small multiples)."""
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     steps = waterfall_steps(acc, territory, metier, start_year, end_year, mobility)
@@ -150,14 +162,17 @@ def waterfall(data, territory=None, metier=None, start_year=None, end_year=None,
             ax.annotate(format_thousands(value, 1, lang, sign=signed), (bar.get_x() + bar.get_width() / 2, top),
                         xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
     i = 0 if lang == "fr" else 1
-    ax.set_xticks(x, [(_COMPACT if compact else _SHORT)[k][i] for k, _, _, _ in steps])
+    if compact:
+        ax.set_xticks(x, [_COMPACT[k][i] for k, _, _, _ in steps], rotation=40, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(x, [_SHORT[k][i] for k, _, _, _ in steps])
     ends = np.concatenate([b, b + h, [0.0]])
     lo, hi = float(ends.min()), float(ends.max())
     pad = 0.12 * (hi - lo or 1.0)
     ax.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
     ax.axhline(0, color="#555555", lw=0.8)
     ax.set_ylabel(text("persons_k", lang))
-    ax.yaxis.set_major_formatter(tick_formatter(lang))
+    ax.yaxis.set_major_formatter(axis_formatter(lang))
     ax.grid(axis="y", zorder=0)
     period = period_label(acc, start_year, end_year)
     title = "Postes à pourvoir et déséquilibre potentiel" if lang == "fr" else "Job openings and potential imbalance"
@@ -168,6 +183,8 @@ def waterfall(data, territory=None, metier=None, start_year=None, end_year=None,
 
 
 # ------------------------------------------------------------------------------------- ranked bars
+#: Characters per line of the métier labels of :func:`ranked_bars` (the full DARES labels, wrapped).
+RANKED_WRAP = 42
 #: Rankings: name -> (numerator, denominator or None).  Rates are shares of initial employment.
 RANKINGS = {"openings": ("openings", None), "departures": ("departures", None),
             "net_creation": ("net_creation", None), "imbalance": ("imbalance", None),
@@ -196,35 +213,47 @@ def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_y
                 ascending: bool = False, scenario=None, lang: str | None = None, ax=None):
     """The ``n`` métiers with the largest (``ascending=True``: smallest) values of ``by``
     (:data:`RANKINGS`: openings, departures, net creation, imbalance, young entrants, or their
-    rate as a share of initial employment), as horizontal bars, the first at the top."""
+    rate as a share of initial employment), as horizontal bars, the first at the top.  Each métier is named by
+    its full DARES label (:func:`pmq.labels.metier_label`), wrapped over lines of :data:`RANKED_WRAP`
+    characters rather than abbreviated."""
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     v = ranked_values(acc, by, territory, start_year, end_year).dropna("metier")
     s = v.to_series().sort_values(ascending=ascending).head(int(n))
     rate = RANKINGS[by][1] is not None
     vals = s.values * (100 if rate else 1e-3)
-    labs = metier_label(s.index, lang, short=True,
-                        labels=[str(acc.metier_label.sel(metier=c).values) for c in s.index]
+    full = metier_label(s.index, lang, labels=[str(acc.metier_label.sel(metier=c).values) for c in s.index]
                         if "metier_label" in acc.coords else None)
-    fig, ax, created = new_axes(ax, (6.4, 0.28 * len(s) + 1.4))
+    labs = wrap_labels(full, RANKED_WRAP)
+    lines = max((lab.count("\n") + 1 for lab in labs), default=1)
+    given = ax is not None
+    fig, ax, created = new_axes(ax, (7.0, max(0.28, 0.13 * lines + 0.13) * len(s) + 1.5))
+    if given and len(s):        # axes of a given size: longer lines where the bars leave room for fewer of them
+        h_in = fig.get_size_inches()[1]
+        room = max(1, int(ax.get_position().height * h_in / len(s) / 0.118))    # 8.5-pt lines a bar
+        width = RANKED_WRAP
+        while max(lab.count("\n") + 1 for lab in labs) > room and width < 90:
+            width += 6
+            labs = wrap_labels(full, width)
     y = np.arange(len(s))[::-1]
     colors = [COLORS["down"] if x < 0 else COLORS["up"] for x in vals]
     ax.barh(y, vals, color=colors, height=0.7, zorder=2)
-    ax.set_yticks(y, labs)
+    ax.set_yticks(y, labs, linespacing=1.0)
     for yi, x in zip(y, vals):
         lab = format_number(x, 1, lang) + ("\u202f%" if rate and lang == "fr" else "%" if rate else "")
         ax.annotate(lab, (x, yi), xytext=(3 if x >= 0 else -3, 0), textcoords="offset points",
                     ha="left" if x >= 0 else "right", va="center", fontsize=7.5)
     ax.axvline(0, color="#555555", lw=0.8)
+    ax.set_ylim(-0.6, len(s) - 0.4)
     period = period_label(acc, start_year, end_year)
     if rate:
         ax.set_xlabel(text(by, lang) if by in ("departure_rate", "imbalance_rate", "openings_rate") else by)
-        ax.xaxis.set_major_formatter(tick_formatter(lang, percent=True, scale=0.01))
+        ax.xaxis.set_major_formatter(axis_formatter(lang, percent=True, scale=0.01))
     else:
         ax.set_xlabel(f"{text(by, lang)} ({text('thousands', lang)})")
-        ax.xaxis.set_major_formatter(tick_formatter(lang))
+        ax.xaxis.set_major_formatter(axis_formatter(lang))
     ax.grid(axis="x", zorder=0)
-    ax.margins(x=0.12)
+    ax.margins(x=0.16)                  # room for the value beside the longest bar
     head = text(RANKINGS[by][0], lang) if not rate else text(by, lang)
     ax.set_title(f"{selection_title(acc, territory, None, lang)}\n{head}, {period}")
     if created:
@@ -248,7 +277,8 @@ def _scenario_series(acc, variable, territory, metier):
 def scenario_lines(data, variable: str = "employment", territory=None, metier=None, index: bool = False,
                    lang: str | None = None, ax=None):
     """One line per scenario over the years: a stock (employment, persons on 1 January) or an
-    annual flow.  ``index=True`` rebases each line to 100 in the base year."""
+    annual flow, in thousands (in millions from :data:`pmq.plots.style.MILLIONS_FROM` thousands: « 2 020 »
+    thousands beside the years would read as 2020).  ``index=True`` rebases each line to 100 in the base year."""
     lang = check_lang(lang)
     acc = accounts_of(data)
     da = _scenario_series(acc, variable, territory, metier)
@@ -263,8 +293,11 @@ def scenario_lines(data, variable: str = "employment", territory=None, metier=No
                 marker="o" if len(years) < 8 else None, ms=3)
     ax.set_xlabel(text("year", lang))
     ylab = text(variable, lang)
-    ax.set_ylabel(f"{ylab} ({'base 100' if index else text('thousands', lang)})")
-    ax.yaxis.set_major_formatter(tick_formatter(lang))
+    if index:
+        ax.set_ylabel(f"{ylab} (base 100)")
+        ax.yaxis.set_major_formatter(axis_formatter(lang))
+    else:               # thousands, or millions where « 2 020 » (thousands) would read as a year
+        persons_axis(ax, "y", lang, ylab)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, pos=None: str(int(round(v)))))
     ax.grid(axis="y")
@@ -300,7 +333,7 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
         ax.annotate(format_number(x, 1, lang), (x, yi), xytext=(3, 0), textcoords="offset points", va="center",
                     fontsize=8)
     ax.set_xlabel(f"{text(variable, lang)} ({text('thousands', lang)})")
-    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
     ax.grid(axis="x", zorder=0)
     ax.margins(x=0.12)
     when = str(w.attrs["end_year"]) if variable == "employment" else w.attrs["period"]
@@ -319,7 +352,12 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
 
     ``da`` has a ``year`` dimension and either ``draw`` (quantiles are computed) or
     ``quantile`` (already computed, containing ``quantiles``).  Values × ``scale``
-    (thousands by default).
+    (thousands by default; then the axis is written in thousands, or in millions from
+    :data:`pmq.plots.style.MILLIONS_FROM` thousands, so that no tick reads as a year).
+
+    ``da.attrs``: ``long_name`` (``long_name_en``) names the y axis and titles a figure the chart creates;
+    ``provenance`` (the attrs of the accounts the draws come from, with their ``territory`` codes, as
+    :meth:`pmq.Ensemble.fan` gives them) writes the source line under a figure the chart creates.
     """
     lang = check_lang(lang)
     q = list(quantiles)
@@ -347,11 +385,24 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
     ax.set_xlabel(text("year", lang))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, pos=None: str(int(round(x)))))
-    ax.yaxis.set_major_formatter(tick_formatter(lang))
+    name = (da.attrs.get("long_name") if lang == "fr" else da.attrs.get("long_name_en", da.attrs.get("long_name")))
+    if scale == 1e-3:       # persons in thousands: « milliers » or « millions »
+        word = persons_axis(ax, "y", lang, name)
+        if not name:
+            ax.set_ylabel(word[0].upper() + word[1:])
+    else:
+        ax.yaxis.set_major_formatter(axis_formatter(lang))
     ax.grid(axis="y")
     ax.legend(loc="best")
-    if created and da.attrs.get("long_name"):
-        ax.set_title(da.attrs["long_name"] if lang == "fr" else da.attrs.get("long_name_en", da.attrs["long_name"]))
+    if created and name:
+        ax.set_title(name)
+    prov = da.attrs.get("provenance")
+    if created and isinstance(prov, dict) and "territory" in prov:
+        origin = xr.Dataset(coords={"territory": list(map(str, prov["territory"]))},
+                            attrs={k: v for k, v in prov.items() if k != "territory"})
+        n = da.sizes.get("draw")
+        detail = (f"ensemble de {n} tirages" if lang == "fr" else f"ensemble of {n} draws") if n else None
+        source_note(fig, origin, lang, detail)
     return ax
 
 
@@ -383,7 +434,7 @@ def tornado(table, output: str = "openings", labels: dict | None = None, lang: s
     ax.axvline(central, color="#333333", lw=1)
     ax.set_yticks(y, names)
     ax.set_xlabel(f"{text(output, lang)} ({text('thousands', lang)})")
-    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
     ax.grid(axis="x", zorder=0)
     ax.legend(loc="lower right")
     head = "Sensibilité" if lang == "fr" else "Sensitivity"

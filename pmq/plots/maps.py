@@ -13,11 +13,11 @@ import xarray as xr
 from pmq import data as _data
 from pmq.data.territories import region_aliases
 from pmq.names import resolve_many
-from pmq.formatting import check_lang, format_number, tick_formatter
+from pmq.formatting import check_lang, format_number
 from pmq.labels import domain_label, metier_label, text
 from pmq.projection.indicators import national as national_label
-from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, house_style, new_axes,
-                             source_note, styled)
+from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, axis_formatter, house_style, new_axes,
+                             persons_axis, source_note, source_text, styled, wrap_labels)
 from pmq.projection.indicators import (is_builtin_france, accounts_of, one_scenario, period_label,
                                        subset_sum, territory_name, window, select, cell_flags, aggregate_flags)
 from pmq.inputs.downscale import RELIABILITY
@@ -26,7 +26,7 @@ from pmq.errors import ArgumentError, InputError
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
            "region_geometry", "territory_geometry", "territory_values", "territory_map", "imbalance_territory_map",
-           "LEVEL_CAPTIONS", "LEVEL_NOUNS", "map_level"]
+           "LEVEL_CAPTIONS", "LEVEL_NOUNS", "map_level", "HEATMAP_TEXT", "HEATMAP_CELL"]
 
 _RATES = {"imbalance_rate": ("imbalance", "employment_start"),
           "openings_rate": ("openings", "employment_start"),
@@ -90,6 +90,11 @@ def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", star
                         columns=pd.Index(cols, name="territory"))
 
 
+#: Size of the annotations of :func:`imbalance_heatmap` (points) and least width of its cells (inches): once the
+#: figure is scaled to a 16-cm page column its numbers stay about 6 points or more.
+HEATMAP_TEXT, HEATMAP_CELL = 8.5, 0.4
+
+
 @styled
 def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", start_year=None, end_year=None,
                       national: bool = True, annotate: bool = True, scenario=None, lang: str | None = None, ax=None,
@@ -97,40 +102,24 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     """Heatmap of ``value`` (default: potential imbalance as % of initial employment) by FAP
     domain (or métier) × territory, on a diverging colour-blind-safe scale centred on 0.
     Positive (purple-brown side) = openings not covered by young entrants and mobility.
-    ``territories`` (codes or names) keeps only those columns (e.g. the départements of one région)."""
+    ``territories`` (codes or names) keeps only those columns (e.g. the départements of one région).
+    Rows are named by the full domain or DARES métier labels, wrapped; the figure is sized so that its text
+    stays legible once the chart fills a page's width (:data:`HEATMAP_TEXT` points in cells of
+    :data:`HEATMAP_CELL` inches)."""
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     df = heatmap_values(acc, value, by, start_year, end_year, national, territories=territories)
     m = df.values * 100
     lim = np.nanmax(np.abs(m)) if np.isfinite(m).any() else 1.0
-    rows = domain_label(df.index, lang) if by == "domain" else metier_label(df.index, lang, short=True)
+    own = (dict(zip(map(str, acc.metier.values), map(str, acc.metier_label.values)))
+           if by == "metier" and "metier_label" in acc.coords else None)
+    rows = wrap_labels(domain_label(df.index, lang) if by == "domain" else
+                       metier_label(df.index, lang, labels=[own[c] for c in df.index] if own else None),
+                       36 if by == "domain" else 46)
     level = map_level(acc)
     shown = list(df.columns[:-1] if national else df.columns)
     short_of = dict(zip(map(str, acc.territory.values), _short_territory(acc)))
     short = [short_of[c] for c in shown] + ([national_label(acc, lang)[2]] if national else [])
-    width = 0.55 * len(short) + 3.6
-    if level:   # a few columns after long domain names: room for the title (left-aligned on the cells)
-        width = max(width, 10.5 if by == "domain" else 9.0)
-    fig, ax, created = new_axes(ax, (width, 0.3 * len(rows) + 1.6 + (0.6 if level else 0)))
-    im = ax.imshow(m, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
-    if level:        # département and zone names are long: slanted
-        ax.set_xticks(np.arange(len(short)), short, rotation=40, ha="right", rotation_mode="anchor")
-    else:
-        ax.set_xticks(np.arange(len(short)), short, rotation=0)
-    ax.set_yticks(np.arange(len(rows)), rows)
-    ax.tick_params(length=0)
-    for s in ax.spines.values():
-        s.set_visible(False)
-    if national:
-        ax.axvline(len(short) - 1.5, color="white", lw=2.5)
-    if annotate and m.size <= 400:
-        for (i, j), x in np.ndenumerate(m):
-            if np.isfinite(x):
-                ax.text(j, i, format_number(x, 0, lang), ha="center", va="center", fontsize=6.5,
-                        color="white" if abs(x) > 0.6 * lim else "#222222")
-    cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02, format=tick_formatter(lang))
-    label = text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value
-    cb.set_label(label.replace("(%", "(en %") if lang == "fr" else label, fontsize=8)
     period = period_label(acc, start_year, end_year)
     regions = is_builtin_france(acc)
     if lang == "fr":
@@ -139,7 +128,37 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     else:
         ttl = (f"{text(value, lang).split(' (')[0]} by {'domain' if by == 'domain' else 'occupation'} and "
                f"{LEVEL_NOUNS[level][1] if level else 'region' if regions else 'territory'}")
-    ax.set_title(f"{ttl}, {period}")
+    title = f"{ttl}, {period}"
+    # inches: the row labels, the cells (wider for long column names set straight), the colour bar
+    inch = 0.56 / 72                                      # DejaVu Sans: about 0.56 em per character
+    label_w = max((len(line) for r in rows for line in r.split("\n")), default=1) * 8.5 * inch + 0.15
+    cell = max(HEATMAP_CELL, (max(map(len, short), default=1) * 8.5 * inch + 0.08) if not level else 0)
+    lines = max((r.count("\n") + 1 for r in rows), default=1)
+    width = max(label_w + cell * len(short) + 1.05, label_w + len(title) * 10.5 * 0.62 / 72 + 0.3)
+    height = max(0.3, 0.15 * lines + 0.07) * len(rows) + 1.5 + (0.6 if level else 0)
+    fig, ax, created = new_axes(ax, (width, height))
+    im = ax.imshow(m, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+    if level:        # département and zone names are long: slanted
+        ax.set_xticks(np.arange(len(short)), short, rotation=40, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(np.arange(len(short)), short, rotation=0)
+    ax.set_yticks(np.arange(len(rows)), rows, linespacing=1.0)
+    ax.tick_params(length=0, labelsize=8.5)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    if national:
+        ax.axvline(len(short) - 1.5, color="white", lw=2.5)
+    if annotate and m.size <= 400:
+        for (i, j), x in np.ndenumerate(m):
+            if np.isfinite(x):
+                ax.text(j, i, format_number(x, 0, lang), ha="center", va="center", fontsize=HEATMAP_TEXT,
+                        color="white" if abs(x) > 0.6 * lim else "#222222")
+    cb = ax.figure.colorbar(im, ax=ax, shrink=min(0.8, 4.5 / max(height - 1.5, 1e-9)), pad=0.02, fraction=0.04,
+                            aspect=25, format=axis_formatter(lang))
+    cb.ax.tick_params(labelsize=8)
+    label = text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value
+    cb.set_label(label.replace("(%", "(en %") if lang == "fr" else label, fontsize=8)
+    ax.set_title(title)
     if created:
         source_note(fig, acc, lang)
     return ax
@@ -149,7 +168,13 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
                     panel_size=(3.2, 2.5), sharey: bool = False, **kwargs):
     """One panel per territory (default: all), drawn by ``chart``: ``"waterfall"``,
     ``"pyramid"``, ``"lines"`` (scenario lines), ``"ranked"`` or any function
-    ``f(data, territory=..., lang=..., ax=..., **kwargs)``.  Returns the figure."""
+    ``f(data, territory=..., lang=..., ax=..., **kwargs)``.  Returns the figure.
+
+    The figure is titled with what the panels show (« Postes à pourvoir et déséquilibre potentiel par région,
+    2019–2030 »: the panels' own title without the territory), each panel with its territory; one legend for
+    all panels (the first panel's); the waterfalls' bar names slanted, on the bottom panels only.  Ranked bars
+    name the métiers by their full labels: with the default ``panel_size`` their panels are 6.4 inches wide and
+    as tall as their bars need."""
     lang = check_lang(lang)
     import matplotlib.pyplot as plt
 
@@ -165,23 +190,62 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
     if chart == "waterfall":
         kwargs.setdefault("values", False)
         kwargs.setdefault("compact", True)
+    if chart == "ranked" and tuple(panel_size) == (3.2, 2.5):     # room for the full labels of the métiers
+        panel_size = (6.4, 0.36 * int(kwargs.get("n", 15)) + 1.0)
     with house_style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
                                  layout="constrained", sharey=sharey, squeeze=False)
+    first_title, legend = "", None
     for k, ax in enumerate(axes.flat):
         if k >= n:
             ax.set_visible(False)
             continue
         f(acc, territory=codes[k], lang=lang, ax=ax, **kwargs)
+        first_title = first_title or ax.get_title(loc="left") or ax.get_title()
         with house_style():
+            ax.set_title("", loc="center")
             ax.set_title(territory_name(acc, codes[k], lang), fontsize=9, loc="left", fontweight="bold")
-            if k % ncols:
-                ax.set_ylabel("")
-            if ax.get_legend() is not None and k:
+            if ax.get_legend() is not None:
+                if legend is None:
+                    legend = ax.get_legend_handles_labels()
                 ax.get_legend().remove()
+            if chart == "waterfall" and k + ncols < n:      # the same bars below: their names once, at the bottom
+                ax.tick_params(labelbottom=False)
             ax.tick_params(labelsize=7)
-    source_note(fig, one_scenario(acc), lang)
+    shown = list(axes.flat)[:n]
+    words = (text("thousands", lang), "millions")
+    if sharey:          # the shared limits decide between thousands and millions (pmq.plots.style.persons_axis)
+        for ax in shown:
+            label = ax.get_ylabel()
+            unit = next((w for w in words if label.endswith(f" ({w})")), None)
+            if unit is not None:
+                persons_axis(ax, "y", lang, label[: -len(unit) - 3])
+    for k, ax in enumerate(shown):      # one y label a row, unless a panel's unit differs from the first's
+        if k % ncols and ax.get_ylabel() == shown[k - k % ncols].get_ylabel():
+            ax.set_ylabel("")
+    with house_style():
+        if legend is not None and legend[0]:
+            fig.legend(*legend, loc="outside upper right", ncols=min(len(legend[0]), 3), fontsize=7.5)
+        title = _panels_title(first_title, acc, lang)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    source_note(fig, acc if "scenario" in acc.dims else one_scenario(acc), lang)
     return fig
+
+
+def _panels_title(panel_title: str, acc: xr.Dataset, lang: str) -> str:
+    """The title of small multiples from one panel's title « Bretagne — Aides à domicile\nPyramide des âges, 2019
+    et 2030 »: « Aides à domicile — Pyramide des âges par région, 2019 et 2030 »."""
+    head, _, subject = panel_title.partition("\n")
+    if not subject:
+        return ""
+    level = map_level(acc)
+    fr = lang == "fr"
+    by = (LEVEL_CAPTIONS[level or "region"][0 if fr else 1] if level or is_builtin_france(acc) else
+          "par territoire" if fr else "by territory")
+    what, comma, when = subject.rpartition(", ")
+    title = f"{what} {by}, {when}" if comma else f"{subject} {by}"
+    return f"{head.split(' — ', 1)[1]} — {title}" if " — " in head else title
 
 
 # ------------------------------------------------------------------------------------------- map
@@ -227,6 +291,13 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
     """Choropleth of one value per region (a Series or a DataArray indexed by INSEE region
     code).  ``percent`` shows shares as %; ``diverging`` (default: values of both signs)
     centres the colour scale on 0.  ``highlight`` outlines one region code."""
+    return _region_map(values, label, percent, diverging, annotate, highlight, lang, ax)
+
+
+@styled
+def _region_map(values, label=None, percent=True, diverging=None, annotate=True, highlight=None, lang=None, ax=None,
+                source: str | None = None):
+    """:func:`region_map`, with the data's ``source`` line before the base map's attribution."""
     lang = check_lang(lang)
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Polygon
@@ -288,20 +359,21 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
     ax.autoscale_view()
     ax.set_axis_off()
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=ax, shrink=0.7, pad=0.01, format=tick_formatter(lang))
+    cb = fig.colorbar(sm, ax=ax, shrink=0.7, pad=0.01, format=axis_formatter(lang))
     if label:
         cb.set_label(label, fontsize=8)
         ax.set_title(label)
     if created:
-        bottom_note(fig, MAP_ATTRIBUTION[lang])
+        bottom_note(fig, f"{source} {MAP_ATTRIBUTION[lang]}" if source else MAP_ATTRIBUTION[lang])
     return ax
 
 
 def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None,
                   highlight=None, lang: str | None = None, ax=None):
     """:func:`region_map` of a rate per region over a window (default: potential imbalance as
-    % of initial employment).  Accounts split by département or zone d'emploi get
-    :func:`imbalance_territory_map` instead (the région of ``highlight``, which is outlined)."""
+    % of initial employment), the source of the data and the base map's attribution at the bottom.  Accounts
+    split by département or zone d'emploi get :func:`imbalance_territory_map` instead (the région of
+    ``highlight``, which is outlined)."""
     lang = check_lang(lang)
     acc = one_scenario(accounts_of(data), scenario)
     if map_level(acc):          # départements or zones d'emploi: the map of the focus territory's région
@@ -309,8 +381,8 @@ def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year
     v = region_values(acc, value, start_year, end_year)
     period = period_label(acc, start_year, end_year)
     label = (text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value)
-    ax = region_map(v, label=f"{label}, {period}", highlight=highlight, lang=lang, ax=ax)
-    return ax
+    return _region_map(v, label=f"{label}, {period}", highlight=highlight, lang=lang, ax=ax,
+                       source=source_text(acc, lang))
 
 
 
@@ -559,7 +631,7 @@ def territory_map(values, level: str = "departement", region=None, highlight=Non
     ax.set_aspect("equal")
     ax.set_axis_off()
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=ax, shrink=0.7, pad=0.01, format=tick_formatter(lang))
+    cb = fig.colorbar(sm, ax=ax, shrink=0.7, pad=0.01, format=axis_formatter(lang))
     if label:
         cb.set_label(label, fontsize=8)
     if title or label:
@@ -647,21 +719,28 @@ def imbalance_territory_map(data, value: str = "imbalance_rate", start_year=None
     cap = LEVEL_CAPTIONS[level][0 if fr else 1]
     where = ""
     if region is not None:
-        names = dict(zip(_data.regions()["code"], _data.regions()["name"]))
-        where = "\n" + names.get(region, region)
-    if metier is not None:
-        m = select(acc, metier=metier)
-        where += " — " + ", ".join(metier_label(list(map(str, m.metier.values)), lang, short=True)[:3])
-    title = f"{head} {cap}, {period}{where}"
+        where = str(dict(zip(_data.regions()["code"], _data.regions()["name"])).get(region, region))
+    if metier is not None:      # the métiers' full labels (the first three), the line wrapped
+        codes = list(map(str, select(acc, metier=metier).metier.values))
+        what = ", ".join(metier_label(codes[:3], lang)) + (" …" if len(codes) > 3 else "")
+        where = f"{where} — {what}" if where else what
+    title = f"{head} {cap}, {period}" + ("\n" + wrap_labels([where], 75)[0] if where else "")
     split = LEVEL_CAPTIONS[level][0 if fr else 1]
     shipped = "pmq shipped key" in str(acc.attrs.get("key_source", ""))
-    note = ((f"Valeurs estimées : « Les métiers en 2030 » (DARES – France Stratégie) réparti {split} par pmq selon "
-             f"une clé de répartition (voir docs/territories.md) ; projection pmq. " if shipped else
-             f"Valeurs estimées : données réparties {split} selon une clé de répartition ; projection pmq. ")
-            if fr else
-            (f"Estimated values: « Les métiers en 2030 » (DARES – France Stratégie) split {split} by pmq with a "
-             f"share key (see docs/territories.md); pmq projection. " if shipped else
-             f"Estimated values: data split {split} with a share key; pmq projection. ")) \
-        + TERRITORY_MAP_ATTRIBUTION[lang][level]
+    dares = str(acc.attrs.get("baseline_title", "")).startswith("Les métiers en 2030")
+    by = "par pmq " if shipped else ""
+    if fr:
+        split_note = (f"Valeurs estimées : « Les métiers en 2030 » réparti {split} {by}selon une clé de répartition."
+                      if dares else f"Valeurs estimées : données réparties {split} {by}selon une clé de répartition.")
+    else:
+        split_note = (f"Estimated values: « Les métiers en 2030 » split {split} {'by pmq ' if shipped else ''}with a "
+                      "share key." if dares else f"Estimated values: data split {split} {'by pmq ' if shipped else ''}"
+                      "with a share key.")
+    scen = acc.attrs.get("scenario_title_fr" if fr else "scenario_title_en", acc.attrs.get("scenario", ""))
+    data_words = (("DARES – France Stratégie, « Les métiers en 2030 »" if dares else "données de l'utilisateur")
+                  if fr else ("DARES – France Stratégie, « Les métiers en 2030 »" if dares else "the user's data"))
+    source = (f"Source : {data_words} ; projection pmq" if fr else f"Source: {data_words}; pmq projection") + \
+        (f" ({scen})." if scen else ".")
+    note = f"{source} {split_note} {TERRITORY_MAP_ATTRIBUTION[lang][level]}"
     return territory_map(df["value"], level, region=region, highlight=code, reliability=df["reliability"],
                          label=what, title=title, note=note, lang=lang, ax=ax)

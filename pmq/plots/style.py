@@ -9,10 +9,12 @@ import numpy as np
 import xarray as xr
 
 from pmq.projection.indicators import is_builtin_france
-from pmq.formatting import check_lang
+from pmq.formatting import check_lang, format_number, format_percent
+from pmq.labels import text
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "new_axes", "styled",
-           "source_note", "bottom_note", "as_float"]
+           "source_note", "source_text", "bottom_note", "as_float", "axis_formatter", "persons_axis", "MILLIONS_FROM",
+           "wrap_labels"]
 
 #: Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -81,25 +83,33 @@ SPLIT_WORDS = {"departement": ("par département", "by département"),
                "zone_emploi": ("par zone d'emploi", "by zone d'emploi")}
 
 
-def source_note(fig, acc: xr.Dataset, lang: str | None = None) -> None:
-    """Source line at the bottom of a figure, as reports print it."""
+def source_text(acc: xr.Dataset, lang: str | None = None, detail: str | None = None) -> str:
+    """The source line of a chart of ``acc``: the data (DARES – France Stratégie for the built-in baseline, the
+    split said when pmq split it below the régions) and the projection, with the scenario's title (or
+    ``detail``) in brackets."""
     lang = check_lang(lang)
     scen = acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", acc.attrs.get("scenario", ""))
     if "scenario" in acc.dims:
         scen = ""
+    if detail is not None:
+        scen = detail
     base = ("Source : DARES – France Stratégie, « Les métiers en 2030 » ; projection pmq"
             if lang == "fr" else "Source: DARES – France Stratégie, « Les métiers en 2030 »; pmq projection")
     level = acc.attrs.get("level", "region")
     if (level in SPLIT_WORDS and "pmq shipped key" in str(acc.attrs.get("key_source", ""))
             and str(acc.attrs.get("baseline_title", "")).startswith("Les métiers en 2030")):
         base = (f"Source : DARES – France Stratégie, « Les métiers en 2030 », réparti {SPLIT_WORDS[level][0]} par "
-                f"pmq (estimation, voir docs/territories.md) ; projection pmq" if lang == "fr" else
+                f"pmq (valeurs estimées) ; projection pmq" if lang == "fr" else
                 f"Source: DARES – France Stratégie, « Les métiers en 2030 », split {SPLIT_WORDS[level][1]} by pmq "
-                f"(estimated, see docs/territories.md); pmq projection")
+                f"(estimated values); pmq projection")
     elif not is_builtin_france(acc):
         base = "Source : projection pmq" if lang == "fr" else "Source: pmq projection"
-    note = base + (f" ({scen})" if scen else "") + "."
-    bottom_note(fig, note)
+    return base + (f" ({scen})" if scen else "") + "."
+
+
+def source_note(fig, acc: xr.Dataset, lang: str | None = None, detail: str | None = None) -> None:
+    """Source line (:func:`source_text`) at the bottom of a figure, as reports print it."""
+    bottom_note(fig, source_text(acc, lang, detail))
 
 
 def bottom_note(fig, note: str) -> None:
@@ -114,8 +124,66 @@ def bottom_note(fig, note: str) -> None:
     if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get", lambda: {})():
         rect = engine.get()["rect"]
         engine.set(rect=(rect[0], rect[1] + band, rect[2], rect[3] - band))
-    fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=7, color="#555555", transform=fig.transFigure)
+    up = min(0.012 * height_in, 0.06)       # inches: inside the band however tall the figure
+    fig.text(0.01, up / height_in, note, ha="left", va="bottom", fontsize=7, color="#555555", transform=fig.transFigure)
 
 
 def as_float(a) -> np.ndarray:
     return np.asarray(a, dtype=float)
+
+
+def _decimals(values) -> int:
+    """The fewest decimals (0 to 3) that write every value exactly (1 920, 1 940 → 0; 0,25, 0,5 → 2)."""
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    for d in range(4):
+        if np.all(np.abs(v * 10 ** d - np.round(v * 10 ** d)) < 1e-6 * np.maximum(1.0, v * 10 ** d)):
+            return d
+    return 3
+
+
+def axis_formatter(lang: str | None = None, scale: float = 1.0, percent: bool = False):
+    """A matplotlib tick formatter writing numbers the French (or English) way with the same decimals on every
+    tick of the axis (« 1 ; 1,5 ; 2 » becomes « 1,0 ; 1,5 ; 2,0 »): the decimals are those the axis' ticks need.
+    ``scale`` multiplies the values (1e-3: thousands to millions); ``percent`` writes shares as %."""
+    lang = check_lang(lang)
+    from matplotlib.ticker import Formatter
+
+    class AxisFormatter(Formatter):
+        def __init__(self):
+            self.ticks: list[float] = []
+
+        def set_locs(self, locs):           # the axis gives its ticks before writing them
+            self.ticks = [float(x) for x in locs if np.isfinite(x)]
+
+        def __call__(self, v, pos=None):
+            d = _decimals(np.asarray(self.ticks or [v], dtype=float) * scale * (100 if percent else 1))
+            return format_percent(v * scale, d, lang) if percent else format_number(v, d, lang, scale=scale)
+
+    return AxisFormatter()
+
+
+#: An axis of persons in thousands whose ticks reach this many thousands is written in millions: « 2 020 »
+#: (thousands) next to an axis of years reads as the year 2020, « 2,02 » (millions) does not.
+MILLIONS_FROM = 1000.0
+
+
+def persons_axis(ax, axis: str = "y", lang: str | None = None, name: str | None = None) -> str:
+    """Write an axis of persons plotted in thousands: in thousands, or in millions (« 1,95 ») when its range
+    reaches :data:`MILLIONS_FROM` thousands, with the same decimals on every tick.  ``name`` labels the axis
+    « name (milliers) » or « name (millions) ».  Returns the unit word used."""
+    lang = check_lang(lang)
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    millions = max(abs(lo), abs(hi)) >= MILLIONS_FROM
+    word = "millions" if millions else text("thousands", lang)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(axis_formatter(lang, scale=1e-3 if millions else 1.0))
+    if name is not None:
+        target.set_label_text(f"{name} ({word})")
+    return word
+
+
+def wrap_labels(labels, width: int) -> list[str]:
+    """Each label wrapped over lines of at most ``width`` characters (words kept whole)."""
+    import textwrap
+    return [textwrap.fill(str(s), width, break_long_words=False, break_on_hyphens=False) for s in labels]

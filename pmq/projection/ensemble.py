@@ -1011,18 +1011,28 @@ class Ensemble:
         return da.compute() if hasattr(da.data, "compute") else da
 
     def fan(self, variable: str = "employment", territory=None, lang: str | None = None, ax=None):
-        """Fan chart (5–95 %, 25–75 %, median) of ``variable`` over the years."""
+        """Fan chart (5–95 %, 25–75 %, median) of ``variable`` over the years, titled with the territory's
+        name (« Bretagne » for ``"53"``), in thousands (millions from a million persons); a figure the fan
+        draws itself gets the source line at its bottom."""
         lang = check_lang(lang)
         from pmq.plots import fan_chart
         da = self.series(variable, territory)
         if variable != "employment":
             da = da.isel(year=slice(0, -1))
+        da = da.assign_attrs(long_name=text(variable, "fr"), long_name_en=text(variable, "en"),
+                             provenance={**self.context.attrs, "territory": list(map(str, self.flows.territory.values))})
         ax = fan_chart(da, lang=lang, ax=ax)
-        ax.set_ylabel(f"{text(variable, lang)} ({text('thousands', lang)})")
-        where = text("france", lang) if territory is None else str(territory)
-        ax.set_title(f"{where}\n{text(variable, lang)} — {self.n_draws} "
+        ax.set_title(f"{self._fan_where(territory, lang)}\n{text(variable, lang)} — {self.n_draws} "
                      f"{'tirages' if lang == 'fr' else 'draws'}", loc="left")
         return ax
+
+    def _fan_where(self, territory, lang: str) -> str:
+        """The name of ``territory`` (codes or names; None: France) in the fan's title."""
+        if territory is None:
+            return text("france", lang)
+        sel = select(self.flows, territory=territory)
+        names = sel.territory_name.values if "territory_name" in sel.coords else sel.territory.values
+        return ", ".join(map(str, names))
 
     def to_zarr(self, path) -> None:
         """Write the draws to a new zarr store (refuses an existing path), marked as pmq's."""
