@@ -110,11 +110,21 @@ def test_old_name_reads_the_rebuilt_file_with_a_warning():
 
 
 def test_lever_table_carries_status_and_provenance_not_as_parameters():
-    t = lever_table(read_scenario("reindustrialisation"))
+    t = lever_table(read_scenario("reindustrialisation"), "en")
     row = t.iloc[0]
     assert row["status"] == "split_assumed" and row["weights_assumption"] and row["source"]
     assert "weights_assumption" not in row["parameters"] and "method" not in row["parameters"]
-    assert "weights = " in row["parameters"]
+    assert "weights = " in row["parameters"] and "_fr" not in row["parameters"]
+    assert row["parameters_text"].startswith("deviation from the trend: 0 in 2022, +740,000 in 2035, held after; "
+                                             "split over occupations: H0Z 20%, N0Z 7%")
+    # the texts in the reader's language, the status the same in both
+    fr = lever_table(read_scenario("reindustrialisation"), "fr").iloc[0]
+    assert fr["status"] == row["status"]
+    assert fr["source"].startswith("France Stratégie (2024), scénario 12 % tiré par l'aval")
+    assert row["source"].startswith("France Stratégie (2024), scenario 12 % downstream")
+    assert (fr["label"], row["label"]) == ("Industrie manufacturière (12 % du PIB, aval + technologies)",
+                                           "Manufacturing (12 % of GDP, downstream + technology)")
+    assert (fr["section_label"], row["section_label"]) == ("Emploi (demande de travail)", "Employment (labour demand)")
 
 
 @pytest.mark.filterwarnings("ignore::pmq.errors.InactiveLeverWarning")
@@ -152,14 +162,22 @@ def test_excel_readme_says_hypothese_pmq_and_refuses_malformed_attrs(baseline):
 def test_report_parameter_table_says_hypothese_pmq():
     from pmq.export.report import _levers_html
     sc = read_scenario("ademe_s3")
-    page = _levers_html(sc, lever_table(sc), "fr")
-    assert "Statut des chiffres : hypothèse pmq" in page and "<th>statut</th>" in page
+    page = _levers_html(sc, lever_table(sc, "fr"), "fr")
+    assert "Statut des chiffres\u00a0: hypothèse pmq" in page and "<th>statut</th>" in page
     cells = page.split("<tbody>")[1]
     assert "<td>hypothèse pmq</td>" in cells
-    # the assumption's text is in its column, not among the parameters
-    assert "assumption =" not in page and "basis =" not in page
+    # the assumption's text is in its column, not among the parameters; the parameters are in words
+    assert "assumption =" not in page and "basis =" not in page and "kind =" not in page
+    assert "écart au tendanciel\u00a0: 0 en 2020, +450\u202f000 en 2050, maintenu ensuite" in cells
+    # every address is a link, its text the address itself
+    assert '<a href="https://vert.eco/articles/velo-renouvelables-batiment-ou-sont-les-emplois-de-demain">' \
+           'https://vert.eco/articles/velo-renouvelables-batiment-ou-sont-les-emplois-de-demain</a> (S)' in cells
     sc = read_scenario("reindustrialisation")
-    page = _levers_html(sc, lever_table(sc), "fr")
-    assert "<td>total sourcé, répartition hypothèse pmq</td>" in page and "Répartition : " in page
-    en = _levers_html(read_scenario("bas_carbone_dares2023"), lever_table(read_scenario("bas_carbone_dares2023")), "en")
+    page = _levers_html(sc, lever_table(sc, "fr"), "fr")
+    assert "<td>total sourcé, répartition hypothèse pmq</td>" in page and "Répartition\u00a0: Hypothèse pmq" in page
+    assert "répartition entre métiers\u00a0: H0Z 20\u202f%, N0Z 7\u202f%, C2Z 2\u202f%, D6Z 10,4\u202f%" in page
+    en = _levers_html(read_scenario("bas_carbone_dares2023"), lever_table(read_scenario("bas_carbone_dares2023"), "en"),
+                      "en")
     assert "<td>sourced</td>" in en and "pmq assumption" not in en
+    assert "Construction and public works<br><code>construction</code>" in en
+    assert "deviation from the trend: 0 in 2019, +100,000 in 2030, held after" in en

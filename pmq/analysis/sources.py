@@ -30,9 +30,11 @@ import pandas as pd
 import xarray as xr
 
 from pmq.errors import ScenarioError
-from pmq.scenario.read import (LEVER_SECTIONS, PROVENANCE_KEYS, Scenario, builtin_scenarios, lever_status,
-                               read_scenario, status_label)
+from pmq.formatting import check_lang, format_number
+from pmq.scenario.read import (LEVER_SECTIONS, PROVENANCE_KEYS, TEXT_LANGS, Scenario, builtin_scenarios, lever_status,
+                               provenance_in, read_scenario, status_label, text_in)
 from pmq.scenario import levers as lv
+from pmq.scenario.sectors import sectors
 from pmq.inputs.baseline import load_baseline
 from pmq.model.paths import input_paths
 from pmq.data import data_path
@@ -40,8 +42,8 @@ from pmq.projection.compare import project_many
 from pmq.projection.run import scenario_inputs
 from pmq.testing import text_differences
 
-__all__ = ["source_check", "lever_table", "markdown_section", "published_figures", "published_check",
-           "plausibility_check"]
+__all__ = ["source_check", "lever_table", "lever_parameters", "SECTION_LABELS", "markdown_section",
+           "published_figures", "published_check", "plausibility_check"]
 
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
@@ -101,19 +103,239 @@ def source_check(scenario: Scenario | str, baseline=None, reference: str = "refe
     return df
 
 
-def lever_table(scenario: Scenario) -> pd.DataFrame:
-    """Every lever of a scenario with its parameters and provenance: ``status`` (« sourced »,
-    « split_assumed », « assumed », :func:`pmq.scenario.read.lever_status`), ``source``,
-    ``assumption``, ``method``, ``basis``, ``weights_source``, ``weights_assumption``."""
+def lever_table(scenario: Scenario, lang: str | None = None) -> pd.DataFrame:
+    """Every lever of a scenario with its parameters and provenance, its texts in ``lang`` (default: pmq's
+    option, French unless set; :func:`pmq.scenario.read.text_in`: a text the file gives in one language only
+    is shown as it is): ``section``, ``section_label`` (:data:`SECTION_LABELS`), ``id``, ``label``,
+    ``parameters`` (the table's keys as written, ``kind = deviation; anchors = …``), ``parameters_text``
+    (the same in words, :func:`lever_parameters`), ``status`` (« sourced », « split_assumed », « assumed »,
+    :func:`pmq.scenario.read.lever_status`), ``source``, ``assumption``, ``method``, ``basis``,
+    ``weights_source``, ``weights_assumption``."""
+    lang = check_lang(lang)
     rows = []
     for section in LEVER_SECTIONS:
         for lever in scenario.lever_list(section):
-            params = {k: v for k, v in lever.items() if k not in ("id", "label") and k not in PROVENANCE_KEYS}
-            rows.append({"section": section, "id": lever["id"], "label": lever.get("label", ""),
+            params = {k: v for k, v in lever.items() if k not in ("id", "label") and k not in PROVENANCE_KEYS
+                      and not _is_version(k)}
+            prov = provenance_in(lever, lang)
+            rows.append({"section": section, "section_label": SECTION_LABELS[section][lang], "id": lever["id"],
+                         "label": text_in(lever, "label", lang),
                          "parameters": "; ".join(f"{k} = {v}" for k, v in params.items()),
+                         "parameters_text": lever_parameters(section, lever, lang),
                          "status": lever_status(lever),
-                         **{k: lever.get(k, "") for k in PROVENANCE_KEYS}})
-    return pd.DataFrame(rows)
+                         **{k: getattr(prov, k) for k in PROVENANCE_KEYS}})
+    return pd.DataFrame(rows, columns=["section", "section_label", "id", "label", "parameters", "parameters_text",
+                                       "status", *PROVENANCE_KEYS])
+
+
+def _is_version(key: str) -> bool:
+    """``assumption_fr``, ``label_en``…: a language version of a text, not a parameter."""
+    base, sep, lang = key.rpartition("_")
+    return bool(sep) and lang in TEXT_LANGS and base in ("label", *PROVENANCE_KEYS)
+
+
+# ---------------------------------------------------------------- lever parameters in words
+#: What each lever section acts on, as a reader names it: section → {lang: label}.
+SECTION_LABELS = {
+    "demand.adjust": {"fr": "Emploi (demande de travail)", "en": "Employment (labour demand)"},
+    "young_entrants.adjust": {"fr": "Jeunes débutants", "en": "Young entrants"},
+    "net_mobility.adjust": {"fr": "Mobilités interrégionales", "en": "Inter-regional mobility"},
+    "exits.shift": {"fr": "Départs en fin de carrière (calendrier décalé)",
+                    "en": "End-of-career departures (schedule shifted)"},
+    "exits.cohort_shift": {"fr": "Départs en fin de carrière (décalage par génération)",
+                           "en": "End-of-career departures (shift by birth cohort)"},
+    "exits.multiplier": {"fr": "Départs en fin de carrière (taux multipliés)",
+                         "en": "End-of-career departures (rates multiplied)"},
+    "supply.leavers": {"fr": "Sortants de formation initiale", "en": "Leavers from initial education"},
+    "supply.matrix": {"fr": "Passage de la formation au métier", "en": "Formation → occupation allocation"},
+    "uncertainty.parameter": {"fr": "Incertitude (paramètre tiré)", "en": "Uncertainty (drawn parameter)"},
+    "uncertainty.correlation": {"fr": "Incertitude (corrélation)", "en": "Uncertainty (correlation)"},
+}
+_AFTER = {
+    "hold": ("maintenu ensuite", "held after"),
+    "proportional": ("proportionnel au tendanciel ensuite", "proportional to the trend after"),
+    "reference": ("ensuite, retour à la croissance tendancielle", "after, the trend's growth resumes"),
+    "continue": ("ensuite, la même croissance se poursuit", "after, the same growth continues"),
+    "constant_level": ("ensuite, niveau constant", "after, a constant level"),
+}
+_TARGET_AFTER = {"reference": ("ensuite, rapport au tendanciel maintenu", "after, the ratio to the trend is kept")}
+_UNCERTAIN_KINDS = {
+    "exit_age_shift": ("décalage de l'âge de fin de carrière (années)", "shift of the end-of-career exit age (years)"),
+    "growth": ("écart de croissance annuelle de l'emploi, par domaine", "deviation of annual employment growth, by domain"),
+    "young_entrants": ("jeunes débutants (écart relatif)", "young entrants (relative deviation)"),
+    "mobility": ("intensité des mobilités interrégionales (écart relatif)",
+                 "intensity of inter-regional mobility (relative deviation)"),
+    "key_shares": ("parts de la clé de répartition infrarégionale", "shares of the sub-regional split key"),
+}
+
+
+def _num(v, lang: str, sign: bool = False) -> str:
+    """A parameter's number as written in the file, in the reader's format: every decimal it has (up to 6),
+    no more (``0.083333`` → « 0,083333 », ``450000`` → « 450 000 »)."""
+    x = float(v)
+    if x.is_integer():
+        return format_number(x, 0, lang, sign=sign)
+    decimals = len(f"{abs(x):.6f}".rstrip("0").split(".")[1])
+    return format_number(x, decimals, lang, sign=sign)
+
+
+def _pct(v, lang: str, sign: bool = False) -> str:
+    """A share (0.104) as a percentage with the decimals it has (« 10,4 % »)."""
+    s = _num(round(float(v) * 100, 6), lang, sign)
+    return s + ("\u202f%" if lang == "fr" else "%")
+
+
+def _years(a, b, lang: str) -> str:
+    """« de 2025 à 2030 », « à partir de 2025 », « jusqu'en 2030 » ("from 2025 to 2030"…); "" when neither."""
+    fr = lang == "fr"
+    if a is not None and b is not None:
+        return f"de {a} à {b}" if fr else f"from {a} to {b}"
+    if a is not None:
+        return f"à partir de {a}" if fr else f"from {a}"
+    if b is not None:
+        return f"jusqu'en {b}" if fr else f"until {b}"
+    return ""
+
+
+def _ages(lever: dict, lang: str) -> str:
+    lo, hi = lever.get("min_age"), lever.get("max_age")
+    fr = lang == "fr"
+    if lo is not None and hi is not None:
+        return f"de {lo} à {hi} ans" if fr else f"ages {lo} to {hi}"
+    if lo is not None:
+        return f"à partir de {lo} ans" if fr else f"from age {lo}"
+    if hi is not None:
+        return f"jusqu'à {hi} ans" if fr else f"up to age {hi}"
+    return ""
+
+
+def _selection(lever: dict, lang: str) -> list[str]:
+    """The cells a lever acts on, in words (codes kept: they are the FAP's)."""
+    fr = lang == "fr"
+    out = []
+    if "metier" in lever:
+        out.append(("métiers : " if fr else "occupations: ") + ", ".join(lever["metier"]))
+    if "domain" in lever:
+        out.append(("domaines FAP : " if fr else "FAP domains: ") + ", ".join(lever["domain"]))
+    if "sector" in lever:
+        tab = sectors().set_index("sector")
+        name = str(tab.loc[lever["sector"], "label_fr" if fr else "label_en"]) if lever["sector"] in tab.index \
+            else lever["sector"]
+        out.append(f"secteur « {name} », réparti entre métiers par la clé secteur × métier de la Dares" if fr else
+                    f"sector “{name}”, split over occupations by the DARES sector × occupation key")
+    if "weights" in lever:
+        out.append(("répartition entre métiers : " if fr else "split over occupations: ")
+                    + ", ".join(f"{m} {_pct(w, lang)}" for m, w in lever["weights"].items()))
+    if "territory" in lever:
+        out.append(("territoires : " if fr else "territories: ") + ", ".join(map(str, lever["territory"])))
+    if "level" in lever:
+        out.append(("formations : " if fr else "formations: ") + ", ".join(lever["level"]))
+    return out
+
+
+def lever_parameters(section: str, lever: dict, lang: str | None = None) -> str:
+    """A lever's parameters in words, in ``lang``: « écart au tendanciel : 0 en 2020, +450 000 en 2050,
+    maintenu ensuite » ("deviation from the trend: 0 in 2020, +450,000 in 2050, held after"); its selection
+    (métiers, sector, weights, territories) follows."""
+    lang = check_lang(lang)
+    fr = lang == "fr"
+    i = 0 if fr else 1
+    parts: list[str] = []
+    kind = lever.get("kind")
+    if section == "demand.adjust" and kind == "deviation":
+        pct = lever.get("unit", "persons") == "percent"
+        fmt = (lambda v: _num(v, lang, sign=True) + ("\u202f%" if fr else "%")) if pct else \
+            (lambda v: _num(v, lang, sign=True))
+        what = ("écart au tendanciel, en % de chaque cellule" if pct else "écart au tendanciel") if fr else \
+            ("deviation from the trend, in % of each cell" if pct else "deviation from the trend")
+        anchors = ", ".join(f"{fmt(v)} {'en' if fr else 'in'} {y}" for y, v in lever["anchors"].items())
+        parts.append(f"{what}{' :' if fr else ':'} {anchors}, {_AFTER[lever.get('after', 'hold')][i]}")
+    elif section == "demand.adjust" and kind == "growth":
+        y0, y1 = lever["period"][0], lever["period"][-1]
+        parts.append((f"croissance de {_pct(lever['rate'], lang, sign=True)} par an {_years(y0, y1, lang)}" if fr else
+                      f"growth of {_pct(lever['rate'], lang, sign=True)} a year {_years(y0, y1, lang)}")
+                     + ", " + _AFTER[lever.get("after", "reference")][i])
+    elif section == "demand.adjust" and kind == "target":
+        after = lever.get("after", "reference")
+        parts.append((f"cible : {_num(lever['value'], lang)} personnes en {lever['year']}, atteinte progressivement "
+                       f"à partir de {lever['from_year']}" if fr else
+                       f"target: {_num(lever['value'], lang)} persons in {lever['year']}, phased in from "
+                       f"{lever['from_year']}") + ", " + _TARGET_AFTER.get(after, _AFTER[after])[i])
+    elif section in ("young_entrants.adjust", "net_mobility.adjust", "supply.leavers", "supply.matrix"):
+        what = {"young_entrants.adjust": ("jeunes débutants", "young entrants"),
+                "net_mobility.adjust": ("solde des mobilités", "net mobility"),
+                "supply.leavers": ("volumes de sortants", "leaver volumes"),
+                "supply.matrix": ("part orientée vers ces métiers", "share allocated to these occupations")}[section][i]
+        when = _years(lever.get("from_year"), lever.get("to_year"), lang)
+        parts.append(f"{what} × {_num(lever['factor'], lang)}" + (f" {when}" if when else ""))
+    elif section == "exits.shift":
+        y0, y1 = lever["from_year"], lever.get("full_year")
+        years = _num(lever["years"], lang, sign=True)
+        unit = ("an" if abs(float(lever["years"])) <= 1 else "ans") if fr else \
+            ("year" if abs(float(lever["years"])) == 1 else "years")
+        phase = (f"progressivement de {y0} à {y1}" if fr else f"phased in from {y0} to {y1}") \
+            if y1 is not None and y1 != y0 else (f"à partir de {y0}" if fr else f"from {y0}")
+        parts.append(f"calendrier des départs décalé de {years} {unit}, {phase}" if fr else
+                      f"exit schedule shifted by {years} {unit}, {phase}")
+    elif section == "exits.cohort_shift":
+        steps = [f"{c} : {_num(v, lang, sign=True)}" if fr else f"{c}: {_num(v, lang, sign=True)}"
+                 for c, v in zip(lever["cohorts"], lever["shift"])]
+        when = _years(lever.get("from_year"), lever.get("to_year"), lang)
+        parts.append(("décalage du calendrier des départs selon l'année de naissance, en années (la dernière valeur "
+                      "vaut pour les générations suivantes) — " if fr else
+                      "shift of the exit schedule by year of birth, in years (the last value holds for later "
+                      "cohorts) — ") + ", ".join(steps))
+        if when:
+            parts.append(f"appliqué {when}" if fr else f"applied {when}")
+    elif section == "exits.multiplier":
+        when = _years(lever.get("from_year"), lever.get("to_year"), lang)
+        parts.append((f"taux de départ × {_num(lever['factor'], lang)}" if fr else
+                      f"exit rates × {_num(lever['factor'], lang)}") + (f" {when}" if when else ""))
+    elif section == "uncertainty.parameter":
+        dist = lever["distribution"]
+        name = _UNCERTAIN_KINDS.get(str(kind), (str(kind), str(kind)))[i]
+        if dist == "normal":
+            d = (f"loi normale, écart-type {_num(lever['sd'], lang)}" if fr else
+                 f"normal distribution, standard deviation {_num(lever['sd'], lang)}")
+            if "mean" in lever:
+                d += (f", moyenne {_num(lever['mean'], lang)}" if fr else f", mean {_num(lever['mean'], lang)}")
+        elif dist == "uniform":
+            d = (f"loi uniforme de {_num(lever['low'], lang)} à {_num(lever['high'], lang)}" if fr else
+                 f"uniform distribution from {_num(lever['low'], lang)} to {_num(lever['high'], lang)}")
+        else:
+            d = (f"loi triangulaire : minimum {_num(lever['low'], lang)}, mode {_num(lever['mode'], lang)}, "
+                 f"maximum {_num(lever['high'], lang)}" if fr else
+                 f"triangular distribution: minimum {_num(lever['low'], lang)}, mode {_num(lever['mode'], lang)}, "
+                 f"maximum {_num(lever['high'], lang)}")
+        parts.append(f"{name} : {d}" if fr else f"{name}: {d}")
+        if "domain_correlation" in lever:
+            parts.append(f"corrélation entre domaines {_num(lever['domain_correlation'], lang)}" if fr else
+                          f"correlation between domains {_num(lever['domain_correlation'], lang)}")
+        if "reference_employment" in lever:
+            parts.append(f"écart-type donné pour {_num(lever['reference_employment'], lang)} emplois" if fr else
+                          f"standard deviation given at {_num(lever['reference_employment'], lang)} jobs")
+        if "max_sd" in lever:
+            parts.append(f"écart-type au plus {_num(lever['max_sd'], lang)}" if fr else
+                          f"standard deviation at most {_num(lever['max_sd'], lang)}")
+        if "domain" in lever:
+            parts.append(("domaines FAP : " if fr else "FAP domains: ") + ", ".join(lever["domain"]))
+        return " ; ".join(parts) if fr else "; ".join(parts)
+    elif section == "uncertainty.correlation":
+        a, b = (list(lever["between"]) + ["", ""])[:2]
+        parts.append(f"corrélation {_num(lever['rho'], lang)} entre {a} et {b}" if fr else
+                      f"correlation {_num(lever['rho'], lang)} between {a} and {b}")
+        return parts[0]
+    else:                           # a key no rule above words: as written
+        parts.append("; ".join(f"{k} = {v}" for k, v in lever.items() if k not in ("id", "kind") and
+                               k not in PROVENANCE_KEYS and not _is_version(k) and k != "label"))
+    if section.startswith("exits."):
+        share = lever.get("share")
+        extra = [x for x in (_ages(lever, lang), (f"part du taux de départ déplacée : {_pct(share, lang)}" if fr else
+                                                  f"share of the exit rate moved: {_pct(share, lang)}")
+                              if share is not None else "") if x]
+        parts += extra
+    parts += _selection(lever, lang)
+    return " ; ".join(p for p in parts if p) if fr else "; ".join(p for p in parts if p)
 
 
 # --------------------------------------------------------------------- published figures
@@ -324,8 +546,10 @@ def markdown_section(name: str, baseline=None) -> str:
     sc = read_scenario(name)
     out = [START, "", f"*Generated by `python -m pmq.analysis.sources` from `scenarios/{name}.toml` "
            f"(hash `{sc.hash}`); do not edit by hand.*", "",
-           f"**{sc.title_fr}** — {sc.title_en}", "", sc.description, ""]
-    levers = lever_table(sc)
+           f"**{sc.title_fr}** — {sc.title_en}", "", sc.description_in("en"), ""]
+    if sc.description_in("fr") != sc.description_in("en"):
+        out += [f"> *Français* — {sc.description_in('fr')}", ""]
+    levers = lever_table(sc, "en")
     if len(levers):
         out += [f"Figures: **{status_label(sc.status, 'en')}**" + (
                     f" ({', '.join(f'`{x}`' for x in sc.assumed_levers())})" if sc.assumed_levers() else "")

@@ -21,16 +21,17 @@ from pmq._version import __version__
 from pmq.export.figures import FigureFiles
 from pmq.export.tables import provenance, standard_tables, to_excel
 from pmq.outputs import write_atomically
-from pmq.formatting import check_lang, format_number, format_percent, format_thousands
+from pmq.formatting import check_lang, format_percent, format_thousands
 from pmq.labels import metier_label, text
-from pmq.scenario.read import LEVER_SECTIONS, PROVENANCE_KEYS, Provenance, status_label
+from pmq.scenario.read import status_label
 from pmq.projection.indicators import (reliability_label, reliability_note, select, subset_sum, territory_name,
                                        window_sums)
 from pmq import data as _data
 from pmq import plots
 from pmq.plots import maps
 from pmq.plots import skills as skill_plots
-from pmq.inputs.baseline import load_baseline
+from pmq.inputs.baseline import BUILTIN_SOURCES, load_baseline
+from pmq.inputs.overseas import OVERSEAS_METHOD
 from pmq.projection.compare import project_many
 from pmq.analysis.imbalance import imbalance_table, watch_list
 from pmq.analysis.sources import lever_table
@@ -174,6 +175,13 @@ tr.weak td{color:#8a8a8a;font-style:italic}.est{color:#8a8a8a;font-size:.85em;wh
 """
 
 
+#: Text rules of the page added to :data:`_CSS`: a long address wraps inside its box.
+_CSS_TEXT = ("a{overflow-wrap:anywhere}ul.rules{margin-top:0}"
+             "table.levers th:nth-child(1){width:12%}table.levers th:nth-child(2){width:14%}"
+             "table.levers th:nth-child(3){width:17%}table.levers th:nth-child(4){width:11%}"
+             "table.levers th:nth-child(5){width:27%}table.levers th:nth-child(6){width:19%}")
+
+
 _PLACE_FR = {"Hauts-de-France": "dans les Hauts-de-France", "Grand Est": "dans le Grand Est",
              "Pays de la Loire": "dans les Pays de la Loire"}
 
@@ -235,44 +243,136 @@ def french_typography(text_: str) -> str:
     return re.sub(r" ([;!?])", "\u202f\\1", text_)
 
 
-def _param_value(v, lang: str) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, (int, float)):
-        return format_number(v, 0 if float(v).is_integer() else (3 if abs(v) < 10 else 1), lang)
-    if isinstance(v, dict):
-        sep = "\u00a0: " if lang == "fr" else ": "
-        return ", ".join(f"{k}{sep}{_param_value(x, lang)}" for k, x in v.items())
-    if isinstance(v, (list, tuple)):
-        return ", ".join(_param_value(x, lang) for x in v)
-    return str(v)
+#: Every http(s) address in a text; punctuation after it belongs to the sentence (:func:`_url_span`).
+_URL = re.compile(r"https?://[^\s<>\"«»]+")
 
 
-def _lever_params(lever: dict, lang: str) -> str:
-    """A lever's parameters as a reader wants them: « anchors = 2019 : 0, 2030 : 141 000 »."""
-    return " ; ".join(f"{k} = {_param_value(v, lang)}" for k, v in lever.items()
-                      if k not in ("id", "label") and k not in PROVENANCE_KEYS)
+def _url_span(url: str) -> str:
+    """The address without the sentence's punctuation after it (a closing parenthesis is the address's only
+    when it opens one: « (…, https://a.b/x_(y)) »)."""
+    while url and url[-1] in ".,;:!?)]'\"":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def _linked(text_: str, fr: bool) -> str:
+    """``text_`` as HTML — French typography in French, escaped — with every http(s) address a link (the
+    address itself as the link's text, so that a printed page keeps it)."""
+    def esc(t: str) -> str:
+        return html.escape(french_typography(t) if fr else t)
+    # a number is not broken across lines: « 450 000 », « 84 % » (a narrow no-break space, as pmq writes them)
+    text_ = re.sub(r"(?<=\d) (?=\d{3}\b|%)", "\u202f", text_)
+    out, pos = [], 0
+    for m in _URL.finditer(text_):
+        url = _url_span(m.group(0))
+        if not url.split("://", 1)[1]:
+            continue
+        out.append(esc(text_[pos:m.start()]))
+        out.append(f"<a href=\"{html.escape(url, quote=True)}\">{html.escape(url)}</a>")
+        pos = m.start() + len(url)
+    out.append(esc(text_[pos:]))
+    return "".join(out)
+
+
+def _cells_table_html(header: list[str], rows: list[list[str]], cls: str) -> str:
+    """An HTML table whose cells are HTML already (links, ``<code>``); the header is text."""
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<div class=\"scroll\"><table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _levers_html(sc, lt, lang: str) -> str:
-    """The parameter table of one scenario: every lever with its parameters, its status (« source »,
-    « hypothèse pmq », « total sourcé, répartition hypothèse pmq »), what its source or assumption
-    says, and how it is applied (method, basis, split)."""
+    """The parameter table of one scenario, in the reader's language (``lt``: :func:`pmq.analysis.sources.lever_table`
+    of ``sc`` in ``lang``): every lever with what it acts on, its label and id, its parameters in words, its status
+    (« source », « hypothèse pmq », « total sourcé, répartition hypothèse pmq »), what its source or assumption
+    says, and how it is applied (method, basis, split); every address a link."""
     fr = lang == "fr"
+
+    def esc(t: str) -> str:
+        return html.escape(french_typography(t) if fr else t)
+
     rows = []
-    for section in LEVER_SECTIONS:
-        for lever in sc.lever_list(section):
-            prov = Provenance.of(lever)
-            how = [prov.method or prov.basis]
-            if prov.split:
-                how.append(("Répartition : " if fr else "Split: ") + prov.split)
-            rows.append([section, lever["id"], _lever_params(lever, lang),
-                         status_label(prov.status, lang, sc.builtin), prov.said, " ".join(h for h in how if h)])
-    status = "<p>" + html.escape(("Statut des chiffres : " if fr else "Figures: ") + sc.status_label(lang)) + "</p>"
-    return status + _table_html(lt, ["rubrique" if fr else "section", "identifiant" if fr else "id",
-                                     "paramètres" if fr else "parameters", "statut" if fr else "status",
-                                     "source ou hypothèse" if fr else "source or assumption",
-                                     "méthode, fondement" if fr else "method, basis"], rows, cls="levers")
+    for r in lt.itertuples():
+        how = [r.method or r.basis]
+        split = r.weights_source or r.weights_assumption
+        if split:
+            how.append(("Répartition : " if fr else "Split: ") + split)
+        lever = (esc(r.label) + "<br>" if r.label else "") + f"<code>{html.escape(str(r.id))}</code>"
+        rows.append([esc(r.section_label), lever, esc(r.parameters_text), esc(status_label(r.status, lang, sc.builtin)),
+                     _linked(r.source or r.assumption, fr), _linked(" ".join(h for h in how if h), fr)])
+    status = "<p>" + esc(("Statut des chiffres : " if fr else "Figures: ") + sc.status_label(lang)) + "</p>"
+    return status + _cells_table_html(["rubrique" if fr else "section", "levier" if fr else "lever",
+                                       "paramètres" if fr else "parameters", "statut" if fr else "status",
+                                       "source ou hypothèse" if fr else "source or assumption",
+                                       "méthode, fondement" if fr else "method, basis"], rows, cls="levers")
+
+
+def _scenario_html(sc, lt, lang: str, shown: set) -> str:
+    """One scenario in « Paramètres des scénarios », in the reader's language: its title, name and hash, its
+    description and source, its horizons and trend rules (:func:`_rules_html`; ``shown``: those of the scenarios
+    above), its levers (``lt``: :func:`pmq.analysis.sources.lever_table` in ``lang``, :func:`_levers_html`)."""
+    fr = lang == "fr"
+
+    def esc(t: str) -> str:
+        return html.escape(french_typography(t) if fr else t)
+
+    out = [f"<h3>{esc(sc.title_in(lang))} (<code>{html.escape(sc.name)}</code>, {'empreinte' if fr else 'hash'} "
+           f"<code>{html.escape(sc.hash)}</code>)</h3>"]
+    if sc.description_in(lang):
+        out.append(f"<p>{_linked(sc.description_in(lang), fr)}</p>")
+    source = sc.text_in("scenario", "source", lang)
+    if source:
+        out.append(f"<p class=\"small\">{_linked(('Source : ' if fr else 'Source: ') + source, fr)}</p>")
+    out.append(_rules_html(sc, lang, shown))
+    if len(lt):
+        out.append(_levers_html(sc, lt, lang))
+    else:
+        out.append("<p>" + esc("Aucun levier : le scénario suit le tendanciel." if fr else
+                               "No lever: the scenario follows the trend.") + "</p>")
+    return "\n".join(x for x in out if x)
+
+
+#: The sections whose own texts (``source``, ``assumption``: the trend's rules, the horizons) the report shows
+#: under a scenario's title, and how a reader names them.
+_SECTION_TEXTS = {
+    "horizons": ("Horizons", "Horizons"),
+    "demand": ("Emploi tendanciel", "Trend employment"),
+    "young_entrants": ("Jeunes débutants", "Young entrants"),
+    "net_mobility": ("Mobilités interrégionales", "Inter-regional mobility"),
+    "exits": ("Départs en fin de carrière", "End-of-career departures"),
+    "age_profiles": ("Âges des entrées dans l'emploi", "Ages of inflows"),
+    "supply": ("Offre issue de la formation initiale", "Supply from initial education"),
+    "uncertainty": ("Incertitude", "Uncertainty"),
+}
+
+
+def _rules_html(sc, lang: str, shown: set) -> str:
+    """The horizons and trend rules of a scenario (its sections' ``source`` and ``assumption``), in the
+    reader's language; a rule already in ``shown`` (an earlier scenario of the report) is not repeated."""
+    fr = lang == "fr"
+    items, repeated = [], False
+    for section, names in _SECTION_TEXTS.items():
+        said = [(("source : " if fr else "source: "), sc.text_in(section, "source", lang)),
+                (("hypothèse : " if fr else "assumption: "), sc.text_in(section, "assumption", lang))]
+        said = [(k, v) for k, v in said if v]
+        if not said:
+            continue
+        key = (section, tuple(said))
+        if key in shown:
+            repeated = True
+            continue
+        shown.add(key)
+        items.append(f"<li><strong>{html.escape(names[0 if fr else 1])}</strong> — "
+                     + ("\u202f; " if fr else "; ").join(_linked(k + v, fr) for k, v in said) + "</li>")
+    if repeated:
+        items.append("<li>" + _linked("Autres règles : comme ci-dessus." if fr else "Other rules: as above.", fr)
+                     + "</li>")
+    if not items:
+        return ""
+    head = "Horizons et règles du tendanciel" if fr else "Horizons and trend rules"
+    return f"<p class=\"small\"><strong>{html.escape(head)}</strong></p><ul class=\"small rules\">{''.join(items)}</ul>"
 
 
 def build_report(scenarios, territory=None, horizons=None, out="report", lang: str | None = None, baseline=None,
@@ -487,10 +587,10 @@ def _skills_html(part: dict, n_before: int, titles: dict, lang: str, e) -> list[
     fr = lang == "fr"
     out = ["<p>" + e(
         f"Ce que représentent, en compétences, les postes à pourvoir {part['period']} : chaque métier est relié aux "
-        "fiches du ROME 4.0 de France Travail, dont les macro-compétences se partagent ses postes (vue additive, "
-        "voir docs/skills.md)." if fr else
+        "fiches du ROME 4.0 de France Travail, dont les macro-compétences se partagent ses postes (vue additive : "
+        "voir les notes ci-dessous)." if fr else
         f"What the job openings {part['period']} mean in skills: each occupation is linked to the ROME 4.0 fiches "
-        "of France Travail, whose macro-skills share its openings (additive view, see docs/skills.md). "
+        "of France Travail, whose macro-skills share its openings (additive view: see the notes below). "
         "(ROME labels in French).") + "</p>"]
     cover = format_percent(part["cover"], 1, lang)
     line = f"couverture ROME : {cover} des postes à pourvoir" if fr else f"ROME coverage: {cover} of job openings"
@@ -540,6 +640,188 @@ def _split_sentence(acc, level: str | None, lang: str) -> str:
             f"(greyed in the tables, hatched on the map)")
 
 
+# ------------------------------------------------------------ the data's provenance, in the reader's language
+#: The inputs of the accounts' ``data_sources`` (attrs), as a reader names them: key → (French, English).
+_SOURCE_NAMES = {
+    "flows": ("Flux de la période publiée (créations nettes, jeunes débutants, mobilités)",
+              "Flows of the published period (net creation, young entrants, mobility)"),
+    "age_structure": ("Structure par âge de l'emploi", "Age structure of employment"),
+    "hazard_schedule": ("Calendrier des départs en fin de carrière", "End-of-career exit schedule"),
+    "employment": ("Emploi par âge", "Employment by age"),
+    "hazards": ("Probabilités de départ en fin de carrière", "End-of-career exit hazards"),
+    "tension": ("Tensions sur le recrutement", "Recruitment tension"),
+}
+_M2030 = "https://dares.travail-emploi.gouv.fr/publication/les-metiers-en-2030-quelles-perspectives-de-recrutement-en-region"
+_PORTRAITS = "https://dares.travail-emploi.gouv.fr/donnees/portraits-statistiques-des-metiers"
+#: The built-in baseline's texts (:data:`pmq.inputs.baseline.BUILTIN_SOURCES`, its ``estimated`` list,
+#: :data:`pmq.inputs.overseas.OVERSEAS_METHOD`) as the report writes them: English text → (French, English), the
+#: publications' addresses added.
+_KNOWN_TEXTS = {
+    BUILTIN_SOURCES["flows"]:
+        (f"DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale, scénario de référence, "
+         f"{_M2030} (Licence Ouverte / Etalab 2.0)",
+         f"DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale (regional results), "
+         f"reference scenario, {_M2030} (Licence Ouverte / Etalab 2.0)"),
+    BUILTIN_SOURCES["age_structure"]:
+        (f"Dares, « Portraits statistiques des métiers » (2021), enquête Emploi 2017–2019 de l'Insee, 9 tranches d'âge "
+         f"par famille professionnelle (FAP-87), {_PORTRAITS} (Licence Ouverte / Etalab 2.0)",
+         f"DARES, « Portraits statistiques des métiers » (2021), Insee enquête Emploi 2017–2019, 9 age bands by FAP-87, "
+         f"{_PORTRAITS} (Licence Ouverte / Etalab 2.0)"),
+    BUILTIN_SOURCES["hazard_schedule"]:
+        (f"estimé par pmq à partir des taux de maintien dans l'emploi des pseudo-cohortes de la Dares (« Portraits "
+         f"statistiques des métiers », fenêtres 2010–2019), {_PORTRAITS}",
+         f"estimated by pmq from DARES pseudo-cohort continuation ratios (« Portraits statistiques des métiers », "
+         f"2010–2019 windows), {_PORTRAITS}"),
+    "employment by age (pyramids by métier × region: DARES national shapes tilted per cell to match published "
+    "departures)":
+        ("emploi par âge (pyramides par métier × région : profils nationaux de la Dares inclinés cellule par cellule "
+         "pour retrouver les départs en fin de carrière publiés)",
+         "employment by age (pyramids by occupation × region: DARES national shapes tilted per cell to match the "
+         "published departures)"),
+    "hazard (national schedule fitted to DARES pseudo-cohorts, per-métier exit-age offsets)":
+        ("probabilités de départ en fin de carrière (calendrier national ajusté aux pseudo-cohortes de la Dares, âge "
+         "de départ décalé par métier)",
+         "end-of-career exit hazards (national schedule fitted to DARES pseudo-cohorts, exit-age offsets by "
+         "occupation)"),
+    "Corse: split of the published groups of métiers into FAP families":
+        ("Corse : répartition des groupes de métiers publiés entre les familles professionnelles (FAP)",
+         "Corse: split of the published groups of occupations into FAP families"),
+    OVERSEAS_METHOD:
+        ("régions d'outre-mer (01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte) estimées par pmq : "
+         "emploi de l'année de base par métier tiré du recensement de 2017 et recalé par métier (Mayotte : un ordre de "
+         "grandeur), structure par âge et taux de flux par métier de la métropole, probabilités de départ nationales, "
+         "sans solde de mobilités (hors du recentrage métropolitain)",
+         "overseas régions (01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte) estimated by pmq: "
+         "base-year employment by occupation from the 2017 census rescaled per occupation (Mayotte: an order of "
+         "magnitude), metropolitan age structure and flow rates by occupation, national hazards, no net mobility "
+         "(outside the metropolitan recentring)"),
+}
+#: The shipped downscaling keys (``pmq/data/territories/SOURCE.md``), as the report names them.
+_KEY_SOURCES = {
+    "departement": ("celle livrée avec pmq, part du département dans l'emploi moyen 2019 du métier "
+                    f"(Dares – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS})",
+                    "pmq's shipped one, the département's share of the occupation's average 2019 employment "
+                    f"(DARES – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS})"),
+    "zone_emploi": ("celles livrées avec pmq, part du département dans l'emploi moyen 2019 du métier "
+                    f"(Dares – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS}), puis part de la "
+                    "zone d'emploi dans la population municipale du département (Insee, zones d'emploi 2020)",
+                    "pmq's shipped ones, the département's share of the occupation's average 2019 employment "
+                    f"(DARES – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS}), then the employment "
+                    "zone's share of the département's municipal population (Insee, zones d'emploi 2020)"),
+}
+_LEVEL_WORDS = {"region": ("région", "région"), "departement": ("département", "département"),
+                "zone_emploi": ("zone d'emploi", "employment zone")}
+_TREND_MODELS = {"shares": ("des parts de métiers", "occupational shares"),
+                 "shares_damped": ("des parts de métiers, amorti", "occupational shares, damped"),
+                 "combination": ("combiné (moyenne de l'emploi constant, du tendanciel amorti et d'un ARIMA)",
+                                 "combined (mean of constant employment, damped trend and ARIMA)"),
+                 "loglinear": ("log-linéaire", "log-linear"), "damped": ("de tendance amortie", "damped-trend"),
+                 "arima": ("ARIMA", "ARIMA")}
+#: The texts that name their own values (:func:`pmq.projection.prepare.estimated_inputs`, the split of
+#: :func:`pmq.inputs.downscale.downscale`): a pattern and its French and English wording.
+_KNOWN_PATTERNS = [
+    (re.compile(r"exit hazards estimated from DARES pseudo-cohorts 2003–2019 \(pmq\.estimation\.exits, "
+                r"(partially pooled|per FAP, unpooled)\)"),
+     lambda m, i: (("probabilités de départ en fin de carrière estimées sur les pseudo-cohortes de la Dares 2003–2019 "
+                    "(" + ("partiellement mutualisées entre familles" if m[1] == "partially pooled" else
+                           "par famille professionnelle, sans mutualisation") + ")"),
+                   ("end-of-career exit hazards estimated from DARES pseudo-cohorts 2003–2019 ("
+                    + ("partially pooled across families" if m[1] == "partially pooled" else "per FAP family, "
+                       "unpooled") + ")"))[i]),
+    (re.compile(r"employment by métier: the scenario's total employment of each territory distributed by the "
+                r"(\w+) model of occupational shares fitted to the DARES FAP-87 series \(last (\d+) years to "
+                r"(\d{4})\), pmq\.estimation\.trends"),
+     lambda m, i: ((f"emploi par métier : l'emploi total du scénario dans chaque territoire réparti selon le modèle "
+                    f"{_TREND_MODELS.get(m[1], (m[1], m[1]))[0]} ajusté aux séries FAP-87 de la Dares ({m[2]} "
+                    f"dernières années jusqu'en {m[3]})"),
+                   (f"employment by occupation: the scenario's total employment of each territory distributed by the "
+                    f"{_TREND_MODELS.get(m[1], (m[1], m[1]))[1]} model fitted to the DARES FAP-87 series (last {m[2]} "
+                    f"years to {m[3]})"))[i]),
+    (re.compile(r"employment trend by métier: (\w+) model fitted to the DARES FAP-87 series \(last (\d+) years to "
+                r"(\d{4})\), pmq\.estimation\.trends"),
+     lambda m, i: ((f"tendance de l'emploi par métier : modèle {_TREND_MODELS.get(m[1], (m[1], m[1]))[0]} ajusté "
+                    f"aux séries FAP-87 de la Dares ({m[2]} dernières années jusqu'en {m[3]})"),
+                   (f"employment trend by occupation: {_TREND_MODELS.get(m[1], (m[1], m[1]))[1]} model fitted to the "
+                    f"DARES FAP-87 series (last {m[2]} years to {m[3]})"))[i]),
+    (re.compile(r"(\w+) split of the (\w+) baseline by a downscaling key \(bases: ([^)]*)\): children have their "
+                r"parent's age structure, hazards and flow ratios; net mobility is their share of the parent's net "
+                r"inflow \(moves between children of one parent not modelled\)"),
+     lambda m, i: ((f"répartition par {_LEVEL_WORDS.get(m[1], (m[1], m[1]))[0]} des chiffres de chaque "
+                    f"{_LEVEL_WORDS.get(m[2], (m[2], m[2]))[0]} selon une clé de répartition (fondements : {m[3]}) : "
+                    f"chaque territoire reprend la structure par âge, les probabilités de départ et les taux de flux "
+                    f"de son territoire parent ; son solde des mobilités est sa part de celui du parent (les mobilités "
+                    f"entre territoires d'un même parent ne sont pas modélisées)"),
+                   (f"{_LEVEL_WORDS.get(m[1], (m[1], m[1]))[1]} split of the {_LEVEL_WORDS.get(m[2], (m[2], m[2]))[1]} "
+                    f"figures by a share key (bases: {m[3]}): each territory has its parent's age structure, hazards "
+                    f"and flow ratios; its net mobility is its share of the parent's (moves between territories of one "
+                    f"parent are not modelled)"))[i]),
+    (re.compile(r"pmq shipped key \((departement|zone_emploi)\), see pmq/data/territories/SOURCE\.md"),
+     lambda m, i: _KEY_SOURCES[m[1]][i]),
+]
+
+
+def provenance_text(text_: str, lang: str) -> str | None:
+    """A provenance text pmq writes in the accounts' attrs (a data source, an estimated input, the key of a
+    split) in the reader's language, with the publication's address; None for a text pmq does not know (a
+    user's source, shown as it is)."""
+    i = 0 if lang == "fr" else 1
+    if text_ in _KNOWN_TEXTS:
+        return _KNOWN_TEXTS[text_][i]
+    for pattern, words in _KNOWN_PATTERNS:
+        m = pattern.fullmatch(text_)
+        if m:
+            return words(m, i)
+    return None
+
+
+def _licences_html(acc, figs, skills: bool, level, lang: str) -> str:
+    """The licences of what the report reuses, written out (the Licence Ouverte asks for the source and its date):
+    the DARES – France Stratégie data of the built-in baseline, France Travail's ROME (the skills section), the
+    base map (a map among the figures)."""
+    fr = lang == "fr"
+    lo = "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
+    items = []
+    sources, _ = provenance(acc.attrs)
+    if any("DARES" in str(v).upper() for v in sources.values()):
+        items.append("Données : DARES – France Stratégie (2022, 2023), « Les métiers en 2030 » ; Dares, « Portraits "
+                      "statistiques des métiers » ; réutilisées sous la Licence Ouverte / Etalab 2.0." if fr else
+                      "Data: DARES – France Stratégie (2022, 2023), « Les métiers en 2030 »; DARES, « Portraits "
+                      "statistiques des métiers »; reused under the Licence Ouverte / Open Licence 2.0 (Etalab).")
+    if skills:
+        items.append("Compétences : France Travail, « Répertoire opérationnel des métiers et des emplois » (ROME 4.0, "
+                      "version v460), https://www.data.gouv.fr/fr/datasets/repertoire-operationnel-des-metiers-et-des-"
+                      "emplois-rome/ ; Dares, table de correspondance FAP-2009 – ROME ; réutilisés sous la Licence "
+                      "Ouverte / Etalab 2.0." if fr else
+                      "Skills: France Travail, « Répertoire opérationnel des métiers et des emplois » (ROME 4.0, version "
+                      "v460), https://www.data.gouv.fr/fr/datasets/repertoire-operationnel-des-metiers-et-des-emplois-"
+                      "rome/; DARES, FAP-2009 – ROME correspondence table; reused under the Licence Ouverte / Open "
+                      "Licence 2.0 (Etalab).")
+    if any(stem.endswith("_map") for stem, *_ in figs):
+        items.append(maps.TERRITORY_MAP_ATTRIBUTION[lang][level] if level in maps.TERRITORY_MAP_ATTRIBUTION[lang]
+                     else maps.MAP_ATTRIBUTION[lang])
+    if not items:
+        return ""
+    items.append(f"Licence Ouverte / Etalab 2.0 : {lo}" if fr else f"Licence Ouverte / Open Licence 2.0: {lo}")
+    head = "Licences et attributions" if fr else "Licences and attributions"
+    return (f"<h3 id=\"licences\">{html.escape(head)}</h3><ul class=\"small\">"
+            + "".join(f"<li>{_linked(t, fr)}</li>" for t in items) + "</ul>")
+
+
+def _scenario_phrase(title: str, lang: str) -> str:
+    """How a sentence names a scenario by its title, without « le scénario Scénario de référence »: « le scénario de
+    référence (tendanciel « Les métiers en 2030 ») », « le scénario « ADEME … » »; "the Reference scenario (…)",
+    "the “ADEME …” scenario"."""
+    if lang == "fr":
+        if title.lower().startswith("scénario "):
+            return "le scénario " + title[len("scénario "):]
+        return f"le scénario {title}" if title.startswith("«") and title.endswith("»") else f"le scénario « {title} »"
+    if re.match(r"[A-Z][a-z]+ scenario\b", title):
+        return "the " + title[0].lower() + title[1:]
+    if re.search(r"\bscenario\b", title, re.I):
+        return "the " + title
+    return f"the “{title}” scenario"
+
+
 def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty=None,
           level: str | None = None, skills_part: dict | None = None) -> str:
     acc = comp.accounts
@@ -554,9 +836,9 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
     end0 = base + hz[0]
     g = k0[first]
     t1 = titles[first]
-    quoted = t1 if "«" in t1 else f"« {t1} »"
+    named = _scenario_phrase(t1, lang)          # « le scénario « … » », not « le scénario Scénario de … »
     mob = abs(g["net_mobility"]) >= 0.5
-    lead = (f"Entre {base} et {end0}, selon le scénario {quoted}, "
+    lead = (f"Entre {base} et {end0}, selon {named}, "
             f"{format_thousands(g['openings'], 1, lang)} postes seraient à pourvoir "
             f"{_in_territory(place, code, level, lang) if level and code is not None else _in_place(place, code)} "
             f"({format_thousands(g['departures'], 1, lang)} départs en fin de carrière et "
@@ -566,7 +848,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
                if mob else "")
             + f" : le déséquilibre potentiel atteindrait {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
             f"soit {format_percent(g['imbalance_rate'], 1, lang)} de l'emploi de {base}." if fr else
-            f"Between {base} and {end0}, under the « {t1} » scenario, "
+            f"Between {base} and {end0}, under {named}, "
             f"{format_thousands(g['openings'], 1, lang)} jobs would be open "
             f"{_in_territory(place, code, level, lang) if level and code is not None else 'in ' + place} "
             f"({format_thousands(g['departures'], 1, lang)} end-of-career departures and "
@@ -580,7 +862,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              f"<meta name=\"generator\" content=\"pmq {__version__}\">"
              f"<title>{e(('Prospective des métiers — ' if fr else 'Occupational outlook — ') + place)}</title>"
-             f"<style>{_CSS}</style></head><body>"]
+             f"<style>{_CSS}{_CSS_TEXT}</style></head><body>"]
     parts.append(f"<h1>{e(('Prospective des métiers et des qualifications — ' if fr else 'Occupational outlook — ') + place)}</h1>")
     parts.append(f"<p class=\"sub\">{e(('Scénarios : ' if fr else 'Scenarios: ') + ', '.join(titles.values()))} · "
                  f"{e(('base ' if fr else 'base year ') + str(base))} · pmq {e(__version__)} · "
@@ -619,7 +901,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
     if uncertainty is not None:
         ens, q = uncertainty
         parts.append(f"<h3>{e('Incertitude' if fr else 'Uncertainty')} ({ens.n_draws} "
-                     f"{'tirages' if fr else 'draws'}, seed {ens.seed})</h3>")
+                     f"{'tirages, graine' if fr else 'draws, seed'} {ens.seed})</h3>")
         qcols = [format_percent(x, 0, lang) for x in q["quantile"].values]
         rows = [[_row_label(k, base, end0, lang), *[format_thousands(float(v), 1, lang) for v in q[k].values]]
                 for k in ("employment_end", "net_creation", "departures", "openings", "young_entrants",
@@ -627,10 +909,10 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         parts.append(_table_html(None, [("Indicateur" if fr else "Indicator")] + qcols, rows,
                                  cls=f"quantiles quantiles-{base}-{end0}", numeric=range(1, len(qcols) + 1)))
         parts.append("<p class=\"small\">" + e(
-            f"Quantiles sur les tirages du scénario {quoted} ; paramètres et sources : section « Paramètres des "
-            "scénarios » (uncertainty.parameter)." if fr else
-            f"Quantiles over the draws of the « {t1} » scenario; parameters and sources: « Scenario parameters » "
-            "(uncertainty.parameter).") + "</p>")
+            f"Quantiles sur les tirages {named.replace('le ', 'du ', 1)} ; paramètres et sources : section "
+            "« Paramètres des scénarios », rubrique « Incertitude »." if fr else
+            f"Quantiles over the draws of {named}; parameters and sources: « Scenario parameters », section "
+            "« Uncertainty ».") + "</p>")
     # figures
     parts.append(f"<h2 id=\"s2\">{e(toc[1])}</h2>")
     for i, (stem, cap, png, _svg) in enumerate(figs, start=1):
@@ -644,10 +926,10 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
     parts.append(f"<h2 id=\"s3\">{e(toc[2])}</h2>")
     parts.append("<p>" + e(
         f"Métiers en tension forte en {base} dont le déséquilibre potentiel {base}–{end0} dépasse le seuil de la "
-        f"typologie DARES (tension qui risque de s'accentuer ou nouvelles difficultés), scénario {quoted}."
+        f"typologie DARES (tension qui risque de s'accentuer ou nouvelles difficultés), selon {named}."
         if fr else
         f"Occupations in strong tension in {base} whose potential imbalance {base}–{end0} exceeds the DARES typology "
-        f"threshold (tension likely to increase, or new difficulties), scenario {quoted}.") + "</p>")
+        f"threshold (tension likely to increase, or new difficulties), under {named}.") + "</p>")
     wl = None if watch is None else (watch[watch["scenario"] == first] if "scenario" in watch.columns else watch)
     if wl is None:
         parts.append("<p>" + e("Les données ne comportent pas d'indicateur de tension : la typologie ne peut pas être "
@@ -674,15 +956,16 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         parts.extend(_skills_html(skills_part, len(figs), titles, lang, e))
     # scenario parameters
     parts.append(f"<h2 id=\"s4\">{e(toc[-2])}</h2>")
+    params_at = len(parts)
+    shown: set = set()              # the trend rules already shown (a second scenario inherits most of them)
     for sc in comp.scenarios:
-        parts.append(f"<h3>{e(sc.title_fr if fr else sc.title_en)} (<code>{e(sc.name)}</code>, hash "
-                     f"<code>{e(sc.hash)}</code>)</h3><p>{e(sc.description)}</p>")
-        lt = lever_table(sc)
-        if len(lt):
-            parts.append(_levers_html(sc, lt, lang))
-        else:
-            parts.append("<p>" + e("Aucun levier : tendance du scénario de base." if fr else
-                                   "No lever: the baseline trend.") + "</p>")
+        parts.append(_scenario_html(sc, lever_table(sc, lang=lang), lang, shown))
+    if re.search("[(,;][ \u00a0]?[VSC][),;: \u00a0\u202f]", "".join(parts[params_at:])):    # the files' tags
+        parts.append("<p class=\"small\" id=\"confidence\">" + e(
+            "Confiance des sources : (V) la publication de l'éditeur lui-même ; (S) une source secondaire (la presse "
+            "citant la publication) ; (C) des sources secondaires qui se contredisent." if fr else
+            "Confidence of the sources: (V) the publisher's own publication; (S) a secondary source (the press quoting "
+            "the publication); (C) secondary sources that conflict.") + "</p>")
     # method and sources
     parts.append(f"<h2 id=\"s5\">{e(toc[-1])}</h2>")
     parts.append("<p>" + e(
@@ -698,20 +981,23 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         + "</p>")
     if level:
         parts.append(f"<h3 id=\"reliability\">{e('Fiabilité des chiffres infra-régionaux' if fr else 'Reliability below the région')}</h3>")
-        parts.append("<p>" + e(reliability_note(lang) + (
-            f" Clé : {acc.attrs.get('key_source', '')}." if fr else f" Key: {acc.attrs.get('key_source', '')}."))
-            + "</p>")
+        key = str(acc.attrs.get("key_source", ""))
+        key = provenance_text(key, lang) or key
+        parts.append("<p>" + e(reliability_note(lang)) + " " + _linked(
+            f"Clé : {key}." if fr else f"Key: {key}.", fr) + "</p>")
     sources, est = provenance(acc.attrs)
-    src = [f"{k} : {v}" if fr else f"{k}: {v}" for k, v in sources.items()]
+    src = [f"{_SOURCE_NAMES.get(k, (k, k))[0 if fr else 1]}{' : ' if fr else ': '}{provenance_text(str(v), lang) or v}"
+           for k, v in sources.items()]
     parts.append(f"<h3>{e('Sources des données' if fr else 'Data sources')}</h3><ul>"
-                 + "".join(f"<li>{e(s)}</li>" for s in src) + "</ul>")
+                 + "".join(f"<li>{_linked(s, fr)}</li>" for s in src) + "</ul>")
     parts.append(f"<h3>{e('Données estimées par pmq' if fr else 'Quantities estimated by pmq')}</h3><ul>"
-                 + "".join(f"<li>{e(s)}</li>" for s in est) + "</ul>")
+                 + "".join(f"<li>{_linked(provenance_text(str(s), lang) or str(s), fr)}</li>" for s in est) + "</ul>")
+    parts.append(_licences_html(acc, figs, skills_part is not None, level, lang))
     parts.append("<p class=\"small\">" + e(
         "Les projections indiquent des ordres de grandeur et des tendances, non des prévisions ; les décimales ne "
-        "sont données que pour permettre les vérifications. Fond de carte : voir pmq/data/geo/SOURCE.md." if fr else
+        "sont données que pour permettre les vérifications." if fr else
         "Projections show orders of magnitude and directions, not forecasts; decimals are given only so that results "
-        "can be checked. Base map: see pmq/data/geo/SOURCE.md.") + "</p>")
+        "can be checked.") + "</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -3,8 +3,10 @@
 A scenario file is plain TOML read with :mod:`tomllib`.  Sections:
 
 ``[scenario]``
-    ``name``, ``title_fr``, ``title_en``, ``description``, ``base_year`` (must equal the
-    baseline's), ``extends`` (a built-in name or a path, relative to the file).
+    ``name``, ``title_fr``, ``title_en``, ``description_fr``, ``description_en`` (``description``, in
+    files written before the two: read as the English one, and shown as it is in French too when the
+    file gives no ``description_fr``), ``base_year`` (must equal the baseline's), ``extends`` (a
+    built-in name or a path, relative to the file).
 ``[horizons]``
     ``run`` (years projected), ``summary`` (horizons in years from the base year, default
     5, 10, 20), ``years`` (extra calendar end years, e.g. 2030).
@@ -49,6 +51,18 @@ Rules of the language
 * ``extends``: the child's keys replace the parent's, section by section; levers are
   matched by ``id`` — a child lever with the id of a parent lever replaces it, a new id is
   appended, and ``remove = ["id", …]`` in the section drops inherited levers.
+* Texts in two languages: every text a reader sees (:data:`TRANSLATED_KEYS`: ``description``,
+  ``source``, ``assumption``, ``method``, ``basis``, ``weights_source``, ``weights_assumption``,
+  ``label``, ``max_metier_deviation_reason``) may carry its French and English versions beside it,
+  ``assumption_fr = "…"`` and ``assumption_en = "…"``.  The plain key stays the text of record (it
+  says whose the numbers are, and is shown when the reader's language has no version of its own):
+  a ``…_fr`` or ``…_en`` key needs its plain key, except ``description_fr`` / ``description_en``
+  (and ``title_fr`` / ``title_en``), which stand alone.  :func:`text_in` and
+  :meth:`Scenario.text_in`, :meth:`Scenario.title_in`, :meth:`Scenario.description_in` read a text in
+  the reader's language: its own version, else the plain text, else the other language's — a file
+  written in one language is shown as it is.  A child file (``extends``) that gives any version of a
+  text replaces all of its parent's versions of it (no French left over from the parent beside an
+  English text of the child).
 * The resolved scenario (after ``extends``) and its SHA-256 hash are stored in the results'
   attrs.  ``[supply]`` holds the levers of the supply from initial training
   (:mod:`pmq.inputs.training`): ``lag``, ``[[supply.leavers]]`` (leaver volumes by formation) and
@@ -77,7 +91,7 @@ from pmq.scenario.levers import (INT, LEVER_KINDS, LEVER_SCHEMAS, LIST, NUM, PRO
 from pmq.scenario.sectors import sectors
 from pmq.inputs.tables import bad_label_characters
 
-__all__ = ["Scenario", "read_scenario", "builtin_scenarios",
+__all__ = ["Scenario", "read_scenario", "builtin_scenarios", "text_in", "provenance_in", "TRANSLATED_KEYS",
            "scenario_dir", "LEVER_SECTIONS", "LEVER_SCHEMAS", "EXIT_SECTIONS", "MAX_HORIZON", "YEARS", "inactive_levers", "warn_inactive_levers",
            "lever_status", "Provenance", "status_label", "is_builtin", "STATUS_LABELS", "PROVENANCE_KEYS", "MAX_METIER_DEVIATION", "RENAMED"]
 
@@ -95,6 +109,42 @@ STATUS_LABELS = {
                       "en": "sourced total, split: pmq assumption"},
     "assumed": {"fr": "hypothèse pmq", "en": "pmq assumption"},
 }
+
+
+#: Keys of the texts a reader sees, which a file may give in French and English beside the plain key
+#: (``assumption_fr``, ``assumption_en``); ``description`` and the titles may be given by language alone.
+TRANSLATED_KEYS = ("description", "source", "assumption", "method", "basis", "weights_source", "weights_assumption",
+                   "label", "max_metier_deviation_reason")
+#: The languages of the texts (the suffixes of their keys).
+TEXT_LANGS = ("fr", "en")
+
+
+def text_in(table: dict | None, key: str, lang: str | None = None) -> str:
+    """The text ``key`` of a scenario table (a section or a lever) in ``lang`` (default: pmq's option,
+    French unless set): ``key_<lang>`` if the file gives it, else ``key``, else the other language's
+    version (a file written in one language is shown as it is); ``""`` when there is none.  For
+    ``key="title"``: ``title_fr`` / ``title_en``."""
+    lang = check_lang(lang)
+    if not table:
+        return ""
+    other = "en" if lang == "fr" else "fr"
+    for k in (f"{key}_{lang}", key, f"{key}_{other}"):
+        v = table.get(k)
+        if isinstance(v, str) and v.strip():
+            return v
+    return ""
+
+
+def provenance_in(lever: dict, lang: str | None = None) -> Provenance:
+    """The :class:`Provenance` of a lever table with its texts in ``lang`` (:func:`text_in`); its status is
+    the table's (the plain keys say whose the numbers are)."""
+    return Provenance(**{k: text_in(lever, k, lang) for k in PROVENANCE_KEYS})
+
+
+def _text_base(key: str) -> tuple[str, str] | None:
+    """``("assumption", "fr")`` for ``assumption_fr``; None for a key that is no language version."""
+    base, sep, lang = key.rpartition("_")
+    return (base, lang) if sep and lang in TEXT_LANGS and base else None
 
 
 def status_label(status: str, lang: str | None = None, builtin: bool = True) -> str:
@@ -139,12 +189,19 @@ class Scenario:
     a file declares, ``horizons.run``, is part of the file; a run's ``--horizon`` is not).  Read the
     settings through the properties below (:attr:`exit_schedule`, :attr:`trend_model`, …) rather
     than ``resolved``.
+
+    Texts by language: :meth:`title_in`, :meth:`description_in` and, for any text of a section,
+    :meth:`text_in`; :func:`text_in` and :func:`provenance_in` for a lever's.  ``description`` is the
+    English description (``description_en``, or the plain ``description`` of older files);
+    ``description_fr`` and ``description_en`` are the file's own versions (``""`` when absent).
     """
 
     name: str = "reference"
     title_fr: str = "Scénario de référence"
     title_en: str = "Reference scenario"
     description: str = ""
+    description_fr: str = ""
+    description_en: str = ""
     base_year: int | None = None
     horizon: int = 20
     summary_horizons: tuple[int, ...] = (5, 10, 20)
@@ -170,6 +227,24 @@ class Scenario:
         typed = {section: tuple(lever_from_table(section, t) for t in tables)
                  for section, tables in self.levers.items() if section in LEVER_KINDS}
         object.__setattr__(self, "_typed", typed)
+
+    def title_in(self, lang: str | None = None) -> str:
+        """The title in ``lang`` (default: pmq's option, French unless set)."""
+        return self.title_fr if check_lang(lang) == "fr" else self.title_en
+
+    def description_in(self, lang: str | None = None) -> str:
+        """The description in ``lang``: ``description_fr`` / ``description_en``, else ``description`` (the
+        English one of files written before the two), else the other language's — shown as it is."""
+        lang = check_lang(lang)
+        return text_in({"description": self.description, "description_fr": self.description_fr,
+                        "description_en": self.description_en}, "description", lang)
+
+    def text_in(self, section: str, key: str, lang: str | None = None) -> str:
+        """The text ``key`` of the file's section ``section`` (after ``extends``) in ``lang``
+        (:func:`text_in`): ``sc.text_in("horizons", "assumption", "fr")``, ``sc.text_in("scenario",
+        "source", "en")``; ``""`` when the file has none."""
+        body = self.resolved.get(section)
+        return text_in(body if isinstance(body, dict) else None, key, lang)
 
     def lever_list(self, section: str) -> tuple:
         """The lever tables (dicts) of ``section``, in file order (after ``extends``)."""
@@ -279,7 +354,8 @@ EXIT_SECTIONS = ("exits.shift", "exits.cohort_shift", "exits.multiplier")
 _SCHEMA: dict[str, dict[str, Spec]] = {
     "scenario": {
         "name": (TEXT, None), "title_fr": (TEXT, None), "title_en": (TEXT, None),
-        "description": (TEXT, None), "extends": (TEXT, None),
+        "description": (TEXT, None), "description_fr": (TEXT, None), "description_en": (TEXT, None),
+        "extends": (TEXT, None),
         "base_year": (INT, between(*YEARS)), **_SRC,
         "max_metier_deviation": (NUM, between(0, 100)), "max_metier_deviation_reason": (TEXT, None),
     },
@@ -366,8 +442,10 @@ def _validate(doc: dict, source: str) -> None:
         for key, value in body.items():
             path = f"{section}.{key}"
             if key not in _SCHEMA[section]:
-                raise ScenarioError(f"unknown key; expected one of {list(_SCHEMA[section])}",
-                                    source=source, key=path, value=value)
+                if _check_version(body, key, _SCHEMA[section], path, source):
+                    continue
+                raise ScenarioError(f"unknown key; expected one of {list(_SCHEMA[section])}"
+                                    + _version_hint(key, _SCHEMA[section]), source=source, key=path, value=value)
             check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
                 _validate_levers(value, path, source)
@@ -380,6 +458,42 @@ def _validate(doc: dict, source: str) -> None:
                                 key="scenario.max_metier_deviation" if "max_metier_deviation" in body
                                 else "scenario.max_metier_deviation_reason",
                                 value=body.get("max_metier_deviation", body.get("max_metier_deviation_reason")))
+
+
+def _check_version(body: dict, key: str, schema: dict, path: str, source: str) -> bool:
+    """Whether ``key`` is the French or English version of a text of this table (``assumption_fr`` beside
+    ``assumption``, :data:`TRANSLATED_KEYS`); it is then checked — a text, not blank, beside its plain key."""
+    split = _text_base(key)
+    if split is None or split[0] not in TRANSLATED_KEYS or split[0] not in schema:
+        return False
+    base, lang = split
+    value = body[key]
+    check_value(value, (TEXT, None), path, source)
+    if not value.strip():
+        raise ScenarioError("is empty: give the text, or leave the key out", source=source, key=path, value=value)
+    if base not in body:
+        raise ScenarioError(f"is the {'French' if lang == 'fr' else 'English'} version of {base}: give {base} = "
+                            f"\"…\" too (the text of record, in the file's own language; {base}_fr and {base}_en are "
+                            "its versions for French and English readers)", source=source, key=path, value=value)
+    return True
+
+
+def _version_hint(key: str, schema: dict) -> str:
+    """For ``assumption_de``: texts are given in French and English only."""
+    base, sep, _ = key.rpartition("_")
+    if sep and base in TRANSLATED_KEYS and base in schema:
+        return f" (texts come in French and English: {base}_fr, {base}_en)"
+    return ""
+
+
+def _versions(key: str) -> tuple[str, ...]:
+    """Every key that holds a version of the same text as ``key`` (``source``, ``source_fr``, ``source_en``;
+    ``title_fr``, ``title_en``); () for a key that is no text."""
+    split = _text_base(key)
+    base = split[0] if split else key
+    if base in TRANSLATED_KEYS or base == "title":
+        return (base, *(f"{base}_{lang}" for lang in TEXT_LANGS))
+    return ()
 
 
 def _validate_levers(items: list, path: str, source: str) -> None:
@@ -397,7 +511,14 @@ def _validate_levers(items: list, path: str, source: str) -> None:
         if lid in seen:
             raise ScenarioError("duplicate lever id", source=source, key=where, value=lid)
         seen.add(lid)
-        check_table(path, lever, where, source)   # its kind's schema and check (pmq.scenario.levers)
+        schema = LEVER_SCHEMAS[path]
+        versions = {k for k in lever if k not in schema and _check_version(lever, k, schema, f"{where}.{k}", source)}
+        for k in lever:
+            if k not in schema and k not in versions and _version_hint(k, schema):
+                raise ScenarioError(f"unknown key{_version_hint(k, schema)}", source=source, key=f"{where}.{k}",
+                                    value=lever[k])
+        # its kind's schema and check (pmq.scenario.levers), without the language versions of its texts
+        check_table(path, {k: v for k, v in lever.items() if k not in versions}, where, source)
 
 
 def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
@@ -441,6 +562,9 @@ def _merge(base: dict, over: dict, source: str) -> dict:
     out = json.loads(json.dumps(base))
     for section, body in over.items():
         tgt = out.setdefault(section, {})
+        for key in body:        # a text the child gives replaces every version of the parent's
+            for k in _versions(key):
+                tgt.pop(k, None)
         for key, value in body.items():
             if section == "scenario" and key == "extends":
                 continue
@@ -498,7 +622,7 @@ def _read_text(path: Path) -> str:
 
 
 #: Keys whose text is one line (names and titles shown in tables, listings and charts).
-_ONE_LINE = frozenset({"name", "title_fr", "title_en", "id", "label", "extends"})
+_ONE_LINE = frozenset({"name", "title_fr", "title_en", "id", "label", "label_fr", "label_en", "extends"})
 
 
 def _check_text(value: Any, source: str, path: str = "") -> None:
@@ -610,8 +734,9 @@ def read_scenario(name_or_path: str | Path = "reference", *, territories: dict |
         section, key = lp.split(".")
         levers[lp] = tuple(doc.get(section, {}).get(key, ()))
     return Scenario(
-        name=sc.get("name", path.stem), title_fr=sc.get("title_fr", path.stem),
-        title_en=sc.get("title_en", path.stem), description=sc.get("description", ""),
+        name=sc.get("name", path.stem), title_fr=text_in(sc, "title", "fr") or path.stem,
+        title_en=text_in(sc, "title", "en") or path.stem, description=text_in(sc, "description", "en"),
+        description_fr=sc.get("description_fr", ""), description_en=sc.get("description_en", ""),
         base_year=sc.get("base_year"),
         horizon=hz.get("run", 20), summary_horizons=tuple(hz.get("summary", (5, 10, 20))),
         summary_years=tuple(hz.get("years", (2030,))), rules=Rules(**rules), profiles=profiles,
