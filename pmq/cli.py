@@ -57,11 +57,47 @@ included; your own territories with --data or --key). run and export take no --t
 write every territory, and the national total too (export's tables, the summary run prints).
 """
 
-EPILOG = """\
-SCENARIO is a scenario file (.toml) or a built-in name (reference).
+SCENARIO_LINE = "SCENARIO is a scenario file (.toml) or a built-in name (reference).\n"
+
+
+def _epilog(outputs: str) -> str:
+    """A subcommand's epilog: what SCENARIO is, its own outputs, territories and errors."""
+    return SCENARIO_LINE + outputs + TERRITORY_EPILOG + ERRORS_EPILOG
+
+
+EPILOG = _epilog("""\
 Outputs in --out: accounts.nc (every stock and flow, netCDF) and summary.csv
 (headline flows per métier × territory at 5, 10 and 20 years and 2030, persons).
-""" + TERRITORY_EPILOG + ERRORS_EPILOG
+""")
+
+MAIN_EPILOG = SCENARIO_LINE + """\
+Each command says what it writes: pmq COMMAND --help.  French words and numbers by default,
+English with --lang en.  Default horizons: 11 years (2019–2030, the published period that the
+reference reproduces) for compare, imbalance, report, skills and passerelles; the scenario's own
+[horizons] run (20 years for the reference, to 2050 for ADEME) for run and export, which write
+every year.
+""" + ERRORS_EPILOG
+
+COMPARE_EPILOG = _epilog("""\
+Outputs in --out: compare_domains.csv and compare_metiers.csv (headline flows by FAP domain and
+by métier for each scenario, and each scenario's difference from the first, persons).
+""")
+
+IMBALANCE_EPILOG = _epilog("""\
+Outputs in --out: imbalance.csv (openings, young entrants, supply, imbalance and the typology
+classes per métier × territory) and watch_list.csv (the ranked métiers to watch).
+""")
+
+REPORT_EPILOG = _epilog("""\
+Outputs in --out: report.html (self-contained), figures/NN_<name>.png (300 dpi) and .svg,
+tables.xlsx (key figures, métiers to watch, tables by territory, domain and métier, a sheet per
+indicator, differences between scenarios).
+""")
+
+EXPORT_EPILOG = _epilog("""\
+Output: the file or folder given by --out, in the format of its extension (.xlsx, .nc,
+.iamc.csv, .iamc.xlsx) or --format (csv: a folder of CSV files, UTF-8 with a byte-order mark).
+""")
 
 RUN_EPILOG = EPILOG + """\
 Ensembles (--draws): with the dask extra installed the draws are streamed to ensemble.zarr
@@ -1204,7 +1240,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pmq",
         description="pmq — prospective des métiers et des qualifications: stock-flow projections of "
                     "employment by métier × territory × age.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=MAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"pmq {__version__}")
     p.add_argument("--debug", dest="debug_global", action="store_true", help=DEBUG_HELP)
     common = argparse.ArgumentParser(add_help=False)
@@ -1248,10 +1284,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Project several scenarios in one run (same baseline) and print a "
                                    "side-by-side table of headline flows by FAP domain, with the "
                                    "differences from the first scenario.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=COMPARE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    c.add_argument("--horizon", type=_horizon, default=10, metavar="YEARS",
-                   help="years from the base year, 1–60 (default 10)")
+    c.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
+                   help="years from the base year, 1–60 (default 11: 2019–2030, the published period, as imbalance "
+                        "and report)")
     c.add_argument("--territory", action="append", metavar="NAME",
                    help=f"restrict to a territory: {TERRITORY_HELP} (the « Ensemble » rows); repeatable")
     c.add_argument("--out", default=None, metavar="DIR",
@@ -1294,7 +1331,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "territory (and France)\nover the horizon, classify it with the DARES, "
                                     "COPS and ROA typologies and print the\nranked métiers to watch "
                                     "(DARES « s'accentuer » and « nouvelles difficultés »).",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                        epilog=IMBALANCE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     im.add_argument("scenario", nargs="?", default="reference", metavar="SCENARIO",
                     help="scenario file or built-in name (default: reference)")
     im.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
@@ -1371,7 +1408,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(charts embedded,\nkey figures, métiers to watch, scenario parameters "
                                      "with their sources, method and\nsources), every figure as PNG (300 dpi) "
                                      "and SVG, and tables.xlsx.",
-                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                         epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     rep.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
     rep.add_argument("--territory", default=None, metavar="NAME",
                      help="the territory the report is about, a code or name (case, accents, hyphens do not "
@@ -1391,7 +1428,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Project scenarios and export: .xlsx (regions, domains, métiers; README "
                                     "sheet with units and\nsources), a folder of .csv, .nc (all accounts), or "
                                     "an IAMC table (.iamc.csv / .iamc.xlsx).",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                        epilog=EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
     ex.add_argument("--out", required=True, metavar="PATH",
                     help="output file: .xlsx, .nc, .iamc.csv or .iamc.xlsx; or a folder name without extension "

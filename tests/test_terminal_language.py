@@ -41,3 +41,27 @@ def test_compare_names_the_domains_and_writes_numbers_by_language(capsys):
     assert en.startswith("Scenario comparison — 2019–2021 — All territories (thousand persons)")
     assert any(line.startswith("B Construction, public works") for line in en.splitlines())
     assert "Job openings" in en and "Postes" not in en and "\u202f" not in en
+
+
+def test_each_subcommand_help_lists_its_own_outputs(capsys):
+    import pytest
+    own = {"run": "accounts.nc", "compare": "compare_domains.csv", "imbalance": "watch_list.csv",
+           "report": "report.html", "export": "--format", "reproduce": "_differences.csv",
+           "backtest": "demand_metrics.csv", "skills": "skills.csv", "passerelles": "passerelles.csv"}
+    for cmd, word in own.items():
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        text = capsys.readouterr().out
+        assert word in text, cmd
+        if cmd != "run":
+            assert "accounts.nc (every stock and flow" not in text, cmd      # not run's outputs
+
+
+def test_the_analyses_share_one_default_horizon():
+    from pmq.cli import build_parser
+    parser = build_parser()
+    for argv in (["compare", "reference"], ["imbalance", "reference"], ["skills", "reference", "--out", "x"],
+                 ["passerelles", "T2A"]):
+        assert parser.parse_args(argv).horizon == 11, argv[0]
+    assert parser.parse_args(["report", "reference"]).horizon == [11]
+    assert parser.parse_args(["run", "reference"]).horizon is None            # the scenario's own
