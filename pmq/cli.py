@@ -586,7 +586,7 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
         qn = ens.quantiles(lang=lang).to_dataframe().reset_index()
         qr = ens.quantiles(by="territory", lang=lang).to_dataframe().reset_index()
         nat_csv, terr_csv, par_csv = ens.files
-        summary = ens.summary()
+        summary = ens.summary(lang=args.lang)
         if tmp is not None:     # streamed
             ens.flows.close()
             zarr_store = tmp / "ensemble.zarr"

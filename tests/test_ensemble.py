@@ -176,7 +176,12 @@ def test_quantiles_ordered_and_accounts_hold(in_memory):
     nat = in_memory.window(2019, 2030)
     reg = in_memory.window(2019, 2030, by="territory")
     np.testing.assert_allclose(nat["openings"].values, reg["openings"].sum("territory").values, rtol=1e-12)
-    assert "openings" in in_memory.summary()
+    en, fr = in_memory.summary(lang="en"), in_memory.summary()
+    assert "Job openings" in en and "national totals, thousands" in en and "Postes" not in en
+    assert "Postes à pourvoir" in fr and "totaux nationaux, milliers" in fr and "openings" not in fr
+    q50 = float(in_memory.quantiles()["openings"].sel(quantile=0.5).isel(period=0)) / 1e3
+    from pmq.formatting import format_number
+    assert format_number(q50, 1, "fr") in fr and f"{q50:,.1f}" in en            # 3 609,0 / 3,609.0
 
 
 def test_parameters_follow_their_distributions(baseline, tmp_path):
@@ -378,7 +383,7 @@ def test_cli_run_draws(spec_file, tmp_path, capsys):
     assert main(["run", str(spec_file), "--draws", "12", "--chunk", "5", "--horizon", "11", "--seed", "3",
                  "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "12 draws, seed 3" in captured.out and "chunks" in captured.err
+    assert "12 tirages, graine 3" in captured.out and "chunks" in captured.err
     import xarray as xr
     ds = xr.open_zarr(out / "ensemble.zarr")
     ref = run_ensemble(spec_file, draws=12, chunk=12, horizon=11, seed=3)
@@ -398,7 +403,7 @@ def test_docs_ensembles_python_example_runs(capsys):
     for code in blocks:
         exec(compile(code, "docs/ensembles.md", "exec"), {"__name__": "__main__"})
     out = capsys.readouterr().out
-    assert "40 draws, seed 20260101" in out and "age_sortie" in out
+    assert "40 tirages, graine 20260101" in out and "age_sortie" in out
     plt.close("all")
 
 

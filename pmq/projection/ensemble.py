@@ -991,15 +991,26 @@ class Ensemble:
             coords["key_basis"] = (dims, f["key_basis"].to_numpy().astype(str).reshape(shape))
         return res.assign_coords(coords)
 
-    def summary(self, end_years=None) -> str:
-        """National quantiles of the headline flows, in thousands."""
+    def summary(self, end_years=None, lang: str | None = None) -> str:
+        """National quantiles of the headline flows, in thousands, in ``lang`` (French words and numbers
+        « 26 147,0 » by default, English with ``"en"``)."""
+        from pmq.formatting import format_number
+        lang = check_lang(lang)
+        fr = lang == "fr"
         qs = self.quantiles(end_years)
-        lines = [f"pmq ensemble — {self.n_draws} draws, seed {self.seed} — national totals, thousands",
-                 f"{'period':<11}{'variable':<18}" + "".join(f"{f'q{int(x * 100):02d}':>10}" for x in qs["quantile"].values)]
+        draws = f"{self.n_draws} tirage{'s' if self.n_draws > 1 else ''}" if fr else \
+            f"{self.n_draws} draw{'s' if self.n_draws > 1 else ''}"
+        head = (f"ensemble pmq — {draws}, graine {self.seed} — totaux nationaux, milliers" if fr else
+                f"pmq ensemble — {draws}, seed {self.seed} — national totals, thousands")
+        names = {k: text(k, lang) for k in ("openings", "departures", "imbalance", "employment_end")}
+        width = max(len(n) for n in names.values()) + 2
+        lines = [head, f"{'période' if fr else 'period':<11}{'variable':<{width}}"
+                 + "".join(f"{f'q{int(x * 100):02d}':>10}" for x in qs["quantile"].values)]
         for per in qs.period.values:
-            for k in ("openings", "departures", "imbalance", "employment_end"):
-                v = qs[k].sel(period=per).values / 1e3
-                lines.append(f"{per:<11}{k:<18}" + "".join(f"{x:>10,.1f}" for x in v))
+            for k, name in names.items():
+                v = qs[k].sel(period=per).values
+                lines.append(f"{per:<11}{name:<{width}}" + "".join(f"{format_number(x, 1, lang, scale=1e-3):>10}"
+                                                                   for x in v))
         return "\n".join(lines)
 
     def series(self, variable: str = "employment", territory=None) -> xr.DataArray:
