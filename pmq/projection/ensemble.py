@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pmq.formatting import check_lang
+from pmq.formatting import check_lang, format_number
 from pmq.outputs import (ENSEMBLE_VARIABLES, remove_temporary, replace_folder, temporary_folder, write_marker,
                          written_by_pmq)
 from pmq.errors import (ArgumentError, EngineError, InactiveLeverWarning, InputError, MissingDependencyError,
@@ -994,7 +994,6 @@ class Ensemble:
     def summary(self, end_years=None, lang: str | None = None) -> str:
         """National quantiles of the headline flows, in thousands, in ``lang`` (French words and numbers
         « 26 147,0 » by default, English with ``"en"``)."""
-        from pmq.formatting import format_number
         lang = check_lang(lang)
         fr = lang == "fr"
         qs = self.quantiles(end_years)
