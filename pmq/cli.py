@@ -1135,9 +1135,12 @@ def _horizons(text: str) -> list[int]:
 def cmd_report(args) -> int:
     from pmq.projection.ensemble import check_memory
     from pmq.errors import ArgumentError
-    from pmq.export.report import build_report
+    from pmq.export.report import CHROMIUM_INSTALL, build_report, find_chromium
 
-    out = _check_out(args.out, ("report.html", "tables.xlsx", "figures"))
+    if args.pdf and find_chromium() is None:      # before anything is computed or written
+        raise ArgumentError(f"needs Chromium to print report.pdf: {CHROMIUM_INSTALL}; or leave --pdf out for "
+                            "the HTML report alone", name="--pdf")
+    out = _check_out(args.out, ("report.html", "tables.xlsx", "figures", *(["report.pdf"] if args.pdf else [])))
     baseline, scenarios = _baseline_and_scenarios(args, max(args.horizon))
     territory = None                # FR: the national total, the report's default
     if args.territory is not None:
@@ -1151,9 +1154,10 @@ def cmd_report(args) -> int:
         check_uncertainty(scenarios[0], baseline)
         check_memory(baseline, scenarios[0], args.draws, max(args.horizon), name="--draws")
     rep = build_report(scenarios, territory=territory, horizons=args.horizon, out=out,
-                       lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed)
+                       lang=args.lang, baseline=baseline, progress=True, draws=args.draws, seed=args.seed,
+                       pdf=args.pdf)
     n_fig = len(rep.figures) // 2
-    _written([rep.html, rep.tables,
+    _written([rep.html, *([rep.out / "report.pdf"] if args.pdf else []), rep.tables,
               f"{n_fig} figure{'s' if n_fig > 1 else ''} (PNG 300 dpi + SVG) dans {rep.out / 'figures'}" if args.lang == "fr"
               else f"{n_fig} figure{'s' if n_fig > 1 else ''} (PNG 300 dpi + SVG) in {rep.out / 'figures'}"], args.lang)
     return 0
@@ -1420,6 +1424,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles")
     rep.add_argument("--seed", type=_seed, default=None, metavar="S", help="seed of the draws, ≥ 0")
     rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
+    rep.add_argument("--pdf", action="store_true",
+                     help="also write report.pdf, the report printed on A4 by headless Chromium (chromium, "
+                          "chromium-browser or google-chrome on the PATH, or $PMQ_CHROMIUM)")
     rep.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(rep)
     rep.set_defaults(func=cmd_report)

@@ -12,6 +12,7 @@ import pytest
 
 from pmq.cli import main
 from pmq.export import read_excel_tables
+from pmq.export.report import find_chromium
 
 NNBSP = "\u202f"
 CASES = {"paca": ("Provence-Alpes-Côte d'Azur", "636,1", f"1{NNBSP}924,0"),
@@ -30,7 +31,7 @@ def _run(argv):
 RUNS = {**{key: ["report", "reference", "--territory", territory, "--out", "{out}"]
            for key, (territory, _, _) in CASES.items()},
         "france_en": ["report", "reference", "bas_carbone_dares2023", "--horizon", "5,11", "--lang", "en",
-                      "--out", "{out}"],
+                      "--out", "{out}", *(["--pdf"] if find_chromium() else [])],
         "ensemble": ["report", "reference_incertain", "--territory", "Normandie", "--draws", "30", "--seed", "4",
                      "--out", "{out}"]}
 PMQ_BACKGROUND = {f"report_{key}": ("ensemble_report" if key == "ensemble" else "reports", argv)
@@ -327,3 +328,28 @@ def test_report_has_the_skills_section_in_english_only(reports):
     section = page[page.index('id="competences"'):page.index('id="s4"')]
     for french in ("Compétences", "couverture ROME", "Postes à pourvoir", "Emplois verts"):
         assert french not in section
+
+
+# ----------------------------------------------------------------------------- --pdf
+def test_report_pdf(reports):
+    """france_en ran with --pdf when a Chromium is found: report.pdf is a PDF of several A4 pages, listed."""
+    if find_chromium() is None:
+        _chromium()                                   # skips, or fails with PMQ_REQUIRE_BROWSER
+    folder, out, _ = reports["france_en"]
+    data = (folder / "report.pdf").read_bytes()
+    assert data[:5] == b"%PDF-" and "report.pdf" in out
+    pages = re.findall(rb"/Type\s*/Page(?![s\w])", data)
+    sizes = {tuple(round(float(x)) for x in m) for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", data)}
+    assert len(pages) >= 3 and sizes == {(595, 842)}, (len(pages), sizes)     # A4 in points
+
+
+def test_report_pdf_without_chromium(tmp_path, monkeypatch):
+    import pmq.export.report as report
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    code, out, err = _run(["report", "reference", "--pdf", "--out", str(tmp_path / "r")])
+    assert code == 2 and "--pdf" in err and "apt-get install chromium" in err, err
+    assert not (tmp_path / "r").exists() and list(tmp_path.iterdir()) == []
+    from pmq.errors import ArgumentError
+    with pytest.raises(ArgumentError, match="Chromium"):
+        report.build_report(["reference"], out=tmp_path / "lib", pdf=True, progress=False)
+    assert list(tmp_path.iterdir()) == []

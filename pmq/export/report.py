@@ -10,8 +10,12 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,6 +161,33 @@ def _table_html(df: pd.DataFrame, header: list[str], rows: list[list[str]], cls:
     return f"<div class=\"scroll\"><table class=\"{cls}\"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
+def scenario_labels(names, lang: str) -> dict[str, str]:
+    """The short label of each scenario in the key-figures table's headers: « Scénario 1 », « Scénario 2 »…
+    (numbers, not the ADEME-like « S1 », which would clash with « ADEME … S3 »); one scenario keeps its title."""
+    names = list(names)
+    word = "Scénario" if lang == "fr" else "Scenario"
+    return {str(n): f"{word}\u00a0{i}" for i, n in enumerate(names, start=1)}
+
+
+def _key_table_html(kf: pd.DataFrame, titles: dict, lang: str) -> str:
+    """The key-figures table of one period: a column per scenario headed by its short label
+    (:func:`scenario_labels`) and, with two scenarios or more, the legend of the labels right under it."""
+    fr = lang == "fr"
+    start, end = kf.attrs["start_year"], kf.attrs["end_year"]
+    names = [str(s) for s in kf.columns]
+    labels = scenario_labels(names, lang) if len(names) > 1 else {n: titles[n] for n in names}
+    header = ["Indicateur" if fr else "Indicator", *[labels[n] for n in names]]
+    rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
+            for k in kf.index]
+    table = _table_html(kf, header, rows, cls=f"key key-{start}-{end}", numeric=range(1, len(header)))
+    if len(names) < 2:
+        return table
+    sep = "\u00a0: " if fr else ": "
+    items = "".join(f"<li><b>{html.escape(labels[n])}</b>{sep}"
+                    f"{html.escape(french_typography(titles[n]) if fr else titles[n])}</li>" for n in names)
+    return f"{table}<ul class=\"legend key-legend-{start}-{end}\">{items}</ul>"
+
+
 _CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1050px;margin:2em auto;padding:0 1.2em;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.3em;border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}
@@ -172,6 +203,24 @@ figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:0}figcapt
 .lead{font-size:1.05em;background:#f6f8fa;border-left:4px solid #E69F00;padding:.6em 1em}
 .small{font-size:.85em;color:#555}nav ol{columns:2}code{background:#f2f2f2;padding:0 .2em}
 tr.weak td{color:#8a8a8a;font-style:italic}.est{color:#8a8a8a;font-size:.85em;white-space:nowrap}
+table.key th.num{white-space:nowrap}ul.legend{list-style:none;padding:0;margin:-.6em 0 1.2em;font-size:.88em;color:#444}
+ul.legend li{margin:.1em 0}
+@page{size:A4;margin:15mm}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}
+nav{display:none}
+h2{break-before:page;margin-top:0}h2:first-of-type{break-before:auto;margin-top:1.2em}
+h2,h3{break-after:avoid}h3{margin:.9em 0 .3em}
+.scroll{overflow:visible}
+table{font-size:8.5pt;width:100%;max-width:100%}th.num{min-width:0}thead{display:table-header-group}
+tr,figure,.lead,ul.legend li{break-inside:avoid}
+figure{margin:.6em 0 1em}figure img{max-width:100%;max-height:118mm;width:auto;height:auto}
+a{color:#0b4f8a;text-decoration:underline;overflow-wrap:anywhere}
+body table.levers{font-size:8pt}body table.levers tr{break-inside:auto}
+body table.levers th:nth-child(1){width:9%}body table.levers th:nth-child(2){width:11%}
+body table.levers th:nth-child(3){width:15%}body table.levers th:nth-child(4){width:7%}
+body table.levers th:nth-child(5){width:33%}body table.levers th:nth-child(6){width:25%}
+}
 """
 
 
@@ -376,7 +425,7 @@ def _rules_html(sc, lang: str, shown: set) -> str:
 
 
 def build_report(scenarios, territory=None, horizons=None, out="report", lang: str | None = None, baseline=None,
-                 progress=True, draws: int | None = None, seed: int | None = None) -> Report:
+                 progress=True, draws: int | None = None, seed: int | None = None, pdf: bool = False) -> Report:
     """Project ``scenarios`` (names, files or Scenario objects) on ``baseline`` (default: the
     embedded one) and write the report of ``territory`` (default: France) into ``out``:
 
@@ -384,19 +433,66 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     * ``figures/NN_<name>.png`` (300 dpi) and ``.svg`` for every chart;
     * ``tables.xlsx`` — README sheet, the key figures, the métiers to watch, regions, domains and métiers per
       scenario and horizon, the differences between scenarios and a sheet per indicator (headers in ``lang``:
-      :func:`pmq.export.tables.to_excel`).
+      :func:`pmq.export.tables.to_excel`);
+    * with ``pdf``, ``report.pdf`` — the page printed on A4 by headless Chromium (:func:`print_pdf`;
+      :class:`~pmq.errors.ArgumentError` before anything is computed when :func:`find_chromium` finds none).
 
     ``horizons`` are numbers of years from the base year (11 → 2019–2030; default: the
     baseline's published period); the key figures are given for each, the charts for the first.
     ``draws`` adds an ensemble of the first scenario (its ``[uncertainty]`` section): a fan chart
     and the quantiles of the key flows.  Written atomically: on error nothing in ``out`` is replaced.
     """
+    chromium = find_chromium() if pdf else None
+    if pdf and chromium is None:
+        raise ArgumentError(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}", name="pdf")
     with FigureFiles() as saver:
-        return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed)
+        return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed,
+                             chromium)
+
+
+#: The executables :func:`find_chromium` looks for on the PATH, in this order (after ``$PMQ_CHROMIUM``).
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+#: How to get one, as an error says it.
+CHROMIUM_INSTALL = ("install Chromium (Debian/Ubuntu: apt-get install chromium; Fedora: dnf install chromium; "
+                    "macOS: brew install --cask chromium) or set PMQ_CHROMIUM to a Chromium or Chrome executable")
+
+
+def find_chromium() -> str | None:
+    """The Chromium that prints ``report.pdf``: ``$PMQ_CHROMIUM``, else the first of :data:`CHROMIUM_NAMES`
+    on the PATH; None when there is none."""
+    exe = os.environ.get("PMQ_CHROMIUM")
+    if exe:
+        return shutil.which(exe) or (exe if Path(exe).is_file() else None)
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def print_pdf(html_path, pdf_path, exe: str | None = None, timeout: float = 180) -> Path:
+    """Print the page ``html_path`` to ``pdf_path`` (A4, the page's print rules, no header or footer) with
+    headless Chromium ``exe`` (default: :func:`find_chromium`), in a throw-away profile.  The report has no
+    script and embeds its images, so Chromium runs without its sandbox (which containers often lack)."""
+    exe = exe or find_chromium()
+    if exe is None:
+        raise ArgumentError(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}", name="pdf")
+    pdf_path = Path(pdf_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="pmq-chromium-") as profile:
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", "--no-pdf-header-footer", "--print-to-pdf-no-header",
+               f"--print-to-pdf={pdf_path}", Path(html_path).resolve().as_uri()]
+        try:
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise OutputError(f"Chromium ({exe}) could not print the report to PDF: {err}", path=pdf_path) from None
+    if not pdf_path.is_file() or pdf_path.read_bytes()[:5] != b"%PDF-":
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise OutputError(f"Chromium ({exe}) did not write the PDF (exit {done.returncode}): "
+                          + " / ".join(tail), path=pdf_path)
+    return pdf_path
 
 
 def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang, baseline, progress, draws,
-                  seed) -> Report:
+                  seed, chromium: str | None = None) -> Report:
     """:func:`build_report`, its figures saved by ``saver``."""
     lang = check_lang(lang)
     import matplotlib
@@ -530,6 +626,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
         "figures": write_figures,
         "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang, key_figures=[keys[h] for h in hz],
                                           watch=watch),
+        **({"report.pdf": lambda p: print_pdf(p.parent / "report.html", p, chromium)} if chromium else {}),
     })
     if not written:     # every writer above makes its file or folder
         raise OutputError("the report's files were not written", path=out)
@@ -886,11 +983,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         start, end = kf.attrs["start_year"], kf.attrs["end_year"]
         mark = f" <span class=\"est\">{e('(estimé)' if fr else '(estimated)')}</span>" if level and code else ""
         parts.append(f"<h3>{e(place)}, {start}–{end}{mark}</h3>")
-        header = ["" if fr else "", *[titles[s] for s in kf.columns]]
-        rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
-                for k in kf.index]
-        parts.append(_table_html(kf, [("Indicateur" if fr else "Indicator")] + header[1:], rows,
-                                 cls=f"key key-{start}-{end}", numeric=range(1, len(header))))
+        parts.append(_key_table_html(kf, titles, lang))
     parts.append("<p class=\"small\">" + e(
         "k = milliers de personnes. Flux cumulés de l'année de début (incluse) à l'année de fin (exclue) ; emploi au "
         "1\u1d49\u02b3 janvier. Postes à pourvoir = créations nettes + départs en fin de carrière ; déséquilibre potentiel = "
