@@ -758,7 +758,11 @@ def cmd_validate(args) -> int:
             failed += 1
             continue
         n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
-        print(f"{f}: valid — {sc.name} « {sc.title_fr} », {n} lever(s), hash {sc.hash}")
+        if args.lang == "fr":
+            print(f"{f} : valide — {sc.name} « {sc.title_in('fr')} », {n} levier{'s' if n > 1 else ''}, "
+                  f"empreinte {sc.hash}")
+        else:
+            print(f"{f}: valid — {sc.name} « {sc.title_in('en')} », {n} lever{'s' if n != 1 else ''}, hash {sc.hash}")
     if failed and len(args.files) > 1:
         print(f"pmq: {failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
     return 2 if failed else 0
@@ -1328,6 +1332,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
     v.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
                    help="check with this horizon, 1–60, as pmq run --horizon (default: the scenario's)")
+    v.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
     v.set_defaults(func=cmd_validate)
 
     im = add("imbalance", help="imbalances, DARES/COPS/ROA classes and the métiers to watch",

@@ -449,9 +449,9 @@ def test_a_lever_outside_the_run_warns_in_the_api():
 def test_validate_refuses_what_run_draws_refuses(tmp_path):
     bad = _toml(tmp_path, NOT_PD)
     code, out, err = _cli(["validate", bad])
-    assert code == 2 and "positive definite" in err and "valid —" not in out
+    assert code == 2 and "positive definite" in err and "valide —" not in out
     code, out, err = _cli(["validate", "reference", bad, "reference_incertain"])
-    assert code == 2 and out.count("valid —") == 2 and "1 of 3 file(s) invalid" in err
+    assert code == 2 and out.count("valide —") == 2 and "1 of 3 file(s) invalid" in err
 
 
 # ---------------------------------------------------------------------- debug and real bugs

@@ -65,3 +65,23 @@ def test_the_analyses_share_one_default_horizon():
         assert parser.parse_args(argv).horizon == 11, argv[0]
     assert parser.parse_args(["report", "reference"]).horizon == [11]
     assert parser.parse_args(["run", "reference"]).horizon is None            # the scenario's own
+
+
+def test_validate_answers_in_the_reader_language(capsys):
+    fr = _run(capsys, ["validate", "ademe_s3"])
+    assert "valide —" in fr and "1 levier," in fr and "empreinte" in fr and "hash" not in fr
+    en = _run(capsys, ["validate", "ademe_s3", "--lang", "en"])
+    assert "valid —" in en and "1 lever," in en and "S3 Green technologies" in en
+
+
+def test_compare_metiers_table_names_the_metiers_in_the_reader_language():
+    import pmq
+    comp = pmq.project_many(["reference", "ademe_s3"], pmq.load_baseline(), horizon=2, ages=False)
+    fr, en = comp.table(horizon=2, by="metier"), comp.table(horizon=2, by="metier", lang="en")
+    assert list(fr.columns[:4]) == ["horizon", "territory", "metier", "metier_label"]
+    row = fr[(fr["metier"] == "J1Z") & (fr["territory"] == "53")].iloc[0]
+    assert row["metier_label"] == "Ouvriers qualifiés de la manutention"
+    assert en.loc[en["metier"] == "A0Z", "metier_label"].iloc[0].startswith("Farmers")
+    assert set(fr.loc[fr["metier"] == "Total", "metier_label"]) == {""}
+    dom = comp.table(horizon=2, lang="en")
+    assert dom.loc[dom["domain"] == "B", "domain_label"].iloc[0] == "Construction, public works"

@@ -28,6 +28,7 @@ import xarray as xr
 from pmq.data import domains
 from pmq.errors import ArgumentError, InputError, UnknownNameError
 from pmq.formatting import check_lang
+from pmq.labels import metier_label
 from pmq.projection.indicators import (accounts_of, aggregate_flags, aggregate_metiers, cell_flags, default_end_years,
                                        horizon_sums, select, to_netcdf, with_flags)
 from pmq.projection.prepare import scenario_inputs
@@ -336,9 +337,15 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
     wide.columns = [f"{v} | {s}" for v, s in wide.columns]
     wide = wide.reset_index()
     wide.insert(0, "horizon", f"{base}–{end}")
+    fr = check_lang(lang) == "fr"
     if by == "domain":
-        lab = domains().set_index("code")["label_fr"].to_dict()
+        lab = domains().set_index("code")["label_fr" if fr else "label_en"].to_dict()
         wide.insert(3, "domain_label", wide["domain"].map(lab).fillna(""))
+    else:                                   # the métier's label beside its code (the accounts', else pmq's)
+        codes = [str(m) for m in accounts.metier.values]
+        lab = dict(zip(codes, (metier_label(codes, "fr" if fr else "en") if "metier_label" not in accounts.coords
+                               or not fr else map(str, accounts["metier_label"].values))))
+        wide.insert(3, "metier_label", wide["metier"].map(lab).fillna(""))
     return with_flags(wide, _compare_flags(ds, group, long["territory"].nunique() > 1), ["territory", group], lang)
 
 
