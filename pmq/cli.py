@@ -435,6 +435,12 @@ def _territory_options(parser) -> None:
                              "of --level (those it does not name stay as they are)")
 
 
+def _lang_option(parser) -> None:
+    """``--lang``: the language of everything the command prints and writes (French by default)."""
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr",
+                        help="language of what is printed and written: fr (default) or en")
+
+
 def _csv_sep(text: str):
     """``--csv-sep``: ``,`` (the default, decimal point) or ``;`` (decimal comma), or their names."""
     from pmq.errors import ArgumentError
@@ -1285,7 +1291,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "available memory); a larger estimate is refused before computing")
     _territory_options(r)
     _csv_option(r)
-    r.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
+    _lang_option(r)
     r.set_defaults(func=cmd_run)
 
     c = add("compare", help="run several scenarios together and compare headline flows",
@@ -1304,11 +1310,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(c)
     _csv_option(c)
-    c.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
+    _lang_option(c)
     c.set_defaults(func=cmd_compare)
 
     s = add("scenarios", help="list the built-in scenarios")
-    s.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(s)
     s.set_defaults(func=cmd_scenarios)
 
     te = add("territories", help="list the territories of a level: codes, names, parents",
@@ -1319,7 +1325,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the level listed (default: departement); accents, case and plurals do not matter")
     te.add_argument("--region", default=None, metavar="NAME",
                     help="only the territories of this région (code, name or short name: PACA, AURA, IDF…)")
-    te.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(te)
     te.set_defaults(func=cmd_territories)
 
     v = add("validate", help="check scenario files: every check of pmq run, nothing written",
@@ -1332,7 +1338,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
     v.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
                    help="check with this horizon, 1–60, as pmq run --horizon (default: the scenario's)")
-    v.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
+    _lang_option(v)
     v.set_defaults(func=cmd_validate)
 
     im = add("imbalance", help="imbalances, DARES/COPS/ROA classes and the métiers to watch",
@@ -1349,7 +1355,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"restrict to a territory: {TERRITORY_HELP} (the rows FR); repeatable")
     im.add_argument("--top", type=_positive_int, default=10, metavar="N",
                     help="métiers to watch per territory, ≥ 1 (default 10)")
-    im.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(im)
     im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
     im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(im)
@@ -1369,7 +1375,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
                     help="years from the base year, 1–60 (default 11: 2019–2030)")
     pa.add_argument("--top", type=_positive_int, default=10, metavar="N", help="destinations listed, ≥ 1 (default 10)")
-    pa.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(pa)
     pa.add_argument("--out", default=None, metavar="DIR", help="write passerelles.csv there")
     pa.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(pa)
@@ -1392,7 +1398,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="additive (default: the rows add up to the openings) or reach")
     sk.add_argument("--top", type=_positive_int, default=10, metavar="N",
                     help="rows printed per scenario, ≥ 1 (default 10; the files hold every row)")
-    sk.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(sk)
     sk.add_argument("--out", required=True, metavar="DIR", help="write skills.csv and skills.xlsx there")
     sk.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(sk)
@@ -1409,7 +1415,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write <EXERCISE>_differences.csv and .xlsx there")
     rp.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _csv_option(rp)
-    rp.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of what is printed (default fr)")
+    _lang_option(rp)
     rp.set_defaults(func=cmd_reproduce)
 
     rep = add("report", help="HTML report with charts, key figures, method and sources",
@@ -1424,7 +1430,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "matter; short names such as PACA, AURA); default, or FR / France: the national total")
     rep.add_argument("--horizon", type=_horizons, default=[11], metavar="YEARS",
                      help="years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)")
-    rep.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(rep)
     rep.add_argument("--draws", type=_positive_int, default=None, metavar="N",
                      help="add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles")
     rep.add_argument("--seed", type=_seed, default=None, metavar="S", help="seed of the draws, ≥ 0")
@@ -1449,7 +1455,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="default: from the --out suffix")
     ex.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
                     help="projection length, 1–60 (default: the scenario's, 20)")
-    ex.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(ex)
     ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
     _territory_options(ex)
     _csv_option(ex)
@@ -1483,7 +1489,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--employment", default=None, metavar="CSV", help="your own series: fap, year, employment_k")
     bt.add_argument("--trend-years", type=_trend_years, default=15, metavar="N",
                     help="labels up to the last known window used to fit the demand models, 8–60 (default 15)")
-    bt.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _lang_option(bt)
     _csv_option(bt)
     bt.add_argument("--out", default=None, metavar="DIR", help="write tables and the chart here")
     bt.set_defaults(func=cmd_backtest)

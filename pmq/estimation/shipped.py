@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FLOAT_FORMAT", "UNITS", "RTOL", "normalised_shares", "decimal_weight", "write_tables",
-           "compare_tables", "find_shared"]
+           "compare_tables", "find_shared", "finish_build"]
 
 FLOAT_FORMAT = "%.12g"
 #: Weights are whole numbers of 1 / UNITS (so that a parent's children add up to 1 exactly in the file).
@@ -93,3 +93,24 @@ def compare_tables(tables: dict[str, pd.DataFrame], folder: Path, read: Callable
             if not same:
                 problems.append(f"{name}: column {c} differs")
     return problems
+
+
+def finish_build(tables: dict[str, pd.DataFrame], diag: dict, out: Path, *, check: bool,
+                 compare: Callable[[dict[str, pd.DataFrame], Path], list[str]],
+                 write: Callable[[dict[str, pd.DataFrame], Path], None], tolerance: str, elapsed=None) -> int:
+    """The end of a build command: with ``check``, compare ``tables`` with the shipped files in ``out`` and print
+    the differences (exit status 1 if any, ``tolerance`` says how they were compared); else write them and print
+    the diagnostics and the files' sizes.  ``elapsed()`` (optional) gives the seconds spent, for the last line."""
+    took = f"; {elapsed():.1f} s" if elapsed is not None else ""
+    if check:
+        problems = compare(tables, out)
+        for line in problems:
+            print(line)
+        print("check: " + ("agrees" if not problems else f"{len(problems)} difference(s)") + f" ({tolerance}{took})")
+        return 1 if problems else 0
+    write(tables, out)
+    for k, v in diag.items():
+        print(f"{k}: {v}")
+    sizes = {n: (out / n).stat().st_size for n in tables}
+    print(f"sizes (bytes): {sizes}, total {sum(sizes.values())}" + (f"; built in {elapsed():.1f} s" if elapsed else ""))
+    return 0

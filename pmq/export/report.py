@@ -678,6 +678,15 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: Figure
             "period": demand.attrs["period"], "figs": figs, "first": first, "sheet": demand[keep].copy()}
 
 
+def _figure_html(i: int, stem: str, cap: str, png: bytes, e) -> str:
+    """Figure ``i`` of the page: its PNG embedded, its caption (``e`` escapes text) and links to its files."""
+    b64 = base64.b64encode(png).decode("ascii")
+    name = f"{i:02d}_{stem}"
+    return (f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" width=\"900\">"
+            f"<figcaption>Figure {i}. {e(cap)}. <a href=\"figures/{name}.png\">PNG</a> · "
+            f"<a href=\"figures/{name}.svg\">SVG</a></figcaption></figure>")
+
+
 def _skills_html(part: dict, n_before: int, titles: dict, lang: str, e) -> list[str]:
     """The body of the « Compétences » section: figures (numbered from ``n_before`` + 1), green table, coverage
     line and notes."""
@@ -692,13 +701,8 @@ def _skills_html(part: dict, n_before: int, titles: dict, lang: str, e) -> list[
     cover = format_percent(part["cover"], 1, lang)
     line = f"couverture ROME : {cover} des postes à pourvoir" if fr else f"ROME coverage: {cover} of job openings"
     out.append(f"<p id=\"rome-coverage\">{e(line)}</p>")
-    for i, (stem, cap, png, _svg) in enumerate(part["figs"], start=n_before + 1):
-        b64 = base64.b64encode(png).decode("ascii")
-        name = f"{i:02d}_{stem}"
-        out.append(f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" "
-                   f"width=\"900\"><figcaption>Figure {i}. {e(cap)}. "
-                   f"<a href=\"figures/{name}.png\">PNG</a> · <a href=\"figures/{name}.svg\">SVG</a></figcaption>"
-                   f"</figure>")
+    out.extend(_figure_html(i, stem, cap, png, e)
+               for i, (stem, cap, png, _svg) in enumerate(part["figs"], start=n_before + 1))
     if len(part["figs"]) < 2:            # one scenario: the green classes as a table
         g = part["green"]
         g = g[g["scenario"] == part["first"]] if "scenario" in g.columns else g
@@ -1008,13 +1012,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
             "« Uncertainty ».") + "</p>")
     # figures
     parts.append(f"<h2 id=\"s2\">{e(toc[1])}</h2>")
-    for i, (stem, cap, png, _svg) in enumerate(figs, start=1):
-        b64 = base64.b64encode(png).decode("ascii")
-        name = f"{i:02d}_{stem}"
-        parts.append(f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" "
-                     f"width=\"900\"><figcaption>{('Figure ' if fr else 'Figure ')}{i}. {e(cap)}. "
-                     f"<a href=\"figures/{name}.png\">PNG</a> · <a href=\"figures/{name}.svg\">SVG</a></figcaption>"
-                     f"</figure>")
+    parts.extend(_figure_html(i, stem, cap, png, e) for i, (stem, cap, png, _svg) in enumerate(figs, start=1))
     # watch list
     parts.append(f"<h2 id=\"s3\">{e(toc[2])}</h2>")
     parts.append("<p>" + e(
