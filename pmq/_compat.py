@@ -137,6 +137,25 @@ def _lazy_dask_entry(pycompat) -> None:
             return self._resolved().available
 
     cache["dask"] = _LazyDask()
+    _lazy_dask_collection(sys.modules.get("xarray.namedarray.utils"))
+
+
+def _lazy_dask_collection(utils) -> None:
+    """xarray's ``is_dask_collection`` imports ``dask.base`` (≈ 0.15 s) to answer for every array it wraps.
+    An object can only be a dask collection once dask is imported: until then the answer is False without
+    importing it; afterwards, xarray's own function answers."""
+    original = getattr(utils, "is_dask_collection", None)
+    if original is None or getattr(original, "_pmq_lazy", False):
+        return
+
+    def is_dask_collection(x):
+        if "dask" not in sys.modules:
+            return False
+        return original(x)
+
+    is_dask_collection._pmq_lazy = True  # type: ignore[attr-defined]
+    is_dask_collection.__doc__ = original.__doc__
+    utils.is_dask_collection = is_dask_collection
 
 
 class _AfterXarray(importlib.abc.MetaPathFinder):

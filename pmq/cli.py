@@ -330,10 +330,11 @@ def _children_word(baseline, n: int, lang: str = "fr") -> str:
 def _write_summary(proj, path) -> None:
     """summary.csv: persons to 3 decimals; the rates (shares of initial employment) to 6, since
     3 decimals would round them to 0.1 point.  An undefined rate is an empty field."""
+    from pmq.outputs import write_frame_csv
     df = proj.summary_table()
     for c in ("departures_rate", "imbalance_rate"):
         df[c] = [f"{v:.6f}" if v == v else "" for v in df[c]]
-    df.to_csv(path, index=False, float_format="%.3f")
+    write_frame_csv(df, path, float_format="%.3f")
 
 
 def _write_outputs(proj, out: Path) -> list[Path]:
@@ -562,8 +563,10 @@ def _write_ensemble_nc(ens, path) -> None:
 
 
 def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
-    from pmq.projection.ensemble import check_memory, run_ensemble
-    from pmq.outputs import remove_temporary, temporary_folder, write_atomically
+    import contextlib
+
+    from pmq.projection.ensemble import check_memory, local_scheduler
+    from pmq.outputs import remove_temporary, temporary_folder
 
     if not scenario.lever_list("uncertainty.parameter"):
         print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
@@ -584,30 +587,39 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
 
     tmp = temporary_folder(out, "ens") if streamed else None
     try:
-        ens = run_ensemble(scenario, baseline, draws=args.draws, seed=args.seed, horizon=args.horizon,
-                           chunk=args.chunk, store=tmp / "ensemble.zarr" if tmp is not None else None,
-                           scheduler=(args.scheduler or "threads") if streamed else None, progress=progress,
-                           max_memory=args.max_memory)
-        lang = getattr(args, "lang", None)
-        qn = ens.quantiles(lang=lang).to_dataframe().reset_index()
-        qr = ens.quantiles(by="territory", lang=lang).to_dataframe().reset_index()
-        nat_csv, terr_csv, par_csv = ens.files
-        summary = ens.summary(lang=args.lang)
-        if tmp is not None:     # streamed
-            ens.flows.close()
-            zarr_store = tmp / "ensemble.zarr"
-            store = {"ensemble.zarr": lambda p: os.replace(zarr_store, p)}
-        else:
-            store = {"ensemble.nc": lambda p: _write_ensemble_nc(ens, p)}
-        written = write_atomically(out, {
-            **store,
-            nat_csv: lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
-            terr_csv: lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
-            par_csv: lambda p: ens.parameters.to_csv(p, float_format="%.6g"),
-        })
+        with local_scheduler(args.scheduler) if streamed else contextlib.nullcontext():
+            return _ensemble_outputs(args, baseline, scenario, out, streamed, tmp, progress)
     finally:
         if tmp is not None:
             remove_temporary(tmp)
+
+
+def _ensemble_outputs(args, baseline, scenario, out: Path, streamed: bool, tmp, progress) -> int:
+    """The ensemble's run and its files (:func:`_run_ensemble`, which cleans ``tmp`` up)."""
+    from pmq.projection.ensemble import run_ensemble
+    from pmq.outputs import write_atomically
+
+    ens = run_ensemble(scenario, baseline, draws=args.draws, seed=args.seed, horizon=args.horizon,
+                       chunk=args.chunk, store=tmp / "ensemble.zarr" if tmp is not None else None,
+                       scheduler=(args.scheduler or "threads") if streamed else None, progress=progress,
+                       max_memory=args.max_memory)
+    lang = getattr(args, "lang", None)
+    qn = ens.quantiles(lang=lang).to_dataframe().reset_index()
+    qr = ens.quantiles(by="territory", lang=lang).to_dataframe().reset_index()
+    nat_csv, terr_csv, par_csv = ens.files
+    summary = ens.summary(lang=args.lang)
+    if tmp is not None:     # streamed
+        ens.flows.close()
+        zarr_store = tmp / "ensemble.zarr"
+        store = {"ensemble.zarr": lambda p: os.replace(zarr_store, p)}
+    else:
+        store = {"ensemble.nc": lambda p: _write_ensemble_nc(ens, p)}
+    written = write_atomically(out, {
+        **store,
+        nat_csv: lambda p: qn.to_csv(p, index=False, float_format="%.3f"),
+        terr_csv: lambda p: qr.to_csv(p, index=False, float_format="%.3f"),
+        par_csv: lambda p: ens.parameters.to_csv(p, float_format="%.6g"),
+    })
     print(summary)
     _written(written, args.lang)
     return 0

@@ -243,8 +243,96 @@ def finish_csv(path, dialect: CsvDialect | None = None) -> None:
     ``encoding="utf-8-sig"``) what pmq delivers: UTF-8 with a byte-order mark, every field through
     :func:`safe_text`, and the separator and decimal mark of ``dialect`` (default: the current one,
     :func:`csv_dialect`).  :func:`write_atomically` and :func:`atomic_file` apply it to every ``.csv``
-    they move into place; a file that is not UTF-8 is left as it is."""
-    _rewrite_csv(Path(path), sep=None, target=dialect or _DIALECT.get())
+    they move into place; a file that is not UTF-8 is left as it is.  A file :func:`write_frame_csv` wrote
+    with that dialect (and not changed since) is already finished: it is not read again."""
+    path = Path(path)
+    target = dialect or _DIALECT.get()
+    done = _FINISHED.pop(str(path), None)
+    if done is not None and done == (target, _stat_key(path)):
+        return
+    _rewrite_csv(path, sep=None, target=target)
+
+
+#: The CSV files :func:`write_frame_csv` wrote finished: path → (dialect, (size, mtime_ns)).
+_FINISHED: dict[str, tuple] = {}
+
+
+def _stat_key(path: Path):
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+_FIXED_FLOAT = re.compile(r"%\.\d+f\Z")
+
+
+def _finished_field(field: str, convert: bool, mark: str) -> str:
+    """One field as :func:`_rewrite_csv` leaves it (decimal mark, :func:`safe_text`)."""
+    if convert and _DECIMAL_NUMBER.match(field) is not None:
+        return field.replace(".", mark)
+    if _MAY_CHANGE.search(field) is None:
+        return field
+    return safe_text(field, csv=True)
+
+
+def _csv_column(col: pd.Series, float_format: str | None, convert: bool, mark: str) -> list[str]:
+    """The fields of one column as pandas' ``to_csv`` writes them (``na_rep=""``), then finished."""
+    values = col.tolist()
+    if col.dtype == "float64":
+        if float_format is None:
+            text = ["" if v != v else repr(v) for v in values]
+        else:
+            text = ["" if v != v else float_format % v for v in values]
+            if _FIXED_FLOAT.match(float_format):        # "-1.500", "inf": safe_text never changes them
+                return [t.replace(".", mark) if convert and "." in t else t for t in text]
+    elif pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype):
+        text = ["" if v is pd.NA else str(v) for v in values]
+    else:
+        text = ["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v) for v in values]
+    cache: dict[str, str] = {}
+    out = []
+    for t in text:
+        got = cache.get(t)
+        if got is None:
+            got = cache[t] = _finished_field(t, convert, mark)
+        out.append(got)
+    return out
+
+
+def _plain_csv_dtype(dtype) -> bool:
+    """Column types :func:`_csv_column` writes as pandas does: float64, integers, booleans, text."""
+    return (dtype == "float64" or pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+            or pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)) \
+        and not isinstance(dtype, pd.CategoricalDtype)
+
+
+def write_frame_csv(df: pd.DataFrame, path, *, float_format: str | None = None,
+                    dialect: CsvDialect | None = None) -> Path:
+    """Write ``df`` (no index; a flat header) to ``path`` as ``df.to_csv(path, index=False,
+    float_format=float_format)`` followed by :func:`finish_csv` would (the same text, to the byte), in one
+    pass: pandas' float formatting and the re-reading of the whole file cost ≈ 0.3 s for the 4,300 rows of
+    ``summary.csv``; this ≈ 0.05 s.  The file is registered as finished, so :func:`write_atomically` does not
+    read it again."""
+    path = Path(path)
+    target = dialect or _DIALECT.get()
+    if isinstance(df.columns, pd.MultiIndex) or not df.columns.is_unique or not df.shape[1] \
+            or not all(_plain_csv_dtype(t) for t in df.dtypes):          # pandas' own writer, then finished
+        df.to_csv(path, index=False, float_format=float_format)
+        _rewrite_csv(path, sep=None, target=target)
+        return path
+    mark = target.decimal
+    convert = mark != "."
+    header = [_finished_field("" if c is None else str(c), convert, mark) for c in df.columns]
+    columns = [_csv_column(df.iloc[:, j], float_format, convert, mark) for j in range(df.shape[1])]
+    buf = _io.StringIO(newline="")
+    w = _csv.writer(buf, delimiter=target.sep, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(zip(*columns))
+    path.write_bytes(BOM + buf.getvalue().encode("utf-8"))
+    _FINISHED[str(path)] = (target, _stat_key(path))
+    return path
 
 
 def write_csv(df: pd.DataFrame, path, *, float_format: str | None = None, sep: str | None = None,

@@ -223,9 +223,12 @@ _LAZY_IMPORTS = r"""
 import sys
 import pmq
 from pmq.projection import ensemble  # noqa: F401  (the report imports it; it must not cost scipy.stats)
+import tempfile, os
 b = pmq.load_baseline()
-pmq.project(b, "reference", horizon=2)
-print(sorted(m for m in ("dask.array", "scipy.stats") if m in sys.modules))
+p = pmq.project(b, "reference", horizon=2)
+str(p.summary()); p.summary_table()
+p.to_netcdf(os.path.join(tempfile.mkdtemp(), "a.nc"))
+print(sorted(m for m in ("dask", "dask.array", "scipy.stats") if m in sys.modules))
 import dask.array as da
 import xarray as xr
 from xarray.namedarray.pycompat import array_type
@@ -241,8 +244,26 @@ def test_a_run_imports_neither_dask_array_nor_scipy_stats_and_dask_still_works_a
         pytest.skip("this xarray keeps no cache of duck-array modules: pmq leaves it as it is")
     out = subprocess.run([sys.executable, "-c", _LAZY_IMPORTS], capture_output=True, text=True, check=True)
     first, second = out.stdout.strip().splitlines()
-    assert first == "[]"                                   # neither imported by a run
+    assert first == "[]"                                   # none imported by a run, its summary and its file
     assert second == "True True Array 12.0"                # dask arrays are dask arrays once dask.array is imported
+
+
+_ENSEMBLE_IMPORTS = r"""
+import sys, tempfile, os
+from pmq.cli import main
+code = main(["run", "reference_incertain", "--draws", "6", "--chunk", "3", "--horizon", "3",
+             "--out", os.path.join(tempfile.mkdtemp(), "ens")])
+print(code, "dask.array" in sys.modules, "distributed" in sys.modules)
+"""
+
+
+def test_an_ensemble_on_local_threads_does_not_import_dask_distributed():
+    """dask.compute given a scheduler's name imports dask.distributed (≈ 0.3 s) only to look for a cluster:
+    pmq run --draws on dask's threads (the default) gives dask the function and never pays for it."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("zarr")
+    out = subprocess.run([sys.executable, "-c", _ENSEMBLE_IMPORTS], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 True False"      # streamed on dask, distributed untouched
 
 
 def test_triangular_quantiles_are_scipys():
@@ -252,3 +273,65 @@ def test_triangular_quantiles_are_scipys():
     u = np.r_[0.0, 1.0, np.random.default_rng(3).random(2000)]
     for c in (0.0, 0.25, 1.0):
         np.testing.assert_array_equal(triangular_ppf(u, c, -1.5, 3.0), stats.triang.ppf(u, c, loc=-1.5, scale=4.5))
+
+
+@pytest.mark.parametrize("order", [("year", "territory", "metier", "age"), ("age", "metier", "year", "territory")])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_age_sum_is_xarrays_skipna_sum_bit_for_bit(order, dtype):
+    """The one-pass sum over age (pmq.projection.indicators._age_sum) gives xarray's ``sum("age")`` — the
+    same values to the last bit, dims, coords (labels on ``metier`` kept, those on ``age`` dropped), attrs —
+    whatever the NaN pattern: whole final-year slices, single cells, a cell all NaN (→ 0, as skipna)."""
+    from pmq.projection.indicators import _age_sum
+
+    rng = np.random.default_rng(7)
+    a = (1e3 * rng.standard_normal((5, 3, 4, 6))).astype(dtype)
+    a[-1] = np.nan                      # the flows' final year
+    a[1, 2, 0, 3] = np.nan              # one cell
+    a[2, 0, 1, :] = np.nan              # a whole age vector
+    da = xr.DataArray(a, dims=("year", "territory", "metier", "age"), name="departures",
+                      coords={"year": np.arange(2019, 2024), "territory": ["11", "24", "53"],
+                              "metier": ["A0Z", "B1Z", "C2Z", "D3Z"], "age": np.arange(6),
+                              "metier_label": ("metier", ["a", "b", "c", "d"]), "age_band": ("age", list("uvwxyz"))},
+                      attrs={"units": "persons"}).transpose(*order)
+    got, want = _age_sum(da), da.sum("age")
+    xr.testing.assert_identical(got, want)
+    assert got.values.tobytes() == want.values.tobytes()
+    assert float(got.sel(year=2021, territory="11", metier="B1Z")) == 0.0
+    assert np.isnan(got.sel(year=2023)).sum() == 0            # skipna: an all-NaN year sums to 0
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+@pytest.mark.parametrize("float_format", ["%.3f", None, "%.2e"])
+def test_write_frame_csv_is_to_csv_then_finish_csv(tmp_path, sep, float_format):
+    """The one-pass CSV writer of summary.csv writes the very text pandas' to_csv followed by finish_csv
+    writes (BOM, formula-neutralised text, the separator and decimal mark), whatever the column types and
+    the awkward values — and finish_csv then leaves it as it is."""
+    from pmq.outputs import csv_dialect_of, finish_csv, write_frame_csv
+
+    rng = np.random.default_rng(1)
+    n = 40
+    df = pd.DataFrame({
+        "period": ["2019–2024"] * n, "end_year": np.full(n, 2024), "label": [f"métier {i}" for i in range(n)],
+        "x": 1e4 * rng.standard_normal(n), "tiny": 1e-7 * rng.random(n), "flag": rng.random(n) > 0.5,
+        "count": pd.array(list(range(n - 1)) + [None], dtype="Int64"),
+        "rate": [f"{v:.6f}" for v in rng.random(n)]})
+    df.loc[1, "label"] = "=HYPERLINK(\"http://x\")"
+    df.loc[2, "label"] = "a,-b\rc;@d"
+    df.loc[3, "label"] = None
+    df.loc[4, "label"] = "-12.5"
+    df.loc[5, "label"] = "#N/A"
+    df.loc[6, "x"] = np.nan
+    df.loc[7, "x"] = np.inf
+    df.loc[8, "label"] = 'guillemets " et ; virgule,'
+    dialect = csv_dialect_of(sep)
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    df.to_csv(old, index=False, float_format=float_format)
+    finish_csv(old, dialect)
+    write_frame_csv(df, new, float_format=float_format, dialect=dialect)
+    assert new.read_bytes() == old.read_bytes()
+    assert "'=HYPERLINK" in new.read_text(encoding="utf-8-sig")
+    finish_csv(new, dialect)                       # registered as finished: left as it is
+    assert new.read_bytes() == old.read_bytes()
+    new.write_text("a,b\n=1,2\n", encoding="utf-8")     # changed since: finished again
+    finish_csv(new, dialect)
+    assert "'=1" in new.read_text(encoding="utf-8-sig")

@@ -129,3 +129,13 @@ def test_plausibility_reads_every_year_and_both_directions(baseline):
     assert pc["max_relative_deviation"].between(0.03, 0.08).all()
     assert (pc["deviation"] < 0).all() and (pc["year"] == 2050).all()
     assert isinstance(pc, pd.DataFrame) and not pc["above"].any()
+
+
+def test_plausibility_ties_are_ordered_by_metier_code(baseline):
+    """A proportional scenario moves many métiers by the same share (equal or not to the last bit,
+    depending on the machine): the ranking, and the docs pages written from its first row, must not
+    depend on that — ties at 1e-12 come in métier order, larger moves first."""
+    pc = plausibility_check("ademe_s1", baseline)
+    key = list(zip(-pc["max_relative_deviation"].round(12), pc["metier"]))
+    assert key == sorted(key)
+    assert (pc["max_relative_deviation"].round(12) == pc["max_relative_deviation"].round(12).iloc[0]).sum() > 1

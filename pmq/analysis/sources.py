@@ -524,7 +524,11 @@ def plausibility_check(scenario: str | Scenario, baseline=None, reference: str =
                        "deviation": (e_s - e_r)[i, np.arange(rel.shape[1])],
                        "bound": sc.max_metier_deviation})
     df["above"] = df["max_relative_deviation"] > df["bound"]
-    return df.sort_values("max_relative_deviation", ascending=False, ignore_index=True)
+    # ties (many métiers move by the same share, equal to the last bit or not depending on the machine's SIMD
+    # paths) are ordered by métier code: the ranking is the same on every machine
+    key = df["max_relative_deviation"].round(12)
+    order = sorted(range(len(df)), key=lambda i: (-key.iat[i], df["metier"].iat[i]))
+    return df.iloc[order].reset_index(drop=True)
 
 
 def _fmt(x: float) -> str:

@@ -459,27 +459,37 @@ def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | 
     if record == "full":
         return _simulate_full(kernel, work, X, employment0, hazard_of, net_creation, young_entrants, net_mobility,
                               progress)
-    keys_age = ("departures", *_INFLOWS)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("employment", *keys_age)}
+    # every year written straight into arrays allocated once (no list of years stacked at the end: a copy of
+    # everything, and the broadcast inflows materialised twice)
+    out: dict[str, np.ndarray] = {}
+
+    def put(key: str, t: int, value: np.ndarray, n: int) -> None:
+        arr = out.get(key)
+        if arr is None:
+            arr = out[key] = np.empty((n,) + np.shape(value), dtype=np.result_type(value))
+        arr[t] = value
+
     if record == "totals":
-        out["employment"].append(employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
-                                 else np.moveaxis(X, 0, -1))
+        put("employment", 0, employment0 if employment0.shape == np.moveaxis(X, 0, -1).shape
+            else np.moveaxis(X, 0, -1), n_years + 1)
     elif record == "cells":
-        out["employment"].append(_age_sum(X))
+        put("employment", 0, _age_sum(X), n_years + 1)
     for t in range(n_years):
         ye, nm = young_entrants[t], net_mobility[t]
         X, dep, other, _ = _year(kernel, t, X, hazard_of(t), net_creation[t], ye, nm, work)
         if record in ("totals", "cells"):
-            out["employment"].append(np.moveaxis(X, 0, -1) if record == "totals" else _age_sum(X))
-            out["departures"].append(dep)
-            out["young_entrants"].append(np.broadcast_to(ye, dep.shape))
-            out["net_mobility"].append(np.broadcast_to(nm, dep.shape))
-            out["other_recruits"].append(other)
+            put("employment", t + 1, np.moveaxis(X, 0, -1) if record == "totals" else _age_sum(X), n_years + 1)
+            put("departures", t, dep, n_years)
+            put("young_entrants", t, np.broadcast_to(ye, dep.shape), n_years)
+            put("net_mobility", t, np.broadcast_to(nm, dep.shape), n_years)
+            put("other_recruits", t, other, n_years)
         else:
-            out["departures"].append(dep)
+            put("departures", t, dep, n_years)
         if progress is not None:
             progress(t + 1, n_years)
-    return {k: np.stack(v) for k, v in out.items() if v}
+    if record == "departures" and not n_years:
+        return {}
+    return out
 
 
 def _year(kernel: _Kernel, t: int, X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray, nm: np.ndarray,

@@ -42,7 +42,25 @@ def default_end_years(accounts: xr.Dataset, horizons=(5, 10, 20), years=(2030,))
 
 
 def _age_sum(da: xr.DataArray) -> xr.DataArray:
-    return da.sum("age") if "age" in da.dims else da
+    """``da.sum("age")`` (NaN skipped), bit for bit, in one pass: numpy's sum over the age axis, then the
+    NaN-skipping sum only for the cells that hold a NaN (the final year of the flows) — xarray's skipna sum
+    copies the whole array through ``where`` first."""
+    if "age" not in da.dims:
+        return da
+    data = da.data
+    if not isinstance(data, np.ndarray) or data.dtype.kind != "f":   # dask (ensembles), integers: xarray's
+        return da.sum("age")
+    axis = da.dims.index("age")
+    a = np.moveaxis(data, axis, -1)
+    out = a.sum(axis=-1)
+    bad = np.isnan(out)
+    if bad.any():
+        out[bad] = np.nansum(a[bad], axis=-1)
+    dims = tuple(d for d in da.dims if d != "age")
+    coords = {k: v for k, v in da.coords.items() if "age" not in v.dims}
+    keep = xr.get_options()["keep_attrs"]                          # as xarray's sum: "default" keeps them
+    return xr.DataArray(out, dims=dims, coords=coords, name=da.name,
+                        attrs=dict(da.attrs) if keep in ("default", True) else {})
 
 
 def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: int | None = None,
