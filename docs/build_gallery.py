@@ -31,11 +31,20 @@ save with `fig.savefig("x.png", dpi=300)` for print or `"x.svg"` for vector outp
 """
 
 
+def description(doc: str) -> str:
+    """A script's docstring without its reStructuredText title (a line underlined with ``=``, which
+    sphinx-gallery reads for the site's gallery, docs/conf.py): the page below has its own headings."""
+    lines = doc.split("\n")
+    if len(lines) > 1 and lines[1].strip() and set(lines[1].strip()) == {"="}:
+        return "\n".join(lines[2:]).strip()
+    return doc
+
+
 def page() -> str:
     parts = [HEAD]
     for s in SCRIPTS:
         code = s.read_text(encoding="utf-8")
-        doc = ast.get_docstring(ast.parse(code)) or s.stem
+        doc = description(ast.get_docstring(ast.parse(code)) or s.stem)
         alt = " ".join(doc.split("\n\n")[0].split())          # the first paragraph, whole, on one line
         parts.append(f"## {s.stem.replace('_', ' ').capitalize()}\n\n{doc}\n\n```python\n{code.rstrip()}\n```\n\n"
                      f"![{alt}](gallery/{s.stem}.png)\n")

@@ -4,6 +4,8 @@
     pmq run my_scenario.toml --data my_observatory/ --out results
     pmq compare reference ademe_s3 reindustrialisation --horizon 10 [--territory PACA] [--out DIR]
     pmq scenarios
+    pmq scenarios --copy reference --out my_scenarios     (a built-in scenario's file, to start from)
+    pmq templates --out my_data                           (the templates of your own data)
     pmq validate my_scenario.toml
     pmq reproduce metiers2030 [--out DIR]
     pmq report reference bas_carbone_dares2023 --territory Normandie --horizon 11 --out rapport
@@ -25,8 +27,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
+import shutil
 import sys
 import tempfile
+import tomllib
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -75,7 +80,8 @@ Each command says what it writes: pmq COMMAND --help.  French words and numbers 
 English with --lang en.  Default horizons: 11 years (2019–2030, the published period that the
 reference reproduces) for compare, imbalance, report, skills and passerelles; the scenario's own
 [horizons] run (20 years for the reference, to 2050 for ADEME) for run and export, which write
-every year.
+every year.  To start from pmq's files: pmq scenarios --copy NAME --out DIR (a built-in scenario),
+pmq templates --out DIR (the tables of your own data, for --data).
 """ + ERRORS_EPILOG
 
 COMPARE_EPILOG = _epilog("""\
@@ -702,8 +708,75 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _copy_files(files: dict, args) -> list[Path]:
+    """Copy ``files`` (``{name: file of the installed package}``) as they are shipped into the folder ``--out``
+    (made if missing), all or nothing (:func:`pmq.outputs.write_atomically`; a CSV file also gets a byte-order mark
+    and text fields through :func:`pmq.outputs.finish_csv`).  A file that exists already is never replaced: every
+    name is checked first, and one that exists stops the command (exit 2) naming it, with nothing written."""
+    from pmq.errors import OutputError
+    from pmq.outputs import write_atomically
+    out = _check_out(args.out, tuple(files))
+    there = [out / n for n in files if os.path.lexists(out / n)]
+    if there:
+        also = f" (and {', '.join(p.name for p in there[1:])})" if len(there) > 1 else ""
+        raise OutputError(f"already exists{also}: pmq copies its files without replacing any, so nothing was "
+                          "written; move it away or choose another --out", path=there[0])
+    return write_atomically(out, {n: (lambda p, src=src: shutil.copyfile(src, p)) for n, src in files.items()})
+
+
+def _copy_scenarios(args) -> int:
+    """``pmq scenarios --copy NAME… --out DIR``: the built-in scenario files, as shipped, to start from."""
+    from pmq.errors import ArgumentError, UnknownNameError
+    from pmq.names import resolve
+    from pmq.scenario.read import RENAMED, builtin_scenarios
+    if not args.copy:
+        raise ArgumentError("goes with --copy NAME…: the folder the copies of built-in scenarios are written into "
+                            "(pmq scenarios alone lists them)", name="--out", value=args.out)
+    if args.out is None:
+        raise ArgumentError("needs --out DIR, the folder to copy the scenario files into", name="--copy",
+                            value=" ".join(args.copy))
+    builtins = builtin_scenarios()
+    names = []
+    for value in args.copy:
+        text = str(value).strip()
+        text = text[:-5] if text.lower().endswith(".toml") else text
+        text = RENAMED.get(text, text)
+        try:
+            names.append(resolve(text, {k: [] for k in builtins}, kind="built-in scenario"))
+        except UnknownNameError as exc:
+            raise ArgumentError(f"{exc}; the built-in scenarios: {', '.join(builtins)}", name="--copy",
+                                value=value) from None
+    files = {f"{n}.toml": builtins[n] for n in dict.fromkeys(names)}
+    written = _copy_files(files, args)
+    _written(written, args.lang)
+    for name, src in files.items():
+        parent = tomllib.loads(src.read_text(encoding="utf-8")).get("scenario", {}).get("extends")
+        if parent:
+            print(f"note : {name} étend le scénario intégré « {parent} » (extends = \"{parent}\") ; pour étendre "
+                  f"une copie de {parent}, copiez-le aussi et écrivez extends = \"{parent}.toml\"" if args.lang == "fr"
+                  else f"note: {name} extends the built-in scenario « {parent} » (extends = \"{parent}\"); to extend "
+                       f"a copy of {parent} instead, copy it too and write extends = \"{parent}.toml\"")
+    return 0
+
+
+def cmd_templates(args) -> int:
+    """``pmq templates --out DIR``: the templates of the long tables of one's own data (pmq/data/templates/)."""
+    from pmq.data import data_path
+    folder = data_path("templates")
+    files = {f.name: f for f in sorted(folder.iterdir()) if f.is_file() and not f.name.startswith((".", "_"))}
+    written = _copy_files(files, args)
+    _written(written, args.lang)
+    out = shlex.quote(str(args.out))
+    print(f"à remplir, puis : pmq run reference --data {out} (colonnes : docs/user_data.md)" if args.lang == "fr" else
+          f"fill them in, then: pmq run reference --data {out} (columns: docs/user_data.md)")
+    return 0
+
+
 def cmd_scenarios(args) -> int:
+    """The built-in scenarios, names and titles; with ``--copy NAME… --out DIR``, copies of their files."""
     from pmq.scenario.read import builtin_scenarios, read_scenario
+    if getattr(args, "copy", None) is not None or getattr(args, "out", None) is not None:
+        return _copy_scenarios(args)
     rows = []
     for name in builtin_scenarios():
         sc = read_scenario(name)
@@ -795,8 +868,8 @@ def cmd_reproduce(args) -> int:
     out = _check_out(args.out, (f"{stem}.csv", f"{stem}.xlsx")) if args.out else None
     baseline = _baseline(args) if args.data else None
     rep = exercise(baseline=baseline, progress=_progress_printer(sys.stderr))
-    written = write_atomically(out, rep.writers()) if out is not None else []
-    print(rep.table())
+    written = write_atomically(out, rep.writers(args.lang)) if out is not None else []
+    print(rep.table(args.lang))
     _written(written, args.lang)
     return 0
 
@@ -1006,14 +1079,17 @@ def _skills_readme(table, args, scenarios, where: str) -> list[list]:
     return rows
 
 
-def _write_skills_xlsx(table, rows, path) -> None:
-    """skills.xlsx: a README sheet, then the table (header on the first row, shares as percentages, persons with
-    one decimal); every text cell through :func:`pmq.outputs.neutralise` / ``safe_text`` (no formula from a
-    label). Written in one pass with openpyxl's write-only mode (3 to 4 times faster than
-    :func:`pmq.export.to_excel` on this table, whose formats would show the shares as whole numbers)."""
+def _write_skills_xlsx(table, rows, path, lang: str = "fr") -> None:
+    """skills.xlsx: a README sheet, then the table (header on the first row, in ``lang``: the columns' labels of
+    :func:`pmq.export.tables.column_header`, « Scénario », « Part du total »…, the codes in columns of their own;
+    shares as percentages, persons with one decimal); every text cell through :func:`pmq.outputs.neutralise` /
+    ``safe_text`` (no formula from a label). Written in one pass with openpyxl's write-only mode (3 to 4 times
+    faster than :func:`pmq.export.to_excel` on this table, whose formats would show the shares as whole numbers)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from pmq.export.tables import column_header
     from pmq.outputs import neutralise, safe_text
+    labels = table.attrs.get("column_labels") if isinstance(table.attrs.get("column_labels"), dict) else None
     df = neutralise(table)
     wb = Workbook(write_only=True)
     readme = wb.create_sheet("README")
@@ -1026,7 +1102,7 @@ def _write_skills_xlsx(table, rows, path) -> None:
     ws.freeze_panes = "A2"
     formats = ["0.0%" if str(c).startswith("share") else "#,##0.0" if df[c].dtype.kind == "f" else None
                for c in df.columns]
-    ws.append([str(c) for c in df.columns])
+    ws.append([safe_text(column_header(str(c), lang, labels)) for c in table.columns])
     for values in df.itertuples(index=False):
         cells = []
         for v, fmt in zip(values, formats):
@@ -1055,7 +1131,7 @@ def cmd_skills(args) -> int:
     rows = _skills_readme(table, args, scenarios, where)
     written = write_atomically(out, {
         "skills.csv": lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"),
-        "skills.xlsx": lambda p: _write_skills_xlsx(table, rows, p),
+        "skills.xlsx": lambda p: _write_skills_xlsx(table, rows, p, lang),
     })
     a = table.attrs
     view = ({"additive": "additive view", "reach": "reach view: openings in the jobs that require it"} if en else
@@ -1211,7 +1287,7 @@ def cmd_backtest(args) -> int:
     res = backtest(starts, args.end, horizon=args.horizon, pyramids=args.pyramids, employment=args.employment,
                    trend_years=args.trend_years)
     written = write_atomically(out, res.writers(lang=args.lang)) if out is not None else []
-    print(res.summary())
+    print(res.summary(args.lang))
     _written(written, args.lang)
     return 0
 
@@ -1325,9 +1401,28 @@ def build_parser() -> argparse.ArgumentParser:
     _lang_option(c)
     c.set_defaults(func=cmd_compare)
 
-    s = add("scenarios", help="list the built-in scenarios")
+    s = add("scenarios", help="list the built-in scenarios; --copy NAME… --out DIR copies their files to start from",
+            description="List the built-in scenarios (name and title). With --copy NAME… --out DIR, copy their "
+                        "files (NAME.toml,\nas shipped) into DIR to start a scenario of your own: pmq validate and "
+                        "pmq run read the copies.",
+            epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--copy", nargs="+", default=None, metavar="NAME",
+                   help="copy the files of these built-in scenarios into --out, as shipped; a file that exists "
+                        "there is never replaced (nothing is written)")
+    s.add_argument("--out", default=None, metavar="DIR", help="with --copy: the folder to copy into (made if missing)")
     _lang_option(s)
     s.set_defaults(func=cmd_scenarios)
+
+    tp = add("templates", help="copy the templates of your own data (long tables) into a folder",
+             description="Copy the templates of the long tables of your own data (employment, hazards, flows, "
+                         "tension,\nand an example of transitions between métiers) from the installed package into "
+                         "DIR; fill them\nin, then pmq run SCENARIO --data DIR. Columns: docs/user_data.md.",
+             epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tp.add_argument("--out", required=True, metavar="DIR",
+                    help="the folder to copy into (made if missing); a file that exists there is never replaced "
+                         "(nothing is written)")
+    _lang_option(tp)
+    tp.set_defaults(func=cmd_templates)
 
     te = add("territories", help="list the territories of a level: codes, names, parents",
              description="List the régions, départements or zones d'emploi pmq knows (codes are unambiguous "

@@ -16,7 +16,7 @@ from pmq.errors import UnknownNameError
 from pmq.formatting import check_lang
 
 __all__ = ["Variable", "VARIABLE_REGISTRY", "variable", "TEXT", "text", "variable_label", "metier_label",
-           "domain_label", "territory_label"]
+           "short_labels", "SHORT_WIDTH", "domain_label", "territory_label"]
 
 
 @dataclass(frozen=True)
@@ -137,14 +137,77 @@ def _metier_table() -> pd.DataFrame:
     return m.join(en, how="left")
 
 
-def metier_label(codes, lang: str | None = None, short: bool = False, labels=None) -> list[str]:
+#: The most characters of a short métier label (:func:`metier_label` with ``short=True``).
+SHORT_WIDTH = 36
+# words a shortened label does not end on (« Ouvriers qualifiés de la… » → « Ouvriers qualifiés… »)
+_LINK_WORDS = {"de", "du", "des", "la", "le", "les", "et", "ou", "à", "au", "aux", "en", "par", "pour", "sur",
+               "of", "and", "or", "the", "in", "for", "by", "to", "with", "a", "an", "&"}
+
+
+def _linking(word: str) -> bool:
+    w = word.lower()
+    return w in _LINK_WORDS or w.endswith(("d'", "l'", "d’", "l’"))
+
+
+def _head(words: list[str], room: int) -> str:
+    """The first words of a label that fit ``room`` characters, not ending on a linking word or a comma."""
+    out: list[str] = []
+    for w in words:
+        if len(" ".join([*out, w])) > room:
+            break
+        out.append(w)
+    while out and _linking(out[-1]):
+        out.pop()
+    return " ".join(out).rstrip(",;:")
+
+
+def _shortened(label: str, width: int, middle: bool = False) -> str:
+    """``label`` cut at a word boundary to at most ``width`` characters, marked « … »: its first words, or
+    (``middle``) its first and last words around the « … » (the kind of worker and the field: « Techniciens …
+    industries de process »)."""
+    words = label.split(" ")
+    head = _head(words, width - 1)
+    if not middle:
+        return (head or label[: width - 1]) + "…"
+    best = ""
+    for k in range(1, len(words)):
+        first = _head(words[:k], width)
+        tail: list[str] = []
+        for w in reversed(words[k:]):
+            if len(first) + 3 + len(" ".join([w, *tail])) > width:
+                break
+            tail.insert(0, w)
+        while tail and tail[0].lower() in ("et", "ou", "and", "or"):
+            tail.pop(0)
+        if first and tail and len(first) + len(" ".join(tail)) >= len(best):
+            best = f"{first} … {' '.join(tail)}"
+    return best or (head or label[: width - 1]) + "…"
+
+
+def short_labels(labels, width: int = SHORT_WIDTH, among=()) -> list[str]:
+    """Readable short forms of full labels, no abbreviation: a label of at most ``width`` characters as it is,
+    a longer one cut at a word boundary and marked « … »; where two cuts would read the same (among ``labels``
+    and ``among``), their first and last words around the « … », so that each stays distinct."""
+    full = [" ".join(str(s).split()) for s in labels]
+    others = [" ".join(str(s).split()) for s in among]
+    cut = {s: s if len(s) <= width else _shortened(s, width) for s in dict.fromkeys([*full, *others])}
+    seen: dict[str, set] = {}
+    for s, c in cut.items():
+        seen.setdefault(c, set()).add(s)
+    return [cut[s] if len(seen[cut[s]]) == 1 else _shortened(s, width, middle=True) for s in full]
+
+
+def metier_label(codes, lang: str | None = None, short: bool = False, labels=None,
+                 width: int = SHORT_WIDTH) -> list[str]:
     """Labels of métier codes: the full DARES labels (« Ouvriers qualifiés de la manutention »), what charts
-    and tables show by default.  ``short=True`` gives pmq's abbreviations (« OQ manutention »), only for where
-    space demands them (with the full label beside, in a legend or a tooltip).  ``labels`` (the
-    ``metier_label`` coordinate of a user's data) is used for codes the built-in nomenclature does not know."""
+    and tables show by default.  ``short=True`` gives readable short forms of them (:func:`short_labels`: at most
+    ``width`` characters, cut at a word boundary with « … », never abbreviations such as « OQ manutention »),
+    only for where space demands them — with the full label beside, in a legend, a table or a tooltip.
+    ``labels`` (the ``metier_label`` coordinate of a user's data) is used for codes the built-in nomenclature
+    does not know."""
     lang = check_lang(lang)
     t = _metier_table()
-    col = ("short_fr" if lang == "fr" else "short_en") if short else ("label_fr" if lang == "fr" else "label_en")
+    col = "label_fr" if lang == "fr" else "label_en"
     out = []
     for i, c in enumerate(map(str, codes)):
         if c in t.index and t.at[c, col]:
@@ -153,6 +216,8 @@ def metier_label(codes, lang: str | None = None, short: bool = False, labels=Non
             out.append(str(labels[i]))
         else:
             out.append(c)
+    if short:       # distinct among the nomenclature's labels too, whichever métiers a chart shows
+        return short_labels(out, width, among=[s for s in t[col] if s])
     return out
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import pmq
 from pmq.cli import main
+from pmq.export import read_excel_tables
 from pmq.data import raw_metiers2030
 from pmq.errors import PmqError, UnknownNameError
 from pmq.analysis.reproduce import (METIERS2030_COLUMNS, Reproduction, get_exercise, reproduce,
@@ -134,7 +135,7 @@ def test_cli_prints_table_and_writes_files(cli_run, rep):
     assert status == 0
     for c in rep.columns:
         assert c in printed
-    assert "max |diff|" in printed and "median |diff|" in printed
+    assert "écart max" in printed and "écart médian" in printed          # French by default
     assert sorted(p.name for p in out.iterdir()) == ["metiers2030_differences.csv", "metiers2030_differences.xlsx"]
     assert [p.name for p in out.parent.iterdir()] == ["out"]  # no temporary folder left
 
@@ -160,9 +161,11 @@ def test_excel_round_trips(cli_run, rep):
     _, _, out = cli_run
     sheets = pd.read_excel(out / "metiers2030_differences.xlsx", sheet_name=None, dtype={"territory": str})
     assert list(sheets) == ["README", "summary", "cells"]
-    _same_numbers(sheets["cells"], rep.cells)
-    _same_numbers(sheets["summary"], rep.summary)
-    readme = " ".join(sheets["README"].astype(str).to_numpy().ravel())
+    assert "Écart absolu maximal" in list(sheets["summary"].columns)          # headers in French
+    tables = read_excel_tables(out / "metiers2030_differences.xlsx")        # pmq's names, the same numbers
+    _same_numbers(tables["cells"], rep.cells)
+    _same_numbers(tables["summary"].drop(columns="column_label"), rep.summary)
+    readme = " ".join(map(str, sheets["README"].to_numpy().ravel()))
     for text in ("metiers2030_region_fap.csv", "jeunes_debutants", "solde_mobilites_inter_regions",
                  "effectifs_2019_milliers", "Corse", "X_published", "X_diff"):
         assert text in readme, text
@@ -172,7 +175,7 @@ def test_api_writers(rep, tmp_path):
     assert rep.to_csv(tmp_path / "a").name == "metiers2030_differences.csv"
     xlsx = rep.to_excel(tmp_path / "b")
     assert xlsx == tmp_path / "b" / "metiers2030_differences.xlsx"
-    back = pd.read_excel(xlsx, sheet_name="summary")
+    back = read_excel_tables(xlsx)["summary"]
     np.testing.assert_allclose(back["max_abs_diff"], rep.summary["max_abs_diff"], rtol=1e-14)
     assert set(rep.writers()) == {"metiers2030_differences.csv", "metiers2030_differences.xlsx"}
 

@@ -1,4 +1,7 @@
-"""Pyramide des âges : aides à domicile en Bretagne, 2019 et 2030 (scénario de référence)."""
+"""Pyramide des âges
+=================
+
+Pyramide des âges : aides à domicile en Bretagne, 2019 et 2030 (scénario de référence)."""
 import os
 from pathlib import Path
 

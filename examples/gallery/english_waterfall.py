@@ -1,4 +1,7 @@
-"""The same charts in English: job openings and potential imbalance, Île-de-France, 2019–2030."""
+"""Les graphiques en anglais
+=========================
+
+The same charts in English: job openings and potential imbalance, Île-de-France, 2019–2030."""
 import os
 from pathlib import Path
 

@@ -1,4 +1,7 @@
-"""Éventail (fan chart) de l'emploi en Bretagne : 200 tirages du scénario de référence avec ses
+"""Éventail de l'emploi en Bretagne
+================================
+
+Éventail (fan chart) de l'emploi en Bretagne : 200 tirages du scénario de référence avec ses
 incertitudes (âge de fin de carrière, croissance par domaine, jeunes débutants, mobilités)."""
 import os
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""Postes à pourvoir 2019–2030 dans des emplois verts ou stratégiques pour la transition écologique, France.
+"""Emplois verts et transition écologique
+======================================
+
+Postes à pourvoir 2019–2030 dans des emplois verts ou stratégiques pour la transition écologique, France.
 
 Classes de transition écologique des fiches ROME 4.0 ; scénario de référence et deux variantes de la
 trajectoire ADEME S3 (technologies vertes)."""

@@ -1,4 +1,7 @@
-"""Déséquilibre potentiel 2019–2030 par domaine professionnel et région, en % de l'emploi 2019."""
+"""Carte de chaleur du déséquilibre potentiel
+==========================================
+
+Déséquilibre potentiel 2019–2030 par domaine professionnel et région, en % de l'emploi 2019."""
 import os
 from pathlib import Path
 

@@ -1,4 +1,7 @@
-"""Métiers les plus touchés par les départs en fin de carrière (en % de l'emploi 2019), France,
+"""Classement : départs en fin de carrière
+=======================================
+
+Métiers les plus touchés par les départs en fin de carrière (en % de l'emploi 2019), France,
 2019–2030."""
 import os
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""Déséquilibre potentiel le plus élevé (en milliers) en Occitanie, 2019–2030, et les plus forts
+"""Classement : déséquilibre potentiel
+===================================
+
+Déséquilibre potentiel le plus élevé (en milliers) en Occitanie, 2019–2030, et les plus forts
 excédents de jeunes débutants (ascending=True)."""
 import os
 from pathlib import Path

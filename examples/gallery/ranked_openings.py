@@ -1,4 +1,7 @@
-"""Les 15 métiers qui offrent le plus de postes à pourvoir en Normandie, 2019–2030."""
+"""Classement : postes à pourvoir
+==============================
+
+Les 15 métiers qui offrent le plus de postes à pourvoir en Normandie, 2019–2030."""
 import os
 from pathlib import Path
 

@@ -1,4 +1,7 @@
-"""Carte : part des départs en fin de carrière dans l'emploi 2019, par région, 2019–2030."""
+"""Carte régionale des départs en fin de carrière
+==============================================
+
+Carte : part des départs en fin de carrière dans l'emploi 2019, par région, 2019–2030."""
 import os
 from pathlib import Path
 

@@ -1,4 +1,7 @@
-"""Postes à pourvoir 2019–2030 dans le bâtiment (FAP B) des Hauts-de-France selon les scénarios."""
+"""Barres par scénario
+===================
+
+Postes à pourvoir 2019–2030 dans le bâtiment (FAP B) des Hauts-de-France selon les scénarios."""
 import os
 from pathlib import Path
 

@@ -1,4 +1,7 @@
-"""Emploi en France selon quatre scénarios, 2019–2039."""
+"""Courbes par scénario
+====================
+
+Emploi en France selon quatre scénarios, 2019–2039."""
 import os
 from pathlib import Path
 

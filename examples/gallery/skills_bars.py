@@ -1,4 +1,7 @@
-"""Les 12 macro-compétences du ROME 4.0 qui prennent le plus de postes à pourvoir en PACA, 2019–2030.
+"""Macro-compétences des postes à pourvoir
+=======================================
+
+Les 12 macro-compétences du ROME 4.0 qui prennent le plus de postes à pourvoir en PACA, 2019–2030.
 
 Vue additive : les postes à pourvoir de chaque métier répartis sur les compétences de ses fiches ROME
 (scénario de référence). Le ROME dit qu'un métier mobilise une compétence, pas dans quelle mesure."""

@@ -1,4 +1,7 @@
-"""Postes à pourvoir et déséquilibre 2019–2030, une vignette par région."""
+"""Une vignette par région
+=======================
+
+Postes à pourvoir et déséquilibre 2019–2030, une vignette par région."""
 import os
 from pathlib import Path
 

@@ -1,4 +1,7 @@
-"""Sensibilité du déséquilibre potentiel 2019–2030 (France) à chaque paramètre incertain, chacun
+"""Diagramme en tornade : sensibilité
+==================================
+
+Sensibilité du déséquilibre potentiel 2019–2030 (France) à chaque paramètre incertain, chacun
 à ses quantiles 5 % et 95 %, les autres à leur médiane."""
 import os
 from pathlib import Path

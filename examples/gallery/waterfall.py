@@ -1,4 +1,7 @@
-"""Postes à pourvoir 2019–2030 en Provence-Alpes-Côte d'Azur : créations nettes + départs, moins
+"""Cascade des postes à pourvoir
+=============================
+
+Postes à pourvoir 2019–2030 en Provence-Alpes-Côte d'Azur : créations nettes + départs, moins
 jeunes débutants et solde des mobilités = déséquilibre potentiel."""
 import os
 from pathlib import Path

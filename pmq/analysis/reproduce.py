@@ -36,8 +36,9 @@ import pandas as pd
 from pmq.errors import ArgumentError, InputError, PmqError, UnknownNameError
 from pmq._version import __version__
 from pmq.data import raw_metiers2030, regions
+from pmq.formatting import MINUS, check_lang, format_number
 from pmq.inputs.baseline import load_baseline
-from pmq.outputs import atomic_file
+from pmq.outputs import atomic_file, neutralise, safe_text
 from pmq.projection.run import project
 
 __all__ = ["Reproduction", "reproduce", "reproduce_metiers2030", "get_exercise", "EXERCISES",
@@ -79,6 +80,68 @@ _FLOWS = {
 
 _SPECIFICITY = ("rest_of_france", "national")
 
+#: The English units of :data:`METIERS2030_COLUMNS` (the workbook's summary sheet in English).
+_UNITS_EN = {"milliers": "thousands", "part de l'emploi 2019 de la région": "share of the region's 2019 employment",
+             "indice (1 = même part que le reste de la France)": "index (1 = same share as the rest of France)",
+             "part de l'emploi 2019": "share of 2019 employment"}
+#: Source column stem → (French label, English label): the headers of the workbook (the CSV keeps the identifiers).
+_STEM_LABELS = {
+    "effectifs_2019": ("Effectifs 2019", "Employment 2019"),
+    "creations_destructions": ("Créations nettes d'emploi", "Net job creation"),
+    "departs_fin_carriere": ("Départs en fin de carrière", "End-of-career departures"),
+    "jeunes_debutants": ("Jeunes débutants", "Young entrants"),
+    "solde_mobilites_inter_regions": ("Solde des mobilités interrégionales (sorties nettes)",
+                                      "Net interregional mobility (net outflow)"),
+    "desequilibre": ("Déséquilibre potentiel", "Potential imbalance"),
+    "postes_a_pourvoir": ("Postes à pourvoir", "Job openings"),
+    "part_metier_region": ("Part du métier dans l'emploi 2019 de la région",
+                           "Occupation's share of the region's 2019 employment"),
+    "indice_specificite": ("Indice de spécificité", "Specificity index"),
+}
+_SUFFIX_LABELS = {"_milliers": (" (milliers)", " (thousands)"), "_pct": (" (part de l'emploi 2019)",
+                                                                       " (share of 2019 employment)")}
+#: Headers of the other columns of the workbook: column → (French, English).
+_HEADERS = {
+    "code_fap": ("Code FAP publié (« ; » : groupe de métiers)", "Published FAP code (« ; »: group of occupations)"),
+    "fap_libelle": ("Libellé FAP (source)", "FAP label (source, in French)"),
+    "region": ("Région (orthographe de la source)", "Region (source spelling)"),
+    "territory": ("Code territoire", "Territory code"),
+    "column": ("Colonne de la source", "Source column"),
+    "column_label": ("Libellé", "Label"),
+    "unit": ("Unité", "Unit"),
+    "max_abs_diff": ("Écart absolu maximal", "Largest absolute difference"),
+    "median_abs_diff": ("Écart absolu médian", "Median absolute difference"),
+    "max_code_fap": ("Code FAP de l'écart maximal", "FAP code of the largest difference"),
+    "max_region": ("Région de l'écart maximal", "Region of the largest difference"),
+    "published_at_max": ("Valeur publiée, ligne de l'écart maximal", "Published value, row of the largest difference"),
+    "pmq_at_max": ("Valeur pmq, ligne de l'écart maximal", "pmq value, row of the largest difference"),
+}
+_KIND_LABELS = {"published": (" — publié", " — published"), "pmq": (" — pmq", " — pmq"),
+                "diff": (" — écart pmq − publié", " — difference pmq − published")}
+#: The sheets' and the README's words, by language.
+_WORDS = {"fr": {"item": "rubrique", "explanation": "explication", "sheet": "feuille", "column": "colonne",
+                 "header": "en-tête", "unit": "unité"},
+          "en": {"item": "item", "explanation": "explanation", "sheet": "sheet", "column": "column",
+                 "header": "header", "unit": "unit"}}
+
+
+def _source_column_label(column: str, lang: str | None = None) -> str:
+    """The French or English label of a numeric column of « Les métiers en 2030 » (``effectifs_2019_milliers`` →
+    « Effectifs 2019 (milliers) »)."""
+    i = 0 if check_lang(lang) == "fr" else 1
+    for suffix, labels in _SUFFIX_LABELS.items():
+        if column.endswith(suffix) and column[: -len(suffix)] in _STEM_LABELS:
+            return _STEM_LABELS[column[: -len(suffix)]][i] + labels[i]
+    return _STEM_LABELS[column][i] if column in _STEM_LABELS else column
+
+
+def _g(x, lang: str) -> str:
+    """A difference in the terminal table: three significant digits, French (« 1,2e−07 ») or English."""
+    if x is None or x != x:
+        return "–"
+    text = f"{x:.3g}"
+    return text.replace(".", ",").replace("-", MINUS) if lang == "fr" else text
+
 
 @dataclass
 class Reproduction:
@@ -100,9 +163,12 @@ class Reproduction:
     scenario, period, source : str
         The pmq scenario run, the period summed (``"2019–2030"``) and the raw file compared.
     readme : list of (str, str)
-        Explanations written to the README sheet of the Excel file.
+        Explanations written to the README sheet of the Excel file (French).
     notes : list of str
-        Short remarks printed under the table.
+        Short remarks printed under the table (English).
+    readme_en, notes_fr : list
+        The same in the other language (a French workbook or table uses ``readme`` and ``notes_fr``, an English
+        one ``readme_en`` and ``notes``; an empty one falls back on the other).
     """
 
     exercise: str
@@ -114,6 +180,8 @@ class Reproduction:
     source: str = ""
     readme: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    readme_en: list = field(default_factory=list)
+    notes_fr: list = field(default_factory=list)
 
     @property
     def file_stem(self) -> str:
@@ -126,20 +194,64 @@ class Reproduction:
         :func:`pmq.outputs.csv_dialect` (``--csv-sep``)."""
         self.cells.to_csv(path, index=False, encoding="utf-8-sig")
 
-    def write_excel(self, path) -> None:
-        """Write an .xlsx workbook with the sheets README, summary and cells."""
-        readme = pd.DataFrame(self.readme, columns=["rubrique", "explication"])
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            readme.to_excel(xw, sheet_name="README", index=False)
-            self.summary.to_excel(xw, sheet_name="summary", index=False)
-            self.cells.to_excel(xw, sheet_name="cells", index=False)
-            ws = xw.sheets["README"]
-            ws.column_dimensions["A"].width = 34
-            ws.column_dimensions["B"].width = 140
+    def column_labels(self, lang: str | None = None) -> dict[str, str]:
+        """Column → header of the workbook's sheets (:attr:`summary`, :attr:`cells`) in ``lang`` (default: pmq's
+        option, French unless set): « Effectifs 2019 (milliers) — publié », « Écart absolu maximal »…"""
+        lang = check_lang(lang)
+        i = 0 if lang == "fr" else 1
+        labels = {c: h[i] for c, h in _HEADERS.items()}
+        for c in self.columns:
+            for kind, suffix in _KIND_LABELS.items():
+                labels[f"{c}_{kind}"] = _source_column_label(c, lang) + suffix[i]
+        return labels
 
-    def writers(self) -> dict:
-        """``{file name: writer(path)}``, for writing both files atomically."""
-        return {f"{self.file_stem}.csv": self.write_csv, f"{self.file_stem}.xlsx": self.write_excel}
+    def sheets(self, lang: str | None = None) -> dict[str, pd.DataFrame]:
+        """The tables of the workbook, ``{"summary": …, "cells": …}``, under pmq's column names: :attr:`summary`
+        with each source column's label (``column_label``) and its unit in ``lang``, and :attr:`cells`."""
+        lang = check_lang(lang)
+        summary = self.summary.copy()
+        summary.insert(summary.columns.get_loc("column") + 1, "column_label",
+                       [_source_column_label(c, lang) for c in summary["column"]])
+        if lang == "en" and "unit" in summary.columns:
+            summary["unit"] = [_UNITS_EN.get(u, u) for u in summary["unit"]]
+        return {"summary": summary, "cells": self.cells}
+
+    def write_excel(self, path, lang: str | None = None) -> None:
+        """Write an .xlsx workbook with the sheets README, summary and cells, in ``lang`` (default: pmq's option,
+        French unless set): the README's text and the headers (« Écart absolu maximal », « Effectifs 2019
+        (milliers) — publié »…), while the codes keep columns of their own; the README ends with the table of
+        every sheet's columns (sheet, column, header, unit) that :func:`pmq.export.read_excel_tables` reads to give
+        the tables back under their identifiers (those of the CSV file).  Every text cell goes through
+        :func:`pmq.outputs.safe_text` (no formula from a label)."""
+        lang = check_lang(lang)
+        w = _WORDS[lang]
+        labels = self.column_labels(lang)
+        tables = self.sheets(lang)
+        units = {f"{c}_{k}": u for c, u in METIERS2030_COLUMNS.items() for k in ("published", "pmq", "diff")}
+        texts = (self.readme or self.readme_en) if lang == "fr" else (self.readme_en or self.readme)
+        rows = [[w["item"], w["explanation"]], *([a, b] for a, b in texts), [],
+                [w["sheet"], w["column"], w["header"], w["unit"]]]
+        for name, df in tables.items():
+            for c in df.columns:
+                unit = units.get(c, "")
+                rows.append([name, c, labels.get(c, c), _UNITS_EN.get(unit, unit) if lang == "en" else unit])
+        with pd.ExcelWriter(path, engine="openpyxl") as xw:
+            pd.DataFrame([[safe_text(v) for v in r] + [None] * (4 - len(r)) for r in rows]).to_excel(
+                xw, sheet_name="README", index=False, header=False)
+            for name, df in tables.items():
+                neutralise(df).rename(columns=lambda c: safe_text(labels.get(c, c))).to_excel(
+                    xw, sheet_name=name, index=False, freeze_panes=(1, 0))
+            ws = xw.sheets["README"]
+            for letter, width in zip("ABCD", (34, 140, 50, 30)):
+                ws.column_dimensions[letter].width = width
+
+    def writers(self, lang: str | None = None) -> dict:
+        """``{file name: writer(path)}``, for writing both files atomically; the workbook in ``lang``."""
+        lang = check_lang(lang)
+        # in the session's language write_excel(path) itself: the same workbook, and the writer a caller may
+        # have put in its place (a test's failing writer) is called as it is called elsewhere
+        excel = self.write_excel if lang == check_lang(None) else (lambda path: self.write_excel(path, lang))
+        return {f"{self.file_stem}.csv": self.write_csv, f"{self.file_stem}.xlsx": excel}
 
     def to_csv(self, directory) -> Path:
         """Write ``<exercise>_differences.csv`` into ``directory`` (atomically, UTF-8 with a byte-order mark, the
@@ -148,26 +260,38 @@ class Reproduction:
         d.mkdir(parents=True, exist_ok=True)
         return atomic_file(d / f"{self.file_stem}.csv", self.write_csv)
 
-    def to_excel(self, path) -> Path:
-        """Write the workbook to ``path`` (a file, or a folder to hold ``<exercise>_differences.xlsx``)."""
+    def to_excel(self, path, lang: str | None = None) -> Path:
+        """Write the workbook to ``path`` (a file, or a folder to hold ``<exercise>_differences.xlsx``), in
+        ``lang`` (see :meth:`write_excel`)."""
         path = Path(path)
         if path.is_dir() or not path.suffix:
             path.mkdir(parents=True, exist_ok=True)
             path = path / f"{self.file_stem}.xlsx"
-        self.write_excel(path)
+        self.write_excel(path, lang)
         return path
 
-    def table(self) -> str:
-        """The per-column max and median absolute differences as text."""
+    def table(self, lang: str | None = None) -> str:
+        """The per-column max and median absolute differences as text, in ``lang`` (default: pmq's option, French
+        unless set): French words and numbers (« 1,2e−07 », « 1 049 ») or English ones.  The source's columns keep
+        their identifiers (those of the CSV file)."""
+        lang = check_lang(lang)
+        fr = lang == "fr"
         s = self.summary
         w = max(len(c) for c in s["column"]) + 2
-        lines = [f"Reproduction « Les métiers en 2030 » — pmq scenario {self.scenario}, {self.period}, "
-                 f"{len(self.cells)} published rows; differences pmq − published",
-                 f"{'column':<{w}}{'max |diff|':>12}{'median |diff|':>15}  where max (métier, region)"]
+        n = format_number(len(self.cells), 0, lang)
+        if fr:
+            lines = [f"Reproduction de « Les métiers en 2030 » — scénario pmq {self.scenario}, {self.period}, {n} "
+                     f"lignes publiées ; écarts pmq − publié",
+                     f"{'colonne':<{w}}{'écart max':>12}{'écart médian':>15}  ligne de l'écart max (métier, région)"]
+        else:
+            lines = [f"Reproduction « Les métiers en 2030 » — pmq scenario {self.scenario}, {self.period}, {n} "
+                     f"published rows; differences pmq − published",
+                     f"{'column':<{w}}{'max |diff|':>12}{'median |diff|':>15}  where max (métier, region)"]
         for row in s.itertuples(index=False):
-            lines.append(f"{row.column:<{w}}{row.max_abs_diff:>12.3g}{row.median_abs_diff:>15.3g}  "
+            lines.append(f"{row.column:<{w}}{_g(row.max_abs_diff, lang):>12}{_g(row.median_abs_diff, lang):>15}  "
                          f"{row.max_code_fap}, {row.max_region}")
-        lines += [f"note: {n}" for n in self.notes]
+        notes = (self.notes_fr or self.notes) if fr else (self.notes or self.notes_fr)
+        lines += [f"note : {x}" if fr else f"note: {x}" for x in notes]
         return "\n".join(lines)
 
 
@@ -310,8 +434,12 @@ def reproduce_metiers2030(baseline=None, projection=None, *, specificity: str = 
     notes = ["part_metier_region and indice_specificite are published from a 2019 employment "
              "measure slightly different from effectifs_2019_milliers; the index of Corse's 15 grouped "
              "rows follows no group-level definition (largest differences) — see docs/reproduction.md"]
+    notes_fr = ["part_metier_region et indice_specificite sont publiés à partir d'une mesure de l'emploi 2019 un "
+                "peu différente de effectifs_2019_milliers ; l'indice des 15 lignes groupées de la Corse ne suit "
+                "aucune définition au niveau du groupe (les plus grands écarts) — voir docs/reproduction.md"]
     return Reproduction(exercise="metiers2030", cells=cells, summary=summary, columns=columns,
-                        scenario=scenario, period=period, source=RAW_FILE, readme=readme, notes=notes)
+                        scenario=scenario, period=period, source=RAW_FILE, readme=readme, notes=notes,
+                        readme_en=_readme_en(scenario, shash, period, specificity, __version__), notes_fr=notes_fr)
 
 
 def _readme(scenario, shash, period, specificity, version) -> list:
@@ -333,9 +461,12 @@ def _readme(scenario, shash, period, specificity, version) -> list:
                           "source), territory (code INSEE de la région). Pour chaque colonne numérique X "
                           "de la source : X_published (valeur publiée), X_pmq (valeur pmq avec les "
                           "conventions de la source), X_diff = X_pmq − X_published."),
-        ("feuille summary", "Une ligne par colonne numérique : unit, max_abs_diff (max |X_diff|), "
-                            "median_abs_diff (médiane |X_diff|), max_code_fap et max_region (ligne du max), "
-                            "published_at_max et pmq_at_max (les deux valeurs sur cette ligne)."),
+        ("feuille summary", "Une ligne par colonne numérique : son libellé et son unité, max_abs_diff (max "
+                            "|X_diff|), median_abs_diff (médiane |X_diff|), max_code_fap et max_region (ligne du "
+                            "max), published_at_max et pmq_at_max (les deux valeurs sur cette ligne)."),
+        ("en-têtes", "Les feuilles summary et cells ont des en-têtes en français (« Effectifs 2019 (milliers) — "
+                     "publié ») ; le tableau des colonnes en fin de feuille donne pour chacun l'identifiant de la "
+                     "colonne (celui du fichier CSV) et son unité."),
         ("_milliers", "Totaux 2019–2030 (effectifs : stock 2019) en milliers de personnes."),
         ("_pct", "Colonne _milliers divisée par effectifs_2019_milliers (une part, pas un pourcentage) ; "
                  "vérifié sur le fichier (égalité exacte sur les 1 049 lignes). pmq : sa valeur _milliers ÷ "
@@ -364,6 +495,60 @@ def _readme(scenario, shash, period, specificity, version) -> list:
         ("valeurs estimées", "effectifs, créations, jeunes débutants et mobilités sont des entrées publiées "
                              "(reproduites exactement) ; les départs sont calibrés sur les départs publiés ; "
                              "postes et déséquilibre en découlent."),
+    ]
+
+
+def _readme_en(scenario, shash, period, specificity, version) -> list:
+    """The README of the workbook in English (:func:`_readme`'s rows, translated)."""
+    spec = ("the occupation's share of the region's 2019 employment ÷ the share of the same occupation (or group) "
+            "in the employment of the 12 other regions" if specificity == "rest_of_france" else
+            "the occupation's share of the region's 2019 employment ÷ its share in the employment of the 13 regions")
+    return [
+        ("purpose", "Cell-by-cell comparison of a pmq run with the published regional results of « Les métiers en "
+                    "2030 » (DARES – France Stratégie, 2023): one row per published row (FAP occupation × region; "
+                    "Corse in 15 groups of occupations)."),
+        ("published source", f"pmq/data/raw/{RAW_FILE} (unmodified copy of the DARES workbook, sheet « données »; "
+                             "see pmq/data/raw/SOURCE.md). Licence Ouverte / Etalab 2.0. DARES – France "
+                             "Stratégie (2023), Les métiers en 2030, déclinaison régionale."),
+        ("pmq run", f"pmq {version}, scenario « {scenario} » (hash {shash}), embedded published baseline, flows "
+                    f"summed over {period}, in thousands of persons. Command: pmq reproduce metiers2030 --out DIR"),
+        ("sheet cells", "One row per published row. Identifiers: code_fap (published code; codes joined by « ; » = "
+                        "a group of occupations, Corse), fap_libelle, region (source spelling), territory (INSEE "
+                        "code of the region). For every numeric column X of the source: X_published (published "
+                        "value), X_pmq (pmq's value with the source's conventions), X_diff = X_pmq − X_published."),
+        ("sheet summary", "One row per numeric column: its label and unit, max_abs_diff (max |X_diff|), "
+                          "median_abs_diff (median |X_diff|), max_code_fap and max_region (row of the max), "
+                          "published_at_max and pmq_at_max (both values on that row)."),
+        ("headers", "The summary and cells sheets have English headers (« Employment 2019 (thousands) — "
+                    "published »); the table of columns at the end of this sheet gives each one's column identifier "
+                    "(the CSV file's) and unit."),
+        ("_milliers", "Totals 2019–2030 (effectifs: the 2019 stock) in thousands of persons."),
+        ("_pct", "The _milliers column divided by effectifs_2019_milliers (a share, not a percentage); checked on "
+                 "the file (exact equality on the 1,049 rows). pmq: its _milliers value ÷ its 2019 employment."),
+        ("signs", "jeunes_debutants is negative in the source (pmq: −young_entrants). "
+                  "solde_mobilites_inter_regions is positive for a net outflow from the region "
+                  "(pmq: −net_mobility, as pmq stores net inflows)."),
+        ("identities of the source", "postes_a_pourvoir = creations_destructions + departs_fin_carriere; "
+                                     "desequilibre = postes_a_pourvoir + jeunes_debutants + "
+                                     "solde_mobilites_inter_regions (= openings − young entrants + net outflow); "
+                                     "exact in the file."),
+        ("part_metier_region", "The occupation's share of the region's 2019 employment (pmq: the row's employment "
+                               "÷ the region's total employment). The published shares add up to 1 in each region "
+                               "but do not come exactly from the published effectifs_2019 (another measure of 2019 "
+                               "employment; median relative difference 0.07 %, up to 15 %)."),
+        ("indice_specificite", f"pmq: {spec}. The best fit of the published values; the national share (13 "
+                               "regions, the region included) is much further from them (see "
+                               "docs/reproduction.md). The published indices of Corse's 15 grouped rows follow "
+                               "neither this definition nor the group's national share: their reference share is "
+                               "about the group's divided by its number of member occupations; they are the "
+                               "column's largest differences."),
+        ("Corse", "Corse publishes 15 groups of occupations (codes joined by « ; »). pmq splits these groups "
+                  "between occupations (a documented estimate); pmq's values of the grouped rows are the sums over "
+                  "the member occupations, and the shares and indices are the group's."),
+        ("niveau_tension_2019", "Not compared: a non-numeric column (1 to 5 or « hors champ »)."),
+        ("estimated values", "employment, net creation, young entrants and mobility are published inputs "
+                             "(reproduced exactly); departures are calibrated on the published departures; "
+                             "openings and imbalance follow from them."),
     ]
 
 

@@ -57,6 +57,7 @@ the handful of bands; every FAP is computed at once.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -72,7 +73,7 @@ from pmq.estimation.exits import NOT_FAMILIES, SOURCE as PSRC, continuation_tabl
 from pmq.estimation.trends import (DAMPING, SHARE_MODELS, SOURCE as ESRC, employment_series, fit_shares,
                                    forecast_families, one_blas_thread)
 from pmq.estimation.build import _facts
-from pmq.formatting import check_lang, tick_formatter
+from pmq.formatting import check_lang, format_number, tick_formatter
 
 __all__ = ["AGE_MODELS", "DEMAND_MODELS", "METRICS", "backtest", "BacktestResults", "read_pyramids",
            "read_employment_series", "plot_backtest", "rolling_origin", "rolling_summary", "bootstrap_intervals",
@@ -710,42 +711,48 @@ class BacktestResults:
             out.append(text + ".")
         return out
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        """The tables ``pmq backtest`` prints: age structure, employment by FAP, bootstrap intervals and the
+        rolling origin, in ``lang``: English by default (the language of :meth:`markdown`, docs/accuracy.md), French
+        words and numbers (« 1,23 ») with ``lang="fr"``.  The models keep their codes (the CSV files' ``model``)."""
+        lang = check_lang(lang)
+        w = _SUMMARY_WORDS[lang]
         m = self.metrics()
-        lines = ["pmq backtest — DARES Portraits statistiques des métiers (FAP-87, thousands)",
-                 "windows: origin→end; from origin t the last known window is labelled t−1 (t−2…t)",
-                 "age structure: mean over FAP, points (band MAE: 9 age-band shares); "
-                 "beats = % of FAP where the model beats the constant pyramid"]
+        lines = [w["title"], w["windows"], w["age"]]
         age = m[m["part"] == "age"] if "part" in m.columns else m
-        lines.append(f"{'window':<11}{'model':<18}{'band MAE':>9}{'50+ err':>9}{'<30 err':>9}"
-                     f"{'exits %':>9}{'bias %':>8}{'beats':>8}")
+        lines.append(f"{w['window']:<11}{w['model']:<18}{w['band_mae']:>9}{w['share50']:>9}{w['under30']:>9}"
+                     f"{w['exits']:>10}{w['bias']:>8}{w['beats']:>8}")
         for r in age.itertuples():
-            lines.append(f"{r.start}→{r.end:<6}{r.model:<18}{r.band_mae:>9.2f}{r.share50_abs_error:>9.2f}"
-                         f"{r.under30_abs_error:>9.2f}{_fmt(r.exits_ape):>9}{_fmt(r.exits_bias):>8}"
-                         f"{_fmt(r.beats_constant_pyramid):>8}")
-        lines += [f"  {why}" for why in self.skipped.values()]
-        lines.append("employment by FAP: direction correct (% of FAP), MAPE, weighted MAPE, dissimilarity index (%)")
-        lines.append(f"{'window':<11}{'model':<15}{'direction':>10}{'MAPE':>8}{'wMAPE':>8}{'dissim.':>9}")
+            lines.append(f"{r.start}→{r.end:<6}{r.model:<18}{_fmt(r.band_mae, lang, 2):>9}"
+                         f"{_fmt(r.share50_abs_error, lang, 2):>9}{_fmt(r.under30_abs_error, lang, 2):>9}"
+                         f"{_fmt(r.exits_ape, lang):>10}{_fmt(r.exits_bias, lang):>8}"
+                         f"{_fmt(r.beats_constant_pyramid, lang):>8}")
+        lines += [f"  {_skipped_text(s, why, lang)}" for (s, _), why in self.skipped.items()]
+        lines.append(w["demand"])
+        lines.append(f"{w['window']:<11}{w['model']:<15}{w['direction']:>10}{'MAPE':>8}{w['wmape']:>8}"
+                     f"{w['dissim']:>9}")
         for r in m[m["part"] == "demand"].itertuples():
-            lines.append(f"{r.start}→{r.end:<6}{r.model:<15}{_fmt(r.direction):>10}{r.mape:>8.1f}{r.wmape:>8.1f}"
-                         f"{r.dissimilarity:>9.2f}")
+            lines.append(f"{r.start}→{r.end:<6}{r.model:<15}{_fmt(r.direction, lang):>10}{_fmt(r.mape, lang):>8}"
+                         f"{_fmt(r.wmape, lang):>8}{_fmt(r.dissimilarity, lang, 2):>9}")
         iv = self.intervals
         if len(iv):
-            lines.append("shares − naive, 95 % bootstrap interval over families (points): MAPE | dissimilarity")
-            for w, g in iv[iv["model"] == "shares"].groupby("window", sort=False):
+            lines.append(w["intervals"])
+            sep = " ; " if lang == "fr" else ", "
+            for win, g in iv[iv["model"] == "shares"].groupby("window", sort=False):
                 g = g.set_index("metric")
-                lines.append(f"  {w:<11}" + " | ".join(
-                    f"{g.loc[k, 'difference']:+.2f} [{g.loc[k, 'lo']:+.2f}, {g.loc[k, 'hi']:+.2f}]"
-                    for k in ("mape", "dissimilarity")))
+                lines.append(f"  {win:<11}" + " | ".join(
+                    f"{_fmt(g.loc[k, 'difference'], lang, 2, True)} [{_fmt(g.loc[k, 'lo'], lang, 2, True)}{sep}"
+                    f"{_fmt(g.loc[k, 'hi'], lang, 2, True)}]" for k in ("mape", "dissimilarity")))
         rs = self.rolling_summary()
         if len(rs):
-            a = self.rolling["anchor"]
-            lines.append(f"rolling origin: anchors {a.min()}–{a.max()}, horizons "
-                         f"{self.rolling['horizon'].min()}–{self.rolling['horizon'].max()}; mean % difference to "
-                         f"naive (MAPE, dissimilarity) and % of cases better")
+            a, h = self.rolling["anchor"], self.rolling["horizon"]
+            lines.append(w["rolling"].format(a0=a.min(), a1=a.max(), h0=h.min(), h1=h.max()))
+            pc = "\u202f%" if lang == "fr" else " %"
             for r in rs[rs["model"] != "naive"].itertuples():
-                lines.append(f"  {r.model:<15}MAPE {r.mape_vs_naive:+6.1f} % ({r.beats_naive_mape:3.0f} % better)  "
-                             f"dissimilarity {r.dissimilarity_vs_naive:+6.1f} % ({r.beats_naive_dissimilarity:3.0f} % better)")
+                better = [w["better"].format(f"{_fmt(b, lang, 0):>3}{pc}")
+                          for b in (r.beats_naive_mape, r.beats_naive_dissimilarity)]
+                lines.append(f"  {r.model:<15}MAPE {_fmt(r.mape_vs_naive, lang, 1, True):>6}{pc} {better[0]}  "
+                             f"{w['dissimilarity']} {_fmt(r.dissimilarity_vs_naive, lang, 1, True):>6}{pc} {better[1]}")
         return "\n".join(lines)
 
     def plot(self, lang: str | None = None):
@@ -954,8 +961,57 @@ def _exit_errors(m: pd.DataFrame) -> dict:
     return {"exits_ape": float((p - o).abs().sum() / o.sum() * 100), "exits_bias": float((p.sum() / o.sum() - 1) * 100)}
 
 
-def _fmt(x) -> str:
-    return "—" if x is None or not np.isfinite(x) else f"{x:.1f}"
+#: The words of :meth:`BacktestResults.summary`, by language (the models keep their codes).
+_SUMMARY_WORDS = {
+    "en": {"title": "pmq backtest — DARES Portraits statistiques des métiers (FAP-87, thousands)",
+           "windows": "windows: origin→end; from origin t the last known window is labelled t−1 (t−2…t)",
+           "age": "age structure: mean over FAP, points (band MAE: 9 age-band shares); "
+                  "beats = % of FAP where the model beats the constant pyramid",
+           "window": "window", "model": "model", "band_mae": "band MAE", "share50": "50+ err", "under30": "<30 err",
+           "exits": "exits %", "bias": "bias %", "beats": "beats",
+           "demand": "employment by FAP: direction correct (% of FAP), MAPE, weighted MAPE, dissimilarity index (%)",
+           "direction": "direction", "wmape": "wMAPE", "dissim": "dissim.",
+           "intervals": "shares − naive, 95 % bootstrap interval over families (points): MAPE | dissimilarity",
+           "rolling": "rolling origin: anchors {a0}–{a1}, horizons {h0}–{h1}; mean % difference to naive (MAPE, "
+                      "dissimilarity) and % of cases better",
+           "better": "({} better)", "dissimilarity": "dissimilarity"},
+    "fr": {"title": "pmq backtest — DARES, Portraits statistiques des métiers (FAP-87, milliers)",
+           "windows": "fenêtres : origine→fin ; depuis l'origine t, la dernière fenêtre connue est celle de t−1 "
+                      "(t−2…t)",
+           "age": "structure par âge : moyenne sur les FAP, en points (EAM : erreur absolue moyenne des parts des 9 "
+                  "tranches d'âge) ; mieux = % des FAP où le modèle fait mieux que la pyramide constante",
+           "window": "fenêtre", "model": "modèle", "band_mae": "EAM", "share50": "err. 50+", "under30": "err. <30",
+           "exits": "sorties %", "bias": "biais %", "beats": "mieux",
+           "demand": "emploi par FAP : sens de l'évolution correct (% des FAP), MAPE (erreur absolue moyenne en %), "
+                     "MAPE pondérée par l'emploi, indice de dissimilarité (%)",
+           "direction": "sens", "wmape": "MAPE p.", "dissim": "dissim.",
+           "intervals": "shares − naive, intervalle bootstrap à 95\u202f% sur les familles (points) : MAPE | "
+                        "dissimilarité",
+           "rolling": "origine glissante : ancrages {a0}–{a1}, horizons {h0}–{h1} ; écart moyen à naive en % (MAPE, "
+                      "dissimilarité) et part des cas où le modèle fait mieux",
+           "better": "(mieux dans {} des cas)", "dissimilarity": "dissimilarité"},
+}
+
+
+def _skipped_text(origin: int, why: str, lang: str) -> str:
+    """Why the age part of the window from ``origin`` did not run (``why``: :attr:`BacktestResults.skipped`, in
+    English), in ``lang``."""
+    if lang == "en":
+        return why
+    pyramid = re.search(r"first pyramid is labelled (\d{4})", why)
+    first = re.search(r"first origin with them is (\d{4})", why)
+    return (f"structure par âge non évaluée depuis l'origine {origin} : l'estimation des taux de sortie demande deux "
+            f"paires de pyramides à cinq ans d'écart, la dernière au plus tard en {origin - 1} (la dernière fenêtre "
+            f"connue)" + (f", et la première pyramide date de {pyramid.group(1)}" if pyramid else "")
+            + (f" ; première origine possible : {first.group(1)}" if first else ""))
+
+
+def _fmt(x, lang: str = "en", decimals: int = 1, sign: bool = False) -> str:
+    """One number of :meth:`BacktestResults.summary`: French (« 1,23 », « −0,5 ») or English (« 1.23 »); « — »
+    when it is not defined."""
+    if x is None or not np.isfinite(x):
+        return "—"
+    return format_number(x, decimals, lang, sign=sign)
 
 
 def _whole(value, name: str) -> int:

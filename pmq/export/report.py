@@ -28,8 +28,8 @@ from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_percent, format_thousands
 from pmq.labels import metier_label, text
 from pmq.scenario.read import status_label
-from pmq.projection.indicators import (reliability_label, reliability_note, select, subset_sum, territory_name,
-                                       window_sums)
+from pmq.projection.indicators import (reliability_label, reliability_note, select, shared_age_sums, subset_sum,
+                                       territory_name, window_sums)
 from pmq import data as _data
 from pmq import plots
 from pmq.plots import maps
@@ -37,6 +37,7 @@ from pmq.plots import skills as skill_plots
 from pmq.inputs.baseline import BUILTIN_SOURCES, load_baseline
 from pmq.inputs.overseas import OVERSEAS_METHOD
 from pmq.projection.compare import project_many
+from pmq.projection.results import Projection
 from pmq.analysis.imbalance import imbalance_table, watch_list
 from pmq.analysis.sources import lever_table
 from pmq.analysis import skills as _skills
@@ -208,7 +209,7 @@ ul.legend li{margin:.1em 0}
 @page{size:A4;margin:15mm}
 @media print{
 body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}
-nav{display:none}
+nav{display:none}.fig-files{display:none}
 h2{break-before:page;margin-top:0}h2:first-of-type{break-before:auto;margin-top:1.2em}
 h2,h3{break-after:avoid}h3{margin:.9em 0 .3em}
 .scroll{overflow:visible}
@@ -445,7 +446,7 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     chromium = find_chromium() if pdf else None
     if pdf and chromium is None:
         raise ArgumentError(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}", name="pdf")
-    with FigureFiles() as saver:
+    with FigureFiles() as saver, shared_age_sums():      # the accounts summed over age once for every chart
         return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed,
                              chromium)
 
@@ -512,41 +513,47 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     if not hz or min(hz) <= 0:
         raise ArgumentError("horizons must be positive numbers of years", name="horizons",
                             value=list(horizons))
-    steps = 4 + len(FIGURES)
-    say = (lambda s, i: _progress(s, i, steps)) if progress is True else (progress or (lambda s, i: None))
-    say("projection" if lang == "en" else "projection des scénarios", 1)
-    comp = project_many(names, baseline, horizon=max(hz))
-    acc = comp.accounts
+    # the steps, each counted once, « [i/N] »: projection, key figures, one per figure the report has (planned
+    # below, before the projection), skills, tables, HTML page, files; ``progress`` may be a callable (step, i)
+    counter = {"done": 0, "steps": 0}
+
+    def say(step: str) -> None:
+        counter["done"] += 1
+        if progress is True:
+            _progress(step, counter["done"], counter["steps"])
+        elif progress:
+            progress(step, counter["done"])
+
+    # what the report shows follows from the baseline (the projection has its territories, level and parents):
+    # known before projecting, so that the progress counter knows its number of steps from the first one
     if territory is not None:  # resolve the name once, fail early on unknown names
-        code = str(select(acc, territory=territory).territory.values[0])
+        code = str(select(baseline, territory=territory).territory.values[0])
     else:
         code = None
-    place = territory_name(acc, code, lang)
-    level = maps.map_level(acc)              # "departement" / "zone_emploi" below the régions, else None
+    level = maps.map_level(baseline)         # "departement" / "zone_emploi" below the régions, else None
     # the territories drawn beside the focus: its siblings (same parent: région or département)
     siblings = None
-    if level and code is not None and "parent" in acc.coords:
-        parent = acc["parent"].values[list(map(str, acc.territory.values)).index(code)]
-        siblings = [str(t) for t, p in zip(acc.territory.values, acc["parent"].values) if p == parent]
-    base = int(acc.year.values[0])
-    end = base + hz[0]
-    first = str(acc.scenario.values[0])
-    proj = comp[first]
-    multi = acc.sizes["scenario"] > 1
-
-    say("chiffres clés" if lang == "fr" else "key figures", 2)
-    keys = {h: key_figures(comp, code, base + h) for h in hz}
-    titles = dict(zip(map(str, acc.scenario.values),
-                      acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
+    if level and code is not None and "parent" in baseline.coords:
+        parent = baseline["parent"].values[list(map(str, baseline.territory.values)).index(code)]
+        siblings = [str(t) for t, p in zip(baseline.territory.values, baseline["parent"].values) if p == parent]
+    multi = len(names) > 1
 
     figs: list = []                             # (stem, caption), then with the PNG and SVG bytes
+    planned: list = []                          # (stem, draw) of the figures this report has, in order
+    comp: Projection                            # set by the projection, before the planned figures are drawn
+    proj: Projection
+    base: int
+    end: int
 
-    def add(i, stem, draw):
+    def add(i, stem, draw):                     # ``i``: the figure's place in FIGURES (1-based); drawn later
+        planned.append((stem, draw))
+
+    def draw_figure(stem, draw):
         cap = next(c for s, *c in FIGURES if s == stem)[0 if lang == "fr" else 1]
         if level and stem in LEVEL_FIGURES[level]:
             stem, *caps = LEVEL_FIGURES[level][stem]
             cap = caps[0 if lang == "fr" else 1]
-        say(f"figure {stem}", 2 + i)
+        say(f"figure {stem}")
         res = draw()
         fig = res if hasattr(res, "savefig") else res.figure
         saver.submit(("figure", stem), fig)   # saved in a child process while the next one is drawn
@@ -570,7 +577,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
             add(7, "imbalance_map", lambda: maps.imbalance_territory_map(proj, end_year=end, territory=code,
                                                                         lang=lang))
     else:
-        builtin = set(map(str, acc.territory.values)) <= {f["properties"]["code"] for f in
+        builtin = set(map(str, baseline.territory.values)) <= {f["properties"]["code"] for f in
                                                            plots.region_geometry()["features"]}
         if builtin:
             add(7, "imbalance_map", lambda: plots.imbalance_map(proj, end_year=end, highlight=code, lang=lang))
@@ -578,7 +585,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     if multi:
         add(9, "scenario_bars", lambda: plots.scenario_bars(comp, "openings", territory=code, end_year=end,
                                                             lang=lang))
-    if not level and acc.sizes["territory"] > 1:
+    if not level and baseline.sizes["territory"] > 1:
         add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end,
                                                                          lang=lang))
     elif siblings is not None and 1 < len(siblings) <= 24:
@@ -586,17 +593,38 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
                                                                          end_year=end, lang=lang))
     uncertainty = None
     if draws:
-        if not comp.scenarios[0].uncertain_parameters():
-            raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
-                                source=comp.scenarios[0].source, key="uncertainty.parameter")
-        ens = run_ensemble(comp.scenarios[0], baseline, draws=int(draws), seed=seed, horizon=max(hz))
-        qs = ens.quantiles([end], by="national" if code is None else "territory")
-        if code is not None:
-            qs = qs.sel(territory=code)
-        uncertainty = (ens, qs.isel(period=0))
-        add(11, "fan_employment", lambda: ens.fan("employment", territory=code, lang=lang))
+        def fan():                              # the ensemble is run at its figure's step
+            nonlocal uncertainty
+            ens = run_ensemble(comp.scenarios[0], baseline, draws=int(draws), seed=seed, horizon=max(hz))
+            qs = ens.quantiles([end], by="national" if code is None else "territory")
+            if code is not None:
+                qs = qs.sel(territory=code)
+            uncertainty = (ens, qs.isel(period=0))
+            return ens.fan("employment", territory=code, lang=lang)
 
-    say("tableaux" if lang == "fr" else "tables", steps - 1)
+        add(11, "fan_employment", fan)
+
+    counter["steps"] = 2 + len(planned) + 4     # + skills, tables, HTML page, files
+    say("projection" if lang == "en" else "projection des scénarios")
+    comp = project_many(names, baseline, horizon=max(hz))
+    acc = comp.accounts
+    place = territory_name(acc, code, lang)
+    base = int(acc.year.values[0])
+    end = base + hz[0]
+    first = str(acc.scenario.values[0])
+    proj = comp[first]
+    if draws and not comp.scenarios[0].uncertain_parameters():
+        raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
+                            source=comp.scenarios[0].source, key="uncertainty.parameter")
+
+    say("chiffres clés" if lang == "fr" else "key figures")
+    keys = {h: key_figures(comp, code, base + h) for h in hz}
+    titles = dict(zip(map(str, acc.scenario.values),
+                      acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
+    for stem, draw in planned:
+        draw_figure(stem, draw)
+
+    say("tableaux" if lang == "fr" else "tables")
     tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
     watch = None  # the DARES typology needs the base-year tension levels (optional in user data)
     if "tension" in comp.baseline.data_vars:
@@ -604,11 +632,12 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
         watch = watch_list(imb, n=10, lang=lang)
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
+    say("compétences" if lang == "fr" else "skills")
     skills_part = _skills_section(comp, code, end, lang, titles, saver)
     if skills_part is not None:
         tables["competences"] = skills_part.pop("sheet")
 
-    say("page HTML" if lang == "fr" else "HTML page", steps)
+    say("page HTML" if lang == "fr" else "HTML page")
     figs = [(stem, cap, *saver.result(("figure", stem))) for stem, cap in figs]
     page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level,
                  skills_part=skills_part)
@@ -620,6 +649,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
             (folder / f"{i:02d}_{stem}.png").write_bytes(png)
             (folder / f"{i:02d}_{stem}.svg").write_bytes(svg)
 
+    say("écriture des fichiers" if lang == "fr" else "writing the files")
     out = Path(out)
     written = write_atomically(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
@@ -678,13 +708,19 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: Figure
             "period": demand.attrs["period"], "figs": figs, "first": first, "sheet": demand[keep].copy()}
 
 
+#: The class of the links to a figure's PNG and SVG files (and of the span holding them): not printed.
+FILE_LINKS = "fig-files"
+
+
 def _figure_html(i: int, stem: str, cap: str, png: bytes, e) -> str:
-    """Figure ``i`` of the page: its PNG embedded, its caption (``e`` escapes text) and links to its files."""
+    """Figure ``i`` of the page: its PNG embedded, its caption (``e`` escapes text) and links to its files
+    (class :data:`FILE_LINKS`, left out on paper: a link to a file beside the page means nothing there)."""
     b64 = base64.b64encode(png).decode("ascii")
     name = f"{i:02d}_{stem}"
     return (f"<figure id=\"fig-{stem}\"><img src=\"data:image/png;base64,{b64}\" alt=\"{e(cap)}\" width=\"900\">"
-            f"<figcaption>Figure {i}. {e(cap)}. <a href=\"figures/{name}.png\">PNG</a> · "
-            f"<a href=\"figures/{name}.svg\">SVG</a></figcaption></figure>")
+            f"<figcaption>Figure {i}. {e(cap)}.<span class=\"{FILE_LINKS}\"> <a class=\"{FILE_LINKS}\" "
+            f"href=\"figures/{name}.png\">PNG</a> · <a class=\"{FILE_LINKS}\" href=\"figures/{name}.svg\">SVG</a>"
+            f"</span></figcaption></figure>")
 
 
 def _skills_html(part: dict, n_before: int, titles: dict, lang: str, e) -> list[str]:

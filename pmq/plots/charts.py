@@ -15,8 +15,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from pmq.formatting import check_lang, format_number, format_thousands
 from pmq.labels import metier_label, text
-from pmq.plots.style import (COLORS, PALETTE, axis_formatter, new_axes, persons_axis, source_note, styled,
-                              wrap_labels)
+from pmq.plots.style import (COLORS, PALETTE, axis_formatter, bottom_note, new_axes, persons_axis, source_note,
+                              styled, wrap_labels)
 from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names,
                                        selection_title, subset_sum, window_of)
 from pmq.errors import InputError
@@ -57,7 +57,10 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     if shown.size:              # the ages from the first to the last band that shows
         keep = slice(int(shown[0]), int(shown[-1]) + 1)
         ages, v0, v1 = ages[keep], v0[keep], v1[keep]
-    fig, ax, created = new_axes(ax, (5.2, 5.6))
+    # as wide as the other charts (7 in: a report shows them all at one width, hence one text size), as tall
+    # as its bars need: 5-year bands are about as tall as a waterfall, single years up to 5.6 in
+    fig, ax, created = new_axes(ax, (7.0, float(np.clip(2.6 + 0.16 * len(ages), PYRAMID_HEIGHT[0],
+                                                        PYRAMID_HEIGHT[1]))))
     y = ages + (band - 1) / 2
     ax.barh(y, v0, height=0.9 * band, color=COLORS["base"], label=str(yrs[0]), zorder=2)
     edges = np.append(ages, ages[-1] + band) - 0.5        # each age (band) spans [a − ½, a + band − ½]
@@ -79,6 +82,8 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
 
 #: The share of the largest age (band) below which the youngest and oldest ages are left out of a pyramid.
 PYRAMID_VISIBLE = 0.005
+#: The height of a pyramid's figure (inches; 7 wide): least (a few age bands) and most (single years of age).
+PYRAMID_HEIGHT = (4.2, 5.6)
 
 
 # --------------------------------------------------------------------------------------- waterfall
@@ -337,10 +342,18 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
     ax.grid(axis="x", zorder=0)
     ax.margins(x=0.12)
     when = str(w.attrs["end_year"]) if variable == "employment" else w.attrs["period"]
-    ax.set_title(textwrap.fill(selection_title(acc, territory, metier, lang), 38) + f"\n{text(variable, lang)}, {when}")
+    ax.set_title(_wrap_title(selection_title(acc, territory, metier, lang), 38) + f"\n{text(variable, lang)}, {when}")
     if created:
         source_note(fig, acc, lang)
     return ax
+
+
+def _wrap_title(title: str, width: int) -> str:
+    """A selection title on lines of ``width`` characters, broken first at its « — » (« Hauts-de-France » above
+    « 8 métiers (B0Z, B1Z, B2Z…) », not a list of codes cut in two)."""
+    if len(title) <= width:
+        return title
+    return "\n".join(textwrap.fill(part, width, break_long_words=False) for part in title.split(" — "))
 
 
 # ------------------------------------------------------------------------------------------- fans
@@ -432,6 +445,12 @@ def tornado(table, output: str = "openings", labels: dict | None = None, lang: s
     ax.barh(y, hi - central, left=central, color=COLORS["up"], height=0.6, zorder=2,
             label=f"{word} {ph}\u202f%" if lang == "fr" else f"{word} {ph}%")
     ax.axvline(central, color="#333333", lw=1)
+    widest = float(np.max(np.abs(hi - lo))) if len(t) else 0.0
+    for yi, a, b in zip(y, lo, hi):         # a bar too thin to see (mobility, nationally): its range written
+        if abs(b - a) < 0.01 * widest:
+            said = format_thousands(abs(b - a) * 1e3, 1, lang)
+            ax.annotate(f"écart : {said}" if lang == "fr" else f"range: {said}", (max(a, b, central), yi),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5, color="#555555")
     ax.set_yticks(y, names)
     ax.set_xlabel(f"{text(output, lang)} ({text('thousands', lang)})")
     ax.xaxis.set_major_formatter(axis_formatter(lang))
@@ -439,4 +458,11 @@ def tornado(table, output: str = "openings", labels: dict | None = None, lang: s
     ax.legend(loc="lower right")
     head = "Sensibilité" if lang == "fr" else "Sensitivity"
     ax.set_title(f"{head} : {text(output, lang)}" if lang == "fr" else f"{head}: {text(output, lang)}")
+    if created:             # what the bars are, and the central value the vertical line marks
+        mid = format_thousands(central * 1e3, 1, lang)
+        bottom_note(fig, f"Source : projection pmq. Chaque paramètre seul à ses quantiles {pl}\u202f% et {ph}\u202f%, "
+                         f"les autres à leur médiane ; trait vertical : tous à leur médiane ({mid})."
+                    if lang == "fr" else
+                    f"Source: pmq projection. Each parameter alone at its {pl}% and {ph}% quantiles, the others at "
+                    f"their median; vertical line: all at their median ({mid}).")
     return ax

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from pmq.projection.indicators import is_builtin_france
-from pmq.formatting import check_lang, format_number, format_percent
+from pmq.formatting import check_lang, tick_formatter
 from pmq.labels import text
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "new_axes", "styled",
@@ -132,35 +132,12 @@ def as_float(a) -> np.ndarray:
     return np.asarray(a, dtype=float)
 
 
-def _decimals(values) -> int:
-    """The fewest decimals (0 to 3) that write every value exactly (1 920, 1 940 → 0; 0,25, 0,5 → 2)."""
-    v = np.abs(np.asarray(values, dtype=float))
-    v = v[np.isfinite(v)]
-    for d in range(4):
-        if np.all(np.abs(v * 10 ** d - np.round(v * 10 ** d)) < 1e-6 * np.maximum(1.0, v * 10 ** d)):
-            return d
-    return 3
-
-
 def axis_formatter(lang: str | None = None, scale: float = 1.0, percent: bool = False):
     """A matplotlib tick formatter writing numbers the French (or English) way with the same decimals on every
     tick of the axis (« 1 ; 1,5 ; 2 » becomes « 1,0 ; 1,5 ; 2,0 »): the decimals are those the axis' ticks need.
-    ``scale`` multiplies the values (1e-3: thousands to millions); ``percent`` writes shares as %."""
-    lang = check_lang(lang)
-    from matplotlib.ticker import Formatter
-
-    class AxisFormatter(Formatter):
-        def __init__(self):
-            self.ticks: list[float] = []
-
-        def set_locs(self, locs):           # the axis gives its ticks before writing them
-            self.ticks = [float(x) for x in locs if np.isfinite(x)]
-
-        def __call__(self, v, pos=None):
-            d = _decimals(np.asarray(self.ticks or [v], dtype=float) * scale * (100 if percent else 1))
-            return format_percent(v * scale, d, lang) if percent else format_number(v, d, lang, scale=scale)
-
-    return AxisFormatter()
+    ``scale`` multiplies the values (1e-3: thousands to millions); ``percent`` writes shares as %.
+    The same as :func:`pmq.formatting.tick_formatter` (one implementation for every chart)."""
+    return tick_formatter(lang, scale=scale, percent=percent)
 
 
 #: An axis of persons in thousands whose ticks reach this many thousands is written in millions: « 2 020 »

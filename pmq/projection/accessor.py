@@ -70,7 +70,8 @@ class PmqAccessor(Deliverables):
         lang = check_lang(lang)
         return summarize(self._ds, self.horizons(horizons, years), lang=lang)
 
-    def select(self, territory=None, metier=None) -> xr.Dataset:
-        """Territories and métiers by code or name (see :func:`pmq.select`)."""
-        return select(self._ds, territory=territory, metier=metier)
+    def select(self, territory=None, metier=None, period=None) -> xr.Dataset:
+        """Territories and métiers by code or name, and periods of horizon sums (« 2019-2030 », 2030) — see
+        :func:`pmq.select`."""
+        return select(self._ds, territory=territory, metier=metier, period=period)
 

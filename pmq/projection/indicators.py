@@ -2,8 +2,12 @@
 display names of a selection (« France métropolitaine », a métier's label)."""
 from __future__ import annotations
 
+import numbers
 import os
+import re
 import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +25,7 @@ from pmq.errors import ArgumentError, InputError, UnknownNameError
 from pmq.inputs.downscale import CAUTION_BELOW, RELIABILITY, SCEPTICISM_BELOW, reliability_classes
 from pmq.names import resolve_many
 
-__all__ = ["select", "default_end_years", "window_sums", "horizon_sums", "summary_table", "aggregate_territories",
+__all__ = ["select", "default_end_years", "window_sums", "shared_age_sums", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS", "accounts_of", "one_scenario", "scenario_names", "subset_sum",
            "window", "window_of", "period_label", "is_builtin_france", "covers_france", "national", "territory_name", "metier_name",
            "selection_title", "FLAG_COLUMNS", "FLAG_LABELS", "has_territory_flags", "reliability_label",
@@ -74,8 +78,33 @@ def window_sums(accounts: xr.Dataset, start_year: int | None = None, end_year: i
 
 def _age_summed(accounts: xr.Dataset) -> dict[str, xr.DataArray]:
     """Employment and every flow of :data:`FLOWS`, summed over age (every year): the one pass over the
-    age-resolved accounts that any number of windows share."""
-    return {k: _age_sum(accounts[k]) for k in ("employment", *FLOWS)}
+    age-resolved accounts that any number of windows share (once per accounts object inside
+    :func:`shared_age_sums`).  The dict is shared: read it, never change it."""
+    cache = _SUMMED.get()
+    if cache is not None:
+        hit = cache.get(id(accounts))
+        if hit is not None and hit[0] is accounts:
+            return hit[1]
+    summed = {k: _age_sum(accounts[k]) for k in ("employment", *FLOWS)}
+    if cache is not None:
+        cache[id(accounts)] = (accounts, summed)          # the accounts kept alive: their id is not reused
+    return summed
+
+
+_SUMMED: ContextVar[dict | None] = ContextVar("pmq_shared_age_sums", default=None)
+
+
+@contextmanager
+def shared_age_sums():
+    """Within the block, the accounts are summed over age once per accounts object, for every window, chart and
+    table that reads them (a report draws a dozen charts from the same accounts), and the windows of a selection
+    (:func:`window_of`) are cut from those sums.  For code that does not change the accounts in place within the
+    block — the report's build; the numbers are the same bit for bit."""
+    token = _SUMMED.set({})
+    try:
+        yield
+    finally:
+        _SUMMED.reset(token)
 
 
 def _check_window(years, start_year: int | None, end_year: int | None,
@@ -241,12 +270,70 @@ def to_netcdf(ds: xr.Dataset, path, compress: bool | None = None) -> None:
         store.close()
 
 
-def select(ds: xr.Dataset, territory=None, metier=None) -> xr.Dataset:
-    """Select territories and métiers by code or name (case, accents, apostrophes ignored).
+#: The dashes a period may be written with (« 2019-2030 », « 2019—2030 », « 2019 – 2030 »): pmq labels its periods
+#: with an en dash (« 2019–2030 »), which a keyboard does not type.
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_PERIOD_TEXT = re.compile(rf"(\d{{4}})[{_DASHES}](\d{{4}})")
+
+
+def _period_key(value: str) -> str | None:
+    """``value`` as pmq writes a period (« 2019–2030 »), or its end year alone (« 2030 »); None if it is neither.
+    Spaces (no-break ones too) and the kind of dash do not matter."""
+    t = re.sub(r"\s+", "", value)                  # no-break and narrow no-break spaces too
+    m = _PERIOD_TEXT.fullmatch(t)
+    if m:
+        return f"{m.group(1)}–{m.group(2)}"
+    return t if re.fullmatch(r"\d{4}", t) else None
+
+
+def _select_periods(ds: xr.Dataset, period) -> list[str]:
+    """The labels of ``ds.period`` that ``period`` names: a label written with any dash (« 2019-2030 »), an end
+    year (2030, or « 2030 »), or a list of them; anything else raises :class:`~pmq.errors.ArgumentError` naming
+    ``period``, the value and the periods available."""
+    if "period" not in ds.dims:
+        hint = " (it holds years: sum them over periods first, proj.horizons() or pmq.horizon_sums)" \
+            if "year" in ds.dims else ""
+        raise ArgumentError("selects among the periods of horizon sums (proj.horizons(), ds.pmq.horizons()); this "
+                            f"Dataset has no period dimension{hint}", name="period", value=period)
+    labels = [str(p) for p in ds.period.values]
+    keys = [_period_key(lab) or lab for lab in labels]
+    ends = ([str(int(e)) for e in ds["end_year"].values] if "end_year" in ds.coords and "period" in ds["end_year"].dims
+            else [k.rsplit("–", 1)[-1] for k in keys])
+    available = ", ".join(labels)
+    listed = isinstance(period, (list, tuple, set, np.ndarray, pd.Index, pd.Series))
+    wanted = list(period) if listed else [period]
+    if not wanted:
+        raise ArgumentError(f"names no period; the periods here: {available}", name="period", value=period)
+    out = []
+    for w in wanted:
+        key = (str(int(w)) if isinstance(w, numbers.Integral) and not isinstance(w, bool)
+               else _period_key(w) if isinstance(w, str) else None)
+        if key is None:
+            raise ArgumentError(f"expected a period such as '{labels[0] if labels else '2019–2030'}' (a hyphen or a "
+                                f"dash, with or without spaces) or an end year such as "
+                                f"{ends[0] if ends else 2030}; the periods here: {available}", name="period", value=w)
+        match = [lab for lab, k, e in zip(labels, keys, ends) if key in (k, e)]
+        if not match:
+            raise ArgumentError(f"no such period in these sums; the periods here: {available} (or their end years: "
+                                f"{', '.join(dict.fromkeys(ends))})", name="period", value=w)
+        out += match
+    return list(dict.fromkeys(out))
+
+
+def select(ds: xr.Dataset, territory=None, metier=None, period=None) -> xr.Dataset:
+    """Select territories and métiers by code or name (case, accents, apostrophes ignored), and periods.
 
     ``territory`` / ``metier`` may be one name or a list; an unknown name raises
     :class:`~pmq.errors.UnknownNameError` listing the closest matches.
+
+    ``period`` (horizon sums: :func:`horizon_sums`, ``proj.horizons()``) may be a period's label as pmq writes it
+    (« 2019–2030 », with an en dash), written with a plain hyphen or any dash, with or without spaces
+    (« 2019-2030 », « 2019 - 2030 »), its end year (``2030``), or a list of them; a period the data do not hold
+    raises :class:`~pmq.errors.ArgumentError` listing those they hold.  As for ``territory``, the dimension is
+    kept (of length 1 for one period).
     """
+    if period is not None:
+        ds = ds.sel(period=_select_periods(ds, period))
     if territory is not None:
         names = [territory] if isinstance(territory, str) else list(territory)
         builtin = _data.territory_choices()  # official, source and short names (NAQ, PACA…)
@@ -326,6 +413,10 @@ def window_of(acc: xr.Dataset, territory=None, metier=None, start_year=None, end
     """Select territories / métiers first (cheap views), then sum the window's flows, then sum
     over ``territory`` and ``metier`` unless kept."""
     if territory is not None or metier is not None:
+        if _SUMMED.get() is not None:         # cut from the accounts' shared age sums (the same numbers)
+            part = select(xr.Dataset(_age_summed(acc)), territory=territory, metier=metier)
+            return subset_sum(_window(acc.year.values, {str(k): part[k] for k in part.data_vars}, start_year,
+                                      end_year, None), keep=keep)
         acc = select(acc, territory=territory, metier=metier)
     return subset_sum(window(acc, start_year, end_year), keep=keep)
 
@@ -434,11 +525,12 @@ def reliability_note(lang: str | None = None) -> str:
     lab = [v[0 if fr else 1] for v in RELIABILITY.values()]
     c, s = (f"{x:,.0f}".replace(",", "\u202f" if fr else ",") for x in (CAUTION_BELOW, SCEPTICISM_BELOW))
     if fr:
+        # French words; the identifiers of the CSV columns only in brackets, after the French word
         return (f"Fiabilité (reliability) : 0 {lab[0]} (au moins {c} emplois l'année de base, clé fondée sur les "
                 f"données du métier) ; 1 {lab[1]} (moins de {c} emplois, clé approchée ou territoire estimé par "
-                f"pmq) ; 2 {lab[2]} (moins de {s} emplois). estimated = territoire estimé ou classe ≥ 1 ; une ligne "
-                f"qui somme des cellules est estimée si l'une d'elles l'est (sa classe est alors au moins 1, et 0 "
-                f"sinon).")
+                f"pmq) ; 2 {lab[2]} (moins de {s} emplois). Chiffre estimé (estimated) : territoire estimé ou "
+                f"classe ≥ 1 ; une ligne qui somme des cellules est estimée si l'une d'elles l'est (sa classe est "
+                f"alors au moins 1, et 0 sinon).")
     return (f"Reliability: 0 {lab[0]} (at least {c} jobs in the base year, key based on the occupation's own "
             f"data); 1 {lab[1]} (under {c} jobs, proxy key or territory estimated by pmq); 2 {lab[2]} (under "
             f"{s} jobs). estimated = estimated territory or class ≥ 1; a row summing cells is estimated if any of "
