@@ -9,7 +9,7 @@ res = backtest(2012, 2018)                       # origin 2012 → the window la
 m = res.metrics()
 age = m[m["part"] == "age"].set_index("model")
 demand = res.demand_metrics().set_index("model")
-print(res.summary())
+print(res.summary(lang="en"))                   # the tables; French by default
 print(f"\nAge-band MAE: pmq {age.loc['pmq', 'band_mae']:.2f} points, constant pyramid "
       f"{age.loc['constant_pyramid', 'band_mae']:.2f}; pmq better for "
       f"{age.loc['pmq', 'beats_constant_pyramid']:.0f} % of the FAP families")

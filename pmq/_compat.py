@@ -149,9 +149,12 @@ def _lazy_dask_collection(utils) -> None:
         return
 
     def is_dask_collection(x):
-        if "dask" not in sys.modules:
+        if sys.modules.get("dask") is None:          # not imported (or blocked: None in sys.modules)
             return False
-        return original(x)
+        try:
+            return original(x)
+        except ImportError:                          # dask.base unavailable: nothing can be a dask collection
+            return False
 
     is_dask_collection._pmq_lazy = True  # type: ignore[attr-defined]
     is_dask_collection.__doc__ = original.__doc__

@@ -715,12 +715,13 @@ def _copy_files(files: dict, args) -> list[Path]:
     name is checked first, and one that exists stops the command (exit 2) naming it, with nothing written."""
     from pmq.errors import OutputError
     from pmq.outputs import write_atomically
-    out = _check_out(args.out, tuple(files))
-    there = [out / n for n in files if os.path.lexists(out / n)]
+    folder = Path(os.path.abspath(os.fspath(args.out)))          # existing files first: their own message
+    there = [folder / n for n in files if os.path.lexists(folder / n)]
     if there:
         also = f" (and {', '.join(p.name for p in there[1:])})" if len(there) > 1 else ""
         raise OutputError(f"already exists{also}: pmq copies its files without replacing any, so nothing was "
                           "written; move it away or choose another --out", path=there[0])
+    out = _check_out(args.out, tuple(files))
     return write_atomically(out, {n: (lambda p, src=src: shutil.copyfile(src, p)) for n, src in files.items()})
 
 

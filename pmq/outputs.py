@@ -1,7 +1,8 @@
 """Outputs on the file system: what pmq may replace, and atomic writes.
 
-Every folder pmq writes carries a marker file (:data:`MARKER`); an output replaces only a file or a
-folder pmq wrote, never a user's.  Files are written to a temporary name beside the target and moved
+Every folder pmq writes carries a marker file (:data:`MARKER`), and every folder it writes files into a record
+of those files (:data:`FILES_RECORD`); an output replaces only a file or a folder pmq wrote (and a file only as
+pmq left it), never a user's.  Files are written to a temporary name beside the target and moved
 into place only once complete (:func:`write_atomically`, :func:`atomic_file`,
 :func:`replace_folder`), so a failure or a Ctrl-C leaves no half-written output; temporaries of
 dead runs are cleaned (:func:`clean_stale`).  Used by the CLI, the exports, the report and the
@@ -42,6 +43,7 @@ from pmq.errors import ArgumentError, OutputError, OutputNotice
 
 __all__ = ["ENSEMBLE_VARIABLES", "FORMULA_STARTS", "safe_text", "neutralise", "neutralise_csv", "BOM", "CSV_SEPARATORS",
            "CsvDialect", "csv_dialect", "csv_dialect_of", "current_csv_dialect", "finish_csv", "write_csv", "MARKER",
+           "FILES_RECORD", "record_written", "written_file_by_pmq",
            "written_by_pmq", "check_outputs", "check_target", "clean_stale", "temporary_folder",
            "remove_temporary", "replace_folder", "write_atomically", "atomic_file", "temp_prefix", "write_marker"]
 
@@ -432,6 +434,64 @@ def written_by_pmq(folder) -> bool:
     return _is_pmq_store(folder)
 
 
+#: The record pmq keeps, in a folder where it writes files, of the files it wrote there: name → size and
+#: modification time (ns) right after writing.  A file output replaces an existing file only if this record
+#: holds it unchanged (or the file lies in a folder pmq wrote whole, with its :data:`MARKER`): a file of the
+#: user's of the same name, or one pmq wrote and the user edited since, is never replaced.
+FILES_RECORD = ".pmq-files.json"
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _read_record(folder: Path) -> dict:
+    try:
+        rec = json.loads((folder / FILES_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    files = rec.get("files") if isinstance(rec, dict) else None
+    return files if isinstance(files, dict) else {}
+
+
+def record_written(paths) -> None:
+    """Add the files pmq has just written (``paths``) to their folder's :data:`FILES_RECORD`, so that a later
+    run may replace them (and only them).  Best effort: a record that cannot be written only means that the
+    next run refuses to replace those files, naming them."""
+    folders: dict[Path, list[Path]] = {}
+    for p in map(Path, paths):
+        if p.is_file() and not p.is_symlink() and p.name != FILES_RECORD:
+            folders.setdefault(p.parent, []).append(p)
+    for folder, files in folders.items():
+        rec = _read_record(folder)
+        for p in files:
+            rec[p.name] = _stamp(p)
+        tmp = folder / f"{FILES_RECORD}.tmp-{os.getpid()}"
+        try:
+            tmp.write_text(json.dumps({"pmq": __version__, "files": rec}, ensure_ascii=False, sort_keys=True)
+                           + "\n", encoding="utf-8")
+            os.replace(tmp, folder / FILES_RECORD)
+        except OSError:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def written_file_by_pmq(path) -> bool:
+    """Whether pmq wrote the file ``path`` and it is unchanged since: recorded in its folder's
+    :data:`FILES_RECORD` with the same size and modification time, or inside a folder pmq wrote whole."""
+    path = Path(path)
+    if _read_marker(path.parent) is not None:
+        return True
+    stamp = _read_record(path.parent).get(path.name)
+    try:
+        return isinstance(stamp, list) and stamp == _stamp(path)
+    except OSError:
+        return False
+
+
 def check_target(target: Path, new_is_dir: bool | None) -> None:
     """Raise :class:`~pmq.errors.OutputError` unless ``target`` may be replaced by a new file
     (``new_is_dir=False``), a new folder (True) or either (None: before it is written)."""
@@ -454,6 +514,10 @@ def check_target(target: Path, new_is_dir: bool | None) -> None:
     if new_is_dir:
         raise OutputError(f"is a file where pmq writes a folder: not replaced (pmq never replaces a file by a "
                           f"folder); {hint}", path=target)
+    if not written_file_by_pmq(target):
+        raise OutputError(f"exists and pmq did not write it, or it was changed since pmq wrote it (pmq keeps the "
+                          f"list of the files it writes in {FILES_RECORD}): not replaced, so nothing of yours is "
+                          f"lost; {hint}", path=target)
 
 
 def check_outputs(out, names) -> None:
@@ -657,6 +721,7 @@ def write_atomically(out: Path, writers: dict, *, dialect: CsvDialect | None = N
             sig.check()
             sig.defer = True
             written = _commit(tmp, out, produced)
+            record_written(written)
         finally:
             if tmp.exists():
                 _remove_temporary(tmp)
@@ -725,6 +790,7 @@ def atomic_file(path: Path, write, *, dialect: CsvDialect | None = None) -> Path
             check_target(path, False)
             sig.defer = True
             os.replace(tmp, path)
+            record_written([path])
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)

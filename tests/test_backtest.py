@@ -44,7 +44,9 @@ def test_every_window_and_model_is_evaluated(res):
     assert list(age.index) == [2011, 2012, 2013] and all(list(v) == list(AGE_MODELS) for v in age)
     assert list(res.skipped) == [(2010, 2018)] and "2011" in res.skipped[(2010, 2018)]
     assert (m.loc[m["part"] == "age", "fap"] == 87).all() and (m.loc[m["part"] == "demand", "fap"] == 87).all()
-    assert "band MAE" in res.summary() and "dissim." in res.summary() and "rolling origin" in res.summary()
+    en = res.summary("en")
+    assert "band MAE" in en and "dissim." in en and "rolling origin" in en
+    assert res.summary() == res.summary("fr") != en                       # French unless asked
     t = res.table()
     assert ("age", "pmq") in t.index and ("band_mae", "2012→2018") in t.columns and ("mape", "2010→2018") in t.columns
 
@@ -198,7 +200,7 @@ def test_early_origins_evaluate_employment_only(tmp_path):
     assert r.age.empty and list(r.skipped) == [(2005, 2012)] and "first origin with them is 2011" in r.skipped[(2005, 2012)]
     d = r.demand_metrics()
     assert list(d["model"]) == list(DEMAND_MODELS) and set(d["window"]) == {"2005→2012"}
-    assert "age structure not evaluated" in r.summary() and len(r.intervals) == 3 * (len(DEMAND_MODELS) - 1)
+    assert "age structure not evaluated" in r.summary("en") and len(r.intervals) == 3 * (len(DEMAND_MODELS) - 1)
     for name, write in r.writers(lang="en").items():
         if name.endswith(".csv"):
             write(tmp_path / name)

@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 
 import pmq
+from pmq.outputs import FILES_RECORD
 from pmq.cli import main
 from pmq.data import data_path
 from pmq.errors import ArgumentError
@@ -100,7 +101,7 @@ def test_backtest_summary_in_each_language(backtest_result):
     assert "band MAE" in en and "rolling origin" in en and "age structure not evaluated" in en
     assert re.search(r"2012→2018  shares +\d+\.\d +\d+\.\d", en) and "fenêtre" not in en and "," not in \
         next(line for line in en.splitlines() if line.startswith("2012→2018  shares "))
-    assert backtest_result.summary() == en                                        # the docs' language
+    assert backtest_result.summary() == fr                                        # French unless asked
 
 
 def test_pmq_backtest_prints_in_the_reader_language(backtest_result, monkeypatch, capsys, tmp_path):
@@ -195,7 +196,7 @@ def test_copied_scenarios_validate_and_run_as_the_builtins(capsys, tmp_path):
     folder = tmp_path / "mes scénarios" / "neuf"                   # made, parents included
     printed = _run(capsys, ["scenarios", "--copy", "ademe_s3", "Reference.toml", "--out", folder]).out
     assert printed.count("écrit : ") == 2 and "étend le scénario intégré « reference »" in printed
-    assert sorted(p.name for p in folder.iterdir()) == ["ademe_s3.toml", "reference.toml"]
+    assert sorted(p.name for p in folder.iterdir()) == [FILES_RECORD, "ademe_s3.toml", "reference.toml"]
     for name in ("ademe_s3", "reference"):
         copy = tomllib.loads((folder / f"{name}.toml").read_text(encoding="utf-8"))
         assert copy == tomllib.loads(builtin_scenarios()[name].read_text(encoding="utf-8"))
@@ -242,7 +243,7 @@ def test_templates_are_copied_and_run(capsys, tmp_path):
     out = tmp_path / "mes données"
     printed = _run(capsys, ["templates", "--out", out]).out
     shipped = sorted(p.name for p in data_path("templates").iterdir() if p.is_file() and not p.name.startswith("."))
-    assert sorted(p.name for p in out.iterdir()) == shipped and {"employment.csv", "hazards.csv"} <= set(shipped)
+    assert sorted(p.name for p in out.iterdir()) == [FILES_RECORD, *shipped] and {"employment.csv", "hazards.csv"} <= set(shipped)
     assert printed.count("écrit : ") == len(shipped) and "pmq run reference --data" in printed
     for name in shipped:
         if name.endswith(".csv"):
@@ -258,7 +259,7 @@ def test_templates_never_replace_a_file(capsys, tmp_path):
     (tmp_path / "README.md").write_text("# my project\n", encoding="utf-8")
     err = _run(capsys, ["templates", "--out", tmp_path], 2).err
     assert str(tmp_path / "README.md") in err and "nothing was written" in err
-    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]            # nothing written
     assert (tmp_path / "README.md").read_text(encoding="utf-8") == "# my project\n"
 
 

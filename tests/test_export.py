@@ -5,6 +5,7 @@ import pytest
 import xarray as xr
 
 import pmq
+from pmq.outputs import FILES_RECORD
 from pmq.cli import main
 from pmq.projection.compare import project_many
 from pmq.errors import InputError
@@ -105,7 +106,8 @@ def test_excel_number_formats_and_sheet_name_checks(tables, tmp_path):
 
 def test_failed_excel_write_leaves_previous_file(tables, tmp_path, monkeypatch):
     path = tmp_path / "t.xlsx"
-    path.write_bytes(b"previous")
+    to_excel({"regions": tables["regions"].head(2)}, path)          # the previous workbook, pmq's
+    previous = path.read_bytes()
 
     def fails(self, *args, **kwargs):
         raise OSError("disk full")
@@ -115,8 +117,8 @@ def test_failed_excel_write_leaves_previous_file(tables, tmp_path, monkeypatch):
         m.setattr(openpyxl.Workbook, "save", fails)
         with pytest.raises(Exception):  # noqa: B017 — the OSError, or what pandas raises closing the half-made workbook
             to_excel({"regions": tables["regions"]}, path)
-    assert path.read_bytes() == b"previous"
-    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]       # no temporary left behind
+    assert path.read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == [FILES_RECORD, "t.xlsx"]   # no temporary left behind
     # a control character no longer makes the write fail: it is replaced (tests/test_hardening_outputs.py)
     ok = tables["regions"].head(3).assign(territory_name="bad \x01 control character")
     to_excel({"regions": ok}, path)

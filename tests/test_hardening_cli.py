@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pmq.outputs import FILES_RECORD
 from pmq.cli import main
 from pmq.errors import (ArgumentError, InactiveLeverWarning, MissingDependencyError, PmqError, PmqWarning,
                         ResourceError, ScenarioError)
@@ -531,7 +532,7 @@ def test_ensemble_without_dask_runs_in_memory_and_writes_netcdf(tmp_path, monkey
     code, stdout, err = _cli(["run", "reference_incertain", "--draws", "3", "--horizon", "2", "--out", out])
     assert code == 0, err
     assert "in memory" in err and "ensemble.nc" in err
-    assert sorted(p.name for p in out.iterdir()) == ["ensemble.nc", "parameters.csv", "quantiles_national.csv",
+    assert sorted(p.name for p in out.iterdir()) == [FILES_RECORD, "ensemble.nc", "parameters.csv", "quantiles_national.csv",
                                                      "quantiles_regions.csv"]
     with xr.open_dataset(out / "ensemble.nc", engine="h5netcdf") as ds:
         assert ds.sizes["draw"] == 3 and ds.attrs["n_draws"] == 3

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from pmq.cli import main
 from pmq.errors import InputError, OutputError, OutputNotice
-from pmq.outputs import (MARKER, clean_stale, neutralise, neutralise_csv, safe_text, write_atomically,
+from pmq.outputs import (FILES_RECORD, MARKER, atomic_file, clean_stale, neutralise, neutralise_csv, safe_text, write_atomically,
                          written_by_pmq)
 from pmq.export import read_excel_tables, to_csv, to_excel
 
@@ -477,8 +477,12 @@ CONFLICTS = {
                                             {"figures": _figures}, ["did not write"]),
     "folder_where_a_file_goes": (lambda o: (o / "accounts.nc").mkdir(), {"accounts.nc": _file},
                                  ["folder where pmq writes a file"]),
+    # a file of the user's where a folder output goes: refused before anything is written (pmq did not write it)
     "file_where_a_folder_goes": (lambda o: (o / "figures").write_text("mine"), {"figures": _figures},
-                                 ["file where pmq writes a folder"]),
+                                 ["did not write", FILES_RECORD]),
+    # a file of the user's named like a file output (summary.csv in their own folder)
+    "user_file_named_like_a_file_output": (lambda o: (o / "summary.csv").write_text("mes notes"),
+                                           {"summary.csv": _file}, ["did not write", FILES_RECORD]),
     "symlink_where_a_file_goes": (lambda o: (o / "summary.csv").symlink_to(o / "elsewhere.csv"),
                                   {"summary.csv": _file}, ["symbolic link"]),
 }
@@ -535,7 +539,8 @@ def test_pmq_replaces_its_own_folders_and_marks_them(tmp_path):
     out = tmp_path / "out"
     write_atomically(out, {"figures": _figures, "summary.csv": _file})
     assert (out / "figures" / MARKER).exists() and written_by_pmq(out / "figures")
-    assert sorted(p.name for p in out.iterdir()) == ["figures", "summary.csv"]     # no marker in --out
+    # no marker in --out (it is not pmq's folder), the record of the files pmq wrote there
+    assert sorted(p.name for p in out.iterdir()) == [FILES_RECORD, "figures", "summary.csv"]
     (out / "keep.txt").write_text("mine")
     write_atomically(out, {"figures": lambda p: (p.mkdir(), (p / "02_pyramid.svg").write_text("s"))})
     assert sorted(p.name for p in (out / "figures").iterdir()) == [MARKER, "02_pyramid.svg"]
@@ -695,7 +700,7 @@ def _absent_or_complete(out: Path):
     if not out.exists():
         return "absent"
     import xarray as xr
-    assert sorted(p.name for p in out.iterdir()) == ["accounts.nc", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [FILES_RECORD, "accounts.nc", "summary.csv"]
     with xr.open_dataset(out / "accounts.nc") as ds:
         assert ds.sizes["year"] == 6
     assert len(pd.read_csv(out / "summary.csv")) > 0
@@ -756,3 +761,26 @@ def test_ctrl_c_inside_a_destructor_is_not_printed_and_still_stops_the_write(tmp
     err = capsys.readouterr().err
     assert "Exception ignored" not in err and "Traceback" not in err
     assert not (tmp_path / "out").exists() and _temporaries(tmp_path) == []
+
+
+def test_a_file_pmq_wrote_is_replaced_only_as_pmq_left_it(tmp_path):
+    """pmq replaces a file output only if it wrote it and nobody changed it since (size and modification time in
+    its folder's record); a file of the user's of the same name, or pmq's file edited by the user, is kept."""
+    out = tmp_path / "out"
+    write_atomically(out, {"summary.csv": lambda p: p.write_text("a,b\n1,2\n")})
+    write_atomically(out, {"summary.csv": lambda p: p.write_text("a,b\n3,4\n")})       # its own: replaced
+    assert "3,4" in (out / "summary.csv").read_text(encoding="utf-8-sig")
+    with open(out / "summary.csv", "a", encoding="utf-8") as f:                        # the user edits it
+        f.write("mes notes\n")
+    before = _snapshot(out)
+    with pytest.raises(OutputError, match="did not write it, or it was changed"):
+        write_atomically(out, {"summary.csv": lambda p: p.write_text("a,b\n5,6\n")})
+    assert _snapshot(out) == before
+    (out / FILES_RECORD).unlink()                        # no record (an older pmq's results): refused too
+    (out / "summary.csv").write_text("x")
+    with pytest.raises(OutputError, match="did not write"):
+        atomic_file(out / "summary.csv", lambda p: p.write_text("y"))
+    assert (out / "summary.csv").read_text() == "x"
+    atomic_file(out / "other.csv", lambda p: p.write_text("a\n1\n"))                  # a new file: recorded
+    atomic_file(out / "other.csv", lambda p: p.write_text("a\n2\n"))
+    assert "2" in (out / "other.csv").read_text(encoding="utf-8-sig")

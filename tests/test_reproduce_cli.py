@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import pmq
+from pmq.outputs import FILES_RECORD
 from pmq.cli import main
 from pmq.export import read_excel_tables
 from pmq.data import raw_metiers2030
@@ -136,7 +137,8 @@ def test_cli_prints_table_and_writes_files(cli_run, rep):
     for c in rep.columns:
         assert c in printed
     assert "écart max" in printed and "écart médian" in printed          # French by default
-    assert sorted(p.name for p in out.iterdir()) == ["metiers2030_differences.csv", "metiers2030_differences.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [FILES_RECORD, "metiers2030_differences.csv",
+                                                     "metiers2030_differences.xlsx"]
     assert [p.name for p in out.parent.iterdir()] == ["out"]  # no temporary folder left
 
 

@@ -558,7 +558,7 @@ def markdown_section(name: str, baseline=None) -> str:
         out += [f"Figures: **{status_label(sc.status, 'en')}**" + (
                     f" ({', '.join(f'`{x}`' for x in sc.assumed_levers())})" if sc.assumed_levers() else "")
                 + " — « " + status_label(sc.status, "fr") + " ».", ""]
-        out += ["### Levers", "", "| section | id | parameters | status | source or assumption | method, basis, split |",
+        out += ["## Levers", "", "| section | id | parameters | status | source or assumption | method, basis, split |",
                 "|---|---|---|---|---|---|"]
         for r in levers.itertuples():
             said = r.source or r.assumption
@@ -569,7 +569,7 @@ def markdown_section(name: str, baseline=None) -> str:
         out.append("")
     chk = source_check(sc, baseline)
     if len(chk):
-        out += ["### Sourced figures against the deviation from `reference`, summed over métiers", "",
+        out += ["## Sourced figures against the deviation from `reference`, summed over métiers", "",
                 "| lever | applies to | year | source (persons) | pmq (persons) | relative difference |",
                 "|---|---|---|---:|---:|---:|"]
         for r in chk.itertuples():
@@ -583,10 +583,10 @@ def markdown_section(name: str, baseline=None) -> str:
         pc = plausibility_check(sc, baseline)
         top = pc.iloc[0]
         if top.max_relative_deviation == 0:
-            out += ["### Plausibility", "", "No métier's employment moves from the reference's: the scenario changes "
+            out += ["## Plausibility", "", "No métier's employment moves from the reference's: the scenario changes "
                     "flows, not the employment path.", ""]
         else:
-            out += ["### Plausibility", "",
+            out += ["## Plausibility", "",
                     f"Largest move of a métier's national employment from the reference: **{top.metier}** "
                     f"{top.deviation:+,.0f} in {top.year} ({top.max_relative_deviation:.1%} of the reference's); "
                     f"bound {sc.max_metier_deviation:.0%}".replace(",", "\u202f")
@@ -602,7 +602,7 @@ def published_markdown(name: str, baseline=None) -> list[str]:
     if not (reg["scenario"] == name).any():
         return []
     chk = published_check(name, baseline, registry=reg)
-    out = ["### Published figures (registry `pmq/data/published/figures.toml`)", "",
+    out = ["## Published figures (registry `pmq/data/published/figures.toml`)", "",
            "| figure | published | pmq | check | source |", "|---|---|---|---|---|"]
     for r in chk.itertuples():
         share = r.quantity.endswith("share") or r.quantity == "deviation_share_of_total"
@@ -646,7 +646,7 @@ def exit_effects_markdown(sc: Scenario, baseline=None) -> list[str]:
     t = exit_effects(sc, baseline)
     cum = t.loc[2023:2030, "departures_difference"].sum()
     ref = t.loc[2023:2030, "departures_reference"].sum()
-    out = ["### Effect on end-of-career departures (scenario − reference)", "",
+    out = ["## Effect on end-of-career departures (scenario − reference)", "",
            f"Cumulated over 2023–2030: **{_fmt(cum)}** departures "
            f"({cum / ref:+.1%} of the reference's {_fmt(ref)}).", "",
            "| year | departures, reference | difference | employed aged 60–66, difference (1 January of next year) |",

@@ -711,10 +711,11 @@ class BacktestResults:
             out.append(text + ".")
         return out
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         """The tables ``pmq backtest`` prints: age structure, employment by FAP, bootstrap intervals and the
-        rolling origin, in ``lang``: English by default (the language of :meth:`markdown`, docs/accuracy.md), French
-        words and numbers (« 1,23 ») with ``lang="fr"``.  The models keep their codes (the CSV files' ``model``)."""
+        rolling origin, in ``lang`` (default: :func:`pmq.set_options`' language, French unless set): French words
+        and numbers (« 1,23 »), or English with ``lang="en"``.  The models keep their codes (the CSV files'
+        ``model``)."""
         lang = check_lang(lang)
         w = _SUMMARY_WORDS[lang]
         m = self.metrics()

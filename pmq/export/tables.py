@@ -10,7 +10,12 @@ are safe to share: every text cell written to ``.xlsx`` or ``.csv`` goes through
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
+import re
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +26,8 @@ import xarray as xr
 from pmq.formatting import check_lang
 from pmq._version import __version__
 from pmq.errors import ArgumentError, InputError
-from pmq.projection.indicators import (FLOWS, accounts_of, aggregate_metiers, aggregate_territories, default_end_years,
-                                       select, window_sums)
+from pmq.projection.indicators import (FLOWS, accounts_of, aggregate_territories, default_end_years, select,
+                                       window_sums)
 from pmq.scenario.read import STATUS_LABELS, is_builtin, status_label
 from pmq.labels import TEXT, VARIABLE_REGISTRY, domain_label, metier_label, text
 from pmq.projection.indicators import (FLAG_COLUMNS, FLAG_LABELS, aggregate_flags, cell_flags, national,
@@ -100,6 +105,39 @@ def _window_frame(w: xr.Dataset, keys: list[str]) -> pd.DataFrame:
     return df[[c for c in keys if c in df.columns] + cols]
 
 
+def _labels(codes: pd.Series, label, lang: str) -> list[str]:
+    """``label(codes, lang)`` (:func:`~pmq.labels.metier_label`, :func:`~pmq.labels.domain_label`: a code's label
+    depends on the code alone), looked up once per distinct code instead of once per row."""
+    keys = [str(c) for c in codes]
+    distinct = list(dict.fromkeys(keys))
+    found = dict(zip(distinct, label(distinct, lang)))
+    return [found[k] for k in keys]
+
+
+def _domain_sums(ws: xr.Dataset) -> xr.Dataset:
+    """The métiers of ``ws`` summed into their FAP domains (its ``domain`` coordinate), as
+    :func:`~pmq.projection.indicators.aggregate_metiers` (``by="domain"``) gives them to :func:`_window_frame`: the
+    domains sorted, first dimension, then each variable's other dimensions, missing values summed as 0 — the same
+    numbers bit for bit (each domain's métiers gathered as ``isel`` gathers them, summed along the same axis by numpy),
+    without xarray's groupby (a Dataset per domain, then a concatenation)."""
+    cols = ["employment_start", "employment_end", *FLOWS]
+    group, domains = pd.factorize(pd.Series(ws["domain"].values), sort=True)     # -1: no domain, left out
+    members = [np.flatnonzero(group == g) for g in range(len(domains))]
+    data_vars = {}
+    for c in cols:
+        var = ws[c]
+        axis = var.dims.index("metier")
+        values = var.values
+        values = np.where(np.isnan(values), 0, values) if values.dtype.kind == "f" else values
+        lead: tuple[Any, ...] = (slice(None),) * axis     # indexed as xarray's isel: the same layout, the same sums
+        parts = [values[(*lead, idx)].sum(axis=axis) for idx in members]
+        dims = ("domain", *(d for d in var.dims if d != "metier"))
+        data_vars[c] = (dims, np.stack(parts) if parts else np.zeros((0, *(ws.sizes[d] for d in dims[1:]))))
+    coords: dict[Any, Any] = {"domain": np.asarray(domains, dtype=object)}
+    coords |= {k: v for k, v in ws.coords.items() if k != "domain" and "metier" not in v.dims}
+    return xr.Dataset(data_vars, coords=coords)
+
+
 def standard_tables(data, end_years=None, territory=None, lang: str | None = None) -> dict[str, pd.DataFrame]:
     """The tables of a report: ``regions`` (territories + France), ``domaines`` and ``metiers``
     (per territory), each per scenario and window from the base year to each end year (default:
@@ -134,13 +172,13 @@ def standard_tables(data, end_years=None, territory=None, lang: str | None = Non
         r.insert(0, "period", period)
         reg.append(r)
         ws = select(w, territory=territory) if territory is not None else w
-        d = aggregate_metiers(ws, by="domain")
+        d = _domain_sums(ws)
         dd = _window_frame(d, ["scenario", "territory", "territory_name", "domain"])
-        dd.insert(dd.columns.get_loc("domain") + 1, "domain_label", domain_label(dd["domain"], lang))
+        dd.insert(dd.columns.get_loc("domain") + 1, "domain_label", _labels(dd["domain"], domain_label, lang))
         dd.insert(0, "period", period)
         dom.append(dd)
         m = _window_frame(ws, ["scenario", "territory", "territory_name", "metier", "domain"])
-        m.insert(m.columns.get_loc("metier") + 1, "metier_label", metier_label(m["metier"], lang))
+        m.insert(m.columns.get_loc("metier") + 1, "metier_label", _labels(m["metier"], metier_label, lang))
         m.insert(0, "period", period)
         met.append(m)
     names = ((territory_table_name(acc.attrs.get("level"), lang), "domaines", "metiers") if lang == "fr" else
@@ -363,14 +401,16 @@ def _wide_sheets(src: pd.DataFrame, lang: str) -> list[_Sheet]:
     rows = src.drop_duplicates(keys)[keys + flags].reset_index(drop=True)
     index = pd.MultiIndex.from_frame(rows[keys])
     table = src.assign(period=src["period"].astype(str)).set_index(keys + ["period"])
+    shown = [c for c in ("employment_start", "employment_end", *WIDE_INDICATORS) if c in src.columns]
+    wide = table[shown].unstack("period").reindex(index)      # every indicator's periods as columns, at once
     grain = _grain(keys, lang)
     out = []
     for var in WIDE_INDICATORS:
         if var == "employment":
             if not {"employment_start", "employment_end"} <= set(src.columns):
                 continue
-            start = table["employment_start"].unstack("period").reindex(index)[periods[0]]
-            ends = table["employment_end"].unstack("period").reindex(index)[periods]
+            start = wide["employment_start"][periods[0]]
+            ends = wide["employment_end"][periods]
             years = [periods[0].partition("–")[0] or periods[0]] + [p.partition("–")[2] or p for p in periods]
             if len(set(years)) < len(years):
                 years = [f"{periods[0]} (début)" if fr else f"{periods[0]} (start)"] + periods
@@ -379,7 +419,7 @@ def _wide_sheets(src: pd.DataFrame, lang: str) -> list[_Sheet]:
             what = ("une colonne par année (emploi au 1er janvier)" if fr else
                     "one column per year (employment on 1 January)")
         elif var in src.columns:
-            values = table[var].unstack("period").reindex(index)[periods]
+            values = wide[var][periods]
             what = "une colonne par période" if fr else "one column per period"
         else:
             continue
@@ -488,22 +528,34 @@ def _table_description(name: str, df: pd.DataFrame, lang: str) -> str:
     return "Table" if fr else "Table"
 
 
-def _write_sheet(wb, sheet: _Sheet) -> None:
+def _write_sheet(wb, sheet: _Sheet):
     """Write ``sheet`` into the write-only workbook ``wb``: bold wrapped headers, widths from the contents (at
     most 45 characters), frozen header row — and the key columns before the first number when they take at most
-    120 characters (some 900 pixels at 100 %), autofilter over the table, number formats."""
+    120 characters (some 900 pixels at 100 %), autofilter over the table, number formats.
+
+    The header goes through openpyxl; the rows, when their values are text, numbers and booleans (every table
+    pmq writes), are returned as ``(worksheet, their XML)`` for :func:`_splice_rows` to put into the saved file —
+    the cells openpyxl would write (inline strings, ``%.16g`` numbers, the number formats' styles registered
+    here), to the byte, without its cell objects and XML tree: several times faster (benchmarks/bench_excel.py).
+    None when openpyxl wrote them (values of other types) or there are none."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     ws = wb.create_sheet(sheet.name)
     df = sheet.df
     n, m = df.shape
+    columns = _plain_columns(df) if n else None
     widths = []
     for j, head in enumerate(sheet.headers):
-        s = df.iloc[:, j]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        dtype = df.dtypes.iloc[j]
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             size = 11
+        elif columns is not None:            # the longest text of the values, as below without pandas
+            _, values, mask = columns[j]
+            shown = values if mask is None else [v for v, miss in zip(values, mask) if not miss]
+            size = max(map(len, map(str, shown)), default=0)
         else:
+            s = df.iloc[:, j]
             size = int(s.dropna().astype(str).str.len().max()) if s.notna().any() else 0
         word = max((len(w) for w in head.split()), default=0)
         widths.append(min(max(size, word, min(len(head), 10)) + 2, 45))
@@ -519,7 +571,21 @@ def _write_sheet(wb, sheet: _Sheet) -> None:
         c.font, c.alignment = bold, wrap
         head_cells.append(c)
     ws.append(head_cells)
-    values = df.astype(object).where(df.notna(), None)
+    if n == 0:
+        return None
+    if columns is not None:       # the rows' XML, written into the saved file by _splice_rows
+        styles: dict = {}
+
+        def style(fmt) -> str:    # the cell style of a number format, registered in the workbook before it is saved
+            if fmt not in styles:
+                c = WriteOnlyCell(ws)
+                c.number_format = fmt
+                styles[fmt] = f' s="{c.style_id}"'
+            return styles[fmt]
+        cell_styles = [[style(f) if f else "" for f in fmts] for fmts in
+                       ([sheet.formats] if sheet.row_formats is None else sheet.row_formats)]
+        return ws, _rows_xml(n, columns, cell_styles)
+    values = df.astype(object).where(df.notna(), None)   # values of other types (dates…): openpyxl's cells
     fixed = [(j, f) for j, f in enumerate(sheet.formats) if f]
     for i, row in enumerate(values.itertuples(index=False, name=None)):
         cells = list(row)
@@ -530,6 +596,149 @@ def _write_sheet(wb, sheet: _Sheet) -> None:
                 c.number_format = f
                 cells[j] = c
         ws.append(cells)
+    return None
+
+
+#: Types of the values the sheet writer turns into XML itself (:func:`_rows_xml`); a table holding any other
+#: (dates, decimals…) is written through openpyxl's cells.
+_PLAIN_TYPES = (str, bool, int, float, np.integer, np.floating, np.bool_)
+#: What an .xlsx cannot hold (as :func:`pmq.outputs.safe_text` replaces it: control characters, non-characters,
+#: lone surrogates), and the longest text a cell holds (openpyxl's limit).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_MAX_TEXT = 32767
+#: Rows of XML put together at a time.
+_ROWS_CHUNK = 4096
+
+
+def _plain_columns(df: pd.DataFrame) -> list[tuple[str, list, list | None]] | None:
+    """``df``'s columns as ``(kind, Python values, missing-value mask or None)``, the values as openpyxl's cells would
+    take them from ``df.astype(object)`` (numpy scalars of numeric columns made ``int``, ``float``, ``bool``); kind
+    ``"number"`` (finite numbers and missing values), ``"bool"`` or ``"mixed"``.  None when a column holds a value
+    of a type :func:`_cells_xml` does not write (dates, decimals…)."""
+    out: list[tuple[str, list, list | None]] = []
+    for j in range(df.shape[1]):
+        s = df.iloc[:, j]
+        na = s.isna().to_numpy()
+        mask = na.tolist() if na.any() else None
+        if isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf":
+            arr = s.to_numpy()
+            kind = "bool" if s.dtype.kind == "b" else \
+                "number" if s.dtype.kind in "iu" or np.isfinite(arr[~na]).all() else "mixed"
+            out.append((kind, arr.tolist(), mask))
+            continue
+        values = s.astype(object).tolist()
+        kinds = {type(v) for v, miss in zip(values, mask or [False] * len(values)) if not miss}
+        if not all(issubclass(t, _PLAIN_TYPES) for t in kinds):
+            return None
+        out.append(("mixed", values, mask))
+    return out
+
+
+def _text_xml(value: str, lxml: bool = False) -> str:
+    """An inline-string cell after its reference, as openpyxl writes one — but never a formula nor an error: every
+    text cell is text, what cannot be in XML replaced.  Spaces at the ends are kept when there is text between them,
+    a carriage return is read back as a line feed; with ``lxml`` (openpyxl writing through lxml, when installed)
+    spaces are kept always and a carriage return is kept, as openpyxl's lxml writer does."""
+    value = value[:_MAX_TEXT]
+    if _XML_ILLEGAL.search(value):
+        value = _XML_ILLEGAL.sub("\ufffd", value)
+    if not value:
+        return ' t="inlineStr" />'
+    stripped = value.strip()
+    space = ' xml:space="preserve"' if (lxml or stripped) and value != stripped else ""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if lxml:
+        value = value.replace("\r", "&#13;")
+    return f' t="inlineStr"><is><t{space}>{value}</t></is></c>'
+
+
+def _number_xml(value, style: str) -> str:
+    """A number cell after its reference, the value written as openpyxl writes it (``%.16g``; none for an infinite
+    one)."""
+    text = f"{float(value):.16g}"
+    if text in ("inf", "-inf", "nan"):
+        return f'{style} t="n"><v /></c>'
+    return f'{style} t="n"><v>{text}</v></c>'
+
+
+def _cells_xml(kind: str, values: list, mask: list | None, letter: str, first: int, style,
+               lxml: bool = False) -> list[str]:
+    """The XML of one column's cells, rows ``first``…: a missing value gives no cell (``""``); text, booleans and
+    numbers their cells; the number format (``style``: the ``s`` attribute, one for the column or one per row) only
+    on ``int`` and ``float`` values — the cells the sheets wrote through openpyxl."""
+    rows = range(first, first + len(values))
+    if kind == "number" and isinstance(style, str):
+        out = [f'<c r="{letter}{i}"{style} t="n"><v>{v:.16g}</v></c>' for i, v in zip(rows, values)]
+    elif kind == "bool":
+        out = [f'<c r="{letter}{i}" t="b"><v>{int(v)}</v></c>' for i, v in zip(rows, values)]
+    else:
+        styles = [style] * len(values) if isinstance(style, str) else style
+        texts: dict[str, str] = {}              # labels repeat down a column: each made once
+        out = []
+        for i, v, st, miss in zip(rows, values, styles, mask or [False] * len(values)):
+            if miss:
+                out.append("")
+                continue
+            if isinstance(v, str):
+                body = texts.get(v)
+                if body is None:
+                    body = texts[v] = _text_xml(v, lxml)
+            elif isinstance(v, bool):
+                body = f' t="b"><v>{int(v)}</v></c>'
+            elif isinstance(v, (int, float)):
+                body = _number_xml(v, st)
+            else:                               # numpy scalars of an object column: numbers, unformatted
+                body = _number_xml(v, "")
+            out.append(f'<c r="{letter}{i}"{body}')
+        return out
+    if mask is not None:
+        out = ["" if miss else x for x, miss in zip(out, mask)]
+    return out
+
+
+def _rows_xml(n: int, columns: list[tuple[str, list, list | None]], styles: list[list[str]]):
+    """The ``<row>`` elements of a table's ``n`` rows (from row 2, below the header), a chunk at a time: ``columns``
+    from :func:`_plain_columns`, ``styles`` the ``s`` attribute of each column's cells (one list for every row,
+    or one per row).  The XML openpyxl writes for the same cells, to the byte."""
+    from openpyxl import LXML
+    from openpyxl.utils import get_column_letter
+    letters = [get_column_letter(j + 1) for j in range(len(columns))]
+    for start in range(0, n, _ROWS_CHUNK):
+        stop = min(start + _ROWS_CHUNK, n)
+        cols = []
+        for j, ((kind, values, mask), letter) in enumerate(zip(columns, letters)):
+            style = styles[0][j] if len(styles) == 1 else [r[j] for r in styles[start:stop]]
+            cols.append(_cells_xml(kind, values[start:stop], None if mask is None else mask[start:stop], letter,
+                                   start + 2, style, LXML))
+        cells = zip(*cols) if cols else [()] * (stop - start)
+        yield "".join(f'<row r="{i}">{"".join(row)}</row>' for i, row in enumerate(cells, start=start + 2))
+
+
+def _splice_rows(book, path: Path, rows: dict) -> None:
+    """Write the workbook ``book`` (the bytes openpyxl saved) to ``path``, each sheet of ``rows`` (its file in the
+    package → the XML of its rows below the header) with those rows put at the end of its ``<sheetData>``; every
+    other part as openpyxl wrote it."""
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            body = rows.get(info.filename)
+            if body is None:
+                zout.writestr(info, data)
+                continue
+            end = data.rfind(b"</sheetData>")
+            if end < 0:
+                raise RuntimeError(f"no </sheetData> in {info.filename} as openpyxl wrote it")
+            with tempfile.TemporaryFile() as tmp:      # a sheet of any size, not held in memory
+                tmp.write(data[:end])
+                for chunk in body:
+                    tmp.write(chunk.encode("utf-8"))
+                tmp.write(data[end:])
+                size = tmp.tell()
+                tmp.seek(0)
+                part = zipfile.ZipInfo(info.filename, info.date_time)
+                part.compress_type, part.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+                with zout.open(part, "w", force_zip64=size > (1 << 31) - 1) as f:
+                    shutil.copyfileobj(tmp, f, 1 << 20)
 
 
 def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None = None, lang: str | None = None,
@@ -595,12 +804,13 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
                 ws.column_dimensions[letter].width = width
             for r in rows:
                 ws.append(list(r))
-            for sheet in sheets:
-                _write_sheet(wb, sheet)
-            wb.save(tmp)
+            bodies = [body for body in (_write_sheet(wb, sheet) for sheet in sheets) if body is not None]
+            book = io.BytesIO()
+            wb.save(book)
         except BaseException:
             _close_sheets(wb)
             raise
+        _splice_rows(book, tmp, {ws.path.lstrip("/"): body for ws, body in bodies})
     return atomic_file(Path(path), write)
 
 
