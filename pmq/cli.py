@@ -25,6 +25,7 @@ traceback of user errors too.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import shlex
@@ -229,6 +230,103 @@ def _scenario(name, baseline, horizon=None, territories=None):
     if horizon is not None:
         sc = sc.with_horizon(int(horizon))
     return sc          # levers outside the run: warned by pmq.projection.run.scenario_inputs
+
+
+#: At most this many métiers are listed by ``pmq validate`` when a scenario is above its plausibility bound.
+IMPLAUSIBLE_SHOWN = 10
+
+
+def _implausible(sc, baseline, lang: str):
+    """The métiers whose national employment ``sc`` moves from the reference's by more than its plausibility bound
+    (``max_metier_deviation``): :func:`pmq.analysis.sources.plausibility_check`'s rows with ``above``, largest
+    first, with their label in ``lang``.  It applies the levers to the baseline's arrays (the engine's input path,
+    which the run reuses: its trends are cached), a fraction of a second, no projection."""
+    from pmq.analysis.sources import plausibility_check
+    from pmq.labels import metier_label
+    df = plausibility_check(sc, baseline)
+    df = df[df["above"]].reset_index(drop=True)
+    codes = [str(m) for m in baseline.metier.values]
+    own = ([str(x) for x in baseline["metier_label"].values] if "metier_label" in baseline.coords else codes)
+    labels = dict(zip(codes, metier_label(codes, lang, labels=own)))
+    df["label"] = [labels.get(str(m), str(m)) for m in df["metier"]]
+    return df
+
+
+def _bound_text(bound: float, lang: str) -> str:
+    from pmq.formatting import format_percent
+    return format_percent(bound, 0 if abs(bound * 100 - round(bound * 100)) < 1e-9 else 1, lang)
+
+
+def _deviation_text(r, lang: str) -> str:
+    """« +12 345 678 personnes (+850,3 %) en 2050 »: one métier's largest move from the reference."""
+    from pmq.formatting import format_number, format_percent
+    persons = format_number(r.deviation, 0, lang, sign=True)
+    rel = float(r.max_relative_deviation)
+    share = (format_percent(rel if r.deviation >= 0 else -rel, 1, lang, sign=True) if math.isfinite(rel)
+             else ("emploi nul dans la référence" if lang == "fr" else "no employment in the reference"))
+    return (f"{persons} personnes ({share}) en {r.year}" if lang == "fr" else
+            f"{persons} persons ({share}) in {r.year}")
+
+
+def _implausible_report(sc, typed, df, lang: str) -> str:
+    """What ``pmq validate`` prints for a scenario above its bound: the métiers (code, label, year, deviation in
+    persons and %), the bound and how to raise it in the file — or to correct the levers."""
+    fr = lang == "fr"
+    n, bound = len(df), float(df["bound"].iat[0])
+    head = (f"{typed}, clé 'scenario.max_metier_deviation' : l'emploi national de {n} métier{'s' if n > 1 else ''} "
+            f"s'écarte de celui du scénario de référence de plus que la borne de plausibilité du scénario, "
+            f"{_bound_text(bound, lang)} (valeur : {bound:g}) :" if fr else
+            f"{typed}, key 'scenario.max_metier_deviation': the national employment of {n} métier{'s' if n > 1 else ''} "
+            f"moves away from the reference scenario's by more than the scenario's plausibility bound, "
+            f"{_bound_text(bound, lang)} (value: {bound:g}):")
+    # the label last, whole: the figures stay in columns
+    said = [(r, _deviation_text(r, lang)) for r in df.head(IMPLAUSIBLE_SHOWN).itertuples()]
+    w = max(len(t) for _, t in said)
+    rows = [f"  {r.metier}  {t:<{w}}  {r.label}" for r, t in said]
+    if n > IMPLAUSIBLE_SHOWN:
+        rows.append(f"  … et {n - IMPLAUSIBLE_SHOWN} autres" if fr else f"  … and {n - IMPLAUSIBLE_SHOWN} more")
+    top = float(df["max_relative_deviation"].max())
+    need = math.ceil(top * 100 - 1e-9) / 100 if math.isfinite(top) else math.inf
+    src = Path(str(sc.source)).name
+    if need <= 100:
+        how = (f"  si ces écarts sont voulus, relevez la borne dans la section [scenario] de {src} : "
+               f"max_metier_deviation = {need:g} (une part : 0.25 = 25 %), avec max_metier_deviation_reason = \"…\" "
+               "qui dit pourquoi (les deux vont ensemble) ; sinon corrigez les leviers (un nombre 1 000 fois trop "
+               "grand ? une part écrite en pourcentage ?)" if fr else
+               f"  if these moves are meant, raise the bound in the [scenario] section of {src}: "
+               f"max_metier_deviation = {need:g} (a share: 0.25 = 25%), with max_metier_deviation_reason = \"…\" "
+               "saying why (the two go together); otherwise correct the levers (a number 1,000 times too big? a "
+               "share written as a percentage?)")
+    else:
+        how = ("  la borne ne peut dépasser 100 (10 000 %) : corrigez les leviers (un nombre 1 000 fois trop grand ? "
+               "une part écrite en pourcentage ?)" if fr else
+               "  the bound cannot exceed 100 (10,000%): correct the levers (a number 1,000 times too big? a share "
+               "written as a percentage?)")
+    return "\n".join([head, *rows, how])
+
+
+def _warn_implausible(scenarios, typed, baseline, lang: str) -> None:
+    """A ``pmq: warning:`` line per scenario above its plausibility bound (the run goes on): ``pmq validate`` is
+    where it fails, listing the métiers.  A check that cannot be made (a user's data the reference cannot be
+    applied to) is left to the run's own errors."""
+    from pmq.errors import PmqWarning
+    for sc, t in zip(scenarios, typed):
+        try:
+            df = _implausible(sc, baseline, lang)
+        except PmqError:
+            continue
+        if not len(df):
+            continue
+        n, r = len(df), next(df.itertuples())
+        bound = _bound_text(float(df["bound"].iat[0]), lang)
+        first = f"{r.metier} {r.label}, {_deviation_text(r, lang)}"
+        warnings.warn(
+            f"{t} : l'emploi national de {n} métier{'s' if n > 1 else ''} s'écarte de celui de la référence de "
+            f"plus que la borne de plausibilité du scénario ({bound}, max_metier_deviation) — le plus : {first} ; "
+            f"un levier trop grand ? pmq validate {shlex.quote(str(t))} les détaille" if lang == "fr" else
+            f"{t}: the national employment of {n} métier{'s' if n > 1 else ''} moves away from the reference's by "
+            f"more than the scenario's plausibility bound ({bound}, max_metier_deviation) — the most: {first}; a lever too "
+            f"big? pmq validate {shlex.quote(str(t))} lists them", PmqWarning, stacklevel=2)
 
 
 #: What --territory accepts for the national total — the sum of every territory of the run — matched as names are
@@ -488,7 +586,38 @@ def _baseline_and_scenarios(args, horizon=None):
     territory names: what compare, report and export start from."""
     baseline = _baseline(args)
     terr = _territories(baseline)
-    return baseline, [_scenario(s, baseline, horizon, terr) for s in args.scenarios]
+    scenarios = [_scenario(s, baseline, horizon, terr) for s in args.scenarios]
+    _check_distinct_names(args.scenarios, scenarios)
+    _warn_implausible(scenarios, args.scenarios, baseline, args.lang)
+    return baseline, scenarios
+
+
+def _check_distinct_names(typed, scenarios) -> None:
+    """Refuse two scenarios of one run with the same ``[scenario] name`` (their columns, sheets and series would
+    collide), naming both as typed, the name and which ``name`` to change: the copy's (``pmq scenarios --copy``
+    keeps the built-in's name), else the second file's."""
+    from pmq.errors import ScenarioError
+    from pmq.scenario.read import is_builtin
+    seen: dict = {}                     # name → (as typed, scenario)
+    for t, sc in zip(typed, scenarios):
+        if sc.name not in seen:
+            seen[sc.name] = (str(t), sc)
+            continue
+        first, other = seen[sc.name]
+        if Path(str(other.source)).resolve() == Path(str(sc.source)).resolve():
+            raise ScenarioError(f"scenario names must be distinct in one run: {first} and {t} are the same "
+                                "scenario, given twice", key="scenario.name", value=sc.name)
+        # the file to rename: a user's file rather than a built-in, the second given when both are the user's
+        copy, renamed = (first, other) if is_builtin(sc.source) and not is_builtin(other.source) else (str(t), sc)
+        stem = Path(str(renamed.source)).stem
+        names = {x.name for x in scenarios}
+        suggest = stem if stem not in names else next(f"{sc.name}_{i}" for i in range(2, 100)
+                                                      if f"{sc.name}_{i}" not in names)
+        raise ScenarioError(f"scenario names must be distinct in one run: {first} and {t} are both named "
+                            f"{sc.name!r}; give {copy} a name of its own in its [scenario] section, e.g. "
+                            f"name = \"{suggest}\" (a copy made with pmq scenarios --copy keeps the name of the "
+                            "scenario it copies; a file that extends another without a name takes its name)",
+                            source=copy, key="scenario.name", value=sc.name)
 
 
 def _territories(baseline):
@@ -542,6 +671,7 @@ def cmd_run(args) -> int:
         out = _check_out(args.out, ("ensemble.zarr" if streamed else "ensemble.nc",)
                          + ensemble_files(baseline.attrs.get("level")))
     scenario = _scenario(args.scenario, baseline, args.horizon)
+    _warn_implausible([scenario], [args.scenario], baseline, args.lang)
     if args.draws is not None:
         return _run_ensemble(args, baseline, scenario, out, streamed)
     proj = project(baseline, scenario, horizon=args.horizon, progress=_progress_printer(sys.stderr))
@@ -745,7 +875,7 @@ def _copy_scenarios(args) -> int:
         try:
             names.append(resolve(text, {k: [] for k in builtins}, kind="built-in scenario"))
         except UnknownNameError as exc:
-            raise ArgumentError(f"{exc}; the built-in scenarios: {', '.join(builtins)}", name="--copy",
+            raise ArgumentError(f"{exc} (the built-in scenarios: {', '.join(builtins)})", name="--copy",
                                 value=value) from None
     files = {f"{n}.toml": builtins[n] for n in dict.fromkeys(names)}
     written = _copy_files(files, args)
@@ -757,6 +887,16 @@ def _copy_scenarios(args) -> int:
                   f"une copie de {parent}, copiez-le aussi et écrivez extends = \"{parent}.toml\"" if args.lang == "fr"
                   else f"note: {name} extends the built-in scenario « {parent} » (extends = \"{parent}\"); to extend "
                        f"a copy of {parent} instead, copy it too and write extends = \"{parent}.toml\"")
+    # what makes a copy the user's own: its name (a copy keeps the built-in's, which compare refuses beside it),
+    # its titles, and the provenance of every lever changed (a built-in's source does not vouch for new figures)
+    first = shlex.quote(str(Path(args.out) / next(iter(files))))
+    print("à faire dans chaque copie : changez name (la copie garde le nom du scénario intégré ; deux scénarios "
+          "comparés doivent avoir des noms distincts), title_fr et title_en ; pour chaque levier que vous modifiez, "
+          "remplacez sa source et son hypothèse (source, assumption, basis… et leurs versions _fr, _en) par les "
+          f"vôtres ; puis : pmq validate {first}" if args.lang == "fr" else
+          "to do in each copy: change name (the copy keeps the built-in's name; scenarios compared must have "
+          "distinct names), title_fr and title_en; for each lever you change, replace its source and assumption "
+          f"(source, assumption, basis… and their _fr, _en versions) with your own; then: pmq validate {first}")
     return 0
 
 
@@ -826,7 +966,9 @@ def cmd_territories(args) -> int:
 def cmd_validate(args) -> int:
     """Every check ``pmq run`` makes, without writing anything: the file, the levers applied to
     the baseline's arrays, the [uncertainty] section (as ``--draws``) and the projection itself
-    (a lever that empties a cell, flows larger than the stock); each file is reported."""
+    (a lever that empties a cell, flows larger than the stock); each file is reported.  And the size of the
+    levers, which ``pmq run`` only warns about: a métier moved from the reference beyond the scenario's
+    plausibility bound (:func:`_implausible`) makes the file invalid, the métiers listed in ``--lang``."""
     from pmq.projection.ensemble import check_uncertainty
     from pmq.projection.run import project
     from pmq.scenario.read import LEVER_SECTIONS
@@ -842,11 +984,17 @@ def cmd_validate(args) -> int:
                 warnings.simplefilter("ignore")     # the run's warnings are not the file's problems,
                 warnings.simplefilter("always", InactiveLeverWarning)   # but a lever without effect is
                 project(baseline, sc)
+            # a lever far too big (a number 1 000 times too large) runs: only its size against the bound tells
+            implausible = _implausible(sc, baseline, args.lang)
         except PmqError as exc:
             if getattr(args, "debug", False):
                 import traceback
                 traceback.print_exc()
             print(f"pmq: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if len(implausible):
+            print(f"pmq: error: {_implausible_report(sc, f, implausible, args.lang)}", file=sys.stderr)
             failed += 1
             continue
         n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
@@ -877,7 +1025,10 @@ def cmd_reproduce(args) -> int:
 
 def cmd_imbalance(args) -> int:
     from pmq.analysis import imbalance as im
+    from pmq.formatting import format_percent
+    from pmq.labels import metier_label
     from pmq.outputs import write_atomically
+    from pmq.projection.indicators import national
     from pmq.projection.run import project
 
     out = _check_out(args.out, ("imbalance.csv", "watch_list.csv")) if args.out else None
@@ -885,6 +1036,7 @@ def cmd_imbalance(args) -> int:
     picked = _pick_territories(args.territory, baseline)
     codes = {c for p in picked for c in p.codes} | ({"FR"} if any(p.national for p in picked) else set())
     sc = _scenario(args.scenario, baseline, args.horizon)
+    _warn_implausible([sc], [args.scenario], baseline, args.lang)
     proj = project(baseline, sc, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     table = im.imbalance_table(proj, horizon=args.horizon, lang=args.lang)
     if args.territory:
@@ -910,7 +1062,8 @@ def cmd_imbalance(args) -> int:
     by_code = dict(tuple(watch.groupby("territory", sort=False)))
     for code, t in table.groupby("territory", sort=True):   # the watch list's order (by code)
         estimated = "estimated" in t and bool(t["estimated"].all())
-        print(f"\n{t['territory_name'].iloc[0]} ({code})"
+        tname = national(baseline, args.lang)[1] if code == "FR" else t["territory_name"].iloc[0]
+        print(f"\n{tname} ({code})"
               + ((" — figures estimated by pmq" if en else " — chiffres estimés par pmq") if estimated else ""))
         g = by_code.get(code)
         if g is None:               # say why the list is empty rather than print nothing
@@ -924,10 +1077,14 @@ def cmd_imbalance(args) -> int:
                       f"{period}" if en else f"  aucun métier dans les classes « {labels['accentuer']} » ou "
                       f"« {labels['nouvelles']} » sur {period}")
             continue
-        for _, r in g.iterrows():
+        # the reader's language: « +47,1 % » (narrow no-break spaces, true minus) in French, « +47.1% » in English;
+        # the métier's label in English from the nomenclature (the table's label is the data's, in French)
+        names = (metier_label(g["metier"], "en", labels=[str(x) for x in g["metier_label"]]) if en
+                 else [str(x) for x in g["metier_label"]])
+        for name, (_, r) in zip(names, g.iterrows()):
             mark = f" ({r['reliability_label']})" if int(r.get("reliability", 0)) >= 1 else ""
-            print(f"  {r['rank']:>2}. {r['metier']} {r['metier_label'][:60]:<60} "
-                  f"{100 * r['imbalance_pct']:+6.1f} %  {r['class']}{mark}")
+            pct = format_percent(r["imbalance_pct"], 1, lang=args.lang, sign=True)
+            print(f"  {r['rank']:>2}. {r['metier']} {name[:60]:<60} {pct:>8}  {r['class']}{mark}")
     if "estimated" in watch and watch["estimated"].any():
         print("\nEstimated figures: a share of the région by pmq's key, or an overseas région; the reliability "
               "classes (in brackets, and in the CSV files' reliability columns) are explained in docs/territories.md"
@@ -1011,6 +1168,7 @@ def cmd_passerelles(args) -> int:
     picked = _pick_territories([args.territory] if args.territory else [], baseline)
     territory, where = _where(picked, baseline, lang)
     sc = _scenario(args.scenario, baseline, args.horizon)
+    _warn_implausible([sc], [args.scenario], baseline, args.lang)
     proj = project(baseline, sc, horizon=args.horizon, progress=_progress_printer(sys.stderr))
     table = passerelles(proj, code, territory=territory, horizon=args.horizon, top=args.top, lang=lang)
     written = []
@@ -1439,7 +1597,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = add("validate", help="check scenario files: every check of pmq run, nothing written",
                        description="Check scenario files with every check pmq run makes — the file, the levers "
                                    "applied to the baseline,\nthe [uncertainty] section as --draws reads it, and "
-                                   "the projection itself — without writing\nanything. Every file is reported; "
+                                   "the projection itself — without writing\nanything; and the size of the levers: "
+                                   "a métier whose national employment moves away\nfrom the reference scenario's "
+                                   "by more than the scenario's bound (max_metier_deviation, 25 %\nby default) "
+                                   "fails, listed (pmq run, compare, report only warn). Every file is reported;\n"
                                    "the exit status is 2 if any is invalid.",
                        epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("files", nargs="+", metavar="FILE")

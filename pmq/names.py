@@ -4,7 +4,7 @@ Matching ignores case, accents, hyphens, underscores, apostrophes (any style: �
 repeated spaces, which all count as one space: « nouvelle aquitaine », « Nouvelle-Aquitaine » and
 « NOUVELLE AQUITAINE » are the same region, and « provence alpes cote d azur » is
 Provence-Alpes-Côte d'Azur.  An unknown name raises :class:`~pmq.errors.UnknownNameError`
-listing the closest matches, as they are spelt.
+listing the closest matches, as they are spelt, the best first (:func:`closest`).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from pmq.errors import UnknownNameError
 
-__all__ = ["normalise", "resolve", "resolve_many"]
+__all__ = ["normalise", "resolve", "resolve_many", "closest"]
 
 _APOSTROPHES = "’‘ʼ`´′"
 
@@ -41,6 +41,18 @@ def _word_ratio(typed: str, alias: str) -> float:
                for i in range(len(words) - n + 1))
 
 
+def _table(choices: Mapping[str, Iterable[str]]) -> tuple[dict[str, str], dict[str, str]]:
+    """``(normalised alias → key, normalised alias → the alias as written)``; the first key listed wins an alias."""
+    table: dict[str, str] = {}
+    spelt: dict[str, str] = {}          # normalised alias → the alias as written, for the suggestions
+    for key, aliases in choices.items():
+        for alias in [key, *aliases]:
+            norm_alias = normalise(alias)
+            if norm_alias not in table:
+                table[norm_alias], spelt[norm_alias] = key, str(alias)
+    return table, spelt
+
+
 def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "name",
             source: str | None = None, display: Mapping[str, str] | None = None) -> str:
     """Return the key of ``choices`` whose aliases match ``name``.
@@ -57,27 +69,36 @@ def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "nam
     display : mapping, optional
         How a key is shown in the suggestions of the error message (default: the key itself).
     """
-    table: dict[str, str] = {}
-    spelt: dict[str, str] = {}          # normalised alias → the alias as written, for the suggestions
-    for key, aliases in choices.items():
-        for alias in [key, *aliases]:
-            norm_alias = normalise(alias)
-            if norm_alias not in table:
-                table[norm_alias], spelt[norm_alias] = key, str(alias)
+    table, spelt = _table(choices)
     norm = normalise(name)
     if norm in table:
         return table[norm]
-    # names that contain what was typed as words (« aquitaine », « provence ») first, then names with words spelt
-    # nearly so (« provense »), then the closest whole names, then names that contain it
+    suggestions = _suggest(norm, table, spelt, display)
+    hint = ("; closest matches: " + ", ".join(suggestions[:5])) if suggestions else ""
+    raise UnknownNameError(f"unknown {kind} {name!r}{hint}", source=source)
+
+
+def _similarity(norm: str, alias: str) -> float:
+    """How close ``norm`` is to ``alias``: difflib's ratio to the whole alias or to its closest run of as many
+    words (« provense » is as close to « alpes de haute provence » as to « provence »)."""
+    return max(difflib.SequenceMatcher(None, norm, alias).ratio(), _word_ratio(norm, alias))
+
+
+def _suggest(norm: str, table: Mapping[str, str], spelt: Mapping[str, str],
+             display: Mapping[str, str] | None) -> list[str]:
+    """The names closest to ``norm`` (normalised), best first, as they are shown in a message."""
+    # the candidates: names that contain what was typed as words (« aquitaine », « provence »), names with words
+    # spelt nearly so (« provense »), the closest whole names, names that contain it; the best first (difflib's
+    # ratio, to the whole name or to its closest words), ties by length then alphabetically
     words = re.compile(rf"\b{re.escape(norm)}\b") if norm else None
-    close = [alias for alias in table if words is not None and words.search(alias)]
-    near = sorted(((r, a) for a in table if a not in close and (r := _word_ratio(norm, a)) >= 0.8),
-                  key=lambda x: -x[0])
-    close += [a for _, a in near]
-    close += [a for a in difflib.get_close_matches(norm, list(table), n=5, cutoff=0.5) if a not in close]
-    close += [alias for alias in table if norm and norm in alias and alias not in close]
-    suggestions, keys = [], set()
-    for alias in close:
+    close = {alias for alias in table if words is not None and words.search(alias)}
+    close |= {a for a in table if _word_ratio(norm, a) >= 0.8}
+    close |= set(difflib.get_close_matches(norm, list(table), n=5, cutoff=0.5))
+    close |= {alias for alias in table if norm and norm in alias}
+    ranked = sorted(close, key=lambda a: (-round(_similarity(norm, a), 9), len(a), a))
+    suggestions: list[str] = []
+    keys: set[str] = set()
+    for alias in ranked:
         key = table[alias]
         if display is not None and key in keys:           # one suggestion per territory
             continue
@@ -89,8 +110,15 @@ def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "nam
             label = shown if alias in normalise(shown) or alias == normalise(key) else f"{spelt[alias]}: {shown}"
         if label not in suggestions:
             suggestions.append(label)
-    hint = ("; closest matches: " + ", ".join(suggestions[:5])) if suggestions else ""
-    raise UnknownNameError(f"unknown {kind} {name!r}{hint}", source=source)
+    return suggestions
+
+
+def closest(name: str, choices: Mapping[str, Iterable[str]], *, n: int = 5,
+            display: Mapping[str, str] | None = None) -> list[str]:
+    """The (at most ``n``) keys of ``choices`` closest to ``name``, best first, as :func:`resolve`'s message lists
+    them (« reference » before « reference_incertain » for « referense »); empty when none is close."""
+    table, spelt = _table(choices)
+    return _suggest(normalise(name), table, spelt, display)[:n]
 
 
 def resolve_many(names: Iterable[str], choices: Mapping[str, Iterable[str]], *,

@@ -139,7 +139,10 @@ def _check_progress(rep, err):
     names = [m.group(3) for m in steps]
     assert names[:2] == ["projection des scénarios", "chiffres clés"]
     assert names[-4:] == ["tableaux", "compétences", "page HTML", "écriture des fichiers"]
-    drawn = [n.removeprefix("figure ") for n in names if n.startswith("figure ")]
+    # each figure's step says its French caption (« figure : Postes à pourvoir … »), not its file's stem
+    from pmq.export.report import FIGURES
+    stem_of = {cap: stem for stem, cap, _ in FIGURES}
+    drawn = [stem_of[n.removeprefix("figure : ")] for n in names if n.startswith("figure : ")]
     pngs = [p.stem.split("_", 1)[1] for p in rep.figures if p.suffix == ".png"]
     assert drawn == [s for s in pngs if s not in ("skills_bars", "green_share")]     # one step a figure drawn
     return drawn

@@ -161,7 +161,7 @@ def test_report_method_sources_and_parameters(reports):
     # both horizons, both scenarios, English number format
     key5 = next(t for t in page.tables if "key-2019-2024" in t["class"])
     key11 = next(t for t in page.tables if "key-2019-2030" in t["class"])
-    assert len(key5["rows"][0]) == 3
+    assert len(key5["rows"][0]) == 4            # indicator, two scenarios, « Difference S2 − S1 »
     openings = {r[0]: r[1:] for r in key11["rows"]}["Job openings"]
     assert re.fullmatch(r"\d,\d{3}\.\d k", openings[0]) and openings[0] == "8,351.0 k"
     # the low-carbon scenario's levers are listed with their sources

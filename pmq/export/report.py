@@ -25,7 +25,7 @@ from pmq._version import __version__
 from pmq.export.figures import FigureFiles
 from pmq.export.tables import provenance, standard_tables, to_excel
 from pmq.outputs import write_atomically
-from pmq.formatting import check_lang, format_percent, format_thousands
+from pmq.formatting import check_lang, format_number, format_percent, format_thousands
 from pmq.labels import metier_label, text
 from pmq.scenario.read import status_label
 from pmq.projection.indicators import (reliability_label, reliability_note, select, shared_age_sums, subset_sum,
@@ -170,15 +170,33 @@ def scenario_labels(names, lang: str) -> dict[str, str]:
     return {str(n): f"{word}\u00a0{i}" for i, n in enumerate(names, start=1)}
 
 
+def difference_label(k: int, lang: str) -> str:
+    """The header of the difference between scenario ``k`` and the first in the key-figures table:
+    « Écart S2 − S1 », "Difference S2 − S1"."""
+    return f"{'Écart' if lang == 'fr' else 'Difference'} S{k}\u00a0\u2212\u00a0S1"
+
+
+def _diff_cell(key: str, v: float, lang: str) -> str:
+    """A difference between two scenarios, signed, in the unit of its row: thousands of persons, or points of
+    percentage for the rates (« +0,3 pt », "+0.3 pp")."""
+    if key.endswith("_rate"):
+        return format_number(v, 1, lang, scale=100.0, sign=True) + ("\u202fpt" if lang == "fr" else "\u00a0pp")
+    return format_thousands(v, 1, lang, sign=True)
+
+
 def _key_table_html(kf: pd.DataFrame, titles: dict, lang: str) -> str:
     """The key-figures table of one period: a column per scenario headed by its short label
-    (:func:`scenario_labels`) and, with two scenarios or more, the legend of the labels right under it."""
+    (:func:`scenario_labels`), then with two scenarios or more a column per scenario beyond the first with its
+    difference to the first (:func:`difference_label`, signed, in the row's unit), and the legend of the labels
+    right under it."""
     fr = lang == "fr"
     start, end = kf.attrs["start_year"], kf.attrs["end_year"]
     names = [str(s) for s in kf.columns]
     labels = scenario_labels(names, lang) if len(names) > 1 else {n: titles[n] for n in names}
-    header = ["Indicateur" if fr else "Indicator", *[labels[n] for n in names]]
-    rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns]]
+    header = ["Indicateur" if fr else "Indicator", *[labels[n] for n in names],
+              *[difference_label(i, lang) for i in range(2, len(names) + 1)]]
+    rows = [[_row_label(k, start, end, lang), *[_fmt_cell(k, kf.at[k, s], lang) for s in kf.columns],
+             *[_diff_cell(k, kf.at[k, s] - kf.at[k, kf.columns[0]], lang) for s in kf.columns[1:]]]
             for k in kf.index]
     table = _table_html(kf, header, rows, cls=f"key key-{start}-{end}", numeric=range(1, len(header)))
     if len(names) < 2:
@@ -214,6 +232,7 @@ h2{break-before:page;margin-top:0}h2:first-of-type{break-before:auto;margin-top:
 h2,h3{break-after:avoid}h3{margin:.9em 0 .3em}
 .scroll{overflow:visible}
 table{font-size:8.5pt;width:100%;max-width:100%}th.num{min-width:0}thead{display:table-header-group}
+table.key th.num{white-space:normal}table.key th,table.key td{padding:.3em .45em}
 tr,figure,.lead,ul.legend li{break-inside:avoid}
 figure{margin:.6em 0 1em}figure img{max-width:100%;max-height:118mm;width:auto;height:auto}
 a{color:#0b4f8a;text-decoration:underline;overflow-wrap:anywhere}
@@ -553,7 +572,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
         if level and stem in LEVEL_FIGURES[level]:
             stem, *caps = LEVEL_FIGURES[level][stem]
             cap = caps[0 if lang == "fr" else 1]
-        say(f"figure {stem}")
+        say(f"figure : {cap}" if lang == "fr" else f"figure: {cap}")     # the reader's caption, not the stem
         res = draw()
         fig = res if hasattr(res, "savefig") else res.figure
         saver.submit(("figure", stem), fig)   # saved in a child process while the next one is drawn
@@ -586,11 +605,11 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
         add(9, "scenario_bars", lambda: plots.scenario_bars(comp, "openings", territory=code, end_year=end,
                                                             lang=lang))
     if not level and baseline.sizes["territory"] > 1:
-        add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", end_year=end,
-                                                                         lang=lang))
+        add(10, "regions_small_multiples", lambda: plots.small_multiples(
+            proj, "waterfall", end_year=end, lang=lang, **_panels(baseline.sizes["territory"])))
     elif siblings is not None and 1 < len(siblings) <= 24:
-        add(10, "regions_small_multiples", lambda: plots.small_multiples(proj, "waterfall", territories=siblings,
-                                                                         end_year=end, lang=lang))
+        add(10, "regions_small_multiples", lambda: plots.small_multiples(
+            proj, "waterfall", territories=siblings, end_year=end, lang=lang, **_panels(len(siblings))))
     uncertainty = None
     if draws:
         def fan():                              # the ensemble is run at its figure's step
@@ -666,6 +685,16 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
                   tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]])
 
 
+#: The small multiples of the report: panels a row and size (inches) of each — 3 × 2.8 in, about as wide as the
+#: other figures (7 in) once shown at the page's width, so that their text (8 points) stays legible there.
+PANELS = (3, (2.8, 2.1))
+
+
+def _panels(n: int) -> dict:
+    """The layout of the report's small multiples of ``n`` territories (:data:`PANELS`), one y label."""
+    return {"ncols": max(1, min(PANELS[0], n)), "panel_size": PANELS[1], "one_ylabel": True}
+
+
 #: Figures of the « Compétences » section (numbered after :data:`FIGURES`): (file stem, French, English caption).
 SKILL_FIGURES = [
     ("skills_bars", "Compétences (macro-compétences ROME) des postes à pourvoir",
@@ -710,6 +739,18 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: Figure
 
 #: The class of the links to a figure's PNG and SVG files (and of the span holding them): not printed.
 FILE_LINKS = "fig-files"
+
+
+def _files_note(lang: str) -> str:
+    """The line above the figures saying where their PNG and SVG files are: the page embeds the figures and travels
+    alone, the links under them need the folder figures/ beside it (class :data:`FILE_LINKS`: not printed)."""
+    if lang == "fr":
+        said = ("Les fichiers PNG et SVG sont dans le dossier <code>figures/</code> à côté du rapport : joignez-le à "
+                "report.html pour que leurs liens fonctionnent.")
+    else:
+        said = ("The PNG and SVG files are in the <code>figures/</code> folder beside the report: send it with "
+                "report.html for their links to work.")
+    return f"<p class=\"small {FILE_LINKS}\" id=\"figure-files\">{french_typography(said) if lang == 'fr' else said}</p>"
 
 
 def _figure_html(i: int, stem: str, cap: str, png: bytes, e) -> str:
@@ -995,6 +1036,30 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
                if mob else "")
             + f": the potential imbalance would be {format_thousands(g['imbalance'], 1, lang, sign=True)}, "
             f"{format_percent(g['imbalance_rate'], 1, lang)} of {base} employment.")
+    others = [str(s) for s in acc.scenario.values[1:]]
+    if others:          # what the other scenarios give, in one sentence
+        said = []
+        for s in others:
+            o = k0[s]
+            gap = o["openings"] - g["openings"]
+            if fr:
+                more = ("autant que selon le premier scénario" if abs(gap) < 50 else
+                        f"{format_thousands(abs(gap), 1, lang)} de {'plus' if gap > 0 else 'moins'} que selon le premier "
+                        "scénario")
+                said.append(f"selon {_scenario_phrase(titles[s], lang)}, {format_thousands(o['openings'], 1, lang)} "
+                            f"postes seraient à pourvoir ({more}) et le déséquilibre potentiel atteindrait "
+                            f"{format_thousands(o['imbalance'], 1, lang, sign=True)}, soit "
+                            f"{format_percent(o['imbalance_rate'], 1, lang)} de l'emploi de {base}")
+            else:
+                more = ("as many as under the first scenario" if abs(gap) < 50 else
+                        f"{format_thousands(abs(gap), 1, lang)} {'more' if gap > 0 else 'fewer'} than under the first "
+                        "scenario")
+                said.append(f"under {_scenario_phrase(titles[s], lang)}, {format_thousands(o['openings'], 1, lang)} "
+                            f"jobs would be open ({more}) and the potential imbalance would be "
+                            f"{format_thousands(o['imbalance'], 1, lang, sign=True)}, "
+                            f"{format_percent(o['imbalance_rate'], 1, lang)} of {base} employment")
+        said_ = (" ; " if fr else "; ").join(said)
+        lead += " " + said_[:1].upper() + said_[1:] + "."
     parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              f"<meta name=\"generator\" content=\"pmq {__version__}\">"
@@ -1030,7 +1095,12 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         "postes à pourvoir − jeunes débutants − solde des mobilités interrégionales." if fr else
         "k = thousand persons. Flows summed from the start year (included) to the end year (excluded); employment on "
         "1 January. Openings = net job creation + end-of-career departures; potential imbalance = openings − young "
-        "entrants − net inflow from other regions.") + "</p>")
+        "entrants − net inflow from other regions.")
+        + (" " + e(f"Écart S2 − S1{' (S3 − S1…)' if acc.sizes['scenario'] > 2 else ''} : valeur du scénario 2 moins "
+                   "celle du scénario 1, dans la même unité (taux : en points de pourcentage, pt)." if fr else
+                   f"Difference S2 − S1{' (S3 − S1…)' if acc.sizes['scenario'] > 2 else ''}: scenario 2's value "
+                   "minus scenario 1's, in the same unit (rates: in percentage points, pp).")
+           if acc.sizes["scenario"] > 1 else "") + "</p>")
     if uncertainty is not None:
         ens, q = uncertainty
         parts.append(f"<h3>{e('Incertitude' if fr else 'Uncertainty')} ({ens.n_draws} "
@@ -1048,6 +1118,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
             "« Uncertainty ».") + "</p>")
     # figures
     parts.append(f"<h2 id=\"s2\">{e(toc[1])}</h2>")
+    parts.append(_files_note(lang))
     parts.extend(_figure_html(i, stem, cap, png, e) for i, (stem, cap, png, _svg) in enumerate(figs, start=1))
     # watch list
     parts.append(f"<h2 id=\"s3\">{e(toc[2])}</h2>")

@@ -123,11 +123,11 @@ class PlotAccessor:
                                  territories=territories)
 
     def small_multiples(self, chart="waterfall", territories=None, ncols: int = 4, lang: str | None = None,
-                        panel_size=(3.2, 2.5), sharey: bool = False, **kwargs):
+                        panel_size=(3.2, 2.5), sharey: bool = False, one_ylabel: bool = False, **kwargs):
         """One panel per territory: :func:`pmq.plots.maps.small_multiples`."""
         lang = check_lang(lang)
         return small_multiples(self._obj, chart=chart, territories=territories, ncols=ncols, lang=lang,
-                               panel_size=panel_size, sharey=sharey, **kwargs)
+                               panel_size=panel_size, sharey=sharey, one_ylabel=one_ylabel, **kwargs)
 
     def region_map(self, label: str | None = None, percent: bool = True, diverging: bool | None = None,
                    annotate: bool = True, highlight=None, lang: str | None = None, ax=None):

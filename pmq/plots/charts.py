@@ -15,14 +15,25 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from pmq.formatting import check_lang, format_number, format_thousands
 from pmq.labels import metier_label, text
-from pmq.plots.style import (COLORS, PALETTE, axis_formatter, bottom_note, new_axes, persons_axis, source_note,
-                              styled, wrap_labels)
-from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names,
+from pmq.plots.style import (COLORS, PALETTE, axis_formatter, bottom_note, estimate_notes, new_axes, persons_axis,
+                              source_note, styled, wrap_labels)
+from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names, select,
                                        selection_title, subset_sum, window_of)
 from pmq.errors import InputError
 
 __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
            "scenario_lines", "scenario_bars", "fan_chart", "PYRAMID_VISIBLE", "RANKED_WRAP"]
+
+
+def _notes(acc, territory=None, by_metier: bool = False, end_year=None, lang: str = "fr", age: bool = False):
+    """What the source line of a chart of ``territory`` (None: every territory summed, for which no territory's
+    split is said) adds about estimated inputs (:func:`pmq.plots.style.estimate_notes`): the age structure
+    (``age``), a territory whose groups of métiers pmq split (values by métier or domain when ``by_metier``, else
+    its kept totals), the departures after the published period (the window ends at ``end_year``, default the
+    projection's last year)."""
+    shown = [] if territory is None else list(map(str, select(acc, territory=territory).territory.values))
+    last = int(acc.year.values[-1]) if end_year is None else int(end_year)
+    return estimate_notes(acc, lang, age=age, territories=shown, mark=False, totals=not by_metier, end_year=last)
 
 
 # ----------------------------------------------------------------------------------------- pyramid
@@ -75,8 +86,8 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     title = "Pyramide des âges" if lang == "fr" else "Age pyramid"
     ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{title}, {yrs[0]} et {yrs[1]}"
                  if lang == "fr" else f"{selection_title(acc, territory, metier, lang)}\n{title}, {yrs[0]} and {yrs[1]}")
-    if created:
-        source_note(fig, acc, lang)
+    if created:     # the ages are pmq's estimate (DARES national shapes tilted per cell): said after the source
+        source_note(fig, acc, lang, notes=_notes(acc, territory, metier is not None, max(yrs), lang, age=True))
     return ax
 
 
@@ -183,7 +194,7 @@ def waterfall(data, territory=None, metier=None, start_year=None, end_year=None,
     title = "Postes à pourvoir et déséquilibre potentiel" if lang == "fr" else "Job openings and potential imbalance"
     ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{title}, {period}")
     if created:
-        source_note(fig, acc, lang)
+        source_note(fig, acc, lang, notes=_notes(acc, territory, metier is not None, end_year, lang))
     return ax
 
 
@@ -262,7 +273,7 @@ def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_y
     head = text(RANKINGS[by][0], lang) if not rate else text(by, lang)
     ax.set_title(f"{selection_title(acc, territory, None, lang)}\n{head}, {period}")
     if created:
-        source_note(fig, acc, lang)
+        source_note(fig, acc, lang, notes=_notes(acc, territory, True, end_year, lang))
     return ax
 
 
@@ -308,8 +319,9 @@ def scenario_lines(data, variable: str = "employment", territory=None, metier=No
     ax.grid(axis="y")
     ax.legend(loc="best", fontsize="small")
     ax.set_title(f"{selection_title(acc, territory, metier, lang)}\n{ylab}")
-    if created:
-        source_note(fig, acc, lang)
+    if created:         # the scenario(s) drawn, as the other charts say theirs
+        source_note(fig, acc, lang, notes=_notes(acc, territory, metier is not None, None, lang)
+                    if variable != "employment" or metier is not None else ())
     return ax
 
 
@@ -344,7 +356,7 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
     when = str(w.attrs["end_year"]) if variable == "employment" else w.attrs["period"]
     ax.set_title(_wrap_title(selection_title(acc, territory, metier, lang), 38) + f"\n{text(variable, lang)}, {when}")
     if created:
-        source_note(fig, acc, lang)
+        source_note(fig, acc, lang, notes=_notes(acc, territory, metier is not None, end_year, lang))
     return ax
 
 

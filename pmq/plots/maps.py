@@ -16,8 +16,9 @@ from pmq.names import resolve_many
 from pmq.formatting import check_lang, format_number
 from pmq.labels import domain_label, metier_label, text
 from pmq.projection.indicators import national as national_label
-from pmq.plots.style import (DIVERGING_CMAP, bottom_note, SEQUENTIAL_CMAP, axis_formatter, house_style, new_axes,
-                             persons_axis, source_note, source_text, styled, wrap_labels)
+from pmq.plots.style import (DIVERGING_CMAP, GROUPED_MARK, bottom_note, SEQUENTIAL_CMAP, axis_formatter,
+                             estimate_notes, grouped_territories, house_style, new_axes, persons_axis, source_note,
+                             source_text, styled, wrap_labels)
 from pmq.projection.indicators import (is_builtin_france, accounts_of, one_scenario, period_label,
                                        subset_sum, territory_name, window, select, cell_flags, aggregate_flags)
 from pmq.inputs.downscale import RELIABILITY
@@ -26,7 +27,8 @@ from pmq.errors import ArgumentError, InputError
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
            "region_geometry", "territory_geometry", "territory_values", "territory_map", "imbalance_territory_map",
-           "LEVEL_CAPTIONS", "LEVEL_NOUNS", "map_level", "HEATMAP_TEXT", "HEATMAP_CELL"]
+           "LEVEL_CAPTIONS", "LEVEL_NOUNS", "map_level", "HEATMAP_TEXT", "HEATMAP_CELL", "colour_limits",
+           "NARROW_SHARE", "NARROW_POINTS", "PANEL_TEXT"]
 
 _RATES = {"imbalance_rate": ("imbalance", "employment_start"),
           "openings_rate": ("openings", "employment_start"),
@@ -119,7 +121,9 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     level = map_level(acc)
     shown = list(df.columns[:-1] if national else df.columns)
     short_of = dict(zip(map(str, acc.territory.values), _short_territory(acc)))
-    short = [short_of[c] for c in shown] + ([national_label(acc, lang)[2]] if national else [])
+    grouped = [c for c in grouped_territories(acc) if c in shown]   # Corse: its groups of métiers split by pmq
+    short = ([short_of[c] + (GROUPED_MARK if c in grouped else "") for c in shown]
+             + ([national_label(acc, lang)[2]] if national else []))
     period = period_label(acc, start_year, end_year)
     regions = is_builtin_france(acc)
     if lang == "fr":
@@ -160,12 +164,13 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     cb.set_label(label.replace("(%", "(en %") if lang == "fr" else label, fontsize=8)
     ax.set_title(title)
     if created:
-        source_note(fig, acc, lang)
+        source_note(fig, acc, lang, notes=estimate_notes(acc, lang, territories=grouped, end_year=end_year
+                                                         if end_year is not None else int(acc.year.values[-1])))
     return ax
 
 
 def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, lang: str | None = None,
-                    panel_size=(3.2, 2.5), sharey: bool = False, **kwargs):
+                    panel_size=(3.2, 2.5), sharey: bool = False, one_ylabel: bool = False, **kwargs):
     """One panel per territory (default: all), drawn by ``chart``: ``"waterfall"``,
     ``"pyramid"``, ``"lines"`` (scenario lines), ``"ranked"`` or any function
     ``f(data, territory=..., lang=..., ax=..., **kwargs)``.  Returns the figure.
@@ -174,7 +179,11 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
     2019–2030 »: the panels' own title without the territory), each panel with its territory; one legend for
     all panels (the first panel's); the waterfalls' bar names slanted, on the bottom panels only.  Ranked bars
     name the métiers by their full labels: with the default ``panel_size`` their panels are 6.4 inches wide and
-    as tall as their bars need."""
+    as tall as their bars need.  Text is :data:`PANEL_TEXT` points (ticks) at least; the axes' label is written
+    once a row, or (``one_ylabel``) once for the figure when every panel has the same; the source line grows
+    with the figure's width beyond the 7 inches of the other charts (:func:`pmq.plots.style.bottom_note`), so
+    that it reads as theirs once the figure is shown as wide.  A territory whose groups of métiers pmq split
+    (Corse) is marked « * » and said in the source line."""
     lang = check_lang(lang)
     import matplotlib.pyplot as plt
 
@@ -192,10 +201,13 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
         kwargs.setdefault("compact", True)
     if chart == "ranked" and tuple(panel_size) == (3.2, 2.5):     # room for the full labels of the métiers
         panel_size = (6.4, 0.36 * int(kwargs.get("n", 15)) + 1.0)
+    # slanted bar names under the bottom row, the title and the source line: room of their own, not the panels'
+    extra = 1.2 if chart == "waterfall" and kwargs.get("compact") else 0.0
     with house_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + extra),
                                  layout="constrained", sharey=sharey, squeeze=False)
     first_title, legend = "", None
+    grouped = set(grouped_territories(acc)) & {str(c) for c in select(acc, territory=codes).territory.values}
     for k, ax in enumerate(axes.flat):
         if k >= n:
             ax.set_visible(False)
@@ -204,14 +216,18 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
         first_title = first_title or ax.get_title(loc="left") or ax.get_title()
         with house_style():
             ax.set_title("", loc="center")
-            ax.set_title(territory_name(acc, codes[k], lang), fontsize=9, loc="left", fontweight="bold")
+            mark = GROUPED_MARK if str(codes[k]) in grouped else ""
+            ax.set_title(territory_name(acc, codes[k], lang) + mark, fontsize=PANEL_TEXT + 1.5, loc="left",
+                         fontweight="bold")
             if ax.get_legend() is not None:
                 if legend is None:
                     legend = ax.get_legend_handles_labels()
                 ax.get_legend().remove()
             if chart == "waterfall" and k + ncols < n:      # the same bars below: their names once, at the bottom
                 ax.tick_params(labelbottom=False)
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=PANEL_TEXT)
+            ax.xaxis.label.set_fontsize(PANEL_TEXT + 0.5)
+            ax.yaxis.label.set_fontsize(PANEL_TEXT + 0.5)
     shown = list(axes.flat)[:n]
     words = (text("thousands", lang), "millions")
     if sharey:          # the shared limits decide between thousands and millions (pmq.plots.style.persons_axis)
@@ -220,17 +236,35 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
             unit = next((w for w in words if label.endswith(f" ({w})")), None)
             if unit is not None:
                 persons_axis(ax, "y", lang, label[: -len(unit) - 3])
+    ylabels = {ax.get_ylabel() for ax in shown}
+    if one_ylabel and len(ylabels) == 1 and "" not in ylabels:    # one label for the figure: every panel's
+        for ax in shown:
+            ax.set_ylabel("")
+        with house_style():
+            fig.supylabel(ylabels.pop(), fontsize=PANEL_TEXT + 1)
     for k, ax in enumerate(shown):      # one y label a row, unless a panel's unit differs from the first's
         if k % ncols and ax.get_ylabel() == shown[k - k % ncols].get_ylabel():
             ax.set_ylabel("")
+    wide = max(1.0, fig.get_size_inches()[0] / 7.0)        # shown as wide as a 7-inch chart: its text reads as theirs
     with house_style():
         if legend is not None and legend[0]:
-            fig.legend(*legend, loc="outside upper right", ncols=min(len(legend[0]), 3), fontsize=7.5)
+            fig.legend(*legend, loc="outside upper right", ncols=min(len(legend[0]), 3), fontsize=PANEL_TEXT)
         title = _panels_title(first_title, acc, lang)
-        if title:
-            fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-    source_note(fig, acc if "scenario" in acc.dims else one_scenario(acc), lang)
+        if title:       # on lines as wide as the figure (bold DejaVu Sans: about 0.65 em a character)
+            size = min(11 * wide, 13)
+            room = max(20, int(fig.get_size_inches()[0] * 72 / (size * 0.65)))
+            fig.suptitle(wrap_labels([title], room)[0], x=0.01, ha="left", fontsize=size, fontweight="bold")
+    last = kwargs.get("end_year")
+    notes = estimate_notes(acc, lang, territories=sorted(grouped), totals=chart != "ranked" and
+                           kwargs.get("metier") is None,
+                           end_year=int(acc.year.values[-1]) if last is None else int(last))
+    source_note(fig, acc if "scenario" in acc.dims else one_scenario(acc), lang, notes=notes,
+                fontsize=min(7.0 * wide, 9.5))
     return fig
+
+
+#: The size (points) of the ticks of :func:`small_multiples`' panels; their titles and labels are a little larger.
+PANEL_TEXT = 8.0
 
 
 def _panels_title(panel_title: str, acc: xr.Dataset, lang: str) -> str:
@@ -277,6 +311,47 @@ def region_values(data, value: str = "imbalance_rate", start_year=None, end_year
     return v
 
 
+#: A sequential colour scale is widened when its values' range is narrow: below this share of their mean absolute
+#: value, or (percentages) below :data:`NARROW_POINTS` points; it then spans at least ± this share of that mean
+#: and ± :data:`NARROW_POINTS` points around the values' middle (:func:`colour_limits`).
+NARROW_SHARE = 0.2
+#: Percentage points: a narrower range of percentages is widened (:data:`NARROW_SHARE`).
+NARROW_POINTS = 1.0
+
+
+def colour_limits(values, percent: bool = True, diverging: bool | None = None,
+                  min_span: float | None = None) -> tuple[float, float, bool, bool]:
+    """``(vmin, vmax, diverging, widened)``: the colour scale of a map of ``values`` (already × 100 for
+    percentages).  ``diverging`` (default: values of both signs): symmetric around 0, at least ``min_span`` wide.
+    Otherwise from the least to the largest value, at least ``min_span`` wide (default: 1 point for percentages)
+    — but when the range is narrow for the values' level (less than :data:`NARROW_SHARE` of their mean absolute
+    value, or less than :data:`NARROW_POINTS` points of percentages) the scale is ``widened`` to at least
+    ± :data:`NARROW_SHARE` of that mean and ± :data:`NARROW_POINTS` points around their middle (never crossing 0
+    when they do not), so that near-identical values — an estimated split's 7,6 to 8,4 % — keep close colours
+    instead of spanning the whole colour map."""
+    v = np.asarray(pd.Series(values, dtype=float).dropna(), dtype=float)
+    v = v[np.isfinite(v)]
+    span = (1.0 if percent else 0.0) if min_span is None else float(min_span)
+    if diverging is None:
+        diverging = bool(v.size) and v.min() < 0 < v.max()
+    if diverging:
+        lim = max(float(np.abs(v).max()) if v.size else 1.0, span / 2, 1e-12)
+        return -lim, lim, True, False
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    level = float(np.abs(v).mean()) if v.size else 0.0
+    narrow = v.size > 0 and ((hi - lo) < NARROW_SHARE * level or (percent and hi - lo < NARROW_POINTS))
+    if not narrow and hi - lo >= span:
+        return lo, hi, False, False
+    mid, half = (lo + hi) / 2, max(hi - lo, span, 1e-12) / 2
+    if narrow:
+        half = max(half, NARROW_SHARE * level, NARROW_POINTS if percent else 0.0)
+        if lo >= 0 > mid - half:           # positive values: the scale starts at 0, not below
+            return 0.0, 2 * half, False, True
+        if hi <= 0 < mid + half:
+            return -2 * half, 0.0, False, True
+    return mid - half, mid + half, False, bool(narrow)
+
+
 def _rings(geom):
     if geom["type"] == "Polygon":
         return [geom["coordinates"]]
@@ -296,8 +371,9 @@ def region_map(values, label: str | None = None, percent: bool = True, diverging
 
 @styled
 def _region_map(values, label=None, percent=True, diverging=None, annotate=True, highlight=None, lang=None, ax=None,
-                source: str | None = None):
-    """:func:`region_map`, with the data's ``source`` line before the base map's attribution."""
+                source: str | None = None, marked=()):
+    """:func:`region_map`, with the data's ``source`` line before the base map's attribution; the values of the
+    ``marked`` codes are written with :data:`pmq.plots.style.GROUPED_MARK` (the source line says why)."""
     lang = check_lang(lang)
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Polygon
@@ -311,17 +387,10 @@ def _region_map(values, label=None, percent=True, diverging=None, annotate=True,
         raise InputError("region_map draws the 13 regions of metropolitan France; unknown codes",
                          column="territory", rows=unknown)
     v = s.astype(float) * (100 if percent else 1)
-    finite = v[np.isfinite(v)]
-    if diverging is None:
-        diverging = bool(len(finite)) and finite.min() < 0 < finite.max()
     import matplotlib as mpl
-    if diverging:
-        lim = float(np.abs(finite).max()) if len(finite) else 1.0
-        norm = mpl.colors.Normalize(-lim, lim)
-        cmap = mpl.colormaps[DIVERGING_CMAP]
-    else:
-        norm = mpl.colors.Normalize(float(finite.min()), float(finite.max()))
-        cmap = mpl.colormaps[SEQUENTIAL_CMAP]
+    vmin, vmax, diverging, _ = colour_limits(v, percent, diverging, min_span=0.0)
+    norm = mpl.colors.Normalize(vmin, vmax)
+    cmap = mpl.colormaps[DIVERGING_CMAP if diverging else SEQUENTIAL_CMAP]
     fig, ax, created = new_axes(ax, (5.6, 5.4))
     k = np.cos(np.radians(46.5))
     patches, colors, codes = [], [], []
@@ -353,7 +422,8 @@ def _region_map(values, label=None, percent=True, diverging=None, annotate=True,
                 lx, ly = feat["properties"].get("label_lon"), feat["properties"].get("label_lat")
                 if lx is not None:
                     cx, cy = lx * k, ly
-                ax.text(cx, cy, format_number(v[code], 1, lang), ha="center", va="center", fontsize=7.5,
+                mark = GROUPED_MARK if code in set(map(str, marked)) else ""
+                ax.text(cx, cy, format_number(v[code], 1, lang) + mark, ha="center", va="center", fontsize=7.5,
                         color="black", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))
     ax.set_aspect("equal")
     ax.autoscale_view()
@@ -381,8 +451,11 @@ def imbalance_map(data, value: str = "imbalance_rate", start_year=None, end_year
     v = region_values(acc, value, start_year, end_year)
     period = period_label(acc, start_year, end_year)
     label = (text(value, lang) if value in ("imbalance_rate", "openings_rate", "departure_rate") else value)
+    grouped = grouped_territories(acc)          # Corse: « * », its split of published groups said
+    notes = estimate_notes(acc, lang, territories=grouped, totals=True,
+                           end_year=int(acc.year.values[-1]) if end_year is None else int(end_year))
     return _region_map(v, label=f"{label}, {period}", highlight=highlight, lang=lang, ax=ax,
-                       source=source_text(acc, lang))
+                       source=source_text(acc, lang, notes=notes), marked=grouped)
 
 
 
@@ -500,7 +573,8 @@ def territory_map(values, level: str = "departement", region=None, highlight=Non
     :data:`pmq.inputs.downscale.RELIABILITY`) hatches the territories whose class is ``unreliable_from`` or
     more, with a legend entry saying so.  ``annotate`` writes each name and value (default: up to 15
     territories; else only the highlighted one).  The colour scale spans at least ``min_span`` (default: 1
-    percentage point for ``percent``), so that small differences keep close colours.
+    percentage point for ``percent``), and is widened around values close for their level
+    (:func:`colour_limits`), so that small differences keep close colours.
     ``note`` replaces the bottom line (default: the base map's attribution).  The artists carry what they draw
     for callers and tests: the colour collection (gid ``territories``) has ``codes``, ``values`` and
     ``reliability``; the hatched overlay (gid ``unreliable``) ``codes``; the outline (gid ``focus``) ``code``."""
@@ -535,20 +609,11 @@ def territory_map(values, level: str = "departement", region=None, highlight=Non
         raise InputError("no outline for the territory to highlight", column="territory", rows=[str(highlight)])
     rel = (pd.Series(reliability).rename(index=str) if reliability is not None else pd.Series(dtype=float))
     v = s.astype(float) * (100 if percent else 1)
-    finite = v.reindex(codes)
-    finite = finite[np.isfinite(finite)]
-    if diverging is None:
-        diverging = bool(len(finite)) and finite.min() < 0 < finite.max()
-    span = (1.0 if percent else 0.0) if min_span is None else float(min_span)
-    if diverging:
-        lim = max(float(np.abs(finite).max()) if len(finite) else 1.0, span / 2, 1e-12)
-        norm = mpl.colors.Normalize(-lim, lim)
-        cmap = mpl.colormaps[DIVERGING_CMAP]
-    else:       # a scale at least ``span`` wide, so that differences of a few tenths are not dark against light
-        lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-        mid, half = (lo + hi) / 2, max(hi - lo, span, 1e-12) / 2
-        norm = mpl.colors.Normalize(mid - half, mid + half)
-        cmap = mpl.colormaps[SEQUENTIAL_CMAP]
+    # a scale at least ``min_span`` wide, widened around values close for their level (colour_limits), so that
+    # differences of a few tenths are not dark against light
+    vmin, vmax, diverging, _ = colour_limits(v.reindex(codes), percent, diverging, min_span)
+    norm = mpl.colors.Normalize(vmin, vmax)
+    cmap = mpl.colormaps[DIVERGING_CMAP if diverging else SEQUENTIAL_CMAP]
 
     # view: the shown territories' box, x = lon × cos(mid latitude)
     pts = np.concatenate([np.asarray(p[0], float) for f in shown for p in _rings(f["geometry"])])
@@ -722,8 +787,8 @@ def imbalance_territory_map(data, value: str = "imbalance_rate", start_year=None
         where = str(dict(zip(_data.regions()["code"], _data.regions()["name"])).get(region, region))
     if metier is not None:      # the métiers' full labels (the first three), the line wrapped
         codes = list(map(str, select(acc, metier=metier).metier.values))
-        what = ", ".join(metier_label(codes[:3], lang)) + (" …" if len(codes) > 3 else "")
-        where = f"{where} — {what}" if where else what
+        named = ", ".join(metier_label(codes[:3], lang)) + (" …" if len(codes) > 3 else "")
+        where = f"{where} — {named}" if where else named
     title = f"{head} {cap}, {period}" + ("\n" + wrap_labels([where], 75)[0] if where else "")
     split = LEVEL_CAPTIONS[level][0 if fr else 1]
     shipped = "pmq shipped key" in str(acc.attrs.get("key_source", ""))
@@ -739,8 +804,12 @@ def imbalance_territory_map(data, value: str = "imbalance_rate", start_year=None
     scen = acc.attrs.get("scenario_title_fr" if fr else "scenario_title_en", acc.attrs.get("scenario", ""))
     data_words = (("DARES – France Stratégie, « Les métiers en 2030 »" if dares else "données de l'utilisateur")
                   if fr else ("DARES – France Stratégie, « Les métiers en 2030 »" if dares else "the user's data"))
+    more = estimate_notes(acc, lang, territories=list(df.index), mark=False, totals=metier is None,
+                          end_year=int(acc.year.values[-1]) if end_year is None else int(end_year))
     source = (f"Source : {data_words} ; projection pmq" if fr else f"Source: {data_words}; pmq projection") + \
-        (f" ({scen})." if scen else ".")
+        (f" ({scen})" if scen else "") + "".join((" ; " if fr else "; ") + n for n in more) + "."
     note = f"{source} {split_note} {TERRITORY_MAP_ATTRIBUTION[lang][level]}"
+    # below the région every value is estimated (a split by a key): the colour bar says it too
+    label = f"{what}\n" + ("valeurs estimées (clé de répartition)" if fr else "estimated values (share key)")
     return territory_map(df["value"], level, region=region, highlight=code, reliability=df["reliability"],
-                         label=what, title=title, note=note, lang=lang, ax=ax)
+                         label=label, title=title, note=note, lang=lang, ax=ax)

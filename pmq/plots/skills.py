@@ -42,13 +42,16 @@ def skills_source(lang: str | None = None) -> str:
             f"table); pmq projection. Caution: {SHORT_NOTE['en']}.")
 
 
-def _short(label: str, width: int = 34, lines: int = 2) -> str:
-    """A ROME label on at most ``lines`` lines of ``width`` characters, shortened with « … »."""
-    wrapped = textwrap.wrap(" ".join(str(label).split()), width)
-    if len(wrapped) > lines:
-        wrapped = wrapped[:lines]
-        wrapped[-1] = wrapped[-1][: width - 1].rstrip(" ,;:") + "…"
-    return "\n".join(wrapped)
+#: Characters per line of the ROME labels of :func:`skills_bars`: two lines hold most labels, the longest take three.
+LABEL_WIDTH = 34
+
+
+def _wrapped(label: str, width: int = LABEL_WIDTH) -> str:
+    """A ROME label whole, wrapped over lines of ``width`` characters, words never cut and nothing left out
+    (« Respecter les règles de Qualité, Hygiène, Sécurité, Santé et Environnement (QHSSE) » on three lines, not
+    « Respecter les règles de Qualité, Hygiène, Sécurité, Santé et… »)."""
+    return "\n".join(textwrap.wrap(" ".join(str(label).split()), width, break_long_words=False,
+                                    break_on_hyphens=False))
 
 
 def _fit_title(ax, title: str) -> None:
@@ -85,8 +88,9 @@ def _where(table: pd.DataFrame) -> str:
 def skills_bars(table: pd.DataFrame, top: int = 12, scenario=None, lang: str | None = None, ax=None):
     """The ``top`` items of a :func:`~pmq.analysis.skills.skills_demand` table (one scenario: ``scenario``, default
     the first) with the most job openings, as horizontal bars in thousands, the largest at the top; the
-    « non rattaché » row is left out. Labels are ROME's (French), wrapped on two lines and shortened. The source
-    line names the scenario (``attrs["scenario_titles"]``); a title too long for the figure is broken at its « — »."""
+    « non rattaché » row is left out. Labels are ROME's (French), whole, wrapped (:func:`_wrapped`).
+    The source line names the scenario (``attrs["scenario_titles"]``); a title too long for the figure is broken at
+    its « — »."""
     lang = check_lang(lang)
     if int(top) < 1:
         raise ArgumentError("top must be a positive number of bars", name="top", value=top)
@@ -97,12 +101,13 @@ def skills_bars(table: pd.DataFrame, top: int = 12, scenario=None, lang: str | N
     df, shown = _one_scenario(table, scenario)
     df = df[df["code"] != _UNREACHED].sort_values(variable, ascending=False, kind="stable").head(int(top))
     vals = df[variable].to_numpy(dtype=float) / 1e3
-    labels = [_short(s) for s in df["label"]]
+    labels = [_wrapped(s) for s in df["label"]]
     n = len(df)
-    fig, ax, created = new_axes(ax, (7.2, 0.42 * n + 1.6))
+    most = max((lab.count("\n") + 1 for lab in labels), default=1)       # 7.5-pt lines a bar
+    fig, ax, created = new_axes(ax, (7.2, max(0.42, 0.14 * most + 0.14) * n + 1.6))
     y = np.arange(n)[::-1]
     ax.barh(y, vals, color=PALETTE[0], height=0.7, zorder=2)
-    ax.set_yticks(y, labels, fontsize=7.5)
+    ax.set_yticks(y, labels, fontsize=7.5, linespacing=1.0)
     for yi, x, share in zip(y, vals, df["share"].to_numpy(dtype=float)):
         ax.annotate(f"{format_thousands(x * 1e3, 1, lang)} ({format_percent(share, 1, lang)})", (x, yi),
                     xytext=(3, 0), textcoords="offset points", ha="left", va="center", fontsize=7)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from typing import Any, cast
 
 import numpy as np
@@ -14,7 +15,8 @@ from pmq.labels import text
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "new_axes", "styled",
            "source_note", "source_text", "bottom_note", "as_float", "axis_formatter", "persons_axis", "MILLIONS_FROM",
-           "wrap_labels"]
+           "wrap_labels", "estimated_inputs", "age_estimated", "AGE_ESTIMATED", "grouped_territories", "GROUPED_MARK",
+           "grouped_note", "departures_note", "estimate_notes"]
 
 #: Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -83,14 +85,118 @@ SPLIT_WORDS = {"departement": ("par département", "by département"),
                "zone_emploi": ("par zone d'emploi", "by zone d'emploi")}
 
 
-def source_text(acc: xr.Dataset, lang: str | None = None, detail: str | None = None) -> str:
+#: What the source line of a figure drawn from the estimated age structure adds (French, English).
+AGE_ESTIMATED = {"fr": "structure par âge estimée par pmq (formes nationales DARES, portraits statistiques)",
+                 "en": "age structure estimated by pmq (DARES national shapes, « Portraits statistiques »)"}
+#: The mark of a territory whose published groups of métiers pmq split into FAP families (Corse), after its name.
+GROUPED_MARK = "*"
+
+
+def estimated_inputs(acc) -> list[str]:
+    """The inputs of the accounts pmq estimated (``attrs["estimated_inputs"]``, a JSON list, or a baseline's
+    ``attrs["estimated"]``), as texts; [] when none is said."""
+    attrs = getattr(acc, "attrs", {}) or {}
+    raw = attrs.get("estimated_inputs", attrs.get("estimated"))
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return [raw]
+    return [str(x) for x in (raw if isinstance(raw, (list, tuple)) else [raw])]
+
+
+def age_estimated(acc) -> bool:
+    """True when the accounts' employment by age is pmq's estimate (the built-in baseline: pyramids by métier ×
+    région, DARES national shapes tilted per cell), as their ``estimated_inputs`` say."""
+    return any(s.startswith("employment by age") for s in estimated_inputs(acc))
+
+
+def grouped_territories(acc) -> list[str]:
+    """The territories whose figures by métier rest on pmq's split of published groups of métiers into FAP
+    families (Corse publishes some métiers only as groups: its ``published_code`` is a group for them; split
+    below the régions, its départements 2A and 2B). A group's total is published; how it divides between
+    families, hence between domains, is estimated."""
+    coords = getattr(acc, "coords", {})
+    if "published_code" not in coords or "metier" not in coords or "territory" not in acc["published_code"].dims:
+        return []
+    pc = acc["published_code"]
+    grouped = (pc != acc["metier"]).any([d for d in pc.dims if d != "territory"])
+    return [str(t) for t, g in zip(grouped.territory.values, np.atleast_1d(grouped.values)) if bool(g)]
+
+
+def grouped_note(names, lang: str | None = None, mark: bool = True, totals: bool = False) -> str:
+    """The note of a figure showing a territory of :func:`grouped_territories` (« Corse »): occupations published
+    in groups, split into FAP families by pmq — values by métier and by domain estimated (``totals``: a figure of
+    all métiers, whose published totals the split keeps); ``mark``: the figure marks the name with
+    :data:`GROUPED_MARK`."""
+    lang = check_lang(lang)
+    names = list(dict.fromkeys(map(str, names)))
+    who = " et ".join(names) if lang == "fr" else " and ".join(names)
+    star = GROUPED_MARK + " " if mark else ""
+    if lang == "fr":
+        what = ("les totaux publiés sont conservés" if totals else "valeurs par métier et par domaine en partie "
+                "estimées")
+        return f"{star}{who} : métiers publiés par groupes, répartis entre familles professionnelles par pmq ({what})"
+    what = "the published totals are kept" if totals else "values by occupation and by domain partly estimated"
+    return f"{star}{who}: occupations published in groups, split into FAP families by pmq ({what})"
+
+
+def departures_note(acc, end_year, lang: str | None = None) -> str | None:
+    """The note of a figure whose window ends after the published period (``attrs["period_end"]``) of accounts
+    whose exit hazards pmq estimated: the departures after it come from pmq's pyramids and hazards (within it
+    they match the published departures); None otherwise."""
+    lang = check_lang(lang)
+    last = acc.attrs.get("period_end") if hasattr(acc, "attrs") else None
+    if end_year is None or last is None or int(end_year) <= int(last) or not any(
+            s.startswith("hazard") for s in estimated_inputs(acc)):
+        return None
+    return (f"départs en fin de carrière après {int(last)} estimés par pmq (pyramides des âges et probabilités de "
+            "départ)" if lang == "fr" else
+            f"end-of-career departures after {int(last)} estimated by pmq (age pyramids and exit hazards)")
+
+
+def estimate_notes(acc, lang: str | None = None, age: bool = False, territories=None, mark: bool = True,
+                   totals: bool = False, end_year=None) -> list[str]:
+    """What the source line of a figure of ``acc`` drawn from estimated inputs adds: the estimated age structure
+    (``age``: the figure shows employment by age, :data:`AGE_ESTIMATED`), the territories among ``territories``
+    (a code or codes; None: every territory of ``acc``) whose groups of métiers pmq split (:func:`grouped_note`,
+    ``mark`` and ``totals``), the departures after the published period (a window ending at ``end_year``,
+    :func:`departures_note`)."""
+    lang = check_lang(lang)
+    notes = [AGE_ESTIMATED[lang]] if age and age_estimated(acc) else []
+    grouped = grouped_territories(acc)
+    if territories is not None:
+        shown = {str(t) for t in (territories if isinstance(territories, (list, tuple, set)) else [territories])}
+        grouped = [t for t in grouped if t in shown]
+    if grouped:
+        names = (dict(zip(map(str, acc.territory.values), map(str, acc["territory_name"].values)))
+                 if "territory_name" in acc.coords else {})
+        notes.append(grouped_note([names.get(t, t) for t in grouped], lang, mark, totals))
+    dep = departures_note(acc, end_year, lang)
+    return notes + ([dep] if dep else [])
+
+
+def _scenario_titles(acc: xr.Dataset, lang: str) -> list[str]:
+    """The titles of the scenarios of a comparison's accounts (their ``scenario`` dimension)."""
+    coord = "scenario_title_fr" if lang == "fr" else "scenario_title_en"
+    if coord in acc.coords:
+        return [str(t) for t in np.atleast_1d(acc[coord].values)]
+    return [str(s) for s in np.atleast_1d(acc.scenario.values)]
+
+
+def source_text(acc: xr.Dataset, lang: str | None = None, detail: str | None = None, notes=()) -> str:
     """The source line of a chart of ``acc``: the data (DARES – France Stratégie for the built-in baseline, the
-    split said when pmq split it below the régions) and the projection, with the scenario's title (or
-    ``detail``) in brackets."""
+    split said when pmq split it below the régions) and the projection, with the scenario's title (several
+    scenarios: « scénarios : A ; B »; or ``detail``) in brackets, then each of ``notes`` (what is estimated:
+    :func:`estimate_notes`) after « ; »."""
     lang = check_lang(lang)
     scen = acc.attrs.get("scenario_title_fr" if lang == "fr" else "scenario_title_en", acc.attrs.get("scenario", ""))
     if "scenario" in acc.dims:
-        scen = ""
+        titles = _scenario_titles(acc, lang)
+        scen = (titles[0] if len(titles) == 1 else
+                ("scénarios : " + " ; ".join(titles)) if lang == "fr" else ("scenarios: " + "; ".join(titles)))
     if detail is not None:
         scen = detail
     base = ("Source : DARES – France Stratégie, « Les métiers en 2030 » ; projection pmq"
@@ -104,28 +210,33 @@ def source_text(acc: xr.Dataset, lang: str | None = None, detail: str | None = N
                 f"(estimated values); pmq projection")
     elif not is_builtin_france(acc):
         base = "Source : projection pmq" if lang == "fr" else "Source: pmq projection"
-    return base + (f" ({scen})" if scen else "") + "."
+    sep = " ; " if lang == "fr" else "; "
+    return base + (f" ({scen})" if scen else "") + "".join(sep + n for n in notes if n) + "."
 
 
-def source_note(fig, acc: xr.Dataset, lang: str | None = None, detail: str | None = None) -> None:
+def source_note(fig, acc: xr.Dataset, lang: str | None = None, detail: str | None = None, notes=(),
+                fontsize: float = 7.0) -> None:
     """Source line (:func:`source_text`) at the bottom of a figure, as reports print it."""
-    bottom_note(fig, source_text(acc, lang, detail))
+    bottom_note(fig, source_text(acc, lang, detail, notes), fontsize=fontsize)
 
 
-def bottom_note(fig, note: str) -> None:
+def bottom_note(fig, note: str, fontsize: float = 7.0) -> None:
     """A line of small text at the bottom of ``fig``, inside it (constrained layout keeps a band
-    free for it), so it survives any ``savefig`` setting."""
+    free for it), so it survives any ``savefig`` setting.  ``fontsize`` (points; 7 on the 7-inch charts): a
+    wider figure shown at the same width as the others takes a larger one, so that its line reads the same."""
     import textwrap
     width_in, height_in = fig.get_size_inches()
-    lines = textwrap.wrap(note, max(40, int(width_in * 17)))    # 7-pt text: about 17 characters per inch
+    k = fontsize / 7.0
+    lines = textwrap.wrap(note, max(40, int(width_in * 17 / k)))    # 7-pt text: about 17 characters per inch
     note = "\n".join(lines)
-    band = (0.06 + 0.13 * len(lines)) / height_in
+    band = (0.06 + 0.13 * k * len(lines)) / height_in
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set") and "rect" in getattr(engine, "get", lambda: {})():
         rect = engine.get()["rect"]
         engine.set(rect=(rect[0], rect[1] + band, rect[2], rect[3] - band))
     up = min(0.012 * height_in, 0.06)       # inches: inside the band however tall the figure
-    fig.text(0.01, up / height_in, note, ha="left", va="bottom", fontsize=7, color="#555555", transform=fig.transFigure)
+    fig.text(0.01, up / height_in, note, ha="left", va="bottom", fontsize=fontsize, color="#555555",
+             transform=fig.transFigure)
 
 
 def as_float(a) -> np.ndarray:

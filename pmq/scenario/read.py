@@ -71,8 +71,10 @@ Rules of the language
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -84,7 +86,7 @@ from pmq.model.ages import AgeProfiles
 from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, ScenarioError, UnknownNameError
 from pmq.model.rules import Rules
 from pmq.data import domains, metiers, territory_choices
-from pmq.names import resolve
+from pmq.names import closest, resolve
 from pmq.scenario.levers import (INT, LEVER_KINDS, LEVER_SCHEMAS, LIST, NUM, PROVENANCE_KEYS, TEXT, YEARS, Lever,
                                  Provenance, Spec, between, check_table, check_value, has_number, int_list,
                                  lever_from_table, one_of, str_list)
@@ -650,6 +652,50 @@ def _check_text(value: Any, source: str, path: str = "") -> None:
                                 value=value)
 
 
+#: A number written the French way in a TOML value: digits grouped by spaces (« 200 000 », also with a no-break
+#: space) or a decimal comma right after ``=`` (« 0,5 »; ``[0,5]`` is a valid TOML list of 0 and 5).
+_SPACED_NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)")
+_DECIMAL_COMMA = re.compile(r"(?<==)\s*[-+]?\d+,\d+")
+
+
+def _toml_number_hint(text: str, message: str) -> str:
+    """A hint for a TOML error on a line that holds a number written the French way (« 2050 = 200 000 »,
+    « rate = 0,5 »): the line, the key (``demand.adjust[total].anchors.2050``) and how to write it; "" otherwise."""
+    at = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if not at or not 1 <= int(at.group(1)) <= len(lines):
+        return ""
+    n = int(at.group(1))
+    # the line with its strings (closed, or unclosed to the end of the line) and its comment blanked out, at the
+    # same places: the numbers there are text
+    line = lines[n - 1]
+    masked = re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', lambda m: m.group()[0] + " " * (len(m.group()) - 2)
+                    + m.group()[-1], line)
+    rest = re.search(r"[\"'#]", re.sub(r'"[^"]*"|\'[^\']*\'', lambda m: "_" * len(m.group()), masked))
+    masked = masked[:rest.start()] if rest else masked
+    bad = _SPACED_NUMBER.search(masked) or _DECIMAL_COMMA.search(masked)
+    if bad is None:
+        return ""
+    # the key: the table above the line ([[demand.adjust]] with its id), the key of the line, the key just before
+    # the number in an inline table ({ 2020 = 0, 2050 = 200 000 })
+    header = re.compile(r"\s*\[(\[?)\s*([^\]]+?)\s*\]")
+    ident = re.compile(r"""\s*id\s*=\s*["']([^"']*)["']""")
+    table, lever = "", ""
+    for i in range(n - 2, -1, -1):
+        head = header.match(lines[i])
+        if head:
+            if head.group(1):        # an array of tables: the lever's id, above or below the line
+                below = [ident.match(t) for t in itertools.takewhile(lambda t: not header.match(t), lines[i + 1:])]
+                lever = next((m.group(1) for m in below if m), "")
+            table = head.group(2) + (f"[{lever}]" if lever else "")
+            break
+    keys = [k.strip().strip("\"'") for k in re.findall(r"([\w\-\"'.]+)\s*=(?!=)", line[:bad.start()])]
+    key = ".".join(k for k in [table, *keys[:1], *keys[1:][-1:]] if k)
+    where = f"line {n}" + (f", key '{key}'" if key else "")
+    return (f"; {where}: « {bad.group().strip()} » looks like a number written the French way — write 200000 or "
+            "200_000 (no spaces in numbers), and 0.5 with a decimal point")
+
+
 def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
     source = str(path)
     key = str(path.resolve())
@@ -658,9 +704,10 @@ def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
         raise ScenarioError(f"extends cycle: {chain}", source=source, key="scenario.extends",
                             value=Path(key).name)
     try:
-        doc = tomllib.loads(_read_text(path))
+        text = _read_text(path)
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", source=source) from exc
+        raise ScenarioError(f"not valid TOML: {exc}{_toml_number_hint(text, str(exc))}", source=source) from exc
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
     _check_text(doc, source)
@@ -698,9 +745,12 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
         return builtins[new]
     try:
         return builtins[resolve(str(name_or_path), {k: [] for k in builtins}, kind="scenario")]
-    except UnknownNameError as exc:
-        raise ScenarioError(f"{exc}: not a file and not a built-in name "
-                            f"({', '.join(builtins)})", source=str(name_or_path)) from None
+    except UnknownNameError:
+        # what is wrong first, the closest names (best first) last: « closest: reference, reference_incertain »
+        near = closest(str(name_or_path), {k: [] for k in builtins})
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise ScenarioError(f"not a file and not a built-in scenario{hint} (pmq scenarios lists them)",
+                            source=str(name_or_path)) from None
 
 
 def read_scenario(name_or_path: str | Path = "reference", *, territories: dict | None = None) -> Scenario:
