@@ -74,7 +74,9 @@ def _child(cmd, env=None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) and stdout of one fresh process (wait4's rusage: this child only)."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        # from a neutral folder: ``python -m pmq`` puts the working directory first on sys.path, so a run from the
+        # repository's root would import this tree's pmq for the --against tree too
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         code = os.waitstatus_to_exitcode(status)

@@ -311,6 +311,8 @@ def _warn_implausible(scenarios, typed, baseline, lang: str) -> None:
     applied to) is left to the run's own errors."""
     from pmq.errors import PmqWarning
     for sc, t in zip(scenarios, typed):
+        if not sc.demand_levers() and sc.trend_model == "published":
+            continue                  # the reference's employment path: nothing can move (and no 0.1 s spent)
         try:
             df = _implausible(sc, baseline, lang)
         except PmqError:
@@ -795,6 +797,13 @@ def _print_compare(table, names, stream=None, territory_names=None, where=None, 
                                              for c in cols), file=stream)
 
 
+def _territory_names(acc) -> dict[str, str]:
+    """``{territory code: name}`` of the accounts (the code itself without names)."""
+    codes = [str(t) for t in acc.territory.values]
+    names = acc["territory_name"].values if "territory_name" in acc.coords else codes
+    return dict(zip(codes, map(str, names)))
+
+
 def cmd_compare(args) -> int:
     from pmq.outputs import write_atomically
     from pmq.projection.compare import project_many
@@ -808,8 +817,8 @@ def cmd_compare(args) -> int:
                         progress=_progress_printer(sys.stderr))
     # FR: the national total, the « Ensemble » rows of every territory (beside the territories also asked for)
     only = None if national or not codes else codes
-    table = comp.table(horizon=args.horizon, territory=only)
-    by_metier = comp.table(horizon=args.horizon, territory=only, by="metier")
+    table = comp.table(horizon=args.horizon, territory=only, lang=args.lang)
+    by_metier = comp.table(horizon=args.horizon, territory=only, by="metier", lang=args.lang)
     if national and "Ensemble" in set(table["territory"]):
         table = table[table["territory"].isin({"Ensemble", *codes})].reset_index(drop=True)
         by_metier = by_metier[by_metier["territory"].isin({"Ensemble", *codes})].reset_index(drop=True)
@@ -826,10 +835,21 @@ def cmd_compare(args) -> int:
                  f"{' …' if len(labels) > 4 else ''})")
     written = []
     if out is not None:
+        # the territory's name beside its code (as summary.csv): « Ensemble », the sum of the rows' territories
+        if only is None:
+            from pmq.projection.indicators import national as national_total
+            whole = national_total(comp.accounts, args.lang)[1]
+        elif len(picked) == 1 and picked[0].group:
+            whole = picked[0].label
+        else:
+            whole = "Ensemble des territoires choisis" if args.lang == "fr" else "All the territories chosen"
+        names = _territory_names(comp.accounts) | {"Ensemble": whole}
+        files = {"compare_domains.csv": table, "compare_metiers.csv": by_metier}
+        files = {n: t.assign(territory_name=t["territory"].astype(str).map(names).fillna(t["territory"].astype(str)))
+                 for n, t in files.items()}
+        files = {n: t[[*t.columns[:2], "territory_name", *t.columns[2:-1]]] for n, t in files.items()}
         written = write_atomically(out, {
-            "compare_domains.csv": lambda p: table.to_csv(p, index=False, float_format="%.3f"),
-            "compare_metiers.csv": lambda p: by_metier.to_csv(p, index=False, float_format="%.3f"),
-        })
+            n: (lambda p, t=t: t.to_csv(p, index=False, float_format="%.3f")) for n, t in files.items()})
     _print_compare(table, comp.names, territory_names=dict(zip(
         [str(t) for t in baseline.territory.values],
         [str(n) for n in (baseline["territory_name"].values if "territory_name" in baseline.coords
@@ -1046,9 +1066,10 @@ def cmd_imbalance(args) -> int:
     watch = im.watch_list(table, n=args.top, lang=args.lang)
     written = []
     if out is not None:
+        from pmq.export.tables import write_table_csv       # persons to 3 decimals, shares and ratios to 6
         written = write_atomically(out, {
-            "imbalance.csv": lambda p: table.to_csv(p, index=False, float_format="%.6g"),
-            "watch_list.csv": lambda p: watch.to_csv(p, index=False, float_format="%.6g"),
+            "imbalance.csv": lambda p: write_table_csv(table, p),
+            "watch_list.csv": lambda p: write_table_csv(watch, p),
         })
     period = table["period"].iloc[0]
     en = args.lang == "en"

@@ -89,6 +89,7 @@ def test_drawn_axis_has_one_number_of_decimals(lim, lang):
     _check_axis(_axis_labels(ax.yaxis), lang)
 
 
+@pytest.mark.background       # builds a report or fits the backtest: on the other core
 def test_skills_and_backtest_charts_write_their_ticks_alike(baseline):
     import pmq
     from pmq.analysis import skills
@@ -148,12 +149,14 @@ def _check_progress(rep, err):
     return drawn
 
 
+@pytest.mark.background       # builds a report or fits the backtest: on the other core
 def test_report_progress_counts_each_step_once(small_report):
     rep, err, _ = small_report
     drawn = _check_progress(rep, err)
     assert "scenario_bars" not in drawn and "fan_employment" not in drawn
 
 
+@pytest.mark.background       # builds a report or fits the backtest: on the other core
 def test_report_progress_with_scenarios_and_draws(tmp_path, capsys):
     from pmq.export.report import build_report
     rep = build_report(["reference_incertain", "bas_carbone_dares2023"], territory="Bretagne", horizons=[2],
@@ -162,6 +165,7 @@ def test_report_progress_with_scenarios_and_draws(tmp_path, capsys):
     assert {"scenario_bars", "fan_employment"} <= set(drawn)       # planned before the projection, then drawn
 
 
+@pytest.mark.background       # builds a report or fits the backtest: on the other core
 def test_pyramid_is_as_wide_and_about_as_tall_as_the_other_figures(small_report):
     rep, _, _ = small_report
     size = {p.stem.split("_", 1)[1]: Image.open(p).size for p in rep.figures if p.suffix == ".png"}
@@ -201,6 +205,7 @@ class _Links(HTMLParser):
                 break
 
 
+@pytest.mark.background       # builds a report or fits the backtest: on the other core
 def test_figure_file_links_are_not_printed(small_report):
     from pmq.export.report import _CSS, FILE_LINKS
     _, _, page = small_report

@@ -24,7 +24,7 @@ XLSX = ["export", "reference", "bas_carbone_dares2023", "--horizon", "5", "--out
 REPORT = ["report", "reference", "--territory", "Provence-Alpes-Côte d'Azur", "--out", "{out}"]
 PMQ_BACKGROUND = {"export_xlsx": ("cli_xlsx", XLSX), "report_paca": ("report_paca", REPORT)}
 
-FRENCH_SHEETS = ["README", "Chiffres clés", "Métiers à surveiller", "regions", "domaines", "metiers",
+FRENCH_SHEETS = ["README", "Chiffres clés", "Métiers à surveiller", "Régions", "Domaines", "Métiers",
                  "Écarts entre scénarios", "Emploi", "Créations nettes d'emploi", "Départs en fin de carrière",
                  "Postes à pourvoir", "Jeunes débutants", "Solde mobilités interrégionales",
                  "Déséquilibre potentiel", "Départs (%)", "Postes à pourvoir (%)",
@@ -96,21 +96,23 @@ def test_french_workbook_sheets_headers_and_formats(workbook, two):
     acc, tables, keys, watch = two
     assert wb.sheetnames == FRENCH_SHEETS
     _check_table_sheets(wb)
-    ws = wb["regions"]
+    ws = wb["Régions"]
     head = [c.value for c in ws[1]]
-    assert head[:6] == ["Période", "Scénario", "Code territoire", "Territoire", "Emploi en début de période",
-                        "Emploi en fin de période"]
+    assert head[:7] == ["Période", "Code scénario", "Scénario", "Code territoire", "Territoire",
+                        "Emploi en début de période", "Emploi en fin de période"]
     assert head[-1] == "Déséquilibre potentiel (% de l'emploi initial)"
-    assert ws.freeze_panes == "E2"                        # the keys fit beside the numbers: frozen with the header
+    assert ws.freeze_panes == "F2"                        # the keys fit beside the numbers: frozen with the header
     row = {h: c for h, c in zip(head, ws[2])}
     assert row["Code territoire"].value == "11" and row["Territoire"].value == "Île-de-France"
     assert row["Postes à pourvoir"].number_format == PERSONS_FORMAT == "#,##0.0"
     assert row["Départs (% de l'emploi initial)"].number_format == SHARE_FORMAT == "0.0%"
-    met = [c.value for c in wb["metiers"][1]]
+    met = [c.value for c in wb["Métiers"][1]]
     assert {"Code métier (FAP)", "Métier", "Code domaine"} <= set(met)
     # the differences: each scenario minus the first, signed formats
     diff = _sheet(wb["Écarts entre scénarios"])
-    assert set(diff["Scénario"]) == {"ademe_s3"} and set(diff["Comparé à"]) == {"reference"}
+    titles = dict(zip(acc.scenario.values, acc["scenario_title_fr"].values))
+    assert set(diff["Code scénario"]) == {"ademe_s3"} and set(diff["Scénario"]) == {titles["ademe_s3"]}
+    assert set(diff["Comparé à"]) == {titles["reference"]}          # the first scenario, by its title
     m = tables["metiers"].set_index(["period", "scenario", "metier"])["openings"]
     r = diff.set_index(["Période", "Métier"] and ["Période", "Code métier (FAP)"]).loc[("2019–2025", "T2A")]
     assert r["Postes à pourvoir"] == pytest.approx(m[("2019–2025", "ademe_s3", "T2A")]
@@ -126,22 +128,22 @@ def test_sheets_per_indicator_have_the_periods_as_columns(workbook, two):
     tables = two[1]
     met = tables["metiers"].set_index(["scenario", "metier", "period"])
     openings = _sheet(wb["Postes à pourvoir"])
-    assert list(openings.columns) == ["Scénario", "Code territoire", "Territoire", "Code domaine",
+    assert list(openings.columns) == ["Code scénario", "Scénario", "Code territoire", "Territoire", "Code domaine",
                                       "Code métier (FAP)", "Métier", "2019–2022", "2019–2025"]
     assert len(openings) == 2 * len(METIERS) and openings["Territoire"].eq("Provence-Alpes-Côte d'Azur").all()
-    one = openings.set_index(["Scénario", "Code métier (FAP)"])
+    one = openings.set_index(["Code scénario", "Code métier (FAP)"])
     for s, m in [("reference", "T2A"), ("ademe_s3", "B4Z")]:
         for p in ("2019–2022", "2019–2025"):
             assert one.loc[(s, m), p] == pytest.approx(met.loc[(s, m, p), "openings"], rel=1e-12)
     # employment: the years as columns, 1 January of the start and of each end year
-    emp = _sheet(wb["Emploi"]).set_index(["Scénario", "Code métier (FAP)"])
+    emp = _sheet(wb["Emploi"]).set_index(["Code scénario", "Code métier (FAP)"])
     assert list(emp.columns[-3:]) == ["2019", "2022", "2025"]
     assert emp.loc[("reference", "T2A"), "2019"] == pytest.approx(met.loc[("reference", "T2A", "2019–2022"),
                                                                           "employment_start"], rel=1e-12)
     assert emp.loc[("reference", "T2A"), "2025"] == pytest.approx(met.loc[("reference", "T2A", "2019–2025"),
                                                                           "employment_end"], rel=1e-12)
     ws = wb["Déséquilibre potentiel (%)"]
-    assert ws.cell(2, 7).number_format == SHARE_FORMAT and wb["Emploi"].cell(2, 7).number_format == PERSONS_FORMAT
+    assert ws.cell(2, 8).number_format == SHARE_FORMAT and wb["Emploi"].cell(2, 8).number_format == PERSONS_FORMAT
     assert len([n for n in wb.sheetnames if n not in FRENCH_SHEETS[:7]]) == len(WIDE_INDICATORS)
 
 
@@ -181,13 +183,14 @@ def test_english_workbook(two, tmp_path):
     en = standard_tables(acc, [2025], territory="93", lang="en")
     path = to_excel(en, tmp_path / "en.xlsx", accounts=acc, lang="en", key_figures=keys[1:], watch=watch)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:7] == ["README", "Key figures", "Occupations to watch", "regions", "domains", "occupations",
+    assert wb.sheetnames[:7] == ["README", "Key figures", "Occupations to watch", "Regions", "Domains", "Occupations",
                                  "Scenario differences"]
     assert {"Employment", "Job openings", "Potential imbalance (%)", "Net inflow from other regions"} <= \
         set(wb.sheetnames)
     _check_table_sheets(wb)
-    assert [c.value for c in wb["regions"][1]][:4] == ["Period", "Scenario", "Territory code", "Territory"]
-    assert "Occupation code (FAP)" in [c.value for c in wb["occupations"][1]]
+    assert [c.value for c in wb["Regions"][1]][:5] == ["Period", "Scenario code", "Scenario", "Territory code",
+                                                       "Territory"]
+    assert "Occupation code (FAP)" in [c.value for c in wb["Occupations"][1]]
     readme = [c.value for r in wb["README"].iter_rows() for c in r if c.value]
     assert "header" in readme and "en-tête" not in readme
     back = read_excel_tables(path)
@@ -229,8 +232,8 @@ def test_cli_workbooks_are_in_french(cli_xlsx, report_paca):
     indicator; the report's key figures and watch list; numbers read back as the report prints them."""
     wb = openpyxl.load_workbook(cli_xlsx, read_only=True)
     assert "Écarts entre scénarios" in wb.sheetnames and "Postes à pourvoir" in wb.sheetnames
-    assert next(wb["regions"].iter_rows(max_row=1, values_only=True))[:4] == (
-        "Période", "Scénario", "Code territoire", "Territoire")
+    assert next(wb["Régions"].iter_rows(max_row=1, values_only=True))[:5] == (
+        "Période", "Code scénario", "Scénario", "Code territoire", "Territoire")
     wb.close()
     book = report_paca / "tables.xlsx"
     wb = openpyxl.load_workbook(book)
@@ -240,5 +243,5 @@ def test_cli_workbooks_are_in_french(cli_xlsx, report_paca):
     kf = _sheet(wb["Chiffres clés"]).set_index("Code indicateur")
     assert round(kf.loc["openings"].iloc[-1] / 1e3, 1) == 636.1      # the report's « 636,1 k »
     assert len(_sheet(wb["Métiers à surveiller"])) == 10
-    reg = _sheet(wb["regions"]).set_index("Code territoire")        # (read_excel_tables: tests/test_report.py)
+    reg = _sheet(wb["Régions"]).set_index("Code territoire")        # (read_excel_tables: tests/test_report.py)
     assert round(reg.loc["93", "Postes à pourvoir"] / 1e3, 1) == 636.1

@@ -158,7 +158,7 @@ def test_round_trip_and_invariants(two, tmp_path):
     for name, df in tables.items():
         pd.testing.assert_frame_equal(back[name], df, check_dtype=False, check_exact=False, rtol=REL)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:4] == ["README", "Chiffres clés", "Métiers à surveiller", "regions"]
+    assert wb.sheetnames[:4] == ["README", "Chiffres clés", "Métiers à surveiller", "Régions"]
     for ws in wb.worksheets[1:]:
         assert ws.auto_filter.ref == f"A1:{get_column_letter(ws.max_column)}{ws.max_row}", ws.title
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), ws.title
@@ -175,7 +175,7 @@ def test_round_trip_and_invariants(two, tmp_path):
     for r in rows[1:]:
         rec = dict(zip(head, r))
         for p in ("2019–2022", "2019–2025"):
-            assert rec[p] == pytest.approx(met.loc[(rec["Scénario"], rec["Code métier (FAP)"], p), "openings"],
+            assert rec[p] == pytest.approx(met.loc[(rec["Code scénario"], rec["Code métier (FAP)"], p), "openings"],
                                            rel=REL)
     rows = list(wb["Écarts entre scénarios"].iter_rows(values_only=True))
     head = list(rows[0])

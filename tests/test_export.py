@@ -95,7 +95,7 @@ def test_excel_round_trips_with_the_same_numbers(reference_2030, tmp_path):
 def test_excel_number_formats_and_sheet_name_checks(tables, tmp_path):
     import openpyxl
     path = to_excel({"regions": tables["regions"]}, tmp_path / "t.xlsx")   # the sheet read below: quicker
-    ws = openpyxl.load_workbook(path)["regions"]
+    ws = openpyxl.load_workbook(path)["Régions"]
     header = [c.value for c in ws[1]]
     assert ws.cell(2, header.index("Postes à pourvoir") + 1).number_format == "#,##0.0"
     assert ws.cell(2, header.index("Déséquilibre potentiel (% de l'emploi initial)") + 1).number_format == "0.0%"

@@ -101,7 +101,7 @@ def test_xlsx_text_cells_are_never_formulas(label, tmp_path):
     assert _no_formula(path) == []
     from openpyxl import load_workbook
     wb = load_workbook(path)
-    ws = wb["regions"]
+    ws = wb["Régions"]
     shown = "'" + label.replace("\r", "\n")          # XML reads a carriage return back as a line feed
     assert ws["A2"].value == shown and ws["B2"].value == shown and ws["A2"].data_type == "s"
     assert ws["C2"].value == -2.5 and ws["C2"].data_type == "n"          # a negative number stays a number
@@ -120,7 +120,8 @@ def test_csv_text_fields_are_never_formulas(label, tmp_path):
     text = (tmp_path / "csv" / "regions.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     # a carriage return becomes a line feed, which the CSV writer quotes (a bare CR would cut the row)
-    assert rows[1] == ["'" + label.replace("\r", "\n"), "-2.5"] and rows[2] == ["Nord", "3.0"]
+    # persons to 3 decimals (tests/test_tables_consistency.py)
+    assert rows[1] == ["'" + label.replace("\r", "\n"), "-2.500"] and rows[2] == ["Nord", "3.000"]
     back = pd.read_csv(tmp_path / "csv" / "regions.csv", encoding="utf-8-sig", dtype={"territory_name": str})
     assert back["net_creation"].dtype == float and back["net_creation"].iloc[0] == -2.5
 

@@ -202,7 +202,8 @@ def test_cli_imbalance_writes_tables_matching_the_api(tmp_path, capsys, referenc
     assert set(t["territory"]) == {"53", "FR"}
     api = im.imbalance_table(reference_2030).set_index(["territory", "metier"])
     got = t.set_index(["territory", "metier"])
-    np.testing.assert_allclose(got["imbalance"], api.loc[got.index, "imbalance"], rtol=1e-5)
+    # persons to 3 decimals in the CSV: within 5e-4 of the table (tests/test_tables_consistency.py)
+    np.testing.assert_allclose(got["imbalance"], api.loc[got.index, "imbalance"], rtol=0, atol=5e-4)
     assert got.loc[("FR", "B2Z"), "class_dares"] == DARES["accentuer"]
     w = pd.read_csv(out / "watch_list.csv", dtype={"territory": str})
     assert (w.groupby("territory").size() == 5).all()

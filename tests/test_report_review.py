@@ -24,6 +24,10 @@ from pmq.plots.skills import _wrapped, skills_bars  # noqa: E402
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 
+#: the module builds reports (≈ 30 s of CLI-sized work): it runs in the background pytest process on the other
+#: core (tests/conftest.py), as the suite's other report builds do
+pytestmark = pytest.mark.background
+
 
 def _source(fig) -> str:
     """The figure's source line, on one line."""

@@ -229,7 +229,11 @@ def test_accessor_excel(reference_2030, tmp_path):
     ds = pmq.select(reference_2030.accounts, territory="Normandie", metier=["A0Z", "A1Z"])
     out = ds.pmq.to_excel(tmp_path / "t.xlsx")
     sheets = pd.ExcelFile(out).sheet_names
-    assert sheets[0] == "README" and set(ds.pmq.tables()) <= set(sheets)
+    # each table on a sheet named in French (« Régions »…), read back under its name (« regions »…)
+    from pmq.export import read_excel_tables
+    from pmq.export.tables import TABLE_SHEETS
+    assert sheets[0] == "README" and {TABLE_SHEETS[n][0] for n in ds.pmq.tables()} <= set(sheets)
+    assert set(read_excel_tables(out)) == set(ds.pmq.tables())
 
 
 # ----------------------------------------------------------------------------- the plot accessor

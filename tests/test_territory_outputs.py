@@ -171,7 +171,7 @@ def test_workbook_named_by_level_with_provenance(dep, tmp_path):
     acc = dep.accounts
     path = to_excel(standard_tables(acc, territory=["13", "971"]), tmp_path / "t.xlsx", accounts=acc)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:4] == ["README", "departements", "domaines", "metiers"]     # then the wide sheets
+    assert wb.sheetnames[:4] == ["README", "Départements", "Domaines", "Métiers"]     # then the wide sheets
     readme = {str(r[0].value): [c.value for c in r[1:]] for r in wb["README"].iter_rows() if r[0].value}
     assert readme["level"][0] == "departement" and readme["key_source"][0] == acc.attrs["key_source"]
     assert readme["DOM"][0].startswith("DOM estimés")
@@ -199,7 +199,7 @@ def test_csv_provenance_and_no_formula_from_a_key_basis(dep, tmp_path):
     bad = met[(met["territory"] == str(acc.territory.values[0])) & (met["metier"] == str(acc.metier.values[0]))]
     assert len(bad) and bad["key_basis"].str.startswith("'=").all()
     path = to_excel(tables, tmp_path / "t.xlsx", accounts=acc)
-    cells = [c.value for r in openpyxl.load_workbook(path)["metiers"].iter_rows() for c in r]
+    cells = [c.value for r in openpyxl.load_workbook(path)["Métiers"].iter_rows() for c in r]
     assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
 
 

@@ -32,11 +32,16 @@ from pmq.scenario.read import STATUS_LABELS, is_builtin, status_label
 from pmq.labels import TEXT, VARIABLE_REGISTRY, domain_label, metier_label, text
 from pmq.projection.indicators import (FLAG_COLUMNS, FLAG_LABELS, aggregate_flags, cell_flags, national,
                                        territory_provenance, territory_table_name, with_flags)
-from pmq.outputs import atomic_file, csv_dialect_of, neutralise, safe_text, write_atomically
+from pmq.outputs import atomic_file, csv_dialect_of, neutralise, safe_text, write_atomically, write_frame_csv
 from pmq.analysis.skills import COLUMN_LABELS as SKILLS_LABELS
+from pmq.data.skills import UNREACHED
+from pmq.inputs.baseline import BUILTIN_SOURCES
+from pmq.inputs.overseas import OVERSEAS_METHOD
 
 __all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "provenance",
-           "scenario_status", "column_header", "HEADERS", "SHEET_NAMES", "WIDE_INDICATORS"]
+           "scenario_status", "column_header", "HEADERS", "SHEET_NAMES", "TABLE_SHEETS", "WIDE_INDICATORS",
+           "provenance_text", "SOURCE_NAMES", "PROVENANCE_TEXTS", "write_table_csv", "csv_decimals",
+           "PERSONS_DECIMALS", "SHARE_DECIMALS"]
 
 #: Column → (French label, English label, unit) for every numeric column of the standard tables,
 #: from :data:`pmq.labels.VARIABLE_REGISTRY`.
@@ -64,6 +69,158 @@ def provenance(attrs) -> tuple[dict, list]:
                              source="accounts attrs", column=key)
         out.append(val)
     return out[0], out[1]
+
+
+# ------------------------------------------------------ the data's provenance, in the reader's language
+# The texts of pmq.export.report (its _SOURCE_NAMES, _KNOWN_TEXTS, _KNOWN_PATTERNS, provenance_text), keyed the
+# same way, here so that the workbooks need not import the report (matplotlib, the plots): the README sheet of
+# every workbook names the sources and estimated inputs as the report's page does (tests/test_tables_consistency.py
+# checks that both give the same words).
+#: The inputs of the accounts' ``data_sources`` (attrs), as a reader names them: key → (French, English).
+SOURCE_NAMES = {
+    "flows": ("Flux de la période publiée (créations nettes, jeunes débutants, mobilités)",
+              "Flows of the published period (net creation, young entrants, mobility)"),
+    "age_structure": ("Structure par âge de l'emploi", "Age structure of employment"),
+    "hazard_schedule": ("Calendrier des départs en fin de carrière", "End-of-career exit schedule"),
+    "employment": ("Emploi par âge", "Employment by age"),
+    "hazards": ("Probabilités de départ en fin de carrière", "End-of-career exit hazards"),
+    "tension": ("Tensions sur le recrutement", "Recruitment tension"),
+}
+_M2030 = "https://dares.travail-emploi.gouv.fr/publication/les-metiers-en-2030-quelles-perspectives-de-recrutement-en-region"
+_PORTRAITS = "https://dares.travail-emploi.gouv.fr/donnees/portraits-statistiques-des-metiers"
+#: The built-in baseline's texts (:data:`pmq.inputs.baseline.BUILTIN_SOURCES`, its ``estimated`` list,
+#: :data:`pmq.inputs.overseas.OVERSEAS_METHOD`) as the report writes them: English text → (French, English), the
+#: publications' addresses added.
+PROVENANCE_TEXTS = {
+    BUILTIN_SOURCES["flows"]:
+        (f"DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale, scénario de référence, "
+         f"{_M2030} (Licence Ouverte / Etalab 2.0)",
+         f"DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale (regional results), "
+         f"reference scenario, {_M2030} (Licence Ouverte / Etalab 2.0)"),
+    BUILTIN_SOURCES["age_structure"]:
+        (f"Dares, « Portraits statistiques des métiers » (2021), enquête Emploi 2017–2019 de l'Insee, 9 tranches d'âge "
+         f"par famille professionnelle (FAP-87), {_PORTRAITS} (Licence Ouverte / Etalab 2.0)",
+         f"DARES, « Portraits statistiques des métiers » (2021), Insee enquête Emploi 2017–2019, 9 age bands by FAP-87, "
+         f"{_PORTRAITS} (Licence Ouverte / Etalab 2.0)"),
+    BUILTIN_SOURCES["hazard_schedule"]:
+        (f"estimé par pmq à partir des taux de maintien dans l'emploi des pseudo-cohortes de la Dares (« Portraits "
+         f"statistiques des métiers », fenêtres 2010–2019), {_PORTRAITS}",
+         f"estimated by pmq from DARES pseudo-cohort continuation ratios (« Portraits statistiques des métiers », "
+         f"2010–2019 windows), {_PORTRAITS}"),
+    "employment by age (pyramids by métier × region: DARES national shapes tilted per cell to match published "
+    "departures)":
+        ("emploi par âge (pyramides par métier × région : profils nationaux de la Dares inclinés cellule par cellule "
+         "pour retrouver les départs en fin de carrière publiés)",
+         "employment by age (pyramids by occupation × region: DARES national shapes tilted per cell to match the "
+         "published departures)"),
+    "hazard (national schedule fitted to DARES pseudo-cohorts, per-métier exit-age offsets)":
+        ("probabilités de départ en fin de carrière (calendrier national ajusté aux pseudo-cohortes de la Dares, âge "
+         "de départ décalé par métier)",
+         "end-of-career exit hazards (national schedule fitted to DARES pseudo-cohorts, exit-age offsets by "
+         "occupation)"),
+    "Corse: split of the published groups of métiers into FAP families":
+        ("Corse : répartition des groupes de métiers publiés entre les familles professionnelles (FAP)",
+         "Corse: split of the published groups of occupations into FAP families"),
+    OVERSEAS_METHOD:
+        ("régions d'outre-mer (01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte) estimées par pmq : "
+         "emploi de l'année de base par métier tiré du recensement de 2017 et recalé par métier (Mayotte : un ordre de "
+         "grandeur), structure par âge et taux de flux par métier de la métropole, probabilités de départ nationales, "
+         "sans solde de mobilités (hors du recentrage métropolitain)",
+         "overseas régions (01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte) estimated by pmq: "
+         "base-year employment by occupation from the 2017 census rescaled per occupation (Mayotte: an order of "
+         "magnitude), metropolitan age structure and flow rates by occupation, national hazards, no net mobility "
+         "(outside the metropolitan recentring)"),
+}
+#: The shipped downscaling keys (``pmq/data/territories/SOURCE.md``), as the report names them.
+_KEY_SOURCES = {
+    "departement": ("celle livrée avec pmq, part du département dans l'emploi moyen 2019 du métier "
+                    f"(Dares – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS})",
+                    "pmq's shipped one, the département's share of the occupation's average 2019 employment "
+                    f"(DARES – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS})"),
+    "zone_emploi": ("celles livrées avec pmq, part du département dans l'emploi moyen 2019 du métier "
+                    f"(Dares – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS}), puis part de la "
+                    "zone d'emploi dans la population municipale du département (Insee, zones d'emploi 2020)",
+                    "pmq's shipped ones, the département's share of the occupation's average 2019 employment "
+                    f"(DARES – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS}), then the employment "
+                    "zone's share of the département's municipal population (Insee, zones d'emploi 2020)"),
+}
+_LEVEL_WORDS = {"region": ("région", "région"), "departement": ("département", "département"),
+                "zone_emploi": ("zone d'emploi", "employment zone")}
+_TREND_MODELS = {"shares": ("des parts de métiers", "occupational shares"),
+                 "shares_damped": ("des parts de métiers, amorti", "occupational shares, damped"),
+                 "combination": ("combiné (moyenne de l'emploi constant, du tendanciel amorti et d'un ARIMA)",
+                                 "combined (mean of constant employment, damped trend and ARIMA)"),
+                 "loglinear": ("log-linéaire", "log-linear"), "damped": ("de tendance amortie", "damped-trend"),
+                 "arima": ("ARIMA", "ARIMA")}
+#: The texts that name their own values (:func:`pmq.projection.prepare.estimated_inputs`, the split of
+#: :func:`pmq.inputs.downscale.downscale`): a pattern and its French and English wording.
+_PROVENANCE_PATTERNS = [
+    (re.compile(r"exit hazards estimated from DARES pseudo-cohorts 2003–2019 \(pmq\.estimation\.exits, "
+                r"(partially pooled|per FAP, unpooled)\)"),
+     lambda m, i: (("probabilités de départ en fin de carrière estimées sur les pseudo-cohortes de la Dares 2003–2019 "
+                    "(" + ("partiellement mutualisées entre familles" if m[1] == "partially pooled" else
+                           "par famille professionnelle, sans mutualisation") + ")"),
+                   ("end-of-career exit hazards estimated from DARES pseudo-cohorts 2003–2019 ("
+                    + ("partially pooled across families" if m[1] == "partially pooled" else "per FAP family, "
+                       "unpooled") + ")"))[i]),
+    (re.compile(r"employment by métier: the scenario's total employment of each territory distributed by the "
+                r"(\w+) model of occupational shares fitted to the DARES FAP-87 series \(last (\d+) years to "
+                r"(\d{4})\), pmq\.estimation\.trends"),
+     lambda m, i: ((f"emploi par métier : l'emploi total du scénario dans chaque territoire réparti selon le modèle "
+                    f"{_TREND_MODELS.get(m[1], (m[1], m[1]))[0]} ajusté aux séries FAP-87 de la Dares ({m[2]} "
+                    f"dernières années jusqu'en {m[3]})"),
+                   (f"employment by occupation: the scenario's total employment of each territory distributed by the "
+                    f"{_TREND_MODELS.get(m[1], (m[1], m[1]))[1]} model fitted to the DARES FAP-87 series (last {m[2]} "
+                    f"years to {m[3]})"))[i]),
+    (re.compile(r"employment trend by métier: (\w+) model fitted to the DARES FAP-87 series \(last (\d+) years to "
+                r"(\d{4})\), pmq\.estimation\.trends"),
+     lambda m, i: ((f"tendance de l'emploi par métier : modèle {_TREND_MODELS.get(m[1], (m[1], m[1]))[0]} ajusté "
+                    f"aux séries FAP-87 de la Dares ({m[2]} dernières années jusqu'en {m[3]})"),
+                   (f"employment trend by occupation: {_TREND_MODELS.get(m[1], (m[1], m[1]))[1]} model fitted to the "
+                    f"DARES FAP-87 series (last {m[2]} years to {m[3]})"))[i]),
+    (re.compile(r"(\w+) split of the (\w+) baseline by a downscaling key \(bases: ([^)]*)\): children have their "
+                r"parent's age structure, hazards and flow ratios; net mobility is their share of the parent's net "
+                r"inflow \(moves between children of one parent not modelled\)"),
+     lambda m, i: ((f"répartition par {_LEVEL_WORDS.get(m[1], (m[1], m[1]))[0]} des chiffres de chaque "
+                    f"{_LEVEL_WORDS.get(m[2], (m[2], m[2]))[0]} selon une clé de répartition (fondements : {m[3]}) : "
+                    f"chaque territoire reprend la structure par âge, les probabilités de départ et les taux de flux "
+                    f"de son territoire parent ; son solde des mobilités est sa part de celui du parent (les mobilités "
+                    f"entre territoires d'un même parent ne sont pas modélisées)"),
+                   (f"{_LEVEL_WORDS.get(m[1], (m[1], m[1]))[1]} split of the {_LEVEL_WORDS.get(m[2], (m[2], m[2]))[1]} "
+                    f"figures by a share key (bases: {m[3]}): each territory has its parent's age structure, hazards "
+                    f"and flow ratios; its net mobility is its share of the parent's (moves between territories of one "
+                    f"parent are not modelled)"))[i]),
+    (re.compile(r"pmq shipped key \((departement|zone_emploi)\), see pmq/data/territories/SOURCE\.md"),
+     lambda m, i: _KEY_SOURCES[m[1]][i]),
+]
+
+
+def provenance_text(text_: str, lang: str) -> str | None:
+    """A provenance text pmq writes in the accounts' attrs (a data source, an estimated input, the key of a
+    split) in the reader's language, with the publication's address; None for a text pmq does not know (a
+    user's source, shown as it is)."""
+    i = 0 if lang == "fr" else 1
+    if text_ in PROVENANCE_TEXTS:
+        return PROVENANCE_TEXTS[text_][i]
+    for pattern, words in _PROVENANCE_PATTERNS:
+        m = pattern.fullmatch(text_)
+        if m:
+            return words(m, i)
+    return None
+
+
+#: The built-in baseline's title (:func:`pmq.inputs.baseline.load_baseline`): « Les métiers en 2030 — baseline 2019 … ».
+_BUILTIN_TITLE = re.compile(r"(Les métiers en 2030 — )baseline (\d{4})( .*)?")
+
+
+def baseline_title(title: str, lang: str) -> str:
+    """The baseline's title (the accounts' ``baseline_title``) in the reader's language: the built-in's
+    « Les métiers en 2030 — baseline 2019 (…) » says « année de base 2019 » in French; a user's title as it is."""
+    title = str(title)
+    m = _BUILTIN_TITLE.fullmatch(title) if lang == "fr" else None
+    return f"{m[1]}année de base {m[2]}{m[3] or ''}" if m else title
+
+
 
 def scenario_status(attrs) -> list[tuple[str, str, list]]:
     """``(scenario, status, assumed levers)`` for each scenario of the accounts, from the attrs
@@ -217,12 +374,12 @@ def _readme_rows(acc: xr.Dataset, lang: str) -> list[list]:
     attrs = acc.attrs
     fr = lang == "fr"
     rows = [["pmq — " + ("tableaux de résultats" if fr else "result tables")], [],
-            ["pmq version", __version__],
+            ["version de pmq" if fr else "pmq version", __version__],
             ["date", _dt.date.today().isoformat()]]
     for s, t in _scenario_titles(acc, lang).items():
         rows.append(["scénario" if fr else "scenario", s, t])
     if "scenario" not in acc.dims:
-        rows.append(["hash", attrs.get("scenario_hash", "")])
+        rows.append(["empreinte (hash)" if fr else "hash", attrs.get("scenario_hash", "")])
     try:
         files = json.loads(attrs["scenario_sources"]) if "scenario_sources" in attrs else \
             {attrs.get("scenario", ""): attrs.get("scenario_source", "")}
@@ -232,12 +389,12 @@ def _readme_rows(acc: xr.Dataset, lang: str) -> list[list]:
         label = status_label(status, lang, is_builtin(files.get(name, "")))
         rows.append(["statut des chiffres" if fr else "figures", name,
                      label + ((" : " if fr else ": ") + ", ".join(assumed) if assumed else "")])
-    rows.append(["base", attrs.get("baseline_title", "")])
-    sources, estimated = provenance(attrs)
+    rows.append(["base", baseline_title(attrs.get("baseline_title", ""), lang)])
+    sources, estimated = provenance(attrs)      # in the reader's language, as the report's page names them
     for k, v in sources.items():
-        rows.append(["source", k, v])
+        rows.append(["source", SOURCE_NAMES.get(k, (k, k))[0 if fr else 1], provenance_text(str(v), lang) or v])
     for v in estimated:
-        rows.append(["estimé" if fr else "estimated", v])
+        rows.append(["estimé" if fr else "estimated", provenance_text(str(v), lang) or v])
     territorial = territory_provenance(attrs, lang)      # split or estimated run: level, key, DOM, reliability
     if territorial:
         rows += [[], ["territoires" if fr else "territories"]] + territorial
@@ -266,8 +423,14 @@ HEADERS = {
     "bmo_share_difficult": ("Part des projets jugés difficiles (BMO)", "Share of the projects deemed difficult (BMO)"),
 }
 #: Columns headed by a word of :data:`pmq.labels.TEXT`, or by another variable's label.
-_TEXT_KEYS = {"scenario": "scenario", "territory_name": "territory", "domain_label": "domain",
-              "metier_label": "metier", "imbalance_pct": "imbalance_rate"}
+_TEXT_KEYS = {"scenario": "scenario", "scenario_label": "scenario", "territory_name": "territory",
+              "domain_label": "domain", "metier_label": "metier", "imbalance_pct": "imbalance_rate"}
+#: The key columns: headed by pmq's words in every sheet (« Code territoire », « Territoire »…), whatever headers a
+#: table's ``attrs["column_labels"]`` give them (the skills tables' « Territoire » for the code).
+_KEY_HEADERS = ("period", "scenario", "scenario_label", "territory", "territory_name", "domain", "domain_label",
+                "metier", "metier_label")
+#: The header of the scenario's code when its title is beside it (:func:`_for_reader`: « Scénario »).
+SCENARIO_CODE = ("Code scénario", "Scenario code")
 #: Columns headed by the labels of :data:`pmq.analysis.skills.COLUMN_LABELS` (the watch list's).
 _SKILLS_KEYS = {"rank": "rank", "tension": "tension", "class": "class_dares"}
 #: Excel number formats: persons (thousands separator, one decimal), shares (percent, one decimal), and the
@@ -276,10 +439,91 @@ PERSONS_FORMAT, SHARE_FORMAT = "#,##0.0", "0.0%"
 PERSONS_DIFF_FORMAT, SHARE_DIFF_FORMAT = "+#,##0.0;-#,##0.0;0.0", "+0.0%;-0.0%;0.0%"
 #: Numeric columns shown as they are (classes, ranks, codes).
 _PLAIN = {"rank", "tension", "reliability", "class", "year"}
+#: Sheets of the standard tables: pmq's table name (the key of :func:`standard_tables`, the name of its CSV file,
+#: what :func:`read_excel_tables` gives back) → (French, English) sheet name; a table of another name keeps its own.
+TABLE_SHEETS = {
+    "regions": ("Régions", "Regions"),
+    **dict.fromkeys(("departements", "departments"), ("Départements", "Departments")),
+    **dict.fromkeys(("zones_emploi", "employment_zones"), ("Zones d'emploi", "Employment zones")),
+    **dict.fromkeys(("territoires", "territories"), ("Territoires", "Territories")),
+    **dict.fromkeys(("domaines", "domains"), ("Domaines", "Domains")),
+    **dict.fromkeys(("metiers", "occupations"), ("Métiers", "Occupations")),
+    **dict.fromkeys(("competences", "skills"), ("Compétences", "Skills")),
+}
 #: Sheets pmq adds to the tables: key → (French, English) name.
 SHEET_NAMES = {"key_figures": ("Chiffres clés", "Key figures"),
                "watch_list": ("Métiers à surveiller", "Occupations to watch"),
                "differences": ("Écarts entre scénarios", "Scenario differences")}
+#: Values of code columns that the workbooks show in words: column → {value: (French, English)}.  The tables and
+#: their CSV files keep the values; :func:`read_excel_tables` gives them back.
+READER_VALUES = {
+    "tension_basis": {"departement": ("département", "département"), "region": ("région", "région"),
+                      "zone_emploi": ("zone d'emploi", "employment zone"),
+                      "national (regional_mean)": ("national (moyenne des niveaux régionaux)",
+                                                   "national (mean of the regional levels)"),
+                      "national (dares_national)": ("national (indicateur national DARES)",
+                                                    "national (DARES national indicator)")},
+}
+#: The ROME transition flags of an item (``O`` or empty, :mod:`pmq.analysis.skills`): « oui » / « non » in the
+#: workbooks (the « non rattaché » row, no item, left empty).
+_ROME_FLAGS = ("transition_eco", "transition_num")
+_YES_NO = {"O": ("oui", "yes"), "": ("non", "no")}
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+
+
+def _for_reader(df: pd.DataFrame, lang: str, titles: dict) -> pd.DataFrame:
+    """``df`` as a workbook shows it (the values of its CSV file stay codes): the scenario's title beside its code
+    (``scenario_label``, when the titles are known), the level of the tension class in words
+    (:data:`READER_VALUES`), the ROME transition flags as « oui » / « non », and without the differences from the
+    first scenario (``difference``, ``*_difference``: zeros) when there is one scenario.  :func:`read_excel_tables`
+    undoes each."""
+    fr = lang == "fr"
+    out = df.copy()
+    if "scenario" in out.columns and titles and "scenario_label" not in out.columns:
+        codes = out["scenario"].astype(str)
+        out.insert(out.columns.get_loc("scenario") + 1, "scenario_label",
+                   codes.map({c: str(titles.get(c, c)) for c in codes.unique()}))
+    for col, words in READER_VALUES.items():
+        if col in out.columns and _is_text(out[col]):
+            out[col] = out[col].map(lambda v, w=words: w[v][0 if fr else 1] if isinstance(v, str) and v in w else v)
+    for col in _ROME_FLAGS:
+        if col not in out.columns or not _is_text(out[col]):
+            continue
+        values = out[col]
+        if not values.dropna().isin(list(_YES_NO)).all():       # a fiche's class (vert, brun…): shown as it is
+            continue
+        none = out["code"].eq(UNREACHED[0]) if "code" in out.columns else pd.Series(False, index=out.index)
+        out[col] = [v if miss or not isinstance(v, str) else _YES_NO[v][0 if fr else 1]
+                    for v, miss in zip(values, none)]
+    one = "scenario" not in out.columns or out["scenario"].nunique() <= 1
+    zeros = [c for c in out.columns if str(c) == "difference" or str(c).endswith("_difference")]
+    zeros = [c for c in zeros if pd.api.types.is_numeric_dtype(out[c]) and not out[c].fillna(0).astype(bool).any()]
+    if one and zeros:
+        out = out.drop(columns=zeros)
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def _from_reader(df: pd.DataFrame) -> pd.DataFrame:
+    """A table read back from a workbook with pmq's column names, its values as :func:`_for_reader` found them."""
+    if "scenario_label" in df.columns and "scenario" in df.columns:
+        df = df.drop(columns="scenario_label")
+    for col, words in READER_VALUES.items():
+        if col in df.columns:
+            back = {w: v for v, pair in words.items() for w in pair}
+            df[col] = df[col].map(lambda v, b=back: b.get(v, v) if isinstance(v, str) else v)
+    for col in _ROME_FLAGS:
+        if col in df.columns:
+            back = {w: v for v, pair in _YES_NO.items() for w in pair}
+            values = df[col]
+            if values.dropna().isin(list(back)).all():
+                df[col] = values.map(lambda v, b=back: b.get(v, v) if isinstance(v, str) else v)
+    return df
+
+
 #: The indicators that get a sheet of their own with the periods as columns (``employment``: the years).
 #: ``other_recruits`` (the balancing flow) is the potential imbalance itself: its sheet would repeat that one.
 WIDE_INDICATORS = ("employment", "net_creation", "departures", "openings", "young_entrants", "net_mobility",
@@ -290,10 +534,11 @@ _LONG_SHEET_NAMES = {"net_mobility": ("Solde mobilités interrégionales", "Net 
 def column_header(col, lang: str | None = None, labels: dict | None = None) -> str:
     """The header of the column ``col`` in pmq's workbooks, in ``lang``: ``labels[col]`` if given (a table's
     ``attrs["column_labels"]``), else :data:`HEADERS`, the words and variables of :mod:`pmq.labels`, the flags'
-    labels; the column name itself for a column pmq does not know."""
+    labels; the column name itself for a column pmq does not know.  The key columns (period, scenario, territory,
+    domain, métier: codes and names) are headed alike in every sheet, by pmq's words whatever ``labels`` say."""
     lang = check_lang(lang)
     i = 0 if lang == "fr" else 1
-    if labels and col in labels:
+    if labels and col in labels and col not in _KEY_HEADERS:
         return str(labels[col])
     if col in HEADERS:
         return HEADERS[col][i]
@@ -308,10 +553,17 @@ def column_header(col, lang: str | None = None, labels: dict | None = None) -> s
     return str(col)
 
 
+def _key_header(col, lang: str, columns, labels: dict | None = None) -> str:
+    """:func:`column_header`, but « Code scénario » for the scenario's code when its title is in ``columns``."""
+    if col == "scenario" and "scenario_label" in columns:
+        return SCENARIO_CODE[0 if lang == "fr" else 1]
+    return column_header(col, lang, labels)
+
+
 def _headers(df: pd.DataFrame, lang: str) -> list[str]:
     """Headers of ``df``'s columns, each once (a repeated one gets its column name in brackets)."""
     labels = df.attrs.get("column_labels") if isinstance(df.attrs.get("column_labels"), dict) else None
-    heads = [str(safe_text(column_header(c, lang, labels))) for c in df.columns]
+    heads = [str(safe_text(_key_header(c, lang, df.columns, labels))) for c in df.columns]
     seen = {h for h in heads if heads.count(h) == 1}
     return [h if h in seen else f"{h} ({c})" for h, c in zip(heads, df.columns)]
 
@@ -335,11 +587,12 @@ def _number_format(col, s: pd.Series, diff: bool = False) -> str | None:
 
 class _Sheet:
     """One sheet of a workbook: its table (columns: pmq's names), headers, number formats (per column, or per
-    row with ``row_formats``), kind and the line the README gives it."""
+    row with ``row_formats``), kind, the line the README gives it and, for a table, pmq's name of it."""
 
     def __init__(self, name: str, df: pd.DataFrame, kind: str, description: str, lang: str, headers=None,
-                 formats=None, row_formats=None, diff: bool = False):
+                 formats=None, row_formats=None, diff: bool = False, table: str | None = None):
         self.name, self.df, self.kind, self.description = name, df, kind, description
+        self.table = name if table is None else table       # pmq's name of the table (kind "table"): its CSV file's
         self.headers = list(headers) if headers is not None else _headers(df, lang)
         self.formats = list(formats) if formats is not None else \
             [_number_format(c, df.iloc[:, j], diff) for j, c in enumerate(df.columns)]
@@ -376,6 +629,8 @@ def _key_columns(src: pd.DataFrame) -> list[str]:
     keys = [c for c in TEXT_COLUMNS if c in src.columns and c != "period"]     # codes, each before its label
     if "metier_label" in keys:
         keys = [c for c in keys if c != "domain_label"]
+    if "scenario" in keys and "scenario_label" in src.columns:                  # the title after the code
+        keys.insert(keys.index("scenario") + 1, "scenario_label")
     return keys
 
 
@@ -426,7 +681,7 @@ def _wide_sheets(src: pd.DataFrame, lang: str) -> list[_Sheet]:
         df = pd.concat([rows[keys], values.reset_index(drop=True), rows[flags]], axis=1)
         fmt = SHARE_FORMAT if _is_share(var) else PERSONS_FORMAT
         formats = [None] * len(keys) + [fmt] * values.shape[1] + [None] * len(flags)
-        heads = ([column_header(c, lang) for c in keys] + [str(c) for c in values.columns]
+        heads = ([_key_header(c, lang, keys) for c in keys] + [str(c) for c in values.columns]
                  + [column_header(c, lang) for c in flags])
         unit = VARIABLE_REGISTRY[var].unit_fr if fr else VARIABLE_REGISTRY[var].unit_en
         out.append(_Sheet(_sheet_name(var, lang), df, "wide",
@@ -445,19 +700,21 @@ def _differences_sheet(src: pd.DataFrame, lang: str, titles: dict) -> _Sheet | N
     if len(scen) < 2:
         return None
     keys = _key_columns(src)
-    on = ["period"] + [c for c in keys if c != "scenario"]
+    on = ["period"] + [c for c in keys if c not in ("scenario", "scenario_label")]
     if src.duplicated(["scenario"] + on).any():
         return None
     values = [c for c in src.columns if c in COLUMNS]
     flags = [c for c in FLAG_COLUMNS if c in src.columns]
     code = src["scenario"].astype(str)
     ref = src[code == scen[0]].set_index(on)[values]
+    # the first scenario by its title when the sheets show the titles (:func:`_for_reader`), else its code
+    against = src.loc[code == scen[0], "scenario_label"].iloc[0] if "scenario_label" in keys else scen[0]
     parts = []
     for s in scen[1:]:
         cur = src[code == s]
         diff = cur.set_index(on)[values] - ref.reindex(cur.set_index(on).index)
         part = cur[["period"] + keys].reset_index(drop=True)
-        part.insert(2, "compared_to", scen[0])
+        part.insert(keys.index("scenario_label") + 2 if "scenario_label" in keys else 2, "compared_to", against)
         parts.append(pd.concat([part, diff.reset_index(drop=True), cur[flags].reset_index(drop=True)], axis=1))
     df = pd.concat(parts, ignore_index=True)
     first = titles.get(scen[0], scen[0])
@@ -502,12 +759,17 @@ def _key_figures_sheet(frames, titles: dict, lang: str) -> _Sheet:
                   formats=[None] * len(cols), row_formats=row_formats)
 
 
+#: The header of the README's column of pmq's table names (the list of sheets).
+_TABLE_HEAD = (("table (fichier CSV)",), ("table (CSV file)",))
+
+
 def _readme_sheets(sheets: list[_Sheet], lang: str) -> list[list]:
-    """The README's list of sheets, then its table of the long tables' columns (sheet, column, header, unit):
-    the table :func:`read_excel_tables` reads to give the columns their names back."""
+    """The README's list of sheets (sheet, contents, and for a table pmq's name of it: its CSV file's), then its
+    table of the long tables' columns (sheet, column, header, unit): what :func:`read_excel_tables` reads to give
+    the tables and columns their names back."""
     fr = lang == "fr"
-    rows = [[], ["feuille" if fr else "sheet", "contenu" if fr else "contents"]]
-    rows += [[s.name, s.description] for s in sheets]
+    rows = [[], ["feuille" if fr else "sheet", "contenu" if fr else "contents", *_TABLE_HEAD[0 if fr else 1]]]
+    rows += [[s.name, s.description, *([s.table] if s.kind == "table" else [])] for s in sheets]
     rows += [[], ["feuille" if fr else "sheet", "colonne" if fr else "column", "en-tête" if fr else "header",
                   "unité" if fr else "unit"]]
     for s in sheets:
@@ -523,6 +785,9 @@ def _table_description(name: str, df: pd.DataFrame, lang: str) -> str:
     fr = lang == "fr"
     if "period" in df.columns and any(c in COLUMNS for c in df.columns):
         grain = _grain([c for c in df.columns if c in TEXT_COLUMNS], lang)
+        item = df.attrs.get("by_label")          # a skills table (pmq.analysis.skills): a row per item too
+        if "code" in df.columns and isinstance(item, str) and item:
+            grain += f" × {item[:1].lower()}{item[1:]}"
         return (f"Table complète : une ligne par période × {grain} ; codes et libellés dans des colonnes distinctes"
                 if fr else f"Full table: one row per period × {grain}; codes and labels in columns of their own")
     return "Table" if fr else "Table"
@@ -750,7 +1015,8 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
     * ``key_figures`` (the report's :func:`~pmq.export.report.key_figures`, one frame per horizon): « Chiffres
       clés », a column per scenario and each one's difference from the first; ``watch`` (a
       :func:`pmq.analysis.imbalance.watch_list`): « Métiers à surveiller »;
-    * every table of ``tables`` (long format) under its name;
+    * every table of ``tables`` (long format), the standard ones under a name in ``lang`` (:data:`TABLE_SHEETS`:
+      « Régions », « Domaines », « Métiers », « Compétences »…; another table under its own name);
     * with two scenarios or more, « Écarts entre scénarios »: each scenario minus the first;
     * with ``wide``, one sheet per indicator (« Postes à pourvoir »…) with the periods as columns — the years
       for « Emploi » — a row per scenario × territory × métier (the finest of the tables).
@@ -758,7 +1024,10 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
     Headers are in ``lang`` (:func:`column_header`: « Code territoire », « Territoire », « Postes à
     pourvoir »…), codes and labels in columns of their own; every table sheet has its header row frozen
     (with the key columns when they fit), an autofilter, persons with a thousands separator and one decimal,
-    shares as percentages.  :func:`read_excel_tables` gives the long tables back with pmq's column names.
+    shares as percentages.  The sheets show words where the tables hold codes (:func:`_for_reader`): the scenario's
+    title (« Scénario ») beside its code (« Code scénario »), the level of the tension class (« département »), the
+    ROME transition flags (« oui » / « non »); a table of one scenario leaves out its differences from the first
+    (zeros).  :func:`read_excel_tables` gives the long tables back with pmq's names and values.
     Every text cell, README included, goes through :func:`safe_text`: a label that would be a formula
     (``=…``, ``+…``, ``-…``, ``@…``) is written as text with a leading ``'``; numbers stay numbers.  Written
     atomically (openpyxl's write-only mode)."""
@@ -768,23 +1037,28 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
     reserved = {"README", *(v[i] for v in SHEET_NAMES.values())}
     if wide:
         reserved |= {_sheet_name(v, lang) for v in WIDE_INDICATORS}
-    bad = [n for n in tables if len(n) > 31 or any(ch in n for ch in "[]:*?/\\") or n in reserved]
+    names = {n: TABLE_SHEETS[n][i] if n in TABLE_SHEETS else n for n in tables}     # table → its sheet
+    taken = list(names.values())
+    bad = [n for n, sheet in names.items() if len(sheet) > 31 or any(ch in sheet for ch in "[]:*?/\\")
+           or sheet in reserved or taken.count(sheet) > 1]
     if bad:
         raise ArgumentError("invalid Excel sheet names (at most 31 characters, none of []:*?/\\, not README nor "
-                            "the name of a sheet pmq adds)", name="tables", value=bad)
+                            "the name of a sheet pmq adds, one sheet per table)", name="tables", value=bad)
     rows = readme if readme is not None else (_readme_rows(accounts, lang) if accounts is not None else [])
     titles = _scenario_titles(accounts, lang)
-    safe = {name: neutralise(df) for name, df in tables.items()}
+    safe = {name: neutralise(_for_reader(df, lang, titles)) for name, df in tables.items()}
     sheets: list[_Sheet] = []
     if key_figures is not None and len(key_figures):
         sheets.append(_key_figures_sheet(key_figures, titles, lang))
     if watch is not None:
-        sheets.append(_Sheet(SHEET_NAMES["watch_list"][i], neutralise(watch.reset_index(drop=True)), "watch_list",
+        sheets.append(_Sheet(SHEET_NAMES["watch_list"][i], neutralise(_for_reader(watch.reset_index(drop=True),
+                                                                                  lang, titles)), "watch_list",
                              "Métiers à surveiller (typologie DARES : tensions qui pourraient s'accentuer, nouvelles "
                              "difficultés potentielles de recrutement), classés par déséquilibre potentiel" if fr else
                              "Occupations to watch (DARES typology: tensions that could worsen, new potential hiring "
                              "difficulties), ranked by potential imbalance", lang))
-    sheets += [_Sheet(name, df, "table", _table_description(name, df, lang), lang) for name, df in safe.items()]
+    sheets += [_Sheet(names[name], df, "table", _table_description(name, df, lang), lang, table=name)
+               for name, df in safe.items()]
     src = _source_table(safe)
     if src is not None:
         diff = _differences_sheet(src, lang, titles)
@@ -846,27 +1120,86 @@ def _column_table(readme: pd.DataFrame) -> dict[str, dict[str, str]]:
     return out
 
 
+def _sheet_tables(readme: pd.DataFrame) -> dict[str, str]:
+    """``{sheet: pmq's table name}`` from the README's list of sheets (:func:`_readme_sheets`, third column); empty
+    for a workbook without it (an earlier pmq's: its sheets were named as the tables)."""
+    out: dict[str, str] = {}
+    started = False
+    for row in readme.itertuples(index=False, name=None):
+        cells = ["" if v is None or v != v else str(v) for v in row[:3]] + [""] * 3
+        if not started:
+            started = (cells[0], cells[1]) in (("feuille", "contenu"), ("sheet", "contents"))
+            continue
+        if not cells[0]:
+            break
+        if cells[2]:
+            out[cells[0]] = cells[2]
+    return out
+
+
 def read_excel_tables(path) -> dict[str, pd.DataFrame]:
-    """Read back the tables of a workbook of :func:`to_excel` — the long tables, under pmq's column names
-    (``territory``, ``openings``…) whatever the language of the headers, codes kept as text.  The sheets pmq
-    derives from them (key figures, watch list, differences, one per indicator) are left out; a workbook of an
-    earlier pmq (headers that are pmq's names) gives every sheet but README."""
+    """Read back the tables of a workbook of :func:`to_excel` — the long tables, under pmq's table names
+    (``regions``, ``metiers``…, whatever the sheets are called: « Régions », « Métiers »…) and column names
+    (``territory``, ``openings``…) whatever the language of the headers, codes kept as text, the values the sheets
+    show in words given back as codes (scenario titles left out; « département » → ``departement``; « oui » /
+    « non » → ``O`` / empty).  The differences from the first scenario that a one-scenario sheet leaves out are not
+    given back.  The sheets pmq derives from the tables (key figures, watch list, differences, one per indicator)
+    are left out; a workbook of an earlier pmq (sheets named as the tables, or headers that are pmq's names) gives
+    every table sheet (every sheet but README) under its sheet's name."""
     with pd.ExcelFile(path) as xl:
         names = xl.sheet_names
-        columns = _column_table(pd.read_excel(xl, sheet_name="README", header=None)) if "README" in names else {}
+        readme = pd.read_excel(xl, sheet_name="README", header=None) if "README" in names else None
+        columns = _column_table(readme) if readme is not None else {}
+        tables = _sheet_tables(readme) if readme is not None else {}
         wanted = [n for n in columns if n in names] or [n for n in names if n != "README"]
         out = {}
         for n in wanted:
             mapping = columns.get(n, {})
             dtype = {c: str for c in TEXT_COLUMNS} | {h: str for h, c in mapping.items() if c in TEXT_COLUMNS}
             df = pd.read_excel(xl, sheet_name=n, dtype=dtype)
-            out[n] = df.rename(columns={h: c for h, c in mapping.items() if h in df.columns})
+            df = df.rename(columns={h: c for h, c in mapping.items() if h in df.columns})
+            out[tables.get(n, n)] = _from_reader(df) if mapping else df
     return out
 
 
+#: Decimals of the numbers of pmq's CSV tables (as ``summary.csv``): persons to the thousandth, shares, rates and
+#: ratios to 6 decimals (3 would round a rate to 0.1 point).  Read back, a number is within 5e-4 (persons) or
+#: 5e-7 (shares) of the table's.
+PERSONS_DECIMALS, SHARE_DECIMALS = 3, 6
+
+
+def _is_ratio(col) -> bool:
+    """A column of shares, rates or ratios (not persons): ``*_rate``, ``*_pct*``, ``share*``, ``*_share*``,
+    ``*ratio*``.  Other numbers (persons, a tension level) take 3 decimals."""
+    c = str(col)
+    return _is_share(c) or "_pct" in c or "ratio" in c
+
+
+def csv_decimals(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its float columns of shares, rates and ratios (:func:`_is_ratio`) as text with
+    :data:`SHARE_DECIMALS` decimals (a missing value empty): written with ``float_format="%.3f"``
+    (:data:`PERSONS_DECIMALS`, the persons), every number of the file has the decimals of pmq's CSV tables."""
+    out = df.copy()
+    for j, col in enumerate(df.columns):
+        s = df.iloc[:, j]
+        if pd.api.types.is_float_dtype(s.dtype) and _is_ratio(col):
+            out.isetitem(j, pd.Series([f"{v:.{SHARE_DECIMALS}f}" if v == v else "" for v in s.tolist()],
+                                      index=s.index, dtype=object))
+    return out
+
+
+def write_table_csv(df: pd.DataFrame, path, *, dialect=None) -> Path:
+    """Write the table ``df`` to the CSV file ``path`` as pmq's CSV tables are (``pmq export``'s, ``imbalance.csv``):
+    persons to :data:`PERSONS_DECIMALS` decimals, shares, rates and ratios to :data:`SHARE_DECIMALS`
+    (:func:`csv_decimals`), UTF-8 with a byte-order mark, text fields through :func:`safe_text`, the separator and
+    decimal mark of ``dialect`` (default: the current :func:`pmq.outputs.csv_dialect`)."""
+    return write_frame_csv(csv_decimals(df), path, float_format=f"%.{PERSONS_DECIMALS}f", dialect=dialect)
+
+
 def to_csv(tables: dict[str, pd.DataFrame], folder, *, sep: str | None = None, decimal: str | None = None) -> list[Path]:
-    """One CSV per table (``<name>.csv``) in ``folder``, full precision, written atomically: UTF-8 with a
-    byte-order mark so that Excel opens accents correctly, text cells through :func:`safe_text` (no formula
+    """One CSV per table (``<name>.csv``) in ``folder``, written atomically (:func:`write_table_csv`): persons to 3
+    decimals, shares and rates to 6 (:data:`PERSONS_DECIMALS`, :data:`SHARE_DECIMALS`, as ``summary.csv``), UTF-8
+    with a byte-order mark so that Excel opens accents correctly, text cells through :func:`safe_text` (no formula
     from a label), pmq's column names as headers.  ``sep`` (``","`` or ``";"``) and ``decimal`` default to the
     current :func:`pmq.outputs.csv_dialect` (comma and decimal point unless set; ``sep=";"`` gives a decimal
     comma, as French Excel reads).
@@ -875,8 +1208,7 @@ def to_csv(tables: dict[str, pd.DataFrame], folder, *, sep: str | None = None, d
     carry their provenance (level, key source, estimated DOM, the reliability classes) in
     ``attrs["pmq_provenance"]``: it is written to ``README.csv`` beside them (two columns, ``name, value``)."""
     dialect = None if sep is None and decimal is None else csv_dialect_of(sep, decimal)
-    safe = {n: neutralise(df, csv=True) for n, df in tables.items()}
-    files = {f"{n}.csv": (lambda p, df=df: df.to_csv(p, index=False, encoding="utf-8-sig")) for n, df in safe.items()}
+    files = {f"{n}.csv": (lambda p, df=df: write_table_csv(df, p, dialect=dialect)) for n, df in tables.items()}
     prov = next((df.attrs["pmq_provenance"] for df in tables.values() if df.attrs.get("pmq_provenance")), None)
     if prov and "README.csv" not in files:
         readme = neutralise(pd.DataFrame([list(r) + [""] * (2 - len(r)) for r in prov], columns=["name", "value"]),
