@@ -23,7 +23,7 @@ import pandas as pd
 
 from pmq._version import __version__
 from pmq.export.figures import FigureFiles
-from pmq.export.tables import provenance, standard_tables, to_excel
+from pmq.export.tables import SOURCE_NAMES, provenance, provenance_text, standard_tables, to_excel
 from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_number, format_percent, format_thousands
 from pmq.labels import metier_label, text
@@ -34,8 +34,7 @@ from pmq import data as _data
 from pmq import plots
 from pmq.plots import maps
 from pmq.plots import skills as skill_plots
-from pmq.inputs.baseline import BUILTIN_SOURCES, load_baseline
-from pmq.inputs.overseas import OVERSEAS_METHOD
+from pmq.inputs.baseline import load_baseline
 from pmq.projection.compare import project_many
 from pmq.projection.results import Projection
 from pmq.analysis.imbalance import imbalance_table, watch_list
@@ -818,138 +817,8 @@ def _split_sentence(acc, level: str | None, lang: str) -> str:
             f"(greyed in the tables, hatched on the map)")
 
 
-# ------------------------------------------------------------ the data's provenance, in the reader's language
-#: The inputs of the accounts' ``data_sources`` (attrs), as a reader names them: key → (French, English).
-_SOURCE_NAMES = {
-    "flows": ("Flux de la période publiée (créations nettes, jeunes débutants, mobilités)",
-              "Flows of the published period (net creation, young entrants, mobility)"),
-    "age_structure": ("Structure par âge de l'emploi", "Age structure of employment"),
-    "hazard_schedule": ("Calendrier des départs en fin de carrière", "End-of-career exit schedule"),
-    "employment": ("Emploi par âge", "Employment by age"),
-    "hazards": ("Probabilités de départ en fin de carrière", "End-of-career exit hazards"),
-    "tension": ("Tensions sur le recrutement", "Recruitment tension"),
-}
-_M2030 = "https://dares.travail-emploi.gouv.fr/publication/les-metiers-en-2030-quelles-perspectives-de-recrutement-en-region"
-_PORTRAITS = "https://dares.travail-emploi.gouv.fr/donnees/portraits-statistiques-des-metiers"
-#: The built-in baseline's texts (:data:`pmq.inputs.baseline.BUILTIN_SOURCES`, its ``estimated`` list,
-#: :data:`pmq.inputs.overseas.OVERSEAS_METHOD`) as the report writes them: English text → (French, English), the
-#: publications' addresses added.
-_KNOWN_TEXTS = {
-    BUILTIN_SOURCES["flows"]:
-        (f"DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale, scénario de référence, "
-         f"{_M2030} (Licence Ouverte / Etalab 2.0)",
-         f"DARES – France Stratégie (2023), « Les métiers en 2030 », déclinaison régionale (regional results), "
-         f"reference scenario, {_M2030} (Licence Ouverte / Etalab 2.0)"),
-    BUILTIN_SOURCES["age_structure"]:
-        (f"Dares, « Portraits statistiques des métiers » (2021), enquête Emploi 2017–2019 de l'Insee, 9 tranches d'âge "
-         f"par famille professionnelle (FAP-87), {_PORTRAITS} (Licence Ouverte / Etalab 2.0)",
-         f"DARES, « Portraits statistiques des métiers » (2021), Insee enquête Emploi 2017–2019, 9 age bands by FAP-87, "
-         f"{_PORTRAITS} (Licence Ouverte / Etalab 2.0)"),
-    BUILTIN_SOURCES["hazard_schedule"]:
-        (f"estimé par pmq à partir des taux de maintien dans l'emploi des pseudo-cohortes de la Dares (« Portraits "
-         f"statistiques des métiers », fenêtres 2010–2019), {_PORTRAITS}",
-         f"estimated by pmq from DARES pseudo-cohort continuation ratios (« Portraits statistiques des métiers », "
-         f"2010–2019 windows), {_PORTRAITS}"),
-    "employment by age (pyramids by métier × region: DARES national shapes tilted per cell to match published "
-    "departures)":
-        ("emploi par âge (pyramides par métier × région : profils nationaux de la Dares inclinés cellule par cellule "
-         "pour retrouver les départs en fin de carrière publiés)",
-         "employment by age (pyramids by occupation × region: DARES national shapes tilted per cell to match the "
-         "published departures)"),
-    "hazard (national schedule fitted to DARES pseudo-cohorts, per-métier exit-age offsets)":
-        ("probabilités de départ en fin de carrière (calendrier national ajusté aux pseudo-cohortes de la Dares, âge "
-         "de départ décalé par métier)",
-         "end-of-career exit hazards (national schedule fitted to DARES pseudo-cohorts, exit-age offsets by "
-         "occupation)"),
-    "Corse: split of the published groups of métiers into FAP families":
-        ("Corse : répartition des groupes de métiers publiés entre les familles professionnelles (FAP)",
-         "Corse: split of the published groups of occupations into FAP families"),
-    OVERSEAS_METHOD:
-        ("régions d'outre-mer (01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte) estimées par pmq : "
-         "emploi de l'année de base par métier tiré du recensement de 2017 et recalé par métier (Mayotte : un ordre de "
-         "grandeur), structure par âge et taux de flux par métier de la métropole, probabilités de départ nationales, "
-         "sans solde de mobilités (hors du recentrage métropolitain)",
-         "overseas régions (01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte) estimated by pmq: "
-         "base-year employment by occupation from the 2017 census rescaled per occupation (Mayotte: an order of "
-         "magnitude), metropolitan age structure and flow rates by occupation, national hazards, no net mobility "
-         "(outside the metropolitan recentring)"),
-}
-#: The shipped downscaling keys (``pmq/data/territories/SOURCE.md``), as the report names them.
-_KEY_SOURCES = {
-    "departement": ("celle livrée avec pmq, part du département dans l'emploi moyen 2019 du métier "
-                    f"(Dares – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS})",
-                    "pmq's shipped one, the département's share of the occupation's average 2019 employment "
-                    f"(DARES – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS})"),
-    "zone_emploi": ("celles livrées avec pmq, part du département dans l'emploi moyen 2019 du métier "
-                    f"(Dares – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS}), puis part de la "
-                    "zone d'emploi dans la population municipale du département (Insee, zones d'emploi 2020)",
-                    "pmq's shipped ones, the département's share of the occupation's average 2019 employment "
-                    f"(DARES – Pôle emploi, « Portraits statistiques des métiers », {_PORTRAITS}), then the employment "
-                    "zone's share of the département's municipal population (Insee, zones d'emploi 2020)"),
-}
-_LEVEL_WORDS = {"region": ("région", "région"), "departement": ("département", "département"),
-                "zone_emploi": ("zone d'emploi", "employment zone")}
-_TREND_MODELS = {"shares": ("des parts de métiers", "occupational shares"),
-                 "shares_damped": ("des parts de métiers, amorti", "occupational shares, damped"),
-                 "combination": ("combiné (moyenne de l'emploi constant, du tendanciel amorti et d'un ARIMA)",
-                                 "combined (mean of constant employment, damped trend and ARIMA)"),
-                 "loglinear": ("log-linéaire", "log-linear"), "damped": ("de tendance amortie", "damped-trend"),
-                 "arima": ("ARIMA", "ARIMA")}
-#: The texts that name their own values (:func:`pmq.projection.prepare.estimated_inputs`, the split of
-#: :func:`pmq.inputs.downscale.downscale`): a pattern and its French and English wording.
-_KNOWN_PATTERNS = [
-    (re.compile(r"exit hazards estimated from DARES pseudo-cohorts 2003–2019 \(pmq\.estimation\.exits, "
-                r"(partially pooled|per FAP, unpooled)\)"),
-     lambda m, i: (("probabilités de départ en fin de carrière estimées sur les pseudo-cohortes de la Dares 2003–2019 "
-                    "(" + ("partiellement mutualisées entre familles" if m[1] == "partially pooled" else
-                           "par famille professionnelle, sans mutualisation") + ")"),
-                   ("end-of-career exit hazards estimated from DARES pseudo-cohorts 2003–2019 ("
-                    + ("partially pooled across families" if m[1] == "partially pooled" else "per FAP family, "
-                       "unpooled") + ")"))[i]),
-    (re.compile(r"employment by métier: the scenario's total employment of each territory distributed by the "
-                r"(\w+) model of occupational shares fitted to the DARES FAP-87 series \(last (\d+) years to "
-                r"(\d{4})\), pmq\.estimation\.trends"),
-     lambda m, i: ((f"emploi par métier : l'emploi total du scénario dans chaque territoire réparti selon le modèle "
-                    f"{_TREND_MODELS.get(m[1], (m[1], m[1]))[0]} ajusté aux séries FAP-87 de la Dares ({m[2]} "
-                    f"dernières années jusqu'en {m[3]})"),
-                   (f"employment by occupation: the scenario's total employment of each territory distributed by the "
-                    f"{_TREND_MODELS.get(m[1], (m[1], m[1]))[1]} model fitted to the DARES FAP-87 series (last {m[2]} "
-                    f"years to {m[3]})"))[i]),
-    (re.compile(r"employment trend by métier: (\w+) model fitted to the DARES FAP-87 series \(last (\d+) years to "
-                r"(\d{4})\), pmq\.estimation\.trends"),
-     lambda m, i: ((f"tendance de l'emploi par métier : modèle {_TREND_MODELS.get(m[1], (m[1], m[1]))[0]} ajusté "
-                    f"aux séries FAP-87 de la Dares ({m[2]} dernières années jusqu'en {m[3]})"),
-                   (f"employment trend by occupation: {_TREND_MODELS.get(m[1], (m[1], m[1]))[1]} model fitted to the "
-                    f"DARES FAP-87 series (last {m[2]} years to {m[3]})"))[i]),
-    (re.compile(r"(\w+) split of the (\w+) baseline by a downscaling key \(bases: ([^)]*)\): children have their "
-                r"parent's age structure, hazards and flow ratios; net mobility is their share of the parent's net "
-                r"inflow \(moves between children of one parent not modelled\)"),
-     lambda m, i: ((f"répartition par {_LEVEL_WORDS.get(m[1], (m[1], m[1]))[0]} des chiffres de chaque "
-                    f"{_LEVEL_WORDS.get(m[2], (m[2], m[2]))[0]} selon une clé de répartition (fondements : {m[3]}) : "
-                    f"chaque territoire reprend la structure par âge, les probabilités de départ et les taux de flux "
-                    f"de son territoire parent ; son solde des mobilités est sa part de celui du parent (les mobilités "
-                    f"entre territoires d'un même parent ne sont pas modélisées)"),
-                   (f"{_LEVEL_WORDS.get(m[1], (m[1], m[1]))[1]} split of the {_LEVEL_WORDS.get(m[2], (m[2], m[2]))[1]} "
-                    f"figures by a share key (bases: {m[3]}): each territory has its parent's age structure, hazards "
-                    f"and flow ratios; its net mobility is its share of the parent's (moves between territories of one "
-                    f"parent are not modelled)"))[i]),
-    (re.compile(r"pmq shipped key \((departement|zone_emploi)\), see pmq/data/territories/SOURCE\.md"),
-     lambda m, i: _KEY_SOURCES[m[1]][i]),
-]
-
-
-def provenance_text(text_: str, lang: str) -> str | None:
-    """A provenance text pmq writes in the accounts' attrs (a data source, an estimated input, the key of a
-    split) in the reader's language, with the publication's address; None for a text pmq does not know (a
-    user's source, shown as it is)."""
-    i = 0 if lang == "fr" else 1
-    if text_ in _KNOWN_TEXTS:
-        return _KNOWN_TEXTS[text_][i]
-    for pattern, words in _KNOWN_PATTERNS:
-        m = pattern.fullmatch(text_)
-        if m:
-            return words(m, i)
-    return None
+# The data's provenance in the reader's language (the sources, the estimated inputs, the keys of a split): the
+# texts of pmq.export.tables (SOURCE_NAMES, provenance_text), which the workbooks' README sheets write too.
 
 
 def _licences_html(acc, figs, skills: bool, level, lang: str) -> str:
@@ -1184,7 +1053,7 @@ def _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, u
         parts.append("<p>" + e(reliability_note(lang)) + " " + _linked(
             f"Clé : {key}." if fr else f"Key: {key}.", fr) + "</p>")
     sources, est = provenance(acc.attrs)
-    src = [f"{_SOURCE_NAMES.get(k, (k, k))[0 if fr else 1]}{' : ' if fr else ': '}{provenance_text(str(v), lang) or v}"
+    src = [f"{SOURCE_NAMES.get(k, (k, k))[0 if fr else 1]}{' : ' if fr else ': '}{provenance_text(str(v), lang) or v}"
            for k, v in sources.items()]
     parts.append(f"<h3>{e('Sources des données' if fr else 'Data sources')}</h3><ul>"
                  + "".join(f"<li>{_linked(s, fr)}</li>" for s in src) + "</ul>")
