@@ -434,13 +434,11 @@ def _children_word(baseline, n: int, lang: str = "fr") -> str:
 
 
 def _write_summary(proj, path) -> None:
-    """summary.csv: persons to 3 decimals; the rates (shares of initial employment) to 6, since
-    3 decimals would round them to 0.1 point.  An undefined rate is an empty field."""
-    from pmq.outputs import write_frame_csv
-    df = proj.summary_table()
-    for c in ("departures_rate", "imbalance_rate"):
-        df[c] = [f"{v:.6f}" if v == v else "" for v in df[c]]
-    write_frame_csv(df, path, float_format="%.3f")
+    """summary.csv, as pmq's CSV tables are written (:func:`pmq.export.tables.write_table_csv`): persons to 3
+    decimals, the rates (shares of initial employment) to 6, since 3 would round them to 0.1 point; an undefined
+    rate is an empty field."""
+    from pmq.export.tables import write_table_csv
+    write_table_csv(proj.summary_table(), path)
 
 
 def _write_outputs(proj, out: Path) -> list[Path]:

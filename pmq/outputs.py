@@ -217,19 +217,13 @@ def _rewrite_csv(path: Path, sep: str | None, target: CsvDialect | None) -> bool
     eol = "\r\n" if "\r\n" in text[:4096] else "\n"
     rows = list(_csv.reader(_io.StringIO(text, newline=""), delimiter=src))
     changed = False
-    look = _MAY_CHANGE.search
     number = _DECIMAL_NUMBER.match
     for row in rows:
         for i, field in enumerate(row):
-            if convert and number(field) is not None:
-                row[i] = field.replace(".", mark)
-                continue
-            if look(field) is None:                       # most fields: nothing safe_text would change
-                continue
-            new = safe_text(field, csv=True)
+            new = _finished_field(field, convert, mark)
             if new != field:
                 row[i] = new
-                changed = True
+                changed = changed or not (convert and number(field) is not None)   # safe_text changed it
     add_bom = target is not None and not bom
     if changed or convert or out_sep != src:
         buf = _io.StringIO(newline="")
