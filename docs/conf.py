@@ -96,3 +96,18 @@ html_static_path: list[str] = []
 html_show_sourcelink = False
 
 
+# -- pages built outside the sidebar ----------------------------------------------------------------------
+#: docs/gallery.md is the gallery as a reader of the repository sees it (its images committed beside it); the
+#: site lists the executed gallery (auto_gallery) in the sidebar instead, so the gallery is listed once.  The
+#: page is still built (links to it work) and is declared an orphan here rather than in the file (GitHub would
+#: show its front matter as a table).
+ORPHAN_PAGES = ("gallery",)
+
+
+def _declare_orphans(app, docname, source):
+    if docname in ORPHAN_PAGES:
+        source[0] = "---\norphan: true\n---\n" + source[0]
+
+
+def setup(app):
+    app.connect("source-read", _declare_orphans)

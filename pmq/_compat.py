@@ -16,6 +16,8 @@ import types
 import warnings
 from typing import Any
 
+from pmq.options import tr
+
 #: old module -> new module(s), first match wins for a name.
 OLD_PATHS: dict[str, tuple[str, ...]] = {
     "pmq.demography": ("pmq.model.ages",),
@@ -79,8 +81,10 @@ class _Finder(importlib.abc.MetaPathFinder):
         targets = OLD_PATHS.get(fullname)
         if targets is None:
             return None
-        warnings.warn(f"{fullname} is now {' and '.join(targets)} (pmq 0.2 layout); the old path will be removed "
-                      "in a later release", DeprecationWarning, stacklevel=3)
+        warnings.warn(tr(f"{fullname} is now {' and '.join(targets)} (pmq 0.2 layout); the old path will be removed "
+                         "in a later release",
+                         f"{fullname} est désormais {' et '.join(targets)} (organisation de pmq 0.2) ; l'ancien chemin "
+                         "disparaîtra dans une version ultérieure"), DeprecationWarning, stacklevel=3)
         return importlib.util.spec_from_loader(fullname, _Loader(targets))
 
 

@@ -21,6 +21,10 @@ naming the file, key, column or option and the offending value, without a traceb
 output paths are checked before anything is computed, and nothing is written.  An unexpected
 error (a bug) shows its traceback and exits with 1; ``--debug`` (or ``PMQ_DEBUG=1``) shows the
 traceback of user errors too.
+
+Language: the help, argparse's words and syntax errors, every message and what a command prints and writes are
+French by default, English with ``--lang en`` (anywhere on the line) or ``PMQ_LANG=en``; the command runs under
+``pmq.set_options(lang=…)``, so the library's own errors and warnings come in the same language.
 """
 from __future__ import annotations
 
@@ -39,96 +43,385 @@ from typing import NamedTuple
 
 from pmq._version import __version__
 from pmq.errors import InactiveLeverWarning, PmqError
+from pmq.options import OPTIONS, set_options, tr
 
-ERRORS_EPILOG = """\
-Exit status: 0 on success; 2 on a user error — bad data, scenario, option or output path, a
-read-only folder, a missing optional extra, an ensemble too big for the memory — with one
-message naming the file, key, column or option and the offending value, and nothing written
-(--out is checked before computing); 1 on an internal error (a bug: the traceback is shown,
-please report it). --debug (or PMQ_DEBUG=1) shows the traceback of user errors too.
-Refused: counts (--draws, --chunk, --top) below 1, --horizon outside 1–60, a negative --seed,
-an --out that is a file (or a folder pmq did not write where pmq writes a folder), that lies
-under a file or in a folder pmq cannot write, or whose name is too long for the file system;
-scenario files that are not UTF-8 (the TOML rule) or hold control characters. The full list,
-and what is accepted instead: docs/user_data.md, « Errors and exit status ».
-"""
-
-TERRITORY_EPILOG = """\
---territory (compare, imbalance, report, skills, passerelles) takes a code or a name of a territory of the run; case,
-accents, hyphens and apostrophes do not matter, and the short names observatories use work
-(PACA, AURA, IDF, BFC, Région Sud…). At --level departement or zone_emploi a région name selects
-its départements (zones) and a département name its zones. FR or France is the national total:
-the sum of every territory of the run (France métropolitaine; with --dom the estimated DOM
-included; your own territories with --data or --key). run and export take no --territory: they
-write every territory, and the national total too (export's tables, the summary run prints).
-"""
-
-SCENARIO_LINE = "SCENARIO is a scenario file (.toml) or a built-in name (reference).\n"
+# ------------------------------------------------------------------------- the language of the command line
+#: The environment variable that sets pmq's language when the command line has no ``--lang``: ``fr`` or ``en``.
+LANG_ENV = "PMQ_LANG"
+LANGS = ("fr", "en")
 
 
-def _epilog(outputs: str) -> str:
-    """A subcommand's epilog: what SCENARIO is, its own outputs, territories and errors."""
-    return SCENARIO_LINE + outputs + TERRITORY_EPILOG + ERRORS_EPILOG
+def _env_lang() -> str | None:
+    """The language of :data:`LANG_ENV` (``PMQ_LANG``), None when it is unset or empty; another value than ``fr``
+    or ``en`` raises :class:`~pmq.errors.ArgumentError` naming the variable and the value."""
+    from pmq.errors import ArgumentError
+    value = os.environ.get(LANG_ENV)
+    if value is None or not value.strip():
+        return None
+    lang = value.strip().lower()
+    if lang not in LANGS:
+        raise ArgumentError(tr("the language of pmq's help, messages and outputs must be 'fr' or 'en'",
+                               "la langue de l'aide, des messages et des sorties de pmq doit être 'fr' ou 'en'"),
+                            name=LANG_ENV, value=value)
+    return lang
 
 
-EPILOG = _epilog("""\
-Outputs in --out: accounts.nc (every stock and flow, netCDF) and summary.csv
-(headline flows per métier × territory at 5, 10 and 20 years and 2030, persons).
-""")
+def argv_lang(argv) -> str | None:
+    """The language a command line asks for: the last ``--lang en`` / ``--lang=en`` (``fr``, ``en``) of ``argv``,
+    anywhere before a ``--``; None without one (a wrong value is left to the parser, which refuses it)."""
+    args = [os.fspath(a) if isinstance(a, (str, os.PathLike)) else str(a) for a in argv]
+    found = None
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        value = args[i + 1] if a == "--lang" and i + 1 < len(args) else a[7:] if a.startswith("--lang=") else None
+        if value in LANGS:
+            found = value
+    return found
 
-MAIN_EPILOG = SCENARIO_LINE + """\
-Each command says what it writes: pmq COMMAND --help.  French words and numbers by default,
-English with --lang en.  Default horizons: 11 years (2019–2030, the published period that the
-reference reproduces) for compare, imbalance, report, skills and passerelles; the scenario's own
-[horizons] run (20 years for the reference, to 2050 for ADEME) for run and export, which write
-every year.  To start from pmq's files: pmq scenarios --copy NAME --out DIR (a built-in scenario),
-pmq templates --out DIR (the tables of your own data, for --data).
-""" + ERRORS_EPILOG
 
-COMPARE_EPILOG = _epilog("""\
-Outputs in --out: compare_domains.csv and compare_metiers.csv (headline flows by FAP domain and
-by métier for each scenario, and each scenario's difference from the first, persons).
-""")
+def command_lang(argv) -> str:
+    """The language of the help, the syntax errors and the command: ``--lang`` in ``argv``, else ``PMQ_LANG``
+    (:func:`_env_lang`, which refuses another value), else the ``lang`` option — French, unless a program that
+    calls :func:`main` set it (``with pmq.set_options(lang="en"): main(argv)``)."""
+    return argv_lang(argv) or _env_lang() or OPTIONS["lang"]
 
-IMBALANCE_EPILOG = _epilog("""\
-Outputs in --out: imbalance.csv (openings, young entrants, supply, imbalance and the typology
-classes per métier × territory) and watch_list.csv (the ranked métiers to watch).
-""")
 
-REPORT_EPILOG = _epilog("""\
-Outputs in --out: report.html (self-contained), figures/NN_<name>.png (300 dpi) and .svg,
-tables.xlsx (key figures, métiers to watch, tables by territory, domain and métier, a sheet per
-indicator, differences between scenarios).
-""")
+#: argparse's own messages (Python 3.11's formats) and their French; the first that matches a message is used.
+_ARGPARSE_FR = (
+    (r"unrecognized arguments: (?P<a>.*)", "arguments non reconnus : {a}"),
+    (r"the following arguments are required: (?P<a>.*)", "arguments obligatoires manquants : {a}"),
+    (r"one of the arguments (?P<a>.*) is required", "l'un des arguments {a} est obligatoire"),
+    (r"ambiguous option: (?P<a>.*?) could match (?P<b>.*)", "option ambiguë : {a} peut désigner {b}"),
+    (r"invalid choice: (?P<a>.*) \(choose from (?P<b>.*)\)", "choix invalide : {a} (choix possibles : {b})"),
+    (r"expected one argument", "une valeur est attendue"),
+    (r"expected at most one argument", "une valeur au plus est attendue"),
+    (r"expected at least one argument", "une valeur au moins est attendue"),
+    (r"expected (?P<a>\d+) arguments?", "{a} valeurs sont attendues"),
+    (r"invalid (?P<a>\S+) value: (?P<b>.*)", "valeur invalide pour {a} : {b}"),
+    (r"not allowed with argument (?P<a>.*)", "incompatible avec l'argument {a}"),
+    (r"ignored explicit argument (?P<a>.*)", "valeur explicite ignorée : {a}"),
+    (r"unexpected option string: (?P<a>.*)", "option inattendue : {a}"),
+    (r"unknown parser (?P<a>.*) \(choices: (?P<b>.*)\)", "commande inconnue : {a} (choix possibles : {b})"),
+)
 
-EXPORT_EPILOG = _epilog("""\
-Output: the file or folder given by --out, in the format of its extension (.xlsx, .nc,
-.iamc.csv, .iamc.xlsx) or --format (csv: a folder of CSV files, UTF-8 with a byte-order mark).
-""")
 
-RUN_EPILOG = EPILOG + """\
-Ensembles (--draws): with the dask extra installed the draws are streamed to ensemble.zarr
-chunk by chunk; without it they are computed in memory and written to ensemble.nc (netCDF).
-A run whose memory estimate exceeds the limit (half the available memory; --max-memory or
-PMQ_MAX_MEMORY) is refused before computing, with the estimate and what to do.
-"""
+def argparse_message_fr(message: str) -> str:
+    """argparse's English ``message`` in French: « argument --horizon : … » for ``argument --horizon: …`` (the
+    rest translated too), the patterns of :data:`_ARGPARSE_FR`; pmq's own messages (an option type's, already in
+    the reader's language) as they are."""
+    m = re.fullmatch(r"argument (?P<name>[^\s:]+): (?P<rest>.*)", message, re.S)
+    if m:
+        return f"argument {m['name']} : {argparse_message_fr(m['rest'])}"
+    for pattern, french in _ARGPARSE_FR:
+        m = re.fullmatch(pattern, message, re.S)
+        if m:
+            return french.format(**m.groupdict())
+    return message
 
-REPRODUCE_EPILOG = """\
-EXERCISE: metiers2030 — « Les métiers en 2030 », DARES – France Stratégie, regional results
-(1,049 published rows × 15 numeric columns).
-Outputs in --out: <EXERCISE>_differences.csv (published value, pmq value and difference
-pmq − published for every cell) and <EXERCISE>_differences.xlsx (sheets README, summary, cells).
-""" + ERRORS_EPILOG
+
+#: Placeholder of a space the help text must not be broken at (« : », « ; », « 25 % », « … »), during wrapping.
+_KEEP = "\ue000"
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """pmq's help layout in the reader's language (:attr:`lang`): « usage : » in French; descriptions and epilogs
+    written one paragraph a line, each wrapped to the width of the terminal (at most 100 columns) and indents kept;
+    never a line broken before « : » or inside a name (``--csv-sep``, ``docs/user_data.md``)."""
+
+    lang = "fr"
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        if width is None:
+            width = min(shutil.get_terminal_size().columns - 2, 98)
+        super().__init__(prog, indent_increment, max_help_position, max(width, 40))
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else
+                          ("usage : " if self.lang == "fr" else "usage: "))
+
+    def start_section(self, heading):
+        super().start_section(f"{heading} " if self.lang == "fr" and heading else heading)   # « options : »
+
+    @staticmethod
+    def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+        import textwrap
+        kept = re.sub(r" (?=[:;?!»%])|(?<=«) ", _KEEP, text)
+        return [line.replace(_KEEP, " ") for line in textwrap.wrap(
+            kept, width, initial_indent=indent, subsequent_indent=indent, break_long_words=False,
+            break_on_hyphens=False)] or [indent.rstrip()]
+
+    def _fill_text(self, text, width, indent):
+        out = []
+        for line in text.splitlines():
+            lead = line[:len(line) - len(line.lstrip())]
+            out += self._wrap(line.strip(), width, indent + lead) if line.strip() else [""]
+        return "\n".join(out)
+
+    def _split_lines(self, text, width):
+        return self._wrap(re.sub(r"\s+", " ", text).strip(), width)
+
+
+class _FrenchHelp(_HelpFormatter):
+    lang = "fr"
+
+
+class _EnglishHelp(_HelpFormatter):
+    lang = "en"
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """argparse's parser in the reader's language ``lang``: the help's words (« arguments positionnels », « afficher
+    ce message d'aide et quitter »), its layout (:class:`_HelpFormatter`) and its error messages
+    (« pmq run : erreur : argument --horizon : … », :func:`argparse_message_fr`), exit status 2 as argparse's.
+    The option types' messages are made in ``lang`` too: the parser parses under ``set_options(lang=lang)``."""
+
+    def __init__(self, *args, lang: str = "fr", add_help: bool = True, **kwargs):
+        kwargs["formatter_class"] = _EnglishHelp if lang == "en" else _FrenchHelp
+        super().__init__(*args, add_help=False, **kwargs)
+        self.lang = lang
+        with set_options(lang=lang):
+            self._positionals.title = tr("positional arguments", "arguments positionnels")
+            self._optionals.title = tr("options", "options")
+            if add_help:
+                self.add_argument("-h", "--help", action="help",
+                                  help=tr("show this help message and exit", "afficher ce message d'aide et quitter"))
+
+    def parse_known_args(self, args=None, namespace=None):
+        with set_options(lang=self.lang):
+            return super().parse_known_args(args, namespace)
+
+    def error(self, message):
+        with set_options(lang=self.lang):
+            self.print_usage(sys.stderr)
+            text = argparse_message_fr(message) if self.lang == "fr" else message
+            self.exit(2, f"{self.prog}{tr(': error: ', ' : erreur : ')}{text}\n")
+
+
+# ------------------------------------------------------------------------- the help texts, in the reader's language
+def debug_help() -> str:
+    return tr("show the traceback of user errors too (also PMQ_DEBUG=1)",
+              "afficher aussi la trace d'appels des erreurs de l'utilisateur (ou PMQ_DEBUG=1)")
+
+
+def errors_epilog() -> str:
+    """Exit status and what is refused, in the reader's language: the end of every command's help."""
+    return tr(
+        "Exit status: 0 on success; 2 on a user error — bad data, scenario, option or output path, a read-only "
+        "folder, a missing optional extra, an ensemble too big for the memory — with one message naming the file, "
+        "key, column or option and the offending value, and nothing written (--out is checked before computing); 1 "
+        "on an internal error (a bug: the traceback is shown, please report it). --debug (or PMQ_DEBUG=1) shows the "
+        "traceback of user errors too.\n\n"
+        "Refused: counts (--draws, --chunk, --top) below 1, --horizon outside 1–60, a negative --seed, an --out that "
+        "is a file (or a folder pmq did not write where pmq writes a folder), that lies under a file or in a folder "
+        "pmq cannot write, or whose name is too long for the file system; scenario files that are not UTF-8 (the "
+        "TOML rule) or hold control characters. The full list, and what is accepted instead: docs/user_data.md, "
+        "« Errors and exit status ».",
+        "Code de sortie : 0 en cas de succès ; 2 pour une erreur de l'utilisateur — données, scénario, option ou "
+        "chemin de sortie erronés, dossier en lecture seule, dépendance facultative absente, ensemble trop grand "
+        "pour la mémoire — avec un seul message, qui nomme le fichier, la clé, la colonne ou l'option et la valeur "
+        "en cause, et rien d'écrit (--out est vérifié avant tout calcul) ; 1 pour une erreur interne (un bogue : la "
+        "trace d'appels est affichée, merci de le signaler). --debug (ou PMQ_DEBUG=1) affiche aussi la trace "
+        "d'appels des erreurs de l'utilisateur.\n\n"
+        "Refusés : des nombres (--draws, --chunk, --top) inférieurs à 1, un --horizon hors de 1–60, un --seed "
+        "négatif, un --out qui est un fichier (ou un dossier que pmq n'a pas écrit, là où pmq écrit un dossier), "
+        "qui se trouve sous un fichier ou dans un dossier où pmq ne peut pas écrire, ou dont le nom est trop long "
+        "pour le système de fichiers ; les fichiers de scénario qui ne sont pas en UTF-8 (la règle de TOML) ou qui "
+        "contiennent des caractères de contrôle. La liste complète, et ce qui est accepté à la place : "
+        "docs/user_data.md, « Errors and exit status ».")
+
+
+def territory_epilog() -> str:
+    """What ``--territory`` accepts, for the help of the commands that take it."""
+    return tr(
+        "--territory (compare, imbalance, report, skills, passerelles) takes a code or a name of a territory of the "
+        "run; case, accents, hyphens and apostrophes do not matter, and the short names observatories use work "
+        "(PACA, AURA, IDF, BFC, Région Sud…). At --level departement or zone_emploi a région name selects its "
+        "départements (zones) and a département name its zones. FR or France is the national total: the sum of "
+        "every territory of the run (France métropolitaine; with --dom the estimated DOM included; your own "
+        "territories with --data or --key). run and export take no --territory: they write every territory, and "
+        "the national total too (export's tables, the summary run prints).",
+        "--territory (compare, imbalance, report, skills, passerelles) prend le code ou le nom d'un territoire de la "
+        "projection ; majuscules, accents, traits d'union et apostrophes sont indifférents, et les noms courts en "
+        "usage dans les observatoires sont reconnus (PACA, AURA, IDF, BFC, Région Sud…). Avec --level departement "
+        "ou zone_emploi, le nom d'une région désigne ses départements (ses zones) et le nom d'un département ses "
+        "zones. FR ou France désigne le total national : la somme de tous les territoires de la projection (la "
+        "France métropolitaine ; avec --dom, les DOM estimés compris ; vos propres territoires avec --data ou "
+        "--key). run et export ne prennent pas de --territory : ils écrivent chaque territoire, et aussi le total "
+        "national (dans les tableaux d'export, dans le résumé qu'affiche run).")
+
+
+def territory_help() -> str:
+    """``--territory``'s help: a code or a name, FR for the national total."""
+    return tr("code or name of a territory (case, accents, hyphens, apostrophes do not matter; short names such as "
+              "PACA, AURA, IDF); at --level departement or zone_emploi a région name selects its départements "
+              "(zones); FR or France: the national total, the sum of every territory of the run",
+              "code ou nom d'un territoire (majuscules, accents, traits d'union, apostrophes indifférents ; noms "
+              "courts comme PACA, AURA, IDF) ; avec --level departement ou zone_emploi, le nom d'une région désigne "
+              "ses départements (ses zones) ; FR ou France : le total national, la somme de tous les territoires de "
+              "la projection")
+
+
+def _scenario_line() -> str:
+    return tr("SCENARIO is a scenario file (.toml) or a built-in name (reference).",
+              "SCÉNARIO est un fichier de scénario (.toml) ou le nom d'un scénario intégré (reference).")
+
+
+def _epilog(*outputs: str, territory: bool = True, scenario: bool = True) -> str:
+    """A command's epilog: what SCENARIO is, its own outputs, territories and errors, a paragraph each."""
+    parts = ([_scenario_line()] if scenario else []) + list(outputs) + ([territory_epilog()] if territory else [])
+    return "\n\n".join([*parts, errors_epilog()])
+
+
+def main_epilog() -> str:
+    return _epilog(tr(
+        "Each command says what it writes: pmq COMMAND --help. French words and numbers by default, English with "
+        "--lang en (or PMQ_LANG=en). Default horizons: 11 years (2019–2030, the published period that the "
+        "reference reproduces) for compare, imbalance, report, skills and passerelles; the scenario's own "
+        "[horizons] run (20 years for the reference, to 2050 for ADEME) for run and export, which write every year. "
+        "To start from pmq's files: pmq scenarios --copy NAME --out DIR (a built-in scenario), pmq templates --out "
+        "DIR (the tables of your own data, for --data).",
+        "Chaque commande dit ce qu'elle écrit : pmq COMMANDE --help. Mots et nombres en français par défaut, en "
+        "anglais avec --lang en (ou PMQ_LANG=en). Horizons par défaut : 11 ans (2019–2030, la période publiée, que "
+        "la référence reproduit) pour compare, imbalance, report, skills et passerelles ; pour run et export, qui "
+        "écrivent chaque année, les [horizons] run du scénario (20 ans pour la référence, jusqu'à 2050 pour "
+        "l'ADEME). Pour partir des fichiers de pmq : pmq scenarios --copy NOM --out DOSSIER (un scénario intégré), "
+        "pmq templates --out DOSSIER (les tableaux de vos propres données, pour --data)."), territory=False)
+
+
+def run_epilog() -> str:
+    return _epilog(tr(
+        "Outputs in --out: accounts.nc (every stock and flow, netCDF) and summary.csv (headline flows per métier × "
+        "territory at 5, 10 and 20 years and 2030, persons).",
+        "Sorties dans --out : accounts.nc (tous les stocks et flux, netCDF) et summary.csv (les principaux flux par "
+        "métier × territoire à 5, 10 et 20 ans et en 2030, en personnes)."), tr(
+        "Ensembles (--draws): with the dask extra installed the draws are streamed to ensemble.zarr chunk by chunk; "
+        "without it they are computed in memory and written to ensemble.nc (netCDF). A run whose memory estimate "
+        "exceeds the limit (half the available memory; --max-memory or PMQ_MAX_MEMORY) is refused before computing, "
+        "with the estimate and what to do.",
+        "Ensembles (--draws) : si la dépendance facultative dask est installée, les tirages sont écrits au fil du "
+        "calcul dans ensemble.zarr, paquet par paquet ; sinon ils sont calculés en mémoire et écrits dans "
+        "ensemble.nc (netCDF). Une projection dont l'estimation de mémoire dépasse la limite (la moitié de la "
+        "mémoire disponible ; --max-memory ou PMQ_MAX_MEMORY) est refusée avant tout calcul, avec l'estimation et "
+        "ce qu'il faut faire."))
+
+
+def compare_epilog() -> str:
+    return _epilog(tr(
+        "Outputs in --out: compare_domains.csv and compare_metiers.csv (headline flows by FAP domain and by métier "
+        "for each scenario, and each scenario's difference from the first, persons).",
+        "Sorties dans --out : compare_domains.csv et compare_metiers.csv (les principaux flux par domaine "
+        "professionnel (FAP) et par métier pour chaque scénario, et l'écart de chaque scénario au premier, en "
+        "personnes)."))
+
+
+def imbalance_epilog() -> str:
+    return _epilog(tr(
+        "Outputs in --out: imbalance.csv (openings, young entrants, supply, imbalance and the typology classes per "
+        "métier × territory) and watch_list.csv (the ranked métiers to watch).",
+        "Sorties dans --out : imbalance.csv (postes à pourvoir, jeunes débutants, offre, déséquilibre potentiel et "
+        "classes des typologies par métier × territoire) et watch_list.csv (les métiers à surveiller, classés)."))
+
+
+def report_epilog() -> str:
+    return _epilog(tr(
+        "Outputs in --out: report.html (self-contained), figures/NN_<name>.png (300 dpi) and .svg, tables.xlsx (key "
+        "figures, métiers to watch, tables by territory, domain and métier, a sheet per indicator, differences "
+        "between scenarios).",
+        "Sorties dans --out : report.html (autonome), figures/NN_<nom>.png (300 dpi) et .svg, tables.xlsx (chiffres "
+        "clés, métiers à surveiller, tableaux par territoire, domaine et métier, une feuille par indicateur, écarts "
+        "entre scénarios)."))
+
+
+def export_epilog() -> str:
+    return _epilog(tr(
+        "Output: the file or folder given by --out, in the format of its extension (.xlsx, .nc, .iamc.csv, "
+        ".iamc.xlsx) or --format (csv: a folder of CSV files, UTF-8 with a byte-order mark).",
+        "Sortie : le fichier ou le dossier donné par --out, au format de son extension (.xlsx, .nc, .iamc.csv, "
+        ".iamc.xlsx) ou de --format (csv : un dossier de fichiers CSV, en UTF-8 avec indicateur d'ordre des octets)."))
+
+
+def reproduce_epilog() -> str:
+    return _epilog(tr(
+        "EXERCISE: metiers2030 — « Les métiers en 2030 », DARES – France Stratégie, regional results (1,049 "
+        "published rows × 15 numeric columns).",
+        "EXERCICE : metiers2030 — « Les métiers en 2030 », DARES – France Stratégie, résultats régionaux (1\u202f049 "
+        "lignes publiées × 15 colonnes numériques)."), tr(
+        "Outputs in --out: <EXERCISE>_differences.csv (published value, pmq value and difference pmq − published "
+        "for every cell) and <EXERCISE>_differences.xlsx (sheets README, summary, cells).",
+        "Sorties dans --out : <EXERCICE>_differences.csv (valeur publiée, valeur de pmq et écart pmq − publié pour "
+        "chaque cellule) et <EXERCICE>_differences.xlsx (feuilles README, summary, cells)."),
+        territory=False, scenario=False)
+
+
+def skills_epilog() -> str:
+    return _epilog(tr(
+        "--by: macro_competence (the 491 savoir-faire macro-compétences of ROME 4.0), savoir_categorie (the 5 "
+        "categories of savoirs), savoir_etre (the 16 savoir-être professionnels), fiche (ROME 4.0 fiches), green "
+        "(the fiches' ecological-transition class: vert, stratégique, brun, blanc), digital (the fiches' "
+        "digital-transition flag).",
+        "--by : macro_competence (les 491 macro-compétences de savoir-faire du ROME 4.0), savoir_categorie (les 5 "
+        "catégories de savoirs), savoir_etre (les 16 savoir-être professionnels), fiche (les fiches du ROME 4.0), "
+        "green (la classe de transition écologique des fiches : vert, stratégique, brun, blanc), digital "
+        "(l'indicateur de transition numérique des fiches)."), tr(
+        "--view additive spreads each métier's openings over its items (the rows add up to the openings, a « non "
+        "rattaché » row included); --view reach gives the openings in the jobs whose fiche requires the item (not "
+        "additive).",
+        "--view additive répartit les postes à pourvoir de chaque métier entre ses éléments (les lignes "
+        "s'additionnent aux postes à pourvoir, une ligne « non rattaché » comprise) ; --view reach donne les postes "
+        "à pourvoir des emplois dont la fiche requiert l'élément (non additif)."), tr(
+        "Outputs in --out: skills.csv (every row, UTF-8 with BOM) and skills.xlsx (README sheet with the sources, the "
+        "rule and the limits). Method: docs/skills.md.",
+        "Sorties dans --out : skills.csv (toutes les lignes, UTF-8 avec BOM) et skills.xlsx (feuille README avec les "
+        "sources, la règle et les limites). Méthode : docs/skills.md."))
+
+
+def passerelles_epilog() -> str:
+    return _epilog(tr(
+        "The passerelles are ROME 4.0's « mobilités » between fiches (rank 1 = the closest, weighted 1/rank), "
+        "aggregated to métiers through pmq's bridge métier → ROME fiches: strength = the share of the métier's "
+        "mobilités that lead into the destination. The destinations (strength ≥ 1 %) are ranked by their projected "
+        "imbalance rate in the territory (imbalance ÷ employment of the base year), with their DARES class.",
+        "Les passerelles sont les « mobilités » du ROME 4.0 entre fiches (rang 1 = la plus proche, pondérée par "
+        "1/rang), agrégées par métier grâce à la table de passage de pmq métier → fiches ROME : force du lien = la "
+        "part des mobilités du métier qui mènent à la destination. Les destinations (lien ≥ 1 %) sont classées "
+        "selon leur taux de déséquilibre potentiel projeté dans le territoire (déséquilibre ÷ emploi de l'année de "
+        "base), avec leur classe DARES."), tr(
+        "Output in --out: passerelles.csv (UTF-8 with BOM). Method: docs/skills.md.",
+        "Sortie dans --out : passerelles.csv (UTF-8 avec BOM). Méthode : docs/skills.md."))
+
+
+def backtest_epilog() -> str:
+    return _epilog(tr(
+        "--from names origins: the year up to which the survey is known. DARES values are 3-year windows labelled "
+        "by their centre (2012 = 2011–2013): from origin t the forecasts start from the window labelled t−1, the "
+        "last known; --to names the end window's label, --horizon counts label steps from t−1. The age part needs "
+        "two pairs of pyramids before t−1 (first origin 2011 with the shipped pyramids); earlier origins evaluate "
+        "employment only.",
+        "--from désigne les origines : l'année jusqu'à laquelle l'enquête est connue. Les valeurs de la DARES "
+        "portent sur des fenêtres de 3 ans désignées par leur année centrale (2012 = 2011–2013) : depuis l'origine "
+        "t, les prévisions partent de la fenêtre t−1, la dernière connue ; --to désigne la fenêtre finale, "
+        "--horizon compte les pas depuis t−1. La partie par âge demande deux paires de pyramides avant t−1 "
+        "(première origine 2011 avec les pyramides fournies) ; les origines antérieures n'évaluent que l'emploi."),
+        tr("Outputs in --out: demand_metrics.csv (window, model, mape, wmape, dissimilarity, direction_share), "
+           "demand_intervals.csv (bootstrap over families), demand_rolling.csv (rolling origin), "
+           "backtest_metrics.csv, backtest_age_by_fap.csv, backtest_age_bands.csv, backtest_employment_by_fap.csv, "
+           "backtest.png/.svg.",
+           "Sorties dans --out : demand_metrics.csv (window, model, mape, wmape, dissimilarity, direction_share), "
+           "demand_intervals.csv (bootstrap sur les familles), demand_rolling.csv (origine glissante), "
+           "backtest_metrics.csv, backtest_age_by_fap.csv, backtest_age_bands.csv, backtest_employment_by_fap.csv, "
+           "backtest.png/.svg."), territory=False, scenario=False)
 
 
 def _progress_printer(stream):
     if not stream.isatty():
         return None
+    year = tr("year", "année")
 
     def show(i, n):
         width = 30
         done = int(width * i / n)
-        stream.write(f"\r  projection  [{'█' * done}{' ' * (width - done)}] année {i}/{n}")
+        stream.write(f"\r  projection  [{'█' * done}{' ' * (width - done)}] {year} {i}/{n}")
         if i == n:
             stream.write("\n")
         stream.flush()
@@ -141,13 +434,13 @@ def _probe_writable(folder: Path) -> str | None:
     """None if pmq can create entries in ``folder`` (tried: a hidden folder made and removed at
     once — permissions alone do not tell, e.g. for root or on a read-only mount), else why not."""
     if not os.access(folder, os.W_OK | os.X_OK):
-        return "no write permission"
+        return tr("no write permission", "pas de droit d'écriture")
     try:
         st = os.stat(folder)
         os.rmdir(tempfile.mkdtemp(prefix=".pmq-write-check-", dir=folder))
         os.utime(folder, ns=(st.st_atime_ns, st.st_mtime_ns))      # the folder looks untouched
     except OSError as exc:
-        return exc.strerror or str(exc)
+        return _strerror(exc)
     return None
 
 
@@ -162,10 +455,12 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
     from pmq.outputs import check_target, temp_prefix, check_outputs
     text = os.fspath(value)
     if not text.strip():
-        raise ArgumentError("is empty: give an output path", name=option, value=text)
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ArgumentError("contains control characters (a NUL byte, a line break, a tab…): not a usable path",
+        raise ArgumentError(tr("is empty: give an output path", "est vide : donnez un chemin de sortie"),
                             name=option, value=text)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ArgumentError(tr("contains control characters (a NUL byte, a line break, a tab…): not a usable path",
+                               "contient des caractères de contrôle (un octet nul, un saut de ligne, une "
+                               "tabulation…) : chemin inutilisable"), name=option, value=text)
     path = Path(os.path.abspath(text))
     anc = path.parent
     while not os.path.lexists(anc) and anc != anc.parent:
@@ -178,22 +473,34 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
     for part in path.parts[1:]:
         n = len(os.fsencode(part))
         if n > name_max:
-            raise OutputError(f"a name in the path is {n} bytes long, above the {name_max} the file system "
-                              f"allows ({part[:30]!r}…); choose a shorter {option}", path=text)
+            raise OutputError(tr(f"a name in the path is {n} bytes long, above the {name_max} the file system "
+                                 f"allows ({part[:30]!r}…); choose a shorter {option}",
+                                 f"un nom du chemin fait {n} octets, au-delà des {name_max} que permet le système de "
+                                 f"fichiers ({part[:30]!r}…) ; choisissez un {option} plus court"), path=text)
     extra = len(os.fsencode(temp_prefix(path.name, "ens"))) - len(os.fsencode(path.name)) + 8 + len(path.suffix)
     if len(os.fsencode(path.name)) + extra > name_max:
-        raise OutputError(f"the name is {len(os.fsencode(path.name))} bytes long; pmq writes through a temporary "
-                          f"name {extra} bytes longer, so it must be at most {name_max - extra} bytes here; choose a "
-                          f"shorter {option}", path=text)
+        size = len(os.fsencode(path.name))
+        raise OutputError(tr(f"the name is {size} bytes long; pmq writes through a temporary name {extra} bytes "
+                             f"longer, so it must be at most {name_max - extra} bytes here; choose a shorter {option}",
+                             f"le nom fait {size} octets ; pmq écrit d'abord sous un nom provisoire plus long de "
+                             f"{extra} octets, le nom doit donc faire au plus {name_max - extra} octets ici ; "
+                             f"choisissez un {option} plus court"), path=text)
     if len(os.fsencode(str(path))) + 64 > path_max:
-        raise OutputError(f"the path is {len(os.fsencode(str(path)))} bytes long, too long for the file system "
-                          f"(at most {path_max} with pmq's file names); choose a shorter {option}", path=text)
+        size = len(os.fsencode(str(path)))
+        raise OutputError(tr(f"the path is {size} bytes long, too long for the file system (at most {path_max} with "
+                             f"pmq's file names); choose a shorter {option}",
+                             f"le chemin fait {size} octets, trop pour le système de fichiers (au plus {path_max} "
+                             f"avec les noms de fichiers de pmq) ; choisissez un {option} plus court"), path=text)
     if not anc.is_dir():
-        raise OutputError(f"lies under {anc}, which is a file, not a folder; choose another {option}", path=text)
+        raise OutputError(tr(f"lies under {anc}, which is a file, not a folder; choose another {option}",
+                             f"se trouve sous {anc}, qui est un fichier et non un dossier ; choisissez un autre "
+                             f"{option}"), path=text)
     why = _probe_writable(anc)
     if why:
-        raise OutputError(f"cannot be written: pmq cannot create anything in {anc} ({why}; a read-only folder or "
-                          f"file system?); choose another {option}", path=text)
+        raise OutputError(tr(f"cannot be written: pmq cannot create anything in {anc} ({why}; a read-only folder or "
+                             f"file system?); choose another {option}",
+                             f"écriture impossible : pmq ne peut rien créer dans {anc} ({why} ; un dossier ou un "
+                             f"système de fichiers en lecture seule ?) ; choisissez un autre {option}"), path=text)
     if file:
         check_target(path, False)
     else:
@@ -201,8 +508,9 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
         if path.is_dir():
             why = _probe_writable(path)
             if why:
-                raise OutputError(f"the folder exists but pmq cannot write in it ({why}); choose another {option}",
-                                  path=text)
+                raise OutputError(tr(f"the folder exists but pmq cannot write in it ({why}); choose another {option}",
+                                     f"le dossier existe mais pmq ne peut pas y écrire ({why}) ; choisissez un autre "
+                                     f"{option}"), path=text)
     return path
 
 
@@ -214,11 +522,14 @@ def _data_folder(args):
         return None
     path = Path(d)
     if not path.exists():
-        raise ArgumentError("no such folder (it should hold employment, hazards, flows [, tension] tables)",
-                            name="--data", value=str(d))
+        raise ArgumentError(tr("no such folder (it should hold employment, hazards, flows [, tension] tables)",
+                               "dossier introuvable (il doit contenir les tableaux employment, hazards, flows "
+                               "[, tension])"), name="--data", value=str(d))
     if not path.is_dir():
-        raise ArgumentError("is a file, not a folder: give the folder that holds employment, hazards, flows "
-                            "[, tension] tables", name="--data", value=str(d))
+        raise ArgumentError(tr("is a file, not a folder: give the folder that holds employment, hazards, flows "
+                               "[, tension] tables",
+                               "est un fichier, non un dossier : donnez le dossier qui contient les tableaux "
+                               "employment, hazards, flows [, tension]"), name="--data", value=str(d))
     return path
 
 
@@ -336,9 +647,6 @@ def _warn_implausible(scenarios, typed, baseline, lang: str) -> None:
 NATIONAL_NAMES = ("FR", "France", "France métropolitaine", "France entière", "national", "Ensemble",
                   "Ensemble des territoires", "All territories")
 _NATIONAL = "\x00national"
-TERRITORY_HELP = ("code or name of a territory (case, accents, hyphens, apostrophes do not matter; short names such as "
-                  "PACA, AURA, IDF); at --level departement or zone_emploi a région name selects its départements "
-                  "(zones); FR or France: the national total, the sum of every territory of the run")
 
 
 class _Picked(NamedTuple):
@@ -396,13 +704,13 @@ def _territory_choices(baseline, groups: bool = True, national: bool = True):
                 members[key] = kids
     if national:
         choices[_NATIONAL] = list(NATIONAL_NAMES)
-        display[_NATIONAL] = "FR (France: the national total)"
+        display[_NATIONAL] = tr("FR (France: the national total)", "FR (France : le total national)")
     return choices, display, members
 
 
 def _pick_territories(values, baseline, option: str = "--territory", *, groups: bool = True,
                       national: bool = True) -> list[_Picked]:
-    """The territories ``values`` (codes or names, see :data:`TERRITORY_HELP`) select in ``baseline``, resolved
+    """The territories ``values`` (codes or names, see :func:`territory_help`) select in ``baseline``, resolved
     before any work; an unknown one is refused naming the option, the value and the closest names."""
     from pmq.errors import ArgumentError, UnknownNameError
     from pmq.names import resolve
@@ -458,11 +766,15 @@ def _baseline_from_dir(d: Path):
         cands = [d / f"{name}{ext}" for ext in (".csv", ".xlsx", ".parquet")]
         found = [c for c in cands if c.exists()]
         if not found and name != "tension":
-            raise ArgumentError(f"no {name}.csv, {name}.xlsx or {name}.parquet in this folder (see "
-                                "docs/user_data.md)", name="--data", value=str(d))
+            raise ArgumentError(tr(f"no {name}.csv, {name}.xlsx or {name}.parquet in this folder (see "
+                                   "docs/user_data.md)",
+                                   f"ni {name}.csv, ni {name}.xlsx, ni {name}.parquet dans ce dossier (voir "
+                                   "docs/user_data.md)"), name="--data", value=str(d))
         if len(found) > 1:
-            raise ArgumentError(f"several {name} tables ({', '.join(c.name for c in found)}): pmq would not know "
-                                "which one to read; keep one", name="--data", value=str(d))
+            shown = ", ".join(c.name for c in found)
+            raise ArgumentError(tr(f"several {name} tables ({shown}): pmq would not know which one to read; keep one",
+                                   f"plusieurs tableaux {name} ({shown}) : pmq ne saurait lequel lire ; n'en gardez "
+                                   "qu'un"), name="--data", value=str(d))
         files[name] = found[0] if found else None
     flows = files["flows"]
     assert flows is not None, "a missing flows table raised above"
@@ -482,12 +794,16 @@ def _baseline(args):
     dom = bool(getattr(args, "dom", False))
     if key is not None and not Path(key).is_file():
         from pmq.errors import ArgumentError
-        raise ArgumentError("no such key file (a table parent, child, metier, weight; see docs/territories.md)",
-                            name="--key", value=str(key))
+        raise ArgumentError(tr("no such key file (a table parent, child, metier, weight; see docs/territories.md)",
+                               "fichier de clé introuvable (un tableau parent, child, metier, weight ; voir "
+                               "docs/territories.md)"), name="--key", value=str(key))
     if dom and d is not None:
         from pmq.errors import ArgumentError
-        raise ArgumentError("--dom adds pmq's estimated overseas régions to the embedded baseline; with --data, "
-                            "put your own DOM tables in the folder", name="--dom", value=str(d))
+        raise ArgumentError(tr("--dom adds pmq's estimated overseas régions to the embedded baseline; with --data, "
+                               "put your own DOM tables in the folder",
+                               "--dom ajoute à la base intégrée les régions d'outre-mer estimées par pmq ; avec "
+                               "--data, mettez vos propres tableaux des DOM dans le dossier"),
+                            name="--dom", value=str(d))
     if d is None:
         baseline = load_baseline(level, dom=dom)      # --key then splits the territories of --level
     else:
@@ -497,9 +813,12 @@ def _baseline(args):
             from pmq.errors import ArgumentError
             own = sorted(set(map(str, baseline.territory.values)) - set(regions()["code"]))
             if own:
-                raise ArgumentError(f"--level splits the 13 régions by pmq's keys, but the --data tables hold other "
-                                    f"territories ({', '.join(own[:5])}{'…' if len(own) > 5 else ''}); split "
-                                    f"yours with --key FILE", name="--level", value=level)
+                shown = f"{', '.join(own[:5])}{'…' if len(own) > 5 else ''}"
+                raise ArgumentError(tr(f"--level splits the 13 régions by pmq's keys, but the --data tables hold "
+                                       f"other territories ({shown}); split yours with --key FILE",
+                                       f"--level découpe les 13 régions selon les clés de pmq, mais les tableaux de "
+                                       f"--data contiennent d'autres territoires ({shown}) ; découpez les vôtres avec "
+                                       f"--key FICHIER"), name="--level", value=level)
             for lvl in LEVELS[1:LEVELS.index(level) + 1]:
                 baseline = downscale(baseline, lvl)
     if key is not None:
@@ -527,23 +846,34 @@ def _level(text: str) -> str:
 
 def _territory_options(parser) -> None:
     """``--level``, ``--dom`` and ``--key``: the territories of every command that projects (read by
-    :func:`_baseline`)."""
+    :func:`_baseline`); the help in the language of :func:`build_parser`."""
     parser.add_argument("--level", type=_level, choices=LEVEL_NAMES, default="region",
-                        help="territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
-                             "see pmq territories and docs/territories.md); accents, case and plurals do not "
-                             "matter (département, zones d'emploi)")
+                        help=tr("territories: régions (default), départements or zones d'emploi (split by pmq's keys; "
+                                "see pmq territories and docs/territories.md); accents, case and plurals do not "
+                                "matter (département, zones d'emploi)",
+                                "territoires : régions (par défaut), départements ou zones d'emploi (découpés par les "
+                                "clés de pmq ; voir pmq territories et docs/territories.md) ; accents, majuscules et "
+                                "pluriels indifférents (département, zones d'emploi)"))
     parser.add_argument("--dom", action="store_true",
-                        help="add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
-                             "as territories estimated by pmq (see docs/territories.md)")
-    parser.add_argument("--key", default=None, metavar="FILE",
-                        help="your own downscaling key (parent, child, metier, weight) splitting the territories "
-                             "of --level (those it does not name stay as they are)")
+                        help=tr("add the five overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) "
+                                "as territories estimated by pmq (see docs/territories.md)",
+                                "ajouter les cinq régions d'outre-mer (Guadeloupe, Martinique, Guyane, La Réunion, "
+                                "Mayotte), territoires estimés par pmq (voir docs/territories.md)"))
+    parser.add_argument("--key", default=None, metavar=tr("FILE", "FICHIER"),
+                        help=tr("your own downscaling key (parent, child, metier, weight) splitting the territories "
+                                "of --level (those it does not name stay as they are)",
+                                "votre propre clé de répartition (parent, child, metier, weight), qui découpe les "
+                                "territoires de --level (ceux qu'elle ne nomme pas restent tels quels)"))
 
 
-def _lang_option(parser) -> None:
-    """``--lang``: the language of everything the command prints and writes (French by default)."""
-    parser.add_argument("--lang", choices=("fr", "en"), default="fr",
-                        help="language of what is printed and written: fr (default) or en")
+def _lang_option(parser, default: str = "fr") -> None:
+    """``--lang``: the language of everything the command prints and writes; ``default``: the command line's
+    (``PMQ_LANG``, else French: :func:`command_lang`)."""
+    parser.add_argument("--lang", choices=LANGS, default=default,
+                        help=tr("language of what is printed and written: 'fr' or 'en' (default: fr, or the PMQ_LANG "
+                                "environment variable)",
+                                "langue de ce qui est affiché et écrit : 'fr' ou 'en' (par défaut : fr, ou la variable "
+                                "d'environnement PMQ_LANG)"))
 
 
 def _csv_sep(text: str):
@@ -553,17 +883,24 @@ def _csv_sep(text: str):
     try:
         return csv_dialect_of(text, name="--csv-sep")
     except ArgumentError:
-        raise argparse.ArgumentTypeError(f"must be ',' (comma, decimal point: the default) or ';' (semicolon, "
-                                         f"decimal comma, as French Excel opens CSV files), got {text!r}") from None
+        raise argparse.ArgumentTypeError(tr(
+            f"must be ',' (comma, decimal point: the default) or ';' (semicolon, decimal comma, as French Excel opens "
+            f"CSV files), got {text!r}",
+            f"doit valoir ',' (virgule, point décimal : le défaut) ou ';' (point-virgule, virgule décimale, comme "
+            f"Excel en français ouvre les fichiers CSV), reçu {text!r}")) from None
 
 
 def _csv_option(parser) -> None:
     """``--csv-sep``: the separator (and decimal mark) of the CSV files the command writes (read by :func:`main`,
     which sets :func:`pmq.outputs.csv_dialect` for the command)."""
     parser.add_argument("--csv-sep", type=_csv_sep, default=None, metavar="SEP",
-                        help="separator of the CSV files written: ',' (default, with a decimal point) or ';' (with a "
-                             "decimal comma, as French Excel opens them; quote it in the shell: --csv-sep ';'). "
-                             "Every CSV is UTF-8 with a byte-order mark")
+                        help=tr("separator of the CSV files written: ',' (default, with a decimal point) or ';' (with "
+                                "a decimal comma, as French Excel opens them; quote it in the shell: --csv-sep ';'). "
+                                "Every CSV is UTF-8 with a byte-order mark",
+                                "séparateur des fichiers CSV écrits : ',' (par défaut, avec un point décimal) ou ';' "
+                                "(avec une virgule décimale, comme Excel en français les ouvre ; entre guillemets "
+                                "dans le terminal : --csv-sep ';'). Tous les CSV sont en UTF-8 avec indicateur "
+                                "d'ordre des octets"))
 
 
 def _csv_context(args):
@@ -575,8 +912,10 @@ def _csv_context(args):
         return contextlib.nullcontext()
     if getattr(args, "out", "") is None:
         from pmq.errors import ArgumentError
-        raise ArgumentError("sets the separator of the CSV files written with --out; without --out this command "
-                            "writes none: add --out DIR", name="--csv-sep", value=dialect.sep)
+        raise ArgumentError(tr("sets the separator of the CSV files written with --out; without --out this command "
+                               "writes none: add --out DIR",
+                               "fixe le séparateur des fichiers CSV écrits avec --out ; sans --out, cette commande "
+                               "n'en écrit aucun : ajoutez --out DOSSIER"), name="--csv-sep", value=dialect.sep)
     from pmq.outputs import csv_dialect
     return csv_dialect(*dialect)
 
@@ -605,18 +944,25 @@ def _check_distinct_names(typed, scenarios) -> None:
             continue
         first, other = seen[sc.name]
         if Path(str(other.source)).resolve() == Path(str(sc.source)).resolve():
-            raise ScenarioError(f"scenario names must be distinct in one run: {first} and {t} are the same "
-                                "scenario, given twice", key="scenario.name", value=sc.name)
+            raise ScenarioError(tr(f"scenario names must be distinct in one run: {first} and {t} are the same "
+                                   "scenario, given twice",
+                                   f"les noms des scénarios d'une même projection doivent être distincts : {first} et "
+                                   f"{t} sont le même scénario, donné deux fois"), key="scenario.name", value=sc.name)
         # the file to rename: a user's file rather than a built-in, the second given when both are the user's
         copy, renamed = (first, other) if is_builtin(sc.source) and not is_builtin(other.source) else (str(t), sc)
         stem = Path(str(renamed.source)).stem
         names = {x.name for x in scenarios}
         suggest = stem if stem not in names else next(f"{sc.name}_{i}" for i in range(2, 100)
                                                       if f"{sc.name}_{i}" not in names)
-        raise ScenarioError(f"scenario names must be distinct in one run: {first} and {t} are both named "
-                            f"{sc.name!r}; give {copy} a name of its own in its [scenario] section, e.g. "
-                            f"name = \"{suggest}\" (a copy made with pmq scenarios --copy keeps the name of the "
-                            "scenario it copies; a file that extends another without a name takes its name)",
+        raise ScenarioError(tr(f"scenario names must be distinct in one run: {first} and {t} are both named "
+                               f"{sc.name!r}; give {copy} a name of its own in its [scenario] section, e.g. "
+                               f"name = \"{suggest}\" (a copy made with pmq scenarios --copy keeps the name of the "
+                               "scenario it copies; a file that extends another without a name takes its name)",
+                               f"les noms des scénarios d'une même projection doivent être distincts : {first} et "
+                               f"{t} s'appellent tous deux {sc.name!r} ; donnez à {copy} un nom à lui dans sa section "
+                               f"[scenario], par exemple name = \"{suggest}\" (une copie faite avec pmq scenarios "
+                               "--copy garde le nom du scénario copié ; un fichier qui en étend un autre sans nom "
+                               "prend son nom)"),
                             source=copy, key="scenario.name", value=sc.name)
 
 
@@ -648,12 +994,18 @@ def _ensemble_streamed(args) -> bool:
         return _dask_installed()
     if not (sched in ("threads", "sync", "synchronous", "processes") or "://" in sched
             or re.fullmatch(r"[\w.-]+:\d+", sched)):
-        raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
-                            "(tcp://host:port)", name="--scheduler", value=sched)
+        raise ArgumentError(tr("unknown scheduler: use threads, sync, processes or a dask.distributed address "
+                               "(tcp://host:port)",
+                               "ordonnanceur inconnu : choisissez threads, sync, processes ou l'adresse d'un "
+                               "dask.distributed (tcp://hôte:port)"), name="--scheduler", value=sched)
     if not _dask_installed():
-        raise MissingDependencyError(f"--scheduler {sched}: dask schedulers need the optional dask extra (dask, "
-                                     f"distributed, zarr), not installed: {DASK_INSTALL}; without --scheduler, "
-                                     "pmq run computes the draws in memory and writes ensemble.nc")
+        raise MissingDependencyError(tr(
+            f"--scheduler {sched}: dask schedulers need the optional dask extra (dask, distributed, zarr), not "
+            f"installed: {DASK_INSTALL}; without --scheduler, pmq run computes the draws in memory and writes "
+            "ensemble.nc",
+            f"--scheduler {sched} : les ordonnanceurs de dask demandent la dépendance facultative dask (dask, "
+            f"distributed, zarr), qui n'est pas installée : {DASK_INSTALL} ; sans --scheduler, pmq run calcule les "
+            "tirages en mémoire et écrit ensemble.nc"))
     return True
 
 
@@ -705,18 +1057,21 @@ def _run_ensemble(args, baseline, scenario, out: Path, streamed: bool) -> int:
     from pmq.outputs import remove_temporary, temporary_folder
 
     if not scenario.lever_list("uncertainty.parameter"):
-        print("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
-              file=sys.stderr)
+        print(tr("pmq: note: the scenario has no [[uncertainty.parameter]]; every draw is the deterministic run",
+                 "pmq : note : le scénario n'a pas de [[uncertainty.parameter]] ; chaque tirage est la projection "
+                 "déterministe"), file=sys.stderr)
     workers = 1 if not streamed or args.scheduler in ("sync", "synchronous") else (os.cpu_count() or 2)
     check_memory(baseline, scenario, args.draws, None, args.chunk, streamed=streamed, workers=workers,
                  max_memory=args.max_memory, name="--draws")          # before any work (run_ensemble checks again)
     if not streamed:
-        print("pmq: note: dask is not installed: the draws are computed in memory and written to ensemble.nc "
-              "(netCDF)", file=sys.stderr)
+        print(tr("pmq: note: dask is not installed: the draws are computed in memory and written to ensemble.nc "
+                 "(netCDF)", "pmq : note : dask n'est pas installé : les tirages sont calculés en mémoire et écrits "
+                 "dans ensemble.nc (netCDF)"), file=sys.stderr)
     stream = sys.stderr
+    chunks = tr("chunks of draws", "paquets de tirages")
 
     def progress(done, total):
-        stream.write(f"\r  ensemble  {done}/{total} chunks of draws")
+        stream.write(f"\r  ensemble  {done}/{total} {chunks}")
         if done == total:
             stream.write("\n")
         stream.flush()
@@ -823,14 +1178,15 @@ def cmd_compare(args) -> int:
     where = None
     if national:
         from pmq.projection.indicators import national as national_total
-        code, name, _ = national_total(comp.accounts, "fr")
+        code, name, _ = national_total(comp.accounts, args.lang)
         where = f"{name} ({code})" if code == "FR" else name
     elif len(picked) == 1 and picked[0].group:      # a région at --level departement: the sum of its départements
-        where = f"{picked[0].label} : somme de ses {_children_word(baseline, len(codes))}"
+        n = _children_word(baseline, len(codes), args.lang)
+        where = tr(f"{picked[0].label}: the sum of its {n}", f"{picked[0].label} : somme de ses {n}")
     elif len(codes) > 1:
-        labels = [p.label for p in picked]
-        where = (f"ensemble des {len(codes)} territoires choisis ({', '.join(labels[:4])}"
-                 f"{' …' if len(labels) > 4 else ''})")
+        labels = f"{', '.join(p.label for p in picked[:4])}{' …' if len(picked) > 4 else ''}"
+        where = tr(f"all {len(codes)} territories chosen ({labels})",
+                   f"ensemble des {len(codes)} territoires choisis ({labels})")
     written = []
     if out is not None:
         # the territory's name beside its code (as summary.csv): « Ensemble », the sum of the rows' territories
@@ -866,9 +1222,12 @@ def _copy_files(files: dict, args) -> list[Path]:
     folder = Path(os.path.abspath(os.fspath(args.out)))          # existing files first: their own message
     there = [folder / n for n in files if os.path.lexists(folder / n)]
     if there:
-        also = f" (and {', '.join(p.name for p in there[1:])})" if len(there) > 1 else ""
-        raise OutputError(f"already exists{also}: pmq copies its files without replacing any, so nothing was "
-                          "written; move it away or choose another --out", path=there[0])
+        others = ", ".join(p.name for p in there[1:])
+        raise OutputError(tr(f"already exists{f' (and {others})' if others else ''}: pmq copies its files without "
+                             "replacing any, so nothing was written; move it away or choose another --out",
+                             f"existe déjà{f' (ainsi que {others})' if others else ''} : pmq copie ses fichiers sans "
+                             "en remplacer aucun, donc rien n'a été écrit ; déplacez-le ou choisissez un autre --out"),
+                          path=there[0])
     out = _check_out(args.out, tuple(files))
     return write_atomically(out, {n: (lambda p, src=src: shutil.copyfile(src, p)) for n, src in files.items()})
 
@@ -879,10 +1238,13 @@ def _copy_scenarios(args) -> int:
     from pmq.names import resolve
     from pmq.scenario.read import RENAMED, builtin_scenarios
     if not args.copy:
-        raise ArgumentError("goes with --copy NAME…: the folder the copies of built-in scenarios are written into "
-                            "(pmq scenarios alone lists them)", name="--out", value=args.out)
+        raise ArgumentError(tr("goes with --copy NAME…: the folder the copies of built-in scenarios are written "
+                               "into (pmq scenarios alone lists them)",
+                               "va avec --copy NOM… : le dossier où sont écrites les copies des scénarios intégrés "
+                               "(pmq scenarios seul les liste)"), name="--out", value=args.out)
     if args.out is None:
-        raise ArgumentError("needs --out DIR, the folder to copy the scenario files into", name="--copy",
+        raise ArgumentError(tr("needs --out DIR, the folder to copy the scenario files into",
+                               "demande --out DOSSIER, le dossier où copier les fichiers de scénario"), name="--copy",
                             value=" ".join(args.copy))
     builtins = builtin_scenarios()
     names = []
@@ -893,7 +1255,8 @@ def _copy_scenarios(args) -> int:
         try:
             names.append(resolve(text, {k: [] for k in builtins}, kind="built-in scenario"))
         except UnknownNameError as exc:
-            raise ArgumentError(f"{exc} (the built-in scenarios: {', '.join(builtins)})", name="--copy",
+            raise ArgumentError(tr(f"{exc} (the built-in scenarios: {', '.join(builtins)})",
+                                   f"{exc} (les scénarios intégrés : {', '.join(builtins)})"), name="--copy",
                                 value=value) from None
     files = {f"{n}.toml": builtins[n] for n in dict.fromkeys(names)}
     written = _copy_files(files, args)
@@ -1008,11 +1371,11 @@ def cmd_validate(args) -> int:
             if getattr(args, "debug", False):
                 import traceback
                 traceback.print_exc()
-            print(f"pmq: error: {exc}", file=sys.stderr)
+            print(f"{_error_prefix()}{exc}", file=sys.stderr)
             failed += 1
             continue
         if len(implausible):
-            print(f"pmq: error: {_implausible_report(sc, f, implausible, args.lang)}", file=sys.stderr)
+            print(f"{_error_prefix()}{_implausible_report(sc, f, implausible, args.lang)}", file=sys.stderr)
             failed += 1
             continue
         n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
@@ -1022,7 +1385,9 @@ def cmd_validate(args) -> int:
         else:
             print(f"{f}: valid — {sc.name} « {sc.title_in('en')} », {n} lever{'s' if n != 1 else ''}, hash {sc.hash}")
     if failed and len(args.files) > 1:
-        print(f"pmq: {failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
+        print(tr(f"pmq: {failed} of {len(args.files)} file(s) invalid",
+                 f"pmq : {failed} fichier{'s' if failed > 1 else ''} sur {len(args.files)} "
+                 f"invalide{'s' if failed > 1 else ''}"), file=sys.stderr)
     return 2 if failed else 0
 
 
@@ -1119,23 +1484,6 @@ def cmd_imbalance(args) -> int:
 #: ``pmq skills --by``: the command's names → :data:`pmq.analysis.skills.BY` (green, digital: the fiches' classes).
 SKILLS_BY = {"macro_competence": "macro_competence", "savoir_categorie": "savoir_categorie",
              "savoir_etre": "savoir_etre", "fiche": "fiche", "green": "transition_eco", "digital": "transition_num"}
-SKILLS_EPILOG = """\
---by: macro_competence (the 491 savoir-faire macro-compétences of ROME 4.0), savoir_categorie (the 5
-categories of savoirs), savoir_etre (the 16 savoir-être professionnels), fiche (ROME 4.0 fiches), green (the
-fiches' ecological-transition class: vert, stratégique, brun, blanc), digital (the fiches' digital-transition
-flag). --view additive spreads each métier's openings over its items (the rows add up to the openings, a
-« non rattaché » row included); --view reach gives the openings in the jobs whose fiche requires the item (not
-additive). Outputs in --out: skills.csv (every row, UTF-8 with BOM) and skills.xlsx (README sheet with the
-sources, the rule and the limits). Method: docs/skills.md.
-""" + TERRITORY_EPILOG + ERRORS_EPILOG
-
-PASSERELLES_EPILOG = """\
-The passerelles are ROME 4.0's « mobilités » between fiches (rank 1 = the closest, weighted 1/rank), aggregated
-to métiers through pmq's bridge métier → ROME fiches: strength = the share of the métier's mobilités that lead
-into the destination. The destinations (strength ≥ 1 %) are ranked by their projected imbalance rate in the
-territory (imbalance ÷ employment of the base year), with their DARES class. Output in --out: passerelles.csv
-(UTF-8 with BOM). Method: docs/skills.md.
-""" + TERRITORY_EPILOG + ERRORS_EPILOG
 
 
 def _written(paths, lang: str) -> None:
@@ -1170,7 +1518,8 @@ def _metier_code(value: str, baseline, name: str = "MÉTIER") -> str:
     try:
         return resolve(value, choices, kind="métier")
     except UnknownNameError as exc:
-        raise ArgumentError(f"{exc} (pmq's métier codes: pmq.data.metiers())", name=name, value=value) from None
+        raise ArgumentError(tr(f"{exc} (pmq's métier codes: pmq.data.metiers())",
+                               f"{exc} (les codes métier de pmq : pmq.data.metiers())"), name=name, value=value) from None
 
 
 def cmd_passerelles(args) -> int:
@@ -1344,14 +1693,16 @@ def _whole(text: str) -> int:
     try:
         return int(str(text).strip().replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(tr(f"expected a whole number, got {text!r}",
+                                            f"un nombre entier est attendu, reçu {text!r}")) from None
 
 
 def _positive_int(text: str) -> int:
     """A count (--draws, --chunk, --top): a whole number ≥ 1."""
     v = _whole(text)
     if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}")
+        raise argparse.ArgumentTypeError(tr(f"must be a whole number ≥ 1, got {text!r}",
+                                            f"doit être un nombre entier ≥ 1, reçu {text!r}"))
     return v
 
 
@@ -1360,14 +1711,16 @@ def _horizon(text: str) -> int:
     from pmq.scenario.read import MAX_HORIZON
     v = _whole(text)
     if not 1 <= v <= MAX_HORIZON:
-        raise argparse.ArgumentTypeError(f"must be a number of years from 1 to {MAX_HORIZON}, got {text!r}")
+        raise argparse.ArgumentTypeError(tr(f"must be a number of years from 1 to {MAX_HORIZON}, got {text!r}",
+                                            f"doit être un nombre d'années de 1 à {MAX_HORIZON}, reçu {text!r}"))
     return v
 
 
 def _seed(text: str) -> int:
     v = _whole(text)
     if not 0 <= v < 2**63:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 − 1, got {text!r}")
+        raise argparse.ArgumentTypeError(tr(f"must be a whole number from 0 to 2**63 − 1, got {text!r}",
+                                            f"doit être un nombre entier de 0 à 2**63 − 1, reçu {text!r}"))
     return v
 
 
@@ -1375,15 +1728,18 @@ def _year(text: str) -> int:
     from pmq.scenario.read import YEARS
     v = _whole(text)
     if not YEARS[0] <= v <= YEARS[1]:
-        raise argparse.ArgumentTypeError(f"must be a calendar year ({YEARS[0]}–{YEARS[1]}), got {text!r}")
+        raise argparse.ArgumentTypeError(tr(f"must be a calendar year ({YEARS[0]}–{YEARS[1]}), got {text!r}",
+                                            f"doit être une année civile ({YEARS[0]}–{YEARS[1]}), reçu {text!r}"))
     return v
 
 
 def _trend_years(text: str) -> int:
     v = _whole(text)
     if not 8 <= v <= 60:
-        raise argparse.ArgumentTypeError(f"must be a number of years from 8 to 60 (the trend models need at least "
-                                         f"8), got {text!r}")
+        raise argparse.ArgumentTypeError(tr(f"must be a number of years from 8 to 60 (the trend models need at "
+                                            f"least 8), got {text!r}",
+                                            f"doit être un nombre d'années de 8 à 60 (les modèles de tendance en "
+                                            f"demandent au moins 8), reçu {text!r}"))
     return v
 
 
@@ -1393,7 +1749,9 @@ def _size(text: str) -> str:
     try:
         parse_size(text)
     except ArgumentError:
-        raise argparse.ArgumentTypeError(f"expected a size such as 8G, 500M or 2.5GB (or off), got {text!r}") from None
+        raise argparse.ArgumentTypeError(tr(f"expected a size such as 8G, 500M or 2.5GB (or off), got {text!r}",
+                                            f"une taille est attendue, comme 8G, 500M ou 2.5GB (ou off), reçu "
+                                            f"{text!r}")) from None
     return text
 
 
@@ -1402,9 +1760,13 @@ def _horizons(text: str) -> list[int]:
     try:
         hz = [int(h) for h in str(text).replace(";", ",").split(",") if h.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--horizon takes years, e.g. 11 or 5,10,20; got {text!r}") from None
+        raise argparse.ArgumentTypeError(tr(f"--horizon takes years, e.g. 11 or 5,10,20; got {text!r}",
+                                            f"--horizon prend des années, par exemple 11 ou 5,10,20 ; reçu "
+                                            f"{text!r}")) from None
     if not hz or min(hz) <= 0 or max(hz) > MAX_HORIZON:
-        raise argparse.ArgumentTypeError(f"--horizon takes numbers of years from 1 to {MAX_HORIZON}; got {text!r}")
+        raise argparse.ArgumentTypeError(tr(f"--horizon takes numbers of years from 1 to {MAX_HORIZON}; got {text!r}",
+                                            f"--horizon prend des nombres d'années de 1 à {MAX_HORIZON} ; reçu "
+                                            f"{text!r}"))
     return hz
 
 
@@ -1414,8 +1776,10 @@ def cmd_report(args) -> int:
     from pmq.export.report import CHROMIUM_INSTALL, build_report, find_chromium
 
     if args.pdf and find_chromium() is None:      # before anything is computed or written
-        raise ArgumentError(f"needs Chromium to print report.pdf: {CHROMIUM_INSTALL}; or leave --pdf out for "
-                            "the HTML report alone", name="--pdf")
+        raise ArgumentError(tr(f"needs Chromium to print report.pdf: {CHROMIUM_INSTALL}; or leave --pdf out for "
+                               "the HTML report alone",
+                               f"demande Chromium pour imprimer report.pdf : {CHROMIUM_INSTALL} ; ou retirez --pdf "
+                               "pour le seul rapport HTML"), name="--pdf")
     out = _check_out(args.out, ("report.html", "tables.xlsx", "figures", *(["report.pdf"] if args.pdf else [])))
     baseline, scenarios = _baseline_and_scenarios(args, max(args.horizon))
     territory = None                # FR: the national total, the report's default
@@ -1424,8 +1788,11 @@ def cmd_report(args) -> int:
         territory = None if picked.national else picked.codes[0]
     if args.draws:
         if not scenarios[0].lever_list("uncertainty.parameter"):
-            raise ArgumentError(f"needs a first scenario with [[uncertainty.parameter]] (e.g. reference_incertain); "
-                                f"{args.scenarios[0]} has none", name="--draws", value=args.draws)
+            raise ArgumentError(tr(f"needs a first scenario with [[uncertainty.parameter]] (e.g. "
+                                   f"reference_incertain); {args.scenarios[0]} has none",
+                                   f"demande un premier scénario avec des [[uncertainty.parameter]] (par exemple "
+                                   f"reference_incertain) ; {args.scenarios[0]} n'en a pas"),
+                                name="--draws", value=args.draws)
         from pmq.projection.ensemble import check_uncertainty
         check_uncertainty(scenarios[0], baseline)
         check_memory(baseline, scenarios[0], args.draws, max(args.horizon), name="--draws")
@@ -1444,10 +1811,12 @@ def _years(text: str, what: str) -> list[int]:
     try:
         years = [int(x) for x in str(text).replace(" ", "").split(",") if x]
     except ValueError:
-        raise ArgumentError("must be years separated by commas, e.g. 2012 or 2010,2011", name=what,
-                            value=text) from None
+        raise ArgumentError(tr("must be years separated by commas, e.g. 2012 or 2010,2011",
+                               "doit être des années séparées par des virgules, par exemple 2012 ou 2010,2011"),
+                            name=what, value=text) from None
     if not years:
-        raise ArgumentError("must name at least one year", name=what, value=text)
+        raise ArgumentError(tr("must name at least one year", "doit nommer au moins une année"), name=what,
+                            value=text)
     return years
 
 
@@ -1470,8 +1839,10 @@ def cmd_backtest(args) -> int:
     return 0
 
 
-#: Export formats and the file names that choose them (see pmq.export.export).
-EXPORT_SUFFIXES = ".xlsx (Excel), .nc (netCDF), .iamc.csv or .iamc.xlsx (IAMC), or a folder name without extension (CSV)"
+def export_suffixes() -> str:
+    """Export formats and the file names that choose them (see pmq.export.export), in the reader's language."""
+    return tr(".xlsx (Excel), .nc (netCDF), .iamc.csv or .iamc.xlsx (IAMC), or a folder name without extension (CSV)",
+              ".xlsx (Excel), .nc (netCDF), .iamc.csv ou .iamc.xlsx (IAMC), ou un nom de dossier sans extension (CSV)")
 
 
 def _export_format(args) -> tuple[str, Path]:
@@ -1484,22 +1855,32 @@ def _export_format(args) -> tuple[str, Path]:
     fmt = args.format
     if fmt is None:
         if name.endswith(".csv") and ".iamc." not in name:
-            raise ArgumentError("a .csv name, but the CSV export writes one file per table into a folder: give a "
-                                "folder name (e.g. --out tables), an IAMC file (.iamc.csv), or --format csv to "
-                                "make a folder with this name", name="--out", value=out)
+            raise ArgumentError(tr("a .csv name, but the CSV export writes one file per table into a folder: give "
+                                   "a folder name (e.g. --out tables), an IAMC file (.iamc.csv), or --format csv to "
+                                   "make a folder with this name",
+                                   "un nom en .csv, mais l'export CSV écrit un fichier par tableau dans un dossier : "
+                                   "donnez un nom de dossier (par exemple --out tableaux), un fichier IAMC "
+                                   "(.iamc.csv), ou --format csv pour créer un dossier de ce nom"),
+                                name="--out", value=out)
         fmt = ("iamc" if ".iamc." in name else "xlsx" if suffix == ".xlsx" else "nc" if suffix == ".nc" else
                "csv" if not suffix else None)
         if fmt is None:
-            raise ArgumentError(f"unknown extension {suffix!r}: use {EXPORT_SUFFIXES}, or --format",
+            raise ArgumentError(tr(f"unknown extension {suffix!r}: use {export_suffixes()}, or --format",
+                                   f"extension inconnue {suffix!r} : utilisez {export_suffixes()}, ou --format"),
                                 name="--out", value=out)
     if fmt == "iamc" and suffix not in (".csv", ".xlsx"):
-        raise ArgumentError("an IAMC table is written as .csv or .xlsx (e.g. results.iamc.xlsx)", name="--out",
-                            value=out)
+        raise ArgumentError(tr("an IAMC table is written as .csv or .xlsx (e.g. results.iamc.xlsx)",
+                               "un tableau IAMC s'écrit en .csv ou en .xlsx (par exemple resultats.iamc.xlsx)"),
+                            name="--out", value=out)
     sep = getattr(args, "csv_sep", None)
     if sep is not None and fmt != "csv":
-        raise ArgumentError("applies to the CSV tables (--format csv, a folder); " + (
-            "an IAMC table keeps the IAMC convention (comma, decimal point) that pyam and the scenario databases "
-            "read" if fmt == "iamc" else f"--format {fmt} writes no CSV file"), name="--csv-sep", value=sep.sep)
+        raise ArgumentError(tr("applies to the CSV tables (--format csv, a folder); ",
+                               "s'applique aux tableaux CSV (--format csv, un dossier) ; ") + (
+            tr("an IAMC table keeps the IAMC convention (comma, decimal point) that pyam and the scenario databases "
+               "read", "un tableau IAMC garde la convention IAMC (virgule, point décimal) que lisent pyam et les "
+               "bases de scénarios") if fmt == "iamc" else
+            tr(f"--format {fmt} writes no CSV file", f"--format {fmt} n'écrit aucun fichier CSV")),
+            name="--csv-sep", value=sep.sep)
     return fmt, _check_out(out, file=fmt != "csv")
 
 
@@ -1515,276 +1896,425 @@ def cmd_export(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="pmq",
-        description="pmq — prospective des métiers et des qualifications: stock-flow projections of "
-                    "employment by métier × territory × age.",
-        epilog=MAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"pmq {__version__}")
-    p.add_argument("--debug", dest="debug_global", action="store_true", help=DEBUG_HELP)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help=DEBUG_HELP)
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def build_parser(lang: str | None = None) -> CommandLineParser:
+    """pmq's command-line parser, its help and syntax errors in ``lang`` (``"fr"`` or ``"en"``; None:
+    ``PMQ_LANG``, else the ``lang`` option — French unless set).  :func:`main` gives the command line's language
+    (:func:`command_lang`); the documentation site builds the English one."""
+    lang = lang or _env_lang() or OPTIONS["lang"]
+    if lang not in LANGS:
+        from pmq.errors import ArgumentError
+        raise ArgumentError(tr("must be 'fr' or 'en'", "doit valoir 'fr' ou 'en'"), name="lang", value=lang)
+    with set_options(lang=lang):
+        return _build_parser(lang)
+
+
+def _build_parser(lang: str) -> CommandLineParser:
+    """:func:`build_parser`'s work, under ``set_options(lang=lang)``: every text through :func:`tr`."""
+    fr = lang == "fr"
+    SCENARIO, YEARS, DIR, NAME = ("SCÉNARIO", "ANNÉES", "DOSSIER", "NOM") if fr else ("SCENARIO", "YEARS", "DIR", "NAME")
+    scenario_help = tr("scenario file or built-in name (default: reference)",
+                       "fichier de scénario ou nom d'un scénario intégré (par défaut : reference)")
+    scenarios_help = tr("scenario files or built-in names", "fichiers de scénario ou noms de scénarios intégrés")
+    data_help = tr("your own baseline folder (as pmq run)", "dossier de votre propre base (comme pmq run)")
+
+    p = CommandLineParser(
+        prog="pmq", lang=lang,
+        description=tr("pmq — « prospective des métiers et des qualifications »: stock-flow projections of "
+                       "employment by métier × territory × age.",
+                       "pmq — prospective des métiers et des qualifications : projections stock-flux de l'emploi "
+                       "par métier × territoire × âge."),
+        epilog=main_epilog())
+    p.add_argument("--version", action="version", version=f"pmq {__version__}",
+                   help=tr("show pmq's version number and exit", "afficher le numéro de version de pmq et quitter"))
+    p.add_argument("--debug", dest="debug_global", action="store_true", help=debug_help())
+    p.add_argument("--lang", dest="lang_global", choices=LANGS, default=None,
+                   help=tr("language of the help, the messages and what the command prints and writes: 'fr' or 'en' "
+                           "(default: fr, or the PMQ_LANG environment variable); also after the command",
+                           "langue de l'aide, des messages et de ce que la commande affiche et écrit : 'fr' ou 'en' (par "
+                           "défaut : fr, ou la variable d'environnement PMQ_LANG) ; aussi après la commande"))
+    sub = p.add_subparsers(dest="command", metavar="COMMANDE" if fr else "COMMAND", parser_class=CommandLineParser)
 
     def add(name, **kw):                       # every command takes --debug
-        return sub.add_parser(name, parents=[common], **kw)
-    r = add("run", help="project a scenario and write accounts.nc and summary.csv",
-                       description="Project a scenario year by year on the embedded « Les métiers en "
-                                   "2030 » baseline (or your own data) and write the accounts.",
-                       epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("scenario", metavar="SCENARIO", help="scenario file (.toml) or built-in name")
-    r.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
-                   help="number of annual steps, 1–60 (default: the scenario's, 20)")
-    r.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
-    r.add_argument("--data", default=None, metavar="DIR",
-                   help="folder with your own employment, hazards, flows [, tension] tables "
-                        "(.csv/.xlsx/.parquet) instead of the embedded baseline")
+        command = sub.add_parser(name, lang=lang, **kw)
+        command.add_argument("--debug", action="store_true", help=debug_help())
+        return command
+
+    r = add("run", help=tr("project a scenario and write accounts.nc and summary.csv",
+                           "projeter un scénario et écrire accounts.nc et summary.csv"),
+            description=tr("Project a scenario year by year on the embedded « Les métiers en 2030 » baseline (or "
+                           "your own data) and write the accounts.",
+                           "Projeter un scénario année par année sur la base intégrée « Les métiers en 2030 » (ou "
+                           "sur vos propres données) et écrire les comptes."),
+            epilog=run_epilog())
+    r.add_argument("scenario", metavar=SCENARIO, help=tr("scenario file (.toml) or built-in name",
+                                                         "fichier de scénario (.toml) ou nom d'un scénario intégré"))
+    r.add_argument("--horizon", type=_horizon, default=None, metavar=YEARS,
+                   help=tr("number of annual steps, 1–60 (default: the scenario's, 20)",
+                           "nombre de pas annuels, 1–60 (par défaut : celui du scénario, 20)"))
+    r.add_argument("--out", default="results", metavar=DIR,
+                   help=tr("output folder (default: results)", "dossier de sortie (par défaut : results)"))
+    r.add_argument("--data", default=None, metavar=DIR,
+                   help=tr("folder with your own employment, hazards, flows [, tension] tables (.csv/.xlsx/.parquet) "
+                           "instead of the embedded baseline",
+                           "dossier de vos propres tableaux employment, hazards, flows [, tension] "
+                           "(.csv/.xlsx/.parquet), à la place de la base intégrée"))
     r.add_argument("--draws", type=_positive_int, default=None, metavar="N",
-                   help="run an ensemble of N draws (N ≥ 1) of the scenario's [uncertainty] parameters: writes "
-                        "ensemble.zarr (ensemble.nc without dask), quantiles_national.csv, "
-                        "quantiles_regions.csv, parameters.csv")
+                   help=tr("run an ensemble of N draws (N ≥ 1) of the scenario's [uncertainty] parameters: writes "
+                           "ensemble.zarr (ensemble.nc without dask), quantiles_national.csv, quantiles_regions.csv, "
+                           "parameters.csv",
+                           "calculer un ensemble de N tirages (N ≥ 1) des paramètres [uncertainty] du scénario : "
+                           "écrit ensemble.zarr (ensemble.nc sans dask), quantiles_national.csv, "
+                           "quantiles_regions.csv, parameters.csv"))
     r.add_argument("--seed", type=_seed, default=None, metavar="S",
-                   help="seed of the draws, a whole number ≥ 0 (default: the scenario's uncertainty.seed, "
-                        "else 0)")
+                   help=tr("seed of the draws, a whole number ≥ 0 (default: the scenario's uncertainty.seed, else 0)",
+                           "graine des tirages, un nombre entier ≥ 0 (par défaut : uncertainty.seed du scénario, "
+                           "sinon 0)"))
     r.add_argument("--chunk", type=_positive_int, default=50, metavar="C",
-                   help="draws computed together, ≥ 1 (default 50)")
-    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="dask scheduler: threads (default with dask), sync, or a dask.distributed address "
-                        "(tcp://host:port); needs the dask extra")
-    r.add_argument("--max-memory", default=None, type=_size, metavar="SIZE",
-                   help="memory the ensemble may use, e.g. 8G or off (default: PMQ_MAX_MEMORY, else half the "
-                        "available memory); a larger estimate is refused before computing")
+                   help=tr("draws computed together, ≥ 1 (default 50)", "tirages calculés ensemble, ≥ 1 (50 par défaut)"))
+    r.add_argument("--scheduler", default=None, metavar="ADRESSE" if fr else "ADDRESS",
+                   help=tr("dask scheduler: threads (default with dask), sync, or a dask.distributed address "
+                           "(tcp://host:port); needs the dask extra",
+                           "ordonnanceur de dask : threads (par défaut avec dask), sync, ou l'adresse d'un "
+                           "dask.distributed (tcp://hôte:port) ; demande la dépendance facultative dask"))
+    r.add_argument("--max-memory", default=None, type=_size, metavar="TAILLE" if fr else "SIZE",
+                   help=tr("memory the ensemble may use, e.g. 8G or off (default: PMQ_MAX_MEMORY, else half the "
+                           "available memory); a larger estimate is refused before computing",
+                           "mémoire que l'ensemble peut utiliser, par exemple 8G ou off (par défaut : "
+                           "PMQ_MAX_MEMORY, sinon la moitié de la mémoire disponible) ; une estimation plus grande "
+                           "est refusée avant tout calcul"))
     _territory_options(r)
     _csv_option(r)
-    _lang_option(r)
+    _lang_option(r, lang)
     r.set_defaults(func=cmd_run)
 
-    c = add("compare", help="run several scenarios together and compare headline flows",
-                       description="Project several scenarios in one run (same baseline) and print a "
-                                   "side-by-side table of headline flows by FAP domain, with the "
-                                   "differences from the first scenario.",
-                       epilog=COMPARE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    c.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
-                   help="years from the base year, 1–60 (default 11: 2019–2030, the published period, as imbalance "
-                        "and report)")
-    c.add_argument("--territory", action="append", metavar="NAME",
-                   help=f"restrict to a territory: {TERRITORY_HELP} (the « Ensemble » rows); repeatable")
-    c.add_argument("--out", default=None, metavar="DIR",
-                   help="write compare_domains.csv and compare_metiers.csv there")
-    c.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    c = add("compare", help=tr("run several scenarios together and compare headline flows",
+                               "projeter plusieurs scénarios ensemble et comparer leurs principaux flux"),
+            description=tr("Project several scenarios in one run (same baseline) and print a side-by-side table of "
+                           "headline flows by FAP domain, with the differences from the first scenario.",
+                           "Projeter plusieurs scénarios en une seule fois (même base) et afficher côte à côte leurs "
+                           "principaux flux par domaine professionnel (FAP), avec les écarts au premier scénario."),
+            epilog=compare_epilog())
+    c.add_argument("scenarios", nargs="+", metavar=SCENARIO, help=scenarios_help)
+    c.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
+                   help=tr("years from the base year, 1–60 (default 11: 2019–2030, the published period, as imbalance "
+                           "and report)",
+                           "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030, la période publiée, comme "
+                           "imbalance et report)"))
+    c.add_argument("--territory", action="append", metavar=NAME,
+                   help=tr(f"restrict to a territory: {territory_help()} (the « Ensemble » rows); repeatable",
+                           f"se limiter à un territoire : {territory_help()} (les lignes « Ensemble ») ; répétable"))
+    c.add_argument("--out", default=None, metavar=DIR,
+                   help=tr("write compare_domains.csv and compare_metiers.csv there",
+                           "y écrire compare_domains.csv et compare_metiers.csv"))
+    c.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(c)
     _csv_option(c)
-    _lang_option(c)
+    _lang_option(c, lang)
     c.set_defaults(func=cmd_compare)
 
-    s = add("scenarios", help="list the built-in scenarios; --copy NAME… --out DIR copies their files to start from",
-            description="List the built-in scenarios (name and title). With --copy NAME… --out DIR, copy their "
-                        "files (NAME.toml,\nas shipped) into DIR to start a scenario of your own: pmq validate and "
-                        "pmq run read the copies.",
-            epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--copy", nargs="+", default=None, metavar="NAME",
-                   help="copy the files of these built-in scenarios into --out, as shipped; a file that exists "
-                        "there is never replaced (nothing is written)")
-    s.add_argument("--out", default=None, metavar="DIR", help="with --copy: the folder to copy into (made if missing)")
-    _lang_option(s)
+    s = add("scenarios", help=tr("list the built-in scenarios; --copy NAME… --out DIR copies their files to start from",
+                                 "lister les scénarios intégrés ; --copy NOM… --out DOSSIER copie leurs fichiers, "
+                                 "pour partir d'eux"),
+            description=tr("List the built-in scenarios (name and title). With --copy NAME… --out DIR, copy their "
+                           "files (NAME.toml, as shipped) into DIR to start a scenario of your own: pmq validate and "
+                           "pmq run read the copies.",
+                           "Lister les scénarios intégrés (nom et titre). Avec --copy NOM… --out DOSSIER, copier "
+                           "leurs fichiers (NOM.toml, tels que fournis) dans DOSSIER, pour en partir et écrire votre "
+                           "propre scénario : pmq validate et pmq run lisent les copies."),
+            epilog=errors_epilog())
+    s.add_argument("--copy", nargs="+", default=None, metavar=NAME,
+                   help=tr("copy the files of these built-in scenarios into --out, as shipped; a file that exists "
+                           "there is never replaced (nothing is written)",
+                           "copier les fichiers de ces scénarios intégrés dans --out, tels que fournis ; un fichier "
+                           "qui y existe déjà n'est jamais remplacé (rien n'est écrit)"))
+    s.add_argument("--out", default=None, metavar=DIR,
+                   help=tr("with --copy: the folder to copy into (made if missing)",
+                           "avec --copy : le dossier où copier (créé s'il n'existe pas)"))
+    _lang_option(s, lang)
     s.set_defaults(func=cmd_scenarios)
 
-    tp = add("templates", help="copy the templates of your own data (long tables) into a folder",
-             description="Copy the templates of the long tables of your own data (employment, hazards, flows, "
-                         "tension,\nand an example of transitions between métiers) from the installed package into "
-                         "DIR; fill them\nin, then pmq run SCENARIO --data DIR. Columns: docs/user_data.md.",
-             epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tp.add_argument("--out", required=True, metavar="DIR",
-                    help="the folder to copy into (made if missing); a file that exists there is never replaced "
-                         "(nothing is written)")
-    _lang_option(tp)
+    tp = add("templates", help=tr("copy the templates of your own data (long tables) into a folder",
+                                  "copier dans un dossier les modèles de vos propres données (tableaux longs)"),
+             description=tr("Copy the templates of the long tables of your own data (employment, hazards, flows, "
+                            "tension, and an example of transitions between métiers) from the installed package "
+                            "into DIR; fill them in, then pmq run SCENARIO --data DIR. Columns: docs/user_data.md.",
+                            "Copier depuis le paquet installé dans DOSSIER les modèles des tableaux longs de vos "
+                            "propres données (employment, hazards, flows, tension, et un exemple de transitions "
+                            "entre métiers) ; remplissez-les, puis pmq run SCÉNARIO --data DOSSIER. Colonnes : "
+                            "docs/user_data.md."),
+             epilog=errors_epilog())
+    tp.add_argument("--out", required=True, metavar=DIR,
+                    help=tr("the folder to copy into (made if missing); a file that exists there is never replaced "
+                            "(nothing is written)",
+                            "le dossier où copier (créé s'il n'existe pas) ; un fichier qui y existe déjà n'est "
+                            "jamais remplacé (rien n'est écrit)"))
+    _lang_option(tp, lang)
     tp.set_defaults(func=cmd_templates)
 
-    te = add("territories", help="list the territories of a level: codes, names, parents",
-             description="List the régions, départements or zones d'emploi pmq knows (codes are unambiguous "
-                         "within a level;\nnames match accent- and case-insensitively). Zones d'emploi are split "
-                         "by département:\na zone lying in several départements is coded <zone>-d<département>.")
+    te = add("territories", help=tr("list the territories of a level: codes, names, parents",
+                                    "lister les territoires d'un niveau : codes, noms, parents"),
+             description=tr("List the régions, départements or zones d'emploi pmq knows (codes are unambiguous "
+                            "within a level; names match accent- and case-insensitively). Zones d'emploi are split "
+                            "by département: a zone lying in several départements is coded <zone>-d<département>.",
+                            "Lister les régions, départements ou zones d'emploi que pmq connaît (les codes sont "
+                            "univoques au sein d'un niveau ; les noms sont reconnus sans égard aux accents ni aux "
+                            "majuscules). Les zones d'emploi sont découpées par département : une zone à cheval sur "
+                            "plusieurs départements a pour code <zone>-d<département>."))
     te.add_argument("--level", type=_level, choices=LEVEL_NAMES, default="departement",
-                    help="the level listed (default: departement); accents, case and plurals do not matter")
-    te.add_argument("--region", default=None, metavar="NAME",
-                    help="only the territories of this région (code, name or short name: PACA, AURA, IDF…)")
-    _lang_option(te)
+                    help=tr("the level listed (default: departement); accents, case and plurals do not matter",
+                            "le niveau listé (par défaut : departement) ; accents, majuscules et pluriels "
+                            "indifférents"))
+    te.add_argument("--region", default=None, metavar=NAME,
+                    help=tr("only the territories of this région (code, name or short name: PACA, AURA, IDF…)",
+                            "seulement les territoires de cette région (code, nom ou nom court : PACA, AURA, IDF…)"))
+    _lang_option(te, lang)
     te.set_defaults(func=cmd_territories)
 
-    v = add("validate", help="check scenario files: every check of pmq run, nothing written",
-                       description="Check scenario files with every check pmq run makes — the file, the levers "
-                                   "applied to the baseline,\nthe [uncertainty] section as --draws reads it, and "
-                                   "the projection itself — without writing\nanything; and the size of the levers: "
-                                   "a métier whose national employment moves away\nfrom the reference scenario's "
-                                   "by more than the scenario's bound (max_metier_deviation, 25 %\nby default) "
-                                   "fails, listed (pmq run, compare, report only warn). Every file is reported;\n"
-                                   "the exit status is 2 if any is invalid.",
-                       epilog=ERRORS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    v.add_argument("files", nargs="+", metavar="FILE")
-    v.add_argument("--data", default=None, metavar="DIR", help="check codes against your own baseline")
-    v.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
-                   help="check with this horizon, 1–60, as pmq run --horizon (default: the scenario's)")
-    _lang_option(v)
+    v = add("validate", help=tr("check scenario files: every check of pmq run, nothing written",
+                                "vérifier des fichiers de scénario : tous les contrôles de pmq run, sans rien écrire"),
+            description=tr(
+                "Check scenario files with every check pmq run makes — the file, the levers applied to the baseline, "
+                "the [uncertainty] section as --draws reads it, and the projection itself — without writing "
+                "anything; and the size of the levers: a métier whose national employment moves away from the "
+                "reference scenario's by more than the scenario's bound (max_metier_deviation, 25 % by default) "
+                "fails, listed (pmq run, compare, report only warn). Every file is reported; the exit status is 2 "
+                "if any is invalid.",
+                "Vérifier des fichiers de scénario avec tous les contrôles de pmq run — le fichier, les leviers "
+                "appliqués à la base, la section [uncertainty] telle que --draws la lit, et la projection elle-même "
+                "— sans rien écrire ; et la taille des leviers : un métier dont l'emploi national s'écarte de celui "
+                "du scénario de référence de plus que la borne du scénario (max_metier_deviation, 25 % par défaut) "
+                "fait échouer la vérification et est listé (pmq run, compare et report ne font qu'avertir). Chaque "
+                "fichier a son compte rendu ; le code de sortie est 2 si l'un d'eux est invalide."),
+            epilog=errors_epilog())
+    v.add_argument("files", nargs="+", metavar="FICHIER" if fr else "FILE", help=scenarios_help)
+    v.add_argument("--data", default=None, metavar=DIR,
+                   help=tr("check codes against your own baseline", "vérifier les codes d'après votre propre base"))
+    v.add_argument("--horizon", type=_horizon, default=None, metavar=YEARS,
+                   help=tr("check with this horizon, 1–60, as pmq run --horizon (default: the scenario's)",
+                           "vérifier avec cet horizon, 1–60, comme pmq run --horizon (par défaut : celui du "
+                           "scénario)"))
+    _lang_option(v, lang)
     v.set_defaults(func=cmd_validate)
 
-    im = add("imbalance", help="imbalances, DARES/COPS/ROA classes and the métiers to watch",
-                        description="Project a scenario, compute the potential imbalance of every métier × "
-                                    "territory (and France)\nover the horizon, classify it with the DARES, "
-                                    "COPS and ROA typologies and print the\nranked métiers to watch "
-                                    "(DARES « s'accentuer » and « nouvelles difficultés »).",
-                        epilog=IMBALANCE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    im.add_argument("scenario", nargs="?", default="reference", metavar="SCENARIO",
-                    help="scenario file or built-in name (default: reference)")
-    im.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
-                    help="years from the base year, 1–60 (default 11: 2019–2030, the DARES period)")
-    im.add_argument("--territory", action="append", metavar="NAME",
-                    help=f"restrict to a territory: {TERRITORY_HELP} (the rows FR); repeatable")
+    im = add("imbalance", help=tr("imbalances, DARES/COPS/ROA classes and the métiers to watch",
+                                  "déséquilibres potentiels, classes DARES/COPS/ROA et métiers à surveiller"),
+             description=tr("Project a scenario, compute the potential imbalance of every métier × territory (and "
+                            "France) over the horizon, classify it with the DARES, COPS and ROA typologies and print "
+                            "the ranked métiers to watch (DARES « s'accentuer » and « nouvelles difficultés »).",
+                            "Projeter un scénario, calculer le déséquilibre potentiel de chaque métier × territoire "
+                            "(et de la France) sur l'horizon, le classer selon les typologies de la DARES, du COPS et "
+                            "du ROA et afficher, classés, les métiers à surveiller (classes DARES « s'accentuer » et "
+                            "« nouvelles difficultés »)."),
+             epilog=imbalance_epilog())
+    im.add_argument("scenario", nargs="?", default="reference", metavar=SCENARIO, help=scenario_help)
+    im.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
+                    help=tr("years from the base year, 1–60 (default 11: 2019–2030, the DARES period)",
+                            "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030, la période de la DARES)"))
+    im.add_argument("--territory", action="append", metavar=NAME,
+                    help=tr(f"restrict to a territory: {territory_help()} (the rows FR); repeatable",
+                            f"se limiter à un territoire : {territory_help()} (les lignes FR) ; répétable"))
     im.add_argument("--top", type=_positive_int, default=10, metavar="N",
-                    help="métiers to watch per territory, ≥ 1 (default 10)")
-    _lang_option(im)
-    im.add_argument("--out", default=None, metavar="DIR", help="write imbalance.csv and watch_list.csv there")
-    im.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+                    help=tr("métiers to watch per territory, ≥ 1 (default 10)",
+                            "métiers à surveiller par territoire, ≥ 1 (10 par défaut)"))
+    _lang_option(im, lang)
+    im.add_argument("--out", default=None, metavar=DIR,
+                    help=tr("write imbalance.csv and watch_list.csv there", "y écrire imbalance.csv et watch_list.csv"))
+    im.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(im)
     _csv_option(im)
     im.set_defaults(func=cmd_imbalance)
 
-    pa = add("passerelles", help="the métiers a métier's ROME mobilities lead to, ranked by imbalance",
-             description="Project a scenario and list the métiers close in content to MÉTIER (ROME 4.0 "
-                         "« mobilités », aggregated\nto métiers), ranked by their projected imbalance rate in the "
-                         "territory, with their DARES class.",
-             epilog=PASSERELLES_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    pa.add_argument("metier", metavar="MÉTIER", help="code (T2A) or label of the métier of departure")
-    pa.add_argument("scenario", nargs="?", default="reference", metavar="SCENARIO",
-                    help="scenario file or built-in name (default: reference)")
-    pa.add_argument("--territory", default=None, metavar="NAME",
-                    help=f"the territory where the imbalances are read: {TERRITORY_HELP} (default)")
-    pa.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
-                    help="years from the base year, 1–60 (default 11: 2019–2030)")
-    pa.add_argument("--top", type=_positive_int, default=10, metavar="N", help="destinations listed, ≥ 1 (default 10)")
-    _lang_option(pa)
-    pa.add_argument("--out", default=None, metavar="DIR", help="write passerelles.csv there")
-    pa.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    pa = add("passerelles", help=tr("the métiers a métier's ROME mobilities lead to, ranked by imbalance",
+                                    "les métiers où mènent les mobilités ROME d'un métier, classés par déséquilibre"),
+             description=tr("Project a scenario and list the métiers close in content to MÉTIER (ROME 4.0 "
+                            "« mobilités », aggregated to métiers), ranked by their projected imbalance rate in the "
+                            "territory, with their DARES class.",
+                            "Projeter un scénario et lister les métiers proches de MÉTIER par leur contenu "
+                            "(« mobilités » du ROME 4.0, agrégées par métier), classés selon leur taux de "
+                            "déséquilibre potentiel projeté dans le territoire, avec leur classe DARES."),
+             epilog=passerelles_epilog())
+    pa.add_argument("metier", metavar="MÉTIER", help=tr("code (T2A) or label of the métier of departure",
+                                                        "code (T2A) ou libellé du métier de départ"))
+    pa.add_argument("scenario", nargs="?", default="reference", metavar=SCENARIO, help=scenario_help)
+    pa.add_argument("--territory", default=None, metavar=NAME,
+                    help=tr(f"the territory where the imbalances are read: {territory_help()} (default)",
+                            f"le territoire où les déséquilibres sont lus : {territory_help()} (par défaut)"))
+    pa.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
+                    help=tr("years from the base year, 1–60 (default 11: 2019–2030)",
+                            "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030)"))
+    pa.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                    help=tr("destinations listed, ≥ 1 (default 10)", "destinations listées, ≥ 1 (10 par défaut)"))
+    _lang_option(pa, lang)
+    pa.add_argument("--out", default=None, metavar=DIR,
+                    help=tr("write passerelles.csv there", "y écrire passerelles.csv"))
+    pa.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(pa)
     _csv_option(pa)
     pa.set_defaults(func=cmd_passerelles)
 
-    sk = add("skills", help="the job openings in ROME 4.0 compétences, savoirs, green and digital classes",
-             description="Project scenarios and read their job openings in ROME 4.0 terms: macro-compétences, "
-                         "savoirs,\nsavoir-être, fiches, green and digital classes; print the largest needs and "
-                         "the ROME coverage,\nwrite skills.csv and skills.xlsx.",
-             epilog=SKILLS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sk.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    sk.add_argument("--territory", action="append", metavar="NAME",
-                    help=f"{TERRITORY_HELP} (default); repeatable: the territories are summed")
-    sk.add_argument("--horizon", type=_horizon, default=11, metavar="YEARS",
-                    help="years from the base year, 1–60 (default 11: 2019–2030)")
+    sk = add("skills", help=tr("the job openings in ROME 4.0 compétences, savoirs, green and digital classes",
+                               "les postes à pourvoir en compétences et savoirs du ROME 4.0, classes vertes et "
+                               "numériques"),
+             description=tr("Project scenarios and read their job openings in ROME 4.0 terms: macro-compétences, "
+                            "savoirs, savoir-être, fiches, green and digital classes; print the largest needs and "
+                            "the ROME coverage, write skills.csv and skills.xlsx.",
+                            "Projeter des scénarios et lire leurs postes à pourvoir dans les termes du ROME 4.0 : "
+                            "macro-compétences, savoirs, savoir-être, fiches, classes de transition écologique et "
+                            "numérique ; afficher les plus grands besoins et la couverture du ROME, écrire skills.csv "
+                            "et skills.xlsx."),
+             epilog=skills_epilog())
+    sk.add_argument("scenarios", nargs="+", metavar=SCENARIO, help=scenarios_help)
+    sk.add_argument("--territory", action="append", metavar=NAME,
+                    help=tr(f"{territory_help()} (default); repeatable: the territories are summed",
+                            f"{territory_help()} (par défaut) ; répétable : les territoires sont additionnés"))
+    sk.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
+                    help=tr("years from the base year, 1–60 (default 11: 2019–2030)",
+                            "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030)"))
     sk.add_argument("--by", choices=tuple(SKILLS_BY), default="macro_competence",
-                    help="what the openings are read by (default: macro_competence)")
+                    help=tr("what the openings are read by (default: macro_competence)",
+                            "ce selon quoi les postes à pourvoir sont lus (par défaut : macro_competence)"))
     sk.add_argument("--view", choices=("additive", "reach"), default="additive",
-                    help="additive (default: the rows add up to the openings) or reach")
+                    help=tr("additive (default: the rows add up to the openings) or reach",
+                            "additive (par défaut : les lignes s'additionnent aux postes à pourvoir) ou reach"))
     sk.add_argument("--top", type=_positive_int, default=10, metavar="N",
-                    help="rows printed per scenario, ≥ 1 (default 10; the files hold every row)")
-    _lang_option(sk)
-    sk.add_argument("--out", required=True, metavar="DIR", help="write skills.csv and skills.xlsx there")
-    sk.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+                    help=tr("rows printed per scenario, ≥ 1 (default 10; the files hold every row)",
+                            "lignes affichées par scénario, ≥ 1 (10 par défaut ; les fichiers ont toutes les lignes)"))
+    _lang_option(sk, lang)
+    sk.add_argument("--out", required=True, metavar=DIR,
+                    help=tr("write skills.csv and skills.xlsx there", "y écrire skills.csv et skills.xlsx"))
+    sk.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(sk)
     _csv_option(sk)
     sk.set_defaults(func=cmd_skills)
 
-    rp = add("reproduce", help="compare a pmq run with a published exercise, cell by cell",
-                        description="Project the reference scenario over the published period and compare "
-                                    "it with every row\nand numeric column of a published exercise; print "
-                                    "the max and median |pmq − published|\nper column.",
-                        epilog=REPRODUCE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    rp.add_argument("exercise", metavar="EXERCISE", help="published exercise to reproduce (metiers2030)")
-    rp.add_argument("--out", default=None, metavar="DIR",
-                    help="write <EXERCISE>_differences.csv and .xlsx there")
-    rp.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+    rp = add("reproduce", help=tr("compare a pmq run with a published exercise, cell by cell",
+                                  "comparer une projection de pmq à un exercice publié, cellule par cellule"),
+             description=tr("Project the reference scenario over the published period and compare it with every "
+                            "row and numeric column of a published exercise; print the max and median "
+                            "|pmq − published| per column.",
+                            "Projeter le scénario de référence sur la période publiée et le comparer à chaque ligne "
+                            "et colonne numérique d'un exercice publié ; afficher le maximum et la médiane de "
+                            "|pmq − publié| par colonne."),
+             epilog=reproduce_epilog())
+    rp.add_argument("exercise", metavar="EXERCICE" if fr else "EXERCISE",
+                    help=tr("published exercise to reproduce (metiers2030)",
+                            "exercice publié à reproduire (metiers2030)"))
+    rp.add_argument("--out", default=None, metavar=DIR,
+                    help=tr("write <EXERCISE>_differences.csv and .xlsx there",
+                            "y écrire <EXERCICE>_differences.csv et .xlsx"))
+    rp.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _csv_option(rp)
-    _lang_option(rp)
+    _lang_option(rp, lang)
     rp.set_defaults(func=cmd_reproduce)
 
-    rep = add("report", help="HTML report with charts, key figures, method and sources",
-                         description="Project one or more scenarios and write a self-contained HTML report "
-                                     "(charts embedded,\nkey figures, métiers to watch, scenario parameters "
-                                     "with their sources, method and\nsources), every figure as PNG (300 dpi) "
-                                     "and SVG, and tables.xlsx.",
-                         epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    rep.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    rep.add_argument("--territory", default=None, metavar="NAME",
-                     help="the territory the report is about, a code or name (case, accents, hyphens do not "
-                          "matter; short names such as PACA, AURA); default, or FR / France: the national total")
-    rep.add_argument("--horizon", type=_horizons, default=[11], metavar="YEARS",
-                     help="years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)")
-    _lang_option(rep)
+    rep = add("report", help=tr("HTML report with charts, key figures, method and sources",
+                                "rapport HTML avec graphiques, chiffres clés, méthode et sources"),
+              description=tr("Project one or more scenarios and write a self-contained HTML report (charts "
+                             "embedded, key figures, métiers to watch, scenario parameters with their sources, "
+                             "method and sources), every figure as PNG (300 dpi) and SVG, and tables.xlsx.",
+                             "Projeter un ou plusieurs scénarios et écrire un rapport HTML autonome (graphiques "
+                             "intégrés, chiffres clés, métiers à surveiller, paramètres des scénarios avec leurs "
+                             "sources, méthode et sources), chaque figure en PNG (300 dpi) et en SVG, et "
+                             "tables.xlsx."),
+              epilog=report_epilog())
+    rep.add_argument("scenarios", nargs="+", metavar=SCENARIO, help=scenarios_help)
+    rep.add_argument("--territory", default=None, metavar=NAME,
+                     help=tr("the territory the report is about, a code or name (case, accents, hyphens do not "
+                             "matter; short names such as PACA, AURA); default, or FR / France: the national total",
+                             "le territoire dont traite le rapport, un code ou un nom (majuscules, accents, traits "
+                             "d'union indifférents ; noms courts comme PACA, AURA) ; par défaut, ou FR / France : le "
+                             "total national"))
+    rep.add_argument("--horizon", type=_horizons, default=[11], metavar=YEARS,
+                     help=tr("years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)",
+                             "années depuis l'année de base, une ou plusieurs (par exemple 5,10,20) ; 11 par défaut "
+                             "(2019–2030)"))
+    _lang_option(rep, lang)
     rep.add_argument("--draws", type=_positive_int, default=None, metavar="N",
-                     help="add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles")
-    rep.add_argument("--seed", type=_seed, default=None, metavar="S", help="seed of the draws, ≥ 0")
-    rep.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
+                     help=tr("add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles",
+                             "ajouter un ensemble de tirages de la section [uncertainty] du premier scénario : "
+                             "graphique en éventail et quantiles"))
+    rep.add_argument("--seed", type=_seed, default=None, metavar="S",
+                     help=tr("seed of the draws, ≥ 0", "graine des tirages, ≥ 0"))
+    rep.add_argument("--out", default="report", metavar=DIR,
+                     help=tr("output folder (default: report)", "dossier de sortie (par défaut : report)"))
     rep.add_argument("--pdf", action="store_true",
-                     help="also write report.pdf, the report printed on A4 by headless Chromium (chromium, "
-                          "chromium-browser or google-chrome on the PATH, or $PMQ_CHROMIUM)")
-    rep.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+                     help=tr("also write report.pdf, the report printed on A4 by headless Chromium (chromium, "
+                             "chromium-browser or google-chrome on the PATH, or $PMQ_CHROMIUM)",
+                             "écrire aussi report.pdf, le rapport imprimé en A4 par Chromium sans interface "
+                             "(chromium, chromium-browser ou google-chrome dans le PATH, ou $PMQ_CHROMIUM)"))
+    rep.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(rep)
     rep.set_defaults(func=cmd_report)
 
-    ex = add("export", help="tables as Excel, CSV, netCDF or IAMC (pyam) files",
-                        description="Project scenarios and export: .xlsx (regions, domains, métiers; README "
-                                    "sheet with units and\nsources), a folder of .csv, .nc (all accounts), or "
-                                    "an IAMC table (.iamc.csv / .iamc.xlsx).",
-                        epilog=EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ex.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or built-in names")
-    ex.add_argument("--out", required=True, metavar="PATH",
-                    help="output file: .xlsx, .nc, .iamc.csv or .iamc.xlsx; or a folder name without extension "
-                         "for CSV tables (a .csv name is refused: the CSV export writes several files)")
+    ex = add("export", help=tr("tables as Excel, CSV, netCDF or IAMC (pyam) files",
+                               "tableaux en fichiers Excel, CSV, netCDF ou IAMC (pyam)"),
+             description=tr("Project scenarios and export: .xlsx (regions, domains, métiers; README sheet with units "
+                            "and sources), a folder of .csv, .nc (all accounts), or an IAMC table (.iamc.csv / "
+                            ".iamc.xlsx).",
+                            "Projeter des scénarios et les exporter : .xlsx (régions, domaines, métiers ; feuille "
+                            "README avec unités et sources), un dossier de .csv, .nc (tous les comptes) ou un tableau "
+                            "IAMC (.iamc.csv / .iamc.xlsx)."),
+             epilog=export_epilog())
+    ex.add_argument("scenarios", nargs="+", metavar=SCENARIO, help=scenarios_help)
+    ex.add_argument("--out", required=True, metavar="CHEMIN" if fr else "PATH",
+                    help=tr("output file: .xlsx, .nc, .iamc.csv or .iamc.xlsx; or a folder name without extension "
+                            "for CSV tables (a .csv name is refused: the CSV export writes several files)",
+                            "fichier de sortie : .xlsx, .nc, .iamc.csv ou .iamc.xlsx ; ou un nom de dossier sans "
+                            "extension pour des tableaux CSV (un nom en .csv est refusé : l'export CSV écrit "
+                            "plusieurs fichiers)"))
     ex.add_argument("--format", choices=("xlsx", "csv", "nc", "iamc"), default=None,
-                    help="default: from the --out suffix")
-    ex.add_argument("--horizon", type=_horizon, default=None, metavar="YEARS",
-                    help="projection length, 1–60 (default: the scenario's, 20)")
-    _lang_option(ex)
-    ex.add_argument("--data", default=None, metavar="DIR", help="your own baseline folder (as pmq run)")
+                    help=tr("default: from the --out suffix", "par défaut : d'après l'extension de --out"))
+    ex.add_argument("--horizon", type=_horizon, default=None, metavar=YEARS,
+                    help=tr("projection length, 1–60 (default: the scenario's, 20)",
+                            "durée de la projection, 1–60 (par défaut : celle du scénario, 20)"))
+    _lang_option(ex, lang)
+    ex.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(ex)
     _csv_option(ex)
     ex.set_defaults(func=cmd_export)
 
-    bt = add("backtest", help="ex-post evaluation on past DARES vintages (age structure, employment)",
-                        description="Project past vintages of the DARES « Portraits statistiques des métiers » "
-                                    "forward and compare with\nwhat was observed: pmq's replacement model "
-                                    "(estimated exit hazards, observed employment path)\nagainst the constant "
-                                    "pyramid, and the demand models (half-trend shares, combination,\ntrends) "
-                                    "against naive (constant employment) and naive_share (constant share).",
-                        epilog="--from names origins: the year up to which the survey is known. DARES values "
-                               "are 3-year\nwindows labelled by their centre (2012 = 2011–2013): from origin t "
-                               "the forecasts start from\nthe window labelled t−1, the last known; --to names "
-                               "the end window's label, --horizon counts\nlabel steps from t−1. The age part "
-                               "needs two pairs of pyramids before t−1 (first origin 2011\nwith the shipped "
-                               "pyramids); earlier origins evaluate employment only. Outputs in --out:\n"
-                               "demand_metrics.csv (window, model, mape, wmape, dissimilarity, direction_share), "
-                               "demand_intervals.csv\n(bootstrap over families), demand_rolling.csv (rolling "
-                               "origin), backtest_metrics.csv,\nbacktest_age_by_fap.csv, backtest_age_bands.csv, "
-                               "backtest_employment_by_fap.csv, backtest.png/.svg.\n"
-                               + ERRORS_EPILOG,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    bt.add_argument("--from", dest="start", default=None, metavar="YEAR[,YEAR…]",
-                    help="origin(s): forecasts start from the window labelled YEAR−1 (default 2010,2011,2012,2013)")
-    bt.add_argument("--to", dest="end", type=_year, default=None, metavar="YEAR", help="end window (default 2018)")
-    bt.add_argument("--horizon", type=_positive_int, default=None, metavar="YEARS",
-                    help="instead of --to: YEARS label steps after the last known window (end = origin − 1 + YEARS, ≥ 1)")
+    YEAR = "ANNÉE" if fr else "YEAR"
+    bt = add("backtest", help=tr("ex-post evaluation on past DARES vintages (age structure, employment)",
+                                 "évaluation a posteriori sur d'anciens millésimes de la DARES (structure par âge, "
+                                 "emploi)"),
+             description=tr("Project past vintages of the DARES « Portraits statistiques des métiers » forward and "
+                            "compare with what was observed: pmq's replacement model (estimated exit hazards, "
+                            "observed employment path) against the constant pyramid, and the demand models "
+                            "(half-trend shares, combination, trends) against naive (constant employment) and "
+                            "naive_share (constant share).",
+                            "Projeter d'anciens millésimes des « Portraits statistiques des métiers » de la DARES et "
+                            "les comparer à ce qui a été observé : le modèle de remplacement de pmq (taux de sortie "
+                            "estimés, trajectoire d'emploi observée) face à la pyramide constante, et les modèles de "
+                            "demande (parts en demi-tendance, combinaison, tendances) face à naive (emploi constant) "
+                            "et naive_share (part constante)."),
+             epilog=backtest_epilog())
+    bt.add_argument("--from", dest="start", default=None, metavar=f"{YEAR}[,{YEAR}…]",
+                    help=tr(f"origin(s): forecasts start from the window labelled {YEAR}−1 (default "
+                            "2010,2011,2012,2013)",
+                            f"origine(s) : les prévisions partent de la fenêtre {YEAR}−1 (par défaut "
+                            "2010,2011,2012,2013)"))
+    bt.add_argument("--to", dest="end", type=_year, default=None, metavar=YEAR,
+                    help=tr("end window (default 2018)", "fenêtre finale (2018 par défaut)"))
+    bt.add_argument("--horizon", type=_positive_int, default=None, metavar=YEARS,
+                    help=tr(f"instead of --to: {YEARS} label steps after the last known window (end = origin − 1 + "
+                            f"{YEARS}, ≥ 1)",
+                            f"au lieu de --to : {YEARS} pas après la dernière fenêtre connue (fin = origine − 1 + "
+                            f"{YEARS}, ≥ 1)"))
     bt.add_argument("--pyramids", default=None, metavar="CSV",
-                    help="your own pyramids: fap, window (2003-2005), band (15-24 … 60+), employment_k")
-    bt.add_argument("--employment", default=None, metavar="CSV", help="your own series: fap, year, employment_k")
+                    help=tr("your own pyramids: fap, window (2003-2005), band (15-24 … 60+), employment_k",
+                            "vos propres pyramides : fap, window (2003-2005), band (15-24 … 60+), employment_k"))
+    bt.add_argument("--employment", default=None, metavar="CSV",
+                    help=tr("your own series: fap, year, employment_k", "vos propres séries : fap, year, employment_k"))
     bt.add_argument("--trend-years", type=_trend_years, default=15, metavar="N",
-                    help="labels up to the last known window used to fit the demand models, 8–60 (default 15)")
-    _lang_option(bt)
+                    help=tr("labels up to the last known window used to fit the demand models, 8–60 (default 15)",
+                            "années, jusqu'à la dernière fenêtre connue, sur lesquelles les modèles de demande sont "
+                            "ajustés, 8–60 (15 par défaut)"))
+    _lang_option(bt, lang)
     _csv_option(bt)
-    bt.add_argument("--out", default=None, metavar="DIR", help="write tables and the chart here")
+    bt.add_argument("--out", default=None, metavar=DIR,
+                    help=tr("write tables and the chart here", "y écrire les tableaux et le graphique"))
     bt.set_defaults(func=cmd_backtest)
     return p
-
-
-DEBUG_HELP = "show the traceback of user errors too (also PMQ_DEBUG=1)"
 
 
 def _issue_tracker() -> str:
@@ -1798,7 +2328,8 @@ def _issue_tracker() -> str:
                 return url.strip()
     except Exception:  # noqa: BLE001 - metadata missing: an editable or source install
         pass
-    return "the pmq project's issue tracker (the repository pmq was installed from)"
+    return tr("the pmq project's issue tracker (the repository pmq was installed from)",
+              "le suivi des tickets du projet pmq (le dépôt d'où pmq a été installé)")
 
 
 #: errno of an OSError that is the environment's, not pmq's: disk full, read-only, permissions, names.
@@ -1816,13 +2347,36 @@ def _is_environment(exc: OSError) -> bool:
     return errno.errorcode.get(exc.errno or 0, "") in _ENVIRONMENT_ERRNOS
 
 
+#: What the system's errors say, in French (``strerror`` is the C library's English).
+_STRERROR_FR = {
+    "ENOSPC": "plus de place sur le disque", "EDQUOT": "quota de disque dépassé",
+    "EROFS": "système de fichiers en lecture seule", "EACCES": "permission refusée",
+    "EPERM": "opération non permise", "ENAMETOOLONG": "nom de fichier trop long",
+    "ENOTDIR": "n'est pas un dossier", "EISDIR": "est un dossier", "EEXIST": "existe déjà",
+    "ENOENT": "fichier ou dossier introuvable", "EXDEV": "lien entre deux systèmes de fichiers impossible",
+    "EMFILE": "trop de fichiers ouverts", "ENFILE": "trop de fichiers ouverts dans le système",
+    "EIO": "erreur d'entrée-sortie", "ETXTBSY": "fichier exécutable occupé", "ELOOP": "trop de liens symboliques",
+    "ENOTEMPTY": "dossier non vide", "EBUSY": "ressource occupée",
+}
+
+
+def _strerror(exc: OSError) -> str:
+    """The system's words for ``exc`` in the reader's language (the C library's English, or French by errno)."""
+    import errno
+    text = exc.strerror or str(exc)
+    return tr(text, _STRERROR_FR.get(errno.errorcode.get(exc.errno or 0, ""), text))
+
+
 def _os_message(exc: OSError) -> str:
     where = " → ".join(os.fsdecode(n) for n in (exc.filename, getattr(exc, "filename2", None)) if n)
-    return (f"{where}: " if where else "") + f"{exc.strerror or exc} (the file system refused; nothing was written)"
+    return ((f"{where}{tr(': ', ' : ')}" if where else "")
+            + tr(f"{_strerror(exc)} (the file system refused; nothing was written)",
+                 f"{_strerror(exc)} (refus du système de fichiers ; rien n'a été écrit)"))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """pmq's warnings as one ``pmq: warning: …`` line on stderr; others as Python shows them."""
+    """pmq's warnings as one ``pmq: warning: …`` line on stderr (« pmq : avertissement : … » in French); others as
+    Python shows them."""
     from pmq.errors import OutputNotice, PmqWarning
     stream = file if file is not None else sys.stderr
     try:
@@ -1830,7 +2384,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
                 str(Path(__file__).resolve().parent)):
             text = str(message)
             text = text[4:].lstrip() if text.startswith("pmq:") else text
-            stream.write(f"pmq: warning: {text}\n")
+            stream.write(f"{tr('pmq: warning: ', 'pmq : avertissement : ')}{text}\n")
         else:
             stream.write(warnings.formatwarning(message, category, filename, lineno, line))
     except (OSError, ValueError):  # pragma: no cover - stderr closed
@@ -1841,23 +2395,42 @@ def _fail(message: str, exc: BaseException, debug: bool) -> int:
     if debug:
         import traceback
         traceback.print_exception(exc)
-    print(f"pmq: error: {message}", file=sys.stderr)
+    print(f"{_error_prefix()}{message}", file=sys.stderr)
     return 2
+
+
+def _error_prefix() -> str:
+    """« pmq : erreur : » (French) or ``pmq: error: `` (English), as the ``lang`` option says."""
+    return tr("pmq: error: ", "pmq : erreur : ")
 
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit status (0, 2 for a user error, 1 for a bug).
-    Command-line syntax errors exit through argparse (:class:`SystemExit` with status 2)."""
-    parser = build_parser()
+    The help and the syntax errors are in the command line's language (:func:`command_lang`: ``--lang``, else
+    ``PMQ_LANG``, else French); syntax errors exit through argparse (:class:`SystemExit` with status 2).  The
+    command runs under ``set_options(lang=...)``: every message of the library is in its language too."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        lang = command_lang(argv)
+    except PmqError as exc:                           # PMQ_LANG=de: said in French, the default
+        return _fail(str(exc), exc, False)
+    parser = build_parser(lang)
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False) or getattr(args, "debug_global", False)
                  or os.environ.get("PMQ_DEBUG", "").strip() not in ("", "0"))
     args.debug = debug
-    if not hasattr(args, "lang"):                    # a command that prints little: its words in French
-        args.lang = "fr"
+    if getattr(args, "lang", None) not in LANGS:     # no command: the command line's language
+        args.lang = lang
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    with set_options(lang=args.lang):
+        return _run_command(args, debug)
+
+
+def _run_command(args, debug: bool) -> int:
+    """:func:`main`'s command ``args.func``, under ``set_options(lang=args.lang)``: the exit status, every error
+    of the user's said in one line."""
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning          # restored on leaving
         try:
@@ -1873,13 +2446,17 @@ def main(argv=None) -> int:
                 return _internal(exc)
             return _fail(_os_message(exc), exc, debug)
         except MemoryError as exc:
-            return _fail("not enough memory for this run (the machine refused an allocation); run a shorter "
-                         "horizon or fewer draws, or free memory; nothing was written", exc, debug)
+            return _fail(tr("not enough memory for this run (the machine refused an allocation); run a shorter "
+                            "horizon or fewer draws, or free memory; nothing was written",
+                            "pas assez de mémoire pour cette projection (la machine a refusé une allocation) ; "
+                            "choisissez un horizon plus court ou moins de tirages, ou libérez de la mémoire ; rien "
+                            "n'a été écrit"), exc, debug)
         except KeyboardInterrupt:  # pragma: no cover
             # a half-opened file object of a library (h5netcdf, h5py) may complain from its destructor
             # at exit: the interruption is the message, not their "Exception ignored" traceback
             sys.unraisablehook = lambda unraisable: None
-            print("pmq: interrupted; outputs are complete or absent, never partial", file=sys.stderr)
+            print(tr("pmq: interrupted; outputs are complete or absent, never partial",
+                     "pmq : interrompu ; les sorties sont complètes ou absentes, jamais partielles"), file=sys.stderr)
             return 130
         except Exception as exc:  # noqa: BLE001 - a bug: show it, never hide it
             return _internal(exc)
@@ -1888,9 +2465,12 @@ def main(argv=None) -> int:
 def _internal(exc: BaseException) -> int:
     import traceback
     traceback.print_exception(exc)
-    print(f"pmq: internal error ({type(exc).__name__}): this is a bug in pmq, not a problem with your input. "
-          f"Please report it at {_issue_tracker()}, with the command line, pmq {__version__} and the traceback "
-          "above.", file=sys.stderr)
+    print(tr(f"pmq: internal error ({type(exc).__name__}): this is a bug in pmq, not a problem with your input. "
+             f"Please report it at {_issue_tracker()}, with the command line, pmq {__version__} and the traceback "
+             "above.",
+             f"pmq : erreur interne ({type(exc).__name__}) : c'est un bogue de pmq, non un problème de vos données. "
+             f"Merci de le signaler, avec la ligne de commande, pmq {__version__} et la trace d'appels ci-dessus : "
+             f"{_issue_tracker()}."), file=sys.stderr)
     return 1
 
 

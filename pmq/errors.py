@@ -39,11 +39,25 @@ def _format_rows(rows: Any) -> str:
     if pd is not None and isinstance(rows, pd.DataFrame):
         n = len(rows)
         shown = rows.head(_MAX_ROWS).to_string(index=False)
-        more = f"\n  … and {n - _MAX_ROWS} more row(s)" if n > _MAX_ROWS else ""
+        more = "\n  … " + _tr(f"and {n - _MAX_ROWS} more row(s)",
+                             f"et {n - _MAX_ROWS} autre{'s' if n - _MAX_ROWS > 1 else ''} ligne"
+                             f"{'s' if n - _MAX_ROWS > 1 else ''}") if n > _MAX_ROWS else ""
         return "\n" + "\n".join("  " + line for line in shown.splitlines()) + more
     values = list(rows)
-    more = f", … ({len(values) - _MAX_ROWS} more)" if len(values) > _MAX_ROWS else ""
+    more = (", … (" + _tr(f"{len(values) - _MAX_ROWS} more", f"{len(values) - _MAX_ROWS} de plus") + ")"
+            if len(values) > _MAX_ROWS else "")
     return " " + ", ".join(repr(v) for v in values[:_MAX_ROWS]) + more
+
+
+def _tr(en: str, fr: str) -> str:
+    """:func:`pmq.options.tr`, imported when a message is made (pmq.options imports this module)."""
+    from pmq.options import tr
+    return tr(en, fr)
+
+
+def _colon() -> str:
+    """« : » as the reader's typography writes it after a place: ``": "`` in English, ``" : "`` in French."""
+    return _tr(": ", " : ")
 
 
 def _escape(text: Any) -> str:
@@ -82,8 +96,8 @@ class InputError(PmqError, ValueError):
         if source:
             where.append(str(source))
         if column:
-            where.append(f"column '{column}'")
-        prefix = (", ".join(where) + ": ") if where else ""
+            where.append(_tr(f"column '{column}'", f"colonne '{column}'"))
+        prefix = (", ".join(where) + _colon()) if where else ""
         super().__init__(prefix + problem + _format_rows(rows))
 
 
@@ -107,9 +121,9 @@ class ScenarioError(PmqError, ValueError):
         if source:
             where.append(str(source))
         if key:
-            where.append(f"key '{_escape(key)}'")
-        prefix = (", ".join(where) + ": ") if where else ""
-        suffix = f" (value: {value!r})" if value is not None else ""
+            where.append(_tr(f"key '{_escape(key)}'", f"clé '{_escape(key)}'"))
+        prefix = (", ".join(where) + _colon()) if where else ""
+        suffix = _tr(f" (value: {value!r})", f" (valeur : {value!r})") if value is not None else ""
         super().__init__(prefix + problem + suffix)
 
 
@@ -158,8 +172,8 @@ class ArgumentError(PmqError, ValueError):
         self.problem = problem
         self.name = name
         self.value = value
-        prefix = f"{name}: " if name else ""
-        suffix = f" (value: {value!r})" if value is not None else ""
+        prefix = f"{name}{_colon()}" if name else ""
+        suffix = _tr(f" (value: {value!r})", f" (valeur : {value!r})") if value is not None else ""
         super().__init__(prefix + problem + suffix)
 
 

@@ -16,7 +16,7 @@ import functools
 import math
 
 from pmq.errors import ArgumentError
-from pmq.options import OPTIONS
+from pmq.options import OPTIONS, tr
 
 __all__ = ["NNBSP", "MINUS", "format_number", "format_thousands", "format_percent", "tick_formatter",
            "tick_decimals", "check_lang"]
@@ -32,7 +32,7 @@ def check_lang(lang: str | None = None) -> str:
     if lang is None:
         return OPTIONS["lang"]
     if lang not in ("fr", "en"):
-        raise ArgumentError("lang must be 'fr' or 'en'", name="lang", value=lang)
+        raise ArgumentError(tr("lang must be 'fr' or 'en'", "lang doit être 'fr' ou 'en'"), name="lang", value=lang)
     return lang
 
 

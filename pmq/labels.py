@@ -14,6 +14,7 @@ import pandas as pd
 from pmq import data as _data
 from pmq.errors import UnknownNameError
 from pmq.formatting import check_lang
+from pmq.options import tr
 
 __all__ = ["Variable", "VARIABLE_REGISTRY", "variable", "TEXT", "text", "variable_label", "metier_label",
            "short_labels", "SHORT_WIDTH", "domain_label", "territory_label"]
@@ -92,8 +93,11 @@ def variable(name: str) -> Variable:
         return VARIABLE_REGISTRY[name]
     except (KeyError, TypeError):
         close = difflib.get_close_matches(str(name), list(VARIABLE_REGISTRY), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown variable {name!r}{hint} Known: {', '.join(VARIABLE_REGISTRY)}") from None
+        hint_en = f"; did you mean {', '.join(close)}?" if close else ""
+        hint_fr = f" ; vouliez-vous dire {', '.join(close)} ?" if close else ""
+        known = ", ".join(VARIABLE_REGISTRY)
+        raise UnknownNameError(tr(f"unknown variable {name!r}{hint_en} Known: {known}",
+                                  f"variable inconnue {name!r}{hint_fr} Variables connues : {known}")) from None
 
 
 # Words that charts, tables and the report use besides the variables: key -> (fr, en).

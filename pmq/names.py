@@ -14,8 +14,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from pmq.errors import UnknownNameError
+from pmq.options import tr
 
-__all__ = ["normalise", "resolve", "resolve_many", "closest"]
+__all__ = ["normalise", "resolve", "resolve_many", "closest", "unknown_message"]
 
 _APOSTROPHES = "’‘ʼ`´′"
 
@@ -53,7 +54,7 @@ def _table(choices: Mapping[str, Iterable[str]]) -> tuple[dict[str, str], dict[s
     return table, spelt
 
 
-def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "name",
+def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str | tuple[str, str] = "name",
             source: str | None = None, display: Mapping[str, str] | None = None) -> str:
     """Return the key of ``choices`` whose aliases match ``name``.
 
@@ -64,8 +65,9 @@ def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "nam
     choices : mapping
         ``{key: [alias, alias, ...]}``; the key itself is always an alias.  When two keys share an alias,
         the first one listed wins.
-    kind : str
-        Word used in the error message (« territory », « métier »).
+    kind : str or (str, str)
+        Word used in the error message (« territory », « métier »; its French is known), or the English word
+        and the French « … inconnu(e) » (:func:`unknown_message`).
     display : mapping, optional
         How a key is shown in the suggestions of the error message (default: the key itself).
     """
@@ -74,8 +76,27 @@ def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str = "nam
     if norm in table:
         return table[norm]
     suggestions = _suggest(norm, table, spelt, display)
-    hint = ("; closest matches: " + ", ".join(suggestions[:5])) if suggestions else ""
-    raise UnknownNameError(f"unknown {kind} {name!r}{hint}", source=source)
+    raise UnknownNameError(unknown_message(name, kind, suggestions[:5]), source=source)
+
+
+#: « unknown <kind> » in French, by the ``kind`` callers name (the noun's gender sets the adjective's ending).
+_UNKNOWN_FR = {
+    "name": "nom inconnu", "territory": "territoire inconnu", "métier": "métier inconnu", "metier": "métier inconnu",
+    "région": "région inconnue", "region": "région inconnue", "département": "département inconnu",
+    "departement": "département inconnu", "scenario": "scénario inconnu", "built-in scenario": "scénario intégré inconnu",
+    "sector": "secteur inconnu", "variable": "variable inconnue", "domain": "domaine professionnel inconnu",
+}
+
+
+def unknown_message(name: str, kind: str | tuple[str, str], suggestions: Iterable[str] = ()) -> str:
+    """« unknown territory 'x'; closest matches: a, b » in the reader's language.  ``kind`` is the English word
+    (« territory », « métier », « région », « built-in scenario »…: its French is known) or a pair
+    ``(english, french)`` where the French says « … inconnu(e) » itself (``("format", "format inconnu")``)."""
+    en_kind, fr_unknown = (kind if isinstance(kind, tuple)
+                           else (kind, _UNKNOWN_FR.get(kind, _UNKNOWN_FR.get(normalise(kind), "nom inconnu"))))
+    shown = ", ".join(suggestions)
+    return tr(f"unknown {en_kind} {name!r}" + (f"; closest matches: {shown}" if shown else ""),
+              f"{fr_unknown} {name!r}" + (f" ; noms les plus proches : {shown}" if shown else ""))
 
 
 def _similarity(norm: str, alias: str) -> float:
@@ -122,6 +143,6 @@ def closest(name: str, choices: Mapping[str, Iterable[str]], *, n: int = 5,
 
 
 def resolve_many(names: Iterable[str], choices: Mapping[str, Iterable[str]], *,
-                 kind: str = "name", source: str | None = None) -> list[str]:
+                 kind: str | tuple[str, str] = "name", source: str | None = None) -> list[str]:
     """Resolve several names; the first unknown one raises."""
     return [resolve(n, choices, kind=kind, source=source) for n in names]

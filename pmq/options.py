@@ -16,7 +16,7 @@ from typing import Any
 
 from pmq.errors import ArgumentError
 
-__all__ = ["OPTIONS", "set_options", "get_options", "resolve_lang"]
+__all__ = ["OPTIONS", "set_options", "get_options", "resolve_lang", "tr", "plural"]
 
 #: The current options; change them with :func:`set_options`, never in place.
 OPTIONS: dict[str, Any] = {"lang": "fr"}
@@ -26,10 +26,14 @@ _VALID = {"lang": ("fr", "en")}
 
 def _validate(name: str, value: Any) -> None:
     if name not in _VALID:
-        raise ArgumentError(f"unknown option {name!r} (options: {', '.join(sorted(_VALID))})",
+        options = ", ".join(sorted(_VALID))
+        raise ArgumentError(tr(f"unknown option {name!r} (options: {options})",
+                               f"option inconnue {name!r} (options possibles : {options})"),
                             name=name, value=value)
     if value not in _VALID[name]:
-        raise ArgumentError(f"option {name!r} must be one of {', '.join(map(repr, _VALID[name]))}",
+        choices = ", ".join(map(repr, _VALID[name]))
+        raise ArgumentError(tr(f"option {name!r} must be one of {choices}",
+                               f"l'option {name!r} prend l'une des valeurs {choices}"),
                             name=name, value=value)
 
 
@@ -63,3 +67,31 @@ def resolve_lang(lang: str | None = None) -> str:
         return OPTIONS["lang"]
     _validate("lang", lang)
     return lang
+
+# ------------------------------------------------------------------------------ messages in the reader's language
+#: Every error, warning and notice pmq shows is written in French and in English at the place it is raised,
+#: and shown in the language of the ``lang`` option (French by default; the command line sets it from
+#: ``--lang``).  The two texts sit side by side where the message is raised (a catalogue kept apart drifts
+#: from the code that raises): both f-strings with the same names, numbers and values; only the words differ.
+#: Names a user typed or pmq reads — files, keys, columns, codes, options — are quoted as they are, in both
+#: languages.  French typography: a space before « : », « ; », « ? », « ! ».
+
+
+def tr(en: str, fr: str) -> str:
+    """``fr`` or ``en``, as the ``lang`` option says (French unless set to English).
+
+    >>> tr("no such file", "fichier introuvable")
+    'fichier introuvable'
+    >>> with set_options(lang="en"):
+    ...     tr("no such file", "fichier introuvable")
+    'no such file'
+    """
+    return en if OPTIONS["lang"] == "en" else fr
+
+
+def plural(n: int, en: str, fr: str, en_plural: str | None = None, fr_plural: str | None = None) -> str:
+    """``n`` and the noun in the reader's language, singular or plural: ``plural(2, "row", "ligne")`` is
+    « 2 lignes ».  French takes the singular for 0 and 1, English for 1 only."""
+    if OPTIONS["lang"] == "en":
+        return f"{n} {en if n == 1 else (en_plural or en + 's')}"
+    return f"{n} {fr if abs(n) < 2 else (fr_plural or fr + 's')}"

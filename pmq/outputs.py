@@ -39,6 +39,7 @@ import pandas as pd
 
 from pmq._version import __version__
 from pmq.errors import ArgumentError, OutputError, OutputNotice
+from pmq.options import tr
 
 
 __all__ = ["ENSEMBLE_VARIABLES", "FORMULA_STARTS", "safe_text", "neutralise", "neutralise_csv", "BOM", "CSV_SEPARATORS",
@@ -153,14 +154,18 @@ def csv_dialect_of(sep: str | None = ",", decimal: str | None = None, *, name: s
     key = raw.strip().lower() if isinstance(raw, str) else raw
     s = _SEPARATOR_NAMES.get(key, key) if isinstance(key, str) else None
     if s not in CSV_SEPARATORS:
-        raise ArgumentError("the CSV separator must be ',' (comma, with a decimal point: the default) or ';' "
-                            "(semicolon, with a decimal comma, as French Excel reads)", name=name, value=raw)
+        raise ArgumentError(tr("the CSV separator must be ',' (comma, with a decimal point: the default) or ';' "
+                               "(semicolon, with a decimal comma, as French Excel reads)",
+                               "le séparateur CSV doit être ',' (virgule, avec un point décimal : par défaut) ou ';' "
+                               "(point-virgule, avec une virgule décimale, comme le lit Excel en français)"),
+                            name=name, value=raw)
     if decimal is None:
         return CsvDialect(s, CSV_SEPARATORS[s])
     d = _DECIMAL_NAMES.get(decimal.strip().lower(), decimal.strip()) if isinstance(decimal, str) else None
     if d not in (".", ",") or d == s:
-        raise ArgumentError(f"the decimal mark must be '.' or ',' and differ from the separator {s!r}",
-                            name="decimal", value=decimal)
+        raise ArgumentError(tr(f"the decimal mark must be '.' or ',' and differ from the separator {s!r}",
+                               f"le séparateur décimal doit être '.' ou ',' et différer du séparateur de colonnes "
+                               f"{s!r}"), name="decimal", value=decimal)
     return CsvDialect(s, d)
 
 
@@ -491,27 +496,39 @@ def check_target(target: Path, new_is_dir: bool | None) -> None:
     (``new_is_dir=False``), a new folder (True) or either (None: before it is written)."""
     if not os.path.lexists(target):
         return
-    hint = "move it away or choose another --out"
+    hint = tr("move it away or choose another --out", "déplacez-le ou choisissez un autre --out")
     if target.is_symlink():
-        raise OutputError(f"is a symbolic link where pmq writes its output: pmq does not replace links; {hint}",
-                          path=target)
+        raise OutputError(tr(f"is a symbolic link where pmq writes its output: pmq does not replace links; {hint}",
+                             f"est un lien symbolique là où pmq écrit sa sortie : pmq ne remplace pas les liens ; "
+                             f"{hint}"), path=target)
     if target.is_dir():
         if new_is_dir is False:
-            raise OutputError(f"is a folder where pmq writes a file: not replaced (pmq never replaces a folder "
-                              f"by a file); {hint}", path=target)
+            raise OutputError(tr(f"is a folder where pmq writes a file: not replaced (pmq never replaces a folder "
+                                 f"by a file); {hint}",
+                                 f"est un dossier là où pmq écrit un fichier : non remplacé (pmq ne remplace jamais "
+                                 f"un dossier par un fichier) ; {hint}"), path=target)
         if not written_by_pmq(target):
-            raise OutputError(f"is a folder that pmq did not write (no {MARKER} marker inside): not replaced, so "
-                              f"nothing of yours is lost; {hint}", path=target)
+            raise OutputError(tr(f"is a folder that pmq did not write (no {MARKER} marker inside): not replaced, so "
+                                 f"nothing of yours is lost; {hint}",
+                                 f"est un dossier que pmq n'a pas écrit (aucun marqueur {MARKER} à l'intérieur) : "
+                                 f"non remplacé, rien de ce qui vous appartient n'est perdu ; {hint}"), path=target)
         return
     if not target.is_file():
-        raise OutputError(f"is not a regular file (device, pipe or socket): not replaced; {hint}", path=target)
+        raise OutputError(tr(f"is not a regular file (device, pipe or socket): not replaced; {hint}",
+                             f"n'est pas un fichier ordinaire (périphérique, tube ou socket) : non remplacé ; "
+                             f"{hint}"), path=target)
     if new_is_dir:
-        raise OutputError(f"is a file where pmq writes a folder: not replaced (pmq never replaces a file by a "
-                          f"folder); {hint}", path=target)
+        raise OutputError(tr(f"is a file where pmq writes a folder: not replaced (pmq never replaces a file by a "
+                             f"folder); {hint}",
+                             f"est un fichier là où pmq écrit un dossier : non remplacé (pmq ne remplace jamais un "
+                             f"fichier par un dossier) ; {hint}"), path=target)
     if not written_file_by_pmq(target):
-        raise OutputError(f"exists and pmq did not write it, or it was changed since pmq wrote it (pmq keeps the "
-                          f"list of the files it writes in {FILES_RECORD}): not replaced, so nothing of yours is "
-                          f"lost; {hint}", path=target)
+        raise OutputError(tr(f"exists and pmq did not write it, or it was changed since pmq wrote it (pmq keeps the "
+                             f"list of the files it writes in {FILES_RECORD}): not replaced, so nothing of yours is "
+                             f"lost; {hint}",
+                             f"existe et pmq ne l'a pas écrit, ou il a été modifié depuis que pmq l'a écrit (pmq "
+                             f"tient la liste des fichiers qu'il écrit dans {FILES_RECORD}) : non remplacé, rien de "
+                             f"ce qui vous appartient n'est perdu ; {hint}"), path=target)
 
 
 def check_outputs(out, names) -> None:
@@ -520,8 +537,10 @@ def check_outputs(out, names) -> None:
     otherwise.  Cheap: the CLI can call it before projecting."""
     out = Path(out)
     if os.path.lexists(out) and not out.is_dir():
-        raise OutputError("exists and is not a folder: pmq writes its outputs into a folder there; choose "
-                          "another --out", path=out)
+        raise OutputError(tr("exists and is not a folder: pmq writes its outputs into a folder there; choose "
+                             "another --out",
+                             "existe et n'est pas un dossier : pmq y écrit ses sorties dans un dossier ; choisissez "
+                             "un autre --out"), path=out)
     for name in names:
         check_target(out / name, None)
 
@@ -602,13 +621,18 @@ def clean_stale(folder, name: str, notify: bool = True) -> list[Path]:
         _remove_temporary(path)
         removed.append(path)
     if notify and removed:
-        warnings.warn(f"pmq: removed what interrupted runs left in {folder}: "
+        warnings.warn(tr(f"pmq: removed what interrupted runs left in {folder}: ",
+                         f"pmq : suppression de ce que des exécutions interrompues ont laissé dans {folder} : ")
                       + ", ".join(p.name for p in removed), OutputNotice, stacklevel=3)
     if notify and left:
-        warnings.warn(f"pmq: left alone in {folder}: " + ", ".join(p.name for p in left)
-                      + " — they look like temporary files of an interrupted pmq run (an older version, or "
-                        "another machine) but pmq cannot tell they are its own; delete them if you do not "
-                        "need them", OutputNotice, stacklevel=3)
+        names = ", ".join(p.name for p in left)
+        warnings.warn(tr(f"pmq: left alone in {folder}: {names} — they look like temporary files of an interrupted "
+                         "pmq run (an older version, or another machine) but pmq cannot tell they are its own; "
+                         "delete them if you do not need them",
+                         f"pmq : laissés en place dans {folder} : {names} — ils ressemblent à des fichiers "
+                         "temporaires d'une exécution interrompue de pmq (une version plus ancienne, ou une autre "
+                         "machine) mais pmq ne peut pas s'assurer qu'ils sont les siens ; supprimez-les si vous n'en "
+                         "avez pas besoin"), OutputNotice, stacklevel=3)
     return removed
 
 

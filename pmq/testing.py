@@ -8,6 +8,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq.errors import ArgumentError
+from pmq.options import tr
 
 __all__ = ["assert_accounts", "assert_projection", "projection_hazard", "text_differences", "assert_text_close",
            "table_differences", "nested_differences"]
@@ -29,8 +30,11 @@ def _hazard_array(acc: xr.Dataset, hazard) -> xr.DataArray:
     if h.ndim == len(dims):  # a leading year axis: the flow years (the final year may be included)
         n = acc.sizes["year"] - 1
         if h.shape[0] not in (n, n + 1):
-            raise ArgumentError(f"a per-year hazard needs {n} (or {n + 1}) flow years on its first axis, "
-                                f"got {h.shape[0]}", name="hazard", value=h.shape)
+            raise ArgumentError(tr(f"a per-year hazard needs {n} (or {n + 1}) flow years on its first axis, "
+                                   f"got {h.shape[0]}",
+                                   f"un risque de départ donné année par année demande {n} (ou {n + 1}) années "
+                                   f"de flux sur son premier axe, reçu : {h.shape[0]}"), name="hazard",
+                                value=h.shape)
         return xr.DataArray(h[:n], dims=dims, coords={"year": acc.year.values[:n]})
     return xr.DataArray(h, dims=dims[len(dims) - h.ndim:])
 

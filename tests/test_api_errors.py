@@ -115,7 +115,7 @@ def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(MissingDependencyError) as e:
         read_table(p, name="employment")
     msg = str(e.value)
-    assert 'python -m pip install ".[parquet]"' in msg and "pmq folder" in msg and "emploi.parquet" in msg
+    assert 'python -m pip install ".[parquet]"' in msg and "dossier de pmq" in msg and "emploi.parquet" in msg
     assert isinstance(e.value, PmqError)
 
 
@@ -130,14 +130,14 @@ def _employment_csv(tmp_path, mutate):
 
 
 def test_trend_errors_name_the_given_source():
-    from pmq.estimation.trends import SOURCE, fit_trend
+    from pmq.estimation.trends import SOURCE, SOURCE_FR, fit_trend
     bad = pd.Series([10.0, 0, 12, 13, 14, 15, 16, 17], index=range(2000, 2008))
     with pytest.raises(InputError) as e:
         fit_trend(bad, name="X", source="mine.csv")
     assert e.value.source == "mine.csv" and "mine.csv" in str(e.value)
     with pytest.raises(InputError) as e:                    # a user's series: not the shipped file
         fit_trend(bad, name="X")
-    assert SOURCE not in str(e.value)
+    assert SOURCE not in str(e.value) and SOURCE_FR not in str(e.value)
 
 
 def test_backtest_window_error_names_the_users_employment_file(tmp_path):
@@ -158,6 +158,6 @@ def test_backtest_trend_error_names_the_users_employment_file(tmp_path, monkeypa
         t.loc[(t["fap"] == t["fap"].iloc[0]) & (t["year"] == 2005), "employment_k"] = 0.0
         return t
     p = _employment_csv(tmp_path, zero)
-    with pytest.raises(InputError, match="positive and finite") as e:
+    with pytest.raises(InputError, match="positif et fini") as e:
         bt.backtest(2012, 2018, employment=p)
     assert e.value.source == p.name and p.name in str(e.value)

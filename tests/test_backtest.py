@@ -213,12 +213,12 @@ def test_early_origins_evaluate_employment_only(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- bad inputs
 @pytest.mark.parametrize("kwargs, column, text", [
-    (dict(start=2012, end=2020), "from/to", "outside the pyramids"),
-    (dict(start=1985, end=2018), "from", "first possible origin is 1991"),
-    (dict(start=2012, end=2011), "to", "must come after"),
-    (dict(start=2012, end=2018, horizon=3), "to/horizon", "not both"),
-    (dict(start=2012, end=2018, trend_years=5), "trend_years", "at least 8"),
-    (dict(start=[], end=2018), "from", "no start"),
+    (dict(start=2012, end=2020), "from/to", "hors des pyramides"),
+    (dict(start=1985, end=2018), "from", "première origine possible est 1991"),
+    (dict(start=2012, end=2011), "to", "doit suivre"),
+    (dict(start=2012, end=2018, horizon=3), "to/horizon", "pas les deux"),
+    (dict(start=2012, end=2018, trend_years=5), "trend_years", "au moins 8"),
+    (dict(start=[], end=2018), "from", "aucune fenêtre de départ"),
 ])
 def test_bad_windows(kwargs, column, text):
     with pytest.raises(InputError, match=text) as e:
@@ -279,7 +279,7 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys):
     assert "pyramides.csv" in err and "employment_k" in err and not out.exists()
     assert main(["backtest", "--from", "2012,x"]) == 2
     assert main(["backtest", "--from", "2012", "--pyramids", str(tmp_path / "absent.csv")]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "fichier introuvable" in capsys.readouterr().err
 
 
 def test_accuracy_page_is_up_to_date(res):

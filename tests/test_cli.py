@@ -50,14 +50,14 @@ def test_user_data_folder(tmp_path, capsys):
     emp.to_csv(d / "employment.csv", index=False)
     assert main(["run", "reference", "--data", str(d), "--out", str(tmp_path / "r2")]) == 2
     err = capsys.readouterr().err
-    assert "employment.csv, column 'employment'" in err and "negative" in err
+    assert "employment.csv, colonne 'employment'" in err and "emploi négatif" in err
     assert not (tmp_path / "r2").exists()
 
 
 def test_help_documents_run(capsys):
     res = subprocess.run([sys.executable, "-m", "pmq.cli", "run", "--help"], capture_output=True, text=True)
     assert res.returncode == 0
-    assert "--horizon" in res.stdout and "accounts.nc" in res.stdout and "SCENARIO" in res.stdout
+    assert "--horizon" in res.stdout and "accounts.nc" in res.stdout and "SCÉNARIO" in res.stdout
     # the top-level help, from the same entry point in this process (a second interpreter start and
     # import of pmq would only cost time)
     try:

@@ -59,12 +59,12 @@ def test_a_period_not_in_the_data_is_refused_listing_those_it_holds(horizons, pe
     with pytest.raises(ArgumentError) as exc:
         pmq.select(horizons, period=period)
     text = str(exc.value)
-    assert text.startswith("period: ") and repr(period) in text
+    assert text.startswith("period : ") and repr(period) in text
     assert "2019–2030" in text and "2019–2024" in text
 
 
 def test_accounts_without_periods_say_where_periods_are(reference_2030):
-    with pytest.raises(ArgumentError, match=r"period: .*no period dimension.*horizons\(\)"):
+    with pytest.raises(ArgumentError, match=r"period : .*pas de dimension period.*horizons\(\)"):
         reference_2030.accounts.pmq.select(period="2019-2030")
 
 
@@ -217,7 +217,7 @@ def test_a_copy_never_replaces_a_file_and_writes_nothing(capsys, tmp_path):
     mine = tmp_path / "reference.toml"
     mine.write_text("# my own scenario\n", encoding="utf-8")
     err = _run(capsys, ["scenarios", "--copy", "ademe_s3", "reference", "--out", tmp_path], 2).err
-    assert str(mine) in err and "already exists" in err and "--out" in err and "Traceback" not in err
+    assert str(mine) in err and "existe déjà" in err and "--out" in err and "Traceback" not in err
     assert mine.read_text(encoding="utf-8") == "# my own scenario\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reference.toml"]          # no ademe_s3.toml either
 
@@ -227,13 +227,13 @@ def test_a_copy_never_replaces_a_file_and_writes_nothing(capsys, tmp_path):
     (["scenarios", "--copy", "reference", "nothing", "--out", "{t}/x"], "--copy", ["'nothing'", "tendances_estimees"]),
     (["scenarios", "--out", "{t}/x"], "--out", ["--copy"]),
     (["scenarios", "--copy", "reference"], "--copy", ["--out"]),
-    (["scenarios", "--copy", "reference", "--out", "{t}/file.txt"], "file.txt", ["not a folder"]),
-    (["templates", "--out", "{t}/file.txt"], "file.txt", ["not a folder"]),
+    (["scenarios", "--copy", "reference", "--out", "{t}/file.txt"], "file.txt", ["n'est pas un dossier"]),
+    (["templates", "--out", "{t}/file.txt"], "file.txt", ["n'est pas un dossier"]),
 ])
 def test_copy_mistakes_exit_2_naming_the_option_and_value(argv, named, shown, capsys, tmp_path):
     (tmp_path / "file.txt").write_text("mine", encoding="utf-8")
     err = _run(capsys, [a.format(t=tmp_path) for a in argv], 2).err
-    assert err.startswith("pmq: error: ") and named in err and "Traceback" not in err
+    assert err.startswith("pmq : erreur : ") and named in err and "Traceback" not in err
     for word in shown:
         assert word in err, word
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
@@ -258,7 +258,7 @@ def test_templates_are_copied_and_run(capsys, tmp_path):
 def test_templates_never_replace_a_file(capsys, tmp_path):
     (tmp_path / "README.md").write_text("# my project\n", encoding="utf-8")
     err = _run(capsys, ["templates", "--out", tmp_path], 2).err
-    assert str(tmp_path / "README.md") in err and "nothing was written" in err
+    assert str(tmp_path / "README.md") in err and "rien n'a été écrit" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]            # nothing written
     assert (tmp_path / "README.md").read_text(encoding="utf-8") == "# my project\n"
 
@@ -267,4 +267,5 @@ def test_the_help_names_the_new_commands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    assert "templates" in text and "pmq scenarios --copy NAME --out DIR" in text and "pmq templates --out DIR" in text
+    text = re.sub(r"\s+", " ", text)                 # the help is wrapped to the terminal's width
+    assert "templates" in text and "pmq scenarios --copy NOM --out DOSSIER" in text and "pmq templates --out DOSSIER" in text

@@ -124,8 +124,27 @@ def test_every_markdown_page_is_in_a_toctree(conf):
                 seen.add(entry)
                 todo.append(entry)
     assert gallery_index in _toctree_entries("index", conf)
-    assert sorted(pages - seen) == [], "pages no toctree reaches from docs/index.md"
+    orphans = set(conf["ORPHAN_PAGES"])
+    assert sorted(pages - seen - orphans) == [], "pages no toctree reaches from docs/index.md"
+    # an orphan is left out of the sidebar, not out of reach: a page of the site links to it
+    assert orphans <= pages and not orphans & seen
+    for page in orphans:
+        assert any(f"]({page}.md)" in (DOCS / f"{doc}.md").read_text(encoding="utf-8") for doc in seen), page
     assert {"guide", "api/index", "readme", "scenarios/reference"} <= seen
+
+
+def test_the_sidebar_lists_the_gallery_once_and_the_index_speaks_french_first(conf):
+    """The sidebar's entries are the root toctree's: the executed gallery once (docs/gallery.md, the page the
+    repository shows, is built as an orphan); the index opens in French, the English reference after."""
+    entries = _toctree_entries("index", conf)
+    assert entries.count(f"{conf['sphinx_gallery_conf']['gallery_dirs']}/index") == 1
+    assert "gallery" not in entries and "gallery" in conf["ORPHAN_PAGES"]
+    source = ["# Chart gallery\n"]
+    conf["_declare_orphans"](None, "gallery", source)
+    assert source[0].startswith("---\norphan: true\n---\n# Chart gallery")
+    text = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert text.index("## En français") < text.index("## Reference (in English)")
+    assert "](guide.md)" in text.split("## Reference (in English)")[0]
 
 
 def test_conf_executes_every_gallery_script_outside_the_repository(conf):

@@ -178,10 +178,10 @@ def _key(rows):
 
 
 @pytest.mark.parametrize("rows, column, words", [
-    ([("11", "a", "all", 0.5), ("11", "b", "all", 0.6)], "weight", "sum to 1"),
+    ([("11", "a", "all", 0.5), ("11", "b", "all", 0.6)], "weight", "pour somme 1"),
     ([("11", "a", "all", -0.5), ("11", "b", "all", 1.5)], "weight", "≥ 0"),
-    ([("11", "a", "all", 1.0), ("24", "a", "all", 1.0)], "child", "one parent"),
-    ([("11", "a", "A0Z", 1.0), ("11", "a", "A0Z", 1.0)], "parent, child, metier", "twice"),
+    ([("11", "a", "all", 1.0), ("24", "a", "all", 1.0)], "child", "un seul parent"),
+    ([("11", "a", "A0Z", 1.0), ("11", "a", "A0Z", 1.0)], "parent, child, metier", "deux fois"),
 ])
 def test_a_bad_key_is_refused_naming_the_column(rows, column, words):
     with pytest.raises(InputError, match=words) as exc:
@@ -197,13 +197,13 @@ def test_a_key_splits_some_territories_and_the_others_stay_as_they_are(small):
     np.testing.assert_array_equal(down["employment"].sel(territory="28").values,
                                   small["employment"].sel(territory="28").values)
     assert (down["key_basis"].sel(territory="28").values == "not_split").all()
-    with pytest.raises(InputError, match="code of a territory the key does not split"):
+    with pytest.raises(InputError, match="code d'un territoire que la clé ne répartit pas"):
         downscale(small, _key([("93", "28", "all", 1.0)]))
 
 
 def test_a_key_must_split_every_metier_of_its_territories(small):
     rows = [(str(p), f"{p}x", "A0Z", 1.0) for p in small.territory.values]
-    with pytest.raises(InputError, match="every métier"):
+    with pytest.raises(InputError, match="chaque métier"):
         downscale(small, _key(rows))
 
 

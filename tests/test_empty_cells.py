@@ -68,14 +68,14 @@ def with_cell(territory, metier, **values):
 def project(cells=CELLS, horizon=20, scenario="reference"):
     b = pmq.load_user_baseline(*tables(cells))
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*start from or end at zero employment")
+        warnings.filterwarnings("ignore", message=".*(start from or end at zero employment|d'un emploi nul ou y)")
         return pmq.project(b, scenario, horizon=horizon)
 
 
 @pytest.fixture(scope="module")
 def proj():
     b = pmq.load_user_baseline(*tables())
-    with pytest.warns(UserWarning, match=r"1 cell\(s\) start from or end at zero.*ZE2 × B2Z \(0 → 300\)"):
+    with pytest.warns(UserWarning, match=r"1 cellule part d'un emploi nul.*ZE2 × B2Z \(0 → 300\)"):
         return pmq.project(b, "reference", horizon=20)
 
 
@@ -106,10 +106,10 @@ def test_growth_rate_rules_fall_back_to_linear_from_or_to_zero():
         np.testing.assert_array_equal(p[11:, 2], 0.0)
     p = employment_path(e0, e1, 11, 20)
     np.testing.assert_allclose(p[:, 3], 100.0 * 1.21 ** (np.arange(21) / 11), rtol=1e-12)  # others keep the rule
-    with pytest.raises(InputError, match="negative or NaN") as info:
+    with pytest.raises(InputError, match="négatif ou NaN") as info:
         employment_path(np.array([0.0, 5.0]), np.array([-1.0, 5.0]), 11, 11, spreading="linear",
                         continuation="constant_level")
-    assert "cell (0,): 0 → -1" in str(info.value)
+    assert "cellule (0,) : 0 → -1" in str(info.value)
 
 
 # ------------------------------------------------------------------ end to end in Python
@@ -230,11 +230,12 @@ def test_single_territory_single_metier_empty_baseline():
 # ------------------------------------------------------------------ the cells that cannot run
 @pytest.mark.parametrize("territory,metier,values,match,shown", [
     # job losses in an empty cell: refused before any computation
-    ("ZE1", "A0Z", {"net_creation": -10.0}, "net creation removes more jobs than the cell has", "-10"),
+    ("ZE1", "A0Z", {"net_creation": -10.0}, "créations nettes d'emploi retirent plus d'emplois que la cellule n'en",
+     "-10"),
     # young entrants into an empty cell whose employment stays 0: they would have to leave
-    ("ZE1", "A0Z", {"young": 55.0}, "no worker left in 2021", "55"),
+    ("ZE1", "A0Z", {"young": 55.0}, "n'ont plus aucun actif en 2021", "55"),
     # a net outflow from an empty cell (balanced by an inflow elsewhere)
-    ("ZE1", "A0Z", {"mobility": -22.0}, "no worker left in 2021", "-22"),
+    ("ZE1", "A0Z", {"mobility": -22.0}, "n'ont plus aucun actif en 2021", "-22"),
 ])
 def test_impossible_flows_are_refused_naming_the_cell(territory, metier, values, match, shown):
     cells = with_cell(territory, metier, **values)
@@ -251,7 +252,7 @@ def test_impossible_flows_are_refused_naming_the_cell(territory, metier, values,
     assert list(rows["territory"]) == [territory] and list(rows["metier"]) == [metier]
     assert territory in msg and metier in msg and shown in msg
     assert "Zone Un" in msg                                                        # the territory's name too
-    if "removes more jobs" not in match:
+    if "retirent plus d'emplois" not in match:
         assert isinstance(info.value.__cause__, EngineError)
         assert info.value.__cause__.no_stock == [True]
         assert rows["year"].tolist() == [2021]
@@ -262,7 +263,7 @@ def test_growth_from_zero_with_a_net_outflow_is_refused():
     cells = with_cell("ZE2", "B2Z", mobility=-11.0)
     cells = [c if (c[0], c[2]) != ("ZE1", "B2Z") else c[:3] + (100.0, 120.0, 0.1, 11.0) + c[7:] for c in cells]
     b = pmq.load_user_baseline(*tables(cells))
-    with pytest.raises(InputError, match="no worker left in 2021") as info:
+    with pytest.raises(InputError, match="n'ont plus aucun actif en 2021") as info:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pmq.project(b, "reference", horizon=12)
@@ -285,7 +286,7 @@ def test_a_metier_closing_falls_linearly_to_zero_and_stays_there():
     # Young entrants in the closing year would have to leave with the last workers: refused.
     cells = with_cell("ZE2", "A0Z", net_creation=-1200.0, young=100.0)
     b = pmq.load_user_baseline(*tables(cells))
-    with pytest.raises(InputError, match="larger than the workers left") as info:
+    with pytest.raises(InputError, match="dépasse les actifs restant") as info:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pmq.project(b, "reference", horizon=12)
@@ -304,7 +305,7 @@ def test_cli_run_and_imbalance_on_user_files_with_empty_cells(tmp_path, capsys):
     data = write_data(tmp_path / "zones")
     out = tmp_path / "results"
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*start from or end at zero employment")
+        warnings.filterwarnings("ignore", message=".*(start from or end at zero employment|d'un emploi nul ou y)")
         assert main(["run", "reference", "--data", str(data), "--out", str(out), "--horizon", "12"]) == 0
     text = capsys.readouterr().out
     assert "nan" not in text.lower()
@@ -335,7 +336,7 @@ def test_cli_refuses_impossible_flows_with_exit_2(tmp_path, capsys, values, show
         warnings.simplefilter("ignore")
         assert main(["run", "reference", "--data", str(data), "--out", str(out), "--horizon", "12"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("pmq: error: flows")
+    assert err.startswith("pmq : erreur : flows")
     assert "ZE1" in err and "A0Z" in err and shown in err
     assert not out.exists() or not any(out.iterdir())
 

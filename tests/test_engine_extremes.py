@@ -83,14 +83,14 @@ def test_engine_error_on_outflows_from_an_empty_cell_says_which_cell_year_and_va
     assert isinstance(err, PmqError)
     assert err.cells == [(1,)] and err.step == 1 and err.no_stock == [True]
     assert err.stock == [0.0] and err.outflow == pytest.approx([7.0])
-    assert str(err).startswith("year step 1") and "no worker is left" in str(err)
+    assert str(err).startswith("pas annuel 1") and "il ne reste aucun actif" in str(err)
     ye = z.copy()
     ye[:, 0] = 1600.0                        # entrants push out more workers than the cell holds
     with pytest.raises(EngineError) as info:
         simulate(E0, h, z, ye, z, prof)
     assert info.value.cells == [(0,)] and info.value.no_stock == [False] and info.value.step == 0
     assert 1400 < info.value.left[0] < 1500 and info.value.outflow[0] > 1500
-    assert "workers are left after the year's departures" in str(info.value)
+    assert "actifs après les départs de l'année" in str(info.value)
 
 
 def test_steep_outflows_empty_the_ages_the_weights_favour_and_keep_the_totals():
@@ -134,7 +134,7 @@ def test_compare_names_the_failing_cell_and_scenario_index():
     flo = pd.DataFrame({"territory": ["84", "13"], "metier": "T4Z", "period_start": 2021, "period_end": 2031,
                         "net_creation": [10.0, 0.0], "young_entrants": [5.0, 33.0], "net_mobility": 0.0})
     b = pmq.load_user_baseline(emp, haz, flo)
-    with pytest.raises(InputError, match="no worker left in 2021") as info:
+    with pytest.raises(InputError, match="n'ont plus aucun actif en 2021") as info:
         project_many(["reference", "reference_incertain"], b, horizon=5)
     rows = info.value.rows
     assert rows[["scenario", "territory", "territory_name", "metier"]].values.tolist() == [

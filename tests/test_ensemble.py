@@ -129,7 +129,7 @@ def test_store_is_never_someone_elses_folder(spec_file, baseline, tmp_path):
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
-    with pytest.raises(InputError, match="not a zarr store"):
+    with pytest.raises(InputError, match="ni un stockage zarr écrit par pmq"):
         run_ensemble(spec_file, baseline, draws=2, chunk=2, horizon=3, store=precious)
     assert (precious / "notes.txt").read_text() == "keep me"
     store = tmp_path / "e.zarr"
@@ -297,7 +297,7 @@ def test_non_positive_definite_correlations(baseline, tmp_path):
         assumption = "t"
         """)
     p.write_text(p.read_text(encoding="utf-8").replace("rho = 0.4", "rho = 0.95") + extra, encoding="utf-8")
-    with pytest.raises(ScenarioError, match="positive definite"):
+    with pytest.raises(ScenarioError, match="non définie positive"):
         prepare(p, baseline, horizon=2)
 
 
@@ -383,7 +383,7 @@ def test_cli_run_draws(spec_file, tmp_path, capsys):
     assert main(["run", str(spec_file), "--draws", "12", "--chunk", "5", "--horizon", "11", "--seed", "3",
                  "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "12 tirages, graine 3" in captured.out and "chunks" in captured.err
+    assert "12 tirages, graine 3" in captured.out and "3/3 paquets de tirages" in captured.err
     import xarray as xr
     ds = xr.open_zarr(out / "ensemble.zarr")
     ref = run_ensemble(spec_file, draws=12, chunk=12, horizon=11, seed=3)

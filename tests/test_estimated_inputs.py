@@ -85,4 +85,4 @@ def test_user_nomenclature_is_refused_with_the_key(tmp_path):
                        territories=list(b.territory.values))
     with pytest.raises(ScenarioError) as e:
         project(b, sc, horizon=2)
-    assert "exits.schedule" in str(e.value) and "FAP nomenclature" in str(e.value)
+    assert "exits.schedule" in str(e.value) and "nomenclature FAP" in str(e.value)

@@ -211,7 +211,7 @@ def test_derived_sheets_are_neutralised_and_one_scenario_has_no_differences(two,
                 assert c.data_type != "f" and not (isinstance(c.value, str) and c.value.startswith("=")), \
                     (ws.title, c.coordinate)
     assert set(_sheet(wb["Postes à pourvoir"])["Métier"]) == {"'" + bad}
-    with pytest.raises(ValueError, match="sheet names"):            # a table may not take a derived sheet's name
+    with pytest.raises(ValueError, match="noms de feuilles"):       # a table may not take a derived sheet's name
         to_excel({"Postes à pourvoir": met}, tmp_path / "x.xlsx")
     assert not (tmp_path / "x.xlsx").exists()
 

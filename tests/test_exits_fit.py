@@ -66,7 +66,7 @@ def test_bad_pyramids(mutate, column):
 
 
 def test_window_outside_the_data():
-    with pytest.raises(InputError, match="5 years later"):
+    with pytest.raises(InputError, match="5 ans plus tard"):
         continuation_table(starts=[2016])
     with pytest.raises(InputError):
         holdout(2020)

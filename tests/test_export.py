@@ -99,7 +99,7 @@ def test_excel_number_formats_and_sheet_name_checks(tables, tmp_path):
     header = [c.value for c in ws[1]]
     assert ws.cell(2, header.index("Postes à pourvoir") + 1).number_format == "#,##0.0"
     assert ws.cell(2, header.index("Déséquilibre potentiel (% de l'emploi initial)") + 1).number_format == "0.0%"
-    with pytest.raises(ValueError, match="sheet names"):
+    with pytest.raises(ValueError, match="noms de feuilles"):
         to_excel({"a/b": tables["regions"]}, tmp_path / "bad.xlsx")
     assert not (tmp_path / "bad.xlsx").exists()
 
@@ -199,7 +199,7 @@ def test_write_iamc_csv_and_xlsx(reference_2030, tmp_path):
     write_iamc(df, tmp_path / "x.xlsx")
     back = pd.read_excel(tmp_path / "x.xlsx", sheet_name="data")
     np.testing.assert_allclose(back[2025].values, df[2025].values)
-    with pytest.raises(ValueError, match=".csv or .xlsx"):
+    with pytest.raises(ValueError, match=".csv ou .xlsx"):
         write_iamc(df, tmp_path / "x.json")
 
 
@@ -223,9 +223,9 @@ def test_export_formats(reference_2030, tmp_path):
     assert sorted(f.name for f in files) == ["domaines.csv", "metiers.csv", "regions.csv"]
     reg = pd.read_csv(tmp_path / "csv" / "regions.csv", dtype={"territory": str})
     assert round(reg.query("territory == '28' and period == '2019–2030'")["openings"].iloc[0] / 1e3, 1) == 382.5
-    with pytest.raises(ValueError, match="unknown export format"):
+    with pytest.raises(ValueError, match="format d'export inconnu"):
         export(reference_2030, tmp_path / "x.parquet")
-    with pytest.raises(ValueError, match="one file per table"):
+    with pytest.raises(ValueError, match="un fichier par tableau"):
         export(reference_2030, tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
     assert (tmp_path / "csv" / "regions.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # BOM for Excel

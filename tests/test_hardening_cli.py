@@ -157,7 +157,7 @@ def _cases(files=None):
     c = {}
     # ---- options of every command (argparse or pmq's own checks)
     c["run --horizon above 60"] = lambda t: (["run", "reference", "--horizon", "100", "--out", t / "o"],
-                                             ["--horizon", "'100'", "1 to 60"])
+                                             ["--horizon", "'100'", "1 à 60"])
     c["run --horizon 0"] = lambda t: (["run", "reference", "--horizon", "0", "--out", t / "o"], ["--horizon", "'0'"])
     c["run --horizon not a number"] = lambda t: (["run", "reference", "--horizon", "ten", "--out", t / "o"],
                                                  ["--horizon", "'ten'"])
@@ -199,7 +199,7 @@ def _cases(files=None):
     c["--data missing folder"] = lambda t: (["run", "reference", "--data", t / "nowhere", "--out", t / "o"],
                                             ["--data", "nowhere"])
     c["--data is a file"] = lambda t: (["compare", "reference", "--data", _file(t, "obs.csv"), "--out", t / "o"],
-                                       ["--data", "obs.csv", "not a folder"])
+                                       ["--data", "obs.csv", "non un dossier"])
     c["--data two employment tables"] = lambda t: (
         ["run", "reference", "--data", _data(t), "--out", t / "o"],
         ["--data", "employment.csv", "employment.xlsx"],
@@ -210,19 +210,19 @@ def _cases(files=None):
     c["table value 1e308"] = lambda t: (
         ["run", "reference", "--data", _data(t, employment=lambda d: d.assign(
             employment=np.where(d.index == 5, 1e308, d["employment"]))), "--out", t / "o"],
-        ["employment.csv", "column 'employment'", "1.000000e+308", "1,000,000,000"])
+        ["employment.csv", "colonne 'employment'", "1.000000e+308", "1,000,000,000"])
     c["table value above a billion"] = lambda t: (
         ["run", "reference", "--data", _data(t, flows=lambda d: d.assign(young_entrants=5e9)), "--out", t / "o"],
-        ["flows.csv", "column 'young_entrants'", "5000000000.0"])
+        ["flows.csv", "colonne 'young_entrants'", "5000000000.0"])
     c["net creation larger than the stock"] = lambda t: (
         ["run", "reference", "--data", _data(t, flows=lambda d: d.assign(net_creation=-7000)), "--out", t / "o"],
-        ["flows.csv", "column 'net_creation'", "-7000", "13", "T4Z"])
+        ["flows.csv", "colonne 'net_creation'", "-7000", "13", "T4Z"])
     c["negative employment"] = lambda t: (
         ["export", "reference", "--data", _data(t, employment=lambda d: d.assign(
             employment=np.where(d.index == 3, -5, d["employment"]))), "--out", t / "x.xlsx"],
-        ["employment.csv", "column 'employment'", "-5"])
+        ["employment.csv", "colonne 'employment'", "-5"])
     # ---- scenario files
-    c["scenario: bad TOML"] = lambda t: (["validate", _toml(t, "[scenario\nname = ")], ["s.toml", "not valid TOML"])
+    c["scenario: bad TOML"] = lambda t: (["validate", _toml(t, "[scenario\nname = ")], ["s.toml", "TOML non valide"])
     c["scenario: wrong type"] = lambda t: (["run", _toml(t, '[horizons]\nrun = "twenty"\n'), "--out", t / "o"],
                                            ["s.toml", "horizons.run", "'twenty'"])
     c["scenario: unknown key"] = lambda t: (["run", _toml(t, '[demand]\nspreding = "linear"\n'), "--out", t / "o"],
@@ -241,16 +241,16 @@ def _cases(files=None):
         ["s.toml", "demand.adjust[d].anchors.20x5", "'20x5'"])
     c["scenario: Windows-1252 file"] = lambda t: (
         ["run", _toml(t, '[scenario]\nname = "x"\ntitle_fr = "Scénario"\n', encoding="cp1252"), "--out", t / "o"],
-        ["s.toml", "0xe9", "line 3, column 15", "UTF-8"])
+        ["s.toml", "0xe9", "ligne 3, colonne 15", "UTF-8"])
     c["scenario: UTF-16 file"] = lambda t: (
         ["validate", _toml(t, '[scenario]\nname = "x"\n', encoding="utf-16")], ["s.toml", "UTF-16", "UTF-8"])
     c["scenario: extends a missing file"] = lambda t: (
         ["validate", _toml(t, '[scenario]\nextends = "parent.toml"\n')], ["s.toml", "scenario.extends", "parent.toml"])
     c["scenario: extends a binary file"] = lambda t: (
-        ["run", _toml(t, '[scenario]\nextends = "blob.toml"\n'), "--out", t / "o"], ["blob.toml", "NUL", "byte 0"],
+        ["run", _toml(t, '[scenario]\nextends = "blob.toml"\n'), "--out", t / "o"], ["blob.toml", "NUL", "octet 0"],
         lambda mp: (t / "blob.toml").write_bytes(bytes(range(256))))
     c["scenario: extends cycle"] = lambda t: (
-        ["validate", _toml(t, '[scenario]\nextends = "b.toml"\n', "a.toml")], ["a.toml", "extends cycle", "b.toml"],
+        ["validate", _toml(t, '[scenario]\nextends = "b.toml"\n', "a.toml")], ["a.toml", "cycle dans extends", "b.toml"],
         lambda mp: _toml(t, '[scenario]\nextends = "a.toml"\n', "b.toml"))
     c["scenario: NUL in the title"] = lambda t: (
         ["run", _toml(t, '[scenario]\nname = "x"\ntitle_fr = "Sc\\u0000nario"\n'), "--out", t / "o"],
@@ -264,11 +264,11 @@ def _cases(files=None):
         ["validate", _toml(t, '[scenario]\ntitle_en = "abc\\u202edef"\n')],
         ["s.toml", "scenario.title_en", "U+202E", "'abc\\u202edef'"])
     c["scenario: file not found"] = lambda t: (["run", t / "absent.toml", "--out", t / "o"],
-                                               ["absent.toml", "not found"])
+                                               ["absent.toml", "introuvable"])
     c["scenario: unknown built-in"] = lambda t: (["export", "referense_x", "--out", t / "x.xlsx"],
-                                                 ["referense_x", "built-in"])
+                                                 ["referense_x", "scénario intégré"])
     c["scenario: a folder named .toml"] = lambda t: (
-        ["validate", t / "dir.toml"], ["dir.toml", "cannot read"], lambda mp: (t / "dir.toml").mkdir())
+        ["validate", t / "dir.toml"], ["dir.toml", "impossible de lire"], lambda mp: (t / "dir.toml").mkdir())
     c["the same scenario twice"] = lambda t: (["compare", "reference", "reference", "--out", t / "o"],
                                               ["scenario.name", "'reference'", "distinct"])
     c["scenario: unknown métier code"] = lambda t: (
@@ -278,7 +278,7 @@ def _cases(files=None):
     # ---- ensembles
     c["correlations not positive definite"] = lambda t: (
         ["run", _toml(t, NOT_PD), "--draws", "3", "--horizon", "2", "--out", t / "o"],
-        ["s.toml", "uncertainty.correlation", "positive definite", "-0.9"])
+        ["s.toml", "uncertainty.correlation", "non définie positive", "-0.9"])
     c["correlation of an unknown parameter"] = lambda t: (
         ["validate", _toml(t, '[scenario]\nextends = "reference_incertain"\n[[uncertainty.correlation]]\nid = "c"\n'
                               'between = ["age_sortie", "salaires"]\nrho = 0.5\nassumption = "x"\n')],
@@ -289,49 +289,50 @@ def _cases(files=None):
          "--draws", "2", "--out", t / "o"], ["s.toml", "uncertainty.parameter[jeunes].sd", "5.0"])
     c["--draws 10 000 000"] = lambda t: (
         ["run", "reference_incertain", "--draws", "10000000", "--horizon", "5", "--out", t / "o"],
-        ["--draws", "10,000,000", "memory", "limit", "at most about"])
+        ["--draws", "10\u202f000\u202f000", "mémoire", "limite", "au plus environ"])
     c["--max-memory too small"] = lambda t: (
         ["run", "reference_incertain", "--draws", "20", "--horizon", "5", "--max-memory", "1M", "--out", t / "o"],
-        ["--draws", "20", "1.0 MB", "--max-memory"])
+        ["--draws", "20", "1,0\u202fMo", "--max-memory"])
     c["report --draws without [uncertainty]"] = lambda t: (
         ["report", "reference", "--draws", "5", "--out", t / "r"], ["--draws", "5", "reference", "uncertainty"])
     c["--scheduler without dask"] = lambda t: (
         ["run", "reference_incertain", "--draws", "3", "--scheduler", "threads", "--out", t / "o"],
         ["--scheduler threads", "dask", 'python -m pip install ".[dask]"'], _no("dask", "dask.array", "zarr"))
     # ---- output paths: checked before anything is computed
-    c["--out is a file"] = lambda t: (["run", "reference", "--out", _file(t)], ["afile", "not a folder", "--out"])
+    c["--out is a file"] = lambda t: (["run", "reference", "--out", _file(t)], ["afile", "n'est pas un dossier",
+                                                                                  "--out"])
     c["--out under a file"] = lambda t: (["compare", "reference", "--out", _file(t) / "sub"],
-                                         ["afile/sub", "lies under", "which is a file"])
+                                         ["afile/sub", "se trouve sous", "qui est un fichier"])
     c["--out in an unwritable folder"] = lambda t: (["run", "reference", "--out", "/proc/pmq-results"],
-                                                    ["/proc/pmq-results", "cannot be written", "--out"])
+                                                    ["/proc/pmq-results", "écriture impossible", "--out"])
     c["--out name too long"] = lambda t: (["imbalance", "--out", t / ("n" * 300)],
-                                          ["n" * 30, "300 bytes", "255", "--out"])
+                                          ["n" * 30, "300 octets", "255", "--out"])
     c["--out name too long for pmq's temporary name"] = lambda t: (
-        ["run", "reference", "--out", t / ("r" * 240)], ["r" * 30, "240 bytes", "temporary", "--out"])
+        ["run", "reference", "--out", t / ("r" * 240)], ["r" * 30, "240 octets", "provisoire", "--out"])
     c["--out with a line break"] = lambda t: (["run", "reference", "--out", t / "a\nb"],
-                                              ["--out", "a\\nb", "control characters"])
+                                              ["--out", "a\\nb", "caractères de contrôle"])
     c["--out: a folder of the user's named accounts.nc"] = lambda t: (
-        ["run", "reference", "--out", t / "o"], ["accounts.nc", "folder", "--out"],
+        ["run", "reference", "--out", t / "o"], ["accounts.nc", "dossier", "--out"],
         lambda mp: (t / "o" / "accounts.nc").mkdir(parents=True))
     c["export --out unknown extension"] = lambda t: (["export", "reference", "--out", t / "x.foo"],
                                                      ["--out", "x.foo", "'.foo'"])
-    c["export --out .csv name"] = lambda t: (["export", "reference", "--out", t / "x.csv"], ["--out", "x.csv", "folder"])
+    c["export --out .csv name"] = lambda t: (["export", "reference", "--out", t / "x.csv"], ["--out", "x.csv", "dossier"])
     c["export --out .iamc.txt"] = lambda t: (["export", "reference", "--out", t / "x.iamc.txt"],
                                              ["--out", "x.iamc.txt", ".iamc.xlsx"])
     c["report --out is a file"] = lambda t: (["report", "reference", "--out", _file(t, "rapport")],
-                                             ["rapport", "not a folder"])
+                                             ["rapport", "n'est pas un dossier"])
     c["backtest --out is a file"] = lambda t: (["backtest", "--from", "2012", "--out", _file(t, "bt")],
-                                               ["bt", "not a folder"])
+                                               ["bt", "n'est pas un dossier"])
     c["reproduce --out under a file"] = lambda t: (["reproduce", "metiers2030", "--out", _file(t, "f") / "x"],
-                                                   ["f/x", "lies under"])
+                                                   ["f/x", "se trouve sous"])
     # ---- backtest files (read before any fit)
     if files is not None:
         c["backtest: duplicated pyramid rows"] = lambda t: (
             ["backtest", "--from", "2012", "--pyramids", _bt(t, files, "pyramids", lambda d: pd.concat([d, d.iloc[[7]]])),
-             "--out", t / "b"], ["my_pyramids.csv", "duplicated", "A0Z", "2003-2005", "12150"])
+             "--out", t / "b"], ["my_pyramids.csv", "en double", "A0Z", "2003-2005", "12150"])
         c["backtest: gap in the employment series"] = lambda t: (
             ["backtest", "--from", "2012", "--employment", _bt(t, files, "employment", lambda d: d[d.year != 2005]),
-             "--out", t / "b"], ["my_employment.csv", "column 'year'", "gaps", "2005"])
+             "--out", t / "b"], ["my_employment.csv", "colonne 'year'", "incomplètes", "2005"])
         c["backtest: negative pyramid"] = lambda t: (
             ["backtest", "--pyramids", _bt(t, files, "pyramids", lambda d: d.assign(
                 employment_k=np.where(d.index == 4, -3.0, d["employment_k"])))],
@@ -346,9 +347,9 @@ def _cases(files=None):
             ["my_employment.csv", "employment_k", "-1.5"])
         c["backtest: duplicated employment rows"] = lambda t: (
             ["backtest", "--employment", _bt(t, files, "employment", lambda d: pd.concat([d, d.iloc[[3]]]))],
-            ["my_employment.csv", "duplicated", "fap", "year"])
+            ["my_employment.csv", "en double", "fap", "year"])
         c["backtest: pyramid file not found"] = lambda t: (["backtest", "--pyramids", t / "absent.csv"],
-                                                           ["absent.csv", "not found"])
+                                                           ["absent.csv", "introuvable"])
     return c
 
 
@@ -402,7 +403,7 @@ def test_read_only_folder(tmp_path):
     ro.chmod(0o555)
     try:
         code, _, err = _cli(["run", "reference", "--horizon", "2", "--out", ro / "res"])
-        assert code == 2 and "cannot be written" in err and str(ro) in err and "Traceback" not in err
+        assert code == 2 and "écriture impossible" in err and str(ro) in err and "Traceback" not in err
         assert list(ro.iterdir()) == []
     finally:
         ro.chmod(0o755)
@@ -417,7 +418,7 @@ def test_an_existing_output_is_left_unchanged(tmp_path):
     code, _, err = _cli(["run", "reference", "--horizon", "61", "--out", out])
     assert code == 2 and "--horizon" in err
     code, _, err = _cli(["run", bad, "--out", out])
-    assert code == 2 and "not valid TOML" in err
+    assert code == 2 and "TOML non valide" in err
     code, _, err = _cli(["run", "reference", "--data", tmp_path / "nowhere", "--out", out])
     assert code == 2 and "--data" in err
     assert _tree(tmp_path) == before
@@ -425,7 +426,7 @@ def test_an_existing_output_is_left_unchanged(tmp_path):
 
 # -------------------------------------------------------------------------------- warnings
 def test_a_lever_outside_the_run_is_named_on_stderr(tmp_path):
-    code, _, err = _cli(["run", _toml(tmp_path, LATE), "--horizon", "5", "--out", tmp_path / "o"])
+    code, _, err = _cli(["run", _toml(tmp_path, LATE), "--horizon", "5", "--out", tmp_path / "o", "--lang", "en"])
     assert code == 0
     line = next(ln for ln in err.splitlines() if "late_boost" in ln)
     assert line.startswith("pmq: warning:") and "young_entrants.adjust[late_boost]" in line
@@ -449,16 +450,18 @@ def test_a_lever_outside_the_run_warns_in_the_api():
 # ------------------------------------------------------------------- validate = run's checks
 def test_validate_refuses_what_run_draws_refuses(tmp_path):
     bad = _toml(tmp_path, NOT_PD)
-    code, out, err = _cli(["validate", bad])
-    assert code == 2 and "positive definite" in err and "valide —" not in out
+    code, out, err = _cli(["validate", bad, "--lang", "en"])
+    assert code == 2 and "positive definite" in err and "valid —" not in out
+    code, out, err = _cli(["validate", "reference", bad, "reference_incertain", "--lang", "en"])
+    assert code == 2 and out.count("valid —") == 2 and "1 of 3 file(s) invalid" in err
     code, out, err = _cli(["validate", "reference", bad, "reference_incertain"])
-    assert code == 2 and out.count("valide —") == 2 and "1 of 3 file(s) invalid" in err
+    assert code == 2 and out.count("valide —") == 2 and "pmq : 1 fichier sur 3 invalide" in err
 
 
 # ---------------------------------------------------------------------- debug and real bugs
 def test_debug_shows_the_traceback_of_a_user_error(tmp_path):
     code, _, err = _cli(["--debug", "run", "reference", "--out", _file(tmp_path)])
-    assert code == 2 and "Traceback" in err and "pmq: error:" in err
+    assert code == 2 and "Traceback" in err and "pmq : erreur :" in err
     code, _, err = _cli(["validate", "--debug", _toml(tmp_path, "[x\n")])
     assert code == 2 and "Traceback" in err
 
@@ -471,7 +474,7 @@ def test_an_internal_error_shows_its_traceback_and_asks_for_a_report(tmp_path, m
     monkeypatch.setattr(pmq.projection.run, "project", bug)
     code, _, err = _cli(["run", "reference", "--horizon", "2", "--out", tmp_path / "o"])
     assert code == 1 and "Traceback" in err and "ZeroDivisionError" in err
-    assert "bug in pmq" in err and "report it" in err
+    assert "bogue de pmq" in err and "Merci de le signaler" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -484,10 +487,10 @@ def test_api_errors_are_pmq_errors(baseline):
         with pytest.raises(ArgumentError, match=name) as info:
             run_ensemble("reference_incertain", baseline, horizon=2, **kw)
         assert isinstance(info.value, (PmqError, ValueError))
-    with pytest.raises(ArgumentError, match=r"horizon.*horizons.run.*value: 100"):
+    with pytest.raises(ArgumentError, match=r"horizon.*horizons.run.*valeur : 100"):
         read_scenario("reference").with_horizon(100)
     sc = read_scenario("reference_incertain")
-    with pytest.raises(ResourceError, match="at most about"):
+    with pytest.raises(ResourceError, match="au plus environ"):
         check_memory(baseline, sc, 10_000_000, horizon=5)
     with pytest.raises(ResourceError):
         run_ensemble(sc, baseline, draws=50, horizon=2, max_memory="1M")
@@ -518,7 +521,7 @@ def test_scenario_encodings(tmp_path):
     bom = _toml(tmp_path, "\ufeff" + body, "bom.toml")                   # Notepad's « UTF-8 with BOM »: read
     assert read_scenario(bom).title_fr == "Scénario à été"
     latin = _toml(tmp_path, body, "latin.toml", encoding="cp1252")
-    with pytest.raises(ScenarioError, match=r"0xe9, « é » in Windows-1252.*line 3, column 15") as info:
+    with pytest.raises(ScenarioError, match=r"0xe9, « é » en Windows-1252.*ligne 3, colonne 15") as info:
         read_scenario(latin)
     assert "latin.toml" in str(info.value)
 
@@ -531,7 +534,7 @@ def test_ensemble_without_dask_runs_in_memory_and_writes_netcdf(tmp_path, monkey
     out = tmp_path / "ens"
     code, stdout, err = _cli(["run", "reference_incertain", "--draws", "3", "--horizon", "2", "--out", out])
     assert code == 0, err
-    assert "in memory" in err and "ensemble.nc" in err
+    assert "en mémoire" in err and "ensemble.nc" in err
     assert sorted(p.name for p in out.iterdir()) == [FILES_RECORD, "ensemble.nc", "parameters.csv", "quantiles_national.csv",
                                                      "quantiles_regions.csv"]
     with xr.open_dataset(out / "ensemble.nc", engine="h5netcdf") as ds:
@@ -599,4 +602,4 @@ def test_subprocess_internal_error_exits_1_with_traceback(tmp_path):
             "sys.exit(main(['run', 'reference', '--horizon', '2', '--out', 'o']))\n")
     res = _python(code, tmp_path)
     assert res.returncode == 1 and "Traceback" in res.stderr and "KeyError" in res.stderr
-    assert "report it" in res.stderr and not (tmp_path / "o").exists()
+    assert "Merci de le signaler" in res.stderr and not (tmp_path / "o").exists()

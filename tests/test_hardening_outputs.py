@@ -212,7 +212,7 @@ def _bad(kind: str, folder: Path) -> tuple[str, list[str]]:
     raw = None
     if kind == "bell_in_name":
         e.loc[3, "territory_name"] = "Bouches\x07du-Rhône"
-        must = ["territory_name", "U+0007", "\\x07", "control"]
+        must = ["territory_name", "U+0007", "\\x07", "contrôle"]
     elif kind == "escape_in_code":
         e["metier"] = "T4Z"
         e.loc[5, "metier"] = "T4\x1bZ"
@@ -228,63 +228,63 @@ def _bad(kind: str, folder: Path) -> tuple[str, list[str]]:
         must = ["territory_name", "U+0085"]
     elif kind == "negative_employment":
         e.loc[4, "employment"] = -3
-        must = ["employment", "negative employment", "-3"]
+        must = ["employment", "emploi négatif", "-3"]
     elif kind == "nan_employment":
         e["employment"] = e["employment"].astype(float)
         e.loc[6, "employment"] = np.nan
-        must = ["employment", "missing value"]
+        must = ["employment", "valeur manquante"]
     elif kind == "na_marker_flows":
         f["young_entrants"] = "NA"
-        name, must = "flows.csv", ["young_entrants", "missing value"]
+        name, must = "flows.csv", ["young_entrants", "valeur manquante"]
     elif kind == "infinite":
         h["hazard"] = h["hazard"].astype(object)
         h.loc[2, "hazard"] = "inf"
-        name, must = "hazards.csv", ["hazard", "infinite"]
+        name, must = "hazards.csv", ["hazard", "valeurs infinies"]
     elif kind == "duplicate_rows":
         t["employment"] = pd.concat([e, e.iloc[[7]]])
-        must = ["duplicated rows", "territory, metier, age"]
+        must = ["lignes en double", "territory, metier, age"]
     elif kind == "age_gap":
         t["employment"] = e[e["age"] != 40]
-        must = ["age", "missing ages [40]"]
+        must = ["age", "âges manquants : [40]"]
     elif kind == "hazard_hole":
         t["hazards"] = h[h["age"] != 33]
         name, must = "hazards.csv", ["age"]
     elif kind == "negative_young_entrants":
         f["young_entrants"] = -5
-        name, must = "flows.csv", ["young_entrants", "negative young entrants"]
+        name, must = "flows.csv", ["young_entrants", "jeunes débutants négatifs"]
     elif kind == "hazard_above_one":
         h.loc[10, "hazard"] = 1.5
         name, must = "hazards.csv", ["hazard", "1.5"]
     elif kind == "non_whole_age":
         e["age"] = e["age"].astype(float)
         e.loc[0, "age"] = 15.5
-        must = ["age", "whole numbers"]
+        must = ["age", "nombres entiers"]
     elif kind == "percent_sign":
         h["hazard"] = h["hazard"].astype(str) + " %"
-        name, must = "hazards.csv", ["hazard", "not a number", "%"]
+        name, must = "hazards.csv", ["hazard", "valeur non numérique", "%"]
     elif kind == "two_names_one_code":
         e.loc[e["age"] > 50, "territory_name"] = "Marseille"
-        must = ["territory_name", "Marseille", "Bouches-du-Rhône", "several"]
+        must = ["territory_name", "Marseille", "Bouches-du-Rhône", "plusieurs"]
     elif kind == "duplicated_header":
         raw = (TEMPLATES / "employment.csv").read_text().replace("territory_name", "age", 1)
-        must = ["duplicated column", "age"]
+        must = ["colonne en double", "age"]
     elif kind == "mixed_decimal_marks":
         raw = (TEMPLATES / "employment.csv").read_text().replace(",", ";")
         lines = raw.splitlines()
         lines[2] = lines[2].replace(";100;", ";100,5;")
         lines[3] = lines[3].replace(";100;", ";100.5;")
         raw = "\n".join(lines) + "\n"
-        must = ["employment", "decimal points and decimal commas", "100,5"]
+        must = ["employment", "mélange points et virgules décimales", "100,5"]
     elif kind == "ambiguous_thousands":
         e["employment"] = e["employment"].astype(str)
         e.loc[2, "employment"] = "1,500"             # quoted in a comma-separated file: 1.5 or 1500?
-        must = ["employment", "1,500", "decimal comma", "thousands"]
+        must = ["employment", "1,500", "virgule décimale", "milliers"]
     elif kind == "bad_thousands_grouping":
         raw = (TEMPLATES / "employment.csv").read_text().replace(",", ";").replace(";100;", ";1 00;", 1)
-        must = ["employment", "not a number", "1 00"]
+        must = ["employment", "valeur non numérique", "1 00"]
     elif kind == "ambiguous_separator":
         raw = (TEMPLATES / "employment.csv").read_text().replace(",", ";", 2)
-        must = ["separator", "header"]
+        must = ["séparateur", "en-tête"]
     elif kind == "nul_bytes":
         raw = b"territory,metier\x00,age\n"
         must = ["NUL"]
@@ -295,22 +295,22 @@ def _bad(kind: str, folder: Path) -> tuple[str, list[str]]:
         must = ["zip", ".xlsx"]
     elif kind == "mac_roman":
         raw = (TEMPLATES / "employment.csv").read_text(encoding="utf-8").encode("mac_roman")
-        must = ["encoding", "CSV UTF-8"]
+        must = ["encodage", "CSV UTF-8"]
     elif kind == "broken_utf8_after_bom":
         raw = b"\xef\xbb\xbf" + (TEMPLATES / "employment.csv").read_bytes().replace("ô".encode(), b"\xf4")
-        must = ["byte-order mark", "UTF-8"]
+        must = ["marque d'ordre d'octets", "UTF-8"]
     elif kind == "empty_file":
         raw = b""
-        must = ["empty"]
+        must = ["vide"]
     elif kind == "header_only":
         raw = "territory,metier,age,employment\n"
-        must = ["no rows"]
+        must = ["aucune ligne"]
     elif kind == "ragged_row":
         raw = (TEMPLATES / "employment.csv").read_text() + "13,T4Z,75,100,2021,Bouches-du-Rhône,extra\n"
-        must = ["more fields than the header", "line", "62"]
+        must = ["plus de champs que les", "ligne", "62"]
     elif kind == "unclosed_quote":
         raw = (TEMPLATES / "employment.csv").read_text() + '13,T4Z,75,100,2021,"Bouches\n'
-        must = ["cannot read"]
+        must = ["impossible de lire"]
     elif kind == "boolean_cells":
         e["employment"] = e["employment"].astype(object)
         e.loc[1, "employment"] = True
@@ -359,7 +359,7 @@ def test_bad_user_tables_are_refused_by_the_cli(kind, tmp_path, capsys):
     out = tmp_path / "out"
     code, _, err = _cli(["run", "reference", "--data", data, "--horizon", 2, "--out", out], capsys)
     assert code == 2, err
-    assert "Traceback" not in err and err.startswith("pmq: error:")
+    assert "Traceback" not in err and err.startswith("pmq : erreur :")
     assert name in err, err
     for word in must:
         assert word in err, (word, err)
@@ -436,7 +436,7 @@ def test_old_spreadsheet_formats_say_what_to_do(tmp_path):
     t = _tiny()
     for suffix in (".xls", ".ods"):
         (tmp_path / f"employment{suffix}").write_bytes(b"\xd0\xcf\x11\xe0")
-        with pytest.raises(InputError, match="save the table as .xlsx") as info:
+        with pytest.raises(InputError, match="enregistrez le tableau en .xlsx") as info:
             pmq.load_user_baseline(tmp_path / f"employment{suffix}", t["hazards"], t["flows"])
         assert f"employment{suffix}" in str(info.value)
 
@@ -449,9 +449,9 @@ def test_dataframe_inputs_get_the_same_checks():
     b = pmq.load_user_baseline(e, t["hazards"], t["flows"])      # unambiguous decimal comma
     assert b["employment"].values.ravel()[0] == 1.5
     e.loc[0, "employment"] = "1,500"                              # nothing tells 1.5 from 1500
-    with pytest.raises(InputError, match="could be a decimal comma") as info:
+    with pytest.raises(InputError, match="peut se lire avec une virgule décimale") as info:
         pmq.load_user_baseline(e, t["hazards"], t["flows"])
-    assert "employment table" in str(info.value) and "column 'employment'" in str(info.value)
+    assert "tableau employment" in str(info.value) and "colonne 'employment'" in str(info.value)
     e = t["employment"].assign(metier_label="Agents\x00d'entretien")
     with pytest.raises(InputError, match="U\\+0000"):
         pmq.load_user_baseline(e, t["hazards"], t["flows"])
@@ -471,21 +471,21 @@ CONFLICTS = {
     # kind: (what is in the way, writers, words of the message)
     "user_folder_named_like_a_folder_output": (lambda o: ((o / "ensemble.zarr").mkdir(),
                                                           (o / "ensemble.zarr" / "notes.txt").write_text("mine")),
-                                               {"ensemble.zarr": _figures}, ["did not write", MARKER]),
+                                               {"ensemble.zarr": _figures}, ["n'a pas écrit", MARKER]),
     "user_notes_in_an_old_figures_folder": (lambda o: ((o / "figures").mkdir(),
                                                        (o / "figures" / "01_waterfall.png").write_bytes(b"old"),
                                                        (o / "figures" / "notes.txt").write_text("mine")),
-                                            {"figures": _figures}, ["did not write"]),
+                                            {"figures": _figures}, ["n'a pas écrit"]),
     "folder_where_a_file_goes": (lambda o: (o / "accounts.nc").mkdir(), {"accounts.nc": _file},
-                                 ["folder where pmq writes a file"]),
+                                 ["dossier là où pmq écrit un fichier"]),
     # a file of the user's where a folder output goes: refused before anything is written (pmq did not write it)
     "file_where_a_folder_goes": (lambda o: (o / "figures").write_text("mine"), {"figures": _figures},
-                                 ["did not write", FILES_RECORD]),
+                                 ["ne l'a pas écrit", FILES_RECORD]),
     # a file of the user's named like a file output (summary.csv in their own folder)
     "user_file_named_like_a_file_output": (lambda o: (o / "summary.csv").write_text("mes notes"),
-                                           {"summary.csv": _file}, ["did not write", FILES_RECORD]),
+                                           {"summary.csv": _file}, ["ne l'a pas écrit", FILES_RECORD]),
     "symlink_where_a_file_goes": (lambda o: (o / "summary.csv").symlink_to(o / "elsewhere.csv"),
-                                  {"summary.csv": _file}, ["symbolic link"]),
+                                  {"summary.csv": _file}, ["lien symbolique"]),
 }
 
 
@@ -512,15 +512,15 @@ def test_cli_refuses_a_folder_in_place_of_accounts_nc(tmp_path, capsys):
     (out / "accounts.nc").mkdir(parents=True)
     (out / "accounts.nc" / "precious.txt").write_text("keep me")
     code, _, err = _cli(["run", "reference", "--data", data, "--horizon", 2, "--out", out], capsys)
-    assert code == 2 and "accounts.nc" in err and "folder" in err and "Traceback" not in err
+    assert code == 2 and "accounts.nc" in err and "dossier" in err and "Traceback" not in err
     assert (out / "accounts.nc" / "precious.txt").read_text() == "keep me"
     assert sorted(p.name for p in out.iterdir()) == ["accounts.nc"] and _temporaries(tmp_path) == []
     (tmp_path / "file").write_text("mine")                                  # --out is a file
     code, _, err = _cli(["run", "reference", "--data", data, "--horizon", 2, "--out", tmp_path / "file"], capsys)
-    assert code == 2 and "not a folder" in err and (tmp_path / "file").read_text() == "mine"
+    assert code == 2 and "n'est pas un dossier" in err and (tmp_path / "file").read_text() == "mine"
     (tmp_path / "x.nc").mkdir()                                             # export to a folder named .nc
     code, _, err = _cli(["export", "reference", "--data", data, "--horizon", 2, "--out", tmp_path / "x.nc"], capsys)
-    assert code == 2 and "x.nc" in err and "folder" in err and list((tmp_path / "x.nc").iterdir()) == []
+    assert code == 2 and "x.nc" in err and "dossier" in err and list((tmp_path / "x.nc").iterdir()) == []
 
 
 def test_cli_ensemble_never_destroys_a_user_folder_named_ensemble_zarr(tmp_path, capsys):
@@ -531,7 +531,7 @@ def test_cli_ensemble_never_destroys_a_user_folder_named_ensemble_zarr(tmp_path,
     (out / "ensemble.zarr" / "notes.txt").write_text("mine")
     code, _, err = _cli(["run", "reference_incertain", "--data", data, "--draws", 2, "--chunk", 2, "--horizon", 1,
                          "--out", out], capsys)
-    assert code == 2 and "ensemble.zarr" in err and "did not write" in err and "Traceback" not in err
+    assert code == 2 and "ensemble.zarr" in err and "n'a pas écrit" in err and "Traceback" not in err
     assert _snapshot(out) == {"ensemble.zarr": None, "ensemble.zarr/notes.txt": b"mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "res"]          # no temporary left
 
@@ -564,11 +564,11 @@ def test_ensemble_stores_are_marked_and_only_pmq_stores_are_replaced(tmp_path):
     assert written_by_pmq(legacy)                               # an older pmq's store: pmq's arrays only
     (legacy / "notes.txt").write_text("mine")
     assert not written_by_pmq(legacy)
-    with pytest.raises(OutputError, match="not a zarr store written by pmq"):
+    with pytest.raises(OutputError, match="ni un stockage zarr écrit par pmq"):
         _check_store_target(legacy)
     other = tmp_path / "other.zarr"                             # someone else's zarr store
     xr.Dataset({"x": ("i", [1.0])}).to_zarr(other, zarr_format=2)
-    with pytest.raises(OutputError, match="not a zarr store written by pmq"):
+    with pytest.raises(OutputError, match="ni un stockage zarr écrit par pmq"):
         _check_store_target(other)
     from pmq.outputs import replace_folder
     new = tmp_path / "new.zarr"
@@ -661,7 +661,7 @@ def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
                            f".out.tmp-{dead}-{host}-ijkl9012", f".out.tmp-{os.getppid()}-{host}-mnop3456", "out"])
     text = " ".join(str(n.message) for n in notes)
     assert f".out.tmp-{dead}-{host}-abcd1234" in text and f".out.ens-{dead}-{host}-efgh5678" in text
-    assert "left alone" in text and ".out.tmp-uvwx1234" in text and ".out.tmp-mine" not in text
+    assert "laissés en place" in text and ".out.tmp-uvwx1234" in text and ".out.tmp-mine" not in text
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert clean_stale(tmp_path, "elsewhere") == []
@@ -737,7 +737,7 @@ def test_ctrl_c_and_sigkill_during_the_netcdf_write(tmp_path):
     stale = _temporaries(b)
     assert stale or state == "complete"          # killed while writing: its temporary folder is still there
     if stale:
-        with pytest.warns(OutputNotice, match="removed what interrupted runs left"):
+        with pytest.warns(OutputNotice, match="ce que des exécutions interrompues ont laissé"):
             write_atomically(b / "res", {"summary.csv": _file})
         assert _temporaries(b) == []
 
@@ -774,12 +774,12 @@ def test_a_file_pmq_wrote_is_replaced_only_as_pmq_left_it(tmp_path):
     with open(out / "summary.csv", "a", encoding="utf-8") as f:                        # the user edits it
         f.write("mes notes\n")
     before = _snapshot(out)
-    with pytest.raises(OutputError, match="did not write it, or it was changed"):
+    with pytest.raises(OutputError, match="ne l'a pas écrit, ou il a été modifié"):
         write_atomically(out, {"summary.csv": lambda p: p.write_text("a,b\n5,6\n")})
     assert _snapshot(out) == before
     (out / FILES_RECORD).unlink()                        # no record (an older pmq's results): refused too
     (out / "summary.csv").write_text("x")
-    with pytest.raises(OutputError, match="did not write"):
+    with pytest.raises(OutputError, match="ne l'a pas écrit"):
         atomic_file(out / "summary.csv", lambda p: p.write_text("y"))
     assert (out / "summary.csv").read_text() == "x"
     atomic_file(out / "other.csv", lambda p: p.write_text("a\n1\n"))                  # a new file: recorded

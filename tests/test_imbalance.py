@@ -70,9 +70,9 @@ def test_denominator_and_window_are_parameters(reference_20):
     assert (t["period"] == "2025–2035").all() and (t["n_years"] == 10).all()
     np.testing.assert_allclose(t["imbalance_pct"], t["imbalance"] / t["employment_base"])
     assert not np.allclose(t["employment_base"], t["employment_start"])
-    with pytest.raises(InputError, match="outside the projection"):
+    with pytest.raises(InputError, match="hors de la projection"):
         im.imbalance_table(reference_20, end_year=2050)
-    with pytest.raises(InputError, match="after start_year"):
+    with pytest.raises(InputError, match="doit suivre start_year"):
         im.imbalance_table(reference_20, start_year=2030, end_year=2025)
 
 
@@ -121,9 +121,9 @@ def test_dares_thresholds_are_parameters(national):
     strict = im.classify(national, "dares", gap_threshold=0.0)
     assert strict["S0Z"] == DARES["reduire"]  # −0.5 % is a reduction with no tolerance band
     assert im.PRESETS["dares"].params["high_tension"] == 3.5
-    with pytest.raises(InputError, match="unknown parameter"):
+    with pytest.raises(InputError, match=r"paramètre\(s\) inconnu\(s\) de la typologie 'dares'"):
         im.classify(national, "dares", gap_treshold=0.1)
-    with pytest.raises(InputError, match="unknown typology"):
+    with pytest.raises(InputError, match="typologie inconnue"):
         im.classify(national, "oecd")
 
 
@@ -185,7 +185,7 @@ def test_watch_list_ranked_per_territory(table):
     for _, g in w.groupby("territory"):
         assert list(g["rank"]) == list(range(1, len(g) + 1))
         assert g["imbalance_pct"].is_monotonic_decreasing
-    with pytest.raises(InputError, match="unknown class"):
+    with pytest.raises(InputError, match=r"code\(s\) de classe inconnu"):
         im.watch_list(table, classes=("shortage",))
 
 

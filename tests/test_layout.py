@@ -31,6 +31,7 @@ LAZY_PMQ = {
     "pmq.estimation.backtest": ("pmq.plots",),
     "pmq.cli": ("pmq",),
     "pmq": ("pmq",),
+    "pmq.errors": ("pmq.options",),  # the messages' language: pmq.options imports pmq.errors
 }
 
 

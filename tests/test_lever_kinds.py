@@ -96,18 +96,19 @@ def test_every_section_has_its_kind_and_the_section_schema_is_theirs():
 # ---------------------------------------------------------------------------- the kinds' checks
 @pytest.mark.parametrize("kind, text, key, message", [
     (Growth, 'kind = "growth"\nrate = 0.1\nperiod = [2030, 2025]', "period",
-     "period must be [first_year, last_year] with first < last"),
+     "period doit être [première_année, dernière_année] avec première < dernière"),
     (Growth, 'kind = "growth"\nrate = 0.1\nperiod = [2025, 2030]\nanchors = {2030 = 1}', "anchors",
-     "not allowed here (kind 'growth')"),
+     "non autorisée ici (kind 'growth')"),
     (Growth, 'kind = "growth"\nrate = 0.1\nperiod = [2025, 2030]\nafter = "hold"', "after",
-     "after must be one of ['reference', 'continue', 'constant_level'] for a growth lever"),
-    (Target, 'kind = "target"\nyear = 2030\nvalue = 1', "from_year", "missing key 'from_year'"),
-    (Target, 'kind = "target"\nyear = 2030\nvalue = 1\nfrom_year = 2030', "from_year", "from_year must be before year"),
-    (Deviation, 'kind = "deviation"\nanchors = {x2035 = 1}', "anchors.x2035", "anchor keys must be calendar years"),
+     "after doit être l'une des valeurs ['reference', 'continue', 'constant_level'] pour un levier de type growth"),
+    (Target, 'kind = "target"\nyear = 2030\nvalue = 1', "from_year", "clé 'from_year' manquante"),
+    (Target, 'kind = "target"\nyear = 2030\nvalue = 1\nfrom_year = 2030', "from_year", "from_year doit précéder year"),
+    (Deviation, 'kind = "deviation"\nanchors = {x2035 = 1}', "anchors.x2035",
+     "les clés de anchors doivent être des années civiles"),
     (Deviation, 'kind = "deviation"\nanchors = {2035 = 1}\nafter = "continue"', "after",
-     "after must be 'hold' or 'proportional' for a deviation lever"),
+     "after doit être 'hold' ou 'proportional' pour un levier de type deviation"),
     (Deviation, 'kind = "deviation"\nanchors = {2035 = 1}\nweights = {J3Z = 0.5}', "weights",
-     "weights must sum to 1 (each row of a sector × métier key)"),
+     "la somme de weights doit valoir 1 (chaque ligne d'une clé secteur × métier)"),
 ])
 def test_a_demand_kind_refuses_a_bad_table(kind, text, key, message):
     t = table(f'[[demand.adjust]]\nid = "L"\n{text}\n')
@@ -121,16 +122,17 @@ def test_a_demand_kind_refuses_a_bad_table(kind, text, key, message):
 
 @pytest.mark.parametrize("section, kind, text, key, message", [
     ("net_mobility.adjust", MobilityFactor, 'factor = 2\nterritory = ["11"]', "territory",
-     "net mobility between territories is a zero-sum flow: a lever may select métiers but not territories"),
-    ("young_entrants.adjust", InflowFactor, 'from_year = 2025', "factor", "missing key 'factor'"),
+     "les mobilités nettes entre territoires forment un flux à somme nulle : un levier peut choisir des métiers "
+     "mais pas des territoires"),
+    ("young_entrants.adjust", InflowFactor, 'from_year = 2025', "factor", "clé 'factor' manquante"),
     ("exits.shift", ExitShift, 'years = 1\nfrom_year = 2030\nfull_year = 2025', "full_year",
-     "full_year is before from_year"),
+     "full_year précède from_year"),
     ("exits.cohort_shift", CohortShift, 'cohorts = [1960, 1961]\nshift = [1]', "shift",
-     "cohorts and shift must have the same length (2 ≠ 1)"),
+     "cohorts et shift doivent avoir la même longueur (2 ≠ 1)"),
     ("exits.multiplier", ExitMultiplier, 'factor = 2\nmin_age = 70\nmax_age = 60', "min_age",
-     "min_age is above max_age"),
+     "min_age est supérieur à max_age"),
     ("uncertainty.correlation", ParameterCorrelation, 'between = ["a", "a"]\nrho = 0.5', "between",
-     "between names two different parameter ids"),
+     "between nomme deux id de paramètres différents"),
 ])
 def test_other_kinds_refuse_a_bad_table(section, kind, text, key, message):
     t = table(f'[[{section}]]\nid = "L"\n{text}\n')
@@ -142,13 +144,13 @@ def test_other_kinds_refuse_a_bad_table(section, kind, text, key, message):
 
 def test_the_section_refuses_unknown_keys_and_wrong_types_before_the_kind():
     t = table('[[exits.shift]]\nid = "s"\nyears = "1"\nfrom_year = 2024\nassumption = "a"\n')
-    with pytest.raises(ScenarioError, match="wrong type str; expected int or float") as exc:
+    with pytest.raises(ScenarioError, match=r"mauvais type \(str\) ; attendu : int ou float") as exc:
         check_table("exits.shift", t, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s].years"
-    with pytest.raises(ScenarioError, match="unknown key; expected one of ") as exc:
+    with pytest.raises(ScenarioError, match="clé inconnue ; clés possibles : ") as exc:
         check_table("exits.shift", {**t, "years": 1, "sorce": "x"}, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s].sorce"
-    with pytest.raises(ScenarioError, match="numbers need a source") as exc:
+    with pytest.raises(ScenarioError, match="les nombres demandent une source") as exc:
         check_table("exits.shift", {"id": "s", "years": 1, "from_year": 2024}, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s]"
 
@@ -215,6 +217,6 @@ def test_the_apply_of_a_typed_lever_is_the_apply_of_its_table():
 def test_an_apply_error_names_the_levers_key_path():
     lv = lever_from_table("demand.adjust", table('[[demand.adjust]]\nid = "t"\nkind = "target"\nyear = 2040\n'
                                                  'value = 10\nfrom_year = 2021\n'))
-    with pytest.raises(ScenarioError, match="beyond the horizon") as exc:
+    with pytest.raises(ScenarioError, match="au-delà de l'horizon") as exc:
         apply_demand(np.ones((5, 2, 3)), [lv], CTX)
     assert exc.value.key == "demand.adjust[t].year" and exc.value.value == 2040

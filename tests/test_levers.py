@@ -70,7 +70,7 @@ def test_bad_levers_name_file_key_value(tmp_path, body, key, value):
 def test_unknown_metier_suggests_closest(tmp_path):
     p = write(tmp_path, '[[demand.adjust]]\nid="a"\nkind="growth"\nmetier=["b2z"]\nrate=0.01\n'
                         'period=[2020,2025]\nassumption="x"\n')
-    with pytest.raises(ScenarioError, match="did you mean 'B2Z'"):
+    with pytest.raises(ScenarioError, match="vouliez-vous dire 'B2Z'"):
         read_scenario(p)
 
 
@@ -122,7 +122,7 @@ def test_deviation_percent_and_persons(tmp_path, ctx, trend):
 def test_deviation_to_zero_employment_is_an_error(tmp_path, baseline):
     p = write(tmp_path, '[[demand.adjust]]\nid="crash"\nkind="deviation"\nmetier=["A3Z"]\n'
                         'anchors={2020=0, 2030=-10000000}\nassumption="test"\n')
-    with pytest.raises(ScenarioError, match=r"demand.adjust\[crash\].*zero or below"):
+    with pytest.raises(ScenarioError, match=r"demand.adjust\[crash\].*zéro ou en dessous"):
         pmq.project(baseline, read_scenario(p), horizon=12)
 
 
@@ -167,7 +167,7 @@ def test_exit_shift_phase_and_multiplier(tmp_path, baseline, ctx):
 
 def test_multiplier_above_one_is_an_error(tmp_path, baseline):
     p = write(tmp_path, '[[exits.multiplier]]\nid="big"\nfactor=50\nmin_age=70\nassumption="test"\n')
-    with pytest.raises(ScenarioError, match=r"exits.multiplier\[big\].factor.*above 1"):
+    with pytest.raises(ScenarioError, match=r"exits.multiplier\[big\].factor.*au-dessus de 1"):
         pmq.project(baseline, read_scenario(p), horizon=3)
 
 

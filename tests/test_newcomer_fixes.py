@@ -26,7 +26,7 @@ def _run(capsys, argv, status=0):
 def _one_error_line(err: str) -> str:
     """The error of a refused command: one ``pmq: error:`` line, no traceback."""
     assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.startswith("pmq: error:")]
+    lines = [line for line in err.splitlines() if line.startswith(("pmq: error:", "pmq : erreur :"))]
     assert len(lines) == 1, err
     return lines[0]
 
@@ -58,7 +58,7 @@ def test_closest_names_come_best_first():
     assert closest("ademe_s33", builtins)[:2] == ["ademe_s3", "ademe_s3_illustratif"]
     assert closest("zzzzqqq", builtins) == []
     regions = {"75": ["Nouvelle-Aquitaine"], "53": ["Bretagne"], "93": ["Provence-Alpes-Côte d'Azur"]}
-    with pytest.raises(KeyError, match=r"closest matches: 75 \(Nouvelle-Aquitaine\)$"):
+    with pytest.raises(KeyError, match=r"noms les plus proches : 75 \(Nouvelle-Aquitaine\)$"):
         resolve("Nouvelle Aquitane", regions, kind="territory")
     metiers = {"T2A": ["Aides à domicile"], "T2B": ["Assistants maternels"], "T1Z": ["Employés de maison"]}
     assert closest("aide a domicile", metiers)[0] == "T2A (Aides à domicile)"
@@ -70,18 +70,19 @@ def test_closest_names_come_best_first():
 ])
 def test_an_unknown_scenario_says_what_is_wrong_then_the_closest_names(capsys, tmp_path, argv, first, typed):
     line = _one_error_line(_run(capsys, argv + ["--out", tmp_path / "o"], 2).err)
-    assert line.startswith(f"pmq: error: {typed}: not a file and not a built-in scenario; closest: {first}, ")
-    assert line.endswith("(pmq scenarios lists them)") and not (tmp_path / "o").exists()
+    assert line.startswith(f"pmq : erreur : {typed} : ni un fichier ni un scénario intégré ; les plus proches : "
+                           f"{first}, ")
+    assert line.endswith("(pmq scenarios en donne la liste)") and not (tmp_path / "o").exists()
 
 
 def test_territory_and_metier_suggestions_come_best_first(capsys):
     line = _one_error_line(_run(capsys, ["territories", "--region", "bretagn"], 2).err)
-    assert "--region: unknown région 'bretagn'; closest matches: Bretagne (53)" in line
+    assert "--region : région inconnue 'bretagn' ; noms les plus proches : Bretagne (53)" in line
     line = _one_error_line(_run(capsys, ["imbalance", "--level", "departement", "--territory", "Provense",
                                          "--horizon", "1"], 2).err)
-    assert "closest matches: Alpes-de-Haute-Provence (04), Provence-Alpes-Côte d'Azur (région 93)" in line
+    assert "noms les plus proches : Alpes-de-Haute-Provence (04), Provence-Alpes-Côte d'Azur (région 93)" in line
     line = _one_error_line(_run(capsys, ["scenarios", "--copy", "refrence", "--out", "nowhere"], 2).err)
-    assert "unknown built-in scenario 'refrence'; closest matches: reference, reference_incertain (" in line
+    assert "scénario intégré inconnu 'refrence' ; noms les plus proches : reference, reference_incertain (" in line
 
 
 # ------------------------------------------------------------------ 3. a French-style number in a scenario file
@@ -105,9 +106,9 @@ def test_a_french_number_in_a_scenario_file_gets_a_hint(tmp_path, written, shown
     with pytest.raises(ScenarioError) as exc:
         read_scenario(path)
     msg = str(exc.value)
-    assert msg.startswith(f"{path}: not valid TOML: ") and f"(at line {line}, column" in msg   # the parser's
-    assert f"line {line}, key 'demand.adjust[total].anchors.2050': « {shown} »" in msg
-    assert "write 200000 or 200_000 (no spaces in numbers), and 0.5 with a decimal point" in msg
+    assert msg.startswith(f"{path} : TOML non valide (ligne {line}, colonne ")   # the parser's place, in French
+    assert f"ligne {line}, clé 'demand.adjust[total].anchors.2050' : « {shown} »" in msg
+    assert "écrivez 200000 ou 200_000 (pas d'espace dans les nombres), et 0.5 avec un point décimal" in msg
     assert "\n" not in msg
 
 
@@ -115,10 +116,10 @@ def test_a_toml_error_without_a_french_number_gets_no_number_hint(tmp_path, caps
     bad = tmp_path / "b.toml"
     bad.write_text('[scenario]\nname = "x"\ntitle_fr = "200 000 emplois\n', encoding="utf-8")   # unclosed string
     line = _one_error_line(_run(capsys, ["validate", bad], 2).err)
-    assert "not valid TOML" in line and "no spaces in numbers" not in line
+    assert "TOML non valide" in line and "pas d'espace dans les nombres" not in line
     bad.write_text('[scenario]\nname = "x"\n[horizons]\nsummary = [5 10]\n', encoding="utf-8")
     line = _one_error_line(_run(capsys, ["validate", bad], 2).err)
-    assert "not valid TOML" in line and "no spaces in numbers" not in line
+    assert "TOML non valide" in line and "pas d'espace dans les nombres" not in line
 
 
 def test_the_cli_shows_the_hint_on_one_line(tmp_path, capsys):
@@ -136,9 +137,9 @@ def test_a_copy_with_the_builtin_name_is_refused_naming_both_files(capsys, tmp_p
     copy = out / "ademe_s3.toml"
     for argv in (["ademe_s3", copy], [copy, "ademe_s3"]):
         line = _one_error_line(_run(capsys, ["compare", *argv, "--horizon", "1"], 2).err)
-        assert "ademe_s3 and " in line or " and ademe_s3 " in line
+        assert "ademe_s3 et " in line or " et ademe_s3 " in line
         assert line.count(str(copy)) >= 2 and "'ademe_s3'" in line and "scenario.name" in line
-        assert f"give {copy} a name of its own in its [scenario] section" in line
+        assert f"donnez à {copy} un nom à lui dans sa section [scenario]" in line
     # renamed, it runs beside the built-in
     copy.write_text(copy.read_text(encoding="utf-8").replace('name = "ademe_s3"', 'name = "mon_s3"'),
                     encoding="utf-8")
@@ -149,7 +150,7 @@ def test_a_copy_with_the_builtin_name_is_refused_naming_both_files(capsys, tmp_p
 
 def test_the_same_scenario_twice_is_still_refused(capsys):
     line = _one_error_line(_run(capsys, ["compare", "reference", "reference", "--horizon", "1"], 2).err)
-    assert "scenario.name" in line and "'reference'" in line and "distinct" in line and "given twice" in line
+    assert "scenario.name" in line and "'reference'" in line and "distincts" in line and "donné deux fois" in line
 
 
 # ------------------------------------------------------------------ 5. the size of the levers
@@ -158,7 +159,7 @@ def test_a_lever_1000_times_too_big_fails_validate_and_warns_in_run(capsys, tmp_
     err = _run(capsys, ["validate", path], 2).err
     assert "Traceback" not in err and "valide" not in capsys.readouterr().out
     first = err.splitlines()[0]
-    assert first.startswith(f"pmq: error: {path}, clé 'scenario.max_metier_deviation' : l'emploi national de 83 "
+    assert first.startswith(f"pmq : erreur : {path}, clé 'scenario.max_metier_deviation' : l'emploi national de 83 "
                             "métiers s'écarte") and "25\u202f%" in first and "(valeur : 0.25)" in first
     # the métiers: code, label, deviation in persons and %, year; at most ten, then how many more
     assert re.search(r"^  B2Z  \+[\d\u202f]+ personnes \(\+1\u202f\d{3},\d\u202f%\) en 2050 +Ouvriers qualifiés "
@@ -171,7 +172,7 @@ def test_a_lever_1000_times_too_big_fails_validate_and_warns_in_run(capsys, tmp_
     assert "personnes" not in en
     # run, compare: a warning, the outputs written
     err = _run(capsys, ["run", path, "--horizon", "2", "--out", tmp_path / "o"]).err
-    warning = [line for line in err.splitlines() if line.startswith("pmq: warning:")]
+    warning = [line for line in err.splitlines() if line.startswith("pmq : avertissement :")]
     assert len(warning) == 1 and "max_metier_deviation" in warning[0] and "pmq validate" in warning[0]
     assert (tmp_path / "o" / "summary.csv").exists()
     err = _run(capsys, ["compare", "reference", path, "--horizon", "2", "--lang", "en"]).err

@@ -136,11 +136,11 @@ def _write(tmp_path, text: str) -> Path:
 
 
 @pytest.mark.parametrize("body, key, value, words", [
-    ('description_fr = 3\n', "scenario.description_fr", 3, "wrong type"),
-    ('source_fr = ["a"]\n', "scenario.source_fr", ["a"], "wrong type"),
-    ('max_metier_deviation_reason_en = "  "\n', "scenario.max_metier_deviation_reason_en", "  ", "is empty"),
+    ('description_fr = 3\n', "scenario.description_fr", 3, "mauvais type"),
+    ('source_fr = ["a"]\n', "scenario.source_fr", ["a"], "mauvais type"),
+    ('max_metier_deviation_reason_en = "  "\n', "scenario.max_metier_deviation_reason_en", "  ", "est vide"),
     ('description_de = "Beschreibung"\n', "scenario.description_de", "Beschreibung", "description_fr, description_en"),
-    ('source_fr = "Une source"\n', "scenario.source_fr", "Une source", "give source"),
+    ('source_fr = "Une source"\n', "scenario.source_fr", "Une source", "donnez aussi source"),
     ('title_en = "A\\nB"\n', "scenario.title_en", "A\nB", "U+000A"),
 ])
 def test_a_wrong_text_version_in_scenario_is_named(tmp_path, body, key, value, words):
@@ -151,16 +151,16 @@ def test_a_wrong_text_version_in_scenario_is_named(tmp_path, body, key, value, w
 
 
 @pytest.mark.parametrize("extra, key, value, words", [
-    ('assumption = "mine"\nassumption_fr = 2', "demand.adjust[x].assumption_fr", 2, "wrong type"),
-    ('assumption = "mine"\nassumption_fr = ""', "demand.adjust[x].assumption_fr", "", "is empty"),
+    ('assumption = "mine"\nassumption_fr = 2', "demand.adjust[x].assumption_fr", 2, "mauvais type"),
+    ('assumption = "mine"\nassumption_fr = ""', "demand.adjust[x].assumption_fr", "", "est vide"),
     ('source = "A, https://a"\nassumption_fr = "la mienne"', "demand.adjust[x].assumption_fr", "la mienne",
-     "give assumption"),
-    ('assumption = "mine"\nlabel_en = "Nurses"', "demand.adjust[x].label_en", "Nurses", "give label"),
+     "donnez aussi assumption"),
+    ('assumption = "mine"\nlabel_en = "Nurses"', "demand.adjust[x].label_en", "Nurses", "donnez aussi label"),
     # (control characters are checked first, over the whole file: the lever is named by its place)
     ('assumption = "mine"\nlabel = "Infirmiers"\nlabel_en = "Nurses\\n"', "demand.adjust[0].label_en", "Nurses\n",
      "U+000A"),
     ('assumption = "mine"\nassumption_es = "mía"', "demand.adjust[x].assumption_es", "mía", "assumption_fr"),
-    ('assumption = "mine"\nrate_fr = "3 %"', "demand.adjust[x].rate_fr", "3 %", "unknown key"),
+    ('assumption = "mine"\nrate_fr = "3 %"', "demand.adjust[x].rate_fr", "3 %", "clé inconnue"),
 ])
 def test_a_wrong_text_version_in_a_lever_is_named(tmp_path, extra, key, value, words):
     with pytest.raises(ScenarioError) as exc:

@@ -103,25 +103,25 @@ def test_a_smaller_nomenclature_renormalises_over_the_links_it_keeps():
 
 
 @pytest.mark.parametrize("bad, error, shown", [
-    (-0.1, ArgumentError, "-0.1"), (1, ArgumentError, "(value: 1)"), (5, ArgumentError, "(value: 5)"),
+    (-0.1, ArgumentError, "-0.1"), (1, ArgumentError, "(valeur : 1)"), (5, ArgumentError, "(valeur : 5)"),
     (float("nan"), ArgumentError, "nan"), (True, ArgumentError, "True"), ([0.05], ArgumentError, "list"),
     ({"T2A": 1.0}, InputError, "T2A"), ({"T2A": -0.2}, InputError, "-0.2"),
-    ({"ZZZ": 0.05}, InputError, "'ZZZ' (closest"), ({"T2A": "cinq"}, InputError, "cinq"),
-    (pd.DataFrame({"rate": [0.05, 0.06], "age_min": [15, 40]}), InputError, "at ages 40–74"),
-    (pd.DataFrame({"metier": ["T2A"], "taux": [0.05]}), InputError, "missing required column(s) ['rate']"),
+    ({"ZZZ": 0.05}, InputError, "'ZZZ' (les plus proches"), ({"T2A": "cinq"}, InputError, "cinq"),
+    (pd.DataFrame({"rate": [0.05, 0.06], "age_min": [15, 40]}), InputError, "aux âges 40–74"),
+    (pd.DataFrame({"metier": ["T2A"], "taux": [0.05]}), InputError, "colonne(s) obligatoire(s) absente(s) ['rate']"),
 ])
 def test_bad_total_rates_raise_pmq_errors_naming_the_value(bad, error, shown):
     with pytest.raises(error) as e:
         transitions_from_passerelles(bad)
     msg = str(e.value)
-    assert shown in msg and ("total_rate" in msg or "total rates" in msg), msg
+    assert shown in msg and ("total_rate" in msg or "taux totaux" in msg), msg
 
 
 def test_bad_min_strength_and_metiers_without_passerelles_are_refused():
     for bad in (-0.01, 1.0, "0.1"):
         with pytest.raises(ArgumentError, match="min_strength"):
             transitions_from_passerelles(0.05, min_strength=bad)
-    with pytest.raises(InputError, match=r"nowhere to go[\s\S]*M1"):
+    with pytest.raises(InputError, match=r"nulle part où aller[\s\S]*M1"):
         transitions_from_passerelles(0.05, ["T2A", "M1"])
     with pytest.raises(PmqError, match=r"T2A"):                 # T2A's passerelles all lead outside the list
         transitions_from_passerelles({"T2A": 0.05}, ["T2A", "A0Z"])

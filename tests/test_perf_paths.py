@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from PIL import Image
 
 from pmq.projection.ensemble import QUANTILES, Ensemble
 
@@ -156,7 +157,11 @@ def test_report_figure_is_laid_out_once_and_its_png_unchanged(monkeypatch):
     png, svg = figure_bytes(fig)
     plt.close(fig)
     assert len(drawn) == 2 and len(layouts) == 1          # one drawing, one layout for both files
-    assert png == before.getvalue()                       # the PNG is the same, byte for byte
+    # the PNG is the same picture: its pixels, size and resolution (pmq writes the file itself: other bytes)
+    old, new = Image.open(io.BytesIO(before.getvalue())), Image.open(io.BytesIO(png))
+    assert new.size == old.size and new.mode == old.mode == "RGBA"
+    assert np.array_equal(np.asarray(new), np.asarray(old))
+    assert new.info["dpi"] == pytest.approx(old.info["dpi"], abs=0.01) and round(new.info["dpi"][0]) == 300
     assert b"<svg" in svg[:2000] and b"Postes \xc3\xa0 pourvoir" in svg   # text stays text (svg.fonttype none)
 
 

@@ -88,7 +88,7 @@ def test_age_pyramid_bands_metier_and_english(reference_2030):
 
 
 def test_age_pyramid_errors(reference_2030):
-    with pytest.raises(InputError, match="outside the projection"):
+    with pytest.raises(InputError, match="hors de la projection"):
         plots.age_pyramid(reference_2030, years=(2019, 2045))
     with pytest.raises(UnknownNameError):
         plots.age_pyramid(reference_2030, territory="Atlantide")
@@ -130,7 +130,7 @@ def test_waterfall_outflow_region_and_hidden_mobility(reference_2030):
     assert sum(s[1] for s in steps if s[2] != "=") == pytest.approx(steps[-1][1])
     ax = _draw(plots.waterfall(reference_2030, territory="Île-de-France", lang="en"))
     assert f"{mob[3] / 1e3:,.1f} k".replace("-", "\u2212") in [t.get_text() for t in ax.texts]
-    with pytest.raises(ValueError, match="would not add up"):
+    with pytest.raises(ValueError, match="ne donneraient plus le déséquilibre"):
         plots.waterfall(reference_2030, territory="Île-de-France", mobility=False)
 
 
@@ -165,7 +165,7 @@ def test_ranked_values_rates_are_shares(reference_2030):
     w = window_sums(reference_2030.accounts).sum("territory")
     v = plots.ranked_values(reference_2030, "departure_rate")
     np.testing.assert_allclose(v.values, (w.departures / w.employment_start).values)
-    with pytest.raises(ValueError, match="unknown ranking"):
+    with pytest.raises(ValueError, match="classement inconnu"):
         plots.ranked_values(reference_2030, "salaries")
 
 
@@ -276,7 +276,7 @@ def test_region_map_colours_each_region(reference_2030):
 
 def test_region_map_rejects_unknown_codes():
     import pandas as pd
-    with pytest.raises(InputError, match="unknown codes") as e:
+    with pytest.raises(InputError, match="codes inconnus") as e:
         plots.region_map(pd.Series({"93": 0.1, "971": 0.2}))
     assert "971" in str(e.value)
 
@@ -367,7 +367,7 @@ def test_plot_accessor(reference_2030, comparison):
     assert len(ax.patches) == 6
     ax2 = _draw(comparison.plot.scenario_lines())
     assert len(ax2.lines) == 3
-    with pytest.raises(AttributeError, match="available"):
+    with pytest.raises(AttributeError, match="disponibles"):
         _ = reference_2030.plot.pie
     assert "waterfall" in dir(reference_2030.plot)
 

@@ -12,7 +12,7 @@ from conftest import make_baseline
 
 H_NAT = logistic_hazard(AGES, 65.0, 2.9, 1.0, 0.0025)
 # Cells appearing from zero are spread linearly, with a warning (docs/engine.md): expected here.
-pytestmark = pytest.mark.filterwarnings("ignore:.*start from or end at zero employment:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*(start from or end at zero employment|emploi nul ou y):UserWarning")
 
 
 #: Kinds of cells the strategy mixes: published-like cells, tiny ones (a fraction of a person),

@@ -186,9 +186,9 @@ def test_unknown_exercise_fails_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["reproduce", "metiers2031", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "unknown reproduction exercise 'metiers2031'" in err and "available: metiers2030" in err
+    assert "exercice de reproduction inconnu 'metiers2031'" in err and "disponibles : metiers2030" in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
-    with pytest.raises(UnknownNameError, match="available: metiers2030"):
+    with pytest.raises(UnknownNameError, match="disponibles : metiers2030"):
         get_exercise("metiers2020")
 
 
@@ -205,5 +205,5 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch, capsys):
 
 def test_projection_shorter_than_the_published_period(baseline):
     short = pmq.project(baseline, "reference", horizon=5)
-    with pytest.raises(PmqError, match="horizon of at least 11 years"):
+    with pytest.raises(PmqError, match="horizon d'au moins 11 ans"):
         reproduce("metiers2030", projection=short)

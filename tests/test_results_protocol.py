@@ -119,7 +119,7 @@ def test_a_comparison_is_a_projection_with_a_scenario_dimension(reference_2030, 
             obj["nope"]
     assert reference_2030.names == ["reference"] and reference_2030["reference"] is reference_2030
     assert reference_2030.scenarios == [reference_2030.scenario]
-    with pytest.raises(AttributeError, match=r"2 scenarios \(reference, bas_carbone_dares2023\).*results\[name\]"):
+    with pytest.raises(AttributeError, match=r"2 scénarios \(reference, bas_carbone_dares2023\).*results\[name\]"):
         _ = comparison.scenario
     # a scenario taken out of the comparison is that scenario's projection, cell for cell
     one = comparison["reference"]
@@ -129,11 +129,11 @@ def test_a_comparison_is_a_projection_with_a_scenario_dimension(reference_2030, 
 
 
 def test_the_projection_refuses_accounts_that_do_not_match_its_scenarios(reference_2030, comparison):
-    with pytest.raises(ArgumentError, match="scenario= \\(one\\) or scenarios="):
+    with pytest.raises(ArgumentError, match="scenario= \\(un seul\\), soit scenarios="):
         pmq.Projection(reference_2030.accounts, reference_2030.baseline)
-    with pytest.raises(ArgumentError, match="does not list these scenarios"):
+    with pytest.raises(ArgumentError, match="ne liste pas ces scénarios"):
         pmq.Projection(comparison.accounts, comparison.baseline, scenarios=comparison.scenarios[::-1])
-    with pytest.raises(ArgumentError, match="hold one scenario"):
+    with pytest.raises(ArgumentError, match="contiennent un seul scénario"):
         pmq.Projection(reference_2030.accounts, reference_2030.baseline, scenarios=comparison.scenarios)
 
 
@@ -265,7 +265,7 @@ def test_every_chart_has_one_method_and_nothing_else():
 
 
 def test_a_typo_names_the_charts(reference_2030):
-    with pytest.raises(AttributeError, match="available: .*waterfall.*region_map"):
+    with pytest.raises(AttributeError, match="disponibles : .*waterfall.*region_map"):
         _ = reference_2030.plot.pie
     assert "tornado" in dir(reference_2030.plot)
 
@@ -280,7 +280,7 @@ def test_the_charts_of_other_data_through_the_accessor(reference_2030):
     table = pd.DataFrame({"output": ["openings"] * 2, "parameter": ["a", "b"], "central": [1e3, 1e3],
                           "low": [900.0, 950.0], "high": [1200.0, 1010.0], "swing": [300.0, 60.0]})
     assert PlotAccessor(table).tornado().patches
-    with pytest.raises(TypeError, match="fan_chart draws"):
+    with pytest.raises(TypeError, match="fan_chart dessine un DataArray à dimension draw ou quantile"):
         reference_2030.plot.fan_chart()
     assert reference_2030.plot.imbalance_map().collections
 

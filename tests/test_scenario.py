@@ -36,12 +36,12 @@ def test_extends_and_cycles(tmp_path):
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
     a.write_text('[scenario]\nextends = "b.toml"\n')
     b.write_text('[scenario]\nextends = "a.toml"\n')
-    with pytest.raises(ScenarioError, match="extends cycle"):
+    with pytest.raises(ScenarioError, match="cycle dans extends"):
         read_scenario(a)
 
 
 def test_invalid_toml(tmp_path):
     p = tmp_path / "broken.toml"
     p.write_text("[scenario\nname=")
-    with pytest.raises(ScenarioError, match="not valid TOML"):
+    with pytest.raises(ScenarioError, match="TOML non valide"):
         read_scenario(p)

@@ -23,12 +23,12 @@ def write(tmp_path, extra, head=HEAD):
 
 
 @pytest.mark.parametrize("extra, key, words", [
-    ('source = "A, https://a"\nassumption = "mine"', "demand.adjust[x].assumption", "not both"),
-    ('', "demand.adjust[x]", "numbers need a source"),
-    ('assumption = "mine"\nmethod = "linear"', "demand.adjust[x].method", "goes with source"),
-    ('source = "A, https://a"\nbasis = "B"', "demand.adjust[x].basis", "goes with assumption"),
-    ('source = "  "', "demand.adjust[x].source", "is empty"),
-    ('source = "A"\nweights_assumption = "mine"', "demand.adjust[x].weights_assumption", "has none"),
+    ('source = "A, https://a"\nassumption = "mine"', "demand.adjust[x].assumption", "pas les deux"),
+    ('', "demand.adjust[x]", "les nombres demandent une source"),
+    ('assumption = "mine"\nmethod = "linear"', "demand.adjust[x].method", "va avec source"),
+    ('source = "A, https://a"\nbasis = "B"', "demand.adjust[x].basis", "va avec assumption"),
+    ('source = "  "', "demand.adjust[x].source", "est vide"),
+    ('source = "A"\nweights_assumption = "mine"', "demand.adjust[x].weights_assumption", "n'en a pas"),
 ])
 def test_a_lever_says_whose_its_numbers_are(tmp_path, extra, key, words):
     with pytest.raises(ScenarioError) as exc:
@@ -68,7 +68,7 @@ def test_bound_and_reason_go_together(tmp_path):
     head = HEAD + "max_metier_deviation = 0.6\n"
     with pytest.raises(ScenarioError) as exc:
         read_scenario(write(tmp_path, 'source = "A, https://a"', head=head))
-    assert exc.value.key == "scenario.max_metier_deviation" and "why" in str(exc.value)
+    assert exc.value.key == "scenario.max_metier_deviation" and "pourquoi" in str(exc.value)
     sc = read_scenario(write(tmp_path, 'source = "A, https://a"',
                              head=head + 'max_metier_deviation_reason = "because"\n'))
     assert sc.max_metier_deviation == 0.6 and sc.max_metier_deviation_reason == "because"

@@ -192,7 +192,7 @@ def test_extends_cycle_fails_in_cli(tmp_path, capsys):
     (tmp_path / "b.toml").write_text('[scenario]\nextends = "a.toml"\n')
     assert cli.main(["run", str(tmp_path / "a.toml"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "extends cycle" in err and "scenario.extends" in err and "a.toml" in err
+    assert "cycle dans extends" in err and "scenario.extends" in err and "a.toml" in err
     assert not (tmp_path / "o").exists()
 
 

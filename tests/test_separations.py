@@ -186,7 +186,7 @@ def test_rate_above_100_percent_names_column_and_rows(table):
     assert err.column == "transfer_rate" and err.source == "bls.csv"
     assert list(err.rows["soc"]) == ["11-1011", "53-7081"]
     msg = str(err)
-    assert "transfer_rate" in msg and "[0, 100] percent" in msg
+    assert "transfer_rate" in msg and "[0, 100] (en pourcentage)" in msg
     assert "11-1011" in msg and "101.0" in msg and "53-7081" in msg
 
 
@@ -215,7 +215,7 @@ def test_negative_employment_names_column_and_rows(table):
         separation_openings(b, p, x, tr)
     assert exc.value.column == "emp_proj"
     assert list(exc.value.rows["soc"]) == ["11-1021"]
-    assert "-3.0" in str(exc.value) and "negative" in str(exc.value)
+    assert "-3.0" in str(exc.value) and "négatif" in str(exc.value)
 
 
 def test_unknown_rules_and_bad_years():
@@ -238,7 +238,7 @@ def test_table_validation_through_reproduce(table):
 
 
 def test_loader_reports_missing_file_and_columns(tmp_path):
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="fichier introuvable"):
         load_bls_table(tmp_path / "nope.csv")
     f = tmp_path / "t.csv"
     pd.DataFrame({"soc": ["1"], "title": ["x"]}).to_csv(f, index=False)
@@ -302,7 +302,7 @@ def test_path_validation_names_cells():
     with pytest.raises(InputError) as exc:
         separation_openings_path(emp, _rate([0.05], metiers=("M0",)))
     assert list(exc.value.rows["metier"]) == ["M1"]
-    with pytest.raises(InputError, match="not dimensions"):
+    with pytest.raises(InputError, match=r"absente\(s\) de la trajectoire d'emploi"):
         separation_openings_path(emp, xr.DataArray([0.1], dims="age"))
     with pytest.raises(InputError, match="year"):
         separation_openings_path(emp.isel(year=0), 0.02)

@@ -102,15 +102,15 @@ def test_families_with_short_or_bad_series(series):
     fit = fit_shares(series.loc[:2002])
     assert np.isfinite(fit.slope).all() and len(fit.slope) == 87
     # at 2001 they have 7: refused, naming the family and the file
-    with pytest.raises(InputError, match="at least 8 years") as e:
+    with pytest.raises(InputError, match="au moins 8 années") as e:
         fit_shares(series.loc[:2001], source="my.csv")
     assert "T2A" in str(e.value) and e.value.source == "my.csv"
     bad = series.copy()
     bad.loc[2010, "B2Z"] = 0.0
-    with pytest.raises(InputError, match="positive and finite") as e:
+    with pytest.raises(InputError, match="positif et fini") as e:
         forecast_families(bad, "shares", 3, source="my.csv")
     assert "B2Z" in str(e.value) and "2010" in str(e.value)
-    with pytest.raises(InputError, match="anchor"):
+    with pytest.raises(InputError, match="ancrage"):
         fit_shares(series, anchor=2030)
     with pytest.raises(ArgumentError, match="model"):
         forecast_families(series, "prophet", 3)

@@ -211,20 +211,21 @@ def test_a_users_bridge_reproduces_pmqs_and_bad_bridges_are_named(proj2, tmp_pat
             assert e.value.column == column
         return str(e.value)
 
-    bad(mf.drop(columns="weight"), r"missing required column\(s\) \['weight'\]", "weight")
-    msg = bad(pd.concat([mf, mf.head(1)]), "duplicated rows", "metier, fiche")
+    bad(mf.drop(columns="weight"), r"colonne\(s\) obligatoire\(s\) absente\(s\) \['weight'\]", "weight")
+    msg = bad(pd.concat([mf, mf.head(1)]), "lignes en double", "metier, fiche")
     assert "A0Z" in msg
-    msg = bad(mf.assign(weight=mf["weight"] * np.where(mf["metier"] == "B1Z", 1.5, 1.0)), "do not sum to 1",
+    msg = bad(mf.assign(weight=mf["weight"] * np.where(mf["metier"] == "B1Z", 1.5, 1.0)), "n'ont pas pour somme 1",
               "weight")
     assert "B1Z" in msg and "1.5" in msg
-    assert "ZZ9" in bad(mf.assign(metier=mf["metier"].replace({"A0Z": "ZZ9"})), "unknown métier code", "metier")
-    assert "X9999" in bad(mf.assign(fiche=mf["fiche"].replace({"A1101": "X9999"})), "unknown ROME 4.0 fiche",
-                          "fiche")
-    bad(mf.assign(weight=-mf["weight"]), "negative", "weight")
-    bad(mf.assign(weight="beaucoup"), "not a number", "weight")
+    assert "ZZ9" in bad(mf.assign(metier=mf["metier"].replace({"A0Z": "ZZ9"})), r"code\(s\) de métier inconnu",
+                        "metier")
+    assert "X9999" in bad(mf.assign(fiche=mf["fiche"].replace({"A1101": "X9999"})),
+                          r"code\(s\) de fiche ROME 4\.0 inconnu", "fiche")
+    bad(mf.assign(weight=-mf["weight"]), "négatifs", "weight")
+    bad(mf.assign(weight="beaucoup"), "valeur non numérique", "weight")
     # a projection whose métiers a bridge does not cover
     part = mf[mf["metier"] != "T2A"]
-    with pytest.raises(InputError, match="without a bridge row") as e:
+    with pytest.raises(InputError, match="sans ligne dans la table de passage") as e:
         K.skills_demand(proj2, bridge=K.read_bridge(part))
     assert "T2A" in str(e.value)
 

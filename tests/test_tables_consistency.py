@@ -122,7 +122,7 @@ def test_english_sheets_and_read_back(two, tmp_path):
 
 def test_two_tables_may_not_take_one_sheet(one, tmp_path):
     t = standard_tables(one.accounts, [2022], territory="93")
-    with pytest.raises(ValueError, match="sheet names"):
+    with pytest.raises(ValueError, match="noms de feuilles"):
         to_excel({"metiers": t["metiers"], "occupations": t["metiers"]}, tmp_path / "x.xlsx")
     assert not (tmp_path / "x.xlsx").exists()
 

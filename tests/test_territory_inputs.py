@@ -47,17 +47,17 @@ def test_unknown_metier_codes_of_a_key_are_named_with_the_file_column_and_lines(
                                        "93;A;ZZZ;0,5\n93;B;ZZZ;0,5\n93;A;YYY;1\n")
     code, _, err = _cli(capsys, ["run", "reference", "--horizon", "1", "--key", key, "--out", tmp_path / "o"])
     assert code == 2 and not (tmp_path / "o").exists()
-    assert "cle.csv" in err and "column 'metier'" in err
-    assert "'ZZZ' (lines 4, 5)" in err and "'YYY' (line 6)" in err and "« all »" in err
+    assert "cle.csv" in err and "colonne 'metier'" in err
+    assert "'ZZZ' (lignes 4, 5)" in err and "'YYY' (ligne 6)" in err and "« all »" in err
 
 
 def test_many_unknown_metier_codes_are_listed_five_then_counted(tmp_path):
     rows = "".join(f"93;A;Q{i}X;1\n" for i in range(8))
     key = _write(tmp_path / "cle.csv", "parent;child;metier;weight\n93;A;all;1\n" + rows)
-    with pytest.raises(InputError, match="8 unknown métier code") as exc:
+    with pytest.raises(InputError, match=r"8 code\(s\) de métier inconnu") as exc:
         read_key(key, metiers=["A0Z", "B2Z"])
     msg = str(exc.value)
-    assert "'Q0X' (line 3)" in msg and "'Q4X'" in msg and "'Q5X'" not in msg and "… and 3 others" in msg
+    assert "'Q0X' (ligne 3)" in msg and "'Q4X'" in msg and "'Q5X'" not in msg and "… et 3 autres" in msg
     # the case of a code does not matter; « ALL » is « all »
     ok = _write(tmp_path / "ok.csv", "parent;child;metier;weight\n93;A;ALL;1\n28;B;a0z;1\n28;B;B2Z;1\n")
     assert set(read_key(ok, metiers=["A0Z", "B2Z"])["metier"]) == {"A0Z", "B2Z"}
@@ -68,9 +68,9 @@ def test_unknown_parent_codes_of_a_key_are_named_even_beside_known_ones(tmp_path
                                                "99;C;all;1\n13;D;all;1\n")
     code, _, err = _cli(capsys, ["run", "reference", "--horizon", "1", "--key", key, "--out", tmp_path / "o"])
     assert code == 2 and not (tmp_path / "o").exists()
-    assert "cle_bassins.csv" in err and "column 'parent'" in err
-    assert "'99' (line 4)" in err and "'13' (line 5)" in err and "'93'" not in err
-    assert "'13' is Bouches-du-Rhône, a departement code" in err          # a code of another level: said so
+    assert "cle_bassins.csv" in err and "colonne 'parent'" in err
+    assert "'99' (ligne 4)" in err and "'13' (ligne 5)" in err and "'93'" not in err
+    assert "'13' est Bouches-du-Rhône, un code de niveau departement" in err   # a code of another level: said so
 
 
 def test_a_key_reads_codes_as_text_ain_01_is_not_1(tmp_path, departements):
@@ -78,22 +78,22 @@ def test_a_key_reads_codes_as_text_ain_01_is_not_1(tmp_path, departements):
     k = read_key(key, metiers=[str(m) for m in departements.metier.values],
                  parents=[str(t) for t in departements.territory.values])
     assert set(k["parent"]) == {"01"} and k["weight"].sum() == pytest.approx(83.0)
-    with pytest.raises(InputError, match="'1' may be '01'"):               # a spreadsheet lost the zero
+    with pytest.raises(InputError, match="'1' est peut-être '01'"):        # a spreadsheet lost the zero
         check_key(pd.DataFrame({"parent": [1], "child": ["a"], "metier": ["all"], "weight": [1.0]}),
                   source="cle.xlsx", parents=["01", "02"])
 
 
-@pytest.mark.parametrize("weight, problem", [("-0,5", "negative"), ("abc", "not a number"), ("", "missing"),
-                                             ("50 %", "not a number"), ("inf", "not finite")])
+@pytest.mark.parametrize("weight, problem", [("-0,5", "négatif"), ("abc", "non numérique"), ("", "manquant"),
+                                             ("50 %", "non numérique"), ("inf", "infini")])
 def test_a_bad_weight_names_only_its_line_and_its_value(tmp_path, weight, problem):
     key = _write(tmp_path / "cle.csv", "parent;child;metier;weight\n93;ok1;all;0,5\n"
                                        f"93;bad;all;{weight}\n93;ok2;all;0,5\n")
     with pytest.raises(InputError) as exc:
         read_key(key, metiers=["A0Z"])
     msg = str(exc.value)
-    assert msg.startswith("cle.csv, column 'weight': weights must be numbers ≥ 0") and "1 row(s)" in msg
+    assert msg.startswith("cle.csv, colonne 'weight' : les poids doivent être des nombres ≥ 0") and "1 ligne " in msg
     table = msg.split("\n")[1:]
-    assert len(table) == 2 and table[0].split()[0] == "line"
+    assert len(table) == 2 and table[0].split()[0] == "ligne"
     assert table[1].split()[0] == "3" and "bad" in table[1] and repr(weight) in table[1] and problem in table[1]
     assert "ok1" not in msg and "ok2" not in msg                         # valid rows, 0,5 included, not flagged
 
@@ -104,10 +104,10 @@ def test_key_lines_are_the_files_with_blank_lines_and_a_header_on_line_one(tmp_p
         read_key(key, metiers=["A0Z"])
     assert re.search(r"^\s+5\s+93\s+B", str(exc.value), flags=re.M)
     mixed = _write(tmp_path / "mixte.csv", "parent;child;metier;weight\n93;A;all;0.5\n93;B;all;0,25\n93;C;all;0.25\n")
-    with pytest.raises(InputError, match=r"decimal points \(lines 2, 4\) and decimal commas \(line 3\)"):
+    with pytest.raises(InputError, match=r"points \(lignes 2, 4\) et virgules décimales \(ligne 3\)"):
         read_key(mixed, metiers=["A0Z"])
     sums = _write(tmp_path / "somme.csv", "parent;child;metier;weight\n93;A;all;0,5\n93;B;all;0,6\n28;C;all;1\n")
-    with pytest.raises(InputError, match="sum to 1") as exc:
+    with pytest.raises(InputError, match="pour somme 1") as exc:
         read_key(sums, metiers=["A0Z", "B2Z"])
     assert re.search(r"93\s+all\s+1\.1\s+2, 3", str(exc.value))           # one line per parent, with its lines
 
@@ -189,7 +189,7 @@ def test_fr_is_the_national_total_in_compare_and_imbalance(capsys, tmp_path):
     picked = _pick_territories(["FR"], pmq.load_baseline("departement"), groups=False)[0]
     assert picked.national and picked.codes == ()
     for cmd in ("compare", "imbalance", "report"):
-        help_text = re.sub(r"\s+", " ", build_parser()._subparsers._group_actions[0].choices[cmd].format_help())
+        help_text = re.sub(r"\s+", " ", build_parser("en")._subparsers._group_actions[0].choices[cmd].format_help())
         assert "FR or France" in help_text or "FR / France" in help_text, cmd
         assert "national total" in help_text, cmd
 

@@ -155,9 +155,9 @@ def test_dom_employment():
 
 
 def test_levels_are_checked():
-    with pytest.raises(ValueError, match="level"):
+    with pytest.raises(ValueError, match="niveau inconnu 'commune'"):
         T.territories("commune")
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(ValueError, match="aucune clé de répartition pour le niveau 'region'"):
         T.key("region")
 
 

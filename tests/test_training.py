@@ -63,9 +63,9 @@ def test_seed_groups_fap87_families():
 def test_user_margins_inconsistent_totals_fail(baseline):
     lv = pd.DataFrame({"formation": ["bac", "bac2"], "leavers": [100000.0, 50000.0],
                        "employment_rate": [0.7, 0.8]})
-    with pytest.raises(InputError, match="inconsistent margins") as e:
+    with pytest.raises(InputError, match="marges incohérentes") as e:
         tr.calibrate_training(baseline, tr.read_leavers(lv))
-    assert "young entrants" in str(e.value) and "leavers" in str(e.value)
+    assert "jeunes débutants" in str(e.value) and "leavers" in str(e.value)
     ok = tr.calibrate_training(baseline, tr.read_leavers(lv), rescale=True)
     assert ok.report["rescaled"]
     assert float(ok.entrants.sel(formation="nodip").sum()) == 0.0
@@ -87,7 +87,7 @@ def test_user_margins_by_territory_name_the_territories(baseline):
             for t, v in yt.items() for f, s in (("bac", 0.5), ("bac3p", 0.5))]
     df = pd.DataFrame(rows)
     df.loc[df.territory == "53", "leavers"] *= 1.2  # Bretagne 20 % too many
-    with pytest.raises(InputError, match="inconsistent margins") as e:
+    with pytest.raises(InputError, match="marges incohérentes") as e:
         tr.calibrate_training(baseline, tr.read_leavers(df, territories=list(baseline.territory.values)))
     assert "53" in str(e.value) and "11 " not in str(e.value).split("\n", 1)[1]
     df.loc[df.territory == "53", "leavers"] /= 1.2
@@ -99,7 +99,7 @@ def test_user_margins_by_territory_name_the_territories(baseline):
 def test_row_without_support_is_named(baseline):
     seed = tr.default_seed(list(baseline.metier.values))
     seed.loc[dict(metier="T0Z")] = 0.0
-    with pytest.raises(InputError, match="no support") as e:
+    with pytest.raises(InputError, match="ligne sans appui") as e:
         tr.calibrate_training(baseline, seed=seed)
     assert "T0Z" in str(e.value)
 
@@ -111,14 +111,14 @@ def test_column_without_support_is_named(baseline):
     lv = tr.default_leavers()
     lv = xr.concat([lv.drop_vars(["leavers", "employment_rate"]),
                     xr.DataArray([1000.0], dims="formation", coords={"formation": ["bts_new"]})], "formation")
-    with pytest.raises(InputError, match="column with no support") as e:
+    with pytest.raises(InputError, match="colonne sans appui") as e:
         tr.calibrate_training(baseline, lv, seed=seed, rescale=True)
     assert "bts_new" in str(e.value)
 
 
 def test_unknown_formation_in_leavers(baseline):
     lv = pd.DataFrame({"formation": ["bac", "doctorat_x"], "leavers": [1.0, 2.0]})
-    with pytest.raises(InputError, match="absent from the starting matrix") as e:
+    with pytest.raises(InputError, match="absentes de la matrice de départ") as e:
         tr.calibrate_training(baseline, tr.read_leavers(lv), rescale=True)
     assert "doctorat_x" in str(e.value)
 
@@ -138,7 +138,7 @@ def test_read_leavers_refuses_missing_territory_formation_pairs():
     """A missing (territory, formation) row was silently read as 0 leavers: now it is named."""
     df = pd.DataFrame({"territory": ["11", "11", "53"], "formation": ["bac", "bac3p", "bac"],
                        "leavers": [10.0, 20.0, 5.0]})
-    with pytest.raises(InputError, match="no row") as e:
+    with pytest.raises(InputError, match="sans ligne") as e:
         tr.read_leavers(df, source="sortants.csv")
     msg = str(e.value)
     assert "sortants.csv" in msg and "53" in msg and "bac3p" in msg
@@ -155,7 +155,7 @@ def test_read_seed_user_specialties(baseline):
     seed = tr.read_seed(df, metiers)
     assert seed.sel(formation="nsf_221", metier="S1Z") == 70.0
     bad = df.assign(metier=["S0Z", "Q9Z", "V0Z"])
-    with pytest.raises(InputError, match="unknown métier") as e:
+    with pytest.raises(InputError, match="de métier inconnu") as e:
         tr.read_seed(bad, metiers, source="seed.csv")
     assert "Q9Z" in str(e.value) and "seed.csv" in str(e.value)
 
@@ -167,7 +167,7 @@ def test_non_convergence_raises(baseline):
     seed = xr.DataArray([[1.0, 0.0], [0.0, 1.0]], dims=("formation", "metier"),
                         coords={"formation": ["a", "b"], "metier": list(b.metier.values)})
     lv = xr.DataArray([10.0, 30.0], dims="formation", coords={"formation": ["a", "b"]})
-    with pytest.raises(CalibrationError, match="did not converge"):
+    with pytest.raises(CalibrationError, match="n'a pas convergé"):
         tr.calibrate_training(b, lv * 200 / 40 / int(b.attrs["n_period"]), seed=seed, max_iter=50)
 
 

@@ -222,7 +222,7 @@ def test_horizon_sums_beside_the_dares_gap(reference_2030, example_rates):
 def test_rates_towards_a_metier_absent_from_the_accounts(reference_2030):
     rates = read_transitions(pd.DataFrame({"origin": ["V0Z"], "destination": ["V1Z"], "rate": [0.1]}))
     acc = reference_2030.accounts.sel(metier=[m for m in CODES if m != "V1Z"])
-    with pytest.raises(InputError, match=r"column 'destination'[\s\S]*V1Z"):
+    with pytest.raises(InputError, match=r"colonne 'destination'[\s\S]*V1Z"):
         occupational_mobility(acc, rates)
     # Origins absent from the accounts simply have no stock.
     f = occupational_mobility(reference_2030.accounts.sel(metier=[m for m in CODES if m != "V0Z"]), rates)
@@ -268,25 +268,25 @@ def test_transition_errors_name_column_and_value(df, column, value):
     with pytest.raises(InputError) as err:
         read_transitions(df.reset_index(drop=True))
     msg = str(err.value)
-    assert f"column '{column}'" in msg and value in msg, msg
+    assert f"colonne '{column}'" in msg and value in msg, msg
 
 
 def test_unknown_code_lists_closest_and_file(tmp_path):
     path = tmp_path / "my_matrix.csv"
     _with({("origin", 2): "R0"}).to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"my_matrix\.csv, column 'origin': unknown métier code\(s\) "
-                                         r"'R0' \(closest: R0Z"):
+    with pytest.raises(InputError, match=r"my_matrix\.csv, colonne 'origin' : code\(s\) de métier inconnu\(s\) "
+                                         r"'R0' \(les plus proches : R0Z"):
         read_transitions(path)
 
 
 def test_hand_built_rate_arrays_are_checked(reference_2030, example_rates):
     bad = example_rates.copy()
     bad.loc[dict(origin="R0Z", destination="R1Z")] = 1.2
-    with pytest.raises(InputError, match=r"column 'rate'[\s\S]*1\.2"):
+    with pytest.raises(InputError, match=r"colonne 'rate'[\s\S]*1\.2"):
         occupational_mobility(reference_2030, bad)
     diag = example_rates.copy()
     diag.loc[dict(origin="R0Z", destination="R0Z")] = 0.1
-    with pytest.raises(InputError, match=r"column 'destination'[\s\S]*R0Z"):
+    with pytest.raises(InputError, match=r"colonne 'destination'[\s\S]*R0Z"):
         occupational_mobility(reference_2030, diag)
 
 
@@ -315,7 +315,7 @@ def test_interregional_errors_name_column_and_value(baseline, df, column, value)
     with pytest.raises(InputError) as err:
         read_interregional(df, baseline)
     msg = str(err.value)
-    assert f"column '{column}'" in msg and value in msg, msg
+    assert f"colonne '{column}'" in msg and value in msg, msg
 
 
 def test_read_interregional_names_and_overrides(baseline):

@@ -58,10 +58,10 @@ def test_fit_trends_table():
 
 
 @pytest.mark.parametrize("series, match", [
-    (pd.Series([10.0, -1, 12, 13, 14, 15, 16, 17], index=range(2000, 2008)), "positive"),
-    (pd.Series([10.0, np.inf, 12, 13, 14, 15, 16, 17], index=range(2000, 2008)), "positive"),
-    (pd.Series([10.0, 11, 12], index=range(2000, 2003)), "at least 8"),
-    (pd.Series(np.arange(10, 19.0), index=[2000, 2001, 2003, 2004, 2005, 2006, 2007, 2008, 2009]), "consecutive"),
+    (pd.Series([10.0, -1, 12, 13, 14, 15, 16, 17], index=range(2000, 2008)), "positif"),
+    (pd.Series([10.0, np.inf, 12, 13, 14, 15, 16, 17], index=range(2000, 2008)), "positif"),
+    (pd.Series([10.0, 11, 12], index=range(2000, 2003)), "au moins 8"),
+    (pd.Series(np.arange(10, 19.0), index=[2000, 2001, 2003, 2004, 2005, 2006, 2007, 2008, 2009]), "se suivre"),
 ])
 def test_bad_series(series, match):
     with pytest.raises(InputError, match=match):
@@ -69,7 +69,7 @@ def test_bad_series(series, match):
 
 
 def test_unknown_model_and_code():
-    with pytest.raises(ValueError, match="unknown trend model"):
+    with pytest.raises(ValueError, match="modèle de tendance inconnu"):
         fit_trend(employment_series("B2Z"), "prophet")
     with pytest.raises(InputError) as e:
         employment_series("Z9Z")

@@ -42,7 +42,7 @@ def test_simulate_takes_engine_inputs_or_the_arrays_the_same():
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
-    with pytest.raises(ArgumentError, match="not both"):
+    with pytest.raises(ArgumentError, match="pas les deux"):
         simulate(inp, inp.hazard)
     with pytest.raises(ArgumentError, match="hazard"):
         simulate(inp.employment0)

@@ -1,7 +1,9 @@
 """Sphinx extension of pmq's documentation site (docs/conf.py).
 
 ``pmq-cli-help``: the ``--help`` text of ``pmq`` and of each of its commands, generated at build time
-from :func:`pmq.cli.build_parser`, so the command-line page cannot drift from the parser.
+from :func:`pmq.cli.build_parser`, so the command-line page cannot drift from the parser.  The site is the
+English reference: the parser is built in English (``build_parser("en")``), whatever ``PMQ_LANG`` says; the
+command line itself answers in French unless told ``--lang en``.
 
 The README on the site: docs/readme.md includes ../README.md (its ``docs/…`` links made relative by
 MyST's ``relative-docs``).  A page of docs/ links to the README as a forge shows it, ``../README.md#…``
@@ -55,7 +57,7 @@ class CliHelp(Directive):
     def run(self) -> list[nodes.Node]:
         from pmq.cli import build_parser
 
-        parser = build_parser()
+        parser = build_parser("en")             # the site's language, not the build machine's PMQ_LANG
         out: list[nodes.Node] = []
 
         def block(title: str, ident: str, text: str) -> None:

@@ -65,6 +65,7 @@ import xarray as xr
 from pmq import data as _data
 from pmq.formatting import check_lang
 from pmq.errors import ArgumentError, InputError
+from pmq.options import tr
 from pmq.projection.indicators import (FLAG_COLUMNS, aggregate_flags, cell_flags, national as national_total,
                                        reliability_label, window_sums, with_flags)
 
@@ -118,8 +119,10 @@ def national_tension(baseline: xr.Dataset, method: str = "regional_mean") -> pd.
             rows.append((m, float(np.searchsorted(DARES_TENSION_CUTOFFS, z) + 1)))
         df = pd.DataFrame(rows, columns=["metier", "tension"])
     else:
-        raise InputError(f"unknown national tension method {method!r}; expected 'regional_mean' or "
-                         "'dares_national'", column="national_tension", rows=[method])
+        raise InputError(tr(f"unknown national tension method {method!r}; expected 'regional_mean' or "
+                            "'dares_national'",
+                            f"méthode de tension nationale inconnue {method!r} ; méthodes possibles : "
+                            "'regional_mean' ou 'dares_national'"), column="national_tension", rows=[method])
     df["hors_champ"] = df["tension"].isna()
     return df
 
@@ -272,12 +275,15 @@ class Typology:
         lang = check_lang(lang)
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
-            raise InputError(f"unknown parameter(s) of the {self.name!r} typology; expected some of "
-                             f"{sorted(self.params)}", column="params", rows=unknown)
+            raise InputError(tr(f"unknown parameter(s) of the {self.name!r} typology; expected some of "
+                                f"{sorted(self.params)}",
+                                f"paramètre(s) inconnu(s) de la typologie {self.name!r} ; paramètres possibles : "
+                                f"{sorted(self.params)}"), column="params", rows=unknown)
         p = {**self.params, **overrides}
         if self.func is None:
-            raise ArgumentError(f"the {self.name!r} typology has no classification function (func=)", name="func",
-                                value=None)
+            raise ArgumentError(tr(f"the {self.name!r} typology has no classification function (func=)",
+                                   f"la typologie {self.name!r} n'a pas de fonction de classement (func=)"),
+                                name="func", value=None)
         codes = self.func(table, **p)
         labels = self.labels_fr if lang == "fr" else self.labels_en
         return codes.map(labels).rename(f"class_{self.name}")
@@ -380,7 +386,8 @@ def classify(table: pd.DataFrame, preset: str = "dares", lang: str | None = None
     """
     lang = check_lang(lang)
     if preset not in PRESETS:
-        raise InputError(f"unknown typology {preset!r}; expected one of {sorted(PRESETS)}",
+        raise InputError(tr(f"unknown typology {preset!r}; expected one of {sorted(PRESETS)}",
+                            f"typologie inconnue {preset!r} ; typologies possibles : {sorted(PRESETS)}"),
                          column="preset", rows=[preset])
     return PRESETS[preset].classify(table, lang=lang, **params)
 
@@ -399,7 +406,8 @@ def watch_list(table: pd.DataFrame, n: int = 10, preset: str = "dares", lang: st
     labels = pre.labels_fr if lang == "fr" else pre.labels_en
     unknown = sorted(set(classes) - set(labels))
     if unknown:
-        raise InputError(f"unknown class code(s) for {preset!r}; expected some of {sorted(labels)}",
+        raise InputError(tr(f"unknown class code(s) for {preset!r}; expected some of {sorted(labels)}",
+                            f"code(s) de classe inconnu(s) pour {preset!r} ; codes possibles : {sorted(labels)}"),
                          column="classes", rows=unknown)
     t = table.copy()
     t["class"] = classify(t, preset, lang=lang, **params)

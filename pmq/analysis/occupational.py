@@ -52,6 +52,7 @@ from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import as_number
 from pmq.inputs.rates import check_columns, match_codes, metier_codes, rate_column, read_rate_table
 from pmq.model.ages import AGES
+from pmq.options import plural, tr
 from pmq.projection.indicators import default_end_years, horizon_sums
 
 __all__ = ["EXIT", "MOBILITY_FLOWS", "read_transitions", "transitions_from_passerelles",
@@ -114,11 +115,13 @@ def _age_bounds(df: pd.DataFrame, ages: np.ndarray, source: str) -> tuple[np.nda
             arr[given.to_numpy()] = vals.to_numpy()
     bad = lo > hi
     if bad.any():
-        raise InputError("age_min is above age_max", source=source, column="age_min",
+        raise InputError(tr("age_min is above age_max", "age_min est supérieur à age_max"), source=source,
+                         column="age_min",
                          rows=df.loc[bad].reset_index(names="row"))
     bad = (hi < ages[0]) | (lo > ages[-1])
     if bad.any():
-        raise InputError(f"age band outside the ages of the projection ({ages[0]}–{ages[-1]})",
+        raise InputError(tr(f"age band outside the ages of the projection ({ages[0]}–{ages[-1]})",
+                            f"tranche d'âge hors des âges de la projection ({ages[0]}–{ages[-1]})"),
                          source=source, column="age_min, age_max",
                          rows=df.loc[bad].reset_index(names="row"))
     return lo, hi
@@ -177,13 +180,15 @@ def read_transitions(data, metiers=None, *, ages=None) -> xr.DataArray:
     df["rate"] = rate_column(df, source)
     same = df["origin"] == df["destination"]
     if same.any():
-        raise InputError("origin and destination are the same métier (staying is not a transition)",
+        raise InputError(tr("origin and destination are the same métier (staying is not a transition)",
+                            "origine et destination sont le même métier (rester n'est pas une transition)"),
                          source=source, column="destination", rows=df.loc[same].reset_index(names="row"))
     lo, hi = _age_bounds(df, axis, source)
     df["_lo"], df["_hi"] = lo, hi
     dup = df.duplicated(["origin", "destination", "_lo", "_hi"], keep=False)
     if dup.any():
-        raise InputError("duplicated (origin, destination, age band) rows", source=source,
+        raise InputError(tr("duplicated (origin, destination, age band) rows",
+                            "lignes en double (origine, destination, tranche d'âge)"), source=source,
                          column="origin, destination, age_min, age_max",
                          rows=df.loc[dup].drop(columns=["_lo", "_hi"]).reset_index(names="row"))
     s = df.reset_index(names="row").sort_values(["origin", "destination", "_lo"])
@@ -192,9 +197,12 @@ def read_transitions(data, metiers=None, *, ages=None) -> xr.DataArray:
     if clash.any():
         prev_row = s.groupby(["origin", "destination"])["row"].shift()
         rows = s.loc[clash | clash.shift(-1, fill_value=False)].drop(columns=["_lo", "_hi"])
-        raise InputError(f"overlapping age bands for the same origin and destination (rows "
-                         f"{', '.join(str(int(r)) for r in prev_row[clash])} and "
-                         f"{', '.join(str(int(r)) for r in s.loc[clash, 'row'])})", source=source,
+        first = ', '.join(str(int(r)) for r in prev_row[clash])
+        second = ', '.join(str(int(r)) for r in s.loc[clash, 'row'])
+        raise InputError(tr(f"overlapping age bands for the same origin and destination (rows {first} and "
+                            f"{second})",
+                            f"tranches d'âge qui se chevauchent pour une même origine et une même destination "
+                            f"(lignes {first} et {second})"), source=source,
                          column="age_min, age_max", rows=rows)
 
     dests = codes + [EXIT]
@@ -209,8 +217,11 @@ def read_transitions(data, metiers=None, *, ages=None) -> xr.DataArray:
         rows = pd.DataFrame([{"origin": codes[o], "ages": _ranges(axis[bad_a[bad_o == o]]),
                               "max_out_rate_sum": float(total[o, bad_a[bad_o == o]].max())}
                              for o in np.unique(bad_o)])
-        raise InputError("the out-rates of an origin sum above 1 at some ages (at most every worker "
-                         "can leave in a year)", source=source, column="rate", rows=rows)
+        raise InputError(tr("the out-rates of an origin sum above 1 at some ages (at most every worker "
+                            "can leave in a year)",
+                            "la somme des taux de sortie d'une origine dépasse 1 à certains âges (au plus, tous "
+                            "les actifs en emploi peuvent partir en un an)"),
+                         source=source, column="rate", rows=rows)
     da = xr.DataArray(arr, dims=("origin", "destination", "age"),
                       coords={"origin": codes, "destination": dests, "age": axis}, name="rate")
     da.attrs.update(long_name="Annual transition rate between métiers", units="1/year", source=source,
@@ -228,27 +239,34 @@ _EVERY_ALIASES = {"*": _EVERY, "all": _EVERY, "tous": _EVERY, "toutes": _EVERY}
 def _total_table(total_rate) -> tuple[pd.DataFrame, str]:
     """``total_rate`` as a table ``metier, rate[, age_min, age_max]`` (``metier`` "*" = every métier)."""
     if isinstance(total_rate, (bool, np.bool_)):
-        raise ArgumentError("total_rate is an annual rate (a number such as 0.05), not True/False",
+        raise ArgumentError(tr("total_rate is an annual rate (a number such as 0.05), not True/False",
+                               "total_rate est un taux annuel (un nombre comme 0.05), pas True/False"),
                             name="total_rate", value=total_rate)
     if isinstance(total_rate, (int, float, np.integer, np.floating)):
         r = float(total_rate)
         if not np.isfinite(r) or not 0.0 <= r < 1.0:
-            raise ArgumentError("total_rate is the annual probability of changing métier, from 0 to 1 (excluded; "
-                                "0.05 for 5 %)", name="total_rate", value=total_rate)
+            raise ArgumentError(tr("total_rate is the annual probability of changing métier, from 0 to 1 "
+                                   "(excluded; 0.05 for 5 %)",
+                                   "total_rate est la probabilité annuelle de changer de métier, de 0 à 1 "
+                                   "(exclu ; 0.05 pour 5 %)"), name="total_rate", value=total_rate)
         return pd.DataFrame({"metier": [_EVERY], "rate": [r]}), "total_rate"
     if isinstance(total_rate, pd.Series):
         total_rate = total_rate.to_dict()
     if isinstance(total_rate, dict):
         if not total_rate:
-            raise ArgumentError("total_rate is an empty mapping", name="total_rate", value=total_rate)
+            raise ArgumentError(tr("total_rate is an empty mapping", "total_rate est un dictionnaire vide"),
+                                name="total_rate", value=total_rate)
         return pd.DataFrame({"metier": list(total_rate), "rate": list(total_rate.values())}), "total_rate"
     if isinstance(total_rate, (pd.DataFrame, str, Path)):
-        df, source = read_rate_table(total_rate, "total rates")
+        name = tr("total rates", "taux totaux")
+        df, source = read_rate_table(total_rate, name)
         return check_columns(df, ("rate",), {"metier", "rate", "age_min", "age_max", "note"}, source,
-                             "total rates"), source
-    raise ArgumentError("total_rate must be a number, a mapping métier → rate, or a table (DataFrame or file) "
-                        "with columns rate and optional metier, age_min, age_max", name="total_rate",
-                        value=type(total_rate).__name__)
+                             name), source
+    raise ArgumentError(tr("total_rate must be a number, a mapping métier → rate, or a table (DataFrame or file) "
+                           "with columns rate and optional metier, age_min, age_max",
+                           "total_rate doit être un nombre, un dictionnaire métier → taux, ou un tableau (DataFrame "
+                           "ou fichier) avec une colonne rate et, au choix, metier, age_min, age_max"),
+                        name="total_rate", value=type(total_rate).__name__)
 
 
 def _total_rates(total_rate, codes: list[str], table: dict[str, str], axis: np.ndarray) -> tuple[np.ndarray, str]:
@@ -262,8 +280,11 @@ def _total_rates(total_rate, codes: list[str], table: dict[str, str], axis: np.n
     rate = as_number(df, "rate", source)
     bad = (rate < 0) | (rate >= 1)
     if bad.any():
-        raise InputError(f"total rate outside [0, 1) in {int(bad.sum())} row(s): the annual probability of "
-                         "changing métier (0.05 for 5 %; 1 would move every worker every year)", source=source,
+        raise InputError(tr(f"total rate outside [0, 1) in {int(bad.sum())} row(s): the annual probability of "
+                            "changing métier (0.05 for 5 %; 1 would move every worker every year)",
+                            f"taux total hors de [0, 1) dans {plural(int(bad.sum()), 'row', 'ligne')} : la probabilité "
+                            "annuelle de changer de métier (0.05 pour 5 % ; 1 ferait changer chaque actif chaque "
+                            "année)"), source=source,
                          column="rate", rows=df.loc[bad].reset_index(names="row"))
     lo, hi = _age_bounds(df, axis, source)
     cover = (axis[None, :] >= lo[:, None]) & (axis[None, :] <= hi[:, None])   # rows × ages
@@ -276,8 +297,12 @@ def _total_rates(total_rate, codes: list[str], table: dict[str, str], axis: np.n
         twice = cover[rows].sum(0) > 1
         if twice.any():
             clash = rows[cover[rows][:, twice].any(1)]
-            raise InputError(f"several rows give the total rate of {'every métier' if key == _EVERY else key} "
-                             f"at ages {_ranges(axis[twice])}", source=source, column="metier, age_min, age_max",
+            raise InputError(tr(f"several rows give the total rate of {'every métier' if key == _EVERY else key} "
+                                f"at ages {_ranges(axis[twice])}",
+                                f"plusieurs lignes donnent le taux total "
+                                f"{'de tous les métiers' if key == _EVERY else 'de ' + key} "
+                                f"aux âges {_ranges(axis[twice])}"), source=source,
+                             column="metier, age_min, age_max",
                              rows=df.iloc[clash].reset_index(names="row"))
         targets = slice(None) if key == _EVERY else [index.get_loc(key)]
         for r in rows:
@@ -346,10 +371,12 @@ def transitions_from_passerelles(total_rate, metiers=None, *, ages=None,
     """
     if isinstance(min_strength, (bool, np.bool_)) or not isinstance(min_strength, (int, float, np.integer,
                                                                                     np.floating)):
-        raise ArgumentError("min_strength must be a number from 0 to 1 (excluded)", name="min_strength",
+        raise ArgumentError(tr("min_strength must be a number from 0 to 1 (excluded)",
+                               "min_strength doit être un nombre de 0 à 1 (exclu)"), name="min_strength",
                             value=min_strength)
     if not 0.0 <= float(min_strength) < 1.0:
-        raise ArgumentError("min_strength is a share of the métier's ROME mobilités, from 0 to 1 (excluded)",
+        raise ArgumentError(tr("min_strength is a share of the métier's ROME mobilités, from 0 to 1 (excluded)",
+                               "min_strength est une part des mobilités ROME du métier, de 0 à 1 (exclu)"),
                             name="min_strength", value=min_strength)
     codes, table = metier_codes(metiers)
     axis = _ages(metiers, ages)
@@ -365,9 +392,13 @@ def transitions_from_passerelles(total_rate, metiers=None, *, ages=None,
     kept = share.sum(1)
     stuck = (kept <= 0) & (total.max(1) > 0)
     if stuck.any():
-        raise InputError(f"no ROME passerelle of strength ≥ {float(min_strength):g} from these métiers to another "
-                         "métier of the nomenclature, so their workers have nowhere to go: give them a rate of 0, "
-                         "lower min_strength, or use the 83 métiers of « Les métiers en 2030 »", source=source,
+        raise InputError(tr(f"no ROME passerelle of strength ≥ {float(min_strength):g} from these métiers to "
+                            "another métier of the nomenclature, so their workers have nowhere to go: give them a "
+                            "rate of 0, lower min_strength, or use the 83 métiers of « Les métiers en 2030 »",
+                            f"aucune passerelle ROME de force ≥ {float(min_strength):g} depuis ces métiers vers un "
+                            "autre métier de la nomenclature : leurs actifs n'ont nulle part où aller ; donnez-leur "
+                            "un taux de 0, abaissez min_strength, ou utilisez les 83 métiers de « Les métiers en "
+                            "2030 »"), source=source,
                          column="metier", rows=pd.DataFrame({"metier": np.asarray(codes)[stuck],
                                                               "max_total_rate": total.max(1)[stuck]}))
     share = np.divide(share, kept[:, None], out=np.zeros_like(share), where=kept[:, None] > 0)
@@ -396,30 +427,36 @@ def transitions_from_passerelles(total_rate, metiers=None, *, ages=None,
 
 
 # ----------------------------------------------------------------------------- flows
-def _check_rate_array(rates: xr.DataArray, source: str = "transition rates") -> None:
+def _check_rate_array(rates: xr.DataArray, source: str | None = None) -> None:
+    source = source or tr("transition rates", "taux de transition")
     missing = [d for d in ("origin", "destination") if d not in rates.dims]
     if missing:
-        raise InputError(f"the rate array needs dims 'origin' and 'destination' (and usually 'age'); "
-                         f"missing {missing}; got {rates.dims}", source=source)
+        raise InputError(tr(f"the rate array needs dims 'origin' and 'destination' (and usually 'age'); "
+                            f"missing {missing}; got {rates.dims}",
+                            f"le tableau des taux doit avoir les dimensions 'origin' et 'destination' (et "
+                            f"d'ordinaire 'age') ; il manque {missing} ; reçu {rates.dims}"), source=source)
     v = rates.values
     if not np.isfinite(v).all():
-        raise InputError("NaN or infinite rates", source=source, column="rate",
+        raise InputError(tr("NaN or infinite rates", "taux NaN ou infinis"), source=source, column="rate",
                          rows=rates.where(~np.isfinite(rates), drop=True).to_series().head(10)
                          .reset_index())
     if (v < 0).any() or (v > 1).any():
         bad = rates.where((rates < 0) | (rates > 1), drop=True).to_series().dropna()
-        raise InputError("rate outside [0, 1]", source=source, column="rate", rows=bad.reset_index())
+        raise InputError(tr("rate outside [0, 1]", "taux hors de [0, 1]"), source=source, column="rate",
+                         rows=bad.reset_index())
     common = sorted(set(map(str, rates.origin.values)) & set(map(str, rates.destination.values)))
     if common:
         diag = xr.concat([rates.sel(origin=c, destination=c, drop=True) for c in common], "origin")
         diag = diag.assign_coords(origin=common)
         if float(abs(diag).max()) > 0:
-            raise InputError("origin == destination with a non-zero rate (staying is not a transition)",
+            raise InputError(tr("origin == destination with a non-zero rate (staying is not a transition)",
+                                "origin == destination avec un taux non nul (rester n'est pas une transition)"),
                              source=source, column="destination",
                              rows=diag.where(diag > 0, drop=True).to_series().dropna().reset_index())
     tot = rates.sum("destination")
     if float(tot.max()) > 1.0 + 1e-12:
-        raise InputError("the out-rates of an origin sum above 1", source=source, column="rate",
+        raise InputError(tr("the out-rates of an origin sum above 1",
+                            "la somme des taux de sortie d'une origine dépasse 1"), source=source, column="rate",
                          rows=tot.where(tot > 1.0 + 1e-12, drop=True).to_series().dropna()
                          .rename("out_rate_sum").reset_index())
 
@@ -439,9 +476,11 @@ def _align(rates: xr.DataArray, acc: xr.Dataset) -> tuple[xr.DataArray, xr.DataA
         lost = r.sel(destination=unknown)
         if float(lost.max()) > 0:
             lost = lost.sum([d for d in lost.dims if d not in ("origin", "destination")])
-            raise InputError("rates towards métiers absent from the accounts (these workers would "
-                             "vanish); add the métiers to the projection or drop the rows",
-                             source="transition rates", column="destination",
+            raise InputError(tr("rates towards métiers absent from the accounts (these workers would "
+                                "vanish); add the métiers to the projection or drop the rows",
+                                "taux vers des métiers absents des comptes (ces actifs disparaîtraient) ; "
+                                "ajoutez ces métiers à la projection ou retirez ces lignes"),
+                             source=tr("transition rates", "taux de transition"), column="destination",
                              rows=lost.where(lost > 0, drop=True).to_series().dropna()
                              .rename("rate").reset_index())
     to_exit = (r.sel(destination=EXIT, drop=True) if EXIT in r.destination.values
@@ -479,7 +518,8 @@ def occupational_mobility(accounts, rates: xr.DataArray, *, stock: str = "start"
     """
     acc = getattr(accounts, "accounts", accounts)
     if stock not in ("start", "survivors"):
-        raise ArgumentError("stock must be 'start' or 'survivors'", name="stock", value=stock)
+        raise ArgumentError(tr("stock must be 'start' or 'survivors'", "stock doit valoir 'start' ou 'survivors'"),
+                            name="stock", value=stock)
     move, to_exit, out_rate = _align(rates, acc)
     E = acc["employment"].reset_coords(drop=True)
     if stock == "survivors":

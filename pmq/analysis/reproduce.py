@@ -38,6 +38,7 @@ from pmq._version import __version__
 from pmq.data import raw_metiers2030, regions
 from pmq.formatting import MINUS, check_lang, format_number
 from pmq.inputs.baseline import load_baseline
+from pmq.options import tr
 from pmq.outputs import atomic_file, neutralise, safe_text
 from pmq.projection.run import project
 
@@ -302,8 +303,10 @@ def _horizon_table(projection) -> tuple[pd.DataFrame, str]:
     end = int(acc.attrs["period_end"])
     last = int(acc.year.values[-1])
     if last < end:
-        raise PmqError(f"the projection stops in {last}; reproducing the published {base}–{end} "
-                       f"totals needs a horizon of at least {end - base} years")
+        raise PmqError(tr(f"the projection stops in {last}; reproducing the published {base}–{end} "
+                          f"totals needs a horizon of at least {end - base} years",
+                          f"la projection s'arrête en {last} ; reproduire les totaux publiés {base}–{end} "
+                          f"demande un horizon d'au moins {end - base} ans"))
     h = projection.horizons(horizons=[end - base], years=[])
     h = h.isel(period=[i for i, e in enumerate(h.end_year.values) if int(e) == end])
     period = str(h.period.values[0])
@@ -327,7 +330,8 @@ def _specificity(emp: pd.DataFrame, rows: pd.DataFrame, definition: str) -> pd.S
     ``emp``: territory, metier, employment_start (every cell); ``rows``: territory, code_fap,
     share (the row's share of its territory's employment)."""
     if definition not in _SPECIFICITY:
-        raise ArgumentError(f"unknown specificity definition; use one of {_SPECIFICITY}",
+        raise ArgumentError(tr(f"unknown specificity definition; use one of {_SPECIFICITY}",
+                               f"définition de l'indice de spécificité inconnue ; valeurs possibles : {_SPECIFICITY}"),
                             name="specificity", value=definition)
     by_metier = emp.groupby("metier")["employment_start"].sum()
     total = float(emp["employment_start"].sum())
@@ -366,7 +370,8 @@ def reproduce_metiers2030(baseline=None, projection=None, *, specificity: str = 
         ``cells`` (1,049 rows) and ``summary`` (one row per numeric column).
     """
     if specificity not in _SPECIFICITY:
-        raise ArgumentError(f"unknown specificity definition; use one of {_SPECIFICITY}",
+        raise ArgumentError(tr(f"unknown specificity definition; use one of {_SPECIFICITY}",
+                               f"définition de l'indice de spécificité inconnue ; valeurs possibles : {_SPECIFICITY}"),
                             name="specificity", value=specificity)
     if projection is None:
         if baseline is None:
@@ -380,7 +385,8 @@ def reproduce_metiers2030(baseline=None, projection=None, *, specificity: str = 
     out = raw[["code_fap", "fap_libelle", "region"]].copy()
     out["territory"] = raw["region"].map(code)
     if out["territory"].isna().any():  # pragma: no cover - the shipped file is fixed
-        raise InputError("regions not in the nomenclature", source=RAW_FILE, column="region",
+        raise InputError(tr("regions not in the nomenclature", "régions absentes de la nomenclature"),
+                         source=RAW_FILE, column="region",
                          rows=out.loc[out["territory"].isna(), "region"].unique())
 
     flows = [v for v, _ in _FLOWS.values()]
@@ -389,9 +395,12 @@ def reproduce_metiers2030(baseline=None, projection=None, *, specificity: str = 
                   how="left", validate="one_to_one")
     missing = m["employment_start"].isna()
     if missing.any():
-        raise InputError(f"the projection has no cell for {int(missing.sum())} published row(s) of "
-                         "« Les métiers en 2030 » (territory codes or métier codes differ from the "
-                         "embedded baseline's)", source="projection",
+        raise InputError(tr(f"the projection has no cell for {int(missing.sum())} published row(s) of "
+                            "« Les métiers en 2030 » (territory codes or métier codes differ from the "
+                            "embedded baseline's)",
+                            f"la projection n'a pas de case pour {int(missing.sum())} ligne(s) publiée(s) de "
+                            "« Les métiers en 2030 » (codes de territoire ou de métier différents de "
+                            "ceux de la base intégrée)"), source="projection",
                          rows=m.loc[missing, ["code_fap", "region", "territory"]])
 
     emp = m["employment_start"].to_numpy() / K
@@ -561,7 +570,8 @@ def get_exercise(exercise: str):
     :class:`~pmq.errors.UnknownNameError` listing the available ones."""
     fn = EXERCISES.get(str(exercise).strip().lower())
     if fn is None:
-        raise UnknownNameError(f"unknown reproduction exercise {exercise!r}; available: "
+        raise UnknownNameError(tr(f"unknown reproduction exercise {exercise!r}; available: ",
+                                  f"exercice de reproduction inconnu {exercise!r} ; exercices disponibles : ")
                                + ", ".join(sorted(EXERCISES)))
     return fn
 

@@ -40,6 +40,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq.errors import InputError
+from pmq.options import tr
 from pmq.data import data_path
 
 __all__ = [
@@ -122,7 +123,8 @@ BLS_2024_34 = SeparationConventions(name="BLS Employment Projections 2024–34 (
 
 def _check_choice(name: str, value: str, choices: tuple) -> None:
     if value not in choices:
-        raise InputError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}",
+        raise InputError(tr(f"unknown {name} {value!r}; expected one of {', '.join(choices)}",
+                            f"{name} inconnu {value!r} ; valeurs possibles : {', '.join(choices)}"),
                          column=name)
 
 
@@ -131,14 +133,17 @@ def _labels(index: pd.Index, mask: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({name: np.asarray(index)[mask]})
 
 
+def _nonnegative_employment() -> str:
+    return tr("[0, +inf) (employment cannot be negative)", "[0, +inf) (l'emploi ne peut pas être négatif)")
+
+
 def _check_values(values: np.ndarray, index: pd.Index, column: str, source: str | None, *,
                   lo: float | None = None, hi: float | None = None, what: str = "") -> None:
     """Raise InputError naming ``column`` and the offending rows for NaN or out-of-range values."""
     bad_nan = np.isnan(values)
     if bad_nan.any():
         rows = _labels(index, bad_nan).assign(**{column: values[bad_nan]})
-        raise InputError(f"{int(bad_nan.sum())} missing (NaN) value(s)", source=source,
-                         column=column, rows=rows)
+        raise InputError(_missing_values(int(bad_nan.sum())), source=source, column=column, rows=rows)
     bad = np.zeros(values.shape, dtype=bool)
     if lo is not None:
         bad |= values < lo
@@ -146,8 +151,18 @@ def _check_values(values: np.ndarray, index: pd.Index, column: str, source: str 
         bad |= values > hi
     if bad.any():
         rows = _labels(index, bad).assign(**{column: values[bad]})
-        raise InputError(f"{int(bad.sum())} value(s) outside {what}", source=source,
-                         column=column, rows=rows)
+        raise InputError(_values_outside(int(bad.sum()), what), source=source, column=column, rows=rows)
+
+
+def _missing_values(n: int) -> str:
+    """« 2 valeurs manquantes (NaN) » / "2 missing (NaN) value(s)"."""
+    s = "s" if n > 1 else ""
+    return tr(f"{n} missing (NaN) value(s)", f"{n} valeur{s} manquante{s} (NaN)")
+
+
+def _values_outside(n: int, what: str) -> str:
+    """« 2 valeurs hors de [0, 1] » / "2 value(s) outside [0, 1]"."""
+    return tr(f"{n} value(s) outside {what}", f"{n} valeur{'s' if n > 1 else ''} hors de {what}")
 
 
 def _as_columns(**arrays) -> tuple[dict[str, np.ndarray], pd.Index]:
@@ -160,8 +175,10 @@ def _as_columns(**arrays) -> tuple[dict[str, np.ndarray], pd.Index]:
         vals[k] = np.asarray(a, dtype=float)
     shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
     if len(shape) > 1:
-        raise InputError(f"inputs must be one-dimensional (got shape {shape}); use "
-                         "separation_openings_path for labelled multi-dimensional data")
+        raise InputError(tr(f"inputs must be one-dimensional (got shape {shape}); use "
+                            "separation_openings_path for labelled multi-dimensional data",
+                            f"les entrées doivent être à une dimension (forme reçue : {shape}) ; utilisez "
+                            "separation_openings_path pour des données étiquetées à plusieurs dimensions"))
     n = shape[0] if shape else 1
     vals = {k: np.broadcast_to(v, (n,)).astype(float) for k, v in vals.items()}
     if index is None or len(index) != n:
@@ -249,7 +266,8 @@ def separation_openings(emp_base, emp_proj, exit_rate, transfer_rate, years: flo
     _check_choice("rate_base", rate_base, RATE_BASES)
     _check_choice("decline", decline, DECLINE_RULES)
     if not np.isfinite(years) or years <= 0:
-        raise InputError(f"years must be a positive number (got {years!r})", source=source,
+        raise InputError(tr(f"years must be a positive number (got {years!r})",
+                            f"years doit être un nombre positif (reçu : {years!r})"), source=source,
                          column="years")
     arrays = {"emp_base": emp_base, "emp_proj": emp_proj, "exit_rate": exit_rate,
               "transfer_rate": transfer_rate}
@@ -257,10 +275,9 @@ def separation_openings(emp_base, emp_proj, exit_rate, transfer_rate, years: flo
         arrays["separation_rate"] = separation_rate
     v, index = _as_columns(**arrays)
     scale = 100.0 if percent else 1.0
-    unit = "[0, 100] percent" if percent else "[0, 1] (fractions)"
+    unit = tr("[0, 100] percent", "[0, 100] (en pourcentage)") if percent else "[0, 1] (fractions)"
     for col in ("emp_base", "emp_proj"):
-        _check_values(v[col], index, col, source, lo=0.0, what="[0, +inf) (employment cannot "
-                      "be negative)")
+        _check_values(v[col], index, col, source, lo=0.0, what=_nonnegative_employment())
     for col in ("exit_rate", "transfer_rate", "separation_rate"):
         if col in v:
             _check_values(v[col], index, col, source, lo=0.0, hi=scale, what=unit)
@@ -289,11 +306,11 @@ def _check_da(da: xr.DataArray, name: str, source, lo: float, hi: float | None, 
     flat = da.to_dataframe(name=name) if da.dims else pd.DataFrame({name: [float(vals)]})
     if bad_nan.any():
         rows = flat[flat[name].isna()]
-        problem = f"{int(bad_nan.sum())} missing (NaN) value(s)"
+        problem = _missing_values(int(bad_nan.sum()))
     else:
         v = flat[name]
         rows = flat[(v < lo) | (v > hi)] if hi is not None else flat[v < lo]
-        problem = f"{int(bad.sum())} value(s) outside {what}"
+        problem = _values_outside(int(bad.sum()), what)
     rows = rows[[name]].reset_index() if da.dims else rows
     raise InputError(problem, source=source, column=name, rows=rows)
 
@@ -303,24 +320,32 @@ def _align_rate(rate, flows_like: xr.DataArray, name: str, source) -> xr.DataArr
     if not isinstance(rate, xr.DataArray):
         arr = np.asarray(rate, dtype=float)
         if arr.ndim:
-            raise InputError("a rate that is not a scalar must be an xarray DataArray with "
-                             "named dimensions (e.g. over 'metier')", source=source, column=name)
+            raise InputError(tr("a rate that is not a scalar must be an xarray DataArray with "
+                                "named dimensions (e.g. over 'metier')",
+                                "un taux qui n'est pas un nombre seul doit être un DataArray xarray aux "
+                                "dimensions nommées (par exemple selon 'metier')"), source=source, column=name)
         rate = xr.DataArray(float(arr))
     extra = [d for d in rate.dims if d not in flows_like.dims]
     if extra:
-        raise InputError(f"rate dimension(s) {extra} are not dimensions of the employment path "
-                         f"{list(flows_like.dims)}", source=source, column=name)
+        raise InputError(tr(f"rate dimension(s) {extra} are not dimensions of the employment path "
+                            f"{list(flows_like.dims)}",
+                            f"dimension(s) du taux {extra} absente(s) de la trajectoire d'emploi "
+                            f"{list(flows_like.dims)}"), source=source, column=name)
     for d in rate.dims:
         if d in flows_like.indexes and d in rate.indexes:
             missing = flows_like.indexes[d].difference(rate.indexes[d])
             if len(missing):
-                raise InputError(f"no {name} for {len(missing)} '{d}' label(s) of the employment "
-                                 "path", source=source, column=name,
+                raise InputError(tr(f"no {name} for {len(missing)} '{d}' label(s) of the employment "
+                                    "path",
+                                    f"pas de {name} pour {len(missing)} étiquette(s) '{d}' de la trajectoire "
+                                    "d'emploi"), source=source, column=name,
                                  rows=pd.DataFrame({d: list(missing)}))
             rate = rate.reindex({d: flows_like.indexes[d]})
         elif rate.sizes[d] != flows_like.sizes[d]:
-            raise InputError(f"rate has {rate.sizes[d]} '{d}' values but the flows have "
-                             f"{flows_like.sizes[d]}", source=source, column=name)
+            raise InputError(tr(f"rate has {rate.sizes[d]} '{d}' values but the flows have "
+                                f"{flows_like.sizes[d]}",
+                                f"le taux a {rate.sizes[d]} valeurs '{d}' mais les flux en ont "
+                                f"{flows_like.sizes[d]}"), source=source, column=name)
     return rate.astype(float)
 
 
@@ -370,20 +395,24 @@ def separation_openings_path(employment: xr.DataArray, exit_rate, transfer_rate=
     _check_choice("rate_base", rate_base, RATE_BASES)
     _check_choice("decline", decline, DECLINE_RULES)
     if not isinstance(employment, xr.DataArray):
-        raise InputError("employment must be an xarray DataArray with a year dimension",
+        raise InputError(tr("employment must be an xarray DataArray with a year dimension",
+                            "employment doit être un DataArray xarray avec une dimension d'année"),
                          source=source, column="employment")
     if year_dim not in employment.dims or employment.sizes[year_dim] < 2:
-        raise InputError(f"employment needs a '{year_dim}' dimension with at least two years "
-                         f"(dims: {list(employment.dims)})", source=source, column="employment")
+        raise InputError(tr(f"employment needs a '{year_dim}' dimension with at least two years "
+                            f"(dims: {list(employment.dims)})",
+                            f"employment doit avoir une dimension '{year_dim}' d'au moins deux années "
+                            f"(dimensions : {list(employment.dims)})"), source=source, column="employment")
     employment = employment.astype(float)
-    _check_da(employment, "employment", source, 0.0, None, "[0, +inf) (employment cannot be negative)")
+    _check_da(employment, "employment", source, 0.0, None, _nonnegative_employment())
     e0 = employment.isel({year_dim: slice(None, -1)})
     e1 = employment.isel({year_dim: slice(1, None)})
     e1 = e1.assign_coords({year_dim: e0[year_dim].values}) if year_dim in e1.coords else e1
     rates = {}
     for name, r in (("exit_rate", exit_rate), ("transfer_rate", transfer_rate)):
         r = _align_rate(r, e0, name, source)
-        _check_da(r, name, source, 0.0, 1.0, "[0, 1] (annual rates as fractions)")
+        _check_da(r, name, source, 0.0, 1.0, tr("[0, 1] (annual rates as fractions)",
+                                                "[0, 1] (taux annuels en fractions)"))
         rates[name] = r
     E = {"average": 0.5 * (e0 + e1), "start": e0, "end": e1}[rate_base]
     change = e1 - e0
@@ -420,11 +449,12 @@ def load_bls_table(path: str | Path | None = None) -> pd.DataFrame:
         path = data_path("raw", BLS_TABLE_FILE)
     path = Path(path)
     if not path.exists():
-        raise InputError(f"file not found: {path}", source=path.name)
+        raise InputError(tr(f"file not found: {path}", f"fichier introuvable : {path}"), source=path.name)
     table = pd.read_csv(path, dtype={"soc": str, "title": str})
     missing = [c for c in _BLS_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing} in the BLS separations table",
+        raise InputError(tr(f"missing column(s) {missing} in the BLS separations table",
+                            f"colonne(s) manquante(s) {missing} dans le tableau des séparations du BLS"),
                          source=path.name, column=missing[0])
     return table
 

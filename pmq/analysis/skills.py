@@ -52,6 +52,7 @@ from pmq.formatting import check_lang
 from pmq.inputs.tables import as_number, as_str, check_duplicates, read_table
 from pmq.labels import metier_label, text
 from pmq.names import normalise, resolve
+from pmq.options import tr
 from pmq.projection.indicators import accounts_of, national, select, territory_name, window_sums
 
 __all__ = ["skills_demand", "green_jobs", "green_skills", "skills_coverage", "skill_weights", "read_bridge",
@@ -158,14 +159,20 @@ def read_bridge(data, *, metiers=None) -> pd.DataFrame:
     required = ["metier", "fiche", "weight"]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(f"missing required column(s) {missing} for a bridge métier → fiche; found "
-                         f"{list(df.columns)}", source=source, column=", ".join(missing))
+        raise InputError(tr(f"missing required column(s) {missing} for a bridge métier → fiche; found "
+                            f"{list(df.columns)}",
+                            f"colonne(s) obligatoire(s) absente(s) {missing} pour une table de passage métier → "
+                            f"fiche ; colonnes trouvées : {list(df.columns)}"), source=source,
+                         column=", ".join(missing))
     extra = [c for c in df.columns if c not in {*required, "note", "label", "metier_label", "fiche_label"}]
     if extra:
-        raise InputError(f"unexpected column(s) {extra}; a bridge has metier, fiche, weight (and note, label, "
-                         "metier_label, fiche_label, ignored)", source=source, column=", ".join(map(str, extra)))
+        raise InputError(tr(f"unexpected column(s) {extra}; a bridge has metier, fiche, weight (and note, label, "
+                            "metier_label, fiche_label, ignored)",
+                            f"colonne(s) inattendue(s) {extra} ; une table de passage a les colonnes metier, fiche, "
+                            "weight (et note, label, metier_label, fiche_label, ignorées)"),
+                         source=source, column=", ".join(map(str, extra)))
     if df.empty:
-        raise InputError("the bridge has no rows", source=source)
+        raise InputError(tr("the bridge has no rows", "la table de passage n'a aucune ligne"), source=source)
     df = df.reset_index(drop=True)
     metier = as_str(df, "metier", source)
     fiche = df["fiche"].where(df["fiche"].notna(), "").astype(str).str.strip().str.upper()
@@ -173,34 +180,48 @@ def read_bridge(data, *, metiers=None) -> pd.DataFrame:
     known = set(_data.metiers()["code"]) | {str(m) for m in (metiers or ())}
     unknown = sorted(set(metier) - known)
     if unknown:
-        hints = [f"{u!r} (closest: {', '.join(difflib.get_close_matches(u, sorted(known), n=3, cutoff=0.3)) or 'none'})"
-                 for u in unknown[:5]]
-        raise InputError(f"unknown métier code(s) {', '.join(hints)}: expected pmq's métier codes (pmq.data.metiers())"
-                         " or those of the projection", source=source, column="metier",
+        hints = _hints(unknown, known, 0.3)
+        raise InputError(tr(f"unknown métier code(s) {hints}: expected pmq's métier codes (pmq.data.metiers())"
+                            " or those of the projection",
+                            f"code(s) de métier inconnu(s) {hints} ; attendu : un code de métier de pmq "
+                            "(pmq.data.metiers()) ou de la projection"), source=source, column="metier",
                          rows=df.loc[metier.isin(unknown)].reset_index(names="row"))
     codes = set(_skills.fiches()["fiche"])
     bad = (fiche != "") & ~fiche.isin(codes)
     if bad.any():
         wrong = sorted(set(fiche[bad]))
-        hints = [f"{w!r} (closest: {', '.join(difflib.get_close_matches(w, sorted(codes), n=3, cutoff=0.6)) or 'none'})"
-                 for w in wrong[:5]]
-        raise InputError(f"unknown ROME 4.0 fiche code(s) {', '.join(hints)} (pmq.data.skills.fiches(); empty = "
-                         "not linked)", source=source, column="fiche", rows=df.loc[bad].reset_index(names="row"))
+        hints = _hints(wrong, codes, 0.6)
+        raise InputError(tr(f"unknown ROME 4.0 fiche code(s) {hints} (pmq.data.skills.fiches(); empty = "
+                            "not linked)",
+                            f"code(s) de fiche ROME 4.0 inconnu(s) {hints} (pmq.data.skills.fiches() ; vide = "
+                            "sans rattachement)"), source=source, column="fiche",
+                         rows=df.loc[bad].reset_index(names="row"))
     out = pd.DataFrame({"metier": metier, "fiche": fiche, "weight": weight})
     check_duplicates(out, ["metier", "fiche"], source)
     neg = out["weight"] < 0
     if neg.any():
-        raise InputError("negative weights", source=source, column="weight",
+        raise InputError(tr("negative weights", "poids négatifs"), source=source, column="weight",
                          rows=df.loc[neg].reset_index(names="row"))
     sums = out.groupby("metier", sort=False)["weight"].sum()
     off = sums[(sums - 1).abs() > 1e-6]
     if len(off):
-        raise InputError(f"the weights of {len(off)} métier(s) do not sum to 1 (each métier's weights over its "
-                         "fiches, the empty fiche included, must)", source=source, column="weight",
-                         rows=off.rename("sum of weights").reset_index())
+        raise InputError(tr(f"the weights of {len(off)} métier(s) do not sum to 1 (each métier's weights over its "
+                            "fiches, the empty fiche included, must)",
+                            f"les poids de {len(off)} métier(s) n'ont pas pour somme 1 (les poids d'un métier sur "
+                            "ses fiches, fiche vide comprise, doivent avoir pour somme 1)"), source=source, column="weight",
+                         rows=off.rename(tr("sum of weights", "somme des poids")).reset_index())
     out["weight"] = out["weight"] / out.groupby("metier")["weight"].transform("sum")
     out.attrs["source"] = source
     return out
+
+
+def _hints(wrong, codes, cutoff: float) -> str:
+    """« 'X' (les plus proches : A, B) » for each of the first five ``wrong`` codes, in the reader's language."""
+    out = []
+    for w in wrong[:5]:
+        close = ", ".join(difflib.get_close_matches(w, sorted(codes), n=3, cutoff=cutoff))
+        out.append(tr(f"{w!r} (closest: {close or 'none'})", f"{w!r} (les plus proches : {close or 'aucun'})"))
+    return ", ".join(out)
 
 
 def _bridge(bridge, metiers=None) -> tuple[pd.DataFrame, str]:
@@ -235,7 +256,7 @@ def _items(by: str) -> pd.DataFrame:
         classes = _skills.TRANSITION_ECO if by == "transition_eco" else _skills.TRANSITION_NUM
         return pd.DataFrame({"code": [v[0] for v in classes.values()], "label": [v[1] for v in classes.values()],
                              "label_en": [v[2] for v in classes.values()]})
-    raise ArgumentError(f"unknown breakdown; expected one of {', '.join(BY)}", name="by", value=by)
+    raise ArgumentError(_unknown("breakdown", "découpage inconnu", BY), name="by", value=by)
 
 
 @cache
@@ -266,8 +287,9 @@ def _fiche_profile(by: str, view: str, core_weight: float) -> pd.DataFrame:
         classes = _skills.TRANSITION_ECO if by == "transition_eco" else _skills.TRANSITION_NUM
         unknown = sorted(set(f[by]) - set(classes))
         if unknown:
-            raise InputError(f"ROME {by} values pmq does not know: {unknown}", source="pmq/data/skills/fiches.csv",
-                             column=by)
+            raise InputError(tr(f"ROME {by} values pmq does not know: {unknown}",
+                                f"valeurs ROME de {by} inconnues de pmq : {unknown}"),
+                             source="pmq/data/skills/fiches.csv", column=by)
         p = pd.DataFrame({"fiche": f["fiche"], "code": f[by].map(lambda v: classes[v][0]), "score": 1.0,
                           "core": 1.0})
     elif by == "green_digital":
@@ -275,7 +297,7 @@ def _fiche_profile(by: str, view: str, core_weight: float) -> pd.DataFrame:
         p = pd.DataFrame({"fiche": g["fiche"], "code": g["item"], "score": 1.0,
                           "core": (g["coeur"] == "P").astype(float)})
     else:
-        raise ArgumentError(f"unknown breakdown; expected one of {', '.join(BY)}", name="by", value=by)
+        raise ArgumentError(_unknown("breakdown", "découpage inconnu", BY), name="by", value=by)
     if view == "additive":
         p["w"] = p["score"] / p.groupby("fiche")["score"].transform("sum")
         p["w_core"] = p["w"] * p["core"]
@@ -285,9 +307,16 @@ def _fiche_profile(by: str, view: str, core_weight: float) -> pd.DataFrame:
     return p[["fiche", "code", "w", "w_core"]]
 
 
+def _unknown(what_en: str, what_fr: str, choices) -> str:
+    """"unknown view; expected one of a, b" / « vue inconnue ; valeurs possibles : a, b » (``what_fr``: « vue
+    inconnue », agreed in gender)."""
+    return tr(f"unknown {what_en}; expected one of {', '.join(choices)}",
+              f"{what_fr} ; valeurs possibles : {', '.join(choices)}")
+
+
 def _check_view(view: str) -> None:
     if view not in VIEWS:
-        raise ArgumentError(f"unknown view; expected one of {', '.join(VIEWS)}", name="view", value=view)
+        raise ArgumentError(_unknown("view", "vue inconnue", VIEWS), name="view", value=view)
 
 
 def skill_weights(by: str = "macro_competence", view: str = "additive", *, bridge=None,
@@ -301,10 +330,11 @@ def skill_weights(by: str = "macro_competence", view: str = "additive", *, bridg
     ``bridge``: a user's own bridge (:func:`read_bridge`), else pmq's."""
     _check_view(view)
     if by not in BY and by != "green_digital":
-        raise ArgumentError(f"unknown breakdown; expected one of {', '.join(BY)}", name="by", value=by)
+        raise ArgumentError(_unknown("breakdown", "découpage inconnu", BY), name="by", value=by)
     if not core_weight >= 1.0:
-        raise ArgumentError("core_weight must be ≥ 1 (« Principale » items weigh at least as much as the others)",
-                            name="core_weight", value=core_weight)
+        raise ArgumentError(tr("core_weight must be ≥ 1 (« Principale » items weigh at least as much as the others)",
+                               "core_weight doit être ≥ 1 (les éléments « Principale » pèsent au moins autant que "
+                               "les autres)"), name="core_weight", value=core_weight)
     if bridge is None:
         return _pmq_weights(by, view, float(core_weight)).copy()
     return _weights(_bridge(bridge)[0], by, view, float(core_weight))
@@ -337,16 +367,18 @@ def _window(data, variables, start_year, end_year, horizon, territory, by_territ
     the territory rows."""
     acc = accounts_of(data)
     if "year" not in acc.dims:
-        raise ArgumentError("expected a projection or its accounts (with a year dimension), not a table of "
-                            "horizons", name="data", value=type(data).__name__)
+        raise ArgumentError(tr("expected a projection or its accounts (with a year dimension), not a table of "
+                               "horizons",
+                               "attendu : une projection ou ses comptes (avec une dimension d'année), pas un "
+                               "tableau d'horizons"), name="data", value=type(data).__name__)
     for v in variables:
         if v not in VARIABLES:
-            raise ArgumentError(f"unknown variable; expected one of {', '.join(VARIABLES)}", name="variable",
-                                value=v)
+            raise ArgumentError(_unknown("variable", "variable inconnue", VARIABLES), name="variable", value=v)
     base = int(acc.year.values[0])
     if horizon is not None:
         if end_year is not None:
-            raise ArgumentError("give horizon or end_year, not both", name="horizon", value=horizon)
+            raise ArgumentError(tr("give horizon or end_year, not both", "donnez horizon ou end_year, pas les deux"),
+                                name="horizon", value=horizon)
         end_year = base + int(horizon)
     sel = acc
     if territory is not None or metier is not None:
@@ -374,13 +406,16 @@ def _window(data, variables, start_year, end_year, horizon, territory, by_territ
 
 
 def _check_metiers(values: xr.DataArray, bridge: pd.DataFrame, source: str) -> None:
-    """Every métier of the projection has rows in the bridge."""
+    """Every métier of the projection has rows in the bridge (``source``: where the bridge comes from)."""
     have = set(bridge["metier"])
     missing = [str(m) for m in values.metier.values if str(m) not in have]
     if missing:
-        raise InputError(f"métier(s) of the projection without a bridge row: {missing}; give your own bridge "
-                         "métier → ROME fiche (bridge=, see pmq.analysis.skills.read_bridge)", source=source,
-                         column="metier", rows=missing)
+        raise InputError(tr(f"métier(s) of the projection without a bridge row: {missing}; give your own bridge "
+                            "métier → ROME fiche (bridge=, see pmq.analysis.skills.read_bridge)",
+                            f"métier(s) de la projection sans ligne dans la table de passage : {missing} ; donnez "
+                            "votre propre table de passage métier → fiche ROME (bridge=, voir "
+                            "pmq.analysis.skills.read_bridge)"),
+                         source=tr(f"{source} bridge", f"table de passage {source}"), column="metier", rows=missing)
 
 
 def _spread(values: xr.DataArray, weights: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str]]:
@@ -467,9 +502,13 @@ def _sort_top(df: pd.DataFrame, keys: list[str], col: str, top: int | None) -> p
                         kind="stable").drop(columns=[f"_{k}" for k in keys])
     if top is not None:
         if int(top) < 1:
-            raise ArgumentError("top must be a positive number of rows", name="top", value=top)
+            raise ArgumentError(_top_message(), name="top", value=top)
         df = df.groupby(keys, sort=False).head(int(top))
     return df.drop(columns="_last").reset_index(drop=True)
+
+
+def _top_message() -> str:
+    return tr("top must be a positive number of rows", "top doit être un nombre de lignes positif")
 
 
 def _difference(df: pd.DataFrame, lead: list[str], cols: list[str]) -> pd.DataFrame:
@@ -533,12 +572,12 @@ def skills_demand(data, *, by: str = "macro_competence", view: str = "additive",
     lang = check_lang(lang)
     _check_view(view)
     if by not in BY:
-        raise ArgumentError(f"unknown breakdown; expected one of {', '.join(BY)}", name="by", value=by)
+        raise ArgumentError(_unknown("breakdown", "découpage inconnu", BY), name="by", value=by)
     ds, acc, terr, period, lead = _window(data, [variable], start_year, end_year, horizon, territory,
                                           by_territory, metier, lang)
     mf, source = _bridge(bridge, metiers=[str(m) for m in acc.metier.values])
     user = mf if bridge is not None else None
-    _check_metiers(ds[variable], mf, f"{source} bridge")
+    _check_metiers(ds[variable], mf, source)
     df = _table(ds, terr, period, lead, by, view, variable, user, core_weight, lang)
     df = _sort_top(df, [*lead, "territory"], variable, top)
     linked = _share_reached(ds[variable], user, "fiche", lead)
@@ -609,13 +648,13 @@ def green_jobs(data, *, lens: str = "transition_eco", start_year: int | None = N
     :func:`pmq.plots.skills.green_share`)."""
     lang = check_lang(lang)
     if lens not in LENSES:
-        raise ArgumentError(f"unknown lens; expected one of {', '.join(LENSES)}", name="lens", value=lens)
+        raise ArgumentError(_unknown("lens", "lentille inconnue", LENSES), name="lens", value=lens)
     variables = ["openings", "employment_start", "employment_end"]
     ds, acc, terr, period, lead = _window(data, variables, start_year, end_year, horizon, territory,
                                           by_territory, metier, lang)
     mf, source = _bridge(bridge, metiers=[str(m) for m in acc.metier.values])
     user = mf if bridge is not None else None
-    _check_metiers(ds["openings"], mf, f"{source} bridge")
+    _check_metiers(ds["openings"], mf, source)
     parts = [_table(ds, terr, period, lead, lens, "additive", v, user, CORE_WEIGHT, lang) for v in variables]
     keys = [*lead, "territory", "territory_name", "period", "code", "label"]
     df = parts[0][keys + ["openings", "share"]].rename(columns={"share": "share_openings"})
@@ -648,16 +687,16 @@ def green_skills(data, *, lens: str = "transition_eco", kind: str = "all", top: 
     and ``difference`` with several scenarios; the ``top`` rows per scenario × territory (None: all)."""
     lang = check_lang(lang)
     if lens not in LENSES:
-        raise ArgumentError(f"unknown lens; expected one of {', '.join(LENSES)}", name="lens", value=lens)
+        raise ArgumentError(_unknown("lens", "lentille inconnue", LENSES), name="lens", value=lens)
     kinds = ("macro_competence", "competence", "savoir")
     if kind not in (*kinds, "all"):
-        raise ArgumentError(f"unknown kind; expected one of {', '.join(kinds)}, all", name="kind", value=kind)
+        raise ArgumentError(_unknown("kind", "type inconnu", (*kinds, "all")), name="kind", value=kind)
     ds, acc, terr, period, lead = _window(data, [variable], start_year, end_year, horizon, territory,
                                           by_territory, metier, lang)
     mf, source = _bridge(bridge, metiers=[str(m) for m in acc.metier.values])
     user = mf if bridge is not None else None
     values = ds[variable]
-    _check_metiers(values, mf, f"{source} bridge")
+    _check_metiers(values, mf, source)
     macros = _skills.macro_competences()
     gd = _skills.green_digital()
     cats = dict(zip(_skills.savoir_categories()["code"], _skills.savoir_categories()["sous_categorie"]))
@@ -734,8 +773,9 @@ def skills_coverage(data=None, *, bridge=None, start_year: int | None = None, en
     metiers = [str(m) for m in ds.metier.values]
     missing = sorted(set(metiers) - set(cov["metier"]))
     if missing:
-        raise InputError(f"métier(s) of the projection without a bridge row: {missing}", source="bridge",
-                         column="metier", rows=missing)
+        raise InputError(tr(f"métier(s) of the projection without a bridge row: {missing}",
+                            f"métier(s) de la projection sans ligne dans la table de passage : {missing}"),
+                         source="bridge", column="metier", rows=missing)
     frame = ds.isel(territory=0, drop=True).to_dataframe()[["employment_start", "openings"]].reset_index()
     frame = frame[[*lead, "metier", "employment_start", "openings"]]
     df = frame.merge(cov, on="metier", how="left")
@@ -799,14 +839,17 @@ def passerelles(data, metier, *, territory=None, start_year: int | None = None, 
         ``attrs["n_destinations"]`` the number of destinations before ``top``."""
     lang = check_lang(lang)
     if top is not None and int(top) < 1:
-        raise ArgumentError("top must be a positive number of rows", name="top", value=top)
+        raise ArgumentError(_top_message(), name="top", value=top)
     if not 0.0 <= float(min_strength) < 1.0:
-        raise ArgumentError("min_strength is a share of the métier's mobilités, from 0 to 1 (excluded)",
+        raise ArgumentError(tr("min_strength is a share of the métier's mobilités, from 0 to 1 (excluded)",
+                               "min_strength est une part des mobilités du métier, de 0 à 1 (exclu)"),
                             name="min_strength", value=min_strength)
     acc = accounts_of(data)
     if getattr(data, "baseline", None) is None:
-        raise ArgumentError("expected a Projection (the imbalance classes need its baseline's tension), not an "
-                            "accounts Dataset", name="data", value=type(data).__name__)
+        raise ArgumentError(tr("expected a Projection (the imbalance classes need its baseline's tension), not an "
+                               "accounts Dataset",
+                               "attendu : une Projection (les classes de déséquilibre demandent la tension de sa "
+                               "base), pas un Dataset de comptes"), name="data", value=type(data).__name__)
     codes = [str(m) for m in acc.metier.values]
     labels = metier_label(codes, lang, labels=acc["metier_label"].values if "metier_label" in acc.coords else None)
     choices = {c: [lab, *metier_label([c], "fr" if lang == "en" else "en")] for c, lab in zip(codes, labels)}
@@ -814,8 +857,11 @@ def passerelles(data, metier, *, territory=None, start_year: int | None = None, 
     links = _skills.passerelles()
     own = links[links["metier"] == code]
     if own.empty:
-        raise UnknownNameError(f"no ROME passerelles for the métier {code!r}: the table covers the 83 métiers of "
-                               "« Les métiers en 2030 » (pmq.data.skills.passerelles())", source="passerelles.csv")
+        raise UnknownNameError(tr(f"no ROME passerelles for the métier {code!r}: the table covers the 83 métiers "
+                                  "of « Les métiers en 2030 » (pmq.data.skills.passerelles())",
+                                  f"aucune passerelle ROME pour le métier {code!r} : le tableau couvre les 83 "
+                                  "métiers de « Les métiers en 2030 » (pmq.data.skills.passerelles())"),
+                               source="passerelles.csv")
     self_strength = float(own.loc[own["target"] == code, "strength"].sum())
     own = own[(own["target"] != code) & (own["strength"] >= float(min_strength))]
 

@@ -31,6 +31,7 @@ import xarray as xr
 
 from pmq.errors import ScenarioError
 from pmq.formatting import check_lang, format_number
+from pmq.options import tr
 from pmq.scenario.read import (LEVER_SECTIONS, PROVENANCE_KEYS, TEXT_LANGS, Scenario, builtin_scenarios, lever_status,
                                provenance_in, read_scenario, status_label, text_in)
 from pmq.scenario import levers as lv
@@ -364,35 +365,43 @@ def published_figures(path=None) -> pd.DataFrame:
         where = f"figure[{fig.get('id', i)}]"
         for k, v in fig.items():
             if k not in _FIGURE_KEYS:
-                raise ScenarioError(f"unknown key; expected one of {list(_FIGURE_KEYS)}", source=src,
+                raise ScenarioError(tr(f"unknown key; expected one of {list(_FIGURE_KEYS)}",
+                                       f"clé inconnue ; clés possibles : {list(_FIGURE_KEYS)}"), source=src,
                                     key=f"{where}.{k}", value=v)
             if not isinstance(v, _FIGURE_KEYS[k]) or (isinstance(v, bool) and _FIGURE_KEYS[k] is not bool):
-                raise ScenarioError("wrong type", source=src, key=f"{where}.{k}", value=v)
+                raise ScenarioError(tr("wrong type", "type incorrect"), source=src, key=f"{where}.{k}", value=v)
         for k in _REQUIRED:
             if k not in fig:
-                raise ScenarioError(f"missing key '{k}'", source=src, key=where)
+                raise ScenarioError(tr(f"missing key '{k}'", f"clé '{k}' manquante"), source=src, key=where)
         checks = [("quantity", fig["quantity"] in QUANTITIES, list(QUANTITIES)),
                   ("comparison", fig["comparison"] in ("approx", "at_least", "at_most", "between"),
                    ["approx", "at_least", "at_most", "between"]),
                   ("confidence", fig["confidence"] in ("V", "S", "C"), ["V", "S", "C"]),
-                  ("url", fig["url"].startswith(("https://", "http://")), "an http(s) address"),
-                  ("scenario", fig["scenario"] in builtin_scenarios(), "a built-in scenario")]
+                  ("url", fig["url"].startswith(("https://", "http://")),
+                   tr("an http(s) address", "une adresse http(s)")),
+                  ("scenario", fig["scenario"] in builtin_scenarios(),
+                   tr("a built-in scenario", "un scénario intégré"))]
         for key, ok, expected in checks:
             if not ok:
-                raise ScenarioError(f"invalid value; expected {expected}", source=src, key=f"{where}.{key}",
-                                    value=fig[key])
+                raise ScenarioError(tr(f"invalid value; expected {expected}",
+                                       f"valeur incorrecte ; attendu : {expected}"), source=src,
+                                    key=f"{where}.{key}", value=fig[key])
         need: tuple[str, ...] = {"between": ("low", "high"), "approx": ("value", "tolerance")}.get(
             fig["comparison"], ("value",))
         if fig["quantity"] == "lever_contribution":
             need += ("lever",)
         for k in need:
             if k not in fig:
-                raise ScenarioError(f"missing key '{k}' (comparison {fig['comparison']!r})", source=src,
+                raise ScenarioError(tr(f"missing key '{k}' (comparison {fig['comparison']!r})",
+                                       f"clé '{k}' manquante (comparaison {fig['comparison']!r})"), source=src,
                                     key=where)
         if not fig["reproduced"] and not fig.get("why", "").strip():
-            raise ScenarioError("a figure pmq does not reproduce says why", source=src, key=f"{where}.why")
+            raise ScenarioError(tr("a figure pmq does not reproduce says why",
+                                   "un chiffre que pmq ne reproduit pas dit pourquoi"), source=src,
+                                key=f"{where}.why")
         if (fig["scenario"], fig["id"]) in seen:
-            raise ScenarioError("duplicate id for this scenario", source=src, key=where, value=fig["id"])
+            raise ScenarioError(tr("duplicate id for this scenario", "id en double pour ce scénario"), source=src,
+                                key=where, value=fig["id"])
         seen.add((fig["scenario"], fig["id"]))
         rows.append({"against": "reference", "metiers": None, "from_year": None, "lever": None, "value": np.nan,
                      "low": np.nan, "high": np.nan, "tolerance": np.nan, "why": "", "note": "", **fig})
@@ -408,7 +417,8 @@ def _measure(fig, red, names, base, lever_rows) -> float:
     if q == "lever_contribution":
         row = lever_rows[(lever_rows["lever"] == fig["lever"]) & (lever_rows["year"] == y)]
         if row.empty:
-            raise ScenarioError("no such lever anchor in the scenario", source=fig["scenario"],
+            raise ScenarioError(tr("no such lever anchor in the scenario", "ancre de levier absente du scénario"),
+                                source=fig["scenario"],
                                 key=f"figure[{fig['id']}].lever", value=(fig["lever"], y))
         return float(row["pmq_value"].iloc[0])
     mets = fig["metiers"] if isinstance(fig["metiers"], list) else None

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pmq.data import REGION_ALIASES, data_path, metiers, territory_choices
 from pmq.names import normalise
+from pmq.options import tr
 
 __all__ = ["LEVELS", "territories", "key", "dom_employment", "tension_departement", "bmo_departement",
            "TENSION_SOURCE", "BMO_SOURCE", "REGION_ALIASES", "region_aliases", "canonical_level"]
@@ -44,8 +45,10 @@ def canonical_level(text: str) -> str:
     words = [w[:-1] if w.endswith("s") and len(w) > 3 else w for w in normalise(text).split()]
     found = _LEVEL_WORDS.get(" ".join(w for w in words if w not in ("d", "de", "du", "des", "l", "la", "le", "les")))
     if found is None:
-        raise ValueError(f"unknown level {text!r}: expected one of {', '.join(LEVELS)} (accents, case, plurals, "
-                         "hyphens and « zone d'emploi » are accepted)")
+        raise ValueError(tr(f"unknown level {text!r}: expected one of {', '.join(LEVELS)} (accents, case, plurals, "
+                            "hyphens and « zone d'emploi » are accepted)",
+                            f"niveau inconnu {text!r} : niveaux possibles : {', '.join(LEVELS)} (accents, "
+                            "majuscules, pluriels, traits d'union et « zone d'emploi » sont acceptés)"))
     return found
 
 
@@ -99,7 +102,8 @@ def territories(level: str | None = None) -> pd.DataFrame:
     if level is None:
         return t.copy()
     if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}: expected one of {', '.join(LEVELS)}")
+        raise ValueError(tr(f"unknown level {level!r}: expected one of {', '.join(LEVELS)}",
+                            f"niveau inconnu {level!r} : niveaux possibles : {', '.join(LEVELS)}"))
     return t[t["level"] == level].reset_index(drop=True)
 
 
@@ -122,7 +126,9 @@ def key(level: str, *, expand: bool = True) -> pd.DataFrame:
     The zone d'emploi key is the same for every métier and is stored once (``metier`` = ``"all"``); with
     ``expand`` (the default) it is returned with one row per pmq métier, like the département key."""
     if level not in KEYS:
-        raise ValueError(f"no key for level {level!r}: expected one of {', '.join(KEYS)}")
+        raise ValueError(tr(f"no key for level {level!r}: expected one of {', '.join(KEYS)}",
+                            f"aucune clé de répartition pour le niveau {level!r} : niveaux possibles : "
+                            f"{', '.join(KEYS)}"))
     k = _key(level)
     if not expand or not (k["metier"] == "all").any():
         return k.copy()

@@ -69,9 +69,10 @@ from pmq.model.engine import Profiles, simulate
 from pmq.estimation.calibration import _age5_closed
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.tables import as_number, check_duplicates, read_table
-from pmq.estimation.exits import NOT_FAMILIES, SOURCE as PSRC, continuation_table, fit_exits, pyramids
-from pmq.estimation.trends import (DAMPING, SHARE_MODELS, SOURCE as ESRC, employment_series, fit_shares,
-                                   forecast_families, one_blas_thread)
+from pmq.estimation.exits import NOT_FAMILIES, SOURCE as PSRC, _src as _psrc, continuation_table, fit_exits, pyramids
+from pmq.estimation.trends import (DAMPING, SHARE_MODELS, SOURCE as ESRC, _src as _esrc, employment_series,
+                                   fit_shares, forecast_families, one_blas_thread)
+from pmq.options import tr
 from pmq.estimation.build import _facts
 from pmq.formatting import check_lang, format_number, tick_formatter
 
@@ -157,13 +158,16 @@ def read_employment_series(path=None) -> pd.DataFrame:
     t, src = read_table(path, name="employment")
     need = {"fap", "year", "employment_k"}
     if not need <= set(t.columns):
-        raise InputError(f"the employment table needs columns {sorted(need)}", source=src, column="columns",
+        raise InputError(tr(f"the employment table needs columns {sorted(need)}",
+                            f"le tableau de l'emploi demande les colonnes {sorted(need)}"), source=src,
+                         column="columns",
                          rows=sorted(need - set(t.columns)))
     t = t.assign(fap=t["fap"].astype(str), employment_k=as_number(t, "employment_k", src),
                  year=as_number(t, "year", src, integer=True))
     bad = t[t["employment_k"] < 0]
     if len(bad):
-        raise InputError("employment must be ≥ 0", source=src, column="employment_k", rows=bad.head(10))
+        raise InputError(tr("employment must be ≥ 0", "l'emploi doit être ≥ 0"), source=src, column="employment_k",
+                         rows=bad.head(10))
     check_duplicates(t, ["fap", "year"], src)
     t = t[~t["fap"].isin(NOT_FAMILIES)]
     gaps = []                      # the trend fits need consecutive years: a gap is refused here, in the file
@@ -174,18 +178,22 @@ def read_employment_series(path=None) -> pd.DataFrame:
             gaps.append({"fap": fap, "first_year": ys[0], "last_year": ys[-1],
                          "missing_years": ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")})
     if gaps:
-        raise InputError(f"gaps in the series of {len(gaps)} FAP: every year between a FAP's first and last year "
-                         "is needed (the trend models fit consecutive years); give the missing years",
+        raise InputError(tr(f"gaps in the series of {len(gaps)} FAP: every year between a FAP's first and last year "
+                            "is needed (the trend models fit consecutive years); give the missing years",
+                            f"séries incomplètes pour {len(gaps)} FAP : chaque année entre la première et la "
+                            "dernière année d'une FAP est nécessaire (les modèles de tendance s'ajustent sur des "
+                            "années consécutives) ; donnez les années manquantes"),
                          source=src, column="year", rows=pd.DataFrame(gaps))
     wide = t.pivot(index="year", columns="fap", values="employment_k").sort_index()
     return pd.DataFrame(wide.to_numpy(dtype=float), index=wide.index, columns=wide.columns)     # one block
 
 
-def _source_label(data, name: str, default: str) -> str:
-    """The label :func:`pmq.inputs.tables.read_table` gives ``data`` (file name, or « <name> table »)."""
+def _source_label(data, name: str, name_fr: str, default: str) -> str:
+    """The label :func:`pmq.inputs.tables.read_table` gives ``data`` (file name, or « <name> table »; « tableau
+    <name_fr> » in French)."""
     if data is None:
         return default
-    return f"{name} table" if isinstance(data, pd.DataFrame) else Path(data).name
+    return tr(f"{name} table", f"tableau {name_fr}") if isinstance(data, pd.DataFrame) else Path(data).name
 
 
 def _check_window(origin: int, end: int, centres: list[int], years: list[int], trend_years: int,
@@ -195,9 +203,12 @@ def _check_window(origin: int, end: int, centres: list[int], years: list[int], t
     window then evaluates employment only."""
     anchor = origin - 1
     if end <= anchor:
-        raise InputError(f"the end window ({end}) must come after the last window known at origin {origin} "
-                         f"(labelled {anchor}: the survey is known up to {origin}, its last 3-year window is "
-                         f"{origin - 2}–{origin})", source="backtest", column="to", rows=[end])
+        raise InputError(tr(f"the end window ({end}) must come after the last window known at origin {origin} "
+                            f"(labelled {anchor}: the survey is known up to {origin}, its last 3-year window is "
+                            f"{origin - 2}–{origin})",
+                            f"la fenêtre de fin ({end}) doit suivre la dernière fenêtre connue à l'origine {origin} "
+                            f"(notée {anchor} : l'enquête est connue jusqu'en {origin}, sa dernière fenêtre de 3 ans "
+                            f"est {origin - 2}–{origin})"), source="backtest", column="to", rows=[end])
     skipped = None
     if anchor - _LAG - 1 not in centres:
         skipped = (f"age structure not evaluated from origin {origin}: the exit-hazard fit needs two pairs of "
@@ -205,21 +216,30 @@ def _check_window(origin: int, end: int, centres: list[int], years: list[int], t
                    f"pyramid is labelled {centres[0]}; the first origin with them is {centres[0] + _LAG + 2}")
     else:
         if end not in centres:
-            raise InputError(f"window centre(s) outside the pyramids (available {centres[0]}–{centres[-1]})",
+            raise InputError(tr(f"window centre(s) outside the pyramids (available {centres[0]}–{centres[-1]})",
+                                f"centre(s) de fenêtre hors des pyramides (disponibles : {centres[0]}–{centres[-1]})"),
                              source=pyramids_source, column="from/to", rows=[end])
         missing = [y for y in range(anchor - _LAG - 1, end + 1) if y not in centres]
         if missing:
-            raise InputError(f"the age part from origin {origin} needs every window from {anchor - _LAG - 1} "
-                             f"(pairs of windows before the anchor) to {end} (the observed employment path)",
+            raise InputError(tr(f"the age part from origin {origin} needs every window from {anchor - _LAG - 1} "
+                                f"(pairs of windows before the anchor) to {end} (the observed employment path)",
+                                f"la partie par âge depuis l'origine {origin} demande toutes les fenêtres de "
+                                f"{anchor - _LAG - 1} (paires de fenêtres avant l'ancrage) à {end} (la trajectoire "
+                                f"observée de l'emploi)"),
                              source=pyramids_source, column="window", rows=missing)
     missing = [y for y in (anchor, end) if y not in years]
     if missing:
-        raise InputError(f"the employment series has no value for {missing} (available "
-                         f"{years[0]}–{years[-1]}; origin {origin} starts from the value labelled {anchor})",
+        raise InputError(tr(f"the employment series has no value for {missing} (available "
+                            f"{years[0]}–{years[-1]}; origin {origin} starts from the value labelled {anchor})",
+                            f"la série d'emploi n'a pas de valeur pour {missing} (disponibles : "
+                            f"{years[0]}–{years[-1]} ; l'origine {origin} part de la valeur notée {anchor})"),
                          source=employment_source, column="year", rows=missing)
     if anchor - 7 < years[0]:
-        raise InputError(f"origin {origin}: the trend models need at least 8 years up to {anchor} (the last "
-                         f"known); the series start in {years[0]}, the first possible origin is {years[0] + 8}",
+        raise InputError(tr(f"origin {origin}: the trend models need at least 8 years up to {anchor} (the last "
+                            f"known); the series start in {years[0]}, the first possible origin is {years[0] + 8}",
+                            f"origine {origin} : les modèles de tendance demandent au moins 8 années jusqu'à "
+                            f"{anchor} (la dernière connue) ; les séries commencent en {years[0]}, la première "
+                            f"origine possible est {years[0] + 8}"),
                          source=employment_source, column="from", rows=[origin])
     return skipped
 
@@ -259,7 +279,9 @@ def _hazard_arrays(fit, faps: list[str]) -> dict[str, np.ndarray]:
     out["pmq_national"] = type(fit)(table=fit.table, glm=fit.glm, cells=nat, tau2=fit.tau2).hazards()
     missing = sorted(set(faps) - set(out["pmq"].index))
     if missing:
-        raise InputError("no exit-hazard estimate for some FAP (no usable pair of windows before the start)",
+        raise InputError(tr("no exit-hazard estimate for some FAP (no usable pair of windows before the start)",
+                            "aucune estimation des taux de sortie pour certaines FAP (aucune paire de fenêtres "
+                            "utilisable avant le départ)"),
                          source="backtest", column="fap", rows=missing[:10])
     return {k: h.loc[faps, list(AGES)].to_numpy() for k, h in out.items()}
 
@@ -561,7 +583,9 @@ def rolling_origin(series: pd.DataFrame | None = None, trend_years: int = 15, ho
     models = list(models)
     unknown = [m for m in models if m not in DEMAND_MODELS]
     if unknown:
-        raise ArgumentError(f"unknown model; use some of {', '.join(DEMAND_MODELS)}", name="models", value=unknown)
+        raise ArgumentError(tr(f"unknown model; use some of {', '.join(DEMAND_MODELS)}",
+                                f"modèle inconnu ; modèles possibles : {', '.join(DEMAND_MODELS)}"),
+                            name="models", value=unknown)
     years = [int(y) for y in series.index]
     first, last = years[0], years[-1]
     hs = sorted(int(h) for h in horizons)
@@ -1021,7 +1045,8 @@ def _whole(value, name: str) -> int:
             raise ValueError
         return int(float(value))
     except (TypeError, ValueError, OverflowError):
-        raise ArgumentError("must be a whole number (a year, or a number of years)", name=name,
+        raise ArgumentError(tr("must be a whole number (a year, or a number of years)",
+                               "doit être un nombre entier (une année, ou un nombre d'années)"), name=name,
                             value=value) from None
 
 
@@ -1043,7 +1068,8 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
         starts = [_whole(start, "start (--from)")] if np.ndim(start) == 0 else \
             [_whole(s, "start (--from)") for s in start]
     except TypeError:
-        raise ArgumentError("must be a window centre or a list of them", name="start (--from)",
+        raise ArgumentError(tr("must be a window centre or a list of them",
+                               "doit être un centre de fenêtre ou une liste de centres"), name="start (--from)",
                             value=start) from None
     end = None if end is None else _whole(end, "end (--to)")
     horizon = None if horizon is None else _whole(horizon, "horizon (--horizon)")
@@ -1051,18 +1077,23 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     bootstrap = _whole(bootstrap, "bootstrap")
     seed = _whole(seed, "seed")
     if bootstrap < 0 or seed < 0:
-        raise ArgumentError("must be ≥ 0", name="bootstrap" if bootstrap < 0 else "seed",
+        raise ArgumentError(tr("must be ≥ 0", "doit être ≥ 0"), name="bootstrap" if bootstrap < 0 else "seed",
                             value=bootstrap if bootstrap < 0 else seed)
     if not starts:
-        raise InputError("no start window given", source="backtest", column="from")
+        raise InputError(tr("no start window given", "aucune fenêtre de départ donnée"), source="backtest",
+                         column="from")
     if end is not None and horizon is not None:
-        raise InputError("give an end window or a horizon, not both", source="backtest", column="to/horizon",
+        raise InputError(tr("give an end window or a horizon, not both",
+                            "donnez une fenêtre de fin ou un horizon, pas les deux"), source="backtest",
+                         column="to/horizon",
                          rows=[end, horizon])
     if int(trend_years) < 8:
-        raise InputError("the trend models need at least 8 years before the start", source="backtest",
+        raise InputError(tr("the trend models need at least 8 years before the start",
+                            "les modèles de tendance demandent au moins 8 années avant le départ"), source="backtest",
                          column="trend_years", rows=[trend_years])
     if horizon is not None and int(horizon) < 1:
-        raise InputError("the horizon must be at least one year", source="backtest", column="horizon",
+        raise InputError(tr("the horizon must be at least one year", "l'horizon doit être d'au moins un an"),
+                         source="backtest", column="horizon",
                          rows=[horizon])
     wide = read_pyramids(pyramids)
     series = read_employment_series(employment)
@@ -1070,8 +1101,8 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     years = [int(y) for y in series.index]
     windows = [(s, end if end is not None else s - 1 + (horizon if horizon is not None else DEFAULT_END - s + 1))
                for s in starts]
-    psrc = _source_label(pyramids, "pyramid", PSRC)
-    esrc = _source_label(employment, "employment", ESRC)
+    psrc = _source_label(pyramids, "pyramid", "des pyramides", _psrc(PSRC))
+    esrc = _source_label(employment, "employment", "de l'emploi", _esrc(ESRC))
     skipped = {}
     for s, e in windows:
         why = _check_window(s, e, centres, years, trend_years, psrc, esrc)
@@ -1081,10 +1112,11 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     only_p = sorted(set(faps) - set(series.columns))
     only_e = sorted(set(series.columns) - set(faps))
     if only_p or only_e:
-        raise InputError("the pyramids and the employment series do not cover the same FAP",
+        raise InputError(tr("the pyramids and the employment series do not cover the same FAP",
+                            "les pyramides et la série d'emploi ne couvrent pas les mêmes FAP"),
                          source="backtest", column="fap",
-                         rows=[f"{f} (pyramids only)" for f in only_p][:10] +
-                              [f"{f} (employment only)" for f in only_e][:10])
+                         rows=[tr(f"{f} (pyramids only)", f"{f} (pyramides seulement)") for f in only_p][:10] +
+                              [tr(f"{f} (employment only)", f"{f} (emploi seulement)") for f in only_e][:10])
     share = float(_facts()["share_15_19_in_15_24"])   # as the baseline build
     age, bands, demand = [], [], []
     with one_blas_thread():              # the GLM and trend fits: small problems, BLAS threads only spin

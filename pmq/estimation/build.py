@@ -35,6 +35,7 @@ from pmq.model.ages import (AGES, BAND_LABELS, AgeProfiles, band_sums, logistic_
 from pmq.model.engine import Profiles
 from pmq.errors import InputError
 from pmq.inputs import baseline as _baseline
+from pmq.options import tr
 from pmq.model.rules import Rules
 from pmq.data import data_path, metiers, regions
 
@@ -57,12 +58,14 @@ def read_raw() -> pd.DataFrame:
     name_to_code = dict(zip(reg.source_name, reg.code))
     unknown = sorted(set(raw["region"]) - set(name_to_code))
     if unknown:
-        raise InputError(f"unknown regions {unknown}", source=path.name, column="region")
+        raise InputError(tr(f"unknown regions {unknown}", f"régions inconnues : {unknown}"), source=path.name,
+                         column="region")
     raw["territory"] = raw["region"].map(name_to_code)
     ident = (raw.postes_a_pourvoir_milliers - raw.creations_destructions_milliers
              - raw.departs_fin_carriere_milliers).abs().max()
     if ident > 1e-9:
-        raise InputError("postes ≠ créations + départs in the raw file", source=path.name)
+        raise InputError(tr("postes ≠ créations + départs in the raw file",
+                            "postes ≠ créations + départs dans le fichier source"), source=path.name)
     return raw
 
 

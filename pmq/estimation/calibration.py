@@ -25,6 +25,7 @@ from scipy.optimize import least_squares
 from pmq.model.ages import AGES, BAND_LABELS, band_sums, logistic_hazard, shift_exit_age, split_bands, tilt
 from pmq.model.engine import Profiles, simulate
 from pmq.errors import CalibrationError
+from pmq.options import tr
 from pmq.model.paths import input_paths
 from pmq.model.rules import Rules
 
@@ -154,6 +155,8 @@ def fit_tilts(shape: np.ndarray, hazard: np.ndarray, E_tot, N, Y, M, target, n_p
 
     x, rep = bisect(f, target, -bound, bound, increasing=True, n_iter=60, tol=1e-10)
     if rep.max_rel_error > 1e-3:
-        raise CalibrationError(f"pyramid calibration did not converge: max relative error "
-                               f"{rep.max_rel_error:.2e}")
+        raise CalibrationError(tr(f"pyramid calibration did not converge: max relative error "
+                                  f"{rep.max_rel_error:.2e}",
+                                  f"le calage des pyramides n'a pas convergé : erreur relative maximale "
+                                  f"{rep.max_rel_error:.2e}"))
     return x, rep

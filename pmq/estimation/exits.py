@@ -39,6 +39,7 @@ import pandas as pd
 from pmq import data as _data
 from pmq.errors import InputError
 from pmq.data import metiers
+from pmq.options import tr as _tr
 
 __all__ = ["BANDS", "pyramids", "continuation_table", "fit_exits", "ExitFit", "holdout", "metier_hazards"]
 
@@ -48,6 +49,12 @@ TRANSITIONS = {"45-49": (48, 52), "50-54": (53, 57), "55+": (58, 73)}
 #: 1995) and « non renseigné ».  They are left out of every fit, so nothing is counted twice.
 NOT_FAMILIES = ("ENS", "T2Z", "ZZZ")
 SOURCE = "Dares, Portraits statistiques des métiers (2021 edition), 9-band pyramids by FAP-87, 2003–2019"
+SOURCE_FR = "Dares, Portraits statistiques des métiers (édition 2021), pyramides en 9 tranches par FAP-87, 2003–2019"
+
+
+def _src(source: str | None) -> str | None:
+    """``source`` as the messages name it: the shipped DARES pyramids in the reader's language."""
+    return _tr(SOURCE, SOURCE_FR) if source == SOURCE else source
 
 
 @lru_cache(maxsize=1)
@@ -62,19 +69,25 @@ def pyramids(table: pd.DataFrame | None = None, source: str = SOURCE, families: 
     t = _raw() if table is None else table
     need = {"fap", "window", "band", "employment_k"}
     if not need <= set(t.columns):
-        raise InputError(f"pyramid table needs columns {sorted(need)}", source=source, column="columns",
+        raise InputError(_tr(f"pyramid table needs columns {sorted(need)}",
+                            f"le tableau des pyramides demande les colonnes {sorted(need)}"), source=_src(source),
+                         column="columns",
                          rows=sorted(need - set(t.columns)))
     bad_band = sorted(set(t["band"]) - set(BANDS))
     if bad_band:
-        raise InputError(f"unknown age bands; expected {BANDS}", source=source, column="band", rows=bad_band)
+        raise InputError(_tr(f"unknown age bands; expected {BANDS}", f"tranches d'âge inconnues ; attendues : {BANDS}"),
+                         source=_src(source), column="band", rows=bad_band)
     v = pd.to_numeric(t["employment_k"], errors="coerce")
     bad = t[~np.isfinite(v) | (v < 0)]
     if len(bad):
-        raise InputError("employment must be a number ≥ 0", source=source, column="employment_k",
+        raise InputError(_tr("employment must be a number ≥ 0", "l'emploi doit être un nombre ≥ 0"),
+                         source=_src(source), column="employment_k",
                          rows=bad.head(10))
     w = t["window"].astype(str).str.extract(r"^(\d{4})-(\d{4})$")
     if w.isna().any().any() or ((w[1].astype(int) - w[0].astype(int)) != 2).any():
-        raise InputError("windows must read « YYYY-YYYY » over 3 years", source=source, column="window",
+        raise InputError(_tr("windows must read « YYYY-YYYY » over 3 years",
+                            "les fenêtres doivent s'écrire « YYYY-YYYY », sur 3 ans"), source=_src(source),
+                         column="window",
                          rows=sorted(set(t.loc[w.isna().any(axis=1) | ((w[1].astype(float) - w[0].astype(float)) != 2),
                                              "window"]))[:10])
     t = t.assign(centre=w[0].astype(int) + 1, employment_k=v)
@@ -83,10 +96,13 @@ def pyramids(table: pd.DataFrame | None = None, source: str = SOURCE, families: 
     wide = t.pivot_table(index=["fap", "centre"], columns="band", values="employment_k", aggfunc="sum")
     missing = [b for b in BANDS if b not in wide.columns]
     if missing:
-        raise InputError("every window needs all 9 bands", source=source, column="band", rows=missing)
+        raise InputError(_tr("every window needs all 9 bands", "chaque fenêtre demande les 9 tranches d'âge"),
+                         source=_src(source), column="band", rows=missing)
     gaps = wide[wide[BANDS].isna().any(axis=1)]
     if len(gaps):
-        raise InputError("some (FAP, window) rows lack bands", source=source, column="band",
+        raise InputError(_tr("some (FAP, window) rows lack bands",
+                            "des lignes (FAP, fenêtre) n'ont pas toutes leurs tranches d'âge"), source=_src(source),
+                         column="band",
                          rows=[f"{f} {c}" for f, c in gaps.index[:10]])
     return wide[BANDS]
 
@@ -100,8 +116,10 @@ def continuation_table(wide: pd.DataFrame | None = None, lag: int = 5, starts=No
     starts = [c for c in centres if c + lag in centres] if starts is None else list(starts)
     bad = [c for c in starts if c not in centres or c + lag not in centres]
     if bad:
-        raise InputError(f"start windows need a window {lag} years later; available centres "
-                         f"{centres[0]}–{centres[-1]}", source=SOURCE, column="window", rows=bad)
+        raise InputError(_tr(f"start windows need a window {lag} years later; available centres "
+                            f"{centres[0]}–{centres[-1]}",
+                            f"une fenêtre de départ demande une fenêtre {lag} ans plus tard ; centres disponibles : "
+                            f"{centres[0]}–{centres[-1]}"), source=_src(SOURCE), column="window", rows=bad)
     rows = []
     for c in starts:
         a, z = wide.xs(c, level="centre"), wide.xs(c + lag, level="centre")
@@ -230,8 +248,11 @@ def fit_exits(table: pd.DataFrame | None = None) -> ExitFit:
     t = continuation_table() if table is None else table
     key = t["fap"] + "|" + t["transition"]
     if len(t) <= key.nunique():
-        raise InputError("the dispersion cannot be estimated from one pair of windows per FAP: give at least "
-                         "two pairs of windows (e.g. start windows five years apart plus one)", source=SOURCE,
+        raise InputError(_tr("the dispersion cannot be estimated from one pair of windows per FAP: give at least "
+                            "two pairs of windows (e.g. start windows five years apart plus one)",
+                            "la dispersion ne peut être estimée avec une seule paire de fenêtres par FAP : donnez "
+                            "au moins deux paires de fenêtres (par exemple une fenêtre de départ de plus, avec sa "
+                            "fenêtre cinq ans plus tard)"), source=_src(SOURCE),
                          column="start", rows=sorted(set(t["start"])))
     cats = sorted(key.unique())
     design = pd.get_dummies(pd.Categorical(key, categories=cats)).astype(float)
@@ -259,7 +280,9 @@ def holdout(split: int = 2008) -> pd.DataFrame:
     t = continuation_table()
     train, test = t[t["start"] <= split], t[t["start"] > split]
     if train.empty or test.empty:
-        raise InputError(f"split {split} leaves no training or no test pairs", source=SOURCE, column="start",
+        raise InputError(_tr(f"split {split} leaves no training or no test pairs",
+                            f"la coupure {split} ne laisse aucune paire d'apprentissage ou aucune paire de test"),
+                         source=_src(SOURCE), column="start",
                          rows=[split])
     fit = fit_exits(train)
     rows = []
@@ -287,8 +310,11 @@ def _metier_weights(codes, weights: pd.Series) -> np.ndarray:
     codes = [str(c) for c in codes]
     unknown = [c for c in codes if c not in comp.index]
     if unknown:
-        raise InputError("métier codes outside pmq's FAP nomenclature: estimated inputs need the DARES FAP-87 "
-                         "families behind each métier", source="metiers.csv", column="metier", rows=unknown[:10])
+        raise InputError(_tr("métier codes outside pmq's FAP nomenclature: estimated inputs need the DARES FAP-87 "
+                            "families behind each métier",
+                            "codes métier hors de la nomenclature FAP de pmq : les données estimées demandent les "
+                            "familles FAP-87 de la DARES qui composent chaque métier"),
+                         source="metiers.csv", column="metier", rows=unknown[:10])
     faps = list(weights.index)
     W = np.zeros((len(codes), len(faps)))
     for i, c in enumerate(codes):                # a handful of FAP per métier

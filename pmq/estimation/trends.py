@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from pmq import data as _data
 from pmq.errors import ArgumentError, InputError
 from pmq.estimation.exits import NOT_FAMILIES, _metier_weights
+from pmq.options import tr
 
 __all__ = ["MODELS", "FORECAST_MODELS", "SHARE_MODELS", "TREND_FRACTION", "FIT_YEARS", "DAMPING",
            "VALIDATED_HORIZON", "employment_series", "fit_trend", "TrendResults", "fit_trends", "metier_trend_index",
@@ -43,6 +44,13 @@ MODELS = {
 }
 SOURCE = ("Dares, Portraits statistiques des métiers (2021 edition), employment by FAP-87, 3-year moving "
           "averages; Insee enquête Emploi")
+SOURCE_FR = ("Dares, Portraits statistiques des métiers (édition 2021), emploi par FAP-87, moyennes mobiles sur "
+             "3 ans ; Insee, enquête Emploi")
+
+
+def _src(source: str | None) -> str | None:
+    """``source`` as the messages name it: the shipped DARES series in the reader's language."""
+    return tr(SOURCE, SOURCE_FR) if source == SOURCE else source
 
 
 _LIMITED = threading.local()
@@ -83,11 +91,14 @@ def employment_series(fap: str | None = None, level: str = "fap87") -> pd.Series
     if fap is not None:
         s = t[t["fap"] == fap]
         if s.empty:
-            raise InputError("unknown FAP code in the DARES employment series", source=SOURCE, column="fap",
-                             rows=[fap])
+            raise InputError(tr("unknown FAP code in the DARES employment series",
+                                "code FAP inconnu dans la série d'emploi de la DARES"), source=_src(SOURCE),
+                             column="fap", rows=[fap])
         return s.set_index("year")["employment_k"].rename(fap)
     if level not in ("fap87", "domain", "ensemble"):
-        raise ArgumentError("level must be fap87, domain or ensemble", name="level", value=level)
+        raise ArgumentError(tr("level must be fap87, domain or ensemble",
+                               "level doit valoir fap87, domain ou ensemble"),
+                            name="level", value=level)
     return t[t["level"] == level].pivot(index="year", columns="fap", values="employment_k")
 
 
@@ -97,21 +108,27 @@ def _check(series: pd.Series, name: str, source: str | None = SOURCE) -> pd.Seri
     try:
         s = pd.Series(series).astype(float)
     except (TypeError, ValueError):
-        raise InputError(f"{name}: employment must be numbers to fit a trend", source=source,
+        raise InputError(tr(f"{name}: employment must be numbers to fit a trend",
+                            f"{name} : l'emploi doit être numérique pour ajuster une tendance"), source=_src(source),
                          column=str(name), rows=pd.Series(series).head(10).tolist()) from None
     v, years = s.to_numpy(), np.asarray(s.index, dtype=int)
     if len(v) >= 8 and np.isfinite(v).all() and (v > 0).all() and (np.diff(years) == 1).all():
         return s                                  # the usual case, without the pandas of the messages
     bad = s[~np.isfinite(s) | (s <= 0)]
     if len(bad):
-        raise InputError(f"{name}: employment must be positive and finite to fit a trend", source=source,
+        raise InputError(tr(f"{name}: employment must be positive and finite to fit a trend",
+                            f"{name} : l'emploi doit être positif et fini pour ajuster une tendance"),
+                         source=_src(source),
                          column=str(name), rows=[int(y) for y in bad.index[:10]])
     years = np.asarray(s.index, dtype=int)
     if len(years) and (np.diff(years) != 1).any():
-        raise InputError(f"{name}: the years must be consecutive", source=source, column="year",
+        raise InputError(tr(f"{name}: the years must be consecutive", f"{name} : les années doivent se suivre"),
+                         source=_src(source), column="year",
                          rows=[int(y) for y in years[1:][np.diff(years) != 1][:10]])
     if len(s) < 8:
-        raise InputError(f"{name}: at least 8 years are needed to fit a trend, got {len(s)}", source=source,
+        raise InputError(tr(f"{name}: at least 8 years are needed to fit a trend, got {len(s)}",
+                            f"{name} : il faut au moins 8 années pour ajuster une tendance ; la série en a {len(s)}"),
+                         source=_src(source),
                          column="year", rows=[int(y) for y in years])
     return s
 
@@ -160,10 +177,11 @@ class TrendResults:
         try:
             h = int(horizon)
         except (TypeError, ValueError):
-            raise ArgumentError("horizon must be a whole number of years ≥ 1", name="horizon",
+            raise ArgumentError(tr("horizon must be a whole number of years ≥ 1",
+                                   "horizon doit être un nombre entier d'années ≥ 1"), name="horizon",
                                 value=horizon) from None
         if h < 1:
-            raise ArgumentError("horizon must be ≥ 1", name="horizon", value=horizon)
+            raise ArgumentError(tr("horizon must be ≥ 1", "horizon doit être ≥ 1"), name="horizon", value=horizon)
         last = int(self.years[-1])
         if self.model == "loglinear":
             x = np.column_stack([np.ones(h), np.arange(last + 1, last + h + 1) - self.years[0]])
@@ -199,7 +217,9 @@ def fit_trend(series: pd.Series, model: str = "loglinear", start_year: int | Non
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     if model not in MODELS:
-        raise ArgumentError(f"unknown trend model; use one of {', '.join(MODELS)}", name="model", value=model)
+        raise ArgumentError(tr(f"unknown trend model; use one of {', '.join(MODELS)}",
+                                f"modèle de tendance inconnu ; modèles possibles : {', '.join(MODELS)}"),
+                            name="model", value=model)
     s = pd.Series(series).copy()
     s.index = s.index.astype(int)
     s = s.loc[(start_year or s.index.min()):(end_year or s.index.max())].dropna()
@@ -273,13 +293,16 @@ def metier_trend_index(codes, model: str, base_year: int, n_years: int, fit_year
     if model in SHARE_MODELS:
         return metier_share_index(codes, model, base_year, n_years, fit_years)
     if model not in MODELS and model not in ("naive", "combination"):
-        raise ArgumentError(f"unknown trend model; use one of {', '.join(MODELS)}, naive, combination, "
-                            f"{', '.join(SHARE_MODELS)}", name="model", value=model)
+        models = f"{', '.join(MODELS)}, naive, combination, {', '.join(SHARE_MODELS)}"
+        raise ArgumentError(tr(f"unknown trend model; use one of {models}",
+                               f"modèle de tendance inconnu ; modèles possibles : {models}"), name="model", value=model)
     wide = employment_series(level="fap87").drop(columns=list(NOT_FAMILIES), errors="ignore")
     last = int(wide.index.max())
     end = base_year + n_years
     if base_year < int(wide.index.min()) + fit_years - 1:
-        raise InputError(f"a trend path needs {fit_years} observed years before the base year", source=SOURCE,
+        raise InputError(tr(f"a trend path needs {fit_years} observed years before the base year",
+                            f"une trajectoire tendancielle demande {fit_years} années observées avant l'année de base"),
+                         source=_src(SOURCE),
                          column="year", rows=[base_year])
     years = np.arange(base_year, end + 1)
     W = _metier_weights(codes, pd.Series(1.0, index=wide.columns))   # sums, not means: weights of 1
@@ -347,9 +370,10 @@ def _whole(value, name: str, low: int) -> int:
             raise ValueError
         out = int(float(value))
     except (TypeError, ValueError, OverflowError):
-        raise ArgumentError(f"must be a whole number ≥ {low}", name=name, value=value) from None
+        raise ArgumentError(tr(f"must be a whole number ≥ {low}", f"doit être un nombre entier ≥ {low}"), name=name,
+                            value=value) from None
     if out < low:
-        raise ArgumentError(f"must be ≥ {low}", name=name, value=value)
+        raise ArgumentError(tr(f"must be ≥ {low}", f"doit être ≥ {low}"), name=name, value=value)
     return out
 
 
@@ -411,18 +435,22 @@ def _batch_forecast(model: str, y: np.ndarray, h: int) -> np.ndarray:
 def _wide_levels(levels, source: str | None) -> pd.DataFrame:
     """``levels`` (years × families) as floats with whole-number years."""
     if not isinstance(levels, pd.DataFrame):
-        raise ArgumentError("must be a DataFrame of employment, years (rows) × families (columns)", name="levels",
+        raise ArgumentError(tr("must be a DataFrame of employment, years (rows) × families (columns)",
+                               "doit être un DataFrame d'emploi, années (lignes) × familles (colonnes)"), name="levels",
                             value=type(levels).__name__)
     try:
         values = levels.to_numpy(dtype=float)
     except (TypeError, ValueError):
-        raise InputError("employment must be numbers", source=source, column="employment_k") from None
+        raise InputError(tr("employment must be numbers", "l'emploi doit être numérique"), source=_src(source),
+                         column="employment_k") from None
     try:
         years = np.asarray(levels.index, dtype=float)
         if not np.all(years == np.round(years)):
             raise ValueError
     except (TypeError, ValueError):
-        raise InputError("the years (the rows) must be whole numbers", source=source, column="year",
+        raise InputError(tr("the years (the rows) must be whole numbers",
+                            "les années (les lignes) doivent être des nombres entiers"), source=_src(source),
+                         column="year",
                          rows=list(levels.index[:10])) from None
     order = np.argsort(years, kind="stable")     # one block of floats: column-wise operations stay fast
     return pd.DataFrame(values[order], index=pd.Index(years[order].astype(int), name="year"),
@@ -435,12 +463,16 @@ def _fit_window(levels: pd.DataFrame, anchor, fit_years, source) -> tuple[pd.Dat
     fit_years = _whole(fit_years, "fit_years", 8)
     a = int(levels.index.max()) if anchor is None else _whole(anchor, "anchor", 0)
     if a not in levels.index:
-        raise InputError(f"no employment labelled {a} (the anchor: the last year known)", source=source,
+        raise InputError(tr(f"no employment labelled {a} (the anchor: the last year known)",
+                            f"aucun emploi pour l'année {a} (l'année d'ancrage : la dernière année connue)"),
+                         source=_src(source),
                          column="year", rows=[a])
     win = levels.loc[a - fit_years + 1:a]
     absent = list(win.columns[~np.isfinite(win.loc[a].to_numpy())])
     if absent:
-        raise InputError(f"no value in {a} (the anchor) for some families: forecasts start from it", source=source,
+        raise InputError(tr(f"no value in {a} (the anchor) for some families: forecasts start from it",
+                            f"aucune valeur en {a} (l'année d'ancrage) pour certaines familles : les prévisions "
+                            f"partent de cette année"), source=_src(source),
                          column="employment_k", rows=absent)
     v = win.to_numpy()
     present = ~np.isnan(v)
@@ -523,22 +555,27 @@ def _total_path(total, last: float, years: pd.Index) -> np.ndarray:
         try:
             v = float(total)
         except (TypeError, ValueError):
-            raise ArgumentError("must be a number or one number per forecast year", name="total",
+            raise ArgumentError(tr("must be a number or one number per forecast year",
+                                   "doit être un nombre, ou un nombre par année de prévision"), name="total",
                                 value=total) from None
         out = np.full(len(years), v)
     elif isinstance(total, pd.Series):
         missing = [int(y) for y in years if y not in total.index]
         if missing:
-            raise ArgumentError(f"the total path has no value for the forecast years {missing[:10]}", name="total",
+            raise ArgumentError(tr(f"the total path has no value for the forecast years {missing[:10]}",
+                                   f"la trajectoire du total n'a pas de valeur pour les années de prévision "
+                                   f"{missing[:10]}"), name="total",
                                 value=list(total.index[:10]))
         out = total.reindex(years).to_numpy(dtype=float)
     else:
         out = np.asarray(total, dtype=float).ravel()
         if out.size != len(years):
-            raise ArgumentError(f"one total per forecast year is needed ({len(years)}), got {out.size}",
+            raise ArgumentError(tr(f"one total per forecast year is needed ({len(years)}), got {out.size}",
+                                   f"il faut un total par année de prévision ({len(years)}), et non {out.size}"),
                                 name="total", value=out.size)
     if not (np.isfinite(out).all() and (out >= 0).all()):
-        raise ArgumentError("the total must be finite and ≥ 0", name="total", value=out[:10].tolist())
+        raise ArgumentError(tr("the total must be finite and ≥ 0", "le total doit être fini et ≥ 0"), name="total",
+                            value=out[:10].tolist())
     return out
 
 
@@ -562,7 +599,9 @@ def fit_shares(levels: pd.DataFrame, anchor: int | None = None, fit_years: int =
     except (TypeError, ValueError):
         f = np.nan
     if not 0 <= f <= 1:
-        raise ArgumentError("must be between 0 (no trend: constant shares) and 1 (the whole trend)",
+        raise ArgumentError(tr("must be between 0 (no trend: constant shares) and 1 (the whole trend)",
+                               "doit être compris entre 0 (aucune tendance : parts constantes) et 1 (toute la "
+                               "tendance)"),
                             name="trend_fraction", value=trend_fraction)
     if damping is not None:
         try:
@@ -570,14 +609,17 @@ def fit_shares(levels: pd.DataFrame, anchor: int | None = None, fit_years: int =
         except (TypeError, ValueError):
             phi = np.nan
         if not 0 < phi < 1:
-            raise ArgumentError("must be strictly between 0 and 1", name="damping", value=damping)
+            raise ArgumentError(tr("must be strictly between 0 and 1", "doit être strictement compris entre 0 et 1"),
+                                name="damping", value=damping)
         damping = phi
     win, a, fy = _fit_window(_wide_levels(levels, source), anchor, fit_years, source)
     v = win.to_numpy()
     mask = ~np.isnan(v)
     complete = mask.all(axis=0)
     if not complete.any():
-        raise InputError("no family has a value in every year of the fit window", source=source, column="year",
+        raise InputError(tr("no family has a value in every year of the fit window",
+                            "aucune famille n'a de valeur pour chaque année de la fenêtre d'ajustement"),
+                         source=_src(source), column="year",
                          rows=[a - fy + 1, a])
     x = np.asarray(win.index, dtype=float)[:, None]
     Lv = np.where(mask, np.log(np.where(mask, v, 1.0) / v[:, complete].sum(axis=1, keepdims=True)), 0.0)
@@ -603,13 +645,17 @@ def forecast_families(levels: pd.DataFrame, model: str, horizon: int, *, anchor:
     maximum likelihood of :func:`_arima_mle`); ``damped`` one family at a time (statsmodels,
     cached on the values)."""
     if model not in FORECAST_MODELS:
-        raise ArgumentError(f"unknown model; use one of {', '.join(FORECAST_MODELS)}", name="model", value=model)
+        raise ArgumentError(tr(f"unknown model; use one of {', '.join(FORECAST_MODELS)}",
+                                f"modèle inconnu ; modèles possibles : {', '.join(FORECAST_MODELS)}"),
+                            name="model", value=model)
     h = _whole(horizon, "horizon", 1)
     if model in SHARE_MODELS:
         return fit_shares(levels, anchor, fit_years, damping=DAMPING if model == "shares_damped" else None,
                           source=source).forecast(h, total)
     if total is not None:
-        raise ArgumentError(f"a total applies to the share models ({', '.join(SHARE_MODELS)}) only", name="total",
+        raise ArgumentError(tr(f"a total applies to the share models ({', '.join(SHARE_MODELS)}) only",
+                                f"un total ne s'applique qu'aux modèles de parts ({', '.join(SHARE_MODELS)})"),
+                            name="total",
                             value=model)
     win, a, _ = _fit_window(_wide_levels(levels, source), anchor, fit_years, source)
     years = _future(a, h)
@@ -642,12 +688,16 @@ def metier_share_index(codes, model: str, base_year: int, n_years: int, fit_year
     of its families' shares.  A scenario multiplies its base employment by this index and scales
     the result to its own total path (:mod:`pmq.projection.prepare`)."""
     if model not in SHARE_MODELS:
-        raise ArgumentError(f"unknown share model; use one of {', '.join(SHARE_MODELS)}", name="model", value=model)
+        raise ArgumentError(tr(f"unknown share model; use one of {', '.join(SHARE_MODELS)}",
+                                f"modèle de parts inconnu ; modèles possibles : {', '.join(SHARE_MODELS)}"),
+                            name="model", value=model)
     wide = employment_series(level="fap87").drop(columns=list(NOT_FAMILIES), errors="ignore")
     last, first = int(wide.index.max()), int(wide.index.min())
     end = base_year + n_years
     if base_year < first + fit_years - 1:
-        raise InputError(f"a share path needs {fit_years} observed years before the base year", source=SOURCE,
+        raise InputError(tr(f"a share path needs {fit_years} observed years before the base year",
+                            f"une trajectoire des parts demande {fit_years} années observées avant l'année de base"),
+                         source=_src(SOURCE),
                          column="year", rows=[base_year])
     years = np.arange(base_year, end + 1)
     observed = wide.div(wide.sum(axis=1), axis=0)

@@ -21,6 +21,7 @@ from pmq.outputs import (MARKER, atomic_file, neutralise, neutralise_csv, safe_t
                          temporary_folder, write_atomically, written_by_pmq)
 from pmq.export.tables import _accounts
 from pmq.projection.indicators import to_netcdf
+from pmq.options import tr
 
 __all__ = ["export", "standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv",
            "iamc_table", "IAMC_COLUMNS", "IAMC_VARIABLES", "check_iamc", "write_iamc", "to_pyam", "safe_text",
@@ -40,8 +41,10 @@ def export(data, path, fmt: str | None = None, end_years=None, territory=None, l
     name = path.name.lower()
     if fmt is None:
         if name.endswith(".csv") and ".iamc." not in name:
-            raise ArgumentError("the CSV export writes one file per table; give a folder "
-                                "(e.g. --out results/) or an IAMC file (.iamc.csv)",
+            raise ArgumentError(tr("the CSV export writes one file per table; give a folder "
+                                   "(e.g. --out results/) or an IAMC file (.iamc.csv)",
+                                   "l'export CSV écrit un fichier par tableau : donnez un dossier "
+                                   "(par ex. --out resultats/) ou un fichier IAMC (.iamc.csv)"),
                                 name="path", value=str(path))
         fmt = ("iamc" if ".iamc." in name else "xlsx" if name.endswith(".xlsx") else
                "nc" if name.endswith(".nc") else "csv" if not path.suffix else None)
@@ -54,5 +57,6 @@ def export(data, path, fmt: str | None = None, end_years=None, territory=None, l
         return [atomic_file(path, lambda p: to_netcdf(acc, p))]
     if fmt == "iamc":
         return [write_iamc(iamc_table(acc), path)]
-    raise ArgumentError(f"unknown export format for {path}; use xlsx, csv, nc or iamc",
+    raise ArgumentError(tr(f"unknown export format for {path}; use xlsx, csv, nc or iamc",
+                           f"format d'export inconnu pour {path} : utilisez xlsx, csv, nc ou iamc"),
                         name="fmt", value=fmt)

@@ -15,31 +15,128 @@ import io
 import os
 import shutil
 import signal
+import struct
 import sys
 import tempfile
 import threading
 import warnings
+import zlib
+from collections import deque
 from pathlib import Path
 
+import numpy as np
+
 from pmq.errors import ArgumentError
+from pmq.options import tr
 
 __all__ = ["figure_bytes", "FigureFiles", "default_workers"]
 
 def figure_bytes(fig) -> tuple[bytes, bytes]:
-    """PNG (300 dpi) and SVG of a drawn figure, laid out once: the PNG's save runs the figure's layout engine
-    (constrained layout); the SVG is then saved from the same positions with the engine off, so matplotlib
-    neither lays the figure out again nor makes its dry-run draw.  Leaves the figure's layout engine off."""
+    """PNG (300 dpi) and SVG of a drawn figure, laid out once: its layout engine (constrained layout) runs here at
+    300 dpi, then both files are saved from those positions with the engine off — matplotlib neither lays the
+    figure out again nor makes the dry-run draw its ``savefig`` makes for a layout engine (the same bytes: the
+    positions are those that draw computed).  Leaves the figure's layout engine off."""
     import matplotlib
 
-    png, svg = io.BytesIO(), io.BytesIO()
-    fig.savefig(png, format="png", dpi=300)
-    fig.set_layout_engine("none")           # keep the positions the PNG's layout gave
+    _lay_out(fig, 300)
+    png = png_bytes(fig, 300)
+    svg = io.BytesIO()
     # text in the SVG stays text (editable in Inkscape or Illustrator, searchable; the reader's fonts draw it), as
     # the house style asks: matplotlib's default (outside the style's context) turns each glyph into a path; a
     # fixed salt for the element ids and no date make the same figure the same file
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pmq"}):
         fig.savefig(svg, format="svg", metadata={"Date": None})
-    return png.getvalue(), svg.getvalue()
+    return png, svg.getvalue()
+
+
+def png_bytes(fig, dpi: float = 300) -> bytes:
+    """The PNG of ``fig`` at ``dpi``: the pixels of ``savefig(format="png", dpi=dpi)`` (Agg draws them), the same
+    resolution, text and colour type (RGBA), written without the per-row filter search of Pillow's encoder — about
+    half its time, and files a little smaller on flat-coloured charts.  Any figure whose raw pixels do not come out
+    as Agg's RGBA buffer is saved by ``savefig`` itself."""
+    import matplotlib
+
+    raw = _Pixels()
+    fig.savefig(raw, format="rgba", dpi=dpi)
+    width, height = _pixels(fig, dpi)
+    data = np.frombuffer(b"".join(raw.parts) if len(raw.parts) != 1 else raw.parts[0], dtype=np.uint8)
+    if width <= 0 or height <= 0 or data.size != width * height * 4:
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=dpi)
+        return out.getvalue()
+    rows = np.zeros((height, 1 + 4 * width), dtype=np.uint8)      # each row: filter type 0 (none), then its pixels
+    rows[:, 1:] = data.reshape(height, 4 * width)
+    del data, raw
+    ppm = int(dpi / 0.0254 + 0.5)                                   # pixels a metre, as Pillow writes the dpi
+    software = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/".encode("latin-1")
+    idat = zlib.compress(rows.data, 6)
+    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+              _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
+              _chunk(b"tEXt", b"Software\0" + software)]
+    chunks += [_chunk(b"IDAT", idat[i:i + _IDAT]) for i in range(0, len(idat), _IDAT)]
+    chunks.append(_chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
+
+
+class _Pixels:
+    """Where ``savefig(format="rgba")`` writes Agg's buffer: kept as written (no copy)."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data) -> int:
+        self.parts.append(data)
+        return len(memoryview(data).cast("B"))
+
+    def seek(self, *args) -> int:       # matplotlib writes to objects that have one
+        raise io.UnsupportedOperation("seek")
+
+
+#: The most bytes of compressed pixels a PNG's IDAT chunk holds (Pillow writes 64 KiB ones; any size is valid).
+_IDAT = 1 << 20
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+
+
+def _pixels(fig, dpi: float) -> tuple[int, int]:
+    """Width and height in pixels of ``fig`` drawn at ``dpi``, as Agg sizes its canvas."""
+    old = fig.dpi
+    try:
+        fig.dpi = dpi
+        w, h = fig.canvas.get_width_height(physical=True)
+    finally:
+        fig.dpi = old
+    return int(w), int(h)
+
+
+def _lay_out(fig, dpi: float) -> None:
+    """Run ``fig``'s layout engine as ``savefig(dpi=dpi)`` would (the figure at that dpi, the canvas saving, at
+    one device pixel a pixel), then turn the engine off so that saves keep these positions."""
+    engine = fig.get_layout_engine()
+    if engine is None:
+        return
+    canvas = fig.canvas
+    saved = (fig.dpi, getattr(canvas, "_device_pixel_ratio", None), getattr(canvas, "_is_saving", None))
+    try:
+        fig.dpi = dpi
+        if saved[1] is not None:
+            canvas._device_pixel_ratio = 1
+        if saved[2] is not None:
+            canvas._is_saving = True
+        if fig.axes:                        # as Figure.draw does
+            try:
+                engine.execute(fig)
+            except ValueError:
+                pass
+    finally:
+        fig.dpi = saved[0]
+        if saved[1] is not None:
+            canvas._device_pixel_ratio = saved[1]
+        if saved[2] is not None:
+            canvas._is_saving = saved[2]
+    fig.set_layout_engine("none")
 
 
 def default_workers() -> int:
@@ -53,7 +150,8 @@ def default_workers() -> int:
         try:
             return max(0, int(env))
         except ValueError:
-            raise ArgumentError("PMQ_FIGURE_WORKERS must be a whole number of processes (0: none)",
+            raise ArgumentError(tr("PMQ_FIGURE_WORKERS must be a whole number of processes (0: none)",
+                                   "PMQ_FIGURE_WORKERS doit être un nombre entier de processus (0 : aucun)"),
                                 name="PMQ_FIGURE_WORKERS", value=env) from None
     try:
         cores = len(os.sched_getaffinity(0))
@@ -73,30 +171,52 @@ class FigureFiles:
         self._figs: dict = {}           # key -> figure (kept until its bytes are in)
         self._children: dict = {}       # pid -> key
         self._paths_of: dict = {}       # pid -> (png, svg) files it writes
+        self._pending: deque = deque()  # keys submitted while every child was busy, oldest first
         self._folder: Path | None = None
         self._count = 0
 
     # ---------------------------------------------------------------- the report's side
     def submit(self, key, fig) -> None:
-        """Save ``fig`` under ``key``: in a child when one is free, else here and now."""
+        """Save ``fig`` under ``key``: in a child when one is free; when all are busy, it waits its turn (the next
+        child free takes it, or this process at :meth:`result`), so that the report goes on drawing meanwhile;
+        here and now when no child can be forked (no workers, other threads running)."""
         if key in self._done or key in self._figs:
             raise ValueError(f"figure {key!r} submitted twice")
         self._figs[key] = fig
+        if not (self.workers and self._may_fork()):
+            self._save_here(key)
+            return
+        self._pending.append(key)
+        self.poll()
+
+    def poll(self) -> None:
+        """Collect the children that are done and give the waiting figures to the free ones (never blocks)."""
         self._reap(block=False)
-        if len(self._children) < self.workers and self._may_fork():
-            pid = self._fork(key, fig)
-            if pid is not None:
-                self._children[pid] = key
-                return
-        self._save_here(key)
+        while self._pending and len(self._children) < self.workers and self._may_fork():
+            key = self._pending[0]
+            pid = self._fork(key, self._figs[key])
+            if pid is None:
+                break
+            self._pending.popleft()
+            self._children[pid] = key
 
     def result(self, key) -> tuple[bytes, bytes]:
-        """The ``(png, svg)`` bytes of the figure submitted as ``key`` (waits for its child)."""
-        for pid, k in list(self._children.items()):
-            if k == key:
-                self._wait(pid)
-        if key not in self._done:
-            self._save_here(key)           # never forked, or its child failed
+        """The ``(png, svg)`` bytes of the figure submitted as ``key``: while it is not saved, the free children
+        take the waiting figures and this process saves one too (``key`` itself when it still waits), or waits
+        for a child."""
+        while key not in self._done:
+            self.poll()
+            if key in self._done:
+                break
+            if key in self._pending:
+                self._pending.remove(key)
+                self._save_here(key)
+            elif self._pending:
+                self._save_here(self._pending.pop())      # the last waiting one: the children take the first
+            elif key in self._children.values():
+                self._wait(next(pid for pid, k in self._children.items() if k == key))
+            else:
+                self._save_here(key)           # its child failed: saved here, where a real error surfaces
         return self._done[key]
 
     def close(self) -> None:
@@ -111,6 +231,7 @@ class FigureFiles:
             except ChildProcessError:
                 pass
         self._children.clear()
+        self._pending.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None

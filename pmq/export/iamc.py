@@ -13,6 +13,7 @@ from pmq.export.tables import _accounts
 from pmq.labels import VARIABLE_REGISTRY
 from pmq.outputs import CsvDialect, atomic_file, neutralise
 from pmq.projection.indicators import national as national_label
+from pmq.options import tr
 
 __all__ = ["IAMC_COLUMNS", "IAMC_VARIABLES", "iamc_table", "check_iamc", "write_iamc", "to_pyam"]
 
@@ -41,10 +42,12 @@ def iamc_table(data, model: str = "pmq", variables=None, by: str | None = "metie
     variables = list(IAMC_VARIABLES) if variables is None else list(variables)
     unknown = [v for v in variables if v not in IAMC_VARIABLES]
     if unknown:
-        raise ArgumentError(f"unknown IAMC variables; use {list(IAMC_VARIABLES)}",
+        raise ArgumentError(tr(f"unknown IAMC variables; use {list(IAMC_VARIABLES)}",
+                               f"variables IAMC inconnues : utilisez {list(IAMC_VARIABLES)}"),
                             name="variables", value=unknown)
     if by not in (None, "domain", "metier"):
-        raise ArgumentError("by must be None, 'domain' or 'metier'", name="by", value=by)
+        raise ArgumentError(tr("by must be None, 'domain' or 'metier'", "by doit valoir None, 'domain' ou 'metier'"),
+                            name="by", value=by)
     ds = xr.Dataset({v: acc[v].sum("age") if "age" in acc[v].dims else acc[v] for v in variables})
     ds = ds.drop_vars([c for c in ds.coords if c not in ds.dims and c not in ("territory_name", "domain")])
     if "scenario" not in ds.dims:
@@ -95,33 +98,39 @@ def check_iamc(df: pd.DataFrame, source: str = "IAMC table") -> None:
     numeric year values; one unit per variable."""
     cols = list(df.columns)
     if cols[:5] != IAMC_COLUMNS:
-        raise InputError(f"the first columns must be {IAMC_COLUMNS}", source=source, column="columns",
+        raise InputError(tr(f"the first columns must be {IAMC_COLUMNS}", f"les premières colonnes doivent être {IAMC_COLUMNS}"),
+                         source=source, column="columns",
                          rows=cols[:5])
     years = cols[5:]
     if not years or not all(isinstance(y, (int, np.integer)) for y in years) or years != sorted(years):
-        raise InputError("year columns must be integers in ascending order", source=source, column="columns",
+        raise InputError(tr("year columns must be integers in ascending order",
+                            "les colonnes d'années doivent être des entiers en ordre croissant"), source=source, column="columns",
                          rows=years[:10])
     for c in IAMC_COLUMNS:
         bad = df[~df[c].map(lambda x: isinstance(x, str) and x.strip() == x and x != "")]
         if len(bad):
-            raise InputError("empty, non-text or space-padded values", source=source, column=c,
+            raise InputError(tr("empty, non-text or space-padded values",
+                                "valeurs vides, non textuelles ou entourées d'espaces"), source=source, column=c,
                              rows=bad.index[:10].tolist())
     seg = df["variable"].str.split("|")
     bad = df[seg.map(lambda parts: any(p == "" or p.strip() != p for p in parts))]
     if len(bad):
-        raise InputError("variables must be '|'-separated names without empty segments or padding",
+        raise InputError(tr("variables must be '|'-separated names without empty segments or padding",
+                            "les variables doivent être des noms séparés par « | », sans segment vide ni espaces "
+                            "autour"),
                          source=source, column="variable", rows=bad["variable"].head(10).tolist())
     dup = df[df.duplicated(IAMC_COLUMNS[:4], keep=False)]
     if len(dup):
-        raise InputError("duplicate (model, scenario, region, variable) rows", source=source,
+        raise InputError(tr("duplicate (model, scenario, region, variable) rows",
+                            "lignes (model, scenario, region, variable) en double"), source=source,
                          column="variable", rows=dup.index[:10].tolist())
     units = df.groupby("variable")["unit"].nunique()
     if (units > 1).any():
-        raise InputError("a variable has several units", source=source, column="unit",
+        raise InputError(tr("a variable has several units", "une variable a plusieurs unités"), source=source, column="unit",
                          rows=units[units > 1].index[:10].tolist())
     nonnum = [y for y in years if not pd.api.types.is_numeric_dtype(df[y])]
     if nonnum:
-        raise InputError("year columns must be numeric", source=source, column=str(nonnum[0]), rows=nonnum[:10])
+        raise InputError(tr("year columns must be numeric", "les colonnes d'années doivent être numériques"), source=source, column=str(nonnum[0]), rows=nonnum[:10])
 
 
 def write_iamc(df: pd.DataFrame, path) -> Path:
@@ -137,7 +146,8 @@ def write_iamc(df: pd.DataFrame, path) -> Path:
         return atomic_file(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"), dialect=CsvDialect())
     if path.suffix == ".xlsx":
         return atomic_file(path, lambda p: df.to_excel(p, sheet_name="data", index=False))
-    raise ArgumentError(f"IAMC tables are written as .csv or .xlsx, not {path.suffix!r}",
+    raise ArgumentError(tr(f"IAMC tables are written as .csv or .xlsx, not {path.suffix!r}",
+                           f"les tableaux IAMC s'écrivent en .csv ou .xlsx, pas en {path.suffix!r}"),
                         name="path", value=str(path))
 
 
@@ -147,7 +157,10 @@ def to_pyam(data, **kwargs):
     try:
         import pyam
     except ImportError as exc:
-        raise MissingDependencyError("to_pyam needs pyam (the optional extra pmq[pyam]): install it "
-                                     "with `python -m pip install pyam-iamc` (or use iamc_table(), "
-                                     "which pyam reads)") from exc
+        raise MissingDependencyError(tr("to_pyam needs pyam (the optional extra pmq[pyam]): install it "
+                                        "with `python -m pip install pyam-iamc` (or use iamc_table(), "
+                                        "which pyam reads)",
+                                        "to_pyam a besoin de pyam (l'extra optionnel pmq[pyam]) : installez-le "
+                                        "avec `python -m pip install pyam-iamc` (ou utilisez iamc_table(), "
+                                        "que pyam lit)")) from exc
     return pyam.IamDataFrame(iamc_table(data, **kwargs))

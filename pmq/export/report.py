@@ -44,6 +44,7 @@ from pmq.data import skills as _skills_data
 from pmq.errors import ArgumentError, OutputError, ScenarioError
 from pmq.inputs.downscale import RELIABILITY
 from pmq.projection.ensemble import run_ensemble
+from pmq.options import tr
 
 __all__ = ["build_report", "Report", "key_figures", "FIGURES"]
 
@@ -463,7 +464,8 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     """
     chromium = find_chromium() if pdf else None
     if pdf and chromium is None:
-        raise ArgumentError(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}", name="pdf")
+        raise ArgumentError(tr(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}",
+                              f"l'impression du rapport en PDF a besoin de Chromium : {CHROMIUM_INSTALL_FR}"), name="pdf")
     with FigureFiles() as saver, shared_age_sums():      # the accounts summed over age once for every chart
         return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed,
                              chromium)
@@ -474,6 +476,9 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 #: How to get one, as an error says it.
 CHROMIUM_INSTALL = ("install Chromium (Debian/Ubuntu: apt-get install chromium; Fedora: dnf install chromium; "
                     "macOS: brew install --cask chromium) or set PMQ_CHROMIUM to a Chromium or Chrome executable")
+CHROMIUM_INSTALL_FR = ("installez Chromium (Debian/Ubuntu : apt-get install chromium ; Fedora : dnf install chromium ; "
+                       "macOS : brew install --cask chromium) ou donnez à PMQ_CHROMIUM le chemin d'un exécutable "
+                       "Chromium ou Chrome")
 
 
 def find_chromium() -> str | None:
@@ -491,7 +496,8 @@ def print_pdf(html_path, pdf_path, exe: str | None = None, timeout: float = 180)
     script and embeds its images, so Chromium runs without its sandbox (which containers often lack)."""
     exe = exe or find_chromium()
     if exe is None:
-        raise ArgumentError(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}", name="pdf")
+        raise ArgumentError(tr(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}",
+                              f"l'impression du rapport en PDF a besoin de Chromium : {CHROMIUM_INSTALL_FR}"), name="pdf")
     pdf_path = Path(pdf_path).resolve()
     with tempfile.TemporaryDirectory(prefix="pmq-chromium-") as profile:
         cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
@@ -502,10 +508,12 @@ def print_pdf(html_path, pdf_path, exe: str | None = None, timeout: float = 180)
             done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as err:
-            raise OutputError(f"Chromium ({exe}) could not print the report to PDF: {err}", path=pdf_path) from None
+            raise OutputError(tr(f"Chromium ({exe}) could not print the report to PDF: {err}",
+                                 f"Chromium ({exe}) n'a pas pu imprimer le rapport en PDF : {err}"), path=pdf_path) from None
     if not pdf_path.is_file() or pdf_path.read_bytes()[:5] != b"%PDF-":
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise OutputError(f"Chromium ({exe}) did not write the PDF (exit {done.returncode}): "
+        raise OutputError(tr(f"Chromium ({exe}) did not write the PDF (exit {done.returncode}): ",
+                             f"Chromium ({exe}) n'a pas écrit le PDF (code de sortie {done.returncode}) : ")
                           + " / ".join(tail), path=pdf_path)
     return pdf_path
 
@@ -526,10 +534,12 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     try:
         hz = list(dict.fromkeys(int(h) for h in horizons))   # the user's order; the first drives the charts
     except (TypeError, ValueError):
-        raise ArgumentError("horizons must be positive whole numbers of years", name="horizons",
+        raise ArgumentError(tr("horizons must be positive whole numbers of years",
+                               "les horizons doivent être des nombres entiers d'années positifs"), name="horizons",
                             value=horizons) from None
     if not hz or min(hz) <= 0:
-        raise ArgumentError("horizons must be positive numbers of years", name="horizons",
+        raise ArgumentError(tr("horizons must be positive numbers of years",
+                               "les horizons doivent être des nombres d'années positifs"), name="horizons",
                             value=list(horizons))
     # the steps, each counted once, « [i/N] »: projection, key figures, one per figure the report has (planned
     # below, before the projection), skills, tables, HTML page, files; ``progress`` may be a callable (step, i)
@@ -632,7 +642,9 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     first = str(acc.scenario.values[0])
     proj = comp[first]
     if draws and not comp.scenarios[0].uncertain_parameters():
-        raise ScenarioError("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
+        raise ScenarioError(tr("draws need a scenario with [[uncertainty.parameter]] (e.g. reference_incertain)",
+                               "les tirages demandent un scénario avec [[uncertainty.parameter]] (par ex. "
+                               "reference_incertain)"),
                             source=comp.scenarios[0].source, key="uncertainty.parameter")
 
     say("chiffres clés" if lang == "fr" else "key figures")
@@ -651,19 +663,37 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
 
     say("compétences" if lang == "fr" else "skills")
-    skills_part = _skills_section(comp, code, end, lang, titles, saver)
+    skills_part = _skills_section(comp, code, end, lang, titles, saver, wait=False)
     if skills_part is not None:
         tables["competences"] = skills_part.pop("sheet")
 
-    say("page HTML" if lang == "fr" else "HTML page")
-    figs = [(stem, cap, *saver.result(("figure", stem))) for stem, cap in figs]
-    page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level,
-                 skills_part=skills_part)
-    skill_figs = skills_part["figs"] if skills_part is not None else []
+    # the workbook is written while the figures are being saved (in child processes), into a folder of this run's
+    # own (removed whatever happens); the report's folder gets it with the other files, at the end
+    work = Path(tempfile.mkdtemp(prefix="pmq-report-"))
+    try:
+        book = work / "tables.xlsx"
+        to_excel(tables, book, accounts=acc, lang=lang, key_figures=[keys[h] for h in hz], watch=watch)
+        saver.poll()
+
+        say("page HTML" if lang == "fr" else "HTML page")
+        figs = [(stem, cap, *saver.result(("figure", stem))) for stem, cap in figs]
+        if skills_part is not None:
+            skills_part["figs"] = [(stem, cap, *saver.result(key)) for stem, cap, key in skills_part["figs"]]
+        page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level,
+                     skills_part=skills_part)
+        skill_figs = skills_part["figs"] if skills_part is not None else []
+        return _write_report(out, page, [*figs, *skill_figs], book, chromium, keys[hz[0]], say, lang)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_report(out, page: str, figs: list, book: Path, chromium: str | None, key_figures_, say, lang: str) -> Report:
+    """Write the report's files into ``out`` at once (:func:`pmq.outputs.write_atomically`): the page, the figures
+    (``figs``: ``(stem, caption, png, svg)``), the workbook already written as ``book``, the PDF with ``chromium``."""
 
     def write_figures(folder: Path):
         folder.mkdir()
-        for i, (stem, _, png, svg) in enumerate([*figs, *skill_figs], start=1):
+        for i, (stem, _, png, svg) in enumerate(figs, start=1):
             (folder / f"{i:02d}_{stem}.png").write_bytes(png)
             (folder / f"{i:02d}_{stem}.svg").write_bytes(svg)
 
@@ -672,16 +702,15 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     written = write_atomically(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "figures": write_figures,
-        "tables.xlsx": lambda p: to_excel(tables, p, accounts=acc, lang=lang, key_figures=[keys[h] for h in hz],
-                                          watch=watch),
+        "tables.xlsx": lambda p: shutil.copyfile(book, p),
         **({"report.pdf": lambda p: print_pdf(p.parent / "report.html", p, chromium)} if chromium else {}),
     })
     if not written:     # every writer above makes its file or folder
-        raise OutputError("the report's files were not written", path=out)
+        raise OutputError(tr("the report's files were not written", "les fichiers du rapport n'ont pas été écrits"), path=out)
     fig_dir = out.resolve() / "figures"
     return Report(out=out.resolve(), html=out.resolve() / "report.html",
                   figures=sorted(p for p in fig_dir.iterdir() if not p.name.startswith(".")),  # not the marker
-                  tables=out.resolve() / "tables.xlsx", key_figures=keys[hz[0]])
+                  tables=out.resolve() / "tables.xlsx", key_figures=key_figures_)
 
 
 #: The small multiples of the report: panels a row and size (inches) of each — 3 × 2.8 in, about as wide as the
@@ -703,11 +732,14 @@ SKILL_FIGURES = [
 ]
 
 
-def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: FigureFiles | None = None) -> dict | None:
+def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: FigureFiles | None = None,
+                    wait: bool = True) -> dict | None:
     """What the « Compétences » section shows for the report's territory (``code``; None: all of it) over the
     base year → ``end``: the skills_bars figure of the first scenario, the green_share figure (several scenarios)
     or the green table (one), the ROME coverage and the notes; ``sheet``: the skills table for tables.xlsx. None
-    when the projection's métiers are not all in pmq's bridge métier → ROME fiches (a user's own métiers)."""
+    when the projection's métiers are not all in pmq's bridge métier → ROME fiches (a user's own métiers).
+    ``wait=False``: ``figs`` holds each figure's key in ``saver`` in place of its PNG and SVG (the caller collects
+    them once it has done its other work)."""
     import matplotlib.pyplot as plt
     acc = comp.accounts
     if not {str(m) for m in acc.metier.values} <= set(_skills_data.metier_fiche()["metier"]):
@@ -727,7 +759,7 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: Figure
         plt.close(fig)
     for stem, _ in draws:
         cap = next(c for s, *c in SKILL_FIGURES if s == stem)[0 if lang == "fr" else 1]
-        figs.append((stem, cap, *saver.result(("skills", stem))))
+        figs.append((stem, cap, *saver.result(("skills", stem))) if wait else (stem, cap, ("skills", stem)))
     share = demand.attrs["share_linked"]
     cover = float(share[first] if isinstance(share, dict) else share)
     keep = [c for c in demand.columns if c not in ("share", "share_core", "categorie", "sous_categorie",

@@ -37,6 +37,7 @@ from pmq.analysis.skills import COLUMN_LABELS as SKILLS_LABELS
 from pmq.data.skills import UNREACHED
 from pmq.inputs.baseline import BUILTIN_SOURCES
 from pmq.inputs.overseas import OVERSEAS_METHOD
+from pmq.options import tr
 
 __all__ = ["standard_tables", "COLUMNS", "to_excel", "read_excel_tables", "TEXT_COLUMNS", "to_csv", "provenance",
            "scenario_status", "column_header", "HEADERS", "SHEET_NAMES", "TABLE_SHEETS", "WIDE_INDICATORS",
@@ -65,7 +66,9 @@ def provenance(attrs) -> tuple[dict, list]:
         except ValueError:
             val = None
         if not isinstance(val, kind):
-            raise InputError(f"is not a JSON {kind.__name__}: {str(raw)[:80]!r} (was the file written by pmq?)",
+            raise InputError(tr(f"is not a JSON {kind.__name__}: {str(raw)[:80]!r} (was the file written by pmq?)",
+                                f"n'est pas un {kind.__name__} JSON : {str(raw)[:80]!r} (le fichier a-t-il été "
+                                "écrit par pmq ?)"),
                              source="accounts attrs", column=key)
         out.append(val)
     return out[0], out[1]
@@ -239,7 +242,8 @@ def scenario_status(attrs) -> list[tuple[str, str, list]]:
     except (ValueError, TypeError, AttributeError):
         out = None
     if out is None or any(v not in STATUS_LABELS for _, v, _ in out):
-        raise InputError(f"is not a scenario status pmq writes: {str(raw)[:80]!r}", source="accounts attrs",
+        raise InputError(tr(f"is not a scenario status pmq writes: {str(raw)[:80]!r}",
+                            f"n'est pas un statut de scénario que pmq écrit : {str(raw)[:80]!r}"), source="accounts attrs",
                          column="scenario_status")
     return out
 
@@ -1042,8 +1046,10 @@ def to_excel(tables: dict[str, pd.DataFrame], path, accounts: xr.Dataset | None 
     bad = [n for n, sheet in names.items() if len(sheet) > 31 or any(ch in sheet for ch in "[]:*?/\\")
            or sheet in reserved or taken.count(sheet) > 1]
     if bad:
-        raise ArgumentError("invalid Excel sheet names (at most 31 characters, none of []:*?/\\, not README nor "
-                            "the name of a sheet pmq adds, one sheet per table)", name="tables", value=bad)
+        raise ArgumentError(tr("invalid Excel sheet names (at most 31 characters, none of []:*?/\\, not README nor "
+                               "the name of a sheet pmq adds, one sheet per table)",
+                               "noms de feuilles Excel invalides (31 caractères au plus, aucun de []:*?/\\, ni README "
+                               "ni le nom d'une feuille que pmq ajoute, une feuille par tableau)"), name="tables", value=bad)
     rows = readme if readme is not None else (_readme_rows(accounts, lang) if accounts is not None else [])
     titles = _scenario_titles(accounts, lang)
     safe = {name: neutralise(_for_reader(df, lang, titles)) for name, df in tables.items()}

@@ -43,6 +43,7 @@ from pmq.errors import ArgumentError, InputError
 from pmq.inputs.downscale import downscale
 from pmq.inputs.overseas import with_overseas
 from pmq.inputs.tables import read_employment, read_flows, read_hazards, read_tension
+from pmq.options import tr
 
 __all__ = ["assemble", "load_baseline", "load_user_baseline", "check_period_end", "BUILTIN_SOURCES",
            "MAX_PERSONS"]
@@ -70,9 +71,12 @@ def _unknown_metiers(df: pd.DataFrame, source: str | None, known: pd.DataFrame) 
         hints = []
         for w in wrong[:5]:
             close = difflib.get_close_matches(w, sorted(codes), n=3, cutoff=0.3)
-            hints.append(f"{w!r} (closest: {', '.join(close) or 'none'})")
-        raise InputError(f"unknown métier code(s) {', '.join(hints)}; pass metiers= to use another "
-                         "nomenclature", source=source, column="metier",
+            hints.append(tr(f"{w!r} (closest: {', '.join(close) or 'none'})",
+                            f"{w!r} (les plus proches : {', '.join(close) or 'aucun'})"))
+        raise InputError(tr(f"unknown métier code(s) {', '.join(hints)}; pass metiers= to use another "
+                            "nomenclature",
+                            f"code(s) de métier inconnu(s) {', '.join(hints)} ; passez metiers= pour utiliser une "
+                            "autre nomenclature"), source=source, column="metier",
                          rows=df.loc[bad].reset_index(names="row"))
 
 
@@ -86,8 +90,11 @@ def _check_magnitudes(df: pd.DataFrame, columns, source: str) -> None:
         v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
         bad = ~(np.abs(v) <= MAX_PERSONS) & ~np.isnan(v) | np.isinf(v)
         if bad.any():
-            raise InputError(f"{int(bad.sum())} value(s) above {MAX_PERSONS:,.0f} persons in absolute value (or "
-                             "infinite): no territory × métier holds that many persons; a typing or unit mistake?", source=source, column=col,
+            raise InputError(tr(f"{int(bad.sum())} value(s) above {MAX_PERSONS:,.0f} persons in absolute value (or "
+                                "infinite): no territory × métier holds that many persons; a typing or unit mistake?",
+                                f"{int(bad.sum())} valeur(s) supérieure(s) à {MAX_PERSONS:,.0f} personnes en valeur "
+                                "absolue (ou infinie(s)) : aucun territoire × métier ne compte autant de personnes ; "
+                                "une erreur de saisie ou d'unité ?"), source=source, column=col,
                              rows=df.loc[bad].reset_index(names="row"))
 
 
@@ -112,9 +119,13 @@ def check_period_end(baseline: xr.Dataset, source: str = "flows") -> None:
         "employment_base": [e_base[i, j] for i, j in idx],
         "net_creation": [nc[i, j] for i, j in idx],
         "employment_end": [e_end[i, j] for i, j in idx]})
-    raise InputError(f"net creation removes more jobs than the cell has in {len(idx)} cell(s) (employment would "
-                     "end the period below zero; a cell with no employment can only gain jobs): give net_creation "
-                     "≥ −employment (the sum over ages of the employment table) in every cell", source=source,
+    raise InputError(tr(f"net creation removes more jobs than the cell has in {len(idx)} cell(s) (employment would "
+                        "end the period below zero; a cell with no employment can only gain jobs): give net_creation "
+                        "≥ −employment (the sum over ages of the employment table) in every cell",
+                        f"les créations nettes d'emploi retirent plus d'emplois que la cellule n'en compte dans "
+                        f"{len(idx)} cellule(s) (l'emploi finirait la période sous zéro ; une cellule sans emploi ne "
+                        "peut qu'en gagner) : donnez net_creation ≥ −employment (la somme sur les âges du tableau "
+                        "employment) dans chaque cellule"), source=source,
                      column="net_creation", rows=rows)
 
 
@@ -125,9 +136,11 @@ def _mismatch(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], name_a: str, na
     bad = m[m["_merge"] != "both"].copy()
     if len(bad):
         bad["only_in"] = np.where(bad["_merge"] == "left_only", name_a, name_b)
-        raise InputError(f"labels do not match between {name_a} and {name_b}: "
-                         f"{len(bad)} {'/'.join(keys)} combination(s) appear in only one of them",
-                         source=f"{name_a} vs {name_b}", column=", ".join(keys),
+        raise InputError(tr(f"labels do not match between {name_a} and {name_b}: "
+                            f"{len(bad)} {'/'.join(keys)} combination(s) appear in only one of them",
+                            f"les libellés ne concordent pas entre {name_a} et {name_b} : {len(bad)} "
+                            f"combinaison(s) {'/'.join(keys)} ne figurent que dans l'un des deux"),
+                         source=tr(f"{name_a} vs {name_b}", f"{name_a} et {name_b}"), column=", ".join(keys),
                          rows=bad[keys + ["only_in"]])
 
 
@@ -164,13 +177,14 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     # Base year: from the flows' period_start, the employment's year and the argument.
     start = int(flo["period_start"].iloc[0])
     end = int(flo["period_end"].iloc[0])
-    years = {"flows period_start": start}
+    years = {tr("flows period_start", "period_start (flows)"): start}
     if "year" in emp.columns:
-        years[f"{src_e} year"] = int(emp["year"].iloc[0])
+        years[tr(f"{src_e} year", f"year ({src_e})")] = int(emp["year"].iloc[0])
     if base_year is not None:
-        years["base_year argument"] = int(base_year)
+        years[tr("base_year argument", "argument base_year")] = int(base_year)
     if len(set(years.values())) > 1:
-        raise InputError(f"base years do not agree: {years}", source=f"{src_e} / {src_f}",
+        raise InputError(tr(f"base years do not agree: {years}", f"les années de base ne concordent pas : {years}"),
+                         source=f"{src_e} / {src_f}",
                          column="year / period_start")
 
     # Cells must be the same in employment and flows; tension must be a subset.
@@ -179,13 +193,15 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
         extra = ten.merge(flo[["territory", "metier"]], how="left", indicator=True)
         extra = extra[extra["_merge"] == "left_only"]
         if len(extra):
-            raise InputError("tension given for cells absent from the flows table", source=src_t,
+            raise InputError(tr("tension given for cells absent from the flows table",
+                                "tension donnée pour des cellules absentes du tableau flows"), source=src_t,
                              column="territory, metier", rows=extra[["territory", "metier", "tension"]])
 
     ages = np.sort(emp["age"].unique())
     if not np.array_equal(ages, np.arange(ages[0], ages[-1] + 1)):
         missing = sorted(set(range(ages[0], ages[-1] + 1)) - set(ages))
-        raise InputError(f"ages must be consecutive single years; missing ages {missing}",
+        raise InputError(tr(f"ages must be consecutive single years; missing ages {missing}",
+                            f"les âges doivent être des années consécutives ; âges manquants : {missing}"),
                          source=src_e, column="age")
     territories = sorted(emp["territory"].unique(), key=lambda c: (len(c), c))
     mets_in = set(emp["metier"].unique())          # not the 65,000 rows one by one
@@ -194,8 +210,10 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     e_idx = emp.set_index(["territory", "metier", "age"])["employment"]
     holes = full.difference(e_idx.index)
     if len(holes):
-        raise InputError(f"{len(holes)} territory × métier × age combination(s) missing; give every "
-                         "age of every cell (0 where nobody works)", source=src_e,
+        raise InputError(tr(f"{len(holes)} territory × métier × age combination(s) missing; give every "
+                            "age of every cell (0 where nobody works)",
+                            f"{len(holes)} combinaison(s) territoire × métier × âge manquante(s) ; donnez chaque "
+                            "âge de chaque cellule (0 là où personne ne travaille)"), source=src_e,
                          column="territory, metier, age", rows=holes.to_frame(index=False))
     employment_da = xr.DataArray(e_idx.reindex(full).to_numpy().reshape(len(territories), len(order), len(ages)),
                                  dims=("territory", "metier", "age"),
@@ -210,13 +228,18 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     else:
         miss = sorted(mets_in - set(haz["metier"]))
         if miss:
-            raise InputError(f"no hazards for métier(s) {miss}", source=src_h, column="metier", rows=miss)
+            raise InputError(tr(f"no hazards for métier(s) {miss}",
+                                f"aucune probabilité de sortie (hazard) pour le(s) métier(s) {miss}"),
+                             source=src_h, column="metier", rows=miss)
         haz = haz[haz["metier"].isin(mets_in)]
     hages = np.sort(haz["age"].unique())
     if not np.array_equal(hages, ages):
-        raise InputError(f"hazard ages {hages.min()}–{hages.max()} ({len(hages)} values) do not match "
-                         f"employment ages {ages.min()}–{ages.max()} ({len(ages)} values)",
-                         source=f"{src_h} vs {src_e}", column="age")
+        raise InputError(tr(f"hazard ages {hages.min()}–{hages.max()} ({len(hages)} values) do not match "
+                            f"employment ages {ages.min()}–{ages.max()} ({len(ages)} values)",
+                            f"les âges du tableau hazards {hages.min()}–{hages.max()} ({len(hages)} valeurs) ne "
+                            f"correspondent pas à ceux du tableau employment {ages.min()}–{ages.max()} "
+                            f"({len(ages)} valeurs)"),
+                         source=tr(f"{src_h} vs {src_e}", f"{src_h} et {src_e}"), column="age")
     hdims = tuple(hkeys) + ("age",)
     hcoords: dict[str, Any] = {"metier": order, "age": ages}
     if by_territory:
@@ -225,11 +248,14 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     h_idx = haz.set_index(list(hdims))["hazard"]
     holes = hfull.difference(h_idx.index)
     if len(holes):
-        raise InputError(f"{len(holes)} hazard combination(s) missing", source=src_h,
+        raise InputError(tr(f"{len(holes)} hazard combination(s) missing",
+                            f"{len(holes)} combinaison(s) manquante(s) dans le tableau hazards"), source=src_h,
                          column=", ".join(hdims), rows=holes.to_frame(index=False))
     hvals = h_idx.reindex(hfull).to_numpy(dtype=float, copy=True).reshape([len(hcoords[d]) for d in hdims])
     if np.any(hvals[..., -1] != 1.0):
-        warnings.warn(f"{src_h}: hazard at the top age {ages[-1]} set to 1 (exit is forced at the top age)",
+        warnings.warn(tr(f"{src_h}: hazard at the top age {ages[-1]} set to 1 (exit is forced at the top age)",
+                         f"{src_h} : probabilité de sortie (hazard) mise à 1 à l'âge maximal {ages[-1]} (la "
+                         "sortie est forcée à l'âge maximal)"),
                       stacklevel=2)
         hvals[..., -1] = 1.0
     hazard_da = xr.DataArray(hvals, dims=hdims, coords={d: hcoords[d] for d in hdims})
@@ -431,8 +457,9 @@ def load_baseline(level: str = "region", *, dom: bool = False) -> xr.Dataset:
         try:                                   # « département », « zones d'emploi »… as the CLI reads them
             level = canonical_level(str(level))
         except ValueError:
-            raise ArgumentError(f"unknown territorial level; expected one of {', '.join(LEVELS)}", name="level",
-                                value=level) from None
+            raise ArgumentError(tr(f"unknown territorial level; expected one of {', '.join(LEVELS)}",
+                                   f"niveau territorial inconnu ; niveaux possibles : {', '.join(LEVELS)}"),
+                                name="level", value=level) from None
     ds = _builtin().copy(deep=True)
     if dom:
         ds = with_overseas(ds)

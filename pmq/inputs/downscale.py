@@ -45,7 +45,8 @@ from pmq.data import metiers as pmq_metiers
 from pmq.data.territories import (BMO_SOURCE, KEYS, LEVELS, TENSION_SOURCE, bmo_departement, key as shipped_key,
                                   tension_departement, territories)
 from pmq.errors import ArgumentError, InputError
-from pmq.inputs.tables import _drop_empty, _read_csv, parse_numbers, read_table
+from pmq.inputs.tables import _cannot_read, _drop_empty, _read_csv, parse_numbers, read_table
+from pmq.options import plural, tr
 
 __all__ = ["downscale", "read_key", "load_key", "reliability_classes", "RELIABILITY", "KEY_COLUMNS"]
 
@@ -142,7 +143,9 @@ def reliability_classes(employment: np.ndarray, basis: np.ndarray | None = None)
 def load_key(level: str) -> pd.DataFrame:
     """The shipped key whose children are at ``level`` (``"departement"`` or ``"zone_emploi"``)."""
     if level not in KEYS:
-        raise ArgumentError(f"no shipped key for this level; expected one of {', '.join(KEYS)}",
+        raise ArgumentError(tr(f"no shipped key for this level; expected one of {', '.join(KEYS)}",
+                               f"pmq ne fournit aucune clé de répartition pour ce niveau ; niveaux possibles : "
+                               f"{', '.join(KEYS)}"),
                             name="level", value=level)
     return shipped_key(level)
 
@@ -155,13 +158,14 @@ def _code_text(v) -> str:
 
 
 def _listed(items, n: int = 5) -> str:
-    """« a, b, c, d, e … and 3 others »."""
+    """« a, b, c, d, e … and 3 others » (« … et 3 autres »)."""
     items = list(items)
-    return ", ".join(items[:n]) + (f" … and {len(items) - n} others" if len(items) > n else "")
+    return ", ".join(items[:n]) + (tr(f" … and {len(items) - n} others", f" … et {len(items) - n} autres")
+                                   if len(items) > n else "")
 
 
 def _where_text(where, word: str) -> str:
-    """« line 4 », « lines 4, 5, 9 … »."""
+    """« line 4 », « lines 4, 5, 9 … » (``word``: « line », « row » or « ligne », in the reader's language)."""
     ws = list(dict.fromkeys(where))
     try:
         ws = sorted(ws)
@@ -237,7 +241,7 @@ def read_key(path, *, metiers=None, parents=None) -> pd.DataFrame:
             except InputError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a malformed file: say which one
-                raise InputError(f"cannot read the key table: {exc}", source=src) from exc
+                raise InputError(_cannot_read("key", exc), source=src) from exc
             lines = _csv_lines(path, df)
             sep = df.attrs.get("pmq_read", {}).get("sep")
         else:
@@ -255,17 +259,23 @@ def _parent_hint(values: list[str], parents) -> str:
     hints = []
     for v in values[:3]:
         if f"0{v}" in known:
-            hints.append(f"{v!r} may be {'0' + v!r} with its leading zero lost (store the codes as text)")
+            hints.append(tr(f"{v!r} may be {'0' + v!r} with its leading zero lost (store the codes as text)",
+                            f"{v!r} est peut-être {'0' + v!r} dont le zéro initial a été perdu (enregistrez les "
+                            "codes comme du texte)"))
             continue
         there = nomen[nomen["code"] == v]
         if len(there):
             r = there.iloc[0]
-            hints.append(f"{v!r} is {r['name']}, a {r['level']} code" + (" estimated by pmq (--dom)"
-                                                                        if int(r["estimated_territory"]) else ""))
-    return ("; " + "; ".join(hints)) if hints else ""
+            estimated = int(r["estimated_territory"])
+            hints.append(tr(f"{v!r} is {r['name']}, a {r['level']} code" + (" estimated by pmq (--dom)"
+                                                                           if estimated else ""),
+                            f"{v!r} est {r['name']}, un code de niveau {r['level']}"
+                            + (" estimé par pmq (--dom)" if estimated else "")))
+    sep = tr("; ", " ; ")
+    return (sep + sep.join(hints)) if hints else ""
 
 
-def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=None, lines=None,
+def check_key(df: pd.DataFrame, *, source: str | None = None, metiers=None, parents=None, lines=None,
               sep: str | None = None) -> pd.DataFrame:
     """The checks of :func:`read_key` on a table in memory; returns the key with ``"all"`` expanded (when
     ``metiers`` is given) and ``weight`` as numbers.
@@ -276,15 +286,18 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=No
     else « row » and the index); ``sep``: the file's separator (how a decimal comma reads).  Every error names
     the column and the offending values, with their lines."""
     df = df.copy()
+    source = source or tr("key", "clé")
     optional = ("basis", "child_name")
     df.columns = [c if str(c).replace("\ufeff", "").strip().lower() not in KEY_COLUMNS + optional
                   else str(c).replace("\ufeff", "").strip().lower() for c in df.columns]
     missing = [c for c in KEY_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(f"the key needs the columns {', '.join(KEY_COLUMNS)} (it has "
-                         f"{', '.join(map(repr, map(str, df.columns))) or 'none'})", source=source,
+        raise InputError(tr(f"the key needs the columns {', '.join(KEY_COLUMNS)} (it has "
+                            f"{', '.join(map(repr, map(str, df.columns))) or 'none'})",
+                            f"la clé demande les colonnes {', '.join(KEY_COLUMNS)} (elle a "
+                            f"{', '.join(map(repr, map(str, df.columns))) or 'aucune colonne'})"), source=source,
                          column=", ".join(missing))
-    word = "line" if lines is not None else "row"
+    word = tr("line", "ligne") if lines is not None else tr("row", "ligne")
     df["_where"] = (pd.Series(lines).reindex(df.index).to_numpy() if lines is not None else df.index.to_numpy())
     for c in ("parent", "child", "metier"):
         empty = df[c].isna() | (df[c].astype(str).str.strip() == "")
@@ -292,7 +305,10 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=No
         if c == "metier":
             df["_typed"] = df["metier"]
         if empty.any():
-            raise InputError(f"{int(empty.sum())} row(s) without a {c} code ({_where_text(df.loc[empty, '_where'], word)})",
+            n = int(empty.sum())
+            raise InputError(tr(f"{n} row(s) without a {c} code ({_where_text(df.loc[empty, '_where'], word)})",
+                                f"{plural(n, 'row', 'ligne')} sans code {c} "
+                                f"({_where_text(df.loc[empty, '_where'], word)})"),
                              source=source, column=c)
     df.loc[df["metier"].str.lower() == "all", "metier"] = "all"
     if metiers is not None:
@@ -303,17 +319,23 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=No
         unknown = (df["metier"] != "all") & ~df["metier"].isin(known)
         if unknown.any():
             vals = _values_where(df, unknown, "metier", word)
-            raise InputError(f"{len(vals)} unknown métier code(s): {_listed(vals)} — expected one of the "
-                             f"{len(met)} métier codes of the baseline ({_listed(met, 3)}) or « all »",
+            raise InputError(tr(f"{len(vals)} unknown métier code(s): {_listed(vals)} — expected one of the "
+                                f"{len(met)} métier codes of the baseline ({_listed(met, 3)}) or « all »",
+                                f"{len(vals)} code(s) de métier inconnu(s) : {_listed(vals)} — attendu : l'un des "
+                                f"{len(met)} codes de métier de la situation de départ ({_listed(met, 3)}) "
+                                "ou « all »"),
                              source=source, column="metier")
     if parents is not None:
         ps = [str(p) for p in parents]
         unknown = ~df["parent"].isin(ps)
         if unknown.any():
             vals = _values_where(df, unknown, "parent", word)
-            raise InputError(f"{len(vals)} parent code(s) that are not territories of the baseline being split: "
-                             f"{_listed(vals)} — expected its territory codes ({_listed(ps, 5)})"
-                             f"{_parent_hint(list(dict.fromkeys(df.loc[unknown, 'parent'])), ps)}",
+            hint = _parent_hint(list(dict.fromkeys(df.loc[unknown, 'parent'])), ps)
+            raise InputError(tr(f"{len(vals)} parent code(s) that are not territories of the baseline being split: "
+                                f"{_listed(vals)} — expected its territory codes ({_listed(ps, 5)}){hint}",
+                                f"{len(vals)} code(s) parent qui ne sont pas des territoires de la situation de "
+                                f"départ à répartir : {_listed(vals)} — attendu : l'un de ses codes de territoire "
+                                f"({_listed(ps, 5)}){hint}"),
                              source=source, column="parent")
     raw = df["weight"]
     parsed = parse_numbers(raw, sep)
@@ -322,22 +344,29 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=No
         flagged = flagged.fillna(False).astype(bool)
         dots = raw.map(lambda v: isinstance(v, str) and "." in v) & ~parsed.bad & ~flagged
         if dots.any():
-            problem = (f"mixes decimal points ({_where_text(df.loc[dots, '_where'], word)}) and decimal commas "
-                       f"({_where_text(df.loc[flagged, '_where'], word)}): use one decimal mark in the whole column")
+            problem = tr(f"mixes decimal points ({_where_text(df.loc[dots, '_where'], word)}) and decimal commas "
+                         f"({_where_text(df.loc[flagged, '_where'], word)}): use one decimal mark in the whole column",
+                         f"mélange points ({_where_text(df.loc[dots, '_where'], word)}) et virgules décimales "
+                         f"({_where_text(df.loc[flagged, '_where'], word)}) : utilisez une seule marque décimale "
+                         "dans toute la colonne")
         else:
             problem = f"{parsed.problem} ({_where_text(df.loc[flagged, '_where'], word)})"
         raise InputError(problem, source=source, column="weight")
     w = parsed.values.astype(float)
     why = pd.Series("", index=df.index, dtype=object)
-    why[parsed.missing.astype(bool)] = "missing"
-    why[parsed.bad.astype(bool)] = "not a number"
-    why[(w < 0).to_numpy()] = "negative"
-    why[np.isinf(w).to_numpy()] = "not finite"
+    why[parsed.missing.astype(bool)] = tr("missing", "manquant")
+    why[parsed.bad.astype(bool)] = tr("not a number", "non numérique")
+    why[(w < 0).to_numpy()] = tr("negative", "négatif")
+    why[np.isinf(w).to_numpy()] = tr("not finite", "infini")
     bad = why != ""
     if bad.any():
-        raise InputError(f"weights must be numbers ≥ 0 (shares of the parent's employment): {int(bad.sum())} "
-                         f"row(s) are not", source=source, column="weight",
-                         rows=_shown_rows(df, bad, word, raw, problem=why))
+        n = int(bad.sum())
+        raise InputError(tr(f"weights must be numbers ≥ 0 (shares of the parent's employment): {n} "
+                            f"row(s) are not",
+                            f"les poids doivent être des nombres ≥ 0 (parts de l'emploi du parent) : "
+                            f"{plural(n, 'row', 'ligne')} ne " + ("le sont pas" if n > 1 else "l'est pas")),
+                         source=source, column="weight",
+                         rows=_shown_rows(df, bad, word, raw, **{tr("problem", "problème"): why}))
     df["weight"] = w
     if metiers is not None and (df["metier"] == "all").any():
         every = df[df["metier"] == "all"]
@@ -347,14 +376,18 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=No
     dup = df.duplicated(["parent", "child", "metier"], keep=False)
     if dup.any():
         once = dup & ~df.duplicated(["_where"])
-        raise InputError(f"a parent × child × métier appears twice (« all » counts for every métier), on "
-                         f"{_where_text(df.loc[dup, '_where'], word)}", source=source,
+        raise InputError(tr(f"a parent × child × métier appears twice (« all » counts for every métier), on "
+                            f"{_where_text(df.loc[dup, '_where'], word)}",
+                            "un même parent × child × métier figure deux fois (« all » vaut pour chaque métier), "
+                            f"{_where_text(df.loc[dup, '_where'], word)}"), source=source,
                          column="parent, child, metier", rows=_shown_rows(df, once, word))
     two = df.groupby("child")["parent"].nunique()
     if (two > 1).any():
         rows = df["child"].isin(two[two > 1].index) & ~df.duplicated(["_where"])
-        raise InputError(f"a child territory lies under one parent only: {_listed(repr(c) for c in two[two > 1].index)} "
-                         "under several", source=source, column="child", rows=_shown_rows(df, rows, word))
+        several = _listed(repr(c) for c in two[two > 1].index)
+        raise InputError(tr(f"a child territory lies under one parent only: {several} under several",
+                            f"un territoire enfant (child) ne relève que d'un seul parent : {several} en ont "
+                            "plusieurs"), source=source, column="child", rows=_shown_rows(df, rows, word))
     total = df.groupby(["parent", "metier"])["weight"].transform("sum")
     off = (total - 1.0).abs() > 1e-6
     if off.any():
@@ -363,7 +396,9 @@ def check_key(df: pd.DataFrame, *, source: str = "key", metiers=None, parents=No
             typed = list(dict.fromkeys(g["_typed"]))
             groups.append({"parent": p, "metier": "all" if typed == ["all"] else _listed(dict.fromkeys(g["metier"]), 4),
                            "sum_of_weights": s, f"{word}s": _where_text(g["_where"], word).split(" ", 1)[1]})
-        raise InputError("the weights of each parent × métier must sum to 1 (within 1e-6)", source=source,
+        raise InputError(tr("the weights of each parent × métier must sum to 1 (within 1e-6)",
+                            "les poids de chaque parent × métier doivent avoir pour somme 1 (à 1e-6 près)"),
+                         source=source,
                          column="weight", rows=pd.DataFrame(groups))
     df["weight"] = df["weight"] / total
     if "basis" not in df.columns:
@@ -396,17 +431,20 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
         key = key[key["parent"].isin(parents) & key["metier"].isin(met + ["all"])]
     level = level or "custom"
     # a user's key: a parent that is not a territory of the baseline is refused, naming it
-    key = check_key(key, source=key_source or "key", metiers=met, parents=parents)
+    key_label = key_source or tr("key", "clé")
+    key = check_key(key, source=key_label, metiers=met, parents=parents)
     if key.empty:
-        raise InputError("no parent of the key is a territory of the baseline", source=key_source or "key",
+        raise InputError(tr("no parent of the key is a territory of the baseline",
+                            "aucun parent de la clé n'est un territoire de la situation de départ"), source=key_label,
                          column="parent")
     named = set(key["parent"])
     missing = [p for p in parents if p not in named]
     if missing:       # territories the key does not split stay as they are (a child of their own)
         taken = sorted(set(missing) & set(key["child"]))
         if taken:
-            raise InputError("a child of the key has the code of a territory the key does not split",
-                             source=key_source or "key", column="child", rows=pd.DataFrame({"child": taken}))
+            raise InputError(tr("a child of the key has the code of a territory the key does not split",
+                                "un enfant (child) de la clé a le code d'un territoire que la clé ne répartit pas"),
+                             source=key_label, column="child", rows=pd.DataFrame({"child": taken}))
         same = pd.DataFrame([(p, p, m, 1.0, "not_split") for p in missing for m in met],
                             columns=["parent", "child", "metier", "weight", "basis"])
         key = pd.concat([key, same], ignore_index=True)
@@ -414,7 +452,8 @@ def downscale(baseline: xr.Dataset, key: pd.DataFrame | str, *, level: str | Non
     no_metier = no_metier[no_metier.map(len) > 0]
     if len(no_metier):
         rows = pd.DataFrame({"parent": no_metier.index, "metiers_missing": [", ".join(v[:8]) for v in no_metier]})
-        raise InputError("the key does not split every métier of these territories", source=key_source or "key",
+        raise InputError(tr("the key does not split every métier of these territories",
+                            "la clé ne répartit pas chaque métier de ces territoires"), source=key_label,
                          column="metier", rows=rows)
     key = key[key["metier"].isin(met)]
     # children in the order of their parents, then of the key's first appearance

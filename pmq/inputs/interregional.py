@@ -18,6 +18,7 @@ from pmq.inputs.rates import check_columns, match_codes, metier_codes, rate_colu
 from pmq import data as _data
 from pmq.names import normalise
 from pmq.model import demand
+from pmq.options import tr
 
 __all__ = ["read_interregional", "net_inflow_from_matrix", "period_net_mobility"]
 
@@ -89,7 +90,8 @@ def read_interregional(data, territories, metiers=None) -> xr.DataArray:
     df["rate"] = rate_column(df, source)
     same = df["origin"] == df["destination"]
     if same.any():
-        raise InputError("origin and destination are the same territory", source=source,
+        raise InputError(tr("origin and destination are the same territory",
+                            "origin et destination sont le même territoire"), source=source,
                          column="destination", rows=df.loc[same].reset_index(names="row"))
     if "metier" in df.columns:
         raw = df["metier"].astype(object).where(df["metier"].notna(), "")
@@ -102,7 +104,8 @@ def read_interregional(data, territories, metiers=None) -> xr.DataArray:
         df["metier"] = "*"
     dup = df.duplicated(["origin", "destination", "metier"], keep=False)
     if dup.any():
-        raise InputError("duplicated (origin, destination, metier) rows", source=source,
+        raise InputError(tr("duplicated (origin, destination, metier) rows",
+                            "lignes (origin, destination, metier) en double"), source=source,
                          column="origin, destination, metier", rows=df.loc[dup].reset_index(names="row"))
 
     arr = np.zeros((len(codes), len(codes), len(mcodes)))
@@ -118,8 +121,10 @@ def read_interregional(data, territories, metiers=None) -> xr.DataArray:
     if len(bad_o):
         rows = pd.DataFrame({"origin": np.asarray(codes)[bad_o], "metier": np.asarray(mcodes)[bad_m],
                              "out_rate_sum": total[bad_o, bad_m]})
-        raise InputError("the out-rates of an origin sum above 1 (at most every worker can leave in "
-                         "a year)", source=source, column="rate", rows=rows)
+        raise InputError(tr("the out-rates of an origin sum above 1 (at most every worker can leave in "
+                            "a year)",
+                            "les taux de départ d'une origine ont une somme supérieure à 1 (au plus, chaque "
+                            "actif en emploi peut partir en un an)"), source=source, column="rate", rows=rows)
     da = xr.DataArray(arr, dims=("origin", "destination", "metier"),
                       coords={"origin": codes, "destination": codes, "metier": mcodes}, name="rate")
     da.attrs.update(long_name="Annual inter-territorial mobility rate", units="1/year", source=source,
@@ -130,15 +135,19 @@ def read_interregional(data, territories, metiers=None) -> xr.DataArray:
 
 def _check_interregional(rates: xr.DataArray, employment: xr.DataArray) -> xr.DataArray:
     """Rates on the employment's territories (and métiers), checked."""
-    src = "inter-territorial rates"
+    src = tr("inter-territorial rates", "taux entre territoires")
     if not {"origin", "destination"} <= set(rates.dims):
-        raise InputError(f"the rate array needs dims 'origin' and 'destination'; got {rates.dims}", source=src)
+        raise InputError(tr(f"the rate array needs dims 'origin' and 'destination'; got {rates.dims}",
+                            f"le tableau des taux demande les dimensions 'origin' et 'destination' ; "
+                            f"dimensions reçues : {rates.dims}"), source=src)
     if "territory" not in employment.dims:
-        raise InputError(f"employment needs a 'territory' dim; got {employment.dims}", source="employment")
+        raise InputError(tr(f"employment needs a 'territory' dim; got {employment.dims}",
+                            f"l'emploi demande une dimension 'territory' ; dimensions reçues : {employment.dims}"),
+                         source="employment")
     v = rates.values
     if not np.isfinite(v).all() or (v < 0).any() or (v > 1).any():
         bad = rates.where(~np.isfinite(rates) | (rates < 0) | (rates > 1), drop=True)
-        raise InputError("rate NaN or outside [0, 1]", source=src, column="rate",
+        raise InputError(tr("rate NaN or outside [0, 1]", "taux NaN ou hors de [0, 1]"), source=src, column="rate",
                          rows=bad.to_series().dropna().reset_index() if bad.size else None)
     rates = rates.reset_coords(drop=True)
     rates = rates.assign_coords(origin=[str(o) for o in rates.origin.values],
@@ -147,16 +156,20 @@ def _check_interregional(rates: xr.DataArray, employment: xr.DataArray) -> xr.Da
     for dim in ("origin", "destination"):
         outside = [t for t in rates[dim].values if t not in terr]
         if outside and float(rates.sel({dim: outside}).max()) > 0:
-            raise InputError(f"rates involve territories absent from the employment: {outside} "
-                             "(the zero sum would break)", source=src, column=dim, rows=outside)
+            raise InputError(tr(f"rates involve territories absent from the employment: {outside} "
+                                "(the zero sum would break)",
+                                f"les taux concernent des territoires absents de l'emploi : {outside} "
+                                "(la somme nulle ne tiendrait plus)"), source=src, column=dim, rows=outside)
     r = rates.reindex(origin=terr, destination=terr, fill_value=0.0)
     diag = np.einsum("ii...->i...", r.transpose("origin", "destination", ...).values)
     if np.abs(diag).max(initial=0) > 0:
-        raise InputError("origin == destination with a non-zero rate", source=src, column="destination",
+        raise InputError(tr("origin == destination with a non-zero rate", "origin == destination avec un taux non nul"),
+                         source=src, column="destination",
                          rows=[t for t, d in zip(terr, diag.reshape(len(terr), -1)) if np.abs(d).max() > 0])
     tot = r.sum("destination")
     if float(tot.max()) > 1.0 + 1e-12:
-        raise InputError("the out-rates of an origin sum above 1", source=src, column="rate",
+        raise InputError(tr("the out-rates of an origin sum above 1",
+                            "les taux de départ d'une origine ont une somme supérieure à 1"), source=src, column="rate",
                          rows=tot.where(tot > 1.0 + 1e-12, drop=True).to_series().dropna()
                          .rename("out_rate_sum").reset_index())
     if "metier" in r.dims:
@@ -165,7 +178,8 @@ def _check_interregional(rates: xr.DataArray, employment: xr.DataArray) -> xr.Da
         elif float(abs(r - r.isel(metier=0)).max()) == 0:
             r = r.isel(metier=0, drop=True)
         else:
-            raise InputError("rates differ by métier but the employment has no 'metier' dim",
+            raise InputError(tr("rates differ by métier but the employment has no 'metier' dim",
+                                "les taux diffèrent selon le métier mais l'emploi n'a pas de dimension 'metier'"),
                              source=src, column="metier")
     return r
 
@@ -236,9 +250,11 @@ def period_net_mobility(baseline: xr.Dataset, rates: xr.DataArray, n_years: int 
     try:
         n = n_period if n_years is None else int(n_years)
     except (TypeError, ValueError):
-        raise ArgumentError("n_years must be a whole number of years", name="n_years", value=n_years) from None
+        raise ArgumentError(tr("n_years must be a whole number of years", "n_years doit être un nombre entier d'années"),
+                            name="n_years", value=n_years) from None
     if n < 1:
-        raise ArgumentError("n_years must be at least 1", name="n_years", value=n_years)
+        raise ArgumentError(tr("n_years must be at least 1", "n_years doit valoir au moins 1"), name="n_years",
+                            value=n_years)
     e0 = baseline["employment"].sum("age").transpose("territory", "metier").reset_coords(drop=True)
     nc = baseline["published_net_creation"].transpose("territory", "metier").reset_coords(drop=True)
     if path == "constant":
@@ -249,7 +265,8 @@ def period_net_mobility(baseline: xr.Dataset, rates: xr.DataArray, n_years: int 
         emp = demand.employment_path(e0.values, (e0 + nc).values, n_period, n)
         total = e0.copy(data=emp[:n].sum(0))
     else:
-        raise ArgumentError("path must be 'linear', 'constant' or 'trend'", name="path", value=path)
+        raise ArgumentError(tr("path must be 'linear', 'constant' or 'trend'",
+                               "path doit valoir 'linear', 'constant' ou 'trend'"), name="path", value=path)
     net = net_inflow_from_matrix(rates, total).transpose("territory", "metier")
     net.attrs.update(baseline["published_net_mobility"].attrs)
     net.attrs.update(description=f"period net inflow from an inter-territorial rate matrix over {n} years "

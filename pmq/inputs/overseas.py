@@ -30,6 +30,7 @@ import xarray as xr
 
 from pmq.data.territories import dom_employment, tension_departement, territories
 from pmq.errors import InputError
+from pmq.options import tr
 
 __all__ = ["with_overseas", "OVERSEAS_METHOD"]
 
@@ -48,15 +49,18 @@ def with_overseas(baseline: xr.Dataset) -> xr.Dataset:
     ``baseline`` must be a regional baseline whose métiers the DOM table covers (the embedded one)."""
     terr = [str(t) for t in baseline.territory.values]
     if "region" in baseline.coords or any(t in DOM_DEPARTEMENT for t in terr):
-        raise InputError("the DOM are added to a regional baseline without them (then split it by level)",
-                         source="baseline", column="territory", rows=None)
+        raise InputError(tr("the DOM are added to a regional baseline without them (then split it by level)",
+                            "les DOM s'ajoutent à une situation de départ régionale qui ne les a pas (à répartir "
+                            "ensuite par niveau)"),
+                         source=tr("baseline", "situation de départ"), column="territory", rows=None)
     dom = dom_employment()
     met = [str(m) for m in baseline.metier.values]
     codes = list(DOM_DEPARTEMENT)
     table = dom.pivot_table(index="region", columns="metier", values="employment", aggfunc="sum")
     missing = [m for m in met if m not in table.columns]
     if missing:
-        raise InputError("the DOM employment table does not cover these métiers of the baseline",
+        raise InputError(tr("the DOM employment table does not cover these métiers of the baseline",
+                            "le tableau de l'emploi des DOM ne couvre pas ces métiers de la situation de départ"),
                          source="dom_employment.csv", column="metier", rows=None)
     E_dom = table.reindex(index=codes, columns=met).fillna(0.0).to_numpy()              # (dom, métier)
     emp = baseline["employment"].transpose("territory", "metier", "age").values
@@ -86,8 +90,10 @@ def with_overseas(baseline: xr.Dataset) -> xr.Dataset:
     for v in baseline.data_vars:
         if v not in add.data_vars:           # no territory dimension (the hazards): as they are
             if "territory" in baseline[v].dims:
-                raise InputError(f"the DOM cannot be added to a baseline with the variable {v!r} by territory",
-                                 source="baseline", column=str(v), rows=None)
+                raise InputError(tr(f"the DOM cannot be added to a baseline with the variable {v!r} by territory",
+                                    f"impossible d'ajouter les DOM à une situation de départ ayant la variable {v!r} "
+                                    "par territoire"),
+                                 source=tr("baseline", "situation de départ"), column=str(v), rows=None)
             add[v] = baseline[v]
     add = add.assign_coords(
         territory_name=("territory", [str(names[c]) for c in codes]),

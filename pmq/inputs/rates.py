@@ -11,7 +11,8 @@ import xarray as xr
 
 from pmq import data as _data
 from pmq.errors import InputError
-from pmq.inputs.tables import as_number, as_str, read_table
+from pmq.inputs.tables import _cannot_read, as_number, as_str, read_table
+from pmq.options import plural, tr
 from pmq.names import normalise
 
 __all__ = ["read_rate_table", "check_columns", "rate_column", "match_codes", "metier_codes"]
@@ -25,7 +26,7 @@ def read_rate_table(data, name: str) -> tuple[pd.DataFrame, str]:
             try:
                 df = pd.read_csv(path, dtype={c: str for c in ("origin", "destination", "metier")})
             except Exception as exc:
-                raise InputError(f"cannot read the {name} table: {exc}", source=path.name) from exc
+                raise InputError(_cannot_read(name, exc), source=path.name) from exc
             return df, path.name
     return read_table(data, name=name)
 
@@ -34,14 +35,17 @@ def check_columns(df: pd.DataFrame, required, allowed, source: str, name: str) -
     df = df.rename(columns=lambda c: str(c).strip())
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(f"missing required column(s) {missing} for the {name} table; found "
-                         f"{list(df.columns)}", source=source)
+        raise InputError(tr(f"missing required column(s) {missing} for the {name} table; found "
+                            f"{list(df.columns)}",
+                            f"colonne(s) obligatoire(s) absente(s) {missing} pour le tableau {name} ; colonnes "
+                            f"trouvées : {list(df.columns)}"), source=source)
     extra = [c for c in df.columns if c not in allowed]
     if extra:
-        raise InputError(f"unexpected column(s) {extra} in the {name} table; allowed: {sorted(allowed)}",
-                         source=source)
+        raise InputError(tr(f"unexpected column(s) {extra} in the {name} table; allowed: {sorted(allowed)}",
+                            f"colonne(s) inattendue(s) {extra} dans le tableau {name} ; colonnes admises : "
+                            f"{sorted(allowed)}"), source=source)
     if df.empty:
-        raise InputError(f"the {name} table has no rows", source=source)
+        raise InputError(tr(f"the {name} table has no rows", f"le tableau {name} n'a aucune ligne"), source=source)
     return df.reset_index(drop=True)
 
 
@@ -49,9 +53,15 @@ def rate_column(df: pd.DataFrame, source: str) -> pd.Series:
     rate = as_number(df, "rate", source)  # NaN / text / inf → InputError naming 'rate'
     bad = (rate < 0) | (rate > 1)
     if bad.any():
-        raise InputError(f"rate outside [0, 1] in {int(bad.sum())} row(s) (annual probabilities)",
+        n = int(bad.sum())
+        raise InputError(tr(f"rate outside [0, 1] in {n} row(s) (annual probabilities)",
+                            f"taux hors de [0, 1] dans {plural(n, 'row', 'ligne')} (probabilités annuelles)"),
                          source=source, column="rate", rows=df.loc[bad].reset_index(names="row"))
     return rate
+
+
+#: The kinds of codes :func:`match_codes` is given, in French.
+_KIND_FR = {"territory": "territoire", "métier": "métier", "metier": "métier"}
 
 
 def match_codes(df: pd.DataFrame, col: str, table: dict[str, str], kind: str, source: str,
@@ -78,10 +88,15 @@ def match_codes(df: pd.DataFrame, col: str, table: dict[str, str], kind: str, so
                     close[close.index(code)] = f"{code} ({alias})"
                 elif not any(c.startswith(code + " ") for c in close):
                     close.append(f"{code} ({alias})")
-            hints.append(f"{w!r} (closest: {', '.join(close) or 'none'})")
-        also = f" or {', '.join(repr(s) for s in sorted(set(special.values())))}" if special else ""
-        raise InputError(f"unknown {kind} code(s) {', '.join(hints)}; expected one of the "
-                         f"{len(codes)} {kind} codes{also}", source=source, column=col,
+            hints.append(tr(f"{w!r} (closest: {', '.join(close) or 'none'})",
+                            f"{w!r} (les plus proches : {', '.join(close) or 'aucun'})"))
+        specials = ', '.join(repr(s) for s in sorted(set(special.values())))
+        kind_fr = _KIND_FR.get(kind, kind)
+        raise InputError(tr(f"unknown {kind} code(s) {', '.join(hints)}; expected one of the "
+                            f"{len(codes)} {kind} codes{f' or {specials}' if special else ''}",
+                            f"code(s) de {kind_fr} inconnu(s) {', '.join(hints)} ; attendu : l'un des "
+                            f"{len(codes)} codes de {kind_fr}{f' ou {specials}' if special else ''}"),
+                         source=source, column=col,
                          rows=df.loc[bad].reset_index(names="row"))
     return out.astype(object)
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pmq.errors import InputError, MissingDependencyError
+from pmq.options import plural, tr
 
 __all__ = ["TEMPLATES", "read_table", "read_employment", "read_hazards", "read_flows",
            "read_tension", "parse_numbers", "ParsedNumbers", "TEXT_COLUMNS", "bad_label_characters", "as_number",
@@ -94,20 +95,29 @@ def _decode(raw: bytes, label: str) -> tuple[str, str]:
         try:
             return raw[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise InputError(f"starts with a UTF-8 byte-order mark but is not valid UTF-8 (byte {exc.start}); "
-                             "save it again as « CSV UTF-8 »", source=label) from None
+            raise InputError(tr(f"starts with a UTF-8 byte-order mark but is not valid UTF-8 (byte {exc.start}); "
+                                "save it again as « CSV UTF-8 »",
+                                f"commence par une marque d'ordre d'octets UTF-8 mais n'est pas de l'UTF-8 valide "
+                                f"(octet {exc.start}) ; enregistrez-le de nouveau au format « CSV UTF-8 »"),
+                             source=label) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise InputError("starts with a UTF-16 byte-order mark but is not valid UTF-16; save it as "
-                             "« CSV UTF-8 »", source=label) from None
+            raise InputError(tr("starts with a UTF-16 byte-order mark but is not valid UTF-16; save it as "
+                                "« CSV UTF-8 »",
+                                "commence par une marque d'ordre d'octets UTF-16 mais n'est pas de l'UTF-16 valide ; "
+                                "enregistrez-le au format « CSV UTF-8 »"), source=label) from None
     if raw.startswith(b"PK\x03\x04"):
-        raise InputError("is a zip archive — an Excel workbook (.xlsx) named .csv? Rename it .xlsx or save it "
-                         "as « CSV UTF-8 »", source=label)
+        raise InputError(tr("is a zip archive — an Excel workbook (.xlsx) named .csv? Rename it .xlsx or save it "
+                            "as « CSV UTF-8 »",
+                            "est une archive zip — un classeur Excel (.xlsx) nommé .csv ? Renommez-le en .xlsx ou "
+                            "enregistrez-le au format « CSV UTF-8 »"), source=label)
     if b"\x00" in raw[:65536]:
-        raise InputError("contains NUL bytes: a binary file, or UTF-16 text without byte-order mark; save it as "
-                         "« CSV UTF-8 »", source=label)
+        raise InputError(tr("contains NUL bytes: a binary file, or UTF-16 text without byte-order mark; save it as "
+                            "« CSV UTF-8 »",
+                            "contient des octets NUL : un fichier binaire, ou du texte UTF-16 sans marque d'ordre "
+                            "d'octets ; enregistrez-le au format « CSV UTF-8 »"), source=label)
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -115,13 +125,18 @@ def _decode(raw: bytes, label: str) -> tuple[str, str]:
     try:
         text = raw.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is neither UTF-8 nor Windows-1252 (Latin-1) text (byte 0x{raw[exc.start]:02x} at "
-                         f"{exc.start}); save it as « CSV UTF-8 »", source=label) from None
+        raise InputError(tr(f"is neither UTF-8 nor Windows-1252 (Latin-1) text (byte 0x{raw[exc.start]:02x} at "
+                            f"{exc.start}); save it as « CSV UTF-8 »",
+                            f"n'est un texte ni UTF-8 ni Windows-1252 (Latin-1) (octet 0x{raw[exc.start]:02x} à la "
+                            f"position {exc.start}) ; enregistrez-le au format « CSV UTF-8 »"), source=label) from None
     odd = sorted({ch for ch in text if ord(ch) > 127} - _CP1252_TEXT)
     if odd:
-        raise InputError("is not UTF-8, and read as Windows-1252 (Latin-1) it would hold unexpected characters "
-                         f"{odd[:8]}: the encoding cannot be told (Mac Roman? DOS cp850?); save it as "
-                         "« CSV UTF-8 »", source=label)
+        raise InputError(tr("is not UTF-8, and read as Windows-1252 (Latin-1) it would hold unexpected characters "
+                            f"{odd[:8]}: the encoding cannot be told (Mac Roman? DOS cp850?); save it as "
+                            "« CSV UTF-8 »",
+                            "n'est pas de l'UTF-8, et lu en Windows-1252 (Latin-1) il contiendrait des caractères "
+                            f"inattendus {odd[:8]} : l'encodage ne peut être déterminé (Mac Roman ? DOS cp850 ?) ; "
+                            "enregistrez-le au format « CSV UTF-8 »"), source=label)
     return text, "cp1252"
 
 
@@ -135,16 +150,20 @@ def _separator(header: str, label: str, expected) -> str:
              for s in found}
     top = [s for s in found if score[s] > 0]
     if len(top) != 1:          # both give known column names: the header itself is mixed up
-        raise InputError(f"cannot tell the field separator: the header line holds {' and '.join(map(repr, found))}; "
-                         "use one of them only (« ; » or « , »)", source=label, column="header",
-                         rows=[header[:120]])
+        raise InputError(tr(f"cannot tell the field separator: the header line holds {' and '.join(map(repr, found))}; "
+                            "use one of them only (« ; » or « , »)",
+                            "impossible de déterminer le séparateur de champs : la ligne d'en-tête contient "
+                            f"{' et '.join(map(repr, found))} ; n'en utilisez qu'un seul (« ; » ou « , »)"),
+                         source=label, column=tr("header", "en-tête"), rows=[header[:120]])
     return top[0]
 
 
 def _read_csv(path: Path, label: str, name: str) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
-        raise InputError(f"the file is empty: the {name} table needs a header line and rows", source=label)
+        raise InputError(tr(f"the file is empty: the {name} table needs a header line and rows",
+                            f"le fichier est vide : le tableau {name} demande une ligne d'en-tête et des lignes"),
+                         source=label)
     text, encoding = _decode(raw, label)
     text = text.replace("\r\n", "\n")
     header = next((line for line in text.split("\n") if line.strip()), "")
@@ -156,7 +175,9 @@ def _read_csv(path: Path, label: str, name: str) -> pd.DataFrame:
     fields = [f.strip() for f in next(csv.reader([header], delimiter=sep))]
     dup = sorted({f for f in fields if f and fields.count(f) > 1})
     if dup:
-        raise InputError(f"duplicated column name(s) {dup} in the header", source=label, column=", ".join(dup))
+        raise InputError(tr(f"duplicated column name(s) {dup} in the header",
+                            f"nom(s) de colonne en double {dup} dans la ligne d'en-tête"),
+                         source=label, column=", ".join(dup))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)   # extra fields would be dropped
@@ -169,14 +190,22 @@ def _read_csv(path: Path, label: str, name: str) -> pd.DataFrame:
         except csv.Error:
             long = []
         if not long:          # unclosed quotes…: pandas names the line
-            raise InputError(f"cannot read the {name} table: {exc}", source=label) from None
-        raise InputError(f"cannot read the {name} table: line(s) with more fields than the header's {len(fields)} "
-                         f"(separator {sep!r}) — a separator inside a label? Put the label in double quotes",
-                         source=label, column="line", rows=long[:10]) from None
+            raise InputError(_cannot_read(name, exc), source=label) from None
+        raise InputError(tr(f"cannot read the {name} table: line(s) with more fields than the header's {len(fields)} "
+                            f"(separator {sep!r}) — a separator inside a label? Put the label in double quotes",
+                            f"impossible de lire le tableau {name} : ligne(s) ayant plus de champs que les "
+                            f"{len(fields)} de la ligne d'en-tête (séparateur {sep!r}) — un séparateur dans un "
+                            "libellé ? Mettez le libellé entre guillemets doubles"),
+                         source=label, column=tr("line", "ligne"), rows=long[:10]) from None
     except Exception as exc:  # unclosed quotes…: pandas names the line
-        raise InputError(f"cannot read the {name} table: {exc}", source=label) from exc
+        raise InputError(_cannot_read(name, exc), source=label) from exc
     df.attrs["pmq_read"] = {"sep": sep, "encoding": encoding}
     return df
+
+
+def _cannot_read(name: str, exc: Exception) -> str:
+    """« cannot read the employment table: <the reader's own words> »."""
+    return tr(f"cannot read the {name} table: {exc}", f"impossible de lire le tableau {name} : {exc}")
 
 
 def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
@@ -214,13 +243,14 @@ def read_table(data, *, name: str, sheet: str | int | None = None) -> tuple[pd.D
     to do.  Wholly empty rows, and wholly empty columns without a header, are dropped; row
     numbers in messages are those of the table as read (0 = first row under the header)."""
     if isinstance(data, pd.DataFrame):
-        return _drop_empty(data.copy()), f"{name} table"
+        return _drop_empty(data.copy()), tr(f"{name} table", f"tableau {name}")
     path = Path(data)
     label = path.name
     if not path.exists():
-        raise InputError(f"file not found: {path}", source=label)
+        raise InputError(tr(f"file not found: {path}", f"fichier introuvable : {path}"), source=label)
     if path.is_dir():
-        raise InputError(f"is a folder, not a {name} table file", source=label)
+        raise InputError(tr(f"is a folder, not a {name} table file",
+                            f"est un dossier, pas un fichier de tableau {name}"), source=label)
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
@@ -232,21 +262,26 @@ def read_table(data, *, name: str, sheet: str | int | None = None) -> tuple[pd.D
             try:
                 import pyarrow  # noqa: F401
             except ImportError as exc:  # pragma: no cover - depends on the environment
-                raise MissingDependencyError(
+                raise MissingDependencyError(tr(
                     f"{label}: reading Parquet needs pyarrow, an optional dependency: install it with "
                     "`python -m pip install \".[parquet]\"` run in the pmq folder (or "
-                    "`python -m pip install pyarrow`), or save the table as .csv") from exc
+                    "`python -m pip install pyarrow`), or save the table as .csv",
+                    f"{label} : lire un fichier Parquet demande pyarrow, une dépendance facultative : installez-la "
+                    "avec `python -m pip install \".[parquet]\"` lancé dans le dossier de pmq (ou "
+                    "`python -m pip install pyarrow`), ou enregistrez le tableau en .csv")) from exc
             df = pd.read_parquet(path)
         elif suffix in (".xls", ".ods", ".numbers"):
-            raise InputError(f"{suffix} files are not read: save the table as .xlsx or as « CSV UTF-8 »",
-                             source=label)
+            raise InputError(tr(f"{suffix} files are not read: save the table as .xlsx or as « CSV UTF-8 »",
+                                f"les fichiers {suffix} ne sont pas lus : enregistrez le tableau en .xlsx ou au "
+                                "format « CSV UTF-8 »"), source=label)
         else:
-            raise InputError(f"unsupported file type {suffix!r} (use .csv, .xlsx or .parquet)",
+            raise InputError(tr(f"unsupported file type {suffix!r} (use .csv, .xlsx or .parquet)",
+                                f"type de fichier non pris en charge {suffix!r} (utilisez .csv, .xlsx ou .parquet)"),
                              source=label)
     except (InputError, MissingDependencyError):
         raise
     except Exception as exc:  # malformed file: say which one
-        raise InputError(f"cannot read the {name} table: {exc}", source=label) from exc
+        raise InputError(_cannot_read(name, exc), source=label) from exc
     df = _drop_empty(df)
     if "pmq_read" in df.attrs:  # CSV, Excel: numbers of columns that are not labels, as pandas would infer them
         sep = df.attrs["pmq_read"]["sep"]
@@ -342,13 +377,18 @@ def parse_numbers(values: pd.Series, sep: str | None = None) -> ParsedNumbers:
         comma_only = comma & ~ambiguous
         decimal_text = bool(comma.any())
         if dot.any() and comma.any():
-            problem = (f"mixes decimal points and decimal commas (e.g. {t[dot].iloc[0]!r} and "
-                       f"{t[comma].iloc[0]!r}): use one decimal mark in the whole column")
+            problem = tr(f"mixes decimal points and decimal commas (e.g. {t[dot].iloc[0]!r} and "
+                         f"{t[comma].iloc[0]!r}): use one decimal mark in the whole column",
+                         f"mélange points et virgules décimales (par exemple {t[dot].iloc[0]!r} et "
+                         f"{t[comma].iloc[0]!r}) : utilisez une seule marque décimale dans toute la colonne")
             rows = no.copy()
             rows[t.index[comma]] = True
         elif ambiguous.any() and not comma_only.any() and sep not in (";", "\t"):
-            problem = (f"{t[ambiguous].iloc[0]!r} could be a decimal comma (1.5) or a thousands separator "
-                       "(1500): write 1.5 or 1500, or save the file with « ; » as separator and decimal commas")
+            problem = tr(f"{t[ambiguous].iloc[0]!r} could be a decimal comma (1.5) or a thousands separator "
+                         "(1500): write 1.5 or 1500, or save the file with « ; » as separator and decimal commas",
+                         f"{t[ambiguous].iloc[0]!r} peut se lire avec une virgule décimale (1.5) ou un séparateur "
+                         "de milliers (1500) : écrivez 1.5 ou 1500, ou enregistrez le fichier avec « ; » comme "
+                         "séparateur et des virgules décimales")
             rows = no.copy()
             rows[t.index[ambiguous]] = True
     return ParsedNumbers(out, missing & ~bad, bad, problem, rows, decimal_text)
@@ -373,17 +413,23 @@ def _check_columns(df: pd.DataFrame, tpl: Template, source: str) -> pd.DataFrame
     df = df.rename(columns=clean)
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:
-        raise InputError(f"duplicated column(s) {dup}", source=source, column=", ".join(map(str, dup)))
+        raise InputError(tr(f"duplicated column(s) {dup}", f"colonne(s) en double {dup}"), source=source,
+                         column=", ".join(map(str, dup)))
     missing = [c for c in tpl.required if c not in df.columns]
     if missing:
-        raise InputError(f"missing required column(s) {missing} for the {tpl.name} template; "
-                         f"found {list(df.columns)}", source=source)
+        raise InputError(tr(f"missing required column(s) {missing} for the {tpl.name} template; "
+                            f"found {list(df.columns)}",
+                            f"colonne(s) obligatoire(s) absente(s) {missing} pour le modèle {tpl.name} ; "
+                            f"colonnes trouvées : {list(df.columns)}"), source=source)
     extra = [c for c in df.columns if c not in allowed]
     if extra:
-        raise InputError(f"unexpected column(s) {extra} in the {tpl.name} template; allowed: "
-                         f"{sorted(allowed)}", source=source)
+        raise InputError(tr(f"unexpected column(s) {extra} in the {tpl.name} template; allowed: "
+                            f"{sorted(allowed)}",
+                            f"colonne(s) inattendue(s) {extra} dans le modèle {tpl.name} ; colonnes admises : "
+                            f"{sorted(allowed)}"), source=source)
     if df.empty:
-        raise InputError(f"the {tpl.name} table has no rows", source=source)
+        raise InputError(tr(f"the {tpl.name} table has no rows", f"le tableau {tpl.name} n'a aucune ligne"),
+                         source=source)
     return df
 
 
@@ -391,15 +437,19 @@ def as_str(df: pd.DataFrame, col: str, source: str) -> pd.Series:
     s = df[col]
     bad = s.isna() | (s.astype(str).str.strip() == "")
     if bad.any():
-        raise InputError("missing labels (NaN or empty)", source=source, column=col,
+        raise InputError(tr("missing labels (NaN or empty)", "libellés manquants (NaN ou vides)"),
+                         source=source, column=col,
                          rows=df.loc[bad].reset_index(names="row"))
     s = s.astype(str)
     wrong = {v: bad_label_characters(v) for v in pd.unique(s)}
     wrong = {v: c for v, c in wrong.items() if c}
     if wrong:
         chars = sorted({c for cs in wrong.values() for c in cs})
-        raise InputError(f"control or invisible characters ({', '.join(chars[:6])}) in labels: they would "
-                         "corrupt the outputs or disguise a label; remove them", source=source, column=col,
+        raise InputError(tr(f"control or invisible characters ({', '.join(chars[:6])}) in labels: they would "
+                            "corrupt the outputs or disguise a label; remove them",
+                            f"caractères de contrôle ou invisibles ({', '.join(chars[:6])}) dans des libellés : "
+                            "ils corrompraient les sorties ou déguiseraient un libellé ; supprimez-les"),
+                         source=source, column=col,
                          rows=_shown(df, s.isin(wrong), col))
     s = s.str.strip()
     # Integer-like codes read as floats by Excel/Parquet (e.g. 11.0) become "11".
@@ -420,24 +470,33 @@ def as_number(df: pd.DataFrame, col: str, source: str, integer: bool = False) ->
         raise InputError(parsed.problem, source=source, column=col, rows=_shown(df, parsed.rows))
     if parsed.bad.any():
         kinds = {type(v).__name__ for v in df[col][parsed.bad]}
-        hint = ("; a date — did the spreadsheet turn the value into a date?" if kinds & {"Timestamp", "datetime",
-                "date", "time", "timedelta", "Timedelta"} else
-                "; TRUE/FALSE is not a number" if kinds & {"bool", "bool_"} else
-                "; write numbers such as 12, 1.5 or 1,5 — no unit, no % sign, no thousands separator but spaces")
-        raise InputError(f"not a number in {int(parsed.bad.sum())} row(s){hint}", source=source, column=col,
+        hint = (tr("; a date — did the spreadsheet turn the value into a date?",
+                   " ; une date — le tableur a-t-il changé la valeur en date ?")
+                if kinds & {"Timestamp", "datetime", "date", "time", "timedelta", "Timedelta"} else
+                tr("; TRUE/FALSE is not a number", " ; TRUE/FALSE n'est pas un nombre")
+                if kinds & {"bool", "bool_"} else
+                tr("; write numbers such as 12, 1.5 or 1,5 — no unit, no % sign, no thousands separator but spaces",
+                   " ; écrivez des nombres tels que 12, 1.5 ou 1,5 — sans unité, sans signe %, sans séparateur de "
+                   "milliers autre que l'espace"))
+        n = int(parsed.bad.sum())
+        raise InputError(tr(f"not a number in {n} row(s){hint}",
+                            f"valeur non numérique dans {plural(n, 'row', 'ligne')}{hint}"), source=source, column=col,
                          rows=_shown(df, parsed.bad, col))
     num = parsed.values
     if parsed.missing.any():
-        raise InputError(f"missing value (NaN) in {int(parsed.missing.sum())} row(s)", source=source, column=col,
+        n = int(parsed.missing.sum())
+        raise InputError(tr(f"missing value (NaN) in {n} row(s)",
+                            f"valeur manquante (NaN) dans {plural(n, 'row', 'ligne')}"), source=source, column=col,
                          rows=df.loc[parsed.missing].reset_index(names="row"))
     if not np.isfinite(num).all():
         bad = ~np.isfinite(num)
-        raise InputError("infinite values", source=source, column=col,
+        raise InputError(tr("infinite values", "valeurs infinies"), source=source, column=col,
                          rows=df.loc[bad].reset_index(names="row"))
     if integer:
         frac = num != np.round(num)
         if frac.any():
-            raise InputError("values must be whole numbers", source=source, column=col,
+            raise InputError(tr("values must be whole numbers", "les valeurs doivent être des nombres entiers"),
+                             source=source, column=col,
                              rows=df.loc[frac].reset_index(names="row"))
         return num.round().astype("int64")
     return num.astype("float64")
@@ -452,14 +511,17 @@ def _check_labels(df: pd.DataFrame, code: str, name: str, source: str, both: boo
         n = pairs.groupby(key)[other].nunique()
         if (n > 1).any():
             bad = pairs[pairs[key].isin(n[n > 1].index)].sort_values([key, other])
-            raise InputError(f"several {other} values for one {key}: each {key} must have a single {other}",
+            raise InputError(tr(f"several {other} values for one {key}: each {key} must have a single {other}",
+                                f"plusieurs valeurs de {other} pour un même {key} : chaque {key} doit avoir un "
+                                f"seul {other}"),
                              source=source, column=f"{key}, {other}", rows=bad)
 
 
 def check_duplicates(df: pd.DataFrame, keys: list[str], source: str) -> None:
     dup = df.duplicated(keys, keep=False)
     if dup.any():
-        raise InputError(f"duplicated rows for {keys}", source=source, column=", ".join(keys),
+        raise InputError(tr(f"duplicated rows for {keys}", f"lignes en double pour {keys}"), source=source,
+                         column=", ".join(keys),
                          rows=df.loc[dup].reset_index(names="row"))
 
 
@@ -482,32 +544,38 @@ def _standardise(data, tpl: Template, sheet=None) -> tuple[pd.DataFrame, str]:
     return df.reset_index(drop=True), source
 
 
-def _check_range(df, col, source, lo=None, hi=None, what=""):
+def _check_range(df, col, source, lo=None, hi=None, what=("", "")):
+    """Refuse values of ``col`` outside [lo, hi]; ``what``: the problem in English and in French."""
     bad = pd.Series(False, index=df.index)
     if lo is not None:
         bad |= df[col] < lo
     if hi is not None:
         bad |= df[col] > hi
     if bad.any():
-        raise InputError(f"{what} in {int(bad.sum())} row(s)", source=source, column=col,
+        n = int(bad.sum())
+        raise InputError(tr(f"{what[0]} in {n} row(s)", f"{what[1]} dans {plural(n, 'row', 'ligne')}"),
+                         source=source, column=col,
                          rows=df.loc[bad].reset_index(names="row"))
 
 
 def read_employment(data, sheet=None) -> tuple[pd.DataFrame, str]:
     """Employment by territory × métier × single year of age (persons, base year)."""
     df, source = _standardise(data, TEMPLATES["employment"], sheet)
-    _check_range(df, "employment", source, lo=0.0, what="negative employment")
-    _check_range(df, "age", source, lo=0, hi=120, what="age outside 0–120")
+    _check_range(df, "employment", source, lo=0.0, what=("negative employment", "emploi négatif"))
+    _check_range(df, "age", source, lo=0, hi=120, what=("age outside 0–120", "âge hors de 0–120"))
     if "year" in df.columns and df["year"].nunique() > 1:
-        raise InputError(f"several base years {sorted(df['year'].unique())}: the employment table "
-                         "holds the stock of one base year", source=source, column="year")
+        raise InputError(tr(f"several base years {sorted(df['year'].unique())}: the employment table "
+                            "holds the stock of one base year",
+                            f"plusieurs années de base {sorted(df['year'].unique())} : le tableau employment "
+                            "donne l'emploi d'une seule année de base"), source=source, column="year")
     return df, source
 
 
 def read_hazards(data, sheet=None) -> tuple[pd.DataFrame, str]:
     """Annual exit hazards by [territory ×] métier × age (probabilities in [0, 1])."""
     df, source = _standardise(data, TEMPLATES["hazards"], sheet)
-    _check_range(df, "hazard", source, lo=0.0, hi=1.0, what="hazard outside [0, 1]")
+    _check_range(df, "hazard", source, lo=0.0, hi=1.0,
+                 what=("hazard outside [0, 1]", "probabilité de sortie hors de [0, 1]"))
     return df, source
 
 
@@ -515,20 +583,23 @@ def read_flows(data, sheet=None) -> tuple[pd.DataFrame, str]:
     """Flows of the base period by territory × métier (persons over the whole period)."""
     df, source = _standardise(data, TEMPLATES["flows"], sheet)
     _check_range(df, "young_entrants", source, lo=0.0,
-                 what="negative young entrants (give them as a positive inflow)")
+                 what=("negative young entrants (give them as a positive inflow)",
+                       "jeunes débutants négatifs (donnez-les comme une entrée positive)"))
     if "departures" in df.columns:
-        _check_range(df, "departures", source, lo=0.0, what="negative departures")
+        _check_range(df, "departures", source, lo=0.0, what=("negative departures", "départs négatifs"))
     if "net_mobility" not in df.columns:
         df["net_mobility"] = 0.0
     if "published_code" not in df.columns:
         df["published_code"] = df["metier"]
     for col in ("period_start", "period_end"):
         if df[col].nunique() > 1:
-            raise InputError(f"several values {sorted(df[col].unique())}: one base period per table",
-                             source=source, column=col)
+            raise InputError(tr(f"several values {sorted(df[col].unique())}: one base period per table",
+                                f"plusieurs valeurs {sorted(df[col].unique())} : une seule période de base par "
+                                "tableau"), source=source, column=col)
     start, end = int(df["period_start"].iloc[0]), int(df["period_end"].iloc[0])
     if end <= start:
-        raise InputError(f"period_end ({end}) must be after period_start ({start})", source=source,
+        raise InputError(tr(f"period_end ({end}) must be after period_start ({start})",
+                            f"period_end ({end}) doit être postérieur à period_start ({start})"), source=source,
                          column="period_end")
     return df, source
 
@@ -541,7 +612,8 @@ def read_tension(data, sheet=None) -> tuple[pd.DataFrame, str]:
     num = pd.to_numeric(raw.where(~hors), errors="coerce")
     bad = (~hors) & (num.isna() | ~num.isin([1, 2, 3, 4, 5]))
     if bad.any():
-        raise InputError("tension must be a level 1–5 or « hors champ »", source=source,
+        raise InputError(tr("tension must be a level 1–5 or « hors champ »",
+                            "la tension doit être un niveau 1–5 ou « hors champ »"), source=source,
                          column="tension", rows=df.loc[bad].reset_index(names="row"))
     df["tension"] = num.astype("float64")
     df["hors_champ"] = hors.to_numpy()

@@ -43,6 +43,7 @@ import xarray as xr
 
 from pmq import data as _data
 from pmq.errors import CalibrationError, InputError, ScenarioError
+from pmq.options import tr
 
 __all__ = ["LEVELS", "level_table", "training_facts", "default_seed", "default_leavers", "ipf",
            "calibrate_training", "TrainingAllocation", "read_seed", "read_leavers",
@@ -139,15 +140,17 @@ def _frame(obj, source: str) -> pd.DataFrame:
     try:
         return pd.read_csv(obj)
     except FileNotFoundError as exc:
-        raise InputError("file not found", source=str(obj)) from exc
+        raise InputError(tr("file not found", "fichier introuvable"), source=str(obj)) from exc
 
 
 def _check_numbers(df: pd.DataFrame, col: str, source: str, *, lo=0.0, hi=None) -> None:
     v = pd.to_numeric(df[col], errors="coerce")
     bad = v.isna() | ~np.isfinite(v) | (v < lo) | ((v > hi) if hi is not None else False)
     if bad.any():
-        rng = f"in [{lo}, {hi}]" if hi is not None else f"≥ {lo}"
-        raise InputError(f"values must be numbers {rng} (no NaN)", source=source, column=col,
+        rng = f"[{lo}, {hi}]" if hi is not None else f"≥ {lo}"
+        raise InputError(tr(f"values must be numbers {'in ' if hi is not None else ''}{rng} (no NaN)",
+                            f"les valeurs doivent être des nombres {'dans ' if hi is not None else ''}{rng} "
+                            "(sans NaN)"), source=source, column=col,
                          rows=df.loc[bad].reset_index(names="row"))
     df[col] = v.astype(float)
 
@@ -155,7 +158,8 @@ def _check_numbers(df: pd.DataFrame, col: str, source: str, *, lo=0.0, hi=None) 
 def _need_columns(df, cols, source):
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing}; found {list(df.columns)}", source=source,
+        raise InputError(tr(f"missing column(s) {missing}; found {list(df.columns)}",
+                            f"colonne(s) absente(s) {missing} ; colonnes trouvées : {list(df.columns)}"), source=source,
                          column=", ".join(missing))
 
 
@@ -164,7 +168,8 @@ def read_seed(obj, metiers: list[str], source: str | None = None) -> xr.DataArra
 
     Formations are free labels (diploma levels, specialties, level × specialty…).
     """
-    source = source or (str(obj) if not isinstance(obj, pd.DataFrame) else "seed table")
+    source = source or (str(obj) if not isinstance(obj, pd.DataFrame)
+                        else tr("seed table", "tableau de la matrice de départ"))
     df = _frame(obj, source)
     _need_columns(df, ["formation", "metier", "value"], source)
     df["formation"] = df["formation"].astype(str)
@@ -172,11 +177,12 @@ def read_seed(obj, metiers: list[str], source: str | None = None) -> xr.DataArra
     _check_numbers(df, "value", source)
     unknown = ~df["metier"].isin(metiers)
     if unknown.any():
-        raise InputError("unknown métier code(s)", source=source, column="metier",
+        raise InputError(tr("unknown métier code(s)", "code(s) de métier inconnu(s)"), source=source, column="metier",
                          rows=df.loc[unknown].reset_index(names="row"))
     dup = df.duplicated(["formation", "metier"], keep=False)
     if dup.any():
-        raise InputError("duplicate (formation, metier) rows", source=source, column="formation, metier",
+        raise InputError(tr("duplicate (formation, metier) rows", "lignes (formation, metier) en double"),
+                         source=source, column="formation, metier",
                          rows=df.loc[dup].reset_index(names="row"))
     wide = df.pivot(index="formation", columns="metier", values="value").reindex(columns=metiers).fillna(0.0)
     return xr.DataArray(wide.values, dims=("formation", "metier"),
@@ -191,7 +197,7 @@ def read_leavers(obj, territories: list[str] | None = None, source: str | None =
     after leaving, in [0, 1]) defaults to 1 (the table then already counts employed leavers).
     With a ``territory`` column the margin is by territory × formation.
     """
-    source = source or (str(obj) if not isinstance(obj, pd.DataFrame) else "leavers table")
+    source = source or (str(obj) if not isinstance(obj, pd.DataFrame) else tr("leavers table", "tableau des sortants"))
     df = _frame(obj, source)
     _need_columns(df, ["formation", "leavers"], source)
     df["formation"] = df["formation"].astype(str)
@@ -207,21 +213,26 @@ def read_leavers(obj, territories: list[str] | None = None, source: str | None =
         if territories is not None:
             unknown = ~df["territory"].isin(territories)
             if unknown.any():
-                raise InputError(f"unknown territory code(s); expected one of {list(territories)}",
+                raise InputError(tr(f"unknown territory code(s); expected one of {list(territories)}",
+                                    f"code(s) de territoire inconnu(s) ; codes attendus : {list(territories)}"),
                                  source=source, column="territory",
                                  rows=df.loc[unknown].reset_index(names="row"))
         keys = ["territory", "formation"]
     dup = df.duplicated(keys, keep=False)
     if dup.any():
-        raise InputError(f"duplicate {tuple(keys)} rows", source=source, column=", ".join(keys),
+        raise InputError(tr(f"duplicate {tuple(keys)} rows", f"lignes {tuple(keys)} en double"), source=source,
+                         column=", ".join(keys),
                          rows=df.loc[dup].reset_index(names="row"))
     s = df.set_index(keys)["employed"]
     if len(keys) > 1:
         full = pd.MultiIndex.from_product([s.index.unique(0), s.index.unique(1)], names=keys)
         missing = full.difference(s.index)
         if len(missing):
-            raise InputError(f"{len(missing)} (territory, formation) pair(s) have no row: every territory "
-                             "needs a row for every formation (write leavers = 0 where there are none)",
+            raise InputError(tr(f"{len(missing)} (territory, formation) pair(s) have no row: every territory "
+                                "needs a row for every formation (write leavers = 0 where there are none)",
+                                f"{len(missing)} couple(s) (territory, formation) sans ligne : chaque territoire "
+                                "demande une ligne pour chaque formation (écrivez leavers = 0 là où il n'y a "
+                                "aucun sortant)"),
                              source=source, column="territory, formation",
                              rows=missing.to_frame(index=False))
         da = xr.DataArray.from_series(s)
@@ -324,13 +335,20 @@ class TrainingAllocation:
         r = self.report
         nat = self.entrants.sum(["territory", "metier"]).to_series()
         lines = [
-            "Allocation des sortants de formation initiale aux métiers (IPF)",
-            f"  itérations : {r['iterations']}  convergé : {r['converged']}",
-            f"  écart max. marge métier × territoire : {r['max_rel_error_rows']:.2e}",
-            f"  écart max. marge formation : {r['max_rel_error_formations']:.2e}",
-            f"  facteur d'ajustement des sortants : {r['rescale_factor']:.4f} "
-            f"({r['supply_total'] / 1e3:,.0f} k → {r['target_total'] / 1e3:,.0f} k)",
-            "  jeunes débutants par formation (période, milliers) :",
+            tr("Allocation of initial-education leavers to métiers (IPF)",
+               "Allocation des sortants de formation initiale aux métiers (IPF)"),
+            tr(f"  iterations: {r['iterations']}  converged: {r['converged']}",
+               f"  itérations : {r['iterations']}  convergé : {'oui' if r['converged'] else 'non'}"),
+            tr(f"  max. error, métier × territory margin: {r['max_rel_error_rows']:.2e}",
+               f"  écart max. marge métier × territoire : {r['max_rel_error_rows']:.2e}"),
+            tr(f"  max. error, formation margin: {r['max_rel_error_formations']:.2e}",
+               f"  écart max. marge formation : {r['max_rel_error_formations']:.2e}"),
+            tr(f"  leavers rescale factor: {r['rescale_factor']:.4f} "
+               f"({r['supply_total'] / 1e3:,.0f} k → {r['target_total'] / 1e3:,.0f} k)",
+               f"  facteur d'ajustement des sortants : {r['rescale_factor']:.4f} "
+               f"({r['supply_total'] / 1e3:,.0f} k → {r['target_total'] / 1e3:,.0f} k)"),
+            tr("  young entrants by formation (period, thousands):",
+               "  jeunes débutants par formation (période, milliers) :"),
         ]
         lines += [f"    {k:<10} {v / 1e3:10,.1f}" for k, v in nat.items()]
         return "\n".join(lines)
@@ -345,9 +363,12 @@ def _support_errors(seed_tm: np.ndarray, rows: np.ndarray, cols: np.ndarray, ter
         t, m = np.nonzero(bad)
         df = pd.DataFrame({"territory": np.asarray(territories)[t], "metier": np.asarray(metiers)[m],
                            "young_entrants_target": rows[t, m]})
-        raise InputError("these métiers have young entrants to allocate but no formation in the "
-                         "starting matrix (a row with no support): give them a non-zero seed row",
-                         source="training seed", column="metier", rows=df)
+        raise InputError(tr("these métiers have young entrants to allocate but no formation in the "
+                            "starting matrix (a row with no support): give them a non-zero seed row",
+                            "ces métiers ont des jeunes débutants à répartir mais aucune formation dans la matrice "
+                            "de départ (une ligne sans appui) : donnez-leur une ligne non nulle dans la matrice "
+                            "de départ"),
+                         source=tr("training seed", "matrice de départ"), column="metier", rows=df)
     col_support = seed_tm.sum(2) if col_by_territory else seed_tm.sum((0, 2))
     bad = (cols > 0) & (col_support <= 0)
     if bad.any():
@@ -358,9 +379,11 @@ def _support_errors(seed_tm: np.ndarray, rows: np.ndarray, cols: np.ndarray, ter
         else:
             f = np.nonzero(bad)[0]
             df = pd.DataFrame({"formation": np.asarray(formations)[f], "employed_leavers_target": cols[f]})
-        raise InputError("these formations have leavers to allocate but no métier in the starting "
-                         "matrix (a column with no support)", source="training seed", column="formation",
-                         rows=df)
+        raise InputError(tr("these formations have leavers to allocate but no métier in the starting "
+                            "matrix (a column with no support)",
+                            "ces formations ont des sortants à répartir mais aucun métier dans la matrice de départ "
+                            "(une colonne sans appui)"),
+                         source=tr("training seed", "matrice de départ"), column="formation", rows=df)
 
 
 def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None,
@@ -410,8 +433,10 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
     formations = list(seed.formation.values)
     missing = sorted(set(map(str, leavers.formation.values)) - set(map(str, formations)))
     if missing:
-        raise InputError("formations of the leavers are absent from the starting matrix",
-                         source=leavers.attrs.get("source", "leavers"), column="formation", rows=missing)
+        raise InputError(tr("formations of the leavers are absent from the starting matrix",
+                            "des formations des sortants sont absentes de la matrice de départ"),
+                         source=leavers.attrs.get("source", tr("leavers", "sortants")), column="formation",
+                         rows=missing)
     leavers = leavers.reindex(formation=formations, fill_value=0.0)
     by_territory = "territory" in leavers.dims
     rows = baseline["published_young_entrants"].transpose("territory", "metier").values.astype(float)
@@ -431,10 +456,14 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
             off = np.abs(np.nan_to_num(ratio, nan=np.inf) - 1.0) > margin_tolerance
             off &= (r_t > 0) | (s_t > 0)
             if off.any():
-                raise InputError(
+                raise InputError(tr(
                     f"inconsistent margins: employed leavers × {n_period} years and young entrants differ "
                     f"by more than {margin_tolerance:.1%} in these territories (pass rescale=True to "
-                    "rescale the leavers to the young entrants)", source=leavers.attrs.get("source", "leavers"),
+                    "rescale the leavers to the young entrants)",
+                    f"marges incohérentes : les sortants en emploi × {n_period} ans et les jeunes débutants "
+                    f"diffèrent de plus de {margin_tolerance:.1%} dans ces territoires (passez rescale=True pour "
+                    "ajuster les sortants aux jeunes débutants)"),
+                    source=leavers.attrs.get("source", tr("leavers", "sortants")),
                     column="leavers", rows=pd.DataFrame({"territory": np.asarray(territories)[off],
                                                          "employed_leavers_period": s_t[off],
                                                          "young_entrants_period": r_t[off]}))
@@ -442,13 +471,19 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
     else:
         factor = target_total / supply_total if supply_total else np.nan
         if not rescale and abs(factor - 1.0) > margin_tolerance:
-            raise InputError(
+            raise InputError(tr(
                 f"inconsistent margins: employed leavers over {n_period} years total "
                 f"{supply_total:,.0f} but young entrants total {target_total:,.0f} "
                 f"(ratio {factor:.4f}, tolerance {margin_tolerance:.1%}); pass rescale=True to rescale "
-                "the leavers to the young entrants", source=leavers.attrs.get("source", "leavers"),
-                column="leavers", rows=pd.DataFrame({"margin": ["employed leavers (period)",
-                                                                "young entrants (period)"],
+                "the leavers to the young entrants",
+                f"marges incohérentes : les sortants en emploi sur {n_period} ans totalisent "
+                f"{supply_total:,.0f} mais les jeunes débutants {target_total:,.0f} "
+                f"(rapport {factor:.4f}, tolérance {margin_tolerance:.1%}) ; passez rescale=True pour ajuster "
+                "les sortants aux jeunes débutants"), source=leavers.attrs.get("source", tr("leavers", "sortants")),
+                column="leavers", rows=pd.DataFrame({"margin": [tr("employed leavers (period)",
+                                                                   "sortants en emploi (période)"),
+                                                                tr("young entrants (period)",
+                                                                   "jeunes débutants (période)")],
                                                      "total": [supply_total, target_total]}))
         # Within the tolerance the small difference is absorbed by the same scaling (the IPF
         # margins must add up); the report keeps the factor either way.
@@ -460,10 +495,13 @@ def calibrate_training(baseline: xr.Dataset, leavers: xr.DataArray | None = None
     margins: list[tuple[tuple[int, ...], np.ndarray]] = [((0, 2), rows), ((0, 1), cols) if by_territory else ((1,), cols)]
     fitted, rep = ipf(seed_tm, margins, tol=tol, max_iter=max_iter)
     if not rep["converged"]:
-        raise CalibrationError(
+        raise CalibrationError(tr(
             f"the formation × métier matrix did not converge in {max_iter} iterations (max relative "
             f"margin errors: rows {rep['max_rel_error'][0]:.2e}, formations {rep['max_rel_error'][1]:.2e}); "
-            "the zero pattern of the starting matrix may make the margins unreachable")
+            "the zero pattern of the starting matrix may make the margins unreachable",
+            f"la matrice formation × métier n'a pas convergé en {max_iter} itérations (écarts relatifs max. "
+            f"aux marges : lignes {rep['max_rel_error'][0]:.2e}, formations {rep['max_rel_error'][1]:.2e}) ; "
+            "les zéros de la matrice de départ rendent peut-être les marges inatteignables"))
     entrants = xr.DataArray(fitted, dims=("territory", "formation", "metier"),
                             coords={"territory": territories, "formation": formations, "metier": metiers},
                             name="entrants",
@@ -488,7 +526,8 @@ def _select(values, lever, key, known, source, where):
     sel = [str(s) for s in sel]
     bad = sorted(set(sel) - set(map(str, known)))
     if bad:
-        raise ScenarioError(f"unknown {key} code(s); expected some of {list(map(str, known))}",
+        raise ScenarioError(tr(f"unknown {key} code(s); expected some of {list(map(str, known))}",
+                               f"code(s) {key} inconnu(s) ; codes possibles : {list(map(str, known))}"),
                             source=source, key=f"{where}.{key}", value=bad)
     return np.isin(np.asarray(known).astype(str), sel)
 

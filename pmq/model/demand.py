@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from pmq.model.rules import check_rules
 from pmq.errors import InputError
+from pmq.options import tr
 
 __all__ = ["SPREADING_RULES", "CONTINUATION_RULES", "employment_path", "growth_undefined",
            "uses_growth_rate"]
@@ -86,9 +87,14 @@ def employment_path(e_base: np.ndarray, e_end: np.ndarray, n_period: int, n_year
     if np.any(bad):
         idx = np.argwhere(bad)
         eb, ee = np.broadcast_arrays(e_base, e_end)
-        rows = [f"cell {tuple(int(i) for i in c)}: {eb[tuple(c)]:g} → {ee[tuple(c)]:g}" for c in idx[:10]]
-        raise InputError(f"employment would be negative or NaN in {len(idx)} cell(s): the net creation of "
-                         "the period removes more jobs than the cell has", column="net_creation", rows=rows)
+        rows = [tr(f"cell {tuple(int(i) for i in c)}: {eb[tuple(c)]:g} → {ee[tuple(c)]:g}",
+                   f"cellule {tuple(int(i) for i in c)} : {eb[tuple(c)]:g} → {ee[tuple(c)]:g}") for c in idx[:10]]
+        n = len(idx)
+        raise InputError(tr(f"employment would be negative or NaN in {n} cell(s): the net creation of "
+                            "the period removes more jobs than the cell has",
+                            f"l'emploi serait négatif ou NaN dans {n} cellule{'s' if n > 1 else ''} : les "
+                            "créations nettes de la période suppriment plus d'emplois que la cellule n'en compte"),
+                         column="net_creation", rows=rows)
     t = np.arange(n_years + 1).reshape((-1,) + (1,) * max(e_base.ndim, e_end.ndim))
     undefined = growth_undefined(e_base, e_end)
     both = (e_base > 0) & (e_end > 0)

@@ -29,7 +29,9 @@ Conventions (see ``docs/engine.md``)
 * A cell with no employment and no flows stays at exactly 0 (no NaN anywhere).
 
 The loop is over years only; every operation inside is on whole arrays of shape
-``(..., age)`` and works on numpy or dask arrays.
+``(..., age)`` and works on numpy or dask arrays — except the full accounts (``record="full"``), which run
+each year by blocks of cells (:data:`FULL_BLOCK_CELLS`), age last, straight in the record's arrays: the
+same arithmetic, the same bits, with a block's arrays kept in cache.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ import numpy.typing as npt
 
 from pmq.model.ages import AGES, AgeProfiles
 from pmq.errors import ArgumentError, EngineError
+from pmq.options import tr
 
 __all__ = ["Profiles", "EngineInputs", "ScenarioHazards", "step", "simulate", "with_final_year"]
 
@@ -183,18 +186,29 @@ class _Kernel:
         self.rm = _age_first(profiles.removal, ndim)
         self.rmax = self.rm.max(axis=0)
 
+    @classmethod
+    def from_age_first(cls, young: np.ndarray, mobility: np.ndarray, recruits: np.ndarray,
+                       removal: np.ndarray) -> _Kernel:
+        """The kernel of profiles already age-first (``(age, 1)`` or ``(age, n_cells)`` for a block of cells)."""
+        k = cls.__new__(cls)
+        k.py, k.pm, k.pr, k.rm = young, mobility, recruits, removal
+        k.rmax = removal.max(axis=0)
+        return k
+
     def year(self, X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray, nm: np.ndarray,
              want_ages: bool = False, check: bool = True, work: _Work | None = None,
-             into: dict[str, np.ndarray] | None = None
+             into: dict[str, np.ndarray] | None = None, out: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
-        """One year.  ``work`` holds buffers reused from year to year (default: fresh ones).  With
-        ``want_ages`` and ``into`` (age-last arrays of the record, ``(*cells, age)``, keyed by flow), the
-        age-resolved young entrants, net mobility and other recruits are computed straight into them
-        (departures are left to the caller: they are the age-first ``D`` returned in ``ages``)."""
+        """One year.  ``work`` holds buffers reused from year to year (default: fresh ones); ``out``, if
+        given, receives next year's state.  With ``want_ages`` the age-resolved flows are returned, age-first
+        like the state: departures are the buffer ``D``; young entrants, net mobility and other recruits are
+        computed into ``into`` (age-first arrays of the state's shape, keyed by flow) if given, else fresh
+        arrays.  Next year's state adds the placed inflows to the survivors in the same order either way
+        (young entrants, then mobility, then other recruits): the same bits with or without ``want_ages``."""
         w = work if work is not None else _Work(np.broadcast_shapes(X.shape, H.shape), fresh=True)
         D = np.multiply(X, H, out=w.D)
         dep = _age_sum(D)
-        S = w.state(X)
+        S = out if out is not None else w.state(X)
         S[0] = 0.0
         np.subtract(X[:-1], D[:-1], out=S[1:])
         other = nc + dep - ye - nm
@@ -206,22 +220,20 @@ class _Kernel:
         pos = bsum > 0
         safe = np.where(pos, bsum, 1.0)
         f = np.where(pos, neg / safe, 0.0)
+        T = np.multiply(B, f, out=w.T)
+        np.subtract(S, T, out=S)
         ages: dict[str, np.ndarray] | None = None
         if want_ages:  # the age-resolved inflows, for the full accounts: placed, less removed
             if into is None:
-                into = {k: np.empty(S.shape[1:] + S.shape[:1]) for k in _INFLOWS}
-            ages = {"departures": D}
-            for k, coef, prof in zip(_INFLOWS, (ye, m_pos, r_pos), (self.py, self.pm, self.pr)):
-                ages[k] = np.moveaxis(into[k], -1, 0)      # age-first view of the age-last record
-                np.multiply(coef, prof, out=ages[k])
-            for k, out_neg in (("net_mobility", m_neg), ("other_recruits", r_neg)):
-                removed = np.multiply(B, np.where(pos, out_neg / safe, 0.0), out=w.T)
-                np.subtract(ages[k], removed, out=ages[k])
-        T = np.multiply(B, f, out=w.T)
-        np.subtract(S, T, out=S)
-        for coef, prof in ((ye, self.py), (m_pos, self.pm), (r_pos, self.pr)):
-            np.multiply(coef, prof, out=T)
-            np.add(S, T, out=S)
+                into = {k: np.empty(S.shape) for k in _INFLOWS}
+            ages = {"departures": D, **{k: into[k] for k in _INFLOWS}}
+        for k, coef, prof, out_neg in zip(_INFLOWS, (ye, m_pos, r_pos), (self.py, self.pm, self.pr),
+                                          (None, m_neg, r_neg)):
+            placed = np.multiply(coef, prof, out=ages[k] if ages is not None else T)
+            np.add(S, placed, out=S)
+            if ages is not None and out_neg is not None:
+                removed = np.multiply(B, np.where(pos, out_neg / safe, 0.0), out=T)
+                np.subtract(placed, removed, out=placed)
         if check:
             self._check(X, H, S, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg), ages)
         return S, dep, other, ages
@@ -270,14 +282,23 @@ class _Kernel:
         outflow = negb[impossible]
         left = removable[impossible]
         no_stock = left <= 0
-        what = ("no worker is left after the year's departures to take it from" if no_stock[0] else
-                f"only {left[0]:.6g} workers are left after the year's departures")
-        err = EngineError(
-            f"net outflows exceed the stock that can leave in {len(cells)} cell(s): first cell index "
+        what = (tr("no worker is left after the year's departures to take it from",
+                   "il ne reste aucun actif après les départs de l'année pour la prélever") if no_stock[0] else
+                tr(f"only {left[0]:.6g} workers are left after the year's departures",
+                   f"il ne reste que {left[0]:.6g} actifs après les départs de l'année"))
+        n = len(cells)
+        err = EngineError(tr(
+            f"net outflows exceed the stock that can leave in {n} cell(s): first cell index "
             f"{cells[0]} (stock {stock[0]:.6g} at the start of the year, outflow {outflow[0]:.6g}: {what}); "
             "an outflow is negative other recruits (young entrants + net inflow above net creation + "
             "departures) or a negative net inflow, taken from the workers present at the start of the "
-            "year; check the flows or the removal weights")
+            "year; check the flows or the removal weights",
+            f"les sorties nettes dépassent le stock qui peut partir dans {n} cellule{'s' if n > 1 else ''} : "
+            f"première cellule d'indice {cells[0]} (stock {stock[0]:.6g} en début d'année, sortie "
+            f"{outflow[0]:.6g} : {what}) ; une sortie est un solde négatif des autres recrutements (jeunes "
+            "débutants + solde des mobilités au-delà des créations nettes + départs) ou un solde des mobilités "
+            "négatif, prélevé sur les actifs présents en début d'année ; vérifiez les flux ou les poids de "
+            "retrait"))
         err.cells = cells
         err.stock = [float(v) for v in stock]
         err.outflow = [float(v) for v in outflow]
@@ -300,6 +321,13 @@ class _Work:
         self.shape, self.fresh = shape, fresh
         self.D, self.B, self.T = np.empty(shape), np.empty(shape), np.empty(shape)
         self._states: list[np.ndarray] = []
+
+    @classmethod
+    def of(cls, D: np.ndarray, B: np.ndarray, T: np.ndarray) -> _Work:
+        """Work buffers given (a block's, in :func:`_simulate_full`)."""
+        w = cls.__new__(cls)
+        w.shape, w.fresh, w.D, w.B, w.T, w._states = D.shape, False, D, B, T, []
+        return w
 
     def state(self, X: np.ndarray) -> np.ndarray:
         if self.fresh:
@@ -338,8 +366,11 @@ def _fill(S0: np.ndarray, rm: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def _age_sum(a: np.ndarray) -> np.ndarray:
     """Sum over the (first) age axis, adding age slabs in order.  numpy does exactly that when
-    there are at least two cells; with a single cell the array is one contiguous column and numpy
-    would switch to pairwise summation, so that case is summed in an explicit loop."""
+    there are at least two cells and the array is C-ordered; with a single cell the array is one contiguous
+    column and numpy would switch to pairwise summation, so that case is summed in an explicit loop — and so
+    would it on an array whose ages are contiguous (the cells picked by a boolean mask, in :meth:`_Kernel._check`),
+    which is made C-ordered first: a cell's sum is then the same whatever the other cells summed with it."""
+    a = np.ascontiguousarray(a)
     if a[0].size > 1:
         total: np.ndarray = a.sum(0)
         return total
@@ -386,14 +417,15 @@ def _check_inputs(employment0: np.ndarray, hazard: npt.ArrayLike | ScenarioHazar
     """What the annual step assumes (the loaders check it for files; this guards direct calls)."""
     problems = []
     if not np.all(employment0 >= 0):
-        problems.append("negative or NaN employment")
+        problems.append(tr("negative or NaN employment", "emploi négatif ou NaN"))
     parts = hazard.parts if isinstance(hazard, ScenarioHazards) else (np.asarray(hazard),)
     if not all(np.all((h >= 0) & (h <= 1)) for h in parts):
-        problems.append("exit hazards outside [0, 1] or NaN")
+        problems.append(tr("exit hazards outside [0, 1] or NaN", "taux de sortie hors de [0, 1] ou NaN"))
     if not np.all(np.asarray(young_entrants) >= 0):
-        problems.append("negative or NaN young entrants")
+        problems.append(tr("negative or NaN young entrants", "jeunes débutants négatifs ou NaN"))
     if problems:
-        raise EngineError("invalid engine input: " + "; ".join(problems))
+        raise EngineError(tr("invalid engine input: " + "; ".join(problems),
+                             "entrée du moteur invalide : " + " ; ".join(problems)))
 
 
 def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | None = None,
@@ -425,11 +457,13 @@ def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | 
     dict of arrays with a leading year axis.  ``employment`` has n_years + 1 entries.
     """
     if record not in ("full", "totals", "cells", "departures"):
-        raise ArgumentError("record must be full, totals, cells or departures", name="record", value=record)
+        raise ArgumentError(tr("record must be full, totals, cells or departures",
+                               "record doit valoir full, totals, cells ou departures"), name="record", value=record)
     given = [hazard, net_creation, young_entrants, net_mobility, profiles]
     if isinstance(employment0, EngineInputs):
         if any(a is not None for a in given) or hazard_by_year:
-            raise ArgumentError("give either an EngineInputs or the arrays, not both", name="employment0",
+            raise ArgumentError(tr("give either an EngineInputs or the arrays, not both",
+                                   "donnez soit un EngineInputs, soit les tableaux, pas les deux"), name="employment0",
                                 value=type(employment0).__name__)
         inp = employment0
         employment0, hazard, net_creation, young_entrants, net_mobility, profiles, hazard_by_year = (
@@ -438,8 +472,9 @@ def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | 
     elif any(a is None for a in given):
         missing = [n for n, a in zip(("hazard", "net_creation", "young_entrants", "net_mobility", "profiles"),
                                      given) if a is None]
-        raise ArgumentError("simulate needs the hazard, the three flows and the profiles (or an EngineInputs)",
-                            name=missing[0], value=None)
+        raise ArgumentError(tr("simulate needs the hazard, the three flows and the profiles (or an EngineInputs)",
+                               "simulate demande les taux de sortie, les trois flux et les profils (ou un "
+                               "EngineInputs)"), name=missing[0], value=None)
     # both branches above leave every input given (narrowing for the type checker)
     assert (hazard is not None and net_creation is not None and young_entrants is not None
             and net_mobility is not None and profiles is not None), "simulate: an input is missing"
@@ -448,17 +483,18 @@ def simulate(employment0: EngineInputs | npt.ArrayLike, hazard: npt.ArrayLike | 
     n_years = net_creation.shape[0]
     hz = hazard if isinstance(hazard, ScenarioHazards) else np.asarray(hazard, dtype=float)
     if isinstance(hz, ScenarioHazards) and not hazard_by_year:
-        raise ArgumentError("ScenarioHazards vary by year: give hazard_by_year=True", name="hazard_by_year",
-                            value=hazard_by_year)
+        raise ArgumentError(tr("ScenarioHazards vary by year: give hazard_by_year=True",
+                               "des ScenarioHazards varient selon l'année : donnez hazard_by_year=True"),
+                            name="hazard_by_year", value=hazard_by_year)
     nd = max(employment0.ndim, hz.ndim - (1 if hazard_by_year else 0))
     kernel = _Kernel(profiles, nd)
     hazard_of = _hazard_reader(hz, hazard_by_year, nd)
     X = _age_first(employment0, nd)
     shape = np.broadcast_shapes(X.shape, hazard_of(0).shape) if n_years else X.shape
-    work = _Work(shape, fresh=record == "totals")   # totals keeps every year's state
     if record == "full":
-        return _simulate_full(kernel, work, X, employment0, hazard_of, net_creation, young_entrants, net_mobility,
-                              progress)
+        return _simulate_full(profiles, shape, employment0, hazard_of, hz, hazard_by_year, net_creation,
+                              young_entrants, net_mobility, progress)
+    work = _Work(shape, fresh=record == "totals")   # totals keeps every year's state
     # every year written straight into arrays allocated once (no list of years stacked at the end: a copy of
     # everything, and the broadcast inflows materialised twice)
     out: dict[str, np.ndarray] = {}
@@ -500,32 +536,156 @@ def _year(kernel: _Kernel, t: int, X: np.ndarray, H: np.ndarray, nc: np.ndarray,
         return kernel.year(X, H, nc, ye, nm, want_ages=into is not None, work=work, into=into)
     except EngineError as exc:  # say which year (the projection names the cells)
         exc.step = t
-        exc.args = (f"year step {t} (flows of base + {t}): {exc.args[0]}",)
+        exc.args = (_year_prefix(t) + exc.args[0],)
         raise
 
 
-def _simulate_full(kernel: _Kernel, work: _Work, X: np.ndarray, employment0: np.ndarray,
-                   hazard_of: Callable[[int], np.ndarray], net_creation: np.ndarray, young_entrants: np.ndarray,
-                   net_mobility: np.ndarray, progress: Callable[[int, int], object] | None
+#: Cells (territory × métier, every age) per block of the full-accounts engine (``record="full"``): each year
+#: runs block by block, so that a block's stock, flows and buffers (a dozen arrays of ``cells × age``, ≈ 0.5 MB
+#: each) stay in the processor's cache across the year's operations instead of streaming each operation through
+#: memory.  Cells are independent and every sum over age adds the age slabs in order, so the figures are the
+#: same bit for bit whatever the block size (``tests/test_engine_blocks.py``).  Not a power of two: the
+#: transposed copies would otherwise stride through one cache set.
+FULL_BLOCK_CELLS = 1000
+
+
+def _cells_age_last(a: np.ndarray, nd: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` (..., age), padded to ``nd`` dims and broadcast to ``shape`` = ``(*cells, age)``, as
+    ``(n_cells, age)`` (a view when ``a`` has that shape already and is C-ordered, else a copy)."""
+    a = np.asarray(a, dtype=float)
+    return np.broadcast_to(a.reshape((1,) * (nd - a.ndim) + a.shape), shape).reshape(-1, shape[-1])
+
+
+def _simulate_full(profiles: Profiles, work_shape: tuple[int, ...], employment0: np.ndarray,
+                   hazard_of: Callable[[int], np.ndarray], hz: np.ndarray | ScenarioHazards, hazard_by_year: bool,
+                   net_creation: np.ndarray, young_entrants: np.ndarray, net_mobility: np.ndarray,
+                   progress: Callable[[int, int], object] | None, block_cells: int | None = None
                    ) -> dict[str, np.ndarray]:
-    """``record="full"``: every year written straight into arrays allocated once, ``(n + 1, *cells, age)``
+    """``record="full"``: every year computed in place in arrays allocated once, ``(n + 1, *cells, age)``
     (C order, age last), the flows' final year NaN in place.  The flows are returned as their first ``n`` years
-    (views: :func:`with_final_year` gives back the whole array, without a copy)."""
+    (views: :func:`with_final_year` gives back the whole array, without a copy).
+
+    The cells are flattened and run in blocks of ``block_cells`` (:data:`FULL_BLOCK_CELLS`) by
+    :func:`_block_year`, which reads the year's stock from the record and writes next year's stock and the four
+    age-resolved flows straight into it, with the kernel's arithmetic (the same bits as :meth:`_Kernel.year`).
+    An engine error in a block is raised by the unblocked step of that year, so that it names every failing
+    cell of the year, by its index in the cell axes."""
     n_years = net_creation.shape[0]
-    cells, n_age = work.shape[1:], work.shape[0]
-    rec = {k: np.empty((n_years + 1, *cells, n_age)) for k in ("employment", "departures", *_INFLOWS)}
+    n_age, cells = work_shape[0], work_shape[1:]
+    nd = len(work_shape)
+    n_cells = int(np.prod(cells, dtype=np.int64))
+    names = ("employment", "departures", *_INFLOWS)
+    # one allocation for the five arrays (large enough for the system's huge pages at every size)
+    whole = np.empty((len(names), n_years + 1, *cells, n_age))
+    rec = dict(zip(names, whole))
     rec["employment"][0] = employment0
-    for k in ("departures", *_INFLOWS):
+    for k in names[1:]:
         rec[k][n_years] = np.nan
+    flat = {k: v.reshape(n_years + 1, n_cells, n_age) for k, v in rec.items()}
+    kb = max(1, min(block_cells or FULL_BLOCK_CELLS, n_cells))
+    shape_al = (*cells, n_age)
+    # age-last profiles (young, mobility, recruits, removal), contiguous: a block's rows of (n_cells, age) where
+    # they vary by cell (several scenarios run together), else one profile repeated on kb rows
+    prof = [_cells_age_last(p, nd, shape_al).copy() if np.ndim(p) > 1
+            else np.ascontiguousarray(np.broadcast_to(np.asarray(p, dtype=float), (kb, n_age)))
+            for p in (profiles.young, profiles.mobility, profiles.recruits, profiles.removal)]
+    by_cell = [np.ndim(p) > 1 for p in (profiles.young, profiles.mobility, profiles.recruits, profiles.removal)]
+    kernel = _Kernel.from_age_first(*(p[:1].T for p in prof))   # for the rare capped removal (_check)
+    bufs = np.empty((5, n_age * kb))
+    H_all = None if hazard_by_year else _cells_age_last(hz, nd, shape_al)  # type: ignore[arg-type]
+
+    def flows(v: np.ndarray, t: int) -> np.ndarray:
+        return np.broadcast_to(v[t], cells).reshape(n_cells)
+
     for t in range(n_years):
-        X, _, _, ages = _year(kernel, t, X, hazard_of(t), net_creation[t], young_entrants[t], net_mobility[t], work,
-                              into={k: rec[k][t] for k in _INFLOWS})
-        assert ages is not None, "the kernel returns the age-resolved flows when asked (into)"
-        np.copyto(rec["departures"][t], np.moveaxis(ages["departures"], 0, -1))
-        np.copyto(rec["employment"][t + 1], np.moveaxis(X, 0, -1))
+        if H_all is not None:
+            H = H_all
+        elif isinstance(hz, ScenarioHazards):
+            H = _cells_age_last(np.moveaxis(hazard_of(t), 0, -1), nd, shape_al)
+        else:
+            H = _cells_age_last(hz[t], nd, shape_al)
+        nc, ye, nm = flows(net_creation, t), flows(young_entrants, t), flows(net_mobility, t)
+        for c0 in range(0, n_cells, kb):
+            c1 = min(c0 + kb, n_cells)
+            n = c1 - c0
+            B, T, E = (b[: n_age * n].reshape(n, n_age) for b in bufs[:3])
+            Dt, Bt = (b[: n_age * n].reshape(n_age, n) for b in bufs[3:])
+            pb = [p[c0:c1] if v else p[:n] for p, v in zip(prof, by_cell)]
+            k = kernel if not any(by_cell) else _Kernel.from_age_first(*(p.T for p in pb))
+            out = {key: flat[key][t + 1 if key == "employment" else t, c0:c1] for key in names}
+            try:
+                _block_year(k, pb, flat["employment"][t, c0:c1], H[c0:c1], nc[c0:c1], ye[c0:c1], nm[c0:c1], out,
+                            B, T, E, Dt, Bt)
+                continue
+            except EngineError as exc:
+                failed = exc
+            # the unblocked step of the year names every failing cell
+            _full_year_error(profiles, work_shape, rec["employment"][t], hazard_of(t), net_creation[t],
+                             young_entrants[t], net_mobility[t], t, failed)
         if progress is not None:
             progress(t + 1, n_years)
     return {k: (v if k == "employment" else v[:n_years]) for k, v in rec.items()}
+
+
+def _block_year(k: _Kernel, prof: list[np.ndarray], X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray,
+                nm: np.ndarray, out: dict[str, np.ndarray], B: np.ndarray, T: np.ndarray, E: np.ndarray,
+                Dt: np.ndarray, Bt: np.ndarray) -> None:
+    """:meth:`_Kernel.year` with ``want_ages`` on a block of cells laid out **age last**, ``(cells, age)``, all
+    C-contiguous: the stock ``X`` and the hazard ``H`` read where they are, next year's stock and the four
+    age-resolved flows written into ``out`` (the record's arrays of the year); ``prof`` are the block's age-last
+    profiles (young, mobility, recruits, removal).  Every elementwise operation is the kernel's, on the same
+    values (the layout does not change a product or a difference; a cell's coefficient is repeated along age in
+    ``E`` first, so that every product is a contiguous pass); the two sums over age (departures, removal
+    weights) are taken on age-first copies (``Dt``, ``Bt``), adding the age slabs in order as the kernel does —
+    the same bits."""
+    S, D = out["employment"], out["departures"]
+    Y, M, R = (out[name] for name in _INFLOWS)
+    py, pm, pr, rm = prof
+    np.multiply(X, H, out=D)
+    np.copyto(Dt, D.T)
+    dep = _age_sum(Dt)
+    # survivors aged one year, S[c, a + 1] = X[c, a] − D[c, a]: one contiguous pass over the block read flat
+    # (it also writes X[c, top] − D[c, top] into S[c + 1, 0], which the line after sets to 0, as age 0 is)
+    np.subtract(X.reshape(-1)[:-1], D.reshape(-1)[:-1], out=S.reshape(-1)[1:])
+    S[:, 0] = 0.0
+    other = nc + dep - ye - nm
+    m_pos, m_neg = np.maximum(nm, 0.0), np.maximum(-nm, 0.0)
+    r_pos, r_neg = np.maximum(other, 0.0), np.maximum(-other, 0.0)
+    neg = m_neg + r_neg
+    np.multiply(S, rm, out=B)
+    np.copyto(Bt, B.T)
+    bsum = _age_sum(Bt)
+    pos = bsum > 0
+    safe = np.where(pos, bsum, 1.0)
+    f = np.where(pos, neg / safe, 0.0)
+    np.copyto(E, f[:, None])
+    np.multiply(B, E, out=T)
+    np.subtract(S, T, out=S)
+    for placed, coef, p, out_neg in ((Y, ye, py, None), (M, m_pos, pm, m_neg), (R, r_pos, pr, r_neg)):
+        np.copyto(E, coef[:, None])
+        np.multiply(E, p, out=placed)
+        np.add(S, placed, out=S)
+        if out_neg is not None:
+            np.copyto(E, np.where(pos, out_neg / safe, 0.0)[:, None])
+            np.multiply(B, E, out=T)
+            np.subtract(placed, T, out=placed)
+    k._check(X.T, H.T, S.T, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg),
+             {"departures": D.T, **{name: out[name].T for name in _INFLOWS}})
+
+
+def _year_prefix(t: int) -> str:
+    """What an engine error of year step ``t`` starts with."""
+    return tr(f"year step {t} (flows of base + {t}): ", f"pas annuel {t} (flux de l'année de base + {t}) : ")
+
+
+def _full_year_error(profiles: Profiles, work_shape: tuple[int, ...], employment: np.ndarray, H: np.ndarray,
+                     nc: np.ndarray, ye: np.ndarray, nm: np.ndarray, t: int, exc: EngineError) -> NoReturn:
+    """Year ``t`` run unblocked on every cell, for its error (every failing cell, indexed in the cell axes)."""
+    nd = len(work_shape)
+    _year(_Kernel(profiles, nd), t, _age_first(employment, nd), H, nc, ye, nm, _Work(work_shape))
+    exc.step = t                      # not reached: the same cells fail unblocked
+    exc.args = (_year_prefix(t) + exc.args[0],)
+    raise exc
 
 
 def _hazard_reader(hz: np.ndarray | ScenarioHazards, by_year: bool, nd: int) -> Callable[[int], np.ndarray]:
@@ -565,13 +725,21 @@ def _age_first_view(a: np.ndarray, ndim: int) -> np.ndarray:
 def with_final_year(flow: np.ndarray) -> np.ndarray:
     """The flow ``flow`` (n, ...) with a NaN final year appended, ``(n + 1, ...)``: the array of
     :func:`simulate`'s full record it is the first ``n`` years of, without a copy, when it is one (its base is
-    C-ordered, one year longer and NaN in that year); else a padded copy."""
+    C-ordered, one year longer and NaN in that year — or a stack of such arrays, the full record's single
+    allocation); else a padded copy."""
     base = flow.base
+    shape = (flow.shape[0] + 1, *flow.shape[1:])
     if (isinstance(base, np.ndarray) and base.dtype == flow.dtype and base.flags.c_contiguous
-            and flow.flags.c_contiguous and base.shape == (flow.shape[0] + 1, *flow.shape[1:])
-            and base.__array_interface__["data"][0] == flow.__array_interface__["data"][0]
-            and bool(np.isnan(base[-1]).all())):
-        return base
+            and flow.flags.c_contiguous and flow.size and base.shape[-len(shape):] == shape
+            and base.ndim in (len(shape), len(shape) + 1)):
+        whole = base if base.ndim == len(shape) else None
+        if whole is None:                                   # the record's stack: which of its arrays
+            offset = flow.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+            i, rest = divmod(offset, base[0].nbytes)
+            whole = base[i] if rest == 0 and 0 <= i < base.shape[0] else None
+        if (whole is not None and whole.__array_interface__["data"][0] == flow.__array_interface__["data"][0]
+                and bool(np.isnan(whole[-1]).all())):
+            return whole
     return np.concatenate([flow, np.full((1,) + flow.shape[1:], np.nan, dtype=flow.dtype)], axis=0)
 
 

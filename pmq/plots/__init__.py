@@ -16,6 +16,7 @@ from pmq.plots.charts import (RANKINGS, age_pyramid, fan_chart, ranked_bars, ran
 from pmq.plots.maps import (heatmap_values, imbalance_heatmap, imbalance_map, imbalance_territory_map,
                             region_geometry, region_map, region_values, small_multiples, territory_geometry,
                             territory_map, territory_values)
+from pmq.options import tr
 
 __all__ = ["PALETTE", "COLORS", "DIVERGING_CMAP", "SEQUENTIAL_CMAP", "house_style", "age_pyramid",
            "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS", "scenario_lines",
@@ -45,7 +46,8 @@ class PlotAccessor:
         self._obj = obj
 
     def __getattr__(self, name):   # only for names that are not methods: a helpful error
-        raise AttributeError(f"no chart {name!r}; available: {', '.join(self.CHARTS)}")
+        raise AttributeError(tr(f"no chart {name!r}; available: {', '.join(self.CHARTS)}",
+                                f"aucun graphique {name!r} ; disponibles : {', '.join(self.CHARTS)}"))
 
     def __dir__(self):
         return list(self.CHARTS)
@@ -59,8 +61,10 @@ class PlotAccessor:
 
     def _data(self, chart: str, kinds: tuple, what: str):
         if not isinstance(self._obj, kinds):
-            raise TypeError(f"{chart} draws {what}, not a {type(self._obj).__name__}: use "
-                            f"pmq.plots.PlotAccessor(<{what}>).{chart}() or pmq.plots.{chart}(<{what}>)")
+            raise TypeError(tr(f"{chart} draws {what}, not a {type(self._obj).__name__}: use "
+                               f"pmq.plots.PlotAccessor(<{what}>).{chart}() or pmq.plots.{chart}(<{what}>)",
+                               f"{chart} dessine {what}, pas un {type(self._obj).__name__} : utilisez "
+                               f"pmq.plots.PlotAccessor(<{what}>).{chart}() ou pmq.plots.{chart}(<{what}>)"))
         return self._obj
 
     # --------------------------------------------------------------------- pmq.plots.charts
@@ -103,13 +107,15 @@ class PlotAccessor:
                   lang: str | None = None, ax=None):
         """Fan chart of an ensemble's draws (the accessor holds a DataArray): :func:`pmq.plots.charts.fan_chart`."""
         lang = check_lang(lang)
-        da = self._data("fan_chart", (xr.DataArray,), "a DataArray with a draw or quantile dimension")
+        da = self._data("fan_chart", (xr.DataArray,), tr("a DataArray with a draw or quantile dimension",
+                                                            "un DataArray à dimension draw ou quantile"))
         return fan_chart(da, quantiles=quantiles, scale=scale, label=label, color=color, lang=lang, ax=ax)
 
     def tornado(self, output: str = "openings", labels: dict | None = None, lang: str | None = None, ax=None):
         """Tornado of a sensitivity table (the accessor holds it): :func:`pmq.plots.charts.tornado`."""
         lang = check_lang(lang)
-        table = self._data("tornado", (pd.DataFrame,), "the table of pmq.one_at_a_time")
+        table = self._data("tornado", (pd.DataFrame,), tr("the table of pmq.one_at_a_time",
+                                                            "le tableau de pmq.one_at_a_time"))
         return tornado(table, output=output, labels=labels, lang=lang, ax=ax)
 
     # ----------------------------------------------------------------------- pmq.plots.maps
@@ -134,7 +140,8 @@ class PlotAccessor:
         """Choropleth of one value per region (the accessor holds them): :func:`pmq.plots.maps.region_map`."""
         lang = check_lang(lang)
         values = self._data("region_map", (pd.Series, xr.DataArray, dict),
-                            "one value per region (pmq.plots.region_values)")
+                            tr("one value per region (pmq.plots.region_values)",
+                               "une valeur par région (pmq.plots.region_values)"))
         return region_map(values, label=label, percent=percent, diverging=diverging, annotate=annotate,
                           highlight=highlight, lang=lang, ax=ax)
 
@@ -152,7 +159,8 @@ class PlotAccessor:
         """Choropleth of one value per département or zone (the accessor holds them): :func:`pmq.plots.maps.territory_map`."""
         lang = check_lang(lang)
         values = self._data("territory_map", (pd.Series, xr.DataArray, dict, pd.DataFrame),
-                            "one value per territory (pmq.plots.territory_values)")
+                            tr("one value per territory (pmq.plots.territory_values)",
+                               "une valeur par territoire (pmq.plots.territory_values)"))
         return territory_map(values, level=level, region=region, highlight=highlight, reliability=reliability,
                              label=label, title=title, percent=percent, diverging=diverging, annotate=annotate,
                              unreliable_from=unreliable_from, min_span=min_span, note=note, lang=lang, ax=ax)

@@ -20,6 +20,7 @@ from pmq.plots.style import (COLORS, PALETTE, axis_formatter, bottom_note, estim
 from pmq.projection.indicators import (accounts_of, one_scenario, period_label, scenario_names, select,
                                        selection_title, subset_sum, window_of)
 from pmq.errors import InputError
+from pmq.options import tr
 
 __all__ = ["age_pyramid", "waterfall", "waterfall_steps", "ranked_bars", "ranked_values", "RANKINGS",
            "scenario_lines", "scenario_bars", "fan_chart", "PYRAMID_VISIBLE", "RANKED_WRAP"]
@@ -52,11 +53,14 @@ def age_pyramid(data, territory=None, metier=None, years=None, band: int = 1, sc
     emp = subset_sum(acc[["employment"]], territory, metier)["employment"]
     yrs = [int(acc.year.values[0]), int(acc.year.values[-1])] if years is None else [int(y) for y in years]
     if len(yrs) != 2:
-        raise ValueError(f"years must be two years (base, horizon), got {years!r}")
+        raise ValueError(tr(f"years must be two years (base, horizon), got {years!r}",
+                            f"years doit contenir deux années (base, horizon), reçu {years!r}"))
     missing = [y for y in yrs if y not in acc.year.values]
     if missing:
-        raise InputError(f"years {missing} are outside the projection "
-                         f"({int(acc.year.values[0])}–{int(acc.year.values[-1])})", column="year", rows=missing)
+        raise InputError(tr(f"years {missing} are outside the projection "
+                            f"({int(acc.year.values[0])}–{int(acc.year.values[-1])})",
+                            f"les années {missing} sont hors de la projection "
+                            f"({int(acc.year.values[0])}–{int(acc.year.values[-1])})"), column="year", rows=missing)
     e = emp.sel(year=yrs)
     if band > 1:
         a0 = int(acc.age.values[0])
@@ -112,8 +116,10 @@ def waterfall_steps(data, territory=None, metier=None, start_year=None, end_year
                                   "imbalance")}
     show_mob = abs(g["net_mobility"]) >= 0.5 if mobility is None else bool(mobility)
     if not show_mob and abs(g["net_mobility"]) >= 0.5:
-        raise ValueError(f"mobility=False would hide a net inflow of {g['net_mobility']:,.0f} persons: "
-                         "the steps would not add up to the imbalance")
+        raise ValueError(tr(f"mobility=False would hide a net inflow of {g['net_mobility']:,.0f} persons: "
+                            "the steps would not add up to the imbalance",
+                            f"mobility=False masquerait un solde des mobilités de {g['net_mobility']:,.0f} personnes : "
+                            "les étapes ne donneraient plus le déséquilibre"))
     steps = [("net_creation", g["net_creation"], "+", g["net_creation"]),
              ("departures", g["departures"], "+", g["departures"]),
              ("openings", g["openings"], "=", g["openings"]),
@@ -214,7 +220,8 @@ def ranked_values(data, by: str = "openings", territory=None, start_year=None, e
                   scenario=None) -> xr.DataArray:
     """Per-métier values behind :func:`ranked_bars`: persons, or shares for ``*_rate``."""
     if by not in RANKINGS:
-        raise ValueError(f"unknown ranking {by!r}; use one of {', '.join(RANKINGS)}")
+        raise ValueError(tr(f"unknown ranking {by!r}; use one of {', '.join(RANKINGS)}",
+                            f"classement inconnu {by!r} ; utilisez l'un de {', '.join(RANKINGS)}"))
     acc = one_scenario(accounts_of(data), scenario)
     w = window_of(acc, territory, None, start_year, end_year, keep=("metier",))
     num, den = RANKINGS[by]
@@ -280,7 +287,8 @@ def ranked_bars(data, by: str = "openings", territory=None, n: int = 15, start_y
 # ------------------------------------------------------------------------------ scenario comparison
 def _scenario_series(acc, variable, territory, metier):
     if variable not in acc.data_vars:
-        raise ValueError(f"unknown variable {variable!r}; use one of {', '.join(acc.data_vars)}")
+        raise ValueError(tr(f"unknown variable {variable!r}; use one of {', '.join(acc.data_vars)}",
+                            f"variable inconnue {variable!r} ; utilisez l'une de {', '.join(acc.data_vars)}"))
     da = subset_sum(acc[[variable]], territory, metier)[variable]
     if "age" in da.dims:
         da = da.sum("age", min_count=1)
@@ -335,7 +343,7 @@ def scenario_bars(data, variable: str = "openings", territory=None, metier=None,
     var = "employment_end" if variable == "employment" else variable
     w = window_of(acc, territory, metier, start_year, end_year)
     if var not in w.data_vars:
-        raise ValueError(f"unknown variable {variable!r}")
+        raise ValueError(tr(f"unknown variable {variable!r}", f"variable inconnue {variable!r}"))
     da = w[var]
     if "scenario" not in da.dims:
         da = da.expand_dims(scenario=[str(acc.attrs.get("scenario", "scenario"))])
@@ -387,16 +395,19 @@ def fan_chart(da: xr.DataArray, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), scale: 
     lang = check_lang(lang)
     q = list(quantiles)
     if len(q) != 5 or q != sorted(q) or q[2] != 0.5:
-        raise ValueError(f"quantiles must be five increasing values with the median in the middle, got {q}")
+        raise ValueError(tr(f"quantiles must be five increasing values with the median in the middle, got {q}",
+                            f"quantiles doit contenir cinq valeurs croissantes, la médiane au milieu, reçu {q}"))
     if "draw" in da.dims:
         qd = da.quantile(q, dim="draw")
     elif "quantile" in da.dims:
         qd = da.sel(quantile=q)
     else:
-        raise ValueError("fan_chart needs a 'draw' or a 'quantile' dimension")
+        raise ValueError(tr("fan_chart needs a 'draw' or a 'quantile' dimension",
+                            "fan_chart a besoin d'une dimension 'draw' ou 'quantile'"))
     extra = [d for d in qd.dims if d not in ("quantile", "year")]
     if extra:
-        raise ValueError(f"select one series first: dimensions {extra} remain")
+        raise ValueError(tr(f"select one series first: dimensions {extra} remain",
+                            f"sélectionnez d'abord une seule série : il reste les dimensions {extra}"))
     qd = qd.transpose("quantile", "year")
     v = qd.values.astype(float) * scale
     years = qd.year.values
@@ -441,7 +452,8 @@ def tornado(table, output: str = "openings", labels: dict | None = None, lang: s
     lang = check_lang(lang)
     t = table[table["output"] == output]
     if t.empty:
-        raise ValueError(f"no rows for output {output!r}; outputs: {sorted(set(table['output']))}")
+        raise ValueError(tr(f"no rows for output {output!r}; outputs: {sorted(set(table['output']))}",
+                            f"aucune ligne pour la sortie {output!r} ; sorties : {sorted(set(table['output']))}"))
     t = t.sort_values("swing", ascending=False, kind="stable")
     central = float(t["central"].iloc[0]) / 1e3
     lo = t["low"].to_numpy(float) / 1e3

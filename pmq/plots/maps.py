@@ -24,6 +24,7 @@ from pmq.projection.indicators import (is_builtin_france, accounts_of, one_scena
 from pmq.inputs.downscale import RELIABILITY
 from pmq.plots import charts
 from pmq.errors import ArgumentError, InputError
+from pmq.options import tr
 
 __all__ = ["heatmap_values", "imbalance_heatmap", "small_multiples", "region_values", "region_map",
            "region_geometry", "territory_geometry", "territory_values", "territory_map", "imbalance_territory_map",
@@ -65,9 +66,10 @@ def heatmap_values(data, value: str = "imbalance_rate", by: str = "domain", star
     ``value`` (:data:`_RATES`: a flow as a share of initial employment or of openings).  ``territories``
     (codes or names) keeps only those columns; the national column still sums every territory."""
     if value not in _RATES:
-        raise ValueError(f"unknown value {value!r}; use one of {', '.join(_RATES)}")
+        raise ValueError(tr(f"unknown value {value!r}; use one of {', '.join(_RATES)}",
+                            f"valeur inconnue {value!r} ; utilisez l'une de {', '.join(_RATES)}"))
     if by not in ("domain", "metier"):
-        raise ValueError(f"by must be 'domain' or 'metier', got {by!r}")
+        raise ValueError(tr(f"by must be 'domain' or 'metier', got {by!r}", f"by doit valoir 'domain' ou 'metier', reçu {by!r}"))
     acc = one_scenario(accounts_of(data), scenario)
     num, den = _RATES[value]
     w = window(acc, start_year, end_year)[[num, den]]
@@ -191,7 +193,8 @@ def small_multiples(data, chart="waterfall", territories=None, ncols: int = 4, l
              "ranked": charts.ranked_bars}
     f = funcs.get(chart, chart) if isinstance(chart, str) else chart
     if not callable(f):
-        raise ValueError(f"unknown chart {chart!r}; use one of {', '.join(funcs)} or a function")
+        raise ValueError(tr(f"unknown chart {chart!r}; use one of {', '.join(funcs)} or a function",
+                            f"graphique inconnu {chart!r} ; utilisez l'un de {', '.join(funcs)} ou une fonction"))
     acc = accounts_of(data)
     codes = list(map(str, acc.territory.values)) if territories is None else list(territories)
     n = len(codes)
@@ -302,7 +305,8 @@ def region_geometry() -> dict:
 def region_values(data, value: str = "imbalance_rate", start_year=None, end_year=None, scenario=None) -> pd.Series:
     """One value per region over a window, for :func:`region_map` (shares for ``*_rate``)."""
     if value not in _RATES:
-        raise ValueError(f"unknown value {value!r}; use one of {', '.join(_RATES)}")
+        raise ValueError(tr(f"unknown value {value!r}; use one of {', '.join(_RATES)}",
+                            f"valeur inconnue {value!r} ; utilisez l'une de {', '.join(_RATES)}"))
     acc = one_scenario(accounts_of(data), scenario)
     num, den = _RATES[value]
     w = subset_sum(window(acc, start_year, end_year)[[num, den]], keep=("territory",))
@@ -357,7 +361,7 @@ def _rings(geom):
         return [geom["coordinates"]]
     if geom["type"] == "MultiPolygon":
         return geom["coordinates"]
-    raise ValueError(f"unsupported geometry {geom['type']}")
+    raise ValueError(tr(f"unsupported geometry {geom['type']}", f"géométrie non prise en charge {geom['type']}"))
 
 
 @styled
@@ -384,7 +388,8 @@ def _region_map(values, label=None, percent=True, diverging=None, annotate=True,
     known = {f["properties"]["code"] for f in geo["features"]}
     unknown = sorted(set(s.index) - known)
     if unknown:
-        raise InputError("region_map draws the 13 regions of metropolitan France; unknown codes",
+        raise InputError(tr("region_map draws the 13 regions of metropolitan France; unknown codes",
+                            "region_map dessine les 13 régions de France métropolitaine ; codes inconnus"),
                          column="territory", rows=unknown)
     v = s.astype(float) * (100 if percent else 1)
     import matplotlib as mpl
@@ -497,7 +502,8 @@ def territory_geometry(level: str = "departement") -> dict:
     whose features carry ``code``, ``name``, ``region`` (and ``departement`` for zones) and a label point
     ``label_lon``/``label_lat``; see ``data/geo/SOURCE.md``.  The DOM have no outline."""
     if level not in GEOMETRY_FILES:
-        raise ArgumentError(f"no geometry for this level; expected one of {', '.join(GEOMETRY_FILES)}",
+        raise ArgumentError(tr(f"no geometry for this level; expected one of {', '.join(GEOMETRY_FILES)}",
+                               f"aucune géométrie pour ce niveau ; attendu l'un de {', '.join(GEOMETRY_FILES)}"),
                             name="level", value=level)
     return _geometry(level)
 
@@ -509,7 +515,8 @@ def territory_values(data, value: str = "imbalance_rate", start_year=None, end_y
     territory's sum of cells, 0 for accounts without the labels) and ``estimated`` (the figure rests on an
     estimated split or territory)."""
     if value not in _RATES:
-        raise ValueError(f"unknown value {value!r}; use one of {', '.join(_RATES)}")
+        raise ValueError(tr(f"unknown value {value!r}; use one of {', '.join(_RATES)}",
+                            f"valeur inconnue {value!r} ; utilisez l'une de {', '.join(_RATES)}"))
     acc = one_scenario(accounts_of(data), scenario)
     num, den = _RATES[value]
     w = subset_sum(window(acc, start_year, end_year)[[num, den]], metier=metier, keep=("territory",))
@@ -585,7 +592,9 @@ def territory_map(values, level: str = "departement", region=None, highlight=Non
     from matplotlib.patches import Patch, PathPatch
 
     if level not in ("departement", "zone_emploi"):
-        raise ArgumentError("territory_map draws départements or zones d'emploi (region_map draws the régions)",
+        raise ArgumentError(tr("territory_map draws départements or zones d'emploi (region_map draws the régions)",
+                               "territory_map dessine des départements ou des zones d'emploi (region_map dessine les "
+                               "régions)"),
                             name="level", value=level)
     fr = lang == "fr"
     s = values.to_series() if isinstance(values, xr.DataArray) else pd.Series(values)
@@ -595,18 +604,22 @@ def territory_map(values, level: str = "departement", region=None, highlight=Non
     by_code = {f["properties"]["code"]: f for f in feats}
     unknown = sorted(set(s.index) - set(by_code))
     if unknown:
-        raise InputError(f"territory_map draws the metropolitan {'départements' if level == 'departement' else 'zones d’emploi'}"
-                         "; no outline for codes", column="territory", rows=unknown)
+        raise InputError(tr(f"territory_map draws the metropolitan {'départements' if level == 'departement' else 'zones d’emploi'}"
+                            "; no outline for codes",
+                            f"territory_map dessine les {'départements' if level == 'departement' else 'zones d’emploi'}"
+                            " de métropole ; aucun contour pour les codes"), column="territory", rows=unknown)
     if region is not None:
         region = str(region)
         shown = [f for f in feats if f["properties"]["region"] == region]
         if not shown:
-            raise ArgumentError("no metropolitan région with this code", name="region", value=region)
+            raise ArgumentError(tr("no metropolitan région with this code", "aucune région métropolitaine avec ce code"),
+                                name="region", value=region)
     else:
         shown = [f for f in feats if f["properties"]["code"] in s.index] or list(feats)
     codes = [f["properties"]["code"] for f in shown]
     if highlight is not None and str(highlight) not in by_code:
-        raise InputError("no outline for the territory to highlight", column="territory", rows=[str(highlight)])
+        raise InputError(tr("no outline for the territory to highlight", "aucun contour pour le territoire à mettre en évidence"),
+                         column="territory", rows=[str(highlight)])
     rel = (pd.Series(reliability).rename(index=str) if reliability is not None else pd.Series(dtype=float))
     v = s.astype(float) * (100 if percent else 1)
     # a scale at least ``min_span`` wide, widened around values close for their level (colour_limits), so that
@@ -763,7 +776,9 @@ def imbalance_territory_map(data, value: str = "imbalance_rate", start_year=None
     acc = one_scenario(accounts_of(data), scenario)
     level = map_level(acc)
     if level is None:
-        raise ArgumentError("the accounts are not split by département or zone d'emploi: use imbalance_map",
+        raise ArgumentError(tr("the accounts are not split by département or zone d'emploi: use imbalance_map",
+                               "les comptes ne sont pas ventilés par département ou zone d'emploi : utilisez "
+                               "imbalance_map"),
                             name="level", value=str(acc.attrs.get("level", "region")))
     code = None if territory is None else str(select(acc, territory=territory).territory.values[0])
     if region is None and code is not None:
@@ -773,8 +788,10 @@ def imbalance_territory_map(data, value: str = "imbalance_rate", start_year=None
     df = territory_values(acc, value, start_year, end_year, metier=metier)
     known = {f["properties"]["code"] for f in territory_geometry(level)["features"]}
     if code is not None and code not in known:
-        raise InputError("no map outline for this territory (the overseas DOM and a user's own territories have "
-                         "none)", column="territory", rows=[code])
+        raise InputError(tr("no map outline for this territory (the overseas DOM and a user's own territories have "
+                            "none)",
+                            "aucun contour de carte pour ce territoire (les DOM et les territoires propres à "
+                            "l'utilisateur n'en ont pas)"), column="territory", rows=[code])
     df = df[df.index.isin(known)]                        # the estimated DOM have no outline
     if region is not None:
         df = df[df.index.isin(acc.territory.values[acc["region"].values == region])]

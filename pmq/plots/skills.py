@@ -18,6 +18,7 @@ import pandas as pd
 from pmq.errors import ArgumentError
 from pmq.formatting import check_lang, format_percent, format_thousands, tick_formatter
 from pmq.plots.style import PALETTE, bottom_note, new_axes, styled
+from pmq.options import tr
 
 __all__ = ["skills_bars", "green_share", "skills_source", "SHORT_NOTE"]
 
@@ -74,7 +75,8 @@ def _one_scenario(table: pd.DataFrame, scenario) -> tuple[pd.DataFrame, str | No
     if scenario is None:
         scenario = names[0]
     if scenario not in names:
-        raise ArgumentError(f"unknown scenario; the table has {', '.join(map(str, names))}", name="scenario",
+        raise ArgumentError(tr(f"unknown scenario; the table has {', '.join(map(str, names))}",
+                               f"scénario inconnu ; le tableau contient {', '.join(map(str, names))}"), name="scenario",
                             value=scenario)
     return table[table["scenario"] == scenario], str(scenario)
 
@@ -93,10 +95,12 @@ def skills_bars(table: pd.DataFrame, top: int = 12, scenario=None, lang: str | N
     its « — »."""
     lang = check_lang(lang)
     if int(top) < 1:
-        raise ArgumentError("top must be a positive number of bars", name="top", value=top)
+        raise ArgumentError(tr("top must be a positive number of bars", "top doit être un nombre de barres positif"),
+                            name="top", value=top)
     variable = str(table.attrs.get("variable", "openings"))
     if variable not in table.columns:
-        raise ArgumentError("expected a table of pmq.analysis.skills.skills_demand", name="table",
+        raise ArgumentError(tr("expected a table of pmq.analysis.skills.skills_demand",
+                               "un tableau de pmq.analysis.skills.skills_demand est attendu"), name="table",
                             value=list(table.columns))
     df, shown = _one_scenario(table, scenario)
     df = df[df["code"] != _UNREACHED].sort_values(variable, ascending=False, kind="stable").head(int(top))
@@ -142,7 +146,8 @@ def green_share(table: pd.DataFrame, lang: str | None = None, ax=None, titles: d
     codes), wrapped. A title too long for the figure is broken at its « — »."""
     lang = check_lang(lang)
     if table.attrs.get("by") not in (None, "transition_eco") or "share_openings" not in table.columns:
-        raise ArgumentError("expected a table of pmq.analysis.skills.green_jobs (lens='transition_eco')",
+        raise ArgumentError(tr("expected a table of pmq.analysis.skills.green_jobs (lens='transition_eco')",
+                               "un tableau de pmq.analysis.skills.green_jobs (lens='transition_eco') est attendu"),
                             name="table", value=table.attrs.get("by"))
     df = table if "scenario" in table.columns else table.assign(scenario="")
     scen = list(pd.unique(df["scenario"]))

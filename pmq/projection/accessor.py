@@ -23,6 +23,7 @@ import xarray as xr
 
 from pmq.formatting import check_lang
 from pmq.errors import UnknownNameError
+from pmq.options import tr
 from pmq.projection.indicators import horizon_sums, one_scenario, select
 from pmq.projection.results import Deliverables
 from pmq.projection.summary import Summary, scenario_summary_table, summarize, summary_end_years
@@ -53,7 +54,8 @@ class PmqAccessor(Deliverables):
     def __getitem__(self, name: str) -> xr.Dataset:
         """One scenario's accounts (the Dataset itself when it holds one scenario)."""
         if name not in self.names:
-            raise UnknownNameError(f"unknown scenario {name!r}; these accounts have: {', '.join(self.names)}")
+            raise UnknownNameError(tr(f"unknown scenario {name!r}; these accounts have: {', '.join(self.names)}",
+                                  f"scénario inconnu {name!r} ; ces comptes contiennent : {', '.join(self.names)}"))
         return one_scenario(self._ds, name)
 
     def horizons(self, horizons=None, years=None) -> xr.Dataset:

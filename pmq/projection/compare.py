@@ -19,6 +19,7 @@ from pmq.projection.run import _accounts, _resolve, _run, scenario_inputs
 from pmq.projection.results import HEADLINE, Comparison, Projection, compare_table
 from pmq.inputs.baseline import load_baseline
 from pmq.errors import ScenarioError
+from pmq.options import tr
 
 __all__ = ["project_many", "Comparison", "compare_table", "HEADLINE"]
 
@@ -62,11 +63,13 @@ def project_many(scenarios, baseline: xr.Dataset | None = None, horizon: int | N
         baseline = load_baseline()
     resolved = [_resolve(s, baseline, None) for s in scenarios]
     if not resolved:
-        raise ScenarioError("no scenario given")
+        raise ScenarioError(tr("no scenario given", "aucun scénario donné"))
     names = [s.name for s in resolved]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ScenarioError("scenario names must be distinct in one run", key="scenario.name", value=dup)
+        raise ScenarioError(tr("scenario names must be distinct in one run",
+                               "les noms de scénario doivent être distincts dans une même projection"),
+                            key="scenario.name", value=dup)
     H = int(horizon) if horizon is not None else max(s.horizon for s in resolved)
     resolved = [s.with_horizon(H) for s in resolved]
     inputs = [scenario_inputs(baseline, s) for s in resolved]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ import pandas as pd
 import xarray as xr
 
 from pmq.formatting import check_lang, format_number
+from pmq.options import tr
 from pmq.outputs import (ENSEMBLE_VARIABLES, remove_temporary, replace_folder, temporary_folder, write_marker,
                          written_by_pmq)
 from pmq.errors import (ArgumentError, EngineError, InactiveLeverWarning, InputError, MissingDependencyError,
@@ -52,10 +54,17 @@ from pmq.labels import text
 
 __all__ = ["QUANTILES", "STORED", "Parameter", "Uncertainty", "run_ensemble", "Ensemble", "latent_draws",
            "prepare", "run_latent", "check_uncertainty", "memory_estimate", "memory_limit", "check_memory",
-           "parse_size", "DASK_INSTALL", "ensemble_files", "key_share_spread", "share_factors"]
+           "parse_size", "DASK_INSTALL", "DASK_INSTALL_FR", "dask_install", "ensemble_files", "key_share_spread", "share_factors"]
 
 #: A command that installs the dask extra from the repository (pmq is not on PyPI).
 DASK_INSTALL = 'python -m pip install ".[dask]"  (run in the pmq folder, the one holding pyproject.toml)'
+#: The same, in French.
+DASK_INSTALL_FR = 'python -m pip install ".[dask]"  (dans le dossier de pmq, celui qui contient pyproject.toml)'
+
+
+def dask_install() -> str:
+    """:data:`DASK_INSTALL` in the messages' language."""
+    return tr(DASK_INSTALL, DASK_INSTALL_FR)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Variables stored per draw (age-summed, per cell); openings and imbalance are derived.
@@ -66,6 +75,13 @@ KINDS = {"exit_age_shift": "years added to end-of-career exit ages",
          "mobility": "relative deviation of net inter-regional mobility",
          "key_shares": "spread of the log shares of the downscaling key at reference_employment jobs (larger "
                        "for smaller cells; the shares within each parent are renormalised to 1)"}
+#: The same, in French (the messages of implausible distributions name them).
+KINDS_FR = {"exit_age_shift": "années ajoutées aux âges de sortie de fin de carrière",
+            "growth": "écart du taux de croissance annuel de l'emploi, par domaine FAP (composé sur la trajectoire)",
+            "young_entrants": "écart relatif des jeunes entrants",
+            "mobility": "écart relatif de la mobilité interrégionale nette",
+            "key_shares": "dispersion du logarithme des parts de la clé de répartition à reference_employment emplois "
+                          "(plus grande pour les petites cellules ; les parts de chaque parent sont renormalisées à 1)"}
 #: key_shares defaults: the spread is ``sd`` at 10,000 jobs (Cedefop's threshold of caution), at most 1.
 KEY_SHARES_REFERENCE, KEY_SHARES_MAX_SD = 10_000.0, 1.0
 
@@ -147,7 +163,8 @@ class Uncertainty:
                 max_sd=float(lv.get("max_sd", KEY_SHARES_MAX_SD)))
             (shares if p.kind == "key_shares" else params).append(p)
         if len(shares) > 1:
-            raise ScenarioError("give one key_shares parameter (the spread of the key's shares)",
+            raise ScenarioError(tr("give one key_shares parameter (the spread of the key's shares)",
+                                   "donnez un seul paramètre key_shares (la dispersion des parts de la clé)"),
                                 source=scenario.source, key=f"uncertainty.parameter[{shares[1].id}].kind",
                                 value="key_shares")
         for p in shares:
@@ -162,23 +179,30 @@ class Uncertainty:
             a, b = lv["between"]
             pair = frozenset((a, b))
             if pair in seen:
-                raise ScenarioError(f"the correlation of {a} and {b} is already given by {seen[pair]!r}",
+                raise ScenarioError(tr(f"the correlation of {a} and {b} is already given by {seen[pair]!r}",
+                                       f"la corrélation de {a} et {b} est déjà donnée par {seen[pair]!r}"),
                                     source=scenario.source, key=f"uncertainty.correlation[{lv['id']}].between",
                                     value=lv["between"])
             seen[pair] = lv["id"]
             independent = [x for x in (a, b) if shares and x == shares[0].id]
             if independent:
-                raise ScenarioError("the key_shares draws are independent of the other parameters: no correlation",
+                raise ScenarioError(tr("the key_shares draws are independent of the other parameters: no correlation",
+                                       "les tirages de key_shares sont indépendants des autres paramètres : pas de "
+                                       "corrélation"),
                                     source=scenario.source, key=f"uncertainty.correlation[{lv['id']}].between",
                                     value=independent)
             missing = [x for x in (a, b) if x not in ids]
             if missing:
-                raise ScenarioError(f"correlation names unknown parameter(s); known: {ids}", source=scenario.source,
+                raise ScenarioError(tr(f"correlation names unknown parameter(s); known: {ids}",
+                                       f"la corrélation nomme des paramètres inconnus ; connus : {ids}"),
+                                    source=scenario.source,
                                     key=f"uncertainty.correlation[{lv['id']}].between", value=missing)
             i, j = ids.index(a), ids.index(b)
             corr[i, j] = corr[j, i] = float(lv["rho"])
         if k and np.linalg.eigvalsh(corr).min() <= 1e-10:
-            raise ScenarioError("the correlations are not a valid correlation matrix (not positive definite)",
+            raise ScenarioError(tr("the correlations are not a valid correlation matrix (not positive definite)",
+                                   "les corrélations ne forment pas une matrice de corrélation valide (non définie "
+                                   "positive)"),
                                 source=scenario.source, key="uncertainty.correlation",
                                 value=np.round(corr, 3).tolist())
         seed = scenario.uncertainty_seed
@@ -242,16 +266,21 @@ def _check_range(p: Parameter, source: str) -> None:
     where = f"uncertainty.parameter[{p.id}]"
     if p.distribution == "normal":
         if p.sd > max_sd:
-            raise ScenarioError(f"sd above {max_sd} is implausible for kind {p.kind!r} ({KINDS[p.kind]})",
+            raise ScenarioError(tr(f"sd above {max_sd} is implausible for kind {p.kind!r} ({KINDS[p.kind]})",
+                                   f"un écart-type (sd) au-dessus de {max_sd} est invraisemblable pour le type "
+                                   f"{p.kind!r} ({KINDS_FR[p.kind]})"),
                                 source=source, key=f"{where}.sd", value=p.sd)
         if p.mean - 4 * p.sd < lo or p.mean + 4 * p.sd > hi:
-            raise ScenarioError(f"mean ± 4 sd must stay within [{lo}, {hi}] for kind {p.kind!r}",
+            raise ScenarioError(tr(f"mean ± 4 sd must stay within [{lo}, {hi}] for kind {p.kind!r}",
+                                   f"la moyenne (mean) ± 4 sd doit rester dans [{lo}, {hi}] pour le type {p.kind!r}"),
                                 source=source, key=where, value={"mean": p.mean, "sd": p.sd})
     elif p.low is None or p.high is None:   # read_scenario requires them; guards a Parameter built by hand
-        raise ScenarioError(f"a {p.distribution} distribution needs low and high", source=source, key=where,
+        raise ScenarioError(tr(f"a {p.distribution} distribution needs low and high",
+                               f"une loi {p.distribution} demande low et high"), source=source, key=where,
                             value={"low": p.low, "high": p.high})
     elif p.low < lo or p.high > hi:
-        raise ScenarioError(f"values must stay within [{lo}, {hi}] for kind {p.kind!r}", source=source,
+        raise ScenarioError(tr(f"values must stay within [{lo}, {hi}] for kind {p.kind!r}",
+                               f"les valeurs doivent rester dans [{lo}, {hi}] pour le type {p.kind!r}"), source=source,
                             key=where, value={"low": p.low, "high": p.high})
 
 
@@ -310,7 +339,8 @@ def check_uncertainty(scenario, baseline=None) -> Uncertainty:
         for p in spec.parameters:
             bad = [d for d in p.domain if d not in domains]
             if bad:
-                raise ScenarioError(f"unknown FAP domain for this baseline; expected some of {domains}",
+                raise ScenarioError(tr(f"unknown FAP domain for this baseline; expected some of {domains}",
+                                       f"domaine FAP inconnu de cette base ; attendus parmi {domains}"),
                                     source=scenario.source, key=f"uncertainty.parameter[{p.id}].domain", value=bad)
     return spec
 
@@ -357,8 +387,11 @@ def key_share_spread(p: Parameter, baseline, source: str = "") -> tuple[np.ndarr
     employment (a cell with none does not move) — and the index of each territory's parent.  None (with a
     warning) on a baseline that no key split: the shares have nothing to vary."""
     if "key_weight" not in baseline.coords or "parent" not in baseline.coords:
-        warnings.warn(f"{source or 'scenario'}: uncertainty.parameter[{p.id}] (kind key_shares) has no effect: the baseline "
-                      "is not split by a key (use --level departement or zone_emploi, or --key)",
+        warnings.warn(tr(f"{source or 'scenario'}: uncertainty.parameter[{p.id}] (kind key_shares) has no effect: the "
+                         "baseline is not split by a key (use --level departement or zone_emploi, or --key)",
+                         f"{source or 'scénario'} : uncertainty.parameter[{p.id}] (type key_shares) est sans effet : "
+                         "la base n'est pas répartie par une clé (utilisez --level departement ou zone_emploi, ou "
+                         "--key)"),
                       InactiveLeverWarning, stacklevel=3)
         return None
     w = np.asarray(baseline["key_weight"].values, dtype=float)
@@ -494,8 +527,11 @@ def _draw_error(ctx: Context, exc, values: dict, draw_ids):
             row[pid] = (float(v[i]) if np.ndim(v) == 1 else
                         float(v[i, ctx.domain_index[c[-1]]]))
         rows.append(row)
-    return InputError("in these draws the flows remove more workers than the stock can lose (the drawn "
-                      "parameters push a cell's outflows beyond what its ages hold); narrow the distributions",
+    return InputError(tr("in these draws the flows remove more workers than the stock can lose (the drawn "
+                         "parameters push a cell's outflows beyond what its ages hold); narrow the distributions",
+                         "dans ces tirages, les flux retirent plus d'actifs que le stock ne peut en perdre (les "
+                         "paramètres tirés poussent les sorties d'une cellule au-delà de ce que ses âges "
+                         "contiennent) ; resserrez les lois"),
                       source=ctx.spec.source, column="uncertainty.parameter", rows=pd.DataFrame(rows))
 
 
@@ -506,7 +542,78 @@ def _draw_error(ctx: Context, exc, values: dict, draw_ids):
 ENGINE_BLOCK_CELLS = 320_000
 
 
+#: glibc's malloc options (mallopt) that pmq sets while chunks run in a process where they are fixed.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: What glibc does by default, and with them fixed.  By default it adapts: an array freed after being mapped raises
+#: the threshold above which arrays are mapped, so that the next ones of its size come from the heap.  An
+#: environment setting MALLOC_TRIM_THRESHOLD_ (MALLOC_MMAP_THRESHOLD_, MALLOC_TOP_PAD_, MALLOC_MMAP_MAX_) fixes
+#: them — dask.distributed's nanny sets MALLOC_TRIM_THRESHOLD_=65536 for every worker it starts, so that workers
+#: give freed memory back — and then every array above 128 KiB is mapped afresh, its pages zeroed by the kernel
+#: at first touch, and freed memory at the top of the heap is given back at once: the engine's arrays of
+#: :data:`ENGINE_BLOCK_CELLS` cells (2.5 MB), allocated and freed thousands of times a chunk, cost a worker 1.6
+#: times the CPU of a plain process (5 times the system time, 4.5 times the page faults; bench_all's LocalCluster).
+_GLIBC_DEFAULT = 128 * 1024
+_MALLOC_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
+_malloc_state: dict = {"checked": False, "libc": None, "restore": {}, "active": 0}
+_malloc_lock = threading.Lock()
+
+
+def _fixed_malloc():
+    """``(libc, {option: value})`` when this process's malloc thresholds were fixed by its environment at start
+    (``/proc/self/environ``: what glibc read, not what Python changed since), with the values to restore; else
+    ``(None, {})`` — a process whose glibc adapts its thresholds is left as it is."""
+    if not _malloc_state["checked"]:
+        found: tuple = (None, {})
+        try:
+            env = dict(x.split(b"=", 1) for x in Path("/proc/self/environ").read_bytes().split(b"\0") if b"=" in x)
+            tunables = env.get(b"GLIBC_TUNABLES", b"")
+            if (any(k.encode() in env for k in _MALLOC_ENV) and b"malloc.trim_threshold" not in tunables
+                    and b"malloc.mmap_threshold" not in tunables):
+                import ctypes
+                if (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+                    libc = ctypes.CDLL("libc.so.6")
+                    found = (libc, {_M_TRIM_THRESHOLD: int(env.get(b"MALLOC_TRIM_THRESHOLD_", _GLIBC_DEFAULT)),
+                                    _M_MMAP_THRESHOLD: int(env.get(b"MALLOC_MMAP_THRESHOLD_", _GLIBC_DEFAULT))})
+        except (OSError, ValueError, AttributeError):    # not Linux, an unreadable environ, no glibc
+            pass
+        _malloc_state["libc"], _malloc_state["restore"] = found
+        _malloc_state["checked"] = True
+    return _malloc_state["libc"], _malloc_state["restore"]
+
+
+@contextmanager
+def _chunk_malloc():
+    """While chunks run in a process whose malloc thresholds are fixed (a dask.distributed worker), glibc's as it
+    would adapt them: arrays up to twice an engine block's taken from the heap, freed memory kept in it; when the
+    last chunk running is done, the process's own thresholds come back and the freed memory is given back to the
+    system (``malloc_trim``), as the worker's setting wants.  Elsewhere nothing changes; results never depend
+    on it."""
+    libc, restore = _fixed_malloc()
+    if libc is None:
+        yield
+        return
+    with _malloc_lock:
+        if _malloc_state["active"] == 0:
+            libc.mallopt(_M_MMAP_THRESHOLD, 2 * ENGINE_BLOCK_CELLS * 8)
+            libc.mallopt(_M_TRIM_THRESHOLD, 2**26)
+        _malloc_state["active"] += 1
+    try:
+        yield
+    finally:
+        with _malloc_lock:
+            _malloc_state["active"] -= 1
+            if _malloc_state["active"] == 0:
+                for option, value in restore.items():
+                    libc.mallopt(option, value)
+                libc.malloc_trim(0)
+
+
 def _chunk(ctx: Context, seed: int, start: int, stop: int) -> dict:
+    with _chunk_malloc():
+        return _chunk_draws(ctx, seed, start, stop)
+
+
+def _chunk_draws(ctx: Context, seed: int, start: int, stop: int) -> dict:
     per_draw = max(1, int(np.prod(ctx.employment0.shape)))
     step = max(1, ENGINE_BLOCK_CELLS // per_draw)
     parts = []
@@ -549,22 +656,31 @@ def parse_size(text, name: str = "max_memory") -> float:
     or ``off`` / ``none`` (no limit: ``inf``)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if not text > 0:
-            raise ArgumentError("must be a positive number of bytes", name=name, value=text)
+            raise ArgumentError(tr("must be a positive number of bytes", "doit être un nombre d'octets positif"),
+                                name=name, value=text)
         return float(text)
     t = str(text).strip().lower().replace(" ", "")
     if t in ("off", "none", "inf", "unlimited"):
         return math.inf
     m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([a-z]*)", t)
     if not m or m[2] not in _UNITS or not float(m[1]) > 0:
-        raise ArgumentError("expected a size such as 8G, 500M or 2.5GB (or off)", name=name, value=str(text))
+        raise ArgumentError(tr("expected a size such as 8G, 500M or 2.5GB (or off)",
+                               "taille attendue telle que 8G, 500M ou 2.5GB (ou off)"), name=name, value=str(text))
     return float(m[1]) * _UNITS[m[2]]
 
 
 def _fmt_bytes(n: float) -> str:
-    for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20)):
+    """« 1.5 GB » in English, « 1,5 Go » in French (the messages' language)."""
+    for unit, unit_fr, size in (("TB", "To", 2**40), ("GB", "Go", 2**30), ("MB", "Mo", 2**20)):
         if n >= size:
-            return f"{n / size:,.1f} {unit}"
-    return f"{n / 2**10:,.0f} KB"
+            return tr(f"{n / size:,.1f} {unit}", f"{_fmt_int(n / size, 1)}\u202f{unit_fr}")
+    return tr(f"{n / 2**10:,.0f} KB", f"{_fmt_int(n / 2**10, 0)}\u202fKo")
+
+
+def _fmt_int(x: float, decimals: int = 0) -> str:
+    """``x`` with thousands separated as the messages' language writes them: 10,000,000 or 10 000 000."""
+    s = f"{x:,.{decimals}f}"
+    return tr(s, s.replace(",", "\u202f").replace(".", ","))
 
 
 def available_memory() -> int | None:
@@ -589,14 +705,18 @@ def memory_limit(max_memory=None) -> tuple[float | None, str]:
     (bytes or a size such as ``"8G"``), else ``PMQ_MAX_MEMORY``, else half the available
     memory (:data:`MEMORY_SHARE`); ``(None, …)`` when nothing tells."""
     if max_memory is not None:
-        return parse_size(max_memory), "the limit given (max_memory / --max-memory)"
+        return parse_size(max_memory), tr("the limit given (max_memory / --max-memory)",
+                                          "la limite donnée (max_memory / --max-memory)")
     env = os.environ.get("PMQ_MAX_MEMORY", "").strip()
     if env:
-        return parse_size(env, name="PMQ_MAX_MEMORY"), "the limit set by PMQ_MAX_MEMORY"
+        return parse_size(env, name="PMQ_MAX_MEMORY"), tr("the limit set by PMQ_MAX_MEMORY",
+                                                          "la limite fixée par PMQ_MAX_MEMORY")
     avail = available_memory()
     if avail is None:
-        return None, "unknown (the available memory cannot be read)"
-    return avail * MEMORY_SHARE, f"half the memory available now ({_fmt_bytes(avail)})"
+        return None, tr("unknown (the available memory cannot be read)",
+                        "inconnue (la mémoire disponible ne peut être lue)")
+    return avail * MEMORY_SHARE, tr(f"half the memory available now ({_fmt_bytes(avail)})",
+                                    f"la moitié de la mémoire disponible maintenant ({_fmt_bytes(avail)})")
 
 
 def memory_estimate(baseline, scenario, draws: int, horizon: int | None = None, chunk: int = 50,
@@ -646,20 +766,33 @@ def check_memory(baseline, scenario, draws: int, horizon: int | None = None, chu
     if limit is None or est["total"] <= limit:
         return est
     fit = int(max(0.0, (limit - est["fixed"]) // est["per_draw"]))
-    where = ("streamed to a zarr store" if streamed else "held in memory")
-    todo = [f"run at most about {fit:,} draws" if fit else "run far fewer draws"]
+    where = (tr("streamed to a zarr store", "écrits au fil de l'eau dans un stockage zarr") if streamed
+             else tr("held in memory", "gardés en mémoire"))
+    todo = [tr(f"run at most about {fit:,} draws", f"lancez au plus environ {_fmt_int(fit)} tirages") if fit
+            else tr("run far fewer draws", "lancez bien moins de tirages")]
     if not streamed:
-        todo.append("stream the draws to disk, which keeps 12 times less per draw: store= in Python; pmq run "
-                    "streams them to ensemble.zarr when the dask extra is installed — " + DASK_INSTALL)
+        todo.append(tr("stream the draws to disk, which keeps 12 times less per draw: store= in Python; pmq run "
+                       "streams them to ensemble.zarr when the dask extra is installed — " + DASK_INSTALL,
+                       "écrivez les tirages sur disque au fil de l'eau, ce qui garde 12 fois moins par tirage : "
+                       "store= en Python ; pmq run les écrit dans ensemble.zarr quand l'extra dask est installé — "
+                       + DASK_INSTALL_FR))
     if est["fixed"] > 0.2 * limit:
-        todo.append(f"compute smaller chunks of draws (--chunk, chunk=; now {est['chunk']})")
-    todo.append("or raise the limit (--max-memory SIZE, max_memory=, or PMQ_MAX_MEMORY=SIZE) if the machine has "
-                "the memory")
-    raise ResourceError(
-        f"{name} {int(draws):,}: the ensemble would need about {_fmt_bytes(est['total'])} of memory ({where}: "
-        f"{_fmt_bytes(est['per_draw'])} per draw × {int(draws):,} draws + {_fmt_bytes(est['fixed'])} to compute "
+        todo.append(tr(f"compute smaller chunks of draws (--chunk, chunk=; now {est['chunk']})",
+                       f"calculez les tirages par paquets plus petits (--chunk, chunk= ; aujourd'hui {est['chunk']})"))
+    todo.append(tr("or raise the limit (--max-memory SIZE, max_memory=, or PMQ_MAX_MEMORY=SIZE) if the machine has "
+                   "the memory",
+                   "ou relevez la limite (--max-memory TAILLE, max_memory=, ou PMQ_MAX_MEMORY=TAILLE) si la machine "
+                   "a la mémoire"))
+    n = int(draws)
+    raise ResourceError(tr(
+        f"{name} {n:,}: the ensemble would need about {_fmt_bytes(est['total'])} of memory ({where}: "
+        f"{_fmt_bytes(est['per_draw'])} per draw × {n:,} draws + {_fmt_bytes(est['fixed'])} to compute "
         f"the chunks), above the limit of {_fmt_bytes(limit)}, {why}; nothing was computed. To do: "
-        + "; ".join(todo) + ".")
+        + "; ".join(todo) + ".",
+        f"{name} {_fmt_int(n)} : l'ensemble demanderait environ {_fmt_bytes(est['total'])} de mémoire ({where} : "
+        f"{_fmt_bytes(est['per_draw'])} par tirage × {_fmt_int(n)} tirages + {_fmt_bytes(est['fixed'])} pour "
+        f"calculer les paquets), au-delà de la limite de {_fmt_bytes(limit)}, {why} ; rien n'a été calculé. À faire : "
+        + " ; ".join(todo) + "."))
 
 
 # ------------------------------------------------------------------------------------ running
@@ -691,10 +824,11 @@ def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: in
     """
     for name, v in (("draws", draws), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ArgumentError("must be a whole number ≥ 1", name=name, value=v)
+            raise ArgumentError(tr("must be a whole number ≥ 1", "doit être un nombre entier ≥ 1"), name=name, value=v)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or not 0 <= seed < 2**63):
-        raise ArgumentError("the seed must be a whole number from 0 to 2**63 − 1", name="seed", value=seed)
+        raise ArgumentError(tr("the seed must be a whole number from 0 to 2**63 − 1",
+                               "la graine doit être un nombre entier de 0 à 2**63 − 1"), name="seed", value=seed)
     baseline = load_baseline() if baseline is None else baseline
     scenario = _resolve(scenario, baseline, horizon)
     sync = store is None and scheduler is None or (isinstance(scheduler, str) and scheduler in ("sync", "synchronous"))
@@ -718,11 +852,14 @@ def run_ensemble(scenario="reference", baseline=None, draws: int = 100, seed: in
                 store_k[a:b] = res[k]
             if progress is not None:
                 progress(j + 1, len(bounds))
-        flows = _dataset(ctx, arrays, range(draws))
+        flows, sums = _dataset(ctx, arrays, range(draws)), None
     else:
-        flows = _run_dask(ctx, seed, bounds, draws, store, scheduler, progress)
+        flows, sums = _run_dask(ctx, seed, bounds, draws, store, scheduler, progress)
     Z = latent_draws(seed, range(draws), ctx.spec.n_latent(ctx.n_domains))
-    return Ensemble(flows=flows, parameters=_parameter_table(ctx, Z), context=ctx, seed=seed)
+    ens = Ensemble(flows=flows, parameters=_parameter_table(ctx, Z), context=ctx, seed=seed)
+    if sums:
+        ens._sums.update(sums, flows=flows)
+    return ens
 
 
 def _scheduler_function(name: str):
@@ -757,15 +894,21 @@ def _client(scheduler):
             try:
                 from distributed import Client
             except ImportError:
-                raise MissingDependencyError("a dask.distributed scheduler address needs the optional dask extra "
-                                             "(dask, distributed, zarr), not installed: " + DASK_INSTALL) from None
+                raise MissingDependencyError(tr("a dask.distributed scheduler address needs the optional dask extra "
+                                                "(dask, distributed, zarr), not installed: " + DASK_INSTALL,
+                                                "une adresse d'ordonnanceur dask.distributed demande l'extra "
+                                                "optionnel dask (dask, distributed, zarr), non installé : "
+                                                + DASK_INSTALL_FR)) from None
             address = scheduler if "://" in scheduler else "tcp://" + scheduler
             try:
                 return Client(address, timeout="10s"), True
             except OSError as exc:
-                raise PmqError(f"cannot reach the dask scheduler at {address}: {exc}") from None
-        raise ArgumentError("unknown scheduler: use threads, sync, processes or a dask.distributed address "
-                            "(tcp://host:port)", name="scheduler", value=scheduler)
+                raise PmqError(tr(f"cannot reach the dask scheduler at {address}: {exc}",
+                                  f"impossible de joindre l'ordonnanceur dask à {address} : {exc}")) from None
+        raise ArgumentError(tr("unknown scheduler: use threads, sync, processes or a dask.distributed address "
+                               "(tcp://host:port)",
+                               "ordonnanceur inconnu : utilisez threads, sync, processes ou une adresse "
+                               "dask.distributed (tcp://hôte:port)"), name="scheduler", value=scheduler)
     return scheduler, False
 
 
@@ -780,25 +923,61 @@ def _check_store_target(target: Path) -> None:
         return
     if target.is_symlink() or not target.is_dir() or not written_by_pmq(target):
         kind = ("a symbolic link" if target.is_symlink() else "a folder" if target.is_dir() else "a file")
-        raise OutputError(f"the ensemble store exists and is not a zarr store written by pmq (it is {kind} "
-                          "without pmq's .pmq-output marker), nor an empty folder: not overwritten, so nothing "
-                          "of yours is lost; move it away or choose another path", path=target)
+        kind_fr = ("un lien symbolique" if target.is_symlink() else "un dossier" if target.is_dir() else "un fichier")
+        raise OutputError(tr(f"the ensemble store exists and is not a zarr store written by pmq (it is {kind} "
+                             "without pmq's .pmq-output marker), nor an empty folder: not overwritten, so nothing "
+                             "of yours is lost; move it away or choose another path",
+                             f"le stockage de l'ensemble existe et n'est ni un stockage zarr écrit par pmq (c'est "
+                             f"{kind_fr} sans le marqueur .pmq-output de pmq), ni un dossier vide : il n'est pas "
+                             "écrasé, rien de vos fichiers n'est perdu ; déplacez-le ou choisissez un autre chemin"),
+                          path=target)
+
+
+def _chunk_sums(res: dict) -> tuple[dict, dict]:
+    """The national and territory sums of a chunk's draws (:meth:`Ensemble._summed`), ``{variable: (draw, year)}``
+    and ``{variable: (draw, year, territory)}`` in float64, computed as ``_summed`` computes them from the zarr store
+    whose chunk this is: xarray's sum of float64 with NaN skipped is, on dask's block (C-ordered), a NaN-zeroed
+    copy summed over the same axes by numpy — the same operations on the same values, so the same numbers to the bit
+    (``test_ensemble_cluster``), without building dask graphs (0.1 s a chunk)."""
+    national, territory = {}, {}
+    for k in STORED:
+        x = np.ascontiguousarray(res[k]).astype(np.float64)
+        np.copyto(x, 0.0, where=np.isnan(x))               # NaN → 0 in place: the values of xarray's where
+        national[k] = np.sum(x, axis=(2, 3), dtype=np.float64)
+        territory[k] = np.sum(x, axis=3, dtype=np.float64)
+    return national, territory
+
+
+def _stored_sums(flows: xr.Dataset, sums: list) -> dict:
+    """``{"national": …, "territory": …}`` as :meth:`Ensemble._summed` reads them from ``flows`` (a store just
+    written): its lazy sums (coordinates, attributes, order: nothing is computed) holding the chunks' sums
+    (:func:`_chunk_sums`, in the order of the draws)."""
+    plain = flows.drop_vars([c for c in flows.coords if c not in ("draw", "year", "territory", "metier")])
+    lazy = plain.astype(np.float64)
+    return {name: lazy.sum(dims).copy(data={k: np.concatenate([s[i][k] for s in sums]) for k in STORED})
+            for i, (name, dims) in enumerate(_AGGREGATES.items())}
 
 
 def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
     """Chunks computed by dask (threads, or a distributed cluster); results come back to this
     process, which writes them — so a cluster needs no shared file system — into a fresh zarr
-    store beside ``store``, moved into place once complete and checked."""
+    store beside ``store``, moved into place once complete and checked.  Returns the draws and, for a store,
+    their national and territory sums (:meth:`Ensemble._summed`), added up as the chunks come: the quantiles
+    then read the store no more (neither this process nor a cluster's workers, which may not see its files)."""
     try:
         import dask
         import dask.array as da
         if store is not None:
             import zarr  # noqa: F401
     except ImportError:
-        raise MissingDependencyError("ensembles on dask (store=, scheduler=; pmq run --scheduler) need the optional "
-                                     "dask extra (dask, distributed, zarr), not installed: " + DASK_INSTALL
-                                     + "; without it, run_ensemble(store=None, scheduler=None) computes the draws "
-                                     "in memory") from None
+        raise MissingDependencyError(tr("ensembles on dask (store=, scheduler=; pmq run --scheduler) need the "
+                                        "optional dask extra (dask, distributed, zarr), not installed: " + DASK_INSTALL
+                                        + "; without it, run_ensemble(store=None, scheduler=None) computes the draws "
+                                        "in memory",
+                                        "les ensembles sur dask (store=, scheduler= ; pmq run --scheduler) demandent "
+                                        "l'extra optionnel dask (dask, distributed, zarr), non installé : "
+                                        + DASK_INSTALL_FR + " ; sans lui, run_ensemble(store=None, scheduler=None) "
+                                        "calcule les tirages en mémoire")) from None
 
     ctx_d = dask.delayed(ctx, pure=True)
     tail = (ctx.coords["year"].size, ctx.employment0.shape[0], ctx.employment0.shape[1])
@@ -814,6 +993,7 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
         sched = _scheduler_function(sched)
     dims = ("draw", "year", "territory", "metier")
     parts = {}                      # chunk index → its results {variable: array} (in memory)
+    sums: list = []                 # per chunk, its national and territory sums (a store)
 
     def take(j, res):
         a, b = bounds[j]
@@ -821,6 +1001,7 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
             region = xr.Dataset({k: (dims, res[k]) for k in STORED})
             region.to_zarr(str(tmp), region={"draw": slice(a, b), "year": slice(None),
                                              "territory": slice(None), "metier": slice(None)})
+            sums.append(_chunk_sums(res))
         else:
             parts[j] = res
         done[0] += 1
@@ -853,19 +1034,23 @@ def _run_dask(ctx, seed, bounds, draws, store, scheduler, progress):
             client.close()
     if tmp is None:
         arrays = {k: np.concatenate([parts[j][k] for j in range(len(bounds))]) for k in STORED}
-        return _dataset(ctx, arrays, range(draws))
+        return _dataset(ctx, arrays, range(draws)), None
     try:
         written = xr.open_zarr(str(tmp))
-        missing = int(np.isnan(written["employment"].values).sum())
+        with local_scheduler("threads"):            # this process's files: not a cluster's work
+            missing = int(np.isnan(written["employment"].values).sum())
         written.close()
         if missing:
-            raise EngineError(f"{missing} stored employment values are missing: a chunk was not written")
+            raise EngineError(tr(f"{missing} stored employment values are missing: a chunk was not written",
+                                 f"{missing} valeurs d'emploi stockées manquent : un paquet de tirages n'a pas été "
+                                 "écrit"))
         assert target is not None, "a store is written to a target folder"
         _check_store_target(target)                     # still nobody else's folder
         replace_folder(tmp, target)                     # with pmq's marker; replaces only pmq's store
     finally:
         remove_temporary(tmp.parent)
-    return xr.open_zarr(str(target))
+    flows = xr.open_zarr(str(target))
+    return flows, _stored_sums(flows, sums)
 
 
 def _parameter_table(ctx: Context, Z: np.ndarray) -> pd.DataFrame:
@@ -926,7 +1111,9 @@ class Ensemble:
         start = int(years[0]) if start_year is None else int(start_year)
         end = int(years[-1]) if end_year is None else int(end_year)
         if start not in years or end not in years or end <= start:
-            raise InputError(f"window {start}–{end} is not inside the ensemble's years ({years[0]}–{years[-1]})",
+            raise InputError(tr(f"window {start}–{end} is not inside the ensemble's years ({years[0]}–{years[-1]})",
+                                f"la fenêtre {start}–{end} n'est pas dans les années de l'ensemble "
+                                f"({years[0]}–{years[-1]})"),
                              column="year", rows=[start, end])
         if by not in _BY:
             raise KeyError(by)
@@ -1087,7 +1274,9 @@ class Ensemble:
     def to_zarr(self, path) -> None:
         """Write the draws to a new zarr store (refuses an existing path), marked as pmq's."""
         if os.path.lexists(path):
-            raise OutputError("exists: Ensemble.to_zarr writes a new store only; choose another path", path=path)
+            raise OutputError(tr("exists: Ensemble.to_zarr writes a new store only; choose another path",
+                                 "existe déjà : Ensemble.to_zarr n'écrit qu'un nouveau stockage ; choisissez un autre "
+                                 "chemin"), path=path)
         self.flows.to_zarr(str(path), mode="w-", zarr_format=2)
         write_marker(Path(path), "output")
 

@@ -24,6 +24,7 @@ from pmq.labels import metier_label, text
 from pmq.errors import ArgumentError, InputError, UnknownNameError
 from pmq.inputs.downscale import CAUTION_BELOW, RELIABILITY, SCEPTICISM_BELOW, reliability_classes
 from pmq.names import resolve_many
+from pmq.options import tr
 
 __all__ = ["select", "default_end_years", "window_sums", "shared_age_sums", "horizon_sums", "summary_table", "aggregate_territories",
            "aggregate_metiers", "to_netcdf", "FLOWS", "accounts_of", "one_scenario", "scenario_names", "subset_sum",
@@ -115,10 +116,12 @@ def _check_window(years, start_year: int | None, end_year: int | None,
     den = start if denominator_year is None else int(denominator_year)
     for name, y in (("start_year", start), ("end_year", end), ("denominator_year", den)):
         if y not in years:
-            raise InputError(f"{name} {y} is outside the projection ({years[0]}–{years[-1]})",
+            raise InputError(tr(f"{name} {y} is outside the projection ({years[0]}–{years[-1]})",
+                                f"{name} {y} est hors de la projection ({years[0]}–{years[-1]})"),
                              source="accounts", column="year", rows=[y])
     if end <= start:
-        raise InputError(f"end_year ({end}) must be after start_year ({start})", source="accounts",
+        raise InputError(tr(f"end_year ({end}) must be after start_year ({start})",
+                            f"end_year ({end}) doit suivre start_year ({start})"), source="accounts",
                          column="year", rows=[start, end])
     return start, end, den
 
@@ -236,7 +239,8 @@ def aggregate_metiers(ds: xr.Dataset, by: str = "domain") -> xr.Dataset:
             parts.append(ds.drop_vars(drop + ["published_code"]).where(mask).sum("metier", keep_attrs=True)
                          .expand_dims(published_code=[code]))
         return xr.concat(parts, dim="published_code")
-    raise ArgumentError("unknown aggregation; use 'domain' or 'published_code'", name="by", value=by)
+    raise ArgumentError(tr("unknown aggregation; use 'domain' or 'published_code'",
+                           "regroupement inconnu ; utilisez 'domain' ou 'published_code'"), name="by", value=by)
 
 
 #: Accounts up to this many bytes are written uncompressed (see :func:`to_netcdf`).
@@ -291,10 +295,14 @@ def _select_periods(ds: xr.Dataset, period) -> list[str]:
     year (2030, or « 2030 »), or a list of them; anything else raises :class:`~pmq.errors.ArgumentError` naming
     ``period``, the value and the periods available."""
     if "period" not in ds.dims:
-        hint = " (it holds years: sum them over periods first, proj.horizons() or pmq.horizon_sums)" \
+        hint = tr(" (it holds years: sum them over periods first, proj.horizons() or pmq.horizon_sums)",
+                  " (il contient des années : sommez-les d'abord par période, proj.horizons() ou pmq.horizon_sums)") \
             if "year" in ds.dims else ""
-        raise ArgumentError("selects among the periods of horizon sums (proj.horizons(), ds.pmq.horizons()); this "
-                            f"Dataset has no period dimension{hint}", name="period", value=period)
+        raise ArgumentError(tr("selects among the periods of horizon sums (proj.horizons(), ds.pmq.horizons()); this "
+                               f"Dataset has no period dimension{hint}",
+                               "choisit parmi les périodes des sommes aux horizons (proj.horizons(), "
+                               f"ds.pmq.horizons()) ; ce Dataset n'a pas de dimension period{hint}"),
+                            name="period", value=period)
     labels = [str(p) for p in ds.period.values]
     keys = [_period_key(lab) or lab for lab in labels]
     ends = ([str(int(e)) for e in ds["end_year"].values] if "end_year" in ds.coords and "period" in ds["end_year"].dims
@@ -303,19 +311,28 @@ def _select_periods(ds: xr.Dataset, period) -> list[str]:
     listed = isinstance(period, (list, tuple, set, np.ndarray, pd.Index, pd.Series))
     wanted = list(period) if listed else [period]
     if not wanted:
-        raise ArgumentError(f"names no period; the periods here: {available}", name="period", value=period)
+        raise ArgumentError(tr(f"names no period; the periods here: {available}",
+                               f"ne désigne aucune période ; les périodes disponibles : {available}"),
+                            name="period", value=period)
     out = []
     for w in wanted:
         key = (str(int(w)) if isinstance(w, numbers.Integral) and not isinstance(w, bool)
                else _period_key(w) if isinstance(w, str) else None)
         if key is None:
-            raise ArgumentError(f"expected a period such as '{labels[0] if labels else '2019–2030'}' (a hyphen or a "
-                                f"dash, with or without spaces) or an end year such as "
-                                f"{ends[0] if ends else 2030}; the periods here: {available}", name="period", value=w)
+            example, end = labels[0] if labels else '2019–2030', ends[0] if ends else 2030
+            raise ArgumentError(tr(f"expected a period such as '{example}' (a hyphen or a "
+                                   f"dash, with or without spaces) or an end year such as "
+                                   f"{end}; the periods here: {available}",
+                                   f"période attendue, telle que '{example}' (trait d'union ou tiret, avec ou sans "
+                                   f"espaces), ou une année de fin telle que {end} ; les périodes disponibles : "
+                                   f"{available}"), name="period", value=w)
         match = [lab for lab, k, e in zip(labels, keys, ends) if key in (k, e)]
         if not match:
-            raise ArgumentError(f"no such period in these sums; the periods here: {available} (or their end years: "
-                                f"{', '.join(dict.fromkeys(ends))})", name="period", value=w)
+            end_years = ', '.join(dict.fromkeys(ends))
+            raise ArgumentError(tr(f"no such period in these sums; the periods here: {available} (or their end years: "
+                                   f"{end_years})",
+                                   f"période absente de ces sommes ; les périodes disponibles : {available} (ou leurs "
+                                   f"années de fin : {end_years})"), name="period", value=w)
         out += match
     return list(dict.fromkeys(out))
 
@@ -372,7 +389,8 @@ def one_scenario(acc: xr.Dataset, scenario=None) -> xr.Dataset:
         return acc
     names = [str(s) for s in acc.scenario.values]
     if scenario is not None and scenario not in names:
-        raise UnknownNameError(f"unknown scenario {scenario!r}; this run has: {', '.join(names)}")
+        raise UnknownNameError(tr(f"unknown scenario {scenario!r}; this run has: {', '.join(names)}",
+                                  f"scénario inconnu {scenario!r} ; cette projection contient : {', '.join(names)}"))
     one = acc.isel(scenario=names.index(scenario) if scenario is not None else 0)
     attrs = dict(acc.attrs, scenario=str(one.scenario.values))
     for k in ("scenario_title_fr", "scenario_title_en", "scenario_hash"):
@@ -655,7 +673,8 @@ def with_flags(df: pd.DataFrame, flags: pd.DataFrame | None, on, lang: str | Non
         out[c] = df[c]
     if out["reliability"].isna().any():         # a row no flag matched: a bug, never a silent "reliable"
         missing = out.loc[out["reliability"].isna(), on].drop_duplicates().head(5).to_dict("records")
-        raise InputError(f"no reliability for rows {missing}", source="accounts", column="reliability")
+        raise InputError(tr(f"no reliability for rows {missing}", f"aucune fiabilité pour les lignes {missing}"),
+                         source="accounts", column="reliability")
     out["reliability"] = out["reliability"].astype(np.int8)
     out["estimated"] = out["estimated"].astype(bool)
     out.insert(out.columns.get_loc("reliability") + 1, "reliability_label", reliability_label(out["reliability"], lang))

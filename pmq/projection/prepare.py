@@ -22,6 +22,7 @@ from pmq.model import demand
 from pmq.model.engine import EngineInputs, Profiles
 from pmq.model.paths import input_paths
 from pmq.model.rules import Rules
+from pmq.options import plural, tr
 from pmq.scenario import levers
 from pmq.scenario.read import Scenario, warn_inactive_levers
 
@@ -35,9 +36,12 @@ def _check_baseline(baseline: xr.Dataset, rules: Rules) -> None:
         scale = float(abs(pmob).sum()) or 1.0
         if float(abs(s).max()) > 1e-9 * scale + 1e-6:
             worst = s.to_series().abs().sort_values(ascending=False).head(5)
-            raise InputError("net mobility does not sum to zero over territories, so the "
-                             "'ratio_recentred' continuation does not apply; use 'constant_ratio' or "
-                             "'constant_level' for territories that exchange workers with the outside",
+            raise InputError(tr("net mobility does not sum to zero over territories, so the "
+                                "'ratio_recentred' continuation does not apply; use 'constant_ratio' or "
+                                "'constant_level' for territories that exchange workers with the outside",
+                                "le solde des mobilités n'est pas nul sur l'ensemble des territoires : le "
+                                "prolongement 'ratio_recentred' ne s'applique pas ; utilisez 'constant_ratio' ou "
+                                "'constant_level' pour des territoires qui échangent des actifs avec l'extérieur"),
                              source="flows", column="net_mobility",
                              rows=worst.rename("sum_over_territories").reset_index())
 
@@ -68,9 +72,12 @@ def _check_cells(baseline: xr.Dataset, rules: Rules) -> None:
     if neg.any():
         cells = [tuple(c) for c in np.argwhere(neg)]
         raise InputError(
-            f"net creation removes more jobs than the cell has in {len(cells)} cell(s) (employment would "
-            "end the period below zero; a cell with no employment can only gain jobs): give net_creation "
-            "≥ −employment in every cell",
+            tr(f"net creation removes more jobs than the cell has in {len(cells)} cell(s) (employment would "
+               "end the period below zero; a cell with no employment can only gain jobs): give net_creation "
+               "≥ −employment in every cell",
+               f"dans {plural(len(cells), 'cell', 'cellule')}, les créations nettes d'emploi retirent plus "
+               "d'emplois que la cellule n'en compte (l'emploi finirait la période sous zéro ; une cellule sans "
+               "emploi ne peut que gagner des emplois) : donnez net_creation ≥ −employment dans chaque cellule"),
             source="flows", column="net_creation",
             rows=cell_rows(baseline, cells, employment_base=[e_base[c] for c in cells],
                             net_creation=[nc[c] for c in cells], employment_end=[e_end[c] for c in cells]))
@@ -82,12 +89,18 @@ def _check_cells(baseline: xr.Dataset, rules: Rules) -> None:
         cells = [tuple(c) for c in np.argwhere(und)]
         shown = ", ".join(f"{baseline.territory.values[i]} × {baseline.metier.values[j]} "
                           f"({e_base[i, j]:.6g} → {e_end[i, j]:.6g})" for i, j in cells[:10])
-        more = f", … ({len(cells) - 10} more)" if len(cells) > 10 else ""
-        warnings.warn(
+        more = (", … (" + tr(f"{len(cells) - 10} more", f"{len(cells) - 10} de plus") + ")"
+                if len(cells) > 10 else "")
+        warnings.warn(tr(
             f"{len(cells)} cell(s) start from or end at zero employment, where the demand rule "
             f"'{rules.demand_spreading}' / '{rules.demand_continuation}' has no growth rate: they are spread "
             f"linearly over the period and held at their end-of-period level afterwards "
-            f"(territory × métier, employment base → end): {shown}{more}", UserWarning, stacklevel=4)
+            f"(territory × métier, employment base → end): {shown}{more}",
+            f"{plural(len(cells), 'cell', 'cellule')} part{'ent' if len(cells) > 1 else ''} d'un emploi nul ou "
+            f"y about{'issent' if len(cells) > 1 else 'it'}, où la règle de demande "
+            f"'{rules.demand_spreading}' / '{rules.demand_continuation}' n'a pas de taux de croissance : "
+            f"l'évolution y est répartie linéairement sur la période, puis maintenue à son niveau de fin de "
+            f"période (territoire × métier, emploi de base → fin) : {shown}{more}"), UserWarning, stacklevel=4)
 
 
 def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
@@ -108,8 +121,10 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
     n_period = int(baseline.attrs["n_period"])
     base_year = int(baseline.attrs["base_year"])
     if scenario.base_year is not None and scenario.base_year != base_year:
-        raise ScenarioError(f"the scenario is written for base year {scenario.base_year} but the "
-                            f"baseline's base year is {base_year}", source=scenario.source,
+        raise ScenarioError(tr(f"the scenario is written for base year {scenario.base_year} but the "
+                               f"baseline's base year is {base_year}",
+                               f"le scénario est écrit pour l'année de base {scenario.base_year}, mais l'année "
+                               f"de base de la situation de départ est {base_year}"), source=scenario.source,
                             key="scenario.base_year", value=scenario.base_year)
     H = scenario.horizon
     warn_inactive_levers(scenario, base_year)      # a lever whose years all fall outside the run
@@ -172,12 +187,15 @@ def _estimated_hazard(baseline, scenario, hazard):
         return hazard
     ages = baseline.age.values
     if ages[0] != 15 or ages[-1] != 74 or len(ages) != 60:
-        raise ScenarioError("estimated exit hazards are defined for ages 15–74", source=scenario.source,
+        raise ScenarioError(tr("estimated exit hazards are defined for ages 15–74",
+                               "les taux de sortie estimés sont définis pour les âges 15–74"), source=scenario.source,
                             key="exits.schedule", value=sched)
     try:
         h, _ = metier_hazards(baseline.metier.values, pooled=(sched == "estimated"))
     except InputError as exc:
-        raise ScenarioError(f"cannot use estimated hazards with this baseline: {exc}", source=scenario.source,
+        raise ScenarioError(tr(f"cannot use estimated hazards with this baseline: {exc}",
+                               f"impossible d'utiliser les taux de sortie estimés avec cette situation de départ : "
+                               f"{exc}"), source=scenario.source,
                             key="exits.schedule", value=sched) from None
     return np.broadcast_to(h, hazard.shape).copy()
 
@@ -195,7 +213,9 @@ def _trend_path(baseline, scenario, trend, base_year, n_path):
     try:                       # for the share models: the index of the métier's share (metier_share_index)
         idx = metier_trend_index(baseline.metier.values, model, base_year, n_path, fit_years=years)
     except InputError as exc:
-        raise ScenarioError(f"cannot build a {model} trend for this baseline: {exc}", source=scenario.source,
+        raise ScenarioError(tr(f"cannot build a {model} trend for this baseline: {exc}",
+                               f"impossible de construire la tendance {model} pour cette situation de départ : "
+                               f"{exc}"), source=scenario.source,
                             key="demand.trend", value=model) from None
     if model not in ("shares", "shares_damped"):
         return trend[:1] * idx[:, None, :]

@@ -29,6 +29,7 @@ from pmq.data import domains
 from pmq.errors import ArgumentError, InputError, UnknownNameError
 from pmq.formatting import check_lang
 from pmq.labels import metier_label
+from pmq.options import tr
 from pmq.projection.indicators import (accounts_of, aggregate_flags, aggregate_metiers, cell_flags, default_end_years,
                                        horizon_sums, select, to_netcdf, with_flags)
 from pmq.projection.prepare import scenario_inputs
@@ -143,17 +144,20 @@ class Projection(Deliverables):
     def __init__(self, accounts: xr.Dataset, baseline: xr.Dataset, scenario: Scenario | None = None,
                  scenarios: list[Scenario] | None = None) -> None:
         if (scenario is None) == (scenarios is None):
-            raise ArgumentError("give a Projection either scenario= (one) or scenarios= (several)",
+            raise ArgumentError(tr("give a Projection either scenario= (one) or scenarios= (several)",
+                                   "donnez à une Projection soit scenario= (un seul), soit scenarios= (plusieurs)"),
                                 name="scenario")
         self.accounts, self.baseline = accounts, baseline
         self.scenarios = [scenario] if scenario is not None else list(scenarios or [])
         if "scenario" in accounts.dims:
             dim = [str(s) for s in accounts.scenario.values]
             if dim != [s.name for s in self.scenarios]:
-                raise ArgumentError("the accounts' scenario dimension does not list these scenarios",
+                raise ArgumentError(tr("the accounts' scenario dimension does not list these scenarios",
+                                       "la dimension scenario des comptes ne liste pas ces scénarios"),
                                     name="scenarios", value=dim)
         elif len(self.scenarios) != 1:
-            raise ArgumentError("accounts without a scenario dimension hold one scenario",
+            raise ArgumentError(tr("accounts without a scenario dimension hold one scenario",
+                                   "des comptes sans dimension scenario contiennent un seul scénario"),
                                 name="scenarios", value=[s.name for s in self.scenarios])
 
     # ------------------------------------------------------------------------ scenarios
@@ -161,8 +165,10 @@ class Projection(Deliverables):
     def scenario(self) -> Scenario:
         """The scenario of a one-scenario projection (with several: take one with ``results[name]``)."""
         if len(self.scenarios) != 1:
-            raise AttributeError(f"these results hold {len(self.scenarios)} scenarios "
-                                 f"({', '.join(self.names)}): take one with results[name]")
+            raise AttributeError(tr(f"these results hold {len(self.scenarios)} scenarios "
+                                    f"({', '.join(self.names)}): take one with results[name]",
+                                    f"ces résultats contiennent {len(self.scenarios)} scénarios "
+                                    f"({', '.join(self.names)}) : prenez-en un avec results[name]"))
         return self.scenarios[0]
 
     @property
@@ -186,7 +192,9 @@ class Projection(Deliverables):
         """One scenario's results, as :func:`pmq.project` returns them (a one-scenario projection is its own
         ``[name]``)."""
         if name not in self.names:
-            raise UnknownNameError(f"unknown scenario {name!r}; these results have: {', '.join(self.names)}")
+            raise UnknownNameError(tr(f"unknown scenario {name!r}; these results have: {', '.join(self.names)}",
+                                      f"scénario inconnu {name!r} ; ces résultats contiennent : "
+                                      f"{', '.join(self.names)}"))
         if not self.several:
             return self
         i = self.names.index(name)
@@ -297,7 +305,9 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
     base = int(accounts.year.values[0])
     end = base + int(horizon)
     if end > int(accounts.year.values[-1]):
-        raise InputError(f"horizon {horizon} years goes beyond the projection ({int(accounts.year.values[-1])})",
+        last = int(accounts.year.values[-1])
+        raise InputError(tr(f"horizon {horizon} years goes beyond the projection ({last})",
+                            f"l'horizon de {horizon} ans dépasse la projection ({last})"),
                          column="horizon", rows=[horizon])
     ds = select(accounts, territory=territory) if territory is not None else accounts
     h = horizon_sums(ds, [end]).isel(period=0, drop=True)
@@ -309,7 +319,8 @@ def compare_table(accounts: xr.Dataset, horizon: int = 10, territory=None,
         group = "metier"
         h = h.drop_vars([c for c in ("published_code", "domain") if c in h.coords])
     else:
-        raise InputError(f"unknown grouping {by!r}; use 'domain' or 'metier'", column="by")
+        raise InputError(tr(f"unknown grouping {by!r}; use 'domain' or 'metier'",
+                            f"regroupement inconnu {by!r} ; utilisez 'domain' ou 'metier'"), column="by")
     keep_coords = [c for c in ("territory_name",) if c in h.coords]
     df = h.drop_vars([c for c in h.coords if c not in (group, "territory", "scenario", *keep_coords)])
     long = df.to_dataframe().reset_index()

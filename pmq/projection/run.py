@@ -15,6 +15,7 @@ import xarray as xr
 
 from pmq.model.engine import EngineInputs, simulate, with_final_year
 from pmq.errors import EngineError, InputError
+from pmq.options import plural, tr
 from pmq.scenario.read import Scenario, read_scenario
 from pmq.scenario.levers import Context
 from pmq.inputs.baseline import load_baseline
@@ -74,20 +75,34 @@ def _engine_error(baseline, exc) -> InputError:
         net_mobility_period=[baseline["published_net_mobility"].values[c[-2], c[-1]] for c in cells])
     if cells and len(cells[0]) == 3:  # several scenarios run together (pmq.projection.compare): their index
         rows.insert(0, "scenario", [c[0] for c in cells])
-    year = f" in {base_year + step}" if step is not None else ""
+    year = tr(f" in {base_year + step}", f" en {base_year + step}") if step is not None else ""
     if all(no_stock):
-        why = (f"these cells have no worker left{year} (empty cells: no employment, or none left after the "
-               "year's departures), yet their flows of that year need an outflow — young entrants + net "
-               "inflow above net creation + departures (negative other recruits), or a negative net inflow; "
-               "nobody can leave a cell that holds no workers. Give such a cell zero flows, or net creation "
-               "≥ young entrants + net inflow and no negative net mobility")
+        why = tr(f"these cells have no worker left{year} (empty cells: no employment, or none left after the "
+                 "year's departures), yet their flows of that year need an outflow — young entrants + net "
+                 "inflow above net creation + departures (negative other recruits), or a negative net inflow; "
+                 "nobody can leave a cell that holds no workers. Give such a cell zero flows, or net creation "
+                 "≥ young entrants + net inflow and no negative net mobility",
+                 f"ces cellules n'ont plus aucun actif{year} (cellules vides : aucun emploi, ou plus personne "
+                 "après les départs de l'année), or leurs flux de cette année demandent une sortie — jeunes "
+                 "débutants + solde des mobilités au-delà des créations nettes + départs (autres recrutements "
+                 "négatifs), ou un solde des mobilités négatif ; personne ne peut quitter une cellule qui ne "
+                 "compte aucun actif. Donnez à une telle cellule des flux nuls, ou des créations nettes "
+                 "≥ jeunes débutants + solde des mobilités et aucun solde des mobilités négatif")
     else:
-        why = (f"their outflow{year} — young entrants + net inflow above net creation + departures (negative "
-               "other recruits), or a negative net inflow — is larger than the workers left after the year's "
-               "departures (workers_left; 0 in an empty cell): entrants arrive after the outflow is taken, so "
-               "a cell cannot send away more workers than it holds")
-    return InputError(f"the flows remove more workers than the stock can lose in {n} cell(s): {why} "
-                      "(the year's stock and outflow, and the published period totals, below)",
+        why = tr(f"their outflow{year} — young entrants + net inflow above net creation + departures (negative "
+                 "other recruits), or a negative net inflow — is larger than the workers left after the year's "
+                 "departures (workers_left; 0 in an empty cell): entrants arrive after the outflow is taken, so "
+                 "a cell cannot send away more workers than it holds",
+                 f"leur sortie{year} — jeunes débutants + solde des mobilités au-delà des créations nettes "
+                 "+ départs (autres recrutements négatifs), ou un solde des mobilités négatif — dépasse les "
+                 "actifs restant après les départs de l'année (workers_left ; 0 dans une cellule vide) : les "
+                 "entrants arrivent après la sortie, si bien qu'une cellule ne peut pas faire partir plus "
+                 "d'actifs qu'elle n'en compte")
+    return InputError(tr(f"the flows remove more workers than the stock can lose in {n} cell(s): {why} "
+                         "(the year's stock and outflow, and the published period totals, below)",
+                         f"les flux retirent plus d'actifs que le stock ne peut en perdre dans "
+                         f"{plural(n, 'cell', 'cellule')} : {why} (ci-dessous : le stock et la sortie de "
+                         "l'année, et les totaux publiés de la période)"),
                       source="flows", column="young_entrants, net_creation, net_mobility", rows=rows)
 
 

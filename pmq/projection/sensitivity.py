@@ -22,6 +22,7 @@ from scipy.stats import qmc
 
 from pmq.projection.ensemble import Context, prepare, run_latent
 from pmq.errors import ArgumentError, ScenarioError
+from pmq.options import tr
 
 __all__ = ["one_at_a_time", "sobol", "sobol_indices", "OUTPUTS"]
 
@@ -48,7 +49,8 @@ def _outputs(ctx: Context, Z: np.ndarray, start_year, end_year, territory) -> pd
 def _setup(scenario, baseline, horizon):
     ctx = prepare(scenario, baseline, horizon)
     if not ctx.spec.parameters:
-        raise ScenarioError("the scenario has no [[uncertainty.parameter]]: nothing to analyse",
+        raise ScenarioError(tr("the scenario has no [[uncertainty.parameter]]: nothing to analyse",
+                               "le scénario n'a aucun [[uncertainty.parameter]] : rien à analyser"),
                             source=ctx.spec.source, key="uncertainty.parameter")
     return ctx, ctx.spec.groups(ctx.n_domains), ctx.spec.n_latent(ctx.n_domains)
 
@@ -93,7 +95,7 @@ def sobol_indices(f, groups: dict[str, list[int]], d: int, n: int = 512, seed: i
     2010); ST = mean((f(A) − f(A_B))²) / 2V (Jansen 1999); 95 % intervals by bootstrap over rows.
     """
     if n < 8:
-        raise ArgumentError("n must be at least 8", name="n", value=n)
+        raise ArgumentError(tr("n must be at least 8", "n doit valoir au moins 8"), name="n", value=n)
     base = qmc.Sobol(2 * d, scramble=True, seed=seed).random(n)
     A, B = base[:, :d], base[:, d:]
     names = list(groups)

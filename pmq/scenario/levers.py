@@ -79,6 +79,7 @@ from pmq.data import territory_choices
 from pmq.data.territories import territories
 from pmq.errors import ScenarioError, UnknownNameError
 from pmq.names import resolve
+from pmq.options import tr
 from pmq.scenario.sectors import sector_key
 
 __all__ = ["Context", "apply_demand", "flow_factors", "hazard_path", "last_year", "shift_schedule",
@@ -89,8 +90,9 @@ __all__ = ["Context", "apply_demand", "flow_factors", "hazard_path", "last_year"
 
 
 # ------------------------------------------------------------------ the schema's vocabulary
-#: A value's rule: a test and what it expects, in words (``"between 0 and 10"``).
-Rule = tuple[Callable[[Any], bool], str]
+#: A value's rule: a test and what it expects, in English and French words (``"between 0 and 10"``,
+#: ``"entre 0 et 10"``).
+Rule = tuple[Callable[[Any], bool], str, str]
 #: A key's schema: the types it accepts and its rule (None: any value of those types).
 Spec = tuple[tuple[type, ...], Rule | None]
 
@@ -105,11 +107,11 @@ YEARS = (1900, 2200)
 
 def one_of(values: Iterable[Any]) -> Rule:
     values = tuple(values)
-    return lambda v: v in values, f"one of {list(values)}"
+    return lambda v: v in values, f"one of {list(values)}", f"l'une des valeurs {list(values)}"
 
 
 def between(lo: float, hi: float) -> Rule:
-    return lambda v: lo <= v <= hi, f"between {lo} and {hi}"
+    return lambda v: lo <= v <= hi, f"between {lo} and {hi}", f"entre {lo} et {hi}"
 
 
 def is_int(x: Any) -> bool:
@@ -122,17 +124,18 @@ def is_num(x: Any) -> bool:
 
 def int_list(lo: int, hi: int) -> Rule:
     return (lambda v: len(v) > 0 and all(is_int(x) and lo <= x <= hi for x in v),
-            f"a non-empty list of whole numbers between {lo} and {hi}")
+            f"a non-empty list of whole numbers between {lo} and {hi}",
+            f"une liste non vide de nombres entiers entre {lo} et {hi}")
 
 
 def str_list() -> Rule:
     return (lambda v: len(v) > 0 and all(isinstance(x, str) and x for x in v),
-            "a non-empty list of codes (strings)")
+            "a non-empty list of codes (strings)", "une liste non vide de codes (chaînes de caractères)")
 
 
 def num_list(lo: float, hi: float) -> Rule:
     return (lambda v: len(v) > 0 and all(is_num(x) and lo <= x <= hi for x in v),
-            f"a non-empty list of numbers between {lo} and {hi}")
+            f"a non-empty list of numbers between {lo} and {hi}", f"une liste non vide de nombres entre {lo} et {hi}")
 
 
 def has_number(value: Any) -> bool:
@@ -152,14 +155,17 @@ def check_value(value: Any, spec: Spec, path: str, source: str) -> None:
     """Refuse a value of the wrong type, not finite or against its rule, naming its key path."""
     types, rule = spec
     if isinstance(value, bool) or not isinstance(value, types):
-        raise ScenarioError(f"wrong type {type(value).__name__}; expected "
-                            f"{' or '.join(t.__name__ for t in types)}", source=source, key=path,
+        raise ScenarioError(tr(f"wrong type {type(value).__name__}; expected "
+                               f"{' or '.join(t.__name__ for t in types)}",
+                               f"mauvais type ({type(value).__name__}) ; attendu : "
+                               f"{' ou '.join(t.__name__ for t in types)}"), source=source, key=path,
                             value=value)
     if isinstance(value, float) and not math.isfinite(value):
-        raise ScenarioError("must be a finite number", source=source, key=path, value=value)
-    if rule is not None and not rule[0](value):
-        raise ScenarioError(f"invalid value; expected {rule[1]}", source=source, key=path,
+        raise ScenarioError(tr("must be a finite number", "doit être un nombre fini"), source=source, key=path,
                             value=value)
+    if rule is not None and not rule[0](value):
+        raise ScenarioError(tr(f"invalid value; expected {rule[1]}", f"valeur non valide ; attendu : {rule[2]}"),
+                            source=source, key=path, value=value)
 
 
 def year_table(table: Mapping[str, Any], where: str, source: str) -> dict[int, float]:
@@ -171,14 +177,17 @@ def year_table(table: Mapping[str, Any], where: str, source: str) -> dict[int, f
         except ValueError:
             year = None
         if year is None or str(year) != k.strip() or not YEARS[0] <= year <= YEARS[1]:
-            raise ScenarioError("anchor keys must be calendar years", source=source,
+            raise ScenarioError(tr("anchor keys must be calendar years",
+                                   "les clés de anchors doivent être des années civiles"), source=source,
                                 key=f"{where}.{k}", value=k)
         if not is_num(v):
-            raise ScenarioError("anchor values must be finite numbers", source=source,
+            raise ScenarioError(tr("anchor values must be finite numbers",
+                                   "les valeurs de anchors doivent être des nombres finis"), source=source,
                                 key=f"{where}.{k}", value=v)
         out[year] = float(v)
     if not out:
-        raise ScenarioError("needs at least one anchor year", source=source, key=where)
+        raise ScenarioError(tr("needs at least one anchor year", "il faut au moins une année dans anchors"),
+                            source=source, key=where)
     return dict(sorted(out.items()))
 
 
@@ -210,13 +219,14 @@ def _frozen(value: Any) -> Any:
 def _need(table: Mapping[str, Any], keys: Iterable[str], where: str, source: str) -> None:
     for k in keys:
         if k not in table:
-            raise ScenarioError(f"missing key '{k}'", source=source, key=f"{where}.{k}")
+            raise ScenarioError(tr(f"missing key '{k}'", f"clé '{k}' manquante"), source=source, key=f"{where}.{k}")
 
 
 def _forbid(table: Mapping[str, Any], keys: Iterable[str], where: str, source: str) -> None:
     for k in keys:
         if k in table:
-            raise ScenarioError(f"not allowed here (kind {table.get('kind')!r})", source=source,
+            raise ScenarioError(tr(f"not allowed here (kind {table.get('kind')!r})",
+                                   f"non autorisée ici (kind {table.get('kind')!r})"), source=source,
                                 key=f"{where}.{k}", value=table[k])
 
 
@@ -365,7 +375,8 @@ class Context:
             return None
         missing = [m for m in w.index if m not in self.metiers and w[m] > 0]
         if missing:
-            raise ScenarioError(f"the baseline has no métier {missing}; the weights would not sum to 1",
+            raise ScenarioError(tr(f"the baseline has no métier {missing}; the weights would not sum to 1",
+                                   f"la base n'a pas les métiers {missing} ; la somme des poids ne vaudrait pas 1"),
                                 source=self.source, key=sel.where(key), value=missing)
         return w.reindex(list(self.metiers)).fillna(0.0).to_numpy()
 
@@ -374,7 +385,8 @@ class Context:
         if sel.metier is not None:
             missing = [m for m in sel.metier if m not in self.metiers]
             if missing:
-                raise ScenarioError("the baseline has no such métier", source=self.source,
+                raise ScenarioError(tr("the baseline has no such métier", "métier absent de la base"),
+                                    source=self.source,
                                     key=sel.where("metier"), value=missing)
             return np.isin(np.array(self.metiers), list(sel.metier))
         if sel.domain is not None:
@@ -447,23 +459,31 @@ class Lever(Selection):
         (:meth:`check_own`); ``where`` is its key path (``demand.adjust[green]``)."""
         selectors = [k for k in ("metier", "domain", "sector", "weights") if k in table]
         if len(selectors) > 1:
-            raise ScenarioError(f"give at most one of metier, domain, sector, weights (got {selectors})",
+            raise ScenarioError(tr(f"give at most one of metier, domain, sector, weights (got {selectors})",
+                                   f"donnez au plus une des clés metier, domain, sector, weights (reçu : "
+                                   f"{selectors})"),
                                 source=source, key=where)
         if "weights" in table:
             w = table["weights"]
             bad = {k: v for k, v in w.items() if not is_num(v) or v < 0}
             if bad or not w:
-                raise ScenarioError("weights must be a non-empty table of métier codes to numbers ≥ 0",
+                raise ScenarioError(tr("weights must be a non-empty table of métier codes to numbers ≥ 0",
+                                       "weights doit être une table non vide qui associe à des codes de métier "
+                                       "des nombres ≥ 0"),
                                     source=source, key=f"{where}.weights", value=bad or w)
             total = sum(w.values())
             if abs(total - 1.0) > 1e-6:
-                raise ScenarioError("weights must sum to 1 (each row of a sector × métier key)",
+                raise ScenarioError(tr("weights must sum to 1 (each row of a sector × métier key)",
+                                       "la somme de weights doit valoir 1 (chaque ligne d'une clé secteur × "
+                                       "métier)"),
                                     source=source, key=f"{where}.weights", value=round(total, 9))
         if "min_age" in table and "max_age" in table and table["min_age"] > table["max_age"]:
-            raise ScenarioError("min_age is above max_age", source=source, key=f"{where}.min_age",
+            raise ScenarioError(tr("min_age is above max_age", "min_age est supérieur à max_age"), source=source,
+                                key=f"{where}.min_age",
                                 value=(table["min_age"], table["max_age"]))
         if "from_year" in table and "to_year" in table and table["from_year"] > table["to_year"]:
-            raise ScenarioError("from_year is after to_year", source=source, key=f"{where}.from_year",
+            raise ScenarioError(tr("from_year is after to_year", "from_year est postérieur à to_year"),
+                                source=source, key=f"{where}.from_year",
                                 value=(table["from_year"], table["to_year"]))
         cls.check_own(table, where, source)
 
@@ -482,35 +502,53 @@ class Lever(Selection):
 
         for k in PROVENANCE_KEYS:
             if k in table and not given(k):
-                raise ScenarioError("is empty: say whose the numbers are, or remove the key", source=source,
-                                    key=f"{where}.{k}", value=table[k])
+                raise ScenarioError(tr("is empty: say whose the numbers are, or remove the key",
+                                       "est vide : dites d'où viennent les nombres, ou retirez la clé"),
+                                    source=source, key=f"{where}.{k}", value=table[k])
         if given("source") and given("assumption"):
-            raise ScenarioError("a lever carries source (its numbers are the publication's figures; say how pmq "
-                                "applies them in method = \"…\") or assumption (they are your own; name the "
-                                "publications it leans on in basis = \"…\"), not both — an assumption must not "
-                                "appear under a source's name", source=source, key=f"{where}.assumption",
+            raise ScenarioError(tr("a lever carries source (its numbers are the publication's figures; say how pmq "
+                                   "applies them in method = \"…\") or assumption (they are your own; name the "
+                                   "publications it leans on in basis = \"…\"), not both — an assumption must not "
+                                   "appear under a source's name",
+                                   "un levier porte source (ses nombres sont les chiffres de la publication ; dites "
+                                   "comment pmq les applique dans method = \"…\") ou assumption (ce sont les vôtres ; "
+                                   "nommez les publications sur lesquelles elle s'appuie dans basis = \"…\"), pas "
+                                   "les deux — une hypothèse ne doit pas paraître sous le nom d'une source"),
+                                source=source, key=f"{where}.assumption",
                                 value=table["assumption"])
         if not given("source") and not given("assumption"):
             numeric = {k: v for k, v in table.items() if has_number(v)}
             if numeric:
-                raise ScenarioError("numbers need a source: add source = \"publication, URL\" (the publication's "
-                                    "figures) or assumption = \"…\" (your own) to this lever", source=source,
-                                    key=where, value=numeric)
+                raise ScenarioError(tr("numbers need a source: add source = \"publication, URL\" (the "
+                                       "publication's figures) or assumption = \"…\" (your own) to this lever",
+                                       "les nombres demandent une source : ajoutez à ce levier source = "
+                                       "\"publication, URL\" (les chiffres de la publication) ou assumption = "
+                                       "\"…\" (les vôtres)"), source=source, key=where, value=numeric)
         if given("method") and not given("source"):
-            raise ScenarioError("method says how a sourced figure is applied: it goes with source; with an "
-                                "assumption, write the reasoning in assumption and the references in basis",
-                                source=source, key=f"{where}.method", value=table["method"])
+            raise ScenarioError(tr("method says how a sourced figure is applied: it goes with source; with an "
+                                   "assumption, write the reasoning in assumption and the references in basis",
+                                   "method dit comment un chiffre sourcé est appliqué : il va avec source ; pour "
+                                   "une hypothèse, écrivez le raisonnement dans assumption et les références dans "
+                                   "basis"), source=source, key=f"{where}.method", value=table["method"])
         if given("basis") and not given("assumption"):
-            raise ScenarioError("basis names the publications an assumption leans on: it goes with assumption; "
-                                "with a source, say how pmq applies it in method", source=source,
+            raise ScenarioError(tr("basis names the publications an assumption leans on: it goes with assumption; "
+                                   "with a source, say how pmq applies it in method",
+                                   "basis nomme les publications sur lesquelles s'appuie une hypothèse : il va avec "
+                                   "assumption ; avec une source, dites comment pmq l'applique dans method"),
+                                source=source,
                                 key=f"{where}.basis", value=table["basis"])
         wk = [k for k in ("weights_source", "weights_assumption") if given(k)]
         if "weights" in table and (len(wk) > 1 or (not wk and given("source"))):
-            raise ScenarioError("explicit weights split a sourced figure over métiers: say whose the split is with "
-                                "exactly one of weights_source = \"…\" or weights_assumption = \"…\"", source=source,
+            raise ScenarioError(tr("explicit weights split a sourced figure over métiers: say whose the split is "
+                                   "with exactly one of weights_source = \"…\" or weights_assumption = \"…\"",
+                                   "des poids explicites répartissent un chiffre sourcé entre métiers : dites d'où "
+                                   "vient la répartition avec exactement une des clés weights_source = \"…\" ou "
+                                   "weights_assumption = \"…\""), source=source,
                                 key=f"{where}.weights", value=wk or None)
         if wk and "weights" not in table:
-            raise ScenarioError("documents weights, but the lever has none", source=source, key=f"{where}.{wk[0]}",
+            raise ScenarioError(tr("documents weights, but the lever has none",
+                                   "documente weights, mais le levier n'en a pas"), source=source,
+                                key=f"{where}.{wk[0]}",
                                 value=table[wk[0]])
 
 
@@ -528,6 +566,7 @@ class DemandLever(Lever):
     PARAMS: ClassVar[dict[str, Spec]] = {}
     AFTER: ClassVar[tuple[str, ...]] = ()
     AFTER_RULE: ClassVar[str] = ""
+    AFTER_RULE_FR: ClassVar[str] = ""
     SCHEMA: ClassVar[dict[str, Spec]] = {}   # the union of the kinds' (the section's schema), set below
 
     @property
@@ -551,7 +590,9 @@ class DemandLever(Lever):
         _forbid(table, [k for k in DemandLever.SCHEMA if k not in kind.SCHEMA], where, source)
         kind.check_params(table, where, source)
         if table.get("after", kind.AFTER[0]) not in kind.AFTER:
-            raise ScenarioError(f"after must be {kind.AFTER_RULE} for a {kind.KIND} lever", source=source,
+            raise ScenarioError(tr(f"after must be {kind.AFTER_RULE} for a {kind.KIND} lever",
+                                   f"after doit être {kind.AFTER_RULE_FR} pour un levier de type {kind.KIND}"),
+                                source=source,
                                 key=f"{where}.after", value=table["after"])
 
     @classmethod
@@ -572,9 +613,12 @@ class DemandLever(Lever):
             years = ctx.base_year + np.arange(emp.shape[0])
             idx = np.argwhere(neg & mask)[:5]
             cells = [(int(years[i]), ctx.territories[j], ctx.metiers[m]) for i, j, m in idx]
-            raise ScenarioError(f"the lever drives employment to zero or below in "
-                                f"{int((neg & mask).sum())} cell-years (year, territory, métier): "
-                                f"{cells}", source=ctx.source, key=self.name)
+            n = int((neg & mask).sum())
+            s = "s" if n > 1 else ""
+            raise ScenarioError(tr(f"the lever drives employment to zero or below in "
+                                   f"{n} cell-years (year, territory, métier): {cells}",
+                                   f"le levier porte l'emploi à zéro ou en dessous dans {n} cellule{s}-année{s} "
+                                   f"(année, territoire, métier) : {cells}"), source=ctx.source, key=self.name)
         return np.where(mask, new, emp)
 
     @abstractmethod
@@ -591,6 +635,7 @@ class Growth(DemandLever):
     REQUIRED = ("rate", "period")
     AFTER = ("reference", "continue", "constant_level")
     AFTER_RULE = f"one of {list(AFTER)}"
+    AFTER_RULE_FR = f"l'une des valeurs {list(AFTER)}"
     SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
 
     rate: float
@@ -605,7 +650,8 @@ class Growth(DemandLever):
     def check_params(cls, table: Mapping[str, Any], where: str, source: str) -> None:
         p = table["period"]
         if len(p) != 2 or p[0] >= p[1]:
-            raise ScenarioError("period must be [first_year, last_year] with first < last",
+            raise ScenarioError(tr("period must be [first_year, last_year] with first < last",
+                                   "period doit être [première_année, dernière_année] avec première < dernière"),
                                 source=source, key=f"{where}.period", value=p)
 
     def path(self, emp: np.ndarray, mask: np.ndarray, ctx: Context) -> np.ndarray | None:
@@ -614,7 +660,9 @@ class Growth(DemandLever):
         y0, y1 = self.period
         k0, k1 = ctx.year_index(y0), ctx.year_index(y1)
         if k0 < 0:
-            raise ScenarioError(f"a growth period cannot start before the base year {ctx.base_year}",
+            raise ScenarioError(tr(f"a growth period cannot start before the base year {ctx.base_year}",
+                                   f"une période de croissance ne peut pas commencer avant l'année de base "
+                                   f"{ctx.base_year}"),
                                 source=ctx.source, key=self.where("period"), value=[y0, y1])
         if k0 >= n - 1:
             return None
@@ -645,6 +693,7 @@ class Target(DemandLever):
     REQUIRED = ("year", "value", "from_year")
     AFTER = ("reference", "continue", "constant_level")
     AFTER_RULE = f"one of {list(AFTER)}"
+    AFTER_RULE_FR = f"l'une des valeurs {list(AFTER)}"
     SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
 
     year: int
@@ -659,7 +708,7 @@ class Target(DemandLever):
     @classmethod
     def check_params(cls, table: Mapping[str, Any], where: str, source: str) -> None:
         if table["from_year"] >= table["year"]:
-            raise ScenarioError("from_year must be before year", source=source,
+            raise ScenarioError(tr("from_year must be before year", "from_year doit précéder year"), source=source,
                                 key=f"{where}.from_year", value=table["from_year"])
 
     def path(self, emp: np.ndarray, mask: np.ndarray, ctx: Context) -> np.ndarray | None:
@@ -668,19 +717,24 @@ class Target(DemandLever):
         k = np.arange(n).reshape(-1, 1, 1)
         kf, ky = ctx.year_index(self.from_year), ctx.year_index(self.year)
         if kf < 0:
-            raise ScenarioError(f"from_year is before the base year {ctx.base_year}",
+            raise ScenarioError(tr(f"from_year is before the base year {ctx.base_year}",
+                                   f"from_year précède l'année de base {ctx.base_year}"),
                                 source=ctx.source, key=self.where("from_year"), value=self.from_year)
         if ky >= n:
-            raise ScenarioError(f"the target year is beyond the horizon ({int(years[-1])}); "
-                                "run longer or move the target", source=ctx.source,
+            raise ScenarioError(tr(f"the target year is beyond the horizon ({int(years[-1])}); "
+                                   "run longer or move the target",
+                                   f"l'année de la cible est au-delà de l'horizon ({int(years[-1])}) ; "
+                                   "allongez la projection ou déplacez la cible"), source=ctx.source,
                                 key=self.where("year"), value=self.year)
         sel_total = float((emp[ky] * mask[0]).sum())
         if sel_total <= 0:
-            raise ScenarioError("the selected cells have no employment in the target year",
+            raise ScenarioError(tr("the selected cells have no employment in the target year",
+                                   "les cellules choisies n'ont aucun emploi l'année de la cible"),
                                 source=ctx.source, key=self.where("year"), value=self.year)
         log_rho = np.log(float(self.value) / sel_total) if self.value > 0 else -np.inf
         if not np.isfinite(log_rho):
-            raise ScenarioError("a target of 0 cannot be reached by a growth path",
+            raise ScenarioError(tr("a target of 0 cannot be reached by a growth path",
+                                   "une cible de 0 ne peut pas être atteinte par un sentier de croissance"),
                                 source=ctx.source, key=self.where("value"), value=0)
         frac = np.clip((k - kf) / (ky - kf), 0.0, None)
         if self.after in ("reference", "constant_level"):
@@ -719,6 +773,7 @@ class Deviation(DemandLever):
     REQUIRED = ("anchors",)
     AFTER = ("hold", "proportional")
     AFTER_RULE = "'hold' or 'proportional'"
+    AFTER_RULE_FR = "'hold' ou 'proportional'"
     SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
 
     anchors: tuple[tuple[int, float], ...]
@@ -745,8 +800,10 @@ class Deviation(DemandLever):
         sel = emp * mask
         if self.unit == "percent":
             if w is not None:
-                raise ScenarioError("a deviation in percent applies to each selected cell; "
-                                    "use metier or domain, not a sector key or weights",
+                raise ScenarioError(tr("a deviation in percent applies to each selected cell; "
+                                       "use metier or domain, not a sector key or weights",
+                                       "un écart en pourcentage s'applique à chaque cellule choisie ; utilisez "
+                                       "metier ou domain, pas une clé sectorielle (sector) ni weights"),
                                     source=ctx.source, key=self.where("unit"), value=self.unit)
             # a held percentage already moves with the trend: "proportional" would count the
             # trend's growth twice, so both `after` rules hold the last percentage
@@ -760,8 +817,10 @@ class Deviation(DemandLever):
             no_emp = (w > 0) & (by_m[0, 0] <= 0)
             if no_emp.any():
                 bad = [m for m, b in zip(ctx.metiers, no_emp) if b]
-                raise ScenarioError("these métiers of the key have no employment in the "
-                                    "selected territories", source=ctx.source,
+                raise ScenarioError(tr("these métiers of the key have no employment in the "
+                                       "selected territories",
+                                       "ces métiers de la clé n'ont aucun emploi dans les territoires choisis"),
+                                    source=ctx.source,
                                     key=self.where("territory"), value=bad)
         else:
             tot = sel.sum((1, 2), keepdims=True)
@@ -806,8 +865,10 @@ class MobilityFactor(InflowFactor):
     def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
         super().check_own(table, where, source)
         if "territory" in table:
-            raise ScenarioError("net mobility between territories is a zero-sum flow: a lever may "
-                                "select métiers but not territories", source=source,
+            raise ScenarioError(tr("net mobility between territories is a zero-sum flow: a lever may "
+                                   "select métiers but not territories",
+                                   "les mobilités nettes entre territoires forment un flux à somme nulle : un levier "
+                                   "peut choisir des métiers mais pas des territoires"), source=source,
                                 key=f"{where}.territory", value=table["territory"])
 
 
@@ -886,7 +947,7 @@ class ExitShift(ScheduleShift):
     def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
         super().check_own(table, where, source)
         if table.get("full_year", table["from_year"]) < table["from_year"]:
-            raise ScenarioError("full_year is before from_year", source=source,
+            raise ScenarioError(tr("full_year is before from_year", "full_year précède from_year"), source=source,
                                 key=f"{where}.full_year", value=table["full_year"])
 
     def offset(self, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
@@ -917,10 +978,13 @@ class CohortShift(ScheduleShift):
         super().check_own(table, where, source)
         c, s = table["cohorts"], table["shift"]
         if len(c) != len(s):
-            raise ScenarioError(f"cohorts and shift must have the same length ({len(c)} ≠ {len(s)})",
+            raise ScenarioError(tr(f"cohorts and shift must have the same length ({len(c)} ≠ {len(s)})",
+                                   f"cohorts et shift doivent avoir la même longueur ({len(c)} ≠ {len(s)})"),
                                 source=source, key=f"{where}.shift", value=s)
         if any(b <= a for a, b in zip(c, c[1:])):
-            raise ScenarioError("cohorts must be strictly increasing birth years", source=source,
+            raise ScenarioError(tr("cohorts must be strictly increasing birth years",
+                                   "cohorts doit être une suite strictement croissante d'années de naissance"),
+                                source=source,
                                 key=f"{where}.cohorts", value=c)
 
     def offset(self, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
@@ -955,7 +1019,8 @@ class ExitMultiplier(ExitLever):
         sel = on & ctx.cell_mask(self)[None, :, :, None] & self.window(ages)
         h = np.where(sel, h * float(self.factor), h)
         if np.any(h[..., :-1] > 1.0 + 1e-12):
-            raise ScenarioError("the multiplier raises an exit hazard above 1", source=ctx.source,
+            raise ScenarioError(tr("the multiplier raises an exit hazard above 1",
+                                   "le multiplicateur porte un risque de départ au-dessus de 1"), source=ctx.source,
                                 key=self.where("factor"), value=self.factor)
         return h
 
@@ -1021,15 +1086,22 @@ class UncertainParameter(Lever):
         dist = table["distribution"]
         own = [k for k in ("reference_employment", "max_sd") if k in table]
         if table["kind"] != "key_shares" and own:
-            raise ScenarioError("applies to kind = \"key_shares\" only", source=source, key=f"{where}.{own[0]}",
+            raise ScenarioError(tr("applies to kind = \"key_shares\" only",
+                                   "ne s'applique qu'à kind = \"key_shares\""), source=source,
+                                key=f"{where}.{own[0]}",
                                 value=table[own[0]])
         if table["kind"] == "key_shares":
             if dist != "normal":
-                raise ScenarioError("key_shares draws the log shares from a normal distribution (distribution = "
-                                    "\"normal\", sd = the spread at reference_employment jobs)", source=source,
+                raise ScenarioError(tr("key_shares draws the log shares from a normal distribution (distribution = "
+                                       "\"normal\", sd = the spread at reference_employment jobs)",
+                                       "key_shares tire les logarithmes des parts d'une loi normale (distribution = "
+                                       "\"normal\", sd = la dispersion à reference_employment emplois)"),
+                                    source=source,
                                     key=f"{where}.distribution", value=dist)
             if table.get("mean", 0.0) != 0.0:
-                raise ScenarioError("key_shares has no mean: the shares are drawn around the key's own values",
+                raise ScenarioError(tr("key_shares has no mean: the shares are drawn around the key's own values",
+                                       "key_shares n'a pas de mean : les parts sont tirées autour des valeurs "
+                                       "propres de la clé"),
                                     source=source, key=f"{where}.mean", value=table["mean"])
         if dist == "normal":
             _need(table, ("sd",), where, source)
@@ -1041,20 +1113,25 @@ class UncertainParameter(Lever):
             _need(table, ("low", "mode", "high"), where, source)
             not_allowed = [k for k in ("mean", "sd") if k in table]
         if not_allowed:
-            raise ScenarioError(f"not allowed for a {dist} distribution", source=source,
+            raise ScenarioError(tr(f"not allowed for a {dist} distribution",
+                                   f"non autorisée pour une loi {dist}"), source=source,
                                 key=f"{where}.{not_allowed[0]}", value=table[not_allowed[0]])
         if dist != "normal" and not (table["low"] < table["high"]
                                      and table["low"] <= table.get("mode", table["low"]) <= table["high"]):
-            raise ScenarioError("needs low < high (and low ≤ mode ≤ high)", source=source, key=where,
+            raise ScenarioError(tr("needs low < high (and low ≤ mode ≤ high)",
+                                   "demande low < high (et low ≤ mode ≤ high)"), source=source, key=where,
                                 value={k: table[k] for k in ("low", "mode", "high") if k in table})
         if "domain_correlation" in table and table["kind"] != "growth":
-            raise ScenarioError("domain_correlation applies to kind = \"growth\" only", source=source,
+            raise ScenarioError(tr("domain_correlation applies to kind = \"growth\" only",
+                                   "domain_correlation ne s'applique qu'à kind = \"growth\""), source=source,
                                 key=f"{where}.domain_correlation", value=table["domain_correlation"])
         sel = [k for k in ("metier", "sector", "weights", "territory") if k in table]
         if sel or ("domain" in table and table["kind"] != "exit_age_shift"):
             key = sel[0] if sel else "domain"
-            raise ScenarioError("uncertain parameters apply to all métiers (exit_age_shift may select "
-                                "domains)", source=source, key=f"{where}.{key}", value=table[key])
+            raise ScenarioError(tr("uncertain parameters apply to all métiers (exit_age_shift may select "
+                                   "domains)",
+                                   "les paramètres incertains s'appliquent à tous les métiers (exit_age_shift peut "
+                                   "choisir des domaines)"), source=source, key=f"{where}.{key}", value=table[key])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1072,7 +1149,8 @@ class ParameterCorrelation(Lever):
     def check_own(cls, table: Mapping[str, Any], where: str, source: str) -> None:
         super().check_own(table, where, source)
         if len(table["between"]) != 2 or table["between"][0] == table["between"][1]:
-            raise ScenarioError("between names two different parameter ids", source=source,
+            raise ScenarioError(tr("between names two different parameter ids",
+                                   "between nomme deux id de paramètres différents"), source=source,
                                 key=f"{where}.between", value=table["between"])
 
 
@@ -1100,7 +1178,8 @@ def check_table(section: str, table: Mapping[str, Any], where: str, source: str)
     schema = LEVER_SCHEMAS[section]
     for key, value in table.items():
         if key not in schema:
-            raise ScenarioError(f"unknown key; expected one of {list(schema)}", source=source,
+            raise ScenarioError(tr(f"unknown key; expected one of {list(schema)}",
+                                   f"clé inconnue ; clés possibles : {list(schema)}"), source=source,
                                 key=f"{where}.{key}", value=value)
         check_value(value, schema[key], f"{where}.{key}", source)
     Lever.check_provenance(table, where, source)

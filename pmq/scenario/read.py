@@ -87,6 +87,7 @@ from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, Scenario
 from pmq.model.rules import Rules
 from pmq.data import domains, metiers, territory_choices
 from pmq.names import closest, resolve
+from pmq.options import tr
 from pmq.scenario.levers import (INT, LEVER_KINDS, LEVER_SCHEMAS, LIST, NUM, PROVENANCE_KEYS, TEXT, YEARS, Lever,
                                  Provenance, Spec, between, check_table, check_value, has_number, int_list,
                                  lever_from_table, one_of, str_list)
@@ -336,8 +337,10 @@ class Scenario:
         :attr:`hash` do not change: the horizon is a parameter of the run, recorded in the accounts'
         ``horizon_years``."""
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
-            raise ArgumentError(f"the horizon must be a whole number of years between 1 and {MAX_HORIZON} (it "
-                                f"replaces horizons.run = {self.horizon} of {self.source})", name="horizon",
+            raise ArgumentError(tr(f"the horizon must be a whole number of years between 1 and {MAX_HORIZON} (it "
+                                   f"replaces horizons.run = {self.horizon} of {self.source})",
+                                   f"l'horizon doit être un nombre entier d'années entre 1 et {MAX_HORIZON} (il "
+                                   f"remplace horizons.run = {self.horizon} de {self.source})"), name="horizon",
                                 value=horizon)
         return replace(self, horizon=horizon)
 
@@ -417,7 +420,7 @@ def scenario_dir() -> Path:
     for cand in (here.parent / "scenarios", here / "data" / "scenarios"):
         if (cand / "reference.toml").exists():
             return cand
-    raise ScenarioError("built-in scenarios not found", source=str(here))
+    raise ScenarioError(tr("built-in scenarios not found", "scénarios intégrés introuvables"), source=str(here))
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -429,24 +432,29 @@ def builtin_scenarios() -> dict[str, Path]:
 def _need_source(body: dict, path: str, source: str, exempt=()) -> None:
     numeric = [k for k, v in body.items() if k not in exempt and has_number(v)]
     if numeric and not any(isinstance(body.get(k), str) and body[k].strip() for k in _SOURCE_KEYS):
-        raise ScenarioError("numbers need a source: add source = \"publication, URL\" or "
-                            "assumption = \"…\" to this table", source=source, key=path,
+        raise ScenarioError(tr("numbers need a source: add source = \"publication, URL\" or "
+                               "assumption = \"…\" to this table",
+                               "les nombres demandent une source : ajoutez à cette table source = "
+                               "\"publication, URL\" ou assumption = \"…\""), source=source, key=path,
                             value={k: body[k] for k in numeric})
 
 
 def _validate(doc: dict, source: str) -> None:
     for section, body in doc.items():
         if section not in _SCHEMA:
-            raise ScenarioError(f"unknown section; expected one of {list(_SCHEMA)}", source=source,
+            raise ScenarioError(tr(f"unknown section; expected one of {list(_SCHEMA)}",
+                                   f"section inconnue ; sections possibles : {list(_SCHEMA)}"), source=source,
                                 key=section)
         if not isinstance(body, dict):
-            raise ScenarioError("must be a table", source=source, key=section, value=body)
+            raise ScenarioError(tr("must be a table", "doit être une table"), source=source, key=section,
+                                value=body)
         for key, value in body.items():
             path = f"{section}.{key}"
             if key not in _SCHEMA[section]:
                 if _check_version(body, key, _SCHEMA[section], path, source):
                     continue
-                raise ScenarioError(f"unknown key; expected one of {list(_SCHEMA[section])}"
+                raise ScenarioError(tr(f"unknown key; expected one of {list(_SCHEMA[section])}",
+                                       f"clé inconnue ; clés possibles : {list(_SCHEMA[section])}")
                                     + _version_hint(key, _SCHEMA[section]), source=source, key=path, value=value)
             check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
@@ -455,8 +463,10 @@ def _validate(doc: dict, source: str) -> None:
         if section != "scenario":
             _need_source(body, section, source, exempt=exempt)
         elif ("max_metier_deviation" in body) != bool(str(body.get("max_metier_deviation_reason", "")).strip()):
-            raise ScenarioError("max_metier_deviation and max_metier_deviation_reason go together: a scenario that "
-                                "moves a métier further from the reference says why", source=source,
+            raise ScenarioError(tr("max_metier_deviation and max_metier_deviation_reason go together: a scenario "
+                                   "that moves a métier further from the reference says why",
+                                   "max_metier_deviation et max_metier_deviation_reason vont ensemble : un scénario "
+                                   "qui éloigne davantage un métier de la référence dit pourquoi"), source=source,
                                 key="scenario.max_metier_deviation" if "max_metier_deviation" in body
                                 else "scenario.max_metier_deviation_reason",
                                 value=body.get("max_metier_deviation", body.get("max_metier_deviation_reason")))
@@ -472,11 +482,16 @@ def _check_version(body: dict, key: str, schema: dict, path: str, source: str) -
     value = body[key]
     check_value(value, (TEXT, None), path, source)
     if not value.strip():
-        raise ScenarioError("is empty: give the text, or leave the key out", source=source, key=path, value=value)
+        raise ScenarioError(tr("is empty: give the text, or leave the key out",
+                               "est vide : donnez le texte, ou retirez la clé"), source=source, key=path, value=value)
     if base not in body:
-        raise ScenarioError(f"is the {'French' if lang == 'fr' else 'English'} version of {base}: give {base} = "
-                            f"\"…\" too (the text of record, in the file's own language; {base}_fr and {base}_en are "
-                            "its versions for French and English readers)", source=source, key=path, value=value)
+        raise ScenarioError(tr(f"is the {'French' if lang == 'fr' else 'English'} version of {base}: give {base} = "
+                               f"\"…\" too (the text of record, in the file's own language; {base}_fr and {base}_en "
+                               "are its versions for French and English readers)",
+                               f"est la version {'française' if lang == 'fr' else 'anglaise'} de {base} : donnez "
+                               f"aussi {base} = \"…\" (le texte qui fait foi, dans la langue du fichier ; {base}_fr "
+                               f"et {base}_en en sont les versions pour les lecteurs francophones et anglophones)"),
+                            source=source, key=path, value=value)
     return True
 
 
@@ -484,7 +499,8 @@ def _version_hint(key: str, schema: dict) -> str:
     """For ``assumption_de``: texts are given in French and English only."""
     base, sep, _ = key.rpartition("_")
     if sep and base in TRANSLATED_KEYS and base in schema:
-        return f" (texts come in French and English: {base}_fr, {base}_en)"
+        return tr(f" (texts come in French and English: {base}_fr, {base}_en)",
+                  f" (les textes existent en français et en anglais : {base}_fr, {base}_en)")
     return ""
 
 
@@ -503,21 +519,25 @@ def _validate_levers(items: list, path: str, source: str) -> None:
     for i, lever in enumerate(items):
         where = f"{path}[{i}]"
         if not isinstance(lever, dict):
-            raise ScenarioError(f"each entry must be a table ([[{path}]])", source=source, key=where,
+            raise ScenarioError(tr(f"each entry must be a table ([[{path}]])",
+                                   f"chaque entrée doit être une table ([[{path}]])"), source=source, key=where,
                                 value=lever)
         lid = lever.get("id")
         if not isinstance(lid, str) or not lid:
-            raise ScenarioError("every lever needs an id (a short name, unique in the section)",
+            raise ScenarioError(tr("every lever needs an id (a short name, unique in the section)",
+                                   "chaque levier demande un id (un nom court, unique dans la section)"),
                                 source=source, key=where)
         where = f"{path}[{lid}]"
         if lid in seen:
-            raise ScenarioError("duplicate lever id", source=source, key=where, value=lid)
+            raise ScenarioError(tr("duplicate lever id", "id de levier en double"), source=source, key=where,
+                                value=lid)
         seen.add(lid)
         schema = LEVER_SCHEMAS[path]
         versions = {k for k in lever if k not in schema and _check_version(lever, k, schema, f"{where}.{k}", source)}
         for k in lever:
             if k not in schema and k not in versions and _version_hint(k, schema):
-                raise ScenarioError(f"unknown key{_version_hint(k, schema)}", source=source, key=f"{where}.{k}",
+                raise ScenarioError(tr("unknown key", "clé inconnue") + _version_hint(k, schema), source=source,
+                                    key=f"{where}.{k}",
                                     value=lever[k])
         # its kind's schema and check (pmq.scenario.levers), without the language versions of its texts
         check_table(path, {k: v for k, v in lever.items() if k not in versions}, where, source)
@@ -537,19 +557,23 @@ def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
             for m in lever.get("metier", []) + list(lever.get("weights", {})):
                 if m not in met_codes:
                     k = "metier" if "metier" in lever else "weights"
+                    choices = {c: [] for c in met_codes}
                     try:
-                        hint = resolve(m, {c: [] for c in met_codes}, kind="métier")
-                        hint = f"; did you mean {hint!r}?"
-                    except UnknownNameError as exc:
-                        hint = "; " + str(exc).split("; ", 1)[-1] if "closest" in str(exc) else ""
-                    raise ScenarioError(f"unknown métier code{hint}", source=source,
+                        code = resolve(m, choices, kind="métier")
+                        hint = tr(f"; did you mean {code!r}?", f" ; vouliez-vous dire {code!r} ?")
+                    except UnknownNameError:
+                        near = ", ".join(closest(m, choices))
+                        hint = tr(f"; closest matches: {near}", f" ; codes les plus proches : {near}") if near else ""
+                    raise ScenarioError(tr("unknown métier code", "code métier inconnu") + hint, source=source,
                                         key=f"{where}.{k}", value=m)
             for d in lever.get("domain", []):
                 if d not in dom_codes:
-                    raise ScenarioError(f"unknown FAP domain; expected one of {sorted(dom_codes)}",
+                    raise ScenarioError(tr(f"unknown FAP domain; expected one of {sorted(dom_codes)}",
+                                           f"domaine FAP inconnu ; domaines possibles : {sorted(dom_codes)}"),
                                         source=source, key=f"{where}.domain", value=d)
             if "sector" in lever and lever["sector"] not in sec_codes:
-                raise ScenarioError(f"unknown sector; expected one of {sec_codes}", source=source,
+                raise ScenarioError(tr(f"unknown sector; expected one of {sec_codes}",
+                                       f"secteur inconnu ; secteurs possibles : {sec_codes}"), source=source,
                                     key=f"{where}.sector", value=lever["sector"])
             for t in lever.get("territory", []):
                 try:
@@ -588,7 +612,8 @@ def _merge(base: dict, over: dict, source: str) -> dict:
                     tgt[key] = [lv for lv in tgt[key] if lv["id"] != lid]
                     found |= len(tgt[key]) < n
             if not found:
-                raise ScenarioError("remove: no inherited lever has this id", source=source,
+                raise ScenarioError(tr("remove: no inherited lever has this id",
+                                       "remove : aucun levier hérité n'a cet id"), source=source,
                                     key=f"{section}.remove", value=lid)
     return out
 
@@ -602,12 +627,18 @@ def _read_text(path: Path) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ScenarioError("is UTF-16 text (« Unicode » in Windows editors); a scenario file must be UTF-8 "
-                            "(the TOML rule): save it again as UTF-8", source=source)
+        raise ScenarioError(tr("is UTF-16 text (« Unicode » in Windows editors); a scenario file must be UTF-8 "
+                               "(the TOML rule): save it again as UTF-8",
+                               "est un texte UTF-16 (« Unicode » dans les éditeurs de Windows) ; un fichier de "
+                               "scénario doit être en UTF-8 (la règle de TOML) : enregistrez-le de nouveau en UTF-8"),
+                            source=source)
     if b"\x00" in raw:
         at = raw.index(b"\x00")
-        raise ScenarioError(f"contains NUL bytes (first at byte {at}): not a text file — a binary file, or "
-                            "UTF-16 text; a scenario file is UTF-8 TOML text", source=source)
+        raise ScenarioError(tr(f"contains NUL bytes (first at byte {at}): not a text file — a binary file, or "
+                               "UTF-16 text; a scenario file is UTF-8 TOML text",
+                               f"contient des octets NUL (le premier à l'octet {at}) : ce n'est pas un fichier "
+                               "texte — un fichier binaire, ou un texte UTF-16 ; un fichier de scénario est un "
+                               "texte TOML en UTF-8"), source=source)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -615,12 +646,17 @@ def _read_text(path: Path) -> str:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = raw[exc.start]
         try:
-            as_cp1252 = f", « {bytes([byte]).decode('cp1252')} » in Windows-1252 (Latin-1)"
+            char = bytes([byte]).decode('cp1252')
+            as_cp1252 = tr(f", « {char} » in Windows-1252 (Latin-1)", f", « {char} » en Windows-1252 (Latin-1)")
         except UnicodeDecodeError:
             as_cp1252 = ""
-        raise ScenarioError(f"is not UTF-8 text: byte 0x{byte:02x}{as_cp1252} at line {line}, column {col} "
-                            f"(byte {exc.start}); a scenario file must be UTF-8 (the TOML rule): save it again "
-                            "as UTF-8 (in Notepad: Save as… › Encoding: UTF-8)", source=source) from None
+        raise ScenarioError(tr(f"is not UTF-8 text: byte 0x{byte:02x}{as_cp1252} at line {line}, column {col} "
+                               f"(byte {exc.start}); a scenario file must be UTF-8 (the TOML rule): save it again "
+                               "as UTF-8 (in Notepad: Save as… › Encoding: UTF-8)",
+                               f"n'est pas un texte UTF-8 : octet 0x{byte:02x}{as_cp1252} à la ligne {line}, colonne "
+                               f"{col} (octet {exc.start}) ; un fichier de scénario doit être en UTF-8 (la règle de "
+                               "TOML) : enregistrez-le de nouveau en UTF-8 (dans le Bloc-notes : Enregistrer sous… › "
+                               "Codage : UTF-8)"), source=source) from None
 
 
 #: Keys whose text is one line (names and titles shown in tables, listings and charts).
@@ -636,8 +672,9 @@ def _check_text(value: Any, source: str, path: str = "") -> None:
             where = f"{path}.{k}" if path else str(k)
             bad = bad_label_characters(k)
             if bad:
-                raise ScenarioError(f"control or invisible characters ({', '.join(bad)}) in a key: remove them",
-                                    source=source, key=where, value=k)
+                raise ScenarioError(tr(f"control or invisible characters ({', '.join(bad)}) in a key: remove them",
+                                       f"caractères de contrôle ou invisibles ({', '.join(bad)}) dans une clé : "
+                                       "retirez-les"), source=source, key=where, value=k)
             _check_text(v, source, where)
     elif isinstance(value, list):
         for i, v in enumerate(value):
@@ -647,9 +684,11 @@ def _check_text(value: Any, source: str, path: str = "") -> None:
         if not bad and "\n" in value and path.rsplit(".", 1)[-1] in _ONE_LINE:
             bad = ["U+000A"]
         if bad:
-            raise ScenarioError(f"control or invisible characters ({', '.join(bad)}) in the text: they would "
-                                "corrupt the outputs or disguise a name; remove them", source=source, key=path,
-                                value=value)
+            raise ScenarioError(tr(f"control or invisible characters ({', '.join(bad)}) in the text: they would "
+                                   "corrupt the outputs or disguise a name; remove them",
+                                   f"caractères de contrôle ou invisibles ({', '.join(bad)}) dans le texte : ils "
+                                   "corrompraient les sorties ou déguiseraient un nom ; retirez-les"), source=source,
+                                key=path, value=value)
 
 
 #: A number written the French way in a TOML value: digits grouped by spaces (« 200 000 », also with a no-break
@@ -691,9 +730,23 @@ def _toml_number_hint(text: str, message: str) -> str:
             break
     keys = [k.strip().strip("\"'") for k in re.findall(r"([\w\-\"'.]+)\s*=(?!=)", line[:bad.start()])]
     key = ".".join(k for k in [table, *keys[:1], *keys[1:][-1:]] if k)
-    where = f"line {n}" + (f", key '{key}'" if key else "")
-    return (f"; {where}: « {bad.group().strip()} » looks like a number written the French way — write 200000 or "
-            "200_000 (no spaces in numbers), and 0.5 with a decimal point")
+    where = tr(f"line {n}", f"ligne {n}") + (tr(f", key '{key}'", f", clé '{key}'") if key else "")
+    number = bad.group().strip()
+    return tr(f"; {where}: « {number} » looks like a number written the French way — write 200000 or "
+              "200_000 (no spaces in numbers), and 0.5 with a decimal point",
+              f" ; {where} : « {number} » ressemble à un nombre écrit à la française — écrivez 200000 ou "
+              "200_000 (pas d'espace dans les nombres), et 0.5 avec un point décimal")
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message (English, Python's own) as the reader's language shows it: as it is in English; in
+    French, its place in French and the parser's words quoted (« Invalid value »)."""
+    message = str(exc)
+    at = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
+    if at is None:
+        return tr(f"not valid TOML: {message}", f"TOML non valide : « {message} »")
+    return tr(f"not valid TOML: {message}",
+              f"TOML non valide (ligne {at.group(1)}, colonne {at.group(2)}) : « {message[:at.start()]} »")
 
 
 def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
@@ -701,15 +754,17 @@ def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
     key = str(path.resolve())
     if key in seen:
         chain = " → ".join(Path(s).name for s in (*seen, key))
-        raise ScenarioError(f"extends cycle: {chain}", source=source, key="scenario.extends",
+        raise ScenarioError(tr(f"extends cycle: {chain}", f"cycle dans extends : {chain}"), source=source,
+                            key="scenario.extends",
                             value=Path(key).name)
     try:
         text = _read_text(path)
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}{_toml_number_hint(text, str(exc))}", source=source) from exc
+        raise ScenarioError(_toml_error(exc) + _toml_number_hint(text, str(exc)), source=source) from exc
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
+        raise ScenarioError(tr(f"cannot read the file: {exc.strerror or exc}",
+                               f"impossible de lire le fichier : « {exc.strerror or exc} »"), source=source) from None
     _check_text(doc, source)
     _validate(doc, source)
     _check_codes(doc, source, territories)
@@ -732,7 +787,7 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
         p = relative_to / p                      # a path in `extends` is relative to its file
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
-            raise ScenarioError("scenario file not found", source=str(p))
+            raise ScenarioError(tr("scenario file not found", "fichier de scénario introuvable"), source=str(p))
         return p
     builtins = builtin_scenarios()
     if str(name_or_path) in builtins:
@@ -740,17 +795,21 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     if str(name_or_path) in RENAMED and RENAMED[str(name_or_path)] in builtins:
         import warnings
         new = RENAMED[str(name_or_path)]
-        warnings.warn(f"the built-in scenario {name_or_path!r} is now {new!r} (its levers were rebuilt from "
-                      f"their sources: docs/scenarios/{new}.md); reading {new!r}", PmqWarning, stacklevel=3)
+        warnings.warn(tr(f"the built-in scenario {name_or_path!r} is now {new!r} (its levers were rebuilt from "
+                         f"their sources: docs/scenarios/{new}.md); reading {new!r}",
+                         f"le scénario intégré {name_or_path!r} s'appelle désormais {new!r} (ses leviers ont été "
+                         f"reconstruits à partir de leurs sources : docs/scenarios/{new}.md) ; lecture de {new!r}"),
+                      PmqWarning, stacklevel=3)
         return builtins[new]
     try:
         return builtins[resolve(str(name_or_path), {k: [] for k in builtins}, kind="scenario")]
     except UnknownNameError:
         # what is wrong first, the closest names (best first) last: « closest: reference, reference_incertain »
-        near = closest(str(name_or_path), {k: [] for k in builtins})
-        hint = f"; closest: {', '.join(near)}" if near else ""
-        raise ScenarioError(f"not a file and not a built-in scenario{hint} (pmq scenarios lists them)",
-                            source=str(name_or_path)) from None
+        near = ", ".join(closest(str(name_or_path), {k: [] for k in builtins}))
+        raise ScenarioError(tr(f"not a file and not a built-in scenario{f'; closest: {near}' if near else ''} "
+                               "(pmq scenarios lists them)",
+                               f"ni un fichier ni un scénario intégré{f' ; les plus proches : {near}' if near else ''} "
+                               "(pmq scenarios en donne la liste)"), source=str(name_or_path)) from None
 
 
 def read_scenario(name_or_path: str | Path = "reference", *, territories: dict | None = None) -> Scenario:
@@ -776,9 +835,11 @@ def read_scenario(name_or_path: str | Path = "reference", *, territories: dict |
         profiles = AgeProfiles(**prof)
         _ = profiles.young(), profiles.recruits(), profiles.mobility()
         if profiles.removal_floor_age <= profiles.removal_flat_until:
-            raise ValueError("removal_floor_age must be above removal_flat_until")
+            raise ValueError(tr("removal_floor_age must be above removal_flat_until",
+                                "removal_floor_age doit être supérieur à removal_flat_until"))
     except Exception as exc:  # e.g. an empty age window
-        raise ScenarioError(f"invalid age profile: {exc}", source=str(path), key="age_profiles") from exc
+        raise ScenarioError(tr(f"invalid age profile: {exc}", f"profil d'âges non valide : {exc}"), source=str(path),
+                            key="age_profiles") from exc
     levers = {}
     for lp in LEVER_SECTIONS:
         section, key = lp.split(".")
@@ -825,7 +886,9 @@ def inactive_levers(scenario: Scenario, base_year: int, horizon: int | None = No
         b = math.inf if hi is None else hi + lag
         if b < base or a > last_flow:
             names = ", ".join(f"{k} {v}" for k, v in (("from_year", lo), ("to_year", hi)) if v is not None)
-            return names + (f": leaving years, entrants {lag} years later" if lag else "")
+            return names + (tr(f": leaving years, entrants {lag} years later",
+                               f" : années de sortie de formation, jeunes débutants {lag} ans plus tard")
+                            if lag else "")
         return None
 
     for section in LEVER_SECTIONS:
@@ -864,9 +927,13 @@ def warn_inactive_levers(scenario: Scenario, base_year: int, horizon: int | None
     if found:
         H = int(scenario.horizon if horizon is None else horizon)
         base = int(base_year)
-        shown = "; ".join(f"{w} ({y})" for w, y in found)
-        warnings.warn(f"{scenario.source}: {len(found)} lever(s) with every year outside the run, so without "
-                      f"effect: {shown} — the run covers {base}–{base + H} (flows {_span(base, base + H - 1)}); "
-                      "run longer (--horizon, horizons.run) or correct their years", InactiveLeverWarning,
-                      stacklevel=2)
+        shown = tr("; ", " ; ").join(f"{w} ({y})" for w, y in found)
+        n = len(found)
+        warnings.warn(tr(f"{scenario.source}: {n} lever(s) with every year outside the run, so without "
+                         f"effect: {shown} — the run covers {base}–{base + H} (flows {_span(base, base + H - 1)}); "
+                         "run longer (--horizon, horizons.run) or correct their years",
+                         f"{scenario.source} : {n} levier{'s' if n > 1 else ''} dont toutes les années sont hors de "
+                         f"la projection, donc sans effet : {shown} — la projection couvre {base}–{base + H} (flux "
+                         f"{_span(base, base + H - 1)}) ; allongez-la (--horizon, horizons.run) ou corrigez leurs "
+                         "années"), InactiveLeverWarning, stacklevel=2)
     return found

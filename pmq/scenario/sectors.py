@@ -28,6 +28,7 @@ import xarray as xr
 
 from pmq.data import data_path, metiers
 from pmq.errors import UnknownNameError
+from pmq.options import tr
 
 __all__ = ["sectors", "sector_key", "key_table", "key_coverage", "metier_shares", "sector_employment"]
 
@@ -52,7 +53,8 @@ def _employment_by_metier_na38() -> pd.DataFrame:
 def _check(sector: str) -> pd.Series:
     tab = sectors().set_index("sector")
     if sector not in tab.index:
-        raise UnknownNameError(f"unknown sector {sector!r}; expected one of {list(tab.index)}")
+        raise UnknownNameError(tr(f"unknown sector {sector!r}; expected one of {list(tab.index)}",
+                                  f"secteur inconnu {sector!r} ; secteurs possibles : {list(tab.index)}"))
     return tab.loc[sector]
 
 
@@ -64,7 +66,8 @@ def sector_key(sector: str) -> pd.Series:
     sub = emp[emp["na38"].isin(codes)].groupby("code")["milliers"].sum()
     sub = sub[sub > 0]
     if sub.empty:  # pragma: no cover - every shipped sector has support (tested)
-        raise UnknownNameError(f"sector {sector!r} has no métier in the DARES employer table")
+        raise UnknownNameError(tr(f"sector {sector!r} has no métier in the DARES employer table",
+                                  f"le secteur {sector!r} n'a aucun métier dans le tableau des employeurs de la DARES"))
     return (sub / sub.sum()).rename("weight").sort_index()
 
 

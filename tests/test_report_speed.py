@@ -1,0 +1,117 @@
+"""What makes `pmq report` faster does not change what it writes: the PNG written without Pillow's filter search has
+the pixels, size, colour type and resolution of matplotlib's own; the figure laid out once keeps the positions of a
+plain save; figures submitted while every child is busy wait their turn and come out the same."""
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from pmq.export import figures  # noqa: E402
+from pmq.export.figures import FigureFiles, figure_bytes, png_bytes  # noqa: E402
+from pmq.plots.style import bottom_note, new_axes  # noqa: E402
+
+fork_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+
+
+def chart(i, size=(2.4, 1.6)):
+    fig, ax, _ = new_axes(figsize=size)
+    ax.bar(["Bretagne", "Normandie", "Corse"], [1.5 + i, -2.0, 0.7], color=["#0072B2", "#E69F00", "#009E73"])
+    ax.set_title(f"Postes à pourvoir {i}")
+    ax.imshow([[0.0, 1.0], [1.0, 0.5]], extent=(0, 1, 0, 1), alpha=0.5)
+    bottom_note(fig, "Source : pmq.")
+    return fig
+
+
+def pixels(png: bytes):
+    im = Image.open(io.BytesIO(png))
+    im.load()
+    return im, np.asarray(im)
+
+
+@pytest.mark.parametrize("size", [(2.4, 1.6), (8.4, 11.7), (3.33, 2.01)])   # 8.4 in × 300: 2519.99… pixels
+def test_png_has_matplotlibs_pixels_size_and_resolution(size):
+    fig = chart(1, size)
+    fig.set_layout_engine("none")
+    ref = io.BytesIO()
+    fig.savefig(ref, format="png", dpi=300)
+    mine = png_bytes(fig, 300)
+    plt.close(fig)
+    (a, pa), (b, pb) = pixels(ref.getvalue()), pixels(mine)
+    assert a.size == b.size and a.mode == b.mode == "RGBA"
+    assert b.info["dpi"] == a.info["dpi"] and round(b.info["dpi"][0]) == 300
+    assert b.info["Software"] == a.info["Software"]
+    assert np.array_equal(pa, pb)
+
+
+def test_laid_out_once_as_a_plain_save_lays_it_out():
+    fig = chart(2)
+    ref = io.BytesIO()
+    fig.savefig(ref, format="png", dpi=300)          # constrained layout, matplotlib's own way
+    plt.close(fig)
+    fig = chart(2)
+    png, svg = figure_bytes(fig)
+    assert fig.get_layout_engine() is None or type(fig.get_layout_engine()).__name__ == "PlaceHolderLayoutEngine"
+    plt.close(fig)
+    assert np.array_equal(pixels(ref.getvalue())[1], pixels(png)[1])
+    assert svg.startswith(b"<?xml") and b"Postes" in svg
+
+
+@fork_only
+def test_figures_wait_for_a_free_child_and_come_out_the_same(monkeypatch):
+    monkeypatch.setattr(FigureFiles, "_may_fork", staticmethod(lambda: True))
+    expected = []
+    for i in range(4):
+        fig = chart(i)
+        expected.append(figure_bytes(fig))
+        plt.close(fig)
+    saved_here = []
+    real = figures.figure_bytes
+    parent = os.getpid()
+
+    def spy(fig):
+        if os.getpid() == parent:
+            saved_here.append(fig)
+        return real(fig)
+
+    monkeypatch.setattr(figures, "figure_bytes", spy)
+    with FigureFiles(workers=1) as saver:
+        for i in range(4):
+            fig = chart(i)
+            saver.submit(i, fig)
+            plt.close(fig)
+        assert not saved_here                    # none saved at submit: one in the child, the others wait
+        assert len(saver._children) + len(saver._pending) + len(saver._done) == 4
+        got = [saver.result(i) for i in range(4)]
+        folder = saver._folder
+    assert got == expected
+    assert folder is None or not folder.exists()
+
+
+def test_no_workers_save_at_once():
+    with FigureFiles(workers=0) as saver:
+        fig = chart(0)
+        saver.submit("a", fig)
+        plt.close(fig)
+        assert "a" in saver._done and not saver._pending
+
+
+def test_a_failed_report_leaves_no_workbook_behind(tmp_path, monkeypatch):
+    from pmq.export import report
+    before = set(Path(tempfile.gettempdir()).glob("pmq-report-*"))
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "to_excel", fail)
+    with pytest.raises(OSError, match="disk full"):
+        report.build_report(["reference"], territory="Corse", out=tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+    assert set(Path(tempfile.gettempdir()).glob("pmq-report-*")) == before
