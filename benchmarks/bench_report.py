@@ -8,9 +8,13 @@
   then PNG and SVG from that layout);
 * standard tables, Excel workbook, IAMC table (métier level) and its check;
 * `pmq report` for one region, one and two scenarios (projection included; figures saved in child processes
-  while the report draws the next ones and writes its workbook);
+  while the report draws the next ones and writes its workbook): wall, and CPU of the process and its children;
+* the report's parts, in CPU seconds (every figure saved in the process itself, so that each part is counted):
+  the report's own work step by step (projection, drawing each figure, tables, skills and workbook) and each
+  figure's save (PNG and SVG) — the saves run in child processes beside the report's own work, longest first;
 * peak RSS of the process.
 """
+import os
 import resource
 import statistics
 import tempfile
@@ -28,6 +32,7 @@ from pmq import plots  # noqa: E402
 from pmq.projection.compare import project_many  # noqa: E402
 from pmq.export.iamc import check_iamc, iamc_table  # noqa: E402
 from pmq.export import standard_tables, to_excel
+from pmq.export import figures  # noqa: E402
 from pmq.export.figures import figure_bytes, png_bytes  # noqa: E402
 from pmq.export.report import build_report  # noqa: E402
 
@@ -83,14 +88,60 @@ print(f"\nstandard tables ({sum(len(t) for t in tables.values()):,} rows): {t_ta
       f"Excel workbook: {t_xlsx:.2f} s ({size / 1e3:.0f} kB)")
 print(f"IAMC table ({iamc.shape[0]:,} rows × {iamc.shape[1] - 5} years): {t_iamc:.2f} s; check_iamc: {t_check:.2f} s")
 
+
+
+def cpu_with_children() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 with tempfile.TemporaryDirectory() as d:
     for scen in (["reference"], ["reference", "bas_carbone_dares2023"]):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_with_children()
         rep = build_report(scen, territory="Normandie", out=Path(d) / "r", progress=False)
-        t = time.perf_counter() - t0
+        t, c = time.perf_counter() - t0, cpu_with_children() - c0
         html = rep.html.stat().st_size
-        print(f"pmq report, Normandie, {len(scen)} scenario(s): {t:.1f} s, {len(rep.figures) // 2} figures, "
-              f"report.html {html / 1e6:.1f} MB")
+        print(f"pmq report, Normandie, {len(scen)} scenario(s): {t:.1f} s, CPU {c:.1f} s (with the figures' "
+              f"processes), {len(rep.figures) // 2} figures, report.html {html / 1e6:.1f} MB")
+
+# the parts of a report, every figure saved here (no child): the report's own work by step, each figure's save
+saves, steps = [], []
+real_bytes = figures.figure_bytes
+
+
+def counted_bytes(fig):
+    c0 = time.process_time()
+    out = real_bytes(fig)
+    saves.append((fig.get_size_inches().round(1).tolist(), time.process_time() - c0))
+    return out
+
+
+def step(name, i):
+    steps.append((name, time.process_time(), sum(c for _, c in saves)))
+
+
+figures.figure_bytes, old_workers = counted_bytes, os.environ.get("PMQ_FIGURE_WORKERS")
+os.environ["PMQ_FIGURE_WORKERS"] = "0"
+try:
+    with tempfile.TemporaryDirectory() as d:
+        start = time.process_time()
+        build_report(["reference"], territory="Normandie", out=Path(d) / "r", progress=step)
+        step("end", 0)
+finally:
+    figures.figure_bytes = real_bytes
+    if old_workers is None:
+        os.environ.pop("PMQ_FIGURE_WORKERS")
+    else:
+        os.environ["PMQ_FIGURE_WORKERS"] = old_workers
+print("\npmq report, Normandie, one scenario, CPU seconds (figures saved in this process):")
+own_total = 0.0
+for (name, c0, s0), (_, c1, s1) in zip(steps, steps[1:]):
+    own = (c1 - c0) - (s1 - s0)
+    own_total += own
+    print(f"  {name[:60]:<60}{own:>7.3f}" + (f"   + save {s1 - s0:.3f}" if s1 > s0 else ""))
+total_saves = sum(c for _, c in saves)
+print(f"  own work {own_total:.2f} s, saves {total_saves:.2f} s (the longest {max(c for _, c in saves):.2f} s): "
+      f"with one child beside the report, {max(own_total, (own_total + total_saves) / 2):.2f} s at best")
 
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"\npeak RSS: {rss:.0f} MB")

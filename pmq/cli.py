@@ -29,6 +29,7 @@ French by default, English with ``--lang en`` (anywhere on the line) or ``PMQ_LA
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import re
@@ -43,6 +44,7 @@ from typing import NamedTuple
 
 from pmq._version import __version__
 from pmq.errors import InactiveLeverWarning, PmqError
+from pmq.names import quoted
 from pmq.options import OPTIONS, set_options, tr
 
 # ------------------------------------------------------------------------- the language of the command line
@@ -75,6 +77,7 @@ def argv_lang(argv) -> str | None:
         if a == "--":
             break
         value = args[i + 1] if a == "--lang" and i + 1 < len(args) else a[7:] if a.startswith("--lang=") else None
+        value = value.strip().lower() if value is not None else None
         if value in LANGS:
             found = value
     return found
@@ -170,6 +173,38 @@ class _EnglishHelp(_HelpFormatter):
     lang = "en"
 
 
+def _shown(value) -> str:
+    """An option's value as the user wrote it, near enough: a list as ``5,10``, a CSV dialect by its separator."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(getattr(value, "sep", value))
+
+
+class _Once(argparse._StoreAction):
+    """argparse's ``store``, refusing an option given twice with different values (argparse keeps the last in
+    silence: ``--territory Bretagne --territory Normandie`` would report on Normandie alone); the error names the
+    option and both values.  Options meant to repeat say so (``action="append"``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if option_string is not None:
+            given = namespace.__dict__.setdefault("_pmq_given", {})
+            if self.dest in given and given[self.dest][1] != values:
+                before = given[self.dest][1]
+                raise argparse.ArgumentError(self, tr(
+                    f"given twice ({_shown(before)}, then {_shown(values)}): this option takes one value; keep one",
+                    f"donnée deux fois ({_shown(before)}, puis {_shown(values)}) : cette option ne prend qu'une "
+                    "valeur ; n'en gardez qu'une"))
+            given[self.dest] = (option_string, values)   # (the option as typed: kept for debugging)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _suggestion(typed: str, choices) -> str | None:
+    """The choice closest to ``typed`` (case ignored), if one is close enough (difflib)."""
+    lower = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(typed).lower(), list(lower), n=1, cutoff=0.6)
+    return lower[close[0]] if close else None
+
+
 class CommandLineParser(argparse.ArgumentParser):
     """argparse's parser in the reader's language ``lang``: the help's words (« arguments positionnels », « afficher
     ce message d'aide et quitter »), its layout (:class:`_HelpFormatter`) and its error messages
@@ -178,8 +213,12 @@ class CommandLineParser(argparse.ArgumentParser):
 
     def __init__(self, *args, lang: str = "fr", add_help: bool = True, **kwargs):
         kwargs["formatter_class"] = _EnglishHelp if lang == "en" else _FrenchHelp
-        super().__init__(*args, add_help=False, **kwargs)
+        kwargs["add_help"] = False                     # our own -h/--help, in the reader's language
+        super().__init__(*args, **kwargs)
         self.lang = lang
+        self.register("action", None, _Once)           # every option that stores a value takes one value
+        self.register("action", "store", _Once)
+        self.commands: dict = {}                       # the commands' parsers (the main parser's), for hints
         with set_options(lang=lang):
             self._positionals.title = tr("positional arguments", "arguments positionnels")
             self._optionals.title = tr("options", "options")
@@ -191,10 +230,45 @@ class CommandLineParser(argparse.ArgumentParser):
         with set_options(lang=self.lang):
             return super().parse_known_args(args, namespace)
 
+    def parse_args(self, args=None, namespace=None):
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            with set_options(lang=self.lang):
+                self.error(self._unrecognized(ns, extras))
+        ns.__dict__.pop("_pmq_given", None)
+        return ns
+
+    def _unrecognized(self, ns, extras) -> str:
+        """« arguments non reconnus : --territory ; run ne prend pas --territory (compare, … le prennent) », or
+        « vouliez-vous dire --horizon ? » for a mistyped option of the command."""
+        command = getattr(ns, "command", None)
+        sub = self.commands.get(command) if command else None
+        own = [o for a in (sub or self)._actions for o in a.option_strings]
+        hints = []
+        for x in extras:
+            if not x.startswith("--"):
+                continue
+            name = x.split("=", 1)[0]
+            takers = [c for c, p in self.commands.items() if name in p._option_string_actions]
+            close = _suggestion(name, own)
+            if sub is not None and takers:
+                listed = ", ".join(takers[:6]) + (" …" if len(takers) > 6 else "")
+                hints.append(tr(f"{command} does not take {name} (only {listed} do)",
+                                f"{command} ne prend pas {name} (seuls {listed} le prennent)"))
+            elif close:
+                hints.append(tr(f"{name}: did you mean {close}?", f"{name} : vouliez-vous dire {close} ?"))
+        text = " ".join(extras)
+        return tr(f"unrecognized arguments: {text}", f"arguments non reconnus : {text}") + "".join(
+            tr(f"; {h}", f" ; {h}") for h in hints)
+
     def error(self, message):
         with set_options(lang=self.lang):
             self.print_usage(sys.stderr)
             text = argparse_message_fr(message) if self.lang == "fr" else message
+            m = re.search(r"invalid choice: '(?P<v>[^']*)' \(choose from (?P<c>.*)\)", message, re.S)
+            close = _suggestion(m["v"], re.findall(r"'([^']*)'", m["c"])) if m else None
+            if close:
+                text += tr(f"; did you mean {close}?", f" ; vouliez-vous dire {close} ?")
             self.exit(2, f"{self.prog}{tr(': error: ', ' : erreur : ')}{text}\n")
 
 
@@ -213,22 +287,24 @@ def errors_epilog() -> str:
         "on an internal error (a bug: the traceback is shown, please report it). --debug (or PMQ_DEBUG=1) shows the "
         "traceback of user errors too.\n\n"
         "Refused: counts (--draws, --chunk, --top) below 1, --horizon outside 1–60, a negative --seed, an --out that "
-        "is a file (or a folder pmq did not write where pmq writes a folder), that lies under a file or in a folder "
+        "is a file or an output folder (figures, ensemble.zarr, CSV export) pmq did not write, that lies under a file "
+        "or in a folder "
         "pmq cannot write, or whose name is too long for the file system; scenario files that are not UTF-8 (the "
         "TOML rule) or hold control characters. The full list, and what is accepted instead: docs/user_data.md, "
-        "« Errors and exit status ».",
+        "\"Errors and exit status\".",
         "Code de sortie : 0 en cas de succès ; 2 pour une erreur de l'utilisateur — données, scénario, option ou "
         "chemin de sortie erronés, dossier en lecture seule, dépendance facultative absente, ensemble trop grand "
         "pour la mémoire — avec un seul message, qui nomme le fichier, la clé, la colonne ou l'option et la valeur "
         "en cause, et rien d'écrit (--out est vérifié avant tout calcul) ; 1 pour une erreur interne (un bogue : la "
         "trace d'appels est affichée, merci de le signaler). --debug (ou PMQ_DEBUG=1) affiche aussi la trace "
         "d'appels des erreurs de l'utilisateur.\n\n"
-        "Refusés : des nombres (--draws, --chunk, --top) inférieurs à 1, un --horizon hors de 1–60, un --seed "
-        "négatif, un --out qui est un fichier (ou un dossier que pmq n'a pas écrit, là où pmq écrit un dossier), "
+        "Sont refusés : des nombres (--draws, --chunk, --top) inférieurs à 1, un --horizon hors de 1–60, un --seed "
+        "négatif, un --out qui est un fichier ou un dossier de sortie (figures, ensemble.zarr, export CSV) que pmq "
+        "n'a pas écrit, "
         "qui se trouve sous un fichier ou dans un dossier où pmq ne peut pas écrire, ou dont le nom est trop long "
         "pour le système de fichiers ; les fichiers de scénario qui ne sont pas en UTF-8 (la règle de TOML) ou qui "
         "contiennent des caractères de contrôle. La liste complète, et ce qui est accepté à la place : "
-        "docs/user_data.md, « Errors and exit status ».")
+        "docs/user_data.md, « Errors and exit status » (en anglais).")
 
 
 def territory_epilog() -> str:
@@ -260,6 +336,35 @@ def territory_help() -> str:
               "courts comme PACA, AURA, IDF) ; avec --level departement ou zone_emploi, le nom d'une région désigne "
               "ses départements (ses zones) ; FR ou France : le total national, la somme de tous les territoires de "
               "la projection")
+
+
+def horizon_help(default_en: str, default_fr: str, several: bool = False) -> str:
+    """``--horizon``'s help, one wording for every command: years from the base year, 1–60, the command's default
+    (``several``: report's list of horizons)."""
+    if several:
+        return tr(f"years from the base year, 1–60, one or several separated by commas (e.g. 5,10,20) (default: "
+                  f"{default_en})",
+                  f"années depuis l'année de base, 1–60, une ou plusieurs séparées par des virgules (par exemple "
+                  f"5,10,20) (par défaut : {default_fr})")
+    return tr(f"years from the base year, 1–60 (default: {default_en})",
+              f"années depuis l'année de base, 1–60 (par défaut : {default_fr})")
+
+
+def _published_period() -> tuple[str, str]:
+    """The default horizon of compare, imbalance, report, skills and passerelles, in words (en, fr)."""
+    return "11, i.e. 2019–2030, the published period", "11, soit 2019–2030, la période publiée"
+
+
+def _scenario_horizon() -> tuple[str, str]:
+    """The default horizon of run, export and validate, in words (en, fr)."""
+    return ("the scenario's [horizons] run, 20 years for the reference",
+            "les [horizons] run du scénario, 20 ans pour la référence")
+
+
+def seed_help() -> str:
+    """``--seed``'s help (run, report)."""
+    return tr("seed of the draws, a whole number ≥ 0 (default: the scenario's uncertainty.seed, else 0)",
+              "graine des tirages, un nombre entier ≥ 0 (par défaut : uncertainty.seed du scénario, sinon 0)")
 
 
 def _scenario_line() -> str:
@@ -336,14 +441,14 @@ def report_epilog() -> str:
 def export_epilog() -> str:
     return _epilog(tr(
         "Output: the file or folder given by --out, in the format of its extension (.xlsx, .nc, .iamc.csv, "
-        ".iamc.xlsx) or --format (csv: a folder of CSV files, UTF-8 with a byte-order mark).",
+        ".iamc.xlsx) or --format (csv: a folder of CSV files, UTF-8 with BOM).",
         "Sortie : le fichier ou le dossier donné par --out, au format de son extension (.xlsx, .nc, .iamc.csv, "
-        ".iamc.xlsx) ou de --format (csv : un dossier de fichiers CSV, en UTF-8 avec indicateur d'ordre des octets)."))
+        ".iamc.xlsx) ou de --format (csv : un dossier de fichiers CSV, en UTF-8 avec BOM)."))
 
 
 def reproduce_epilog() -> str:
     return _epilog(tr(
-        "EXERCISE: metiers2030 — « Les métiers en 2030 », DARES – France Stratégie, regional results (1,049 "
+        "EXERCISE: metiers2030 — \"Les métiers en 2030\", DARES – France Stratégie, regional results (1,049 "
         "published rows × 15 numeric columns).",
         "EXERCICE : metiers2030 — « Les métiers en 2030 », DARES – France Stratégie, résultats régionaux (1\u202f049 "
         "lignes publiées × 15 colonnes numériques)."), tr(
@@ -364,8 +469,8 @@ def skills_epilog() -> str:
         "catégories de savoirs), savoir_etre (les 16 savoir-être professionnels), fiche (les fiches du ROME 4.0), "
         "green (la classe de transition écologique des fiches : vert, stratégique, brun, blanc), digital "
         "(l'indicateur de transition numérique des fiches)."), tr(
-        "--view additive spreads each métier's openings over its items (the rows add up to the openings, a « non "
-        "rattaché » row included); --view reach gives the openings in the jobs whose fiche requires the item (not "
+        "--view additive spreads each métier's openings over its items (the rows add up to the openings, a \"non "
+        "rattaché\" row included); --view reach gives the openings in the jobs whose fiche requires the item (not "
         "additive).",
         "--view additive répartit les postes à pourvoir de chaque métier entre ses éléments (les lignes "
         "s'additionnent aux postes à pourvoir, une ligne « non rattaché » comprise) ; --view reach donne les postes "
@@ -378,7 +483,7 @@ def skills_epilog() -> str:
 
 def passerelles_epilog() -> str:
     return _epilog(tr(
-        "The passerelles are ROME 4.0's « mobilités » between fiches (rank 1 = the closest, weighted 1/rank), "
+        "The passerelles are ROME 4.0's \"mobilités\" between fiches (rank 1 = the closest, weighted 1/rank), "
         "aggregated to métiers through pmq's bridge métier → ROME fiches: strength = the share of the métier's "
         "mobilités that lead into the destination. The destinations (strength ≥ 1 %) are ranked by their projected "
         "imbalance rate in the territory (imbalance ÷ employment of the base year), with their DARES class.",
@@ -475,7 +580,7 @@ def _check_out(value, names=(), *, file: bool = False, option: str = "--out") ->
         if n > name_max:
             raise OutputError(tr(f"a name in the path is {n} bytes long, above the {name_max} the file system "
                                  f"allows ({part[:30]!r}…); choose a shorter {option}",
-                                 f"un nom du chemin fait {n} octets, au-delà des {name_max} que permet le système de "
+                                 f"un élément du chemin fait {n} octets, au-delà des {name_max} que permet le système de "
                                  f"fichiers ({part[:30]!r}…) ; choisissez un {option} plus court"), path=text)
     extra = len(os.fsencode(temp_prefix(path.name, "ens"))) - len(os.fsencode(path.name)) + 8 + len(path.suffix)
     if len(os.fsencode(path.name)) + extra > name_max:
@@ -585,7 +690,7 @@ def _implausible_report(sc, typed, df, lang: str) -> str:
     fr = lang == "fr"
     n, bound = len(df), float(df["bound"].iat[0])
     head = (f"{typed}, clé 'scenario.max_metier_deviation' : l'emploi national de {n} métier{'s' if n > 1 else ''} "
-            f"s'écarte de celui du scénario de référence de plus que la borne de plausibilité du scénario, "
+            f"s'écarte de celui du scénario de référence au-delà de la borne de plausibilité du scénario, "
             f"{_bound_text(bound, lang)} (valeur : {bound:g}) :" if fr else
             f"{typed}, key 'scenario.max_metier_deviation': the national employment of {n} métier{'s' if n > 1 else ''} "
             f"moves away from the reference scenario's by more than the scenario's plausibility bound, "
@@ -634,8 +739,8 @@ def _warn_implausible(scenarios, typed, baseline, lang: str) -> None:
         bound = _bound_text(float(df["bound"].iat[0]), lang)
         first = f"{r.metier} {r.label}, {_deviation_text(r, lang)}"
         warnings.warn(
-            f"{t} : l'emploi national de {n} métier{'s' if n > 1 else ''} s'écarte de celui de la référence de "
-            f"plus que la borne de plausibilité du scénario ({bound}, max_metier_deviation) — le plus : {first} ; "
+            f"{t} : l'emploi national de {n} métier{'s' if n > 1 else ''} s'écarte de celui de la référence "
+            f"au-delà de la borne de plausibilité du scénario ({bound}, max_metier_deviation) — le plus : {first} ; "
             f"un levier trop grand ? pmq validate {shlex.quote(str(t))} les détaille" if lang == "fr" else
             f"{t}: the national employment of {n} métier{'s' if n > 1 else ''} moves away from the reference's by "
             f"more than the scenario's plausibility bound ({bound}, max_metier_deviation) — the most: {first}; a lever too "
@@ -722,7 +827,8 @@ def _pick_territories(values, baseline, option: str = "--territory", *, groups: 
         try:
             key = resolve(v, choices, kind="territory", display=display)
         except UnknownNameError as exc:
-            raise ArgumentError(str(exc), name=option, value=v) from None
+            hint = _other_level(v, baseline)      # « Finistère est un département (29) : ajoutez --level … »
+            raise ArgumentError(hint or str(exc), name=option, value=None if hint else v) from None
         if key == _NATIONAL:
             picked.append(_Picked(v, (), "FR", national=True))
         elif key in members:
@@ -730,6 +836,52 @@ def _pick_territories(values, baseline, option: str = "--territory", *, groups: 
         else:
             picked.append(_Picked(v, (key,), display[key]))
     return picked
+
+
+def _other_level(value, baseline) -> str | None:
+    """Why ``value``, unknown among ``baseline``'s territories, is not there when it names a territory of another
+    level of pmq's nomenclature (a département or a zone d'emploi given where régions are read): « Finistère est
+    un département (29) : ajoutez --level departement » (and --dom for an overseas one the run lacks); None
+    otherwise (a user's territories, or a name no level knows)."""
+    from pmq.data.territories import territories
+    from pmq.names import normalise
+    level = str(baseline.attrs.get("level") or "region")
+    nomen = territories()
+    terr = {str(t) for t in baseline.territory.values}
+    if level not in LEVEL_NAMES or not terr <= set(nomen.loc[nomen["level"] == level, "code"]):
+        return None
+    typed, norm = str(value).strip(), normalise(str(value))
+    if not norm:
+        return None
+    regions = ({str(r) for r in baseline["region"].values} if "region" in baseline.coords else terr)
+    words = {"region": ("a région", "une région"), "departement": ("a département", "un département"),
+             "zone_emploi": ("a zone d'emploi", "une zone d'emploi")}
+    for lvl in (level, *(x for x in LEVEL_NAMES if x != level)):
+        rows = nomen[nomen["level"] == lvl]
+        names = rows["name"].astype(str)
+        hit = rows[(rows["code"].str.lower() == typed.lower()) | (names.map(normalise) == norm)
+                   | (names.str.replace(r" \(.*\)$", "", regex=True).map(normalise) == norm)]
+        if not len(hit):
+            continue
+        r = hit.iloc[0]
+        code = str(r["zone_emploi"]) if lvl == "zone_emploi" and str(r["zone_emploi"]) else str(r["code"])
+        dom = str(r["region"]) not in regions and bool(r["estimated_territory"])
+        name = str(r["name"]) if lvl != "zone_emploi" else re.sub(r" \(.*\)$", "", str(r["name"]))
+        en, fr = words[lvl]
+        if lvl == level:                  # an overseas territory of this level, left out without --dom
+            if not dom:
+                continue
+            return tr(f"{name} is an overseas {en[2:]} ({code}), estimated by pmq: add --dom",
+                      f"{name} est {fr} d'outre-mer ({code}), estimée par pmq : ajoutez --dom".replace(
+                          "estimée", "estimé" if fr.startswith("un ") else "estimée"))
+        add = f"--level {lvl}" + (" --dom" if dom else "")
+        if LEVEL_NAMES.index(lvl) < LEVEL_NAMES.index(level):       # a région at the départements' level
+            return tr(f"{name} is {en} ({code}), above the territories of this run ({level}): give one of its "
+                      f"territories, or run at --level {lvl}",
+                      f"{name} est {fr} ({code}), au-dessus des territoires de cette projection ({level}) : donnez "
+                      f"l'un de ses territoires, ou projetez avec --level {lvl}")
+        return tr(f"{name} is {en} ({code}): add {add}", f"{name} est {fr} ({code}) : ajoutez {add}")
+    return None
 
 
 def _children_word(baseline, n: int, lang: str = "fr") -> str:
@@ -866,10 +1018,15 @@ def _territory_options(parser) -> None:
                                 "territoires de --level (ceux qu'elle ne nomme pas restent tels quels)"))
 
 
+def _lang(text: str) -> str:
+    """``--lang``: ``fr`` or ``en``, case and spaces ignored (``--lang=EN``); another value is left to ``choices``."""
+    return str(text).strip().lower()
+
+
 def _lang_option(parser, default: str = "fr") -> None:
     """``--lang``: the language of everything the command prints and writes; ``default``: the command line's
     (``PMQ_LANG``, else French: :func:`command_lang`)."""
-    parser.add_argument("--lang", choices=LANGS, default=default,
+    parser.add_argument("--lang", type=_lang, choices=LANGS, default=default,
                         help=tr("language of what is printed and written: 'fr' or 'en' (default: fr, or the PMQ_LANG "
                                 "environment variable)",
                                 "langue de ce qui est affiché et écrit : 'fr' ou 'en' (par défaut : fr, ou la variable "
@@ -884,10 +1041,10 @@ def _csv_sep(text: str):
         return csv_dialect_of(text, name="--csv-sep")
     except ArgumentError:
         raise argparse.ArgumentTypeError(tr(
-            f"must be ',' (comma, decimal point: the default) or ';' (semicolon, decimal comma, as French Excel opens "
-            f"CSV files), got {text!r}",
-            f"doit valoir ',' (virgule, point décimal : le défaut) ou ';' (point-virgule, virgule décimale, comme "
-            f"Excel en français ouvre les fichiers CSV), reçu {text!r}")) from None
+            f"must be ',' (comma, decimal point: the default) or ';' (semicolon, decimal comma, which French Excel "
+            f"opens directly), got {text!r}",
+            f"doit valoir ',' (virgule, point décimal : le défaut) ou ';' (point-virgule, virgule décimale, que la "
+            f"version française d'Excel ouvre directement), reçu {text!r}")) from None
 
 
 def _csv_option(parser) -> None:
@@ -895,12 +1052,12 @@ def _csv_option(parser) -> None:
     which sets :func:`pmq.outputs.csv_dialect` for the command)."""
     parser.add_argument("--csv-sep", type=_csv_sep, default=None, metavar="SEP",
                         help=tr("separator of the CSV files written: ',' (default, with a decimal point) or ';' (with "
-                                "a decimal comma, as French Excel opens them; quote it in the shell: --csv-sep ';'). "
-                                "Every CSV is UTF-8 with a byte-order mark",
+                                "a decimal comma, which French Excel opens directly; quote it in the shell: --csv-sep "
+                                "';'). Every CSV file is UTF-8 with BOM",
                                 "séparateur des fichiers CSV écrits : ',' (par défaut, avec un point décimal) ou ';' "
-                                "(avec une virgule décimale, comme Excel en français les ouvre ; entre guillemets "
-                                "dans le terminal : --csv-sep ';'). Tous les CSV sont en UTF-8 avec indicateur "
-                                "d'ordre des octets"))
+                                "(avec une virgule décimale, que la version française d'Excel ouvre directement ; "
+                                "entre guillemets dans le terminal : --csv-sep ';'). Tous les fichiers CSV sont en "
+                                "UTF-8 avec BOM"))
 
 
 def _csv_context(args):
@@ -1266,7 +1423,7 @@ def _copy_scenarios(args) -> int:
         if parent:
             print(f"note : {name} étend le scénario intégré « {parent} » (extends = \"{parent}\") ; pour étendre "
                   f"une copie de {parent}, copiez-le aussi et écrivez extends = \"{parent}.toml\"" if args.lang == "fr"
-                  else f"note: {name} extends the built-in scenario « {parent} » (extends = \"{parent}\"); to extend "
+                  else f"note: {name} extends the built-in scenario \"{parent}\" (extends = \"{parent}\"); to extend "
                        f"a copy of {parent} instead, copy it too and write extends = \"{parent}.toml\"")
     # what makes a copy the user's own: its name (a copy keeps the built-in's, which compare refuses beside it),
     # its titles, and the provenance of every lever changed (a built-in's source does not vouch for new figures)
@@ -1380,10 +1537,10 @@ def cmd_validate(args) -> int:
             continue
         n = sum(len(sc.lever_list(k)) for k in LEVER_SECTIONS)
         if args.lang == "fr":
-            print(f"{f} : valide — {sc.name} « {sc.title_in('fr')} », {n} levier{'s' if n > 1 else ''}, "
+            print(f"{f} : valide — {sc.name} {quoted(sc.title_in('fr'))}, {n} levier{'s' if n > 1 else ''}, "
                   f"empreinte {sc.hash}")
         else:
-            print(f"{f}: valid — {sc.name} « {sc.title_in('en')} », {n} lever{'s' if n != 1 else ''}, hash {sc.hash}")
+            print(f"{f}: valid — {sc.name} \"{sc.title_in('en')}\", {n} lever{'s' if n != 1 else ''}, hash {sc.hash}")
     if failed and len(args.files) > 1:
         print(tr(f"pmq: {failed} of {len(args.files)} file(s) invalid",
                  f"pmq : {failed} fichier{'s' if failed > 1 else ''} sur {len(args.files)} "
@@ -1436,7 +1593,7 @@ def cmd_imbalance(args) -> int:
         })
     period = table["period"].iloc[0]
     en = args.lang == "en"
-    print(f"Métiers to watch — {sc.title_en} — {period} (imbalance as a % of initial employment)" if en else
+    print(f"Occupations to watch — {sc.title_en} — {period} (imbalance as a % of initial employment)" if en else
           f"Métiers à surveiller — {sc.title_fr} — {period} (déséquilibre en % de l'emploi initial)")
     for p in picked:
         if p.group:                 # a région (département) name at a lower level: its children
@@ -1457,7 +1614,7 @@ def cmd_imbalance(args) -> int:
                       "  aucun métier à surveiller : ce territoire n'a pas de classe de tension 2019 (la DARES n'en "
                       "publie pas pour lui), sans laquelle la typologie DARES ne classe aucun métier")
             else:
-                print(f"  no métier in the classes « {labels['accentuer']} » or « {labels['nouvelles']} » over "
+                print(f"  no métier in the classes \"{labels['accentuer']}\" or \"{labels['nouvelles']}\" over "
                       f"{period}" if en else f"  aucun métier dans les classes « {labels['accentuer']} » ou "
                       f"« {labels['nouvelles']} » sur {period}")
             continue
@@ -1532,7 +1689,7 @@ def cmd_passerelles(args) -> int:
     en = lang == "en"
     out = _check_out(args.out, ("passerelles.csv",)) if args.out else None
     baseline = _baseline(args)
-    code = _metier_code(args.metier, baseline)
+    code = _metier_code(args.metier, baseline, tr("OCCUPATION", "MÉTIER"))
     picked = _pick_territories([args.territory] if args.territory else [], baseline)
     territory, where = _where(picked, baseline, lang)
     sc = _scenario(args.scenario, baseline, args.horizon)
@@ -1546,8 +1703,8 @@ def cmd_passerelles(args) -> int:
     label = table.attrs["column_labels"]
     period = table.attrs["period"]
     mlabel = table["metier_label"].iloc[0] if len(table) else code
-    print(f"Passerelles from {code} « {mlabel} » — {where} — {period} — scenario « {sc.title_en} »" if en else
-          f"Passerelles depuis {code} « {mlabel} » — {where} — {period} — scénario « {sc.title_fr} »")
+    print(f"Career moves from {code} \"{mlabel}\" — {where} — {period} — scenario \"{sc.title_en}\"" if en else
+          f"Passerelles depuis {code} « {mlabel} » — {where} — {period} — scénario {quoted(sc.title_fr)}")
     print("Occupations close in content (ROME 4.0 mobilities), ranked by their projected imbalance (share of "
           "initial employment)" if en else
           "Métiers proches par leur contenu (mobilités du ROME 4.0), classés par leur déséquilibre potentiel "
@@ -1588,7 +1745,7 @@ def _skills_readme(table, args, scenarios, where: str) -> list[list]:
         ["pmq", __version__],
         ["table" if en else "tableau", ("Job openings by ROME 4.0 item" if en else
                                         "Postes à pourvoir par élément du ROME 4.0")],
-        ["scenarios" if en else "scénarios", ", ".join(f"{s.name} « {s.title_en if en else s.title_fr} »"
+        ["scenarios" if en else "scénarios", ", ".join(f"{s.name} \"{s.title_en}\"" if en else f"{s.name} {quoted(s.title_fr)}"
                                                       for s in scenarios)],
         ["territory" if en else "territoire", where],
         ["period" if en else "période", a["period"]],
@@ -1667,7 +1824,7 @@ def cmd_skills(args) -> int:
           f" — {a['by_label']} — {view}")
     share = a["share_linked"]
     for sc, (name, g) in zip(scenarios, table.groupby("scenario", sort=False)):
-        print(f"\n{'Scenario' if en else 'Scénario'} « {sc.title_en if en else sc.title_fr} » ({name})")
+        print(f"\nScenario \"{sc.title_en}\" ({name})" if en else f"\nScénario {quoted(sc.title_fr)} ({name})")
         cover = format_percent(share[name] if isinstance(share, dict) else share, 1, lang)
         print(f"ROME coverage: {cover} of job openings" if en else
               f"couverture ROME : {cover} des postes à pourvoir")
@@ -1744,29 +1901,34 @@ def _trend_years(text: str) -> int:
 
 
 def _size(text: str) -> str:
+    """``--max-memory``: a size as :func:`pmq.projection.ensemble.parse_size` reads it (8G, 500MB), or in French
+    units and decimals (8Go, 500 Mo, 1,5 Go: octets), or off."""
     from pmq.projection.ensemble import parse_size
     from pmq.errors import ArgumentError
+    m = re.fullmatch(r"\s*(\d+(?:[.,]\d*)?)\s*([kmgt])o\s*", str(text), re.I)
+    value = f"{m[1].replace(',', '.')}{m[2].upper()}" if m else str(text)
     try:
-        parse_size(text)
+        parse_size(value)
     except ArgumentError:
-        raise argparse.ArgumentTypeError(tr(f"expected a size such as 8G, 500M or 2.5GB (or off), got {text!r}",
-                                            f"une taille est attendue, comme 8G, 500M ou 2.5GB (ou off), reçu "
-                                            f"{text!r}")) from None
-    return text
+        raise argparse.ArgumentTypeError(tr(f"expected a size such as 8G, 500M or 2.5GB (units K, M, G, T, with or "
+                                            f"without B; or off), got {text!r}",
+                                            f"une taille est attendue, comme 8Go, 500Mo ou 2,5Go (unités Ko, Mo, Go, "
+                                            f"ou K, M, G ; ou off), reçu {text!r}")) from None
+    return value
 
 
 def _horizons(text: str) -> list[int]:
     from pmq.scenario.read import MAX_HORIZON
+    wrong = argparse.ArgumentTypeError(tr(f"must be a number of years from 1 to {MAX_HORIZON}, or several separated "
+                                          f"by commas (e.g. 5,10,20), got {text!r}",
+                                          f"doit être un nombre d'années de 1 à {MAX_HORIZON}, ou plusieurs séparés "
+                                          f"par des virgules (par exemple 5,10,20), reçu {text!r}"))
     try:
         hz = [int(h) for h in str(text).replace(";", ",").split(",") if h.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(tr(f"--horizon takes years, e.g. 11 or 5,10,20; got {text!r}",
-                                            f"--horizon prend des années, par exemple 11 ou 5,10,20 ; reçu "
-                                            f"{text!r}")) from None
+        raise wrong from None
     if not hz or min(hz) <= 0 or max(hz) > MAX_HORIZON:
-        raise argparse.ArgumentTypeError(tr(f"--horizon takes numbers of years from 1 to {MAX_HORIZON}; got {text!r}",
-                                            f"--horizon prend des nombres d'années de 1 à {MAX_HORIZON} ; reçu "
-                                            f"{text!r}"))
+        raise wrong
     return hz
 
 
@@ -1825,14 +1987,42 @@ BACKTEST_FILES = ("backtest_metrics.csv", "backtest_age_by_fap.csv", "backtest_a
                   "demand_rolling.csv", "backtest.png", "backtest.svg")     # pmq.estimation.backtest.OUTPUT_FILES
 
 
+#: :func:`pmq.estimation.backtest.backtest`'s arguments, as its errors name them → ``pmq backtest``'s options.
+BACKTEST_OPTIONS = {"start (--from)": "--from", "end (--to)": "--to", "horizon (--horizon)": "--horizon",
+                    "trend_years (--trend-years)": "--trend-years"}
+
+
+def _input_file(value, option: str):
+    """The file of ``option`` (``--pyramids``, ``--employment``), checked before any work: it exists and is a
+    file; refused once, naming the option and the value."""
+    from pmq.errors import ArgumentError
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_dir():
+        raise ArgumentError(tr("is a folder, not a file: give a CSV file", "est un dossier et non un fichier : "
+                               "donnez un fichier CSV"), name=option, value=str(value))
+    if not path.is_file():
+        raise ArgumentError(tr("no such file", "fichier introuvable"), name=option, value=str(value))
+    return value
+
+
 def cmd_backtest(args) -> int:
+    from pmq.errors import ArgumentError
     from pmq.estimation.backtest import DEFAULT_STARTS, backtest
     from pmq.outputs import write_atomically
 
     out = _check_out(args.out, BACKTEST_FILES) if args.out else None
     starts = _years(args.start, "--from") if args.start else list(DEFAULT_STARTS)
-    res = backtest(starts, args.end, horizon=args.horizon, pyramids=args.pyramids, employment=args.employment,
-                   trend_years=args.trend_years)
+    pyramids = _input_file(args.pyramids, "--pyramids")
+    employment = _input_file(args.employment, "--employment")
+    try:
+        res = backtest(starts, args.end, horizon=args.horizon, pyramids=pyramids, employment=employment,
+                       trend_years=args.trend_years)
+    except ArgumentError as exc:          # the library's argument, as the command line's option
+        if exc.name not in BACKTEST_OPTIONS:
+            raise
+        raise ArgumentError(exc.problem, name=BACKTEST_OPTIONS[exc.name], value=exc.value) from None
     written = write_atomically(out, res.writers(lang=args.lang)) if out is not None else []
     print(res.summary(args.lang))
     _written(written, args.lang)
@@ -1919,7 +2109,7 @@ def _build_parser(lang: str) -> CommandLineParser:
 
     p = CommandLineParser(
         prog="pmq", lang=lang,
-        description=tr("pmq — « prospective des métiers et des qualifications »: stock-flow projections of "
+        description=tr("pmq — \"prospective des métiers et des qualifications\": stock-flow projections of "
                        "employment by métier × territory × age.",
                        "pmq — prospective des métiers et des qualifications : projections stock-flux de l'emploi "
                        "par métier × territoire × âge."),
@@ -1927,7 +2117,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     p.add_argument("--version", action="version", version=f"pmq {__version__}",
                    help=tr("show pmq's version number and exit", "afficher le numéro de version de pmq et quitter"))
     p.add_argument("--debug", dest="debug_global", action="store_true", help=debug_help())
-    p.add_argument("--lang", dest="lang_global", choices=LANGS, default=None,
+    p.add_argument("--lang", dest="lang_global", type=_lang, choices=LANGS, default=None,
                    help=tr("language of the help, the messages and what the command prints and writes: 'fr' or 'en' "
                            "(default: fr, or the PMQ_LANG environment variable); also after the command",
                            "langue de l'aide, des messages et de ce que la commande affiche et écrit : 'fr' ou 'en' (par "
@@ -1936,12 +2126,13 @@ def _build_parser(lang: str) -> CommandLineParser:
 
     def add(name, **kw):                       # every command takes --debug
         command = sub.add_parser(name, lang=lang, **kw)
+        p.commands[name] = command
         command.add_argument("--debug", action="store_true", help=debug_help())
         return command
 
     r = add("run", help=tr("project a scenario and write accounts.nc and summary.csv",
                            "projeter un scénario et écrire accounts.nc et summary.csv"),
-            description=tr("Project a scenario year by year on the embedded « Les métiers en 2030 » baseline (or "
+            description=tr("Project a scenario year by year on the embedded \"Les métiers en 2030\" baseline (or "
                            "your own data) and write the accounts.",
                            "Projeter un scénario année par année sur la base intégrée « Les métiers en 2030 » (ou "
                            "sur vos propres données) et écrire les comptes."),
@@ -1949,8 +2140,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     r.add_argument("scenario", metavar=SCENARIO, help=tr("scenario file (.toml) or built-in name",
                                                          "fichier de scénario (.toml) ou nom d'un scénario intégré"))
     r.add_argument("--horizon", type=_horizon, default=None, metavar=YEARS,
-                   help=tr("number of annual steps, 1–60 (default: the scenario's, 20)",
-                           "nombre de pas annuels, 1–60 (par défaut : celui du scénario, 20)"))
+                   help=horizon_help(*_scenario_horizon()))
     r.add_argument("--out", default="results", metavar=DIR,
                    help=tr("output folder (default: results)", "dossier de sortie (par défaut : results)"))
     r.add_argument("--data", default=None, metavar=DIR,
@@ -1966,9 +2156,7 @@ def _build_parser(lang: str) -> CommandLineParser:
                            "écrit ensemble.zarr (ensemble.nc sans dask), quantiles_national.csv, "
                            "quantiles_regions.csv, parameters.csv"))
     r.add_argument("--seed", type=_seed, default=None, metavar="S",
-                   help=tr("seed of the draws, a whole number ≥ 0 (default: the scenario's uncertainty.seed, else 0)",
-                           "graine des tirages, un nombre entier ≥ 0 (par défaut : uncertainty.seed du scénario, "
-                           "sinon 0)"))
+                   help=seed_help())
     r.add_argument("--chunk", type=_positive_int, default=50, metavar="C",
                    help=tr("draws computed together, ≥ 1 (default 50)", "tirages calculés ensemble, ≥ 1 (50 par défaut)"))
     r.add_argument("--scheduler", default=None, metavar="ADRESSE" if fr else "ADDRESS",
@@ -1996,13 +2184,12 @@ def _build_parser(lang: str) -> CommandLineParser:
             epilog=compare_epilog())
     c.add_argument("scenarios", nargs="+", metavar=SCENARIO, help=scenarios_help)
     c.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
-                   help=tr("years from the base year, 1–60 (default 11: 2019–2030, the published period, as imbalance "
-                           "and report)",
-                           "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030, la période publiée, comme "
-                           "imbalance et report)"))
+                   help=horizon_help(*_published_period()))
     c.add_argument("--territory", action="append", metavar=NAME,
-                   help=tr(f"restrict to a territory: {territory_help()} (the « Ensemble » rows); repeatable",
-                           f"se limiter à un territoire : {territory_help()} (les lignes « Ensemble ») ; répétable"))
+                   help=tr(f"restrict to a territory: {territory_help()}; repeatable. In the files the national "
+                           "total is the territory \"Ensemble\"",
+                           f"se limiter à un territoire : {territory_help()} ; répétable. Dans les fichiers, le total "
+                           "national est le territoire « Ensemble »"))
     c.add_argument("--out", default=None, metavar=DIR,
                    help=tr("write compare_domains.csv and compare_metiers.csv there",
                            "y écrire compare_domains.csv et compare_metiers.csv"))
@@ -2082,7 +2269,7 @@ def _build_parser(lang: str) -> CommandLineParser:
                 "Vérifier des fichiers de scénario avec tous les contrôles de pmq run — le fichier, les leviers "
                 "appliqués à la base, la section [uncertainty] telle que --draws la lit, et la projection elle-même "
                 "— sans rien écrire ; et la taille des leviers : un métier dont l'emploi national s'écarte de celui "
-                "du scénario de référence de plus que la borne du scénario (max_metier_deviation, 25 % par défaut) "
+                "du scénario de référence au-delà de la borne du scénario (max_metier_deviation, 25 % par défaut) "
                 "fait échouer la vérification et est listé (pmq run, compare et report ne font qu'avertir). Chaque "
                 "fichier a son compte rendu ; le code de sortie est 2 si l'un d'eux est invalide."),
             epilog=errors_epilog())
@@ -2090,9 +2277,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     v.add_argument("--data", default=None, metavar=DIR,
                    help=tr("check codes against your own baseline", "vérifier les codes d'après votre propre base"))
     v.add_argument("--horizon", type=_horizon, default=None, metavar=YEARS,
-                   help=tr("check with this horizon, 1–60, as pmq run --horizon (default: the scenario's)",
-                           "vérifier avec cet horizon, 1–60, comme pmq run --horizon (par défaut : celui du "
-                           "scénario)"))
+                   help=horizon_help(*_scenario_horizon()))
     _lang_option(v, lang)
     v.set_defaults(func=cmd_validate)
 
@@ -2100,7 +2285,7 @@ def _build_parser(lang: str) -> CommandLineParser:
                                   "déséquilibres potentiels, classes DARES/COPS/ROA et métiers à surveiller"),
              description=tr("Project a scenario, compute the potential imbalance of every métier × territory (and "
                             "France) over the horizon, classify it with the DARES, COPS and ROA typologies and print "
-                            "the ranked métiers to watch (DARES « s'accentuer » and « nouvelles difficultés »).",
+                            "the ranked métiers to watch (DARES \"s'accentuer\" and \"nouvelles difficultés\").",
                             "Projeter un scénario, calculer le déséquilibre potentiel de chaque métier × territoire "
                             "(et de la France) sur l'horizon, le classer selon les typologies de la DARES, du COPS et "
                             "du ROA et afficher, classés, les métiers à surveiller (classes DARES « s'accentuer » et "
@@ -2108,11 +2293,12 @@ def _build_parser(lang: str) -> CommandLineParser:
              epilog=imbalance_epilog())
     im.add_argument("scenario", nargs="?", default="reference", metavar=SCENARIO, help=scenario_help)
     im.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
-                    help=tr("years from the base year, 1–60 (default 11: 2019–2030, the DARES period)",
-                            "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030, la période de la DARES)"))
+                    help=horizon_help(*_published_period()))
     im.add_argument("--territory", action="append", metavar=NAME,
-                    help=tr(f"restrict to a territory: {territory_help()} (the rows FR); repeatable",
-                            f"se limiter à un territoire : {territory_help()} (les lignes FR) ; répétable"))
+                    help=tr(f"restrict to a territory: {territory_help()}; repeatable. In the files the national "
+                            "total is the territory FR",
+                            f"se limiter à un territoire : {territory_help()} ; répétable. Dans les fichiers, le "
+                            "total national est le territoire FR"))
     im.add_argument("--top", type=_positive_int, default=10, metavar="N",
                     help=tr("métiers to watch per territory, ≥ 1 (default 10)",
                             "métiers à surveiller par territoire, ≥ 1 (10 par défaut)"))
@@ -2126,22 +2312,21 @@ def _build_parser(lang: str) -> CommandLineParser:
 
     pa = add("passerelles", help=tr("the métiers a métier's ROME mobilities lead to, ranked by imbalance",
                                     "les métiers où mènent les mobilités ROME d'un métier, classés par déséquilibre"),
-             description=tr("Project a scenario and list the métiers close in content to MÉTIER (ROME 4.0 "
-                            "« mobilités », aggregated to métiers), ranked by their projected imbalance rate in the "
+             description=tr("Project a scenario and list the métiers close in content to OCCUPATION (ROME 4.0 "
+                            "\"mobilités\", aggregated to métiers), ranked by their projected imbalance rate in the "
                             "territory, with their DARES class.",
                             "Projeter un scénario et lister les métiers proches de MÉTIER par leur contenu "
                             "(« mobilités » du ROME 4.0, agrégées par métier), classés selon leur taux de "
                             "déséquilibre potentiel projeté dans le territoire, avec leur classe DARES."),
              epilog=passerelles_epilog())
-    pa.add_argument("metier", metavar="MÉTIER", help=tr("code (T2A) or label of the métier of departure",
+    pa.add_argument("metier", metavar="MÉTIER" if fr else "OCCUPATION", help=tr("code (T2A) or label of the métier of departure",
                                                         "code (T2A) ou libellé du métier de départ"))
     pa.add_argument("scenario", nargs="?", default="reference", metavar=SCENARIO, help=scenario_help)
     pa.add_argument("--territory", default=None, metavar=NAME,
                     help=tr(f"the territory where the imbalances are read: {territory_help()} (default)",
                             f"le territoire où les déséquilibres sont lus : {territory_help()} (par défaut)"))
     pa.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
-                    help=tr("years from the base year, 1–60 (default 11: 2019–2030)",
-                            "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030)"))
+                    help=horizon_help(*_published_period()))
     pa.add_argument("--top", type=_positive_int, default=10, metavar="N",
                     help=tr("destinations listed, ≥ 1 (default 10)", "destinations listées, ≥ 1 (10 par défaut)"))
     _lang_option(pa, lang)
@@ -2168,8 +2353,7 @@ def _build_parser(lang: str) -> CommandLineParser:
                     help=tr(f"{territory_help()} (default); repeatable: the territories are summed",
                             f"{territory_help()} (par défaut) ; répétable : les territoires sont additionnés"))
     sk.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
-                    help=tr("years from the base year, 1–60 (default 11: 2019–2030)",
-                            "années depuis l'année de base, 1–60 (11 par défaut : 2019–2030)"))
+                    help=horizon_help(*_published_period()))
     sk.add_argument("--by", choices=tuple(SKILLS_BY), default="macro_competence",
                     help=tr("what the openings are read by (default: macro_competence)",
                             "ce selon quoi les postes à pourvoir sont lus (par défaut : macro_competence)"))
@@ -2225,16 +2409,14 @@ def _build_parser(lang: str) -> CommandLineParser:
                              "d'union indifférents ; noms courts comme PACA, AURA) ; par défaut, ou FR / France : le "
                              "total national"))
     rep.add_argument("--horizon", type=_horizons, default=[11], metavar=YEARS,
-                     help=tr("years from the base year, one or several (e.g. 5,10,20); default 11 (2019–2030)",
-                             "années depuis l'année de base, une ou plusieurs (par exemple 5,10,20) ; 11 par défaut "
-                             "(2019–2030)"))
+                     help=horizon_help(*_published_period(), several=True))
     _lang_option(rep, lang)
     rep.add_argument("--draws", type=_positive_int, default=None, metavar="N",
                      help=tr("add an ensemble of the first scenario's [uncertainty]: fan chart and quantiles",
                              "ajouter un ensemble de tirages de la section [uncertainty] du premier scénario : "
                              "graphique en éventail et quantiles"))
     rep.add_argument("--seed", type=_seed, default=None, metavar="S",
-                     help=tr("seed of the draws, ≥ 0", "graine des tirages, ≥ 0"))
+                     help=seed_help())
     rep.add_argument("--out", default="report", metavar=DIR,
                      help=tr("output folder (default: report)", "dossier de sortie (par défaut : report)"))
     rep.add_argument("--pdf", action="store_true",
@@ -2265,8 +2447,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     ex.add_argument("--format", choices=("xlsx", "csv", "nc", "iamc"), default=None,
                     help=tr("default: from the --out suffix", "par défaut : d'après l'extension de --out"))
     ex.add_argument("--horizon", type=_horizon, default=None, metavar=YEARS,
-                    help=tr("projection length, 1–60 (default: the scenario's, 20)",
-                            "durée de la projection, 1–60 (par défaut : celle du scénario, 20)"))
+                    help=horizon_help(*_scenario_horizon()))
     _lang_option(ex, lang)
     ex.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(ex)
@@ -2277,7 +2458,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     bt = add("backtest", help=tr("ex-post evaluation on past DARES vintages (age structure, employment)",
                                  "évaluation a posteriori sur d'anciens millésimes de la DARES (structure par âge, "
                                  "emploi)"),
-             description=tr("Project past vintages of the DARES « Portraits statistiques des métiers » forward and "
+             description=tr("Project past vintages of the DARES \"Portraits statistiques des métiers\" forward and "
                             "compare with what was observed: pmq's replacement model (estimated exit hazards, "
                             "observed employment path) against the constant pyramid, and the demand models "
                             "(half-trend shares, combination, trends) against naive (constant employment) and "

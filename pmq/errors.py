@@ -38,7 +38,7 @@ def _format_rows(rows: Any) -> str:
         rows = rows.to_frame()
     if pd is not None and isinstance(rows, pd.DataFrame):
         n = len(rows)
-        shown = rows.head(_MAX_ROWS).to_string(index=False)
+        shown = _headers(rows.head(_MAX_ROWS)).to_string(index=False)
         more = "\n  … " + _tr(f"and {n - _MAX_ROWS} more row(s)",
                              f"et {n - _MAX_ROWS} autre{'s' if n - _MAX_ROWS > 1 else ''} ligne"
                              f"{'s' if n - _MAX_ROWS > 1 else ''}") if n > _MAX_ROWS else ""
@@ -49,10 +49,31 @@ def _format_rows(rows: Any) -> str:
     return " " + ", ".join(repr(v) for v in values[:_MAX_ROWS]) + more
 
 
+def _headers(rows: Any) -> Any:
+    """The offending rows as a message shows them: the row label ``row`` as the line of the file when the rows
+    came from a CSV file (``attrs["pmq_row_lines"]``, the header being line 1: « line » / « ligne »), else as
+    « row » / « ligne »; the words pmq adds (``only_in``) in the reader's language."""
+    lines = rows.attrs.get("pmq_row_lines")
+    if "row" in rows.columns and isinstance(lines, list) and len(lines) >= len(rows):
+        rows = rows.assign(row=lines[:len(rows)]).rename(columns={"row": _tr("line", "ligne")})
+    elif "row" in rows.columns:
+        rows = rows.rename(columns={"row": _tr("row", "ligne")})
+    return rows.rename(columns={"only_in": _tr("only_in", "uniquement dans")})
+
+
 def _tr(en: str, fr: str) -> str:
     """:func:`pmq.options.tr`, imported when a message is made (pmq.options imports this module)."""
     from pmq.options import tr
     return tr(en, fr)
+
+
+def _columns(column: str) -> str:
+    """« column 'x' », or for several columns given as « a, b » « columns 'a', 'b' » (never « column 'a, b' »)."""
+    names = [c.strip() for c in column.split(",") if c.strip()] if ", " in column else [column]
+    if len(names) == 1:
+        return _tr(f"column '{column}'", f"colonne '{column}'")
+    quoted = ", ".join(f"'{c}'" for c in names)
+    return _tr(f"columns {quoted}", f"colonnes {quoted}")
 
 
 def _colon() -> str:
@@ -96,7 +117,7 @@ class InputError(PmqError, ValueError):
         if source:
             where.append(str(source))
         if column:
-            where.append(_tr(f"column '{column}'", f"colonne '{column}'"))
+            where.append(_columns(str(column)))
         prefix = (", ".join(where) + _colon()) if where else ""
         super().__init__(prefix + problem + _format_rows(rows))
 

@@ -14,6 +14,7 @@ import pandas as pd
 from pmq import data as _data
 from pmq.errors import UnknownNameError
 from pmq.formatting import check_lang
+from pmq.names import register_labels
 from pmq.options import tr
 
 __all__ = ["Variable", "VARIABLE_REGISTRY", "variable", "TEXT", "text", "variable_label", "metier_label",
@@ -140,6 +141,16 @@ def _metier_table() -> pd.DataFrame:
                      keep_default_na=False).set_index("code")
     return m.join(en, how="left")
 
+
+def _bilingual_metier_labels() -> dict[str, tuple[str, str]]:
+    """pmq's métier labels, ``code → (French, English)``: the suggestions of an unknown métier show them in the
+    reader's language (:func:`pmq.names.register_labels`)."""
+    t = _metier_table()
+    return {str(c): (str(fr), str(en) if isinstance(en, str) and en else str(fr))
+            for c, fr, en in zip(t.index, t["label_fr"], t["label_en"])}
+
+
+register_labels(_bilingual_metier_labels)
 
 #: The most characters of a short métier label (:func:`metier_label` with ``short=True``).
 SHORT_WIDTH = 36

@@ -11,12 +11,13 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pmq.errors import UnknownNameError
-from pmq.options import tr
+from pmq.options import OPTIONS, tr
 
-__all__ = ["normalise", "resolve", "resolve_many", "closest", "unknown_message"]
+__all__ = ["normalise", "stem", "resolve", "resolve_many", "closest", "unknown_message", "quoted", "listing",
+           "register_labels"]
 
 _APOSTROPHES = "’‘ʼ`´′"
 
@@ -31,6 +32,36 @@ def normalise(text: str) -> str:
         text = text.replace(ch, " ")
     text = text.lower().replace("-", " ").replace("_", " ")
     return re.sub(r"\s+", " ", text).strip()
+
+
+#: Feminine endings (on accent-free text) and their masculine base: « infirmière » → « infirmier », « vendeuse »
+#: → « vendeur », « formatrice » → « formateur », « technicienne » → « technicien ».
+_FEMININE = (("iere", "ier"), ("ere", "er"), ("euse", "eur"), ("trice", "teur"), ("ienne", "ien"),
+             ("onne", "on"), ("ive", "if"))
+
+
+def _stem_word(word: str) -> str:
+    if len(word) > 3 and word[-1] in "sx" and not word.endswith("ss"):
+        word = word[:-1]                                       # plural: « aides » → « aide », « bureaux »
+    for fem, base in _FEMININE:
+        if len(word) > len(fem) + 1 and word.endswith(fem):
+            return word[: -len(fem)] + base
+    if len(word) > 4 and word.endswith(("nte", "nde", "ate", "ee")):      # « soignante » → « soignant »,
+        return word[:-1]                                                   # « employée » → « employé »
+    return word
+
+
+def stem(text: str) -> str:
+    """:func:`normalise` with each word brought to a common base form — plural ``-s``/``-x`` and feminine endings
+    (``-ante``, ``-ée``, ``-ière``, ``-euse``, ``-trice``, ``-ienne``…) dropped — so that « aide-soignante »,
+    « Aides-soignants »
+    and « aide soignant » compare equal, as « vendeuse » and « Vendeurs »."""
+    return " ".join(_stem_word(w) for w in normalise(text).split())
+
+
+def _parts(alias: str) -> list[str]:
+    """The stems of the comma-separated parts of a label: « Infirmiers, sages-femmes » → infirmier, sage femm."""
+    return [stem(p) for p in str(alias).split(",") if p.strip()]
 
 
 def _word_ratio(typed: str, alias: str) -> float:
@@ -75,6 +106,9 @@ def resolve(name: str, choices: Mapping[str, Iterable[str]], *, kind: str | tupl
     norm = normalise(name)
     if norm in table:
         return table[norm]
+    found = _by_stem(name, choices)
+    if found is not None:
+        return found
     suggestions = _suggest(norm, table, spelt, display)
     raise UnknownNameError(unknown_message(name, kind, suggestions[:5]), source=source)
 
@@ -99,6 +133,83 @@ def unknown_message(name: str, kind: str | tuple[str, str], suggestions: Iterabl
               f"{fr_unknown} {name!r}" + (f" ; noms les plus proches : {shown}" if shown else ""))
 
 
+def _by_stem(name: str, choices: Mapping[str, Iterable[str]]) -> str | None:
+    """The one key whose code or label has the stem of ``name`` (« aide-soignante » → Aides-soignants), else the
+    one key that has it as a part of a label listing several (« infirmière » → « Infirmiers, sages-femmes »);
+    None when no key or several do."""
+    typed = stem(name)
+    if not typed:
+        return None
+    whole: set[str] = set()
+    part: set[str] = set()
+    for key, aliases in choices.items():
+        for alias in [key, *aliases]:
+            if stem(alias) == typed:
+                whole.add(key)
+            elif "," in str(alias) and typed in _parts(alias):
+                part.add(key)
+    for found in (whole, part):
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            return None
+    return None
+
+
+def _other_language(key: str, alias: str) -> bool | None:
+    """Whether ``alias`` is the label of pmq's métier ``key`` in the language the reader does not read (None: not a
+    label of pmq's nomenclature)."""
+    labels = _metier_labels()
+    if key not in labels:
+        return None
+    fr, en = labels[key]
+    norm = normalise(alias)
+    reader_fr = _lang() == "fr"
+    if norm == normalise(fr):
+        return not reader_fr
+    if norm == normalise(en):
+        return reader_fr
+    return None
+
+
+def _lang() -> str:
+    return OPTIONS["lang"]
+
+
+#: Where the labels of names in two languages come from: functions that give ``key → (French, English)``,
+#: registered by the modules that know them (:mod:`pmq.labels` registers pmq's métiers), called when a suggestion
+#: is made (not at import).
+_LABEL_SOURCES: list[Callable[[], Mapping[str, tuple[str, str]]]] = []
+_LABELS: dict[str, tuple[str, str]] = {}
+
+
+def register_labels(source: Callable[[], Mapping[str, tuple[str, str]]]) -> None:
+    """Declare labels known in French and English (``key → (French, English)``, given by ``source`` when first
+    needed): a suggestion shows such a label in the reader's language, whichever language the typed name matched."""
+    _LABEL_SOURCES.append(source)
+    _LABELS.clear()
+
+
+def _metier_labels() -> dict[str, tuple[str, str]]:
+    """The registered labels, ``key → (French, English)``, read once."""
+    if not _LABELS and _LABEL_SOURCES:
+        for source in _LABEL_SOURCES:
+            try:
+                _LABELS.update(source())
+            except Exception:        # noqa: BLE001 - no labels at hand: names are shown as they are spelt
+                pass
+        _LABELS.setdefault("\0", ("", ""))
+    return _LABELS
+
+
+def _shown_label(key: str, alias: str) -> str:
+    """The label a suggestion shows for ``key`` matched by ``alias``: pmq's label of the métier in the reader's
+    language whichever language matched (« V0Z (Nursing assistants) » in English), else the alias as spelt."""
+    if _other_language(key, alias) is None:
+        return alias
+    return _metier_labels()[key][0 if _lang() == "fr" else 1]
+
+
 def _similarity(norm: str, alias: str) -> float:
     """How close ``norm`` is to ``alias``: difflib's ratio to the whole alias or to its closest run of as many
     words (« provense » is as close to « alpes de haute provence » as to « provence »)."""
@@ -113,10 +224,20 @@ def _suggest(norm: str, table: Mapping[str, str], spelt: Mapping[str, str],
     # ratio, to the whole name or to its closest words), ties by length then alphabetically
     words = re.compile(rf"\b{re.escape(norm)}\b") if norm else None
     close = {alias for alias in table if words is not None and words.search(alias)}
-    close |= {a for a in table if _word_ratio(norm, a) >= 0.8}
+    strong = set(close) | {a for a in table if _word_ratio(norm, a) >= 0.8}
+    close = set(strong)
     close |= set(difflib.get_close_matches(norm, list(table), n=5, cutoff=0.5))
     close |= {alias for alias in table if norm and norm in alias}
-    ranked = sorted(close, key=lambda a: (-round(_similarity(norm, a), 9), len(a), a))
+    # names whose words have the stems of what was typed (« ouvrière » → « Ouvriers qualifiés de la mécanique »)
+    typed = stem(norm).split()
+    stemmed = {a for a in table if typed and _has_words(stem(a).split(), typed)}
+    close |= stemmed
+    # a métier's label in the other language than the reader's only when it matches well (« Sales assistants »
+    # is no suggestion for « aides-soignantes » to a French reader; « aides-soigantes » finds
+    # « Aides-soignants » in English too)
+    close = {a for a in close if a in strong or a in stemmed or not _other_language(table[a], spelt[a])
+             or _similarity(norm, a) >= 0.75}
+    ranked = sorted(close, key=lambda a: (a not in stemmed, -round(_similarity(norm, a), 9), len(a), a))
     suggestions: list[str] = []
     keys: set[str] = set()
     for alias in ranked:
@@ -125,13 +246,34 @@ def _suggest(norm: str, table: Mapping[str, str], spelt: Mapping[str, str],
             continue
         keys.add(key)
         if display is None:
-            label = key if normalise(key) == alias else f"{key} ({spelt[alias]})"
+            label = key if normalise(key) == alias else f"{key} ({_shown_label(key, spelt[alias])})"
         else:                      # « Provence-Alpes-Côte d'Azur (93) », « PACA: Provence-Alpes-Côte d'Azur (93) »
             shown = display.get(key, key)
             label = shown if alias in normalise(shown) or alias == normalise(key) else f"{spelt[alias]}: {shown}"
         if label not in suggestions:
             suggestions.append(label)
     return suggestions
+
+
+def _has_words(words: list[str], typed: list[str]) -> bool:
+    """Whether ``typed`` (stems) appear in ``words`` (stems) in a row."""
+    n = len(typed)
+    return any(words[i:i + n] == typed for i in range(len(words) - n + 1))
+
+
+def quoted(text: str) -> str:
+    """``text`` between French guillemets, the guillemets inside it turned into “ ”: « Scénario de référence
+    (tendanciel “Les métiers en 2030”) » — never « … « … » … »."""
+    inner = re.sub(r"«\s*", "“", str(text))
+    inner = re.sub(r"\s*»", "”", inner)
+    return f"« {inner} »"
+
+
+def listing(values: Iterable[object], quote: bool = False) -> str:
+    """Names or values as a reader writes a list, not as Python prints one: ``listing(["A0Z", "B1Z"])`` is
+    « A0Z, B1Z » (never « ['A0Z', 'B1Z'] »); with ``quote``, each between ' ' as a key of a file is named
+    (``listing(["scenario", "horizons"], quote=True)`` is « 'scenario', 'horizons' »)."""
+    return ", ".join(f"'{v}'" if quote else str(v) for v in values)
 
 
 def closest(name: str, choices: Mapping[str, Iterable[str]], *, n: int = 5,

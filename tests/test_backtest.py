@@ -8,7 +8,7 @@ import pytest
 from pmq.estimation.backtest import (AGE_MODELS, BANDS, DEFAULT_STARTS, DEMAND_MODELS, OUTPUT_FILES, ROLLING_MODELS,
                                      _vintage_fit, backtest, read_employment_series)
 from pmq.cli import main
-from pmq.errors import InputError
+from pmq.errors import ArgumentError, InputError
 from pmq.estimation.exits import _raw, pyramids
 from pmq.estimation import trends
 from pmq.estimation.trends import _table
@@ -212,18 +212,19 @@ def test_early_origins_evaluate_employment_only(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- bad inputs
-@pytest.mark.parametrize("kwargs, column, text", [
-    (dict(start=2012, end=2020), "from/to", "hors des pyramides"),
-    (dict(start=1985, end=2018), "from", "première origine possible est 1991"),
-    (dict(start=2012, end=2011), "to", "doit suivre"),
-    (dict(start=2012, end=2018, horizon=3), "to/horizon", "pas les deux"),
-    (dict(start=2012, end=2018, trend_years=5), "trend_years", "au moins 8"),
-    (dict(start=[], end=2018), "from", "aucune fenêtre de départ"),
+@pytest.mark.parametrize("kwargs, name, text", [
+    (dict(start=2012, end=2020), "end (--to)", "hors des pyramides"),
+    (dict(start=2012, horizon=9), "horizon (--horizon)", "hors des pyramides"),
+    (dict(start=1985, end=2018), "start (--from)", "première origine possible : 1991"),
+    (dict(start=2012, end=2011), "end (--to)", "doit suivre"),
+    (dict(start=2012, end=2018, horizon=3), "end (--to)", "pas les deux"),
+    (dict(start=2012, end=2018, trend_years=5), "trend_years (--trend-years)", "au moins 8"),
+    (dict(start=[], end=2018), "start (--from)", "aucune origine donnée"),
 ])
-def test_bad_windows(kwargs, column, text):
-    with pytest.raises(InputError, match=text) as e:
+def test_bad_windows(kwargs, name, text):
+    with pytest.raises(ArgumentError, match=text) as e:     # an argument the data cannot serve: named as such
         backtest(**kwargs)
-    assert e.value.column == column
+    assert e.value.name == name
 
 
 def _pyramid_csv(tmp_path, mutate):

@@ -91,13 +91,14 @@ def test_backtest_summary_in_each_language(backtest_result):
     fr, en = backtest_result.summary("fr"), backtest_result.summary("en")
     assert "fenêtre" in fr and "modèle" in fr and "origine glissante" in fr and "dissimilarité" in fr
     assert "structure par âge non évaluée depuis l'origine 2010" in fr and "première origine possible : 2011" in fr
-    row = next(line for line in fr.splitlines() if line.startswith("2012→2018  shares "))
-    assert re.fullmatch(r"2012→2018  shares +\d+,\d +\d+,\d +\d+,\d +\d+,\d\d", row), row
+    row = next(line for line in fr.splitlines() if line.startswith("2012→2018  parts (demi-tendance) "))
+    assert re.fullmatch(r"2012→2018  parts \(demi-tendance\) +\d+,\d +\d+,\d +\d+,\d +\d+,\d\d", row), row
     assert re.search(r"\d\.\d", fr) is None                                      # no decimal point
     assert re.search(r"[−+]\d+,\d\d \[[−+]\d+,\d\d ; [−+]\d+,\d\d\]", fr)         # a bootstrap interval
-    codes = r"\b(?:shares|naive|pmq|combination|loglinear|damped|arima|constant_pyramid)\b"
-    prose = re.sub(codes, " ", fr)                     # the models keep their codes (the CSV files' ``model``)
-    assert not _words(prose) & set(ENGLISH), _words(prose) & set(ENGLISH)
+    codes = r"\b(?:shares|shares_damped|naive|naive_share|combination|loglinear|damped|arima|constant_pyramid)\b"
+    assert re.search(codes, fr) is None, re.search(codes, fr)   # the models by their French names (CSV: codes)
+    assert "naïf (emploi constant)" in fr and "pyramide constante" in fr and "EAM" not in fr
+    assert not _words(fr) & set(ENGLISH), _words(fr) & set(ENGLISH)
     assert "band MAE" in en and "rolling origin" in en and "age structure not evaluated" in en
     assert re.search(r"2012→2018  shares +\d+\.\d +\d+\.\d", en) and "fenêtre" not in en and "," not in \
         next(line for line in en.splitlines() if line.startswith("2012→2018  shares "))

@@ -5,7 +5,9 @@ same bits as the unblocked annual step, whatever the block size — what it mean
 * every block size (one cell, a few, a block boundary inside a territory, all cells) gives the full record of
   :func:`step` run year by year on every cell, bit for bit — with steep outflows (the capped removal), empty
   cells, a hazard by year, several scenarios with their own profiles;
-* an infeasible outflow is raised as by the unblocked step: every failing cell of the year, by its index.
+* an infeasible outflow is raised as by the unblocked step: every failing cell of the year, by its index;
+* the block size chosen by default (from the cache and the number of ages) evens the blocks out, and gives the
+  same bits; the record's allocation leaves numpy's process-wide huge-page switch as it found it.
 """
 from __future__ import annotations
 
@@ -106,3 +108,46 @@ def test_an_infeasible_outflow_names_every_failing_cell_of_the_year(monkeypatch)
     for e in errors:
         assert e.cells == [(0, 0), (2, 4)] and e.step == 0 and e.no_stock == [True, True]
     assert str(errors[0]) == str(errors[1])
+
+
+@pytest.mark.parametrize("by_year", [False, True])
+def test_the_default_block_size_gives_the_same_bits(monkeypatch, by_year):
+    E0, h, nc, ye, nm = _inputs(cells=(7, 11), by_year=by_year)
+    prof = Profiles.from_spec()
+    monkeypatch.setattr(engine, "FULL_BLOCK_CELLS", None)
+    monkeypatch.setattr(engine, "_CACHE_SHARE", 0.05)                # small blocks: several of them, a short last
+    assert 1 < engine._block_cells(77, A) < 77
+    res = simulate(E0, h, nc, ye, nm, prof, record="full", hazard_by_year=by_year)
+    _assert_same(res, _step_by_step(E0, h, nc, ye, nm, prof, by_year))
+
+
+def test_default_blocks_are_even_and_sized_from_the_cache(monkeypatch):
+    monkeypatch.setattr(engine, "FULL_BLOCK_CELLS", None)
+    assert engine._cache_bytes() > 0
+    monkeypatch.setattr(engine, "_cache_bytes", lambda *a, **k: 1 << 20)
+    per_block = int(engine._CACHE_SHARE * (1 << 20)) // (8 * 60 * engine._BLOCK_ARRAYS)
+    for n in (1, 50, per_block, per_block + 1, 10 * per_block + 3, 107_900):
+        kb = engine._block_cells(n, 60)
+        n_blocks = -(-n // kb)
+        assert 1 <= kb <= max(per_block, 1) and kb <= n
+        assert n - (n_blocks - 1) * kb > kb - n_blocks               # the last block about as long as the others
+    assert engine._block_cells(10, 60) == 10                          # a small run is one block
+    monkeypatch.setattr(engine, "FULL_BLOCK_CELLS", 4)
+    assert engine._block_cells(10, 60) == 4 and engine._block_cells(3, 60) == 3
+
+
+def test_the_record_leaves_numpys_huge_page_switch_as_it_was(monkeypatch):
+    monkeypatch.setattr(engine, "FULL_RECORD_HUGE_PAGES", False)       # the record allocated without the advice
+    core = getattr(np, "_core", None) or np.core
+    switch = core.multiarray._set_madvise_hugepage
+    E0, h, nc, ye, nm = _inputs()
+    original = switch(True)
+    try:
+        for state in (True, False):
+            switch(state)
+            simulate(E0, h, nc, ye, nm, Profiles.from_spec(), record="full")
+            assert switch(state) is state
+    finally:
+        switch(original)
+    rec = engine._record_empty((5, 3, 4))
+    assert rec.shape == (5, 3, 4) and rec.dtype == np.float64 and rec.flags.c_contiguous

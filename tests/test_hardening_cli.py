@@ -329,7 +329,7 @@ def _cases(files=None):
     if files is not None:
         c["backtest: duplicated pyramid rows"] = lambda t: (
             ["backtest", "--from", "2012", "--pyramids", _bt(t, files, "pyramids", lambda d: pd.concat([d, d.iloc[[7]]])),
-             "--out", t / "b"], ["my_pyramids.csv", "en double", "A0Z", "2003-2005", "12150"])
+             "--out", t / "b"], ["my_pyramids.csv", "en double", "A0Z", "2003-2005", "12152"])  # line of the file
         c["backtest: gap in the employment series"] = lambda t: (
             ["backtest", "--from", "2012", "--employment", _bt(t, files, "employment", lambda d: d[d.year != 2005]),
              "--out", t / "b"], ["my_employment.csv", "colonne 'year'", "incomplètes", "2005"])

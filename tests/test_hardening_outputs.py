@@ -216,7 +216,7 @@ def _bad(kind: str, folder: Path) -> tuple[str, list[str]]:
     elif kind == "escape_in_code":
         e["metier"] = "T4Z"
         e.loc[5, "metier"] = "T4\x1bZ"
-        must = ["metier", "U+001B", "row"]
+        must = ["metier", "U+001B", "ligne"]
     elif kind == "zero_width_code":
         f["territory"] = "13\u200b"
         name, must = "flows.csv", ["territory", "U+200B"]
@@ -245,7 +245,7 @@ def _bad(kind: str, folder: Path) -> tuple[str, list[str]]:
         must = ["lignes en double", "territory, metier, age"]
     elif kind == "age_gap":
         t["employment"] = e[e["age"] != 40]
-        must = ["age", "âges manquants : [40]"]
+        must = ["age", "âges manquants : 40"]
     elif kind == "hazard_hole":
         t["hazards"] = h[h["age"] != 33]
         name, must = "hazards.csv", ["age"]

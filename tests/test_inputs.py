@@ -85,7 +85,7 @@ def test_nan_is_reported_with_its_row():
 
 def test_missing_base_year_column():
     emp, haz, flo = tables()
-    msg = _raises(r"colonne\(s\) obligatoire\(s\) absente", emp, haz, flo.drop(columns="period_start"))
+    msg = _raises(r"colonne obligatoire absente : period_start", emp, haz, flo.drop(columns="period_start"))
     assert "period_start" in msg
 
 
@@ -98,14 +98,14 @@ def test_base_years_that_disagree():
 def test_labels_that_do_not_match_between_tables():
     emp, haz, flo = tables()
     flo.loc[flo.territory == "83", "territory"] = "84"
-    msg = _raises("les libellés ne concordent pas", emp, haz, flo)
-    assert "83" in msg and "84" in msg and "only_in" in msg
+    msg = _raises("les codes ne concordent pas", emp, haz, flo)
+    assert "83" in msg and "84" in msg and "uniquement dans" in msg and "only_in" not in msg
 
 
 def test_malformed_templates(tmp_path):
     emp, haz, flo = tables()
     _raises(r"colonne\(s\) inattendue", emp.assign(sexe="F"), haz, flo)
-    _raises(r"colonne\(s\) obligatoire\(s\) absente", emp.drop(columns="age"), haz, flo)
+    _raises(r"colonne obligatoire absente : age", emp.drop(columns="age"), haz, flo)
     _raises("nombres entiers", emp.assign(age=emp.age + 0.5), haz, flo)
     _raises("valeur non numérique", emp.astype({"employment": object}).assign(employment="beaucoup"), haz, flo)
     _raises("lignes en double", pd.concat([emp, emp.head(1)]), haz, flo)

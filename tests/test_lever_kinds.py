@@ -100,7 +100,7 @@ def test_every_section_has_its_kind_and_the_section_schema_is_theirs():
     (Growth, 'kind = "growth"\nrate = 0.1\nperiod = [2025, 2030]\nanchors = {2030 = 1}', "anchors",
      "non autorisée ici (kind 'growth')"),
     (Growth, 'kind = "growth"\nrate = 0.1\nperiod = [2025, 2030]\nafter = "hold"', "after",
-     "after doit être l'une des valeurs ['reference', 'continue', 'constant_level'] pour un levier de type growth"),
+     "after doit être l'une des valeurs : 'reference', 'continue', 'constant_level' pour un levier de type growth"),
     (Target, 'kind = "target"\nyear = 2030\nvalue = 1', "from_year", "clé 'from_year' manquante"),
     (Target, 'kind = "target"\nyear = 2030\nvalue = 1\nfrom_year = 2030', "from_year", "from_year doit précéder year"),
     (Deviation, 'kind = "deviation"\nanchors = {x2035 = 1}', "anchors.x2035",
@@ -130,7 +130,7 @@ def test_a_demand_kind_refuses_a_bad_table(kind, text, key, message):
     ("exits.cohort_shift", CohortShift, 'cohorts = [1960, 1961]\nshift = [1]', "shift",
      "cohorts et shift doivent avoir la même longueur (2 ≠ 1)"),
     ("exits.multiplier", ExitMultiplier, 'factor = 2\nmin_age = 70\nmax_age = 60', "min_age",
-     "min_age est supérieur à max_age"),
+     "min_age (70) est supérieur à max_age (60)"),
     ("uncertainty.correlation", ParameterCorrelation, 'between = ["a", "a"]\nrho = 0.5', "between",
      "between nomme deux id de paramètres différents"),
 ])
@@ -144,7 +144,8 @@ def test_other_kinds_refuse_a_bad_table(section, kind, text, key, message):
 
 def test_the_section_refuses_unknown_keys_and_wrong_types_before_the_kind():
     t = table('[[exits.shift]]\nid = "s"\nyears = "1"\nfrom_year = 2024\nassumption = "a"\n')
-    with pytest.raises(ScenarioError, match=r"mauvais type \(str\) ; attendu : int ou float") as exc:
+    with pytest.raises(ScenarioError, match=r"mauvais type : un nombre \(0\.67, sans guillemets\) est attendu, "
+                                            r"reçu un texte") as exc:
         check_table("exits.shift", t, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s].years"
     with pytest.raises(ScenarioError, match="clé inconnue ; clés possibles : ") as exc:

@@ -178,7 +178,7 @@ def _error(argv) -> str:
     (lambda t: ["compare", "reference", "reference", "--horizon", "1"], ["scenario.name", "'reference'"]),
     (lambda t: ["backtest", "--from", "2012,deux"], ["--from", "'2012,deux'"]),
     (lambda t: ["backtest", "--from", ","], ["--from", "','"]),
-    (lambda t: ["passerelles", "ZZZ", "--horizon", "1"], ["MÉTIER", "'ZZZ'"]),
+    (lambda t: ["passerelles", "ZZZ", "--horizon", "1"], ["'ZZZ'"]),      # MÉTIER / OCCUPATION: test_messages_review
     (lambda t: ["compare", "reference", "--territory", "Atlantis", "--horizon", "1"], ["--territory", "'Atlantis'"]),
 ])
 def test_the_command_line_errors_in_each_language(make, named, tmp_path):

@@ -87,10 +87,10 @@ def test_model_and_share_arguments(levels):
 
 # ----------------------------------------------------------------------------------------- backtest
 @pytest.mark.parametrize("kwargs, named", [
-    (dict(start=2012, end=2018, trend_years=5), ["backtest", "'trend_years'", "5"]),
-    (dict(start=2012, end=2018, horizon=3), ["backtest", "'to/horizon'", "2018, 3"]),
-    (dict(start=2012, end=2011), ["backtest", "(2011)", "2012", "2010–2012"]),
-    (dict(start=2012, end=2020), ["'from/to'", "2020", "2004–2018", "FAP-87"]),
+    (dict(start=2012, end=2018, trend_years=5), ["trend_years (--trend-years)", "5"]),
+    (dict(start=2012, end=2018, horizon=3), ["end (--to)", "(2018)", "(3)"]),
+    (dict(start=2012, end=2011), ["end (--to)", "(2011)", "2012", "2010–2012"]),
+    (dict(start=2012, end=2020), ["end (--to)", "2020", "2004–2018"]),
     (dict(start="soon"), ["start (--from)", "'soon'"]),
 ])
 def test_backtest_windows(kwargs, named):
@@ -165,7 +165,7 @@ def _user_baseline(young_13: float, creation_13: float = 0.0):
 def test_the_flows_an_empty_cell_cannot_run_are_refused_in_the_readers_language():
     b = _user_baseline(33.0)
     fr, en = _both(lambda: pmq.project(b, "reference", horizon=3), InputError)
-    _check(fr, en, "flows", "'young_entrants, net_creation, net_mobility'", "Bouches-du-Rhône", "T4Z", "33")
+    _check(fr, en, "flows", "'young_entrants', 'net_creation', 'net_mobility'", "Bouches-du-Rhône", "T4Z", "33")
     assert "dans 1 cellule : ces cellules n'ont plus aucun actif en 2021" in fr
     assert "in 1 cell(s): these cells have no worker left in 2021" in en
 

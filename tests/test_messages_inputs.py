@@ -85,8 +85,9 @@ def test_template_checks_name_the_table_column_and_rows():
     assert "colonne 'employment' : valeur non numérique dans " in fr and "sans signe %" in fr and "'12 %'" in fr
     assert "not a number in " in en and "no % sign" in en
     fr, en = _both(lambda: pmq.load_user_baseline(emp, haz, flo.drop(columns="period_start")), InputError)
-    assert "colonne(s) obligatoire(s) absente(s) ['period_start'] pour le modèle flows" in fr
-    assert "missing required column(s) ['period_start'] for the flows template" in en
+    assert ("colonne obligatoire absente : period_start (les noms de colonnes sont ceux du modèle flows, en anglais)"
+            in fr)
+    assert "missing required column(s) period_start for the flows template" in en
 
 
 def test_baseline_checks_across_tables():
@@ -101,8 +102,8 @@ def test_baseline_checks_across_tables():
     assert "base years do not agree: " in en
     fr, en = _both(lambda: pmq.load_user_baseline(emp[emp.age != 30], haz, flo), InputError)
     assert fr == ("tableau employment, colonne 'age' : les âges doivent être des années consécutives ; "
-                  "âges manquants : [30]")
-    assert en == "employment table, column 'age': ages must be consecutive single years; missing ages [30]"
+                  "âges manquants : 30")
+    assert en == "employment table, column 'age': ages must be consecutive single years; missing ages 30"
     flo2 = flo.assign(net_creation=-1e6)
     fr, en = _both(lambda: check_period_end(pmq.load_user_baseline(emp, haz, flo2), source="flux.csv"), InputError)
     assert fr.startswith("flux.csv, colonne 'net_creation' : ")
@@ -218,8 +219,8 @@ def test_interregional_rates_name_the_column_and_value(baseline, tmp_path):
     assert "colonne 'rate' : taux hors de [0, 1] dans 1 ligne (probabilités annuelles)" in fr and "2.0" in fr
     assert "column 'rate': rate outside [0, 1] in 1 row(s) (annual probabilities)" in en
     fr, en = _both(lambda: read_interregional(TERR.drop(columns="rate"), baseline), InputError)
-    assert "colonne(s) obligatoire(s) absente(s) ['rate'] pour le tableau interregional" in fr
-    assert "missing required column(s) ['rate'] for the interregional table" in en
+    assert "colonne obligatoire absente : rate (les noms de colonnes sont ceux du tableau interregional" in fr
+    assert "missing required column(s) rate for the interregional table" in en
 
 
 def test_rate_arrays_and_arguments(baseline):
@@ -241,9 +242,10 @@ def test_training_inputs_name_the_file_and_pairs(baseline):
     pairs = pd.DataFrame({"territory": ["11", "11", "53"], "formation": ["bac", "bac3p", "bac"],
                           "leavers": [10.0, 20.0, 5.0]})
     fr, en = _both(lambda: T.read_leavers(pairs, source="sortants.csv"), InputError)
-    assert fr.startswith("sortants.csv, colonne 'territory, formation' : 1 couple(s) (territory, formation) sans "
+    assert fr.startswith("sortants.csv, colonnes 'territory', 'formation' : 1 couple(s) (territory, formation) sans "
                          "ligne : chaque territoire demande une ligne pour chaque formation") and "bac3p" in fr
-    assert en.startswith("sortants.csv, column 'territory, formation': 1 (territory, formation) pair(s) have no row")
+    assert en.startswith("sortants.csv, columns 'territory', 'formation': 1 (territory, formation) pair(s) have no "
+                         "row")
     rate = pd.DataFrame({"formation": ["bac", "bac2"], "leavers": [10.0, 20.0], "employment_rate": [0.5, 1.5]})
     fr, en = _both(lambda: T.read_leavers(rate, source="sortants.csv"), InputError)
     assert fr.startswith("sortants.csv, colonne 'employment_rate' : les valeurs doivent être des nombres dans "

@@ -46,6 +46,7 @@ def prose(text: str) -> str:
     previous = None
     while previous != text:
         previous, text = text, re.sub(r"«[^«»]*»", " ", text)
+    text = re.sub(r"\"[^\"«»]{1,80}\"", " ", text)          # English texts quote "…" (a French title, a name)
     text = re.sub(r"[(),;:.!?\u00a0\u202f]", " ", text.lower())
     return " " + re.sub(r"\s+", " ", text) + " "
 
@@ -227,7 +228,7 @@ def test_the_report_words_every_provenance_text_pmq_writes(baseline):
     zone = downscale(dep.sel(territory=["13"]), "zone_emploi")
     texts = [*BUILTIN_SOURCES.values(), *json.loads(zone.attrs["estimated"]), OVERSEAS_METHOD,
              dep.attrs["key_source"], zone.attrs["key_source"]]
-    models = json.loads(_SCHEMA["demand"]["trend"][1][1].removeprefix("one of ").replace("'", '"'))
+    models = json.loads("[" + _SCHEMA["demand"]["trend"][1][1].removeprefix("one of ").replace("'", '"') + "]")
     for schedule in ("baseline", "estimated", "estimated_unpooled"):
         for model in models:
             texts += estimated_inputs(types.SimpleNamespace(exit_schedule=schedule, trend_model=model, trend_years=15))

@@ -203,7 +203,7 @@ def test_scenario_bars_values(comparison):
 def test_heatmap_shows_rates_by_domain_and_region(reference_2030):
     ax = _draw(plots.imbalance_heatmap(reference_2030, end_year=2030))
     df = plots.heatmap_values(reference_2030, end_year=2030)
-    arr = ax.images[0].get_array()
+    arr = ax.collections[0].get_array()                 # the cells: a mesh of quadrilaterals
     assert arr.shape == df.shape == (21, 14)            # 21 domains present (XK_ counts in K), 13 regions + FR
     np.testing.assert_allclose(np.asarray(arr), df.values * 100)
     cols = _ticks(ax.get_xticklabels())

@@ -4,7 +4,6 @@ plain save; figures submitted while every child is busy wait their turn and come
 import io
 import os
 import tempfile
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -105,13 +104,20 @@ def test_no_workers_save_at_once():
 
 def test_a_failed_report_leaves_no_workbook_behind(tmp_path, monkeypatch):
     from pmq.export import report
-    before = set(Path(tempfile.gettempdir()).glob("pmq-report-*"))
+    private = tmp_path / "tmp"                   # a temporary folder of this test's own: reports running beside
+    private.mkdir()                              # it (the background core, other processes) make theirs elsewhere
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    before = set(private.glob("pmq-report-*"))
+
+    made = []
 
     def fail(*args, **kwargs):
+        made.extend(private.glob("pmq-report-*"))   # the workbook's folder exists when the writing fails
         raise OSError("disk full")
 
     monkeypatch.setattr(report, "to_excel", fail)
     with pytest.raises(OSError, match="disk full"):
         report.build_report(["reference"], territory="Corse", out=tmp_path / "r", progress=False)
     assert not (tmp_path / "r").exists()
-    assert set(Path(tempfile.gettempdir()).glob("pmq-report-*")) == before
+    assert len(made) == 1 and not made[0].exists()
+    assert set(private.glob("pmq-report-*")) == before == set()

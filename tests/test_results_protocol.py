@@ -44,7 +44,7 @@ def test_summary_text_is_in_one_language_and_a_str(reference_2030):
     lines = str(fr).splitlines()
     assert lines[0] == f"projection pmq — {reference_2030.scenario.title_fr}"
     assert lines[1] == "année de base 2019, horizon 11 ans, 13 régions × 83 métiers"
-    assert lines[2].split()[:3] == ["période", "emploi", "début"] and lines[2].endswith("(milliers)")
+    assert lines[2].split()[:3] == ["période", "emploi", "initial"] and lines[2].endswith("(milliers)")
     # French numbers: a narrow no-break space between thousands, a decimal comma (26 147,0), never « 26,147.0 »
     assert format_number(start, 1, "fr", scale=1e-3) in lines[3] and "," + f"{start / 1e3:.1f}"[-1] in lines[3]
     assert f"{start / 1e3:,.1f}" not in str(fr)

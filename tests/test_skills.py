@@ -211,7 +211,7 @@ def test_a_users_bridge_reproduces_pmqs_and_bad_bridges_are_named(proj2, tmp_pat
             assert e.value.column == column
         return str(e.value)
 
-    bad(mf.drop(columns="weight"), r"colonne\(s\) obligatoire\(s\) absente\(s\) \['weight'\]", "weight")
+    bad(mf.drop(columns="weight"), r"colonne\(s\) obligatoire\(s\) absente\(s\) : weight pour", "weight")
     msg = bad(pd.concat([mf, mf.head(1)]), "lignes en double", "metier, fiche")
     assert "A0Z" in msg
     msg = bad(mf.assign(weight=mf["weight"] * np.where(mf["metier"] == "B1Z", 1.5, 1.0)), "n'ont pas pour somme 1",

@@ -201,7 +201,7 @@ def test_an_empty_watch_list_says_why_in_the_output_language(capsys):
     assert "aucun métier à surveiller : ce territoire n'a pas de classe de tension 2019" in out
     code, out, _ = _cli(capsys, ["imbalance", "--dom", "--territory", "mayotte", "--horizon", "2", "--lang", "en"])
     assert code == 0 and "no métier to watch: this territory has no 2019 tension class" in out
-    assert "Métiers to watch" in out and "aucun" not in out and "Métiers à surveiller" not in out
+    assert "Occupations to watch" in out and "aucun" not in out and "Métiers à surveiller" not in out
 
 
 def test_the_code_of_a_departement_split_by_a_key_selects_its_parts(departements):

@@ -268,7 +268,8 @@ def test_transition_errors_name_column_and_value(df, column, value):
     with pytest.raises(InputError) as err:
         read_transitions(df.reset_index(drop=True))
     msg = str(err.value)
-    assert f"colonne '{column}'" in msg and value in msg, msg
+    named = "colonnes " + ", ".join(f"'{c}'" for c in column.split(", ")) if ", " in column else f"colonne '{column}'"
+    assert named in msg and value in msg, msg
 
 
 def test_unknown_code_lists_closest_and_file(tmp_path):
@@ -315,7 +316,8 @@ def test_interregional_errors_name_column_and_value(baseline, df, column, value)
     with pytest.raises(InputError) as err:
         read_interregional(df, baseline)
     msg = str(err.value)
-    assert f"colonne '{column}'" in msg and value in msg, msg
+    named = "colonnes " + ", ".join(f"'{c}'" for c in column.split(", ")) if ", " in column else f"colonne '{column}'"
+    assert named in msg and value in msg, msg
 
 
 def test_read_interregional_names_and_overrides(baseline):

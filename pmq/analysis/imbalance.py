@@ -351,7 +351,7 @@ PRESETS: dict[str, Typology] = {
                    "reduire": "Tensions could ease", "nouvelles": "New potential recruitment difficulties",
                    "residuel": "Low or medium tension, no marked imbalance", "hors_champ": "Not covered",
                    "non_classe": NOT_CLASSIFIED[1]},
-        description=("« Les métiers en 2030 »: 2019 tension level (high = level ≥ high_tension, i.e. 4–5 "
+        description=("\"Les métiers en 2030\": 2019 tension level (high = level ≥ high_tension, i.e. 4–5 "
                      "after rounding) crossed with the gap (imbalance ÷ 2019 employment) beyond "
                      "± gap_threshold (for an 11-year window; scaled with the window length)"),
         func=_dares),

@@ -394,7 +394,7 @@ def transitions_from_passerelles(total_rate, metiers=None, *, ages=None,
     if stuck.any():
         raise InputError(tr(f"no ROME passerelle of strength ≥ {float(min_strength):g} from these métiers to "
                             "another métier of the nomenclature, so their workers have nowhere to go: give them a "
-                            "rate of 0, lower min_strength, or use the 83 métiers of « Les métiers en 2030 »",
+                            "rate of 0, lower min_strength, or use the 83 métiers of \"Les métiers en 2030\"",
                             f"aucune passerelle ROME de force ≥ {float(min_strength):g} depuis ces métiers vers un "
                             "autre métier de la nomenclature : leurs actifs n'ont nulle part où aller ; donnez-leur "
                             "un taux de 0, abaissez min_strength, ou utilisez les 83 métiers de « Les métiers en "

@@ -103,7 +103,7 @@ _SUFFIX_LABELS = {"_milliers": (" (milliers)", " (thousands)"), "_pct": (" (part
                                                                        " (share of 2019 employment)")}
 #: Headers of the other columns of the workbook: column → (French, English).
 _HEADERS = {
-    "code_fap": ("Code FAP publié (« ; » : groupe de métiers)", "Published FAP code (« ; »: group of occupations)"),
+    "code_fap": ("Code FAP publié (« ; » : groupe de métiers)", "Published FAP code (\";\": group of occupations)"),
     "fap_libelle": ("Libellé FAP (source)", "FAP label (source, in French)"),
     "region": ("Région (orthographe de la source)", "Region (source spelling)"),
     "territory": ("Code territoire", "Territory code"),

@@ -51,7 +51,7 @@ from pmq.errors import UnknownNameError
 from pmq.formatting import check_lang
 from pmq.inputs.tables import as_number, as_str, check_duplicates, read_table
 from pmq.labels import metier_label, text
-from pmq.names import normalise, resolve
+from pmq.names import listing, normalise, resolve
 from pmq.options import tr
 from pmq.projection.indicators import accounts_of, national, select, territory_name, window_sums
 
@@ -129,7 +129,7 @@ PASSERELLE_NOTES = {
            "rang 1 = la plus proche, pondérée 1/rang), agrégée aux métiers par le rattachement métier → fiches : "
            "pas un flux observé de personnes. Le classement par déséquilibre dit où sont les besoins, pas si la "
            "reconversion est facile.",),
-    "en": ("A passerelle is a closeness of content described by ROME (the fiches' « mobilités », rank 1 = the "
+    "en": ("A passerelle is a closeness of content described by ROME (the fiches' \"mobilités\", rank 1 = the "
            "closest, weighted 1/rank), aggregated to occupations through the bridge occupation → fiches: not an "
            "observed flow of people. Ranking by imbalance says where the needs are, not whether the move is easy.",),
 }
@@ -159,10 +159,10 @@ def read_bridge(data, *, metiers=None) -> pd.DataFrame:
     required = ["metier", "fiche", "weight"]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(tr(f"missing required column(s) {missing} for a bridge métier → fiche; found "
-                            f"{list(df.columns)}",
-                            f"colonne(s) obligatoire(s) absente(s) {missing} pour une table de passage métier → "
-                            f"fiche ; colonnes trouvées : {list(df.columns)}"), source=source,
+        raise InputError(tr(f"missing required column(s) {listing(missing)} for a bridge métier → fiche; found "
+                            f"{listing(df.columns)}",
+                            f"colonne(s) obligatoire(s) absente(s) : {listing(missing)} pour une table de passage "
+                            f"métier → fiche ; colonnes trouvées : {listing(df.columns)}"), source=source,
                          column=", ".join(missing))
     extra = [c for c in df.columns if c not in {*required, "note", "label", "metier_label", "fiche_label"}]
     if extra:
@@ -332,7 +332,7 @@ def skill_weights(by: str = "macro_competence", view: str = "additive", *, bridg
     if by not in BY and by != "green_digital":
         raise ArgumentError(_unknown("breakdown", "découpage inconnu", BY), name="by", value=by)
     if not core_weight >= 1.0:
-        raise ArgumentError(tr("core_weight must be ≥ 1 (« Principale » items weigh at least as much as the others)",
+        raise ArgumentError(tr("core_weight must be ≥ 1 (\"Principale\" items weigh at least as much as the others)",
                                "core_weight doit être ≥ 1 (les éléments « Principale » pèsent au moins autant que "
                                "les autres)"), name="core_weight", value=core_weight)
     if bridge is None:
@@ -581,7 +581,7 @@ def skills_demand(data, *, by: str = "macro_competence", view: str = "additive",
     df = _table(ds, terr, period, lead, by, view, variable, user, core_weight, lang)
     df = _sort_top(df, [*lead, "territory"], variable, top)
     linked = _share_reached(ds[variable], user, "fiche", lead)
-    rule = ("additive: openings × bridge weight × item score / Σ scores of the fiche (« Principale » = "
+    rule = ("additive: openings × bridge weight × item score / Σ scores of the fiche (\"Principale\" = "
             f"{core_weight:g}, other = 1)" if view == "additive" else
             "reach: Σ métiers openings × share of the métier's fiche weight that lists the item (not additive)")
     return _attrs(df, lang, view=view, by=by, by_label=BY[by][0 if lang == "fr" else 1], variable=variable,
@@ -858,7 +858,7 @@ def passerelles(data, metier, *, territory=None, start_year: int | None = None, 
     own = links[links["metier"] == code]
     if own.empty:
         raise UnknownNameError(tr(f"no ROME passerelles for the métier {code!r}: the table covers the 83 métiers "
-                                  "of « Les métiers en 2030 » (pmq.data.skills.passerelles())",
+                                  "of \"Les métiers en 2030\" (pmq.data.skills.passerelles())",
                                   f"aucune passerelle ROME pour le métier {code!r} : le tableau couvre les 83 "
                                   "métiers de « Les métiers en 2030 » (pmq.data.skills.passerelles())"),
                                source="passerelles.csv")

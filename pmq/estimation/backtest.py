@@ -98,6 +98,13 @@ DEMAND_MODELS = {
     "naive": "naive: employment stays at its anchor level",
     "naive_share": "naive: each FAP keeps its anchor share of the observed end total",
 }
+#: The models' names in the French tables of :meth:`BacktestResults.summary` (English keeps the codes, the CSV
+#: files' ``model``).
+MODEL_LABELS_FR = {"pmq": "pmq", "pmq_unpooled": "pmq non mutualisé", "pmq_national": "pmq calendrier national",
+                   "constant_pyramid": "pyramide constante", "shares": "parts (demi-tendance)",
+                   "shares_damped": "parts amorties", "combination": "combinaison", "loglinear": "log-linéaire",
+                   "damped": "lissage amorti", "arima": "ARIMA", "naive": "naïf (emploi constant)",
+                   "naive_share": "naïf (part constante)"}
 #: metric -> (part, French label, English label, unit, better)
 METRICS = {
     "band_mae": ("age", "Erreur absolue moyenne des parts par tranche d'âge", "Mean absolute error of age-band "
@@ -196,19 +203,42 @@ def _source_label(data, name: str, name_fr: str, default: str) -> str:
     return tr(f"{name} table", f"tableau {name_fr}") if isinstance(data, pd.DataFrame) else Path(data).name
 
 
+#: The names of :func:`backtest`'s arguments in its errors, the command line's option in brackets (``pmq backtest``
+#: shows the option alone: :data:`pmq.cli.BACKTEST_OPTIONS`).
+START, END, HORIZON, TREND_YEARS = "start (--from)", "end (--to)", "horizon (--horizon)", "trend_years (--trend-years)"
+
+
 def _check_window(origin: int, end: int, centres: list[int], years: list[int], trend_years: int,
-                  pyramids_source: str = "backtest", employment_source: str = "backtest") -> str | None:
-    """Refuse a window the data cannot backtest (the errors name the file at fault).  Returns None
-    when both parts can run, or why the age part cannot (too few pyramids before the anchor): that
-    window then evaluates employment only."""
+                  pyramids_source: str | None = None, employment_source: str | None = None,
+                  end_name: str = END) -> str | None:
+    """Refuse a window the data cannot backtest: an origin or an end the data do not reach is refused as the
+    argument it is (:class:`~pmq.errors.ArgumentError` naming ``start`` or ``end_name``, the argument that set the
+    end: ``end``, ``horizon``, or ``start`` when the end is the default), a gap in the user's pyramids as the
+    file's (:class:`~pmq.errors.InputError`).  ``pyramids_source``, ``employment_source``: the user's file (or
+    table), None for the shipped DARES data.  Returns None when both parts can run, or why the age part cannot
+    (too few pyramids before the anchor): that window then evaluates employment only."""
     anchor = origin - 1
     if end <= anchor:
-        raise InputError(tr(f"the end window ({end}) must come after the last window known at origin {origin} "
-                            f"(labelled {anchor}: the survey is known up to {origin}, its last 3-year window is "
-                            f"{origin - 2}–{origin})",
-                            f"la fenêtre de fin ({end}) doit suivre la dernière fenêtre connue à l'origine {origin} "
-                            f"(notée {anchor} : l'enquête est connue jusqu'en {origin}, sa dernière fenêtre de 3 ans "
-                            f"est {origin - 2}–{origin})"), source="backtest", column="to", rows=[end])
+        raise ArgumentError(tr(f"the end window ({end}) must come after the last window known at origin {origin} "
+                               f"(labelled {anchor}: the survey is known up to {origin}, its last 3-year window is "
+                               f"{origin - 2}–{origin})",
+                               f"la fenêtre de fin ({end}) doit suivre la dernière fenêtre connue à l'origine "
+                               f"{origin} (notée {anchor} : l'enquête est connue jusqu'en {origin}, sa dernière "
+                               f"fenêtre de 3 ans est {origin - 2}–{origin})"), name=end_name)
+    of_e = tr(f" of {employment_source}", f" de {employment_source}") if employment_source else ""
+    if anchor - 7 < years[0]:
+        raise ArgumentError(tr(f"origin {origin} too early: the trend models need at least 8 known years (series"
+                               f"{of_e} from {years[0]}); first possible origin: {years[0] + 8}",
+                               f"origine {origin} trop ancienne : les modèles de tendance demandent au moins 8 années "
+                               f"connues (séries{of_e} depuis {years[0]}) ; première origine possible : {years[0] + 8}"),
+                            name=START)
+    if anchor not in years:
+        raise ArgumentError(tr(f"origin {origin} too late: its forecasts start from the value labelled {anchor}, "
+                               f"and the employment series{of_e} end in {years[-1]}; last possible origin: "
+                               f"{years[-1]}",
+                               f"origine {origin} trop récente : ses prévisions partent de la valeur notée {anchor}, "
+                               f"et les séries d'emploi{of_e} s'arrêtent en {years[-1]} ; dernière origine possible : "
+                               f"{years[-1]}"), name=START)
     skipped = None
     if anchor - _LAG - 1 not in centres:
         skipped = (f"age structure not evaluated from origin {origin}: the exit-hazard fit needs two pairs of "
@@ -216,9 +246,11 @@ def _check_window(origin: int, end: int, centres: list[int], years: list[int], t
                    f"pyramid is labelled {centres[0]}; the first origin with them is {centres[0] + _LAG + 2}")
     else:
         if end not in centres:
-            raise InputError(tr(f"window centre(s) outside the pyramids (available {centres[0]}–{centres[-1]})",
-                                f"centre(s) de fenêtre hors des pyramides (disponibles : {centres[0]}–{centres[-1]})"),
-                             source=pyramids_source, column="from/to", rows=[end])
+            of_p = tr(f" of {pyramids_source}", f" de {pyramids_source}") if pyramids_source else ""
+            raise ArgumentError(tr(f"end window {end} outside the pyramids{of_p} (windows {centres[0]}–{centres[-1]}"
+                                   f"); last possible end: {centres[-1]}",
+                                   f"fenêtre de fin {end} hors des pyramides{of_p} (fenêtres {centres[0]}–"
+                                   f"{centres[-1]}) ; dernière fin possible : {centres[-1]}"), name=end_name)
         missing = [y for y in range(anchor - _LAG - 1, end + 1) if y not in centres]
         if missing:
             raise InputError(tr(f"the age part from origin {origin} needs every window from {anchor - _LAG - 1} "
@@ -226,21 +258,17 @@ def _check_window(origin: int, end: int, centres: list[int], years: list[int], t
                                 f"la partie par âge depuis l'origine {origin} demande toutes les fenêtres de "
                                 f"{anchor - _LAG - 1} (paires de fenêtres avant l'ancrage) à {end} (la trajectoire "
                                 f"observée de l'emploi)"),
-                             source=pyramids_source, column="window", rows=missing)
-    missing = [y for y in (anchor, end) if y not in years]
-    if missing:
-        raise InputError(tr(f"the employment series has no value for {missing} (available "
-                            f"{years[0]}–{years[-1]}; origin {origin} starts from the value labelled {anchor})",
-                            f"la série d'emploi n'a pas de valeur pour {missing} (disponibles : "
-                            f"{years[0]}–{years[-1]} ; l'origine {origin} part de la valeur notée {anchor})"),
-                         source=employment_source, column="year", rows=missing)
-    if anchor - 7 < years[0]:
-        raise InputError(tr(f"origin {origin}: the trend models need at least 8 years up to {anchor} (the last "
-                            f"known); the series start in {years[0]}, the first possible origin is {years[0] + 8}",
-                            f"origine {origin} : les modèles de tendance demandent au moins 8 années jusqu'à "
-                            f"{anchor} (la dernière connue) ; les séries commencent en {years[0]}, la première "
-                            f"origine possible est {years[0] + 8}"),
-                         source=employment_source, column="from", rows=[origin])
+                             source=pyramids_source or _psrc(PSRC), column="window", rows=missing)
+    if end not in years and employment_source:         # the user's series: the file is short
+        raise InputError(tr(f"no value for the end window {end} (years {years[0]}–{years[-1]}); last possible end: "
+                            f"{years[-1]}",
+                            f"aucune valeur pour la fenêtre de fin {end} (années {years[0]}–{years[-1]}) ; dernière fin "
+                            f"possible : {years[-1]}"), source=employment_source, column="year")
+    if end not in years:
+        raise ArgumentError(tr(f"end window {end} beyond the employment series{of_e} (years {years[0]}–{years[-1]}); "
+                               f"last possible end: {years[-1]}",
+                               f"fenêtre de fin {end} au-delà des séries d'emploi{of_e} (années {years[0]}–"
+                               f"{years[-1]}) ; dernière fin possible : {years[-1]}"), name=end_name)
     return skipped
 
 
@@ -742,22 +770,27 @@ class BacktestResults:
         ``model``)."""
         lang = check_lang(lang)
         w = _SUMMARY_WORDS[lang]
+
+        def name(model: str) -> str:
+            return MODEL_LABELS_FR.get(model, model) if lang == "fr" else model
+        wa = max(18, *(len(name(x)) + 2 for x in AGE_MODELS))
+        wd = max(15, *(len(name(x)) + 2 for x in DEMAND_MODELS))
         m = self.metrics()
         lines = [w["title"], w["windows"], w["age"]]
         age = m[m["part"] == "age"] if "part" in m.columns else m
-        lines.append(f"{w['window']:<11}{w['model']:<18}{w['band_mae']:>9}{w['share50']:>9}{w['under30']:>9}"
+        lines.append(f"{w['window']:<11}{w['model']:<{wa}}{w['band_mae']:>9}{w['share50']:>9}{w['under30']:>9}"
                      f"{w['exits']:>10}{w['bias']:>8}{w['beats']:>8}")
         for r in age.itertuples():
-            lines.append(f"{r.start}→{r.end:<6}{r.model:<18}{_fmt(r.band_mae, lang, 2):>9}"
+            lines.append(f"{r.start}→{r.end:<6}{name(r.model):<{wa}}{_fmt(r.band_mae, lang, 2):>9}"
                          f"{_fmt(r.share50_abs_error, lang, 2):>9}{_fmt(r.under30_abs_error, lang, 2):>9}"
                          f"{_fmt(r.exits_ape, lang):>10}{_fmt(r.exits_bias, lang):>8}"
                          f"{_fmt(r.beats_constant_pyramid, lang):>8}")
         lines += [f"  {_skipped_text(s, why, lang)}" for (s, _), why in self.skipped.items()]
         lines.append(w["demand"])
-        lines.append(f"{w['window']:<11}{w['model']:<15}{w['direction']:>10}{'MAPE':>8}{w['wmape']:>8}"
+        lines.append(f"{w['window']:<11}{w['model']:<{wd}}{w['direction']:>10}{'MAPE':>8}{w['wmape']:>8}"
                      f"{w['dissim']:>9}")
         for r in m[m["part"] == "demand"].itertuples():
-            lines.append(f"{r.start}→{r.end:<6}{r.model:<15}{_fmt(r.direction, lang):>10}{_fmt(r.mape, lang):>8}"
+            lines.append(f"{r.start}→{r.end:<6}{name(r.model):<{wd}}{_fmt(r.direction, lang):>10}{_fmt(r.mape, lang):>8}"
                          f"{_fmt(r.wmape, lang):>8}{_fmt(r.dissimilarity, lang, 2):>9}")
         iv = self.intervals
         if len(iv):
@@ -776,7 +809,7 @@ class BacktestResults:
             for r in rs[rs["model"] != "naive"].itertuples():
                 better = [w["better"].format(f"{_fmt(b, lang, 0):>3}{pc}")
                           for b in (r.beats_naive_mape, r.beats_naive_dissimilarity)]
-                lines.append(f"  {r.model:<15}MAPE {_fmt(r.mape_vs_naive, lang, 1, True):>6}{pc} {better[0]}  "
+                lines.append(f"  {name(r.model):<{wd}}MAPE {_fmt(r.mape_vs_naive, lang, 1, True):>6}{pc} {better[0]}  "
                              f"{w['dissimilarity']} {_fmt(r.dissimilarity_vs_naive, lang, 1, True):>6}{pc} {better[1]}")
         return "\n".join(lines)
 
@@ -1003,17 +1036,17 @@ _SUMMARY_WORDS = {
     "fr": {"title": "pmq backtest — DARES, Portraits statistiques des métiers (FAP-87, milliers)",
            "windows": "fenêtres : origine→fin ; depuis l'origine t, la dernière fenêtre connue est celle de t−1 "
                       "(t−2…t)",
-           "age": "structure par âge : moyenne sur les FAP, en points (EAM : erreur absolue moyenne des parts des 9 "
-                  "tranches d'âge) ; mieux = % des FAP où le modèle fait mieux que la pyramide constante",
-           "window": "fenêtre", "model": "modèle", "band_mae": "EAM", "share50": "err. 50+", "under30": "err. <30",
+           "age": "structure par âge : moyenne sur les FAP, en points (err. âge : erreur absolue moyenne des parts "
+                  "des 9 tranches d'âge) ; mieux = % des FAP où le modèle fait mieux que la pyramide constante",
+           "window": "fenêtre", "model": "modèle", "band_mae": "err. âge", "share50": "err. 50+", "under30": "err. <30",
            "exits": "sorties %", "bias": "biais %", "beats": "mieux",
            "demand": "emploi par FAP : sens de l'évolution correct (% des FAP), MAPE (erreur absolue moyenne en %), "
-                     "MAPE pondérée par l'emploi, indice de dissimilarité (%)",
+                     "MAPE p. (MAPE pondérée par l'emploi), indice de dissimilarité (%)",
            "direction": "sens", "wmape": "MAPE p.", "dissim": "dissim.",
-           "intervals": "shares − naive, intervalle bootstrap à 95\u202f% sur les familles (points) : MAPE | "
-                        "dissimilarité",
-           "rolling": "origine glissante : ancrages {a0}–{a1}, horizons {h0}–{h1} ; écart moyen à naive en % (MAPE, "
-                      "dissimilarité) et part des cas où le modèle fait mieux",
+           "intervals": "parts (demi-tendance) − naïf (emploi constant), intervalle bootstrap à 95\u202f% sur les "
+                        "familles (points) : MAPE | dissimilarité",
+           "rolling": "origine glissante : ancrages {a0}–{a1}, horizons {h0}–{h1} ; écart moyen au naïf (emploi "
+                      "constant) en % (MAPE, dissimilarité) et part des cas où le modèle fait mieux",
            "better": "(mieux dans {} des cas)", "dissimilarity": "dissimilarité"},
 }
 
@@ -1065,47 +1098,45 @@ def backtest(start=DEFAULT_STARTS, end: int | None = None, *, horizon: int | Non
     :func:`bootstrap_intervals` (0: none), ``seed`` their seed.
     """
     try:
-        starts = [_whole(start, "start (--from)")] if np.ndim(start) == 0 else \
-            [_whole(s, "start (--from)") for s in start]
+        starts = [_whole(start, START)] if np.ndim(start) == 0 else [_whole(s, START) for s in start]
     except TypeError:
         raise ArgumentError(tr("must be a window centre or a list of them",
-                               "doit être un centre de fenêtre ou une liste de centres"), name="start (--from)",
+                               "doit être un centre de fenêtre ou une liste de centres"), name=START,
                             value=start) from None
-    end = None if end is None else _whole(end, "end (--to)")
-    horizon = None if horizon is None else _whole(horizon, "horizon (--horizon)")
-    trend_years = _whole(trend_years, "trend_years")
+    end = None if end is None else _whole(end, END)
+    horizon = None if horizon is None else _whole(horizon, HORIZON)
+    trend_years = _whole(trend_years, TREND_YEARS)
     bootstrap = _whole(bootstrap, "bootstrap")
     seed = _whole(seed, "seed")
     if bootstrap < 0 or seed < 0:
         raise ArgumentError(tr("must be ≥ 0", "doit être ≥ 0"), name="bootstrap" if bootstrap < 0 else "seed",
                             value=bootstrap if bootstrap < 0 else seed)
     if not starts:
-        raise InputError(tr("no start window given", "aucune fenêtre de départ donnée"), source="backtest",
-                         column="from")
+        raise ArgumentError(tr("no origin given: name at least one", "aucune origine donnée : nommez-en au moins une"),
+                            name=START)
     if end is not None and horizon is not None:
-        raise InputError(tr("give an end window or a horizon, not both",
-                            "donnez une fenêtre de fin ou un horizon, pas les deux"), source="backtest",
-                         column="to/horizon",
-                         rows=[end, horizon])
+        raise ArgumentError(tr(f"give an end window ({end}) or a horizon ({horizon}), not both",
+                               f"donnez une fenêtre de fin ({end}) ou un horizon ({horizon}), pas les deux"), name=END)
     if int(trend_years) < 8:
-        raise InputError(tr("the trend models need at least 8 years before the start",
-                            "les modèles de tendance demandent au moins 8 années avant le départ"), source="backtest",
-                         column="trend_years", rows=[trend_years])
+        raise ArgumentError(tr("the trend models need at least 8 years before the start",
+                               "les modèles de tendance demandent au moins 8 années avant le départ"),
+                            name=TREND_YEARS, value=trend_years)
     if horizon is not None and int(horizon) < 1:
-        raise InputError(tr("the horizon must be at least one year", "l'horizon doit être d'au moins un an"),
-                         source="backtest", column="horizon",
-                         rows=[horizon])
+        raise ArgumentError(tr("the horizon must be at least one year", "l'horizon doit être d'au moins un an"),
+                            name=HORIZON, value=horizon)
     wide = read_pyramids(pyramids)
     series = read_employment_series(employment)
     centres = sorted(set(wide.index.get_level_values("centre")))
     years = [int(y) for y in series.index]
     windows = [(s, end if end is not None else s - 1 + (horizon if horizon is not None else DEFAULT_END - s + 1))
                for s in starts]
-    psrc = _source_label(pyramids, "pyramid", "des pyramides", _psrc(PSRC))
-    esrc = _source_label(employment, "employment", "de l'emploi", _esrc(ESRC))
+    psrc = _source_label(pyramids, "pyramid", "des pyramides", _psrc(PSRC) or PSRC)
+    esrc = _source_label(employment, "employment", "de l'emploi", _esrc(ESRC) or ESRC)
     skipped = {}
+    end_name = END if end is not None else HORIZON if horizon is not None else START
     for s, e in windows:
-        why = _check_window(s, e, centres, years, trend_years, psrc, esrc)
+        why = _check_window(s, e, centres, years, trend_years, None if pyramids is None else psrc,
+                            None if employment is None else esrc, end_name)
         if why is not None:
             skipped[(s, e)] = why
     faps = sorted(set(wide.index.get_level_values("fap")))

@@ -11,6 +11,7 @@ figure is saved again in the report's process, where a real error surfaces with 
 """
 from __future__ import annotations
 
+import gc
 import io
 import os
 import shutil
@@ -22,6 +23,7 @@ import threading
 import warnings
 import zlib
 from collections import deque
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,7 @@ import numpy as np
 from pmq.errors import ArgumentError
 from pmq.options import tr
 
-__all__ = ["figure_bytes", "FigureFiles", "default_workers"]
+__all__ = ["figure_bytes", "FigureFiles", "default_workers", "frozen_heap"]
 
 def figure_bytes(fig) -> tuple[bytes, bytes]:
     """PNG (300 dpi) and SVG of a drawn figure, laid out once: its layout engine (constrained layout) runs here at
@@ -137,6 +139,24 @@ def _lay_out(fig, dpi: float) -> None:
         if saved[2] is not None:
             canvas._is_saving = saved[2]
     fig.set_layout_engine("none")
+
+
+@contextmanager
+def frozen_heap():
+    """Within the block, the objects that exist on entering it (modules, the projection, the baseline: a few hundred
+    thousand) are left out of Python's cyclic garbage collection (:func:`gc.freeze`): its full passes, which the
+    many objects of matplotlib's figures set off, scan only what the block made, and a child forked to save a
+    figure does not copy those pages by scanning them.  They are collected again as before after the block
+    (:func:`gc.unfreeze`).  Nothing is done when objects are already frozen (the caller's own) or the collector is
+    off."""
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def default_workers() -> int:

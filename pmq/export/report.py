@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmq._version import __version__
-from pmq.export.figures import FigureFiles
+from pmq.export.figures import FigureFiles, frozen_heap
 from pmq.export.tables import SOURCE_NAMES, provenance, provenance_text, standard_tables, to_excel
 from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_number, format_percent, format_thousands
@@ -466,7 +466,8 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
     if pdf and chromium is None:
         raise ArgumentError(tr(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}",
                               f"l'impression du rapport en PDF a besoin de Chromium : {CHROMIUM_INSTALL_FR}"), name="pdf")
-    with FigureFiles() as saver, shared_age_sums():      # the accounts summed over age once for every chart
+    # the accounts summed over age once for every chart; the objects already made left out of the collector's passes
+    with FigureFiles() as saver, shared_age_sums(), frozen_heap():
         return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed,
                              chromium)
 
@@ -586,7 +587,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
         fig = res if hasattr(res, "savefig") else res.figure
         saver.submit(("figure", stem), fig)   # saved in a child process while the next one is drawn
         plt.close(fig)
-        figs.append((stem, cap))
+        return stem, cap
 
     add(1, "waterfall", lambda: plots.waterfall(proj, territory=code, end_year=end, lang=lang))
     add(2, "openings_ranked", lambda: plots.ranked_bars(proj, "openings", territory=code, end_year=end, lang=lang))
@@ -651,21 +652,27 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     keys = {h: key_figures(comp, code, base + h) for h in hz}
     titles = dict(zip(map(str, acc.scenario.values),
                       acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
-    for stem, draw in planned:
-        draw_figure(stem, draw)
+    # the figures longest to save drawn first, so that their saving starts at once and the others are drawn and
+    # saved meanwhile (the page keeps the order of FIGURES); the ensemble's fan stays last (its threads)
+    drawn = {i: draw_figure(*planned[i]) for i in sorted(range(len(planned)), key=lambda i: (
+        SAVED_FIRST.index(planned[i][0]) if planned[i][0] in SAVED_FIRST else len(SAVED_FIRST), i))}
+    figs = [drawn[i] for i in range(len(planned))]
 
     say("tableaux" if lang == "fr" else "tables")
     tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
+    saver.poll()                                  # a child done meanwhile: the next figure waiting is given out
     watch = None  # the DARES typology needs the base-year tension levels (optional in user data)
     if "tension" in comp.baseline.data_vars:
         imb = imbalance_table(comp, end_year=end)
         watch = watch_list(imb, n=10, lang=lang)
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
+    saver.poll()
 
     say("compétences" if lang == "fr" else "skills")
     skills_part = _skills_section(comp, code, end, lang, titles, saver, wait=False)
     if skills_part is not None:
         tables["competences"] = skills_part.pop("sheet")
+    saver.poll()
 
     # the workbook is written while the figures are being saved (in child processes), into a folder of this run's
     # own (removed whatever happens); the report's folder gets it with the other files, at the end
@@ -712,6 +719,10 @@ def _write_report(out, page: str, figs: list, book: Path, chromium: str | None, 
                   figures=sorted(p for p in fig_dir.iterdir() if not p.name.startswith(".")),  # not the marker
                   tables=out.resolve() / "tables.xlsx", key_figures=key_figures_)
 
+
+#: The report's figures that take longest to save (PNG and SVG), drawn first in this order: the heatmap, quick to
+#: draw, keeps a child saving while the small multiples are drawn (see :func:`build_report`).
+SAVED_FIRST = ("imbalance_heatmap", "regions_small_multiples")
 
 #: The small multiples of the report: panels a row and size (inches) of each — 3 × 2.8 in, about as wide as the
 #: other figures (7 in) once shown at the page's width, so that their text (8 points) stays legible there.

@@ -42,7 +42,8 @@ from pmq.data.territories import LEVELS, canonical_level
 from pmq.errors import ArgumentError, InputError
 from pmq.inputs.downscale import downscale
 from pmq.inputs.overseas import with_overseas
-from pmq.inputs.tables import read_employment, read_flows, read_hazards, read_tension
+from pmq.inputs.tables import read_employment, read_flows, read_hazards, read_tension, offending
+from pmq.names import listing
 from pmq.options import tr
 
 __all__ = ["assemble", "load_baseline", "load_user_baseline", "check_period_end", "BUILTIN_SOURCES",
@@ -77,7 +78,7 @@ def _unknown_metiers(df: pd.DataFrame, source: str | None, known: pd.DataFrame) 
                             "nomenclature",
                             f"code(s) de métier inconnu(s) {', '.join(hints)} ; passez metiers= pour utiliser une "
                             "autre nomenclature"), source=source, column="metier",
-                         rows=df.loc[bad].reset_index(names="row"))
+                         rows=offending(df, bad))
 
 
 def _check_magnitudes(df: pd.DataFrame, columns, source: str) -> None:
@@ -95,7 +96,7 @@ def _check_magnitudes(df: pd.DataFrame, columns, source: str) -> None:
                                 f"{int(bad.sum())} valeur(s) supérieure(s) à {MAX_PERSONS:,.0f} personnes en valeur "
                                 "absolue (ou infinie(s)) : aucun territoire × métier ne compte autant de personnes ; "
                                 "une erreur de saisie ou d'unité ?"), source=source, column=col,
-                             rows=df.loc[bad].reset_index(names="row"))
+                             rows=offending(df, bad))
 
 
 def check_period_end(baseline: xr.Dataset, source: str = "flows") -> None:
@@ -136,9 +137,9 @@ def _mismatch(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], name_a: str, na
     bad = m[m["_merge"] != "both"].copy()
     if len(bad):
         bad["only_in"] = np.where(bad["_merge"] == "left_only", name_a, name_b)
-        raise InputError(tr(f"labels do not match between {name_a} and {name_b}: "
+        raise InputError(tr(f"codes do not match between {name_a} and {name_b}: "
                             f"{len(bad)} {'/'.join(keys)} combination(s) appear in only one of them",
-                            f"les libellés ne concordent pas entre {name_a} et {name_b} : {len(bad)} "
+                            f"les codes ne concordent pas entre {name_a} et {name_b} : {len(bad)} "
                             f"combinaison(s) {'/'.join(keys)} ne figurent que dans l'un des deux"),
                          source=tr(f"{name_a} vs {name_b}", f"{name_a} et {name_b}"), column=", ".join(keys),
                          rows=bad[keys + ["only_in"]])
@@ -200,8 +201,8 @@ def assemble(employment, hazards, flows, tension=None, *, metiers: pd.DataFrame 
     ages = np.sort(emp["age"].unique())
     if not np.array_equal(ages, np.arange(ages[0], ages[-1] + 1)):
         missing = sorted(set(range(ages[0], ages[-1] + 1)) - set(ages))
-        raise InputError(tr(f"ages must be consecutive single years; missing ages {missing}",
-                            f"les âges doivent être des années consécutives ; âges manquants : {missing}"),
+        raise InputError(tr(f"ages must be consecutive single years; missing ages {listing(missing)}",
+                            f"les âges doivent être des années consécutives ; âges manquants : {listing(missing)}"),
                          source=src_e, column="age")
     territories = sorted(emp["territory"].unique(), key=lambda c: (len(c), c))
     mets_in = set(emp["metier"].unique())          # not the 65,000 rows one by one

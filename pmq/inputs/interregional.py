@@ -18,6 +18,7 @@ from pmq.inputs.rates import check_columns, match_codes, metier_codes, rate_colu
 from pmq import data as _data
 from pmq.names import normalise
 from pmq.model import demand
+from pmq.inputs.tables import offending
 from pmq.options import tr
 
 __all__ = ["read_interregional", "net_inflow_from_matrix", "period_net_mobility"]
@@ -92,7 +93,7 @@ def read_interregional(data, territories, metiers=None) -> xr.DataArray:
     if same.any():
         raise InputError(tr("origin and destination are the same territory",
                             "origin et destination sont le même territoire"), source=source,
-                         column="destination", rows=df.loc[same].reset_index(names="row"))
+                         column="destination", rows=offending(df, same))
     if "metier" in df.columns:
         raw = df["metier"].astype(object).where(df["metier"].notna(), "")
         every = raw.astype(str).str.strip().str.lower().isin(_ALL_METIERS)
@@ -106,7 +107,7 @@ def read_interregional(data, territories, metiers=None) -> xr.DataArray:
     if dup.any():
         raise InputError(tr("duplicated (origin, destination, metier) rows",
                             "lignes (origin, destination, metier) en double"), source=source,
-                         column="origin, destination, metier", rows=df.loc[dup].reset_index(names="row"))
+                         column="origin, destination, metier", rows=offending(df, dup))
 
     arr = np.zeros((len(codes), len(codes), len(mcodes)))
     idx = pd.Index(codes)

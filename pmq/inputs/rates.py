@@ -11,9 +11,9 @@ import xarray as xr
 
 from pmq import data as _data
 from pmq.errors import InputError
-from pmq.inputs.tables import _cannot_read, as_number, as_str, read_table
+from pmq.inputs.tables import FileLines, _cannot_read, as_number, as_str, missing_columns, offending, read_table
 from pmq.options import plural, tr
-from pmq.names import normalise
+from pmq.names import listing, normalise
 
 __all__ = ["read_rate_table", "check_columns", "rate_column", "match_codes", "metier_codes"]
 
@@ -35,18 +35,20 @@ def check_columns(df: pd.DataFrame, required, allowed, source: str, name: str) -
     df = df.rename(columns=lambda c: str(c).strip())
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(tr(f"missing required column(s) {missing} for the {name} table; found "
-                            f"{list(df.columns)}",
-                            f"colonne(s) obligatoire(s) absente(s) {missing} pour le tableau {name} ; colonnes "
-                            f"trouvées : {list(df.columns)}"), source=source)
+        raise InputError(missing_columns(missing, df.columns, name, template=False), source=source)
     extra = [c for c in df.columns if c not in allowed]
     if extra:
-        raise InputError(tr(f"unexpected column(s) {extra} in the {name} table; allowed: {sorted(allowed)}",
-                            f"colonne(s) inattendue(s) {extra} dans le tableau {name} ; colonnes admises : "
-                            f"{sorted(allowed)}"), source=source)
+        raise InputError(tr(f"unexpected column(s) {listing(extra)} in the {name} table; allowed: "
+                            f"{listing(sorted(allowed))}",
+                            f"colonne(s) inattendue(s) {listing(extra)} dans le tableau {name} ; colonnes admises : "
+                            f"{listing(sorted(allowed))}"), source=source)
     if df.empty:
         raise InputError(tr(f"the {name} table has no rows", f"le tableau {name} n'a aucune ligne"), source=source)
-    return df.reset_index(drop=True)
+    lines = df.attrs.get("pmq_lines")
+    out = df.reset_index(drop=True)
+    if isinstance(lines, FileLines) and lines.index.equals(df.index):
+        out.attrs["pmq_lines"] = lines.on(df, relabelled=True)
+    return out
 
 
 def rate_column(df: pd.DataFrame, source: str) -> pd.Series:
@@ -56,7 +58,7 @@ def rate_column(df: pd.DataFrame, source: str) -> pd.Series:
         n = int(bad.sum())
         raise InputError(tr(f"rate outside [0, 1] in {n} row(s) (annual probabilities)",
                             f"taux hors de [0, 1] dans {plural(n, 'row', 'ligne')} (probabilités annuelles)"),
-                         source=source, column="rate", rows=df.loc[bad].reset_index(names="row"))
+                         source=source, column="rate", rows=offending(df, bad))
     return rate
 
 
@@ -97,7 +99,7 @@ def match_codes(df: pd.DataFrame, col: str, table: dict[str, str], kind: str, so
                             f"code(s) de {kind_fr} inconnu(s) {', '.join(hints)} ; attendu : l'un des "
                             f"{len(codes)} codes de {kind_fr}{f' ou {specials}' if special else ''}"),
                          source=source, column=col,
-                         rows=df.loc[bad].reset_index(names="row"))
+                         rows=offending(df, bad))
     return out.astype(object)
 
 

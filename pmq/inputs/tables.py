@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pmq.errors import InputError, MissingDependencyError
+from pmq.names import listing
 from pmq.options import plural, tr
 
 __all__ = ["TEMPLATES", "read_table", "read_employment", "read_hazards", "read_flows",
@@ -175,8 +176,8 @@ def _read_csv(path: Path, label: str, name: str) -> pd.DataFrame:
     fields = [f.strip() for f in next(csv.reader([header], delimiter=sep))]
     dup = sorted({f for f in fields if f and fields.count(f) > 1})
     if dup:
-        raise InputError(tr(f"duplicated column name(s) {dup} in the header",
-                            f"nom(s) de colonne en double {dup} dans la ligne d'en-tête"),
+        raise InputError(tr(f"duplicated column name(s) {listing(dup)} in the header",
+                            f"nom(s) de colonne en double dans la ligne d'en-tête : {listing(dup)}"),
                          source=label, column=", ".join(dup))
     try:
         with warnings.catch_warnings():
@@ -200,7 +201,64 @@ def _read_csv(path: Path, label: str, name: str) -> pd.DataFrame:
     except Exception as exc:  # unclosed quotes…: pandas names the line
         raise InputError(_cannot_read(name, exc), source=label) from exc
     df.attrs["pmq_read"] = {"sep": sep, "encoding": encoding}
+    lines = _record_lines(text, sep, df)
+    if lines is not None:
+        df.attrs["pmq_lines"] = FileLines(dict(zip(df.index, lines)), df.index)
     return df
+
+
+class FileLines(dict):
+    """The line of the file (the header is line 1) of each row of a CSV table as read, by row label, and the index
+    it holds for (``index``): a message shows the line a user sees in the file, not a row number counted from 0.
+    pandas deep-copies ``attrs`` into every table it derives: this one is shared, not copied."""
+
+    def __init__(self, lines: dict, index: pd.Index):
+        super().__init__(lines)
+        self.index = index
+
+    def __deepcopy__(self, memo) -> FileLines:
+        return self
+
+    def on(self, df: pd.DataFrame, relabelled: bool = False) -> FileLines:
+        """The lines of ``df``, a table derived from this one: with its rows' labels kept, or (``relabelled``)
+        numbered again 0, 1, … in the same order."""
+        if relabelled:
+            return FileLines({i: self.get(k) for i, k in enumerate(df.index)}, pd.RangeIndex(len(df)))
+        return FileLines(self, df.index)
+
+
+def _record_lines(text: str, sep: str, df: pd.DataFrame) -> list[int] | None:
+    """The line of the file where each row of ``df`` (as pandas read ``text``) starts, or None when it cannot be
+    told for sure."""
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        starts, firsts, prev = [], [], 0
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if rec and not (len(rec) == 1 and not rec[0].strip()):       # pandas skips blank lines
+                starts.append(start)
+                firsts.append(rec[0])
+    except csv.Error:
+        return None
+    starts, firsts = starts[1:], firsts[1:]                                 # the header
+    if len(starts) != len(df) or not len(df.columns):
+        return None
+    if [str(v) for v in df.iloc[:, 0]] != firsts:
+        return None
+    return starts
+
+
+def offending(df: pd.DataFrame, mask) -> pd.DataFrame:
+    """The rows of ``df`` under ``mask`` with their row label as column ``row`` (what callers read) and, for a
+    table read from a CSV file, the file's line of each (``attrs["pmq_row_lines"]``: what messages show)."""
+    rows = df.loc[mask].reset_index(names="row")
+    lines = df.attrs.get("pmq_lines")
+    rows.attrs.pop("pmq_lines", None)
+    if isinstance(lines, FileLines) and lines.index.equals(df.index):
+        shown = [lines.get(r) for r in rows["row"]]
+        if all(isinstance(n, int) for n in shown):
+            rows.attrs["pmq_row_lines"] = shown
+    return rows
 
 
 def _cannot_read(name: str, exc: Exception) -> str:
@@ -229,6 +287,8 @@ def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
         if not keep.all():
             df = df.loc[keep]
     df.attrs.update(attrs)
+    if isinstance(attrs.get("pmq_lines"), FileLines):
+        df.attrs["pmq_lines"] = attrs["pmq_lines"].on(df)
     return df
 
 
@@ -397,10 +457,22 @@ def parse_numbers(values: pd.Series, sep: str | None = None) -> ParsedNumbers:
 def _shown(df: pd.DataFrame, mask: pd.Series, col=None) -> pd.DataFrame:
     """The offending rows, with their row number; cells of ``col`` shown escaped (a control
     character is never printed raw to the terminal)."""
-    rows = df.loc[mask[mask].index].reset_index(names="row")
+    rows = offending(df, mask[mask].index)
     if col is not None and col in rows.columns:
         rows[col] = rows[col].map(lambda v: ascii(v) if isinstance(v, str) else v)
     return rows
+
+def missing_columns(missing: list[str], found, name: str, template: bool = True) -> str:
+    """« missing required column(s) … »: the columns a table lacks and those it has, as plain lists; French says the
+    column names are the template's, in English (a column « emploi » is no « employment »)."""
+    found = listing(map(str, found))
+    what_en, what_fr = ("template", "modèle") if template else ("table", "tableau")
+    fr_head = (f"colonne obligatoire absente : {missing[0]}" if len(missing) == 1
+               else f"colonnes obligatoires absentes : {listing(missing)}")
+    return tr(f"missing required column(s) {listing(missing)} for the {name} {what_en}; found {found}",
+              f"{fr_head} (les noms de colonnes sont ceux du {what_fr} {name}, en anglais) ; colonnes trouvées : "
+              f"{found}")
+
 
 def _check_columns(df: pd.DataFrame, tpl: Template, source: str) -> pd.DataFrame:
     allowed = set(tpl.required) | set(tpl.optional)
@@ -413,20 +485,18 @@ def _check_columns(df: pd.DataFrame, tpl: Template, source: str) -> pd.DataFrame
     df = df.rename(columns=clean)
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:
-        raise InputError(tr(f"duplicated column(s) {dup}", f"colonne(s) en double {dup}"), source=source,
+        raise InputError(tr(f"duplicated column(s) {listing(dup)}", f"colonne(s) en double : {listing(dup)}"),
+                         source=source,
                          column=", ".join(map(str, dup)))
     missing = [c for c in tpl.required if c not in df.columns]
     if missing:
-        raise InputError(tr(f"missing required column(s) {missing} for the {tpl.name} template; "
-                            f"found {list(df.columns)}",
-                            f"colonne(s) obligatoire(s) absente(s) {missing} pour le modèle {tpl.name} ; "
-                            f"colonnes trouvées : {list(df.columns)}"), source=source)
+        raise InputError(missing_columns(missing, df.columns, tpl.name), source=source)
     extra = [c for c in df.columns if c not in allowed]
     if extra:
-        raise InputError(tr(f"unexpected column(s) {extra} in the {tpl.name} template; allowed: "
-                            f"{sorted(allowed)}",
-                            f"colonne(s) inattendue(s) {extra} dans le modèle {tpl.name} ; colonnes admises : "
-                            f"{sorted(allowed)}"), source=source)
+        raise InputError(tr(f"unexpected column(s) {listing(extra)} in the {tpl.name} template; allowed: "
+                            f"{listing(sorted(allowed))}",
+                            f"colonne(s) inattendue(s) {listing(extra)} dans le modèle {tpl.name} ; colonnes "
+                            f"admises : {listing(sorted(allowed))}"), source=source)
     if df.empty:
         raise InputError(tr(f"the {tpl.name} table has no rows", f"le tableau {tpl.name} n'a aucune ligne"),
                          source=source)
@@ -439,7 +509,7 @@ def as_str(df: pd.DataFrame, col: str, source: str) -> pd.Series:
     if bad.any():
         raise InputError(tr("missing labels (NaN or empty)", "libellés manquants (NaN ou vides)"),
                          source=source, column=col,
-                         rows=df.loc[bad].reset_index(names="row"))
+                         rows=offending(df, bad))
     s = s.astype(str)
     wrong = {v: bad_label_characters(v) for v in pd.unique(s)}
     wrong = {v: c for v, c in wrong.items() if c}
@@ -487,17 +557,17 @@ def as_number(df: pd.DataFrame, col: str, source: str, integer: bool = False) ->
         n = int(parsed.missing.sum())
         raise InputError(tr(f"missing value (NaN) in {n} row(s)",
                             f"valeur manquante (NaN) dans {plural(n, 'row', 'ligne')}"), source=source, column=col,
-                         rows=df.loc[parsed.missing].reset_index(names="row"))
+                         rows=offending(df, parsed.missing))
     if not np.isfinite(num).all():
         bad = ~np.isfinite(num)
         raise InputError(tr("infinite values", "valeurs infinies"), source=source, column=col,
-                         rows=df.loc[bad].reset_index(names="row"))
+                         rows=offending(df, bad))
     if integer:
         frac = num != np.round(num)
         if frac.any():
             raise InputError(tr("values must be whole numbers", "les valeurs doivent être des nombres entiers"),
                              source=source, column=col,
-                             rows=df.loc[frac].reset_index(names="row"))
+                             rows=offending(df, frac))
         return num.round().astype("int64")
     return num.astype("float64")
 
@@ -520,9 +590,10 @@ def _check_labels(df: pd.DataFrame, code: str, name: str, source: str, both: boo
 def check_duplicates(df: pd.DataFrame, keys: list[str], source: str) -> None:
     dup = df.duplicated(keys, keep=False)
     if dup.any():
-        raise InputError(tr(f"duplicated rows for {keys}", f"lignes en double pour {keys}"), source=source,
+        raise InputError(tr(f"duplicated rows for {listing(keys)}", f"lignes en double pour {listing(keys)}"),
+                         source=source,
                          column=", ".join(keys),
-                         rows=df.loc[dup].reset_index(names="row"))
+                         rows=offending(df, dup))
 
 
 def _standardise(data, tpl: Template, sheet=None) -> tuple[pd.DataFrame, str]:
@@ -541,7 +612,11 @@ def _standardise(data, tpl: Template, sheet=None) -> tuple[pd.DataFrame, str]:
     _check_labels(df, "metier", "metier_label", source, both=False)
     keys = [k for k in tpl.keys if k in df.columns]
     check_duplicates(df, keys, source)
-    return df.reset_index(drop=True), source
+    lines = df.attrs.get("pmq_lines")
+    out = df.reset_index(drop=True)
+    if isinstance(lines, FileLines) and lines.index.equals(df.index):
+        out.attrs["pmq_lines"] = lines.on(df, relabelled=True)
+    return out, source
 
 
 def _check_range(df, col, source, lo=None, hi=None, what=("", "")):
@@ -555,7 +630,7 @@ def _check_range(df, col, source, lo=None, hi=None, what=("", "")):
         n = int(bad.sum())
         raise InputError(tr(f"{what[0]} in {n} row(s)", f"{what[1]} dans {plural(n, 'row', 'ligne')}"),
                          source=source, column=col,
-                         rows=df.loc[bad].reset_index(names="row"))
+                         rows=offending(df, bad))
 
 
 def read_employment(data, sheet=None) -> tuple[pd.DataFrame, str]:
@@ -564,9 +639,10 @@ def read_employment(data, sheet=None) -> tuple[pd.DataFrame, str]:
     _check_range(df, "employment", source, lo=0.0, what=("negative employment", "emploi négatif"))
     _check_range(df, "age", source, lo=0, hi=120, what=("age outside 0–120", "âge hors de 0–120"))
     if "year" in df.columns and df["year"].nunique() > 1:
-        raise InputError(tr(f"several base years {sorted(df['year'].unique())}: the employment table "
+        years = listing(sorted(df["year"].unique()))
+        raise InputError(tr(f"several base years {years}: the employment table "
                             "holds the stock of one base year",
-                            f"plusieurs années de base {sorted(df['year'].unique())} : le tableau employment "
+                            f"plusieurs années de base ({years}) : le tableau employment "
                             "donne l'emploi d'une seule année de base"), source=source, column="year")
     return df, source
 
@@ -593,8 +669,9 @@ def read_flows(data, sheet=None) -> tuple[pd.DataFrame, str]:
         df["published_code"] = df["metier"]
     for col in ("period_start", "period_end"):
         if df[col].nunique() > 1:
-            raise InputError(tr(f"several values {sorted(df[col].unique())}: one base period per table",
-                                f"plusieurs valeurs {sorted(df[col].unique())} : une seule période de base par "
+            values = listing(sorted(df[col].unique()))
+            raise InputError(tr(f"several values {values}: one base period per table",
+                                f"plusieurs valeurs ({values}) : une seule période de base par "
                                 "tableau"), source=source, column=col)
     start, end = int(df["period_start"].iloc[0]), int(df["period_end"].iloc[0])
     if end <= start:
@@ -614,7 +691,7 @@ def read_tension(data, sheet=None) -> tuple[pd.DataFrame, str]:
     if bad.any():
         raise InputError(tr("tension must be a level 1–5 or « hors champ »",
                             "la tension doit être un niveau 1–5 ou « hors champ »"), source=source,
-                         column="tension", rows=df.loc[bad].reset_index(names="row"))
+                         column="tension", rows=offending(df, bad))
     df["tension"] = num.astype("float64")
     df["hors_champ"] = hors.to_numpy()
     return df, source

@@ -43,6 +43,8 @@ import xarray as xr
 
 from pmq import data as _data
 from pmq.errors import CalibrationError, InputError, ScenarioError
+from pmq.names import listing
+from pmq.inputs.tables import offending
 from pmq.options import tr
 
 __all__ = ["LEVELS", "level_table", "training_facts", "default_seed", "default_leavers", "ipf",
@@ -151,16 +153,17 @@ def _check_numbers(df: pd.DataFrame, col: str, source: str, *, lo=0.0, hi=None) 
         raise InputError(tr(f"values must be numbers {'in ' if hi is not None else ''}{rng} (no NaN)",
                             f"les valeurs doivent être des nombres {'dans ' if hi is not None else ''}{rng} "
                             "(sans NaN)"), source=source, column=col,
-                         rows=df.loc[bad].reset_index(names="row"))
+                         rows=offending(df, bad))
     df[col] = v.astype(float)
 
 
 def _need_columns(df, cols, source):
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise InputError(tr(f"missing column(s) {missing}; found {list(df.columns)}",
-                            f"colonne(s) absente(s) {missing} ; colonnes trouvées : {list(df.columns)}"), source=source,
-                         column=", ".join(missing))
+        found = listing(map(str, df.columns))
+        raise InputError(tr(f"missing column(s) {listing(missing)}; found {found}",
+                            f"colonne(s) absente(s) : {listing(missing)} ; colonnes trouvées : {found}"),
+                         source=source, column=", ".join(missing))
 
 
 def read_seed(obj, metiers: list[str], source: str | None = None) -> xr.DataArray:
@@ -178,12 +181,12 @@ def read_seed(obj, metiers: list[str], source: str | None = None) -> xr.DataArra
     unknown = ~df["metier"].isin(metiers)
     if unknown.any():
         raise InputError(tr("unknown métier code(s)", "code(s) de métier inconnu(s)"), source=source, column="metier",
-                         rows=df.loc[unknown].reset_index(names="row"))
+                         rows=offending(df, unknown))
     dup = df.duplicated(["formation", "metier"], keep=False)
     if dup.any():
         raise InputError(tr("duplicate (formation, metier) rows", "lignes (formation, metier) en double"),
                          source=source, column="formation, metier",
-                         rows=df.loc[dup].reset_index(names="row"))
+                         rows=offending(df, dup))
     wide = df.pivot(index="formation", columns="metier", values="value").reindex(columns=metiers).fillna(0.0)
     return xr.DataArray(wide.values, dims=("formation", "metier"),
                         coords={"formation": list(wide.index), "metier": list(metiers)},
@@ -213,16 +216,17 @@ def read_leavers(obj, territories: list[str] | None = None, source: str | None =
         if territories is not None:
             unknown = ~df["territory"].isin(territories)
             if unknown.any():
-                raise InputError(tr(f"unknown territory code(s); expected one of {list(territories)}",
-                                    f"code(s) de territoire inconnu(s) ; codes attendus : {list(territories)}"),
+                raise InputError(tr(f"unknown territory code(s); expected one of {listing(territories)}",
+                                    f"code(s) de territoire inconnu(s) ; codes attendus : {listing(territories)}"),
                                  source=source, column="territory",
-                                 rows=df.loc[unknown].reset_index(names="row"))
+                                 rows=offending(df, unknown))
         keys = ["territory", "formation"]
     dup = df.duplicated(keys, keep=False)
     if dup.any():
-        raise InputError(tr(f"duplicate {tuple(keys)} rows", f"lignes {tuple(keys)} en double"), source=source,
+        raise InputError(tr(f"duplicate ({', '.join(keys)}) rows", f"lignes ({', '.join(keys)}) en double"),
+                         source=source,
                          column=", ".join(keys),
-                         rows=df.loc[dup].reset_index(names="row"))
+                         rows=offending(df, dup))
     s = df.set_index(keys)["employed"]
     if len(keys) > 1:
         full = pd.MultiIndex.from_product([s.index.unique(0), s.index.unique(1)], names=keys)
@@ -526,9 +530,10 @@ def _select(values, lever, key, known, source, where):
     sel = [str(s) for s in sel]
     bad = sorted(set(sel) - set(map(str, known)))
     if bad:
-        raise ScenarioError(tr(f"unknown {key} code(s); expected some of {list(map(str, known))}",
-                               f"code(s) {key} inconnu(s) ; codes possibles : {list(map(str, known))}"),
-                            source=source, key=f"{where}.{key}", value=bad)
+        raise ScenarioError(tr(f"unknown {key} code(s) {listing(bad)}; expected some of {listing(map(str, known))}",
+                               f"code(s) {key} inconnu(s) : {listing(bad)} ; codes possibles : "
+                               f"{listing(map(str, known))}"),
+                            source=source, key=f"{where}.{key}")
     return np.isin(np.asarray(known).astype(str), sel)
 
 

@@ -30,11 +30,14 @@ Conventions (see ``docs/engine.md``)
 
 The loop is over years only; every operation inside is on whole arrays of shape
 ``(..., age)`` and works on numpy or dask arrays — except the full accounts (``record="full"``), which run
-each year by blocks of cells (:data:`FULL_BLOCK_CELLS`), age last, straight in the record's arrays: the
-same arithmetic, the same bits, with a block's arrays kept in cache.
+each year by blocks of cells (sized from the processor's cache and the number of ages, :func:`_block_cells`), age
+last, straight in the record's arrays: the same arithmetic, the same bits, with a block's arrays kept in cache.
 """
 from __future__ import annotations
 
+import functools
+import glob
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, NoReturn
@@ -540,13 +543,53 @@ def _year(kernel: _Kernel, t: int, X: np.ndarray, H: np.ndarray, nc: np.ndarray,
         raise
 
 
-#: Cells (territory × métier, every age) per block of the full-accounts engine (``record="full"``): each year
-#: runs block by block, so that a block's stock, flows and buffers (a dozen arrays of ``cells × age``, ≈ 0.5 MB
-#: each) stay in the processor's cache across the year's operations instead of streaming each operation through
-#: memory.  Cells are independent and every sum over age adds the age slabs in order, so the figures are the
-#: same bit for bit whatever the block size (``tests/test_engine_blocks.py``).  Not a power of two: the
-#: transposed copies would otherwise stride through one cache set.
-FULL_BLOCK_CELLS = 1000
+#: Cells (territory × métier, every age) per block of the full-accounts engine (``record="full"``), or None for
+#: the size :func:`_block_cells` chooses from the processor's cache and the number of ages.  Each year runs block by
+#: block, so that a block's stock, flows and buffers stay in the processor's cache across the year's operations
+#: instead of streaming each operation through memory.  Cells are independent and every sum over age adds the age
+#: slabs in order, so the figures are the same bit for bit whatever the block size
+#: (``tests/test_engine_blocks.py``).
+FULL_BLOCK_CELLS: int | None = None
+
+#: Arrays of a block's shape ``(cells, age)`` one year of :func:`_block_year` works on: the stock read, the hazard,
+#: the five written to the record, four profiles, two scratch arrays and two age-first copies.
+_BLOCK_ARRAYS = 15
+
+
+@functools.cache
+def _cache_bytes(level: int = 2, default: int = 1 << 20) -> int:
+    """The size of one core's level-``level`` cache (Linux's sysfs), else ``default``."""
+    for d in sorted(glob.glob("/sys/devices/system/cpu/cpu0/cache/index*")):
+        try:
+            with open(f"{d}/level") as fl, open(f"{d}/type") as ft, open(f"{d}/size") as fs:
+                if int(fl.read()) != level or ft.read().strip() == "Instruction":
+                    continue
+                size = fs.read().strip().upper()
+        except (OSError, ValueError):
+            continue
+        mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1:], 1)
+        try:
+            return int(size.rstrip("KMG")) * mult
+        except ValueError:
+            continue
+    return default
+
+
+def _block_cells(n_cells: int, n_age: int) -> int:
+    """Cells per block: :data:`FULL_BLOCK_CELLS` if set, else as many as fit a block's arrays
+    (:data:`_BLOCK_ARRAYS` of ``cells × age`` floats) in :data:`_CACHE_SHARE` level-2 caches; then evened out
+    over the blocks (1079 cells in blocks of 1000 would leave a block of 79, with every call's overhead)."""
+    if FULL_BLOCK_CELLS is not None:
+        return max(1, min(int(FULL_BLOCK_CELLS), n_cells))
+    target = max(1, int(_CACHE_SHARE * _cache_bytes()) // (8 * n_age * _BLOCK_ARRAYS))
+    n_blocks = -(-n_cells // target)
+    return max(1, -(-n_cells // n_blocks))
+
+
+#: Level-2 caches' worth a block's arrays are sized for: 4 × 1 MiB is ≈ 580 cells of 60 ages (≈ 280 KB an array),
+#: in the middle of the flat range measured (engine CPU time, memory already touched, 1× and 10×: 540 to 1100 cells
+#: alike; 250 cells +10 %, 100 cells +45 %, 5000 cells +25 %).
+_CACHE_SHARE = 4.0
 
 
 def _cells_age_last(a: np.ndarray, nd: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -554,6 +597,59 @@ def _cells_age_last(a: np.ndarray, nd: int, shape: tuple[int, ...]) -> np.ndarra
     ``(n_cells, age)`` (a view when ``a`` has that shape already and is C-ordered, else a copy)."""
     a = np.asarray(a, dtype=float)
     return np.broadcast_to(a.reshape((1,) * (nd - a.ndim) + a.shape), shape).reshape(-1, shape[-1])
+
+
+#: Whether the full record may be advised for transparent huge pages, as numpy advises every large array.  The
+#: record is written once, in order, by the engine, and its first touch is the system's cost, not the engine's:
+#: with the advice and the kernel's usual ``defrag=madvise``, a 2 MiB fault waits for the kernel to compact memory
+#: when no huge page is free (measured on a loaded VM, first write 0.2–0.9 GB/s, up to 4.7 GB/s when huge pages
+#: were free; 4 KiB pages 0.8–2.6 GB/s).  Without the advice the first projection at 10–100× cost half as much when
+#: memory was fragmented, but up to twice as much when huge pages were free, and always more at 1× (≈ 36 against
+#: ≈ 16 ns per cell-year): so the advice is kept; ``benchmarks/bench_scaling.py`` prints the system's rates.  The
+#: engine's own cost (memory already touched) is the same either way.
+FULL_RECORD_HUGE_PAGES = True
+
+_ADVICE_LOCK = threading.Lock()
+
+
+def _record_empty(shape: tuple[int, ...]) -> np.ndarray:
+    """``np.empty(shape)``, without numpy's huge-page advice unless :data:`FULL_RECORD_HUGE_PAGES` (numpy's
+    switch is process-wide: set and restored under a lock; a numpy without it allocates as usual)."""
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    switch = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if FULL_RECORD_HUGE_PAGES or switch is None:
+        return np.empty(shape)
+    with _ADVICE_LOCK:
+        before = switch(False)
+        try:
+            return np.empty(shape)
+        finally:
+            switch(before)
+
+
+class _BlockWork:
+    """Scratch arrays of :func:`_block_year`, allocated once per run for the largest block and reused by every
+    block and year (views of the first ``n`` cells for a shorter block)."""
+
+    def __init__(self, kb: int, n_age: int) -> None:
+        self.kb, self.n_age = kb, n_age
+        self._big = np.empty((4, kb * n_age))          # B, T (cells, age); Dt, Bt (age, cells)
+        self._vec = np.empty((8, kb))                   # dep, bsum, other, r_pos, −other, and neg, m_neg, r_neg
+        self._q = np.empty((3, kb))                     # neg, m_neg, r_neg over the removal weights' sum
+        self._pos = np.empty((2, kb), dtype=bool)
+        self.n = -1
+
+    def resize(self, n: int) -> None:
+        """Views for a block of ``n`` cells."""
+        if n == self.n:
+            return
+        self.n, a = n, self.n_age
+        self.B, self.T = (b[: a * n].reshape(n, a) for b in self._big[:2])
+        self.Dt, self.Bt = (b[: a * n].reshape(a, n) for b in self._big[2:])
+        self.dep, self.bsum, self.other, self.r_pos, self.minus = self._vec[:5, :n]
+        self.V = self._vec[5:, :n]                      # rows: neg, m_neg, r_neg
+        self.Q = self._q[:, :n]
+        self.pos, self.npos = self._pos[:, :n]
 
 
 def _simulate_full(profiles: Profiles, work_shape: tuple[int, ...], employment0: np.ndarray,
@@ -565,7 +661,7 @@ def _simulate_full(profiles: Profiles, work_shape: tuple[int, ...], employment0:
     (C order, age last), the flows' final year NaN in place.  The flows are returned as their first ``n`` years
     (views: :func:`with_final_year` gives back the whole array, without a copy).
 
-    The cells are flattened and run in blocks of ``block_cells`` (:data:`FULL_BLOCK_CELLS`) by
+    The cells are flattened and run in blocks of ``block_cells`` (default :func:`_block_cells`) by
     :func:`_block_year`, which reads the year's stock from the record and writes next year's stock and the four
     age-resolved flows straight into it, with the kernel's arithmetic (the same bits as :meth:`_Kernel.year`).
     An engine error in a block is raised by the unblocked step of that year, so that it names every failing
@@ -575,23 +671,27 @@ def _simulate_full(profiles: Profiles, work_shape: tuple[int, ...], employment0:
     nd = len(work_shape)
     n_cells = int(np.prod(cells, dtype=np.int64))
     names = ("employment", "departures", *_INFLOWS)
-    # one allocation for the five arrays (large enough for the system's huge pages at every size)
-    whole = np.empty((len(names), n_years + 1, *cells, n_age))
+    # one allocation for the five arrays
+    whole = _record_empty((len(names), n_years + 1, *cells, n_age))
     rec = dict(zip(names, whole))
     rec["employment"][0] = employment0
     for k in names[1:]:
         rec[k][n_years] = np.nan
     flat = {k: v.reshape(n_years + 1, n_cells, n_age) for k, v in rec.items()}
-    kb = max(1, min(block_cells or FULL_BLOCK_CELLS, n_cells))
+    kb = max(1, min(block_cells or _block_cells(n_cells, n_age), n_cells))
     shape_al = (*cells, n_age)
     # age-last profiles (young, mobility, recruits, removal), contiguous: a block's rows of (n_cells, age) where
-    # they vary by cell (several scenarios run together), else one profile repeated on kb rows
-    prof = [_cells_age_last(p, nd, shape_al).copy() if np.ndim(p) > 1
+    # they vary by cell (several scenarios run together), else one profile repeated on kb rows (a product of two
+    # contiguous arrays is one pass; broadcasting a row costs a loop per cell)
+    specs = (profiles.young, profiles.mobility, profiles.recruits, profiles.removal)
+    by_cell = [np.ndim(p) > 1 for p in specs]
+    prof = [_cells_age_last(p, nd, shape_al).copy() if v
             else np.ascontiguousarray(np.broadcast_to(np.asarray(p, dtype=float), (kb, n_age)))
-            for p in (profiles.young, profiles.mobility, profiles.recruits, profiles.removal)]
-    by_cell = [np.ndim(p) > 1 for p in (profiles.young, profiles.mobility, profiles.recruits, profiles.removal)]
+            for p, v in zip(specs, by_cell)]
     kernel = _Kernel.from_age_first(*(p[:1].T for p in prof))   # for the rare capped removal (_check)
-    bufs = np.empty((5, n_age * kb))
+    # the largest removal weight, for a test that no cell of a block can need the capped removal
+    rmax = float(np.fmax.reduce(prof[3], axis=None)) if prof[3].size else 0.0
+    w = _BlockWork(kb, n_age)
     H_all = None if hazard_by_year else _cells_age_last(hz, nd, shape_al)  # type: ignore[arg-type]
 
     def flows(v: np.ndarray, t: int) -> np.ndarray:
@@ -605,17 +705,17 @@ def _simulate_full(profiles: Profiles, work_shape: tuple[int, ...], employment0:
         else:
             H = _cells_age_last(hz[t], nd, shape_al)
         nc, ye, nm = flows(net_creation, t), flows(young_entrants, t), flows(net_mobility, t)
+        m_pos, m_neg = np.maximum(nm, 0.0), np.maximum(-nm, 0.0)      # the year's, for every cell
+        X_t, S_t = flat["employment"][t], flat["employment"][t + 1]
+        D_t, Y_t, M_t, R_t = (flat[key][t] for key in names[1:])
         for c0 in range(0, n_cells, kb):
             c1 = min(c0 + kb, n_cells)
-            n = c1 - c0
-            B, T, E = (b[: n_age * n].reshape(n, n_age) for b in bufs[:3])
-            Dt, Bt = (b[: n_age * n].reshape(n_age, n) for b in bufs[3:])
-            pb = [p[c0:c1] if v else p[:n] for p, v in zip(prof, by_cell)]
-            k = kernel if not any(by_cell) else _Kernel.from_age_first(*(p.T for p in pb))
-            out = {key: flat[key][t + 1 if key == "employment" else t, c0:c1] for key in names}
+            w.resize(c1 - c0)
+            pb = [p[c0:c1] if v else p[: c1 - c0] for p, v in zip(prof, by_cell)]
+            kern = kernel if not any(by_cell) else _Kernel.from_age_first(*(p.T for p in pb))
             try:
-                _block_year(k, pb, flat["employment"][t, c0:c1], H[c0:c1], nc[c0:c1], ye[c0:c1], nm[c0:c1], out,
-                            B, T, E, Dt, Bt)
+                _block_year(kern, pb, rmax, X_t[c0:c1], H[c0:c1], nc[c0:c1], ye[c0:c1], nm[c0:c1], m_pos[c0:c1],
+                            m_neg[c0:c1], S_t[c0:c1], D_t[c0:c1], Y_t[c0:c1], M_t[c0:c1], R_t[c0:c1], w)
                 continue
             except EngineError as exc:
                 failed = exc
@@ -627,50 +727,69 @@ def _simulate_full(profiles: Profiles, work_shape: tuple[int, ...], employment0:
     return {k: (v if k == "employment" else v[:n_years]) for k, v in rec.items()}
 
 
-def _block_year(k: _Kernel, prof: list[np.ndarray], X: np.ndarray, H: np.ndarray, nc: np.ndarray, ye: np.ndarray,
-                nm: np.ndarray, out: dict[str, np.ndarray], B: np.ndarray, T: np.ndarray, E: np.ndarray,
-                Dt: np.ndarray, Bt: np.ndarray) -> None:
+def _block_year(k: _Kernel, prof: list[np.ndarray], rmax: float, X: np.ndarray, H: np.ndarray, nc: np.ndarray,
+                ye: np.ndarray, nm: np.ndarray, m_pos: np.ndarray, m_neg: np.ndarray, S: np.ndarray, D: np.ndarray,
+                Y: np.ndarray, M: np.ndarray, R: np.ndarray, w: _BlockWork) -> None:
     """:meth:`_Kernel.year` with ``want_ages`` on a block of cells laid out **age last**, ``(cells, age)``, all
-    C-contiguous: the stock ``X`` and the hazard ``H`` read where they are, next year's stock and the four
-    age-resolved flows written into ``out`` (the record's arrays of the year); ``prof`` are the block's age-last
-    profiles (young, mobility, recruits, removal).  Every elementwise operation is the kernel's, on the same
-    values (the layout does not change a product or a difference; a cell's coefficient is repeated along age in
-    ``E`` first, so that every product is a contiguous pass); the two sums over age (departures, removal
-    weights) are taken on age-first copies (``Dt``, ``Bt``), adding the age slabs in order as the kernel does —
-    the same bits."""
-    S, D = out["employment"], out["departures"]
-    Y, M, R = (out[name] for name in _INFLOWS)
+    C-contiguous: the stock ``X`` and the hazard ``H`` read where they are, next year's stock ``S`` and the four
+    age-resolved flows (departures ``D``, young entrants ``Y``, net mobility ``M``, other recruits ``R``) written
+    where they are (the record's arrays of the year); ``prof`` are the block's age-last profiles (young,
+    mobility, recruits, removal), ``m_pos``/``m_neg`` the positive and negative parts of ``nm``, ``rmax`` at least
+    the largest removal weight, ``w`` the scratch arrays (sized for this block).  Every elementwise operation is
+    the kernel's, on the same values (the layout does not change a product or a difference, nor which operand
+    comes first); the two sums over age (departures, removal weights) are taken on age-first copies
+    (``Dt``, ``Bt``), adding the age slabs in order as the kernel does — the same bits."""
     py, pm, pr, rm = prof
+    B, T, Dt, Bt = w.B, w.T, w.Dt, w.Bt
     np.multiply(X, H, out=D)
     np.copyto(Dt, D.T)
-    dep = _age_sum(Dt)
+    dep = _age_sum_into(Dt, w.dep)
     # survivors aged one year, S[c, a + 1] = X[c, a] − D[c, a]: one contiguous pass over the block read flat
     # (it also writes X[c, top] − D[c, top] into S[c + 1, 0], which the line after sets to 0, as age 0 is)
     np.subtract(X.reshape(-1)[:-1], D.reshape(-1)[:-1], out=S.reshape(-1)[1:])
     S[:, 0] = 0.0
-    other = nc + dep - ye - nm
-    m_pos, m_neg = np.maximum(nm, 0.0), np.maximum(-nm, 0.0)
-    r_pos, r_neg = np.maximum(other, 0.0), np.maximum(-other, 0.0)
-    neg = m_neg + r_neg
+    other = np.add(nc, dep, out=w.other)                 # nc + dep − ye − nm, in that order
+    np.subtract(other, ye, out=other)
+    np.subtract(other, nm, out=other)
+    r_pos = np.maximum(other, 0.0, out=w.r_pos)
+    V = w.V                                              # neg = m_neg + r_neg, m_neg, r_neg
+    np.maximum(np.negative(other, out=w.minus), 0.0, out=V[2])
+    np.add(m_neg, V[2], out=V[0])
+    np.copyto(V[1], m_neg)
     np.multiply(S, rm, out=B)
     np.copyto(Bt, B.T)
-    bsum = _age_sum(Bt)
-    pos = bsum > 0
-    safe = np.where(pos, bsum, 1.0)
-    f = np.where(pos, neg / safe, 0.0)
-    np.copyto(E, f[:, None])
-    np.multiply(B, E, out=T)
+    bsum = _age_sum_into(Bt, w.bsum)
+    pos = np.greater(bsum, 0.0, out=w.pos)
+    # f, and the shares of the mobility and recruits outflows: where(pos, · / bsum, 0), the three in one call
+    Q = w.Q
+    Q.fill(0.0)
+    np.divide(V, bsum, out=Q, where=pos)
+    f = Q[0]
+    np.multiply(B, f[:, None], out=T)
     np.subtract(S, T, out=S)
-    for placed, coef, p, out_neg in ((Y, ye, py, None), (M, m_pos, pm, m_neg), (R, r_pos, pr, r_neg)):
-        np.copyto(E, coef[:, None])
-        np.multiply(E, p, out=placed)
+    np.multiply(ye[:, None], py, out=Y)
+    np.add(S, Y, out=S)
+    for placed, coef, p, q in ((M, m_pos, pm, Q[1]), (R, r_pos, pr, Q[2])):
+        np.multiply(coef[:, None], p, out=placed)
         np.add(S, placed, out=S)
-        if out_neg is not None:
-            np.copyto(E, np.where(pos, out_neg / safe, 0.0)[:, None])
-            np.multiply(B, E, out=T)
-            np.subtract(placed, T, out=placed)
-    k._check(X.T, H.T, S.T, f, neg, pos, (ye, m_pos, m_neg, r_pos, r_neg),
-             {"departures": D.T, **{name: out[name].T for name in _INFLOWS}})
+        np.multiply(B, q[:, None], out=T)
+        np.subtract(placed, T, out=placed)
+    # the kernel's test for the capped removal (f·removal > 1 in some cell, or an outflow with no removal weight),
+    # first as a cheaper superset: the largest f × the largest weight, and the outflows where bsum ≤ 0
+    npos = np.logical_not(pos, out=w.npos)
+    if np.fmax.reduce(f) * rmax > 1.0 or np.max(V[0], initial=0.0, where=npos) > 0.0:
+        k._check(X.T, H.T, S.T, f, V[0], pos, (ye, m_pos, m_neg, r_pos, V[2]),
+                 {"departures": D.T, "young_entrants": Y.T, "net_mobility": M.T, "other_recruits": R.T})
+
+
+def _age_sum_into(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """:func:`_age_sum` of the C-ordered ``a`` (age first) into ``out``: the age slabs added in order."""
+    if a.shape[1] > 1:
+        return np.add.reduce(a, axis=0, out=out)
+    np.copyto(out, a[0])
+    for i in range(1, a.shape[0]):
+        np.add(out, a[i], out=out)
+    return out
 
 
 def _year_prefix(t: int) -> str:

@@ -143,7 +143,14 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     width = max(label_w + cell * len(short) + 1.05, label_w + len(title) * 10.5 * 0.62 / 72 + 0.3)
     height = max(0.3, 0.15 * lines + 0.07) * len(rows) + 1.5 + (0.6 if level else 0)
     fig, ax, created = new_axes(ax, (width, height))
-    im = ax.imshow(m, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+    # the cells as a mesh of quadrilaterals, as an image of them shows them (a cell per value, centred on its row and
+    # column, the first row at the top; an undefined value left blank): drawn as shapes, not as an image
+    # resampled to the 300-dpi canvas (a quarter of the figure's time), and as shapes in the SVG
+    n_rows, n_cols = m.shape
+    im = ax.pcolormesh(np.arange(n_cols + 1) - 0.5, np.arange(n_rows + 1) - 0.5, np.ma.masked_invalid(m),
+                       cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim)
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(n_rows - 0.5, -0.5)
     if level:        # département and zone names are long: slanted
         ax.set_xticks(np.arange(len(short)), short, rotation=40, ha="right", rotation_mode="anchor")
     else:
@@ -155,10 +162,12 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
     if national:
         ax.axvline(len(short) - 1.5, color="white", lw=2.5)
     if annotate and m.size <= 400:
+        # in a figure sized here the numbers stay inside their cells: the layout need not measure them (the same
+        # layout, a third of its time)
         for (i, j), x in np.ndenumerate(m):
             if np.isfinite(x):
                 ax.text(j, i, format_number(x, 0, lang), ha="center", va="center", fontsize=HEATMAP_TEXT,
-                        color="white" if abs(x) > 0.6 * lim else "#222222")
+                        color="white" if abs(x) > 0.6 * lim else "#222222", in_layout=not created)
     cb = ax.figure.colorbar(im, ax=ax, shrink=min(0.8, 4.5 / max(height - 1.5, 1e-9)), pad=0.02, fraction=0.04,
                             aspect=25, format=axis_formatter(lang))
     cb.ax.tick_params(labelsize=8)

@@ -130,11 +130,12 @@ def _window(years, summed: dict[str, xr.DataArray], start_year: int | None, end_
             denominator_year: int | None) -> xr.Dataset:
     start, end, den = _check_window(years, start_year, end_year, denominator_year)
     emp = summed["employment"]
+    # one Dataset of every variable at once (each assigned on its own merged the Dataset again: most of the time
+    # of a small window); the same sums
     d = xr.Dataset({"employment_start": emp.sel(year=start, drop=True),
                     "employment_end": emp.sel(year=end, drop=True),
-                    "employment_base": emp.sel(year=den, drop=True)})
-    for k in FLOWS:
-        d[k] = summed[k].sel(year=slice(start, end - 1)).sum("year")
+                    "employment_base": emp.sel(year=den, drop=True),
+                    **{k: summed[k].sel(year=slice(start, end - 1)).sum("year") for k in FLOWS}})
     d.attrs.update(start_year=start, end_year=end, n_years=end - start, denominator_year=den,
                    period=f"{start}–{end}")
     return d
@@ -355,8 +356,9 @@ def select(ds: xr.Dataset, territory=None, metier=None, period=None) -> xr.Datas
         names = [territory] if isinstance(territory, str) else list(territory)
         builtin = _data.territory_choices()  # official, source and short names (NAQ, PACA…)
         choices = {}
+        own = ds.territory_name.values if "territory_name" in ds.coords else None
         for i, code in enumerate(map(str, ds.territory.values)):
-            name = str(ds.territory_name.values[i]) if "territory_name" in ds.coords else code
+            name = str(own[i]) if own is not None else code
             # A built-in region's aliases apply only to that region (same code and name),
             # not to a user's territory that happens to reuse the code.
             choices[code] = builtin[code] if builtin.get(code, [None])[0] == name else [name]
@@ -432,11 +434,26 @@ def window_of(acc: xr.Dataset, territory=None, metier=None, start_year=None, end
     over ``territory`` and ``metier`` unless kept."""
     if territory is not None or metier is not None:
         if _SUMMED.get() is not None:         # cut from the accounts' shared age sums (the same numbers)
-            part = select(xr.Dataset(_age_summed(acc)), territory=territory, metier=metier)
+            part = select(_summed_dataset(acc), territory=territory, metier=metier)
             return subset_sum(_window(acc.year.values, {str(k): part[k] for k in part.data_vars}, start_year,
                                       end_year, None), keep=keep)
         acc = select(acc, territory=territory, metier=metier)
     return subset_sum(window(acc, start_year, end_year), keep=keep)
+
+
+def _summed_dataset(acc: xr.Dataset) -> xr.Dataset:
+    """The age sums of ``acc`` (:func:`_age_summed`) as one Dataset, made once per accounts inside
+    :func:`shared_age_sums` for every selection cut from it (the small multiples' panels).  Shared: read it,
+    never change it (a selection of it is a copy)."""
+    cache = _SUMMED.get()
+    assert cache is not None, "_summed_dataset is called inside shared_age_sums() only"
+    key = ("dataset", id(acc))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is acc:
+        return hit[1]
+    ds = xr.Dataset(_age_summed(acc))
+    cache[key] = (acc, ds)                         # the accounts kept alive: their id is not reused
+    return ds
 
 
 def period_label(acc: xr.Dataset, start_year=None, end_year=None) -> str:
@@ -481,7 +498,9 @@ def territory_name(acc: xr.Dataset, territory=None, lang: str | None = None) -> 
     lang = check_lang(lang)
     if territory is None:
         return national(acc, lang)[1]
-    sel = select(acc, territory=territory)
+    # the names are resolved on the territories' own coordinates, not on every variable of the accounts
+    own = xr.Dataset(coords={k: v for k, v in acc.coords.items() if v.dims == ("territory",)})
+    sel = select(own, territory=territory)
     names = [str(n) for n in (sel.territory_name.values if "territory_name" in sel.coords else sel.territory.values)]
     return ", ".join(names)
 

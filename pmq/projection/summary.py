@@ -24,7 +24,7 @@ __all__ = ["Summary", "summarize", "summary_end_years", "scenario_summary_table"
 #: Columns of the summary: variable → (French header, English header, width of the text column)
 #: column → (French header, English header, text width)
 COLUMNS: dict[str, tuple[str, str, int]] = {
-    "employment_start": ("emploi début", "employment start", 14),
+    "employment_start": ("emploi initial", "employment start", 14),
     "net_creation": ("créations", "net creation", 12),
     "departures": ("départs", "departures", 12),
     "openings": ("postes", "openings", 12),

@@ -66,6 +66,7 @@ Exits (``[exits]``, hazards ``(year, territory, métier, age)``)
 """
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -78,7 +79,7 @@ import pandas as pd
 from pmq.data import territory_choices
 from pmq.data.territories import territories
 from pmq.errors import ScenarioError, UnknownNameError
-from pmq.names import resolve
+from pmq.names import listing, resolve
 from pmq.options import tr
 from pmq.scenario.sectors import sector_key
 
@@ -107,7 +108,8 @@ YEARS = (1900, 2200)
 
 def one_of(values: Iterable[Any]) -> Rule:
     values = tuple(values)
-    return lambda v: v in values, f"one of {list(values)}", f"l'une des valeurs {list(values)}"
+    shown = listing(values, quote=True)
+    return lambda v: v in values, f"one of {shown}", f"l'une des valeurs : {shown}"
 
 
 def between(lo: float, hi: float) -> Rule:
@@ -155,17 +157,44 @@ def check_value(value: Any, spec: Spec, path: str, source: str) -> None:
     """Refuse a value of the wrong type, not finite or against its rule, naming its key path."""
     types, rule = spec
     if isinstance(value, bool) or not isinstance(value, types):
-        raise ScenarioError(tr(f"wrong type {type(value).__name__}; expected "
-                               f"{' or '.join(t.__name__ for t in types)}",
-                               f"mauvais type ({type(value).__name__}) ; attendu : "
-                               f"{' ou '.join(t.__name__ for t in types)}"), source=source, key=path,
-                            value=value)
+        raise ScenarioError(tr(f"wrong type: {_expected(types, 'en')} is expected, got {_kind_of(value, 'en')}",
+                               f"mauvais type : {_expected(types, 'fr')} est attendu, reçu {_kind_of(value, 'fr')}"),
+                            source=source, key=path, value=value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ScenarioError(tr("must be a finite number", "doit être un nombre fini"), source=source, key=path,
                             value=value)
     if rule is not None and not rule[0](value):
         raise ScenarioError(tr(f"invalid value; expected {rule[1]}", f"valeur non valide ; attendu : {rule[2]}"),
                             source=source, key=path, value=value)
+
+
+#: What a key expects, by the types its schema accepts, in words (en, fr): no Python type names in a message.
+_EXPECTED: dict[tuple[type, ...], tuple[str, str]] = {
+    (int, float): ("a number (0.67, without quotes)", "un nombre (0.67, sans guillemets)"),
+    (int,): ("a whole number (2030, without quotes)", "un nombre entier (2030, sans guillemets)"),
+    (str,): ('a text in quotes ("…")', 'un texte entre guillemets ("…")'),
+    (list,): ("a list in brackets ([…])", "une liste entre crochets ([…])"),
+    (dict,): ("a table ({ … })", "un tableau entre accolades ({ … })"),
+}
+
+
+def _expected(types: tuple[type, ...], lang: str) -> str:
+    words = _EXPECTED.get(tuple(types))
+    if words is None:
+        return (" or " if lang == "en" else " ou ").join(_kind_of(t(), lang) for t in types)
+    return words[0 if lang == "en" else 1]
+
+
+def _kind_of(value: Any, lang: str) -> str:
+    """What a TOML value is, in words: « un texte », « un nombre entier », « une liste »…"""
+    kinds = ((bool, "true or false", "un booléen (true ou false)"), (int, "a whole number", "un nombre entier"),
+             (float, "a decimal number", "un nombre décimal"), (str, "a text", "un texte"),
+             (list, "a list", "une liste"), (dict, "a table", "un tableau"),
+             ((_dt.date, _dt.time), "a date", "une date"))
+    for types, en, fr in kinds:
+        if isinstance(value, types):
+            return en if lang == "en" else fr
+    return type(value).__name__
 
 
 def year_table(table: Mapping[str, Any], where: str, source: str) -> dict[int, float]:
@@ -375,9 +404,10 @@ class Context:
             return None
         missing = [m for m in w.index if m not in self.metiers and w[m] > 0]
         if missing:
-            raise ScenarioError(tr(f"the baseline has no métier {missing}; the weights would not sum to 1",
-                                   f"la base n'a pas les métiers {missing} ; la somme des poids ne vaudrait pas 1"),
-                                source=self.source, key=sel.where(key), value=missing)
+            raise ScenarioError(tr(f"the baseline has no métier {listing(missing)}; the weights would not sum to 1",
+                                   f"la base n'a pas {'le métier' if len(missing) == 1 else 'les métiers'} "
+                                   f"{listing(missing)} ; la somme des poids ne vaudrait pas 1"),
+                                source=self.source, key=sel.where(key))
         return w.reindex(list(self.metiers)).fillna(0.0).to_numpy()
 
     def metier_mask(self, lever: Selection | Mapping[str, Any]) -> np.ndarray:
@@ -478,13 +508,15 @@ class Lever(Selection):
                                        "métier)"),
                                     source=source, key=f"{where}.weights", value=round(total, 9))
         if "min_age" in table and "max_age" in table and table["min_age"] > table["max_age"]:
-            raise ScenarioError(tr("min_age is above max_age", "min_age est supérieur à max_age"), source=source,
-                                key=f"{where}.min_age",
-                                value=(table["min_age"], table["max_age"]))
+            lo, hi = table["min_age"], table["max_age"]
+            raise ScenarioError(tr(f"min_age ({lo}) is above max_age ({hi})",
+                                   f"min_age ({lo}) est supérieur à max_age ({hi})"), source=source,
+                                key=f"{where}.min_age")
         if "from_year" in table and "to_year" in table and table["from_year"] > table["to_year"]:
-            raise ScenarioError(tr("from_year is after to_year", "from_year est postérieur à to_year"),
-                                source=source, key=f"{where}.from_year",
-                                value=(table["from_year"], table["to_year"]))
+            lo, hi = table["from_year"], table["to_year"]
+            raise ScenarioError(tr(f"from_year ({lo}) is after to_year ({hi})",
+                                   f"from_year ({lo}) est postérieur à to_year ({hi})"),
+                                source=source, key=f"{where}.from_year")
         cls.check_own(table, where, source)
 
     @classmethod
@@ -634,8 +666,8 @@ class Growth(DemandLever):
     PARAMS = {"rate": (NUM, between(-0.5, 0.5)), "period": (LIST, int_list(*YEARS))}
     REQUIRED = ("rate", "period")
     AFTER = ("reference", "continue", "constant_level")
-    AFTER_RULE = f"one of {list(AFTER)}"
-    AFTER_RULE_FR = f"l'une des valeurs {list(AFTER)}"
+    AFTER_RULE = f"one of {listing(AFTER, quote=True)}"
+    AFTER_RULE_FR = f"l'une des valeurs : {listing(AFTER, quote=True)}"
     SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
 
     rate: float
@@ -692,8 +724,8 @@ class Target(DemandLever):
               "from_year": (INT, between(*YEARS))}
     REQUIRED = ("year", "value", "from_year")
     AFTER = ("reference", "continue", "constant_level")
-    AFTER_RULE = f"one of {list(AFTER)}"
-    AFTER_RULE_FR = f"l'une des valeurs {list(AFTER)}"
+    AFTER_RULE = f"one of {listing(AFTER, quote=True)}"
+    AFTER_RULE_FR = f"l'une des valeurs : {listing(AFTER, quote=True)}"
     SCHEMA = {**_DEMAND_KEYS, "kind": (TEXT, one_of((KIND,))), **PARAMS, "after": (TEXT, one_of(AFTER))}
 
     year: int
@@ -1178,8 +1210,9 @@ def check_table(section: str, table: Mapping[str, Any], where: str, source: str)
     schema = LEVER_SCHEMAS[section]
     for key, value in table.items():
         if key not in schema:
-            raise ScenarioError(tr(f"unknown key; expected one of {list(schema)}",
-                                   f"clé inconnue ; clés possibles : {list(schema)}"), source=source,
+            keys = listing(schema, quote=True)
+            raise ScenarioError(tr(f"unknown key; expected one of {keys}", f"clé inconnue ; clés possibles : {keys}"),
+                                source=source,
                                 key=f"{where}.{key}", value=value)
         check_value(value, schema[key], f"{where}.{key}", source)
     Lever.check_provenance(table, where, source)

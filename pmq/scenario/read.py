@@ -70,6 +70,7 @@ Rules of the language
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import itertools
 import json
@@ -86,7 +87,7 @@ from pmq.model.ages import AgeProfiles
 from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, ScenarioError, UnknownNameError
 from pmq.model.rules import Rules
 from pmq.data import domains, metiers, territory_choices
-from pmq.names import closest, resolve
+from pmq.names import closest, listing, quoted, resolve
 from pmq.options import tr
 from pmq.scenario.levers import (INT, LEVER_KINDS, LEVER_SCHEMAS, LIST, NUM, PROVENANCE_KEYS, TEXT, YEARS, Lever,
                                  Provenance, Spec, between, check_table, check_value, has_number, int_list,
@@ -442,8 +443,9 @@ def _need_source(body: dict, path: str, source: str, exempt=()) -> None:
 def _validate(doc: dict, source: str) -> None:
     for section, body in doc.items():
         if section not in _SCHEMA:
-            raise ScenarioError(tr(f"unknown section; expected one of {list(_SCHEMA)}",
-                                   f"section inconnue ; sections possibles : {list(_SCHEMA)}"), source=source,
+            sections = listing(_SCHEMA, quote=True)
+            raise ScenarioError(tr(f"unknown section; expected one of {sections}",
+                                   f"section inconnue ; sections possibles : {sections}"), source=source,
                                 key=section)
         if not isinstance(body, dict):
             raise ScenarioError(tr("must be a table", "doit être une table"), source=source, key=section,
@@ -453,8 +455,9 @@ def _validate(doc: dict, source: str) -> None:
             if key not in _SCHEMA[section]:
                 if _check_version(body, key, _SCHEMA[section], path, source):
                     continue
-                raise ScenarioError(tr(f"unknown key; expected one of {list(_SCHEMA[section])}",
-                                       f"clé inconnue ; clés possibles : {list(_SCHEMA[section])}")
+                keys = listing(_SCHEMA[section], quote=True)
+                raise ScenarioError(tr(f"unknown key; expected one of {keys}",
+                                       f"clé inconnue ; clés possibles : {keys}")
                                     + _version_hint(key, _SCHEMA[section]), source=source, key=path, value=value)
             check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
@@ -557,7 +560,7 @@ def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
             for m in lever.get("metier", []) + list(lever.get("weights", {})):
                 if m not in met_codes:
                     k = "metier" if "metier" in lever else "weights"
-                    choices = {c: [] for c in met_codes}
+                    choices: dict[str, list[str]] = {c: [] for c in met_codes}
                     try:
                         code = resolve(m, choices, kind="métier")
                         hint = tr(f"; did you mean {code!r}?", f" ; vouliez-vous dire {code!r} ?")
@@ -568,12 +571,13 @@ def _check_codes(doc: dict, source: str, territories: dict | None) -> None:
                                         key=f"{where}.{k}", value=m)
             for d in lever.get("domain", []):
                 if d not in dom_codes:
-                    raise ScenarioError(tr(f"unknown FAP domain; expected one of {sorted(dom_codes)}",
-                                           f"domaine FAP inconnu ; domaines possibles : {sorted(dom_codes)}"),
+                    doms = listing(sorted(dom_codes))
+                    raise ScenarioError(tr(f"unknown FAP domain; expected one of {doms}",
+                                           f"domaine FAP inconnu ; domaines possibles : {doms}"),
                                         source=source, key=f"{where}.domain", value=d)
             if "sector" in lever and lever["sector"] not in sec_codes:
-                raise ScenarioError(tr(f"unknown sector; expected one of {sec_codes}",
-                                       f"secteur inconnu ; secteurs possibles : {sec_codes}"), source=source,
+                raise ScenarioError(tr(f"unknown sector; expected one of {listing(sec_codes)}",
+                                       f"secteur inconnu ; secteurs possibles : {listing(sec_codes)}"), source=source,
                                     key=f"{where}.sector", value=lever["sector"])
             for t in lever.get("territory", []):
                 try:
@@ -738,15 +742,82 @@ def _toml_number_hint(text: str, message: str) -> str:
               "200_000 (pas d'espace dans les nombres), et 0.5 avec un point décimal")
 
 
-def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+#: tomllib's messages (Python 3.11–3.13, ``tomllib/_parser.py``) in French: a pattern of the English and its French,
+#: in which ``{0}`` is what the pattern captured (a key, a character) — the names stay as the parser gives them.
+_TOML_FR: tuple[tuple[str, str], ...] = (
+    (r"Invalid statement", "instruction non valide (ni « clé = valeur », ni un en-tête [section])"),
+    (r"Expected newline or end of document after a statement", "fin de ligne attendue après l'instruction"),
+    (r"Cannot overwrite a value", "clé définie deux fois"),
+    (r"Cannot declare (.+) twice", "section {0} déclarée deux fois"),
+    (r"Cannot mutate immutable namespace (.+)", "{0} est déjà défini entièrement : impossible d'y ajouter une clé"),
+    (r"Cannot redefine namespace (.+)", "impossible de redéfinir {0}"),
+    (r"Expected '\]' at the end of a table declaration",
+     "crochet fermant ']' manquant à la fin de l'en-tête de section"),
+    (r"Expected '\]\]' at the end of an array declaration",
+     "crochets fermants ']]' manquants à la fin de l'en-tête de tableau"),
+    (r"Expected '=' after a key in a key/value pair", "signe '=' manquant après une clé"),
+    (r"Invalid initial character for a key part", "caractère non valide au début d'une clé"),
+    (r"Unclosed array", "crochet fermant ']' manquant : liste non fermée"),
+    (r"Duplicate inline table key (.+)", "clé {0} définie deux fois dans le tableau entre accolades"),
+    (r"Unclosed inline table", "accolade fermante '}}' manquante"),
+    (r"Unescaped '\\' in a string",
+     "barre oblique inverse '\\' seule dans une chaîne : écrivez '\\\\' ou mettez le texte entre apostrophes"),
+    (r"Invalid hex value", "valeur hexadécimale non valide"),
+    (r"Escaped character is not a Unicode scalar value", "caractère échappé hors d'Unicode"),
+    (r"Unterminated string", "guillemet fermant manquant"),
+    (r"Illegal character '\\n'", "guillemet fermant manquant (une chaîne entre guillemets tient sur une ligne)"),
+    (r"Illegal character (.+)", "caractère interdit {0} dans une chaîne"),
+    (r"Found invalid character (.+)", "caractère non valide {0}"),
+    (r"Expected (.+)", "{0} attendu"),
+    (r"Invalid date or datetime", "date non valide"),
+    (r"Invalid value", "valeur non valide"),
+)
+
+
+def _toml_fr(words: str) -> str | None:
+    """tomllib's ``words`` in French, or None for a message it did not know."""
+    for pattern, fr in _TOML_FR:
+        m = re.fullmatch(pattern, words)
+        if m:
+            return fr.format(*(_toml_key(g) for g in m.groups()))
+    return None
+
+
+def _toml_key(shown: str) -> str:
+    """A key as tomllib shows it, a Python tuple (``('scenario', 'name')``), as a reader writes it:
+    ``'scenario.name'``; anything else as it is."""
+    try:
+        key = ast.literal_eval(shown) if shown.startswith("(") else None
+    except (ValueError, SyntaxError):
+        key = None
+    if isinstance(key, tuple) and key and all(isinstance(k, str) for k in key):
+        return "'" + ".".join(key) + "'"
+    return shown
+
+
+def _looks_like_csv(text: str) -> bool:
+    """Whether a file read as a scenario is a table (a CSV file given by mistake): its first line holds several
+    commas or semicolons and neither ``=`` nor ``[``."""
+    first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+    return "=" not in first and "[" not in first and max(first.count(","), first.count(";")) >= 2
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, text: str = "") -> str:
     """tomllib's message (English, Python's own) as the reader's language shows it: as it is in English; in
-    French, its place in French and the parser's words quoted (« Invalid value »)."""
+    French, its place and its words in French (« clé définie deux fois »), words it does not know quoted."""
     message = str(exc)
-    at = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
+    at = re.search(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$", message)
+    words = message[:at.start()] if at else message
+    if _looks_like_csv(text):
+        return tr(f"not valid TOML: {message} — this file is not a TOML scenario (it looks like a CSV table)",
+                  "ce fichier n'est pas un scénario TOML (il ressemble à un tableau CSV) : TOML non valide"
+                  + (f" (ligne {at.group(1)}, colonne {at.group(2)})" if at and at.group(1) else ""))
+    fr = _toml_fr(words)
+    fr = fr if fr is not None else quoted(words)
     if at is None:
-        return tr(f"not valid TOML: {message}", f"TOML non valide : « {message} »")
-    return tr(f"not valid TOML: {message}",
-              f"TOML non valide (ligne {at.group(1)}, colonne {at.group(2)}) : « {message[:at.start()]} »")
+        return tr(f"not valid TOML: {message}", f"TOML non valide : {fr}")
+    place = f"ligne {at.group(1)}, colonne {at.group(2)}" if at.group(1) else "fin du fichier"
+    return tr(f"not valid TOML: {message}", f"TOML non valide ({place}) : {fr}")
 
 
 def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
@@ -761,10 +832,11 @@ def _load(path: Path, seen: tuple[str, ...], territories) -> dict:
         text = _read_text(path)
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(_toml_error(exc) + _toml_number_hint(text, str(exc)), source=source) from exc
+        raise ScenarioError(_toml_error(exc, text) + _toml_number_hint(text, str(exc)), source=source) from exc
     except OSError as exc:
         raise ScenarioError(tr(f"cannot read the file: {exc.strerror or exc}",
-                               f"impossible de lire le fichier : « {exc.strerror or exc} »"), source=source) from None
+                               f"impossible de lire le fichier : {quoted(str(exc.strerror or exc))}"),
+                            source=source) from None
     _check_text(doc, source)
     _validate(doc, source)
     _check_codes(doc, source, territories)

@@ -28,6 +28,7 @@ import xarray as xr
 
 from pmq.data import data_path, metiers
 from pmq.errors import UnknownNameError
+from pmq.names import listing
 from pmq.options import tr
 
 __all__ = ["sectors", "sector_key", "key_table", "key_coverage", "metier_shares", "sector_employment"]
@@ -53,8 +54,8 @@ def _employment_by_metier_na38() -> pd.DataFrame:
 def _check(sector: str) -> pd.Series:
     tab = sectors().set_index("sector")
     if sector not in tab.index:
-        raise UnknownNameError(tr(f"unknown sector {sector!r}; expected one of {list(tab.index)}",
-                                  f"secteur inconnu {sector!r} ; secteurs possibles : {list(tab.index)}"))
+        raise UnknownNameError(tr(f"unknown sector {sector!r}; expected one of {listing(tab.index)}",
+                                  f"secteur inconnu {sector!r} ; secteurs possibles : {listing(tab.index)}"))
     return tab.loc[sector]
 
 
