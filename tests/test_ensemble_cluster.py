@@ -15,6 +15,7 @@ from pmq.inputs.downscale import downscale
 from pmq.model import ensemble_draws
 from pmq.projection import ensemble
 from pmq.projection.ensemble import STORED, prepare, run_ensemble
+from test_split_uncertainty import SHARES
 
 
 def _bits(ds):
@@ -105,18 +106,8 @@ def test_a_worker_runs_chunks_with_adaptive_malloc_and_gets_its_own_back(baselin
     ens.flows.close()
 
 
-SPLIT = """[scenario]
-name = "parts"
-extends = "reference"
-[uncertainty]
-seed = 11
-[[uncertainty.parameter]]
-id = "parts"
-kind = "key_shares"
-distribution = "normal"
-sd = 0.1
-assumption = "test"
-[[uncertainty.parameter]]
+#: the key-shares scenario of test_split_uncertainty with a growth parameter beside it
+SPLIT = SHARES.format(sd=0.1, extra="") + """[[uncertainty.parameter]]
 id = "growth"
 kind = "growth"
 distribution = "normal"

@@ -4,10 +4,8 @@ métiers en 2030 », the registry of published figures — read in French by def
 English under ``pmq.set_options(lang="en")``; in both, the file, key, column and value the user has to fix."""
 import numpy as np
 import pandas as pd
-import pytest
 import xarray as xr
 
-import pmq
 from pmq.analysis import imbalance as im
 from pmq.analysis import skills as K
 from pmq.analysis.occupational import occupational_mobility, read_transitions, transitions_from_passerelles
@@ -15,22 +13,14 @@ from pmq.analysis.reproduce import get_exercise
 from pmq.analysis.separations import load_bls_table, separation_openings, separation_openings_path
 from pmq.analysis.sources import published_figures
 from pmq.errors import ArgumentError, InputError, PmqError, ScenarioError, UnknownNameError
-from test_one_language import foreign_words
+from test_one_language import assert_one_language, raised_in_both
 
 
 def _both(make, error=PmqError, argument: str = "") -> tuple[str, str]:
-    """The message of the error ``make()`` raises, in French (the default) and in English; ``argument``: the name
-    of the argument an ArgumentError starts with, an identifier (``by``), not prose."""
-    with pytest.raises(error) as fr:
-        make()
-    with pmq.set_options(lang="en"), pytest.raises(error) as en:
-        make()
-    fr, en = str(fr.value), str(en.value)
-    assert fr != en
-    assert foreign_words(fr.removeprefix(f"{argument} : "), "fr") == [], fr
-    assert foreign_words(en.removeprefix(f"{argument}: "), "en") == [], en
+    """The message of the error ``make()`` raises, in French and in English, each in one language."""
+    fr, en = raised_in_both(make, error)
+    assert_one_language(fr, en, argument=argument)
     return fr, en
-
 
 # ------------------------------------------------------------------------------------------------- imbalance
 def test_unknown_typology_and_class_codes():

@@ -2,29 +2,17 @@
 every library error raised during a command — French by default, English with ``--lang en`` (or ``PMQ_LANG=en``).
 The French has no English prose and the English no French prose (:func:`test_one_language.foreign_words`);
 names — options, metavars, files, keys, values — are the same in both."""
-import contextlib
-import io
 import re
 
 import pytest
 
 import pmq
-from pmq.cli import argparse_message_fr, argv_lang, build_parser, main
+from pmq.cli import argparse_message_fr, argv_lang, build_parser
 from test_one_language import foreign_words
+from test_hardening_cli import _cli  # main(argv) with its output captured, argparse's exit as its status
 
 COMMANDS = ("run", "compare", "scenarios", "templates", "territories", "validate", "imbalance", "passerelles",
             "skills", "reproduce", "report", "export", "backtest")
-
-
-def _cli(argv) -> tuple[int, str, str]:
-    """``main(argv)`` with its output captured; argparse's exit is its status."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def _prose(text: str) -> str:

@@ -2,10 +2,8 @@
 meets exporting tables (IAMC, Excel, CSV), building a report or drawing a chart read in French by default, with no
 English prose, and in English under ``pmq.set_options(lang="en")``; in both, the argument, column and value to fix."""
 import pandas as pd
-import pytest
 import xarray as xr
 
-import pmq
 from pmq.errors import ArgumentError, InputError, PmqError
 from pmq.export import figures
 from pmq.export.iamc import check_iamc, iamc_table, write_iamc
@@ -13,22 +11,14 @@ from pmq.export.report import build_report
 from pmq.export.tables import to_excel
 from pmq.plots import charts, maps
 from pmq.plots import skills as skill_plots
-from test_one_language import foreign_words
+from test_one_language import assert_one_language, raised_in_both
 
 
 def _both(make, error=PmqError, argument: str = "") -> tuple[str, str]:
-    """The message of the error ``make()`` raises, in French (the default) and in English; ``argument``: the name
-    of the argument an ArgumentError starts with, an identifier, not prose."""
-    with pytest.raises(error) as fr:
-        make()
-    with pmq.set_options(lang="en"), pytest.raises(error) as en:
-        make()
-    fr, en = str(fr.value), str(en.value)
-    assert fr != en
-    assert foreign_words(fr.removeprefix(f"{argument} : "), "fr") == [], fr
-    assert foreign_words(en.removeprefix(f"{argument}: "), "en") == [], en
+    """The message of the error ``make()`` raises, in French and in English, each in one language."""
+    fr, en = raised_in_both(make, error)
+    assert_one_language(fr, en, argument=argument)
     return fr, en
-
 
 def test_iamc_messages(tmp_path):
     fr, en = _both(lambda: iamc_table(xr.Dataset(), variables=["nope"]), ArgumentError, "variables")

@@ -19,22 +19,14 @@ from pmq.inputs.interregional import net_inflow_from_matrix, period_net_mobility
 from pmq.inputs.overseas import with_overseas
 from pmq.inputs.tables import read_table
 from test_inputs import tables
-from test_one_language import foreign_words
+from test_one_language import assert_one_language, foreign_words, raised_in_both
 
 
 def _both(make, error=PmqError, argument: str = "") -> tuple[str, str]:
-    """The message of the error ``make()`` raises, in French (the default) and in English; ``argument``: the name
-    of the argument an ArgumentError starts with (an identifier, not prose)."""
-    with pytest.raises(error) as fr:
-        make()
-    with pmq.set_options(lang="en"), pytest.raises(error) as en:
-        make()
-    fr, en = str(fr.value), str(en.value)
-    assert fr != en
-    assert foreign_words(fr.removeprefix(f"{argument} : "), "fr") == [], fr
-    assert foreign_words(en.removeprefix(f"{argument}: "), "en") == [], en
+    """The message of the error ``make()`` raises, in French and in English, each in one language."""
+    fr, en = raised_in_both(make, error)
+    assert_one_language(fr, en, argument=argument)
     return fr, en
-
 
 def _write(path, text: str, encoding="utf-8"):
     path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)

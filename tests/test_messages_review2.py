@@ -16,16 +16,8 @@ from pmq.labels import metier_label
 from pmq.names import closest, listing, quoted, resolve, stem
 from pmq.scenario.read import read_scenario
 from test_inputs import tables
-from test_one_language import foreign_words
+from test_one_language import foreign_words, raised_in_both
 
-
-def _both(call, error):
-    """The message of ``call`` in French (default) and in English."""
-    with pytest.raises(error) as fr:
-        call()
-    with pmq.set_options(lang="en"), pytest.raises(error) as en:
-        call()
-    return str(fr.value), str(en.value)
 
 
 def _metier_choices():
@@ -55,7 +47,7 @@ def test_an_ambiguous_word_still_lists_the_metiers_it_names():
 @pytest.mark.parametrize("typed", ["aides-soigantes", "vendeus", "cuisiner"])
 def test_suggestions_show_the_labels_in_the_readers_language(typed):
     choices = _metier_choices()
-    fr, en = _both(lambda: resolve(typed, choices, kind="métier"), UnknownNameError)
+    fr, en = raised_in_both(lambda: resolve(typed, choices, kind="métier"), UnknownNameError)
     fr_labels = set(metier_label(list(choices), "fr"))
     en_labels = set(metier_label(list(choices), "en"))
     shown_fr = re.findall(r"[A-Z]\d[A-Z_] \(([^)]*)\)", fr)
@@ -85,7 +77,7 @@ def test_no_suggestion_comes_from_the_other_languages_labels():
 def test_toml_errors_are_told_in_french_with_their_place(tmp_path, text, fr_words, line):
     path = tmp_path / "s.toml"
     path.write_text(text, encoding="utf-8")
-    fr, en = _both(lambda: read_scenario(path), ScenarioError)
+    fr, en = raised_in_both(lambda: read_scenario(path), ScenarioError)
     assert fr.startswith(f"{path} : TOML non valide (ligne {line}, colonne ") and fr_words in fr, fr
     assert foreign_words(fr, "fr") == [], fr
     assert en.startswith(f"{path}: not valid TOML: ") and f"(at line {line}, column " in en
@@ -94,7 +86,7 @@ def test_toml_errors_are_told_in_french_with_their_place(tmp_path, text, fr_word
 def test_a_csv_given_as_a_scenario_is_told_so(tmp_path):
     path = tmp_path / "employment.csv"
     path.write_text("territory,metier,age,employment\n53,T4Z,30,12\n", encoding="utf-8")
-    fr, en = _both(lambda: read_scenario(path), ScenarioError)
+    fr, en = raised_in_both(lambda: read_scenario(path), ScenarioError)
     assert "ce fichier n'est pas un scénario TOML (il ressemble à un tableau CSV)" in fr and "employment.csv" in fr
     assert "this file is not a TOML scenario" in en
     assert foreign_words(fr, "fr") == [] and foreign_words(en, "en") == []
@@ -111,7 +103,7 @@ def test_a_csv_given_as_a_scenario_is_told_so(tmp_path):
 def test_lists_and_types_are_written_in_words(tmp_path, text, key, fr_words, en_words):
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "s"\n' + text, encoding="utf-8")
-    fr, en = _both(lambda: read_scenario(path), ScenarioError)
+    fr, en = raised_in_both(lambda: read_scenario(path), ScenarioError)
     assert fr_words in fr and en_words in en
     assert f"'{key}'" in fr and f"'{key}'" in en
     assert "[" not in fr.split(" : ", 1)[1] and "(str)" not in fr and " int" not in fr
@@ -122,7 +114,7 @@ def test_an_age_window_upside_down_names_both_ages(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "s"\n[[exits.multiplier]]\nid = "m"\nfactor = 2\nmin_age = 60\nmax_age = 50\n'
                     'assumption = "a"\n', encoding="utf-8")
-    fr, en = _both(lambda: read_scenario(path), ScenarioError)
+    fr, en = raised_in_both(lambda: read_scenario(path), ScenarioError)
     assert "min_age (60) est supérieur à max_age (50)" in fr and "(60, 50)" not in fr
     assert "min_age (60) is above max_age (50)" in en
 
@@ -144,7 +136,7 @@ def _hazards_csv(folder):
 
 def test_a_bad_value_in_a_csv_file_is_shown_with_its_line(tmp_path):
     path = _hazards_csv(tmp_path)
-    fr, en = _both(lambda: read_hazards(path), InputError)
+    fr, en = raised_in_both(lambda: read_hazards(path), InputError)
     head_fr, row_fr = fr.splitlines()[1:3]
     assert head_fr.split()[0] == "ligne" and row_fr.split()[0] == "10" and "1.7" in row_fr
     head_en, row_en = en.splitlines()[1:3]
@@ -165,14 +157,14 @@ def test_a_blank_line_does_not_shift_the_line_numbers(tmp_path):
 
 def test_rows_of_a_dataframe_are_rows_in_french_and_english():
     df = pd.DataFrame({"territory": ["53", "53"], "metier": ["T4Z", "T4Z"], "age": [50, 51], "hazard": [0.1, 1.5]})
-    fr, en = _both(lambda: read_hazards(df), InputError)
+    fr, en = raised_in_both(lambda: read_hazards(df), InputError)
     assert fr.splitlines()[1].split()[0] == "ligne" and en.splitlines()[1].split()[0] == "row"
 
 
 def test_a_renamed_column_says_the_names_are_the_templates_in_english(tmp_path):
     path = tmp_path / "emploi.csv"
     path.write_text("territory,metier,age,emploi\n53,T4Z,30,12\n", encoding="utf-8")
-    fr, en = _both(lambda: read_employment(path), InputError)
+    fr, en = raised_in_both(lambda: read_employment(path), InputError)
     assert fr == ("emploi.csv : colonne obligatoire absente : employment (les noms de colonnes sont ceux du modèle "
                   "employment, en anglais) ; colonnes trouvées : territory, metier, age, emploi")
     assert en == ("emploi.csv: missing required column(s) employment for the employment template; found territory, "
@@ -182,7 +174,7 @@ def test_a_renamed_column_says_the_names_are_the_templates_in_english(tmp_path):
 def test_several_columns_are_named_as_columns_and_codes_as_codes():
     emp, haz, flo = tables()
     flo.loc[flo.territory == "83", "territory"] = "84"
-    fr, en = _both(lambda: pmq.load_user_baseline(emp, haz, flo), InputError)
+    fr, en = raised_in_both(lambda: pmq.load_user_baseline(emp, haz, flo), InputError)
     assert "colonnes 'territory', 'metier' : les codes ne concordent pas entre " in fr
     assert "uniquement dans" in fr and "only_in" not in fr and "83" in fr and "84" in fr
     assert "columns 'territory', 'metier': codes do not match between " in en

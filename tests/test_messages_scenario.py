@@ -18,27 +18,11 @@ from pmq.scenario import read_scenario, warn_inactive_levers
 from pmq.scenario.levers import Context, apply_demand, lever_from_table
 from pmq.scenario.sectors import sector_key
 from pmq.testing import assert_accounts
-from test_one_language import foreign_words
+from test_one_language import assert_one_language, raised_in_both
 
 HEAD = '[scenario]\nname = "t"\nextends = "reference"\n'
 
 
-def _both(make, error=Exception):
-    """The message of the error ``make()`` raises, in French (default) then in English."""
-    with pytest.raises(error) as fr:
-        make()
-    with pmq.set_options(lang="en"), pytest.raises(error) as en:
-        make()
-    return str(fr.value), str(en.value)
-
-
-def _one_language(fr: str, en: str, *names: str) -> None:
-    """``fr`` has no English prose, ``en`` no French; both name every one of ``names``; they differ."""
-    assert foreign_words(fr, "fr") == [], fr
-    assert foreign_words(en, "en") == [], en
-    assert fr != en
-    for name in names:
-        assert name in fr and name in en, (name, fr, en)
 
 
 def _file(tmp_path, text: str, name: str = "t.toml"):
@@ -93,8 +77,8 @@ def _file(tmp_path, text: str, name: str = "t.toml"):
 ])
 def test_a_wrong_scenario_file_is_told_in_one_language(tmp_path, body, names, fr_words, en_words):
     path = _file(tmp_path, body)
-    fr, en = _both(lambda: read_scenario(path), ScenarioError)
-    _one_language(fr, en, "t.toml", *names)
+    fr, en = raised_in_both(lambda: read_scenario(path), ScenarioError)
+    assert_one_language(fr, en, "t.toml", *names)
     assert fr_words in fr and en_words in en
     assert fr.startswith(str(path)) and en.startswith(str(path))
     assert re.search(r"\w: ", fr) is None and ": " in en                    # French typography: « : »
@@ -102,8 +86,8 @@ def test_a_wrong_scenario_file_is_told_in_one_language(tmp_path, body, names, fr
 
 def test_a_toml_error_quotes_the_parser_and_places_it_in_french(tmp_path):
     path = _file(tmp_path, "[scenario\nname = ")
-    fr, en = _both(lambda: read_scenario(path), ScenarioError)
-    _one_language(fr, en, "t.toml")
+    fr, en = raised_in_both(lambda: read_scenario(path), ScenarioError)
+    assert_one_language(fr, en, "t.toml")
     assert "TOML non valide (ligne 1, colonne 10) : crochet fermant ']' manquant à la fin de l'en-tête" in fr
     assert "not valid TOML: " in en and "(at line 1, column " in en
 
@@ -111,21 +95,21 @@ def test_a_toml_error_quotes_the_parser_and_places_it_in_french(tmp_path):
 def test_a_file_that_is_not_utf8_is_told_in_one_language(tmp_path):
     utf16 = tmp_path / "u.toml"
     utf16.write_text('[scenario]\nname = "x"\n', encoding="utf-16")
-    fr, en = _both(lambda: read_scenario(utf16), ScenarioError)
-    _one_language(fr, en, "u.toml", "UTF-16", "UTF-8", "« Unicode »")
+    fr, en = raised_in_both(lambda: read_scenario(utf16), ScenarioError)
+    assert_one_language(fr, en, "u.toml", "UTF-16", "UTF-8", "« Unicode »")
     latin = tmp_path / "l.toml"
     latin.write_text('[scenario]\nname = "x"\ntitle_fr = "Scénario"\n', encoding="cp1252")
-    fr, en = _both(lambda: read_scenario(latin), ScenarioError)
-    _one_language(fr, en, "l.toml", "0xe9", "« é »", "Windows-1252", "UTF-8")
+    fr, en = raised_in_both(lambda: read_scenario(latin), ScenarioError)
+    assert_one_language(fr, en, "l.toml", "0xe9", "« é »", "Windows-1252", "UTF-8")
     assert "à la ligne 3, colonne 15" in fr and "at line 3, column 15" in en
 
 
 def test_an_unknown_scenario_names_the_closest_in_one_language():
-    fr, en = _both(lambda: read_scenario("referense"), ScenarioError)
-    _one_language(fr, en, "referense", "reference, reference_incertain", "pmq scenarios")
+    fr, en = raised_in_both(lambda: read_scenario("referense"), ScenarioError)
+    assert_one_language(fr, en, "referense", "reference, reference_incertain", "pmq scenarios")
     assert "ni un fichier ni un scénario intégré ; les plus proches : reference" in fr
-    fr, en = _both(lambda: read_scenario("nowhere/absent.toml"), ScenarioError)
-    _one_language(fr, en, "absent.toml")
+    fr, en = raised_in_both(lambda: read_scenario("nowhere/absent.toml"), ScenarioError)
+    assert_one_language(fr, en, "absent.toml")
     assert "fichier de scénario introuvable" in fr and "scenario file not found" in en
 
 
@@ -135,7 +119,7 @@ def test_a_renamed_scenario_and_an_idle_lever_warn_in_one_language(tmp_path):
         with pmq.set_options(lang=lang), pytest.warns(PmqWarning) as caught:
             read_scenario("bas_carbone")
         said[lang] = " ".join(str(w.message) for w in caught)
-    _one_language(said["fr"], said["en"], "'bas_carbone'", "'bas_carbone_dares2023'",
+    assert_one_language(said["fr"], said["en"], "'bas_carbone'", "'bas_carbone_dares2023'",
                   "docs/scenarios/bas_carbone_dares2023.md")
     sc = read_scenario(_file(tmp_path, HEAD + '[[demand.adjust]]\nid = "late"\nkind = "deviation"\nmetier = ["B4Z"]\n'
                                               'anchors = { 2090 = 0, 2095 = 1000 }\nassumption = "a"\n'
@@ -145,7 +129,7 @@ def test_a_renamed_scenario_and_an_idle_lever_warn_in_one_language(tmp_path):
         with pmq.set_options(lang=lang), pytest.warns(InactiveLeverWarning) as caught:
             warn_inactive_levers(sc, 2019, 5)
         said[lang] = str(caught[0].message)
-    _one_language(said["fr"], said["en"], "t.toml", "demand.adjust[late]", "anchors 2090, 2095", "supply.leavers[s]",
+    assert_one_language(said["fr"], said["en"], "t.toml", "demand.adjust[late]", "anchors 2090, 2095", "supply.leavers[s]",
                   "from_year 2080", "2019–2024", "--horizon", "horizons.run")
     assert "2 leviers dont toutes les années sont hors de la projection" in said["fr"]
     assert "jeunes débutants 3 ans plus tard" in said["fr"] and "(anchors 2090, 2095) ; supply" in said["fr"]
@@ -153,8 +137,8 @@ def test_a_renamed_scenario_and_an_idle_lever_warn_in_one_language(tmp_path):
 
 def test_a_wrong_horizon_is_told_in_one_language():
     sc = read_scenario("reference")
-    fr, en = _both(lambda: sc.with_horizon(0), ArgumentError)
-    _one_language(fr, en, "horizon", "60", "horizons.run = 20", "reference.toml")
+    fr, en = raised_in_both(lambda: sc.with_horizon(0), ArgumentError)
+    assert_one_language(fr, en, "horizon", "60", "horizons.run = 20", "reference.toml")
     assert "(valeur : 0)" in fr and "(value: 0)" in en
 
 
@@ -179,63 +163,63 @@ def _lever(text: str):
 ])
 def test_a_lever_that_cannot_apply_is_told_in_one_language(text, names, fr_words):
     lever = _lever(text)
-    fr, en = _both(lambda: apply_demand(np.ones((5, 2, 3)) * 100, [lever], CTX), ScenarioError)
-    _one_language(fr, en, "f.toml", *names)
+    fr, en = raised_in_both(lambda: apply_demand(np.ones((5, 2, 3)) * 100, [lever], CTX), ScenarioError)
+    assert_one_language(fr, en, "f.toml", *names)
     assert fr_words in fr
 
 
 # ------------------------------------------------------------------------------- names, labels, sectors
 def test_unknown_names_are_told_in_one_language():
     regions = {"75": ["Nouvelle-Aquitaine"], "53": ["Bretagne"]}
-    fr, en = _both(lambda: resolve("Nouvelle Aquitane", regions, kind="territory"), UnknownNameError)
-    _one_language(fr, en, "'Nouvelle Aquitane'", "75 (Nouvelle-Aquitaine)")
+    fr, en = raised_in_both(lambda: resolve("Nouvelle Aquitane", regions, kind="territory"), UnknownNameError)
+    assert_one_language(fr, en, "'Nouvelle Aquitane'", "75 (Nouvelle-Aquitaine)")
     assert fr == "territoire inconnu 'Nouvelle Aquitane' ; noms les plus proches : 75 (Nouvelle-Aquitaine)"
     assert en == "unknown territory 'Nouvelle Aquitane'; closest matches: 75 (Nouvelle-Aquitaine)"
-    fr, en = _both(lambda: resolve("Bretagn", regions, kind="région"), UnknownNameError)
+    fr, en = raised_in_both(lambda: resolve("Bretagn", regions, kind="région"), UnknownNameError)
     assert fr.startswith("région inconnue 'Bretagn'") and en.startswith("unknown région 'Bretagn'")
-    fr, en = _both(lambda: resolve("zzz", regions, kind=("format", "format inconnu")), UnknownNameError)
+    fr, en = raised_in_both(lambda: resolve("zzz", regions, kind=("format", "format inconnu")), UnknownNameError)
     assert (fr, en) == ("format inconnu 'zzz'", "unknown format 'zzz'")
-    fr, en = _both(lambda: variable("employmnet"), UnknownNameError)
-    _one_language(fr, en, "'employmnet'", "employment", "net_creation")
+    fr, en = raised_in_both(lambda: variable("employmnet"), UnknownNameError)
+    assert_one_language(fr, en, "'employmnet'", "employment", "net_creation")
     assert "vouliez-vous dire employment" in fr
-    fr, en = _both(lambda: sector_key("spatial"), UnknownNameError)
-    _one_language(fr, en, "'spatial'")
+    fr, en = raised_in_both(lambda: sector_key("spatial"), UnknownNameError)
+    assert_one_language(fr, en, "'spatial'")
     assert fr.startswith("secteur inconnu 'spatial' ; secteurs possibles : agriculture, ") and "[" not in fr
 
 
 # ------------------------------------------------------------------------------------ options and numbers
 def test_a_wrong_option_or_language_is_told_in_one_language():
-    fr, en = _both(lambda: pmq.set_options(langue="en"), ArgumentError)
-    _one_language(fr, en, "langue", "lang")
+    fr, en = raised_in_both(lambda: pmq.set_options(langue="en"), ArgumentError)
+    assert_one_language(fr, en, "langue", "lang")
     assert fr.startswith("langue : option inconnue 'langue'")
-    fr, en = _both(lambda: pmq.set_options(lang="de"), ArgumentError)
-    _one_language(fr, en, "lang", "'de'", "'fr', 'en'")
-    fr, en = _both(lambda: format_number(1.0, lang="de"), ArgumentError)
-    _one_language(fr, en, "lang", "'fr'", "'en'", "'de'")
+    fr, en = raised_in_both(lambda: pmq.set_options(lang="de"), ArgumentError)
+    assert_one_language(fr, en, "lang", "'de'", "'fr', 'en'")
+    fr, en = raised_in_both(lambda: format_number(1.0, lang="de"), ArgumentError)
+    assert_one_language(fr, en, "lang", "'fr'", "'en'", "'de'")
     assert fr == "lang : lang doit être 'fr' ou 'en' (valeur : 'de')"
 
 
 # ------------------------------------------------------------------------------------------------ outputs
 def test_a_wrong_csv_dialect_is_told_in_one_language():
-    fr, en = _both(lambda: csv_dialect_of("|"), ArgumentError)
-    _one_language(fr, en, "sep", "','", "';'", "Excel", "'|'")
-    fr, en = _both(lambda: csv_dialect_of(";", ";"), ArgumentError)
-    _one_language(fr, en, "decimal", "'.'", "','", "';'")
+    fr, en = raised_in_both(lambda: csv_dialect_of("|"), ArgumentError)
+    assert_one_language(fr, en, "sep", "','", "';'", "Excel", "'|'")
+    fr, en = raised_in_both(lambda: csv_dialect_of(";", ";"), ArgumentError)
+    assert_one_language(fr, en, "decimal", "'.'", "','", "';'")
 
 
 def test_an_output_in_the_way_is_told_in_one_language(tmp_path):
     (tmp_path / "afile").write_text("mine")
-    fr, en = _both(lambda: check_outputs(tmp_path / "afile", ["summary.csv"]), OutputError)
-    _one_language(fr, en, "afile", "--out")
+    fr, en = raised_in_both(lambda: check_outputs(tmp_path / "afile", ["summary.csv"]), OutputError)
+    assert_one_language(fr, en, "afile", "--out")
     assert "n'est pas un dossier" in fr
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "summary.csv").write_text("mes notes")
-    fr, en = _both(lambda: check_target(tmp_path / "out" / "summary.csv", False), OutputError)
-    _one_language(fr, en, "summary.csv", ".pmq-files.json", "--out")
+    fr, en = raised_in_both(lambda: check_target(tmp_path / "out" / "summary.csv", False), OutputError)
+    assert_one_language(fr, en, "summary.csv", ".pmq-files.json", "--out")
     (tmp_path / "out" / "figures").mkdir()
     (tmp_path / "out" / "figures" / "notes.txt").write_text("mine")
-    fr, en = _both(lambda: check_target(tmp_path / "out" / "figures", True), OutputError)
-    _one_language(fr, en, "figures", ".pmq-output", "--out")
+    fr, en = raised_in_both(lambda: check_target(tmp_path / "out" / "figures", True), OutputError)
+    assert_one_language(fr, en, "figures", ".pmq-output", "--out")
     assert "que pmq n'a pas écrit" in fr
     assert (tmp_path / "out" / "summary.csv").read_text() == "mes notes"      # nothing replaced
 
@@ -246,6 +230,6 @@ def test_a_wrong_hazard_for_the_identities_is_told_in_one_language():
         warnings.simplefilter("ignore")
         acc = pmq.project(horizon=2).accounts
     hazard = np.zeros((7, *acc["employment"].isel(year=0).transpose(..., "age").shape))
-    fr, en = _both(lambda: assert_accounts(acc, hazard=hazard), ArgumentError)
-    _one_language(fr, en, "hazard", "(7,")
+    fr, en = raised_in_both(lambda: assert_accounts(acc, hazard=hazard), ArgumentError)
+    assert_one_language(fr, en, "hazard", "(7,")
     assert "demande 2 (ou 3) années de flux" in fr and "needs 2 (or 3) flow years" in en

@@ -58,6 +58,26 @@ def foreign_words(text: str, lang: str) -> list[str]:
     return [w for w in words if f" {w} " in p]
 
 
+def raised_in_both(make, error=Exception) -> tuple[str, str]:
+    """The message of the error ``make()`` raises, in French (the default) then in English (the tests of the
+    messages of every sub-package read them so)."""
+    with pytest.raises(error) as fr:
+        make()
+    with pmq.set_options(lang="en"), pytest.raises(error) as en:
+        make()
+    return str(fr.value), str(en.value)
+
+
+def assert_one_language(fr: str, en: str, *names: str, argument: str = "") -> None:
+    """``fr`` has no English prose and ``en`` no French, they differ, and both name every one of ``names``;
+    ``argument``: the name an ArgumentError's message starts with, an identifier (``by``), left out of the scan."""
+    assert fr != en
+    assert foreign_words(fr.removeprefix(f"{argument} : ") if argument else fr, "fr") == [], fr
+    assert foreign_words(en.removeprefix(f"{argument}: ") if argument else en, "en") == [], en
+    for name in names:
+        assert name in fr and name in en, (name, fr, en)
+
+
 def test_the_scan_finds_prose_and_leaves_sources_alone():
     assert foreign_words("Published 2019–2030 reference flows by métier × région", "fr") == ["by"]
     assert foreign_words("selon le scénario de référence", "en") == ["le"]
