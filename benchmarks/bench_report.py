@@ -3,15 +3,16 @@
     python benchmarks/bench_report.py
 
 * each chart function on the reference projection to 2030: build, PNG at 300 dpi (matplotlib's, through Pillow,
-  and pmq's ``png_bytes``: the same pixels, no per-row filter search), SVG, each saved on its own (each save lays
-  the figure out again), and both as the report saves them (``pmq.export.figures.figure_bytes``: laid out once,
-  then PNG and SVG from that layout);
+  and pmq's ``png_bytes``: the same pixels, no per-row filter search, zlib level 3), SVG, each saved on its own
+  (each save lays the figure out again), and both as the report saves them
+  (``pmq.export.figures.figure_bytes``: laid out once, then PNG and SVG from that layout);
 * standard tables, Excel workbook, IAMC table (métier level) and its check;
 * `pmq report` for one region, one and two scenarios (projection included; figures saved in child processes
   while the report draws the next ones and writes its workbook): wall, and CPU of the process and its children;
 * the report's parts, in CPU seconds (every figure saved in the process itself, so that each part is counted):
   the report's own work step by step (projection, drawing each figure, tables, skills and workbook) and each
-  figure's save (PNG and SVG) — the saves run in child processes beside the report's own work, longest first;
+  figure's save (PNG and SVG) — the saves run in child processes beside the report's own work, the longest first
+  (as ``pmq.export.figures.save_cost`` estimates them), in the children and in the report's process alike;
 * peak RSS of the process.
 """
 import os

@@ -116,6 +116,7 @@ def test_the_default_block_size_gives_the_same_bits(monkeypatch, by_year):
     prof = Profiles.from_spec()
     monkeypatch.setattr(engine, "FULL_BLOCK_CELLS", None)
     monkeypatch.setattr(engine, "_CACHE_SHARE", 0.05)                # small blocks: several of them, a short last
+    monkeypatch.setattr(engine, "_MIN_BLOCK_VALUES", 1)
     assert 1 < engine._block_cells(77, A) < 77
     res = simulate(E0, h, nc, ye, nm, prof, record="full", hazard_by_year=by_year)
     _assert_same(res, _step_by_step(E0, h, nc, ye, nm, prof, by_year))
@@ -125,13 +126,18 @@ def test_default_blocks_are_even_and_sized_from_the_cache(monkeypatch):
     monkeypatch.setattr(engine, "FULL_BLOCK_CELLS", None)
     assert engine._cache_bytes() > 0
     monkeypatch.setattr(engine, "_cache_bytes", lambda *a, **k: 1 << 20)
-    per_block = int(engine._CACHE_SHARE * (1 << 20)) // (8 * 60 * engine._BLOCK_ARRAYS)
+    per_block = max(int(engine._CACHE_SHARE * (1 << 20)) // (8 * 60 * engine._BLOCK_ARRAYS),
+                    engine._MIN_BLOCK_VALUES // 60)
     for n in (1, 50, per_block, per_block + 1, 10 * per_block + 3, 107_900):
         kb = engine._block_cells(n, 60)
         n_blocks = -(-n // kb)
         assert 1 <= kb <= max(per_block, 1) and kb <= n
         assert n - (n_blocks - 1) * kb > kb - n_blocks               # the last block about as long as the others
     assert engine._block_cells(10, 60) == 10                          # a small run is one block
+    monkeypatch.setattr(engine, "_cache_bytes", lambda *a, **k: 1 << 10)      # a tiny cache: blocks of the floor
+    floor = engine._MIN_BLOCK_VALUES // 60
+    assert engine._block_cells(107_900, 60) == -(-107_900 // -(-107_900 // floor))   # the floor, evened out
+    assert floor * 0.99 < engine._block_cells(107_900, 60) <= floor
     monkeypatch.setattr(engine, "FULL_BLOCK_CELLS", 4)
     assert engine._block_cells(10, 60) == 4 and engine._block_cells(3, 60) == 3
 

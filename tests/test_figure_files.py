@@ -63,10 +63,10 @@ def test_a_failing_child_is_replaced_by_a_save_in_the_process(monkeypatch, may_f
         real = figures.figure_bytes
         parent = os.getpid()
 
-        def fail_in_child(fig):
+        def fail_in_child(fig, between=None):
             if os.getpid() != parent:
                 raise OSError("disk full")
-            return real(fig)
+            return real(fig, between)
 
         monkeypatch.setattr(figures, "figure_bytes", fail_in_child)
         figs = [chart(i) for i in range(2)]

@@ -755,15 +755,17 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: Figure
     acc = comp.accounts
     if not {str(m) for m in acc.metier.values} <= set(_skills_data.metier_fiche()["metier"]):
         return None
+    saver = FigureFiles(workers=0) if saver is None else saver
     demand = _skills.skills_demand(comp, by="macro_competence", end_year=end, territory=code, lang=lang)
+    saver.poll()                  # a child done meanwhile takes the next figure waiting
     green = _skills.green_jobs(comp, end_year=end, territory=code, lang=lang)
+    saver.poll()
     first = str(acc.scenario.values[0])
     multi = acc.sizes["scenario"] > 1
     figs = []
     draws = [("skills_bars", lambda: skill_plots.skills_bars(demand, scenario=first, lang=lang))]
     if multi:
         draws.append(("green_share", lambda: skill_plots.green_share(green, lang=lang, titles=titles)))
-    saver = FigureFiles(workers=0) if saver is None else saver
     for stem, draw in draws:
         fig = draw().figure
         saver.submit(("skills", stem), fig)

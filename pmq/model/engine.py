@@ -577,11 +577,12 @@ def _cache_bytes(level: int = 2, default: int = 1 << 20) -> int:
 
 def _block_cells(n_cells: int, n_age: int) -> int:
     """Cells per block: :data:`FULL_BLOCK_CELLS` if set, else as many as fit a block's arrays
-    (:data:`_BLOCK_ARRAYS` of ``cells × age`` floats) in :data:`_CACHE_SHARE` level-2 caches; then evened out
-    over the blocks (1079 cells in blocks of 1000 would leave a block of 79, with every call's overhead)."""
+    (:data:`_BLOCK_ARRAYS` of ``cells × age`` floats) in :data:`_CACHE_SHARE` level-2 caches, and at least
+    :data:`_MIN_BLOCK_VALUES` values an array; then evened out over the blocks (1079 cells in blocks of 1000 would
+    leave a block of 79, with every call's overhead)."""
     if FULL_BLOCK_CELLS is not None:
         return max(1, min(int(FULL_BLOCK_CELLS), n_cells))
-    target = max(1, int(_CACHE_SHARE * _cache_bytes()) // (8 * n_age * _BLOCK_ARRAYS))
+    target = max(1, int(_CACHE_SHARE * _cache_bytes()) // (8 * n_age * _BLOCK_ARRAYS), _MIN_BLOCK_VALUES // n_age)
     n_blocks = -(-n_cells // target)
     return max(1, -(-n_cells // n_blocks))
 
@@ -590,6 +591,12 @@ def _block_cells(n_cells: int, n_age: int) -> int:
 #: in the middle of the flat range measured (engine CPU time, memory already touched, 1× and 10×: 540 to 1100 cells
 #: alike; 250 cells +10 %, 100 cells +45 %, 5000 cells +25 %).
 _CACHE_SHARE = 4.0
+
+#: The fewest values (cells × ages) an array of a block holds, whatever the cache: a block costs ≈ 35 numpy calls
+#: on its ``(cells,)`` vectors and its slices besides the work on its arrays, which smaller blocks do not amortise
+#: (measured on a 512 KiB level-2 cache, where the cache's share alone gives ≈ 290 cells of 60 ages: 270 cells
+#: cost 15–30 % more than 540 or 1079 cells at 1× and 10×, and 540 to 1079 cells cost the same).
+_MIN_BLOCK_VALUES = 1 << 15
 
 
 def _cells_age_last(a: np.ndarray, nd: int, shape: tuple[int, ...]) -> np.ndarray:
