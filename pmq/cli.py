@@ -29,6 +29,7 @@ French by default, English with ``--lang en`` (anywhere on the line) or ``PMQ_LA
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import math
 import os
@@ -2609,13 +2610,23 @@ def main(argv=None) -> int:
         return _run_command(args, debug)
 
 
+def _shared_paths(args):
+    """For the commands that check their scenarios' plausibility before projecting them: each scenario's paths
+    made once for both (:func:`pmq.projection.prepare.shared_paths`); nothing imported for the others."""
+    if getattr(args, "func", None) in (cmd_compare, cmd_run, cmd_validate, cmd_imbalance, cmd_passerelles,
+                                       cmd_export, cmd_report, cmd_skills):
+        from pmq.projection.prepare import shared_paths
+        return shared_paths()
+    return contextlib.nullcontext()
+
+
 def _run_command(args, debug: bool) -> int:
     """:func:`main`'s command ``args.func``, under ``set_options(lang=args.lang)``: the exit status, every error
     of the user's said in one line."""
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning          # restored on leaving
         try:
-            with _csv_context(args):
+            with _csv_context(args), _shared_paths(args):
                 return args.func(args)
         except PmqError as exc:
             return _fail(str(exc), exc, debug)

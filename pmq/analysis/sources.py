@@ -40,7 +40,7 @@ from pmq.inputs.baseline import load_baseline
 from pmq.model.paths import input_paths
 from pmq.data import data_path
 from pmq.projection.compare import project_many
-from pmq.projection.run import scenario_inputs
+from pmq.projection.prepare import employment_path
 from pmq.testing import text_differences
 
 __all__ = ["source_check", "lever_table", "lever_parameters", "SECTION_LABELS", "markdown_section",
@@ -515,13 +515,13 @@ def plausibility_check(scenario: str | Scenario, baseline=None, reference: str =
     métier with ``max_relative_deviation`` (the largest |scenario − reference| / reference over the
     run's years), its ``year``, the scenario's ``bound`` (``max_metier_deviation``, default 0.25) and
     ``above`` (the deviation exceeds the bound).  Employment is the engine's input path (the
-    accounts' employment equals it), so the check costs milliseconds."""
+    accounts' employment equals it: :func:`pmq.projection.prepare.employment_path`, the trend and the demand
+    levers only), so the check costs milliseconds."""
     baseline = load_baseline() if baseline is None else baseline
     sc = read_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
     ref = read_scenario(reference).with_horizon(sc.horizon)
-    emp_s = scenario_inputs(baseline, sc).employment
-    emp_r = scenario_inputs(baseline, ref).employment
-    assert emp_s is not None and emp_r is not None, "scenario_inputs always sets the employment path"
+    emp_s = employment_path(baseline, sc)
+    emp_r = employment_path(baseline, ref)
     e_s = emp_s.sum(1)
     e_r = emp_r.sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):

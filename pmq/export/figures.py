@@ -3,8 +3,9 @@
 Saving is most of a report's time (text layout and 300-dpi rasterisation in matplotlib, one core each).
 :class:`FigureFiles` saves each figure in a child process forked from the one that drew it — the child has
 the drawn figure in memory, nothing is pickled — while the report draws the next one, so a 2-core machine
-saves two figures at a time.  The files are the same, byte for byte, as a save in the report's own process
-(tested).  Where a fork is not possible or not safe (no ``os.fork``, other Python threads running — an
+saves two figures at a time; the figures waiting are saved longest first (:func:`save_cost`), by the children
+and by the report's process once it has drawn them all.  The files are the same, byte for byte, as a save in the
+report's own process (tested).  Where a fork is not possible or not safe (no ``os.fork``, other Python threads running — an
 ensemble's dask threads —, one core, ``workers=0``) the figures are saved in the process itself, one after
 the other, as before.  A child that fails (a full disk, a killed process) is not an error of its own: the
 figure is saved again in the report's process, where a real error surfaces with its message.

@@ -9,6 +9,8 @@ names what pmq estimated for the accounts' provenance.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from pmq.options import plural, tr
 from pmq.scenario import levers
 from pmq.scenario.read import Scenario, warn_inactive_levers
 
-__all__ = ["scenario_inputs", "estimated_inputs", "cell_rows"]
+__all__ = ["scenario_inputs", "employment_path", "shared_paths", "estimated_inputs", "cell_rows"]
 
 
 def _check_baseline(baseline: xr.Dataset, rules: Rules) -> None:
@@ -115,35 +117,13 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
     mobility follow the *trend* employment path (before demand levers), and move only with
     their own levers — so a demand scenario changes openings and the imbalance, not supply.
     """
-    rules = scenario.rules
-    _check_baseline(baseline, rules)
-    _check_cells(baseline, rules)
-    n_period = int(baseline.attrs["n_period"])
-    base_year = int(baseline.attrs["base_year"])
-    if scenario.base_year is not None and scenario.base_year != base_year:
-        raise ScenarioError(tr(f"the scenario is written for base year {scenario.base_year} but the "
-                               f"baseline's base year is {base_year}",
-                               f"le scénario est écrit pour l'année de base {scenario.base_year}, mais l'année "
-                               f"de base de la situation de départ est {base_year}"), source=scenario.source,
-                            key="scenario.base_year", value=scenario.base_year)
+    base_year = _checked_base_year(baseline, scenario)
     H = scenario.horizon
     warn_inactive_levers(scenario, base_year)      # a lever whose years all fall outside the run
     emp0 = baseline["employment"].transpose("territory", "metier", "age").values
     hazard = baseline["hazard"].broadcast_like(baseline["employment"]).transpose("territory", "metier", "age").values
     hazard = _estimated_hazard(baseline, scenario, hazard)
-    # Paths run at least to the last year a demand lever names, so a short horizon sees the
-    # same years as a long one (levers are then cut at the horizon).
-    n_path = max([H] + [levers.last_year(lv) - base_year for lv in scenario.demand_levers()])
-    trend, _, y, m = input_paths(
-        emp0.sum(-1), baseline["published_net_creation"].values,
-        baseline["published_young_entrants"].values, baseline["published_net_mobility"].values,
-        n_period, n_path, rules, territory_axis=0,
-        recentred=(~baseline["mobility_closed"].values.astype(bool) if "mobility_closed" in baseline.coords
-                   else None))
-    trend = _trend_path(baseline, scenario, trend, base_year, n_path)
-    ctx = levers.Context.from_baseline(baseline, source=scenario.source)
-    emp = levers.apply_demand(trend, scenario.demand_levers(), ctx)[: H + 1]
-    trend, y, m = trend[: H + 1], y[:H], m[:H]
+    trend, y, m, emp, ctx = _demand_paths(baseline, scenario, emp0, base_year)
     fy = levers.flow_factors("young_entrants.adjust", scenario.lever_list("young_entrants.adjust"), ctx, H)
     fm = levers.flow_factors("net_mobility.adjust", scenario.lever_list("net_mobility.adjust"), ctx, H)
     if fy is not None:
@@ -159,6 +139,80 @@ def scenario_inputs(baseline: xr.Dataset, scenario: Scenario) -> EngineInputs:
                         employment=emp, net_creation=np.diff(emp, axis=0), young_entrants=y, net_mobility=m,
                         profiles=Profiles.from_spec(scenario.profiles, baseline.age.values),
                         employment_trend=trend)
+
+
+def employment_path(baseline: xr.Dataset, scenario: Scenario) -> np.ndarray:
+    """The employment path of ``scenario`` (year + 1, territory, métier): its trend with the demand levers
+    applied, as :func:`scenario_inputs` makes it for the engine (the accounts' employment), without the other
+    inputs (hazards, inflows, supply) nor the warning of inactive levers — what
+    :func:`pmq.analysis.sources.plausibility_check` compares with the reference's."""
+    base_year = _checked_base_year(baseline, scenario)
+    emp0 = baseline["employment"].transpose("territory", "metier", "age").values
+    return _demand_paths(baseline, scenario, emp0, base_year)[3]
+
+
+def _checked_base_year(baseline: xr.Dataset, scenario: Scenario) -> int:
+    """The baseline's base year, once the baseline is checked against the scenario's rules and the scenario's
+    base year (when it names one) against it."""
+    rules = scenario.rules
+    _check_baseline(baseline, rules)
+    _check_cells(baseline, rules)
+    base_year = int(baseline.attrs["base_year"])
+    if scenario.base_year is not None and scenario.base_year != base_year:
+        raise ScenarioError(tr(f"the scenario is written for base year {scenario.base_year} but the "
+                               f"baseline's base year is {base_year}",
+                               f"le scénario est écrit pour l'année de base {scenario.base_year}, mais l'année "
+                               f"de base de la situation de départ est {base_year}"), source=scenario.source,
+                            key="scenario.base_year", value=scenario.base_year)
+    return base_year
+
+
+_PATHS: ContextVar[dict | None] = ContextVar("pmq_shared_paths", default=None)
+
+
+@contextmanager
+def shared_paths():
+    """Within the block, a scenario's trend and employment paths are made once per baseline and scenario (the
+    frozen :class:`~pmq.scenario.read.Scenario`, its horizon included): the command line's plausibility check of
+    each scenario (:func:`employment_path`) and the projection that follows it (:func:`scenario_inputs`) share
+    them — each gets its own copy of the same numbers.  For code that does not change the baseline in place
+    within the block (a command's run)."""
+    token = _PATHS.set({})
+    try:
+        yield
+    finally:
+        _PATHS.reset(token)
+
+
+def _demand_paths(baseline: xr.Dataset, scenario: Scenario, emp0: np.ndarray, base_year: int):
+    """``(trend, young_entrants, net_mobility, employment, context)``: the trend paths to the horizon and the
+    employment path with the demand levers applied (inside :func:`shared_paths`: made once, copies given)."""
+    cache = _PATHS.get()
+    if cache is None:
+        return _make_demand_paths(baseline, scenario, emp0, base_year)
+    key = (id(baseline), scenario)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not baseline:
+        hit = cache[key] = (baseline, _make_demand_paths(baseline, scenario, emp0, base_year))
+    trend, y, m, emp, ctx = hit[1]
+    return trend.copy(), y.copy(), m.copy(), emp.copy(), ctx
+
+
+def _make_demand_paths(baseline: xr.Dataset, scenario: Scenario, emp0: np.ndarray, base_year: int):
+    H = scenario.horizon
+    # Paths run at least to the last year a demand lever names, so a short horizon sees the
+    # same years as a long one (levers are then cut at the horizon).
+    n_path = max([H] + [levers.last_year(lv) - base_year for lv in scenario.demand_levers()])
+    trend, _, y, m = input_paths(
+        emp0.sum(-1), baseline["published_net_creation"].values,
+        baseline["published_young_entrants"].values, baseline["published_net_mobility"].values,
+        int(baseline.attrs["n_period"]), n_path, scenario.rules, territory_axis=0,
+        recentred=(~baseline["mobility_closed"].values.astype(bool) if "mobility_closed" in baseline.coords
+                   else None))
+    trend = _trend_path(baseline, scenario, trend, base_year, n_path)
+    ctx = levers.Context.from_baseline(baseline, source=scenario.source)
+    emp = levers.apply_demand(trend, scenario.demand_levers(), ctx)[: H + 1]
+    return trend[: H + 1], y[:H], m[:H], emp, ctx
 
 
 def estimated_inputs(scenario) -> list[str]:
