@@ -339,6 +339,16 @@ def territory_help() -> str:
               "la projection")
 
 
+def restrict_help(national: str) -> str:
+    """The help of a repeatable ``--territory`` that restricts a command's tables, whose files name the national
+    total ``national``."""
+    quoted_en, quoted_fr = (f'"{national}"', f"« {national} »") if national != "FR" else (national, national)
+    return tr(f"restrict to a territory: {territory_help()}; repeatable. In the files the national total is the "
+              f"territory {quoted_en}",
+              f"se limiter à un territoire : {territory_help()} ; répétable. Dans les fichiers, le total national "
+              f"est le territoire {quoted_fr}")
+
+
 def horizon_help(default_en: str, default_fr: str, several: bool = False) -> str:
     """``--horizon``'s help, one wording for every command: years from the base year, 1–60, the command's default
     (``several``: report's list of horizons)."""
@@ -2186,11 +2196,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     c.add_argument("scenarios", nargs="+", metavar=SCENARIO, help=scenarios_help)
     c.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
                    help=horizon_help(*_published_period()))
-    c.add_argument("--territory", action="append", metavar=NAME,
-                   help=tr(f"restrict to a territory: {territory_help()}; repeatable. In the files the national "
-                           "total is the territory \"Ensemble\"",
-                           f"se limiter à un territoire : {territory_help()} ; répétable. Dans les fichiers, le total "
-                           "national est le territoire « Ensemble »"))
+    c.add_argument("--territory", action="append", metavar=NAME, help=restrict_help("Ensemble"))
     c.add_argument("--out", default=None, metavar=DIR,
                    help=tr("write compare_domains.csv and compare_metiers.csv there",
                            "y écrire compare_domains.csv et compare_metiers.csv"))
@@ -2295,11 +2301,7 @@ def _build_parser(lang: str) -> CommandLineParser:
     im.add_argument("scenario", nargs="?", default="reference", metavar=SCENARIO, help=scenario_help)
     im.add_argument("--horizon", type=_horizon, default=11, metavar=YEARS,
                     help=horizon_help(*_published_period()))
-    im.add_argument("--territory", action="append", metavar=NAME,
-                    help=tr(f"restrict to a territory: {territory_help()}; repeatable. In the files the national "
-                            "total is the territory FR",
-                            f"se limiter à un territoire : {territory_help()} ; répétable. Dans les fichiers, le "
-                            "total national est le territoire FR"))
+    im.add_argument("--territory", action="append", metavar=NAME, help=restrict_help("FR"))
     im.add_argument("--top", type=_positive_int, default=10, metavar="N",
                     help=tr("métiers to watch per territory, ≥ 1 (default 10)",
                             "métiers à surveiller par territoire, ≥ 1 (10 par défaut)"))

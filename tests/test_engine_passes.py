@@ -10,8 +10,7 @@ import pytest
 
 import pmq.model.engine as engine
 from pmq.model.engine import Profiles, simulate
-
-A, N = 60, 5
+from test_engine_record import A, N, _inputs   # random stocks, hazards and flows of N years, A ages
 
 
 class _Counted:
@@ -53,13 +52,7 @@ class _Counted:
 
 
 def _count(monkeypatch, cells, block):
-    rng = np.random.default_rng(1)
-    E0 = rng.uniform(0, 100, cells + (A,))
-    h = rng.uniform(0, 0.1, cells + (A,))
-    h[..., -1] = 1.0
-    nc = rng.normal(0, 50, (N,) + cells)
-    ye = rng.uniform(0, 40, (N,) + cells)
-    nm = rng.normal(0, 10, (N,) + cells)
+    E0, h, nc, ye, nm, _ = _inputs(seed=1, cells=cells)
     counted = _Counted()
     real_block = engine._block_year
     blocks = []
