@@ -7,12 +7,13 @@
   (each save lays the figure out again), and both as the report saves them
   (``pmq.export.figures.figure_bytes``: laid out once, then PNG and SVG from that layout);
 * standard tables, Excel workbook, IAMC table (métier level) and its check;
-* `pmq report` for one region, one and two scenarios (projection included; figures saved in child processes
-  while the report draws the next ones and writes its workbook): wall, and CPU of the process and its children;
-* the report's parts, in CPU seconds (every figure saved in the process itself, so that each part is counted):
-  the report's own work step by step (projection, drawing each figure, tables, skills and workbook) and each
-  figure's save (PNG and SVG) — the saves run in child processes beside the report's own work, the longest first
-  (as ``pmq.export.figures.save_cost`` estimates them), in the children and in the report's process alike;
+* `pmq report` for one region, one and two scenarios (projection included; figures drawn and saved by a worker
+  process forked once while the report makes its tables, skills section and workbook, then by both): wall, and CPU
+  of the process and its worker;
+* the report's parts, in CPU seconds (every figure made in the process itself, so that each part is counted):
+  the report's own work step by step (projection, tables, skills and workbook, drawing each figure) and each
+  figure's save (PNG and SVG) — the figures are taken from one queue, the longest first
+  (``pmq.export.report.SAVE_ORDER``), by the worker and by the report's process alike;
 * peak RSS of the process.
 """
 import os
@@ -103,9 +104,9 @@ with tempfile.TemporaryDirectory() as d:
         t, c = time.perf_counter() - t0, cpu_with_children() - c0
         html = rep.html.stat().st_size
         print(f"pmq report, Normandie, {len(scen)} scenario(s): {t:.1f} s, CPU {c:.1f} s (with the figures' "
-              f"processes), {len(rep.figures) // 2} figures, report.html {html / 1e6:.1f} MB")
+              f"worker), {len(rep.figures) // 2} figures, report.html {html / 1e6:.1f} MB")
 
-# the parts of a report, every figure saved here (no child): the report's own work by step, each figure's save
+# the parts of a report, every figure made here (no worker): the report's own work by step, each figure's save
 saves, steps = [], []
 real_bytes = figures.figure_bytes
 
@@ -134,7 +135,7 @@ finally:
         os.environ.pop("PMQ_FIGURE_WORKERS")
     else:
         os.environ["PMQ_FIGURE_WORKERS"] = old_workers
-print("\npmq report, Normandie, one scenario, CPU seconds (figures saved in this process):")
+print("\npmq report, Normandie, one scenario, CPU seconds (figures made in this process):")
 own_total = 0.0
 for (name, c0, s0), (_, c1, s1) in zip(steps, steps[1:]):
     own = (c1 - c0) - (s1 - s0)
@@ -142,7 +143,7 @@ for (name, c0, s0), (_, c1, s1) in zip(steps, steps[1:]):
     print(f"  {name[:60]:<60}{own:>7.3f}" + (f"   + save {s1 - s0:.3f}" if s1 > s0 else ""))
 total_saves = sum(c for _, c in saves)
 print(f"  own work {own_total:.2f} s, saves {total_saves:.2f} s (the longest {max(c for _, c in saves):.2f} s): "
-      f"with one child beside the report, {max(own_total, (own_total + total_saves) / 2):.2f} s at best")
+      f"with one worker beside the report, {max(own_total, (own_total + total_saves) / 2):.2f} s at best")
 
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"\npeak RSS: {rss:.0f} MB")

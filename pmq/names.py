@@ -12,6 +12,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 from pmq.errors import UnknownNameError
 from pmq.options import OPTIONS, tr
@@ -25,6 +26,13 @@ _APOSTROPHES = "’‘ʼ`´′"
 def normalise(text: str) -> str:
     """Lower-case, strip accents, turn apostrophes (any style), hyphens and underscores into spaces, collapse
     spaces: ``normalise("Provence-Alpes-Côte d’Azur") == normalise("provence alpes cote d azur")``."""
+    return _normalised(str(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _normalised(text: str) -> str:
+    """:func:`normalise` of a str, remembered (every selection by name normalises the aliases of every territory and
+    métier again: a report's charts select a hundred times)."""
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")

@@ -48,7 +48,7 @@ def _one_blas_thread():
 
 _one_blas_thread()
 # The suite keeps both cores busy already (its background process): reports save their figures in their own
-# process, not in forked children (tests/test_figure_files.py drives the children explicitly).
+# process, not in forked workers (tests/test_figure_files.py drives the workers explicitly).
 os.environ.setdefault("PMQ_FIGURE_WORKERS", "0")
 
 try:  # glibc: hand freed heap pages back to the system

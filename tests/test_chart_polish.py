@@ -139,13 +139,15 @@ def _check_progress(rep, err):
     assert len(total) == 1 and done == list(range(1, len(done) + 1)) and done[-1] == total.pop()   # ends at N/N
     names = [m.group(3) for m in steps]
     assert names[:2] == ["projection des scénarios", "chiffres clés"]
-    assert names[-4:] == ["tableaux", "compétences", "page HTML", "écriture des fichiers"]
+    # the figures are begun while the tables and the skills section are made (by workers, or after them here)
+    assert names[-2:] == ["page HTML", "écriture des fichiers"]
+    assert [n for n in names if not n.startswith("figure : ")][2:-2] == ["tableaux", "compétences"]
     # each figure's step says its French caption (« figure : Postes à pourvoir … »), not its file's stem
     from pmq.export.report import FIGURES
     stem_of = {cap: stem for stem, cap, _ in FIGURES}
     drawn = [stem_of[n.removeprefix("figure : ")] for n in names if n.startswith("figure : ")]
     pngs = [p.stem.split("_", 1)[1] for p in rep.figures if p.suffix == ".png"]
-    # one step a figure drawn (those longest to save are drawn first: pmq.export.report.SAVED_FIRST)
+    # one step a figure made (those longest to make are begun first: pmq.export.report.SAVE_ORDER)
     assert sorted(drawn) == sorted(s for s in pngs if s not in ("skills_bars", "green_share"))
     return drawn
 

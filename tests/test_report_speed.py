@@ -1,8 +1,8 @@
 """What makes `pmq report` faster does not change what it writes: the PNG written without Pillow's filter search has
 the pixels, size, colour type and resolution of matplotlib's own; the figure laid out once keeps the positions of a
-plain save; figures submitted while every child is busy wait their turn and come out the same."""
+plain save, and each file is one draw of it; the titles fixed at the top of their axes are where matplotlib's search
+would leave them."""
 import io
-import os
 import tempfile
 
 import matplotlib
@@ -14,11 +14,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from pmq.export import figures  # noqa: E402
-from pmq.export.figures import FigureFiles, figure_bytes, png_bytes  # noqa: E402
+from pmq import plots  # noqa: E402
+from pmq.analysis.skills import skills_demand  # noqa: E402
+from pmq.export.figures import figure_bytes, png_bytes  # noqa: E402
+from pmq.plots import style  # noqa: E402
+from pmq.plots.skills import skills_bars  # noqa: E402
 from pmq.plots.style import bottom_note, new_axes  # noqa: E402
-
-fork_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
-
 
 def chart(i, size=(2.4, 1.6)):
     fig, ax, _ = new_axes(figsize=size)
@@ -57,49 +58,28 @@ def test_laid_out_once_as_a_plain_save_lays_it_out():
     plt.close(fig)
     fig = chart(2)
     png, svg = figure_bytes(fig)
-    assert fig.get_layout_engine() is None or type(fig.get_layout_engine()).__name__ == "PlaceHolderLayoutEngine"
+    assert fig.get_layout_engine() is None
     plt.close(fig)
     assert np.array_equal(pixels(ref.getvalue())[1], pixels(png)[1])
     assert svg.startswith(b"<?xml") and b"Postes" in svg
 
 
-@fork_only
-def test_figures_wait_for_a_free_child_and_come_out_the_same(monkeypatch):
-    monkeypatch.setattr(FigureFiles, "_may_fork", staticmethod(lambda: True))
-    expected = []
-    for i in range(4):
-        fig = chart(i)
-        expected.append(figure_bytes(fig))
-        plt.close(fig)
-    saved_here = []
-    real = figures.figure_bytes
-    parent = os.getpid()
-
-    def spy(fig, between=None):
-        if os.getpid() == parent:
-            saved_here.append(fig)
-        return real(fig, between)
-
-    monkeypatch.setattr(figures, "figure_bytes", spy)
-    with FigureFiles(workers=1) as saver:
-        for i in range(4):
-            fig = chart(i)
-            saver.submit(i, fig)
-            plt.close(fig)
-        assert not saved_here                    # none saved at submit: one in the child, the others wait
-        assert len(saver._children) + len(saver._pending) + len(saver._done) == 4
-        got = [saver.result(i) for i in range(4)]
-        folder = saver._folder
-    assert got == expected
-    assert folder is None or not folder.exists()
-
-
-def test_no_workers_save_at_once():
-    with FigureFiles(workers=0) as saver:
-        fig = chart(0)
-        saver.submit("a", fig)
-        plt.close(fig)
-        assert "a" in saver._done and not saver._pending
+@pytest.mark.parametrize("rc", [{}, {"savefig.bbox": "tight"}])
+def test_each_file_is_one_draw_of_the_figure_laid_out_once(monkeypatch, rc):
+    # savefig makes a dry-run draw before its own when the figure has a layout engine, even the placeholder that
+    # set_layout_engine("none") leaves, or when the rc asks for a tight bounding box: figure_bytes makes neither
+    fig = chart(3)
+    plain = figure_bytes(chart(3))
+    draws, layouts = [], []
+    real_draw, engine = type(fig).draw, fig.get_layout_engine()
+    real_execute = type(engine).execute
+    monkeypatch.setattr(type(fig), "draw", lambda self, renderer: draws.append(renderer) or real_draw(self, renderer))
+    monkeypatch.setattr(type(engine), "execute", lambda self, f: layouts.append(f) or real_execute(self, f))
+    with matplotlib.rc_context(rc):
+        png, svg = figure_bytes(fig)
+    plt.close("all")
+    assert len(layouts) == 1 and len(draws) == 2                  # laid out once; one draw for the PNG, one for the SVG
+    assert (png, svg) == plain                                    # the whole figure, as without the rc
 
 
 def test_a_failed_report_leaves_no_workbook_behind(tmp_path, monkeypatch):
@@ -123,70 +103,6 @@ def test_a_failed_report_leaves_no_workbook_behind(tmp_path, monkeypatch):
     assert set(private.glob("pmq-report-*")) == before == set()
 
 
-@fork_only
-def test_the_longest_figure_waiting_is_saved_first_by_the_children_and_by_the_report(monkeypatch):
-    # figures 0…5 with save costs 1, 5, 2, 6, 3, 4: the first goes to the child at once, the others wait; each
-    # figure that a core takes next is the longest still waiting, so the last ones to finish are short
-    costs = [1.0, 5.0, 2.0, 6.0, 3.0, 4.0]
-    monkeypatch.setattr(FigureFiles, "_may_fork", staticmethod(lambda: True))
-    monkeypatch.setattr(figures, "save_cost", lambda fig: fig.cost)
-    taken = []
-    real_fork, real_here = FigureFiles._fork, FigureFiles._save_here
-
-    def fork(self, key, fig):
-        taken.append(key)
-        return real_fork(self, key, fig)
-
-    def here(self, key):
-        taken.append(key)
-        return real_here(self, key)
-
-    monkeypatch.setattr(FigureFiles, "_fork", fork)
-    monkeypatch.setattr(FigureFiles, "_save_here", here)
-    monkeypatch.setattr(FigureFiles, "_reap", lambda self, block: None)     # the child stays busy until waited for
-    with FigureFiles(workers=1) as saver:
-        for i, c in enumerate(costs):
-            fig = chart(i)
-            fig.cost = c
-            saver.submit(i, fig)
-            plt.close(fig)
-        assert taken == [0] and sorted(saver._pending) == [1, 2, 3, 4, 5]
-        got = [saver.result(i) for i in range(len(costs))]
-    assert taken == [0, 3, 1, 5, 4, 2]           # then the report's process, longest first, while the child works
-    assert all(png.startswith(b"\x89PNG") and svg.startswith(b"<?xml") for png, svg in got)
-
-
-def test_a_figures_estimated_save_cost_grows_with_its_pixels_and_its_text():
-    small, large, wordy = chart(0, (2.4, 1.6)), chart(0, (7.0, 5.0)), chart(0, (2.4, 1.6))
-    for i in range(40):
-        wordy.axes[0].text(0.5, 0.5, f"étiquette {i}")
-    costs = [figures.save_cost(f) for f in (small, large, wordy)]
-    for f in (small, large, wordy):
-        plt.close(f)
-    assert costs[0] < costs[1] and costs[0] < costs[2]
-    assert costs[1] - costs[0] >= 0.1 * 300 ** 2 * (7 * 5 - 2.4 * 1.6) / 1e6 - 1e-9   # 0.1 s a million pixels
-    assert costs[2] - costs[0] == pytest.approx(40 * 0.0027)                          # 2.7 ms a text
-
-
-def test_the_hook_between_the_png_and_the_svg_runs_once_with_the_png_made(monkeypatch):
-    fig = chart(0)
-    events = []
-    real_png = figures.png_bytes
-    monkeypatch.setattr(figures, "png_bytes", lambda f, dpi=300: events.append("png") or real_png(f, dpi))
-    real_savefig = type(fig).savefig
-
-    def savefig(self, fname, *args, **kwargs):
-        if kwargs.get("format") == "svg":
-            events.append("svg")
-        return real_savefig(self, fname, *args, **kwargs)
-
-    monkeypatch.setattr(type(fig), "savefig", savefig)
-    png, svg = figure_bytes(fig, between=lambda: events.append("between"))
-    plt.close(fig)
-    assert events == ["png", "between", "svg"]
-    assert png.startswith(b"\x89PNG") and svg.startswith(b"<?xml")
-
-
 def test_the_png_is_compressed_at_the_level_pmq_chose():
     import zlib
     fig = chart(0)
@@ -204,3 +120,22 @@ def test_the_png_is_compressed_at_the_level_pmq_chose():
         i += 12 + n
     assert b"".join(chunks) == zlib.compress(raw.tobytes(), figures.PNG_LEVEL)
     assert figures.PNG_LEVEL < 6                  # faster than Pillow's default level (measured in figures.py)
+
+
+def test_titles_stay_where_matplotlibs_search_for_what_they_must_clear_would_leave_them(reference_2030, monkeypatch):
+    # the house style fixes the titles at the top of their axes (axes.titley): matplotlib's automatic placement,
+    # which measures every y tick label for every title at every draw, would not move any title of pmq's charts
+    # (a chart with tick labels above its axes would differ: its title would then overlap them)
+    demand = skills_demand(reference_2030, end_year=2030, territory="28")
+    charts = [lambda: plots.small_multiples(reference_2030, "waterfall", territories=["28", "53", "94"], end_year=2030,
+                                            ncols=2),
+              lambda: plots.imbalance_heatmap(reference_2030, end_year=2030).figure,
+              lambda: plots.ranked_bars(reference_2030, "openings", territory="28", end_year=2030).figure,
+              lambda: plots.age_pyramid(reference_2030, territory="28", years=(2019, 2030), band=5).figure,
+              lambda: skills_bars(demand).figure]
+    assert style._RC["axes.titley"] == 1.0
+    fixed = [figure_bytes(draw()) for draw in charts]
+    monkeypatch.setitem(style._RC, "axes.titley", None)               # matplotlib's automatic placement
+    searched = [figure_bytes(draw()) for draw in charts]
+    plt.close("all")
+    assert fixed == searched

@@ -41,3 +41,29 @@ def test_the_accounts_are_summed_once_per_object_and_only_inside_the_block(refer
     assert calls.count("employment") == 3
     # the numbers inside and outside agree
     np.testing.assert_array_equal(window_sums(acc)["openings"].values, window_sums(other)["openings"].values)
+
+
+def test_a_territorys_name_is_resolved_once_inside_the_block(reference_2030, monkeypatch):
+    acc = reference_2030.accounts
+    plain = [indicators.territory_name(acc, t) for t in ("Normandie", "28", ["Bretagne", "Normandie"])]
+    calls = []
+    real = indicators.select
+    monkeypatch.setattr(indicators, "select", lambda ds, **kw: calls.append(kw) or real(ds, **kw))
+    with shared_age_sums():
+        for _ in range(3):
+            got = [indicators.territory_name(acc, t) for t in ("Normandie", "28", ["Bretagne", "Normandie"])]
+            assert got == plain == ["Normandie", "Normandie", "Bretagne, Normandie"]
+        assert len(calls) == 3                   # once per name asked for, not once per chart
+        other = acc.copy()                       # another accounts object: resolved on its own
+        assert indicators.territory_name(other, "Normandie") == "Normandie" and len(calls) == 4
+    indicators.territory_name(acc, "Normandie")  # outside the block: no cache
+    assert len(calls) == 5
+
+
+def test_the_territory_choices_are_the_callers_to_change():
+    from pmq import data
+    first = data.territory_choices()
+    first["28"].append("Neustrie")
+    first.pop("84")
+    again = data.territory_choices()
+    assert "Neustrie" not in again["28"] and "84" in again and again["28"][0] == "Normandie"

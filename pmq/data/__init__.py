@@ -66,10 +66,15 @@ REGION_ALIASES = {
 
 def territory_choices() -> dict[str, list[str]]:
     """Aliases accepted for each metropolitan region code (official name, source spelling, short name, then
-    the short names of :data:`REGION_ALIASES`: AURA, PACA, Région Sud…)."""
-    r = regions()
-    return {row.code: [row.name, row.source_name, row.short_name, *REGION_ALIASES.get(row.code, ())]
-            for row in r.itertuples()}
+    the short names of :data:`REGION_ALIASES`: AURA, PACA, Région Sud…).  A new dict and lists, the caller's to
+    change."""
+    return {code: list(aliases) for code, aliases in _territory_choices()}
+
+
+@cache
+def _territory_choices() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((row.code, (row.name, row.source_name, row.short_name, *REGION_ALIASES.get(row.code, ())))
+                 for row in regions().itertuples())
 
 
 def metier_choices(table: pd.DataFrame | None = None) -> dict[str, list[str]]:

@@ -1,14 +1,14 @@
-"""The report's figures as files: PNG (300 dpi) and SVG of each, laid out once, saved on every core.
+"""The report's figures as files: PNG (300 dpi) and SVG of each, laid out once, made on every core.
 
-Saving is most of a report's time (text layout and 300-dpi rasterisation in matplotlib, one core each).
-:class:`FigureFiles` saves each figure in a child process forked from the one that drew it — the child has
-the drawn figure in memory, nothing is pickled — while the report draws the next one, so a 2-core machine
-saves two figures at a time; the figures waiting are saved longest first (:func:`save_cost`), by the children
-and by the report's process once it has drawn them all.  The files are the same, byte for byte, as a save in the
-report's own process (tested).  Where a fork is not possible or not safe (no ``os.fork``, other Python threads running — an
-ensemble's dask threads —, one core, ``workers=0``) the figures are saved in the process itself, one after
-the other, as before.  A child that fails (a full disk, a killed process) is not an error of its own: the
-figure is saved again in the report's process, where a real error surfaces with its message.
+Making the figures is most of a report's time (text layout and drawing in matplotlib, one core each).
+:class:`FigureQueue` has them drawn and saved by worker processes forked once from the report's — each has the
+projection and the functions that draw the figures in memory, nothing is pickled — and by the report's own process
+once its other work is done, all taking the next figure from one queue, longest first, so that a 2-core machine makes
+two figures at a time.  The files are the same, byte for byte, as those made in the report's own process (tested).
+Where a fork is not possible or not safe (no ``os.fork``, other Python threads running — a dask client's —, one core,
+``workers=0``) the figures are made in the process itself, one after the other.  A worker that fails (a full disk, a
+killed process) is not an error of its own: the figure is made again in the report's process, where a real error
+surfaces with its message.
 """
 from __future__ import annotations
 
@@ -31,27 +31,27 @@ import numpy as np
 from pmq.errors import ArgumentError
 from pmq.options import tr
 
-__all__ = ["figure_bytes", "FigureFiles", "default_workers", "frozen_heap", "save_cost"]
+__all__ = ["figure_bytes", "FigureQueue", "default_workers", "frozen_heap"]
 
-def figure_bytes(fig, between=None) -> tuple[bytes, bytes]:
+def figure_bytes(fig) -> tuple[bytes, bytes]:
     """PNG (300 dpi) and SVG of a drawn figure, laid out once: its layout engine (constrained layout) runs here at
-    300 dpi, then both files are saved from those positions with the engine off — matplotlib neither lays the
-    figure out again nor makes the dry-run draw its ``savefig`` makes for a layout engine (the same bytes: the
-    positions are those that draw computed).  Leaves the figure's layout engine off.  ``between``: called with
-    no argument once the PNG is made, before the SVG (:class:`FigureFiles` gives the waiting figures to the
-    children done meanwhile)."""
+    300 dpi, then both files are saved from those positions with no engine — matplotlib neither lays the figure out
+    again nor makes the dry-run draw its ``savefig`` makes for a layout engine, even a placeholder one (the same
+    bytes: the positions are those that draw computed): one draw a file.  Leaves the figure with no layout
+    engine."""
     import matplotlib
 
-    _lay_out(fig, 300)
-    png = png_bytes(fig, 300)
-    if between is not None:
-        between()
-    svg = io.BytesIO()
-    # text in the SVG stays text (editable in Inkscape or Illustrator, searchable; the reader's fonts draw it), as
-    # the house style asks: matplotlib's default (outside the style's context) turns each glyph into a path; a
-    # fixed salt for the element ids and no date make the same figure the same file
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pmq"}):
-        fig.savefig(svg, format="svg", metadata={"Date": None})
+    # the whole figure, whatever the user's matplotlibrc says of savefig.bbox (« tight » would crop it, and lay it
+    # out again in a dry-run draw of every save)
+    with matplotlib.rc_context({"savefig.bbox": "standard"}):
+        _lay_out(fig, 300)
+        png = png_bytes(fig, 300)
+        svg = io.BytesIO()
+        # text in the SVG stays text (editable in Inkscape or Illustrator, searchable; the reader's fonts draw it), as
+        # the house style asks: matplotlib's default (outside the style's context) turns each glyph into a path; a
+        # fixed salt for the element ids and no date make the same figure the same file
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pmq"}):
+            fig.savefig(svg, format="svg", metadata={"Date": None})
     return png, svg.getvalue()
 
 
@@ -126,9 +126,16 @@ def _pixels(fig, dpi: float) -> tuple[int, int]:
 
 def _lay_out(fig, dpi: float) -> None:
     """Run ``fig``'s layout engine as ``savefig(dpi=dpi)`` would (the figure at that dpi, the canvas saving, at
-    one device pixel a pixel), then turn the engine off so that saves keep these positions."""
+    one device pixel a pixel), then remove the engine so that saves keep these positions: with no engine at all —
+    not ``"none"``, which leaves a placeholder engine —, ``savefig`` makes no dry-run draw before its own (a third of
+    a save's time)."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
     engine = fig.get_layout_engine()
     if engine is None:
+        return
+    if isinstance(engine, PlaceHolderLayoutEngine):     # laid out already (by an earlier save)
+        _remove_engine(fig)
         return
     canvas = fig.canvas
     saved = (fig.dpi, getattr(canvas, "_device_pixel_ratio", None), getattr(canvas, "_is_saving", None))
@@ -149,15 +156,22 @@ def _lay_out(fig, dpi: float) -> None:
             canvas._device_pixel_ratio = saved[1]
         if saved[2] is not None:
             canvas._is_saving = saved[2]
-    fig.set_layout_engine("none")
+    _remove_engine(fig)
+
+
+def _remove_engine(fig) -> None:
+    """No layout engine on ``fig`` (``set_layout_engine(None)``, the rc's automatic layouts off meanwhile)."""
+    import matplotlib
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
 
 
 @contextmanager
 def frozen_heap():
     """Within the block, the objects that exist on entering it (modules, the projection, the baseline: a few hundred
     thousand) are left out of Python's cyclic garbage collection (:func:`gc.freeze`): its full passes, which the
-    many objects of matplotlib's figures set off, scan only what the block made, and a child forked to save a
-    figure does not copy those pages by scanning them.  They are collected again as before after the block
+    many objects of matplotlib's figures set off, scan only what the block made, and a worker forked to make
+    figures does not copy those pages by scanning them.  They are collected again as before after the block
     (:func:`gc.unfreeze`).  Nothing is done when objects are already frozen (the caller's own) or the collector is
     off."""
     if gc.get_freeze_count() or not gc.isenabled():
@@ -170,21 +184,10 @@ def frozen_heap():
         gc.unfreeze()
 
 
-def save_cost(fig) -> float:
-    """An estimate, in seconds of this machine's reference (a 2-core VM), of :func:`figure_bytes`' time on ``fig``:
-    0.1 s a million pixels at 300 dpi and 2.7 ms a text, plus 0.06 s — fitted on the twelve figures of a
-    two-scenario report (0.3 to 2.6 s each; the order of the estimates is the order of the times but for two
-    pairs within 0.1 s).  Only the order matters: :class:`FigureFiles` saves the longest first."""
-    from matplotlib.text import Text
-
-    w, h = fig.get_size_inches() * 300
-    return 0.1 * w * h / 1e6 + 0.0027 * len(fig.findobj(Text)) + 0.06
-
-
 def default_workers() -> int:
-    """Child processes saving figures beside the report's own: ``PMQ_FIGURE_WORKERS`` when set (0: none, e.g. on
+    """Worker processes making figures beside the report's own: ``PMQ_FIGURE_WORKERS`` when set (0: none, e.g. on
     a machine whose cores are busy with other jobs), else the cores this process may use minus one (the report's
-    process draws meanwhile), at most 3; 0 where a fork is not available."""
+    process makes figures too), at most 3; 0 where a fork is not available."""
     if not hasattr(os, "fork"):
         return 0
     env = os.environ.get("PMQ_FIGURE_WORKERS", "").strip()
@@ -202,71 +205,136 @@ def default_workers() -> int:
     return max(0, min(cores - 1, 3))
 
 
-class FigureFiles:
-    """Figures to save, by key: :meth:`submit` a drawn figure, :meth:`result` its ``(png, svg)`` bytes once all
-    are submitted.  A context manager: on leaving (an error, a Ctrl-C), children still saving are stopped and
-    their files removed.  ``workers=None``: :func:`default_workers`."""
+class FigureQueue:
+    """The report's figures, drawn and saved (:func:`figure_bytes`) by the report's process and by worker processes
+    forked once, all taking the next figure from one queue.
+
+    :meth:`add` each figure as a function that draws it (``draw()`` returns the figure or its axes) in the order they
+    are to be taken — longest to make first, so that the last ones, when a core may wait for the other, are short —,
+    then :meth:`start` forks the workers: each has the projection and the draw functions in memory (nothing is
+    pickled) and takes figure after figure from a pipe of their numbers, writing each figure's files in a folder of
+    the queue's own, while the report's process does its other work; then :meth:`run` takes the figures left and
+    waits for the workers.  Figures added with ``here=True`` are made by the report's process only (one that starts
+    threads: the ensemble's fan).  :meth:`started` says which figures the workers started since it was last called
+    (the report's progress steps).  The files are the same, byte for byte, as those made in the report's process
+    (tested).  Where a fork is not possible or not safe (no ``os.fork``, other Python threads running — a dask
+    client's —, ``workers=0``) the report's process makes every figure itself, in the queue's order.  A worker that
+    fails on a figure (an error, a full disk, a killed process) is not an error of its own: the figure is made again
+    in the report's process, where a real error surfaces with its message.  A context manager: on leaving (an error,
+    a Ctrl-C) the workers still running are stopped and their files removed."""
 
     def __init__(self, workers: int | None = None):
         self.workers = default_workers() if workers is None else max(0, int(workers))
+        self._tasks: list = []          # (key, draw, here)
         self._done: dict = {}           # key -> (png, svg)
-        self._figs: dict = {}           # key -> figure (kept until its bytes are in)
-        self._children: dict = {}       # pid -> key
-        self._paths_of: dict = {}       # pid -> (png, svg) files it writes
-        self._pending: list = []        # keys submitted while every child was busy
-        self._cost: dict = {}           # key -> the save's estimated cost (:func:`save_cost`)
+        self._said: set = set()         # numbers of the figures whose start was reported
+        self._saved: set = set()        # numbers of the figures a worker saved
+        self._pids: list = []           # the workers still to be waited for
+        self._queue: int | None = None  # the read end of the pipe of the figures' numbers, shared by every process
+        self._events: int | None = None  # the read end of the workers' events: b"S" (started), b"D" (saved), b"F"
+        self._partial = b""
         self._folder: Path | None = None
-        self._count = 0
 
-    # ---------------------------------------------------------------- the report's side
-    def submit(self, key, fig) -> None:
-        """Save ``fig`` under ``key``: in a child when one is free; when all are busy, it waits its turn (the next
-        child free takes it, or this process at :meth:`result`), so that the report goes on drawing meanwhile;
-        here and now when no child can be forked (no workers, other threads running)."""
-        if key in self._done or key in self._figs:
-            raise ValueError(f"figure {key!r} submitted twice")
-        self._figs[key] = fig
-        if not (self.workers and self._may_fork()):
-            self._save_here(key)
+    def add(self, key, draw, here: bool = False) -> None:
+        """A figure to make, under ``key``: ``draw()`` draws it; ``here``: in the report's process only."""
+        if self._queue is not None:
+            raise ValueError("figures are added before the queue starts")
+        if any(k == key for k, _, _ in self._tasks):
+            raise ValueError(f"figure {key!r} added twice")
+        if len(self._tasks) >= 255:
+            raise ValueError("at most 255 figures")
+        self._tasks.append((key, draw, bool(here)))
+
+    def start(self) -> None:
+        """Fork the workers, which start taking figures at once (none where a fork is not possible or not safe)."""
+        order = bytes(i for i, (_, _, here) in enumerate(self._tasks) if not here)
+        r, w = os.pipe()
+        try:
+            os.write(w, order)              # a few bytes: far below a pipe's buffer
+        finally:
+            os.close(w)                     # once read, the queue ends (every write end closed)
+        self._queue = r
+        if not (order and self.workers and self._may_fork()):
             return
-        self._cost[key] = save_cost(fig)
-        self._pending.append(key)
-        self.poll()
+        self._folder = Path(tempfile.mkdtemp(prefix="pmq-figures-"))
+        er, ew = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+        try:
+            for _ in range(min(self.workers, len(order))):
+                try:
+                    with warnings.catch_warnings():      # Python ≥ 3.12 warns of forks beside C threads (BLAS pools)
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        pid = os.fork()
+                except OSError:
+                    break
+                if pid == 0:
+                    os.close(er)
+                    self._work(ew)                        # never returns
+                self._pids.append(pid)
+        finally:
+            os.close(ew)                                  # the events end when every worker has exited
+        self._events = er
+        os.set_blocking(er, False)
 
-    def poll(self) -> None:
-        """Collect the children that are done and give the waiting figures to the free ones (never blocks)."""
-        self._reap(block=False)
-        while self._pending and len(self._children) < self.workers and self._may_fork():
-            key = self._longest()
-            pid = self._fork(key, self._figs[key])
-            if pid is None:
-                break
-            self._pending.remove(key)
-            self._children[pid] = key
+    def started(self) -> list:
+        """The keys of the figures the workers started since the last call, in the order they started them."""
+        return [self._tasks[i][0] for i in self._read_events(block=False)]
+
+    def run(self, started=None) -> None:
+        """Make the figures left here (those for this process only first), wait for the workers and collect their
+        files; a figure a worker did not save is made here.  ``started(key)`` is called once for every figure, as
+        it starts (here or in a worker: reported when this process sees it)."""
+        def begin(i):
+            for j in self._read_events(block=False):
+                if started is not None:
+                    started(self._tasks[j][0])
+            if i not in self._said:
+                self._said.add(i)
+                if started is not None:
+                    started(self._tasks[i][0])
+
+        if self._queue is None:
+            self.start()
+        for n, (_, _, here) in enumerate(self._tasks):
+            if here:
+                begin(n)
+                self._make_here(n)
+        while (taken := self._take()) is not None:
+            begin(taken)
+            self._make_here(taken)
+        for pid in self._pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self._pids.clear()
+        for j in self._read_events(block=True):
+            if started is not None:
+                started(self._tasks[j][0])
+        for i, (key, _, _) in enumerate(self._tasks):
+            if key in self._done:
+                continue
+            if i in self._saved:
+                try:
+                    self._done[key] = (self._file(i, "png").read_bytes(), self._file(i, "svg").read_bytes())
+                    continue
+                except OSError:
+                    pass                     # made here
+            begin(i)
+            self._make_here(i)
+        self.close()
 
     def result(self, key) -> tuple[bytes, bytes]:
-        """The ``(png, svg)`` bytes of the figure submitted as ``key``: while it is not saved, the free children
-        take the waiting figures and this process saves one too, or waits for a child.  Children and this process
-        alike take the waiting figure longest to save first (:func:`save_cost`), so that the last ones to finish
-        are short and no core waits long for another at the end (every figure is asked for before the report is
-        written)."""
-        while key not in self._done:
-            self.poll()
-            if key in self._done:
-                break
-            if self._pending:
-                longest = self._longest()
-                self._pending.remove(longest)
-                self._save_here(longest)
-            elif key in self._children.values():
-                self._wait(next(pid for pid, k in self._children.items() if k == key))
-            else:
-                self._save_here(key)           # its child failed: saved here, where a real error surfaces
+        """The ``(png, svg)`` bytes of the figure ``key`` (made by :meth:`run`)."""
         return self._done[key]
 
     def close(self) -> None:
-        """Stop the children still running and remove their files."""
-        for pid in list(self._children):
+        """Stop the workers still running, close the queue and remove the workers' files."""
+        for pid in self._pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -275,96 +343,104 @@ class FigureFiles:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
-        self._children.clear()
-        self._pending.clear()
+        self._pids.clear()
+        for fd in (self._queue, self._events):
+            if fd is not None and fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._queue = -1 if self._queue is not None else None      # closed: nothing more to take or add
+        self._events = None
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
-    def __enter__(self) -> FigureFiles:
+    def __enter__(self) -> FigureQueue:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     # ---------------------------------------------------------------- internals
-    def _longest(self):
-        """The waiting figure longest to save (the first submitted of equals)."""
-        return max(self._pending, key=lambda k: self._cost.get(k, 0.0))
-
-    def _save_here(self, key) -> None:
-        # a child done while this process saves gets the next waiting figure halfway, not after the save
-        self._done[key] = figure_bytes(self._figs.pop(key), between=self.poll if self._children else None)
-
     @staticmethod
     def _may_fork() -> bool:
-        # a fork copies one thread: with other Python threads running (dask's pool after an ensemble) a lock
-        # they hold would stay held in the child
+        # a fork copies one thread: with other Python threads running (a dask client's) a lock they hold would stay
+        # held in the worker
         return hasattr(os, "fork") and threading.active_count() == 1
 
-    def _paths(self, key) -> tuple[Path, Path]:
-        if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="pmq-figures-"))
-        self._count += 1
-        return self._folder / f"{self._count:03d}.png", self._folder / f"{self._count:03d}.svg"
-
-    def _fork(self, key, fig) -> int | None:
-        png_path, svg_path = self._paths(key)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (AttributeError, OSError, ValueError):
-                pass
-        try:
-            with warnings.catch_warnings():          # Python ≥ 3.12 warns of forks beside C threads (BLAS pools)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
-        except OSError:
+    def _take(self) -> int | None:
+        """The number of the next figure of the queue (None: none left).  One byte a read: a pipe's reads of one
+        byte are atomic, so that every figure goes to one process."""
+        if self._queue is None or self._queue < 0:
             return None
-        if pid == 0:                                 # the child: save, write, leave without any cleanup of the parent's
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                png, svg = figure_bytes(fig)
-                png_path.write_bytes(png)
-                svg_path.write_bytes(svg)
-                code = 0
-            except BaseException:  # noqa: BLE001 - any failure: the parent saves the figure itself
-                code = 1
-            finally:
-                os._exit(code)
-        self._paths_of[pid] = (png_path, svg_path)
-        return pid
+        got = os.read(self._queue, 1)
+        return got[0] if got else None
 
-    def _reap(self, block: bool) -> None:
-        """Collect this report's finished children (never another child of the process: a subprocess's status
-        is not ours to take); with ``block``, wait for the oldest one at least."""
-        for pid in list(self._children):
-            try:
-                got, status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                got, status = pid, 1 << 8
-            if got:
-                self._collect(pid, status)
-        if block and self._children:
-            self._wait(next(iter(self._children)))
+    def _make_here(self, i: int) -> None:
+        key, draw, _ = self._tasks[i]
+        fig = _figure_of(draw())
+        self._done[key] = figure_bytes(fig)
+        _close(fig)
 
-    def _wait(self, pid: int) -> None:
+    def _file(self, i: int, ext: str) -> Path:
+        assert self._folder is not None
+        return self._folder / f"{i:03d}.{ext}"
+
+    def _work(self, events: int) -> None:
+        """A worker: take figures until the queue is empty, write each one's files, report it; leave without any
+        cleanup of the report's process."""
+        code = 0
         try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = 1 << 8
-        self._collect(pid, status)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            while (i := self._take()) is not None:
+                os.write(events, b"S" + bytes([i]))
+                try:
+                    _, draw, _ = self._tasks[i]
+                    png, svg = figure_bytes(_figure_of(draw()))
+                    self._file(i, "png").write_bytes(png)
+                    self._file(i, "svg").write_bytes(svg)
+                    os.write(events, b"D" + bytes([i]))
+                except BaseException:  # noqa: BLE001 - any failure: the report's process makes the figure itself
+                    os.write(events, b"F" + bytes([i]))
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
 
-    def _collect(self, pid: int, status: int) -> None:
-        key = self._children.pop(pid)
-        png_path, svg_path = self._paths_of.pop(pid)
-        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+    def _read_events(self, block: bool) -> list:
+        """Read the workers' events (all of them until every worker has closed its end, with ``block``); return the
+        numbers of the figures started and not reported yet."""
+        if self._events is None:
+            return []
+        os.set_blocking(self._events, block)
+        data = self._partial
+        while True:
             try:
-                self._done[key] = (png_path.read_bytes(), svg_path.read_bytes())
-                self._figs.pop(key, None)
-            except OSError:
-                pass                               # saved here when asked for
-        for p in (png_path, svg_path):
-            p.unlink(missing_ok=True)
+                got = os.read(self._events, 4096)
+            except BlockingIOError:
+                break
+            if not got:
+                break
+            data += got
+        cut = len(data) - len(data) % 2
+        data, self._partial = data[:cut], data[cut:]
+        new = []
+        for kind, i in zip(data[::2], data[1::2]):
+            if kind == ord("S") and i not in self._said:
+                self._said.add(i)
+                new.append(i)
+            elif kind == ord("D"):
+                self._saved.add(i)
+        return new
+
+
+def _figure_of(drawn):
+    """The figure of what a draw function returned (a figure or axes)."""
+    return drawn if hasattr(drawn, "savefig") else drawn.figure
+
+
+def _close(fig) -> None:
+    import matplotlib.pyplot as plt
+    plt.close(fig)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmq._version import __version__
-from pmq.export.figures import FigureFiles, frozen_heap
+from pmq.export.figures import FigureQueue, figure_bytes, frozen_heap
 from pmq.export.tables import SOURCE_NAMES, provenance, provenance_text, standard_tables, to_excel
 from pmq.outputs import write_atomically
 from pmq.formatting import check_lang, format_number, format_percent, format_thousands
@@ -467,8 +467,8 @@ def build_report(scenarios, territory=None, horizons=None, out="report", lang: s
         raise ArgumentError(tr(f"printing the report to PDF needs Chromium: {CHROMIUM_INSTALL}",
                               f"l'impression du rapport en PDF a besoin de Chromium : {CHROMIUM_INSTALL_FR}"), name="pdf")
     # the accounts summed over age once for every chart; the objects already made left out of the collector's passes
-    with FigureFiles() as saver, shared_age_sums(), frozen_heap():
-        return _build_report(saver, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed,
+    with FigureQueue() as queue, shared_age_sums(), frozen_heap():
+        return _build_report(queue, scenarios, territory, horizons, out, lang, baseline, progress, draws, seed,
                              chromium)
 
 
@@ -519,14 +519,13 @@ def print_pdf(html_path, pdf_path, exe: str | None = None, timeout: float = 180)
     return pdf_path
 
 
-def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang, baseline, progress, draws,
+def _build_report(queue: FigureQueue, scenarios, territory, horizons, out, lang, baseline, progress, draws,
                   seed, chromium: str | None = None) -> Report:
-    """:func:`build_report`, its figures saved by ``saver``."""
+    """:func:`build_report`, its figures made by ``queue``."""
     lang = check_lang(lang)
     import matplotlib
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    import matplotlib.pyplot  # noqa: F401 - imported once, before the queue's workers are forked: theirs too
 
     names = [scenarios] if isinstance(scenarios, (str, Path)) else list(scenarios)
     baseline = load_baseline() if baseline is None else baseline
@@ -546,12 +545,20 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     # below, before the projection), skills, tables, HTML page, files; ``progress`` may be a callable (step, i)
     counter = {"done": 0, "steps": 0}
 
-    def say(step: str) -> None:
+    def said(step: str) -> None:
         counter["done"] += 1
         if progress is True:
             _progress(step, counter["done"], counter["steps"])
         elif progress:
             progress(step, counter["done"])
+
+    def figure_said(key) -> None:       # a figure's step says its caption for the reader, not its file's stem
+        said(f"figure : {captions[key]}" if lang == "fr" else f"figure: {captions[key]}")
+
+    def say(step: str) -> None:         # a step of this process's own; the figures the workers started meanwhile first
+        for key in queue.started():
+            figure_said(key)
+        said(step)
 
     # what the report shows follows from the baseline (the projection has its territories, level and parents):
     # known before projecting, so that the progress counter knows its number of steps from the first one
@@ -569,6 +576,7 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
 
     figs: list = []                             # (stem, caption), then with the PNG and SVG bytes
     planned: list = []                          # (stem, draw) of the figures this report has, in order
+    captions: dict = {}                         # a figure's key in the queue -> its caption
     comp: Projection                            # set by the projection, before the planned figures are drawn
     proj: Projection
     base: int
@@ -577,16 +585,11 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     def add(i, stem, draw):                     # ``i``: the figure's place in FIGURES (1-based); drawn later
         planned.append((stem, draw))
 
-    def draw_figure(stem, draw):
+    def file_and_caption(stem):                 # below the régions, the level's own file stem and caption
         cap = next(c for s, *c in FIGURES if s == stem)[0 if lang == "fr" else 1]
         if level and stem in LEVEL_FIGURES[level]:
             stem, *caps = LEVEL_FIGURES[level][stem]
             cap = caps[0 if lang == "fr" else 1]
-        say(f"figure : {cap}" if lang == "fr" else f"figure: {cap}")     # the reader's caption, not the stem
-        res = draw()
-        fig = res if hasattr(res, "savefig") else res.figure
-        saver.submit(("figure", stem), fig)   # saved in a child process while the next one is drawn
-        plt.close(fig)
         return stem, cap
 
     add(1, "waterfall", lambda: plots.waterfall(proj, territory=code, end_year=end, lang=lang))
@@ -652,40 +655,39 @@ def _build_report(saver: FigureFiles, scenarios, territory, horizons, out, lang,
     keys = {h: key_figures(comp, code, base + h) for h in hz}
     titles = dict(zip(map(str, acc.scenario.values),
                       acc[("scenario_title_fr" if lang == "fr" else "scenario_title_en")].values))
-    # the figures longest to save drawn first, so that their saving starts at once and the others are drawn and
-    # saved meanwhile (the page keeps the order of FIGURES); the ensemble's fan stays last (its threads)
-    drawn = {i: draw_figure(*planned[i]) for i in sorted(range(len(planned)), key=lambda i: (
-        SAVED_FIRST.index(planned[i][0]) if planned[i][0] in SAVED_FIRST else len(SAVED_FIRST), i))}
-    figs = [drawn[i] for i in range(len(planned))]
+    # the figures are drawn and saved by the queue's workers, forked now, while this process makes the tables, the
+    # skills section and the workbook, then by this process too; those longest to make first (SAVE_ORDER), the
+    # ensemble's fan here only (its threads); the page keeps the order of FIGURES
+    figs = [file_and_caption(stem) for stem, _ in planned]
+    captions.update({("figure", stem): cap for stem, cap in figs})
+    for i in sorted(range(len(planned)), key=lambda i: (
+            SAVE_ORDER.index(planned[i][0]) if planned[i][0] in SAVE_ORDER else len(SAVE_ORDER), i)):
+        queue.add(("figure", figs[i][0]), planned[i][1], here=planned[i][0] == "fan_employment")
+    queue.start()
 
     say("tableaux" if lang == "fr" else "tables")
     tables = standard_tables(acc, [base + h for h in hz], territory=code, lang=lang)
-    saver.poll()                                  # a child done meanwhile: the next figure waiting is given out
     watch = None  # the DARES typology needs the base-year tension levels (optional in user data)
     if "tension" in comp.baseline.data_vars:
         imb = imbalance_table(comp, end_year=end)
         watch = watch_list(imb, n=10, lang=lang)
         watch = watch[watch["territory"] == (code if code is not None else "FR")]
-    saver.poll()
 
     say("compétences" if lang == "fr" else "skills")
-    skills_part = _skills_section(comp, code, end, lang, titles, saver, wait=False)
+    skills_part = _skills_section(comp, code, end, lang, titles)
     if skills_part is not None:
         tables["competences"] = skills_part.pop("sheet")
-    saver.poll()
 
-    # the workbook is written while the figures are being saved (in child processes), into a folder of this run's
-    # own (removed whatever happens); the report's folder gets it with the other files, at the end
+    # the workbook is written while the workers make figures, into a folder of this run's own (removed whatever
+    # happens); the report's folder gets it with the other files, at the end
     work = Path(tempfile.mkdtemp(prefix="pmq-report-"))
     try:
         book = work / "tables.xlsx"
         to_excel(tables, book, accounts=acc, lang=lang, key_figures=[keys[h] for h in hz], watch=watch)
-        saver.poll()
+        queue.run(started=figure_said)            # the figures left, then the workers' files
 
         say("page HTML" if lang == "fr" else "HTML page")
-        figs = [(stem, cap, *saver.result(("figure", stem))) for stem, cap in figs]
-        if skills_part is not None:
-            skills_part["figs"] = [(stem, cap, *saver.result(key)) for stem, cap, key in skills_part["figs"]]
+        figs = [(stem, cap, *queue.result(("figure", stem))) for stem, cap in figs]
         page = _html(comp, code, place, hz, keys, titles, figs, watch, lever_table, lang, uncertainty, level=level,
                      skills_part=skills_part)
         skill_figs = skills_part["figs"] if skills_part is not None else []
@@ -720,9 +722,11 @@ def _write_report(out, page: str, figs: list, book: Path, chromium: str | None, 
                   tables=out.resolve() / "tables.xlsx", key_figures=key_figures_)
 
 
-#: The report's figures that take longest to save (PNG and SVG), drawn first in this order: the heatmap, quick to
-#: draw, keeps a child saving while the small multiples are drawn (see :func:`build_report`).
-SAVED_FIRST = ("imbalance_heatmap", "regions_small_multiples")
+#: The order in which the report's figures are made (drawn, then saved as PNG and SVG), longest first (measured:
+#: 1.2 s to 2 s the first two, 0.3 s to 0.6 s the others), so that the last ones, when a core may wait for the other,
+#: are short (see :func:`build_report`); a figure not named here comes last.
+SAVE_ORDER = ("regions_small_multiples", "imbalance_heatmap", "departure_rate_ranked", "imbalance_ranked",
+              "openings_ranked", "pyramid", "imbalance_map", "scenario_bars", "waterfall", "scenario_lines")
 
 #: The small multiples of the report: panels a row and size (inches) of each — 3 × 2.8 in, about as wide as the
 #: other figures (7 in) once shown at the page's width, so that their text (8 points) stays legible there.
@@ -743,23 +747,17 @@ SKILL_FIGURES = [
 ]
 
 
-def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: FigureFiles | None = None,
-                    wait: bool = True) -> dict | None:
+def _skills_section(comp, code, end: int, lang: str, titles: dict) -> dict | None:
     """What the « Compétences » section shows for the report's territory (``code``; None: all of it) over the
     base year → ``end``: the skills_bars figure of the first scenario, the green_share figure (several scenarios)
     or the green table (one), the ROME coverage and the notes; ``sheet``: the skills table for tables.xlsx. None
-    when the projection's métiers are not all in pmq's bridge métier → ROME fiches (a user's own métiers).
-    ``wait=False``: ``figs`` holds each figure's key in ``saver`` in place of its PNG and SVG (the caller collects
-    them once it has done its other work)."""
+    when the projection's métiers are not all in pmq's bridge métier → ROME fiches (a user's own métiers)."""
     import matplotlib.pyplot as plt
     acc = comp.accounts
     if not {str(m) for m in acc.metier.values} <= set(_skills_data.metier_fiche()["metier"]):
         return None
-    saver = FigureFiles(workers=0) if saver is None else saver
     demand = _skills.skills_demand(comp, by="macro_competence", end_year=end, territory=code, lang=lang)
-    saver.poll()                  # a child done meanwhile takes the next figure waiting
     green = _skills.green_jobs(comp, end_year=end, territory=code, lang=lang)
-    saver.poll()
     first = str(acc.scenario.values[0])
     multi = acc.sizes["scenario"] > 1
     figs = []
@@ -768,11 +766,9 @@ def _skills_section(comp, code, end: int, lang: str, titles: dict, saver: Figure
         draws.append(("green_share", lambda: skill_plots.green_share(green, lang=lang, titles=titles)))
     for stem, draw in draws:
         fig = draw().figure
-        saver.submit(("skills", stem), fig)
-        plt.close(fig)
-    for stem, _ in draws:
         cap = next(c for s, *c in SKILL_FIGURES if s == stem)[0 if lang == "fr" else 1]
-        figs.append((stem, cap, *saver.result(("skills", stem))) if wait else (stem, cap, ("skills", stem)))
+        figs.append((stem, cap, *figure_bytes(fig)))
+        plt.close(fig)
     share = demand.attrs["share_linked"]
     cover = float(share[first] if isinstance(share, dict) else share)
     keep = [c for c in demand.columns if c not in ("share", "share_core", "categorie", "sous_categorie",

@@ -32,6 +32,10 @@ _RC = {
     "axes.titlesize": 10.5,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    # titles at the top of their axes (+ axes.titlepad): pmq's charts put no tick labels, axis label or offset text
+    # above an axes, so matplotlib's search for what a title must clear — every tick label of the y axis measured
+    # for every title at every draw and layout: a fifth of a report's figures' time — would leave them there
+    "axes.titley": 1.0,
     "axes.labelsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,

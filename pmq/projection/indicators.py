@@ -498,10 +498,16 @@ def territory_name(acc: xr.Dataset, territory=None, lang: str | None = None) -> 
     lang = check_lang(lang)
     if territory is None:
         return national(acc, lang)[1]
+    cache = _SUMMED.get()              # inside shared_age_sums: each name resolved once (a report names a territory
+    key = ("name", id(acc), territory if isinstance(territory, str) else tuple(territory))   # in every chart)
+    if cache is not None and (hit := cache.get(key)) is not None and hit[0] is acc:
+        return hit[1]
     # the names are resolved on the territories' own coordinates, not on every variable of the accounts
     own = xr.Dataset(coords={k: v for k, v in acc.coords.items() if v.dims == ("territory",)})
     sel = select(own, territory=territory)
     names = [str(n) for n in (sel.territory_name.values if "territory_name" in sel.coords else sel.territory.values)]
+    if cache is not None:
+        cache[key] = (acc, ", ".join(names))       # the accounts kept alive: their id is not reused
     return ", ".join(names)
 
 
