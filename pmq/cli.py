@@ -234,8 +234,10 @@ class CommandLineParser(argparse.ArgumentParser):
     def parse_args(self, args=None, namespace=None):
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
+            # the command's usage and name (« usage : pmq run … », « pmq run : erreur : … »), not the main parser's
+            command = getattr(ns, "command", None)
             with set_options(lang=self.lang):
-                self.error(self._unrecognized(ns, extras))
+                self.commands.get(command, self).error(self._unrecognized(ns, extras))
         ns.__dict__.pop("_pmq_given", None)
         return ns
 

@@ -121,6 +121,16 @@ def test_syntax_errors_in_the_reader_language_exit_2(argv, fr_words, en_words):
     assert foreign_words(_prose(message), "en") == [], message
 
 
+@pytest.mark.parametrize("argv", [["run", "reference", "--territory", "Bretagne"], ["report", "reference", "--horizn", "5"]])
+def test_a_commands_unrecognized_arguments_show_that_commands_usage(argv):
+    for lang, error in (("fr", " : erreur : "), ("en", ": error: ")):
+        code, out, err = _cli([*argv, "--lang", lang])
+        lines = err.rstrip("\n").split("\n")
+        assert code == 2 and out == ""
+        assert lines[0].startswith(f"usage{' :' if lang == 'fr' else ':'} pmq {argv[0]} "), err    # not pmq's own
+        assert lines[-1].startswith(f"pmq {argv[0]}{error}") and argv[2] in lines[-1], err
+
+
 def test_every_argparse_message_has_its_french():
     for en, fr in [
         ("the following arguments are required: --out", "arguments obligatoires manquants : --out"),
