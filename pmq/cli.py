@@ -1452,10 +1452,14 @@ def _copy_scenarios(args) -> int:
 
 
 def cmd_templates(args) -> int:
-    """``pmq templates --out DIR``: the templates of the long tables of one's own data (pmq/data/templates/)."""
+    """``pmq templates --out DIR``: the templates of the long tables of one's own data (pmq/data/templates/), their
+    notes in the command's language (the French ones from pmq/data/templates/fr/: README, the illustrative
+    transitions' note and labels; the tables' column names are identifiers, the same in both)."""
     from pmq.data import data_path
     folder = data_path("templates")
     files = {f.name: f for f in sorted(folder.iterdir()) if f.is_file() and not f.name.startswith((".", "_"))}
+    if args.lang == "fr":
+        files.update({n: folder / "fr" / n for n in files if (folder / "fr" / n).is_file()})
     written = _copy_files(files, args)
     _written(written, args.lang)
     out = shlex.quote(str(args.out))
@@ -1819,17 +1823,19 @@ def cmd_skills(args) -> int:
 
     lang = args.lang
     en = lang == "en"
-    out = _check_out(args.out, ("skills.csv", "skills.xlsx"))
+    out = _check_out(args.out, ("skills.csv", "skills.xlsx")) if args.out else None
     baseline, scenarios = _baseline_and_scenarios(args, args.horizon)
     picked = _pick_territories(args.territory, baseline)
     territory, where = _where(picked, baseline, lang)
     proj = project_many(scenarios, baseline, horizon=args.horizon, ages=False, progress=_progress_printer(sys.stderr))
     table = skills_demand(proj, by=SKILLS_BY[args.by], view=args.view, territory=territory, lang=lang)
-    rows = _skills_readme(table, args, scenarios, where)
-    written = write_atomically(out, {
-        "skills.csv": lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"),
-        "skills.xlsx": lambda p: _write_skills_xlsx(table, rows, p, lang),
-    })
+    written = []
+    if out is not None:                       # without --out, the table is only printed (as imbalance, passerelles)
+        rows = _skills_readme(table, args, scenarios, where)
+        written = write_atomically(out, {
+            "skills.csv": lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"),
+            "skills.xlsx": lambda p: _write_skills_xlsx(table, rows, p, lang),
+        })
     a = table.attrs
     view = ({"additive": "additive view", "reach": "reach view: openings in the jobs that require it"} if en else
             {"additive": "vue additive", "reach": "vue « portée » : postes des emplois qui le requièrent"})[args.view]
@@ -2369,8 +2375,9 @@ def _build_parser(lang: str) -> CommandLineParser:
                     help=tr("rows printed per scenario, ≥ 1 (default 10; the files hold every row)",
                             "lignes affichées par scénario, ≥ 1 (10 par défaut ; les fichiers ont toutes les lignes)"))
     _lang_option(sk, lang)
-    sk.add_argument("--out", required=True, metavar=DIR,
-                    help=tr("write skills.csv and skills.xlsx there", "y écrire skills.csv et skills.xlsx"))
+    sk.add_argument("--out", default=None, metavar=DIR,
+                    help=tr("write skills.csv and skills.xlsx there (without it: printed only)",
+                            "y écrire skills.csv et skills.xlsx (sans lui : affiché seulement)"))
     sk.add_argument("--data", default=None, metavar=DIR, help=data_help)
     _territory_options(sk)
     _csv_option(sk)

@@ -249,11 +249,36 @@ def test_templates_are_copied_and_run(capsys, tmp_path):
     for name in shipped:
         if name.endswith(".csv"):
             got = pd.read_csv(out / name, encoding="utf-8-sig", dtype=str)
-            pd.testing.assert_frame_equal(got, pd.read_csv(data_path("templates", name), dtype=str))
+            french = data_path("templates", "fr", name)             # its French notes, where it has some
+            pd.testing.assert_frame_equal(got, pd.read_csv(french if french.is_file() else data_path("templates", name),
+                                                           dtype=str))
     assert (out / "employment.csv").read_bytes().startswith(b"\xef\xbb\xbf")     # opens in French Excel
     _run(capsys, ["run", "reference", "--data", out, "--horizon", "2", "--out", tmp_path / "res"])
     en = _run(capsys, ["templates", "--out", tmp_path / "en", "--lang", "en"]).out
     assert "written: " in en and "fill them in" in en and "écrit" not in en
+
+
+def test_templates_say_what_they_are_in_the_commands_language_only(capsys, tmp_path):
+    for lang in ("fr", "en"):
+        _run(capsys, ["templates", "--out", tmp_path / lang, "--lang", lang])
+    fr, en = ((tmp_path / lang / "README.md").read_text(encoding="utf-8") for lang in ("fr", "en"))
+    assert fr.startswith("# Modèles pour vos propres données") and "Copiez ces fichiers" in fr
+    assert en.startswith("# Templates for your own data") and "Copy these files" in en
+    assert "Copy" not in fr and "Copiez" not in en                              # one language at a time
+    for f in ("employment.csv", "hazards.csv", "flows.csv", "tension.csv"):      # every table said, in both
+        assert f"`{f}`" in fr and f"`{f}`" in en
+    notes = {lang: (tmp_path / lang / "transitions_example.md").read_text(encoding="utf-8") for lang in ("fr", "en")}
+    assert "MODÈLE ILLUSTRATIF, PAS DES DONNÉES" in notes["fr"] and "ILLUSTRATIVE TEMPLATE, NOT DATA" in notes["en"]
+    rates = {lang: pd.read_csv(tmp_path / lang / "transitions_example.csv", encoding="utf-8-sig") for lang in ("fr", "en")}
+    assert rates["fr"]["note"].str.startswith("ILLUSTRATIF - pas des données : ").all()
+    assert rates["en"]["note"].str.startswith("ILLUSTRATIVE - not data: ").all()
+    keys = ["origin", "destination", "rate", "age_min", "age_max"]             # the same template, its notes translated
+    pd.testing.assert_frame_equal(rates["fr"][keys], rates["en"][keys])
+    for lang in ("fr", "en"):                 # the example of each note runs as written
+        code = re.search(r"```python\n(.*?)```", notes[lang], re.S).group(1)
+        scope: dict = {}
+        exec(compile(code, f"transitions_example.md ({lang})", "exec"), scope)
+        assert float(abs(scope["flows"]["occ_inflow"]).sum()) > 0
 
 
 def test_templates_never_replace_a_file(capsys, tmp_path):

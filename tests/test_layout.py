@@ -3,10 +3,12 @@ across sub-packages, imports at the top of files except the declared lazy ones, 
 the module paths of pmq 0.1 still answering, and the causes of a slow cold start kept out (what ``import pmq``
 and ``pmq --help`` import; their times are measured by ``benchmarks/bench_cold_start.py``, never asserted)."""
 import ast
+import fnmatch
 import importlib
 import re
 import subprocess
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -225,3 +227,18 @@ def test_the_module_paths_of_pmq_0_1_still_answer(old, new, name):
     from pmq.export import to_excel  # noqa: F401
     from pmq.projection import input_paths, project  # noqa: F401
     from pmq.scenario import Rules, read_scenario  # noqa: F401
+
+
+def test_every_data_file_is_shipped_in_the_package():
+    """A file under pmq/data/ that no pattern of pyproject.toml's package data names would be missing from an installed
+    pmq (pip install builds a wheel from those patterns): the command that reads it would fail there only."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["pmq.data"]
+    data = ROOT / "pmq" / "data"
+    files = [p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file() and p.suffix != ".py"
+             and "__pycache__" not in p.parts and not p.name.startswith(".")]
+    assert files and "templates/fr/README.md" in files
+    # setuptools' globs: « * » stops at a « / » (fnmatch's does not: the parts are compared one by one)
+    missing = [f for f in files if not any(len(f.split("/")) == len(pat.split("/")) and all(
+        fnmatch.fnmatchcase(a, b) for a, b in zip(f.split("/"), pat.split("/"))) for pat in patterns)]
+    assert missing == []

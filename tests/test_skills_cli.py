@@ -105,6 +105,14 @@ def test_pmq_skills_in_english_with_green(tmp_path, capsys):
     assert set(t["code"]) <= {"vert", "strategique", "brun", "blanc", "non_rattache"}
 
 
+def test_pmq_skills_without_out_prints_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["skills", "reference", "--horizon", "2", "--top", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "couverture ROME" in printed and len(re.findall(r"^\s+\d\. ", printed, re.M)) == 3, printed
+    assert "écrit" not in printed and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args, named", [
     (["--by", "skills"], "--by"),
     (["--top", "0"], "--top"),
