@@ -91,6 +91,13 @@ def test_engine_error_on_outflows_from_an_empty_cell_says_which_cell_year_and_va
     assert info.value.cells == [(0,)] and info.value.no_stock == [False] and info.value.step == 0
     assert 1400 < info.value.left[0] < 1500 and info.value.outflow[0] > 1500
     assert "actifs après les départs de l'année" in str(info.value)
+    E0[1, 5] = 0.5                           # less than one worker left is still some: said as such, not « aucun »
+    ye = z.copy()
+    ye[0, 1] = 3.0
+    with pytest.raises(EngineError) as info:
+        simulate(E0, h, z, ye, z, prof)
+    assert info.value.cells == [(1,)] and info.value.no_stock == [False] and 0.49 < info.value.left[0] <= 0.5
+    assert "il ne reste que 0.5 actifs" in str(info.value)
 
 
 def test_steep_outflows_empty_the_ages_the_weights_favour_and_keep_the_totals():

@@ -345,6 +345,38 @@ def test_ratio_recentred_on_the_territory_axis_given():
     np.testing.assert_allclose(np.swapaxes(m_mf, 1, 2), m_tf, rtol=1e-12, atol=1e-12 * E_BASE.max())
 
 
+def test_a_territory_outside_the_exchange_keeps_its_ratio_and_leaves_the_others_as_without_it():
+    """``recentred``: a territory outside the published exchange (an overseas région) keeps its ratio path, not
+    recentred, and takes no share of the others' recentring — theirs are the paths they have without it."""
+    emp = _emp()
+    outside_emp = 0.4 * emp[:, :1] + 0.1 * emp[:, 2:]               # a territory of its own size and path
+    emp4 = np.concatenate([emp, outside_emp], axis=1)
+    total4 = np.concatenate([M_TOTAL, [[150.0, -80.0, 40.0]]])      # its own net inflow: not zero
+    inside = np.array([True, True, True, False])
+    m = mobility.annual_path(total4, emp4, N_PERIOD, continuation="ratio_recentred", territory_axis=0,
+                             recentred=inside)
+    alone = mobility.annual_path(M_TOTAL, emp, N_PERIOD, continuation="ratio_recentred", territory_axis=0)
+    own = mobility.annual_path(total4[3:], emp4[:, 3:], N_PERIOD, continuation="constant_ratio", territory_axis=0)
+    scale = E_BASE.max()
+    np.testing.assert_allclose(m[:, :3], alone, rtol=1e-12, atol=1e-12 * scale)
+    np.testing.assert_allclose(m[:, 3:], own, rtol=1e-12, atol=1e-12 * scale)
+    np.testing.assert_allclose(m[N_PERIOD:, :3].sum(1), 0.0, atol=1e-12 * scale)    # the exchange: zero-sum
+    assert np.abs(m[N_PERIOD:, 3]).min() > 1.0                       # the outside territory's own inflow goes on
+
+
+@pytest.mark.parametrize("recentred", [None, np.array([True, True, True])], ids=["all", "given"])
+def test_tiny_cells_are_recentred_as_large_ones(recentred):
+    """A branch or a small zone: cells of less than one person (every territory's employment of a métier at an
+    age below 1) are recentred by the same shares as large ones — the recentring is the same once scaled."""
+    emp, tiny = _emp(), 1e-6
+    m = mobility.annual_path(M_TOTAL, emp, N_PERIOD, continuation="ratio_recentred", territory_axis=0)
+    small = mobility.annual_path(M_TOTAL * tiny, emp * tiny, N_PERIOD, continuation="ratio_recentred",
+                                 territory_axis=0, recentred=recentred)
+    assert (emp * tiny).sum(1).max() < 1.0
+    np.testing.assert_allclose(small, m * tiny, rtol=1e-9, atol=1e-12 * tiny * E_BASE.max())
+    np.testing.assert_allclose(small.sum(1), 0.0, atol=1e-12 * tiny * E_BASE.max())
+
+
 @pytest.mark.parametrize("total", [M_TOTAL, M_OPEN], ids=["zero_sum", "open"])
 def test_constant_ratio_mobility_keeps_the_ratio_and_the_published_sign(total):
     emp = _emp()

@@ -114,7 +114,7 @@ _REPORT_SLOW = "tests/test_empty_cells.py::test_cli_report_on_user_files_with_em
 CONFIG: dict[str, dict] = {
     "pmq/model/engine.py": {
         "tests": ["tests/test_empty_cells.py", "tests/test_engine_extremes.py", "tests/test_reproduction.py",
-                  "tests/test_properties.py",
+                  "tests/test_properties.py", "tests/test_engine_record.py", "tests/test_engine_blocks.py",
                   "tests/test_inputs.py::test_infeasible_outflow_raises_engine_error"],
         "deselect": [_PROPS_SLOW, _REPORT_SLOW],
     },
