@@ -1843,12 +1843,15 @@ def cmd_skills(args) -> int:
           f" — {a['by_label']} — {view}")
     share = a["share_linked"]
     for sc, (name, g) in zip(scenarios, table.groupby("scenario", sort=False)):
-        print(f"\nScenario \"{sc.title_en}\" ({name})" if en else f"\nScénario {quoted(sc.title_fr)} ({name})")
+        # the scenario's title as it is (« Scénario de référence (…) »), not « Scénario « Scénario de … » »
+        print(f"\n{sc.title_en if en else sc.title_fr} ({name})")
         cover = format_percent(share[name] if isinstance(share, dict) else share, 1, lang)
         print(f"ROME coverage: {cover} of job openings" if en else
               f"couverture ROME : {cover} des postes à pourvoir")
         diff = "difference" in g.columns and name != table["scenario"].iloc[0]
         top = g[g["code"] != "non_rattache"].head(args.top)
+        heads = ("openings", "share", "difference") if en else ("postes", "part", "écart")
+        print(f"  {'':>2}  {'':<70} {heads[0]:>12} {heads[1]:>8}" + (f"  {heads[2]:>10}" if diff else ""))
         for i, (_, r) in enumerate(top.iterrows(), start=1):
             text = str(r["label"]) if len(str(r["label"])) <= 70 else str(r["label"])[:69] + "…"
             line = (f"  {i:>2}. {text:<70} {format_number(r['openings'], 1, lang):>12} "

@@ -292,6 +292,18 @@ def closest(name: str, choices: Mapping[str, Iterable[str]], *, n: int = 5,
     return _suggest(normalise(name), table, spelt, display)[:n]
 
 
+def unknown_key(key: str, keys: Iterable[str]) -> str:
+    """« clé inconnue ; vouliez-vous dire 'anchors' ? clés possibles : 'id', 'kind', … » in the reader's language: the
+    closest key first (:func:`closest`), when one is close, then every key a file may hold there."""
+    keys = [str(k) for k in keys]
+    near = closest(str(key), {k: [] for k in keys}, n=1)
+    listed = listing(keys, quote=True)
+    if not near:
+        return tr(f"unknown key; expected one of {listed}", f"clé inconnue ; clés possibles : {listed}")
+    return tr(f"unknown key, did you mean {near[0]!r}? Expected one of {listed}",
+              f"clé inconnue, vouliez-vous dire {near[0]!r} ? Clés possibles : {listed}")
+
+
 def resolve_many(names: Iterable[str], choices: Mapping[str, Iterable[str]], *,
                  kind: str | tuple[str, str] = "name", source: str | None = None) -> list[str]:
     """Resolve several names; the first unknown one raises."""

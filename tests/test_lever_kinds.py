@@ -148,9 +148,12 @@ def test_the_section_refuses_unknown_keys_and_wrong_types_before_the_kind():
                                             r"reçu un texte") as exc:
         check_table("exits.shift", t, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s].years"
-    with pytest.raises(ScenarioError, match="clé inconnue ; clés possibles : ") as exc:
+    with pytest.raises(ScenarioError, match="clé inconnue, vouliez-vous dire 'source' \\? Clés possibles : ") as exc:
         check_table("exits.shift", {**t, "years": 1, "sorce": "x"}, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s].sorce"
+    with pytest.raises(ScenarioError, match="clé inconnue ; clés possibles : 'id', ") as exc:   # none close: the list
+        check_table("exits.shift", {**t, "years": 1, "zzqx": "x"}, "exits.shift[s]", "f.toml")
+    assert exc.value.key == "exits.shift[s].zzqx"
     with pytest.raises(ScenarioError, match="les nombres demandent une source") as exc:
         check_table("exits.shift", {"id": "s", "years": 1, "from_year": 2024}, "exits.shift[s]", "f.toml")
     assert exc.value.key == "exits.shift[s]"

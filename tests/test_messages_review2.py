@@ -95,7 +95,8 @@ def test_a_csv_given_as_a_scenario_is_told_so(tmp_path):
 # ------------------------------------------------------------------------------ 3. no Python in messages
 @pytest.mark.parametrize("text, key, fr_words, en_words", [
     ('[demnd]\nx = 1\n', "demnd", "sections possibles : 'scenario', 'horizons', ", "one of 'scenario', 'horizons', "),
-    ('[horizons]\nrunn = 3\n', "horizons.runn", "clés possibles : 'run', ", "one of 'run', "),
+    ('[horizons]\nrunn = 3\n', "horizons.runn", "vouliez-vous dire 'run' ? Clés possibles : 'run', ",
+     "did you mean 'run'? Expected one of 'run', "),
     ('[demand]\ntrend = "magic"\n', "demand.trend", "l'une des valeurs : 'published', ", "one of 'published', "),
     ('[horizons]\nrun = "20"\n', "horizons.run", "un nombre entier (2030, sans guillemets) est attendu, reçu un texte",
      "a whole number (2030, without quotes) is expected, got a text"),

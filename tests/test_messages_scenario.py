@@ -33,8 +33,12 @@ def _file(tmp_path, text: str, name: str = "t.toml"):
 
 # ------------------------------------------------------------------------------------------ scenario files
 @pytest.mark.parametrize("body, names, fr_words, en_words", [
-    ('[demand]\nspreding = "linear"\n', ["demand.spreding", "'linear'"], "clé inconnue ; clés possibles",
+    ('[demand]\nspreding = "linear"\n', ["demand.spreding", "'linear'"],
+     "clé inconnue, vouliez-vous dire 'spreading' ? Clés possibles", "unknown key, did you mean 'spreading'? Expected one of"),
+    ('[demand]\nzzqx = "linear"\n', ["demand.zzqx", "'linear'"], "clé inconnue ; clés possibles",
      "unknown key; expected one of"),
+    (HEAD + '[[demand.adjust]]\nid = "d"\nkind = "deviation"\nanchor = {2030 = 1}\nassumption = "x"\n',
+     ["demand.adjust[d].anchor"], "clé inconnue, vouliez-vous dire 'anchors' ?", "did you mean 'anchors'?"),
     ('[demnd]\nspreading = "linear"\n', ["demnd"], "section inconnue", "unknown section"),
     ('[horizons]\nrun = "twenty"\n', ["horizons.run", "'twenty'", "2030"],
      "mauvais type : un nombre entier (2030, sans guillemets) est attendu, reçu un texte",

@@ -354,3 +354,13 @@ def test_report_pdf_without_chromium(tmp_path, monkeypatch):
     with pytest.raises(ArgumentError, match="Chromium"):
         report.build_report(["reference"], out=tmp_path / "lib", pdf=True, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scenarios_heading_names_its_file_after_a_dash_not_in_a_second_parenthesis(reports):
+    """« Scénario de référence (tendanciel « Les métiers en 2030 ») — reference, empreinte … »: the title keeps its own
+    parenthesis and the file's name and hash follow a dash, not « …2030 ») (reference, … » (a newcomer's remark)."""
+    folder = reports["paca"][0]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    heads = re.findall(r"<h3>([^<]*)— <code>([^<]+)</code>, empreinte <code>([0-9a-f]+)</code></h3>", page)
+    assert heads and all(name == "reference" for _, name, _ in heads), heads
+    assert ") (<code>" not in page

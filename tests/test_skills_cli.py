@@ -111,6 +111,10 @@ def test_pmq_skills_without_out_prints_and_writes_nothing(tmp_path, capsys, monk
     printed = capsys.readouterr().out
     assert "couverture ROME" in printed and len(re.findall(r"^\s+\d\. ", printed, re.M)) == 3, printed
     assert "écrit" not in printed and list(tmp_path.iterdir()) == []
+    # the scenario named by its title as it is, the columns headed
+    assert "\nScénario de référence (tendanciel « Les métiers en 2030 ») (reference)\n" in printed
+    assert "Scénario « Scénario" not in printed
+    assert re.search(r"^\s+postes\s+part$", printed, re.M), printed
 
 
 @pytest.mark.parametrize("args, named", [

@@ -387,8 +387,9 @@ def _scenario_html(sc, lt, lang: str, shown: set) -> str:
     def esc(t: str) -> str:
         return html.escape(french_typography(t) if fr else t)
 
-    out = [f"<h3>{esc(sc.title_in(lang))} (<code>{html.escape(sc.name)}</code>, {'empreinte' if fr else 'hash'} "
-           f"<code>{html.escape(sc.hash)}</code>)</h3>"]
+    # the file's name and hash after a dash: a title often ends with its own parenthesis (« … 2030 ») »)
+    out = [f"<h3>{esc(sc.title_in(lang))} — <code>{html.escape(sc.name)}</code>, {'empreinte' if fr else 'hash'} "
+           f"<code>{html.escape(sc.hash)}</code></h3>"]
     if sc.description_in(lang):
         out.append(f"<p>{_linked(sc.description_in(lang), fr)}</p>")
     source = sc.text_in("scenario", "source", lang)

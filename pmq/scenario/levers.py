@@ -79,7 +79,7 @@ import pandas as pd
 from pmq.data import territory_choices
 from pmq.data.territories import territories
 from pmq.errors import ScenarioError, UnknownNameError
-from pmq.names import listing, resolve
+from pmq.names import listing, resolve, unknown_key
 from pmq.options import tr
 from pmq.scenario.sectors import sector_key
 
@@ -1210,10 +1210,7 @@ def check_table(section: str, table: Mapping[str, Any], where: str, source: str)
     schema = LEVER_SCHEMAS[section]
     for key, value in table.items():
         if key not in schema:
-            keys = listing(schema, quote=True)
-            raise ScenarioError(tr(f"unknown key; expected one of {keys}", f"clé inconnue ; clés possibles : {keys}"),
-                                source=source,
-                                key=f"{where}.{key}", value=value)
+            raise ScenarioError(unknown_key(key, schema), source=source, key=f"{where}.{key}", value=value)
         check_value(value, schema[key], f"{where}.{key}", source)
     Lever.check_provenance(table, where, source)
     LEVER_KINDS[section].kind_of(table).check(table, where, source)

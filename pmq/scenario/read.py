@@ -87,7 +87,7 @@ from pmq.model.ages import AgeProfiles
 from pmq.errors import ArgumentError, InactiveLeverWarning, PmqWarning, ScenarioError, UnknownNameError
 from pmq.model.rules import Rules
 from pmq.data import domains, metiers, territory_choices
-from pmq.names import closest, listing, quoted, resolve
+from pmq.names import closest, listing, quoted, resolve, unknown_key
 from pmq.options import tr
 from pmq.scenario.levers import (INT, LEVER_KINDS, LEVER_SCHEMAS, LIST, NUM, PROVENANCE_KEYS, TEXT, YEARS, Lever,
                                  Provenance, Spec, between, check_table, check_value, has_number, int_list,
@@ -455,10 +455,8 @@ def _validate(doc: dict, source: str) -> None:
             if key not in _SCHEMA[section]:
                 if _check_version(body, key, _SCHEMA[section], path, source):
                     continue
-                keys = listing(_SCHEMA[section], quote=True)
-                raise ScenarioError(tr(f"unknown key; expected one of {keys}",
-                                       f"clé inconnue ; clés possibles : {keys}")
-                                    + _version_hint(key, _SCHEMA[section]), source=source, key=path, value=value)
+                raise ScenarioError(unknown_key(key, _SCHEMA[section]) + _version_hint(key, _SCHEMA[section]),
+                                    source=source, key=path, value=value)
             check_value(value, _SCHEMA[section][key], path, source)
             if path in LEVER_SCHEMAS:
                 _validate_levers(value, path, source)
