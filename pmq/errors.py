@@ -144,8 +144,20 @@ class ScenarioError(PmqError, ValueError):
         if key:
             where.append(_tr(f"key '{_escape(key)}'", f"clé '{_escape(key)}'"))
         prefix = (", ".join(where) + _colon()) if where else ""
-        suffix = _tr(f" (value: {value!r})", f" (valeur : {value!r})") if value is not None else ""
+        shown = _as_written(value)
+        suffix = _tr(f" (value: {shown})", f" (valeur : {shown})") if value is not None else ""
         super().__init__(prefix + problem + suffix)
+
+
+def _as_written(value: Any) -> str:
+    """A scenario file's value as the file writes it: a table inline as TOML writes it (``{2030 = 1}``, not Python's
+    ``{'2030': 1}``), anything else as Python quotes it (``'linear'``, ``3``)."""
+    if isinstance(value, dict):
+        def key(k: Any) -> str:
+            text = str(k)
+            return text if text and all(c.isascii() and (c.isalnum() or c in "_-") for c in text) else repr(text)
+        return "{" + ", ".join(f"{key(k)} = {_as_written(v)}" for k, v in value.items()) + "}"
+    return repr(value)
 
 
 class CalibrationError(PmqError, RuntimeError):
