@@ -841,7 +841,8 @@ def _pick_territories(values, baseline, option: str = "--territory", *, groups: 
             key = resolve(v, choices, kind="territory", display=display)
         except UnknownNameError as exc:
             hint = _other_level(v, baseline)      # « Finistère est un département (29) : ajoutez --level … »
-            raise ArgumentError(hint or str(exc), name=option, value=None if hint else v) from None
+            # the message quotes the value already (« territoire inconnu 'Bretagen' ; … »): not a second time
+            raise ArgumentError(hint or str(exc), name=option) from None
         if key == _NATIONAL:
             picked.append(_Picked(v, (), "FR", national=True))
         elif key in members:

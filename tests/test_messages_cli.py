@@ -223,3 +223,11 @@ def test_validate_counts_the_invalid_files_in_each_language(tmp_path):
     assert code == 2 and err.splitlines()[-1] == "pmq : 1 fichier sur 2 invalide"
     code, _, err = _cli(["validate", "reference", bad, "--lang", "en"])
     assert code == 2 and err.splitlines()[-1] == "pmq: 1 of 2 file(s) invalid"
+
+
+def test_an_unknown_territory_is_named_once_with_the_closest_names():
+    for lang, start in (("fr", "pmq : erreur : --territory : territoire inconnu 'Bretagen' ; noms les plus proches : "),
+                        ("en", "pmq: error: --territory: unknown territory 'Bretagen'; closest matches: ")):
+        code, out, err = _cli(["report", "reference", "--territory", "Bretagen", "--lang", lang])
+        assert code == 2 and out == "" and err.startswith(start), err
+        assert err.count("Bretagen") == 1 and "Bretagne (53)" in err, err
