@@ -364,3 +364,9 @@ def test_a_scenarios_heading_names_its_file_after_a_dash_not_in_a_second_parenth
     heads = re.findall(r"<h3>([^<]*)— <code>([^<]+)</code>, empreinte <code>([0-9a-f]+)</code></h3>", page)
     assert heads and all(name == "reference" for _, name, _ in heads), heads
     assert ") (<code>" not in page
+
+
+def test_the_reports_heatmap_outlines_its_territory(reports):
+    folder = reports["paca"][0]
+    svg = next((folder / "figures").glob("*_imbalance_heatmap.svg")).read_text(encoding="utf-8")
+    assert svg.count('id="highlight"') == 1

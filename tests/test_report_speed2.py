@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from pmq import plots  # noqa: E402
+from pmq.errors import UnknownNameError  # noqa: E402
 from pmq.export import report  # noqa: E402
 from pmq.export.figures import figure_bytes, frozen_heap  # noqa: E402
 from pmq.plots.style import DIVERGING_CMAP  # noqa: E402
@@ -150,3 +151,21 @@ def test_the_heap_is_frozen_only_within_the_block():
             n = gc.get_freeze_count()
         assert gc.get_freeze_count() == n
     assert gc.get_freeze_count() == 0 and made
+
+
+def test_the_heatmap_outlines_the_territory_it_is_asked_to_highlight(reference_2030):
+    ax = plots.imbalance_heatmap(reference_2030, end_year=2030, highlight="Bretagne")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    j = labels.index("BRE")
+    frames = [p for p in ax.patches if p.get_gid() == "highlight"]
+    assert len(frames) == 1 and frames[0].get_xy() == (j - 0.5, -0.5) and frames[0].get_width() == 1.0
+    assert frames[0].get_height() == len(ax.get_yticks()) and not frames[0].get_fill()
+    assert [t.get_fontweight() for t in ax.get_xticklabels()] == ["bold" if i == j else "normal"
+                                                                  for i in range(len(labels))]
+    plt.close(ax.figure)
+    ax = plots.imbalance_heatmap(reference_2030, end_year=2030, territories=["11", "24"], highlight="53")
+    assert not [p for p in ax.patches if p.get_gid() == "highlight"]        # not among the columns: nothing
+    plt.close(ax.figure)
+    with pytest.raises(UnknownNameError, match="Bretagen"):
+        plots.imbalance_heatmap(reference_2030, end_year=2030, highlight="Bretagen")
+    plt.close("all")

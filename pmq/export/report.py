@@ -599,11 +599,11 @@ def _build_report(queue: FigureQueue, scenarios, territory, horizons, out, lang,
     add(4, "departure_rate_ranked", lambda: plots.ranked_bars(proj, "departure_rate", territory=code, end_year=end,
                                                               lang=lang))
     add(5, "imbalance_ranked", lambda: plots.ranked_bars(proj, "imbalance", territory=code, end_year=end, lang=lang))
-    if not level:
-        add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang))
+    if not level:       # the report's territory outlined among the régions
+        add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang, highlight=code))
     elif siblings is not None:      # the focus and its siblings (a column per territory of France is unreadable)
         add(6, "imbalance_heatmap", lambda: plots.imbalance_heatmap(proj, end_year=end, lang=lang,
-                                                                    territories=siblings))
+                                                                    territories=siblings, highlight=code))
     if level:           # the départements (zones) of the focus's région, or of France; none for the DOM
         outlined = {f["properties"]["code"] for f in maps.territory_geometry(level)["features"]}
         if code is None or code in outlined:

@@ -121,12 +121,12 @@ class PlotAccessor:
     # ----------------------------------------------------------------------- pmq.plots.maps
     def imbalance_heatmap(self, value: str = "imbalance_rate", by: str = "domain", start_year=None,
                           end_year=None, national: bool = True, annotate: bool = True, scenario=None,
-                          lang: str | None = None, ax=None, territories=None):
+                          lang: str | None = None, ax=None, territories=None, highlight=None):
         """Territory × domain (or métier) heatmap of a rate: :func:`pmq.plots.maps.imbalance_heatmap`."""
         lang = check_lang(lang)
         return imbalance_heatmap(self._obj, value=value, by=by, start_year=start_year, end_year=end_year,
                                  national=national, annotate=annotate, scenario=scenario, lang=lang, ax=ax,
-                                 territories=territories)
+                                 territories=territories, highlight=highlight)
 
     def small_multiples(self, chart="waterfall", territories=None, ncols: int = 4, lang: str | None = None,
                         panel_size=(3.2, 2.5), sharey: bool = False, one_ylabel: bool = False, **kwargs):

@@ -102,11 +102,13 @@ HEATMAP_TEXT, HEATMAP_CELL = 8.5, 0.4
 @styled
 def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", start_year=None, end_year=None,
                       national: bool = True, annotate: bool = True, scenario=None, lang: str | None = None, ax=None,
-                      territories=None):
+                      territories=None, highlight=None):
     """Heatmap of ``value`` (default: potential imbalance as % of initial employment) by FAP
     domain (or métier) × territory, on a diverging colour-blind-safe scale centred on 0.
     Positive (purple-brown side) = openings not covered by young entrants and mobility.
-    ``territories`` (codes or names) keeps only those columns (e.g. the départements of one région).
+    ``territories`` (codes or names) keeps only those columns (e.g. the départements of one région);
+    ``highlight`` (a code or name) outlines one territory's column and sets its name in bold (a report's own
+    territory, as :func:`imbalance_map` outlines it).
     Rows are named by the full domain or DARES métier labels, wrapped; the figure is sized so that its text
     stays legible once the chart fills a page's width (:data:`HEATMAP_TEXT` points in cells of
     :data:`HEATMAP_CELL` inches)."""
@@ -161,6 +163,15 @@ def imbalance_heatmap(data, value: str = "imbalance_rate", by: str = "domain", s
         s.set_visible(False)
     if national:
         ax.axvline(len(short) - 1.5, color="white", lw=2.5)
+    if highlight is not None:
+        focus = str(select(acc, territory=highlight).territory.values[0])
+        if focus in shown:
+            from matplotlib.patches import Rectangle
+            j = shown.index(focus)
+            ax.get_xticklabels()[j].set_fontweight("bold")
+            frame = Rectangle((j - 0.5, -0.5), 1.0, n_rows, fill=False, edgecolor="#222222", lw=1.6, zorder=3,
+                              clip_on=False, gid="highlight")
+            ax.add_patch(frame)
     if annotate and m.size <= 400:
         # in a figure sized here the numbers stay inside their cells: the layout need not measure them (the same
         # layout, a third of its time)
