@@ -51,24 +51,30 @@ def started_by_workers(queue, n=1, timeout=30.0):
     return seen
 
 
-@fork_only
-def test_workers_make_the_same_files_as_the_process_and_every_figure_is_said_once(may_fork):
-    expected = serial_bytes(4)
+def made_by_queue(n, workers):
+    """Figures 0…n-1 through a queue of ``workers``, the report's way (the workers started, then the rest here):
+    ``(bytes of each, the steps said, the worker pids, the numbers the workers saved, the workers' folder)``."""
     said = []
-    with FigureQueue(workers=2) as queue:
-        for i in range(4):
+    with FigureQueue(workers=workers) as queue:
+        for i in range(n):
             queue.add(i, lambda i=i: chart(i))
         queue.start()
+        folder = queue._folder
         said += started_by_workers(queue)
         pids = list(queue._pids)
         queue.run(started=said.append)
-        got = [queue.result(i) for i in range(4)]
-        folder = queue._folder
-        by_workers = set(queue._saved)
-    assert len(pids) == 2 and by_workers                 # the workers made some of them
-    assert got == expected                               # the same bytes, each under its key
+        got = [queue.result(i) for i in range(n)]
+        saved = set(queue._saved)
+    return got, said, pids, saved, folder
+
+
+@fork_only
+def test_workers_make_the_same_files_as_the_process_and_every_figure_is_said_once(may_fork):
+    got, said, pids, saved, folder = made_by_queue(4, workers=2)
+    assert len(pids) == 2 and saved                      # the workers made some of them
+    assert got == serial_bytes(4)                        # the same bytes, each under its key
     assert sorted(said) == [0, 1, 2, 3]                  # each figure's step said once
-    assert folder is None                                # the workers' files are gone
+    assert folder is not None and not folder.exists()    # the workers' files are gone
     for pid in pids:                                     # reaped: not a zombie of this process
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
@@ -86,16 +92,10 @@ def test_a_worker_that_fails_is_replaced_by_the_process(monkeypatch, may_fork):
         return real(fig)
 
     monkeypatch.setattr(figures, "figure_bytes", fail_in_worker)
-    said = []
-    with FigureQueue(workers=1) as queue:
-        for i in range(3):
-            queue.add(i, lambda i=i: chart(i))
-        queue.start()
-        said += started_by_workers(queue)
-        queue.run(started=said.append)
-        got = [queue.result(i) for i in range(3)]
-        assert not queue._saved                          # the worker saved none
+    got, said, pids, saved, folder = made_by_queue(3, workers=1)
+    assert pids and not saved                            # the worker saved none
     assert got == expected and sorted(said) == [0, 1, 2]
+    assert not folder.exists()
 
 
 @fork_only

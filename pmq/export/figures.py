@@ -288,14 +288,16 @@ class FigureQueue:
         """Make the figures left here (those for this process only first), wait for the workers and collect their
         files; a figure a worker did not save is made here.  ``started(key)`` is called once for every figure, as
         it starts (here or in a worker: reported when this process sees it)."""
-        def begin(i):
-            for j in self._read_events(block=False):
+        def say(numbers):
+            for j in numbers:
                 if started is not None:
                     started(self._tasks[j][0])
+
+        def begin(i):                               # the workers' starts seen so far, then this one (once)
+            say(self._read_events(block=False))
             if i not in self._said:
                 self._said.add(i)
-                if started is not None:
-                    started(self._tasks[i][0])
+                say([i])
 
         if self._queue is None:
             self.start()
@@ -312,9 +314,7 @@ class FigureQueue:
             except ChildProcessError:
                 pass
         self._pids.clear()
-        for j in self._read_events(block=True):
-            if started is not None:
-                started(self._tasks[j][0])
+        say(self._read_events(block=True))
         for i, (key, _, _) in enumerate(self._tasks):
             if key in self._done:
                 continue
